@@ -1,0 +1,16 @@
+# The course's two commands:
+#   make start   set up everything (as root or through sudo) and open the course in JupyterLab
+#   make test    run every test: unit, integration on real lab worlds, browser, notebooks
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo -E)
+
+.PHONY: start test bench down clean
+start:
+	$(SUDO) bash scripts/start.sh
+test:
+	$(SUDO) bash scripts/test.sh
+bench:
+	$(SUDO) .venv/bin/python bench/bench.py
+down:
+	$(SUDO) .venv/bin/dnlab down
+clean:
+	$(SUDO) .venv/bin/dnlab clean

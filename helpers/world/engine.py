@@ -1,0 +1,197 @@
+"""One dockerd per Docker host of a world, inside that host's namespace, with its own files."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from helpers.errors import LabError
+from helpers.world import netns
+from helpers.world.naming import INET_IP, HostPaths
+from helpers.world.proc import NETNS_DIR, run, which
+
+
+def daemon_config(cgroup_parent: str) -> dict:
+    """dockerd settings: names that are the course's, and nothing that reaches outside the lab."""
+    return {
+        # Resolvers point into the lab, so even a learner's `nslookup example.com` stays inside.
+        "dns": [str(INET_IP)],
+        "cgroup-parent": cgroup_parent,
+        # Containers of the lab image ignore SIGTERM as PID 1; don't wait 15 s for each on stop.
+        "shutdown-timeout": 1,
+        "log-level": "warn",
+    }
+
+
+def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Popen:
+    """Start dockerd in `namespace` (nsenter --net: `ip netns exec` would hide the cgroups)."""
+    for directory in (paths.state, paths.exec_root, paths.data_root):
+        directory.mkdir(parents=True, exist_ok=True)
+    paths.config.write_text(json.dumps(daemon_config(cgroup_parent), indent=2))
+    if paths.socket.exists():
+        paths.socket.unlink()
+    argv = [
+        which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("dockerd"),
+        "--host", paths.base_url, "--data-root", str(paths.data_root),
+        "--exec-root", str(paths.exec_root), "--pidfile", str(paths.pidfile),
+        "--config-file", str(paths.config),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
+    with open(paths.log, "ab") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+
+
+def ping(paths: HostPaths, timeout: float = 1.0) -> bool:
+    """True if the engine answers `GET /_ping` on its socket (no docker SDK import: cheap)."""
+    if not paths.socket.exists():
+        return False
+    conn = http.client.HTTPConnection("localhost", timeout=timeout)
+    try:
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.settimeout(timeout)
+        conn.sock.connect(str(paths.socket))
+        conn.request("GET", "/_ping")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def wait_ready(paths: HostPaths, process: subprocess.Popen | None, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ping(paths, timeout=0.5):
+            return
+        if process is not None and process.poll() is not None:
+            break
+        time.sleep(0.03)
+    tail = paths.log.read_text(errors="replace")[-1500:] if paths.log.exists() else ""
+    raise LabError(f"dockerd did not come up (socket {paths.socket}). Its log ends:\n{tail}",
+                   "sudo dnlab clean && sudo dnlab up")
+
+
+def pid(paths: HostPaths) -> int | None:
+    """The engine's pid from its pidfile, if that process is still a dockerd."""
+    try:
+        value = int(paths.pidfile.read_text().strip())
+        if "dockerd" in Path(f"/proc/{value}/cmdline").read_bytes().decode(errors="replace"):
+            return value
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
+    return None
+
+
+def processes_of(paths: HostPaths) -> list[int]:
+    """dockerd, containerd and shims of this engine, and every process below them.
+
+    Found by their command lines naming this engine's own paths, so a foreign engine is never hit.
+    """
+    marks = (str(paths.state), str(paths.data_root))
+    parents: dict[int, int] = {}
+    roots = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if any(mark in cmdline for mark in marks):
+            roots.append(int(entry))
+    found = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for child, parent in parents.items():
+            if parent in found and child not in found:
+                found.add(child)
+                changed = True
+    return sorted(found)
+
+
+def stop(paths: HostPaths, grace: float = 0.0) -> None:
+    """Stop the engine and everything below it (containerd, shims, containers).
+
+    The world is thrown away with its data-root, so by default nothing waits for a graceful
+    shutdown (dockerd takes ~2.5 s for it); `grace` gives dockerd that many seconds after SIGTERM.
+    """
+    engine_pid = pid(paths)
+    if engine_pid is not None and grace > 0:
+        try:
+            os.kill(engine_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and Path(f"/proc/{engine_pid}").exists():
+            time.sleep(0.03)
+    netns.kill_all(processes_of(paths))
+
+
+def unmount_below(*roots: Path) -> None:
+    """Unmount whatever a crashed engine left mounted under its own directories, deepest first."""
+    prefixes = tuple(str(root).rstrip("/") + "/" for root in roots)
+    mounts = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if (point + "/").startswith(prefixes):
+            mounts.append(point)
+    for point in sorted(set(mounts), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+
+
+def remove_files(paths: HostPaths) -> None:
+    unmount_below(paths.state, paths.data_root)
+    for directory in (paths.state, paths.data_root):
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- docker CLI contexts, so a learner can type `docker --context dnlab-host1 ...` --------------
+
+def _docker_cli() -> str | None:
+    return shutil.which("docker")
+
+
+def create_context(name: str, paths: HostPaths, description: str) -> None:
+    cli = _docker_cli()
+    if cli is None:
+        return  # the SDK does not need it; `dnlab doctor` reports the missing CLI
+    subprocess.run([cli, "context", "rm", "-f", name], capture_output=True)
+    run([cli, "context", "create", name, "--description", description,
+         "--docker", f"host={paths.base_url}"])
+
+
+def contexts() -> dict[str, str]:
+    """Every docker CLI context: name -> endpoint."""
+    cli = _docker_cli()
+    if cli is None:
+        return {}
+    result = subprocess.run([cli, "context", "ls", "--format", "{{json .}}"], capture_output=True, text=True)
+    found = {}
+    for line in result.stdout.splitlines():
+        entry = json.loads(line)
+        found[entry["Name"]] = entry.get("DockerEndpoint", "")
+    return found
+
+
+def remove_context(name: str) -> None:
+    cli = _docker_cli()
+    if cli is not None:
+        subprocess.run([cli, "context", "rm", "-f", name], capture_output=True)
+
+
+def client(paths: HostPaths):
+    """A docker SDK client for this engine."""
+    import docker  # imported here: the SDK costs ~0.2 s, and `dnlab up` on a warm world skips it
+
+    return docker.DockerClient(base_url=paths.base_url, version="auto", timeout=60)

@@ -1,0 +1,210 @@
+"""Names, paths and addresses of a dnlab lab world.
+
+A *world* is a small simulated cloud built from network namespaces on this machine. It is fully
+disconnected from the machine's real network: no link of the world reaches the root namespace.
+
+Topology::
+
+    host1 (eth0) ─┐                                  ┌─ inet (eth0): "the internet"
+    host2 (eth0) ─┼─ lan0 bridge ── router ── wan0 ──┘   answers every client with the
+    lanpc (eth0) ─┘  (the physical LAN)                  address it sees it come from
+
+Naming scheme (``W`` is the world id; the default world has none)::
+
+    prefix               dnlab                      (default world)
+                         dnlab-W                    (world W, e.g. dnlab-w2)
+    namespaces           <prefix>-router  <prefix>-inet  <prefix>-host1  <prefix>-host2
+                         <prefix>-lanpc
+    namespace label      the alias of its ``lo`` is ``dnlab-world=<prefix>``
+    router interfaces    lan0 (bridge), p-host1 / p-host2 / p-lanpc (its ports), wan0
+    machine interfaces   eth0 in every machine namespace
+    state (tmpfs)        /run/dnlab/<prefix>/            manifest.json, service pid and log
+                         /run/dnlab/<prefix>/<host>/     docker.sock, dockerd.pid, dockerd.log,
+                                                        daemon.json, exec/ (dockerd exec-root)
+    engine data          /var/lib/dnlab/<prefix>/<host>/ (dockerd data-root)
+    docker contexts      <prefix>-host1, <prefix>-host2  (so ``docker --context dnlab-host1``)
+    docker labels        org.dnlab.world=<prefix> on what the course makes;
+                         org.dnlab.course=dnlab on the lab image
+    lab image            dnlab/box:latest (busybox-static, built offline)
+
+Address plan: only documentation ranges, so nothing collides with or reaches a real network.
+Every world uses the same plan: its namespaces are isolated, so two worlds never meet::
+
+    LAN        198.51.100.0/24   router .1, host1 .11, host2 .12, lanpc .20
+    internet   203.0.113.0/24    router .1, inet .10 (TCP service port 9000, HTTP port 80)
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+COURSE = "dnlab"
+WORLD_ENV = "DNLAB_WORLD"
+LABEL_WORLD = "org.dnlab.world"
+LABEL_COURSE = "org.dnlab.course"
+IMAGE = "dnlab/box:latest"
+MARKER_PREFIX = "dnlab-world="
+
+RUN_ROOT = Path("/run/dnlab")
+DATA_ROOT = Path("/var/lib/dnlab")
+CACHE_ROOT = Path("/var/cache/dnlab")
+
+LAN = ipaddress.ip_network("198.51.100.0/24")
+INTERNET = ipaddress.ip_network("203.0.113.0/24")
+ROUTER_LAN_IP = ipaddress.ip_address("198.51.100.1")
+ROUTER_WAN_IP = ipaddress.ip_address("203.0.113.1")
+INET_IP = ipaddress.ip_address("203.0.113.10")
+SERVICE_TCP_PORT = 9000
+SERVICE_HTTP_PORT = 80
+
+HOSTS = ("host1", "host2")           # machines that run their own dockerd
+MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
+ROLES = ("router", "inet") + MACHINES
+MACHINE_IPS = {
+    "host1": ipaddress.ip_address("198.51.100.11"),
+    "host2": ipaddress.ip_address("198.51.100.12"),
+    "lanpc": ipaddress.ip_address("198.51.100.20"),
+}
+
+_WORLD_ID = re.compile(r"^[a-z][a-z0-9]{0,7}$")
+
+
+class NamingError(ValueError):
+    """A world id that does not fit the naming scheme."""
+
+
+def validate_world_id(world_id: str | None) -> str | None:
+    """Return the world id if it fits the scheme (a-z then a-z0-9, at most 8), else raise."""
+    if world_id in (None, ""):
+        return None
+    if not _WORLD_ID.match(world_id):
+        raise NamingError(
+            f"world id {world_id!r} is not valid: use 1 to 8 lower-case letters and digits, "
+            f"starting with a letter. Fix: export {WORLD_ENV}=w2"
+        )
+    return world_id
+
+
+def prefix_for(world_id: str | None) -> str:
+    """`dnlab` for the default world, `dnlab-<id>` for another one."""
+    world_id = validate_world_id(world_id)
+    return COURSE if world_id is None else f"{COURSE}-{world_id}"
+
+
+def world_id_from_env() -> str | None:
+    return validate_world_id(os.environ.get(WORLD_ENV) or None)
+
+
+_PREFIX = re.compile(rf"^{COURSE}(?:-([a-z][a-z0-9]{{0,7}}))?$")
+_NAMESPACE = re.compile(rf"^({COURSE}(?:-[a-z][a-z0-9]{{0,7}})?)-({'|'.join(ROLES)})$")
+
+
+def parse_prefix(prefix: str) -> str | None:
+    """The world id of a prefix (None for the default world); NamingError if not a prefix."""
+    match = _PREFIX.match(prefix)
+    if not match:
+        raise NamingError(f"{prefix!r} is not a dnlab world prefix")
+    return match.group(1)
+
+
+def parse_namespace(name: str) -> tuple[str, str] | None:
+    """(prefix, role) if `name` fits the namespace scheme, else None."""
+    match = _NAMESPACE.match(name)
+    return (match.group(1), match.group(2)) if match else None
+
+
+@dataclass(frozen=True)
+class HostPaths:
+    """Where one Docker host of a world keeps its engine's files."""
+
+    state: Path
+    data_root: Path
+
+    @property
+    def socket(self) -> Path:
+        return self.state / "docker.sock"
+
+    @property
+    def base_url(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.state / "dockerd.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.state / "dockerd.log"
+
+    @property
+    def config(self) -> Path:
+        return self.state / "daemon.json"
+
+    @property
+    def exec_root(self) -> Path:
+        return self.state / "exec"
+
+
+@dataclass(frozen=True)
+class WorldNames:
+    """Every name and path of one world, derived from its id alone."""
+
+    world_id: str | None = None
+    prefix: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", prefix_for(self.world_id))
+
+    @classmethod
+    def from_prefix(cls, prefix: str) -> "WorldNames":
+        return cls(parse_prefix(prefix))
+
+    def namespace(self, role: str) -> str:
+        if role not in ROLES:
+            raise NamingError(f"unknown machine {role!r}; the world has {', '.join(ROLES)}")
+        return f"{self.prefix}-{role}"
+
+    @property
+    def namespaces(self) -> dict[str, str]:
+        return {role: self.namespace(role) for role in ROLES}
+
+    @property
+    def marker(self) -> str:
+        return MARKER_PREFIX + self.prefix
+
+    @property
+    def state_dir(self) -> Path:
+        return RUN_ROOT / self.prefix
+
+    @property
+    def data_dir(self) -> Path:
+        return DATA_ROOT / self.prefix
+
+    @property
+    def manifest(self) -> Path:
+        return self.state_dir / "manifest.json"
+
+    @property
+    def service_pidfile(self) -> Path:
+        return self.state_dir / "inet-service.pid"
+
+    @property
+    def service_log(self) -> Path:
+        """JSON lines, one per client the internet service saw."""
+        return self.state_dir / "inet-seen.jsonl"
+
+    def host(self, host: str) -> HostPaths:
+        if host not in HOSTS:
+            raise NamingError(f"unknown Docker host {host!r}; the world has {', '.join(HOSTS)}")
+        return HostPaths(state=self.state_dir / host, data_root=self.data_dir / host)
+
+    def context(self, host: str) -> str:
+        self.host(host)
+        return f"{self.prefix}-{host}"
+
+    @property
+    def label(self) -> dict[str, str]:
+        return {LABEL_WORLD: self.prefix}

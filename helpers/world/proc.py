@@ -1,0 +1,55 @@
+"""Running commands, on the root namespace or inside one of the world's namespaces."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from helpers.errors import LabError, MissingToolError, NotRootError
+
+NETNS_DIR = "/run/netns"
+
+# Debian package that brings each tool, for the "fix" line of an error.
+PACKAGE_OF = {
+    "ip": "iproute2", "bridge": "iproute2", "nsenter": "util-linux", "dockerd": "docker.io",
+    "containerd": "docker.io", "runc": "docker.io", "docker-proxy": "docker.io",
+    "docker": "docker.io", "iptables": "iptables", "iptables-save": "iptables",
+    "tcpdump": "tcpdump", "conntrack": "conntrack", "busybox": "busybox-static",
+}
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise NotRootError()
+
+
+def which(tool: str) -> str:
+    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin:/usr/bin:/bin")
+    if not path:
+        package = PACKAGE_OF.get(tool, tool)
+        raise MissingToolError(f"`{tool}` is not installed", f"sudo apt-get install -y {package}")
+    return path
+
+
+def in_netns(namespace: str | None, argv: Sequence[str]) -> list[str]:
+    """argv run inside `namespace`: nsenter, not `ip netns exec`, which remounts /sys."""
+    argv = [which(argv[0]), *argv[1:]]
+    if namespace is None:
+        return argv
+    return [which("nsenter"), f"--net={NETNS_DIR}/{namespace}", *argv]
+
+
+def run(argv: Sequence[str], namespace: str | None = None, *, check: bool = True,
+        input: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    """Run argv (inside `namespace` if given); LabError with its stderr if it fails."""
+    full = in_netns(namespace, argv)
+    result = subprocess.run(full, input=input, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        where = f" in {namespace}" if namespace else ""
+        raise LabError(f"`{' '.join(argv)}`{where} failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result
+
+
+def output(argv: Sequence[str], namespace: str | None = None, **kwargs) -> str:
+    return run(argv, namespace, **kwargs).stdout

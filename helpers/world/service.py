@@ -1,0 +1,74 @@
+"""The "internet" service: tells every client the address it sees the client come from.
+
+It runs inside the world's `inet` namespace (started by `dnlab up`), on TCP port 9000 (one line)
+and HTTP port 80 (a plain text body), and appends what it saw to a JSON-lines log that the course
+reads as independent evidence of NAT::
+
+    $ wget -qO- http://203.0.113.10/
+    you are 198.51.100.11:40312
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def reply_line(address: str, port: int) -> str:
+    return f"you are {address}:{port}\n"
+
+
+def parse_reply(text: str) -> tuple[str, int]:
+    """(address, port) from the service's answer."""
+    for line in text.splitlines():
+        if line.startswith("you are "):
+            address, _, port = line[len("you are "):].strip().rpartition(":")
+            return address, int(port)
+    raise ValueError(f"not an answer of the internet service: {text!r}")
+
+
+class Service:
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+
+    def record(self, kind: str, peer: tuple) -> str:
+        address, port = peer[0], peer[1]
+        with open(self.log_path, "a") as log:
+            log.write(json.dumps({"time": time.time(), "kind": kind, "client": address, "port": port}) + "\n")
+        return reply_line(address, port)
+
+    async def tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(self.record("tcp", writer.get_extra_info("peername")).encode())
+        await writer.drain()
+        writer.close()
+
+    async def http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+            writer.close()
+            return
+        body = self.record("http", writer.get_extra_info("peername")).encode()
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+
+async def serve(host: str, tcp_port: int, http_port: int, log_path: Path) -> None:
+    service = Service(log_path)
+    tcp = await asyncio.start_server(service.tcp, host, tcp_port)
+    http = await asyncio.start_server(service.http, host, http_port)
+    async with tcp, http:
+        await asyncio.gather(tcp.serve_forever(), http.serve_forever())
+
+
+def main(argv: list[str] | None = None) -> None:
+    host, tcp_port, http_port, log_path = (argv or sys.argv[1:])[:4]
+    asyncio.run(serve(host, int(tcp_port), int(http_port), Path(log_path)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything the course needs on a Debian/Ubuntu machine, idempotently:
+# system packages, the venv with this package, the lab image. Run as root (or through sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh needs root (it installs Debian packages). Fix: sudo bash scripts/install.sh" >&2
+  exit 2
+fi
+PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux python3-venv python3-pip chromium"
+missing=""
+for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "==> installing Debian packages:$missing"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+# Debian's docker.io unit would start a system engine; the course never uses or needs it.
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> making the venv (.venv)"
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c "import helpers, docker, nbval, playwright" 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.dnlab-installed ]; then
+  echo "==> installing the dnlab package and its test tools into .venv (progress below)"
+  .venv/bin/python -m pip install --progress-bar on -e '.[test]'
+  touch .venv/.dnlab-installed
+fi
+echo "==> building the lab image (offline, from busybox-static)"
+.venv/bin/python -c "from helpers.world import image; d = image.cached_rootfs(); print(f'    {image.IMAGE}: rootfs {len(d)//1024} KiB at {image.ROOTFS_TAR}')"
+echo "==> checking the machine"
+.venv/bin/dnlab doctor
