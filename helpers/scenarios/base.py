@@ -1,0 +1,137 @@
+"""A scenario: the containers and networks one driver lesson needs, on a world's engines.
+
+Scenarios are models in docker-py's Model/Collection style: a `Scenario` knows its resources by
+their labels and makes them idempotently; `SCENARIOS` is the collection of every scenario class.
+
+Naming: a scenario's containers are `<scenario>-<role>` (e.g. `user-bridge-a`), its networks
+`<scenario>-net[...]`; all carry `org.dnlab.world=<prefix>` and `org.dnlab.scenario=<name>`, so
+`stop()` removes exactly them and never a learner's own containers or networks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from helpers.world.naming import IMAGE, LABEL_WORLD
+
+LABEL_SCENARIO = "org.dnlab.scenario"
+# PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
+IDLE = ["sleep", "1000000"]
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """One probe of a scenario, as data: the path tracer runs it with captures around it.
+
+    `source` is "container:<role>" (a container of the scenario, on `source_host`) or a machine
+    role ("inet", "lanpc", "host1", ...). `target` is an address, a container name, or
+    "container:<role>[@host]" / "machine:<role>", resolved from observed state when the probe runs.
+    `expect` says whether the probe should get through (isolation probes expect False).
+    """
+
+    name: str
+    source: str
+    target: str
+    kind: str = "ping"          # ping | tcp | http
+    port: int | None = None
+    source_host: str = "host1"
+    expect: bool = True
+    description: str = ""
+
+
+class Scenario:
+    """Base class; subclasses set `name`, `driver`, `probes` and implement `_make`."""
+
+    name: ClassVar[str] = ""
+    driver: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    probes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, world):
+        self.world = world
+
+    # --- labels and lookup --------------------------------------------------------------------
+    @property
+    def labels(self) -> dict[str, str]:
+        return {LABEL_WORLD: self.world.prefix, LABEL_SCENARIO: self.name}
+
+    def _filters(self) -> dict:
+        return {"label": [f"{key}={value}" for key, value in self.labels.items()]}
+
+    def containers(self, host: str = "host1") -> dict[str, object]:
+        """role -> docker SDK Container, of this scenario on `host`."""
+        found = self.world.hosts[host].docker.containers.list(all=True, filters=self._filters())
+        return {c.labels.get("org.dnlab.role", c.name): c for c in found}
+
+    def networks(self, host: str = "host1") -> list:
+        return self.world.hosts[host].docker.networks.list(filters=self._filters())
+
+    # --- helpers for subclasses ---------------------------------------------------------------
+    def run_container(self, role: str, host: str = "host1", command: list[str] | None = None, **kwargs):
+        """Start (or reuse) the container `<scenario>-<role>` from the lab image."""
+        client = self.world.hosts[host].docker
+        name = f"{self.name}-{role}"
+        existing = client.containers.list(all=True, filters={"name": f"^/{name}$"})
+        if existing:
+            container = existing[0]
+            if container.labels.get(LABEL_SCENARIO) != self.name:
+                from helpers.errors import LabError
+
+                raise LabError(f"a container named {name} exists on {host} and is not the course's",
+                               f"docker --context {self.world.hosts[host].context} rm -f {name}")
+            if container.status != "running":
+                container.start()
+            return container
+        labels = {**self.labels, "org.dnlab.role": role, **kwargs.pop("labels", {})}
+        return client.containers.run(IMAGE, command or IDLE, name=name, hostname=role, detach=True,
+                                     labels=labels, **kwargs)
+
+    def make_network(self, name: str, host: str = "host1", **kwargs):
+        client = self.world.hosts[host].docker
+        existing = client.networks.list(names=[name])
+        for network in existing:
+            if network.name == name:
+                return network
+        return client.networks.create(name, labels={**self.labels, **kwargs.pop("labels", {})}, **kwargs)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> "Scenario":
+        """Make the scenario's resources (idempotent: a running scenario is reused)."""
+        self._make()
+        return self
+
+    def _make(self) -> None:
+        raise NotImplementedError
+
+    def probe_specs(self) -> dict[str, ProbeSpec]:
+        """probe name -> ProbeSpec (names from: c2c, egress, publish, loopback, isolation, ...)."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Remove this scenario's containers and networks, on every host, and nothing else."""
+        for host in self.world.hosts.values():
+            client = host.docker
+            for container in client.containers.list(all=True, filters=self._filters()):
+                container.remove(force=True)
+            for network in client.networks.list(filters=self._filters()):
+                network.remove()
+
+    def __repr__(self) -> str:
+        return f"<Scenario {self.name} ({self.driver}) on {self.world.prefix}>"
+
+
+SCENARIOS: dict[str, type[Scenario]] = {}
+
+
+def register(cls: type[Scenario]) -> type[Scenario]:
+    SCENARIOS[cls.name] = cls
+    return cls
+
+
+def get(world, name: str) -> Scenario:
+    from helpers.errors import LabError
+
+    if name not in SCENARIOS:
+        raise LabError(f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}",
+                       f"dnlab path {next(iter(sorted(SCENARIOS)), 'user-bridge')} egress")
+    return SCENARIOS[name](world)
