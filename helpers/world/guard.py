@@ -85,7 +85,8 @@ def _command(kind: str, target: str, port: int | None, timeout: int) -> list[str
         return ["sh", "-c", f"echo | nc -w {timeout} {shlex.quote(target)} {int(port or 9000)}"]
     if kind == "http":
         host = f"[{target}]" if ":" in target else target
-        return ["wget", "-q", "-T", str(timeout), "-O", "-", f"http://{host}:{int(port or 80)}/"]
+        # busybox wget's own -T option segfaults (Debian 1.35); the timeout applet bounds it instead.
+        return ["timeout", str(timeout), "wget", "-q", "-O", "-", f"http://{host}:{int(port or 80)}/"]
     raise ValueError(f"unknown probe kind {kind!r}: use ping, tcp or http")
 
 

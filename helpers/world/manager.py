@@ -113,6 +113,8 @@ def _build_topology(names: WorldNames) -> None:
 
 
 def _start_service(names: WorldNames) -> None:
+    # Only the service runs in `inet`: whatever is there is a leftover of a killed `up`.
+    netns.kill_all(netns.pids_inside(names.namespace("inet")))
     names.service_pidfile.unlink(missing_ok=True)
     argv = [which("nsenter"), f"--net=/run/netns/{names.namespace('inet')}", sys.executable, "-m",
             "helpers.world.service", "0.0.0.0", str(SERVICE_TCP_PORT), str(SERVICE_HTTP_PORT),

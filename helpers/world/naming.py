@@ -41,6 +41,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.errors import LabError
+
 COURSE = "dnlab"
 WORLD_ENV = "DNLAB_WORLD"
 LABEL_WORLD = "org.dnlab.world"
@@ -72,8 +74,11 @@ MACHINE_IPS = {
 _WORLD_ID = re.compile(r"^[a-z][a-z0-9]{0,7}$")
 
 
-class NamingError(ValueError):
-    """A world id that does not fit the naming scheme."""
+class NamingError(LabError, ValueError):
+    """A world id or machine name that does not fit the naming scheme."""
+
+    def __init__(self, problem: str, fix: str | None = None):
+        super().__init__(problem, fix)
 
 
 def validate_world_id(world_id: str | None) -> str | None:
@@ -83,8 +88,7 @@ def validate_world_id(world_id: str | None) -> str | None:
     if not _WORLD_ID.match(world_id):
         raise NamingError(
             f"world id {world_id!r} is not valid: use 1 to 8 lower-case letters and digits, "
-            f"starting with a letter. Fix: export {WORLD_ENV}=w2"
-        )
+            "starting with a letter", f"export {WORLD_ENV}=w2   # or: dnlab --world w2 ...")
     return world_id
 
 
@@ -164,7 +168,8 @@ class WorldNames:
 
     def namespace(self, role: str) -> str:
         if role not in ROLES:
-            raise NamingError(f"unknown machine {role!r}; the world has {', '.join(ROLES)}")
+            raise NamingError(f"unknown machine {role!r}; the world has {', '.join(ROLES)}",
+                              "dnlab status   # lists the machines")
         return f"{self.prefix}-{role}"
 
     @property
@@ -198,7 +203,8 @@ class WorldNames:
 
     def host(self, host: str) -> HostPaths:
         if host not in HOSTS:
-            raise NamingError(f"unknown Docker host {host!r}; the world has {', '.join(HOSTS)}")
+            raise NamingError(f"unknown Docker host {host!r}; the world has {', '.join(HOSTS)}",
+                              "dnlab status   # lists the Docker hosts")
         return HostPaths(state=self.state_dir / host, data_root=self.data_dir / host)
 
     def context(self, host: str) -> str:

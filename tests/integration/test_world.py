@@ -1,0 +1,154 @@
+"""The lab world on this machine: up, idempotent up, down, two worlds, a killed `up`, the guard.
+
+Each test uses its own world id, so none disturbs the shared `world` fixture.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers.errors import TrafficGuardError
+from helpers.world import down, engine, lab, netns, status, up
+from helpers.world.guard import probe
+from helpers.world.naming import IMAGE, WorldNames
+
+DNLAB = [sys.executable, "-m", "helpers"]
+
+
+def leftovers(world_id: str) -> list[str]:
+    """Everything of a world still on the machine, read independently of the manager."""
+    names = WorldNames(world_id)
+    found = [n for n in netns.list_names() if n in names.namespaces.values()]
+    found += [f"process {p}" for h in ("host1", "host2") for p in engine.processes_of(names.host(h))]
+    mounts = open("/proc/self/mountinfo").read()
+    found += [f"mount under {d}" for d in (names.state_dir, names.data_dir) if f" {d}/" in mounts]
+    found += [str(d) for d in (names.state_dir, names.data_dir) if d.exists()]
+    found += [c for c in engine.contexts() if c.startswith(names.prefix + "-host")]
+    return found
+
+
+def cli(*args: str, world_id: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*DNLAB, "--world", world_id, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_up_builds_the_world_and_a_second_up_reuses_it():
+    try:
+        first = up("it1")
+        assert not first.reused and first.made
+        assert status("it1")["up"]
+        engines_before = {h: e["pid"] for h, e in status("it1")["engines"].items()}
+        second = up("it1")
+        assert second.reused and not second.made
+        assert {h: e["pid"] for h, e in status("it1")["engines"].items()} == engines_before
+        printed = cli("up", world_id="it1")
+        assert printed.returncode == 0 and "already up" in printed.stdout
+    finally:
+        down("it1")
+    assert leftovers("it1") == []
+
+
+def test_done_when_container_gets_172_17_and_the_internet_sees_host1(world):
+    """The issue's acceptance: the CLI against host1, default bridge address, real SNAT."""
+    context = world.host1.context
+    shown = subprocess.run(["docker", "--context", context, "run", "--rm", IMAGE, "ip", "-o", "-4", "addr"],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    bridge = world.host1.docker.networks.get("bridge").attrs["IPAM"]["Config"][0]["Subnet"]
+    addresses = [line.split()[3] for line in shown.stdout.splitlines() if " eth0 " in line]
+    import ipaddress
+
+    assert addresses and ipaddress.ip_interface(addresses[0]) in ipaddress.ip_network(bridge)
+    assert bridge.startswith("172.17.")
+
+    container = world.host1.docker.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=world.label)
+    try:
+        result = probe(world, container, "203.0.113.10", "http")
+        assert result.ok, result
+        from helpers.world.service import parse_reply
+
+        seen_address, seen_port = parse_reply(result.output)
+        host1_eth0 = json.loads(world["host1"].run(["ip", "-j", "-4", "addr", "show", "eth0"]).stdout)
+        assert seen_address == host1_eth0[0]["addr_info"][0]["local"]
+        log = [json.loads(l) for l in world.names.service_log.read_text().splitlines()]
+        assert {"client": seen_address, "port": seen_port} in [{"client": e["client"], "port": e["port"]} for e in log]
+    finally:
+        container.remove(force=True)
+
+
+def test_two_worlds_coexist_and_down_removes_only_one():
+    try:
+        up("it2")
+        up("it3")
+        a, b = lab("it2"), lab("it3")
+        assert a.host1.base_url != b.host1.base_url
+        # The same addresses in both, yet separate: a container in one world is not in the other.
+        made = a.host1.docker.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=a.label, name="only-in-it2")
+        assert [c.name for c in b.host1.docker.containers.list(all=True)] == []
+        assert probe(b, "host1", "203.0.113.10", "tcp", 9000).ok
+        made.remove(force=True)
+        down("it2")
+        assert leftovers("it2") == []
+        assert status("it3")["up"]
+        assert probe(b, "host2", "203.0.113.10", "tcp", 9000).ok
+    finally:
+        down("it2")
+        down("it3")
+    assert leftovers("it3") == []
+
+
+def test_down_leaves_nothing_even_with_running_containers_and_networks():
+    world = lab("it4")
+    client = world.host1.docker
+    network = client.networks.create("it4-net", labels=world.label)
+    client.containers.run(IMAGE, ["httpd", "-f", "-p", "80"], detach=True, network=network.name,
+                          ports={"80/tcp": 8080}, labels=world.label)
+    subprocess.run(["docker", "--context", world.host2.context, "run", "-d", IMAGE, "sleep", "100"],
+                   check=True, capture_output=True)
+    started = time.monotonic()
+    printed = cli("down", world_id="it4")
+    assert printed.returncode == 0 and "namespace dnlab-it4-host1" in printed.stdout
+    assert time.monotonic() - started < 10
+    assert leftovers("it4") == []
+
+
+def test_up_after_a_killed_up_repairs_the_world():
+    for delay in (0.15, 0.45):  # killed while making namespaces, then while starting engines
+        starting = subprocess.Popen([*DNLAB, "--world", "it5", "up"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(starting.pid, signal.SIGKILL)
+        starting.wait()
+        try:
+            report = up("it5")
+            assert status("it5")["up"], report
+            world = lab("it5")
+            assert probe(world, "host1", "203.0.113.10", "tcp", 9000).ok
+            # Exactly one engine per host: nothing of the killed attempt still runs beside it.
+            for host in ("host1", "host2"):
+                dockerds = [p for p in engine.processes_of(world.names.host(host))
+                            if b"dockerd" in open(f"/proc/{p}/cmdline", "rb").read().split(b"\0")[0]]
+                assert len(dockerds) == 1, dockerds
+        finally:
+            down("it5")
+        assert leftovers("it5") == []
+
+
+def test_guard_refuses_foreign_targets_before_any_packet(world):
+    for target in ("8.8.8.8", "10.1.2.3", "192.168.0.1", "example.com"):
+        with pytest.raises(TrafficGuardError):
+            probe(world, "host1", target, "ping")
+    assert probe(world, "lanpc", "198.51.100.11", "ping").ok
+
+
+def test_status_json_and_errors_are_clear():
+    printed = cli("status", "--json", world_id="it6")
+    report = json.loads(printed.stdout)
+    assert printed.returncode == 3 and report["up"] is False and report["prefix"] == "dnlab-it6"
+    bad = subprocess.run([*DNLAB, "--world", "BAD!", "up"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "fix: export DNLAB_WORLD=w2" in bad.stderr

@@ -1,0 +1,66 @@
+"""Pieces of the world that need no root: the image rootfs, the service protocol, the doctor table,
+the daemon config, and environment.yml kept in step with pyproject.toml."""
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from helpers.world import doctor, engine, image, service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_rootfs_has_busybox_and_every_applet_the_chapters_use():
+    data = image.rootfs_tar()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert members["bin/busybox"].isfile() and members["bin/busybox"].mode & 0o111
+    for applet in image.REQUIRED_APPLETS:
+        assert members[f"bin/{applet}"].issym() and members[f"bin/{applet}"].linkname == "busybox"
+    assert members["tmp"].mode == 0o1777
+    assert len(data) < 4 * 1024 * 1024
+
+
+def test_image_is_labelled_as_the_course_s():
+    assert "LABEL org.dnlab.course=dnlab" in image.IMAGE_CHANGES
+
+
+def test_service_reply_round_trips():
+    line = service.reply_line("198.51.100.11", 40312)
+    assert service.parse_reply("HTTP/1.0 200 OK\r\n\r\n" + line) == ("198.51.100.11", 40312)
+    with pytest.raises(ValueError):
+        service.parse_reply("hello")
+
+
+def test_daemon_config_keeps_dns_inside_the_lab():
+    config = engine.daemon_config("/dnlab-host1")
+    assert config["dns"] == ["203.0.113.10"]
+    assert config["cgroup-parent"] == "/dnlab-host1"
+
+
+def test_doctor_table_lists_the_fix_of_each_failure():
+    checks = [doctor.Check("tool dockerd", False, "not found", "sudo apt-get install -y docker.io"),
+              doctor.Check("kernel: ipvlan links", False, "not supported", "skipped", required=False),
+              doctor.Check("root", True, "running as root")]
+    text = doctor.table(checks)
+    assert "MISSING" in text and "sudo apt-get install -y docker.io" in text
+    assert "optional" in text
+    assert not doctor.ready(checks)
+    assert doctor.ready(checks[1:])
+
+
+def test_environment_yml_matches_pyproject():
+    import tomllib
+
+    import yaml  # jupyter's dependencies bring PyYAML
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert sorted(wanted) == sorted(p for p in pip_section if p != "-e .")
+    assert "-e ." in pip_section
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    minimum = project["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
