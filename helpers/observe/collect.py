@@ -1,0 +1,208 @@
+"""Reading namespaces: one `sh` per namespace runs every tool at once, namespaces in parallel.
+
+A container's namespace is entered through its PID (`/proc/<pid>/ns/net`), so the tools are the
+machine's own (iproute2, iptables, conntrack), never the container's busybox.
+"""
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from helpers.observe import parse
+from helpers.observe.model import NamespaceState
+from helpers.world.proc import NETNS_DIR, which
+
+SEPARATOR = "@@dnlab-observe@@"
+# part -> shell command (stderr dropped: conntrack prints its summary there)
+COMMANDS = {
+    "links": "ip -j -d addr show",
+    "routes": "ip -j route show",
+    "neighbours": "ip -j neigh show",
+    "fdb": "bridge -j fdb show",
+    "rules": "iptables-save -c -t nat; iptables-save -c -t filter",
+    "conntrack": "conntrack -L -o extended 2>/dev/null",
+    "nft": "nft list ruleset 2>/dev/null",
+}
+MACHINE_PARTS = ("links", "routes", "neighbours", "fdb", "rules", "conntrack")
+CONTAINER_PARTS = ("links", "routes", "neighbours")
+
+
+def raw_outputs(netns_path: str, parts: tuple[str, ...]) -> dict[str, str]:
+    """Run the tools of `parts` inside the namespace at `netns_path`, in one process."""
+    script = f"; echo {SEPARATOR}; ".join(COMMANDS[p] for p in parts)
+    argv = [which("nsenter"), f"--net={netns_path}", "/bin/sh", "-c", script]
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=20, env=env)
+    chunks = result.stdout.split(SEPARATOR + "\n")
+    return {part: chunks[i] if i < len(chunks) else "" for i, part in enumerate(parts)}
+
+
+def from_outputs(name: str, kind: str, path: str, outputs: dict[str, str], **extra) -> NamespaceState:
+    """A NamespaceState from saved tool outputs (pure: unit tests call it with saved files)."""
+    state = NamespaceState(name=name, kind=kind, path=path, **extra)
+    if "links" in outputs:
+        state.interfaces = parse.parse_links(outputs["links"])
+    if "routes" in outputs:
+        state.routes = parse.parse_routes(outputs["routes"])
+    if "neighbours" in outputs:
+        state.neighbours = parse.parse_neighbours(outputs["neighbours"])
+    if "fdb" in outputs:
+        state.fdb = parse.parse_fdb(outputs["fdb"])
+    if "rules" in outputs:
+        state.rules = parse.parse_iptables_save(outputs["rules"])
+    if "conntrack" in outputs:
+        state.conntrack = parse.parse_conntrack(outputs["conntrack"])
+    if "nft" in outputs:
+        state.nft = outputs["nft"]
+    return state
+
+
+def read_namespace(name: str, kind: str, path: str, parts: tuple[str, ...] | None = None, **extra) -> NamespaceState:
+    parts = parts or (MACHINE_PARTS if kind == "machine" else CONTAINER_PARTS)
+    return from_outputs(name, kind, path, raw_outputs(path, parts), **extra)
+
+
+# --- what Docker says ---------------------------------------------------------------------------
+
+@dataclass
+class Endpoint:
+    network: str
+    ip: str
+    prefixlen: int
+    mac: str
+    gateway: str
+
+
+@dataclass
+class ContainerInfo:
+    name: str
+    id: str
+    host: str
+    pid: int
+    running: bool
+    labels: dict = field(default_factory=dict)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    ports: dict = field(default_factory=dict)   # "80/tcp" -> [{"HostIp", "HostPort"}]
+    network_mode: str = ""
+
+    @property
+    def netns_path(self) -> str:
+        return f"/proc/{self.pid}/ns/net"
+
+
+@dataclass
+class NetworkInfo:
+    name: str
+    id: str
+    driver: str
+    subnets: list[str]
+    gateways: list[str]
+    bridge: str | None       # the Linux bridge of a bridge network
+    internal: bool = False
+    labels: dict = field(default_factory=dict)
+
+
+def docker_containers(world, host: str, running_only: bool = True) -> list[ContainerInfo]:
+    """Every container of one engine (the course's and a learner's own), from `docker inspect`."""
+    api = world.hosts[host].docker.api
+    found = []
+    for summary in api.containers(all=not running_only):
+        detail = api.inspect_container(summary["Id"])
+        settings = detail["NetworkSettings"]
+        endpoints = [Endpoint(net, ep.get("IPAddress", ""), ep.get("IPPrefixLen", 0), ep.get("MacAddress", ""),
+                              ep.get("Gateway", ""))
+                     for net, ep in (settings.get("Networks") or {}).items()]
+        found.append(ContainerInfo(
+            name=detail["Name"].lstrip("/"), id=detail["Id"], host=host, pid=detail["State"].get("Pid", 0),
+            running=detail["State"].get("Running", False), labels=detail["Config"].get("Labels") or {},
+            endpoints=endpoints, ports=settings.get("Ports") or {},
+            network_mode=detail["HostConfig"].get("NetworkMode", "")))
+    return found
+
+
+def docker_networks(world, host: str) -> list[NetworkInfo]:
+    found = []
+    for net in world.hosts[host].docker.api.networks():
+        pools = (net.get("IPAM") or {}).get("Config") or []
+        bridge = None
+        if net.get("Driver") == "bridge":
+            bridge = (net.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{net['Id'][:12]}"
+        found.append(NetworkInfo(net["Name"], net["Id"], net.get("Driver", ""),
+                                 [p["Subnet"] for p in pools if p.get("Subnet")],
+                                 [p["Gateway"] for p in pools if p.get("Gateway")], bridge,
+                                 bool(net.get("Internal")), net.get("Labels") or {}))
+    return found
+
+
+# --- many namespaces at once --------------------------------------------------------------------
+
+@dataclass
+class WorldState:
+    """Snapshots of several namespaces of a world, keyed by display name."""
+
+    namespaces: dict[str, NamespaceState] = field(default_factory=dict)
+    containers: dict[str, ContainerInfo] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> NamespaceState:
+        return self.namespaces[name]
+
+    def owner_of_ip(self, ip: str) -> NamespaceState | None:
+        """The namespace that holds `ip` on an interface (loopback addresses excluded)."""
+        if ipaddress.ip_address(ip).is_loopback:
+            return None
+        for state in self.namespaces.values():
+            if state.owns_ip(ip):
+                return state
+        return None
+
+    def owner_of_mac(self, mac: str) -> tuple[NamespaceState, str] | None:
+        for state in self.namespaces.values():
+            for iface in state.interfaces:
+                if iface.mac == mac:
+                    return state, iface.name
+        return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A namespace to read: display name, kind, netns file and any container details."""
+
+    name: str
+    kind: str
+    path: str
+    container: ContainerInfo | None = None
+    parts: tuple[str, ...] | None = None
+
+
+def machine_targets(world, roles=None) -> list[Target]:
+    roles = roles or list(world.machines)
+    return [Target(role, "machine", f"{NETNS_DIR}/{world[role].namespace}") for role in roles]
+
+
+def container_targets(containers: list[ContainerInfo]) -> list[Target]:
+    targets = []
+    names = [c.name for c in containers]
+    for c in containers:
+        if not c.running or not c.pid or c.network_mode == "host":
+            continue
+        name = c.name if names.count(c.name) == 1 else f"{c.name}@{c.host}"
+        targets.append(Target(name, "container", c.netns_path, c))
+    return targets
+
+
+def read_all(targets: list[Target], parts: tuple[str, ...] | None = None, workers: int = 8) -> WorldState:
+    """Snapshot every target, in parallel (each one is a single short-lived process)."""
+    def one(target: Target) -> NamespaceState:
+        extra = {}
+        if target.container is not None:
+            c = target.container
+            extra = dict(host=c.host, container=c.name, container_id=c.id, pid=c.pid)
+        return read_namespace(target.name, target.kind, target.path, target.parts or parts, **extra)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        states = list(pool.map(one, targets))
+    world_state = WorldState({s.name: s for s in states})
+    world_state.containers = {t.name: t.container for t in targets if t.container is not None}
+    return world_state
