@@ -17,20 +17,9 @@ from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, netns, status, up
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE, WorldNames
+from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]
-
-
-def leftovers(world_id: str) -> list[str]:
-    """Everything of a world still on the machine, read independently of the manager."""
-    names = WorldNames(world_id)
-    found = [n for n in netns.list_names() if n in names.namespaces.values()]
-    found += [f"process {p}" for h in ("host1", "host2") for p in engine.processes_of(names.host(h))]
-    mounts = open("/proc/self/mountinfo").read()
-    found += [f"mount under {d}" for d in (names.state_dir, names.data_dir) if f" {d}/" in mounts]
-    found += [str(d) for d in (names.state_dir, names.data_dir) if d.exists()]
-    found += [c for c in engine.contexts() if c.startswith(names.prefix + "-host")]
-    return found
 
 
 def cli(*args: str, world_id: str) -> subprocess.CompletedProcess:

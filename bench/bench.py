@@ -1,0 +1,95 @@
+"""Speed figures of the course, each as a ratio to `docker run --rm dnlab/box true` on host1.
+
+Run as root: `sudo .venv/bin/python bench/bench.py [--repeat N]`. It uses its own world (`bench`)
+and removes it at the end. Targets (issue text): cold up <= 3 s, warm up <= 0.3 s, down <= 3 s,
+probe with capture and path <= 2 s, map <= 1 s, explorer warm switch <= 0.5 s, cold <= 3 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+WORLD = "bench"
+DNLAB = [sys.executable, "-m", "helpers", "--world", WORLD]
+
+
+def timed(action, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def cli(*args: str) -> None:
+    subprocess.run([*DNLAB, *args], check=True, capture_output=True, cwd=ROOT)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    repeat = parser.parse_args().repeat
+    os.environ["DNLAB_WORLD"] = WORLD
+    from helpers.world import image, lab
+
+    image.cached_rootfs()  # "image already built"
+    rows: list[tuple[str, list[float], float | None]] = []
+
+    cli("down")
+    cold = []
+    for _ in range(repeat):
+        cold += timed(lambda: cli("up"), 1)
+        cli("down")
+    cli("up")
+    warm = timed(lambda: cli("up"), repeat)
+    world = lab(WORLD)
+    baseline = timed(lambda: subprocess.run(
+        ["docker", "--context", world.host1.context, "run", "--rm", "dnlab/box:latest", "true"],
+        check=True, capture_output=True), repeat)
+    rows += [("cold `dnlab up`", cold, 3.0), ("repeated `dnlab up`", warm, 0.3)]
+
+    try:
+        from helpers.path import trace
+
+        trace(world, "user-bridge", "egress")  # scenario warm: the target measures the probe
+        rows.append(("probe + capture + path (user-bridge egress)",
+                     timed(lambda: trace(world, "user-bridge", "egress"), repeat), 2.0))
+        rows.append(("`dnlab map --host host1`", timed(lambda: cli("map", "--host", "host1", "--json"), repeat), 1.0))
+    except ImportError as missing:
+        print(f"(packet paths not measured: {missing})")
+
+    try:
+        from helpers.widgets.explorer import benchmark_switches
+
+        warm_switch, cold_switch = benchmark_switches(world, repeat)
+        rows.append(("explorer: switch to a warm scenario", warm_switch, 0.5))
+        rows.append(("explorer: cold scenario ready", cold_switch, 3.0))
+    except ImportError as missing:
+        print(f"(explorer not measured: {missing})")
+
+    downs = []
+    for _ in range(repeat):
+        cli("up")
+        downs += timed(lambda: cli("down"), 1)
+    rows.append(("`dnlab down`", downs, 3.0))
+
+    base = statistics.median(baseline)
+    print(f"baseline `docker run --rm dnlab/box true` on host1: median {base:.3f} s (n={repeat})\n")
+    print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target':>7}  verdict")
+    for name, samples, target in rows:
+        median = statistics.median(samples)
+        verdict = "" if target is None else ("ok" if median <= target else "SLOW")
+        print(f"{name:48} {median:8.3f} {min(samples):7.3f} {max(samples):7.3f} {median / base:7.2f}x "
+              f"{target or 0:7.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
