@@ -84,7 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Later rooms (path, map, explorer, lab) add their subcommands here.
-_EXTENSIONS: list = []
+def _add_explorer(sub) -> None:
+    from helpers.widgets.cli import add_subcommand
+
+    add_subcommand(sub)
+
+
+_EXTENSIONS: list = [_add_explorer]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,7 +159,12 @@ def nat_rules(nat_table: str, needles: list[str]) -> list[str]:
         words = line.replace("/32", " ").split()
         if any(needle in words or any(w.startswith(needle + ":") for w in words) for needle in needles):
             out.append(line)
-    return out
+    # A rule in a custom chain (Docker's DNAT rules live in chain DOCKER) is only reached through
+    # the jumps to that chain: they are involved too, so show them first.
+    chains = {line.split()[1] for line in out} - {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
+    jumps = [line for line in nat_table.splitlines()
+             if line.startswith("-A ") and line not in out and any(line.endswith(f"-j {c}") for c in chains)]
+    return jumps + out
 
 
 def read_facts(world, scenario, spec=None) -> Facts:

@@ -1,0 +1,343 @@
+"""The driver explorer: pick a driver scenario, a probe and a view; see the packet path and the facts.
+
+``Explorer(world)`` is an ipywidgets VBox. Picking a value runs one pass of `Explorer.show`:
+
+    start the scenario (once: it stays warm) -> trace the probe (helpers.path.trace, cached)
+      -> read the live facts (helpers.widgets.facts, cached) -> draw (helpers.draw.draw_path, cached)
+      -> show figure, facts, and what changed against the previously shown driver.
+
+"Re-run probe" drops the cached trace and facts of the current choice and runs the probe again.
+Every failure shows as a readable message inside the widget (never a traceback); the traceback is
+kept in `Explorer.errors` for developers. Caches live per world in this kernel, so the chapter's
+explorer and a second one share warm scenarios.
+"""
+from __future__ import annotations
+
+import html
+import io
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+
+from helpers.errors import LabError
+from helpers.widgets.facts import CATEGORIES, TITLES, Facts, diff_facts, read_facts
+
+# (label, scenario name), in the order the course teaches them.
+DRIVERS: tuple[tuple[str, str], ...] = (
+    ("default bridge", "default-bridge"),
+    ("user bridge", "user-bridge"),
+    ("host", "host"),
+    ("none", "none"),
+    ("macvlan", "macvlan"),
+    ("overlay", "overlay"),
+)
+# (label, probe names a scenario may use for it, first match wins).
+PROBES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("container to container", ("c2c",)),
+    ("to the internet", ("egress",)),
+    ("from the internet", ("publish", "ingress", "inbound")),
+    ("from the host", ("loopback", "from-host", "host")),
+)
+VIEWS = ("L2", "L3", "NAT")
+PROBE_NAMES = {label: names for label, names in PROBES}
+
+
+def probe_for(choice: str, offered) -> str | None:
+    """The scenario's probe name for an explorer probe choice, or None if it offers none."""
+    for name in PROBE_NAMES.get(choice, (choice,)):
+        if name in offered:
+            return name
+    return None
+
+
+def figure_svg(figure) -> str:
+    """An inline SVG of a matplotlib Figure (text kept as text, so a page can read its labels)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)  # else the inline backend shows it a second time at the end of the cell
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def reachability(path, spec) -> tuple[bool | None, list[str]]:
+    """(reached, lines) from a traced Path: what the probe did, against what the scenario expects."""
+    reached = None
+    for attribute in ("reached", "ok", "delivered", "success"):
+        value = getattr(path, attribute, None)
+        if isinstance(value, bool):
+            reached = value
+            break
+    verdict = {True: "reached", False: "did NOT reach", None: "result unknown:"}[reached]
+    lines = [f"{spec.source} {verdict} {spec.target} ({spec.kind}{f' port {spec.port}' if spec.port else ''})"]
+    if reached is not None:
+        lines.append("as the scenario expects" if reached == spec.expect
+                     else f"UNEXPECTED: the scenario expects it {'to get' if spec.expect else 'not to get'} through")
+    if spec.description:
+        lines.append(spec.description)
+    return reached, lines
+
+
+@dataclass
+class _Cache:
+    """Per-world state of this kernel: started scenarios, traces, facts, figures."""
+
+    scenarios: dict = field(default_factory=dict)     # name -> started Scenario
+    traces: dict = field(default_factory=dict)        # (name, probe) -> Path
+    facts: dict = field(default_factory=dict)         # (name, probe) -> Facts
+    figures: dict = field(default_factory=dict)       # (name, probe, view) -> svg text
+
+    def forget(self, name: str, probe: str | None) -> None:
+        self.traces.pop((name, probe), None)
+        self.facts.pop((name, probe), None)
+        for key in [k for k in self.figures if k[:2] == (name, probe)]:
+            del self.figures[key]
+
+
+_CACHES: dict[str, _Cache] = {}
+
+_STYLE = """<style>
+.dnlab-explorer pre { margin: 0; white-space: pre-wrap; font-size: 12px; }
+.dnlab-facts table { border-collapse: collapse; width: 100%; }
+.dnlab-facts th { text-align: left; vertical-align: top; padding: 2px 8px 2px 0; width: 13em; }
+.dnlab-facts td { vertical-align: top; padding: 2px 0; font-family: monospace; font-size: 12px; }
+.dnlab-error { border: 2px solid #c0392b; background: #fdecea; padding: 6px 10px; }
+.dnlab-note { border-left: 4px solid #e67e22; background: #fef5e7; padding: 6px 10px; }
+.dnlab-figure svg { max-width: 100%; height: auto; }
+.dnlab-diff .gone { color: #c0392b; } .dnlab-diff .came { color: #1e8449; }
+</style>"""
+
+
+class Explorer(widgets.VBox):
+    """The driver explorer widget. `trace`, `draw` and `read` are injectable for unit tests."""
+
+    def __init__(self, world=None, *, scenario: str = "default-bridge", probe: str = "to the internet",
+                 view: str = "L2", trace: Callable | None = None, draw: Callable | None = None,
+                 read: Callable | None = None, scenarios: dict | None = None, autoshow: bool = True):
+        self._world = world
+        self._trace, self._draw, self._read = trace, draw, read or read_facts
+        self._registry = scenarios
+        self.errors: list[str] = []             # tracebacks of failures shown as messages
+        self.timings: list[tuple[str, float]] = []  # (what, seconds) of every show()
+        self.facts: Facts | None = None          # facts now shown
+        self.previous: Facts | None = None       # facts of the previously shown driver
+        self.probe_name: str | None = None       # the scenario's probe now shown (None: not offered)
+        self.path = None                         # the Path now shown
+        self._busy = False
+
+        self.driver = widgets.Dropdown(options=list(DRIVERS), value=scenario, description="Driver")
+        self.probe = widgets.ToggleButtons(options=[label for label, _ in PROBES], value=probe,
+                                           description="Probe")
+        self.view = widgets.ToggleButtons(options=list(VIEWS), value=view, description="View")
+        self.view.style.button_width = "5em"
+        self.rerun = widgets.Button(description="Re-run probe", icon="refresh",
+                                    tooltip="send the probe again, live, and redraw")
+        self.progress = widgets.IntProgress(value=0, min=0, max=4, description="Working",
+                                            bar_style="info", layout=widgets.Layout(visibility="hidden"))
+        self.status = widgets.HTML()
+        self.message = widgets.HTML()
+        self.caption = widgets.HTML()
+        self.figure = widgets.HTML()
+        self.summary = widgets.HTML()
+        self.facts_html = widgets.HTML()
+        self.diff_html = widgets.HTML()
+        for widget, css in ((self.figure, "dnlab-figure"), (self.facts_html, "dnlab-facts"),
+                            (self.diff_html, "dnlab-diff"), (self.message, "dnlab-message"),
+                            (self.caption, "dnlab-caption"), (self.status, "dnlab-status")):
+            widget.add_class(css)
+        facts_box = widgets.VBox([widgets.HTML("<b>Key facts</b>"), self.facts_html,
+                                  widgets.HTML("<b>What changed against the previous driver</b>"),
+                                  self.diff_html], layout=widgets.Layout(width="48%"))
+        figure_box = widgets.VBox([self.caption, self.figure, self.summary],
+                                  layout=widgets.Layout(width="52%"))
+        super().__init__([
+            widgets.HTML(_STYLE),
+            self.driver, self.probe, self.view,
+            widgets.HBox([self.rerun, self.progress, self.status]),
+            self.message,
+            widgets.HBox([figure_box, facts_box]),
+        ])
+        self.add_class("dnlab-explorer")
+        self.driver.observe(self._on_change, names="value")
+        self.probe.observe(self._on_change, names="value")
+        self.view.observe(self._on_change, names="value")
+        self.rerun.on_click(lambda _button: self.show(refresh=True))
+        if autoshow:
+            self.show()
+
+    # --- dependencies, resolved late so importing this module stays cheap ----------------------
+    @property
+    def world(self):
+        if self._world is None:
+            import helpers
+
+            self._world = helpers.lab()
+        return self._world
+
+    @property
+    def cache(self) -> _Cache:
+        return _CACHES.setdefault(self.world.prefix, _Cache())
+
+    def _scenario_class(self, name: str):
+        if self._registry is not None:
+            if name not in self._registry:
+                raise LabError(f"unknown scenario {name!r}")
+            return self._registry[name](self.world)
+        from helpers.scenarios import get
+
+        return get(self.world, name)
+
+    def _trace_fn(self):
+        if self._trace is None:
+            try:
+                from helpers.path import trace
+            except ImportError as error:
+                raise LabError("the path tracer (helpers.path) is not installed in this checkout",
+                               "git pull  # it comes with the packet-path chapter") from error
+            self._trace = trace
+        return self._trace
+
+    def _draw_fn(self):
+        if self._draw is None:
+            try:
+                from helpers.draw import draw_path
+            except ImportError as error:
+                raise LabError("the path figures (helpers.draw) are not installed in this checkout",
+                               "git pull  # they come with the packet-path chapter") from error
+            self._draw = draw_path
+        return self._draw
+
+    # --- the one pass ---------------------------------------------------------------------------
+    def _on_change(self, change) -> None:
+        if change["owner"] is self.driver and self.facts is not None and change["old"] != change["new"]:
+            self.previous = self.facts
+        self.show()
+
+    def _step(self, value: int, text: str) -> None:
+        self.progress.value = value
+        self.progress.layout.visibility = "visible"
+        self.status.value = f"<i>{html.escape(text)}</i>"
+
+    def show(self, refresh: bool = False) -> None:
+        """Show the current choice; with `refresh`, send the probe again instead of using the cache."""
+        started = time.perf_counter()
+        name, choice, view = self.driver.value, self.probe.value, self.view.value
+        try:
+            self.message.value = ""
+            scenario = self._ensure_started(name, force=refresh)
+            specs = scenario.probe_specs()
+            self.probe_name = probe_name = probe_for(choice, specs)
+            if refresh:
+                self.cache.forget(name, probe_name)
+            spec = specs.get(probe_name) if probe_name else None
+            self.facts = self._facts(scenario, probe_name, spec)
+            if spec is None:
+                self.path = None
+                self._show_not_offered(scenario, choice, specs)
+            else:
+                self._show_figure(scenario, probe_name, view, choice)
+            self.facts_html.value = self._facts_table(self.facts)
+            self.diff_html.value = self._diff_html(self.previous, self.facts)
+            seconds = time.perf_counter() - started
+            self.timings.append((f"{name}/{choice}/{view}", seconds))
+            self.status.value = f"<small>ready in {seconds:.2f} s</small>"
+        except Exception as error:  # noqa: BLE001 - every failure becomes a message in the widget
+            self.errors.append(traceback.format_exc())
+            self._show_error(error, name)
+        finally:
+            self.progress.layout.visibility = "hidden"
+
+    def _ensure_started(self, name: str, force: bool = False):
+        scenario = self.cache.scenarios.get(name)
+        if scenario is None or force:
+            self._step(1, f"starting scenario {name} (first time only: it stays warm)…")
+            scenario = self._scenario_class(name).start()
+            self.cache.scenarios[name] = scenario
+        return scenario
+
+    def _facts(self, scenario, probe_name: str | None, spec) -> Facts:
+        key = (scenario.name, probe_name)
+        if key in self.cache.facts:
+            return self.cache.facts[key]
+        if spec is not None and key not in self.cache.traces:
+            self._step(2, f"tracing probe {probe_name} in {scenario.name}…")
+            self.cache.traces[key] = self._trace_fn()(self.world, scenario, probe_name)
+        self._step(3, f"reading the facts of {scenario.name}…")
+        facts = self._read(self.world, scenario, spec)
+        if spec is not None:
+            facts.reached, facts.reachability = reachability(self.cache.traces[key], spec)
+            facts.expected = spec.expect
+        else:
+            facts.reachability = ["(no probe: see the note above)"]
+        self.cache.facts[key] = facts
+        return facts
+
+    def _show_figure(self, scenario, probe_name: str, view: str, choice: str) -> None:
+        path = self.path = self.cache.traces[(scenario.name, probe_name)]
+        key = (scenario.name, probe_name, view)
+        if key not in self.cache.figures:
+            self._step(4, f"drawing the {view} view…")
+            self.cache.figures[key] = figure_svg(self._draw_fn()(path, view=view))
+        self.figure.value = self.cache.figures[key]
+        self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}" data-probe="{html.escape(probe_name)}"'
+                              f' data-view="{view}"><b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)}'
+                              f' driver) · {html.escape(choice)} (probe <code>{html.escape(probe_name)}</code>)'
+                              f' · {view} view</div>')
+        summary = path.summary() if hasattr(path, "summary") else ""
+        self.summary.value = f"<details><summary>hop by hop</summary><pre>{html.escape(summary)}</pre></details>"
+
+    def _show_not_offered(self, scenario, choice: str, specs) -> None:
+        offered = [label for label, names in PROBES if probe_for(label, specs)]
+        self.message.value = (f'<div class="dnlab-note">The <b>{html.escape(scenario.name)}</b> scenario offers no '
+                              f'“{html.escape(choice)}” probe. It offers: '
+                              f'{html.escape(", ".join(offered) or "no probe of this explorer")}.</div>')
+        self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}" data-probe="">'
+                              f'<b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)} driver)'
+                              f' · no “{html.escape(choice)}” probe</div>')
+        self.figure.value = ""
+        self.summary.value = ""
+
+    def _show_error(self, error: Exception, name: str) -> None:
+        if isinstance(error, LabError):
+            problem, fix = error.problem, error.fix
+        else:
+            problem, fix = f"{type(error).__name__}: {error}", None
+        fix_html = f"<br>Fix: <code>{html.escape(fix)}</code>" if fix else ""
+        self.message.value = (f'<div class="dnlab-error"><b>Could not show {html.escape(name)}:</b> '
+                              f'{html.escape(str(problem))}{fix_html}</div>')
+        self.status.value = "<small>failed</small>"
+
+    # --- rendering facts ------------------------------------------------------------------------
+    @staticmethod
+    def _facts_table(facts: Facts) -> str:
+        head = (f"<p>scenario <b>{html.escape(facts.scenario)}</b>, driver <b>{html.escape(facts.driver)}</b>, "
+                f"container <code>{html.escape(facts.container or '-')}</code> on {html.escape(facts.host)}</p>")
+        rows = []
+        for category in CATEGORIES:
+            items = "<br>".join(html.escape(item) for item in getattr(facts, category)) or "-"
+            rows.append(f'<tr data-fact="{category}"><th>{TITLES[category]}</th><td>{items}</td></tr>')
+        return head + "<table>" + "".join(rows) + "</table>"
+
+    @staticmethod
+    def _diff_html(previous: Facts | None, current: Facts) -> str:
+        if previous is None:
+            return "<i>(pick another driver to compare)</i>"
+        if previous.scenario == current.scenario:
+            return f"<i>(the previous driver was this one: {html.escape(current.scenario)})</i>"
+        lines = []
+        for line in diff_facts(previous, current):
+            css = "gone" if line.startswith("  - ") else "came" if line.startswith("  + ") else ""
+            lines.append(f'<span class="{css}">{html.escape(line)}</span>')
+        return (f"<p>from <b>{html.escape(previous.scenario)}</b> to <b>{html.escape(current.scenario)}</b>:</p>"
+                "<pre>" + "\n".join(lines) + "</pre>")
+
+
+def explorer(world=None, **kwargs) -> Explorer:  # noqa: D103 - helpers.widgets.explorer.explorer()
+    """The explorer for `world` (default: the running world of $DNLAB_WORLD)."""
+    return Explorer(world, **kwargs)
