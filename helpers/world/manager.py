@@ -22,7 +22,7 @@ from helpers.world import engine, image, netns
 from helpers.world.model import World
 from helpers.world.naming import (
     DATA_ROOT, HOSTS, INET_IP, LAN, MACHINE_IPS, MACHINES, ROLES, ROUTER_LAN_IP, ROUTER_WAN_IP,
-    RUN_ROOT, SERVICE_HTTP_PORT, SERVICE_TCP_PORT, WorldNames, parse_namespace, prefix_for,
+    RUN_ROOT, SCRATCH, SERVICE_HTTP_PORT, SERVICE_TCP_PORT, WorldNames, parse_namespace, prefix_for,
     world_id_from_env,
 )
 from helpers.world.proc import require_root, which
@@ -213,6 +213,34 @@ def lab(world_id: str | None = None) -> World:
     return World(names)
 
 
+@contextmanager
+def scratch_engine(world_id: str | None = None):
+    """A brand-new dockerd in its own namespace, for showing what a *fresh* engine has.
+
+    Yields a docker SDK client; the engine, its namespace and its files are removed on exit.
+    """
+    require_root()
+    names = _names(world_id)
+    namespace, paths = names.namespace(SCRATCH), names.host(SCRATCH)
+    if netns.exists(namespace) and netns.marker_of(namespace) == names.marker:
+        engine.stop(paths)
+        netns.delete(namespace)
+    netns.create(namespace, names.marker)
+    client = None
+    try:
+        process = engine.start(namespace, paths, _cgroup_parent(names, SCRATCH))
+        engine.wait_ready(paths, process)
+        client = engine.client(paths)
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+        engine.stop(paths)
+        netns.delete(namespace)
+        engine.remove_files(paths)
+        _remove_cgroups(names, (SCRATCH,))
+
+
 # --- reporting --------------------------------------------------------------------------------
 
 def status(world_id: str | None = None) -> dict:
@@ -238,8 +266,8 @@ def status(world_id: str | None = None) -> dict:
 
 # --- removing ---------------------------------------------------------------------------------
 
-def _remove_cgroups(names: WorldNames) -> None:
-    for host in HOSTS:
+def _remove_cgroups(names: WorldNames, hosts: tuple[str, ...] = HOSTS + (SCRATCH,)) -> None:
+    for host in hosts:
         parent = _cgroup_parent(names, host).lstrip("/")
         for controller in CGROUP_ROOT.glob("*"):
             directory = controller / parent
@@ -267,13 +295,13 @@ def _manifest_namespaces(names: WorldNames) -> set[str]:
 def _teardown(names: WorldNames) -> list[str]:
     """Remove every trace of one world. Touches only what carries its names and label."""
     removed = []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda h: engine.stop(names.host(h)), HOSTS))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(lambda h: engine.stop(names.host(h)), HOSTS + (SCRATCH,)))
     pid = _service_pid(names)
     if pid is not None:
         netns.kill_all([pid])
     listed = _manifest_namespaces(names)
-    for namespace in names.namespaces.values():
+    for namespace in [*names.namespaces.values(), names.namespace(SCRATCH)]:
         if not netns.exists(namespace):
             continue
         label = netns.marker_of(namespace)
@@ -289,6 +317,7 @@ def _teardown(names: WorldNames) -> list[str]:
             engine.remove_context(context)
             removed.append(f"context {context}")
         engine.remove_files(names.host(host))
+    engine.remove_files(names.host(SCRATCH))
     _remove_cgroups(names)
     engine.unmount_below(names.state_dir, names.data_dir)
     for directory in (names.state_dir, names.data_dir):

@@ -14,7 +14,7 @@ Naming scheme (``W`` is the world id; the default world has none)::
     prefix               dnlab                      (default world)
                          dnlab-W                    (world W, e.g. dnlab-w2)
     namespaces           <prefix>-router  <prefix>-inet  <prefix>-host1  <prefix>-host2
-                         <prefix>-lanpc
+                         <prefix>-lanpc;  <prefix>-scratch only while a lesson runs a fresh engine
     namespace label      the alias of its ``lo`` is ``dnlab-world=<prefix>``
     router interfaces    lan0 (bridge), p-host1 / p-host2 / p-lanpc (its ports), wan0
     machine interfaces   eth0 in every machine namespace
@@ -65,6 +65,9 @@ SERVICE_HTTP_PORT = 80
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
 ROLES = ("router", "inet") + MACHINES
+# A throwaway engine in its own namespace, made only for a lesson that needs a *fresh* engine
+# (`manager.scratch_engine`); not part of a running world's health.
+SCRATCH = "scratch"
 MACHINE_IPS = {
     "host1": ipaddress.ip_address("198.51.100.11"),
     "host2": ipaddress.ip_address("198.51.100.12"),
@@ -103,7 +106,7 @@ def world_id_from_env() -> str | None:
 
 
 _PREFIX = re.compile(rf"^{COURSE}(?:-([a-z][a-z0-9]{{0,7}}))?$")
-_NAMESPACE = re.compile(rf"^({COURSE}(?:-[a-z][a-z0-9]{{0,7}})?)-({'|'.join(ROLES)})$")
+_NAMESPACE = re.compile(rf"^({COURSE}(?:-[a-z][a-z0-9]{{0,7}})?)-({'|'.join(ROLES + (SCRATCH,))})$")
 
 
 def parse_prefix(prefix: str) -> str | None:
@@ -167,7 +170,7 @@ class WorldNames:
         return cls(parse_prefix(prefix))
 
     def namespace(self, role: str) -> str:
-        if role not in ROLES:
+        if role not in ROLES + (SCRATCH,):
             raise NamingError(f"unknown machine {role!r}; the world has {', '.join(ROLES)}",
                               "dnlab status   # lists the machines")
         return f"{self.prefix}-{role}"
@@ -202,7 +205,7 @@ class WorldNames:
         return self.state_dir / "inet-seen.jsonl"
 
     def host(self, host: str) -> HostPaths:
-        if host not in HOSTS:
+        if host not in HOSTS + (SCRATCH,):
             raise NamingError(f"unknown Docker host {host!r}; the world has {', '.join(HOSTS)}",
                               "dnlab status   # lists the Docker hosts")
         return HostPaths(state=self.state_dir / host, data_root=self.data_dir / host)
