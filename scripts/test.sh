@@ -6,7 +6,7 @@ bash scripts/install.sh >/dev/null || { echo "install failed: run sudo bash scri
 export PATH="$PWD/.venv/bin:$PATH"
 started=$(date +%s)
 .venv/bin/python -m pytest -p no:cacheprovider "$@" tests \
-  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg notebooks labs/solutions
+  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks labs/solutions
 rc=$?
 echo "test suite took $(( $(date +%s) - started )) s"
 if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi

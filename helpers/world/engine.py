@@ -190,6 +190,20 @@ def remove_context(name: str) -> None:
         subprocess.run([cli, "context", "rm", "-f", name], capture_output=True)
 
 
+def docker_cli(base_url: str, *args: str, timeout: float = 60) -> str:
+    """Run the real docker CLI against an engine and return what it prints (for side-by-side
+    "SDK and CLI" cells); LabError with its message if it fails."""
+    cli = _docker_cli()
+    if cli is None:
+        raise LabError("the docker CLI is not installed", "sudo apt-get install -y docker.io")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    result = subprocess.run([cli, "-H", base_url, *args], capture_output=True, text=True,
+                            timeout=timeout, env=env)
+    if result.returncode != 0:
+        raise LabError(f"`docker {' '.join(args)}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
 def client(paths: HostPaths):
     """A docker SDK client for this engine."""
     import docker  # imported here: the SDK costs ~0.2 s, and `dnlab up` on a warm world skips it

@@ -213,11 +213,22 @@ def lab(world_id: str | None = None) -> World:
     return World(names)
 
 
+@dataclass
+class ScratchEngine:
+    """A fresh engine: `client` (docker SDK) and `cli(*args)` (the real docker CLI)."""
+
+    client: object
+    base_url: str
+
+    def cli(self, *args: str) -> str:
+        return engine.docker_cli(self.base_url, *args)
+
+
 @contextmanager
 def scratch_engine(world_id: str | None = None):
     """A brand-new dockerd in its own namespace, for showing what a *fresh* engine has.
 
-    Yields a docker SDK client; the engine, its namespace and its files are removed on exit.
+    Yields a ScratchEngine; the engine, its namespace and its files are removed on exit.
     """
     require_root()
     names = _names(world_id)
@@ -231,7 +242,7 @@ def scratch_engine(world_id: str | None = None):
         process = engine.start(namespace, paths, _cgroup_parent(names, SCRATCH))
         engine.wait_ready(paths, process)
         client = engine.client(paths)
-        yield client
+        yield ScratchEngine(client, paths.base_url)
     finally:
         if client is not None:
             client.close()

@@ -48,6 +48,10 @@ class DockerHost(Machine):
     def base_url(self) -> str:
         return self.paths.base_url
 
+    def cli(self, *args: str) -> str:
+        """What `docker --context <this host's context> ARGS` prints (the real CLI, run now)."""
+        return engine.docker_cli(self.base_url, *args)
+
 
 class World:
     """A running lab world: `world.host1.docker.containers.run(...)`, `world['router'].run([...])`."""
