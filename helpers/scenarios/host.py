@@ -1,0 +1,98 @@
+"""The `host` driver: a container in host1's own network namespace.
+
+Makes `host-app` (network_mode host, a web server on port 8081, with `-p` asked for and ignored),
+`host-bridged` (a default-bridge container, for contrast) and a *host1 service bound to
+127.0.0.1:7070* (a busybox httpd run in host1's namespace, outside Docker): the loopback-only
+service a host-network container can reach and a bridge container cannot.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from helpers.lesson import wait_listening, web_command
+from helpers.scenarios.base import ProbeSpec, Scenario, register
+from helpers.world.proc import which
+
+APP_PORT = 8081        # the host-network container's server: on host1's own addresses
+LOOPBACK_PORT = 7070   # host1's loopback-only service
+
+
+@register
+class HostScenario(Scenario):
+    name = "host"
+    driver = "host"
+    title = "host network: the container uses host1's own stack"
+    probes = ("egress", "inbound", "loopback", "isolation", "bridge-loopback")
+
+    @property
+    def _pidfile(self):
+        return self.world.names.state_dir / "host-loopback-service.pid"
+
+    def _make(self) -> None:
+        self.run_container("app", network_mode="host", command=web_command(APP_PORT))
+        self.run_container("bridged")
+        self.start_loopback_service()
+        wait_listening(self.containers()["app"], APP_PORT)
+
+    # --- host1's loopback-only service (a plain process in host1's namespace, not a container) ---
+    def loopback_service_pid(self) -> int | None:
+        try:
+            pid = int(self._pidfile.read_text())
+            if b"httpd" in open(f"/proc/{pid}/cmdline", "rb").read():
+                return pid
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            pass
+        return None
+
+    def start_loopback_service(self) -> int:
+        pid = self.loopback_service_pid()
+        if pid:
+            return pid
+        root = self.world.names.state_dir / "host-loopback-www"
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "index.html").write_text("host1 admin page: bound to 127.0.0.1 only\n")
+        argv = [which("nsenter"), f"--net=/run/netns/{self.world.host1.namespace}", which("busybox"),
+                "httpd", "-f", "-p", f"127.0.0.1:{LOOPBACK_PORT}", "-h", str(root)]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        self._pidfile.write_text(str(proc.pid))
+        deadline = time.monotonic() + 5
+        port = f"0100007F:{LOOPBACK_PORT:04X}"
+        while time.monotonic() < deadline:
+            if port in open(f"/proc/{proc.pid}/net/tcp").read():
+                break
+            time.sleep(0.02)
+        return proc.pid
+
+    def probe_specs(self) -> dict[str, ProbeSpec]:
+        specs = [
+            ProbeSpec("egress", "container:app", "203.0.113.10", "tcp", 9000,
+                      description="out to the internet with host1's own address: no NAT rule involved"),
+            ProbeSpec("inbound", "lanpc", "machine:host1", "http", APP_PORT,
+                      description="the LAN reaches the container's server on host1's address, no DNAT"),
+            ProbeSpec("loopback", "container:app", "127.0.0.1", "http", LOOPBACK_PORT,
+                      description="host1's 127.0.0.1-only service, reached from the host-network container"),
+            ProbeSpec("isolation", "container:bridged", "127.0.0.1", "http", LOOPBACK_PORT, expect=False,
+                      description="a bridge container's 127.0.0.1 is its own: host1's service is not there"),
+            ProbeSpec("bridge-loopback", "container:bridged", "machine:host1", "http", LOOPBACK_PORT,
+                      expect=False, description="nor is it on host1's LAN address: it is bound to loopback"),
+        ]
+        return {s.name: s for s in specs}
+
+    def stop(self) -> None:
+        pid = self.loopback_service_pid()
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not os.path.exists(f"/proc/{pid}"):
+                    break
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.02)
+        self._pidfile.unlink(missing_ok=True)
+        super().stop()

@@ -1,0 +1,113 @@
+"""The `overlay` driver: host1 and host2 form a swarm; an attachable overlay spans both.
+
+host1 runs `swarm init --advertise-addr <its eth0 address>` (read from the namespace, not assumed),
+host2 joins with the worker token, host1 creates `overlay-net` (`--attachable`, so plain
+containers may join), and `overlay-a` (host1) and `overlay-b` (host2) run on it. VXLAN carries
+their traffic across the LAN in UDP 4789. The swarm carries the scenario's labels, so `stop()`
+leaves it only if this scenario made it, and removes the `docker_gwbridge` the swarm left behind.
+"""
+from __future__ import annotations
+
+import time
+
+from helpers.scenarios.base import LABEL_SCENARIO, ProbeSpec, Scenario, register
+
+NETWORK = "overlay-net"
+
+
+@register
+class OverlayScenario(Scenario):
+    name = "overlay"
+    driver = "overlay"
+    title = "overlay: one network across two Docker hosts (swarm + VXLAN)"
+    probes = ("c2c", "c2c-ip", "egress")
+
+    def advertise_addr(self) -> str:
+        from helpers import facts
+
+        return facts.address(self.world, "host1", "eth0")
+
+    def swarm_made_here(self) -> bool:
+        host1 = self.world.host1.docker
+        if host1.info()["Swarm"]["LocalNodeState"] != "active":
+            return False
+        spec = host1.api.inspect_swarm().get("Spec", {})
+        return (spec.get("Labels") or {}).get(LABEL_SCENARIO) == self.name
+
+    def _make(self) -> None:
+        host1, host2 = self.world.host1.docker, self.world.host2.docker
+        addr = self.advertise_addr()
+        if host1.info()["Swarm"]["LocalNodeState"] != "active":
+            host1.swarm.init(advertise_addr=addr, listen_addr=f"{addr}:2377", labels=self.labels)
+        if host2.info()["Swarm"]["LocalNodeState"] != "active":
+            token = host1.api.inspect_swarm()["JoinTokens"]["Worker"]
+            host2.swarm.join(remote_addrs=[f"{addr}:2377"], join_token=token,
+                             advertise_addr=self.world.host2.address and str(self.world.host2.address),
+                             listen_addr="0.0.0.0:2377")
+        self.make_network(NETWORK, driver="overlay", attachable=True, scope="swarm")
+        self.run_container("a", "host1", network=NETWORK)
+        # host2 learns of the attachable network from the manager when its container attaches.
+        for attempt in range(20):
+            try:
+                self.run_container("b", "host2", network=NETWORK)
+                break
+            except Exception:  # the worker may not know the network for a moment after joining
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        self.wait_c2c()
+
+    def wait_c2c(self, timeout: float = 20) -> None:
+        """Gossip (7946) must tell host2 where overlay-a lives before the first ping gets through."""
+        b = self.containers("host2")["b"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code, _ = b.exec_run(["ping", "-c", "1", "-W", "1", f"{self.name}-a"])
+            if code == 0:
+                return
+            time.sleep(0.3)
+        raise TimeoutError("overlay-b cannot reach overlay-a yet")
+
+    def _remove_network(self, timeout: float = 10) -> None:
+        """Remove overlay-net on the manager; the worker's task may take a moment to be released."""
+        if self.world.host1.docker.info()["Swarm"]["LocalNodeState"] != "active":
+            return
+        deadline = time.monotonic() + timeout
+        for network in self.networks("host1"):
+            while True:
+                try:
+                    network.remove()
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+
+    def probe_specs(self) -> dict[str, ProbeSpec]:
+        specs = [
+            ProbeSpec("c2c", "container:b", f"{self.name}-a", source_host="host2",
+                      description="a container on host2 pings one on host1 by name, across the LAN"),
+            ProbeSpec("c2c-ip", "container:b", "container:a@host1", source_host="host2",
+                      description="the same by overlay address: VXLAN in UDP 4789 on the LAN"),
+            ProbeSpec("egress", "container:a", "203.0.113.10", "tcp", 9000,
+                      description="out through docker_gwbridge, masqueraded on host1's eth0"),
+        ]
+        return {s.name: s for s in specs}
+
+    def stop(self) -> None:
+        made_here = self.swarm_made_here()
+        # Containers on every host first: the manager refuses to remove a network still in use.
+        for host in self.world.hosts.values():
+            for container in host.docker.containers.list(all=True, filters=self._filters()):
+                container.remove(force=True)
+        self._remove_network()
+        if not made_here:
+            return
+        for role in ("host2", "host1"):
+            client = self.world.hosts[role].docker
+            if client.info()["Swarm"]["LocalNodeState"] != "inactive":
+                client.swarm.leave(force=True)
+            # The swarm made docker_gwbridge (and ingress); leaving removes ingress only.
+            for network in client.networks.list(names=["docker_gwbridge"]):
+                if network.name == "docker_gwbridge":
+                    network.remove()
