@@ -1,0 +1,45 @@
+"""Hands-on labs checked against the real lab world.
+
+    from helpers import labs
+    lab = labs.get(1)            # goal and tasks (shows as Markdown in a notebook)
+    lab.start(world)             # a fresh start (troubleshooting labs: the broken setup)
+    lab.check(world)             # what still is wrong, with hints; records a pass
+    lab.reset(world)             # removes what the lab's names made, repairs what it broke
+
+Reference solutions are in `helpers.labs.solutions` (and labs/solutions/*.ipynb), never in the
+learner's notebook. `dnlab lab list|show|start|check|reset` does the same from a terminal.
+"""
+from __future__ import annotations
+
+from helpers.errors import LabError
+from helpers.labs.model import CheckResult, Checks, Item, Lab, LabCheckFailed
+
+
+def _registry() -> dict[int, Lab]:
+    from helpers.labs import catalog, troubleshoot
+
+    labs = {}
+    for lab in [*catalog.LABS, *troubleshoot.LABS]:
+        if lab.number in labs:
+            raise RuntimeError(f"two labs have the number {lab.number}")
+        labs[lab.number] = lab
+    return labs
+
+
+LABS: dict[int, Lab] = _registry()
+
+
+def get(number: int | str) -> Lab:
+    """A lab by number (1, "1") or slug ("user-bridge")."""
+    for lab in LABS.values():
+        if str(number) in (str(lab.number), lab.slug):
+            return lab
+    raise LabError(f"there is no lab {number!r}; the labs are {', '.join(map(str, LABS))}",
+                   "dnlab lab list")
+
+
+def all_labs() -> list[Lab]:
+    return [LABS[n] for n in sorted(LABS)]
+
+
+__all__ = ["Lab", "LABS", "get", "all_labs", "CheckResult", "Checks", "Item", "LabCheckFailed"]

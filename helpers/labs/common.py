@@ -1,0 +1,99 @@
+"""Check items every lab needs: a named container runs, a named network exists, a probe gets through.
+
+Each adds one `Item` to the lab's `Checks` and returns what it found (or None / False), so a lab's
+check reads as a list of expectations and stops adding noise after the first missing piece.
+"""
+from __future__ import annotations
+
+import time
+
+from helpers.labs import state
+from helpers.labs.model import Checks
+from helpers.world.guard import probe
+from helpers.world.naming import IMAGE
+
+
+def cli(world, host: str) -> str:
+    """How the learner addresses that engine from a terminal."""
+    return f"docker --context {world.hosts[host].context}"
+
+
+def need_container(world, c: Checks, host: str, name: str, hint: str = "") -> object | None:
+    """Item "container NAME runs on HOST"; the Container if it does."""
+    what = f"container {name} runs on {host}"
+    found = state.container(world.hosts[host].docker, name)
+    if found is None:
+        elsewhere = [h for h in world.hosts if h != host and state.container(world.hosts[h].docker, name)]
+        where = f" (there is one on {elsewhere[0]}, but the task wants it on {host})" if elsewhere else ""
+        c.expect(what, False, f"there is no container named {name} on {host}{where}",
+                 hint or f"start one from {IMAGE} with exactly this name (`{cli(world, host)} run --name ...`)")
+        return None
+    if found.status != "running":
+        c.expect(what, False, f"{name} exists on {host} but is {found.status}",
+                 f"its command must keep running (e.g. `sleep 1000000`); "
+                 f"`{cli(world, host)} logs {name}` shows why it stopped")
+        return None
+    c.expect(what, True, evidence=f"{found.short_id}, {found.attrs['Config']['Image']}")
+    return found
+
+
+def need_network(world, c: Checks, host: str, name: str, driver: str, hint: str = "") -> object | None:
+    """Item "network NAME (DRIVER) exists on HOST"; the Network (full attrs) if it does."""
+    what = f"network {name} ({driver}) exists on {host}"
+    found = state.network(world.hosts[host].docker, name)
+    if found is None:
+        c.expect(what, False, f"{host}'s engine has no network called {name}",
+                 hint or f"networks are made with `{cli(world, host)} network create` "
+                         "(or `world.<host>.docker.networks.create`)")
+        return None
+    actual = found.attrs.get("Driver")
+    if actual != driver:
+        c.expect(what, False, f"{name} uses the {actual} driver, the task asks for {driver}",
+                 "a network's driver is fixed when it is made: remove it and make it again")
+        return None
+    c.expect(what, True, evidence=f"subnet {', '.join(map(str, state.subnets(found))) or '-'}")
+    return found
+
+
+def need_attached(c: Checks, container_obj, network_name: str, hint: str = "") -> bool:
+    attached = state.networks_of(container_obj)
+    return c.expect(
+        f"{container_obj.name} is attached to {network_name}", network_name in attached,
+        f"{container_obj.name} is on {', '.join(attached) or 'no network'}, not on {network_name}",
+        hint or "a running container joins another network with `docker network connect`",
+        evidence=f"address {state.address_on(container_obj, network_name) or '-'}")
+
+
+def need_only_on(c: Checks, container_obj, network_names: set[str]) -> bool:
+    attached = set(state.networks_of(container_obj))
+    extra, missing = attached - network_names, network_names - attached
+    problem = "; ".join(filter(None, [
+        f"it is also on {', '.join(sorted(extra))}" if extra else "",
+        f"it is not on {', '.join(sorted(missing))}" if missing else ""]))
+    return c.expect(f"{container_obj.name} is on {', '.join(sorted(network_names))} and nothing else",
+                    not extra and not missing, problem,
+                    "`docker network connect` / `docker network disconnect` change a container's networks")
+
+
+def need_reach(world, c: Checks, what: str, source, target: str, kind: str = "ping",
+               port: int | None = None, expect: bool = True, problem: str = "", hint: str = ""):
+    """Item from one real probe (through the traffic guard); `expect=False` for isolation.
+
+    Returns the ProbeResult when the item passes (its output is evidence), else None.
+    """
+    result = probe(world, source, target, kind, port)
+    for _ in range(3):
+        # A server started a moment ago may not listen yet: a quick refusal is worth a second try
+        # (a silent drop already waited for the probe's timeout and is not retried).
+        if result.ok or not expect or kind == "ping" or "refused" not in result.output.lower():
+            break
+        time.sleep(0.3)
+        result = probe(world, source, target, kind, port)
+    last_line = (result.output.strip().splitlines() or [""])[-1][:160]
+    if result.ok == expect:
+        c.expect(what, True, evidence=last_line)
+        return result
+    default = (f"the probe did not get through: {last_line or 'no answer'}" if expect
+               else f"the probe got through, but it should not: {last_line}")
+    c.expect(what, False, problem or default, hint)
+    return None

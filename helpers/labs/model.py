@@ -1,0 +1,203 @@
+"""The Lab model: a goal, tasks, a `check` against the real world, and a `reset`.
+
+A check is a list of `Item`s, each a statement about the world that is true or not yet true. A
+failing item says exactly what is still wrong and gives a hint (never the answer). Items that
+depend on an earlier failing one are shown as *pending* instead of piling up noise.
+
+Checks find the learner's things by the names the task asks for (not by labels a learner wouldn't
+add), so they pass whether the learner used the docker SDK or `docker --context <prefix>-host1`.
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+PASS, FAIL, PENDING = "pass", "fail", "pending"
+_MARK = {PASS: "✔", FAIL: "✘", PENDING: "…"}
+_COLOUR = {PASS: "#1a7f37", FAIL: "#cf222e", PENDING: "#6e7781"}
+
+
+class LabCheckFailed(AssertionError):
+    """Raised by `Lab.check(strict=True)` when the world does not yet do what the lab asks."""
+
+
+@dataclass
+class Item:
+    """One statement of a check: `what` should hold; `problem` and `hint` say why it does not."""
+
+    what: str
+    status: str
+    problem: str = ""
+    hint: str = ""
+    evidence: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PASS
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one lab's check; shows as coloured Markdown in a notebook, text in a terminal."""
+
+    number: int
+    title: str
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.items) and all(item.ok for item in self.items)
+
+    @property
+    def failed(self) -> list[Item]:
+        return [item for item in self.items if item.status == FAIL]
+
+    def summary(self) -> str:
+        done = sum(item.ok for item in self.items)
+        verdict = "PASSED" if self.passed else "not yet"
+        return f"Lab {self.number} ({self.title}): {verdict}, {done}/{len(self.items)} checks pass"
+
+    def __str__(self) -> str:
+        lines = [self.summary()]
+        for item in self.items:
+            lines.append(f"  {_MARK[item.status]} {item.what}")
+            if item.status == FAIL:
+                lines.append(f"      wrong: {item.problem}")
+                if item.hint:
+                    lines.append(f"      hint:  {item.hint}")
+            elif item.status == PENDING and item.problem:
+                lines.append(f"      ({item.problem})")
+            elif item.evidence:
+                lines.append(f"      seen: {item.evidence}")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        colour = _COLOUR[PASS] if self.passed else _COLOUR[FAIL]
+        out = [f"<b style='color:{colour}'>{html.escape(self.summary())}</b>", ""]
+        for item in self.items:
+            mark = f"<span style='color:{_COLOUR[item.status]}'>{_MARK[item.status]}</span>"
+            out.append(f"- {mark} {html.escape(item.what)}")
+            if item.status == FAIL:
+                out.append(f"  <br><span style='color:{_COLOUR[FAIL]}'>still wrong: "
+                           f"{html.escape(item.problem)}</span>")
+                if item.hint:
+                    out.append(f"  <br><i>hint: {html.escape(item.hint)}</i>")
+            elif item.status == PENDING and item.problem:
+                out.append(f"  <br><small>{html.escape(item.problem)}</small>")
+            elif item.evidence:
+                out.append(f"  <br><small>seen: {html.escape(item.evidence)}</small>")
+        return "\n".join(out)
+
+    def raise_if_failed(self) -> "CheckResult":
+        if not self.passed:
+            raise LabCheckFailed(str(self))
+        return self
+
+
+class Checks:
+    """Collects a check's items; `expect` adds one, `pending` lists what waits on earlier fixes."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+
+    @property
+    def all_ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    def expect(self, what: str, ok: bool, problem: str = "", hint: str = "", evidence: Any = "") -> bool:
+        self.items.append(Item(what, PASS if ok else FAIL, "" if ok else problem, "" if ok else hint,
+                               str(evidence) if ok and evidence not in (None, "") else ""))
+        return ok
+
+    def pending(self, *whats: str) -> None:
+        for what in whats:
+            self.items.append(Item(what, PENDING, "checked once the items above pass"))
+
+
+@dataclass
+class Lab:
+    """One hands-on exercise.
+
+    `check_fn(world, checks)` adds items; `setup_fn(world)` prepares the starting state (the
+    troubleshooting labs build a working setup and break it); `repair_fn(world)` undoes what the
+    lab changed outside named containers and networks (routes, iptables rules, swarm, links).
+    """
+
+    number: int
+    slug: str
+    title: str
+    goal: str
+    tasks: Sequence[str]
+    check_fn: Callable[[Any, Checks], None]
+    containers: Sequence[tuple[str, str]] = ()      # (host, name), in removal order
+    networks: Sequence[tuple[str, str]] = ()        # (host, name)
+    setup_fn: Callable[[Any], Any] | None = None
+    repair_fn: Callable[[Any], list[str]] | None = None
+    kind: str = "build"                             # build | troubleshoot
+    tools: str = ""                                 # Markdown: course tools that help
+
+    @property
+    def notebook(self) -> str:
+        return f"labs/{self.number:02d}_{self.slug.replace('-', '_')}.ipynb"
+
+    @property
+    def solution_notebook(self) -> str:
+        return f"labs/solutions/{self.number:02d}_{self.slug.replace('-', '_')}.ipynb"
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def reset(self, world) -> list[str]:
+        """Remove what the task's names made and repair what the lab changed; nothing else."""
+        from helpers.labs import state
+
+        done = []
+        for host, name in self.containers:
+            if state.remove_container(world.hosts[host].docker, name):
+                done.append(f"container {name} on {host}")
+        for host, name in self.networks:
+            if state.remove_network(world.hosts[host].docker, name):
+                done.append(f"network {name} on {host}")
+        if self.repair_fn is not None:
+            done += self.repair_fn(world)
+        return done
+
+    def start(self, world) -> str:
+        """A fresh start: reset, then the lab's starting state (for troubleshooting: the breakage)."""
+        self.reset(world)
+        if self.setup_fn is not None:
+            self.setup_fn(world)
+            return (f"Lab {self.number} is set up: something in it is broken. "
+                    "Find out what, fix it, then run the check.")
+        return f"Lab {self.number} starts from a clean world: go ahead with the tasks."
+
+    def check(self, world, strict: bool = False, record: bool = True) -> CheckResult:
+        """Check the real world; record a pass; with `strict`, raise LabCheckFailed if not passed."""
+        checks = Checks()
+        self.check_fn(world, checks)
+        result = CheckResult(self.number, self.title, checks.items)
+        if result.passed and record:
+            from helpers.labs import progress
+
+            progress.record_pass(world.prefix, self)
+        if strict:
+            result.raise_if_failed()
+        return result
+
+    # --- display ---------------------------------------------------------------------------------
+    def describe(self) -> str:
+        tasks = "\n".join(f"  {i}. {task}" for i, task in enumerate(self.tasks, 1))
+        return f"Lab {self.number}: {self.title}\n\nGoal: {self.goal}\n\nTasks:\n{tasks}"
+
+    def markdown(self) -> str:
+        tasks = "\n".join(f"{i}. {task}" for i, task in enumerate(self.tasks, 1))
+        text = f"# Lab {self.number}: {self.title}\n\n**Goal.** {self.goal}\n\n## Tasks\n\n{tasks}\n"
+        if self.tools:
+            text += f"\n**Tools that help.** {self.tools}\n"
+        return text
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __repr__(self) -> str:
+        return f"<Lab {self.number} {self.slug}: {self.title}>"
