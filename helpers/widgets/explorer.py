@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import io
+import ipaddress
 import time
 import traceback
 from collections.abc import Callable
@@ -24,6 +25,7 @@ import ipywidgets as widgets
 
 from helpers.errors import LabError
 from helpers.widgets.facts import CATEGORIES, TITLES, Facts, diff_facts, read_facts
+from helpers.world.naming import HOSTS, INTERNET, LAN
 
 # (label, scenario name), in the order the course teaches them.
 DRIVERS: tuple[tuple[str, str], ...] = (
@@ -34,21 +36,54 @@ DRIVERS: tuple[tuple[str, str], ...] = (
     ("macvlan", "macvlan"),
     ("overlay", "overlay"),
 )
-# (label, probe names a scenario may use for it, first match wins).
-PROBES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("container to container", ("c2c",)),
-    ("to the internet", ("egress",)),
-    ("from the internet", ("publish", "ingress", "inbound")),
-    ("from the host", ("loopback", "from-host", "host")),
+# The explorer's probe choices. Scenarios name their probes freely (`loopback` means three
+# different things in three scenarios), so a choice matches a ProbeSpec by where it goes from and
+# to (see `probe_kind`), not by its name; the first matching probe of the scenario is shown.
+PROBES: tuple[str, ...] = (
+    "container to container",
+    "to the internet",
+    "from the internet",
+    "from the host",
+    "from the LAN",
+    "container to the host",
 )
 VIEWS = ("L2", "L3", "NAT")
-PROBE_NAMES = {label: names for label, names in PROBES}
 
 
-def probe_for(choice: str, offered) -> str | None:
-    """The scenario's probe name for an explorer probe choice, or None if it offers none."""
-    for name in PROBE_NAMES.get(choice, (choice,)):
-        if name in offered:
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def probe_kind(spec, driver: str = "") -> str | None:
+    """Which explorer choice a ProbeSpec is, from its source and target (None: none of them)."""
+    source, target = spec.source, spec.target
+    address = _address(target)
+    if source.startswith("container:"):
+        if target.startswith("container:"):
+            return "container to container"
+        if target == "machine:inet" or (address is not None and address in INTERNET):
+            return "to the internet"
+        if target.startswith("machine:") or (address is not None and address in LAN):
+            return "container to the host"
+        if address is not None and address.is_loopback and driver == "host":
+            return "container to the host"  # a host-network container's loopback is the host's
+        return None
+    if source == "inet":
+        return "from the internet"
+    if source in HOSTS:
+        return "from the host"
+    if source == "lanpc":
+        return "from the LAN"
+    return None
+
+
+def probe_for(choice: str, specs: dict, driver: str = "") -> str | None:
+    """The name of the scenario's first probe of kind `choice`, or None if it offers none."""
+    for name, spec in specs.items():
+        if probe_kind(spec, driver) == choice:
             return name
     return None
 
@@ -68,20 +103,28 @@ def figure_svg(figure) -> str:
 
 def reachability(path, spec) -> tuple[bool | None, list[str]]:
     """(reached, lines) from a traced Path: what the probe did, against what the scenario expects."""
-    reached = None
-    for attribute in ("reached", "ok", "delivered", "success"):
-        value = getattr(path, attribute, None)
-        if isinstance(value, bool):
-            reached = value
-            break
+    reached = getattr(path, "reached", None)
+    reached = reached if isinstance(reached, bool) else None
     verdict = {True: "reached", False: "did NOT reach", None: "result unknown:"}[reached]
-    lines = [f"{spec.source} {verdict} {spec.target} ({spec.kind}{f' port {spec.port}' if spec.port else ''})"]
+    source = getattr(path, "source", None) or spec.source
+    target = getattr(path, "target", None) or spec.target
+    port = f" port {spec.port}" if spec.port else ""
+    lines = [f"{spec.name}: {source} {verdict} {target} ({spec.kind}{port})"]
     if reached is not None:
         lines.append("as the scenario expects" if reached == spec.expect
                      else f"UNEXPECTED: the scenario expects it {'to get' if spec.expect else 'not to get'} through")
     if spec.description:
         lines.append(spec.description)
     return reached, lines
+
+
+def rules_hit(path) -> list[str]:
+    """NAT rules whose packet counters rose while the probe ran (the tracer measured them)."""
+    hit = []
+    for rule in getattr(path, "rules", None) or []:
+        if rule.get("table") == "nat" and rule.get("delta"):
+            hit.append(f"hit by this probe (+{rule['delta']}) in {rule.get('ns')}: {rule.get('rule')}")
+    return hit
 
 
 @dataclass
@@ -98,6 +141,12 @@ class _Cache:
         self.facts.pop((name, probe), None)
         for key in [k for k in self.figures if k[:2] == (name, probe)]:
             del self.figures[key]
+
+    def drop(self, name: str) -> None:
+        """Forget a scenario entirely (it is cold again: the next show starts it)."""
+        self.scenarios.pop(name, None)
+        for key in [k for k in self.facts.keys() | self.traces.keys() if k[0] == name]:
+            self.forget(*key)
 
 
 _CACHES: dict[str, _Cache] = {}
@@ -132,8 +181,8 @@ class Explorer(widgets.VBox):
         self._busy = False
 
         self.driver = widgets.Dropdown(options=list(DRIVERS), value=scenario, description="Driver")
-        self.probe = widgets.ToggleButtons(options=[label for label, _ in PROBES], value=probe,
-                                           description="Probe")
+        self.probe = widgets.ToggleButtons(options=list(PROBES), value=probe, description="Probe")
+        self.probe.style.button_width = "auto"
         self.view = widgets.ToggleButtons(options=list(VIEWS), value=view, description="View")
         self.view.style.button_width = "5em"
         self.rerun = widgets.Button(description="Re-run probe", icon="refresh",
@@ -232,7 +281,7 @@ class Explorer(widgets.VBox):
             self.message.value = ""
             scenario = self._ensure_started(name, force=refresh)
             specs = scenario.probe_specs()
-            self.probe_name = probe_name = probe_for(choice, specs)
+            self.probe_name = probe_name = probe_for(choice, specs, scenario.driver)
             if refresh:
                 self.cache.forget(name, probe_name)
             spec = specs.get(probe_name) if probe_name else None
@@ -271,7 +320,9 @@ class Explorer(widgets.VBox):
         self._step(3, f"reading the facts of {scenario.name}…")
         facts = self._read(self.world, scenario, spec)
         if spec is not None:
-            facts.reached, facts.reachability = reachability(self.cache.traces[key], spec)
+            path = self.cache.traces[key]
+            facts.reached, facts.reachability = reachability(path, spec)
+            facts.nat = rules_hit(path) + facts.nat
             facts.expected = spec.expect
         else:
             facts.reachability = ["(no probe: see the note above)"]
@@ -293,7 +344,7 @@ class Explorer(widgets.VBox):
         self.summary.value = f"<details><summary>hop by hop</summary><pre>{html.escape(summary)}</pre></details>"
 
     def _show_not_offered(self, scenario, choice: str, specs) -> None:
-        offered = [label for label, names in PROBES if probe_for(label, specs)]
+        offered = [label for label in PROBES if probe_for(label, specs, scenario.driver)]
         self.message.value = (f'<div class="dnlab-note">The <b>{html.escape(scenario.name)}</b> scenario offers no '
                               f'“{html.escape(choice)}” probe. It offers: '
                               f'{html.escape(", ".join(offered) or "no probe of this explorer")}.</div>')

@@ -57,7 +57,8 @@ def _container_ref(ref: str, default_host: str) -> tuple[str, str] | None:
 
 def focus_container(scenario, spec=None):
     """(host, Container) the facts are about: the probe's source container, else its target
-    container, else the scenario's first container (by role) on any host; None if it has none."""
+    container, else the one publishing the probe's port, else the scenario's first container (by
+    role) on any host; None if the scenario has no container."""
     refs = []
     if spec is not None:
         refs = [_container_ref(spec.source, spec.source_host), _container_ref(spec.target, spec.source_host)]
@@ -68,6 +69,13 @@ def focus_container(scenario, spec=None):
         found = scenario.containers(host).get(role)
         if found is not None:
             return host, found
+    if spec is not None and spec.port:
+        # A probe to a published port is about the container that publishes it.
+        for host in scenario.world.hosts:
+            for role, container in sorted(scenario.containers(host).items()):
+                bindings = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+                if any(str(b.get("HostPort")) == str(spec.port) for bs in bindings.values() for b in bs or []):
+                    return host, container
     for host in scenario.world.hosts:
         containers = scenario.containers(host)
         if containers:

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from helpers.errors import LabError  # noqa: E402
 from helpers.scenarios.base import ProbeSpec  # noqa: E402
 from helpers.widgets import explorer as explorer_module  # noqa: E402
-from helpers.widgets.explorer import Explorer, probe_for  # noqa: E402
+from helpers.widgets.explorer import Explorer, probe_for, probe_kind  # noqa: E402
 from helpers.widgets.facts import (  # noqa: E402
     Facts, diff_facts, format_addresses, format_routes, nat_rules, network_summary,
 )
@@ -70,6 +70,15 @@ class _Path:
         return f"{self.scenario}:{self.probe}"
 
 
+SPECS = {  # the shapes the real scenarios use
+    "c2c": ProbeSpec("c2c", "container:a", "container:b"),
+    "egress": ProbeSpec("egress", "container:a", "machine:inet", "tcp", 9000),
+    "publish": ProbeSpec("publish", "inet", "machine:host1", "http", 8080),
+    "loopback": ProbeSpec("loopback", "host1", "127.0.0.1", "http", 8080),
+    "lan": ProbeSpec("lan", "lanpc", "container:app"),
+}
+
+
 def _scenario_class(name, driver, probes, fail=False):
     class _Scenario:
         starts = 0
@@ -84,7 +93,7 @@ def _scenario_class(name, driver, probes, fail=False):
             return self
 
         def probe_specs(self):
-            return {p: ProbeSpec(p, "container:a", "203.0.113.10") for p in probes}
+            return {p: SPECS[p] for p in probes}
 
     return _Scenario
 
@@ -95,7 +104,7 @@ def parts(monkeypatch):
     registry = {
         "default-bridge": _scenario_class("default-bridge", "bridge", ["c2c", "egress", "publish", "loopback"]),
         "macvlan": _scenario_class("macvlan", "macvlan", ["c2c", "egress"]),
-        "none": _scenario_class("none", "null", ["isolation"]),
+        "none": _scenario_class("none", "null", ["lan"]),
         "overlay": _scenario_class("overlay", "overlay", ["c2c"], fail=True),
     }
     traced = []
@@ -148,9 +157,28 @@ def test_probe_a_scenario_does_not_offer_is_a_note_not_a_failure(parts):
     ex.probe.value = "from the internet"
     ex.driver.value = "macvlan"
     assert "offers no “from the internet” probe" in ex.message.value
-    assert "container to container, to the internet" in ex.message.value
+    assert "container to container, to the internet." in ex.message.value
     assert ex.figure.value == "" and ex.errors == []
-    assert probe_for("from the host", {"loopback": 1}) == "loopback"
+
+
+@pytest.mark.parametrize("spec, driver, kind", [
+    (ProbeSpec("c2c", "container:a", "container:b@host2"), "overlay", "container to container"),
+    (ProbeSpec("egress", "container:app", "203.0.113.10", "tcp", 9000), "macvlan", "to the internet"),
+    (ProbeSpec("egress", "container:a", "machine:inet", "tcp", 9000), "bridge", "to the internet"),
+    (ProbeSpec("publish", "inet", "machine:host1", "http", 8080), "bridge", "from the internet"),
+    (ProbeSpec("loopback", "host1", "127.0.0.1", "http", 8080), "bridge", "from the host"),
+    (ProbeSpec("host", "host1", "container:app", expect=False), "macvlan", "from the host"),
+    (ProbeSpec("inbound", "lanpc", "machine:host1", "http", 8000), "host", "from the LAN"),
+    (ProbeSpec("loopback", "container:app", "127.0.0.1", "http", 8001), "host", "container to the host"),
+    (ProbeSpec("loopback", "container:box", "127.0.0.1"), "null", None),  # its own loopback
+    (ProbeSpec("lan", "container:box", "machine:host1", expect=False), "null", "container to the host"),
+])
+def test_probe_kind_from_source_and_target(spec, driver, kind):
+    assert probe_kind(spec, driver) == kind
+    if kind is not None:
+        assert probe_for(kind, {spec.name: spec}, driver) == spec.name
+    assert probe_for("from the internet" if kind != "from the internet" else "from the LAN",
+                     {spec.name: spec}, driver) is None
 
 
 def test_failure_is_a_readable_message_without_traceback(parts):

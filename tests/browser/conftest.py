@@ -1,0 +1,153 @@
+"""Browser tier: a real JupyterLab (and Voilà) on 127.0.0.1, driven by Debian's Chromium, headless.
+
+`playwright install` cannot download browsers here, so Playwright drives /usr/bin/chromium.
+The servers run with DNLAB_WORLD of the test world in their environment: the kernels they start
+inherit it. JupyterLab gets a fresh settings directory with autosave off, so running the notebook
+never writes outputs into the repository's copy (the test also checks that).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}; its log ends:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"server did not answer {url} in {timeout} s; its log ends:\n{log.read_text()[-3000:]}")
+
+
+def wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}; its log ends:\n{log.read_text()[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"nothing listened on 127.0.0.1:{port} in {timeout} s; log:\n{log.read_text()[-3000:]}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM: jupyter server / voila shut their kernels down on it; SIGKILL if they hang."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: started with start_new_session
+            process.wait(timeout=5)
+
+
+def _lab_settings(directory: Path) -> None:
+    """User settings of the test's JupyterLab: no autosave, no news or update checks."""
+    settings = {
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false", "checkForUpdates": False},
+    }
+    for relative, value in settings.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(world, artifacts, tmp_path_factory):
+    """(base_url, token) of a JupyterLab serving the repository, stopped after the session."""
+    port, token = free_port(), secrets.token_hex(16)
+    home = tmp_path_factory.mktemp("jupyterlab")
+    _lab_settings(home / "settings")
+    log = artifacts / "jupyterlab.log"
+    env = dict(os.environ, DNLAB_WORLD=os.environ["DNLAB_WORLD"], PYTHONPATH=str(REPO),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    argv = [sys.executable, "-m", "jupyter", "lab", "--ip", "127.0.0.1", "--port", str(port), "--no-browser",
+            "--allow-root", f"--ServerApp.token={token}", f"--ServerApp.root_dir={REPO}",
+            "--ServerApp.port_retries=0", f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env, cwd=REPO, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/api/status?token={token}", process, log)
+        yield base, token
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def voila_explorer(world, artifacts):
+    """Base URL of `dnlab explorer` (Voilà on 127.0.0.1), stopped after the session."""
+    port = free_port()
+    log = artifacts / "voila.log"
+    argv = [sys.executable, "-m", "helpers", "--world", world.names.world_id, "explorer", "--port", str(port)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=REPO, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_port(port, process, log)  # GET / would run the notebook: only wait for the socket
+        yield base
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()

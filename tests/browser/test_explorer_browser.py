@@ -1,0 +1,73 @@
+"""The explorer in a real JupyterLab, and under Voilà (`dnlab explorer`), in headless Chromium:
+open notebooks/explorer.ipynb, run it, choose macvlan, and check that the figure and the facts on
+the page are macvlan's, as read independently from the engine. Screenshots go to artifacts/."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from helpers.world.naming import INET_IP
+
+from conftest import REPO
+
+NOTEBOOK = REPO / "notebooks" / "explorer.ipynb"
+SLOW = 60_000  # ms: a first kernel start plus a cold scenario, on a busy CI machine
+
+
+def macvlan_state(world) -> dict:
+    """The macvlan scenario's container address, network and parent, from docker inspect."""
+    [info] = [world.host1.docker.api.inspect_container(c["Id"]) for c in world.host1.docker.api.containers(
+        filters={"label": [f"org.dnlab.world={world.prefix}", "org.dnlab.scenario=macvlan"]})]
+    [(name, endpoint)] = info["NetworkSettings"]["Networks"].items()
+    network = world.host1.docker.api.inspect_network(name)
+    return {"address": endpoint["IPAddress"], "network": name, "driver": network["Driver"],
+            "parent": network["Options"]["parent"], "container": info["Name"].lstrip("/")}
+
+
+def choose_macvlan_and_check(page, world, screenshot):
+    explorer = page.locator(".dnlab-explorer")
+    explorer.wait_for(timeout=SLOW)
+    # the first view is drawn (or failed readably) before we switch
+    page.locator(".dnlab-caption [data-scenario='default-bridge'], .dnlab-error").first.wait_for(timeout=SLOW)
+    assert page.locator(".dnlab-error").count() == 0, page.locator(".dnlab-error").inner_text()
+    bridge_figure = explorer.locator(".dnlab-figure svg").inner_html()
+
+    explorer.get_by_label("Driver").select_option(label="macvlan")
+    explorer.locator(".dnlab-caption [data-scenario='macvlan']").wait_for(timeout=SLOW)
+    assert page.locator(".dnlab-error").count() == 0, page.locator(".dnlab-error").inner_text()
+
+    figure = explorer.locator(".dnlab-figure svg")
+    assert figure.is_visible() and figure.inner_html() != bridge_figure
+    state = macvlan_state(world)
+    assert state["driver"] == "macvlan"
+    figure_text = figure.inner_text() + " ".join(figure.locator("text").all_text_contents())
+    assert state["address"] in figure_text or state["container"] in figure_text, figure_text[:500]
+    facts = explorer.locator(".dnlab-facts").inner_text()
+    assert "driver macvlan" in facts
+    assert re.search(rf"\beth0 {re.escape(state['address'])}/\d+", facts), facts
+    assert f"parent {state['parent']}" in facts
+    assert "(none: Docker installed no NAT rule" in facts
+    assert f"reached {INET_IP}" in facts
+    diff = explorer.locator(".dnlab-diff").inner_text()
+    assert "from default-bridge to macvlan" in diff and f"+ eth0 {state['address']}" in diff
+    explorer.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot), full_page=True)
+    explorer.screenshot(path=str(screenshot.with_name(screenshot.stem + "-widget.png")))
+
+
+def test_explorer_in_jupyterlab_switches_to_macvlan(world, jupyter_lab, page, artifacts):
+    base, token = jupyter_lab
+    before = hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
+    page.goto(f"{base}/lab/tree/notebooks/explorer.ipynb?token={token}")
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=SLOW)
+    page.keyboard.press("Control+b")  # fold the file browser: more room for the explorer
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.locator('li[data-command="runmenu:run-all"]').click()
+    choose_macvlan_and_check(page, world, artifacts / "explorer-macvlan.png")
+    # autosave is off and nothing saved: the committed notebook keeps no outputs
+    assert hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest() == before
+
+
+def test_explorer_under_voila_switches_to_macvlan(world, voila_explorer, page, artifacts):
+    page.goto(voila_explorer + "/")
+    choose_macvlan_and_check(page, world, artifacts / "explorer-voila-macvlan.png")
