@@ -14,6 +14,7 @@ explorer and a second one share warm scenarios.
 from __future__ import annotations
 
 import html
+import inspect
 import io
 import ipaddress
 import time
@@ -123,7 +124,8 @@ def rules_hit(path) -> list[str]:
     hit = []
     for rule in getattr(path, "rules", None) or []:
         if rule.get("table") == "nat" and rule.get("delta"):
-            hit.append(f"hit by this probe (+{rule['delta']}) in {rule.get('ns')}: {rule.get('rule')}")
+            where = rule.get("namespace") or rule.get("ns")
+            hit.append(f"hit by this probe (+{rule['delta']}) in {where}: {rule.get('rule')}")
     return hit
 
 
@@ -316,7 +318,10 @@ class Explorer(widgets.VBox):
             return self.cache.facts[key]
         if spec is not None and key not in self.cache.traces:
             self._step(2, f"tracing probe {probe_name} in {scenario.name}…")
-            self.cache.traces[key] = self._trace_fn()(self.world, scenario, probe_name)
+            trace = self._trace_fn()
+            # The explorer started the scenario already; a warm trace need not check it again.
+            extra = {"start": False} if "start" in inspect.signature(trace).parameters else {}
+            self.cache.traces[key] = trace(self.world, scenario, probe_name, **extra)
         self._step(3, f"reading the facts of {scenario.name}…")
         facts = self._read(self.world, scenario, spec)
         if spec is not None:

@@ -191,3 +191,27 @@ def test_failure_is_a_readable_message_without_traceback(parts):
     assert ex.progress.layout.visibility == "hidden"
     ex.driver.value = "macvlan"  # the widget keeps working after a failure
     assert ex.message.value == "" and 'data-scenario="macvlan"' in ex.caption.value
+
+
+def test_progress_shows_while_a_cold_scenario_starts_and_hides_after(parts):
+    kwargs, _ = parts
+    ex = Explorer(**kwargs)
+    seen = []
+    ex.progress.layout.observe(lambda change: seen.append(change["new"]), names="visibility")
+    ex.driver.value = "macvlan"          # cold: progress shows, then hides
+    assert seen == ["visible", "hidden"]
+    seen.clear()
+    ex.driver.value = "default-bridge"   # warm and cached: no progress at all
+    assert seen == [] or seen == ["hidden"]
+    assert ex.progress.layout.visibility == "hidden"
+
+
+def test_rules_hit_lists_nat_rules_whose_counters_rose():
+    from helpers.widgets.explorer import rules_hit
+
+    class P:
+        rules = [{"namespace": "host1", "table": "nat", "chain": "POSTROUTING", "delta": 1,
+                  "rule": "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"},
+                 {"namespace": "host1", "table": "filter", "chain": "FORWARD", "delta": 9, "rule": "-A FORWARD -j DOCKER-USER"}]
+
+    assert rules_hit(P()) == ["hit by this probe (+1) in host1: -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]
