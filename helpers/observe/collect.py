@@ -206,3 +206,59 @@ def read_all(targets: list[Target], parts: tuple[str, ...] | None = None, worker
     world_state = WorldState({s.name: s for s in states})
     world_state.containers = {t.name: t.container for t in targets if t.container is not None}
     return world_state
+
+
+# --- docker-proxy (the userland proxy of published ports) ---------------------------------------
+
+@dataclass(frozen=True)
+class Proxy:
+    """One docker-proxy process: it listens on host_ip:host_port and relays to the container."""
+
+    pid: int
+    proto: str
+    host_ip: str
+    host_port: int
+    container_ip: str
+    container_port: int
+    netns_inode: int
+
+
+def parse_proxy_cmdline(argv: list[str], pid: int = 0, inode: int = 0) -> Proxy | None:
+    """docker-proxy's argv (-proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip ... )."""
+    if not argv or not argv[0].endswith("docker-proxy"):
+        return None
+    opts = {argv[i].lstrip("-"): argv[i + 1] for i in range(1, len(argv) - 1) if argv[i].startswith("-")}
+    try:
+        return Proxy(pid, opts.get("proto", "tcp"), opts["host-ip"], int(opts["host-port"]),
+                     opts["container-ip"], int(opts["container-port"]), inode)
+    except (KeyError, ValueError):
+        return None
+
+
+def docker_proxies(netns_paths: dict[str, str]) -> dict[str, list[Proxy]]:
+    """{namespace name: [Proxy]} for the namespaces given (matched by the netns inode)."""
+    import os
+
+    inodes = {}
+    for name, path in netns_paths.items():
+        try:
+            inodes[os.stat(path).st_ino] = name
+        except FileNotFoundError:
+            continue
+    found: dict[str, list[Proxy]] = {name: [] for name in netns_paths}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                raw = handle.read()
+            if b"docker-proxy" not in raw:
+                continue
+            inode = os.stat(f"/proc/{entry}/ns/net").st_ino
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if inode in inodes:
+            proxy = parse_proxy_cmdline(raw.decode(errors="replace").split("\0")[:-1], int(entry), inode)
+            if proxy:
+                found[inodes[inode]].append(proxy)
+    return found

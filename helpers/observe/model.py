@@ -113,7 +113,13 @@ class Rule:
     def key(self) -> tuple[str, str, str]:
         return (self.table, self.chain, self.spec)
 
+    @property
+    def is_policy(self) -> bool:
+        return self.index == 0
+
     def __str__(self) -> str:
+        if self.is_policy:
+            return f"{self.chain} {self.spec}"
         return f"-A {self.chain} {self.spec}"
 
 

@@ -72,6 +72,7 @@ def parse_fdb(text: str) -> list[FdbEntry]:
     return entries
 
 
+_POLICY = re.compile(r"^:(\S+)\s+(ACCEPT|DROP|REJECT)\s+\[(\d+):(\d+)\]")
 _COUNTER = re.compile(r"^\[(\d+):(\d+)\]\s+-A\s+(\S+)\s+(.*)$")
 _OPTIONS = {"-s": "src", "-d": "dst", "-i": "in_if", "-o": "out_if", "-p": "proto",
             "--dport": "dport", "--to-destination": "to", "--to-source": "to"}
@@ -85,6 +86,12 @@ def parse_iptables_save(text: str) -> list[Rule]:
     for line in text.splitlines():
         if line.startswith("*"):
             table = line[1:].strip()
+            continue
+        policy = _POLICY.match(line)
+        if policy:  # a built-in chain's policy counts what fell off its end (e.g. FORWARD DROP)
+            chain, target, packets, nbytes = policy.groups()
+            rules.append(Rule(table=table, chain=chain, spec=f"policy {target}", target=target,
+                              packets=int(packets), bytes=int(nbytes), index=0))
             continue
         match = _COUNTER.match(line)
         if not match:
