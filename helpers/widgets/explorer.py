@@ -81,8 +81,16 @@ def probe_kind(spec, driver: str = "") -> str | None:
     return None
 
 
+# Where a scenario has several probes of one kind, the one with the course's usual name wins.
+CANONICAL = {"container to container": "c2c", "to the internet": "egress", "from the internet": "publish"}
+
+
 def probe_for(choice: str, specs: dict, driver: str = "") -> str | None:
-    """The name of the scenario's first probe of kind `choice`, or None if it offers none."""
+    """The name of the scenario's probe of kind `choice` (its canonical one, else its first), or
+    None if it offers none."""
+    canonical = specs.get(CANONICAL.get(choice, ""))
+    if canonical is not None and probe_kind(canonical, driver) == choice:
+        return canonical.name
     for name, spec in specs.items():
         if probe_kind(spec, driver) == choice:
             return name
@@ -288,13 +296,14 @@ class Explorer(widgets.VBox):
                 self.cache.forget(name, probe_name)
             spec = specs.get(probe_name) if probe_name else None
             self.facts = self._facts(scenario, probe_name, spec)
+            # Facts first: if drawing fails, the learner still sees what is true.
+            self.facts_html.value = self._facts_table(self.facts)
+            self.diff_html.value = self._diff_html(self.previous, self.facts)
             if spec is None:
                 self.path = None
                 self._show_not_offered(scenario, choice, specs)
             else:
                 self._show_figure(scenario, probe_name, view, choice)
-            self.facts_html.value = self._facts_table(self.facts)
-            self.diff_html.value = self._diff_html(self.previous, self.facts)
             seconds = time.perf_counter() - started
             self.timings.append((f"{name}/{choice}/{view}", seconds))
             self.status.value = f"<small>ready in {seconds:.2f} s</small>"
@@ -368,6 +377,12 @@ class Explorer(widgets.VBox):
         self.message.value = (f'<div class="dnlab-error"><b>Could not show {html.escape(name)}:</b> '
                               f'{html.escape(str(problem))}{fix_html}</div>')
         self.status.value = "<small>failed</small>"
+        # Never leave another driver's figure or facts under this driver's name.
+        self.path = None
+        self.figure.value = self.caption.value = self.summary.value = ""
+        if self.facts is not None and self.facts.scenario != name:
+            self.facts = None
+            self.facts_html.value = self.diff_html.value = ""
 
     # --- rendering facts ------------------------------------------------------------------------
     @staticmethod

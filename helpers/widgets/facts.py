@@ -194,12 +194,24 @@ def read_facts(world, scenario, spec=None) -> Facts:
     facts.routes = format_routes(_ip_json(pid, ["-4", "route", "show"])) or ["(no IPv4 routes)"]
 
     needles: list[str] = []
-    for name, endpoint in (info["NetworkSettings"]["Networks"] or {}).items():
-        attrs = client.api.inspect_network(endpoint.get("NetworkID") or name)
+    attached = [(endpoint.get("NetworkID") or name, endpoint.get("IPAddress"))
+                for name, endpoint in (info["NetworkSettings"]["Networks"] or {}).items()]
+    drivers = set()
+    for network_id, address in attached:
+        attrs = client.api.inspect_network(network_id)
+        drivers.add(attrs.get("Driver"))
         facts.networks.append(network_summary(attrs))
-        needles.append(endpoint.get("IPAddress"))
+        needles.append(address)
         needles.extend(pool.get("Subnet") for pool in (attrs.get("IPAM") or {}).get("Config") or [])
         needles.append(_bridge_device(attrs))
+    if "overlay" in drivers:
+        # An overlay container's second leg (eth1) is on docker_gwbridge, which inspect does not
+        # list among its networks: its egress is NATed there, so it belongs to the facts.
+        for network in client.api.networks(names=["docker_gwbridge"]):
+            attrs = client.api.inspect_network(network["Id"])
+            facts.networks.append(network_summary(attrs) + " (the overlay's way out: eth1)")
+            needles.extend(pool.get("Subnet") for pool in (attrs.get("IPAM") or {}).get("Config") or [])
+            needles.append(_bridge_device(attrs))
     if not facts.networks:
         facts.networks = ["(attached to no network)"]
     table = world.hosts[host].run(["iptables-save", "-t", "nat"]).stdout

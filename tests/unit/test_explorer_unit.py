@@ -215,3 +215,13 @@ def test_rules_hit_lists_nat_rules_whose_counters_rose():
                  {"namespace": "host1", "table": "filter", "chain": "FORWARD", "delta": 9, "rule": "-A FORWARD -j DOCKER-USER"}]
 
     assert rules_hit(P()) == ["hit by this probe (+1) in host1: -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]
+
+
+def test_a_failed_driver_leaves_no_other_drivers_figure_or_facts(parts):
+    kwargs, _ = parts
+    ex = Explorer(**kwargs)
+    assert "default-bridge" in ex.figure.value
+    ex.driver.value = "overlay"
+    assert ex.figure.value == "" and ex.caption.value == "" and ex.facts_html.value == ""
+    ex.driver.value = "macvlan"  # the diff compares with the last driver actually shown
+    assert "from <b>default-bridge</b> to <b>macvlan</b>" in ex.diff_html.value
