@@ -90,7 +90,13 @@ def _add_explorer(sub) -> None:
     add_subcommand(sub)
 
 
-_EXTENSIONS: list = [_add_explorer]
+def _add_labs(sub) -> None:
+    from helpers.labs.cli import register
+
+    register(sub)
+
+
+_EXTENSIONS: list = [_add_explorer, _add_labs]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,154 @@
+"""Write the lab notebooks from the Lab registry and the reference solutions.
+
+    python -m helpers.labs.notebooks          # (re)writes labs/NN_*.ipynb and labs/solutions/NN_*.ipynb
+
+Learner notebooks get the goal, tasks, empty "your turn" cells and a check cell; solution notebooks
+get the body of `helpers.labs.solutions.labNN` (split at `# %% text` lines) and a strict check.
+Generating both from one source keeps the tested solution and the shown one the same code.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers import labs
+from helpers.labs import solutions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SETUP = """import helpers
+from helpers import labs
+from helpers.world.guard import probe
+
+world = helpers.lab()
+lab = labs.get({number})
+print("docker CLI:", *(f"docker --context {{h.context}}" for h in world.hosts.values()), sep="\\n  ")"""
+
+SOLUTION_SETUP = """import ipaddress
+
+import docker
+
+import helpers
+from helpers import labs
+from helpers.labs import state
+from helpers.world.guard import probe
+from helpers.world.naming import IMAGE, INET_IP
+
+IDLE = ["sleep", "1000000"]
+WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
+world = helpers.lab()
+lab = labs.get({number})
+lab.start(world)"""
+
+YOUR_TURN = "# your turn: the docker SDK (world.host1.docker, world.host2.docker) or a terminal\n"
+
+
+def solution_steps(number: int) -> tuple[str, list[tuple[str, str]]]:
+    """(CLI docstring, [(explanation, code), ...]) of a reference solution."""
+    function = solutions.SOLUTIONS[number]
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    body = tree.body[0].body
+    doc = ast.get_docstring(tree.body[0]) or ""
+    source = textwrap.dedent(inspect.getsource(function)).splitlines()
+    start = body[1].lineno - 1 if doc else body[0].lineno - 1
+    # The `# %%` comment before the first statement belongs to the code that follows it.
+    while start > 0 and source[start - 1].strip().startswith("# %%"):
+        start -= 1
+    lines = textwrap.dedent("\n".join(source[start:])).splitlines()
+    steps: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("# %%"):
+            steps.append((line[4:].strip(), []))
+        elif steps:
+            steps[-1][1].append(line)
+        else:
+            steps.append(("", [line]))
+    return doc, [(text, "\n".join(code).strip()) for text, code in steps]
+
+
+def learner_notebook(lab) -> nbformat.NotebookNode:
+    intro = (lab.markdown() + "\nWork in the cells below with the docker SDK, or in a terminal with "
+             "`docker --context <prefix>-host1 ...` (the next cell prints the contexts). The check reads "
+             f"the real world and says what is still missing; `dnlab lab check {lab.number}` does the same "
+             "in a terminal. It looks things up by the names the tasks give, so use exactly those.")
+    start_text = ("## Start\n\nThis builds the setup and breaks it somewhere. Do not read the code "
+                  "that does it: find the fault with the course's tools." if lab.kind == "troubleshoot" else
+                  "## Start\n\nA clean slate: removes this lab's containers and networks, if any.")
+    cells = [
+        new_markdown_cell(intro),
+        new_code_cell(SETUP.format(number=lab.number)),
+        new_markdown_cell(start_text),
+        new_code_cell("lab.start(world)"),
+        new_markdown_cell("## Your turn"),
+        new_code_cell(YOUR_TURN),
+        new_code_cell(""),
+        new_code_cell(""),
+        new_markdown_cell("## Check\n\nRun this as often as you like: red lines say what is still wrong, "
+                          "with a hint."),
+        new_code_cell("lab.check(world)"),
+        new_markdown_cell("## Start over\n\n`lab.reset(world)` removes what this lab's names made and repairs "
+                          f"what it broke (`dnlab lab reset {lab.number}` in a terminal). The solution is in "
+                          f"`{lab.solution_notebook}`: try first."),
+        new_code_cell("# lab.reset(world)"),
+    ]
+    return _notebook(cells)
+
+
+def solution_notebook(lab) -> nbformat.NotebookNode:
+    doc, steps = solution_steps(lab.number)
+    cells = [
+        new_markdown_cell(f"# Lab {lab.number}, solution: {lab.title}\n\n**Goal.** {lab.goal}\n\n"
+                          f"Try `{lab.notebook}` first. This notebook starts the lab afresh, solves it "
+                          "step by step, and ends with the check passing."),
+        new_code_cell(SOLUTION_SETUP.format(number=lab.number)),
+    ]
+    for text, code in steps:
+        if text:
+            cells.append(new_markdown_cell(text))
+        cells.append(new_code_cell(code))
+    if doc:
+        cells.append(new_markdown_cell("### The same from a terminal\n\n`$P` is the world's prefix "
+                                       "(`dnlab status` shows it).\n\n```sh\n" + doc.strip() + "\n```"))
+    cells += [
+        new_markdown_cell("## Check"),
+        new_code_cell("lab.check(world, strict=True, record=False)"),
+        new_markdown_cell("## Tidy up"),
+        new_code_cell("lab.reset(world)"),
+    ]
+    return _notebook(cells)
+
+
+def _notebook(cells) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index:02d}"  # stable ids: regenerating changes nothing
+    return notebook
+
+
+def render(lab) -> dict[Path, str]:
+    return {ROOT / lab.notebook: nbformat.writes(learner_notebook(lab)) + "\n",
+            ROOT / lab.solution_notebook: nbformat.writes(solution_notebook(lab)) + "\n"}
+
+
+def write_all() -> list[Path]:
+    written = []
+    for lab in labs.all_labs():
+        for path, text in render(lab).items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+                written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_all():
+        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)

@@ -1,0 +1,111 @@
+"""Every lab on a real world: fresh state fails with a helpful message, the reference solution passes.
+
+Per lab: reset -> check fails (each failing item says what is wrong) -> for troubleshooting labs,
+start (the break) -> check fails naming the fault -> solution -> check passes -> reset leaves no
+trace of the lab's names (and the world's routes and NAT rules as they were).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers import labs
+from helpers.labs import progress, solutions, state
+
+# What each troubleshooting lab's check must name once the fault is in place (part of the item's
+# `what`), so the test proves the check finds the real fault, not merely a missing container.
+FAULT = {
+    8: "route towards the internet service",
+    9: "lab9-api is attached to lab9-net",
+    10: "port 8081 leads to lab10-shop",
+    11: "rewrites the source",
+    12: "host1 reaches lab12-web",
+    13: "lab13-a uses the overlay's MTU",
+}
+
+
+@pytest.fixture(scope="module")
+def lab_world(world, tmp_path_factory):
+    # Passes of the test go to a throwaway record, never the learner's.
+    mp = pytest.MonkeyPatch()
+    mp.setenv(progress.PROGRESS_ENV, str(tmp_path_factory.mktemp("progress")))
+    yield world
+    mp.undo()
+
+
+def _baseline(world) -> dict:
+    """World state outside the labs' names that a lab may break and its reset must restore."""
+    return {"gateway": state.default_gateway(world, "host1"),
+            "masquerade": sorted(r for r in state.nat_rules(world, "host1") if "MASQUERADE" in r),
+            "links": sorted(link["ifname"] for link in state.machine_json(world, "host1", ["ip", "-j", "link"])),
+            "swarm": [state.swarm_info(h.docker).get("LocalNodeState") for h in world.hosts.values()]}
+
+
+def _names_left(world, lab) -> list[str]:
+    left = [f"{host}:{name}" for host, name in lab.containers
+            if state.container(world.hosts[host].docker, name) is not None]
+    left += [f"{host}:{name}" for host, name in lab.networks
+             if state.network(world.hosts[host].docker, name) is not None]
+    return left
+
+
+def _assert_helpful_failure(result) -> None:
+    assert not result.passed
+    assert result.failed, str(result)
+    for item in result.failed:
+        assert item.problem.strip(), f"item without a message: {item.what}"
+        assert item.hint.strip() or item.what, item
+
+
+@pytest.mark.parametrize("number", sorted(labs.LABS))
+def test_lab_fails_fresh_and_passes_after_solution(lab_world, number):
+    world, lab = lab_world, labs.get(number)
+    started = time.monotonic()
+    lab.reset(world)
+    before = _baseline(world)
+
+    fresh = lab.check(world)
+    _assert_helpful_failure(fresh)
+    assert fresh.failed[0].hint, f"the first failing item of lab {number} has no hint:\n{fresh}"
+    with pytest.raises(labs.LabCheckFailed, match=f"Lab {number}"):
+        lab.check(world, strict=True)
+
+    if lab.kind == "troubleshoot":
+        lab.start(world)
+        broken = lab.check(world)
+        _assert_helpful_failure(broken)
+        assert any(FAULT[number] in item.what for item in broken.failed), \
+            f"lab {number}'s check does not name the fault:\n{broken}"
+
+    solutions.apply(number, world)
+    solved = lab.check(world, strict=True)
+    assert solved.passed and not solved.failed
+    assert number in progress.passed_numbers(world.prefix)
+
+    lab.reset(world)
+    assert _names_left(world, lab) == []
+    assert _baseline(world) == before, "the reset did not restore the world around the lab"
+    assert not lab.check(world).passed
+    print(f"lab {number}: {time.monotonic() - started:.1f} s")
+
+
+def test_reset_touches_nothing_but_the_lab_names(lab_world):
+    """A learner's own container and network (other names, same engine) survive a lab's reset."""
+    world = lab_world
+    client = world.host1.docker
+    net = client.networks.create("lab1-net", labels=world.label)
+    own_net = client.networks.create("mine-net", labels=world.label)
+    own = client.containers.run("dnlab/box:latest", ["sleep", "1000000"], name="mine", network="lab1-net",
+                                detach=True, labels=world.label)
+    try:
+        done = labs.get(1).reset(world)
+        assert done == ["network lab1-net on host1"]
+        own.reload()
+        assert own.status == "running" and "lab1-net" not in state.networks_of(own)
+        assert state.network(client, "mine-net") is not None
+    finally:
+        own.remove(force=True)
+        own_net.remove()
+        if state.network(client, net.name) is not None:
+            net.remove()
