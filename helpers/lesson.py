@@ -11,28 +11,7 @@ Lesson, so re-running it reuses them and its last cell removes exactly them::
 from __future__ import annotations
 
 from helpers.scenarios.base import Scenario
-
-# A web server that answers /cgi-bin/who with the client address it sees (like the internet
-# service), so a chapter can read, from the server's side, who connected after any NAT.
-WHO_CGI = ('#!/bin/sh\necho Content-Type: text/plain\necho\n'
-           'echo "you are $REMOTE_ADDR:$REMOTE_PORT"\n')
-
-
-def web_command(port: int = 80, big_mb: int = 0, bind: str = "") -> list[str]:
-    """argv of a busybox httpd with the `who` CGI and, optionally, a /big file for throughput."""
-    big = f"dd if=/dev/zero of=/www/big bs=1048576 count={big_mb} 2>/dev/null; " if big_mb else ""
-    listen = f"{bind}:{port}" if bind else str(port)
-    script = (f"mkdir -p /www/cgi-bin && printf '%s' '{WHO_CGI}' > /www/cgi-bin/who && "
-              f"chmod +x /www/cgi-bin/who && {big}exec httpd -f -p {listen} -h /www")
-    return ["sh", "-c", script]
-
-
-def who_sees(text: str) -> str:
-    """The client address out of a `who` answer ("you are [::ffff:1.2.3.4]:5678" -> 1.2.3.4)."""
-    line = next(l for l in text.splitlines() if l.startswith("you are "))
-    addr = line[len("you are "):].rsplit(":", 1)[0].strip("[]")
-    return addr.removeprefix("::ffff:")
-
+from helpers.scenarios.webapp import wait_listening, web_command, who_sees  # noqa: F401 (re-exported)
 
 class Lesson(Scenario):
     """Ad-hoc resources of one chapter; not a registered driver scenario."""
@@ -59,15 +38,3 @@ class Lesson(Scenario):
 
     def network(self, name: str, host: str = "host1", **kwargs):
         return self.make_network(f"{self.name}-{name}", host, **kwargs)
-
-
-def wait_listening(container, port: int, timeout: float = 10) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code, out = container.exec_run(["netstat", "-ltn"])
-        if f":{port} " in out.decode():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"{container.name} does not listen on {port}")

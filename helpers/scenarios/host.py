@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from helpers.lesson import wait_listening, web_command
+from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world.proc import which
 

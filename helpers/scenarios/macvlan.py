@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from helpers.lesson import wait_listening, web_command
+from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world.naming import LAN, ROUTER_LAN_IP
 

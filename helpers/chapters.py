@@ -1,0 +1,187 @@
+"""Compound demonstrations the chapter notebooks call: one call, one idea, evidence as a dict.
+
+Each function does the real thing on the lab world (probes through the guard, captures, state read
+with `facts`) and returns what it saw; the notebook turns that into claims. Nothing here decides a
+verdict: the cells do, with `helpers.claims`, so a claim that stops being true fails CI.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import statistics
+import time
+from typing import Any
+
+from helpers import facts
+from helpers.lesson import Lesson, who_sees
+from helpers.world.guard import check_target, container_names, probe, world_networks
+from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
+
+__all__ = ["Lesson", "fresh_engine_tour", "container_view", "egress_snat", "port_rewrite",
+           "inbound_dnat", "show_path", "guarded_exec"]
+
+
+# --- sending, always through the guard --------------------------------------------------------
+
+def guarded_exec(world, container, target: str, argv: list[str]) -> tuple[int, str]:
+    """Run `argv` in a container after the traffic guard accepted `target` (for commands `probe`
+    has no kind for, e.g. a fixed local port or a timed transfer)."""
+    check_target(target, world_networks(world), container_names(world))
+    code, out = container.exec_run(argv)
+    return code, out.decode(errors="replace")
+
+
+# --- chapter 1 --------------------------------------------------------------------------------
+
+def fresh_engine_tour(world, pools: int = 15) -> dict:
+    """Start a brand-new dockerd (scratch namespace), list what it has, then create `pools` (15: up to the first 192.168 /20)
+    networks without a subnet and record which subnet each got. Everything is removed after."""
+    from helpers.world import scratch_engine
+
+    with scratch_engine(world.names.world_id) as scratch:
+        client = getattr(scratch, "client", scratch)  # a ScratchEngine, or the bare SDK client
+        networks = {n["Name"]: n["Driver"] for n in client.api.networks()}
+        drivers = sorted(client.info()["Plugins"]["Network"])
+        walk = []
+        used = [c["Subnet"] for n in client.api.networks() for c in (n.get("IPAM") or {}).get("Config") or []]
+        for i in range(pools):
+            predicted = facts.next_default_subnet(used)
+            net = client.networks.create(f"pool-{i:02d}", driver="bridge", labels=world.label)
+            net.reload()
+            got = net.attrs["IPAM"]["Config"][0]["Subnet"]
+            walk.append({"network": net.name, "subnet": got, "predicted": predicted})
+            used.append(got)
+    return {"networks": networks, "drivers": drivers, "pool_walk": walk}
+
+
+def container_view(world, container) -> dict:
+    """What a bridge container has: its own namespace, interfaces, address, default route, and
+    the gateway Docker says it gave it."""
+    container.reload()
+    settings = next(iter(container.attrs["NetworkSettings"]["Networks"].values()))
+    return {"own_namespace": not facts.same_netns(world, container, "host1"),
+            "interfaces": facts.interfaces(world, container),
+            "address": facts.ipv4(world, container, "eth0"),
+            "default_route": facts.default_route(world, container),
+            "gateway_docker_says": settings["Gateway"],
+            "docker0_on_host1": facts.ipv4(world, "host1", "docker0")}
+
+
+def _first_syn(capture_lines: list[str]) -> dict | None:
+    for line in capture_lines:
+        m = re.search(r"IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+):", line)
+        if m:
+            return {"src": m.group(1), "sport": int(m.group(2)), "dst": m.group(3), "dport": int(m.group(4)),
+                    "line": line}
+    return None
+
+
+def egress_snat(world, container) -> dict:
+    """One TCP connection from a bridge container to the internet service, captured on docker0
+    (before NAT) and on eth0 (after), with the MASQUERADE rule counter and the conntrack entry."""
+    container.reload()
+    subnet = next(iter(container.attrs["NetworkSettings"]["Networks"].values()))
+    ip = subnet["IPAddress"]
+    net_subnet = f"{facts.ipv4(world, 'host1', 'docker0')[0]}"
+    import ipaddress
+
+    cidr = str(ipaddress.ip_interface(net_subnet).network)
+    rule = facts.masquerade_rule(world, "host1", cidr)
+    before = facts.rule_packets(world, "host1", f"-s {cidr}", "MASQUERADE")
+    bpf = f"tcp dst port {SERVICE_TCP_PORT} and tcp[tcpflags] & tcp-syn != 0"
+    caps = facts.capture(world, [("host1", "docker0", bpf), ("host1", "eth0", bpf)],
+                         lambda: probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT))
+    result = facts.capture.last_result
+    after = facts.rule_packets(world, "host1", f"-s {cidr}", "MASQUERADE")
+    inside, outside = _first_syn(caps[0].lines), _first_syn(caps[1].lines)
+    entry = next((e for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT)
+                  if e["original"]["src"] == ip and int(e["original"]["sport"]) == inside["sport"]), None)
+    return {"container_ip": ip, "host1_eth0": facts.address(world, "host1"),
+            "inet_saw": result.output.strip(), "inet_saw_address": who_sees(result.output),
+            "before_nat (docker0)": inside, "after_nat (eth0)": outside,
+            "masquerade_rule": rule, "rule_packets_before": before, "rule_packets_after": after,
+            "conntrack": entry}
+
+
+def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
+    """Two containers connect to the internet service from the *same* local port. After SNAT both
+    would be host1:port -> inet:9000, one tuple; netfilter must rewrite the port (L4) of one."""
+    seen = []
+    for role in ("same-port-a", "same-port-b"):
+        box = lesson.box(role)
+        code, out = guarded_exec(world, box, str(INET_IP),
+                                 ["sh", "-c", f"echo | nc -p {port} -w 2 {INET_IP} {SERVICE_TCP_PORT}"])
+        address, _, sport = out.strip().removeprefix("you are ").rpartition(":")
+        seen.append({"container": box.name, "local_port": port, "inet_saw": out.strip(),
+                     "address": address, "port": int(sport) if sport.isdigit() else None})
+    return {"connections": seen, "ports_seen": [s["port"] for s in seen]}
+
+
+def inbound_dnat(world, web, host_port: int) -> dict:
+    """The internet (inet), the LAN (lanpc) and host1 itself connect to a published port."""
+    web.reload()
+    dnat = [r for r in facts.dnat_rules(world, "host1") if f"--dport {host_port} " in r]
+    before = facts.rule_packets(world, "host1", f"--dport {host_port} ", "DNAT")
+    host1 = facts.address(world, "host1")
+    from_lan = probe(world, "lanpc", host1, "http", host_port)
+    from_inet = probe(world, "inet", host1, "http", host_port)
+    after = facts.rule_packets(world, "host1", f"--dport {host_port} ", "DNAT")
+    from_host1 = probe(world, "host1", "127.0.0.1", "http", host_port)
+    unpublished = probe(world, "lanpc", host1, "http", 80)
+    return {"dnat_rule": dnat, "dnat_packets_before": before, "dnat_packets_after": after,
+            "lanpc_address": facts.address(world, "lanpc"),
+            "container_saw_from_lanpc": who_sees(from_lan.output),
+            "container_saw_from_inet": who_sees(from_inet.output),
+            "container_saw_from_host1_loopback": who_sees(from_host1.output),
+            "docker0_address": facts.address(world, "host1", "docker0"),
+            "docker_proxies": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port],
+            "unpublished_port_80": {"ok": unpublished.ok, "output": unpublished.output.strip()}}
+
+
+# --- figures from the packet-path room --------------------------------------------------------
+
+def show_path(world, scenario, probe_name: str, view: str = "L3"):
+    """Trace one probe of a running scenario and draw its packet path (issue 3's path room)."""
+    try:
+        from helpers.draw import draw_path
+        from helpers.path import trace
+    except ImportError:  # the path room is built in parallel; until it lands, show the probe only
+        from helpers.probes import run_spec
+
+        verdict = run_spec(scenario, probe_name)
+        print(f"[packet-path drawing not available in this checkout] {verdict.row()}")
+        return verdict.row()
+    traced = trace(world, scenario, probe_name)
+    print(traced.summary())
+    return draw_path(traced, view=view)
+
+
+# --- measurements (chapter 7) -----------------------------------------------------------------
+
+def ping_rtts(world, container, target: str, count: int = 20, interval: float = 0.05) -> list[float]:
+    """Round-trip times in ms of `count` pings from a container (guarded)."""
+    code, out = guarded_exec(world, container, target,
+                             ["ping", "-c", str(count), "-i", str(interval), "-W", "1", target])
+    return [float(m) for m in re.findall(r"time=([\d.]+) ms", out)]
+
+
+def http_throughput(world, client, target: str, port: int, path: str = "/big", repeat: int = 3) -> list[float]:
+    """MB/s of `wget` fetching a file, timed inside the client (busybox date, ns)."""
+    url = f"http://{target}:{port}{path}"
+    script = ('s=$(date +%s%N); wget -q -O /dev/null ' + shlex.quote(url) +
+              ' && e=$(date +%s%N) && echo $((e-s)) $(wget -q -O - ' + shlex.quote(url) + ' | wc -c)')
+    rates = []
+    for _ in range(repeat):
+        code, out = guarded_exec(world, client, target, ["sh", "-c", script])
+        nanos, size = (int(x) for x in out.split()[-2:])
+        rates.append(size / 1e6 / (nanos / 1e9))
+    return rates
+
+
+def summarize(samples: list[float]) -> dict[str, float]:
+    return {"n": len(samples), "median": statistics.median(samples), "min": min(samples),
+            "max": max(samples), "stdev": statistics.pstdev(samples)}
+
+
+def rows_of(mapping: dict[str, Any]) -> list[dict]:
+    return [{"what": k, "value": v} for k, v in mapping.items()]

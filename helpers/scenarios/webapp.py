@@ -1,0 +1,39 @@
+"""A tiny web server for lab containers: answers `GET /` with the client address it sees.
+
+Like the internet service, it lets a chapter read, from the server's side, who connected after any
+NAT. Kept apart from `helpers.lesson` so driver scenarios can use it without an import cycle.
+"""
+from __future__ import annotations
+
+WHO_CGI = ('#!/bin/sh\necho Content-Type: text/plain\necho\n'
+           'echo "you are $REMOTE_ADDR:$REMOTE_PORT"\n')
+
+
+def web_command(port: int = 80, big_mb: int = 0, bind: str = "") -> list[str]:
+    """argv of a busybox httpd answering `GET /` with the client address it sees and, optionally, a /big file for throughput."""
+    big = f"dd if=/dev/zero of=/www/big bs=1048576 count={big_mb} 2>/dev/null; " if big_mb else ""
+    listen = f"{bind}:{port}" if bind else str(port)
+    # The CGI is the index too, so a plain `GET /` (what guard.probe's http kind sends) answers.
+    script = (f"mkdir -p /www/cgi-bin && printf '%s' '{WHO_CGI}' > /www/cgi-bin/index.cgi && "
+              f"chmod +x /www/cgi-bin/index.cgi && rm -f /www/index.html && {big}"
+              f"exec httpd -f -p {listen} -h /www")
+    return ["sh", "-c", script]
+
+
+def who_sees(text: str) -> str:
+    """The client address out of a `who` answer ("you are [::ffff:1.2.3.4]:5678" -> 1.2.3.4)."""
+    line = next(l for l in text.splitlines() if l.startswith("you are "))
+    addr = line[len("you are "):].rsplit(":", 1)[0].strip("[]")
+    return addr.removeprefix("::ffff:")
+
+
+def wait_listening(container, port: int, timeout: float = 10) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code, out = container.exec_run(["netstat", "-ltn"])
+        if f":{port} " in out.decode():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{container.name} does not listen on {port}")

@@ -1,0 +1,41 @@
+"""Tiny notebook builder: chapters are written as Python lists of cells, stored without outputs.
+
+    python notebooks/src/build.py            # writes every notebooks/NN_*.ipynb from notebooks/src/chNN.py
+"""
+from __future__ import annotations
+
+import textwrap
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+
+def md(text: str):
+    return new_markdown_cell(textwrap.dedent(text).strip())
+
+
+def code(text: str):
+    return new_code_cell(textwrap.dedent(text).strip())
+
+
+def solution(text: str):
+    """A solution cell, collapsed in JupyterLab (the learner clicks to open it)."""
+    cell = new_code_cell(textwrap.dedent(text).strip())
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.metadata["tags"] = ["solution"]
+    return cell
+
+
+SETUP = """
+import helpers
+from helpers import chapters, claims, facts, probes, scenarios
+world = helpers.lab()          # the lab world named by $DNLAB_WORLD
+world
+"""
+
+
+def notebook(cells) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
