@@ -188,7 +188,6 @@ class Explorer(widgets.VBox):
         self.previous: Facts | None = None       # facts of the previously shown driver
         self.probe_name: str | None = None       # the scenario's probe now shown (None: not offered)
         self.path = None                         # the Path now shown
-        self._busy = False
 
         self.driver = widgets.Dropdown(options=list(DRIVERS), value=scenario, description="Driver")
         self.probe = widgets.ToggleButtons(options=list(PROBES), value=probe, description="Probe")
