@@ -96,7 +96,13 @@ def _add_labs(sub) -> None:
     register(sub)
 
 
-_EXTENSIONS: list = [_add_explorer, _add_labs]
+def _add_path(sub) -> None:
+    from helpers.path.cli import add_subcommands
+
+    add_subcommands(sub)
+
+
+_EXTENSIONS: list = [_add_explorer, _add_labs, _add_path]
 
 
 def main(argv: list[str] | None = None) -> int:
