@@ -185,3 +185,31 @@ def summarize(samples: list[float]) -> dict[str, float]:
 
 def rows_of(mapping: dict[str, Any]) -> list[dict]:
     return [{"what": k, "value": v} for k, v in mapping.items()]
+
+
+# --- chapter 2 --------------------------------------------------------------------------------
+
+def bridge_device(world, host: str, name: str) -> dict:
+    """Kind, state and MTU of a Linux bridge device (`ip -d -j link show`)."""
+    link = facts.ip_json(world, host, "-d", "link", "show", "dev", name)[0]
+    return {"name": link["ifname"], "kind": link.get("linkinfo", {}).get("info_kind"),
+            "state": link.get("operstate"), "mtu": link["mtu"], "mac": link["address"]}
+
+
+def learned_port(world, host: str, bridge: str, container) -> dict:
+    """Which bridge port the FDB maps the container's MAC to, and which port its veth really is."""
+    mac = facts.mac_of(world, container)
+    peer = facts.veth_peer(world, host, container)
+    learned = [e["port"] for e in facts.bridge_fdb(world, host, bridge) if e["mac"] == mac]
+    return {"container": container.name, "mac": mac, "fdb_port": learned, "veth_host_end": peer["host_ifname"]}
+
+
+def filter_rules(world, host: str, fragment: str) -> list[str]:
+    """Lines of the filter table (`iptables-save -t filter`) that mention `fragment`."""
+    out = facts.run_in(world, host, ["iptables-save", "-t", "filter"]).stdout
+    return [line for line in out.splitlines() if fragment in line and line.startswith("-A")]
+
+
+def network_subnet(network) -> str:
+    network.reload()
+    return network.attrs["IPAM"]["Config"][0]["Subnet"]
