@@ -1,0 +1,155 @@
+"""Labs without a world: check rendering, the registry, the CLI, the progress file, the notebooks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import labs
+from helpers.cli import build_parser, main
+from helpers.errors import LabError
+from helpers.labs import notebooks, progress, solutions, state
+from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _result() -> CheckResult:
+    c = Checks()
+    c.expect("network lab1-net exists", True, evidence="subnet 172.18.0.0/16")
+    c.expect("lab1-web runs", False, "there is no container named lab1-web", "start one with that name")
+    c.pending("lab1-client reaches lab1-web by its name")
+    return CheckResult(1, "A user bridge", c.items)
+
+
+def test_text_rendering_says_what_is_wrong_and_hints():
+    text = str(_result())
+    assert text.splitlines()[0] == "Lab 1 (A user bridge): not yet, 1/3 checks pass"
+    assert "✔ network lab1-net exists" in text and "seen: subnet 172.18.0.0/16" in text
+    assert "✘ lab1-web runs" in text
+    assert "wrong: there is no container named lab1-web" in text
+    assert "hint:  start one with that name" in text
+    assert "… lab1-client reaches lab1-web by its name" in text
+
+
+def test_markdown_rendering_is_coloured_and_escaped():
+    c = Checks()
+    c.expect("a <b> item", False, "x < y", "try & see")
+    markdown = CheckResult(2, "T", c.items)._repr_markdown_()
+    assert "#cf222e" in markdown and "a &lt;b&gt; item" in markdown and "x &lt; y" in markdown
+    assert "try &amp; see" in markdown
+    passed = Checks()
+    passed.expect("ok", True)
+    assert "#1a7f37" in CheckResult(2, "T", passed.items)._repr_markdown_()
+
+
+def test_statuses_and_strict_raise():
+    result = _result()
+    assert [i.status for i in result.items] == [PASS, FAIL, PENDING]
+    assert not result.passed and [i.what for i in result.failed] == ["lab1-web runs"]
+    with pytest.raises(labs.LabCheckFailed, match="lab1-web"):
+        result.raise_if_failed()
+    assert not CheckResult(1, "empty").passed  # a check that checked nothing never passes
+    ok = Checks()
+    ok.expect("fine", True, problem="unused", hint="unused")
+    assert ok.items[0].problem == "" and ok.items[0].hint == ""
+
+
+def test_registry():
+    every = labs.all_labs()
+    assert len(every) >= 8
+    assert [lab.number for lab in every] == sorted({lab.number for lab in every})
+    assert len({lab.slug for lab in every}) == len(every)
+    assert labs.get("overlay") is labs.get(6) is labs.get("6")
+    with pytest.raises(LabError):
+        labs.get(99)
+    kinds = {lab.kind for lab in every}
+    assert kinds == {"build", "troubleshoot"}
+    for lab in every:
+        assert lab.goal and lab.tasks and lab.number in solutions.SOLUTIONS
+        # A reset removes only the lab's own names: every name starts with "labN-".
+        for _, name in [*lab.containers, *lab.networks]:
+            assert name.startswith(f"lab{lab.number}-"), (lab, name)
+        if lab.kind == "troubleshoot":
+            assert lab.setup_fn is not None and lab.setup_fn.__name__.startswith("break_")
+
+
+def test_cli_parsing():
+    parser = build_parser()
+    args = parser.parse_args(["--world", "w2", "lab", "check", "3"])
+    assert (args.world, args.lab_command, args.number) == ("w2", "check", "3")
+    for command in ("show", "start", "reset"):
+        assert parser.parse_args(["lab", command, "pod"]).number == "pod"
+    assert parser.parse_args(["lab", "list"]).lab_command == "list"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["lab", "check"])  # a number is required
+    with pytest.raises(SystemExit):
+        parser.parse_args(["lab", "fly", "1"])
+
+
+def test_list_shows_passed_and_not_yet(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(progress.PROGRESS_ENV, str(tmp_path))
+    progress.record_pass("dnlab-u1", labs.get(3))
+    assert main(["--world", "u1", "lab", "list"]) == 0
+    out = capsys.readouterr().out
+    assert " 3  passed " in out and " 1  not yet " in out
+    assert f"1 of {len(labs.LABS)} passed" in out
+    saved = json.loads((tmp_path / "labs-dnlab-u1.json").read_text())
+    assert saved["prefix"] == "dnlab-u1" and saved["passed"]["3"]["slug"] == "isolation"
+    assert progress.passed_numbers("dnlab-other") == set()  # worlds keep separate records
+
+
+def test_show_prints_goal_and_tasks(capsys):
+    assert main(["lab", "show", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "Lab 5: Macvlan" in out and "Tasks:" in out and "labs/05_macvlan.ipynb" in out
+
+
+def test_masquerade_detection_on_saved_nat_table():
+    rules = [line for line in (DATA / "labs_host1_nat.txt").read_text().splitlines() if line.startswith("-A ")]
+    assert state.masquerades(rules, "172.17.0.0/16")
+    assert not state.masquerades(rules, "172.18.0.0/16")
+    without = [r for r in rules if "MASQUERADE" not in r]
+    assert not state.masquerades(without, "172.17.0.0/16")
+    assert state.masquerades(without + ["-A POSTROUTING -s 172.17.0.0/16 -j SNAT --to-source 198.51.100.11"],
+                             "172.17.0.0/16")
+
+
+@pytest.mark.parametrize("lab", labs.all_labs(), ids=lambda lab: lab.slug)
+def test_notebooks_are_generated_and_stripped(lab):
+    for path, text in notebooks.render(lab).items():
+        assert path.exists(), f"{path} missing: run python -m helpers.labs.notebooks"
+        assert path.read_text() == text, f"{path} is stale: run python -m helpers.labs.notebooks"
+        for cell in nbformat.reads(text, 4).cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("lab", labs.all_labs(), ids=lambda lab: lab.slug)
+def test_learner_notebook_has_check_and_no_solution(lab):
+    nb = nbformat.read(ROOT / lab.notebook, 4)
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert "lab.check(world)" in code, "the learner notebook needs a check cell"
+    assert not any("strict=True" in source for source in code)
+    _, steps = notebooks.solution_steps(lab.number)
+    solution_lines = {line.strip() for _, step in steps for line in step.splitlines()
+                      if len(line.strip()) > 25 and not line.strip().startswith("#")}
+    assert solution_lines
+    learner_lines = {line.strip() for source in code for line in source.splitlines()}
+    assert not solution_lines & learner_lines, "solution code leaked into the learner notebook"
+    text = "\n".join(cell.source for cell in nb.cells)
+    for _, name in [*lab.containers, *lab.networks]:
+        assert name in text or lab.kind == "troubleshoot", f"the tasks never name {name}"
+
+
+@pytest.mark.parametrize("lab", labs.all_labs(), ids=lambda lab: lab.slug)
+def test_solution_notebook_ends_with_strict_check(lab):
+    nb = nbformat.read(ROOT / lab.solution_notebook, 4)
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert "lab.check(world, strict=True, record=False)" in code
+    assert code.index("lab.check(world, strict=True, record=False)") == len(code) - 2  # then tidy up
+    for source in code:
+        compile(source, lab.solution_notebook, "exec")
