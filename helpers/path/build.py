@@ -382,24 +382,26 @@ def explain(hops: list[Hop], obs: Observed, proxies_used: dict[int, Proxy]) -> N
         if hop.outer is None and prev is not None and prev.outer is not None:
             steps.append(Step("vxlan-decap", f"VXLAN decapsulated (VNI {prev.outer['vni']})"))
 
+        # A bridge forwards on the MACs on the wire: the outer ones of a VXLAN packet.
+        wire_dst = hop.outer["dst_mac"] if hop.outer else hop.dst_mac
         bridge = None
         if iface is not None:
             bridge = iface.name if iface.is_bridge else iface.master
         # Bridging: at a port (in or out) and at a bridge's copy of a forwarded frame.
         if iface is not None and iface.is_bridge and hop.direction == "in":
             steps.append(Step("received", f"{hop.interface} takes the frame up to {hop.namespace}'s IP stack "
-                              f"(its own MAC {hop.dst_mac})"))
+                              f"(its own MAC {wire_dst})"))
         elif iface is not None and bridge and hop.direction in ("in", "through"):
             if hop.direction == "through" or (same_next and nxt.interface != bridge):
-                steps.append(Step("bridged", _fdb_text(ns_after, bridge, hop.dst_mac),
-                                  fdb=_fdb_text(ns_after, bridge, hop.dst_mac)))
+                steps.append(Step("bridged", _fdb_text(ns_after, bridge, wire_dst),
+                                  fdb=_fdb_text(ns_after, bridge, wire_dst)))
             elif same_next and nxt.interface == bridge:
-                steps.append(Step("bridged", _fdb_text(ns_after, bridge, hop.dst_mac),
-                                  fdb=_fdb_text(ns_after, bridge, hop.dst_mac)))
+                steps.append(Step("bridged", _fdb_text(ns_after, bridge, wire_dst),
+                                  fdb=_fdb_text(ns_after, bridge, wire_dst)))
         if iface is not None and iface.master and hop.direction == "out" and same_prev:
             steps.append(Step("bridged", f"out of {iface.master} port {hop.interface}, "
-                              + _fdb_text(ns_after, iface.master, hop.dst_mac).split(": ", 1)[-1],
-                              fdb=_fdb_text(ns_after, iface.master, hop.dst_mac)))
+                              + _fdb_text(ns_after, iface.master, wire_dst).split(": ", 1)[-1],
+                              fdb=_fdb_text(ns_after, iface.master, wire_dst)))
 
         # Routing and NAT: a packet came in on one interface and leaves by another.
         if hop.direction == "out" and same_prev and prev.direction in ("in",) and not (
