@@ -109,3 +109,20 @@ def test_reset_touches_nothing_but_the_lab_names(lab_world):
         own_net.remove()
         if state.network(client, net.name) is not None:
             net.remove()
+
+
+def test_cli_start_check_reset(lab_world, capsys):
+    """`dnlab lab start|check|reset N` on the same world, as a workshop terminal uses them."""
+    from helpers.cli import main
+
+    world_args = ["--world", lab_world.names.world_id]
+    assert main([*world_args, "lab", "reset", "9"]) == 0
+    assert main([*world_args, "lab", "start", "9"]) == 0
+    capsys.readouterr()
+    assert main([*world_args, "lab", "check", "9"]) == 1
+    out = capsys.readouterr().out
+    assert "✘ lab9-api is attached to lab9-net" in out and "hint:" in out
+    assert main([*world_args, "lab", "reset", "9"]) == 0
+    assert "container lab9-web on host1" in capsys.readouterr().out
+    assert main([*world_args, "lab", "list"]) == 0
+    assert "Troubleshooting: a name that does not resolve" in capsys.readouterr().out
