@@ -213,3 +213,35 @@ def filter_rules(world, host: str, fragment: str) -> list[str]:
 def network_subnet(network) -> str:
     network.reload()
     return network.attrs["IPAM"]["Config"][0]["Subnet"]
+
+
+# --- chapter 4 --------------------------------------------------------------------------------
+
+def swarm_ports(world, host: str = "host1") -> dict:
+    """The swarm's listening sockets on a host: 2377/tcp (managers), 7946 tcp+udp (gossip),
+    4789/udp (VXLAN data, a kernel socket with no process)."""
+    socks = facts.listening(world, host)
+    return {f"{s['port']}/{s['proto']}": s["process"] or "(kernel)" for s in socks
+            if s["port"] in (2377, 7946, 4789)}
+
+
+def vxlan_capture(world, scenario) -> list[dict]:
+    """Capture on the router's port towards host2 while overlay-b pings overlay-a by name, and
+    decode outer and inner headers with scapy."""
+    from scapy.layers.inet import ICMP, IP, UDP
+    from scapy.layers.vxlan import VXLAN
+
+    b = scenario.containers("host2")["b"]
+    packets = facts.pcap(world, "router", "p-host2", "udp port 4789",
+                         lambda: guarded_exec(world, b, f"{scenario.name}-a",
+                                              ["ping", "-c", "2", "-W", "1", f"{scenario.name}-a"]), count=4)
+    rows = []
+    for p in packets:
+        if VXLAN not in p:
+            continue
+        inner = p[VXLAN].payload
+        rows.append({"outer": f"{p[IP].src} -> {p[IP].dst}", "udp dport": p[UDP].dport, "vni": p[VXLAN].vni,
+                     "inner": f"{inner[IP].src} -> {inner[IP].dst}" if IP in inner else "",
+                     "inner proto": "ICMP " + ("echo-request" if inner[ICMP].type == 8 else "echo-reply")
+                     if ICMP in inner else inner.summary(), "frame bytes": len(p)})
+    return rows
