@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from helpers.observe import collect
 from helpers.observe.model import NamespaceState
 from helpers.observe.parse import peer_pairs
+from helpers.scenarios.base import LABEL_SCENARIO
 from helpers.world.naming import LABEL_WORLD
 
 
@@ -30,7 +31,7 @@ class ContainerNode:
     name: str
     id: str
     network_mode: str
-    origin: str                # course (carries the world label) | hand (a learner's own)
+    origin: str                # course (made by a scenario) | hand (anything else: a learner's own)
     attachments: list[Attachment] = field(default_factory=list)
     ports: dict = field(default_factory=dict)
 
@@ -97,8 +98,7 @@ def assemble(host: str, host_state: NamespaceState, networks: list[collect.Netwo
     nodes = []
     for c in containers:
         state = container_states.get(c.name) or container_states.get(f"{c.name}@{c.host}")
-        node = ContainerNode(c.name, c.id[:12], c.network_mode,
-                             "course" if c.labels.get(LABEL_WORLD) == prefix else "hand", ports=c.ports)
+        node = ContainerNode(c.name, c.id[:12], c.network_mode, _origin_of(c.labels, prefix), ports=c.ports)
         if state is not None:
             pairs = {theirs.name: mine for mine, theirs in peer_pairs(host_state.interfaces, state.interfaces)}
             for iface in state.interfaces:
@@ -117,9 +117,15 @@ def assemble(host: str, host_state: NamespaceState, networks: list[collect.Netwo
 ENGINE_NETWORKS = ("bridge", "host", "none", "ingress", "docker_gwbridge")
 
 
-def _origin(network: collect.NetworkInfo, prefix: str) -> str:
-    if network.labels.get(LABEL_WORLD) == prefix:
+def _origin_of(labels: dict, prefix: str) -> str:
+    """Made by one of the course's scenarios (both labels), or by hand (even with the world label,
+    which learners are asked to add so `dnlab down` finds their things too)."""
+    if labels.get(LABEL_WORLD) == prefix and labels.get(LABEL_SCENARIO):
         return "course"
+    return "hand"
+
+
+def _origin(network: collect.NetworkInfo, prefix: str) -> str:
     if network.name in ENGINE_NETWORKS and not network.labels:
         return "engine"
-    return "hand"
+    return _origin_of(network.labels, prefix)
