@@ -245,3 +245,69 @@ def vxlan_capture(world, scenario) -> list[dict]:
                      "inner proto": "ICMP " + ("echo-request" if inner[ICMP].type == 8 else "echo-reply")
                      if ICMP in inner else inner.summary(), "frame bytes": len(p)})
     return rows
+
+
+# --- chapter 7 --------------------------------------------------------------------------------
+
+SIDE_BY_SIDE = ("default-bridge", "user-bridge", "host", "none", "macvlan", "overlay")
+
+
+def scenario_row(world, scenario) -> dict:
+    """One line of the drivers table, read live from the scenario's first container on host1."""
+    from helpers.probes import run_all
+
+    role, container = next(iter(sorted(scenario.containers("host1").items())))
+    container.reload()
+    addrs = facts.ipv4(world, container)
+    own_ips = [a.split("/")[0] for a in addrs]
+    nat = [r for r in facts.nat_rules(world, "host1")
+           if any(ip in r for ip in own_ips) or any(f"-s {s}" in r for s in _subnets(container))]
+    verdicts = run_all(scenario)
+    return {"scenario": scenario.name, "driver": scenario.driver, "container": container.name,
+            "addresses": ", ".join(addrs) or "(none)",
+            "default route": (facts.default_route(world, container) or {}).get("via") or "(none)",
+            "same netns as host1": facts.same_netns(world, container, "host1"),
+            "NAT rules on host1": len(nat), "DNS": ", ".join(facts.resolv_nameservers(container)),
+            "probes": " ".join(f"{v.spec.name}:{'ok' if v.ok else 'no'}{'' if v.as_expected else '(!)'}"
+                               for v in verdicts),
+            "all as expected": all(v.as_expected for v in verdicts)}
+
+
+def _subnets(container) -> list[str]:
+    import ipaddress
+
+    out = []
+    for s in container.attrs["NetworkSettings"]["Networks"].values():
+        if s.get("IPAddress"):
+            out.append(str(ipaddress.ip_interface(f"{s['IPAddress']}/{s['IPPrefixLen']}").network))
+    return out
+
+
+def measurement_cases(world, lesson: Lesson) -> list:
+    """The same web server (with /small and /big) reached through each driver."""
+    from helpers.measure import BIG_MB, Case
+    from helpers.probes import resolve_target
+    from helpers.scenarios import get
+
+    web_host = lesson.web("web-host", port=18081, big_mb=BIG_MB, network_mode="host")
+    lesson.web("web-bridge", big_mb=BIG_MB, ports={"80/tcp": 18080})
+    mv = lesson.web("web-macvlan", big_mb=BIG_MB, network="macvlan-net")
+    ov = lesson.web("web-overlay", big_mb=BIG_MB, network="overlay-net")
+    del web_host
+    h1 = facts.address(world, "host1")
+    mv.reload(), ov.reload()
+    mv_ip = mv.attrs["NetworkSettings"]["Networks"]["macvlan-net"]["IPAddress"]
+    ov_ip = ov.attrs["NetworkSettings"]["Networks"]["overlay-net"]["IPAddress"]
+    overlay_b = get(world, "overlay").containers("host2")["b"]
+    del resolve_target
+    return [
+        Case("host (lanpc -> host1:18081)", "lanpc", h1, 18081),
+        Case("bridge, published, DNAT (lanpc -> host1:18080)", "lanpc", h1, 18080, "host (lanpc -> host1:18081)"),
+        Case("macvlan (lanpc -> container)", "lanpc", mv_ip, 80, "host (lanpc -> host1:18081)"),
+        Case("host (host1 -> 127.0.0.1:18081)", "host1", "127.0.0.1", 18081),
+        Case("bridge, published, docker-proxy (host1 -> 127.0.0.1:18080)", "host1", "127.0.0.1", 18080,
+             "host (host1 -> 127.0.0.1:18081)"),
+        Case("host (host2 -> host1:18081)", "host2", h1, 18081),
+        Case("overlay (container on host2 -> container on host1)", overlay_b, ov_ip, 80,
+             "host (host2 -> host1:18081)"),
+    ]

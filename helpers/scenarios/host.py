@@ -16,7 +16,7 @@ from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world.proc import which
 
-APP_PORT = 8081        # the host-network container's server: on host1's own addresses
+APP_PORT = 8090        # the host-network container's server (8080/8081 are the bridge scenarios' published ports)
 LOOPBACK_PORT = 7070   # host1's loopback-only service
 
 

@@ -11,7 +11,8 @@ WHO_CGI = ('#!/bin/sh\necho Content-Type: text/plain\necho\n'
 
 def web_command(port: int = 80, big_mb: int = 0, bind: str = "") -> list[str]:
     """argv of a busybox httpd answering `GET /` with the client address it sees and, optionally, a /big file for throughput."""
-    big = f"dd if=/dev/zero of=/www/big bs=1048576 count={big_mb} 2>/dev/null; " if big_mb else ""
+    big = (f"dd if=/dev/zero of=/www/big bs=1048576 count={big_mb} 2>/dev/null; echo ok > /www/small; "
+           if big_mb else "")
     listen = f"{bind}:{port}" if bind else str(port)
     # The CGI is the index too, so a plain `GET /` (what guard.probe's http kind sends) answers.
     script = (f"mkdir -p /www/cgi-bin && printf '%s' '{WHO_CGI}' > /www/cgi-bin/index.cgi && "
@@ -32,6 +33,9 @@ def wait_listening(container, port: int, timeout: float = 10) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        container.reload()
+        if container.status != "running":  # e.g. the port was taken and httpd exited
+            raise RuntimeError(f"{container.name} exited: {container.logs().decode(errors='replace')[-300:]}")
         code, out = container.exec_run(["netstat", "-ltn"])
         if f":{port} " in out.decode():
             return

@@ -104,12 +104,12 @@ def build():
         * The price is network isolation: host1's `127.0.0.1` services are the container's too.
 
         ## Exercises
-        1. Start a second host-network container with a server on port 8081. What happens, and why?
+        1. Start a second host-network container with a server on port 8090. What happens, and why?
         2. Which process owns port 7070 in host1's namespace? (Hint: `facts.listening`.)
         """),
         solution("""
-        # 1. It fails to bind: host-app already listens on 8081 in the same namespace (one port space).
-        c = lesson.box("second", network_mode="host", command=["httpd", "-f", "-p", "8081"])
+        # 1. It fails to bind: host-app already listens on 8090 in the same namespace (one port space).
+        c = lesson.box("second", network_mode="host", command=["httpd", "-f", "-p", "8090"])
         import time; time.sleep(0.5); c.reload(); print(c.status, c.logs().decode())
         # 2.
         print([s for s in facts.listening(world, "host1") if s["port"] == 7070])
