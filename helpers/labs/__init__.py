@@ -26,20 +26,34 @@ def _registry() -> dict[int, Lab]:
     return labs
 
 
-LABS: dict[int, Lab] = _registry()
+_LABS: dict[int, Lab] | None = None
+
+
+def _labs() -> dict[int, Lab]:
+    # Built on first use: the catalog imports the docker SDK, which `dnlab up` should not pay for.
+    global _LABS
+    if _LABS is None:
+        _LABS = _registry()
+    return _LABS
+
+
+def __getattr__(name: str):
+    if name == "LABS":
+        return _labs()
+    raise AttributeError(name)
 
 
 def get(number: int | str) -> Lab:
     """A lab by number (1, "1") or slug ("user-bridge")."""
-    for lab in LABS.values():
+    for lab in _labs().values():
         if str(number) in (str(lab.number), lab.slug):
             return lab
-    raise LabError(f"there is no lab {number!r}; the labs are {', '.join(map(str, LABS))}",
+    raise LabError(f"there is no lab {number!r}; the labs are {', '.join(map(str, _labs()))}",
                    "dnlab lab list")
 
 
 def all_labs() -> list[Lab]:
-    return [LABS[n] for n in sorted(LABS)]
+    return [_labs()[n] for n in sorted(_labs())]
 
 
 __all__ = ["Lab", "LABS", "get", "all_labs", "CheckResult", "Checks", "Item", "LabCheckFailed"]

@@ -4,9 +4,19 @@
     print(path.summary())          # text, hop by hop
     path.to_json()                 # {"hops": [{"namespace", "interface", "action", "src", "dst",
                                    #            "src_mac", "dst_mac", "changes", ...}], ...}
-"""
-from helpers.path.build import Observed, build_path
-from helpers.path.model import Hop, Path, Step
-from helpers.path.trace import load, rebuild, trace
 
-__all__ = ["trace", "rebuild", "load", "Path", "Hop", "Step", "Observed", "build_path"]
+Attributes load lazily: `dnlab up` imports the CLI, which must not pay for scapy.
+"""
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {"trace": "trace", "rebuild": "trace", "load": "trace", "Path": "model", "Hop": "model",
+          "Step": "model", "Observed": "build", "build_path": "build"}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"helpers.path.{_WHERE[name]}"), name)
+    raise AttributeError(name)
