@@ -311,3 +311,24 @@ def measurement_cases(world, lesson: Lesson) -> list:
         Case("overlay (container on host2 -> container on host1)", overlay_b, ov_ip, 80,
              "host (host2 -> host1:18081)"),
     ]
+
+
+# --- chapter 8 --------------------------------------------------------------------------------
+
+def inspect_fields(network) -> list[dict]:
+    """`docker network inspect`, read field by field, with what each field means."""
+    network.reload()
+    a = network.attrs
+    meaning = {
+        "Name": "the network's name", "Id": "its id (the CLI shows 12 characters)",
+        "Driver": "which driver made it", "Scope": "local (one engine) or swarm (many)",
+        "IPAM.Config": "subnet and gateway (given, or taken from the default pools)",
+        "Internal": "true: no way out (no MASQUERADE, no route)", "Attachable": "swarm networks only",
+        "Containers": "who is attached, with MAC and address", "Options": "driver options (e.g. parent=)",
+        "Labels": "your key=value tags (filters use them)",
+    }
+    values = {"Name": a["Name"], "Id": a["Id"][:12], "Driver": a["Driver"], "Scope": a["Scope"],
+              "IPAM.Config": a["IPAM"]["Config"], "Internal": a["Internal"], "Attachable": a["Attachable"],
+              "Containers": {v["Name"]: v["IPv4Address"] for v in (a.get("Containers") or {}).values()},
+              "Options": a["Options"], "Labels": a["Labels"]}
+    return [{"field": k, "value": values[k], "meaning": meaning[k]} for k in values]
