@@ -38,3 +38,16 @@ class Lesson(Scenario):
 
     def network(self, name: str, host: str = "host1", **kwargs):
         return self.make_network(f"{self.name}-{name}", host, **kwargs)
+
+    def joined(self, role: str, owner, host: str = "host1"):
+        """A container in `owner`'s network namespace (`--network container:<owner>`), as the
+        containers of a Kubernetes pod are. No hostname of its own: it shares the owner's."""
+        from helpers.scenarios.base import IDLE
+        from helpers.world.naming import IMAGE
+
+        client = self.world.hosts[host].docker
+        name = f"{self.name}-{role}"
+        for existing in client.containers.list(all=True, filters={"name": f"^/{name}$", **self._filters()}):
+            existing.remove(force=True)
+        return client.containers.run(IMAGE, IDLE, name=name, detach=True, network_mode=f"container:{owner.name}",
+                                     labels={**self.labels, "org.dnlab.role": role})
