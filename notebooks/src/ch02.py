@@ -36,6 +36,10 @@ def build():
         chapters.bridge_device(world, "host1", "docker0")
         """),
         code("""
+        from helpers.draw import draw_map
+        draw_map(world, "host1")     # host1 as it is now: bridges, veth pairs, containers
+        """),
+        code("""
         a = default.containers()["a"]
         pair = facts.veth_peer(world, "host1", a)
         claims.holds("a's eth0 and a veth on host1 name each other's index, and the host end is a port of docker0",
