@@ -168,7 +168,7 @@ _STYLE = """<style>
 .dnlab-facts td { vertical-align: top; padding: 2px 0; font-family: monospace; font-size: 12px; }
 .dnlab-error { border: 2px solid #c0392b; background: #fdecea; padding: 6px 10px; }
 .dnlab-note { border-left: 4px solid #e67e22; background: #fef5e7; padding: 6px 10px; }
-.dnlab-figure svg { max-width: 100%; height: auto; }
+.dnlab-figure svg { width: 100%; max-width: 1100px; height: auto; }
 .dnlab-diff .gone { color: #c0392b; } .dnlab-diff .came { color: #1e8449; }
 </style>"""
 
@@ -209,17 +209,20 @@ class Explorer(widgets.VBox):
                             (self.diff_html, "dnlab-diff"), (self.message, "dnlab-message"),
                             (self.caption, "dnlab-caption"), (self.status, "dnlab-status")):
             widget.add_class(css)
-        facts_box = widgets.VBox([widgets.HTML("<b>Key facts</b>"), self.facts_html,
-                                  widgets.HTML("<b>What changed against the previous driver</b>"),
-                                  self.diff_html], layout=widgets.Layout(width="48%"))
-        figure_box = widgets.VBox([self.caption, self.figure, self.summary],
-                                  layout=widgets.Layout(width="52%"))
+        # Figure across the whole width (it is read from the back of a classroom), facts and
+        # what changed side by side under it.
+        facts_box = widgets.VBox([widgets.HTML("<b>Key facts</b>"), self.facts_html],
+                                 layout=widgets.Layout(width="56%", padding="0 12px 0 0"))
+        diff_box = widgets.VBox([widgets.HTML("<b>What changed against the previous driver</b>"), self.diff_html],
+                                layout=widgets.Layout(width="44%"))
         super().__init__([
             widgets.HTML(_STYLE),
-            self.driver, self.probe, self.view,
-            widgets.HBox([self.rerun, self.progress, self.status]),
+            widgets.HBox([self.driver, self.view, self.rerun]),
+            self.probe,
+            widgets.HBox([self.progress, self.status]),
             self.message,
-            widgets.HBox([figure_box, facts_box]),
+            self.caption, self.figure, self.summary,
+            widgets.HBox([facts_box, diff_box]),
         ])
         self.add_class("dnlab-explorer")
         self.driver.observe(self._on_change, names="value")
@@ -254,11 +257,14 @@ class Explorer(widgets.VBox):
     def _trace_fn(self):
         if self._trace is None:
             try:
-                from helpers.path import trace
-            except ImportError as error:
+                import helpers.path
+
+                trace = helpers.path.trace
+            except (ImportError, AttributeError) as error:
                 raise LabError("the path tracer (helpers.path) is not installed in this checkout",
                                "git pull  # it comes with the packet-path chapter") from error
-            self._trace = trace
+            # The package's lazy attribute is shadowed by its submodule `trace` once that is imported.
+            self._trace = trace.trace if inspect.ismodule(trace) else trace
         return self._trace
 
     def _draw_fn(self):

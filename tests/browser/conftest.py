@@ -145,7 +145,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
     page = context.new_page()
     try:
         yield page

@@ -56,7 +56,7 @@ def choose_macvlan_and_check(page, world, screenshot):
     assert figure.is_visible() and figure.inner_html() != bridge_figure
     state = macvlan_state(world)
     assert state["driver"] == "macvlan"
-    figure_text = figure.inner_text() + " ".join(figure.locator("text").all_text_contents())
+    figure_text = figure.text_content()  # an SVG: its <text> elements, not layout text
     assert state["address"] in figure_text or state["container"] in figure_text, figure_text[:500]
     facts = explorer.locator(".dnlab-facts").inner_text()
     assert "driver macvlan" in facts
@@ -75,15 +75,25 @@ def test_explorer_in_jupyterlab_switches_to_macvlan(world, jupyter_lab, page, ar
     base, token = jupyter_lab
     before = hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
     page.goto(f"{base}/lab/tree/notebooks/explorer.ipynb?token={token}")
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=SLOW)
-    page.keyboard.press("Control+b")  # fold the file browser: more room for the explorer
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator('li[data-command="runmenu:run-all"]').click()
-    choose_macvlan_and_check(page, world, artifacts / "explorer-macvlan.png")
+    try:
+        # the kernel is connected and idle (the status bar names it only once it is)
+        page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle")).wait_for(timeout=SLOW)
+        page.locator(".jp-Notebook .jp-Cell").first.click()  # focus the notebook, not the file browser
+        page.keyboard.press("Control+b")  # fold the file browser: more room for the explorer
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator('li[data-command="runmenu:run-all"]').click()
+        choose_macvlan_and_check(page, world, artifacts / "explorer-macvlan.png")
+    except Exception:
+        page.screenshot(path=str(artifacts / "explorer-jupyterlab-failure.png"), full_page=True)
+        raise
     # autosave is off and nothing saved: the committed notebook keeps no outputs
     assert hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest() == before
 
 
 def test_explorer_under_voila_switches_to_macvlan(world, voila_explorer, page, artifacts):
     page.goto(voila_explorer + "/")
-    choose_macvlan_and_check(page, world, artifacts / "explorer-voila-macvlan.png")
+    try:
+        choose_macvlan_and_check(page, world, artifacts / "explorer-voila-macvlan.png")
+    except Exception:
+        page.screenshot(path=str(artifacts / "explorer-voila-failure.png"), full_page=True)
+        raise
