@@ -33,23 +33,23 @@ def check_publish(world, c: Checks) -> None:
     host1_ip = state.machine_address(world, "host1").ip
     web = need_container(world, c, "host1", "lab2-web")
     if not web:
-        return c.pending("lab2-web serves HTTP on its port 80", "host1's port 8080 leads to lab2-web's port 80",
-                         "the internet machine reaches lab2-web through host1:8080")
+        return c.pending("lab2-web serves HTTP on its port 80", "host1's port 9080 leads to lab2-web's port 80",
+                         "the internet machine reaches lab2-web through host1:9080")
     need_reach(world, c, "lab2-web serves HTTP on its port 80", web, "127.0.0.1", "http", 80,
                problem="nothing answers HTTP on port 80 inside lab2-web",
                hint=f"the lab image's busybox has a web server: `{WEB_CMD}` as the container's command")
     bindings = (web.attrs["NetworkSettings"].get("Ports") or {}).get("80/tcp") or []
-    public = [b for b in bindings if b.get("HostPort") == "8080" and b.get("HostIp") in ("", "0.0.0.0", "::",
+    public = [b for b in bindings if b.get("HostPort") == "9080" and b.get("HostIp") in ("", "0.0.0.0", "::",
                                                                                           str(host1_ip))]
     shown = ", ".join(f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings) or "nothing"
-    c.expect("host1's port 8080 leads to lab2-web's port 80", bool(public),
+    c.expect("host1's port 9080 leads to lab2-web's port 80", bool(public),
              f"lab2-web's port 80/tcp is published on {shown}",
              "ports are published when a container is created (`-p`, or `ports=` in the SDK); "
              "a running container cannot gain one", evidence=shown)
     if not c.all_ok:
-        return c.pending("the internet machine reaches lab2-web through host1:8080")
-    need_reach(world, c, "the internet machine reaches lab2-web through host1:8080", "inet", str(host1_ip),
-               "http", 8080, hint=f"look at the DOCKER chain of host1's nat table "
+        return c.pending("the internet machine reaches lab2-web through host1:9080")
+    need_reach(world, c, "the internet machine reaches lab2-web through host1:9080", "inet", str(host1_ip),
+               "http", 9080, hint=f"look at the DOCKER chain of host1's nat table "
                                   "(`world['host1'].run(['iptables-save', '-t', 'nat'])`)")
 
 
@@ -220,10 +220,10 @@ LABS = [
     Lab(2, "publish-port", "Publish a port and reach it from the internet",
         "A web server in a container on host1 answers requests coming from the internet machine.",
         ["On host1, start `lab2-web` from `dnlab/box:latest` with the command `httpd -f -p 80 -h /www`.",
-         "Publish its port 80 as port 8080 of host1.",
-         "From the internet machine (`inet`), fetch `http://<host1's eth0 address>:8080/`."],
+         "Publish its port 80 as port 9080 of host1.",
+         "From the internet machine (`inet`), fetch `http://<host1's eth0 address>:9080/`."],
         check_publish, containers=[("host1", "lab2-web")],
-        tools="`world['inet']` is the internet machine; `helpers.world.guard.probe(world, 'inet', ..., 'http', 8080)`; "
+        tools="`world['inet']` is the internet machine; `helpers.world.guard.probe(world, 'inet', ..., 'http', 9080)`; "
               "`world['host1'].run(['ip', '-j', 'addr'])`."),
     Lab(3, "isolation", "Isolate containers: none and --internal",
         "One container with no network at all, and two that talk to each other but not to the outside.",

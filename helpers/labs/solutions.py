@@ -35,15 +35,15 @@ def lab01(world):
 
 
 def lab02(world):
-    """docker --context $P-host1 run -d --name lab2-web -p 8080:80 dnlab/box:latest httpd -f -p 80 -h /www
-    # then, from the internet machine: wget -qO- http://<host1 eth0>:8080/
+    """docker --context $P-host1 run -d --name lab2-web -p 9080:80 dnlab/box:latest httpd -f -p 80 -h /www
+    # then, from the internet machine: wget -qO- http://<host1 eth0>:9080/
     """
-    # %% The web server, with its port 80 published as host1's port 8080.
+    # %% The web server, with its port 80 published as host1's port 9080.
     client = world.host1.docker
-    client.containers.run(IMAGE, WEB, name="lab2-web", ports={"80/tcp": 8080}, detach=True, labels=world.label)
+    client.containers.run(IMAGE, WEB, name="lab2-web", ports={"80/tcp": 9080}, detach=True, labels=world.label)
     # %% host1's address on the LAN, read from host1 itself; then fetch the page from the internet.
     host1 = str(state.machine_address(world, "host1").ip)
-    print(probe(world, "inet", host1, "http", 8080))
+    print(probe(world, "inet", host1, "http", 9080))
 
 
 def lab03(world):
@@ -188,17 +188,17 @@ def lab09(world):
 def lab10(world):
     """docker --context $P-host1 port lab10-shop      # nothing
     docker --context $P-host1 rm -f lab10-shop
-    docker --context $P-host1 run -d --name lab10-shop -p 8081:80 dnlab/box:latest httpd -f -p 80 -h /www
+    docker --context $P-host1 run -d --name lab10-shop -p 9081:80 dnlab/box:latest httpd -f -p 80 -h /www
     """
-    # %% The shop publishes no port: from outside, host1:8081 leads nowhere.
+    # %% The shop publishes no port: from outside, host1:9081 leads nowhere.
     client = world.host1.docker
     shop = client.containers.get("lab10-shop")
     print(shop.attrs["NetworkSettings"]["Ports"])
     # %% Ports are published when a container is created: make it again, with the port.
     shop.remove(force=True)
-    client.containers.run(IMAGE, WEB, name="lab10-shop", ports={"80/tcp": 8081}, detach=True, labels=world.label)
+    client.containers.run(IMAGE, WEB, name="lab10-shop", ports={"80/tcp": 9081}, detach=True, labels=world.label)
     host1 = str(state.machine_address(world, "host1").ip)
-    print(probe(world, "inet", host1, "http", 8081))
+    print(probe(world, "inet", host1, "http", 9081))
 
 
 def lab11(world):

@@ -83,7 +83,7 @@ def check_network(world, c: Checks) -> None:
 # --- 10. a port not published -----------------------------------------------------------------------
 
 def break_publish(world) -> None:
-    """lab10-shop serves HTTP on port 80 and should be reachable at host1:8081; nothing is published."""
+    """lab10-shop serves HTTP on port 80 and should be reachable at host1:9081; nothing is published."""
     _run(world, "host1", "lab10-shop", WEB)
 
 
@@ -91,18 +91,18 @@ def check_publish_fix(world, c: Checks) -> None:
     host1_ip = str(state.machine_address(world, "host1").ip)
     shop = _container_or_start(world, c, "host1", "lab10-shop", 10)
     if not shop:
-        return c.pending("host1's port 8081 leads to lab10-shop", "the internet machine reaches the shop at host1:8081")
+        return c.pending("host1's port 9081 leads to lab10-shop", "the internet machine reaches the shop at host1:9081")
     ports = shop.attrs["NetworkSettings"].get("Ports") or {}
     published = {port: [f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings]
                  for port, bindings in ports.items() if bindings}
-    leads = any(b.get("HostPort") == "8081" for bindings in ports.values() if bindings for b in bindings)
-    c.expect("host1's port 8081 leads to lab10-shop", leads,
+    leads = any(b.get("HostPort") == "9081" for bindings in ports.values() if bindings for b in bindings)
+    c.expect("host1's port 9081 leads to lab10-shop", leads,
              f"lab10-shop publishes {published or 'no port at all'}",
              f"`{cli(world, 'host1')} port lab10-shop`; published ports are fixed when a container is created",
              evidence=published)
     if not c.all_ok:
-        return c.pending("the internet machine reaches the shop at host1:8081")
-    need_reach(world, c, "the internet machine reaches the shop at host1:8081", "inet", host1_ip, "http", 8081,
+        return c.pending("the internet machine reaches the shop at host1:9081")
+    need_reach(world, c, "the internet machine reaches the shop at host1:9081", "inet", host1_ip, "http", 9081,
                hint="which port of the container does the web server listen on?")
 
 
@@ -270,10 +270,10 @@ LABS = [
         tools="`docker inspect`, `docker network inspect`."),
     Lab(10, "trouble-publish", "Troubleshooting: the shop is closed",
         "The web server in `lab10-shop` runs, but customers on the internet cannot reach it at "
-        "host1's address, port 8081.",
+        "host1's address, port 9081.",
         ["Start the lab (the start cell or `dnlab lab start 10`).",
-         "Find out why `inet` gets no answer from host1:8081.",
-         "Fix it: the shop (a container called `lab10-shop`) must answer at host1:8081."],
+         "Find out why `inet` gets no answer from host1:9081.",
+         "Fix it: the shop (a container called `lab10-shop`) must answer at host1:9081."],
         check_publish_fix, containers=[("host1", "lab10-shop")], setup_fn=break_publish, kind="troubleshoot",
         tools="`docker port`, `iptables-save -t nat` in host1, probes from `inet`."),
     Lab(11, "trouble-masquerade", "Troubleshooting: lost on the way back",

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib
 
-_WHERE = {"trace": "trace", "rebuild": "trace", "load": "trace", "Path": "model", "Hop": "model",
+_WHERE = {"trace": "tracer", "rebuild": "tracer", "load": "tracer", "Path": "model", "Hop": "model",
           "Step": "model", "Observed": "build", "build_path": "build"}
 __all__ = list(_WHERE)
 
 
 def __getattr__(name: str):
     if name in _WHERE:
-        return getattr(importlib.import_module(f"helpers.path.{_WHERE[name]}"), name)
+        value = getattr(importlib.import_module(f"helpers.path.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(name)

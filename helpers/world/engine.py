@@ -34,8 +34,10 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Po
     for directory in (paths.state, paths.exec_root, paths.data_root):
         directory.mkdir(parents=True, exist_ok=True)
     paths.config.write_text(json.dumps(daemon_config(cgroup_parent), indent=2))
-    if paths.socket.exists():
-        paths.socket.unlink()
+    # Callers stop the engine first; a pidfile left by a killed one (whose pid may linger as a
+    # zombie) would make dockerd refuse to start.
+    for stale in (paths.socket, paths.pidfile):
+        stale.unlink(missing_ok=True)
     argv = [
         which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("dockerd"),
         "--host", paths.base_url, "--data-root", str(paths.data_root),

@@ -70,7 +70,14 @@ def _write_manifest(names: WorldNames) -> None:
 
 # --- health -----------------------------------------------------------------------------------
 
+def _topology_stamp(names: WorldNames) -> Path:
+    """Written once every link, address and route is in place (a killed `up` leaves none)."""
+    return names.state_dir / "topology.done"
+
+
 def _topology_ok(names: WorldNames) -> bool:
+    if not _topology_stamp(names).exists():
+        return False
     for role, namespace in names.namespaces.items():
         if not netns.exists(namespace) or netns.marker_of(namespace) != names.marker:
             return False
@@ -174,6 +181,7 @@ def up(world_id: str | None = None, *, verbose: bool = False) -> UpReport:
             _teardown(names)  # a half-made world of a killed `up`: start from nothing
             _write_manifest(names)
             _build_topology(names)
+            _topology_stamp(names).touch()
             report.made.append(f"namespaces {', '.join(names.namespaces.values())}")
         names.state_dir.mkdir(parents=True, exist_ok=True)
         dead_engines = [h for h in HOSTS if not engine.ping(names.host(h), timeout=2)]

@@ -18,7 +18,7 @@ from helpers.labs import progress, solutions, state
 FAULT = {
     8: "route towards the internet service",
     9: "lab9-api is attached to lab9-net",
-    10: "port 8081 leads to lab10-shop",
+    10: "port 9081 leads to lab10-shop",
     11: "rewrites the source",
     12: "host1 reaches lab12-web",
     13: "lab13-a uses the overlay's MTU",
