@@ -36,6 +36,8 @@ world
 
 def notebook(cells) -> nbformat.NotebookNode:
     nb = new_notebook(cells=list(cells))
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: regenerating a chapter changes only what changed
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
