@@ -353,7 +353,16 @@ class Explorer(widgets.VBox):
         key = (scenario.name, probe_name, view)
         if key not in self.cache.figures:
             self._step(4, f"drawing the {view} view…")
-            self.cache.figures[key] = figure_svg(self._draw_fn()(path, view=view))
+            svg = figure_svg(self._draw_fn()(path, view=view))
+            # The figure's text alternative (screen readers), from the drawing room if it has one.
+            try:
+                from helpers.draw import alt_text
+
+                alt = alt_text(path, view)
+            except (ImportError, AttributeError, TypeError):
+                alt = path.summary() if hasattr(path, "summary") else f"{scenario.name} {probe_name} {view}"
+            self.cache.figures[key] = f'<div role="img" aria-label="{html.escape(alt)}">{svg}</div>'
+
         self.figure.value = self.cache.figures[key]
         self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}" data-probe="{html.escape(probe_name)}"'
                               f' data-view="{view}"><b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)}'
