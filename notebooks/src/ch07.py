@@ -73,7 +73,21 @@ def build():
         host1); DNAT adds a little; **docker-proxy** is by far the slowest way (every byte is copied
         through a userland process); overlay pays for VXLAN encapsulation. So the article is right
         that host networking avoids costs — but the big cost is the proxy, not the bridge.
-
+        """),
+        md("""
+        ## 7.3 Explore the drivers yourself
+        The table compresses each driver into one row. The **driver explorer** shows one driver at a
+        time: pick a driver, a probe and a view (L2 frames, L3 packets, or what NAT rewrote). The
+        figure is the path the probe's packets really took (captured as you watch); the facts are
+        read live from the container and from host1; the last panel lists what changed against the
+        driver you looked at before. Go from *default bridge* to *macvlan* and read the NAT row.
+        (`dnlab explorer` serves the same widget alone on a page, for a projector.)
+        """),
+        code("""
+        from helpers.widgets import Explorer
+        Explorer(world)
+        """),
+        md("""
         ## Summary
         * One table shows what each driver gives a container: its own addresses or host1's, NAT or
           none, Docker's DNS or the host's resolver, and what it can reach.
