@@ -9,6 +9,7 @@ leaves it only if this scenario made it, and removes the `docker_gwbridge` the s
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from helpers.scenarios.base import LABEL_SCENARIO, ProbeSpec, Scenario, register
 
@@ -45,16 +46,19 @@ class OverlayScenario(Scenario):
                              advertise_addr=self.world.host2.address and str(self.world.host2.address),
                              listen_addr="0.0.0.0:2377")
         self.make_network(NETWORK, driver="overlay", attachable=True, scope="swarm")
-        self.run_container("a", "host1", network=NETWORK)
-        # host2 learns of the attachable network from the manager when its container attaches.
-        for attempt in range(20):
-            try:
-                self.run_container("b", "host2", network=NETWORK)
-                break
-            except Exception:  # the worker may not know the network for a moment after joining
-                if attempt == 19:
-                    raise
-                time.sleep(0.5)
+        # The two containers start in parallel: each attach waits on its own engine.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            on_host1 = pool.submit(self.run_container, "a", "host1", network=NETWORK)
+            # host2 learns of the attachable network from the manager when its container attaches.
+            for attempt in range(40):
+                try:
+                    self.run_container("b", "host2", network=NETWORK)
+                    break
+                except Exception:  # the worker may not know the network for a moment after joining
+                    if attempt == 39:
+                        raise
+                    time.sleep(0.25)
+            on_host1.result()
         self.wait_c2c()
 
     def wait_c2c(self, timeout: float = 20) -> None:
