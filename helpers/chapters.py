@@ -7,9 +7,6 @@ verdict: the cells do, with `helpers.claims`, so a claim that stops being true f
 from __future__ import annotations
 
 import re
-import shlex
-import statistics
-import time
 from typing import Any
 
 from helpers import facts
@@ -152,32 +149,7 @@ def show_path(world, scenario, probe_name: str, view: str = "L3"):
     return figure
 
 
-# --- measurements (chapter 7) -----------------------------------------------------------------
-
-def ping_rtts(world, container, target: str, count: int = 20, interval: float = 0.05) -> list[float]:
-    """Round-trip times in ms of `count` pings from a container (guarded)."""
-    code, out = guarded_exec(world, container, target,
-                             ["ping", "-c", str(count), "-i", str(interval), "-W", "1", target])
-    return [float(m) for m in re.findall(r"time=([\d.]+) ms", out)]
-
-
-def http_throughput(world, client, target: str, port: int, path: str = "/big", repeat: int = 3) -> list[float]:
-    """MB/s of `wget` fetching a file, timed inside the client (busybox date, ns)."""
-    url = f"http://{target}:{port}{path}"
-    script = ('s=$(date +%s%N); wget -q -O /dev/null ' + shlex.quote(url) +
-              ' && e=$(date +%s%N) && echo $((e-s)) $(wget -q -O - ' + shlex.quote(url) + ' | wc -c)')
-    rates = []
-    for _ in range(repeat):
-        code, out = guarded_exec(world, client, target, ["sh", "-c", script])
-        nanos, size = (int(x) for x in out.split()[-2:])
-        rates.append(size / 1e6 / (nanos / 1e9))
-    return rates
-
-
-def summarize(samples: list[float]) -> dict[str, float]:
-    return {"n": len(samples), "median": statistics.median(samples), "min": min(samples),
-            "max": max(samples), "stdev": statistics.pstdev(samples)}
-
+# --- display helpers -----------------------------------------------------------------------
 
 def rows_of(mapping: dict[str, Any]) -> list[dict]:
     return [{"what": k, "value": v} for k, v in mapping.items()]
@@ -282,20 +254,17 @@ def _subnets(container) -> list[str]:
 def measurement_cases(world, lesson: Lesson) -> list:
     """The same web server (with /small and /big) reached through each driver."""
     from helpers.measure import BIG_MB, Case
-    from helpers.probes import resolve_target
     from helpers.scenarios import get
 
-    web_host = lesson.web("web-host", port=18081, big_mb=BIG_MB, network_mode="host")
+    lesson.web("web-host", port=18081, big_mb=BIG_MB, network_mode="host")
     lesson.web("web-bridge", big_mb=BIG_MB, ports={"80/tcp": 18080})
     mv = lesson.web("web-macvlan", big_mb=BIG_MB, network="macvlan-net")
     ov = lesson.web("web-overlay", big_mb=BIG_MB, network="overlay-net")
-    del web_host
     h1 = facts.address(world, "host1")
     mv.reload(), ov.reload()
     mv_ip = mv.attrs["NetworkSettings"]["Networks"]["macvlan-net"]["IPAddress"]
     ov_ip = ov.attrs["NetworkSettings"]["Networks"]["overlay-net"]["IPAddress"]
     overlay_b = get(world, "overlay").containers("host2")["b"]
-    del resolve_target
     return [
         Case("host (lanpc -> host1:18081)", "lanpc", h1, 18081),
         Case("bridge, published, DNAT (lanpc -> host1:18080)", "lanpc", h1, 18080, "host (lanpc -> host1:18081)"),
