@@ -6,7 +6,6 @@ verdict: the cells do, with `helpers.claims`, so a claim that stops being true f
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from helpers import facts
@@ -64,13 +63,12 @@ def container_view(world, container) -> dict:
             "docker0_on_host1": facts.ipv4(world, "host1", "docker0")}
 
 
-def _first_syn(capture_lines: list[str]) -> dict | None:
-    for line in capture_lines:
-        m = re.search(r"IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+):", line)
-        if m:
-            return {"src": m.group(1), "sport": int(m.group(2)), "dst": m.group(3), "dport": int(m.group(4)),
-                    "line": line}
-    return None
+def _first(frames: list) -> dict | None:
+    """Addresses and ports of the first captured frame (a decoded `Frame`), with its one-line summary."""
+    if not frames:
+        return None
+    f = frames[0]
+    return {"src": f.src, "sport": f.sport, "dst": f.dst, "dport": f.dport, "line": f.summary()}
 
 
 def egress_snat(world, container) -> dict:
@@ -85,14 +83,17 @@ def egress_snat(world, container) -> dict:
     cidr = str(ipaddress.ip_interface(net_subnet).network)
     rule = facts.masquerade_rule(world, "host1", cidr)
     before = facts.rule_packets(world, "host1", f"-s {cidr}", "MASQUERADE")
-    bpf = f"tcp dst port {SERVICE_TCP_PORT} and tcp[tcpflags] & tcp-syn != 0"
-    caps = facts.capture(world, [("host1", "docker0", bpf), ("host1", "eth0", bpf)],
-                         lambda: probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT))
-    result = facts.capture.last_result
+
+    def syn_to_service(frame) -> bool:  # the client's SYN (what `tcp dst port 9000` and SYN would keep)
+        return frame.proto == "tcp" and frame.dport == SERVICE_TCP_PORT and "S" in (frame.tcp_flags or "")
+
+    result, (on_docker0, on_eth0) = facts.capture(
+        world, [("host1", "docker0"), ("host1", "eth0")],
+        lambda: probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT), keep=syn_to_service)
     after = facts.rule_packets(world, "host1", f"-s {cidr}", "MASQUERADE")
-    inside, outside = _first_syn(caps[0].lines), _first_syn(caps[1].lines)
+    inside, outside = _first(on_docker0), _first(on_eth0)
     entry = next((e for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT)
-                  if e["original"]["src"] == ip and int(e["original"]["sport"]) == inside["sport"]), None)
+                  if e["original"]["src"] == ip and e["original"]["sport"] == inside["sport"]), None)
     return {"container_ip": ip, "host1_eth0": facts.address(world, "host1"),
             "inet_saw": result.output.strip(), "inet_saw_address": who_sees(result.output),
             "before_nat (docker0)": inside, "after_nat (eth0)": outside,
@@ -174,8 +175,7 @@ def learned_port(world, host: str, bridge: str, container) -> dict:
 
 def filter_rules(world, host: str, fragment: str) -> list[str]:
     """Lines of the filter table (`iptables-save -t filter`) that mention `fragment`."""
-    out = facts.run_in(world, host, ["iptables-save", "-t", "filter"]).stdout
-    return [line for line in out.splitlines() if fragment in line and line.startswith("-A")]
+    return [str(r) for r in facts.matching(facts.iptables(world, host, "filter"), fragment)]
 
 
 def network_subnet(network) -> str:
@@ -196,22 +196,18 @@ def swarm_ports(world, host: str = "host1") -> dict:
 def vxlan_capture(world, scenario) -> list[dict]:
     """Capture on the router's port towards host2 while overlay-b pings overlay-a by name, and
     decode outer and inner headers with scapy."""
-    from scapy.layers.inet import ICMP, IP, UDP
-    from scapy.layers.vxlan import VXLAN
-
     b = scenario.containers("host2")["b"]
-    packets = facts.pcap(world, "router", "p-host2", "udp port 4789",
-                         lambda: guarded_exec(world, b, f"{scenario.name}-a",
-                                              ["ping", "-c", "2", "-W", "1", f"{scenario.name}-a"]), count=4)
+    _, (frames,) = facts.capture(world, [("router", "p-host2")],
+                                 lambda: guarded_exec(world, b, f"{scenario.name}-a",
+                                                      ["ping", "-c", "2", "-W", "1", f"{scenario.name}-a"]),
+                                 keep=lambda f: f.vni is not None)  # UDP 4789 that decoded as VXLAN
     rows = []
-    for p in packets:
-        if VXLAN not in p:
-            continue
-        inner = p[VXLAN].payload
-        rows.append({"outer": f"{p[IP].src} -> {p[IP].dst}", "udp dport": p[UDP].dport, "vni": p[VXLAN].vni,
-                     "inner": f"{inner[IP].src} -> {inner[IP].dst}" if IP in inner else "",
-                     "inner proto": "ICMP " + ("echo-request" if inner[ICMP].type == 8 else "echo-reply")
-                     if ICMP in inner else inner.summary(), "frame bytes": len(p)})
+    for f in frames:
+        inner = f.inner
+        rows.append({"outer": f"{f.src} -> {f.dst}", "udp dport": f.dport, "vni": f.vni,
+                     "inner": f"{inner.src} -> {inner.dst}" if inner.is_ip else "",
+                     "inner proto": "ICMP " + ("echo-request" if inner.icmp_type == 8 else "echo-reply")
+                     if inner.proto == "icmp" else inner.summary(), "frame bytes": f.length})
     return rows
 
 

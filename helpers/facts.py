@@ -1,7 +1,10 @@
 """Observations the chapters prove claims with: read live state, never assume it.
 
-Every function reads the world as it is (``ip -j``, ``bridge -j``, ``iptables-save``, ``conntrack``,
-the docker SDK, /proc) and returns plain Python data, so a notebook cell is one call and one claim.
+A thin, notebook-friendly layer over the rooms that do the work: `helpers.observe` reads and parses
+a namespace (`ip -j`, `bridge -j`, `iptables-save -c`, `conntrack`, docker-proxy processes) and
+`helpers.capture` runs tcpdump and decodes the frames with scapy. Every function here returns plain
+Python data, so a notebook cell is one call and one claim. The `*_row(s)` functions are pure (typed
+observations in, plain rows out), so unit tests feed them saved outputs.
 A *place* is where to look: a machine role ("host1", "router", "lanpc", ...) or a docker SDK
 Container (entered through its PID's network namespace, with the machine's own iproute2).
 """
@@ -12,13 +15,11 @@ import json
 import os
 import re
 import subprocess
-import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Union
+from typing import Any, Callable, Union
 
-from helpers.world import netns
-from helpers.world.proc import run, which
+from helpers.observe import collect, parse
+from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple
+from helpers.world.proc import which
 
 Place = Union[str, Any]  # a machine role, or a docker SDK Container
 
@@ -28,7 +29,7 @@ DEFAULT_POOLS = [("172.17.0.0/16", 16), ("172.18.0.0/16", 16), ("172.19.0.0/16",
                  ("192.168.0.0/16", 20)]
 
 
-# --- running commands in a place --------------------------------------------------------------
+# --- a place, and what its namespace holds ------------------------------------------------------
 
 def _pid(container) -> int:
     container.reload()
@@ -38,8 +39,22 @@ def _pid(container) -> int:
     return pid
 
 
+def _target(world, place: Place) -> collect.Target:
+    """The namespace of a place, as the observation room names it (display name, kind, netns file)."""
+    if isinstance(place, str):
+        return collect.machine_targets(world, [place])[0]
+    return collect.Target(place.name, "container", f"/proc/{_pid(place)}/ns/net")
+
+
+def state(world, place: Place, *parts: str) -> NamespaceState:
+    """A typed snapshot of `place` through `helpers.observe` (only the `parts` asked for: links,
+    routes, neighbours, fdb, rules, conntrack), so each fact reads only what it needs."""
+    target = _target(world, place)
+    return collect.read_namespace(target.name, target.kind, target.path, parts or None)
+
+
 def run_in(world, place: Place, argv: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
-    """Run a host tool (ip, bridge, ss, ...) inside `place`'s network namespace."""
+    """Run a host tool (sh, ip, ss, ...) inside `place`'s network namespace."""
     if isinstance(place, str):
         return world[place].run(argv, check=check, timeout=timeout)
     full = [which("nsenter"), "-t", str(_pid(place)), "-n", which(argv[0]), *argv[1:]]
@@ -50,24 +65,25 @@ def run_in(world, place: Place, argv: list[str], check: bool = True, timeout: fl
 
 
 def ip_json(world, place: Place, *args: str) -> list[dict]:
-    """`ip -j <args>` inside `place`, parsed."""
+    """`ip -j <args>` inside `place`, as iproute2 prints it (for a cell that shows the raw JSON)."""
     return json.loads(run_in(world, place, ["ip", "-j", *args]).stdout or "[]")
 
 
+def _interface(world, place: Place, ifname: str):
+    iface = state(world, place, "links").interface(ifname)
+    if iface is None:
+        raise LookupError(f"no interface {ifname} in {_target(world, place).name}")
+    return iface
+
+
 def interfaces(world, place: Place) -> list[str]:
-    return [link["ifname"] for link in ip_json(world, place, "link", "show")]
+    return [iface.name for iface in state(world, place, "links").interfaces]
 
 
 def ipv4(world, place: Place, ifname: str | None = None) -> list[str]:
     """IPv4 addresses with prefix (e.g. 172.17.0.2/16), optionally of one interface."""
-    found = []
-    for link in ip_json(world, place, "addr", "show"):
-        if ifname and link["ifname"] != ifname:
-            continue
-        for addr in link.get("addr_info", []):
-            if addr["family"] == "inet" and not addr["local"].startswith("127."):
-                found.append(f"{addr['local']}/{addr['prefixlen']}")
-    return found
+    return [a.cidr for iface in state(world, place, "links").interfaces if not ifname or iface.name == ifname
+            for a in iface.ipv4 if not ipaddress.ip_address(a.address).is_loopback]
 
 
 def address(world, place: Place, ifname: str = "eth0") -> str:
@@ -76,25 +92,21 @@ def address(world, place: Place, ifname: str = "eth0") -> str:
 
 
 def default_route(world, place: Place) -> dict | None:
-    for route in ip_json(world, place, "route", "show"):
-        if route.get("dst") == "default":
-            return {"via": route.get("gateway"), "dev": route.get("dev")}
-    return None
+    route = next((r for r in state(world, place, "routes").routes if r.dst == "default"), None)
+    return {"via": route.gateway, "dev": route.dev} if route else None
 
 
 def mtu(world, place: Place, ifname: str = "eth0") -> int:
-    return ip_json(world, place, "link", "show", "dev", ifname)[0]["mtu"]
+    return _interface(world, place, ifname).mtu
+
+
+def mac_of(world, place: Place, ifname: str = "eth0") -> str:
+    return _interface(world, place, ifname).mac
 
 
 def same_netns(world, place_a: Place, place_b: Place) -> bool:
     """True if two places are one network namespace (compared by the kernel's inode)."""
-    return _netns_inode(world, place_a) == _netns_inode(world, place_b)
-
-
-def _netns_inode(world, place: Place) -> int:
-    if isinstance(place, str):
-        return netns.inode(world[place].namespace)
-    return os.stat(f"/proc/{_pid(place)}/ns/net").st_ino
+    return os.stat(_target(world, place_a).path).st_ino == os.stat(_target(world, place_b).path).st_ino
 
 
 # --- the engine -------------------------------------------------------------------------------
@@ -152,75 +164,64 @@ def cli(world, host: str, args: str, check: bool = True) -> str:
     return (result.stdout + result.stderr).strip()
 
 
-# --- netfilter --------------------------------------------------------------------------------
+# --- netfilter, conntrack, docker-proxy -------------------------------------------------------------
 
-def nat_rules(world, host: str = "host1", counters: bool = False) -> list[str]:
-    """The nat table's rules (`iptables-save -t nat`), one `-A CHAIN ...` line each."""
-    argv = ["iptables-save", "-t", "nat"] + (["-c"] if counters else [])
-    lines = run_in(world, host, argv).stdout.splitlines()
-    return [line for line in lines if "-A " in line]
+def iptables(world, host: str = "host1", table: str = "nat") -> list[Rule]:
+    """The rules of one table with their counters (`iptables-save -c`), typed; chain policies left out."""
+    return [r for r in state(world, host, "rules").rules if r.table == table and not r.is_policy]
+
+
+def matching(rules: list[Rule], *fragments: str) -> list[Rule]:
+    """The rules whose `-A CHAIN ...` line contains every fragment."""
+    return [r for r in rules if all(f in str(r) for f in fragments)]
+
+
+def nat_rules(world, host: str = "host1") -> list[str]:
+    """The nat table's rules, one `-A CHAIN ...` line each (as `iptables-save -t nat` prints them)."""
+    return [str(r) for r in iptables(world, host)]
 
 
 def rule_packets(world, host: str, *fragments: str) -> int:
     """Packet counter of the first nat rule containing every fragment."""
-    for line in nat_rules(world, host, counters=True):
-        if all(f in line for f in fragments):
-            return int(re.match(r"\[(\d+):", line).group(1))
-    raise LookupError(f"no nat rule with {fragments} on {host}")
+    found = matching(iptables(world, host), *fragments)
+    if not found:
+        raise LookupError(f"no nat rule with {fragments} on {host}")
+    return found[0].packets
 
 
 def masquerade_rule(world, host: str, subnet: str) -> str | None:
-    for line in nat_rules(world, host):
-        if f"-s {subnet}" in line and "MASQUERADE" in line and "! -o" in line:
-            return line
-    return None
+    """Docker's `-s SUBNET ! -o BRIDGE -j MASQUERADE` rule of a bridge network, if it has one."""
+    return next((str(r) for r in iptables(world, host)
+                 if r.target == "MASQUERADE" and r.src == subnet and "out_if" in r.negated), None)
 
 
 def dnat_rules(world, host: str = "host1") -> list[str]:
-    return [line for line in nat_rules(world, host) if "-j DNAT" in line]
+    return [str(r) for r in iptables(world, host) if r.target == "DNAT"]
+
+
+def _ends(t: Tuple) -> dict:
+    return {"src": t.src, "dst": t.dst, "sport": t.sport, "dport": t.dport}
+
+
+def conntrack_rows(entries: list[ConntrackEntry], proto: str = "tcp", dport: int | None = None) -> list[dict]:
+    """Entries of one protocol (and original destination port) as {"original", "reply", "state"}."""
+    return [{"original": _ends(e.original), "reply": _ends(e.reply), "state": e.state or ""}
+            for e in entries if e.proto == proto and (dport is None or e.original.dport == dport)]
 
 
 def conntrack(world, host: str, proto: str = "tcp", dport: int | None = None) -> list[dict]:
     """Connection-tracking entries as {"original": {...}, "reply": {...}, "state": ...}."""
-    argv = ["conntrack", "-L", "-p", proto] + (["--dport", str(dport)] if dport else [])
-    entries = []
-    for line in run_in(world, host, argv, check=False).stdout.splitlines():
-        pairs = re.findall(r"(\w+)=(\S+)", line)
-        tuples, current = [], {}
-        for key, value in pairs:
-            if key in current:  # the second src= starts the reply tuple
-                tuples.append(current)
-                current = {}
-            if key in ("src", "dst", "sport", "dport"):
-                current[key] = value
-        tuples.append(current)
-        if len(tuples) >= 2:
-            state = next((w for w in line.split() if w.isupper() and w.isalpha()), "")
-            entries.append({"original": tuples[0], "reply": tuples[1], "state": state})
-    return entries
+    return conntrack_rows(state(world, host, "conntrack").conntrack, proto, dport)
+
+
+def proxy_row(proxy: collect.Proxy) -> dict:
+    return {"pid": proxy.pid, "host_ip": proxy.host_ip, "host_port": proxy.host_port,
+            "container_ip": proxy.container_ip, "container_port": proxy.container_port}
 
 
 def docker_proxies(world, host: str = "host1") -> list[dict]:
     """docker-proxy processes of this host's engine (found by their network namespace)."""
-    inode = netns.inode(world[host].namespace)
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().decode().split("\0")
-            if not argv or not argv[0].endswith("docker-proxy"):
-                continue
-            if os.stat(proc / "ns/net").st_ino != inode:
-                continue
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        opts = dict(zip(argv[1::2], argv[2::2]))
-        found.append({"pid": int(proc.name), "host_ip": opts.get("-host-ip"),
-                      "host_port": int(opts.get("-host-port", 0)),
-                      "container_ip": opts.get("-container-ip"),
-                      "container_port": int(opts.get("-container-port", 0))})
-    return found
+    return [proxy_row(p) for p in collect.docker_proxies({host: _target(world, host).path})[host]]
 
 
 def listening(world, place: Place) -> list[dict]:
@@ -238,26 +239,29 @@ def listening(world, place: Place) -> list[dict]:
 
 # --- bridges, veths, fdb ----------------------------------------------------------------------
 
+def fdb_rows(entries: list[FdbEntry], bridge: str) -> list[dict]:
+    """Learned (dynamic) entries of one bridge's forwarding database: MAC -> port."""
+    return [{"mac": e.mac, "port": e.port} for e in entries if e.bridge == bridge and e.learned and e.vlan is None]
+
+
 def bridge_fdb(world, machine: str, bridge: str) -> list[dict]:
     """Learned (dynamic) entries of a Linux bridge's forwarding database: MAC -> port."""
-    rows = json.loads(run_in(world, machine, ["bridge", "-j", "fdb", "show", "br", bridge]).stdout or "[]")
-    return [{"mac": r["mac"], "port": r["ifname"]} for r in rows
-            if "permanent" not in (r.get("state") or "") and not r.get("vlan") and r.get("flags") != ["self"]]
+    return fdb_rows(state(world, machine, "fdb").fdb, bridge)
 
 
-def mac_of(world, place: Place, ifname: str = "eth0") -> str:
-    return ip_json(world, place, "link", "show", "dev", ifname)[0]["address"]
+def veth_row(host: NamespaceState, inside: NamespaceState, ifname: str = "eth0") -> dict:
+    """The host end of `inside`'s veth `ifname`: the pair names each other's ifindex."""
+    mine = inside.interface(ifname)
+    for host_end, _ in parse.peer_pairs(host.interfaces, [mine] if mine else []):
+        return {"container_if": f"{ifname}@if{mine.peer_ifindex} (index {mine.ifindex})",
+                "host_if": f"{host_end.name} (index {host_end.ifindex})",
+                "host_ifname": host_end.name, "master": host_end.master}
+    raise LookupError(f"no veth peer of {inside.name}:{ifname} on {host.name}")
 
 
 def veth_peer(world, host: str, container, ifname: str = "eth0") -> dict:
     """The host end of a container's veth: matched by the ifindex each end reports of the other."""
-    inside = ip_json(world, container, "link", "show", "dev", ifname)[0]
-    for link in ip_json(world, host, "link", "show"):
-        if link["ifindex"] == inside.get("link_index") and link.get("link_index") == inside["ifindex"]:
-            return {"container_if": f"{ifname}@if{inside['link_index']} (index {inside['ifindex']})",
-                    "host_if": f"{link['ifname']} (index {link['ifindex']})",
-                    "host_ifname": link["ifname"], "master": link.get("master")}
-    raise LookupError(f"no veth peer of {container.name}:{ifname} on {host}")
+    return veth_row(state(world, host, "links"), state(world, container, "links"), ifname)
 
 
 def resolv_nameservers(container) -> list[str]:
@@ -274,71 +278,26 @@ def lookup(container, name: str) -> tuple[bool, str]:
 
 # --- captures ---------------------------------------------------------------------------------
 
-@dataclass
-class Capture:
-    """A tcpdump running in a machine's namespace while an action happens."""
+def capture(world, where: list[tuple[Place, str]], action: Callable[[], Any],
+            keep: Callable[[Any], bool] | None = None) -> tuple[Any, list[list]]:
+    """tcpdump on every (place, interface) at once while `action()` runs (`helpers.capture`), then
+    the frames each one saw, decoded by scapy (`helpers.capture.decode.Frame`), those `keep` accepts.
 
-    machine: str
-    iface: str
-    lines: list[str]
+    Returns (what `action` returned, [frames of each point, in the order given]).
+    """
+    from helpers.capture import Capture, Point, read_pcap
 
-    def __repr__(self) -> str:
-        return f"capture on {self.machine}:{self.iface}\n" + "\n".join(self.lines)
-
-
-def capture(world, captures: list[tuple[str, str, str]], action, count: int = 1, wait: float = 3.0) -> list[Capture]:
-    """Run tcpdump on each (machine, iface, bpf filter), do `action()`, return what each saw."""
-    procs = []
-    for machine, iface, bpf in captures:
-        argv = [which("nsenter"), f"--net=/run/netns/{world[machine].namespace}", which("tcpdump"),
-                "-nn", "-l", "-i", iface, "-c", str(count), bpf]
-        procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    _wait_listening(procs)
-    result = action()
-    seen = []
-    for (machine, iface, _), proc in zip(captures, procs):
-        try:
-            out, _ = proc.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            out, _ = proc.communicate()
-        seen.append(Capture(machine, iface, [line for line in out.splitlines() if line.strip()]))
-    capture.last_result = result
-    return seen
-
-
-def _wait_listening(procs, timeout: float = 3.0) -> None:
-    # tcpdump says "listening on ..." on stderr once its socket is open; read until every one did.
-    import select
-
-    deadline = time.monotonic() + timeout
-    pending = list(procs)
-    while pending and time.monotonic() < deadline:
-        ready, _, _ = select.select([p.stderr for p in pending], [], [], 0.1)
-        for stream in ready:
-            line = stream.readline()
-            if "listening on" in line:
-                pending = [p for p in pending if p.stderr is not stream]
-
-
-def pcap(world, machine: str, iface: str, bpf: str, action, count: int = 2, wait: float = 4.0):
-    """Like `capture`, but returns scapy packets (for headers tcpdump's text hides, e.g. VXLAN)."""
-    from scapy.all import rdpcap  # scapy decodes UDP 4789 as VXLAN
-
-    path = world.names.state_dir / f"capture-{machine}-{iface}.pcap"
-    argv = [which("nsenter"), f"--net=/run/netns/{world[machine].namespace}", which("tcpdump"),
-            "-nn", "-U", "-i", iface, "-c", str(count), "-w", str(path), bpf]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _wait_listening([proc])
-    action()
+    points = [Point(target.name, target.path, iface)
+              for target, iface in ((_target(world, place), iface) for place, iface in where)]
+    cap = Capture(points)
     try:
-        proc.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        proc.terminate()
-        proc.wait()
-    packets = list(rdpcap(str(path))) if path.exists() else []
-    path.unlink(missing_ok=True)
-    return packets
+        with cap:
+            result = action()
+        seen = [[f for f in read_pcap(cap.files[p]) if keep is None or keep(f)] if p in cap.files else []
+                for p in points]
+    finally:
+        cap.cleanup()
+    return result, seen
 
 
 # --- display ----------------------------------------------------------------------------------
