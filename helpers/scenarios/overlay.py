@@ -114,4 +114,18 @@ class OverlayScenario(Scenario):
             # The swarm made docker_gwbridge (and ingress); leaving removes ingress only.
             for network in client.networks.list(names=["docker_gwbridge"]):
                 if network.name == "docker_gwbridge":
-                    network.remove()
+                    _remove_when_released(network)
+
+
+def _remove_when_released(network, timeout: float = 10) -> None:
+    """Remove a network whose last endpoints the engine is still releasing (it says "has active
+    endpoints" for a moment after their containers are gone)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            network.remove()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
