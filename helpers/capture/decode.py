@@ -8,7 +8,7 @@ ICMP sequence and the payload stay the same.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 VXLAN_PORT = 4789

@@ -4,7 +4,7 @@ from __future__ import annotations
 from helpers.labs import state
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_only_on, need_reach
 from helpers.labs.model import Checks, Lab
-from helpers.labs.swarm import leave_if_unused
+from helpers.world.swarm import leave_if_unused
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
 WEB_CMD = "httpd -f -p 80 -h /www"
@@ -49,7 +49,7 @@ def check_publish(world, c: Checks) -> None:
     if not c.all_ok:
         return c.pending("the internet machine reaches lab2-web through host1:9080")
     need_reach(world, c, "the internet machine reaches lab2-web through host1:9080", "inet", str(host1_ip),
-               "http", 9080, hint=f"look at the DOCKER chain of host1's nat table "
+               "http", 9080, hint="look at the DOCKER chain of host1's nat table "
                                   "(`world['host1'].run(['iptables-save', '-t', 'nat'])`)")
 
 
@@ -118,7 +118,7 @@ def check_macvlan(world, c: Checks) -> None:
         c.expect("lab5-lan's parent is host1's eth0", parent == "eth0", f"its parent is {parent or 'not set'}",
                  "the parent is the host interface on the LAN (`ip -j addr` in host1 shows it)")
         pools = state.subnets(net)
-        c.expect(f"lab5-lan's subnet is the LAN host1 is on", lan in pools,
+        c.expect("lab5-lan's subnet is the LAN host1 is on", lan in pools,
                  f"its subnet is {', '.join(map(str, pools)) or 'not set'}; host1's eth0 is on another one",
                  "a macvlan network takes the LAN's subnet and gateway (read them in host1)")
     web = need_container(world, c, "host1", "lab5-web")
@@ -249,6 +249,7 @@ LABS = [
          "Start `lab5-web` on it with the command `httpd -f -p 80 -h /www`.",
          "From `lanpc`, fetch `http://<lab5-web's address>/`."],
         check_macvlan, containers=[("host1", "lab5-web")], networks=[("host1", "lab5-lan")],
+        conflicting_scenarios=("macvlan",),
         tools="`world['host1'].run(['ip', '-j', 'addr'])` and `['ip', '-j', 'route']` show the LAN."),
     Lab(6, "overlay", "An overlay across host1 and host2",
         "A container on host2 reaches a container on host1 by name, over VXLAN between the hosts.",

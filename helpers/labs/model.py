@@ -137,6 +137,9 @@ class Lab:
     repair_fn: Callable[[Any], list[str]] | None = None
     kind: str = "build"                             # build | troubleshoot
     tools: str = ""                                 # Markdown: course tools that help
+    # Course scenarios (e.g. the explorer's warm `macvlan`) that hold what this lab needs, such as
+    # the LAN subnet on host1's eth0: reset stops them, so the learner's `network create` works.
+    conflicting_scenarios: Sequence[str] = ()
 
     @property
     def notebook(self) -> str:
@@ -148,10 +151,17 @@ class Lab:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def reset(self, world) -> list[str]:
-        """Remove what the task's names made and repair what the lab changed; nothing else."""
+        """Remove what the task's names made, repair what the lab changed, and stop the course's own
+        scenarios that would get in the lab's way; nothing else."""
         from helpers.labs import state
+        from helpers.scenarios import get as scenario
 
         done = []
+        for name in self.conflicting_scenarios:
+            running = scenario(world, name)
+            if running.containers() or running.networks():
+                running.stop()
+                done.append(f"the course's {name} scenario (it holds what this lab needs)")
         for host, name in self.containers:
             if state.remove_container(world.hosts[host].docker, name):
                 done.append(f"container {name} on {host}")

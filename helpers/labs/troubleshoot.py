@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from helpers.labs import state, swarm
+from helpers.labs import state
+from helpers.world import swarm
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_reach
 from helpers.labs.model import Checks, Lab
 from helpers.world.naming import IMAGE, INET_IP, ROUTER_LAN_IP, SERVICE_TCP_PORT
@@ -290,6 +291,7 @@ LABS = [
          "Confirm that `lanpc` reaches `lab12-web` and host1 does not, and find out why.",
          f"Make host1 reach `lab12-web` without moving the container; name what you add on host1 `{SHIM}`."],
         check_macvlan_host, containers=[("host1", "lab12-web")], networks=[("host1", "lab12-lan")],
+        conflicting_scenarios=("macvlan",),
         setup_fn=break_macvlan_host, repair_fn=repair_macvlan_host, kind="troubleshoot",
         tools="`world['host1'].run(['ip', ...])`; `docker network inspect lab12-lan`."),
     Lab(13, "trouble-mtu", "Troubleshooting: small packets pass, large ones vanish",

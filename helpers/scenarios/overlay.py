@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from helpers.scenarios.base import LABEL_SCENARIO, ProbeSpec, Scenario, register
+from helpers.world import swarm
 
 NETWORK = "overlay-net"
 
@@ -23,28 +24,11 @@ class OverlayScenario(Scenario):
     title = "overlay: one network across two Docker hosts (swarm + VXLAN)"
     probes = ("c2c", "c2c-ip", "egress")
 
-    def advertise_addr(self) -> str:
-        from helpers import facts
-
-        return facts.address(self.world, "host1", "eth0")
-
     def swarm_made_here(self) -> bool:
-        host1 = self.world.host1.docker
-        if host1.info()["Swarm"]["LocalNodeState"] != "active":
-            return False
-        spec = host1.api.inspect_swarm().get("Spec", {})
-        return (spec.get("Labels") or {}).get(LABEL_SCENARIO) == self.name
+        return swarm.labels(self.world).get(LABEL_SCENARIO) == self.name
 
     def _make(self) -> None:
-        host1, host2 = self.world.host1.docker, self.world.host2.docker
-        addr = self.advertise_addr()
-        if host1.info()["Swarm"]["LocalNodeState"] != "active":
-            host1.swarm.init(advertise_addr=addr, listen_addr=f"{addr}:2377", labels=self.labels)
-        if host2.info()["Swarm"]["LocalNodeState"] != "active":
-            token = host1.api.inspect_swarm()["JoinTokens"]["Worker"]
-            host2.swarm.join(remote_addrs=[f"{addr}:2377"], join_token=token,
-                             advertise_addr=self.world.host2.address and str(self.world.host2.address),
-                             listen_addr="0.0.0.0:2377")
+        swarm.ensure(self.world, labels=self.labels)
         self.make_network(NETWORK, driver="overlay", attachable=True, scope="swarm")
         # The two containers start in parallel: each attach waits on its own engine.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -105,27 +89,5 @@ class OverlayScenario(Scenario):
             for container in host.docker.containers.list(all=True, filters=self._filters()):
                 container.remove(force=True)
         self._remove_network()
-        if not made_here:
-            return
-        for role in ("host2", "host1"):
-            client = self.world.hosts[role].docker
-            if client.info()["Swarm"]["LocalNodeState"] != "inactive":
-                client.swarm.leave(force=True)
-            # The swarm made docker_gwbridge (and ingress); leaving removes ingress only.
-            for network in client.networks.list(names=["docker_gwbridge"]):
-                if network.name == "docker_gwbridge":
-                    _remove_when_released(network)
-
-
-def _remove_when_released(network, timeout: float = 10) -> None:
-    """Remove a network whose last endpoints the engine is still releasing (it says "has active
-    endpoints" for a moment after their containers are gone)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            network.remove()
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+        if made_here:
+            swarm.leave_if_unused(self.world)  # a lab's overlay may still use it

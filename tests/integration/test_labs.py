@@ -38,7 +38,12 @@ def _baseline(world) -> dict:
     """World state outside the labs' names that a lab may break and its reset must restore."""
     return {"gateway": state.default_gateway(world, "host1"),
             "masquerade": sorted(r for r in state.nat_rules(world, "host1") if "MASQUERADE" in r),
-            "links": sorted(link["ifname"] for link in state.machine_json(world, "host1", ["ip", "-j", "link"])),
+            # veth names are left out: leaving a swarm restarts the course's published containers
+            # (see helpers.world.swarm), which gives their veths new names; the links a lab adds
+            # (a macvlan shim, a bridge) are what must be gone.
+            "links": sorted(link["ifname"] for link in state.machine_json(world, "host1", ["ip", "-j", "link"])
+                            if link.get("linkinfo", {}).get("info_kind") != "veth"
+                            and not link["ifname"].startswith("veth")),
             "swarm": [state.swarm_info(h.docker).get("LocalNodeState") for h in world.hosts.values()]}
 
 

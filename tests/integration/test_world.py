@@ -14,9 +14,9 @@ import time
 import pytest
 
 from helpers.errors import TrafficGuardError
-from helpers.world import down, engine, lab, netns, status, up
+from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE, WorldNames
+from helpers.world.naming import IMAGE
 from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]

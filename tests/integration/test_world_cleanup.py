@@ -9,21 +9,19 @@ test brings that one back up at the end.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import docker
 import pytest
 
 from helpers.world import engine, netns, status, up
-from helpers.world.naming import IMAGE, WorldNames
+from helpers.world.naming import IMAGE, HostPaths, WorldNames
 from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]
@@ -35,33 +33,36 @@ def foreign_engine():
     namespace = f"learner-{os.getpid()}"
     root = Path(tempfile.mkdtemp(prefix="learner-engine-"))
     subprocess.run(["ip", "netns", "add", namespace], check=True)
+    config = root / "daemon.json"
+    config.write_text("{}")
     process = subprocess.Popen(
-        ["nsenter", f"--net=/run/netns/{namespace}", "dockerd", "-H", f"unix://{root}/d.sock",
+        ["nsenter", f"--net=/run/netns/{namespace}", "dockerd", "-H", f"unix://{root}/docker.sock",
          "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-         "--pidfile", str(root / "d.pid"), "--config-file", "/dev/null", "--iptables=false"],
-        stdout=open(root / "log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    client = docker.DockerClient(base_url=f"unix://{root}/d.sock", version="auto")
-    for _ in range(300):
-        try:
-            client.ping()
-            break
-        except Exception:
-            time.sleep(0.05)
-    from helpers.world import image
+         "--pidfile", str(root / "d.pid"), "--config-file", str(config), "--iptables=false"],
+        stdout=open(root / "dockerd.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    client = None
+    try:
+        paths = HostPaths(state=root, data_root=root / "data")  # same file names as the course's
+        engine.wait_ready(paths, process)
+        client = docker.DockerClient(base_url=paths.base_url, version="auto")
+        from helpers.world import image
 
-    image.load_into(client)
-    network = client.networks.create("learner-net")
-    container = client.containers.run(IMAGE, ["sleep", "600"], detach=True, name="dnlab-host1-lookalike",
-                                      network="learner-net")
-    yield {"namespace": namespace, "process": process, "client": client, "network": network,
-           "container": container}
-    container.remove(force=True)
-    client.close()
-    process.send_signal(signal.SIGTERM)
-    process.wait(30)
-    subprocess.run(["ip", "netns", "delete", namespace])
-    engine.unmount_below(root)
-    shutil.rmtree(root, ignore_errors=True)
+        image.load_into(client)
+        network = client.networks.create("learner-net")
+        container = client.containers.run(IMAGE, ["sleep", "600"], detach=True, name="dnlab-host1-lookalike",
+                                          network="learner-net")
+        yield {"namespace": namespace, "process": process, "client": client, "network": network,
+               "container": container}
+    finally:
+        if client is not None:
+            for leftover in client.containers.list(all=True):
+                leftover.remove(force=True)
+            client.close()
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        subprocess.run(["ip", "netns", "delete", namespace])
+        engine.unmount_below(root)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def system_engine():

@@ -1,0 +1,119 @@
+"""The swarm of a world: host1 a manager advertising its eth0 address, host2 a worker of it.
+
+One place for it, used by the overlay scenario, the overlay chapter and the overlay labs, so they
+can share one swarm and leave it the same way.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import docker.errors
+
+
+def _info(client) -> dict:
+    return client.info().get("Swarm") or {}
+
+
+def state(client) -> str:
+    """inactive | pending | active | error | locked."""
+    return _info(client).get("LocalNodeState", "inactive")
+
+
+def eth0_address(world, host: str) -> str:
+    """The host's LAN address, read from its namespace (not taken from the address plan)."""
+    links = json.loads(world[host].run(["ip", "-j", "-4", "addr", "show", "eth0"]).stdout)
+    return links[0]["addr_info"][0]["local"]
+
+
+def ensure(world, labels: dict[str, str] | None = None) -> bool:
+    """Make (or reuse) the swarm; True if this call initialised it. Idempotent."""
+    h1, h2 = world.host1.docker, world.host2.docker
+    addr = eth0_address(world, "host1")
+    made = False
+    if state(h1) != "active":
+        h1.swarm.init(advertise_addr=addr, listen_addr=f"{addr}:2377", labels=labels or {})
+        made = True
+    members = {node.id for node in h1.nodes.list()}
+    info2 = _info(h2)
+    if info2.get("LocalNodeState") == "active" and info2.get("NodeID") not in members:
+        h2.swarm.leave(force=True)  # a worker of an earlier swarm
+        info2 = {}
+    if info2.get("LocalNodeState") != "active":
+        addr2 = eth0_address(world, "host2")
+        token = h1.api.inspect_swarm()["JoinTokens"]["Worker"]
+        h2.swarm.join(remote_addrs=[f"{addr}:2377"], join_token=token, advertise_addr=addr2,
+                      listen_addr=f"{addr2}:2377")
+    return made
+
+
+def labels(world) -> dict[str, str]:
+    if state(world.host1.docker) != "active":
+        return {}
+    try:
+        return (world.host1.docker.api.inspect_swarm().get("Spec") or {}).get("Labels") or {}
+    except docker.errors.APIError:  # a worker cannot inspect the swarm
+        return {}
+
+
+def overlays_in_use(world) -> list[str]:
+    """Overlay networks (other than `ingress`) that still exist on the manager."""
+    client = world.host1.docker
+    if not _info(client).get("ControlAvailable"):
+        return []
+    return [n.name for n in client.networks.list(filters={"driver": "overlay"}) if n.name != "ingress"]
+
+
+def remove_when_released(network, timeout: float = 5) -> bool:
+    """Remove a network once the engine has released its endpoints (it answers "has active
+    endpoints" for a moment after their containers are gone). False if a container still uses it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            network.remove()
+            return True
+        except docker.errors.NotFound:
+            return True
+        except docker.errors.APIError:
+            network.reload()
+            if network.attrs.get("Containers") or time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+
+def leave(world) -> list[str]:
+    """Both hosts leave the swarm (the worker first), `docker_gwbridge` goes, names come back."""
+    left = []
+    for host in ("host2", "host1"):
+        client = world.hosts[host].docker
+        if state(client) in ("active", "pending", "error", "locked"):
+            client.swarm.leave(force=True)
+            left.append(f"swarm on {host}")
+        for network in client.networks.list(names=["docker_gwbridge"]):
+            # The swarm made it; it goes once no container uses it (a learner's may still).
+            if network.name == "docker_gwbridge" and remove_when_released(network):
+                left.append(f"network docker_gwbridge on {host}")
+        _restore_names(world, host)
+    return left
+
+
+def leave_if_unused(world) -> list[str]:
+    """Leave unless an overlay network still uses the swarm (a chapter or a lab may share it)."""
+    return [] if overlays_in_use(world) else leave(world)
+
+
+def _restore_names(world, host: str) -> None:
+    """Restart the course's containers that publish ports on user-defined networks.
+
+    Seen on Docker 20.10 here: after `swarm leave --force`, the embedded DNS (127.0.0.11) no
+    longer answers for containers with published ports on user-defined bridges; a restart
+    registers their names again. Only the world's own labelled containers are restarted.
+    """
+    from helpers.world.naming import LABEL_WORLD
+
+    client = world.hosts[host].docker
+    for container in client.containers.list(filters={"label": f"{LABEL_WORLD}={world.prefix}"}):
+        settings = container.attrs["NetworkSettings"]
+        user_defined = [n for n in settings["Networks"] if n not in ("bridge", "host", "none")]
+        if user_defined and any(settings.get("Ports") or {}):
+            container.restart(timeout=0)
