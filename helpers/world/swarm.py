@@ -76,7 +76,10 @@ def remove_when_released(network, timeout: float = 5) -> bool:
             return True
         except docker.errors.APIError:
             network.reload()
-            if network.attrs.get("Containers") or time.monotonic() > deadline:
+            # The swarm's own ingress sandbox lingers for a moment after leaving: not a user.
+            users = [c for c in (network.attrs.get("Containers") or {}).values()
+                     if "ingress-sbox" not in c.get("Name", "")]
+            if users or time.monotonic() > deadline:
                 return False
             time.sleep(0.2)
 
