@@ -91,6 +91,11 @@ class Scenario:
         existing = client.networks.list(names=[name])
         for network in existing:
             if network.name == name:
+                if (network.attrs.get("Labels") or {}).get(LABEL_SCENARIO) != self.name:
+                    from helpers.errors import LabError
+
+                    raise LabError(f"a network named {name} exists on {host} and is not the course's",
+                                   f"docker --context {self.world.hosts[host].context} network rm {name}")
                 return network
         return client.networks.create(name, labels={**self.labels, **kwargs.pop("labels", {})}, **kwargs)
 

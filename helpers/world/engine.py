@@ -45,7 +45,9 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Po
         "--config-file", str(paths.config),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
+    # dockerd finds containerd, runc and docker-proxy on its PATH: make sure the system dirs are on it.
+    env["PATH"] = ":".join(filter(None, [env.get("PATH", ""), "/usr/local/sbin:/usr/local/bin",
+                                         "/usr/sbin:/usr/bin:/sbin:/bin"]))
     with open(paths.log, "ab") as log:
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)

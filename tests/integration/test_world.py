@@ -141,3 +141,32 @@ def test_status_json_and_errors_are_clear():
     assert printed.returncode == 3 and report["up"] is False and report["prefix"] == "dnlab-it6"
     bad = subprocess.run([*DNLAB, "--world", "BAD!", "up"], capture_output=True, text=True)
     assert bad.returncode == 2 and "fix: export DNLAB_WORLD=w2" in bad.stderr
+
+
+def test_a_name_in_use_by_the_learner_is_reported_not_taken(world):
+    """A learner's own container or network with a scenario's name: a clear error, untouched."""
+    from helpers.errors import LabError
+    from helpers.scenarios import get
+
+    scenario = get(world, "user-bridge")
+    scenario.stop()
+    client = world.host1.docker
+    mine = client.networks.create("user-bridge-net")  # no course labels: the learner's
+    try:
+        with pytest.raises(LabError) as taken:
+            scenario.start()
+        assert "is not the course's" in taken.value.problem
+        assert taken.value.fix == f"docker --context {world.host1.context} network rm user-bridge-net"
+        scenario.stop()
+        assert client.networks.get(mine.id).name == "user-bridge-net"
+    finally:
+        mine.remove()
+    container = client.containers.run(IMAGE, ["sleep", "60"], name="user-bridge-a", detach=True)
+    try:
+        with pytest.raises(LabError, match="is not the course's"):
+            scenario.start()
+        scenario.stop()
+        assert client.containers.get(container.id).status == "running"
+    finally:
+        container.remove(force=True)
+        scenario.stop()
