@@ -5,6 +5,9 @@ Rooms, and the one way data flows between them::
     world (namespaces, engines, image) -> scenarios (one per driver) -> observe / capture
       -> path (the packet-path model) -> draw / widgets;   labs (checks) and cli use them all.
 
+The chapter notebooks' own tools (facts, claims, demonstrations, measurements, glossary) live in
+one room on top of these, `helpers.lessons` (``from helpers.lessons import chapters, claims, facts``).
+
 A notebook starts with ``world = helpers.lab()``: the running world, made if needed.
 """
 from helpers.errors import LabError

@@ -1,7 +1,7 @@
 """A tiny web server for lab containers: answers `GET /` with the client address it sees.
 
 Like the internet service, it lets a chapter read, from the server's side, who connected after any
-NAT. Kept apart from `helpers.lesson` so driver scenarios can use it without an import cycle.
+NAT. Kept apart from `helpers.lessons.lesson` so driver scenarios can use it without an import cycle.
 """
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def build():
         inbound = probes.run_spec(host, "inbound")
         claims.holds("out: the internet sees host1's own address and no MASQUERADE rule counted it; "
                      "in: the LAN reaches the container's server on host1's address directly",
-                     egress.ok and helpers.lesson.who_sees(egress.result.output) == facts.address(world, "host1")
+                     egress.ok and helpers.lessons.lesson.who_sees(egress.result.output) == facts.address(world, "host1")
                      and facts.rule_packets(world, "host1", "-s 172.17.0.0/16", "MASQUERADE") == before
                      and inbound.ok, evidence=[egress.row(), inbound.row()])
         """),

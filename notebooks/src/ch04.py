@@ -83,8 +83,8 @@ def build():
         facts.table(frames)
         """),
         code("""
-        a_ip = helpers.probes.resolve_target(overlay, "container:a@host1")
-        b_ip = helpers.probes.resolve_target(overlay, "container:b@host2")
+        a_ip = probes.resolve_target(overlay, "container:a@host1")
+        b_ip = probes.resolve_target(overlay, "container:b@host2")
         h1, h2 = facts.address(world, "host1"), facts.address(world, "host2")
         claims.holds("outer header host2 -> host1 on UDP 4789 with a VNI; inner header b -> a (overlay addresses)",
                      any(f["outer"] == f"{h2} -> {h1}" and f["udp dport"] == 4789 and f["vni"] > 0

@@ -51,9 +51,9 @@ def build():
         code("""
         claims.holds("lanpc reaches the container (and its server sees lanpc's address); host1 does not; "
                      "out to the internet it appears with its own LAN address: no NAT on host1",
-                     v["lan"].ok and helpers.lesson.who_sees(v["lan-http"].result.output) == facts.address(world, "lanpc")
+                     v["lan"].ok and helpers.lessons.lesson.who_sees(v["lan-http"].result.output) == facts.address(world, "lanpc")
                      and not v["host"].ok
-                     and helpers.lesson.who_sees(v["egress"].result.output) == facts.address(world, app),
+                     and helpers.lessons.lesson.who_sees(v["egress"].result.output) == facts.address(world, app),
                      evidence={k: x.row()["output"] for k, x in v.items()})
         """),
         code("""

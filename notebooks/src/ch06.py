@@ -48,7 +48,7 @@ def build():
         """),
         code("""
         try:
-            helpers.probes.resolve_target(none, "container:box")
+            probes.resolve_target(none, "container:box")
             has_address = True
         except LookupError as exc:
             has_address, why = False, str(exc)

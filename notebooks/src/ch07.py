@@ -54,7 +54,7 @@ def build():
         latency differences are small by nature, throughput shows the path's cost better.
         """),
         code("""
-        from helpers import measure
+        from helpers.lessons import measure
         cases = [measure.measure(world, c, requests=30, transfers=5) for c in chapters.measurement_cases(world, lesson)]
         facts.table(measure.summary(cases))
         """),

@@ -64,8 +64,8 @@ def build():
         and `sidecar` reaches it through `localhost` — as a pod's sidecar would.
         """),
         code("""
-        app = lesson.run_container("app", command=helpers.lesson.web_command(8088, bind="127.0.0.1"))
-        helpers.lesson.wait_listening(app, 8088)
+        app = lesson.run_container("app", command=helpers.lessons.lesson.web_command(8088, bind="127.0.0.1"))
+        helpers.lessons.lesson.wait_listening(app, 8088)
         sidecar = lesson.joined("sidecar", app)          # docker run --network container:ch09-app
         pod = {"same namespace": facts.same_netns(world, app, sidecar),
                "app addresses": facts.ipv4(world, app), "sidecar addresses": facts.ipv4(world, sidecar)}

@@ -9,10 +9,10 @@ def build():
         md("""
         # Chapter 10 — Glossary / 用語集
         The article's terms (Japanese as the article writes them), their English names, what they
-        mean, and the chapter that shows each one live. The list lives in `helpers/glossary.py`.
+        mean, and the chapter that shows each one live. The list lives in `helpers/lessons/glossary.py`.
         """),
         code("""
-        from helpers import facts, glossary
+        from helpers.lessons import facts, glossary
         facts.table(glossary.rows())
         """),
     ])

@@ -28,7 +28,8 @@ def solution(text: str):
 
 SETUP = """
 import helpers
-from helpers import chapters, claims, facts, probes, scenarios
+from helpers import scenarios
+from helpers.lessons import chapters, claims, facts, probes
 world = helpers.lab()          # the lab world named by $DNLAB_WORLD
 world
 """

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import facts, probes, scenarios
+from helpers import scenarios
+from helpers.lessons import facts, probes
 from helpers.scenarios.macvlan import ipvlan_support
 
 

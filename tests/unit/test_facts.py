@@ -1,4 +1,4 @@
-"""helpers.facts on saved real outputs: the notebook-friendly facts read through the observe parsers.
+"""helpers.lessons.facts on saved real outputs: the notebook-friendly facts read through the observe parsers.
 
 tests/unit/data/facts_default_bridge.json holds what `helpers.observe.collect.raw_outputs` read from a
 world running the default-bridge (a pinged b, a reached the internet service, 8080 published) and
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import facts
+from helpers.lessons import facts
 from helpers.observe.collect import from_outputs, parse_proxy_cmdline
 
 SAVED = json.loads((Path(__file__).parent / "data" / "facts_default_bridge.json").read_text())

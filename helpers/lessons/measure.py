@@ -36,7 +36,7 @@ def _run(world, client, target: str, script: str) -> list[int]:
     """Run the timing loop in the client's network namespace (a machine's, or a container's via
     its PID): the machine's own `sh` and `date` (nanoseconds; busybox `date` has no %N) and
     busybox `wget`, so every client is timed by the same tools and only the network path differs."""
-    from helpers.facts import run_in
+    from helpers.lessons.facts import run_in
 
     check_target(target, world_networks(world), container_names(world))
     out = run_in(world, client, ["sh", "-c", script], timeout=120).stdout

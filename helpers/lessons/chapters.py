@@ -2,14 +2,14 @@
 
 Each function does the real thing on the lab world (probes through the guard, captures, state read
 with `facts`) and returns what it saw; the notebook turns that into claims. Nothing here decides a
-verdict: the cells do, with `helpers.claims`, so a claim that stops being true fails CI.
+verdict: the cells do, with `helpers.lessons.claims`, so a claim that stops being true fails CI.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from helpers import facts
-from helpers.lesson import Lesson, who_sees
+from helpers.lessons import facts
+from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world.guard import check_target, container_names, probe, world_networks
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
@@ -218,7 +218,7 @@ SIDE_BY_SIDE = ("default-bridge", "user-bridge", "host", "none", "macvlan", "ove
 
 def scenario_row(world, scenario) -> dict:
     """One line of the drivers table, read live from the scenario's first container on host1."""
-    from helpers.probes import run_all
+    from helpers.lessons.probes import run_all
 
     role, container = next(iter(sorted(scenario.containers("host1").items())))
     container.reload()
@@ -249,7 +249,7 @@ def _subnets(container) -> list[str]:
 
 def measurement_cases(world, lesson: Lesson) -> list:
     """The same web server (with /small and /big) reached through each driver."""
-    from helpers.measure import BIG_MB, Case
+    from helpers.lessons.measure import BIG_MB, Case
     from helpers.scenarios import get
 
     lesson.web("web-host", port=18081, big_mb=BIG_MB, network_mode="host")
