@@ -4,7 +4,7 @@ from __future__ import annotations
 from helpers.labs import state
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_only_on, need_reach
 from helpers.labs.model import Checks, Lab
-from helpers.world.swarm import leave_if_unused
+from helpers.world import swarm
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
 WEB_CMD = "httpd -f -p 80 -h /www"
@@ -30,7 +30,7 @@ def check_user_bridge(world, c: Checks) -> None:
 # --- 2. publish a port ------------------------------------------------------------------------------
 
 def check_publish(world, c: Checks) -> None:
-    host1_ip = state.machine_address(world, "host1").ip
+    host1_ip = swarm.eth0_address(world, "host1")
     web = need_container(world, c, "host1", "lab2-web")
     if not web:
         return c.pending("lab2-web serves HTTP on its port 80", "host1's port 9080 leads to lab2-web's port 80",
@@ -39,8 +39,7 @@ def check_publish(world, c: Checks) -> None:
                problem="nothing answers HTTP on port 80 inside lab2-web",
                hint=f"the lab image's busybox has a web server: `{WEB_CMD}` as the container's command")
     bindings = (web.attrs["NetworkSettings"].get("Ports") or {}).get("80/tcp") or []
-    public = [b for b in bindings if b.get("HostPort") == "9080" and b.get("HostIp") in ("", "0.0.0.0", "::",
-                                                                                          str(host1_ip))]
+    public = [b for b in bindings if b.get("HostPort") == "9080" and b.get("HostIp") in ("", "0.0.0.0", "::", host1_ip)]
     shown = ", ".join(f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings) or "nothing"
     c.expect("host1's port 9080 leads to lab2-web's port 80", bool(public),
              f"lab2-web's port 80/tcp is published on {shown}",
@@ -48,7 +47,7 @@ def check_publish(world, c: Checks) -> None:
              "a running container cannot gain one", evidence=shown)
     if not c.all_ok:
         return c.pending("the internet machine reaches lab2-web through host1:9080")
-    need_reach(world, c, "the internet machine reaches lab2-web through host1:9080", "inet", str(host1_ip),
+    need_reach(world, c, "the internet machine reaches lab2-web through host1:9080", "inet", host1_ip,
                "http", 9080, hint="look at the DOCKER chain of host1's nat table "
                                   "(`world['host1'].run(['iptables-save', '-t', 'nat'])`)")
 
@@ -61,7 +60,7 @@ def check_isolation(world, c: Checks) -> None:
         mode = alone.attrs["HostConfig"]["NetworkMode"]
         c.expect("lab3-alone uses the none network", mode == "none", f"its network mode is {mode}",
                  "the network mode is chosen when a container starts")
-        names = sorted(link["ifname"] for link in state.links_in(alone))
+        names = sorted(iface.name for iface in state.snapshot(world, alone, "links").interfaces)
         c.expect("lab3-alone has no interface but loopback", names == ["lo"],
                  f"it has the interfaces {', '.join(names)}", "", evidence=", ".join(names))
         need_reach(world, c, "lab3-alone cannot reach the internet service", alone, str(INET_IP), "tcp",
@@ -110,8 +109,9 @@ def check_two_networks(world, c: Checks) -> None:
 # --- 5. macvlan on the LAN ---------------------------------------------------------------------------
 
 def check_macvlan(world, c: Checks) -> None:
-    lan = state.machine_address(world, "host1").network
-    used = {str(world[role].address) for role in ("host1", "host2", "lanpc")} | {state.default_gateway(world, "host1")}
+    host1 = state.snapshot(world, "host1", "links", "routes")
+    lan = state.eth0(host1).network
+    used = {str(world[role].address) for role in ("host1", "host2", "lanpc")} | {state.default_gateway(host1)}
     net = need_network(world, c, "host1", "lab5-lan", "macvlan")
     if net:
         parent = (net.attrs.get("Options") or {}).get("parent")
@@ -138,8 +138,9 @@ def check_macvlan(world, c: Checks) -> None:
 # --- 6. overlay across two hosts ---------------------------------------------------------------------
 
 def check_overlay(world, c: Checks) -> None:
-    host1_ip = str(state.machine_address(world, "host1").ip)
-    s1, s2 = state.swarm_info(world.host1.docker), state.swarm_info(world.host2.docker)
+    host1_ip = swarm.eth0_address(world, "host1")
+    # The engines' own view of the swarm: besides the state, who manages it and what it advertises.
+    s1, s2 = (world.hosts[host].docker.info().get("Swarm") or {} for host in ("host1", "host2"))
     ok1 = c.expect("host1 is a swarm manager", s1.get("LocalNodeState") == "active" and s1.get("ControlAvailable"),
                    f"host1's swarm state is {s1.get('LocalNodeState') or 'inactive'}",
                    f"`{cli(world, 'host1')} swarm init --help`")
@@ -174,7 +175,7 @@ def check_overlay(world, c: Checks) -> None:
 
 
 def repair_overlay(world) -> list[str]:
-    return leave_if_unused(world)
+    return swarm.leave_if_unused(world)
 
 
 # --- 7. the pod model ----------------------------------------------------------------------------------

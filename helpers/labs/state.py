@@ -1,16 +1,21 @@
-"""Reading (and, for reset and setup, changing) the real state the labs talk about.
+"""What the lab checks need beyond the rooms that read the world.
 
-Everything is looked up by name on the world's own engines and inside the world's own namespaces;
-container namespaces are entered through the container's pid (`nsenter -t PID -n`).
+The reading itself is done by those rooms: `helpers.observe` for what a namespace holds (typed
+`ip -j` interfaces and routes, iptables rules with their counters), the docker SDK for the engines'
+objects, `helpers.world.swarm` for the swarm. This module only adds what is the labs' own: finding
+(and, for a reset, removing) the learner's things by the names the tasks give, a snapshot of "a
+machine or a container" for a check, and the few questions the checks ask of a snapshot.
 """
 from __future__ import annotations
 
 import ipaddress
-import json
+import os
 import subprocess
 
 import docker.errors
 
+from helpers import observe
+from helpers.observe.model import Address, NamespaceState, Rule
 from helpers.world.proc import which
 
 
@@ -73,96 +78,53 @@ def remove_network(client, name: str) -> bool:
     return True
 
 
-# --- namespaces --------------------------------------------------------------------------------
+# --- namespaces, read through the observation room ----------------------------------------------
 
-def in_container(container_obj, argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
-    """Run a host tool (ip, iptables) inside a running container's network namespace."""
+def _pid(container_obj) -> int:
     container_obj.reload()
     pid = container_obj.attrs["State"]["Pid"]
     if not pid:
         raise RuntimeError(f"container {container_obj.name} is not running")
-    full = [which("nsenter"), "-t", str(pid), "-n", which(argv[0]), *argv[1:]]
-    return subprocess.run(full, capture_output=True, text=True, check=check, timeout=20)
+    return pid
 
 
-def links_in(container_obj) -> list[dict]:
-    """`ip -j link` inside a container's namespace."""
-    return json.loads(in_container(container_obj, ["ip", "-j", "link"]).stdout or "[]")
+def snapshot(world, place, *parts: str) -> NamespaceState:
+    """A typed snapshot (`helpers.observe`) of a machine role ("host1") or a running docker SDK
+    Container (entered through its PID), with only the `parts` asked for (links, routes, rules, ...)."""
+    if isinstance(place, str):
+        target = observe.machine_targets(world, [place])[0]
+    else:
+        target = observe.Target(place.name, "container", f"/proc/{_pid(place)}/ns/net")
+    return observe.read_namespace(target.name, target.kind, target.path, parts or None)
 
 
-def addresses_in(container_obj) -> list[dict]:
-    """`ip -j addr` inside a container's namespace."""
-    return json.loads(in_container(container_obj, ["ip", "-j", "addr"]).stdout or "[]")
-
-
-def interface_with_address(container_obj, address: str) -> dict | None:
-    """The `ip -j addr` entry of the container's interface that carries `address`."""
-    for link in addresses_in(container_obj):
-        if any(info.get("local") == address for info in link.get("addr_info", [])):
-            return link
-    return None
+def change_in(container_obj, argv: list[str]) -> None:
+    """Run a host tool (`ip link set ...`) in a container's namespace, for a lab's breakage: the
+    container's own tools lack NET_ADMIN, and the observation room only reads."""
+    full = [which("nsenter"), "-t", str(_pid(container_obj)), "-n", which(argv[0]), *argv[1:]]
+    subprocess.run(full, capture_output=True, text=True, check=True, timeout=20)
 
 
 def netns_inode(container_obj) -> int | None:
-    import os
-
-    container_obj.reload()
-    pid = container_obj.attrs["State"]["Pid"]
+    """The inode of a container's network namespace: two containers share one iff these are equal."""
     try:
-        return os.stat(f"/proc/{pid}/ns/net").st_ino if pid else None
-    except FileNotFoundError:
+        return os.stat(f"/proc/{_pid(container_obj)}/ns/net").st_ino
+    except (FileNotFoundError, RuntimeError):
         return None
 
 
-def machine_json(world, role: str, argv: list[str]):
-    """JSON output of an `ip -j ...` command run in a machine's namespace."""
-    return json.loads(world[role].run(argv).stdout or "[]")
+def eth0(ns: NamespaceState) -> Address | None:
+    """The IPv4 address (with prefix) of a machine's LAN interface."""
+    iface = ns.interface("eth0")
+    return iface.ipv4[0] if iface and iface.ipv4 else None
 
 
-def machine_address(world, role: str, interface: str = "eth0") -> ipaddress.IPv4Interface | None:
-    """The IPv4 address (with prefix) of a machine's interface, read with `ip -j addr`."""
-    for link in machine_json(world, role, ["ip", "-j", "addr", "show", "dev", interface]):
-        for info in link.get("addr_info", []):
-            if info.get("family") == "inet":
-                return ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}")
-    return None
+def default_gateway(ns: NamespaceState) -> str | None:
+    return next((route.gateway for route in ns.routes if route.dst == "default" and route.gateway), None)
 
 
-def machine_mtu(world, role: str, interface: str = "eth0") -> int:
-    return machine_json(world, role, ["ip", "-j", "link", "show", "dev", interface])[0]["mtu"]
-
-
-def default_gateway(world, role: str) -> str | None:
-    for route in machine_json(world, role, ["ip", "-j", "route", "show", "default"]):
-        if route.get("gateway"):
-            return route["gateway"]
-    return None
-
-
-def route_to(world, role: str, address: str) -> dict | None:
-    """`ip route get` in a machine: the route it would use, or None if it has none."""
-    result = world[role].run(["ip", "-j", "route", "get", address], check=False)
-    if result.returncode != 0:
-        return None
-    routes = json.loads(result.stdout or "[]")
-    return routes[0] if routes else None
-
-
-def nat_rules(world, role: str) -> list[str]:
-    """The nat table of a machine as `iptables-save` rule lines (`-A CHAIN ...`)."""
-    text = world[role].run(["iptables-save", "-t", "nat"]).stdout
-    return [line for line in text.splitlines() if line.startswith("-A ")]
-
-
-def masquerades(rules: list[str], subnet: str) -> bool:
-    """True if a POSTROUTING rule masquerades (or SNATs) packets from `subnet`."""
-    for rule in rules:
-        words = rule.split()
-        if words[:2] == ["-A", "POSTROUTING"] and "-s" in words and words[words.index("-s") + 1] == subnet:
-            if "MASQUERADE" in words or "SNAT" in words:
-                return True
-    return False
-
-
-def swarm_info(client) -> dict:
-    return client.info().get("Swarm") or {}
+def masquerade(ns: NamespaceState, subnet: str) -> Rule | None:
+    """The POSTROUTING rule that masquerades (or SNATs) packets from `subnet`, with its counters."""
+    return next((rule for rule in ns.rules
+                 if rule.table == "nat" and rule.chain == "POSTROUTING" and rule.src == subnet
+                 and "src" not in rule.negated and rule.target in ("MASQUERADE", "SNAT")), None)

@@ -45,16 +45,18 @@ def check_route(world, c: Checks) -> None:
     app = _container_or_start(world, c, "host1", "lab8-app", 8)
     if not app:
         return c.pending("host1 has a route towards the internet service", "lab8-app reaches the internet service")
-    route = state.route_to(world, "host1", str(INET_IP))
+    from helpers.path.build import lookup_route  # the path room's longest-prefix match (loads scapy)
+
+    route = lookup_route(state.snapshot(world, "host1", "routes").routes, str(INET_IP))
     c.expect("host1 has a route towards the internet service", route is not None,
              f"host1 has no route towards {INET_IP}: the packets of lab8-app die in host1",
              "compare host1's routing table with lanpc's (`world[...].run(['ip', '-j', 'route'])`)",
-             evidence=route and f"via {route.get('gateway', 'direct')} dev {route.get('dev')}")
+             evidence=route and f"via {route.gateway or 'direct'} dev {route.dev}")
     need_reach(world, c, "lab8-app reaches the internet service", app, str(INET_IP), "tcp", SERVICE_TCP_PORT)
 
 
 def repair_route(world) -> list[str]:
-    if state.default_gateway(world, "host1") is None:
+    if state.default_gateway(state.snapshot(world, "host1", "routes")) is None:
         world["host1"].run(["ip", "route", "replace", "default", "via", str(ROUTER_LAN_IP)])
         return ["default route of host1"]
     return []
@@ -89,7 +91,7 @@ def break_publish(world) -> None:
 
 
 def check_publish_fix(world, c: Checks) -> None:
-    host1_ip = str(state.machine_address(world, "host1").ip)
+    host1_ip = swarm.eth0_address(world, "host1")
     shop = _container_or_start(world, c, "host1", "lab10-shop", 10)
     if not shop:
         return c.pending("host1's port 9081 leads to lab10-shop", "the internet machine reaches the shop at host1:9081")
@@ -127,16 +129,16 @@ def check_masquerade(world, c: Checks) -> None:
         return c.pending("host1 rewrites the source of packets leaving the default bridge",
                          "lab11-app reaches the internet service, seen as host1")
     subnet = _bridge_subnet(world)
-    c.expect("host1 rewrites the source of packets leaving the default bridge",
-             state.masquerades(state.nat_rules(world, "host1"), subnet),
+    rule = state.masquerade(state.snapshot(world, "host1", "rules"), subnet)
+    c.expect("host1 rewrites the source of packets leaving the default bridge", rule is not None,
              f"nothing in host1's nat table rewrites packets from {subnet}: they leave with a container "
              "address the internet cannot answer",
-             "compare `iptables-save -t nat` in host1 with the same in host2", evidence=subnet)
+             "compare `iptables-save -t nat` in host1 with the same in host2", evidence=rule)
     reached = need_reach(world, c, "lab11-app reaches the internet service", app, str(INET_IP), "tcp",
                          SERVICE_TCP_PORT, hint="capture in `inet`: which source address arrives?")
     if reached:
         # The service answers with the address it saw the client come from: independent evidence.
-        host1_ip = str(state.machine_address(world, "host1").ip)
+        host1_ip = swarm.eth0_address(world, "host1")
         try:
             seen = parse_reply(reached.output)[0]
         except ValueError:
@@ -148,7 +150,7 @@ def check_masquerade(world, c: Checks) -> None:
 
 def repair_masquerade(world) -> list[str]:
     subnet = _bridge_subnet(world)
-    if state.masquerades(state.nat_rules(world, "host1"), subnet):
+    if state.masquerade(state.snapshot(world, "host1", "rules"), subnet) is not None:
         return []
     world["host1"].run(["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", subnet, "!", "-o", "docker0",
                         "-j", "MASQUERADE"])
@@ -162,10 +164,11 @@ SHIM = "lab12-shim"
 
 def _lan_plan(world) -> dict:
     """Subnet, gateway, a range for the containers and an address kept free for a host shim."""
-    lan = state.machine_address(world, "host1").network
+    host1 = state.snapshot(world, "host1", "links", "routes")
+    lan = state.eth0(host1).network
     hosts = list(lan.hosts())
     ip_range = ipaddress.ip_network(f"{hosts[95]}/28", strict=False)  # .96/28: far from the machines
-    return {"subnet": str(lan), "gateway": state.default_gateway(world, "host1"), "ip_range": str(ip_range),
+    return {"subnet": str(lan), "gateway": state.default_gateway(host1), "ip_range": str(ip_range),
             "aux": {"host1-shim": str(ip_range[-2])}}
 
 
@@ -211,13 +214,15 @@ def break_mtu(world) -> None:
     a = _run(world, "host1", "lab13-a", network="lab13-overlay")
     _run(world, "host2", "lab13-b", network="lab13-overlay")
     a.reload()
-    link = state.interface_with_address(a, state.address_on(a, "lab13-overlay"))
-    state.in_container(a, ["ip", "link", "set", "dev", link["ifname"], "mtu", "1280"])
+    ifname = _overlay_interface(world, a, "lab13-overlay").name
+    state.change_in(a, ["ip", "link", "set", "dev", ifname, "mtu", "1280"])
 
 
-def _overlay_mtu(container, network: str) -> tuple[str, int] | None:
-    link = state.interface_with_address(container, state.address_on(container, network) or "")
-    return (link["ifname"], link["mtu"]) if link else None
+def _overlay_interface(world, container, network: str):
+    """The container's interface that carries its address on `network` (an observe Interface), or None."""
+    address = state.address_on(container, network)
+    return next((iface for iface in state.snapshot(world, container, "links").interfaces
+                 if address and any(a.address == address for a in iface.addresses)), None)
 
 
 def check_mtu(world, c: Checks) -> None:
@@ -231,14 +236,14 @@ def check_mtu(world, c: Checks) -> None:
         return c.pending("lab13-b reaches lab13-a (small packets)", "both use the overlay's MTU")
     need_reach(world, c, "lab13-b reaches lab13-a (small packets)", b, "lab13-a")
     # The overlay's MTU: the underlay's (host1's eth0) minus the 50 bytes VXLAN adds.
-    expected = state.machine_mtu(world, "host1") - 50
+    expected = state.snapshot(world, "host1", "links").interface("eth0").mtu - 50
     for container, other in ((a, b), (b, a)):
-        found = _overlay_mtu(container, "lab13-overlay")
+        found = _overlay_interface(world, container, "lab13-overlay")
         if found is None:
             c.expect(f"{container.name} uses the overlay's MTU", False, "its overlay interface is gone",
                      START_HINT.format(n=13))
             continue
-        ifname, mtu = found
+        ifname, mtu = found.name, found.mtu
         c.expect(f"{container.name} uses the overlay's MTU ({expected})", mtu == expected,
                  f"{container.name}'s {ifname} has MTU {mtu}: packets from {other.name} larger than that are "
                  f"dropped silently (try a large ping)" if mtu < expected else

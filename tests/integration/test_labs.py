@@ -12,6 +12,7 @@ import pytest
 
 from helpers import labs
 from helpers.labs import progress, solutions, state
+from helpers.world import swarm
 
 # What each troubleshooting lab's check must name once the fault is in place (part of the item's
 # `what`), so the test proves the check finds the real fault, not merely a missing container.
@@ -36,15 +37,15 @@ def lab_world(world, tmp_path_factory):
 
 def _baseline(world) -> dict:
     """World state outside the labs' names that a lab may break and its reset must restore."""
-    return {"gateway": state.default_gateway(world, "host1"),
-            "masquerade": sorted(r for r in state.nat_rules(world, "host1") if "MASQUERADE" in r),
+    host1 = state.snapshot(world, "host1", "links", "routes", "rules")
+    return {"gateway": state.default_gateway(host1),
+            "masquerade": sorted(str(rule) for rule in host1.rules if rule.target == "MASQUERADE"),
             # veth names are left out: leaving a swarm restarts the course's published containers
             # (see helpers.world.swarm), which gives their veths new names; the links a lab adds
             # (a macvlan shim, a bridge) are what must be gone.
-            "links": sorted(link["ifname"] for link in state.machine_json(world, "host1", ["ip", "-j", "link"])
-                            if link.get("linkinfo", {}).get("info_kind") != "veth"
-                            and not link["ifname"].startswith("veth")),
-            "swarm": [state.swarm_info(h.docker).get("LocalNodeState") for h in world.hosts.values()]}
+            "links": sorted(iface.name for iface in host1.interfaces
+                            if iface.kind != "veth" and not iface.name.startswith("veth")),
+            "swarm": [swarm.state(h.docker) for h in world.hosts.values()]}
 
 
 def _names_left(world, lab) -> list[str]:

@@ -12,6 +12,8 @@ from helpers.cli import build_parser, main
 from helpers.errors import LabError
 from helpers.labs import notebooks, progress, solutions, state
 from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks
+from helpers.observe.model import NamespaceState
+from helpers.observe.parse import parse_iptables_save, parse_links, parse_routes
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,14 +110,33 @@ def test_show_prints_goal_and_tasks(capsys):
     assert "Lab 5: Macvlan" in out and "Tasks:" in out and "labs/05_macvlan.ipynb" in out
 
 
-def test_masquerade_detection_on_saved_nat_table():
-    rules = [line for line in (DATA / "labs_host1_nat.txt").read_text().splitlines() if line.startswith("-A ")]
-    assert state.masquerades(rules, "172.17.0.0/16")
-    assert not state.masquerades(rules, "172.18.0.0/16")
-    without = [r for r in rules if "MASQUERADE" not in r]
-    assert not state.masquerades(without, "172.17.0.0/16")
-    assert state.masquerades(without + ["-A POSTROUTING -s 172.17.0.0/16 -j SNAT --to-source 198.51.100.11"],
-                             "172.17.0.0/16")
+def test_masquerade_found_in_saved_nat_table():
+    # host1's `iptables-save -c -t nat` after lab 11's solution and its check's probes.
+    text = (DATA / "labs_host1_nat.txt").read_text()
+
+    def host1(extra: str = "", drop: str = "MASQUERADE-never") -> NamespaceState:
+        lines = [line for line in text.splitlines() if drop not in line]
+        return NamespaceState("host1", "machine", "", rules=parse_iptables_save("\n".join(lines) + extra))
+
+    rule = state.masquerade(host1(), "172.17.0.0/16")
+    assert str(rule) == "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE" and rule.packets == 2
+    assert state.masquerade(host1(), "172.18.0.0/16") is None
+    assert state.masquerade(host1(drop="MASQUERADE"), "172.17.0.0/16") is None
+    snat = "\n[0:0] -A POSTROUTING -s 172.17.0.0/16 -j SNAT --to-source 198.51.100.11"
+    assert state.masquerade(host1(snat, drop="MASQUERADE"), "172.17.0.0/16").target == "SNAT"
+    negated = "\n[0:0] -A POSTROUTING ! -s 172.17.0.0/16 -j MASQUERADE"
+    assert state.masquerade(host1(negated, drop="MASQUERADE"), "172.17.0.0/16") is None
+
+
+def test_address_and_gateway_from_saved_ip_json():
+    # `ip -j addr` and `ip -j route` of a container on the default bridge (saved for the explorer).
+    ns = NamespaceState("c", "container", "",
+                        interfaces=parse_links((DATA / "explorer_bridge_ip_addr.json").read_text()),
+                        routes=parse_routes((DATA / "explorer_bridge_ip_route.json").read_text()))
+    assert state.eth0(ns).cidr == "172.17.0.2/16" and str(state.eth0(ns).network) == "172.17.0.0/16"
+    assert state.default_gateway(ns) == "172.17.0.1"
+    assert state.eth0(NamespaceState("empty", "machine", "")) is None
+    assert state.default_gateway(NamespaceState("empty", "machine", "")) is None
 
 
 @pytest.mark.parametrize("lab", labs.all_labs(), ids=lambda lab: lab.slug)
