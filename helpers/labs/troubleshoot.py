@@ -136,6 +136,11 @@ def check_masquerade(world, c: Checks) -> None:
              "compare `iptables-save -t nat` in host1 with the same in host2", evidence=rule)
     reached = need_reach(world, c, "lab11-app reaches the internet service", app, str(INET_IP), "tcp",
                          SERVICE_TCP_PORT, hint="capture in `inet`: which source address arrives?")
+    # The rule's packet counter, read again after the probe, says whether the probe went through it.
+    counted = _counted_since(world, rule, subnet) if rule is not None else None
+    if rule is not None and not reached and not counted:
+        c.items[-1].problem += (f"; host1's rule `{rule}` counted none of its packets: "
+                                "it does not match them on their way out")
     if reached:
         # The service answers with the address it saw the client come from: independent evidence.
         host1_ip = swarm.eth0_address(world, "host1")
@@ -143,9 +148,17 @@ def check_masquerade(world, c: Checks) -> None:
             seen = parse_reply(reached.output)[0]
         except ValueError:
             seen = reached.output.strip()
+        through = f" (host1's MASQUERADE rule counted {counted} packet(s) of the probe)" if counted else ""
         c.expect("the internet sees lab11-app as host1", seen == host1_ip,
                  f"the internet service sees the client as {seen}",
-                 "a masquerade uses the outgoing interface's address", evidence=seen)
+                 "a masquerade uses the outgoing interface's address", evidence=seen + through)
+
+
+def _counted_since(world, rule, subnet: str) -> int:
+    """How many packets host1's masquerade rule for `subnet` counted since the snapshot of `rule`
+    (NAT rules see the first packet of each connection, so one per new connection)."""
+    now = state.masquerade(state.snapshot(world, "host1", "rules"), subnet)
+    return now.packets - rule.packets if now is not None and now.key == rule.key else 0
 
 
 def repair_masquerade(world) -> list[str]:

@@ -132,3 +132,24 @@ def test_cli_start_check_reset(lab_world, capsys):
     assert "container lab9-web on host1" in capsys.readouterr().out
     assert main([*world_args, "lab", "list"]) == 0
     assert "Troubleshooting: a name that does not resolve" in capsys.readouterr().out
+
+
+def test_masquerade_check_reads_the_rule_counter(lab_world):
+    """Lab 11 with a MASQUERADE rule that exists but matches nothing on the way out (`-o docker0`):
+    the rule's packet counter, read around the probe, tells the learner so."""
+    world, lab = lab_world, labs.get(11)
+    lab.start(world)
+    subnet = world.host1.docker.networks.get("bridge").attrs["IPAM"]["Config"][0]["Subnet"]
+    wrong = ["POSTROUTING", "-s", subnet, "-o", "docker0", "-j", "MASQUERADE"]
+    world["host1"].run(["iptables", "-t", "nat", "-A", *wrong])
+    try:
+        result = lab.check(world, record=False)
+        items = {item.what: item for item in result.items}
+        assert items["host1 rewrites the source of packets leaving the default bridge"].ok, str(result)
+        reach = items["lab11-app reaches the internet service"]
+        assert not reach.ok and "counted none of its packets" in reach.problem, str(result)
+        assert "-o docker0" in reach.problem
+    finally:
+        world["host1"].run(["iptables", "-t", "nat", "-D", *wrong])
+        lab.reset(world)
+    assert state.masquerade(state.snapshot(world, "host1", "rules"), subnet) is not None
