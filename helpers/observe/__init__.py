@@ -5,7 +5,7 @@ Parsers (`helpers.observe.parse`) are pure functions of a tool's text; `collect`
 """
 from helpers.observe.collect import (
     ContainerInfo, NetworkInfo, Target, WorldState, container_targets, docker_containers,
-    docker_networks, machine_targets, read_all, read_namespace,
+    docker_networks, machine_targets, network_info, read_all, read_namespace,
 )
 from helpers.observe.model import (
     Address, ConntrackEntry, FdbEntry, Interface, NamespaceState, Neighbour, Route, Rule, Tuple,
@@ -13,4 +13,5 @@ from helpers.observe.model import (
 
 __all__ = ["Address", "ConntrackEntry", "FdbEntry", "Interface", "NamespaceState", "Neighbour", "Route",
            "Rule", "Tuple", "ContainerInfo", "NetworkInfo", "Target", "WorldState", "container_targets",
-           "docker_containers", "docker_networks", "machine_targets", "read_all", "read_namespace"]
+           "docker_containers", "docker_networks", "machine_targets", "network_info", "read_all",
+           "read_namespace"]

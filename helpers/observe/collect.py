@@ -102,6 +102,9 @@ class NetworkInfo:
     bridge: str | None       # the Linux bridge of a bridge network
     internal: bool = False
     labels: dict = field(default_factory=dict)
+    scope: str = ""          # local | swarm
+    attachable: bool = False
+    options: dict = field(default_factory=dict)  # driver options (parent=, bridge name, ...)
 
 
 def docker_containers(world, host: str, running_only: bool = True) -> list[ContainerInfo]:
@@ -122,18 +125,24 @@ def docker_containers(world, host: str, running_only: bool = True) -> list[Conta
     return found
 
 
+def network_info(net: dict) -> NetworkInfo:
+    """A NetworkInfo from what the engine says of one network (`docker network ls/inspect` JSON;
+    pure, so unit tests feed it saved output)."""
+    pools = (net.get("IPAM") or {}).get("Config") or []
+    options = net.get("Options") or {}
+    bridge = None
+    if net.get("Driver") == "bridge":  # docker0 for the default network, br-<id12> for the others
+        bridge = options.get("com.docker.network.bridge.name") or f"br-{net['Id'][:12]}"
+    return NetworkInfo(net["Name"], net["Id"], net.get("Driver", ""),
+                       [p["Subnet"] for p in pools if p.get("Subnet")],
+                       [p["Gateway"] for p in pools if p.get("Gateway")], bridge,
+                       bool(net.get("Internal")), net.get("Labels") or {},
+                       net.get("Scope", ""), bool(net.get("Attachable")), options)
+
+
 def docker_networks(world, host: str) -> list[NetworkInfo]:
-    found = []
-    for net in world.hosts[host].docker.api.networks():
-        pools = (net.get("IPAM") or {}).get("Config") or []
-        bridge = None
-        if net.get("Driver") == "bridge":
-            bridge = (net.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{net['Id'][:12]}"
-        found.append(NetworkInfo(net["Name"], net["Id"], net.get("Driver", ""),
-                                 [p["Subnet"] for p in pools if p.get("Subnet")],
-                                 [p["Gateway"] for p in pools if p.get("Gateway")], bridge,
-                                 bool(net.get("Internal")), net.get("Labels") or {}))
-    return found
+    """Every network one engine lists."""
+    return [network_info(net) for net in world.hosts[host].docker.api.networks()]
 
 
 # --- many namespaces at once --------------------------------------------------------------------

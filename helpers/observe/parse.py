@@ -73,13 +73,15 @@ def parse_fdb(text: str) -> list[FdbEntry]:
 
 
 _POLICY = re.compile(r"^:(\S+)\s+(ACCEPT|DROP|REJECT)\s+\[(\d+):(\d+)\]")
-_COUNTER = re.compile(r"^\[(\d+):(\d+)\]\s+-A\s+(\S+)\s+(.*)$")
+# `iptables-save -c` prefixes each rule with [packets:bytes]; plain `iptables-save` does not.
+_COUNTER = re.compile(r"^(?:\[(\d+):(\d+)\]\s+)?-A\s+(\S+)\s+(.*)$")
 _OPTIONS = {"-s": "src", "-d": "dst", "-i": "in_if", "-o": "out_if", "-p": "proto",
             "--dport": "dport", "--to-destination": "to", "--to-source": "to"}
 
 
 def parse_iptables_save(text: str) -> list[Rule]:
-    """`iptables-save -c [-t TABLE]`: every rule with its packet/byte counters."""
+    """`iptables-save -c [-t TABLE]`: every rule with its packet/byte counters (0 when the text
+    has none: plain `iptables-save`)."""
     rules: list[Rule] = []
     table = ""
     per_chain: dict[tuple[str, str], int] = {}
@@ -97,7 +99,7 @@ def parse_iptables_save(text: str) -> list[Rule]:
         if not match:
             continue
         packets, nbytes, chain, spec = match.groups()
-        rule = Rule(table=table, chain=chain, spec=spec, packets=int(packets), bytes=int(nbytes))
+        rule = Rule(table=table, chain=chain, spec=spec, packets=int(packets or 0), bytes=int(nbytes or 0))
         words = shlex.split(spec)
         negated: list[str] = []
         i = 0

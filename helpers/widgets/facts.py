@@ -1,18 +1,21 @@
 """The key facts the driver explorer shows for one scenario and probe, read live, and their diff.
 
-Facts come from the running engines and kernel, never from what a scenario *meant* to make:
-addresses and routes from ``ip -j`` inside the container's own network namespace, the network
-summary from ``docker network inspect``, NAT rules from ``iptables-save -t nat`` in the Docker
-host's namespace. A `Facts` is plain data, so the explorer can cache it and diff two drivers.
+Facts come from the running engines and kernel, never from what a scenario *meant* to make, and
+they are read by the observation room (`helpers.observe`): addresses and routes inside the
+container's own network namespace and the nat table of its Docker host's namespace (`ip -j`,
+`iptables-save -c`, both read at once by `read_all`), the network summary from what the engine
+lists (`docker_networks`). This module only chooses and words them. A `Facts` is plain data, so the
+explorer can cache it and diff two drivers.
 """
 from __future__ import annotations
 
-import json
-import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 
 from helpers.errors import LabError
-from helpers.world.proc import which
+from helpers.observe import (
+    Interface, NetworkInfo, Route, Rule, Target, docker_networks, machine_targets, network_info, read_all,
+)
 
 # Fact categories, in the order the explorer shows them (and diffs them).
 CATEGORIES = ("addresses", "routes", "networks", "nat", "reachability")
@@ -83,96 +86,67 @@ def focus_container(scenario, spec=None):
     return None
 
 
-# --- reading ------------------------------------------------------------------------------------
+# --- wording what observe read ----------------------------------------------------------------
 
-def _ip_json(pid: int, args: list[str]) -> list[dict]:
-    """`ip -j <args>` inside the network namespace of process `pid` (the lab image has no ip -j)."""
-    argv = [which("nsenter"), f"--net=/proc/{pid}/ns/net", which("ip"), "-j", *args]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-    if result.returncode != 0:
-        raise LabError(f"`ip -j {' '.join(args)}` in the container failed: {result.stderr.strip()}")
-    return json.loads(result.stdout or "[]")
-
-
-def format_addresses(links: list[dict]) -> list[str]:
+def format_addresses(interfaces: list[Interface]) -> list[str]:
     """One line per IPv4 address, e.g. 'eth0 172.17.0.2/16 (mac 02:42:..)'; lo included."""
     lines = []
-    for link in links:
-        name = link.get("ifname", "?")
-        mac = link.get("address")
-        kind = ((link.get("linkinfo") or {}).get("info_kind"))
-        v4 = [a for a in link.get("addr_info", []) if a.get("family") == "inet"]
-        extra = []
-        if mac and link.get("link_type") != "loopback":
-            extra.append(f"mac {mac}")
-        if kind:
-            extra.append(kind)
-        suffix = f" ({', '.join(extra)})" if extra else ""
-        if not v4:
-            lines.append(f"{name} no IPv4 address{suffix}")
-        for addr in v4:
-            lines.append(f"{name} {addr['local']}/{addr['prefixlen']}{suffix}")
+    for iface in interfaces:
+        suffix = f" (mac {iface.mac})" if iface.mac and iface.kind != "loopback" else ""
+        if not iface.ipv4:
+            lines.append(f"{iface.name} no IPv4 address{suffix}")
+        lines.extend(f"{iface.name} {address.cidr}{suffix}" for address in iface.ipv4)
     return lines
 
 
-def format_routes(routes: list[dict]) -> list[str]:
+def format_routes(routes: list[Route]) -> list[str]:
     """`ip route`-like lines: 'default via 172.17.0.1 dev eth0', '172.17.0.0/16 dev eth0 src ..'."""
-    lines = []
-    for route in routes:
-        parts = [route.get("dst", "?")]
-        if route.get("gateway"):
-            parts.append(f"via {route['gateway']}")
-        if route.get("dev"):
-            parts.append(f"dev {route['dev']}")
-        if route.get("prefsrc"):
-            parts.append(f"src {route['prefsrc']}")
-        lines.append(" ".join(parts))
-    return lines
+    return [str(route) for route in routes]
 
 
-def network_summary(attrs: dict) -> str:
+def network_summary(net: NetworkInfo) -> str:
     """One line of `docker network inspect`: name, driver, scope, subnet, gateway, key options."""
-    parts = [f"{attrs.get('Name')}: driver {attrs.get('Driver')}, scope {attrs.get('Scope')}"]
-    for pool in (attrs.get("IPAM") or {}).get("Config") or []:
-        if pool.get("Subnet"):
-            parts.append(f"subnet {pool['Subnet']}")
-        if pool.get("Gateway"):
-            parts.append(f"gateway {pool['Gateway']}")
-    options = attrs.get("Options") or {}
+    parts = [f"{net.name}: driver {net.driver}, scope {net.scope}"]
+    for subnet, gateway in zip_longest(net.subnets, net.gateways):
+        parts.extend(f"{label} {value}" for label, value in (("subnet", subnet), ("gateway", gateway)) if value)
     for key, label in (("parent", "parent"), ("com.docker.network.bridge.name", "bridge")):
-        if options.get(key):
-            parts.append(f"{label} {options[key]}")
-    for flag in ("Internal", "Attachable"):
-        if attrs.get(flag):
-            parts.append(flag.lower())
+        if net.options.get(key):
+            parts.append(f"{label} {net.options[key]}")
+    parts.extend(flag for flag, on in (("internal", net.internal), ("attachable", net.attachable)) if on)
     return ", ".join(parts)
 
 
-def _bridge_device(attrs: dict) -> str | None:
-    """The Linux bridge of a bridge network: docker0 for the default one, br-<id12> otherwise."""
-    if attrs.get("Driver") != "bridge":
-        return None
-    return (attrs.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}"
+def _mentions(rule: Rule, needle: str) -> bool:
+    """True if a word of the rule is `needle` (a /32 counts as the bare address) or `needle:port`."""
+    words = str(rule).replace("/32", " ").split()
+    return needle in words or any(word.startswith(needle + ":") for word in words)
 
 
-def nat_rules(nat_table: str, needles: list[str]) -> list[str]:
-    """The `-A` rules of an iptables-save nat table that mention one of `needles`."""
+def nat_rules(rules: list[Rule], needles: list[str]) -> list[str]:
+    """The nat table's rules (`-A CHAIN ...` lines) that mention one of `needles`."""
     needles = [n for n in needles if n]
+    nat = [rule for rule in rules if rule.table == "nat" and not rule.is_policy]
     if not needles:
         return []
-    out = []
-    for line in nat_table.splitlines():
-        if not line.startswith("-A "):
-            continue
-        words = line.replace("/32", " ").split()
-        if any(needle in words or any(w.startswith(needle + ":") for w in words) for needle in needles):
-            out.append(line)
+    involved = [rule for rule in nat if any(_mentions(rule, needle) for needle in needles)]
     # A rule in a custom chain (Docker's DNAT rules live in chain DOCKER) is only reached through
     # the jumps to that chain: they are involved too, so show them first.
-    chains = {line.split()[1] for line in out} - {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
-    jumps = [line for line in nat_table.splitlines()
-             if line.startswith("-A ") and line not in out and any(line.endswith(f"-j {c}") for c in chains)]
-    return jumps + out
+    chains = {rule.chain for rule in involved} - {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
+    jumps = [rule for rule in nat if rule not in involved and rule.target in chains]
+    return [str(rule) for rule in jumps + involved]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def _attached(client, info: dict, host_networks: list[NetworkInfo]) -> list[tuple[NetworkInfo, str]]:
+    """(network, the container's address on it) for each network the container is attached to."""
+    by_id = {net.id: net for net in host_networks}
+    attached = []
+    for name, endpoint in (info["NetworkSettings"]["Networks"] or {}).items():
+        network_id = endpoint.get("NetworkID") or name
+        net = by_id.get(network_id) or network_info(client.api.inspect_network(network_id))
+        attached.append((net, endpoint.get("IPAddress")))
+    return attached
 
 
 def read_facts(world, scenario, spec=None) -> Facts:
@@ -190,32 +164,32 @@ def read_facts(world, scenario, spec=None) -> Facts:
     if not pid:
         raise LabError(f"container {facts.container} on {host} is not running",
                        "press “Re-run probe” (it restarts the scenario)")
-    facts.addresses = format_addresses(_ip_json(pid, ["addr", "show"]))
-    facts.routes = format_routes(_ip_json(pid, ["-4", "route", "show"])) or ["(no IPv4 routes)"]
+    # The container's namespace and its Docker host's, read at once.
+    inside = Target(facts.container, "container", f"/proc/{pid}/ns/net", parts=("links", "routes"))
+    docker_host = replace(machine_targets(world, [host])[0], parts=("rules",))
+    seen = read_all([inside, docker_host])
+    if not seen[inside.name].interfaces:  # every namespace has lo: nothing read means it is gone
+        raise LabError(f"could not read the network namespace of {facts.container} on {host}",
+                       "press “Re-run probe” (it restarts the scenario)")
+    facts.addresses = format_addresses(seen[inside.name].interfaces)
+    facts.routes = format_routes(seen[inside.name].routes) or ["(no IPv4 routes)"]
 
+    networks = docker_networks(world, host)
     needles: list[str] = []
-    attached = [(endpoint.get("NetworkID") or name, endpoint.get("IPAddress"))
-                for name, endpoint in (info["NetworkSettings"]["Networks"] or {}).items()]
-    drivers = set()
-    for network_id, address in attached:
-        attrs = client.api.inspect_network(network_id)
-        drivers.add(attrs.get("Driver"))
-        facts.networks.append(network_summary(attrs))
-        needles.append(address)
-        needles.extend(pool.get("Subnet") for pool in (attrs.get("IPAM") or {}).get("Config") or [])
-        needles.append(_bridge_device(attrs))
-    if "overlay" in drivers:
+    attached = _attached(client, info, networks)
+    for net, address in attached:
+        facts.networks.append(network_summary(net))
+        needles.extend([address, *net.subnets, net.bridge])
+    if any(net.driver == "overlay" for net, _ in attached):
         # An overlay container's second leg (eth1) is on docker_gwbridge, which inspect does not
         # list among its networks: its egress is NATed there, so it belongs to the facts.
-        for network in client.api.networks(names=["docker_gwbridge"]):
-            attrs = client.api.inspect_network(network["Id"])
-            facts.networks.append(network_summary(attrs) + " (the overlay's way out: eth1)")
-            needles.extend(pool.get("Subnet") for pool in (attrs.get("IPAM") or {}).get("Config") or [])
-            needles.append(_bridge_device(attrs))
+        for net in (n for n in networks if n.name == "docker_gwbridge"):
+            facts.networks.append(network_summary(net) + " (the overlay's way out: eth1)")
+            needles.extend([*net.subnets, net.bridge])
     if not facts.networks:
         facts.networks = ["(attached to no network)"]
-    table = world.hosts[host].run(["iptables-save", "-t", "nat"]).stdout
-    facts.nat = nat_rules(table, needles) or [f"(none: Docker installed no NAT rule for this {scenario.driver} container)"]
+    facts.nat = (nat_rules(seen[docker_host.name].rules, needles)
+                 or [f"(none: Docker installed no NAT rule for this {scenario.driver} container)"])
     return facts
 
 

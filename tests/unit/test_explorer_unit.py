@@ -1,4 +1,5 @@
-"""The explorer's logic without a world: fact parsing on saved real outputs, and the widget's
+"""The explorer's logic without a world: facts worded from saved real outputs (parsed by the
+observe room, as live), and the widget's
 callbacks with injected scenarios, tracer and drawer (the real ones are tested in integration)."""
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers.errors import LabError  # noqa: E402
+from helpers.observe import network_info  # noqa: E402
+from helpers.observe.parse import parse_iptables_save, parse_links, parse_routes  # noqa: E402
 from helpers.scenarios.base import ProbeSpec  # noqa: E402
 from helpers.widgets import explorer as explorer_module  # noqa: E402
 from helpers.widgets.explorer import Explorer, probe_for, probe_kind  # noqa: E402
@@ -25,15 +28,15 @@ DATA = Path(__file__).parent / "data"
 # --- facts on saved real outputs (container 172.17.0.2 on the default bridge, port 8080->80) ---
 
 def test_addresses_and_routes_from_real_ip_json():
-    addresses = format_addresses(json.loads((DATA / "explorer_bridge_ip_addr.json").read_text()))
+    addresses = format_addresses(parse_links((DATA / "explorer_bridge_ip_addr.json").read_text()))
     assert addresses[0] == "lo 127.0.0.1/8"
     assert any(line.startswith("eth0 172.17.0.2/16 (mac ") for line in addresses)
-    routes = format_routes(json.loads((DATA / "explorer_bridge_ip_route.json").read_text()))
+    routes = format_routes(parse_routes((DATA / "explorer_bridge_ip_route.json").read_text()))
     assert routes == ["default via 172.17.0.1 dev eth0", "172.17.0.0/16 dev eth0 src 172.17.0.2"]
 
 
 def test_nat_rules_of_one_container_include_the_jumps_to_docker_chain():
-    table = (DATA / "explorer_host1_nat.txt").read_text()
+    table = parse_iptables_save((DATA / "explorer_host1_nat.txt").read_text())  # plain iptables-save, no counters
     rules = nat_rules(table, ["172.17.0.2", "172.17.0.0/16", "docker0"])
     assert "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE" in rules
     assert "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80" in rules
@@ -43,7 +46,7 @@ def test_nat_rules_of_one_container_include_the_jumps_to_docker_chain():
 
 
 def test_network_summary_of_real_inspect():
-    line = network_summary(json.loads((DATA / "explorer_bridge_network.json").read_text()))
+    line = network_summary(network_info(json.loads((DATA / "explorer_bridge_network.json").read_text())))
     assert line == "bridge: driver bridge, scope local, subnet 172.17.0.0/16, bridge docker0"
 
 

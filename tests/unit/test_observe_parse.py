@@ -131,3 +131,13 @@ def test_proxy_cmdline():
     proxy = parse_proxy_cmdline(argv, 42, 7)
     assert (proxy.host_port, proxy.container_ip, proxy.container_port, proxy.pid) == (8081, "172.18.0.3", 80, 42)
     assert parse_proxy_cmdline(["/bin/sleep", "1"]) is None
+
+
+def test_iptables_save_without_counters_parses_with_zero_counts():
+    # Plain `iptables-save -t nat` (no -c), as saved from host1 with one published port.
+    text = (Path(__file__).parent / "data" / "explorer_host1_nat.txt").read_text()
+    rules = [r for r in parse.parse_iptables_save(text) if not r.is_policy]
+    assert [str(r) for r in rules] == [line for line in text.splitlines() if line.startswith("-A ")]
+    assert all(r.packets == 0 and r.bytes == 0 for r in rules)
+    dnat = next(r for r in rules if r.target == "DNAT")
+    assert dnat.chain == "DOCKER" and dnat.to and dnat.to.endswith(":80")
