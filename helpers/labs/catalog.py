@@ -1,9 +1,12 @@
 """Labs 1-7: build something that works (the troubleshooting labs are in `troubleshoot`)."""
 from __future__ import annotations
 
+import ipaddress
+
 from helpers.labs import state
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_only_on, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
@@ -60,7 +63,7 @@ def check_isolation(world, c: Checks) -> None:
         mode = alone.attrs["HostConfig"]["NetworkMode"]
         c.expect("lab3-alone uses the none network", mode == "none", f"its network mode is {mode}",
                  "the network mode is chosen when a container starts")
-        names = sorted(iface.name for iface in state.snapshot(world, alone, "links").interfaces)
+        names = sorted(facts.interfaces(world, alone))
         c.expect("lab3-alone has no interface but loopback", names == ["lo"],
                  f"it has the interfaces {', '.join(names)}", "", evidence=", ".join(names))
         need_reach(world, c, "lab3-alone cannot reach the internet service", alone, str(INET_IP), "tcp",
@@ -109,9 +112,9 @@ def check_two_networks(world, c: Checks) -> None:
 # --- 5. macvlan on the LAN ---------------------------------------------------------------------------
 
 def check_macvlan(world, c: Checks) -> None:
-    host1 = state.snapshot(world, "host1", "links", "routes")
-    lan = state.eth0(host1).network
-    used = {str(world[role].address) for role in ("host1", "host2", "lanpc")} | {state.default_gateway(host1)}
+    lan = ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0]).network
+    gateway = (facts.default_route(world, "host1") or {}).get("via")
+    used = {str(world[role].address) for role in ("host1", "host2", "lanpc")} | {gateway}
     net = need_network(world, c, "host1", "lab5-lan", "macvlan")
     if net:
         parent = (net.attrs.get("Options") or {}).get("parent")
@@ -197,7 +200,7 @@ def check_pod(world, c: Checks) -> None:
                  "the network mode is chosen at start; Kubernetes pods work the same way")
         if shares:
             c.expect("lab7-app and lab7-pod see one and the same namespace",
-                     state.netns_inode(app) == state.netns_inode(pod), "their /proc/PID/ns/net differ", "",
+                     facts.same_netns(world, app, pod), "their /proc/PID/ns/net differ", "",
                      evidence=f"netns inode {state.netns_inode(pod)}")
     if not c.all_ok:
         return c.pending("lab7-pod reaches lab7-app's web server on 127.0.0.1:8080",

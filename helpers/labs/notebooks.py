@@ -36,7 +36,7 @@ import docker
 
 import helpers
 from helpers import labs
-from helpers.labs import state
+from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE, INET_IP
 

@@ -10,7 +10,7 @@ import ipaddress
 
 import docker
 
-from helpers.labs import state
+from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE, INET_IP
 
@@ -42,7 +42,7 @@ def lab02(world):
     client = world.host1.docker
     client.containers.run(IMAGE, WEB, name="lab2-web", ports={"80/tcp": 9080}, detach=True, labels=world.label)
     # %% host1's address on the LAN, read from host1 itself; then fetch the page from the internet.
-    host1 = state.eth0(state.snapshot(world, "host1", "links")).address
+    host1 = facts.address(world, "host1")
     print(probe(world, "inet", host1, "http", 9080))
 
 
@@ -97,10 +97,10 @@ def lab05(world):
     docker --context $P-host1 run -d --name lab5-web --network lab5-lan dnlab/box:latest httpd -f -p 80 -h /www
     """
     # %% Read the LAN from host1: its eth0 address and its default gateway.
-    host1 = state.snapshot(world, "host1", "links", "routes")
-    eth0, gateway = state.eth0(host1), state.default_gateway(host1)
+    eth0 = ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0])
+    gateway = facts.default_route(world, "host1")["via"]
     ip_range = ipaddress.ip_network(f"{eth0.network[64]}/28")  # .64/28: no machine of the LAN is there
-    print(eth0.cidr, gateway, ip_range)
+    print(eth0, gateway, ip_range)
     # %% A macvlan network on host1's eth0, with the LAN's subnet and gateway.
     client = world.host1.docker
     pool = docker.types.IPAMPool(subnet=str(eth0.network), gateway=gateway, iprange=str(ip_range))
@@ -122,7 +122,7 @@ def lab06(world):
     """
     # %% host1 becomes a swarm manager, advertising its LAN address.
     h1, h2 = world.host1.docker, world.host2.docker
-    host1, host2 = (state.eth0(state.snapshot(world, host, "links")).address for host in ("host1", "host2"))
+    host1, host2 = facts.address(world, "host1"), facts.address(world, "host2")
     h1.swarm.init(advertise_addr=host1, listen_addr=f"{host1}:2377")
     # %% host2 joins with the worker token.
     token = h1.swarm.attrs["JoinTokens"]["Worker"]
@@ -165,7 +165,7 @@ def lab08(world):
     print(world["host1"].run(["ip", "route"]).stdout)
     print(world["lanpc"].run(["ip", "route"]).stdout)
     # %% Give host1 the same default route as lanpc.
-    gateway = state.default_gateway(state.snapshot(world, "lanpc", "routes"))
+    gateway = facts.default_route(world, "lanpc")["via"]
     world["host1"].run(["ip", "route", "add", "default", "via", gateway])
     print(probe(world, world.host1.docker.containers.get("lab8-app"), str(INET_IP), "tcp", 9000))
 
@@ -196,7 +196,7 @@ def lab10(world):
     # %% Ports are published when a container is created: make it again, with the port.
     shop.remove(force=True)
     client.containers.run(IMAGE, WEB, name="lab10-shop", ports={"80/tcp": 9081}, detach=True, labels=world.label)
-    host1 = state.eth0(state.snapshot(world, "host1", "links")).address
+    host1 = facts.address(world, "host1")
     print(probe(world, "inet", host1, "http", 9081))
 
 
@@ -206,8 +206,7 @@ def lab11(world):
     """
     # %% host2's nat table masquerades its bridge's subnet; host1's no longer does.
     for host in ("host1", "host2"):
-        rules = state.snapshot(world, host, "rules").rules
-        print(host, [str(rule) for rule in rules if rule.chain == "POSTROUTING" and not rule.is_policy])
+        print(host, [rule for rule in facts.nat_rules(world, host) if "POSTROUTING" in rule])
     # %% Put back the rule Docker made: packets from the bridge leave with host1's address.
     subnet = world.host1.docker.networks.get("bridge").attrs["IPAM"]["Config"][0]["Subnet"]
     world["host1"].run(["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", subnet, "!", "-o", "docker0",

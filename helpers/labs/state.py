@@ -1,22 +1,20 @@
 """What the lab checks need beyond the rooms that read the world.
 
 The reading itself is done by those rooms: `helpers.observe` for what a namespace holds (typed
-`ip -j` interfaces and routes, iptables rules with their counters), the docker SDK for the engines'
-objects, `helpers.world.swarm` for the swarm. This module only adds what is the labs' own: finding
-(and, for a reset, removing) the learner's things by the names the tasks give, a snapshot of "a
-machine or a container" for a check, and the few questions the checks ask of a snapshot.
+`ip -j` interfaces and routes, iptables rules with their counters), reached through
+`helpers.lessons.facts` as the chapters do; the docker SDK for the engines' objects;
+`helpers.world.swarm` for the swarm. This module only adds what is the labs' own: finding (and, for
+a reset, removing) the learner's things by the names the tasks give, and the questions a check asks
+of a snapshot.
 """
 from __future__ import annotations
 
 import ipaddress
 import os
-import subprocess
 
 import docker.errors
 
-from helpers import observe
-from helpers.observe.model import Address, NamespaceState, Rule
-from helpers.world.proc import which
+from helpers.observe.model import NamespaceState, Rule
 
 
 # --- docker objects by name ---------------------------------------------------------------------
@@ -78,49 +76,18 @@ def remove_network(client, name: str) -> bool:
     return True
 
 
-# --- namespaces, read through the observation room ----------------------------------------------
-
-def _pid(container_obj) -> int:
-    container_obj.reload()
-    pid = container_obj.attrs["State"]["Pid"]
-    if not pid:
-        raise RuntimeError(f"container {container_obj.name} is not running")
-    return pid
-
-
-def snapshot(world, place, *parts: str) -> NamespaceState:
-    """A typed snapshot (`helpers.observe`) of a machine role ("host1") or a running docker SDK
-    Container (entered through its PID), with only the `parts` asked for (links, routes, rules, ...)."""
-    if isinstance(place, str):
-        target = observe.machine_targets(world, [place])[0]
-    else:
-        target = observe.Target(place.name, "container", f"/proc/{_pid(place)}/ns/net")
-    return observe.read_namespace(target.name, target.kind, target.path, parts or None)
-
-
-def change_in(container_obj, argv: list[str]) -> None:
-    """Run a host tool (`ip link set ...`) in a container's namespace, for a lab's breakage: the
-    container's own tools lack NET_ADMIN, and the observation room only reads."""
-    full = [which("nsenter"), "-t", str(_pid(container_obj)), "-n", which(argv[0]), *argv[1:]]
-    subprocess.run(full, capture_output=True, text=True, check=True, timeout=20)
-
+# --- namespaces -----------------------------------------------------------------------------------
+# Reading a machine's or a container's namespace is `helpers.lessons.facts` (a thin layer over
+# `helpers.observe`, shared with the chapters); what is left here are the labs' own questions.
 
 def netns_inode(container_obj) -> int | None:
-    """The inode of a container's network namespace: two containers share one iff these are equal."""
+    """The inode of a container's network namespace (shown as evidence that two share one)."""
+    container_obj.reload()
+    pid = container_obj.attrs["State"]["Pid"]
     try:
-        return os.stat(f"/proc/{_pid(container_obj)}/ns/net").st_ino
-    except (FileNotFoundError, RuntimeError):
+        return os.stat(f"/proc/{pid}/ns/net").st_ino if pid else None
+    except FileNotFoundError:
         return None
-
-
-def eth0(ns: NamespaceState) -> Address | None:
-    """The IPv4 address (with prefix) of a machine's LAN interface."""
-    iface = ns.interface("eth0")
-    return iface.ipv4[0] if iface and iface.ipv4 else None
-
-
-def default_gateway(ns: NamespaceState) -> str | None:
-    return next((route.gateway for route in ns.routes if route.dst == "default" and route.gateway), None)
 
 
 def masquerade(ns: NamespaceState, subnet: str) -> Rule | None:

@@ -12,6 +12,7 @@ from helpers.labs import state
 from helpers.world import swarm
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.lessons import facts
 from helpers.world.naming import IMAGE, INET_IP, ROUTER_LAN_IP, SERVICE_TCP_PORT
 from helpers.world.service import parse_reply
 
@@ -47,7 +48,7 @@ def check_route(world, c: Checks) -> None:
         return c.pending("host1 has a route towards the internet service", "lab8-app reaches the internet service")
     from helpers.path.build import lookup_route  # the path room's longest-prefix match (loads scapy)
 
-    route = lookup_route(state.snapshot(world, "host1", "routes").routes, str(INET_IP))
+    route = lookup_route(facts.state(world, "host1", "routes").routes, str(INET_IP))
     c.expect("host1 has a route towards the internet service", route is not None,
              f"host1 has no route towards {INET_IP}: the packets of lab8-app die in host1",
              "compare host1's routing table with lanpc's (`world[...].run(['ip', '-j', 'route'])`)",
@@ -56,7 +57,7 @@ def check_route(world, c: Checks) -> None:
 
 
 def repair_route(world) -> list[str]:
-    if state.default_gateway(state.snapshot(world, "host1", "routes")) is None:
+    if (facts.default_route(world, "host1") or {}).get("via") is None:
         world["host1"].run(["ip", "route", "replace", "default", "via", str(ROUTER_LAN_IP)])
         return ["default route of host1"]
     return []
@@ -129,7 +130,7 @@ def check_masquerade(world, c: Checks) -> None:
         return c.pending("host1 rewrites the source of packets leaving the default bridge",
                          "lab11-app reaches the internet service, seen as host1")
     subnet = _bridge_subnet(world)
-    rule = state.masquerade(state.snapshot(world, "host1", "rules"), subnet)
+    rule = state.masquerade(facts.state(world, "host1", "rules"), subnet)
     c.expect("host1 rewrites the source of packets leaving the default bridge", rule is not None,
              f"nothing in host1's nat table rewrites packets from {subnet}: they leave with a container "
              "address the internet cannot answer",
@@ -157,13 +158,13 @@ def check_masquerade(world, c: Checks) -> None:
 def _counted_since(world, rule, subnet: str) -> int:
     """How many packets host1's masquerade rule for `subnet` counted since the snapshot of `rule`
     (NAT rules see the first packet of each connection, so one per new connection)."""
-    now = state.masquerade(state.snapshot(world, "host1", "rules"), subnet)
+    now = state.masquerade(facts.state(world, "host1", "rules"), subnet)
     return now.packets - rule.packets if now is not None and now.key == rule.key else 0
 
 
 def repair_masquerade(world) -> list[str]:
     subnet = _bridge_subnet(world)
-    if state.masquerade(state.snapshot(world, "host1", "rules"), subnet) is not None:
+    if state.masquerade(facts.state(world, "host1", "rules"), subnet) is not None:
         return []
     world["host1"].run(["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", subnet, "!", "-o", "docker0",
                         "-j", "MASQUERADE"])
@@ -177,11 +178,10 @@ SHIM = "lab12-shim"
 
 def _lan_plan(world) -> dict:
     """Subnet, gateway, a range for the containers and an address kept free for a host shim."""
-    host1 = state.snapshot(world, "host1", "links", "routes")
-    lan = state.eth0(host1).network
+    lan = ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0]).network
     hosts = list(lan.hosts())
     ip_range = ipaddress.ip_network(f"{hosts[95]}/28", strict=False)  # .96/28: far from the machines
-    return {"subnet": str(lan), "gateway": state.default_gateway(host1), "ip_range": str(ip_range),
+    return {"subnet": str(lan), "gateway": (facts.default_route(world, "host1") or {}).get("via"), "ip_range": str(ip_range),
             "aux": {"host1-shim": str(ip_range[-2])}}
 
 
@@ -228,13 +228,13 @@ def break_mtu(world) -> None:
     _run(world, "host2", "lab13-b", network="lab13-overlay")
     a.reload()
     ifname = _overlay_interface(world, a, "lab13-overlay").name
-    state.change_in(a, ["ip", "link", "set", "dev", ifname, "mtu", "1280"])
+    facts.run_in(world, a, ["ip", "link", "set", "dev", ifname, "mtu", "1280"])
 
 
 def _overlay_interface(world, container, network: str):
     """The container's interface that carries its address on `network` (an observe Interface), or None."""
     address = state.address_on(container, network)
-    return next((iface for iface in state.snapshot(world, container, "links").interfaces
+    return next((iface for iface in facts.state(world, container, "links").interfaces
                  if address and any(a.address == address for a in iface.addresses)), None)
 
 
@@ -249,7 +249,7 @@ def check_mtu(world, c: Checks) -> None:
         return c.pending("lab13-b reaches lab13-a (small packets)", "both use the overlay's MTU")
     need_reach(world, c, "lab13-b reaches lab13-a (small packets)", b, "lab13-a")
     # The overlay's MTU: the underlay's (host1's eth0) minus the 50 bytes VXLAN adds.
-    expected = state.snapshot(world, "host1", "links").interface("eth0").mtu - 50
+    expected = facts.mtu(world, "host1") - 50
     for container, other in ((a, b), (b, a)):
         found = _overlay_interface(world, container, "lab13-overlay")
         if found is None:

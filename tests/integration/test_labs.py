@@ -12,6 +12,7 @@ import pytest
 
 from helpers import labs
 from helpers.labs import progress, solutions, state
+from helpers.lessons import facts
 from helpers.world import swarm
 
 # What each troubleshooting lab's check must name once the fault is in place (part of the item's
@@ -37,8 +38,8 @@ def lab_world(world, tmp_path_factory):
 
 def _baseline(world) -> dict:
     """World state outside the labs' names that a lab may break and its reset must restore."""
-    host1 = state.snapshot(world, "host1", "links", "routes", "rules")
-    return {"gateway": state.default_gateway(host1),
+    host1 = facts.state(world, "host1", "links", "routes", "rules")
+    return {"gateway": next((route.gateway for route in host1.routes if route.dst == "default"), None),
             "masquerade": sorted(str(rule) for rule in host1.rules if rule.target == "MASQUERADE"),
             # veth names are left out: leaving a swarm restarts the course's published containers
             # (see helpers.world.swarm), which gives their veths new names; the links a lab adds
@@ -152,4 +153,4 @@ def test_masquerade_check_reads_the_rule_counter(lab_world):
     finally:
         world["host1"].run(["iptables", "-t", "nat", "-D", *wrong])
         lab.reset(world)
-    assert state.masquerade(state.snapshot(world, "host1", "rules"), subnet) is not None
+    assert state.masquerade(facts.state(world, "host1", "rules"), subnet) is not None

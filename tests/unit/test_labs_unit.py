@@ -13,7 +13,7 @@ from helpers.errors import LabError
 from helpers.labs import notebooks, progress, solutions, state
 from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks
 from helpers.observe.model import NamespaceState
-from helpers.observe.parse import parse_iptables_save, parse_links, parse_routes
+from helpers.observe.parse import parse_iptables_save
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,17 +126,6 @@ def test_masquerade_found_in_saved_nat_table():
     assert state.masquerade(host1(snat, drop="MASQUERADE"), "172.17.0.0/16").target == "SNAT"
     negated = "\n[0:0] -A POSTROUTING ! -s 172.17.0.0/16 -j MASQUERADE"
     assert state.masquerade(host1(negated, drop="MASQUERADE"), "172.17.0.0/16") is None
-
-
-def test_address_and_gateway_from_saved_ip_json():
-    # `ip -j addr` and `ip -j route` of a container on the default bridge (saved for the explorer).
-    ns = NamespaceState("c", "container", "",
-                        interfaces=parse_links((DATA / "explorer_bridge_ip_addr.json").read_text()),
-                        routes=parse_routes((DATA / "explorer_bridge_ip_route.json").read_text()))
-    assert state.eth0(ns).cidr == "172.17.0.2/16" and str(state.eth0(ns).network) == "172.17.0.0/16"
-    assert state.default_gateway(ns) == "172.17.0.1"
-    assert state.eth0(NamespaceState("empty", "machine", "")) is None
-    assert state.default_gateway(NamespaceState("empty", "machine", "")) is None
 
 
 @pytest.mark.parametrize("lab", labs.all_labs(), ids=lambda lab: lab.slug)
