@@ -70,6 +70,19 @@ def summary(cases: list[Case]) -> list[dict]:
     return rows
 
 
+def versus_baseline(cases: list[Case], label_part: str) -> dict:
+    """Medians of the case whose label contains `label_part` and of its baseline (same client, host
+    network), latency and throughput, with their ratios: the evidence of a "which path is faster" claim."""
+    case = next(c for c in cases if label_part in c.label)
+    base = next(c for c in cases if c.label == case.baseline)
+    med = statistics.median
+    return {"case": case.label, "baseline": base.label,
+            "latency median ms": (round(med(case.latency_ms), 2), round(med(base.latency_ms), 2)),
+            "latency ratio": round(med(case.latency_ms) / med(base.latency_ms), 2),
+            "throughput median MB/s": (round(med(case.mbps)), round(med(base.mbps))),
+            "throughput ratio": round(med(case.mbps) / med(base.mbps), 2)}
+
+
 def _q(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
