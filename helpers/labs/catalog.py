@@ -143,7 +143,7 @@ def check_macvlan(world, c: Checks) -> None:
 def check_overlay(world, c: Checks) -> None:
     host1_ip = swarm.eth0_address(world, "host1")
     # The engines' own view of the swarm: besides the state, who manages it and what it advertises.
-    s1, s2 = (world.hosts[host].docker.info().get("Swarm") or {} for host in ("host1", "host2"))
+    s1, s2 = (swarm.info(world.hosts[host].docker) for host in ("host1", "host2"))
     ok1 = c.expect("host1 is a swarm manager", s1.get("LocalNodeState") == "active" and s1.get("ControlAvailable"),
                    f"host1's swarm state is {s1.get('LocalNodeState') or 'inactive'}",
                    f"`{cli(world, 'host1')} swarm init --help`")

@@ -58,7 +58,7 @@ class OverlayScenario(Scenario):
 
     def _remove_network(self, timeout: float = 10) -> None:
         """Remove overlay-net on the manager; the worker's task may take a moment to be released."""
-        if self.world.host1.docker.info()["Swarm"]["LocalNodeState"] != "active":
+        if swarm.state(self.world.host1.docker) != "active":
             return
         deadline = time.monotonic() + timeout
         for network in self.networks("host1"):

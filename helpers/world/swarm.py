@@ -11,13 +11,14 @@ import time
 import docker.errors
 
 
-def _info(client) -> dict:
+def info(client) -> dict:
+    """The engine's swarm section of `docker info` (node id, state, manager flag, address)."""
     return client.info().get("Swarm") or {}
 
 
 def state(client) -> str:
     """inactive | pending | active | error | locked."""
-    return _info(client).get("LocalNodeState", "inactive")
+    return info(client).get("LocalNodeState", "inactive")
 
 
 def eth0_address(world, host: str) -> str:
@@ -35,7 +36,7 @@ def ensure(world, labels: dict[str, str] | None = None) -> bool:
         h1.swarm.init(advertise_addr=addr, listen_addr=f"{addr}:2377", labels=labels or {})
         made = True
     members = {node.id for node in h1.nodes.list()}
-    info2 = _info(h2)
+    info2 = info(h2)
     if info2.get("LocalNodeState") == "active" and info2.get("NodeID") not in members:
         h2.swarm.leave(force=True)  # a worker of an earlier swarm
         info2 = {}
@@ -59,7 +60,7 @@ def labels(world) -> dict[str, str]:
 def overlays_in_use(world) -> list[str]:
     """Overlay networks (other than `ingress`) that still exist on the manager."""
     client = world.host1.docker
-    if not _info(client).get("ControlAvailable"):
+    if not info(client).get("ControlAvailable"):
         return []
     return [n.name for n in client.networks.list(filters={"driver": "overlay"}) if n.name != "ingress"]
 
