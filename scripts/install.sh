@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install.sh needs root (it installs Debian packages). Fix: sudo bash scripts/install.sh" >&2
   exit 2
 fi
-PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux python3-venv python3-pip chromium"
+PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip chromium"
 missing=""
 for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -270,7 +270,10 @@ def resolv_nameservers(container) -> list[str]:
 
 
 def lookup(container, name: str) -> tuple[bool, str]:
-    """Resolve a container name with the container's own resolver (nslookup, inside the lab)."""
+    """Resolve a container name with the container's own resolver (nslookup, inside the lab).
+
+    Queries never leave the lab: the embedded DNS answers names it knows and forwards the rest
+    to the lab's own "internet" (every engine's daemon.json sets dns to 203.0.113.10)."""
     code, out = container.exec_run(["nslookup", name])
     text = out.decode(errors="replace")
     return code == 0 and "Address" in text.split("Name:")[-1], text.strip()

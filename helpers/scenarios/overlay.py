@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from helpers.scenarios.base import LABEL_SCENARIO, ProbeSpec, Scenario, register
 from helpers.world import swarm
+from helpers.world.guard import probe
 
 NETWORK = "overlay-net"
 
@@ -50,8 +51,7 @@ class OverlayScenario(Scenario):
         b = self.containers("host2")["b"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            code, _ = b.exec_run(["ping", "-c", "1", "-W", "1", f"{self.name}-a"])
-            if code == 0:
+            if probe(self.world, b, f"{self.name}-a", "ping", timeout=1).ok:
                 return
             time.sleep(0.3)
         raise TimeoutError("overlay-b cannot reach overlay-a yet")
