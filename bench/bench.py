@@ -107,12 +107,12 @@ def main() -> None:
 
     base = statistics.median(baseline)
     print(f"baseline `docker run --rm dnlab/box true` on host1: median {base:.3f} s (n={repeat})\n")
-    print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target':>7}  verdict")
+    print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target s':>9}  verdict")
     for name, samples, target in rows:
         median = statistics.median(samples)
         verdict = "" if target is None else ("ok" if median <= target else "SLOW")
         print(f"{name:48} {median:8.3f} {min(samples):7.3f} {max(samples):7.3f} {median / base:7.2f}x "
-              f"{target or 0:7.2f}  {verdict}")
+              f"{target or 0:9.2f}  {verdict}")
 
 
 if __name__ == "__main__":
