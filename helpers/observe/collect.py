@@ -39,23 +39,24 @@ def raw_outputs(netns_path: str, parts: tuple[str, ...]) -> dict[str, str]:
     return {part: chunks[i] if i < len(chunks) else "" for i, part in enumerate(parts)}
 
 
+# part -> (NamespaceState field, parser of that tool's text)
+PARSERS = {
+    "links": ("interfaces", parse.parse_links),
+    "routes": ("routes", parse.parse_routes),
+    "neighbours": ("neighbours", parse.parse_neighbours),
+    "fdb": ("fdb", parse.parse_fdb),
+    "rules": ("rules", parse.parse_iptables_save),
+    "conntrack": ("conntrack", parse.parse_conntrack),
+    "nft": ("nft", str),  # kept as text: no engine here uses native nftables
+}
+
+
 def from_outputs(name: str, kind: str, path: str, outputs: dict[str, str], **extra) -> NamespaceState:
     """A NamespaceState from saved tool outputs (pure: unit tests call it with saved files)."""
     state = NamespaceState(name=name, kind=kind, path=path, **extra)
-    if "links" in outputs:
-        state.interfaces = parse.parse_links(outputs["links"])
-    if "routes" in outputs:
-        state.routes = parse.parse_routes(outputs["routes"])
-    if "neighbours" in outputs:
-        state.neighbours = parse.parse_neighbours(outputs["neighbours"])
-    if "fdb" in outputs:
-        state.fdb = parse.parse_fdb(outputs["fdb"])
-    if "rules" in outputs:
-        state.rules = parse.parse_iptables_save(outputs["rules"])
-    if "conntrack" in outputs:
-        state.conntrack = parse.parse_conntrack(outputs["conntrack"])
-    if "nft" in outputs:
-        state.nft = outputs["nft"]
+    for part, text in outputs.items():
+        attribute, parser = PARSERS[part]
+        setattr(state, attribute, parser(text))
     return state
 
 
