@@ -36,7 +36,11 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Po
     paths.config.write_text(json.dumps(daemon_config(cgroup_parent), indent=2))
     # Callers stop the engine first; a pidfile left by a killed one (whose pid may linger as a
     # zombie) would make dockerd refuse to start.
-    for stale in (paths.socket, paths.pidfile):
+    # The same holds for the containerd that dockerd supervises: given a live-looking pid in its
+    # pidfile, dockerd waits for that containerd's socket instead of starting its own.
+    containerd_state = paths.exec_root / "containerd"
+    for stale in (paths.socket, paths.pidfile, containerd_state / "containerd.pid",
+                  containerd_state / "containerd.sock"):
         stale.unlink(missing_ok=True)
     argv = [
         which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("dockerd"),
