@@ -166,7 +166,7 @@ class Lab:
             if state.remove_container(world.hosts[host].docker, name):
                 done.append(f"container {name} on {host}")
         for host, name in self.networks:
-            if state.remove_network(world.hosts[host].docker, name):
+            if state.remove_network(world, host, name):
                 done.append(f"network {name} on {host}")
         if self.repair_fn is not None:
             done += self.repair_fn(world)

@@ -62,8 +62,12 @@ def remove_container(client, name: str) -> bool:
     return True
 
 
-def remove_network(client, name: str) -> bool:
-    """Remove a network by name; containers still attached are disconnected first (not removed)."""
+def remove_network(world, host: str, name: str) -> bool:
+    """Remove a network by name; containers still attached are disconnected first (not removed).
+    A swarm-scoped network is waited for until every engine has forgotten it."""
+    from helpers.world import swarm
+
+    client = world.hosts[host].docker
     found = network(client, name)
     if found is None:
         return False
@@ -72,7 +76,10 @@ def remove_network(client, name: str) -> bool:
             found.disconnect(attached, force=True)
         except docker.errors.APIError:
             pass
-    found.remove()
+    if found.attrs.get("Scope") == "swarm":
+        swarm.remove_overlay(world, found)
+    else:
+        found.remove()
     return True
 
 

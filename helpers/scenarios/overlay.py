@@ -56,20 +56,12 @@ class OverlayScenario(Scenario):
             time.sleep(0.3)
         raise TimeoutError("overlay-b cannot reach overlay-a yet")
 
-    def _remove_network(self, timeout: float = 10) -> None:
-        """Remove overlay-net on the manager; the worker's task may take a moment to be released."""
+    def _remove_network(self) -> None:
+        """Remove overlay-net on the manager, and wait until both engines have forgotten it."""
         if swarm.state(self.world.host1.docker) != "active":
             return
-        deadline = time.monotonic() + timeout
         for network in self.networks("host1"):
-            while True:
-                try:
-                    network.remove()
-                    break
-                except Exception:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.3)
+            swarm.remove_overlay(self.world, network)
 
     def probe_specs(self) -> dict[str, ProbeSpec]:
         specs = [

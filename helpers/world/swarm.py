@@ -85,6 +85,42 @@ def remove_when_released(network, timeout: float = 5) -> bool:
             time.sleep(0.2)
 
 
+def remove_overlay(world, network, timeout: float = 20) -> None:
+    """Remove a swarm-scoped network on the manager and wait until no engine of the world lists it.
+
+    The manager answers "has active endpoints" for a moment after the containers are gone, and
+    after it accepts the removal each engine drops its own copy a little later (0.1-0.3 s here,
+    longer on a loaded machine). Until then `overlays_in_use` would still see it, so the swarm
+    would stay up.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            network.remove()
+            break
+        except docker.errors.NotFound:
+            break
+        except docker.errors.APIError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    wait_forgotten(world, network.id, deadline - time.monotonic())
+
+
+def wait_forgotten(world, network_id: str, timeout: float) -> None:
+    """Wait until no Docker host of the world lists the network `network_id` any more."""
+    deadline = time.monotonic() + max(timeout, 1.0)
+    while True:
+        holding = [role for role, host in world.hosts.items()
+                   if any(n.id == network_id for n in host.docker.networks.list())]
+        if not holding:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"network {network_id[:12]} is still listed on {', '.join(holding)} "
+                               f"after its removal; see `dnlab status` and the engines' logs")
+        time.sleep(0.1)
+
+
 def leave(world) -> list[str]:
     """Both hosts leave the swarm (the worker first), `docker_gwbridge` goes, names come back."""
     left = []
