@@ -76,19 +76,20 @@ def need_only_on(c: Checks, container_obj, network_names: set[str]) -> bool:
 
 
 def need_reach(world, c: Checks, what: str, source, target: str, kind: str = "ping",
-               port: int | None = None, expect: bool = True, problem: str = "", hint: str = ""):
+               port: int | None = None, expect: bool = True, problem: str = "", hint: str = "",
+               size: int | None = None):
     """Item from one real probe (through the traffic guard); `expect=False` for isolation.
 
     Returns the ProbeResult when the item passes (its output is evidence), else None.
     """
-    result = probe(world, source, target, kind, port)
+    result = probe(world, source, target, kind, port, size=size)
     for _ in range(3):
         # A server started a moment ago may not listen yet: a quick refusal is worth a second try
         # (a silent drop already waited for the probe's timeout and is not retried).
         if result.ok or not expect or kind == "ping" or "refused" not in result.output.lower():
             break
         time.sleep(0.3)
-        result = probe(world, source, target, kind, port)
+        result = probe(world, source, target, kind, port, size=size)
     last_line = (result.output.strip().splitlines() or [""])[-1][:160]
     if result.ok == expect:
         c.expect(what, True, evidence=last_line)

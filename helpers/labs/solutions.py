@@ -236,21 +236,24 @@ def lab12(world):
 
 
 def lab13(world):
-    """docker --context $P-host1 exec lab13-a ip link      # eth0 mtu 1280
+    """docker --context $P-host2 exec lab13-b ping -c 1 -s 1422 lab13-a   # no answer
+    docker --context $P-host1 exec lab13-a ip link      # eth0 mtu 1280
     docker --context $P-host2 exec lab13-b ip link      # eth0 mtu 1450
     docker --context $P-host1 rm -f lab13-a
     docker --context $P-host1 run -d --name lab13-a --network lab13-overlay dnlab/box:latest sleep 1000000
     """
-    # %% Compare the interfaces of both containers: lab13-a's MTU is lower than the overlay's.
+    # %% The symptom: a ping as large as the overlay's MTU (1450 = 1422 + 28 bytes of headers) gets lost.
     a = world.host1.docker.containers.get("lab13-a")
     b = world.host2.docker.containers.get("lab13-b")
+    print(probe(world, b, "lab13-a", size=1422))
+    # %% Compare the interfaces of both containers: lab13-a's MTU is lower than the overlay's.
     for container in (a, b):
         print(container.name, container.exec_run(["ip", "-o", "link", "show", "eth0"]).output.decode())
     # %% A container's interfaces are set up when it starts: start lab13-a again on the overlay.
     a.remove(force=True)
     world.host1.docker.containers.run(IMAGE, IDLE, name="lab13-a", network="lab13-overlay", detach=True,
                                       labels=world.label)
-    print(probe(world, b, "lab13-a"))
+    print(probe(world, b, "lab13-a", size=1422))
 
 
 SOLUTIONS = {int(name[3:]): fn for name, fn in list(globals().items()) if name.startswith("lab") and callable(fn)}

@@ -266,6 +266,12 @@ def check_mtu(world, c: Checks) -> None:
                  f"{expected + 50}-byte underlay can carry",
                  "compare `ip link` in both containers; a container's interfaces are set up when it starts",
                  evidence=f"{ifname} mtu {mtu}")
+    # The proof a learner would give: a packet of the overlay's full MTU gets there and back
+    # (a veth drops what is larger than its own MTU, so one small MTU on either side fails it).
+    need_reach(world, c, f"lab13-b reaches lab13-a with full-size packets ({expected} bytes)", b, "lab13-a",
+               size=expected - 28,
+               problem=f"a {expected}-byte ping (payload {expected - 28}) gets no answer, though small ones do",
+               hint=f"from lab13-b: `ping -c 1 -s {expected - 28} lab13-a`; then look at both ends' MTU")
 
 
 def repair_mtu(world) -> list[str]:

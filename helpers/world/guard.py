@@ -78,9 +78,9 @@ class ProbeResult:
         return f"{self.source} {verdict} {self.target} ({self.kind}): {self.output.strip()[:200]}"
 
 
-def _command(kind: str, target: str, port: int | None, timeout: int) -> list[str]:
+def _command(kind: str, target: str, port: int | None, timeout: int, size: int | None = None) -> list[str]:
     if kind == "ping":
-        return ["ping", "-c", "1", "-W", str(timeout), target]
+        return ["ping", "-c", "1", "-W", str(timeout), *(["-s", str(int(size))] if size else []), target]
     if kind == "tcp":
         return ["sh", "-c", f"echo | nc -w {timeout} {shlex.quote(target)} {int(port or 9000)}"]
     if kind == "http":
@@ -91,15 +91,17 @@ def _command(kind: str, target: str, port: int | None, timeout: int) -> list[str
 
 
 def probe(world, source, target: str, kind: str = "ping", port: int | None = None,
-          timeout: int = 2) -> ProbeResult:
+          timeout: int = 2, size: int | None = None) -> ProbeResult:
     """Send one probe from `source` (a machine role such as "inet", or a docker SDK Container).
+
+    `size` is a ping's payload in bytes (the IP packet is 28 bytes more); other kinds ignore it.
 
     The target is checked first; the command runs inside the lab only (a container, or a world
     namespace through the machine's busybox), never in the machine's own network namespace.
     """
     owned = world_networks(world)
     check_target(target, owned, container_names(world))
-    argv = _command(kind, target, port, timeout)
+    argv = _command(kind, target, port, timeout, size if kind == "ping" else None)
     if isinstance(source, str):
         machine = world[source]  # KeyError for an unknown role: there is no namespace to run in
         result = run(["busybox", *argv], machine.namespace, check=False, timeout=timeout + 10)

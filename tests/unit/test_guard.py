@@ -32,6 +32,7 @@ def test_foreign_targets_are_refused_with_a_fix(target):
 
 def test_probe_commands_are_bounded_in_time():
     assert _command("ping", "203.0.113.10", None, 2) == ["ping", "-c", "1", "-W", "2", "203.0.113.10"]
+    assert _command("ping", "lab13-a", None, 2, size=1422)[-3:] == ["-s", "1422", "lab13-a"]
     assert _command("http", "203.0.113.10", 80, 2)[:2] == ["timeout", "2"]
     assert "nc -w 2" in _command("tcp", "203.0.113.10", 9000, 2)[2]
     with pytest.raises(ValueError, match="unknown probe kind"):
