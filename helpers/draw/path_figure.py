@@ -2,8 +2,8 @@
 
 One vertical lane per namespace (in the order the packet met them), one row per hop, an arrow
 from each hop to the next, the headers seen at each hop on the right, and whatever changed since
-the previous hop in the highlight colour. Views: L2 (MACs), L3 (addresses, TTL), NAT (addresses
-and ports, with the rule that rewrote them). Everything comes from the Path: nothing is drawn
+the previous hop in the highlight colour. Views: L2 (MACs, and the ARP exchanges captured around
+the probe), L3 (addresses, TTL), NAT (addresses and ports, with the rule that rewrote them). Everything comes from the Path: nothing is drawn
 from a fixed address or picture.
 """
 from __future__ import annotations
@@ -70,7 +70,8 @@ def draw_path(path: Path, view: str = "L3"):
     texts = [hop_text(hop, view) for hop in hops]
     # A row per hop; a hop whose headers changed gets a second line for what changed and why.
     steps = [1.0 + (0.45 * len(_wrap(change)) if change else 0) for _, change in texts]
-    total = sum(steps) + (1 if path.reply else 0)
+    arp = path.arp_lines() if view == "L2" else []   # how the first frame's destination MAC was found
+    total = sum(steps) + (1 if path.reply else 0) + (0.5 + 0.45 * len(arp) if arp else 0)
     height = 1.3 + 0.36 * max(total, 2)
     figure = Figure(figsize=(WIDTH, height), layout="constrained")
     ax = figure.add_subplot()
@@ -111,6 +112,9 @@ def draw_path(path: Path, view: str = "L3"):
         y -= step
     if not hops:
         ax.text(0, -1, "no packet of the probe was captured", fontsize=9, color=DROP)
+    for n, line in enumerate(arp):
+        ax.text(-0.5, y - 0.2 - 0.45 * n, line, fontsize=7.5, family="monospace", va="center", color="#495057",
+                bbox=dict(facecolor="white", edgecolor="none", pad=1))
     return figure
 
 
@@ -127,4 +131,6 @@ def alt_text(path: Path, view: str = "L3") -> str:
         headers, change = hop_text(hop, view)
         lines.append(f"{hop.leg} {hop.namespace} {hop.interface} {hop.action}: {headers}"
                      + (f" [changed: {change}]" if change else ""))
+    if view == "L2":
+        lines += path.arp_lines()
     return "\n".join(lines)

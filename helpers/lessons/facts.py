@@ -104,6 +104,11 @@ def mac_of(world, place: Place, ifname: str = "eth0") -> str:
     return _interface(world, place, ifname).mac
 
 
+def forget_neighbours(world, place: Place) -> None:
+    """Flush a lab machine's or container's neighbour (ARP) table, so its next packet must ask again."""
+    run_in(world, place, ["ip", "neigh", "flush", "all"])
+
+
 def same_netns(world, place_a: Place, place_b: Place) -> bool:
     """True if two places are one network namespace (compared by the kernel's inode)."""
     return os.stat(_target(world, place_a).path).st_ino == os.stat(_target(world, place_b).path).st_ino

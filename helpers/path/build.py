@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from helpers.capture.decode import Frame
 from helpers.observe.collect import Proxy, WorldState
@@ -101,6 +101,11 @@ def all_seen(obs: Observed) -> list[_Seen]:
         ns = obs.before.namespaces.get(ns_name)
         if ns is None:
             continue
+        after = obs.after.namespaces.get(ns_name)
+        if after is not None and after.fdb:
+            # A MAC first heard during the probe (say a container's first reply) is learned only
+            # in the snapshot after it: that one is asked first, the one before for aged entries.
+            ns = replace(ns, fdb=[*after.fdb, *ns.fdb])
         for frame in frames:
             way = direction(frame, ns, ifname, peers.get((ns_name, ifname)))
             if way != "other":
@@ -515,7 +520,9 @@ def build_path(obs: Observed) -> Path:
             path.rules.append({"namespace": name, "table": rule.table, "chain": rule.chain, "rule": str(rule),
                                "target": rule.target, "delta": delta, "packets": rule.packets})
     path.conntrack = _conntrack(obs, hops)
-    path.arp = [{"namespace": s.namespace, "interface": s.interface, "summary": s.frame.summary()}
+    path.arp = [{"namespace": s.namespace, "interface": s.interface, "direction": s.direction,
+                 "op": "request" if s.frame.arp["op"] == 1 else "reply", "ip": s.frame.arp["psrc"],
+                 "mac": s.frame.arp["hwsrc"], "asked": s.frame.arp["pdst"], "summary": s.frame.summary()}
                 for s in seen if s.frame.arp and s.frame.time_ns >= t0 - 5_000_000_000 and s.direction != "through"]
     return path
 

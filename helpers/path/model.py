@@ -126,6 +126,39 @@ class Path:
                                   "field": name, "before": before, "after": after, "action": hop.action})
         return found
 
+    def arp_exchanges(self) -> list[dict]:
+        """Each ARP question captured around the probe: who asked, where it was heard, who answered.
+
+        A question is broadcast, so every port of the LAN hears it; the answer is unicast back,
+        from the MAC that owns the address (a macvlan container answers with its own MAC).
+        """
+        exchanges: dict[tuple[str, str], dict] = {}
+        for seen in self.arp:
+            if seen["op"] != "request":
+                continue
+            key = (seen["ip"], seen["asked"])
+            entry = exchanges.setdefault(key, {"asker": None, "question": f"who-has {seen['asked']} tell {seen['ip']}",
+                                               "heard_at": [], "answer": None, "answered_by": None})
+            where = f"{seen['namespace']}/{seen['interface']}"
+            if seen["direction"] == "out" and entry["asker"] is None:
+                entry["asker"] = seen["namespace"]
+            elif where not in entry["heard_at"]:
+                entry["heard_at"].append(where)
+        for seen in self.arp:
+            entry = exchanges.get((seen["asked"], seen["ip"]))
+            if seen["op"] == "reply" and entry is not None and entry["answer"] is None and seen["direction"] == "out":
+                entry["answer"], entry["answered_by"] = f"{seen['ip']} is-at {seen['mac']}", seen["namespace"]
+        return list(exchanges.values())
+
+    def arp_lines(self) -> list[str]:
+        """The ARP exchanges as short sentences (the L2 figure, its alt text and `summary`)."""
+        lines = []
+        for x in self.arp_exchanges():
+            heard = f"heard at {len(x['heard_at'])} interface(s)"
+            answer = f"{x['answered_by']} answered {x['answer']}" if x["answer"] else "no answer captured"
+            lines.append(f"ARP: {x['asker'] or '?'} asked {x['question']} ({heard}); {answer}")
+        return lines
+
     def where_dropped(self) -> Hop | None:
         return next((h for h in self.hops if h.action == "dropped"), None)
 
@@ -165,6 +198,7 @@ class Path:
                         lines.append(f"      rewritten {name}: {before} -> {after}")
                 if hop.detail:
                     lines.append(f"      {hop.detail}")
+        lines += self.arp_lines()
         for entry in self.conntrack:
             lines.append(f"conntrack in {entry['namespace']}: original {entry['original']}, reply {entry['reply']}")
         for key, value in self.evidence.items():

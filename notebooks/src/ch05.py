@@ -56,8 +56,27 @@ def build():
                      and helpers.lessons.lesson.who_sees(v["egress"].result.output) == facts.address(world, app),
                      evidence={k: x.row()["output"] for k, x in v.items()})
         """),
+        md("""
+        ### Who answers "who has this address?"
+        Before its first frame, `lanpc` must learn which MAC owns the container's address: it broadcasts
+        an ARP question, the LAN switch floods it to every port (host1, host2 and the router hear it),
+        and the owner answers. With macvlan the owner is the container itself, answering with its own
+        MAC; host1 only carries the frame. We make `lanpc` forget its neighbours first, so the capture
+        holds that first exchange; the L2 view lists it under the path.
+        """),
         code("""
+        facts.forget_neighbours(world, "lanpc")
         chapters.show_path(world, mv, "lan", view="L2")
+        """),
+        code("""
+        arp = chapters.show_path.last.arp_exchanges()
+        claims.holds("lanpc's ARP question is flooded to every host on the LAN, and the container answers it "
+                     "with its own MAC (not host1's)",
+                     len(arp) == 1 and arp[0]["asker"] == "lanpc"
+                     and {"host1/eth0", "host2/eth0"} <= set(arp[0]["heard_at"])
+                     and arp[0]["answered_by"] == app.name
+                     and arp[0]["answer"] == f"{facts.address(world, app)} is-at {mac}",
+                     evidence={"arp": arp, "host1 MAC": facts.mac_of(world, "host1")})
         """),
         md("""
         ## 5.2 The workaround: a macvlan sub-interface on host1

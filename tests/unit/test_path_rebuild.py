@@ -163,3 +163,37 @@ def test_draw_path_views(view):
     else:
         assert any(dnat.changes["dst"][1].split(":")[0] in t for t in texts)
     assert "dnat" in alt_text(path, view)
+
+
+def test_macvlan_first_contact_arp_and_directions():
+    """lanpc's first packet to a macvlan container that has not spoken yet: lanpc asks ARP, the
+    question floods the LAN, the container answers with its own MAC, and the switch learns that MAC
+    during the probe (so the reply still enters the router by host1's port)."""
+    name = "macvlan-lan-first-contact"
+    meta = _meta(name)
+    path = rebuild(DATA / name)
+    endpoint = _container(meta, "macvlan-app")["endpoints"][0]
+    assert path.reached and path.where_dropped() is None
+    # The reply comes in by host1's port of the LAN switch and out by lanpc's.
+    router = [(h.interface, h.direction) for h in path.reply if h.namespace == "router"]
+    assert router[0] == ("p-host1", "in") and router[-1] == ("p-lanpc", "out")
+    [exchange] = path.arp_exchanges()
+    assert exchange["asker"] == "lanpc" and exchange["question"].startswith(f"who-has {endpoint['ip']} ")
+    assert {"host1/eth0", "host2/eth0"} <= set(exchange["heard_at"])   # a broadcast reaches every host
+    assert exchange["answered_by"] == "macvlan-app"
+    assert exchange["answer"] == f"{endpoint['ip']} is-at {endpoint['mac']}"
+    assert _eth0(meta, "host1")["address"] not in exchange["answer"]    # not host1's MAC
+    assert any(line.startswith("ARP: lanpc asked") for line in path.summary().splitlines())
+
+
+def test_l2_view_shows_the_arp_exchange():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.draw import alt_text, draw_path
+
+    path = rebuild(DATA / "macvlan-lan-first-contact")
+    [line] = path.arp_lines()
+    texts = [t.get_text() for t in draw_path(path, view="L2").axes[0].texts]
+    assert line in texts and line in alt_text(path, "L2")
+    assert line not in alt_text(path, "L3")   # ARP belongs to the L2 view only
