@@ -27,9 +27,29 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status_all(as_json: bool) -> int:
+    """Every world on this machine, for an instructor: up or not, and the labs each learner passed."""
+    from helpers.labs import progress
+    from helpers.world import manager
+
+    rows = [{**row, "labs passed": sorted(progress.passed_numbers(row["prefix"]))} for row in manager.status_all()]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no world of the course on this machine; make one with: dnlab --world <id> up")
+    for row in rows:
+        labs = ", ".join(map(str, row["labs passed"])) or "none"
+        print(f"{row['world'] or '(default)':10} {row['prefix']:16} {'up' if row['up'] else 'not up':7} "
+              f"labs passed: {labs}")
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     from helpers.world import manager
 
+    if args.all:
+        return _status_all(args.json)
     report = manager.status(args.world)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -75,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="make the lab world (or reuse / repair it)").set_defaults(func=_up)
     p = sub.add_parser("status", help="what of the world runs")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="every world on this machine, with the labs passed in each")
     p.set_defaults(func=_status)
     sub.add_parser("down", help="remove the world and all it made").set_defaults(func=_down)
     sub.add_parser("clean", help="sweep leftovers of every crashed world of the course").set_defaults(func=_clean)

@@ -396,8 +396,18 @@ def clean() -> dict[str, list[str]]:
     return swept
 
 
+def status_all() -> list[dict]:
+    """One line of status per world of the course on this machine (a workshop server has several)."""
+    rows = []
+    for prefix in discover():
+        report = status(WorldNames.from_prefix(prefix).world_id)
+        rows.append({"prefix": prefix, "world": WorldNames.from_prefix(prefix).world_id, "up": report["up"],
+                     "engines answering": [h for h, e in report["engines"].items() if e["answers"]]})
+    return rows
+
+
 def status_json(world_id: str | None = None) -> str:
     return json.dumps(status(world_id), indent=2)
 
 
-__all__ = ["UpReport", "up", "down", "clean", "status", "lab", "discover", "asdict"]
+__all__ = ["UpReport", "up", "down", "clean", "status", "status_all", "lab", "discover", "asdict"]

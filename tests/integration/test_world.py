@@ -70,11 +70,19 @@ def test_done_when_container_gets_172_17_and_the_internet_sees_host1(world):
         container.remove(force=True)
 
 
-def test_two_worlds_coexist_and_down_removes_only_one():
+def test_two_worlds_coexist_and_down_removes_only_one(tmp_path):
     try:
         up("it2")
         up("it3")
         a, b = lab("it2"), lab("it3")
+        # The instructor's view of the classroom server: every world, and each one's labs passed.
+        (tmp_path / "labs-dnlab-it3.json").write_text(json.dumps({"passed": {"1": {"slug": "user-bridge"}}}))
+        listed = subprocess.run([*DNLAB, "status", "--all", "--json"], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "DNLAB_PROGRESS_DIR": str(tmp_path)}, check=True)
+        rows = {row["prefix"]: row for row in json.loads(listed.stdout)}
+        assert rows["dnlab-it2"]["up"] and rows["dnlab-it3"]["up"]
+        assert rows["dnlab-it2"]["labs passed"] == [] and rows["dnlab-it3"]["labs passed"] == [1]
+        assert rows["dnlab-it3"]["world"] == "it3"
         assert a.host1.base_url != b.host1.base_url
         # The same addresses in both, yet separate: a container in one world is not in the other.
         made = a.host1.docker.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=a.label, name="only-in-it2")
@@ -84,6 +92,7 @@ def test_two_worlds_coexist_and_down_removes_only_one():
         down("it2")
         assert leftovers("it2") == []
         assert status("it3")["up"]
+        assert "dnlab-it2" not in cli("status", "--all", world_id="it3").stdout
         assert probe(b, "host2", "203.0.113.10", "tcp", 9000).ok
     finally:
         down("it2")
