@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # Install everything the course needs on a Debian/Ubuntu machine, idempotently:
 # system packages, the venv with this package, the lab image. Run as root (or through sudo).
+# With --tests, also a headless Chromium for the browser tests (the course itself needs none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
   echo "install.sh needs root (it installs Debian packages). Fix: sudo bash scripts/install.sh" >&2
   exit 2
 fi
-PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip chromium"
+for_tests=0
+[ "${1:-}" = "--tests" ] && for_tests=1
+PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip"
+# Debian packages Chromium as a deb; Ubuntu's `chromium` only installs a snap, which needs snapd
+# (absent in containers), so there the tests use Playwright's own Chromium build instead.
+. /etc/os-release
+browser_from_apt=0
+case " ${ID:-} ${ID_LIKE:-} " in
+  *" ubuntu "*) ;;
+  *) if [ "$for_tests" = 1 ]; then browser_from_apt=1; PACKAGES="$PACKAGES chromium"; fi ;;
+esac
 missing=""
 for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -26,6 +37,10 @@ if ! .venv/bin/python -c "import helpers, docker, nbval, playwright" 2>/dev/null
   echo "==> installing the dnlab package and its test tools into .venv (progress below)"
   .venv/bin/python -m pip install --progress-bar on -e '.[test]'
   touch .venv/.dnlab-installed
+fi
+if [ "$for_tests" = 1 ] && [ "$browser_from_apt" = 0 ] && [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Playwright's Chromium for the browser tests (not Debian: no Chromium deb)"
+  .venv/bin/python -m playwright install --with-deps chromium
 fi
 echo "==> building the lab image (offline, from busybox-static)"
 .venv/bin/python -c "from helpers.world import image; d = image.cached_rootfs(); print(f'    {image.IMAGE}: rootfs {len(d)//1024} KiB at {image.ROOTFS_TAR}')"

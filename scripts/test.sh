@@ -2,7 +2,7 @@
 # Run every test: unit, integration on real lab worlds, the browser test, and the notebooks (nbval).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh >/dev/null || { echo "install failed: run sudo bash scripts/install.sh" >&2; exit 2; }
+bash scripts/install.sh --tests >/dev/null || { echo "install failed: run sudo bash scripts/install.sh --tests" >&2; exit 2; }
 export PATH="$PWD/.venv/bin:$PATH"
 started=$(date +%s)
 .venv/bin/python -m pytest -p no:cacheprovider "$@" tests \

@@ -1,6 +1,8 @@
-"""Browser tier: a real JupyterLab (and Voilà) on 127.0.0.1, driven by Debian's Chromium, headless.
+"""Browser tier: a real JupyterLab (and Voilà) on 127.0.0.1, driven by a headless Chromium.
 
-`playwright install` cannot download browsers here, so Playwright drives /usr/bin/chromium.
+On Debian (and in CI) that is Debian's /usr/bin/chromium: `playwright install` cannot download
+browsers there. On Ubuntu, whose `chromium` is a snap, `scripts/install.sh --tests` installs
+Playwright's own Chromium, used when /usr/bin/chromium is absent.
 The servers run with DNLAB_WORLD of the test world in their environment: the kernels they start
 inherit it. JupyterLab gets a fresh settings directory with autosave off, so running the notebook
 never writes outputs into the repository's copy (the test also checks that).
@@ -136,7 +138,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        executable = CHROMIUM if os.path.exists(CHROMIUM) else None   # None: Playwright's own build
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
             yield chromium
         finally:
