@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -15,10 +16,20 @@ def _world(world_id):
 
 def _path(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    from helpers.path import trace
+    from helpers.errors import LabError
+    from helpers.path import rebuild, trace
 
-    world = _world(args.world)
-    path = trace(world, args.scenario, args.probe)
+    if args.from_dir:
+        # A saved run (from --keep, or shared by an instructor): rebuilt offline, no world or root needed.
+        if not os.path.isfile(os.path.join(args.from_dir, "run.json")):
+            raise LabError(f"{args.from_dir} holds no saved run (no run.json in it)",
+                           f"dnlab path user-bridge egress --keep {args.from_dir}")
+        path = rebuild(args.from_dir)
+    elif args.scenario and args.probe:
+        path = trace(_world(args.world), args.scenario, args.probe, keep=args.keep)
+    else:
+        raise LabError("dnlab path needs a SCENARIO and a PROBE (or --from DIR of a saved run)",
+                       "dnlab path user-bridge egress")
     if args.png:
         from helpers.draw import draw_path
 
@@ -27,7 +38,10 @@ def _path(args: argparse.Namespace) -> int:
         print(path.dumps())
     else:
         print(path.summary())
-        print(f"(traced in {time.monotonic() - started:.2f} s)", file=sys.stderr)
+        print(f"({'rebuilt' if args.from_dir else 'traced'} in {time.monotonic() - started:.2f} s)", file=sys.stderr)
+    if args.keep:
+        print(f"saved: {args.keep}/pcaps/*.pcap (one per interface; Wireshark opens them) and "
+              f"{args.keep}/run.json; redraw with `dnlab path --from {args.keep}`", file=sys.stderr)
     return 0 if path.as_expected else 1
 
 
@@ -46,8 +60,11 @@ def _map(args: argparse.Namespace) -> int:
 
 def add_subcommands(sub) -> None:
     p = sub.add_parser("path", help="trace a scenario's probe hop by hop (captured, not drawn from a book)")
-    p.add_argument("scenario", help="e.g. user-bridge, default-bridge")
-    p.add_argument("probe", help="e.g. c2c, egress, publish, loopback, isolation")
+    p.add_argument("scenario", nargs="?", help="e.g. user-bridge, default-bridge")
+    p.add_argument("probe", nargs="?", help="e.g. c2c, egress, publish, loopback, isolation")
+    p.add_argument("--keep", metavar="DIR", help="save the run into DIR: a pcap per interface, the tool outputs")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="rebuild a run saved with --keep instead of tracing (no world needed)")
     p.add_argument("--json", action="store_true", help="the Path as JSON (hops with namespace, interface, "
                    "action, src, dst, src_mac, dst_mac, changes)")
     p.add_argument("--png", metavar="FILE", help="also draw the path figure into FILE")

@@ -148,6 +148,23 @@ def test_cli_path_json(started):
         assert key in hop
 
 
+def test_cli_path_keep_saves_pcaps_that_rebuild_the_same_path(started, tmp_path):
+    from helpers.capture.decode import read_pcap
+
+    env_world = started.names.world_id
+    traced = subprocess.run([".venv/bin/dnlab", "--world", env_world, "path", "user-bridge", "egress", "--json",
+                             "--keep", str(tmp_path)], capture_output=True, text=True, check=True)
+    assert f"dnlab path --from {tmp_path}" in traced.stderr
+    pcaps = sorted((tmp_path / "pcaps").glob("*.pcap"))
+    host1_eth0 = next(p for p in pcaps if p.name.endswith("-host1-eth0.pcap"))
+    host1_ip = eth0_ip(started, "host1")
+    # The file a learner opens in Wireshark holds the masqueraded packet: from host1's LAN address.
+    assert any(f.src == host1_ip and f.dport == 9000 for f in read_pcap(host1_eth0))
+    again = subprocess.run([".venv/bin/dnlab", "path", "--from", str(tmp_path), "--json"],
+                           capture_output=True, text=True, check=True).stdout
+    assert json.loads(again)["hops"] == json.loads(traced.stdout)["hops"]
+
+
 def test_map_lists_hand_made_network_and_container(started):
     world = started
     context = world.names.context("host1")

@@ -38,3 +38,10 @@ def test_each_tool_maps_to_its_debian_package(monkeypatch, tool, package):
     with pytest.raises(proc.MissingToolError) as missing:
         proc.which(tool)
     assert missing.value.fix == f"sudo apt-get install -y {package}"
+
+
+def test_path_without_a_probe_or_a_saved_run(capsys, tmp_path):
+    code, err = run(capsys, "path", "user-bridge")
+    assert code == 2 and "needs a SCENARIO and a PROBE" in err and "fix: dnlab path user-bridge egress" in err
+    code, err = run(capsys, "path", "--from", str(tmp_path))
+    assert code == 2 and "holds no saved run" in err and f"--keep {tmp_path}" in err

@@ -197,3 +197,15 @@ def test_l2_view_shows_the_arp_exchange():
     texts = [t.get_text() for t in draw_path(path, view="L2").axes[0].texts]
     assert line in texts and line in alt_text(path, "L2")
     assert line not in alt_text(path, "L3")   # ARP belongs to the L2 view only
+
+
+def test_cli_rebuilds_a_saved_run_without_a_world(capsys, tmp_path):
+    """`dnlab path --from DIR` redraws a run saved with --keep (e.g. shared by an instructor), as root or not."""
+    from helpers import cli
+
+    png = tmp_path / "egress.png"
+    code = cli.main(["path", "--from", str(DATA / "user-bridge-egress"), "--json", "--png", str(png)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and png.stat().st_size > 10_000
+    assert data["hops"] == rebuild(DATA / "user-bridge-egress").to_json()["hops"]
+    assert any(h["action"] == "masquerade" for h in data["hops"])
