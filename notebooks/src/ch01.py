@@ -144,7 +144,9 @@ def build():
                      evidence=clash["ports_seen"])
         """),
         md("""
-        Figure: the egress path, traced by the packet-path room, in its NAT view.
+        Figure: the egress path, traced by the packet-path room, in its NAT view. Every hop comes from a
+        capture: to open those captures yourself, run `sudo .venv/bin/dnlab path default-bridge egress
+        --keep /tmp/egress` in a terminal; it saves one pcap per interface for Wireshark or `tcpdump -r`.
         """),
         code("""
         chapters.show_path(world, bridge, "egress", view="NAT")
