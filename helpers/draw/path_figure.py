@@ -3,8 +3,8 @@
 One vertical lane per namespace (in the order the packet met them), one row per hop, an arrow
 from each hop to the next, the headers seen at each hop on the right, and whatever changed since
 the previous hop in the highlight colour. Views: L2 (MACs, and the ARP exchanges captured around
-the probe), L3 (addresses, TTL), NAT (addresses and ports, with the rule that rewrote them). Everything comes from the Path: nothing is drawn
-from a fixed address or picture.
+the probe), L3 (addresses, TTL), NAT (addresses and ports, with the rule that rewrote them).
+Everything comes from the Path: nothing is drawn from a fixed address or picture.
 """
 from __future__ import annotations
 

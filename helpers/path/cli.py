@@ -39,7 +39,7 @@ def _path(args: argparse.Namespace) -> int:
     else:
         print(path.summary())
         print(f"({'rebuilt' if args.from_dir else 'traced'} in {time.monotonic() - started:.2f} s)", file=sys.stderr)
-    if args.keep:
+    if args.keep and not args.from_dir:
         print(f"saved: {args.keep}/pcaps/*.pcap (one per interface; Wireshark opens them) and "
               f"{args.keep}/run.json; redraw with `dnlab path --from {args.keep}`", file=sys.stderr)
     return 0 if path.as_expected else 1
