@@ -24,9 +24,28 @@ for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; do
 if [ -n "$missing" ]; then
   echo "==> installing Debian packages:$missing"
   apt-get update -q
+  # The course wants docker.io for its dockerd binary only. Installing it would also start the
+  # system Docker engine, which rewrites this machine's iptables (FORWARD policy DROP, DOCKER
+  # chains): Debian's policy-rc.d switch keeps services from starting during this install.
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# dnlab install: start no services\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+  if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  case " $missing " in
+    *" docker.io "*)
+      # Nor at the next boot, when we installed it: the learner's machine keeps its network as it was.
+      if [ -d /run/systemd/system ]; then
+        systemctl disable docker.service docker.socket >/dev/null 2>&1 || true
+      fi
+      echo "    docker.io: its system engine is left stopped and disabled (the course runs its own engines);"
+      echo "    to use it yourself: sudo systemctl enable --now docker" ;;
+  esac
 fi
-# Debian's docker.io unit would start a system engine; the course never uses or needs it.
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "==> making the venv (.venv)"
