@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -35,31 +36,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def _wait(ready: Callable[[], bool], what: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Poll `ready` until it is true; fail with the server's log if it exits or times out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"server exited with {process.returncode}; its log ends:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+            if ready():
+                return
         except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"server did not answer {url} in {timeout} s; its log ends:\n{log.read_text()[-3000:]}")
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{what} in {timeout} s; the server's log ends:\n{log.read_text()[-3000:]}")
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    def answers() -> bool:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+
+    _wait(answers, f"server did not answer {url}", process, log, timeout)
 
 
 def wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}; its log ends:\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"nothing listened on 127.0.0.1:{port} in {timeout} s; log:\n{log.read_text()[-3000:]}")
+    def listens() -> bool:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+
+    _wait(listens, f"nothing listened on 127.0.0.1:{port}", process, log, timeout)
 
 
 def stop_server(process: subprocess.Popen) -> None:
