@@ -1,11 +1,25 @@
 """Claims a notebook proves: each states a fact, shows the evidence, and fails loudly if untrue.
 
-A chapter writes ``claims.holds("a fresh engine has bridge, host and none", observed == expected,
-evidence=observed)``; nbval then fails CI the day the fact stops being true.
+A chapter writes one claim per fact::
+
+    claims.holds("a fresh engine has bridge, host and none", observed == expected, evidence=observed)
+
+or, where one statement rests on several observations, names each so a failure says which broke::
+
+    claims.all_of("host1 masqueraded the connection", {
+        "the source on docker0 is the container": before["src"] == container_ip,
+        "the source on eth0 is host1's address": after["src"] == host1_ip,
+    }, evidence=...)
+
+nbval then fails CI the day the fact stops being true. Claim cells are tagged ``claim:<chapter>:<name>``
+in the notebooks (``notebooks/src/nb.py:claim``) so that tests can run the very same cell on a lab world
+where the claim is false and see it fail (``tests/claimcells.py``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import pprint
+from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 
@@ -13,23 +27,65 @@ class ClaimFailed(AssertionError):
     pass
 
 
+def _evidence_text(evidence: Any) -> str:
+    if isinstance(evidence, str):
+        return evidence
+    return pprint.pformat(evidence, width=100, compact=True, sort_dicts=False)
+
+
 @dataclass
 class Claim:
     statement: str
     evidence: Any
+    conditions: list[str] = field(default_factory=list)  # the named observations that all held
+    article_says: str | None = None                      # set by article_vs_reality
+    reality: str | None = None
 
     def __repr__(self) -> str:
-        return f"PROVEN: {self.statement}\n  evidence: {self.evidence}"
+        lines = []
+        if self.article_says is not None:
+            lines += [f"THE ARTICLE SAYS: {self.article_says}", f"WHAT REALLY HAPPENS: {self.reality}"]
+        lines.append(f"PROVEN: {self.statement}")
+        lines += [f"  ✔ {c}" for c in self.conditions]
+        if self.evidence is not None:
+            lines.append("  evidence: " + _evidence_text(self.evidence).replace("\n", "\n            "))
+        return "\n".join(lines)
 
-    def _repr_markdown_(self) -> str:
-        return f"**✔ proven live:** {self.statement}  \n<small>evidence: `{self.evidence}`</small>"
+    def _repr_html_(self) -> str:
+        parts = []
+        if self.article_says is not None:
+            parts.append(
+                '<div style="border-left:4px solid #c0392b;padding:2px 8px;margin:4px 0">'
+                f"<b>✘ The article says:</b> {escape(self.article_says)}</div>"
+                '<div style="border-left:4px solid #27ae60;padding:2px 8px;margin:4px 0">'
+                f"<b>✔ What really happens:</b> {escape(self.reality or '')}</div>")
+        parts.append(f"<div><b>✔ proven live on this lab world:</b> {escape(self.statement)}</div>")
+        if self.conditions:
+            parts.append("<ul style='margin:2px 0'>" + "".join(f"<li>✔ {escape(c)}</li>" for c in self.conditions)
+                         + "</ul>")
+        if self.evidence is not None:
+            parts.append("<details><summary>evidence (what was observed)</summary>"
+                         f"<pre>{escape(_evidence_text(self.evidence))}</pre></details>")
+        return "".join(parts)
+
+
+def _failed(statement: str, detail: str, evidence: Any) -> ClaimFailed:
+    return ClaimFailed(f"NOT TRUE on this lab world: {statement}\n{detail}\n  evidence: {_evidence_text(evidence)}")
 
 
 def holds(statement: str, condition: bool, evidence: Any = None) -> Claim:
-    """Assert `condition`; return a Claim that displays as a proven statement."""
+    """Assert one observation; return a Claim that displays as a proven statement."""
     if not condition:
-        raise ClaimFailed(f"NOT TRUE on this lab world: {statement}\n  evidence: {evidence!r}")
+        raise _failed(statement, "  the observation above does not hold", evidence)
     return Claim(statement, evidence)
+
+
+def all_of(statement: str, conditions: dict[str, bool], evidence: Any = None) -> Claim:
+    """Assert several named observations; a failure names each one that did not hold."""
+    broken = [name for name, ok in conditions.items() if not ok]
+    if broken:
+        raise _failed(statement, "\n".join(f"  ✘ {name}" for name in broken), evidence)
+    return Claim(statement, evidence, conditions=list(conditions))
 
 
 def equals(statement: str, observed: Any, expected: Any) -> Claim:
@@ -40,6 +96,7 @@ def equals(statement: str, observed: Any, expected: Any) -> Claim:
 
 
 def article_vs_reality(article_says: str, reality: str, proof: Claim) -> Claim:
-    """The fact-check pattern: what the article says, what is true, and the live proof."""
-    return Claim(f"The article says: {article_says} — in reality: {reality}. ({proof.statement})",
-                 proof.evidence)
+    """The fact-check pattern: what the article says, what really happens, and the live proof,
+    shown as visibly separate parts."""
+    return Claim(proof.statement, proof.evidence, conditions=proof.conditions,
+                 article_says=article_says, reality=reality)

@@ -310,16 +310,29 @@ def capture(world, where: list[tuple[Place, str]], action: Callable[[], Any],
 
 # --- display ----------------------------------------------------------------------------------
 
+def cell_text(value: Any) -> str:
+    """One table cell as a reader wants it: a dict as `key: value` lines, a list comma-joined,
+    None as a dash; never a Python repr."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {cell_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(cell_text(v) for v in value) if value else "(none)"
+    return str(value)
+
+
 def table(rows: list[dict], columns: list[str] | None = None):
-    """A small HTML table for a notebook (no pandas needed)."""
+    """A rendered HTML table for a notebook (no pandas needed); nested values become readable text."""
     from html import escape
 
     from IPython.display import HTML
 
-    columns = columns or list(rows[0]) if rows else []
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
-                   for r in rows)
+    columns = columns or (list(dict.fromkeys(k for r in rows for k in r)) if rows else [])
+    head = "".join(f"<th style='text-align:left'>{escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(
+        f"<td style='text-align:left;white-space:pre-wrap'>{escape(cell_text(r.get(c)))}</td>" for c in columns)
+        + "</tr>" for r in rows)
     return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 

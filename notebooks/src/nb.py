@@ -18,6 +18,15 @@ def code(text: str):
     return new_code_cell(textwrap.dedent(text).strip())
 
 
+def claim(tag: str, text: str):
+    """A claim cell (it calls `claims.holds` / `all_of` / `article_vs_reality`), tagged
+    `claim:<tag>` so that a test can run this very cell on a lab world where the claim is false
+    (tests/claimcells.py). Tags are `<chapter>:<name>`, e.g. `ch01:snat`."""
+    cell = new_code_cell(textwrap.dedent(text).strip())
+    cell.metadata["tags"] = ["claim", f"claim:{tag}"]
+    return cell
+
+
 def solution(text: str):
     """A solution cell, collapsed in JupyterLab (the learner clicks to open it)."""
     cell = new_code_cell(textwrap.dedent(text).strip())
