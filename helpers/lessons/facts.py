@@ -15,11 +15,12 @@ import json
 import os
 import re
 import subprocess
+from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from helpers.observe import collect, parse
 from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple
-from helpers.world.proc import which
+from helpers.world.proc import in_netns, which
 
 Place = Union[str, Any]  # a machine role, or a docker SDK Container
 
@@ -167,6 +168,47 @@ def cli(world, host: str, args: str, check: bool = True) -> str:
     if check and result.returncode != 0:
         raise RuntimeError(f"docker {args}: {result.stderr.strip()}")
     return (result.stdout + result.stderr).strip()
+
+
+@dataclass
+class Shown:
+    """A command as the learner would type it on a lab machine, and what it printed (trimmed).
+
+    Displays like a terminal: ``host1# iptables-save -t nat | grep MASQUERADE`` and its output.
+    `output` keeps the whole text for a claim to read."""
+
+    machine: str
+    command: str
+    output: str
+    returncode: int
+    head: int = 20
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.splitlines()
+
+    def __repr__(self) -> str:
+        shown = self.lines[: self.head]
+        more = len(self.lines) - len(shown)
+        tail = [f"… ({more} more lines)"] if more > 0 else []
+        status = [f"(exit status {self.returncode})"] if self.returncode else []
+        return "\n".join([f"{self.machine}# {self.command}", *shown, *tail, *status])
+
+
+def sh(world, machine: str, command: str, *, head: int = 20, check: bool = True, timeout: float = 60) -> Shown:
+    """Run `command` in a shell on a lab machine, exactly as the learner would type it after
+    `sudo .venv/bin/dnlab shell <machine>`: inside that machine's network namespace, with `docker`
+    talking to that machine's own engine (on host1 and host2). Shows the prompt, the command and
+    up to `head` lines of output. Only lab addresses exist in there: the namespaces have no link out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    if machine in world.hosts:
+        env["DOCKER_HOST"] = world.hosts[machine].base_url
+    argv = in_netns(world[machine].namespace, ["sh", "-c", command])
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    text = (result.stdout + result.stderr).rstrip("\n")
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{machine}# {command}\nfailed with exit status {result.returncode}:\n{text}")
+    return Shown(machine, command, text, result.returncode, head)
 
 
 # --- netfilter, conntrack, docker-proxy -------------------------------------------------------------
