@@ -84,6 +84,12 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shell(args: argparse.Namespace) -> int:
+    from helpers.world.shell import run_shell
+
+    return run_shell(args.world, args.machine, args.cmd)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnlab", description="Docker Network Lab: a lab world of "
                                      "namespaces and real Docker engines on this machine.")
@@ -99,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_status)
     sub.add_parser("down", help="remove the world and all it made").set_defaults(func=_down)
     sub.add_parser("clean", help="sweep leftovers of every crashed world of the course").set_defaults(func=_clean)
+    p = sub.add_parser("shell", help="a shell ON a lab machine (its network namespace; docker talks to its engine)",
+                       description="dnlab shell HOST opens a shell on HOST; dnlab shell HOST -- CMD ... runs CMD there "
+                                   "and returns its exit status.")
+    p.add_argument("machine", metavar="HOST", help="host1, host2, lanpc, router or inet")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="a command to run there instead of a shell")
+    p.set_defaults(func=_shell)
     for extend in _EXTENSIONS:
         extend(sub)
     return parser
