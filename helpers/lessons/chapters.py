@@ -216,35 +216,66 @@ def vxlan_capture(world, scenario) -> list[dict]:
 SIDE_BY_SIDE = ("default-bridge", "user-bridge", "host", "none", "macvlan", "overlay")
 
 
+def way_out(world, container) -> dict:
+    """The interface a container's default route leaves by, and that interface's subnet, read inside
+    the container (`ip -j route`, `ip -j addr`). For an overlay container this is eth1 on
+    docker_gwbridge: `docker inspect` lists only the overlay network, not the gateway bridge
+    endpoint, so NAT must be looked up by what the kernel routes through, not by Docker's list."""
+    import ipaddress
+
+    route = facts.default_route(world, container)
+    if not route:
+        return {"dev": None, "subnet": None}
+    cidrs = facts.ipv4(world, container, route["dev"])
+    subnet = str(ipaddress.ip_interface(cidrs[0]).network) if cidrs else None
+    return {"dev": route["dev"], "subnet": subnet}
+
+
+def masquerade_for(world, subnet: str | None, host: str = "host1") -> list:
+    """host1's MASQUERADE rules whose source is exactly `subnet` (typed, with packet counters)."""
+    if not subnet:
+        return []
+    return [r for r in facts.iptables(world, host) if r.target == "MASQUERADE" and r.src == subnet]
+
+
 def scenario_row(world, scenario) -> dict:
-    """One line of the drivers table, read live from the scenario's first container on host1."""
+    """One line of the drivers table, read live from the scenario's first container on host1.
+
+    NAT is read by the container's *way out* (the subnet of its default route's interface) and by
+    counters: host1's MASQUERADE rules for that subnet, and how many packets they counted while the
+    scenario's probes ran (a nat rule sees only the first packet of each connection)."""
     from helpers.lessons.probes import run_all
 
     role, container = next(iter(sorted(scenario.containers("host1").items())))
     container.reload()
     addrs = facts.ipv4(world, container)
-    own_ips = [a.split("/")[0] for a in addrs]
-    nat = [r for r in facts.nat_rules(world, "host1")
-           if any(ip in r for ip in own_ips) or any(f"-s {s}" in r for s in _subnets(container))]
+    out = way_out(world, container)
+    before = sum(r.packets for r in masquerade_for(world, out["subnet"]))
     verdicts = run_all(scenario)
+    rules = masquerade_for(world, out["subnet"])
     return {"scenario": scenario.name, "driver": scenario.driver, "container": container.name,
+            "docker networks": sorted(container.attrs["NetworkSettings"]["Networks"]),
             "addresses": ", ".join(addrs) or "(none)",
             "default route": (facts.default_route(world, container) or {}).get("via") or "(none)",
+            "way out": f"{out['dev']} ({out['subnet']})" if out["dev"] else "(none)",
             "same netns as host1": facts.same_netns(world, container, "host1"),
-            "NAT rules on host1": len(nat), "DNS": ", ".join(facts.resolv_nameservers(container)),
+            "MASQUERADE rules": [str(r) for r in rules],
+            "masqueraded packets": sum(r.packets for r in rules) - before,
+            "DNS": ", ".join(facts.resolv_nameservers(container)),
             "probes": " ".join(f"{v.spec.name}:{'ok' if v.ok else 'no'}{'' if v.as_expected else '(!)'}"
                                for v in verdicts),
             "all as expected": all(v.as_expected for v in verdicts)}
 
 
-def _subnets(container) -> list[str]:
-    import ipaddress
-
-    out = []
-    for s in container.attrs["NetworkSettings"]["Networks"].values():
-        if s.get("IPAddress"):
-            out.append(str(ipaddress.ip_interface(f"{s['IPAddress']}/{s['IPPrefixLen']}").network))
-    return out
+def engine_firewall_note(world, host: str = "host1") -> str:
+    """Which engine the learner is looking at, and what newer engines do with the same NAT."""
+    version = world.hosts[host].docker.version()["Version"]
+    return (f"{host}'s engine is Docker {version}: its NAT is iptables rules (`iptables-save -t nat`). "
+            "Docker 26 (Debian 13) writes the same MASQUERADE rules; Docker 28 keeps them and moves its "
+            "filter rules into new chains (DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT); Docker 29 can write "
+            "nftables instead (experimental `firewall-backend: nftables`; `iptables-save` then shows none "
+            "of them, `nft list ruleset` does), but not in swarm mode, whose overlay rules are still "
+            "iptables. Docker docs: 'Packet filtering and firewalls', 'Docker with nftables'.")
 
 
 def measurement_cases(world, lesson: Lesson) -> list:

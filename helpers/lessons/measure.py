@@ -25,6 +25,7 @@ class Case:
     baseline: str = ""          # the case this one is compared with (same client, host network)
     latency_ms: list[float] = field(default_factory=list)
     mbps: list[float] = field(default_factory=list)
+    error: str = ""             # why a loop stopped early (the samples before it are kept)
 
 
 def _script(url: str, count: int, wget: str) -> str:
@@ -32,24 +33,36 @@ def _script(url: str, count: int, wget: str) -> str:
             f"e=$(date +%s%N); echo $((e-s)); i=$((i+1)); done")
 
 
-def _run(world, client, target: str, script: str) -> list[int]:
+def _run(world, client, target: str, script: str) -> tuple[list[int], str]:
     """Run the timing loop in the client's network namespace (a machine's, or a container's via
     its PID): the machine's own `sh` and `date` (nanoseconds; busybox `date` has no %N) and
-    busybox `wget`, so every client is timed by the same tools and only the network path differs."""
+    busybox `wget`, so every client is timed by the same tools and only the network path differs.
+    Returns the times of the requests that completed, and the error that stopped the loop (if any):
+    a server that stops answering leaves a short list, which a completeness claim then sees."""
     from helpers.lessons.facts import run_in
 
     check_target(target, world_networks(world), container_names(world))
-    out = run_in(world, client, ["sh", "-c", script], timeout=120).stdout
-    return [int(x) for x in out.split()]
+    result = run_in(world, client, ["sh", "-c", script], check=False, timeout=120)
+    error = "" if result.returncode == 0 else (result.stderr.strip() or f"exit status {result.returncode}")
+    return [int(x) for x in result.stdout.split()], error
 
 
 def measure(world, case: Case, requests: int = 20, transfers: int = 3) -> Case:
+    """Time `requests` requests for the 3-byte file and `transfers` of the big one through `case`."""
     wget = "busybox wget"
     base = f"http://{case.target}:{case.port}"
-    case.latency_ms = [n / 1e6 for n in _run(world, case.client, case.target, _script(base + "/small", requests, wget))]
-    case.mbps = [BIG_MB * 1.048576 / (n / 1e9) for n in _run(world, case.client, case.target,
-                                                             _script(base + "/big", transfers, wget))]
+    small, small_error = _run(world, case.client, case.target, _script(base + "/small", requests, wget))
+    big, big_error = _run(world, case.client, case.target, _script(base + "/big", transfers, wget))
+    case.latency_ms = [n / 1e6 for n in small]
+    case.mbps = [BIG_MB * 1.048576 / (n / 1e9) for n in big]
+    case.error = small_error or big_error
     return case
+
+
+def completeness(cases: list[Case]) -> dict:
+    """How many requests and transfers of each case completed (and why one stopped)."""
+    return {c.label: {"requests": len(c.latency_ms), "transfers": len(c.mbps), **({"error": c.error} if c.error else {})}
+            for c in cases}
 
 
 def summary(cases: list[Case]) -> list[dict]:
@@ -71,16 +84,31 @@ def summary(cases: list[Case]) -> list[dict]:
 
 
 def versus_baseline(cases: list[Case], label_part: str) -> dict:
-    """Medians of the case whose label contains `label_part` and of its baseline (same client, host
-    network), latency and throughput, with their ratios: the evidence of a "which path is faster" claim."""
+    """The case whose label contains `label_part` against its baseline (same client, host network):
+    medians, ranges and ratios, and what the numbers allow one to say. A difference counts only when
+    the two ranges do not overlap (every host sample beats every sample of the other path); anything
+    less is inside the run-to-run spread. Measured data, not a proof: nothing here asserts."""
     case = next(c for c in cases if label_part in c.label)
     base = next(c for c in cases if c.label == case.baseline)
     med = statistics.median
+    thr_apart = min(base.mbps) > max(case.mbps)
+    lat_apart = _q(base.latency_ms, .9) < _q(case.latency_ms, .1)
+    reading = {
+        (True, True): "host networking was faster in this run, beyond the spread (throughput and latency)",
+        (True, False): "host networking moved the big file faster beyond the spread; request times overlap",
+        (False, True): "host networking answered requests faster beyond the spread; throughputs overlap",
+        (False, False): "no difference beyond the run-to-run spread in this run",
+    }[(thr_apart, lat_apart)]
     return {"case": case.label, "baseline": base.label,
-            "latency median ms": (round(med(case.latency_ms), 2), round(med(base.latency_ms), 2)),
+            "latency median ms (case, host)": (round(med(case.latency_ms), 2), round(med(base.latency_ms), 2)),
+            "latency p10-p90 ms (case, host)": (f"{_q(case.latency_ms, .1):.2f}-{_q(case.latency_ms, .9):.2f}",
+                                                 f"{_q(base.latency_ms, .1):.2f}-{_q(base.latency_ms, .9):.2f}"),
             "latency ratio": round(med(case.latency_ms) / med(base.latency_ms), 2),
-            "throughput median MB/s": (round(med(case.mbps)), round(med(base.mbps))),
-            "throughput ratio": round(med(case.mbps) / med(base.mbps), 2)}
+            "throughput median MB/s (case, host)": (round(med(case.mbps)), round(med(base.mbps))),
+            "throughput min-max MB/s (case, host)": (f"{min(case.mbps):.0f}-{max(case.mbps):.0f}",
+                                                     f"{min(base.mbps):.0f}-{max(base.mbps):.0f}"),
+            "throughput ratio": round(med(case.mbps) / med(base.mbps), 2),
+            "what this run shows": reading}
 
 
 def _q(values: list[float], q: float) -> float:
