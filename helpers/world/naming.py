@@ -61,6 +61,11 @@ ROUTER_WAN_IP = ipaddress.ip_address("203.0.113.1")
 INET_IP = ipaddress.ip_address("203.0.113.10")
 SERVICE_TCP_PORT = 9000
 SERVICE_HTTP_PORT = 80
+# Docker's overlay driver: the underlay MTU it assumes unless the network has the option below
+# (it never reads the real underlay), and the bytes VXLAN adds (outer Ethernet, IP, UDP, VXLAN).
+OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"
+OVERLAY_DEFAULT_UNDERLAY_MTU = 1500
+VXLAN_OVERHEAD = 50
 
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
