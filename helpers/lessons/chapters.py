@@ -239,21 +239,27 @@ def masquerade_for(world, subnet: str | None, host: str = "host1") -> list:
 
 
 def scenario_row(world, scenario) -> dict:
-    """One line of the drivers table, read live from the scenario's first container on host1.
-
-    NAT is read by the container's *way out* (the subnet of its default route's interface) and by
-    counters: host1's MASQUERADE rules for that subnet, and how many packets they counted while the
-    scenario's probes ran (a nat rule sees only the first packet of each connection)."""
+    """One line of the drivers table, read live from the scenario's first container on host1,
+    with the scenario's probes run in between the two counter readings."""
     from helpers.lessons.probes import run_all
 
     role, container = next(iter(sorted(scenario.containers("host1").items())))
+    return container_row(world, scenario.name, scenario.driver, container, lambda: run_all(scenario))
+
+
+def container_row(world, name: str, driver: str, container, run_probes=None) -> dict:
+    """The drivers-table line of one container (`run_probes()` returns probe verdicts, or None).
+
+    NAT is read by the container's *way out* (the subnet of its default route's interface) and by
+    counters: host1's MASQUERADE rules for that subnet, and how many packets they counted while the
+    probes ran (a nat rule sees only the first packet of each connection)."""
     container.reload()
     addrs = facts.ipv4(world, container)
     out = way_out(world, container)
     before = sum(r.packets for r in masquerade_for(world, out["subnet"]))
-    verdicts = run_all(scenario)
+    verdicts = run_probes() if run_probes else []
     rules = masquerade_for(world, out["subnet"])
-    return {"scenario": scenario.name, "driver": scenario.driver, "container": container.name,
+    return {"scenario": name, "driver": driver, "container": container.name,
             "docker networks": sorted(container.attrs["NetworkSettings"]["Networks"]),
             "addresses": ", ".join(addrs) or "(none)",
             "default route": (facts.default_route(world, container) or {}).get("via") or "(none)",
@@ -263,7 +269,7 @@ def scenario_row(world, scenario) -> dict:
             "masqueraded packets": sum(r.packets for r in rules) - before,
             "DNS": ", ".join(facts.resolv_nameservers(container)),
             "probes": " ".join(f"{v.spec.name}:{'ok' if v.ok else 'no'}{'' if v.as_expected else '(!)'}"
-                               for v in verdicts),
+                               for v in verdicts) or "(none run)",
             "all as expected": all(v.as_expected for v in verdicts)}
 
 
