@@ -1,69 +1,206 @@
-"""The topology map of one Docker host: its NIC, its bridges, every container on them through its
-veth pair, with addresses, all from a HostMap read live (a learner's own networks and containers
-appear like the course's, marked "by hand")."""
+"""The topology map of one Docker host: its NIC, its bridges, and every container on a bridge
+side by side beneath it, each joined to the bridge by its own veth pair (a bridge is a switch:
+its ports are parallel, not a chain). Containers on no bridge of the host (host, none, macvlan)
+get their own row, saying how they are connected instead. All of it comes from a HostMap read
+live, so a learner's own networks and containers appear like the course's, marked "by hand".
+
+Geometry is in inches (one data unit = one inch) at the notebook's width (9 inches, 900 px).
+"""
 from __future__ import annotations
 
-from helpers.observe.topology import HostMap
+from dataclasses import dataclass, field
+
+from helpers.draw.display import Drawing
+from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
 
 HAND = "#e67700"
 COURSE = "#1864ab"
+ENGINE = "#495057"
 BRIDGE = "#495057"
+WIDTH = 9.0
+SLOT = 1.74            # one container's column
+PER_ROW = 5            # containers side by side in one band (5 x 1.74 in fits 9 in)
+BOX_H = 0.56
+BAR_H = 0.42
+VETH_H = 0.5           # the veth line between the bridge and a container
 
 
-def draw_host_map(host_map: HostMap):
+@dataclass
+class Section:
+    """One bridge (or the "no bridge" group) and the containers drawn under it."""
+
+    title: str
+    subtitle: str
+    colour: str
+    members: list[tuple[ContainerNode, Attachment | None]] = field(default_factory=list)
+    bridge: bool = True
+
+    @property
+    def slots(self) -> int:
+        return max(1, min(PER_ROW, len(self.members)))
+
+    @property
+    def width(self) -> float:
+        """Inches: a slot per container, and at least what the bridge's own text needs."""
+        text = max(len(self.title) * 0.064, len(self.subtitle) * 0.052) + 0.3
+        return min(WIDTH - 0.2, max(self.slots * SLOT, text))
+
+    @property
+    def rows(self) -> int:
+        return max(1, -(-len(self.members) // PER_ROW))
+
+
+def _colour(origin: str) -> str:
+    return {"hand": HAND, "engine": ENGINE}.get(origin, COURSE)
+
+
+def sections(host_map: HostMap) -> list[Section]:
+    """Bridges with their containers (in the order the kernel lists the bridges), then the
+    containers attached to no bridge of this host."""
+    net_of_bridge = {n.bridge: n for n in host_map.networks if n.bridge}
+    found: dict[str, Section] = {}
+    for iface in (i for i in host_map.interfaces if i["kind"] == "bridge"):
+        net = net_of_bridge.get(iface["name"])
+        found[iface["name"]] = Section(
+            f"{iface['name']}  {', '.join(iface['addresses'])}",
+            _network_text(net) if net else "a Linux bridge with no Docker network",
+            _colour(net.origin) if net else HAND)
+    loose = Section("not on a bridge of this host", "each in its own way (see each box)", ENGINE, bridge=False)
+    for c in host_map.containers:
+        on_bridge = [a for a in c.attachments if a.bridge in found]
+        for a in on_bridge:
+            found[a.bridge].members.append((c, a))
+        if not on_bridge:
+            loose.members.append((c, None))
+    return list(found.values()) + ([loose] if loose.members else [])
+
+
+def _network_text(net: NetworkNode) -> str:
+    mark = {"hand": ", made by hand", "engine": ", the engine's own"}.get(net.origin, "")
+    return f"Docker network {net.name} ({net.driver}{mark})"
+
+
+def _container_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMap) -> list[str]:
+    """What a container box says: its address on this bridge, or how it is connected at all."""
+    drivers = {n.name: n.driver for n in host_map.networks}
+    lines = []
+    if attachment is not None:
+        lines.append(f"{attachment.interface} {attachment.ip or 'no IPv4'}")
+    elif c.network_mode == "host":
+        lines.append(f"shares {host_map.host}'s own stack")
+    elif c.network_mode == "none":
+        lines.append("loopback only")
+    for other in c.attachments:
+        if other is attachment or other.bridge:
+            continue
+        driver = drivers.get(other.network or "", "")
+        where = {"macvlan": "macvlan: own MAC on eth0's LAN", "overlay": "overlay (Docker's overlay ns)"}.get(
+            driver, other.network or "?")
+        lines.append(f"{other.interface} {other.ip or ''} {where}".replace("  ", " "))
+    if c.network_mode.startswith("container:"):
+        lines.append("shares another container's stack")
+    return lines or [c.network_mode]
+
+
+def _box_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMap) -> list[str]:
+    """The box's lines, wrapped to the box's width (6 pt text: about 34 characters)."""
+    import textwrap
+
+    return [part for line in _container_lines(c, attachment, host_map) for part in textwrap.wrap(line, 34)]
+
+
+def draw_host_map(host_map: HostMap) -> Drawing:
+    """The map of one Docker host, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    parts = sections(host_map)
+    bands = _bands(parts)
+    lines_per_box = max([len(_box_lines(c, a, host_map)) for s in parts for c, a in s.members] + [1])
+    box_h = BOX_H + 0.13 * (lines_per_box - 1)
+    height = 1.25 + sum(_band_height(band, box_h) for band in bands) + 0.3
+    figure = Figure(figsize=(WIDTH, height))
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WIDTH)
+    ax.set_ylim(-height, 0)
+    ax.axis("off")
+    _host_box(ax, host_map)
+    y = -1.25
+    for band in bands:
+        x = 0.1
+        for part in band:
+            _section(ax, part, x, y, box_h, host_map)
+            x += part.width + 0.12
+        y -= _band_height(band, box_h)
+    ax.text(0.1, -height + 0.12, "blue: made by the course's scenarios   orange: made by hand   grey: the engine's own",
+            fontsize=6.5, color=ENGINE, va="bottom")
+    containers = sum(len(s.members) for s in parts)
+    return Drawing(figure, f"[figure: {host_map.host} map, {len(parts)} groups, {containers} containers]")
+
+
+def _bands(parts: list[Section]) -> list[list[Section]]:
+    """Sections packed left to right into bands of at most PER_ROW container slots."""
+    bands: list[list[Section]] = [[]]
+    used = 0.0
+    for part in parts:
+        if bands[-1] and used + part.width > WIDTH - 0.2:
+            bands.append([])
+            used = 0.0
+        bands[-1].append(part)
+        used += part.width + 0.12
+    return [b for b in bands if b]
+
+
+def _band_height(band: list[Section], box_h: float) -> float:
+    return max(BAR_H + p.rows * (_drop(p) + box_h) for p in band) + 0.3
+
+
+def _drop(part: Section) -> float:
+    """Space between the bar and a row of boxes: a veth line under a bridge, a small gap otherwise."""
+    return VETH_H if part.bridge else 0.12
+
+
+def _host_box(ax, host_map: HostMap) -> None:
     from matplotlib.patches import FancyBboxPatch
 
-    bridges = [i for i in host_map.interfaces if i["kind"] == "bridge"]
-    net_of_bridge = {n.bridge: n for n in host_map.networks if n.bridge}
-    columns = max(1, len(bridges))
-    per_bridge: dict[str, list] = {b["name"]: [] for b in bridges}
-    loose = []
-    for c in host_map.containers:
-        placed = False
-        for a in c.attachments:
-            if a.bridge in per_bridge:
-                per_bridge[a.bridge].append((c, a))
-                placed = True
-        if not placed:
-            loose.append(c)
-    depth = max([len(v) for v in per_bridge.values()] + [1])
-    width = 11.0
-    height = 2.0 + 0.75 * depth + (0.4 if loose else 0)
-    figure = Figure(figsize=(width, height), layout="constrained")
-    ax = figure.add_subplot()
-    ax.set_xlim(0, columns * 3.0)
-    ax.set_ylim(-0.6 - depth * 0.85 - (0.6 if loose else 0), 2.1)
-    ax.axis("off")
-    ax.set_title(f"{host_map.host}: namespaces, bridges, veth pairs (read live)", fontsize=10, loc="left")
-
     nic = next((i for i in host_map.interfaces if i["name"] == "eth0"), None)
-    host_text = f"{host_map.host} namespace   eth0 {', '.join(nic['addresses']) if nic else ''}"
-    ax.add_patch(FancyBboxPatch((0.1, 1.3), columns * 3.0 - 0.2, 0.6, boxstyle="round,pad=0.02",
-                                fc="#f1f3f5", ec=BRIDGE))
-    ax.text(0.25, 1.6, host_text, fontsize=9, va="center", fontweight="bold")
+    ax.text(0.1, -0.12, f"{host_map.host}: bridges, veth pairs and containers (read live)", fontsize=10,
+            fontweight="bold", va="top")
+    ax.add_patch(FancyBboxPatch((0.1, -1.0), WIDTH - 0.2, 0.45, boxstyle="round,pad=0.02", fc="#f1f3f5", ec=BRIDGE))
+    ax.text(0.25, -0.775, f"{host_map.host}'s network namespace   eth0 {', '.join(nic['addresses']) if nic else '-'}"
+            "   (the bridges below are devices of this namespace; each container has a namespace of its own)",
+            fontsize=7.5, va="center")
 
-    for col, bridge in enumerate(bridges):
-        cx = col * 3.0 + 1.5
-        net = net_of_bridge.get(bridge["name"])
-        origin = net.origin if net else "hand"
-        colour = HAND if origin == "hand" else COURSE
-        ax.add_patch(FancyBboxPatch((cx - 1.35, 0.2), 2.7, 0.7, boxstyle="round,pad=0.02", fc="white", ec=colour, lw=1.5))
-        label = f"{bridge['name']}  {', '.join(bridge['addresses'])}"
-        sub = f"network {net.name} ({net.driver}{', by hand' if origin == 'hand' else ''})" if net else "no Docker network"
-        ax.text(cx, 0.65, label, ha="center", fontsize=7.5, fontweight="bold")
-        ax.text(cx, 0.35, sub, ha="center", fontsize=7, color=colour)
-        ax.plot([cx, cx], [0.9, 1.3], color=BRIDGE, lw=1)
-        for row, (c, a) in enumerate(per_bridge[bridge["name"]]):
-            y = -0.6 - row * 0.85
-            ccol = HAND if c.origin == "hand" else COURSE
-            ax.plot([cx, cx], [0.2 if row == 0 else y + 0.85 - 0.3, y + 0.3], color=BRIDGE, lw=1)
-            ax.add_patch(FancyBboxPatch((cx - 1.3, y - 0.3), 2.6, 0.6, boxstyle="round,pad=0.02",
-                                        fc="#fff9db" if c.origin == "hand" else "#e7f5ff", ec=ccol))
-            ax.text(cx, y + 0.1, c.name + ("  (by hand)" if c.origin == "hand" else ""), ha="center", fontsize=7.5,
-                    fontweight="bold")
-            ax.text(cx, y - 0.15, f"{a.interface} {a.ip}  <-veth->  {a.host_veth}", ha="center", fontsize=6.5)
-    if loose:
-        names = ", ".join(f"{c.name} ({c.network_mode})" for c in loose)
-        ax.text(0.1, -0.5 - depth * 0.85, f"not on a bridge: {names}", fontsize=7.5)
-    return figure
+
+def _section(ax, part: Section, x: float, y: float, box_h: float, host_map: HostMap) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    width = part.width
+    left = x + (width - part.slots * SLOT) / 2   # the containers, centred under their bridge
+    if part.bridge:
+        ax.add_patch(FancyBboxPatch((x + 0.04, y - BAR_H), width - 0.08, BAR_H, boxstyle="round,pad=0.01",
+                                    fc="white", ec=part.colour, lw=1.6))
+        ax.text(x + width / 2, y - 0.14, part.title, ha="center", va="center", fontsize=7.5, fontweight="bold")
+        ax.text(x + width / 2, y - 0.31, part.subtitle, ha="center", va="center", fontsize=6.5, color=part.colour)
+    else:
+        ax.text(x + 0.08, y - 0.14, part.title, va="center", fontsize=7.5, fontweight="bold", color=part.colour)
+        ax.text(x + 0.08, y - 0.31, part.subtitle, va="center", fontsize=6.5, color=part.colour)
+    for n, (c, attachment) in enumerate(part.members):
+        row, col = divmod(n, PER_ROW)
+        # Rows after the first sit half a slot over, so their veth lines pass between the boxes above.
+        cx = left + col * SLOT + SLOT / 2 + (SLOT / 2 if row else 0)
+        top = y - BAR_H - row * (_drop(part) + box_h) - _drop(part)
+        if part.bridge:
+            # Each container hangs from the bridge by its own veth pair: a port of the switch.
+            ax.plot([cx, cx], [y - BAR_H, top], color=BRIDGE, lw=1.1, zorder=0)
+            ax.text(cx + 0.04, top + VETH_H / 2, f"veth {attachment.host_veth}", fontsize=6, color=ENGINE,
+                    va="center")
+        colour = HAND if c.origin == "hand" else COURSE
+        ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
+                                    boxstyle="round,pad=0.01", fc="#fff9db" if c.origin == "hand" else "#e7f5ff",
+                                    ec=colour, lw=1))
+        ax.text(cx, top - 0.14, c.name + (" (by hand)" if c.origin == "hand" else ""), ha="center", va="center",
+                fontsize=7, fontweight="bold")
+        for k, line in enumerate(_box_lines(c, attachment, host_map)):
+            ax.text(cx, top - 0.32 - 0.13 * k, line, ha="center", va="center", fontsize=6)

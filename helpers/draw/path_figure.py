@@ -1,21 +1,43 @@
 """The path figure: a sequence diagram of one traced probe.
 
-One vertical lane per namespace (in the order the packet met them), one row per hop, an arrow
-from each hop to the next, the headers seen at each hop on the right, and whatever changed since
-the previous hop in the highlight colour. Views: L2 (MACs, and the ARP exchanges captured around
-the probe), L3 (addresses, TTL), NAT (addresses and ports, with the rule that rewrote them).
-Everything comes from the Path: nothing is drawn from a fixed address or picture.
+One vertical lane per namespace (in the order the packet met them) and one row per stop: hops in
+the same namespace that show the same headers in this view (a frame entering a bridge, crossing
+it, leaving it) share a row, whose interfaces are listed in order; a row changes as soon as a
+header changes, so every rewrite has its own row, in the highlight colour, with the rule that did
+it. A packet inside a VXLAN tunnel is drawn as a layer: an outer header box around the inner
+packet, and a band over the lanes it crossed encapsulated. Views: L2 (MACs, and the ARP exchanges
+captured around the probe), L3 (addresses, TTL), NAT (addresses and ports, with the rule that
+rewrote them). Everything comes from the Path: nothing is drawn from a fixed address or picture.
+
+Geometry is in inches (one data unit = one inch), so fonts and spacing hold at the notebook's
+width (about 900 px at 100 dpi) whatever the number of lanes.
 """
 from __future__ import annotations
 
-from helpers.path.model import Hop, Path
+import textwrap
+from dataclasses import dataclass, field
+
+from helpers.draw.display import Drawing
+from helpers.path.model import ACTIONS, Hop, Path
 
 VIEWS = ("L2", "L3", "NAT")
 HIGHLIGHT = "#d9480f"     # rewrites
 ARROW = {"request": "#1864ab", "reply": "#2b8a3e"}
 DROP = "#c92a2a"
 LANE = "#adb5bd"
-WIDTH = 11.0              # inches: readable at notebook width
+MUTED = "#495057"
+TUNNEL = "#e8590c"        # the VXLAN layer: outer header box and the band over the lanes
+TUNNEL_FILL = "#fff4e6"
+
+# Layout, in inches.
+LANE_GAP = 0.48           # between two lanes (lanes hold dots and arrows only; names are staggered above)
+LANE_X0 = 0.45
+LINE = 0.25               # one text line of a row
+CHANGE_LINE = 0.17        # one line of "what changed"
+OUTER_LINE = 0.23         # the outer-header line of an encapsulated packet
+FOOT_LINE = 0.17          # one line of the footnotes
+CHAR = {6.5: 0.0545, 7.0: 0.0587, 7.5: 0.0628, 8.0: 0.067}   # monospace advance per point size
+MAX_WIDTH = 9.0           # inches (900 px); wider only if a header line needs it
 
 
 def _fields(view: str) -> tuple[str, ...]:
@@ -23,15 +45,12 @@ def _fields(view: str) -> tuple[str, ...]:
 
 
 def hop_text(hop: Hop, view: str) -> tuple[str, str]:
-    """(headers, change) for one hop in a view: the text the figure and its alt text show."""
+    """(headers, change) for one hop in a view: the inner packet's headers and what changed
+    since the previous hop (with the NAT rule that did it, in the NAT view)."""
     if view == "L2":
         headers = f"{hop.src_mac} > {hop.dst_mac}"
-        if hop.outer:
-            headers += f"  outer {hop.outer['src_mac']} > {hop.outer['dst_mac']}"
     elif view == "L3":
         headers = f"{_ip(hop.src)} > {_ip(hop.dst)}  ttl {hop.ttl}"
-        if hop.outer:
-            headers += f"  outer {hop.outer['src']} > {hop.outer['dst']} vni {hop.outer['vni']}"
     else:
         headers = f"{hop.src} > {hop.dst}"
     changed = []
@@ -43,8 +62,8 @@ def hop_text(hop: Hop, view: str) -> tuple[str, str]:
                 if before == after:
                     continue
             changed.append(f"{name} {before} -> {after}")
-    if view != "L2" and "outer" in hop.changes:
-        changed.append("VXLAN " + ("added" if hop.outer else "removed"))
+    if "outer" in hop.changes:
+        changed.append("VXLAN header " + ("added (encapsulated)" if hop.outer else "removed (decapsulated)"))
     change = "; ".join(changed)
     if view == "NAT" and hop.action in ("masquerade", "snat", "dnat", "proxied", "un-nat", "dropped"):
         rule = next((s.rule for s in hop.steps if s.rule), None)
@@ -53,74 +72,295 @@ def hop_text(hop: Hop, view: str) -> tuple[str, str]:
     return headers, change
 
 
+def outer_text(hop: Hop, view: str) -> str:
+    """The outer (VXLAN) header of an encapsulated hop in this view, '' when not encapsulated."""
+    if not hop.outer:
+        return ""
+    if view == "L2":
+        return f"outer {hop.outer['src_mac']} > {hop.outer['dst_mac']}  VXLAN VNI {hop.outer['vni']}"
+    return f"outer {_ip(hop.outer['src'])} > {hop.outer['dst']} VXLAN VNI {hop.outer['vni']}"
+
+
 def _ip(endpoint: str | None) -> str | None:
     from helpers.path.model import _address
 
     return _address(endpoint)
 
 
-def draw_path(path: Path, view: str = "L3"):
-    """A matplotlib Figure of the path, in the L2, L3 or NAT view."""
+# --- rows: hops grouped for drawing -------------------------------------------------------------
+
+@dataclass
+class Row:
+    """Consecutive hops of one leg in one namespace showing the same headers in a view."""
+
+    leg: str
+    namespace: str
+    hops: list[Hop] = field(default_factory=list)
+    headers: str = ""
+    outer: str = ""
+    changes: list[str] = field(default_factory=list)
+    rewrite: bool = False
+
+    @property
+    def action(self) -> str:
+        kinds = {h.action for h in self.hops}
+        return next((a for a in ACTIONS if a in kinds), "received")
+
+    @property
+    def interfaces(self) -> str:
+        return " › ".join(h.interface for h in self.hops)
+
+
+def rows(path: Path, view: str) -> list[Row]:
+    """The path's hops grouped into the figure's rows (see the module docstring)."""
+    found: list[Row] = []
+    for hop in path.hops:
+        headers, change = hop_text(hop, view)
+        outer = outer_text(hop, view)
+        last = found[-1] if found else None
+        if (last is None or last.leg != hop.leg or last.namespace != hop.namespace
+                or last.headers != headers or last.outer != outer or change):
+            # A hop that changed something starts its own row: the change is drawn where it happened.
+            last = Row(hop.leg, hop.namespace, headers=headers, outer=outer)
+            found.append(last)
+        last.hops.append(hop)
+        if change:
+            last.changes.append(change)
+            last.rewrite = last.rewrite or any(k in hop.changes for k in _fields(view))
+    return found
+
+
+# --- lanes --------------------------------------------------------------------------------------
+
+def lane_label(path: Path, lane: str) -> tuple[str, str]:
+    """(name, note) for a lane: an engine's own namespace (`host2:1-wucx1ehg0x`, Docker's
+    overlay namespace) gets a readable name and a footnote saying what it is."""
+    hop = next((h for h in path.hops if h.namespace == lane), None)
+    if hop is None or hop.kind != "docker" or ":" not in lane:
+        return lane, ""
+    host, entry = lane.split(":", 1)
+    if entry == "ingress_sbox":
+        return f"{host}\ningress ns", (f"{host} ingress ns = {lane}: the namespace of the swarm's routing mesh "
+                                       f"on {host}.")
+    return f"{host}\noverlay ns", (f"{host} overlay ns = {lane}: the namespace Docker's overlay driver made on "
+                                   f"{host} for the overlay network whose id starts with {entry.split('-', 1)[-1]} "
+                                   "(its br0 bridges the containers' veths and vxlan0, the tunnel end).")
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+@dataclass
+class _Columns:
+    """x positions (inches) of the text columns, right of the lanes."""
+
+    action: float
+    where: float
+    headers: float
+    end: float
+
+    @property
+    def change_chars(self) -> int:
+        return max(30, int((self.end - self.where) / CHAR[7.0]))
+
+
+def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
+    lanes_end = LANE_X0 + (len(lanes) - 1) * LANE_GAP + 0.3
+    action = lanes_end + 0.1
+    where_chars = min(26, max([len(r.interfaces) for r in table] + [10]))
+    where = action + 11 * CHAR[7.5] + 0.12
+    headers = where + where_chars * CHAR[6.5] + 0.15
+    widest = max([len(r.headers) * CHAR[7.5] for r in table] + [len(r.outer) * CHAR[6.5] + 0.2 for r in table] + [2.0])
+    return _Columns(action, where, headers, max(MAX_WIDTH, headers + widest + 0.15))
+
+
+def _row_height(row: Row, columns: _Columns) -> float:
+    lines = sum(len(_wrap(c, columns.change_chars)) for c in row.changes)
+    where_lines = len(_where_lines(row.interfaces))
+    return max(LINE * where_lines, LINE) + (OUTER_LINE if row.outer else 0) + CHANGE_LINE * lines + 0.06
+
+
+def draw_path(path: Path, view: str = "L3") -> Drawing:
+    """The path in the L2, L3 or NAT view, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}")
-    hops = path.hops
     lanes = path.lanes or [path.source]
-    texts = [hop_text(hop, view) for hop in hops]
-    # A row per hop; a hop whose headers changed gets a second line for what changed and why.
-    steps = [1.0 + (0.45 * len(_wrap(change)) if change else 0) for _, change in texts]
-    arp = path.arp_lines() if view == "L2" else []   # how the first frame's destination MAC was found
-    total = sum(steps) + (1 if path.reply else 0) + (0.5 + 0.45 * len(arp) if arp else 0)
-    height = 1.3 + 0.36 * max(total, 2)
-    figure = Figure(figsize=(WIDTH, height), layout="constrained")
-    ax = figure.add_subplot()
-    lane_w = 1.0
-    lane_x = {name: i * lane_w for i, name in enumerate(lanes)}
-    text_x = (len(lanes) - 0.4) * lane_w
-    ax.set_xlim(-0.6, text_x + 7.4)
-    ax.set_ylim(-total - 0.2, 1.9)
+    table = rows(path, view)
+    columns = _columns(path, lanes, table)
+    labels = {lane: lane_label(path, lane) for lane in lanes}
+    notes = [note for _, note in labels.values() if note]
+    arp = path.arp_lines() if view == "L2" else []
+    top = 1.25   # title, lane names, column heads
+    body = sum(_row_height(r, columns) for r in table) + (0.35 if path.reply else 0) + (0.5 if not table else 0)
+    width = columns.end
+    foot = 0.15 + FOOT_LINE * len(_footer_lines(arp, notes, any(r.outer for r in table), width))
+    height = top + body + foot
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)   # a renderer from the start: encapsulation boxes are sized to their text
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(-height, 0)
     ax.axis("off")
-    for name, x in lane_x.items():
-        ax.plot([x, x], [0.5, -total + 0.4], color=LANE, lw=1, zorder=0)
-        ax.text(x, 0.75, name, rotation=25, ha="left", va="bottom", fontsize=8, fontweight="bold")
-    verdict = "reached" if path.reached else "did not reach"
-    ax.set_title(f"{path.scenario} / {path.probe} ({view} view): {path.source} {verdict} "
-                 f"{path.target}{f':{path.port}' if path.port else ''}", fontsize=10, loc="left")
-    y = 0.0
-    previous, y_prev = None, 0.0
-    for hop, (headers, change), step in zip(hops, texts, steps):
-        if hop.leg == "reply" and (previous is None or previous.leg == "request"):
-            y -= 1
-            ax.text(-0.5, y + 0.5, "reply", fontsize=8, color=ARROW["reply"], style="italic")
-        x = lane_x.get(hop.namespace, 0)
-        rewrite = bool(change) and any(k in hop.changes for k in _fields(view))
-        colour = DROP if hop.action == "dropped" else (HIGHLIGHT if rewrite else ARROW[hop.leg])
-        if previous is not None and previous.leg == hop.leg:
-            px = lane_x.get(previous.namespace, 0)
-            ax.annotate("", xy=(x, y), xytext=(px, y_prev),
-                        arrowprops=dict(arrowstyle="-|>", color=ARROW[hop.leg], lw=1.2, shrinkA=4, shrinkB=4))
-        ax.plot([x], [y], marker="X" if hop.action == "dropped" else "o", ms=7, color=colour, zorder=3)
-        ax.text(x + 0.07, y + 0.12, hop.interface, fontsize=6.5, color="#495057")
-        ax.text(text_x, y, f"{hop.action:<10}", fontsize=8, family="monospace", va="center",
-                color=colour, fontweight="bold")
-        ax.text(text_x + 1.1, y, headers, fontsize=8, family="monospace", va="center")
-        for n, line in enumerate(_wrap(change)):
-            ax.text(text_x + 1.1, y - 0.45 * (n + 1), line, fontsize=7, family="monospace", va="center",
-                    color=HIGHLIGHT if rewrite else "#495057")
-        previous, y_prev = hop, y
+
+    lane_x = {name: LANE_X0 + i * LANE_GAP for i, name in enumerate(lanes)}
+    _title(ax, path, view)
+    _lane_heads(ax, lane_x, labels, columns, view)
+    bottom = -height + foot
+    for x in lane_x.values():
+        ax.plot([x, x], [-top + 0.1, bottom], color=LANE, lw=1, zorder=0)
+    y = -top - 0.12
+    previous: tuple[Row, float] | None = None
+    tunnel: list[tuple[Row, float]] = []
+    for row in table:
+        if row.leg == "reply" and (previous is None or previous[0].leg == "request"):
+            y = _leg_divider(ax, y, columns)
+            previous = None
+        step = _row_height(row, columns)
+        _draw_row(ax, row, y, lane_x, columns, previous)
+        if row.outer:
+            tunnel.append((row, y))
+        elif tunnel:
+            _tunnel_band(ax, tunnel, lane_x)
+            tunnel = []
+        previous = (row, y)
         y -= step
-    if not hops:
-        ax.text(0, -1, "no packet of the probe was captured", fontsize=9, color=DROP)
-    for n, line in enumerate(arp):
-        ax.text(-0.5, y - 0.2 - 0.45 * n, line, fontsize=7.5, family="monospace", va="center", color="#495057",
-                bbox=dict(facecolor="white", edgecolor="none", pad=1))
-    return figure
+    if tunnel:
+        _tunnel_band(ax, tunnel, lane_x)
+    if not table:
+        ax.text(LANE_X0, y, "no packet of the probe was captured", fontsize=9, color=DROP, va="top")
+    _footer(ax, bottom, arp, notes, any(r.outer for r in table), width)
+    return Drawing(figure, _caption(path, view, table))
+
+
+def _title(ax, path: Path, view: str) -> None:
+    verdict = "reached" if path.reached else "did NOT reach"
+    port = f":{path.port}" if path.port else ""
+    ax.text(0.1, -0.12, f"{path.scenario} / {path.probe}, {view} view: {path.source} {verdict} {path.target}{port}",
+            fontsize=10, fontweight="bold", va="top")
+    if path.description:
+        ax.text(0.1, -0.38, path.description, fontsize=7.5, color=MUTED, va="top", style="italic")
+
+
+def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str) -> None:
+    # Names alternate between two heights so neighbours never overlap, however long they are.
+    for i, (lane, x) in enumerate(lane_x.items()):
+        name, note = labels[lane]
+        y = -0.72 if i % 2 == 0 else -0.98
+        ax.text(x, y, name, fontsize=7, fontweight="bold", ha="center", va="bottom", linespacing=1.0,
+                color=TUNNEL if note else "black")
+        ax.plot([x, x], [y - 0.03, -1.13], color=LANE, lw=0.6, ls=":", zorder=0)
+    heads = ((columns.action, "what happened"), (columns.where, "interfaces (in order)"),
+             (columns.headers, {"L2": "frame: src MAC > dst MAC", "L3": "packet: src > dst, TTL",
+                                "NAT": "packet: src:port > dst:port"}[view]))
+    for x, text in heads:
+        ax.text(x, -1.1, text, fontsize=7, color=MUTED, va="bottom", style="italic")
+
+
+def _leg_divider(ax, y: float, columns: _Columns) -> float:
+    y -= 0.05
+    ax.plot([0.05, columns.end - 0.05], [y, y], color=ARROW["reply"], lw=0.6, ls="--", alpha=0.6)
+    ax.text(0.08, y - 0.04, "reply", fontsize=7.5, color=ARROW["reply"], style="italic", va="top")
+    return y - 0.3
+
+
+def _draw_row(ax, row: Row, y: float, lane_x: dict, columns: _Columns, previous) -> None:
+    x = lane_x.get(row.namespace, LANE_X0)
+    dropped = row.action == "dropped"
+    colour = DROP if dropped else (HIGHLIGHT if row.rewrite else ARROW[row.leg])
+    if previous is not None:
+        prow, py = previous
+        ax.annotate("", xy=(x, y), xytext=(lane_x.get(prow.namespace, LANE_X0), py),
+                    arrowprops=dict(arrowstyle="-|>", color=ARROW[row.leg], lw=1.1, shrinkA=4, shrinkB=4))
+    ax.plot([x], [y], marker="X" if dropped else "o", ms=7, color=colour, zorder=3)
+    ax.text(columns.action, y, row.action, fontsize=7.5, family="monospace", va="center", color=colour,
+            fontweight="bold")
+    for n, line in enumerate(_where_lines(row.interfaces)):
+        ax.text(columns.where, y - n * LINE * 0.7, line, fontsize=6.5, family="monospace", va="center", color=MUTED)
+    below = y - LINE * 0.55
+    if row.outer:
+        _encapsulated(ax, row, y, columns)
+        below -= OUTER_LINE
+    else:
+        ax.text(columns.headers, y, row.headers, fontsize=7.5, family="monospace", va="center")
+    n = 0
+    for change in row.changes:
+        for line in _wrap(change, columns.change_chars):
+            ax.text(columns.where, below - CHANGE_LINE * n, line, fontsize=7, family="monospace", va="center",
+                    color=HIGHLIGHT if row.rewrite or "VXLAN" in line else MUTED)
+            n += 1
+
+
+def _encapsulated(ax, row: Row, y: float, columns: _Columns) -> None:
+    """The packet as a layer: the outer header box, the inner packet boxed inside it."""
+    from matplotlib.patches import FancyBboxPatch
+
+    x0 = columns.headers - 0.08
+    outer = ax.text(x0 + 0.08, y + 0.02, row.outer, fontsize=6.5, family="monospace", va="center", color=TUNNEL,
+                    zorder=3)
+    inner_y = y - OUTER_LINE + 0.02
+    inner = ax.text(x0 + 0.18, inner_y, row.headers, fontsize=7.5, family="monospace", va="center", zorder=4)
+    inner_w = _width(ax, inner) + 0.16
+    outer_w = max(inner_w + 0.2, _width(ax, outer) + 0.16)
+    ax.add_patch(FancyBboxPatch((x0, y - OUTER_LINE - 0.1), outer_w, OUTER_LINE + 0.22, boxstyle="round,pad=0.01",
+                                fc=TUNNEL_FILL, ec=TUNNEL, lw=0.9, zorder=1))
+    ax.add_patch(FancyBboxPatch((x0 + 0.1, inner_y - 0.08), inner_w, 0.16, boxstyle="round,pad=0.01",
+                                fc="white", ec=ARROW[row.leg], lw=0.7, zorder=2))
+
+
+def _width(ax, artist) -> float:
+    """Width in inches (data units) of a text as rendered: boxes fit their text exactly."""
+    box = artist.get_window_extent(ax.figure.canvas.get_renderer())
+    (left, _), (right, _) = ax.transData.inverted().transform([(box.x0, 0), (box.x1, 0)])
+    return right - left
+
+
+def _tunnel_band(ax, tunnel: list[tuple[Row, float]], lane_x: dict) -> None:
+    """A band over the lanes the packet crossed inside the tunnel."""
+    from matplotlib.patches import Rectangle
+
+    xs = [lane_x.get(r.namespace, LANE_X0) for r, _ in tunnel]
+    top, bottom = tunnel[0][1] + 0.14, tunnel[-1][1] - 0.14
+    left, right = min(xs) - 0.2, max(xs) + 0.2
+    ax.add_patch(Rectangle((left, bottom), right - left, top - bottom, fc=TUNNEL_FILL, ec=TUNNEL, lw=0.8,
+                           ls="--", zorder=0.5, alpha=0.9))
+    # The label sits on the band's left edge, clear of the dots and arrows inside it.
+    ax.text(left - 0.03, (top + bottom) / 2, "VXLAN tunnel", fontsize=6.5, color=TUNNEL, ha="right", va="center",
+            rotation=90, zorder=0.6)
+
+
+def _footer(ax, bottom: float, arp: list[str], notes: list[str], tunnel: bool, width: float) -> None:
+    for n, (line, colour) in enumerate(_footer_lines(arp, notes, tunnel, width)):
+        ax.text(0.1, bottom - 0.08 - FOOT_LINE * n, line, fontsize=6.5, va="top", color=colour,
+                family="monospace" if line.startswith("ARP") else None)
+
+
+def _footer_lines(arp: list[str], notes: list[str], tunnel: bool, width: float) -> list[tuple[str, str]]:
+    """The footnotes, wrapped to the figure's width (an ARP line stays whole: tests find it)."""
+    texts = [(note, TUNNEL) for note in notes]
+    if tunnel:
+        texts.append(("Orange box: the outer header the tunnel adds (host to host, UDP 4789); the white box inside "
+                      "it is the container's own packet, unchanged.", TUNNEL))
+    chars = int((width - 0.3) / 0.05)   # proportional 6.5 pt text: about 0.05 inch a character
+    lines = [(line, MUTED) for line in arp]
+    for text, colour in texts:
+        lines += [(line, colour) for line in textwrap.wrap(text, chars)]
+    return lines
+
+
+def _caption(path: Path, view: str, table: list[Row]) -> str:
+    verdict = "reached" if path.reached else "did not reach"
+    return (f"[figure: {path.scenario} / {path.probe}, {view} view: {path.source} {verdict} {path.target}; "
+            f"{len(path.request)} request and {len(path.reply)} reply hops in {len(table)} rows]")
+
+
+def _where_lines(interfaces: str, width: int = 26) -> list[str]:
+    """Interface chain in lines of at most `width` characters, broken between interfaces."""
+    return textwrap.wrap(interfaces, width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def _wrap(text: str, width: int = 95) -> list[str]:
-    import textwrap
-
     return textwrap.wrap(text, width) if text else []
 
 
@@ -129,7 +369,9 @@ def alt_text(path: Path, view: str = "L3") -> str:
     lines = [f"{path.scenario} {path.probe}, {view} view, lanes: {', '.join(path.lanes)}"]
     for hop in path.hops:
         headers, change = hop_text(hop, view)
+        outer = outer_text(hop, view)
         lines.append(f"{hop.leg} {hop.namespace} {hop.interface} {hop.action}: {headers}"
+                     + (f" inside VXLAN ({outer})" if outer else "")
                      + (f" [changed: {change}]" if change else ""))
     if view == "L2":
         lines += path.arp_lines()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpers.draw.display import Drawing
 from helpers.observe import machine_targets, read_all
 from helpers.observe.collect import WorldState
 from helpers.observe.parse import peer_pairs
@@ -54,52 +55,80 @@ def describe(state: WorldState) -> str:
     return "\n".join(lines)
 
 
-def draw_world(world, state: WorldState | None = None):
-    """A matplotlib Figure of the world as observed now."""
-    import matplotlib.pyplot as plt
+def draw_world(world, state: WorldState | None = None) -> Drawing:
+    """The world as observed now, as a `Drawing` (a PNG in a notebook, no pyplot needed).
+
+    A machine's box lists its NIC, bridges and the ends of cables to other machines; the veth
+    ends of containers (peers in namespaces outside the world's machines) are counted per bridge
+    instead of listed, so a busy host stays readable. `describe(state)` lists everything.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch
 
     state = state or observe_world(world)
-    rows: dict[int, list[str]] = {}
+    links = cables(state)
+    cabled = {(c.a, c.a_interface) for c in links} | {(c.b, c.b_interface) for c in links}
+    columns: dict[int, list[str]] = {}
     for name in state.namespaces:
-        rows.setdefault(COLUMNS.get(name, 3), []).append(name)
-    fig, ax = plt.subplots(figsize=(10, 5.2))
-    ax.set_axis_off()
-    boxes: dict[tuple[str, str], tuple[float, float]] = {}
-    width, line_h = 2.6, 0.32
-    for column, names in rows.items():
-        x = column * 3.6
-        top = 0.0
+        columns.setdefault(COLUMNS.get(name, 3), []).append(name)
+    lines = {name: _box_lines(state[name], name, cabled) for name in state.namespaces}
+    heights = {name: 0.3 + 0.17 * len(rows) for name, rows in lines.items()}
+    height = 0.55 + max(sum(heights[n] + 0.25 for n in names) for names in columns.values()) + 0.1
+    figure = Figure(figsize=(WORLD_WIDTH, height))
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WORLD_WIDTH)
+    ax.set_ylim(-height, 0)
+    ax.axis("off")
+    ax.text(0.1, -0.1, "The lab world as the kernel reports it: namespaces, interfaces, veth cables (red)",
+            fontsize=10, fontweight="bold", va="top")
+    ends: dict[tuple[str, str], tuple[float, float, float]] = {}   # (ns, iface) -> left x, right x, y
+    for column, names in columns.items():
+        x, w = COLUMN_X.get(column, COLUMN_X[2]), COLUMN_W.get(column, COLUMN_W[2])
+        top = -0.55
         for name in names:
-            ns = state[name]
-            ifaces = [i for i in ns.interfaces if i.name != "lo"]
-            height = line_h * (len(ifaces) + 1) + 0.2
-            y = top - height
-            ax.add_patch(plt.Rectangle((x, y), width, height, facecolor="#eef3fb", edgecolor="#3b5b92"))
-            ax.text(x + 0.08, y + height - 0.22, f"{name}  ({world[name].namespace})", fontsize=9,
-                    fontweight="bold", color="#1d3461")
-            for k, iface in enumerate(ifaces):
-                iy = y + height - 0.22 - line_h * (k + 1)
-                addrs = " ".join(a.cidr for a in iface.ipv4)
-                label = f"{iface.name} [{iface.kind or 'dev'}] {addrs}"
-                if iface.master:
-                    label += f"  ⊂ {iface.master}"
-                ax.text(x + 0.15, iy, label, fontsize=8, family="monospace")
-                # Cables leave on the side facing the other column.
-                boxes[(name, iface.name)] = (x, iy + 0.05)
-                boxes[(name, iface.name, "right")] = (x + width, iy + 0.05)
-            top = y - 0.35
-    for cable in cables(state):
-        ca, cb = COLUMNS.get(cable.a, 3), COLUMNS.get(cable.b, 3)
-        left, right = ((cable.a, cable.a_interface), (cable.b, cable.b_interface))
-        if ca > cb:
-            left, right = right, left
-        start = boxes[(*left, "right")]
-        end = boxes[right]
-        ax.annotate("", xy=end, xytext=start,
-                    arrowprops=dict(arrowstyle="-", color="#c0392b", lw=1.4, connectionstyle="arc3,rad=0.0"))
-    ax.set_title("The lab world as the kernel reports it: namespaces, interfaces, veth cables (red)",
-                 fontsize=10)
-    ax.autoscale_view()
-    ax.set_xlim(-0.2, 3 * 3.6 - 0.6)
-    fig.tight_layout()
-    return fig
+            h = heights[name]
+            ax.add_patch(FancyBboxPatch((x, top - h), w, h, boxstyle="round,pad=0.01", fc="#eef3fb", ec="#3b5b92"))
+            ax.text(x + 0.08, top - 0.15, f"{name}  ({world[name].namespace})", fontsize=8, fontweight="bold",
+                    color="#1d3461", va="center")
+            for k, (iface, text) in enumerate(lines[name]):
+                y = top - 0.33 - 0.17 * k
+                ax.text(x + 0.12, y, text, fontsize=6.5, family="monospace", va="center")
+                if iface:
+                    ends[(name, iface)] = (x, x + w, y)
+            top -= h + 0.25
+    for cable in links:
+        a, b = ends.get((cable.a, cable.a_interface)), ends.get((cable.b, cable.b_interface))
+        if a is None or b is None:
+            continue
+        if a[0] > b[0]:
+            a, b = b, a
+        ax.annotate("", xy=(b[0], b[2]), xytext=(a[1], a[2]),
+                    arrowprops=dict(arrowstyle="-", color="#c0392b", lw=1.4, shrinkA=0, shrinkB=0))
+    return Drawing(figure, f"[figure: the lab world, {len(state.namespaces)} namespaces, {len(links)} veth cables;"
+                           " describe(state) gives the same as text]")
+
+
+WORLD_WIDTH = 9.0
+COLUMN_X = {0: 0.1, 1: 4.4, 2: 7.1}      # inches: LAN machines, router, internet
+COLUMN_W = {0: 3.5, 1: 2.3, 2: 1.8}
+
+
+def _box_lines(ns, name: str, cabled: set) -> list[tuple[str | None, str]]:
+    """(interface or None, text) lines of one machine's box: NIC, bridges, cable ends, and the
+    number of container veths on each bridge."""
+    out: list[tuple[str | None, str]] = []
+    containers: dict[str, int] = {}
+    for iface in ns.interfaces:
+        if iface.name == "lo":
+            continue
+        if iface.kind == "veth" and (name, iface.name) not in cabled and iface.master:
+            containers[iface.master] = containers.get(iface.master, 0) + 1
+            continue
+        addrs = " ".join(a.cidr for a in iface.ipv4)
+        port = f" port of {iface.master}" if iface.master else ""
+        out.append((iface.name, f"{iface.name} [{iface.kind or 'dev'}] {addrs}{port}".rstrip()))
+    for bridge, count in containers.items():
+        out.append((None, f"  + {count} container veth{'s' if count > 1 else ''} on {bridge}"))
+    return out

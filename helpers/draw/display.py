@@ -1,0 +1,112 @@
+"""How a figure reaches the learner's screen, with or without pyplot.
+
+Every drawing function builds a bare ``matplotlib.figure.Figure`` (no pyplot: no global figure
+manager, nothing the inline backend could show twice) and returns it wrapped in a `Drawing`.
+A `Drawing` renders itself to PNG through the Agg canvas in ``_repr_mimebundle_``, so IPython
+shows the image whatever the kernel imported before; pyplot's inline backend is not needed.
+
+A cell that ends with ``;`` suppresses its result, and chapters do write ``draw_world(world);``.
+So a Drawing made while a cell runs and not shown by the end of that cell is displayed then
+(IPython's ``post_execute`` event), as pyplot's inline backend does with its own figures: the
+figure appears once either way. Outside IPython (the CLI, unit tests) nothing is registered.
+"""
+from __future__ import annotations
+
+import io
+
+DPI = 100                   # 9 inches -> 900 px: the width of a notebook's output area
+# Strong references on purpose: the result of `draw_world(world);` is dropped at once by the cell.
+_pending: list["Drawing"] = []
+_hooked: set[int] = set()   # id() of the IPython shells whose post_execute hook is registered
+
+
+class Drawing:
+    """A figure as a notebook shows it: a PNG image plus one short line of text.
+
+    `figure` is the matplotlib Figure (``.axes``, ``.savefig``, ``.get_size_inches`` are passed
+    through for scripts and tests); `text` is what a text-only front end shows instead of the
+    image (never matplotlib's ``<Figure size ...>``).
+    """
+
+    def __init__(self, figure, text: str) -> None:
+        self.figure = figure
+        self.text = text
+        self.shown = False
+        self._png: bytes | None = None
+        _watch(self)
+
+    # --- what IPython asks for ----------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        self.shown = True
+        return {"image/png": self.png(), "text/plain": self.text}
+
+    def _repr_png_(self) -> bytes:
+        self.shown = True
+        return self.png()
+
+    def __repr__(self) -> str:
+        return self.text
+
+    # --- rendering ----------------------------------------------------------------------------
+    def png(self) -> bytes:
+        """The figure as PNG bytes, rendered once by the Agg canvas (no pyplot)."""
+        if self._png is None:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            if not isinstance(self.figure.canvas, FigureCanvasAgg):
+                FigureCanvasAgg(self.figure)  # attaches itself as the figure's canvas
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+            self._png = buffer.getvalue()
+        return self._png
+
+    def size_px(self) -> tuple[int, int]:
+        """(width, height) of the PNG in pixels, as the notebook shows it."""
+        import struct
+
+        data = self.png()
+        return struct.unpack(">II", data[16:24])  # the PNG IHDR chunk: width, height
+
+    def consume(self):
+        """The Figure, for a caller that shows it another way (the explorer's SVG): the cell
+        must not display it a second time."""
+        self.shown = True
+        return self.figure
+
+    # --- the Figure's own API, for scripts and tests ------------------------------------------
+    @property
+    def axes(self) -> list:
+        return self.figure.axes
+
+    def get_size_inches(self):
+        return self.figure.get_size_inches()
+
+    def savefig(self, *args, **kwargs):
+        self.shown = True
+        return self.figure.savefig(*args, **kwargs)
+
+
+def _watch(drawing: Drawing) -> None:
+    """Remember a drawing made inside an IPython cell, so the end of the cell can show it."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "events"):
+        return
+    if id(shell) not in _hooked:
+        shell.events.register("post_execute", _flush)
+        _hooked.add(id(shell))
+    _pending.append(drawing)
+
+
+def _flush() -> None:
+    """End of a cell: display every drawing it made that neither the cell's result nor an
+    explicit display() showed (e.g. ``draw_world(world);``)."""
+    from IPython.display import display
+
+    waiting = [d for d in _pending if not d.shown]
+    _pending.clear()
+    for drawing in waiting:
+        display(drawing)
