@@ -2,6 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+
+
+def emit(text: object) -> bool:
+    """Print `text`; False if the reader went away (`dnlab lab check 8 | head -1`).
+
+    A closed pipe is not an error of the lab: stdout is pointed at /dev/null so the interpreter's
+    final flush does not raise again, and the command ends quietly with its own exit status."""
+    try:
+        print(text)
+        sys.stdout.flush()
+        return True
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return False
 
 
 def _world(args: argparse.Namespace):
@@ -31,7 +49,7 @@ def listing(prefix: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    print(listing(_prefix(args)))
+    emit(listing(_prefix(args)))
     return 0
 
 
@@ -39,15 +57,15 @@ def _show(args: argparse.Namespace) -> int:
     from helpers import labs
 
     lab = labs.get(args.number)
-    print(lab.describe())
-    print(f"\nnotebook: {lab.notebook}")
+    emit(f"{lab.describe()}\n\nnotebook: {lab.notebook}")
     return 0
 
 
 def _start(args: argparse.Namespace) -> int:
     from helpers import labs
 
-    print(labs.get(args.number).start(_world(args)))
+    lab = labs.get(args.number)
+    emit(f"{lab.start(_world(args))}\n(`dnlab lab show {lab.number}` prints the tasks)")
     return 0
 
 
@@ -55,7 +73,7 @@ def _check(args: argparse.Namespace) -> int:
     from helpers import labs
 
     result = labs.get(args.number).check(_world(args))
-    print(result)
+    emit(result)
     return 0 if result.passed else 1
 
 
@@ -63,7 +81,7 @@ def _reset(args: argparse.Namespace) -> int:
     from helpers import labs
 
     done = labs.get(args.number).reset(_world(args))
-    print("reset: " + ("; ".join(done) if done else "nothing of this lab was there"))
+    emit("reset: " + ("; ".join(done) if done else "nothing of this lab was there"))
     return 0
 
 

@@ -13,9 +13,18 @@ from helpers.world.guard import probe
 from helpers.world.naming import IMAGE
 
 
+# A lab machine's own shell in a terminal: inside its namespace, `docker` talks to its own engine.
+SHELL = "sudo .venv/bin/dnlab shell"
+
+
 def cli(world, host: str) -> str:
     """How the learner addresses that engine from a terminal."""
     return f"docker --context {world.hosts[host].context}"
+
+
+def in_shell(machine: str, command: str) -> str:
+    """A hint's terminal form of running `command` on a lab machine (never a Python argv list)."""
+    return f"`{SHELL} {machine}`, then `{command}`"
 
 
 def need_container(world, c: Checks, host: str, name: str, hint: str = "") -> object | None:
@@ -43,8 +52,7 @@ def need_network(world, c: Checks, host: str, name: str, driver: str, hint: str 
     found = state.network(world.hosts[host].docker, name)
     if found is None:
         c.expect(what, False, f"{host}'s engine has no network called {name}",
-                 hint or f"networks are made with `{cli(world, host)} network create` "
-                         "(or `world.<host>.docker.networks.create`)")
+                 hint or f"networks are made with `{cli(world, host)} network create`")
         return None
     actual = found.attrs.get("Driver")
     if actual != driver:

@@ -19,6 +19,17 @@ _MARK = {PASS: "✔", FAIL: "✘", PENDING: "…"}
 _COLOUR = {PASS: "#1a7f37", FAIL: "#cf222e", PENDING: "#6e7781"}
 
 
+def inline_markdown(text: str) -> str:
+    """`text` as safe inline HTML for Markdown output: `code spans` become <code> elements, the rest
+    is escaped. (Escaping inside a Markdown code span would show the entities themselves, e.g.
+    `run([&#x27;ip&#x27;])`; inside <code> the browser decodes them.)"""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span, show it as it is
+        return html.escape(text, quote=False)
+    return "".join(f"<code>{html.escape(part, quote=False)}</code>" if index % 2 else html.escape(part, quote=False)
+                   for index, part in enumerate(parts))
+
+
 class LabCheckFailed(AssertionError):
     """Raised by `Lab.check(strict=True)` when the world does not yet do what the lab asks."""
 
@@ -75,19 +86,19 @@ class CheckResult:
 
     def _repr_markdown_(self) -> str:
         colour = _COLOUR[PASS] if self.passed else _COLOUR[FAIL]
-        out = [f"<b style='color:{colour}'>{html.escape(self.summary())}</b>", ""]
+        out = [f"<b style='color:{colour}'>{inline_markdown(self.summary())}</b>", ""]
         for item in self.items:
             mark = f"<span style='color:{_COLOUR[item.status]}'>{_MARK[item.status]}</span>"
-            out.append(f"- {mark} {html.escape(item.what)}")
+            out.append(f"- {mark} {inline_markdown(item.what)}")
             if item.status == FAIL:
                 out.append(f"  <br><span style='color:{_COLOUR[FAIL]}'>still wrong: "
-                           f"{html.escape(item.problem)}</span>")
+                           f"{inline_markdown(item.problem)}</span>")
                 if item.hint:
-                    out.append(f"  <br><i>hint: {html.escape(item.hint)}</i>")
+                    out.append(f"  <br><i>hint: {inline_markdown(item.hint)}</i>")
             elif item.status == PENDING and item.problem:
-                out.append(f"  <br><small>{html.escape(item.problem)}</small>")
+                out.append(f"  <br><small>{inline_markdown(item.problem)}</small>")
             elif item.evidence:
-                out.append(f"  <br><small>seen: {html.escape(item.evidence)}</small>")
+                out.append(f"  <br><small>seen: {inline_markdown(item.evidence)}</small>")
         return "\n".join(out)
 
     def raise_if_failed(self) -> "CheckResult":
@@ -114,6 +125,21 @@ class Checks:
     def pending(self, *whats: str) -> None:
         for what in whats:
             self.items.append(Item(what, PENDING, "checked once the items above pass"))
+
+
+@dataclass
+class Started:
+    """What `Lab.start` did, and the lab's task: one line in a terminal; in a notebook, that line
+    and the task rendered as Markdown (not a quoted Python string)."""
+
+    message: str
+    task: str = ""          # the lab's Markdown (goal, tasks, tools)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_markdown_(self) -> str:
+        return f"**{inline_markdown(self.message)}**\n\n{self.task}"
 
 
 @dataclass
@@ -172,14 +198,15 @@ class Lab:
             done += self.repair_fn(world)
         return done
 
-    def start(self, world) -> str:
-        """A fresh start: reset, then the lab's starting state (for troubleshooting: the breakage)."""
+    def start(self, world) -> Started:
+        """A fresh start: reset, then the lab's starting state (for troubleshooting: the breakage).
+        Returns what was done together with the task, so the start cell shows what to do next."""
         self.reset(world)
         if self.setup_fn is not None:
             self.setup_fn(world)
-            return (f"Lab {self.number} is set up: something in it is broken. "
-                    "Find out what, fix it, then run the check.")
-        return f"Lab {self.number} starts from a clean world: go ahead with the tasks."
+            return Started(f"Lab {self.number} is set up: something in it is broken. "
+                           "Find out what, fix it, then run the check.", self.task_markdown())
+        return Started(f"Lab {self.number} starts from a clean world: go ahead with the tasks.", self.task_markdown())
 
     def check(self, world, strict: bool = False, record: bool = True) -> CheckResult:
         """Check the real world; record a pass; with `strict`, raise LabCheckFailed if not passed."""
@@ -198,6 +225,14 @@ class Lab:
     def describe(self) -> str:
         tasks = "\n".join(f"  {i}. {task}" for i, task in enumerate(self.tasks, 1))
         return f"Lab {self.number}: {self.title}\n\nGoal: {self.goal}\n\nTasks:\n{tasks}"
+
+    def task_markdown(self) -> str:
+        """Goal, tasks and tools as Markdown, without the title (the start cell shows this)."""
+        tasks = "\n".join(f"{i}. {task}" for i, task in enumerate(self.tasks, 1))
+        text = f"**Goal.** {self.goal}\n\n**Tasks**\n\n{tasks}\n"
+        if self.tools:
+            text += f"\n**Tools that help.** {self.tools}\n"
+        return text
 
     def markdown(self) -> str:
         tasks = "\n".join(f"{i}. {task}" for i, task in enumerate(self.tasks, 1))

@@ -102,3 +102,77 @@ def masquerade(ns: NamespaceState, subnet: str) -> Rule | None:
     return next((rule for rule in ns.rules
                  if rule.table == "nat" and rule.chain == "POSTROUTING" and rule.src == subnet
                  and "src" not in rule.negated and rule.target in ("MASQUERADE", "SNAT")), None)
+
+
+# --- inside a container: names, listeners, processes ---------------------------------------------
+
+def _exec_text(container_obj, argv: list[str]) -> tuple[int, str]:
+    code, out = container_obj.exec_run(argv)
+    return code, out.decode(errors="replace")
+
+
+def hosts_entries(container_obj, name: str) -> list[str]:
+    """Addresses that the container's /etc/hosts gives `name` (what `--link` or `--add-host` wrote).
+
+    The C library reads /etc/hosts before it asks any DNS server, so such an entry hides the
+    embedded DNS completely."""
+    _, text = _exec_text(container_obj, ["cat", "/etc/hosts"])
+    entries = []
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) > 1 and name in fields[1:]:
+            entries.append(fields[0])
+    return entries
+
+
+def dns_answers(container_obj, name: str, server: str) -> list[str]:
+    """The IPv4 addresses `server` answers for `name`, asked from inside the container (busybox
+    nslookup, which asks the DNS server and never reads /etc/hosts)."""
+    code, text = _exec_text(container_obj, ["nslookup", name, server])
+    if code != 0 or "Name:" not in text:
+        return []
+    answer = text.split("Name:", 1)[1]
+    found = []
+    for line in answer.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Address":
+            try:
+                address = ipaddress.ip_address(value.strip())
+            except ValueError:
+                continue
+            if address.version == 4:
+                found.append(str(address))
+    return found
+
+
+def listeners(world, place, port: int) -> list[tuple[int, str]]:
+    """(pid, command) of every process with a TCP socket listening on `port` in `place`'s network
+    namespace (`ss -ltnp`, run as root on the machine, so the pids are the machine's)."""
+    import re
+
+    from helpers.lessons import facts
+
+    out = facts.run_in(world, place, ["ss", "-H", "-ltnp", f"sport = :{port}"]).stdout
+    return [(int(pid), command) for command, pid in re.findall(r'\("([^"]+)",pid=(\d+)', out)]
+
+
+def process_ids(container_obj) -> set[int]:
+    """The machine's pids of every process of a container (`docker top`)."""
+    top = container_obj.top()
+    column = top["Titles"].index("PID")
+    return {int(row[column]) for row in top["Processes"] or []}
+
+
+def started_at(container_obj):
+    """When the container was last started (`State.StartedAt`; nanoseconds cut to what datetime holds)."""
+    from datetime import datetime
+
+    stamp = container_obj.attrs["State"]["StartedAt"].rstrip("Z")
+    whole, _, fraction = stamp.partition(".")
+    return datetime.fromisoformat(f"{whole}.{(fraction + '000000')[:6]}")
+
+
+def command_of(container_obj) -> str:
+    """The command the container was started with, as one line."""
+    config = container_obj.attrs["Config"]
+    return " ".join([*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])])
