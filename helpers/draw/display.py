@@ -110,3 +110,36 @@ def _flush() -> None:
     _pending.clear()
     for drawing in waiting:
         display(drawing)
+
+
+class Folded:
+    """A short headline with a long text folded under it (an HTML <details>): the text twin of
+    a figure stays one click away instead of fifty lines above the image."""
+
+    def __init__(self, headline: str, text: str, label: str = "hop by hop, as text") -> None:
+        self.headline, self.text, self.label = headline, text, label
+
+    def _repr_html_(self) -> str:
+        import html
+
+        lines = self.text.count("\n") + 1
+        return (f"<div class='dnlab-folded'><div>{html.escape(self.headline)}</div>"
+                f"<details><summary>{html.escape(self.label)} ({lines} lines, click to open)</summary>"
+                f"<pre>{html.escape(self.text)}</pre></details></div>")
+
+    def __repr__(self) -> str:
+        return self.headline
+
+
+def show_folded(headline: str, text: str, label: str = "hop by hop, as text") -> None:
+    """Display a `Folded` in a notebook; print the whole text elsewhere (a terminal, a script)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        from IPython.display import display
+
+        display(Folded(headline, text, label))
+    else:
+        print(text)

@@ -139,15 +139,21 @@ def inbound_dnat(world, web, host_port: int) -> dict:
 # --- figures from the packet-path room --------------------------------------------------------
 
 def show_path(world, scenario, probe_name: str, view: str = "L3"):
-    """Trace one probe of a running scenario and draw its packet path (issue 3's path room)."""
+    """Trace one probe of a running scenario and draw its packet path (issue 3's path room): one
+    line of verdict and rewrites, the hop-by-hop text folded under it (one click), then the figure
+    (a `Drawing`: an image in the notebook whatever was imported before)."""
     from helpers.draw import draw_path
+    from helpers.draw.display import show_folded
     from helpers.path import trace
 
     traced = trace(world, scenario, probe_name)
-    print(traced.summary())
-    figure = draw_path(traced, view=view)
     show_path.last = traced  # the Path object, for a claim on its hops
-    return figure
+    text = traced.summary()
+    rewrites = [f"{r['field']} {r['before']} -> {r['after']} at {r['namespace']} {r['interface']}"
+                for r in traced.rewrites()]
+    headline = text.splitlines()[0] + (f"; rewritten: {'; '.join(rewrites[:2])}" if rewrites else "")
+    show_folded(headline + ("; ..." if len(rewrites) > 2 else ""), text)
+    return draw_path(traced, view=view)
 
 
 # --- display helpers -----------------------------------------------------------------------

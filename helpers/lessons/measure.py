@@ -117,16 +117,54 @@ def _q(values: list[float], q: float) -> float:
 
 
 def plot(cases: list[Case]):
-    """Two box plots: request latency and transfer throughput, one box per case."""
-    import matplotlib.pyplot as plt
+    """Each case against its baseline (host networking, same client): the median ratio as a dot,
+    the spread of its runs (p10-p90 over the baseline's median) as a bar, and a vertical line
+    at 1.0 marking the baseline. One panel for request time, one for throughput; labels sit
+    above their rows, so the plot keeps the figure's full width. Returns a `Drawing`."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
-    labels = [c.label for c in cases]
-    ax1.boxplot([c.latency_ms for c in cases], vert=False)
-    ax1.set_yticks(range(1, len(labels) + 1), labels)
-    ax1.set_xlabel("HTTP request time, ms (3-byte file)")
-    ax2.boxplot([c.mbps for c in cases], vert=False)
-    ax2.set_yticks(range(1, len(labels) + 1), labels)
-    ax2.set_xlabel(f"throughput, MB/s ({BIG_MB} MiB file)")
-    fig.tight_layout()
-    return fig
+    from helpers.draw.display import Drawing
+
+    compared = [c for c in cases if c.baseline]
+    by_label = {c.label: c for c in cases}
+    rows = len(compared)
+    figure = Figure(figsize=(9.0, 1.5 + 0.9 * max(rows, 1)), layout="constrained")
+    FigureCanvasAgg(figure)
+    panels = figure.subplots(2, 1)
+    metrics = (("latency_ms", "HTTP request time (3-byte file) / baseline: lower is faster", "ms"),
+               ("mbps", f"throughput ({BIG_MB} MiB file) / baseline: higher is faster", "MB/s"))
+    for ax, (name, title, unit) in zip(panels, metrics):
+        _ratio_panel(ax, compared, by_label, name, unit)
+        ax.set_title(title, fontsize=9, loc="left")
+    panels[-1].set_xlabel("ratio to the baseline (1.0, dashed: host networking from the same client)", fontsize=8)
+    return Drawing(figure, f"[figure: {rows} cases against their host-network baselines, request time and throughput]")
+
+
+def _ratio_panel(ax, compared: list[Case], by_label: dict, name: str, unit: str) -> None:
+    """One metric: a row per case, its label above the dot, the baseline line at 1.0."""
+    med = statistics.median
+    ax.axvline(1.0, color="#495057", ls="--", lw=1)
+    ax.text(1.0, 1.0, " baseline", transform=ax.get_xaxis_transform(), fontsize=7, color="#495057", va="top")
+    ratios = []
+    for row, case in enumerate(compared):
+        y = -row
+        values, base = getattr(case, name), med(getattr(by_label[case.baseline], name))
+        ratio, low, high = med(values) / base, _q(values, .1) / base, _q(values, .9) / base
+        ratios += [low, high]
+        ax.plot([low, high], [y, y], color="#1864ab", lw=3, alpha=0.35, solid_capstyle="round")
+        ax.plot([ratio], [y], "o", color="#1864ab", ms=6)
+        ax.text(0.005, y + 0.32, f"{case.label}:  x{ratio:.2f}  ({med(values):.{_digits(unit)}f} vs "
+                f"{base:.{_digits(unit)}f} {unit})", transform=ax.get_yaxis_transform(), fontsize=7.5, va="center",
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85), zorder=3)
+    span = max([abs(r - 1) for r in ratios] + [0.1]) * 1.15
+    ax.set_xlim(max(0, 1 - span), 1 + span)
+    ax.set_ylim(-len(compared) + 0.5, 0.75)
+    ax.set_yticks([])
+    ax.tick_params(axis="x", labelsize=7.5)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+
+
+def _digits(unit: str) -> int:
+    return 2 if unit == "ms" else 0
