@@ -11,7 +11,7 @@ from helpers.errors import LabError
 def _doctor(args: argparse.Namespace) -> int:
     from helpers.world import doctor
 
-    checks = doctor.run_checks()
+    checks = doctor.run_checks(args.world)
     if args.json:
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:

@@ -83,7 +83,74 @@ def _kernel_checks() -> list[Check]:
     return checks
 
 
-def run_checks() -> list[Check]:
+def missing_capabilities() -> str:
+    """Capabilities this machine withholds from every process (absent from the bounding set), named
+    by `capsh --decode` when it is installed: a privileged container asks for all of them."""
+    status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    bounding = int(status.get("CapBnd", "0"), 16)
+    missing = sum(1 << bit for bit in range(last + 1) if not bounding >> bit & 1)
+    if not missing:
+        return ""
+    capsh = shutil.which("capsh") or shutil.which("capsh", path="/usr/sbin:/sbin")
+    if capsh:
+        decoded = subprocess.run([capsh, f"--decode={missing:x}"], capture_output=True, text=True).stdout
+        return decoded.strip().partition("=")[2] or f"mask {missing:#x}"
+    return f"mask {missing:#x}"
+
+
+def _exec_privileged(client, labels: dict[str, str]) -> tuple[int, str]:
+    """Run `true` through `docker exec --privileged` in a throwaway container of the lab image."""
+    from helpers.world.naming import IMAGE
+
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=labels)
+    try:
+        code, output = container.exec_run(["true"], privileged=True)
+        return code, output.decode(errors="replace").strip()
+    finally:
+        container.remove(force=True)
+
+
+def _privileged_exec_check(world_id: str | None) -> Check:
+    """Does `docker exec --privileged` work here? Tried for real: on the world's host1 engine when it
+    runs, else on a scratch engine (about a second). Some machines (containers, sandboxes) withhold
+    capabilities, and runc then fails with "unable to apply caps"; the labs never need it."""
+    from helpers.errors import LabError
+    from helpers.world import engine, image, manager
+    from helpers.world.naming import WorldNames
+
+    names = WorldNames(world_id)
+    name = "docker exec --privileged"
+    fix = ("not needed: run tools from the lab machine's shell (`sudo .venv/bin/dnlab shell host1`) or "
+           "`nsenter -t <container pid> -n` instead")
+    try:
+        if engine.ping(names.host("host1"), timeout=1):
+            client, where = engine.client(names.host("host1")), f"{names.prefix}'s host1 engine"
+            code, output = _exec_privileged(client, dict(names.label))
+        else:
+            with manager.scratch_engine(world_id) as scratch:
+                image.load_into(scratch.client)
+                where = "a scratch engine"
+                code, output = _exec_privileged(scratch.client, dict(names.label))
+    except (LabError, OSError, RuntimeError) as error:  # no engine could be started: say so, untried
+        return Check(name, False, f"not tried: {error}", "run `dnlab doctor` again once the checks above pass",
+                     required=False)
+    except Exception as error:  # docker.errors.* : the engine refused the container itself
+        return Check(name, False, f"not tried on {where}: {error}"[:200], fix, required=False)
+    if code == 0:
+        return Check(name, True, f"works on {where}", required=False)
+    # runc's message ends with the reason ("... container process: unable to apply caps: ...").
+    reason = (output.splitlines() or [f"exit status {code}"])[-1].split("container process: ")[-1]
+    reason = reason.removesuffix(": unknown")
+    missing = missing_capabilities()
+    lacks = f"; this machine withholds {missing}" if missing else ""
+    return Check(name, False, f"{reason} (on {where}{lacks})", fix, required=False)
+
+
+def run_checks(world_id: str | None = None) -> list[Check]:
+    """Every check; `world_id` (default: $DNLAB_WORLD) picks the engine the privileged exec is tried on."""
+    from helpers.world.naming import world_id_from_env
+
     root = os.geteuid() == 0
     checks = [Check("root", root, "running as root" if root else f"running as uid {os.geteuid()}",
                     "sudo -E $(which dnlab) doctor")]
@@ -94,6 +161,8 @@ def run_checks() -> list[Check]:
                         "sudo apt-get install -y docker.io", required=False))
     if root and shutil.which("ip"):
         checks += _kernel_checks()
+    if root and ready(checks):
+        checks.append(_privileged_exec_check(world_id if world_id is not None else world_id_from_env()))
     return checks
 
 
@@ -103,7 +172,7 @@ def ready(checks: list[Check]) -> bool:
 
 def table(checks: list[Check]) -> str:
     rows = [("check", "result", "detail", "fix")]
-    rows += [(c.name, c.verdict, c.detail[:60], "" if c.ok else c.fix) for c in checks]
+    rows += [(c.name, c.verdict, c.detail[:110], "" if c.ok else c.fix) for c in checks]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
