@@ -1,9 +1,10 @@
 """The `host` driver: a container in host1's own network namespace.
 
-Makes `host-app` (network_mode host, a web server on port 8081, with `-p` asked for and ignored),
-`host-bridged` (a default-bridge container, for contrast) and a *host1 service bound to
-127.0.0.1:7070* (a busybox httpd run in host1's namespace, outside Docker): the loopback-only
-service a host-network container can reach and a bridge container cannot.
+Makes `host-app` (network_mode host, a web server on port 8090 — `APP_PORT` — with no `-p`: a
+host-network container listens on host1's own addresses, and chapter 3 shows the engine discarding a
+`-p` asked for on one), `host-bridged` (a default-bridge container, for contrast) and a *host1
+service bound to 127.0.0.1:7070* (a busybox httpd run in host1's namespace, outside Docker): the
+loopback-only service a host-network container can reach and a bridge container cannot.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Chapter 3: the host driver (article 1.2 and 2.2)."""
-from nb import SETUP, code, md, notebook, solution
+from nb import SETUP, claim, code, md, notebook, solution
 
 FILENAME = "03_host.ipynb"
 
@@ -11,108 +11,215 @@ def build():
         **Article 1.2 「ホストネットワーク (Host Network)」 and 2.2 「hostドライバ」**
 
         **Goals.** Show that a host-network container *is* in host1's network namespace (same
-        interfaces, same addresses), that `-p` is ignored and no NAT is involved, and show the real
-        security risk: a service host1 binds to `127.0.0.1` is reachable from a host-network
-        container and not from a bridge one.
+        interfaces, same addresses), that `-p` is discarded and no NAT is involved, and show what is
+        really at risk: everything that belongs to host1's *network namespace* — its loopback-only
+        services, its abstract UNIX sockets, and (with the default capability `CAP_NET_RAW`) the
+        packets on its interfaces.
 
         **Prerequisites.** Chapters 1 and 2 (bridge containers, NAT, docker-proxy).
+
+        Lines such as `host1# docker run ...` are real commands, run on that lab machine just now;
+        type them yourself after `sudo .venv/bin/dnlab shell host1`.
         """),
         code(SETUP),
         code("""
-        host = scenarios.get(world, "host").start()   # host-app (--network host), host-bridged, host1's 127.0.0.1:7070 service
+        # extra code: the host scenario (host-app with --network host and a web server on 8090,
+        # host-bridged on the default bridge, and a service host1 binds to 127.0.0.1:7070)
+        from helpers.lessons import drivers
+        from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
+        host = scenarios.get(world, "host").start()
         lesson = chapters.Lesson(world, "ch03").reset()
         app, bridged = host.containers()["app"], host.containers()["bridged"]
+        print("engine on host1:", world.host1.docker.version()["Version"])
         """),
         md("""
         ## 3.1 Same stack, same addresses
         > **The article says:** 「コンテナはホストと同じIPアドレス空間を共有します。」 (correct)
 
-        The kernel tells us for sure: the container's network namespace *is* host1's (same inode),
-        so it has host1's interfaces and addresses — and no address of its own in Docker's eyes.
+        Ask host1 and the container the same question, `ip addr show eth0`: the same interface,
+        the same MAC, the same address. The kernel confirms it: the container's network namespace
+        *is* host1's (the same inode), and Docker gives it no address of its own.
         """),
         code("""
-        view = {"same namespace as host1": facts.same_netns(world, app, "host1"),
-                "container addresses": sorted(facts.ipv4(world, app)),
-                "host1 addresses": sorted(facts.ipv4(world, "host1")),
-                "docker's IPAddress for it": app.attrs["NetworkSettings"]["Networks"]["host"]["IPAddress"]}
-        claims.holds("the host-network container shares host1's namespace and addresses and has no address of its own",
-                     view["same namespace as host1"] and view["container addresses"] == view["host1 addresses"]
-                     and view["docker's IPAddress for it"] == "", evidence=view)
+        display(facts.sh(world, "host1", "ip addr show eth0"),
+                facts.sh(world, "host1", "docker exec host-app ip addr show eth0"),
+                facts.sh(world, "host1", "docker inspect -f '{{.HostConfig.NetworkMode}} {{json .NetworkSettings.Networks.host.IPAddress}}' host-app"))
+        """),
+        code("""
+        view = drivers.host_stack_view(world, app)
+        facts.table(chapters.rows_of(view))
+        """),
+        claim("ch03:same-stack", """
+        claims.all_of("the host-network container is host1's own network stack", {
+            "it is in host1's network namespace (same inode)": view["same namespace as host1"],
+            "it has exactly host1's addresses": view["container addresses"] == view["host1 addresses"],
+            "Docker gave it no address of its own": not any(view["address Docker gave it"].values()),
+        }, evidence=view)
         """),
         md("""
-        ## 3.2 `-p` is ignored, no NAT, no docker-proxy
-        We ask for `-p 18099:80` on a host-network container with the real CLI: the engine discards
-        it, adds no DNAT rule and starts no docker-proxy.
+        ## 3.2 `-p` is discarded, no NAT, no docker-proxy
+        We ask for `-p 18099:80` on a host-network container with the real CLI. The engine warns
+        that it discards it, and indeed adds no DNAT rule, starts no docker-proxy and reports no port.
         """),
         code("""
-        label = f"--label org.dnlab.world={world.prefix} --label org.dnlab.scenario=ch03"
-        print(facts.cli(world, "host1", f"run -d --name ch03-p {label} --network host -p 18099:80 dnlab/box:latest sleep 600"))
+        published = drivers.publish_ignored(world, lesson, network="host", host_port=18099)
+        display(published["run"], published["docker port"],
+                facts.sh(world, "host1", "iptables-save -t nat | grep -- '--dport 18099' || echo '(no nat rule mentions 18099)'"))
+        """),
+        claim("ch03:p-ignored", """
+        claims.all_of(f"with --network host, -p {published['host port']}:80 is discarded", {
+            "no DNAT rule for the port": not published["DNAT rules for the port"],
+            "no docker-proxy for the port": not published["docker-proxy for the port"],
+            "Docker reports no port binding": not published["port bindings Docker reports"],
+        }, evidence={k: v for k, v in published.items() if k not in ("run", "docker port")})
+        """),
+        md("""
+        Out to the internet, the container *is* host1: the internet service sees host1's address, and
+        none of host1's MASQUERADE rules counts a packet (compare the counters `[packets:bytes]`).
         """),
         code("""
-        claims.holds("no DNAT rule and no docker-proxy for port 18099, and Docker reports no port bindings",
-                     not [r for r in facts.dnat_rules(world, "host1") if "18099" in r]
-                     and not [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == 18099]
-                     and not world.host1.docker.containers.get("ch03-p").ports,
-                     evidence=facts.dnat_rules(world, "host1"))
+        nat = drivers.host_egress(world, app)
+        display(facts.sh(world, "host1", "iptables-save -t nat -c | grep MASQUERADE"))
+        facts.table(chapters.rows_of(nat))
+        """),
+        claim("ch03:no-nat", """
+        claims.all_of("out to the internet, the host-network container is host1 itself: no NAT", {
+            "the internet service answered": nat["reached"],
+            "it saw host1's own address": nat["internet saw"] == nat["host1 address"],
+            "no MASQUERADE rule counted a packet": not any(nat["MASQUERADE packets counted"].values()),
+        }, evidence=nat)
+        """),
+        md("""
+        And in: `host-app` runs a web server on port 8090. It listens in host1's namespace, so the LAN
+        reaches it on host1's address — no `-p`, no DNAT, and the server sees the real client.
+        `ss` on host1 lists it next to host1's own loopback-only service on 7070.
         """),
         code("""
-        before = facts.rule_packets(world, "host1", "-s 172.17.0.0/16", "MASQUERADE")
-        egress = probes.run_spec(host, "egress")
-        inbound = probes.run_spec(host, "inbound")
-        claims.holds("out: the internet sees host1's own address and no MASQUERADE rule counted it; "
-                     "in: the LAN reaches the container's server on host1's address directly",
-                     egress.ok and helpers.lessons.lesson.who_sees(egress.result.output) == facts.address(world, "host1")
-                     and facts.rule_packets(world, "host1", "-s 172.17.0.0/16", "MASQUERADE") == before
-                     and inbound.ok, evidence=[egress.row(), inbound.row()])
+        inbound = drivers.host_inbound(world, APP_PORT)
+        display(facts.sh(world, "host1", f"ss -ltnp | grep -E ':({APP_PORT}|{LOOPBACK_PORT}) '"))
+        facts.table(chapters.rows_of(inbound))
+        """),
+        claim("ch03:inbound", """
+        claims.all_of(f"the LAN reaches the container's server on host1's address, port {inbound['port']}, without DNAT", {
+            "lanpc reached host1 on the port": inbound["reached"],
+            "the server saw lanpc's own address": inbound["server saw"] == inbound["lanpc address"],
+            "no DNAT rule mentions the port": not inbound["DNAT rules for the port"],
+        }, evidence=inbound)
         """),
         code("""
         chapters.show_path(world, host, "egress", view="L3")
         """),
         md("""
-        ## 3.3 The real risk: host1's loopback is the container's loopback
+        ## 3.3 The real risk: host1's network namespace is the container's
         > **The article says:** 「パフォーマンスが向上しますが、セキュリティのリスク分散ができません。…攻撃者は自由にサーバとコンテナにアクセスできます。」
         > (faster, but a security risk: an attacker can freely reach the server and the container.)
 
-        Partly. Files, processes and users stay isolated as usual. What is lost is **network
-        isolation**: every port the container opens is on host1's addresses, and the container
-        reaches every service host1 binds to `127.0.0.1` — an admin page, a database, a metrics
-        endpoint that "nobody outside can reach". host1 runs such a service on `127.0.0.1:7070`
-        (a plain process in host1's namespace, not a container).
+        Partly. The container still has its own mount, PID, IPC and user namespaces, so host1's
+        files and processes stay out of its sight. What it shares is everything that lives in the
+        **network namespace**:
+
+        * every port it opens is on host1's addresses, and it reaches every service host1 binds to
+          `127.0.0.1` (an admin page, a database, a metrics endpoint "nobody outside can reach");
+        * **abstract UNIX sockets** (names starting with `@`, no file, no permission bits) belong to
+          the network namespace, not to the file system. This was CVE-2020-15257: containerd-shim's
+          API socket was abstract, so a host-network container running as root could talk to it and
+          start a privileged container (fixed in containerd 1.3.9 / 1.4.3 by moving it to a file);
+        * with Docker's default capability **`CAP_NET_RAW`** a process in the container can open a
+          packet socket on host1's interfaces and read host1's traffic.
+
+        host1 runs a loopback-only service on `127.0.0.1:7070` (a plain process in host1's namespace,
+        not a container):
         """),
         code("""
-        risk = {name: probes.run_spec(host, name).row() for name in ("loopback", "isolation", "bridge-loopback")}
+        risk = drivers.loopback_reach(world, app, bridged, LOOPBACK_PORT)
         facts.table(list(risk.values()))
         """),
-        code("""
+        claim("ch03:loopback-risk", """
         claims.article_vs_reality(
             "an attacker can freely access the server and the container",
-            "the loss is network isolation: host1's loopback-only services are open to a host-network container",
-            claims.holds("the host-network container reaches 127.0.0.1:7070 on host1; a bridge container reaches "
-                         "neither its own 127.0.0.1:7070 nor host1's address on 7070",
-                         risk["loopback"]["reached"] and not risk["isolation"]["reached"]
-                         and not risk["bridge-loopback"]["reached"], evidence=risk))
+            "what is lost is network isolation: host1's loopback-only services are open to a host-network container",
+            claims.all_of("host1's 127.0.0.1:7070 service is open to the host-network container, not to a bridge one", {
+                "the host-network container reaches host1's 127.0.0.1:7070": risk["from the host-network container"]["reached"],
+                "a bridge container's 127.0.0.1 is its own (nothing listens there)": not risk["from a bridge container, its 127.0.0.1"]["reached"],
+                "nor is the service on host1's LAN address": not risk["from a bridge container, host1's address"]["reached"],
+            }, evidence=risk))
         """),
         code("""
         chapters.show_path(world, host, "loopback", view="L3")
         """),
         md("""
-        Whether host networking is *faster* is measured in chapter 7.
+        ### Abstract UNIX sockets
+        `/proc/net/unix` lists the UNIX sockets of the reader's network namespace. On host1, `ss -xlp`
+        shows the abstract ones (`@...`) and who owns them (here, host1's `dockerd`). The host-network
+        container lists the very same sockets; a bridge container lists none of them.
+        """),
+        code("""
+        sockets = drivers.abstract_sockets(world, app, bridged)
+        display(facts.sh(world, "host1", "ss -xlp | grep -F ' @'"),
+                facts.sh(world, "host1", "docker exec host-app cat /proc/net/unix | grep -F ' @'"),
+                facts.sh(world, "host1", "docker exec host-bridged cat /proc/net/unix | grep -F ' @' || echo '(none)'"))
+        """),
+        claim("ch03:abstract-sockets", """
+        claims.all_of("host1's abstract UNIX sockets are visible to the host-network container, not to a bridge one", {
+            "host1's namespace has abstract sockets": bool(sockets["host1's abstract sockets"]),
+            "the host-network container lists every one of them": sockets["host1's sockets it lists"] == sockets["host1's abstract sockets"],
+            "the bridge container lists none of them": not sockets["host1's sockets the bridge container lists"],
+        }, evidence=sockets)
+        """),
+        md("""
+        ### Sniffing host1's traffic
+        A new host-network container, started with **no** extra privilege (no `--privileged`, no
+        `--cap-add`), runs `tcpdump` on its `eth0` while `lanpc` pings host1. The lab image has no
+        tcpdump, so we lend it host1's binary read-only (`-v /usr:/usr:ro ...`); an attacker brings
+        their own just as easily. Docker's default capability set includes `CAP_NET_RAW`, which is
+        all a packet capture needs.
+        """),
+        code("""
+        sniff = drivers.sniff_host_traffic(world, lesson, network="host")
+        display(sniff["run"], sniff["logs"])
+        """),
+        claim("ch03:sniff", """
+        request = f"{sniff['lanpc']} > {sniff['host1']}: ICMP echo request"
+        claims.all_of("a host-network container with Docker's default capabilities reads host1's own traffic", {
+            "lanpc pinged host1 during the capture": sniff["lanpc pinged host1"],
+            "the container's tcpdump shows lanpc's echo request to host1": any(request in line for line in sniff["captured"]),
+        }, evidence=sniff["captured"] or sniff["logs"].output)
+        """),
+        md("""
+        The same capture from a bridge container sees only its own `eth0` (exercise 3), and
+        `--cap-drop NET_RAW` makes it fail with "You don't have permission" (exercise 4). Drop
+        `NET_RAW` from containers that do not need raw sockets, and keep `--network host` for trusted
+        software.
+
+        **Engine versions.** This was measured on the engine printed at the top (Debian 12's 20.10).
+        Host networking is the same on Docker 26 (Debian 13), 28 and 29 on Linux; on Docker Desktop
+        "host" is the Linux VM's network, opt-in since 4.34 (Docker docs: *Host network driver*,
+        docs.docker.com/engine/network/drivers/host/). Whether host networking is *faster* is measured
+        in chapter 7.
 
         ## Summary
         * `--network host` puts the container in host1's namespace: same interfaces and addresses.
         * `-p` is discarded; there is no NAT, no docker-proxy, no veth.
-        * The price is network isolation: host1's `127.0.0.1` services are the container's too.
+        * The price is network isolation: host1's `127.0.0.1` services, its abstract UNIX sockets and,
+          with `CAP_NET_RAW`, its traffic are the container's too. Files, processes and users stay
+          isolated by the other namespaces.
 
         ## Exercises
         1. Start a second host-network container with a server on port 8090. What happens, and why?
-        2. Which process owns port 7070 in host1's namespace? (Hint: `facts.listening`.)
+        2. Which process owns port 7070 in host1's namespace? (Hint: `ss -ltnp` on host1.)
+        3. Run the capture from a bridge container (`network="bridge"`). What does it see?
+        4. Run it again on the host network with `cap_drop="NET_RAW"`. What does tcpdump say?
         """),
         solution("""
         # 1. It fails to bind: host-app already listens on 8090 in the same namespace (one port space).
         c = lesson.box("second", network_mode="host", command=["httpd", "-f", "-p", "8090"])
         import time; time.sleep(0.5); c.reload(); print(c.status, c.logs().decode())
         # 2.
-        print([s for s in facts.listening(world, "host1") if s["port"] == 7070])
+        print(facts.sh(world, "host1", "ss -ltnp | grep ':7070 '"))
+        # 3. Nothing of lanpc -> host1: a bridge container's eth0 carries only its own traffic.
+        print(drivers.sniff_host_traffic(world, lesson, network="bridge", role="sniff-bridge")["logs"])
+        # 4. tcpdump cannot open a packet socket without CAP_NET_RAW.
+        print(drivers.sniff_host_traffic(world, lesson, network="host", role="sniff-noraw", cap_drop="NET_RAW")["logs"])
         """),
         code("""
         lesson.stop()

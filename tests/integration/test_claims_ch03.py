@@ -1,0 +1,86 @@
+"""Chapter 3's claims fail on real lab worlds where they are false, and hold where they are true.
+
+The false worlds are built on the lab engines: a bridge container stands where the host-network one
+stood, a bridge container publishes the port, a capture runs without the host network or without
+CAP_NET_RAW. Each runs the chapter's own demonstration (helpers.lessons.drivers) and hands its
+result to the chapter's own claim cell.
+"""
+from __future__ import annotations
+
+import pytest
+
+from helpers import scenarios
+from helpers.lessons import drivers
+from helpers.lessons.lesson import Lesson
+from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
+from tests.claimcells import assert_claim_fails, run_claim
+
+
+@pytest.fixture(scope="module")
+def host(world):
+    scenario = scenarios.get(world, "host").start()
+    lesson = Lesson(world, "t-ch03").reset()
+    yield scenario, lesson
+    lesson.stop()
+    scenario.stop()
+
+
+def test_same_stack(world, host):
+    scenario, _ = host
+    c = scenario.containers()
+    run_claim("ch03:same-stack", view=drivers.host_stack_view(world, c["app"]))
+    assert_claim_fails("ch03:same-stack", {"view": drivers.host_stack_view(world, c["bridged"])},
+                       mentions="it is in host1's network namespace")
+
+
+def test_p_ignored_fails_when_a_bridge_container_publishes(world, host):
+    _, lesson = host
+    run_claim("ch03:p-ignored", published=drivers.publish_ignored(world, lesson, network="host", host_port=18097))
+    published = drivers.publish_ignored(world, lesson, network="bridge", host_port=18098, role="pb")
+    assert_claim_fails("ch03:p-ignored", {"published": published}, mentions="no DNAT rule for the port")
+
+
+def test_no_nat_fails_for_a_bridge_container(world, host):
+    scenario, _ = host
+    c = scenario.containers()
+    run_claim("ch03:no-nat", nat=drivers.host_egress(world, c["app"]))
+    assert_claim_fails("ch03:no-nat", {"nat": drivers.host_egress(world, c["bridged"])},
+                       mentions="no MASQUERADE rule counted a packet")
+
+
+def test_inbound_fails_for_a_published_bridge_port(world, host):
+    _, lesson = host
+    run_claim("ch03:inbound", inbound=drivers.host_inbound(world, APP_PORT))
+    lesson.web("pub", ports={"80/tcp": 18091})
+    assert_claim_fails("ch03:inbound", {"inbound": drivers.host_inbound(world, 18091)},
+                       mentions="no DNAT rule mentions the port")
+
+
+def test_loopback_risk_fails_from_a_bridge_container(world, host):
+    scenario, _ = host
+    c = scenario.containers()
+    run_claim("ch03:loopback-risk", risk=drivers.loopback_reach(world, c["app"], c["bridged"], LOOPBACK_PORT))
+    risk = drivers.loopback_reach(world, c["bridged"], c["bridged"], LOOPBACK_PORT)
+    assert_claim_fails("ch03:loopback-risk", {"risk": risk},
+                       mentions="the host-network container reaches host1's 127.0.0.1:7070")
+
+
+def test_abstract_sockets_fail_from_a_bridge_container(world, host):
+    scenario, _ = host
+    c = scenario.containers()
+    run_claim("ch03:abstract-sockets", sockets=drivers.abstract_sockets(world, c["app"], c["bridged"]))
+    sockets = drivers.abstract_sockets(world, c["bridged"], c["bridged"])
+    assert_claim_fails("ch03:abstract-sockets", {"sockets": sockets},
+                       mentions="the host-network container lists every one of them")
+
+
+@pytest.mark.parametrize("network,cap_drop", [("bridge", ""), ("host", "NET_RAW")])
+def test_sniff_fails_without_host_network_or_net_raw(world, host, network, cap_drop):
+    _, lesson = host
+    sniff = drivers.sniff_host_traffic(world, lesson, network=network, role=f"sniff-{network}", cap_drop=cap_drop)
+    assert_claim_fails("ch03:sniff", {"sniff": sniff}, mentions="the container's tcpdump shows")
+
+
+def test_sniff_holds_on_the_host_network(world, host):
+    _, lesson = host
+    run_claim("ch03:sniff", sniff=drivers.sniff_host_traffic(world, lesson, network="host"))
