@@ -1,5 +1,5 @@
 """Chapter 8: managing networks (article 3.1-3.4)."""
-from nb import SETUP, code, md, notebook, solution
+from nb import SETUP, claim, code, md, notebook, solution
 
 FILENAME = "08_managing_networks.ipynb"
 
@@ -8,109 +8,165 @@ def build():
     return notebook([
         md("""
         # Chapter 8 — Managing networks
-        **Article 3 「Dockerネットワークの設定と管理」: 3.1 作成, 3.2 コンテナのネットワーク接続, 3.3 一覧表示, 3.4 詳細情報**
+        **Article 3 「Dockerネットワークの設定と管理」**: 3.1 「ネットワークの作成」, 3.2 「コンテナのネットワーク接続」,
+        3.3 「ネットワークの一覧表示」, 3.4 「ネットワークの詳細情報」
 
-        **Goals.** Create a network (driver, subnet, gateway, labels); run a container on it with
-        `--network`; connect and disconnect a running container; list with filters; read `inspect`
-        field by field. Every step is done twice: with the docker SDK (Python) and with the real
-        `docker --context <world>-host1 ...` command, side by side.
+        **Goals.** Type the article's commands on a Docker host and read what they did, in the engine
+        *and* in the kernel: create a network, run a container on it, connect and disconnect a running
+        container, list networks, inspect one.
 
         **Prerequisites.** Chapter 2.
 
         > The article's commands (`docker network create --driver bridge my_bridge_network`,
         > `docker run -d --name my_container --network my_bridge_network nginx`, `docker network ls`,
-        > `docker network inspect`) are correct. Two notes: `--driver bridge` is optional (bridge is the
-        > default), and **section 3.2 appears twice in the article**, word for word. We run `busybox
-        > httpd` from the lab image instead of `nginx`: the lab pulls nothing from a registry.
+        > `docker network inspect my_bridge_network`) are correct. Three notes: `--driver bridge` is
+        > optional (bridge is the default); **the article prints section 3.2 twice**, word for word
+        > (we do it once); and we run busybox `httpd` from the lab image `dnlab/box:latest` instead of
+        > `nginx`, because the lab pulls nothing from a registry.
+
+        Every command below runs on **host1**, exactly as you would type it there after
+        `sudo .venv/bin/dnlab shell host1` (inside host1's namespace, `docker` talking to host1's own
+        engine). We add two `--label` options to what we create, so that the lab can find and remove
+        exactly what this chapter made.
         """),
         code(SETUP),
         code("""
-        lesson = chapters.Lesson(world, "ch08").reset()
-        ctx = world.host1.context
-        labels = f"--label org.dnlab.world={world.prefix} --label org.dnlab.scenario=ch08"
-        ctx
+        lesson = chapters.Lesson(world, "ch08").reset()   # removes what an earlier run of this chapter left
+        labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
+        labels
         """),
-        md("## 8.1 Create (3.1)"),
-        code("""
-        from docker.types import IPAMConfig, IPAMPool
-        sdk_net = lesson.network("sdk", driver="bridge", labels={"tier": "web"},
-                                 ipam=IPAMConfig(pool_configs=[IPAMPool(subnet="10.123.1.0/24", gateway="10.123.1.1")]))
-        cli_cmd = f"network create --driver bridge --subnet 10.123.2.0/24 --gateway 10.123.2.1 --label tier=web {labels} ch08-cli"
-        facts.side_by_side('lesson.network("sdk", driver="bridge", labels={"tier": "web"},\\n  ipam=IPAMConfig(...10.123.1.0/24, gateway 10.123.1.1))',
-                           f"docker --context {ctx} {cli_cmd}", sdk_net.name, facts.cli(world, "host1", cli_cmd))
+        md("""
+        ## 8.1 ネットワークの作成 — create a network (article 3.1)
+        The article's command, then what it made on host1: the engine's record of the network, and the
+        Linux bridge the kernel now has for it (named `br-` + the first 12 characters of the network id).
         """),
         code("""
-        cli_net = world.host1.docker.networks.get("ch08-cli")
-        claims.holds("both networks exist with the subnet and gateway we asked for",
-                     sdk_net.attrs["IPAM"]["Config"][0] == {"Subnet": "10.123.1.0/24", "Gateway": "10.123.1.1"}
-                     and cli_net.attrs["IPAM"]["Config"][0] == {"Subnet": "10.123.2.0/24", "Gateway": "10.123.2.1"},
-                     evidence=[sdk_net.attrs["IPAM"]["Config"], cli_net.attrs["IPAM"]["Config"]])
-        """),
-        md("## 8.2 Run a container on it with `--network` (3.2 — printed twice in the article)"),
-        code("""
-        web = lesson.web("web", network=sdk_net.name)
-        cli_cmd = f"run -d --name ch08-my-container --network ch08-cli {labels} dnlab/box:latest httpd -f -p 80 -h /www"
-        facts.side_by_side('lesson.web("web", network="ch08-sdk")', f"docker --context {ctx} {cli_cmd}",
-                           web.name, facts.cli(world, "host1", cli_cmd))
+        display(facts.sh(world, "host1", f"docker network create --driver bridge {labels} my_bridge_network"))
+        display(facts.sh(world, "host1", "docker network inspect -f '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}} gateway {{.Gateway}}{{end}}' my_bridge_network"))
+        facts.sh(world, "host1", "ip -br addr show type bridge")
         """),
         code("""
-        mine = world.host1.docker.containers.get("ch08-my-container")
-        claims.holds("each container got an address from its network's subnet",
-                     facts.address(world, web).startswith("10.123.1.") and facts.address(world, mine).startswith("10.123.2."),
-                     evidence=[facts.address(world, web), facts.address(world, mine)])
+        created = chapters.created_network(world, "my_bridge_network")
+        facts.table(chapters.rows_of(created))
         """),
-        md("## 8.3 Connect and disconnect a running container"),
-        code("""
-        sdk_net.connect(mine)          # the SDK way: ch08-my-container gets a second interface
-        print(facts.interfaces(world, mine), facts.ipv4(world, mine))
-        print(facts.cli(world, "host1", "network disconnect ch08-sdk ch08-my-container") or "(CLI: disconnected, no output)")
-        claims.equals("after connect + disconnect it is back to one network interface besides lo",
-                      facts.interfaces(world, mine), ["lo", "eth0"])
+        claim("ch08:create", """
+        claims.all_of("`docker network create --driver bridge my_bridge_network` made a Linux bridge on host1, "
+                      "named br-<the network id's first 12 characters>, holding the gateway of a subnet "
+                      "Docker took from its default pools", {
+            "the driver is bridge": created["driver"] == "bridge",
+            "the subnet comes from Docker's default pools": created["subnet in Docker's default pools"],
+            "host1 has a bridge named br-<id>": created["bridge on host"],
+            "that bridge holds the gateway address": created["gateway"] in created["bridge addresses"],
+        }, evidence=created)
         """),
-        code("""
-        facts.cli(world, "host1", "network connect ch08-cli ch08-web")    # the CLI way
-        sdk_net.disconnect(web)                                          # the SDK way
-        web.reload()
-        claims.equals("ch08-web moved from ch08-sdk to ch08-cli while running",
-                      sorted(web.attrs["NetworkSettings"]["Networks"]), ["ch08-cli"])
-        """),
-        md("## 8.4 List, with filters (3.3)"),
-        code("""
-        sdk = sorted(n.name for n in world.host1.docker.networks.list(filters={"label": "tier=web"}))
-        cli_cmd = "network ls --filter label=tier=web --format '{{.Name}} {{.Driver}}'"
-        facts.side_by_side('client.networks.list(filters={"label": "tier=web"})', f"docker --context {ctx} {cli_cmd}",
-                           sdk, facts.cli(world, "host1", cli_cmd))
+        md("""
+        Nothing obliges you to take the defaults: `--subnet`, `--gateway`, `--label` (and `-o` driver
+        options) choose them. A second network, for later:
         """),
         code("""
-        cli_names = sorted(line.split()[0] for line in facts.cli(world, "host1", cli_cmd).splitlines())
-        claims.equals("the SDK and the CLI list the same labelled networks", sdk, cli_names)
+        facts.sh(world, "host1", f"docker network create --subnet 10.123.2.0/24 --gateway 10.123.2.1 --label tier=web {labels} my_web_network")
         """),
-        md("## 8.5 Inspect, field by field (3.4)"),
-        code("""
-        facts.table(chapters.inspect_fields(cli_net))
+        md("""
+        ## 8.2 コンテナのネットワーク接続 — run a container on a network (article 3.2, printed twice in the article)
+        `--network` at `docker run` attaches the container when it starts. Then look inside it (its
+        own `ip`), and at the network's list of containers:
         """),
         code("""
-        import json
-        cli_json = json.loads(facts.cli(world, "host1", "network inspect ch08-cli"))[0]
-        claims.holds("the CLI's inspect and the SDK's attrs are the same document",
-                     cli_json["Id"] == cli_net.id and cli_json["IPAM"] == cli_net.attrs["IPAM"],
-                     evidence=cli_json["IPAM"]["Config"])
+        display(facts.sh(world, "host1", f"docker run -d --name my_container --network my_bridge_network {labels} "
+                                         "dnlab/box:latest httpd -f -p 80 -h /www"))
+        display(facts.sh(world, "host1", "docker exec my_container ip -4 addr show eth0"))
+        facts.sh(world, "host1", "docker network inspect -f '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}' my_bridge_network")
+        """),
+        code("""
+        my_container = world.host1.docker.containers.get("my_container")
+        attached = chapters.attachment(world, my_container, "my_bridge_network")
+        """),
+        claim("ch08:run", """
+        claims.all_of("`docker run --network my_bridge_network` put my_container on that network", {
+            "an address inside the container lies in my_bridge_network's subnet": bool(attached["addresses in the subnet"]),
+            "`docker network inspect` lists the container": attached["container"] in attached["network inspect lists"],
+        }, evidence=attached)
+        """),
+        md("""
+        ### Connect and disconnect a running container
+        The article attaches at `docker run`; a running container can also join and leave networks
+        (`docker network connect` / `disconnect`). It gets a new interface, live, without a restart:
+        """),
+        code("""
+        display(facts.sh(world, "host1", "docker network connect my_web_network my_container"))
+        display(facts.sh(world, "host1", "docker exec my_container ip -4 -o addr"))
+        display(facts.sh(world, "host1", "docker network disconnect my_web_network my_container"))
+        facts.sh(world, "host1", "docker exec my_container ip -4 -o addr")
+        """),
+        md("""
+        The same two steps once more, this time read by the chapter (interfaces inside the container
+        and its start time after each step):
+        """),
+        code("""
+        moved = chapters.connect_disconnect(world, my_container, "my_web_network")
+        """),
+        claim("ch08:connect", """
+        claims.all_of("`docker network connect` gives a running container a new interface in the network, "
+                      "live, and `disconnect` takes it away", {
+            "after connect it had a new interface with an address in my_web_network's subnet": moved["new interface in the subnet"],
+            "it was not restarted (same start time)": moved["running"] and moved["same start time"],
+            "after disconnect that interface was gone": moved["after disconnect"] == moved["before"],
+        }, evidence=moved)
+        """),
+        md("""
+        ## 8.3 ネットワークの一覧表示 — list networks (article 3.3)
+        `docker network ls` lists every network of *this* engine: the three it made by itself
+        (`bridge`, `host`, `none`), the ones the course's scenarios left running, and ours.
+        `--filter` narrows it (by `driver=`, `label=`, `name=`, ...), `--format` chooses the columns.
+        """),
+        code("""
+        display(facts.sh(world, "host1", "docker network ls"))
+        facts.sh(world, "host1", "docker network ls --filter label=tier=web --format '{{.Name}} {{.Driver}} {{.Scope}}'")
+        """),
+        md("""
+        ## 8.4 ネットワークの詳細情報 — inspect a network (article 3.4)
+        `docker network inspect` prints the engine's JSON record of a network.
+        """),
+        code("""
+        print(chapters.inspect_note(world))
+        facts.sh(world, "host1", "docker network inspect my_bridge_network", head=45)
+        """),
+        code("""
+        facts.table(chapters.inspect_fields(world.host1.docker.networks.get("my_bridge_network")))
+        """),
+        md("""
+        `inspect` is Docker's *record*: what it assigned when the container joined. The kernel holds
+        the truth. They agree as long as nobody changes the interface behind Docker's back; the chapter
+        reads both (the kernel's side with `ip -j` inside each listed container, matched by MAC):
+        """),
+        code("""
+        record = chapters.inspect_vs_kernel(world, "my_bridge_network")
+        facts.table(record)
+        """),
+        claim("ch08:inspect", """
+        claims.all_of("`docker network inspect` records each container's address and MAC as the kernel holds them",
+                      {f"{r['container']}: inspect's address and MAC are on its interface": r["agree"] for r in record}
+                      | {"inspect lists at least one container": bool(record)},
+                      evidence=record)
         """),
         md("""
         ## Summary
-        * `network create` (driver defaults to bridge; subnet, gateway, labels optional), `run --network`,
-          `network connect` / `disconnect` on a running container, `network ls --filter`, `network inspect`.
-        * The SDK and the CLI talk to the same API: same results, as shown side by side.
+        * `docker network create` (driver defaults to bridge; `--subnet`, `--gateway`, `--label`
+          optional) makes an engine record *and* a Linux bridge `br-<id>` holding the gateway.
+        * `docker run --network` attaches at start; `docker network connect` / `disconnect` change a
+          running container live (a new `ethN`, no restart).
+        * `docker network ls [--filter ...]` lists one engine's networks; `docker network inspect`
+          shows its record, which matches the kernel unless someone changed the interface by hand.
 
         ## Exercises
-        1. List only the networks of driver `bridge` that carry this world's label, with the CLI.
-        2. Why does `docker network rm ch08-cli` fail right now?
+        1. List only the networks of driver `bridge` that carry this world's label.
+        2. Why does `docker network rm my_bridge_network` fail right now? Read the error.
         """),
         solution("""
         # 1.
-        print(facts.cli(world, "host1", f"network ls --filter driver=bridge --filter label=org.dnlab.world={world.prefix}"))
-        # 2. containers are still attached: the engine refuses to remove a network in use.
-        print(facts.cli(world, "host1", "network rm ch08-cli", check=False))
+        display(facts.sh(world, "host1", f"docker network ls --filter driver=bridge --filter label=org.dnlab.world={world.prefix}"))
+        # 2. a container is still attached: the engine refuses to remove a network in use.
+        facts.sh(world, "host1", "docker network rm my_bridge_network", check=False)
         """),
         code("""
         lesson.stop()

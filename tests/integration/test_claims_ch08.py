@@ -1,0 +1,83 @@
+"""Chapter 8's claim cells, run on lab worlds where each claim is false (and where it is true).
+
+The false worlds are made with the commands a learner could type on host1: a network created with
+its own bridge name and subnet, a container run without `--network`, a `network connect` on a stopped
+container, an address changed inside a container behind Docker's back (nsenter). The chapter's own
+readers (`chapters.created_network`, `attachment`, `connect_disconnect`, `inspect_vs_kernel`) read
+them, and the very cells the learner runs must fail, naming the broken condition.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from helpers.lessons import chapters, facts
+from tests.claimcells import assert_claim_fails, run_claim
+
+
+@pytest.fixture
+def lesson(world):
+    """The chapter's two networks and its container, made by the chapter's commands (labelled)."""
+    chapters.Lesson(world, "ch08").reset()  # what a half-run chapter 8 left would clash by name
+    lesson = chapters.Lesson(world, "ch08t").reset()
+    labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
+    facts.sh(world, "host1", f"docker network create --driver bridge {labels} my_bridge_network")
+    facts.sh(world, "host1", f"docker network create --subnet 10.123.2.0/24 --gateway 10.123.2.1 {labels} my_web_network")
+    facts.sh(world, "host1", f"docker run -d --name my_container --network my_bridge_network {labels} "
+                             "dnlab/box:latest httpd -f -p 80 -h /www")
+    lesson.shell_labels = labels
+    yield lesson
+    lesson.stop()
+
+
+def test_true_world_claims_hold(world, lesson):
+    mine = world.host1.docker.containers.get("my_container")
+    run_claim("ch08:create", created=chapters.created_network(world, "my_bridge_network"))
+    run_claim("ch08:run", attached=chapters.attachment(world, mine, "my_bridge_network"))
+    run_claim("ch08:connect", moved=chapters.connect_disconnect(world, mine, "my_web_network"))
+    run_claim("ch08:inspect", record=chapters.inspect_vs_kernel(world, "my_bridge_network"))
+
+
+def test_create_claim_fails_for_a_named_bridge_with_its_own_subnet(world, lesson):
+    """`-o com.docker.network.bridge.name=...` and `--subnet` outside the pools: no br-<id>, no pool subnet."""
+    facts.sh(world, "host1", f"docker network create -o com.docker.network.bridge.name=ch08t0 "
+                             f"--subnet 10.124.0.0/24 {lesson.shell_labels} my_odd_network")
+    created = chapters.created_network(world, "my_odd_network")
+    assert not created["bridge on host"] and created["bridge option"] == "ch08t0"
+    message = assert_claim_fails("ch08:create", {"created": created}, mentions="host1 has a bridge named br-<id>")
+    assert "the subnet comes from Docker's default pools" in message
+
+
+def test_run_claim_fails_for_a_container_run_without_network(world, lesson):
+    """`docker run` without `--network`: the container is on the default bridge instead."""
+    facts.sh(world, "host1", f"docker run -d --name my_other {lesson.shell_labels} dnlab/box:latest sleep 3600")
+    other = world.host1.docker.containers.get("my_other")
+    attached = chapters.attachment(world, other, "my_bridge_network")
+    assert attached["addresses inside"]  # it has an address, just not in that subnet
+    assert_claim_fails("ch08:run", {"attached": attached},
+                       mentions="an address inside the container lies in my_bridge_network's subnet")
+
+
+def test_connect_claim_fails_on_a_stopped_container(world, lesson):
+    """Connecting a stopped container only records it: no interface appears until it starts."""
+    facts.sh(world, "host1", "docker stop -t 1 my_container")
+    stopped = world.host1.docker.containers.get("my_container")
+    moved = chapters.connect_disconnect(world, stopped, "my_web_network")
+    assert not moved["running"]
+    assert_claim_fails("ch08:connect", {"moved": moved},
+                       mentions="after connect it had a new interface with an address in my_web_network's subnet")
+
+
+def test_inspect_claim_fails_after_an_address_change_behind_dockers_back(world, lesson):
+    """`nsenter -t <pid> -n ip addr ...` on host1 moves my_container's address; Docker's record stays."""
+    mine = world.host1.docker.containers.get("my_container")
+    old = facts.ipv4(world, mine, "eth0")[0]
+    new = ipaddress.ip_interface(old).network.network_address + 200
+    prefix = ipaddress.ip_interface(old).network.prefixlen
+    pid = "$(docker inspect -f '{{.State.Pid}}' my_container)"
+    facts.sh(world, "host1", f"nsenter -t {pid} -n ip addr del {old} dev eth0 && "
+                             f"nsenter -t {pid} -n ip addr add {new}/{prefix} dev eth0")
+    record = chapters.inspect_vs_kernel(world, "my_bridge_network")
+    assert not record[0]["agree"] and old in record[0]["inspect"]
+    assert_claim_fails("ch08:inspect", {"record": record}, mentions="my_container: inspect's address and MAC")
