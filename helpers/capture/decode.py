@@ -143,7 +143,9 @@ def decode_packet(packet, time_ns: int | None = None) -> Frame:
     elif isinstance(l4, ICMP):
         frame.proto = "icmp"
         frame.icmp_type, frame.icmp_code = int(l4.type), int(l4.code)
-        frame.icmp_id, frame.icmp_seq = int(l4.id), int(l4.seq)
+        # error messages (unreachable, time exceeded) carry no id/seq: scapy gives None
+        frame.icmp_id = int(l4.id) if l4.id is not None else None
+        frame.icmp_seq = int(l4.seq) if l4.seq is not None else None
         data = bytes(l4.payload)
     elif ip.version == 6 and l4.__class__.__name__.startswith("ICMPv6"):
         frame.proto = "icmp6"

@@ -13,8 +13,8 @@ from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world.guard import check_target, container_names, probe, world_networks
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
-__all__ = ["Lesson", "fresh_engine_tour", "container_view", "egress_snat", "port_rewrite",
-           "inbound_dnat", "show_path", "guarded_exec"]
+__all__ = ["Lesson", "fresh_engine_tour", "engine_tour", "container_view", "egress_snat", "port_rewrite",
+           "inbound_dnat", "unpublished_port", "show_path", "guarded_exec"]
 
 
 # --- sending, always through the guard --------------------------------------------------------
@@ -27,27 +27,129 @@ def guarded_exec(world, container, target: str, argv: list[str]) -> tuple[int, s
     return code, out.decode(errors="replace")
 
 
+# --- chapter 0 --------------------------------------------------------------------------------
+
+def lan_members(state) -> list[str]:
+    """Machines whose cable (veth pair) ends on a port of the router's LAN bridge `lan0`, read
+    from an observed world (`helpers.draw.world_map.observe_world`): both the pair and the port."""
+    from helpers.draw.world_map import cables
+
+    router = {iface.name: iface for iface in state["router"].interfaces}
+    found = set()
+    for cable in cables(state):
+        if "router" not in (cable.a, cable.b):
+            continue
+        other, port = (cable.b, cable.a_interface) if cable.a == "router" else (cable.a, cable.b_interface)
+        if router.get(port) is not None and router[port].master == "lan0":
+            found.add(other)
+    return sorted(found)
+
+
+def network_drivers(client) -> dict[str, str]:
+    """name -> driver of every network an engine lists (what `docker network ls` shows)."""
+    return {n["Name"]: n["Driver"] for n in client.api.networks()}
+
+
+def typed_on_this_machine(command: str, timeout: float = 60) -> "facts.Shown":
+    """Run `command` in a shell on this machine (the root namespace, as root), shown as a terminal
+    transcript: for the `dnlab shell ...` and `nsenter ...` lines a learner types to get ON a lab
+    machine. It sends no packet; whatever it runs inside the lab stays in the lab's namespaces."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")  # the venv's dnlab
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=timeout, env=env)
+    return facts.Shown("root@machine", command, (result.stdout + result.stderr).rstrip("\n"), result.returncode)
+
+
+# --- what depends on the engine version ---------------------------------------------------------
+
+NEWER_ENGINES = {
+    "unpublished": (
+        "Docker 28+ adds direct-routing protection: packets routed straight to a container's "
+        "unpublished port are dropped by a rule (not only by the FORWARD policy), and ports published "
+        "on 127.0.0.1 are no longer reachable from other hosts of the LAN (moby/moby#45610). Docs: "
+        "'Port publishing and mapping' (docs.docker.com/engine/network/port-publishing/)."),
+    "loopback": (
+        "Docker 26-29 keep the same default (userland-proxy on: 127.0.0.1 goes through docker-proxy, "
+        "other local addresses are DNATed from nat OUTPUT); with --userland-proxy=false the OUTPUT rule "
+        "loses its `! -d 127.0.0.0/8` and loopback is DNATed too. Docker 29 can use nftables instead "
+        "of iptables. Docs: 'Packet filtering and firewalls' (docs.docker.com/engine/network/packet-filtering-firewalls/)."),
+    "chains": (
+        "Docker 28 replaced DOCKER-ISOLATION-STAGE-1/2 with DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT and "
+        "DOCKER-INTERNAL; Docker 29 can use nftables (firewall-backend), and `iptables-save` then shows "
+        "no Docker chain at all (`nft list ruleset` does). Docs: 'Packet filtering and firewalls' "
+        "(docs.docker.com/engine/network/packet-filtering-firewalls/)."),
+}
+
+THIS_ENGINE = {
+    "unpublished": {
+        "old": "an unpublished port is protected only by the filter table: FORWARD's policy is DROP "
+               "(dockerd sets it when it turns ip_forward on itself) and the DOCKER filter chain "
+               "ACCEPTs only published container ports. If ip_forward was already on when dockerd "
+               "started, the policy can stay ACCEPT, and a LAN neighbour with a route reaches every port.",
+        "new": "unpublished ports are dropped by Docker's own rules (direct-routing protection)."},
+    "loopback": {
+        "old": "userland-proxy is on (the default): 127.0.0.1:PORT reaches the container through "
+               "docker-proxy; host1's other local addresses are DNATed by the nat OUTPUT rule.",
+        "new": "userland-proxy is on by default: 127.0.0.1 goes through docker-proxy, other local "
+               "addresses are DNATed from nat OUTPUT."},
+    "chains": {
+        "old": "isolation between bridges is done by DOCKER-ISOLATION-STAGE-1 and -2 in the filter table.",
+        "new": "isolation is done by DOCKER-FORWARD / DOCKER-BRIDGE / DOCKER-CT / DOCKER-INTERNAL "
+               "(or by nftables, if the engine was set to it)."},
+}
+
+
+def on_this_engine(world, topic: str, host: str = "host1") -> str:
+    """What holds for `topic` on the running engine (its version read now), and one line on newer ones."""
+    version = world.hosts[host].docker.version()["Version"]
+    era = "old" if engine_major(world, host) < 28 else "new"
+    return (f"This engine ({host}): Docker {version}: {THIS_ENGINE[topic][era]}\n"
+            f"Newer engines: {NEWER_ENGINES[topic]}")
+
+
 # --- chapter 1 --------------------------------------------------------------------------------
 
+def engine_major(world, host: str = "host1") -> int:
+    """The major version of a host's engine (20 for Debian 12's 20.10, 26 for Debian 13's 26.1)."""
+    return int(world.hosts[host].docker.version()["Version"].split(".")[0])
+
+
+def engine_tour(client, label: dict[str, str], pools: int = 15, cli=None) -> dict:
+    """What an engine has (networks, drivers, and `docker network ls` through `cli` if given), then
+    `pools` networks made without a subnet, each with the subnet it got and the one Docker's
+    documented pools predict."""
+    networks = network_drivers(client)
+    drivers = sorted(client.info()["Plugins"]["Network"])
+    listing = cli("network", "ls") if cli else ""
+    walk = []
+    used = [c["Subnet"] for n in client.api.networks() for c in (n.get("IPAM") or {}).get("Config") or []]
+    for i in range(pools):
+        predicted = next_default_subnet_or_none(used)
+        net = client.networks.create(f"pool-{i:02d}", driver="bridge", labels=label)
+        net.reload()
+        got = net.attrs["IPAM"]["Config"][0]["Subnet"]
+        walk.append({"network": net.name, "subnet": got, "predicted": predicted})
+        used.append(got)
+    return {"networks": networks, "drivers": drivers, "network_ls": listing, "pool_walk": walk}
+
+
+def next_default_subnet_or_none(used: list[str]) -> str | None:
+    try:
+        return facts.next_default_subnet(used)
+    except RuntimeError:  # the pools are exhausted: nothing is predicted
+        return None
+
+
 def fresh_engine_tour(world, pools: int = 15) -> dict:
-    """Start a brand-new dockerd (scratch namespace), list what it has, then create `pools` (15: up to the first 192.168 /20)
-    networks without a subnet and record which subnet each got. Everything is removed after."""
+    """`engine_tour` on a brand-new dockerd (scratch namespace), removed afterwards."""
     from helpers.world import scratch_engine
 
     with scratch_engine(world.names.world_id) as scratch:
-        client = getattr(scratch, "client", scratch)  # a ScratchEngine, or the bare SDK client
-        networks = {n["Name"]: n["Driver"] for n in client.api.networks()}
-        drivers = sorted(client.info()["Plugins"]["Network"])
-        walk = []
-        used = [c["Subnet"] for n in client.api.networks() for c in (n.get("IPAM") or {}).get("Config") or []]
-        for i in range(pools):
-            predicted = facts.next_default_subnet(used)
-            net = client.networks.create(f"pool-{i:02d}", driver="bridge", labels=world.label)
-            net.reload()
-            got = net.attrs["IPAM"]["Config"][0]["Subnet"]
-            walk.append({"network": net.name, "subnet": got, "predicted": predicted})
-            used.append(got)
-    return {"networks": networks, "drivers": drivers, "pool_walk": walk}
+        return engine_tour(scratch.client, world.label, pools, cli=scratch.cli)
 
 
 def container_view(world, container) -> dict:
@@ -55,85 +157,198 @@ def container_view(world, container) -> dict:
     the gateway Docker says it gave it."""
     container.reload()
     settings = next(iter(container.attrs["NetworkSettings"]["Networks"].values()))
-    return {"own_namespace": not facts.same_netns(world, container, "host1"),
+    route = facts.default_route(world, container) or {}
+    docker0 = facts.ipv4(world, "host1", "docker0")
+    return {"container": container.name,
+            "own_namespace": not facts.same_netns(world, container, "host1"),
             "interfaces": facts.interfaces(world, container),
             "address": facts.ipv4(world, container, "eth0"),
-            "default_route": facts.default_route(world, container),
-            "gateway_docker_says": settings["Gateway"],
-            "docker0_on_host1": facts.ipv4(world, "host1", "docker0")}
+            "default_route_via": route.get("via"),
+            "gateway_docker_says": settings.get("Gateway") or None,
+            "docker0_on_host1": docker0[0].split("/")[0] if docker0 else None}
 
 
 def _first(frames: list) -> dict | None:
-    """Addresses and ports of the first captured frame (a decoded `Frame`), with its one-line summary."""
+    """Addresses, ports and TTL of the first captured frame (a decoded `Frame`), with its summary."""
     if not frames:
         return None
     f = frames[0]
-    return {"src": f.src, "sport": f.sport, "dst": f.dst, "dport": f.dport, "line": f.summary()}
+    return {"src": f.src, "sport": f.sport, "dst": f.dst, "dport": f.dport, "ttl": f.ttl, "line": f.summary()}
+
+
+def _seen(text: str) -> str | None:
+    """The client address the internet service reported, or None if it did not answer."""
+    try:
+        return who_sees(text)
+    except StopIteration:
+        return None
+
+
+def _syn_to_service(frame) -> bool:
+    """The client's SYN to the internet service (what `tcp dst port 9000 and tcp[tcpflags] == tcp-syn` keeps)."""
+    return frame.proto == "tcp" and frame.dport == SERVICE_TCP_PORT and (frame.tcp_flags or "") == "S"
+
+
+def _docker0_subnet(world) -> str:
+    import ipaddress
+
+    return str(ipaddress.ip_interface(facts.ipv4(world, "host1", "docker0")[0]).network)
+
+
+def ip_forward(world, host: str = "host1") -> int:
+    """host's net.ipv4.ip_forward (1: it routes between its interfaces)."""
+    return int(world[host].run(["sysctl", "-n", "net.ipv4.ip_forward"]).stdout.strip())
 
 
 def egress_snat(world, container) -> dict:
     """One TCP connection from a bridge container to the internet service, captured on docker0
-    (before NAT) and on eth0 (after), with the MASQUERADE rule counter and the conntrack entry."""
+    (before NAT) and on eth0 (after), with the MASQUERADE rule counter, the conntrack entry,
+    host1's ip_forward and default route. Flat keys: a value is None where nothing was seen."""
     container.reload()
-    subnet = next(iter(container.attrs["NetworkSettings"]["Networks"].values()))
-    ip = subnet["IPAddress"]
-    net_subnet = f"{facts.ipv4(world, 'host1', 'docker0')[0]}"
-    import ipaddress
-
-    cidr = str(ipaddress.ip_interface(net_subnet).network)
+    ip = next(iter(container.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
+    cidr = _docker0_subnet(world)
     rule = facts.masquerade_rule(world, "host1", cidr)
-    before = facts.rule_packets(world, "host1", f"-s {cidr}", "MASQUERADE")
-
-    def syn_to_service(frame) -> bool:  # the client's SYN (what `tcp dst port 9000` and SYN would keep)
-        return frame.proto == "tcp" and frame.dport == SERVICE_TCP_PORT and "S" in (frame.tcp_flags or "")
-
+    counted = facts.matching(facts.iptables(world, "host1"), f"-s {cidr}", "MASQUERADE")
+    before = counted[0].packets if counted else None
     result, (on_docker0, on_eth0) = facts.capture(
         world, [("host1", "docker0"), ("host1", "eth0")],
-        lambda: probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT), keep=syn_to_service)
-    after = facts.rule_packets(world, "host1", f"-s {cidr}", "MASQUERADE")
-    inside, outside = _first(on_docker0), _first(on_eth0)
+        lambda: probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT), keep=_syn_to_service)
+    counted = facts.matching(facts.iptables(world, "host1"), f"-s {cidr}", "MASQUERADE")
+    inside, outside = _first(on_docker0) or {}, _first(on_eth0) or {}
     entry = next((e for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT)
-                  if e["original"]["src"] == ip and e["original"]["sport"] == inside["sport"]), None)
+                  if e["original"]["src"] == ip and e["original"]["sport"] == inside.get("sport")), None)
     return {"container_ip": ip, "host1_eth0": facts.address(world, "host1"),
-            "inet_saw": result.output.strip(), "inet_saw_address": who_sees(result.output),
-            "before_nat (docker0)": inside, "after_nat (eth0)": outside,
-            "masquerade_rule": rule, "rule_packets_before": before, "rule_packets_after": after,
-            "conntrack": entry}
+            "host1_default_route": facts.default_route(world, "host1"),
+            "ip_forward": ip_forward(world),
+            "syn_on_docker0": inside.get("line"), "src_on_docker0": inside.get("src"),
+            "ttl_on_docker0": inside.get("ttl"),
+            "syn_on_eth0": outside.get("line"), "src_on_eth0": outside.get("src"), "ttl_on_eth0": outside.get("ttl"),
+            "inet_saw": result.output.strip(), "inet_saw_address": _seen(result.output),
+            "masquerade_rule": rule, "rule_packets_before": before,
+            "rule_packets_after": counted[0].packets if counted else None,
+            "conntrack_original": entry["original"] if entry else None,
+            "conntrack_reply": entry["reply"] if entry else None}
+
+
+def _connect_from_port(world, container, port: int, timeout: int = 3):
+    """On host1, connect from INSIDE the container's network namespace, bound to local `port`,
+    to the internet service: the command a learner types (busybox `nc -p` would ignore the port
+    when it connects out, so the lab uses the host's python3 in the container's namespace)."""
+    check_target(str(INET_IP), world_networks(world), container_names(world))
+    client = (f"import socket; s=socket.create_connection(('{INET_IP}',{SERVICE_TCP_PORT}),{timeout},('',{port})); "
+              "print(s.recv(99).decode().strip())")
+    command = (f"nsenter -t $(docker inspect -f '{{{{.State.Pid}}}}' {container.name}) -n "
+               f"python3 -c \"{client}\"")
+    return facts.sh(world, "host1", command, check=False, head=3, timeout=timeout + 10)
 
 
 def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
     """Two containers connect to the internet service from the *same* local port. After SNAT both
-    would be host1:port -> inet:9000, one tuple; netfilter must rewrite the port (L4) of one."""
-    seen = []
-    for role in ("same-port-a", "same-port-b"):
-        box = lesson.box(role)
-        code, out = guarded_exec(world, box, str(INET_IP),
-                                 ["sh", "-c", f"echo | nc -p {port} -w 2 {INET_IP} {SERVICE_TCP_PORT}"])
-        address, _, sport = out.strip().removeprefix("you are ").rpartition(":")
-        seen.append({"container": box.name, "local_port": port, "inet_saw": out.strip(),
-                     "address": address, "port": int(sport) if sport.isdigit() else None})
-    return {"connections": seen, "ports_seen": [s["port"] for s in seen]}
+    would be host1:port -> inet:9000, one tuple; netfilter must rewrite the port (L4) of one.
+    Proven by captures on docker0 and eth0 and by the conntrack entries (reply tuple port)."""
+    boxes = [lesson.box(role) for role in ("same-port-a", "same-port-b")]
+    for box in boxes:
+        box.reload()
+    ips = {box.name: next(iter(box.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"] for box in boxes}
+    # Start from an empty table for this service, so an entry of an earlier run (TIME_WAIT lasts
+    # 120 s) does not take the port first.
+    world["host1"].run(["conntrack", "-D", "-p", "tcp", "--dport", str(SERVICE_TCP_PORT)], check=False)
+    shown, (on_docker0, on_eth0) = facts.capture(
+        world, [("host1", "docker0"), ("host1", "eth0")],
+        lambda: [_connect_from_port(world, box, port) for box in boxes], keep=_syn_to_service)
+    entries = [e for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT) if e["original"]["sport"] == port]
+    rows = []
+    for box, run in zip(boxes, shown):
+        ip = ips[box.name]
+        inside = next((f for f in on_docker0 if f.src == ip), None)
+        # after NAT the source is host1 (or, without NAT, still the container): match eth0's SYN
+        # to this flow through its conntrack entry's reply tuple.
+        entry = next((e for e in entries if e["original"]["src"] == ip), None)
+        reply_port = entry["reply"]["dport"] if entry else None
+        outside = next((f for f in on_eth0 if entry and f.src == entry["reply"]["dst"] and f.sport == reply_port), None)
+        rows.append({"container": box.name, "container ip": ip,
+                     "source port on docker0": inside.sport if inside else None,
+                     "source on eth0": f"{outside.src}:{outside.sport}" if outside else None,
+                     "source port on eth0": outside.sport if outside else None,
+                     "conntrack reply dport": reply_port,
+                     "inet saw": run.output.strip() or None})
+    return {"port": port, "connections": rows, "commands": shown}
+
+
+def _probe_row(result) -> dict:
+    """A probe as a table row: whole lines, never cut mid-word."""
+    return {"from": result.source, "to": f"{result.target} ({result.kind})", "reached": result.ok,
+            "output": result.output.strip().splitlines()[-1] if result.output.strip()
+            else ("(no answer)" if not result.ok else "(no output)")}
 
 
 def inbound_dnat(world, web, host_port: int) -> dict:
-    """The internet (inet), the LAN (lanpc) and host1 itself connect to a published port."""
+    """lanpc, inet and host1 itself connect to a published port: through PREROUTING's DNAT (from
+    outside), nat OUTPUT's DNAT (host1 to its own LAN address), and docker-proxy (host1's 127.0.0.1)."""
     web.reload()
     dnat = [r for r in facts.dnat_rules(world, "host1") if f"--dport {host_port} " in r]
-    before = facts.rule_packets(world, "host1", f"--dport {host_port} ", "DNAT")
     host1 = facts.address(world, "host1")
+
+    def packets(*fragments: str) -> int | None:
+        found = facts.matching(facts.iptables(world, "host1"), *fragments)
+        return found[0].packets if found else None
+
+    before = packets(f"--dport {host_port} ", "DNAT")
     from_lan = probe(world, "lanpc", host1, "http", host_port)
     from_inet = probe(world, "inet", host1, "http", host_port)
-    after = facts.rule_packets(world, "host1", f"--dport {host_port} ", "DNAT")
+    after = packets(f"--dport {host_port} ", "DNAT")
+    output_before = packets("-A OUTPUT", "DOCKER")
+    from_host1_lan = probe(world, "host1", host1, "http", host_port)
+    output_after = packets("-A OUTPUT", "DOCKER")
     from_host1 = probe(world, "host1", "127.0.0.1", "http", host_port)
-    unpublished = probe(world, "lanpc", host1, "http", 80)
+    output_rule = facts.matching(facts.iptables(world, "host1"), "-A OUTPUT", "DOCKER")
     return {"dnat_rule": dnat, "dnat_packets_before": before, "dnat_packets_after": after,
-            "lanpc_address": facts.address(world, "lanpc"),
-            "container_saw_from_lanpc": who_sees(from_lan.output),
-            "container_saw_from_inet": who_sees(from_inet.output),
-            "container_saw_from_host1_loopback": who_sees(from_host1.output),
+            "lanpc_address": facts.address(world, "lanpc"), "host1_address": host1,
+            "container_saw_from_lanpc": _seen(from_lan.output),
+            "container_saw_from_inet": _seen(from_inet.output),
+            "output_rule": str(output_rule[0]) if output_rule else None,
+            "output_packets_before": output_before, "output_packets_after": output_after,
+            "container_saw_from_host1_lan_address": _seen(from_host1_lan.output),
+            "container_saw_from_host1_loopback": _seen(from_host1.output),
             "docker0_address": facts.address(world, "host1", "docker0"),
-            "docker_proxies": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port],
-            "unpublished_port_80": {"ok": unpublished.ok, "output": unpublished.output.strip()}}
+            "docker_proxies": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port]}
+
+
+def _forward_protection(world, major: int) -> tuple[str, bool]:
+    """What drops forwarded traffic to unpublished container ports on host1, and whether it is there:
+    20.10-27 the filter FORWARD policy DROP (set when dockerd turned ip_forward on itself);
+    28+ a DROP rule for traffic into docker0 from elsewhere (direct-routing protection)."""
+    filter_rules = facts.state(world, "host1", "rules").rules
+    if major < 28:
+        policy = next((r for r in filter_rules if r.table == "filter" and r.is_policy and r.chain == "FORWARD"), None)
+        return "filter FORWARD policy DROP", bool(policy and policy.target == "DROP")
+    drops = [r for r in filter_rules if r.table == "filter" and r.target == "DROP" and "docker0" in str(r)
+             and not r.chain.startswith("DOCKER-ISOLATION")]
+    return "a DROP rule for traffic routed into docker0 (direct-routing protection)", bool(drops)
+
+
+def unpublished_port(world, lesson: Lesson, published) -> dict:
+    """Route from lanpc to docker0's subnet through host1 (a LAN neighbour can add that route),
+    then probe an unpublished container's port 80 and the published container's port 80 directly.
+    The route is removed afterwards."""
+    hidden = lesson.web("hidden")        # a web server on port 80, published nowhere
+    hidden.reload(), published.reload()
+    subnet, host1 = _docker0_subnet(world), facts.address(world, "host1")
+    hidden_ip = hidden.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    published_ip = published.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    major = engine_major(world)
+    world["lanpc"].run(["ip", "route", "replace", subnet, "via", host1])
+    try:
+        route = facts.sh(world, "lanpc", f"ip route get {hidden_ip}", head=2)
+        to_hidden = probe(world, "lanpc", hidden_ip, "http", 80)
+        to_published = probe(world, "lanpc", published_ip, "http", 80)
+    finally:
+        world["lanpc"].run(["ip", "route", "del", subnet, "via", host1], check=False)
+    protection, present = _forward_protection(world, major)
+    return {"engine": world.host1.docker.version()["Version"], "route_on_lanpc": route.output.splitlines()[0],
+            "lanpc_routes_via_host1": f"via {host1}" in route.output,
+            "unpublished": _probe_row(to_hidden), "published_direct": _probe_row(to_published),
+            "protection": protection, "protection_present": present}
 
 
 # --- figures from the packet-path room --------------------------------------------------------

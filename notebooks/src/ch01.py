@@ -1,5 +1,5 @@
 """Chapter 1: basics and NAT (article section 1)."""
-from nb import SETUP, code, md, notebook, solution
+from nb import SETUP, claim, code, md, notebook, solution
 
 FILENAME = "01_basics_nat.ipynb"
 
@@ -13,46 +13,55 @@ def build():
         **Goals.** After this chapter you can say, and show, what a fresh Docker engine has; what a
         container's own network namespace holds; where and how Docker's NAT rewrites a packet on the
         way out (SNAT) and on the way in (DNAT); what conntrack remembers; when `docker-proxy` steps
-        in; and which address pools Docker hands out after `172.17.0.0/16`.
+        in; what really keeps an unpublished port closed; and which address pools Docker hands out
+        after `172.17.0.0/16`.
 
-        **Prerequisites.** `00_setup` ran once (the lab world is up). You know what an IP address,
-        a port and a default route are.
+        **Prerequisites.** `00_setup` ran once (the lab world is up, and you know `dnlab shell`). You
+        know what an IP address, a port and a default route are.
 
         Every statement below is proven by a live cell on the lab world: `host1` and `host2` are two
         "cloud instances" with their own `dockerd`, on a LAN `198.51.100.0/24` behind a router, and
         `inet` is "the internet" (`203.0.113.10`), a service that tells each client the address it
-        sees it come from.
+        sees it come from. Lines such as `host1# iptables-save -t nat` are real commands, run on that
+        machine just now: type them yourself after `sudo .venv/bin/dnlab shell host1`.
         """),
         code(SETUP),
         code("""
-        lesson = chapters.Lesson(world, "ch01").reset()   # this chapter's own containers, cleaned first
+        # extra code: this chapter's own containers (cleaned first) and the default-bridge scenario
+        lesson = chapters.Lesson(world, "ch01").reset()
         bridge = scenarios.get(world, "default-bridge").start()
         """),
         md("""
         ## 1.1 What a fresh engine has
-        > **The article says:** 「docker engineをインストールするとデフォルトでbridgeとoverlayの二つのドライバーが用意されています。またインスタンスそのものが保持するhostのethernetもネットワーク一覧に含まれます。」
+        > **The article says:** 「dockerの公式ページを参照しますと、docker engineをインストールするとデフォルトでbridgeとoverlayの二つのドライバーが用意されています。またインスタンスそのものが保持するhostのethernetもネットワーク一覧に含まれます。」
         > (a fresh engine has two drivers, bridge and overlay, and the host's ethernet is in the list.)
 
+        The "official page" the article cites is the old Japanese translation of Docker's user guide
+        (`docs.docker.jp/engine/userguide/networking/dockernetworks.html`, listed under 参考 at its end):
+        a page written for Docker 1.x, which is also where its Consul/Etcd/ZooKeeper claim (chapter 4)
+        comes from.
+
         Other chapters may have changed `host1`'s engine, so we do not look there. We start a
-        **brand-new `dockerd`** in a throwaway namespace, read its network list and its driver list,
-        and remove it again. While it lives, we also create 15 networks without naming a subnet, to
-        watch which address pool each one gets.
+        **brand-new `dockerd`** in a throwaway namespace, run `docker network ls` on it, read its driver
+        list, and remove it again. While it lives, we also create 15 networks without naming a subnet,
+        to watch which address pool each one gets (section 1.5).
         """),
         code("""
         fresh = chapters.fresh_engine_tour(world)
-        facts.table([{"network": k, "driver": v} for k, v in fresh["networks"].items()])
+        print("$ docker network ls        # on the brand-new engine")
+        print(fresh["network_ls"])
         """),
-        code("""
+        claim("ch01:fresh-engine", """
         claims.article_vs_reality(
             "two default drivers, bridge and overlay, and the host's ethernet is listed",
-            "a fresh engine lists three networks, bridge, host and none (driver null); no NIC is ever listed",
-            claims.equals("a fresh engine's networks", fresh["networks"],
-                          {"bridge": "bridge", "host": "host", "none": "null"}))
-        """),
-        code("""
-        claims.holds("the built-in network drivers are more than two: bridge, host, null, overlay, macvlan, ipvlan",
-                     {"bridge", "host", "null", "overlay", "macvlan", "ipvlan"} <= set(fresh["drivers"]),
-                     evidence=fresh["drivers"])
+            "a fresh engine lists three networks, bridge, host and none (driver null), and has six "
+            "built-in drivers; no NIC is ever a Docker network",
+            claims.all_of("what a brand-new engine has", {
+                "its networks are exactly bridge (driver bridge), host (host) and none (null)":
+                    fresh["networks"] == {"bridge": "bridge", "host": "host", "none": "null"},
+                "its built-in drivers include bridge, host, null, overlay, macvlan and ipvlan":
+                    {"bridge", "host", "null", "overlay", "macvlan", "ipvlan"} <= set(fresh["drivers"]),
+            }, evidence={"networks": fresh["networks"], "drivers": fresh["drivers"]}))
         """),
         md("""
         `ingress` and `docker_gwbridge` are missing: they appear only once the engine joins a swarm
@@ -65,20 +74,26 @@ def build():
         Partly. A bridge container does *not* use the host's network stack: it gets its own network
         namespace with its own `lo` and `eth0`, its own address and its own default route — via a
         gateway that is an address of `host1`'s `docker0` bridge. The host then *routes* and
-        *masquerades* for it.
+        *masquerades* for it. First, as you would look at it on host1:
         """),
         code("""
-        box = lesson.box("box")                  # a container on the default bridge
+        box = lesson.box("box")                  # a container on the default bridge: ch01-box
+        facts.sh(world, "host1", "docker exec ch01-box ip -4 addr show eth0; docker exec ch01-box ip route; "
+                                 "ip -4 -br addr show docker0")
+        """),
+        code("""
         view = chapters.container_view(world, box)
         facts.table(chapters.rows_of(view))
         """),
-        code("""
-        claims.holds("the container has its own namespace with lo and eth0, and its default route "
-                     "points at the gateway Docker gave it, which is host1's docker0 address",
-                     view["own_namespace"] and view["interfaces"] == ["lo", "eth0"]
-                     and view["default_route"]["via"] == view["gateway_docker_says"]
-                     and view["docker0_on_host1"][0].split("/")[0] == view["gateway_docker_says"],
-                     evidence=view)
+        claim("ch01:own-namespace", """
+        claims.all_of("the container has its own network namespace, and its way out is host1's docker0", {
+            "its network namespace is not host1's": view["own_namespace"],
+            "it has exactly lo and eth0": view["interfaces"] == ["lo", "eth0"],
+            "its default route goes via the gateway Docker says it gave it":
+                view["default_route_via"] is not None and view["default_route_via"] == view["gateway_docker_says"],
+            "that gateway is host1's docker0 address":
+                view["gateway_docker_says"] is not None and view["gateway_docker_says"] == view["docker0_on_host1"],
+        }, evidence=view)
         """),
         md("""
         To isolate a container you do not "cut the host's connection": you run it with
@@ -86,34 +101,76 @@ def build():
         `docker network disconnect` it (chapter 8).
 
         ## 1.3 Going out: SNAT (MASQUERADE) in host1's kernel
-        > **The article says:** 「コンテナが外部と…通信するには、ホストの物理NICでNATする必要があります。」「…ネットワーク層である第4層で変換(SNAT)されます。」「NATされたパケットはホストの第2層にあるhostのethernet(eth0)に到達し…」
-        > (the host's physical NIC must do NAT; SNAT happens at "the network layer, layer 4"; packets reach eth0 "at layer 2".)
+        > **The article says:** 「コンテナが外部と外部のインターネット環境と通信するには、ホストの物理NICでNATする必要があります。」
+        > 「インターネットとのアクセスをインスタンスのdefault gatewayに設定し、IP rangeは0.0.0.0/0です。」
+        > 「コンテナのIP(172.17.0.0/16)からインターネットに出るパケットはネットワーク層である第4層で変換(SNAT)されます。」
+        > 「NATされたパケットはホストの第2層にあるhostのehternet(eth0)に到達し、外部に送信されます。」 [sic: "ehternet"]
+        > (the host's physical NIC must do NAT; access to the internet is set to the instance's default
+        > gateway, IP range 0.0.0.0/0; SNAT happens at "the network layer, layer 4"; NATed packets reach
+        > the host's ethernet "at layer 2". The article's typo "ehternet" is quoted as written.)
 
-        Three corrections, each shown below on one real connection from `box` to the internet service:
+        Four corrections, each shown below on one real connection from `ch01-box` to the internet service:
+        * "default gateway … 0.0.0.0/0" is **host1's default route**: `0.0.0.0/0` is its destination
+          (every address without a closer route), the LAN's router is its gateway, `eth0` its interface.
+          It is host1's setting, not the containers' address range.
         * NAT is done by **host1's kernel (netfilter)**, through a rule Docker installed:
           `POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`. A NIC does no NAT.
         * The network layer is **layer 3**. MASQUERADE rewrites the source **IP (L3)** and, when it
           must, the source **port (L4)**.
-        * The packet is **routed** (L3, `ip_forward=1`) from `docker0` to `eth0`, rewritten on the way
-          out, and the internet sees host1's address.
+        * The packet is **routed** (L3, `net.ipv4.ip_forward = 1`) from `docker0` to `eth0`: its TTL
+          drops by one, as at every router.
 
-        We capture the same SYN twice: on `docker0` (before NAT) and on `eth0` (after NAT).
+        On host1, the route, the rule and the forwarding switch:
+        """),
+        code("""
+        facts.sh(world, "host1", "ip route; iptables-save -t nat | grep MASQUERADE; sysctl net.ipv4.ip_forward")
+        """),
+        md("""
+        Now one connection, watched with `tcpdump` on host1's `eth0` (after NAT), exactly as you would
+        type it (`-c 1`: the first SYN only):
+        """),
+        code("""
+        facts.sh(world, "host1", "timeout 5 tcpdump -ni eth0 -c 1 'tcp dst port 9000 and tcp[tcpflags] == tcp-syn' & "
+                                 "sleep 1; docker exec ch01-box sh -c 'echo | nc -w 2 203.0.113.10 9000'; wait")
+        """),
+        md("""
+        The same again, captured on `docker0` (before NAT) and `eth0` (after NAT) at once by the
+        course's capture room, with the rule's packet counter before and after and the conntrack entry:
         """),
         code("""
         out = chapters.egress_snat(world, box)
         facts.table(chapters.rows_of(out))
         """),
-        code("""
+        claim("ch01:default-route", """
+        claims.article_vs_reality(
+            "「インターネットとのアクセスをインスタンスのdefault gatewayに設定し、IP rangeは0.0.0.0/0」",
+            "0.0.0.0/0 is the destination of host1's default route, through the LAN's router out of eth0; "
+            "the containers' packets leave by it after MASQUERADE",
+            claims.all_of("host1's default route is the containers' way to the internet", {
+                "host1 has a default route (destination 0.0.0.0/0)": out["host1_default_route"] is not None,
+                "it leaves through eth0": (out["host1_default_route"] or {}).get("dev") == "eth0",
+                "the container's SYN was seen leaving eth0": out["syn_on_eth0"] is not None,
+            }, evidence={"default route": out["host1_default_route"], "on eth0": out["syn_on_eth0"]}))
+        """),
+        claim("ch01:snat", """
         claims.article_vs_reality(
             "the physical NIC does NAT, at 'the network layer, layer 4'",
             "host1's netfilter MASQUERADE rule rewrites the source IP (L3) as the packet is routed out of eth0",
-            claims.holds("before NAT the source is the container, after NAT it is host1's eth0, the "
-                         "internet saw host1, and the MASQUERADE rule's counter rose",
-                         out["before_nat (docker0)"]["src"] == out["container_ip"]
-                         and out["after_nat (eth0)"]["src"] == out["host1_eth0"]
-                         and out["inet_saw_address"] == out["host1_eth0"]
-                         and out["rule_packets_after"] > out["rule_packets_before"],
-                         evidence={k: out[k] for k in ("container_ip", "host1_eth0", "inet_saw_address")}))
+            claims.all_of("host1's kernel masqueraded the connection", {
+                "on docker0 the SYN's source is the container": out["src_on_docker0"] == out["container_ip"],
+                "on eth0 the same SYN's source is host1's eth0 address": out["src_on_eth0"] == out["host1_eth0"],
+                "the internet service saw host1's address": out["inet_saw_address"] == out["host1_eth0"],
+                "the MASQUERADE rule's packet counter rose": out["rule_packets_before"] is not None
+                    and out["rule_packets_after"] > out["rule_packets_before"],
+            }, evidence={k: out[k] for k in ("container_ip", "host1_eth0", "inet_saw", "masquerade_rule")}))
+        """),
+        claim("ch01:routed", """
+        claims.all_of("the packet is routed (L3) from docker0 to eth0, not passed along at layer 2", {
+            "host1's net.ipv4.ip_forward is 1": out["ip_forward"] == 1,
+            "the SYN seen on docker0 left through eth0": out["syn_on_eth0"] is not None,
+            "its TTL is one lower on eth0 than on docker0 (one routing hop)": out["ttl_on_docker0"] is not None
+                and out["ttl_on_eth0"] == out["ttl_on_docker0"] - 1,
+        }, evidence={k: out[k] for k in ("ip_forward", "ttl_on_docker0", "ttl_on_eth0")})
         """),
         md("""
         ### conntrack remembers the rewrite
@@ -122,26 +179,45 @@ def build():
         host1's address and is un-NATed by this entry, back to the container — no rule needed.
         """),
         code("""
-        ct = out["conntrack"]
-        claims.holds("conntrack: original src is the container, the reply goes to host1's eth0 address",
-                     ct["original"]["src"] == out["container_ip"] and ct["reply"]["dst"] == out["host1_eth0"],
-                     evidence=ct)
+        facts.sh(world, "host1", "conntrack -L -p tcp --dport 9000")
+        """),
+        claim("ch01:conntrack", """
+        claims.all_of("conntrack holds both sides of the rewrite", {
+            "the original tuple's source is the container": (out["conntrack_original"] or {}).get("src") == out["container_ip"],
+            "the reply tuple is addressed to host1's eth0 address": (out["conntrack_reply"] or {}).get("dst") == out["host1_eth0"],
+        }, evidence={"original": out["conntrack_original"], "reply": out["conntrack_reply"]})
         """),
         md("""
         ### When the port must change too (L4)
-        Two containers connect from the **same** local port to the same service. After the address
-        rewrite both would be `host1:40000 → inet:9000` — one tuple for two connections. Netfilter
-        therefore rewrites the source **port** of one of them.
+        Two containers connect to the same service from the **same** local port, 40000. After the
+        address rewrite both would be `host1:40000 → inet:9000` — one tuple for two connections.
+        Netfilter therefore rewrites the source **port** of the second one.
+
+        The client must really bind port 40000. busybox's `nc -p 40000` does not (it ignores `-p` when
+        it connects out), and the lab image has no other client, so on host1 we enter each container's
+        network namespace (`nsenter -t <its pid> -n`) and let host1's `python3` connect from there.
+        The connection is the container's: its address, its routes, its `eth0`.
         """),
         code("""
-        clash = chapters.port_rewrite(world, lesson)
+        clash = chapters.port_rewrite(world, lesson, port=40000)
+        for shown in clash["commands"]:
+            print(repr(shown), end="\\n\\n")
         facts.table(clash["connections"])
         """),
-        code("""
-        claims.holds("same container-side port twice, yet the internet saw two different source ports: "
-                     "MASQUERADE rewrote the L4 port as well as the L3 address",
-                     len(set(clash["ports_seen"])) == 2 and None not in clash["ports_seen"],
-                     evidence=clash["ports_seen"])
+        claim("ch01:port-rewrite", """
+        first, second = clash["connections"]
+        port = clash["port"]
+        claims.all_of("MASQUERADE rewrote the L4 source port of the second connection", {
+            f"both connections left their containers from port {port} (seen on docker0)":
+                first["source port on docker0"] == port and second["source port on docker0"] == port,
+            "on eth0 they left from two different source ports":
+                None not in (first["source port on eth0"], second["source port on eth0"])
+                and first["source port on eth0"] != second["source port on eth0"],
+            f"conntrack's reply tuple shows a port changed from {port}":
+                any(c["conntrack reply dport"] not in (None, port) for c in clash["connections"]),
+            "the internet saw each connection from the port captured on eth0":
+                all(c["inet saw"] and c["inet saw"].endswith(f":{c['source port on eth0']}") for c in clash["connections"]),
+        }, evidence=clash["connections"])
         """),
         md("""
         Figure: the egress path, traced by the packet-path room, in its NAT view. Every hop comes from a
@@ -152,43 +228,104 @@ def build():
         chapters.show_path(world, bridge, "egress", view="NAT")
         """),
         md("""
-        ## 1.4 Coming in: DNAT for a published port, docker-proxy for host1's own loopback
+        ## 1.4 Coming in: DNAT for a published port
         > **The article says:** 「内部への通信は物理NICで受けるためDNATされません。」
         > (inbound traffic arrives on the physical NIC, so it is not DNATed.)
 
-        Wrong. `-p 8080:80` makes Docker add a **DNAT** rule in the nat table's `DOCKER` chain: a
-        packet to host1:8080 gets its destination rewritten to the container's address and port 80.
-        The container then sees the real client. Ports that are not published are not reachable
-        from outside at all. Traffic from host1's **own loopback** cannot take that rule (it never
-        crosses PREROUTING), so Docker runs a userland relay, `docker-proxy`: the container then sees
-        the bridge gateway as its client.
-
-        Our web container answers every request with the client address it sees.
+        Wrong. `-p 18080:80` makes Docker add a **DNAT** rule in the nat table's `DOCKER` chain: a
+        packet to host1:18080 gets its destination rewritten to the container's address and port 80.
+        The container then sees the real client. Our web container answers every request with the
+        client address it sees.
         """),
         code("""
-        web = lesson.web("web", ports={"80/tcp": 18080})
+        web = lesson.web("web", ports={"80/tcp": 18080})      # docker run -d -p 18080:80 --name ch01-web ...
+        facts.sh(world, "host1", "docker port ch01-web; iptables-save -t nat | grep -e DNAT -e '^-A OUTPUT' -e '^-A PREROUTING'")
+        """),
+        code("""
         inbound = chapters.inbound_dnat(world, web, 18080)
         facts.table(chapters.rows_of(inbound))
         """),
-        code("""
+        claim("ch01:dnat", """
         claims.article_vs_reality(
             "inbound traffic is not DNATed",
             "a published port is DNATed to the container, which sees the real client",
-            claims.holds("a DNAT rule for 18080 exists, its counter rose, and the container saw lanpc's own address",
-                         len(inbound["dnat_rule"]) == 1
-                         and inbound["dnat_packets_after"] > inbound["dnat_packets_before"]
-                         and inbound["container_saw_from_lanpc"] == inbound["lanpc_address"],
-                         evidence={"rule": inbound["dnat_rule"], "saw": inbound["container_saw_from_lanpc"]}))
+            claims.all_of("host1 DNATs its published port 18080 to the container", {
+                "the nat DOCKER chain has one DNAT rule for port 18080": len(inbound["dnat_rule"]) == 1,
+                "its packet counter rose while lanpc and inet connected": inbound["dnat_packets_before"] is not None
+                    and inbound["dnat_packets_after"] > inbound["dnat_packets_before"],
+                "the container saw lanpc's own address (no SNAT on the way in)":
+                    inbound["container_saw_from_lanpc"] == inbound["lanpc_address"],
+            }, evidence={"rule": inbound["dnat_rule"], "saw from lanpc": inbound["container_saw_from_lanpc"]}))
+        """),
+        md("""
+        ### From host1 itself: nat OUTPUT, and docker-proxy for 127.0.0.1
+        A packet host1 sends itself does not cross PREROUTING; it crosses the nat table's **OUTPUT**
+        chain. Docker put a rule there too (see `-A OUTPUT` above):
+        `! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER`. So host1 → its own LAN address
+        `198.51.100.11:18080` *is* DNATed, and the container sees host1's address. Only `127.0.0.0/8`
+        is left out: a connection to `127.0.0.1:18080` is accepted by **`docker-proxy`**, a userland
+        relay listening on the port, which opens a new connection from the bridge gateway, so the
+        container sees `docker0`'s address.
         """),
         code("""
-        claims.holds("from host1's loopback the request went through docker-proxy: the container saw the gateway",
-                     inbound["container_saw_from_host1_loopback"] == inbound["docker0_address"]
-                     and len(inbound["docker_proxies"]) >= 1,
-                     evidence={"saw": inbound["container_saw_from_host1_loopback"], "proxy": inbound["docker_proxies"]})
+        facts.sh(world, "host1", "ss -ltnp | grep -e State -e ':18080 '")
+        """),
+        claim("ch01:host-output-dnat", """
+        claims.all_of("host1's own connection to its LAN address is DNATed by nat OUTPUT", {
+            "nat OUTPUT sends host1's traffic to its own addresses (except 127/8) to the DOCKER chain":
+                inbound["output_rule"] is not None and "! -d 127.0.0.0/8" in inbound["output_rule"],
+            "that rule's counter rose when host1 connected to 198.51.100.11:18080":
+                inbound["output_packets_before"] is not None
+                and inbound["output_packets_after"] > inbound["output_packets_before"],
+            "the container saw host1's LAN address, not a proxy":
+                inbound["container_saw_from_host1_lan_address"] == inbound["host1_address"],
+        }, evidence={k: inbound[k] for k in ("output_rule", "container_saw_from_host1_lan_address")})
+        """),
+        claim("ch01:loopback-proxy", """
+        claims.all_of("host1 -> 127.0.0.1:18080 goes through docker-proxy", {
+            "a docker-proxy process serves port 18080 in host1": len(inbound["docker_proxies"]) >= 1,
+            "the container saw the bridge gateway (docker0's address) as the client":
+                inbound["container_saw_from_host1_loopback"] == inbound["docker0_address"],
+        }, evidence={"saw": inbound["container_saw_from_host1_loopback"], "proxies": inbound["docker_proxies"]})
         """),
         code("""
-        claims.holds("an unpublished port (80 on host1) is not reachable from the LAN",
-                     not inbound["unpublished_port_80"]["ok"], evidence=inbound["unpublished_port_80"])
+        print(chapters.on_this_engine(world, "loopback"))
+        """),
+        md("""
+        ### What keeps an unpublished port closed?
+        A port that is not published has no DNAT rule, so `host1:80` leads nowhere. But that is not
+        the real question: the container has its own address, `172.17.0.x`, and a machine of the LAN
+        can simply **route** to it through host1 (`ip route add 172.17.0.0/16 via 198.51.100.11`: any
+        neighbour on the same L2 segment can). Then only host1's **filter** table stands in the way.
+
+        We start `ch01-hidden`, a web server on port 80 that publishes nothing, add that route on
+        `lanpc` for a moment, and try its port 80, and the published `ch01-web`'s port 80 directly.
+        """),
+        code("""
+        closed = chapters.unpublished_port(world, lesson, web)
+        facts.table([closed["unpublished"], closed["published_direct"]])
+        """),
+        code("""
+        print("lanpc# ip route get <ch01-hidden's address>   (with the route added)\\n" + closed["route_on_lanpc"])
+        facts.sh(world, "host1", "iptables-save -t filter | grep -e '^:FORWARD' -e '^-A DOCKER '")
+        """),
+        claim("ch01:unpublished", """
+        claims.all_of("an unpublished container port is not reachable from the LAN, even with a route to the container", {
+            "lanpc routed the container's address through host1": closed["lanpc_routes_via_host1"],
+            "lanpc did not reach the unpublished container's port 80": not closed["unpublished"]["reached"],
+            f"host1 has the {closed['protection']}": closed["protection_present"],
+            "the published container's port 80 answered when addressed directly (the route works)":
+                closed["published_direct"]["reached"],
+        }, evidence=closed)
+        """),
+        code("""
+        print(chapters.on_this_engine(world, "unpublished"))
+        """),
+        md("""
+        So "ports that are not published are not reachable from outside" is a property of host1's
+        firewall rules, which differ by engine version. Note too that the published container
+        answered on its **own** address and port 80, not only on `host1:18080`: publishing opened the
+        filter for it.
         """),
         code("""
         chapters.show_path(world, bridge, "publish", view="NAT")
@@ -206,26 +343,32 @@ def build():
         code("""
         facts.table(fresh["pool_walk"])
         """),
-        code("""
+        claim("ch01:pools", """
         walk = fresh["pool_walk"]
-        claims.holds("every network got exactly the next free subnet of the default pools; after 172.31/16 "
-                     "comes 192.168.0.0/20",
-                     all(w["subnet"] == w["predicted"] for w in walk) and walk[-1]["subnet"] == "192.168.0.0/20",
-                     evidence=[w["subnet"] for w in walk])
+        claims.all_of("Docker's default pools, in their documented order", {
+            "every network got the subnet the documented pools predict":
+                all(w["subnet"] == w["predicted"] for w in walk),
+            "the 15th network, after 172.31.0.0/16, got 192.168.0.0/20":
+                len(walk) == 15 and walk[-1]["subnet"] == "192.168.0.0/20",
+        }, evidence=[w["subnet"] for w in walk])
         """),
         md("""
         ## Summary
         * A fresh engine has three networks (`bridge`, `host`, `none`) and six built-in drivers; the
           host's NIC is never a Docker network.
-        * A bridge container has its own namespace; host1 routes for it (L3) and masquerades it in
-          netfilter (source IP, and port when needed); conntrack un-NATs the replies.
-        * Published ports are DNATed; host1's own loopback traffic goes through `docker-proxy`.
+        * A bridge container has its own namespace; host1 routes for it (L3, TTL − 1, `ip_forward=1`)
+          by its default route (`0.0.0.0/0`) and masquerades it in netfilter (source IP, and port when
+          two flows would clash); conntrack un-NATs the replies.
+        * Published ports are DNATed: from outside in PREROUTING, from host1 itself in nat OUTPUT; only
+          `127.0.0.1` goes through `docker-proxy`.
+        * Unpublished ports are closed by host1's filter rules, which depend on the engine version.
         * `172.17.0.0/16` is docker0; other networks get the next free pool.
 
         ## Exercises
-        1. Which address does the internet service see when `box` connects to it, and why? Check
+        1. Which address does the internet service see when `ch01-box` connects to it, and why? Check
            with one `probe`.
-        2. Find the packet counter of the DNAT rule for port 18080 with `facts.rule_packets`.
+        2. Find the packet counter of the DNAT rule for port 18080: in a terminal, `sudo .venv/bin/dnlab
+           shell host1`, then `iptables-save -c -t nat | grep 18080`.
         3. Predict the subnet the next user-defined network would get on a fresh engine if 172.18/16
            were already taken by your LAN.
         """),
@@ -233,8 +376,8 @@ def build():
         # 1. host1's eth0 address: MASQUERADE rewrote the source on the way out of eth0.
         r = helpers.world.guard.probe(world, box, "203.0.113.10", "tcp", 9000)
         print(r.output, "host1 eth0:", facts.address(world, "host1"))
-        # 2.
-        print(facts.rule_packets(world, "host1", "--dport 18080 ", "DNAT"))
+        # 2. the same command, run on host1 from here
+        print(facts.sh(world, "host1", "iptables-save -c -t nat | grep 18080"))
         # 3. the next free one: 172.17/16 (docker0) and 172.18/16 taken -> 172.19.0.0/16
         print(facts.next_default_subnet(["172.17.0.0/16", "172.18.0.0/16"]))
         """),

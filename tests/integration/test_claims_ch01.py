@@ -1,0 +1,145 @@
+"""Chapter 1's claims fail on lab worlds where they are false, and hold on the true one.
+
+Each test breaks host1 the way a real machine can be broken (its MASQUERADE rule flushed, forwarding
+off, no default route, a FORWARD policy left at ACCEPT, Docker's nat OUTPUT rule gone, nothing
+published, a LAN already using 172.18/16), runs the chapter's own demonstration on it, and hands the
+result to the very claim cell of notebooks/01_basics_nat.ipynb (tests/claimcells.py). Each test
+restores the world in `finally`.
+"""
+from __future__ import annotations
+
+import contextlib
+import shlex
+
+import pytest
+
+from helpers.lessons import chapters, facts
+from helpers.world import scratch_engine
+from helpers.world.proc import run
+from tests.claimcells import assert_claim_fails, run_claim
+
+
+@pytest.fixture(scope="module")
+def lesson(world):
+    lesson = chapters.Lesson(world, "tch01").reset()
+    yield lesson
+    lesson.stop()
+
+
+def host1(world, command: str) -> None:
+    world["host1"].run(shlex.split(command))
+
+
+@contextlib.contextmanager
+def rule_removed(world, table: str, rule: str):
+    """Delete one iptables rule (as iptables-save prints it: `-A CHAIN ...`) and put it back after."""
+    spec = rule.removeprefix("-A ")
+    host1(world, f"iptables -t {table} -D {spec}")
+    try:
+        yield
+    finally:
+        host1(world, f"iptables -t {table} -A {spec}")
+
+
+def docker0_masquerade(world) -> str:
+    subnet = chapters._docker0_subnet(world)
+    rule = facts.masquerade_rule(world, "host1", subnet)
+    assert rule, "the true world has Docker's MASQUERADE rule for docker0"
+    return rule
+
+
+def test_fresh_engine_claim_fails_on_an_engine_with_an_extra_network(world):
+    with scratch_engine(world.names.world_id) as scratch:
+        run_claim("ch01:fresh-engine", fresh=chapters.engine_tour(scratch.client, world.label, pools=0))
+        scratch.client.networks.create("extra", driver="bridge", labels=world.label)
+        tour = chapters.engine_tour(scratch.client, world.label, pools=0)
+    assert_claim_fails("ch01:fresh-engine", {"fresh": tour}, mentions="its networks are exactly")
+
+
+def test_pool_claim_fails_when_the_lan_already_uses_172_18(world):
+    """Docker skips a pool that overlaps a route of its host: a LAN on 172.18/16 moves every
+    network one pool further than the documented order predicts from Docker's own networks."""
+    with scratch_engine(world.names.world_id) as scratch:
+        # a LAN interface on 172.18.0.0/16 (a veth: this kernel has no dummy links); it goes with the namespace
+        namespace = world.names.namespace("scratch")
+        for command in ("link add lan9 type veth peer name lan9p", "addr add 172.18.0.1/16 dev lan9",
+                        "link set lan9 up", "link set lan9p up"):
+            run(["ip", "-n", namespace, *command.split()])
+        tour = chapters.engine_tour(scratch.client, world.label, pools=2)
+    assert tour["pool_walk"][0]["subnet"] != "172.18.0.0/16"
+    assert_claim_fails("ch01:pools", {"fresh": tour}, mentions="the documented pools predict")
+
+
+def test_own_namespace_claim_fails_for_a_host_network_container(world, lesson):
+    run_claim("ch01:own-namespace", view=chapters.container_view(world, lesson.box("box")))
+    shared = lesson.box("hostnet", network_mode="host")
+    assert_claim_fails("ch01:own-namespace", {"view": chapters.container_view(world, shared)},
+                       mentions="its network namespace is not host1's")
+
+
+def test_snat_conntrack_and_port_claims_fail_without_masquerade(world, lesson):
+    box = lesson.box("box")
+    out = chapters.egress_snat(world, box)
+    for tag in ("ch01:snat", "ch01:conntrack", "ch01:routed", "ch01:default-route"):
+        run_claim(tag, out=out)
+    run_claim("ch01:port-rewrite", clash=chapters.port_rewrite(world, lesson))
+    with rule_removed(world, "nat", docker0_masquerade(world)):
+        out = chapters.egress_snat(world, box)
+        clash = chapters.port_rewrite(world, lesson)
+    assert_claim_fails("ch01:snat", {"out": out}, mentions="on eth0 the same SYN's source is host1's eth0 address")
+    assert_claim_fails("ch01:conntrack", {"out": out}, mentions="the reply tuple is addressed to host1's eth0")
+    assert_claim_fails("ch01:port-rewrite", {"clash": clash}, mentions="shows a port changed from 40000")
+
+
+def test_routed_claim_fails_with_forwarding_off(world, lesson):
+    box = lesson.box("box")
+    host1(world, "sysctl -q -w net.ipv4.ip_forward=0")
+    try:
+        out = chapters.egress_snat(world, box)
+    finally:
+        host1(world, "sysctl -q -w net.ipv4.ip_forward=1")
+    assert_claim_fails("ch01:routed", {"out": out}, mentions="ip_forward is 1")
+
+
+def test_default_route_claim_fails_without_a_default_route(world, lesson):
+    box = lesson.box("box")
+    route = facts.default_route(world, "host1")
+    host1(world, "ip route del default")
+    try:
+        out = chapters.egress_snat(world, box)
+    finally:
+        host1(world, f"ip route add default via {route['via']} dev {route['dev']}")
+    assert_claim_fails("ch01:default-route", {"out": out}, mentions="host1 has a default route")
+
+
+def test_dnat_and_proxy_claims_fail_when_nothing_is_published(world, lesson):
+    published = lesson.web("web", ports={"80/tcp": 18098})
+    inbound = chapters.inbound_dnat(world, published, 18098)
+    for tag in ("ch01:dnat", "ch01:loopback-proxy", "ch01:host-output-dnat"):
+        run_claim(tag, inbound=inbound)
+    bare = lesson.web("web-bare")                      # the same server, -p nothing
+    inbound = chapters.inbound_dnat(world, bare, 18099)
+    assert_claim_fails("ch01:dnat", {"inbound": inbound}, mentions="one DNAT rule for port 18080")
+    assert_claim_fails("ch01:loopback-proxy", {"inbound": inbound}, mentions="a docker-proxy process serves")
+
+
+def test_host_output_claim_fails_without_dockers_nat_output_rule(world, lesson):
+    published = lesson.web("web", ports={"80/tcp": 18098})
+    (rule,) = [str(r) for r in facts.matching(facts.iptables(world, "host1"), "-A OUTPUT", "DOCKER")]
+    with rule_removed(world, "nat", rule):
+        inbound = chapters.inbound_dnat(world, published, 18098)
+    assert inbound["container_saw_from_host1_lan_address"] == inbound["docker0_address"]  # docker-proxy took it
+    assert_claim_fails("ch01:host-output-dnat", {"inbound": inbound}, mentions="nat OUTPUT sends")
+
+
+def test_unpublished_claim_fails_when_forward_policy_is_accept(world, lesson):
+    """What happens on 20.10 when ip_forward was already on as dockerd started: the policy stays ACCEPT."""
+    published = lesson.web("web", ports={"80/tcp": 18098})
+    run_claim("ch01:unpublished", closed=chapters.unpublished_port(world, lesson, published))
+    host1(world, "iptables -P FORWARD ACCEPT")
+    try:
+        closed = chapters.unpublished_port(world, lesson, published)
+    finally:
+        host1(world, "iptables -P FORWARD DROP")
+    assert closed["unpublished"]["reached"]
+    assert_claim_fails("ch01:unpublished", {"closed": closed}, mentions="did not reach the unpublished")
