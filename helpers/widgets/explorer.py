@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 
 from helpers.errors import LabError
-from helpers.widgets.facts import CATEGORIES, TITLES, Facts, diff_facts, read_facts
+from helpers.widgets.facts import CATEGORIES, TITLES, Facts, diff_facts, mark_hits, nat_lines, read_facts
 from helpers.world.naming import HOSTS, INTERNET, LAN
 
 # (label, scenario name), in the order the course teaches them.
@@ -98,14 +98,20 @@ def probe_for(choice: str, specs: dict, driver: str = "") -> str | None:
 
 
 def figure_svg(figure) -> str:
-    """An inline SVG of a matplotlib Figure (text kept as text, so a page can read its labels)."""
-    import matplotlib
-    import matplotlib.pyplot as plt
+    """An inline SVG of a drawing (a `Drawing` or a bare matplotlib Figure), text kept as text
+    so a page can read its labels."""
+    import sys
 
+    import matplotlib
+
+    if hasattr(figure, "consume"):
+        figure = figure.consume()   # the widget shows it: the end of the cell must not show it again
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)  # else the inline backend shows it a second time at the end of the cell
+    if "matplotlib.pyplot" in sys.modules:
+        # A pyplot figure (an injected drawer) would be shown a second time by the inline backend.
+        sys.modules["matplotlib.pyplot"].close(figure)
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]
 
@@ -170,6 +176,8 @@ _STYLE = """<style>
 .dnlab-note { border-left: 4px solid #e67e22; background: #fef5e7; padding: 6px 10px; }
 .dnlab-figure svg { width: 100%; max-width: 1100px; height: auto; }
 .dnlab-diff .gone { color: #c0392b; } .dnlab-diff .came { color: #1e8449; }
+.dnlab-facts .hit { color: #1e8449; } .dnlab-facts .nohit { color: #868e96; }
+.dnlab-nat-note { font-family: sans-serif; font-style: italic; color: #495057; }
 </style>"""
 
 
@@ -341,7 +349,7 @@ class Explorer(widgets.VBox):
         if spec is not None:
             path = self.cache.traces[key]
             facts.reached, facts.reachability = reachability(path, spec)
-            facts.nat = rules_hit(path) + facts.nat
+            mark_hits(facts, getattr(path, "rules", None))   # which listed rules the probe went through
             facts.expected = spec.expect
         else:
             facts.reachability = ["(no probe: see the note above)"]
@@ -405,9 +413,27 @@ class Explorer(widgets.VBox):
                 f"container <code>{html.escape(facts.container or '-')}</code> on {html.escape(facts.host)}</p>")
         rows = []
         for category in CATEGORIES:
-            items = "<br>".join(html.escape(item) for item in getattr(facts, category)) or "-"
+            if category == "nat":
+                items = Explorer._nat_html(facts)
+            else:
+                items = "<br>".join(html.escape(item) for item in getattr(facts, category)) or "-"
             rows.append(f'<tr data-fact="{category}"><th>{TITLES[category]}</th><td>{items}</td></tr>')
         return head + "<table>" + "".join(rows) + "</table>"
+
+    @staticmethod
+    def _nat_html(facts: Facts) -> str:
+        """The NAT rules, each marked hit (its counter rose during the probe) or not, under one
+        sentence saying what the marks mean."""
+        sentence, marked = nat_lines(facts)
+        if not marked:
+            notes = [item for item in facts.nat if item.startswith("(")]
+            return "<br>".join(html.escape(n) for n in notes + [sentence]) or "-"
+        lines = [f'<div class="dnlab-nat-note">{html.escape(sentence)}</div>']
+        for rule, hit, packets in marked:
+            mark = (f'<b class="hit">✔ hit (+{packets})</b>' if hit else '<span class="nohit">· not hit</span>')
+            lines.append(f'<div data-hit="{str(hit).lower()}">{mark} {html.escape(rule)}</div>')
+        lines += [f'<div class="dnlab-nat-note">also hit in {html.escape(item)}</div>' for item in facts.nat_elsewhere]
+        return "".join(lines)
 
     @staticmethod
     def _diff_html(previous: Facts | None, current: Facts) -> str:

@@ -43,6 +43,11 @@ class Facts:
     reachability: list[str] = field(default_factory=list)
     reached: bool | None = None
     expected: bool | None = None
+    # The probe's effect on the nat rules, from the counters the tracer read before and after it:
+    # rule (as in `nat`) -> how many packets it counted during the probe on this host; and rules
+    # hit in other namespaces (the router, the other host), as "<namespace>: <rule> (+n)".
+    nat_hits: dict[str, int] | None = None
+    nat_elsewhere: list[str] = field(default_factory=list)
 
     def items(self) -> dict[str, list[str]]:
         return {category: list(getattr(self, category)) for category in CATEGORIES}
@@ -191,6 +196,40 @@ def read_facts(world, scenario, spec=None) -> Facts:
     facts.nat = (nat_rules(seen[docker_host.name].rules, needles)
                  or [f"(none: Docker installed no NAT rule for this {scenario.driver} container)"])
     return facts
+
+
+def mark_hits(facts: Facts, path_rules: list[dict]) -> Facts:
+    """Record which nat rules the probe hit: those whose packet counter rose while it ran (the
+    tracer reads `iptables-save -c` before and after). Rules hit on the facts' own host are
+    matched to the listed rules; a hit rule the list lacks is added to it, and hits in other
+    namespaces are kept apart."""
+    facts.nat_hits, facts.nat_elsewhere = {}, []
+    for rule in path_rules or []:
+        if rule.get("table") != "nat" or not rule.get("delta"):
+            continue
+        where = rule.get("namespace") or rule.get("ns")
+        if where == facts.host:
+            facts.nat_hits[rule["rule"]] = facts.nat_hits.get(rule["rule"], 0) + rule["delta"]
+            if rule["rule"] not in facts.nat:
+                facts.nat = [r for r in facts.nat if not r.startswith("(none")] + [rule["rule"]]
+        else:
+            facts.nat_elsewhere.append(f"{where}: {rule['rule']} (+{rule['delta']})")
+    return facts
+
+
+def nat_lines(facts: Facts) -> tuple[str, list[tuple[str, bool, int]]]:
+    """(sentence, [(rule, hit, packets)]) for the explorer's NAT panel: says what the marks mean
+    and how many of the listed rules the probe actually went through."""
+    rules = [r for r in facts.nat if not r.startswith("(")]
+    if facts.nat_hits is None:
+        return "No probe ran, so no counter was compared: these are the rules that name this container.", \
+            [(r, False, 0) for r in rules]
+    hit = [r for r in rules if facts.nat_hits.get(r)]
+    sentence = (f"Counters read before and after the probe: {len(hit)} of the {len(rules)} rules listed counted "
+                f"its packets (✔); the others name this container or its network but this probe did not use them.")
+    if not rules:
+        sentence = "Counters read before and after the probe: no nat rule of this host counted its packets."
+    return sentence, [(r, bool(facts.nat_hits.get(r)), facts.nat_hits.get(r, 0)) for r in rules]
 
 
 def diff_facts(previous: Facts | None, current: Facts) -> list[str]:

@@ -1,0 +1,60 @@
+"""Every chapter (and the explorer) executed as a learner runs it, its outputs read as JupyterLab
+shows them: figures are images, never `<Figure size ...>` text; markdown is prose, not an indented
+code block; tables hold readable text, not Python reprs; no cell ends in an error.
+
+Each notebook runs in a fresh kernel (nbclient) with DNLAB_WORLD set to the session's test world
+(tests/conftest.py's `world` fixture). The detectors live in tests/learner/view.py and are proven
+to fire by tests/learner/test_detectors.py. The executed notebooks are kept in
+$DNLAB_LEARNER_OUT (default: pytest's tmp dir) for a look at what failed.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.learner import view
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+CHAPTERS = sorted(NOTEBOOKS.glob("0*_*.ipynb")) + [NOTEBOOKS / "10_glossary.ipynb"]
+EXPLORER = NOTEBOOKS / "explorer.ipynb"
+# The chapters whose lessons are figures (audit §1): each must draw at least one.
+DRAWING_CHAPTERS = ("00_", "01_", "02_", "03_", "04_", "05_", "06_", "07_")
+TIMES: dict[str, float] = {}
+
+
+def test_the_figure_cells_are_found():
+    """The check cannot pass vacuously: every drawing chapter has figure cells, by its source."""
+    found = {nb.name: view.figure_cells(nbformat.read(str(nb), as_version=4)) for nb in CHAPTERS}
+    for nb, cells in found.items():
+        if nb.startswith(DRAWING_CHAPTERS):
+            assert cells, f"{nb}: no figure cell found (show_path/draw_path/draw_map/draw_world/measure.plot)"
+    assert sum(len(c) for c in found.values()) >= len(DRAWING_CHAPTERS)
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS + [EXPLORER], ids=lambda p: p.stem)
+def test_learner_sees_figures_prose_and_tables(world, notebook, tmp_path):
+    assert os.environ.get("DNLAB_WORLD") == world.names.world_id  # the kernel inherits it
+    started = time.monotonic()
+    nb = view.execute(notebook)
+    TIMES[notebook.name] = time.monotonic() - started
+    out = Path(os.environ.get("DNLAB_LEARNER_OUT") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(out / notebook.name))
+    print(f"{notebook.name}: executed in {TIMES[notebook.name]:.1f} s, "
+          f"{len(view.figure_cells(nb))} figure cells; kept in {out / notebook.name}")
+    problems = view.problems(nb)
+    assert not problems, f"{notebook.name} (executed copy: {out / notebook.name}):\n" + "\n".join(map(str, problems))
+    if notebook == EXPLORER:
+        _explorer_drew(nb)
+
+
+def _explorer_drew(nb) -> None:
+    """The explorer draws into a widget, not a cell output: its saved widget state must hold the
+    figure (an SVG) and the NAT panel's explanation of which rules the probe hit."""
+    state = str(nb.metadata.get("widgets", {}))
+    assert "<svg" in state, "the explorer showed no figure"
+    assert "Counters read before and after the probe" in state, "the NAT panel does not say what it marks"

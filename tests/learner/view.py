@@ -1,0 +1,160 @@
+"""What a learner sees in an executed notebook, checked: pure functions over nbformat notebooks.
+
+Each detector returns `Problem`s naming the cell and what is wrong, so a failing test says where
+to look. The detectors read outputs as a front end renders them:
+
+- a figure cell (it draws: `show_path`, `draw_path`, `draw_map`, `draw_world`, `draw_host_map`,
+  `measure.plot`, or it is tagged `figure`) must have an `image/png` output;
+- no output may hold matplotlib's `<Figure size ...>` (a figure that was never rendered);
+- a markdown cell must not contain an indented code block (a line indented 4+ spaces outside a
+  fence, e.g. a `dedent` that failed after concatenation): it renders as grey code, not prose;
+- a table cell (`<td>`) must not hold a raw Python dict or list repr (`{'` or `['`);
+- no cell may end in an error (a learner sees the traceback).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass
+
+import nbformat
+
+FIGURE_CALL = re.compile(r"\b(show_path|draw_path|draw_map|draw_world|draw_host_map)\s*\(|\bmeasure\.plot\s*\(")
+FIGURE_TAG = "figure"
+TD = re.compile(r"<td\b[^>]*>(.*?)</td>", re.S | re.I)
+RAW_REPR = ("{'", "['")      # Python's repr of a dict or list of strings
+MIN_PNG_BYTES = 2000     # a real figure; an empty canvas is a few hundred bytes
+
+
+@dataclass(frozen=True)
+class Problem:
+    cell: int
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"cell {self.cell} [{self.kind}]: {self.detail}"
+
+
+def _code(source: str) -> str:
+    """The source without comment lines (a commented-out call draws nothing)."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+
+
+def is_figure_cell(cell) -> bool:
+    if cell.cell_type != "code":
+        return False
+    return FIGURE_TAG in cell.get("metadata", {}).get("tags", []) or bool(FIGURE_CALL.search(_code(cell.source)))
+
+
+def figure_cells(nb) -> list[int]:
+    """Indices of the cells that draw a figure."""
+    return [i for i, cell in enumerate(nb.cells) if is_figure_cell(cell)]
+
+
+def _texts(output) -> list[str]:
+    """Every text a front end could show for one output."""
+    if output.get("output_type") == "stream":
+        return [output.get("text", "")]
+    if output.get("output_type") == "error":
+        return ["\n".join(output.get("traceback", []))]
+    data = output.get("data", {})
+    return [data[m] if isinstance(data[m], str) else "".join(data[m]) for m in ("text/plain", "text/html") if m in data]
+
+
+def _pngs(cell) -> list[bytes]:
+    found = []
+    for output in cell.get("outputs", []):
+        png = output.get("data", {}).get("image/png")
+        if png:
+            found.append(base64.b64decode(png if isinstance(png, str) else "".join(png)))
+    return found
+
+
+def missing_images(nb) -> list[Problem]:
+    problems = []
+    for i in figure_cells(nb):
+        pngs = _pngs(nb.cells[i])
+        if not pngs:
+            problems.append(Problem(i, "no image", f"a figure cell shows no image/png: {nb.cells[i].source[:80]!r}"))
+        elif max(len(p) for p in pngs) < MIN_PNG_BYTES:
+            problems.append(Problem(i, "empty image", f"largest PNG is {max(len(p) for p in pngs)} bytes"))
+    return problems
+
+
+def unrendered_figures(nb) -> list[Problem]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            for text in _texts(output):
+                match = re.search(r"<Figure size[^>]*>", text)
+                if match:
+                    problems.append(Problem(i, "figure as text", match.group(0)))
+    return problems
+
+
+def indented_code_in_markdown(nb) -> list[Problem]:
+    """Markdown that renders as a code block without a fence (mistune, nbconvert's own parser)."""
+    import mistune
+
+    parse = mistune.create_markdown(renderer=None)
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for block in _walk(parse(cell.source)):
+            if block.get("type") == "block_code" and block.get("style") == "indent":
+                first = block.get("raw", "").strip().splitlines()[:1]
+                problems.append(Problem(i, "markdown as code", f"indented block: {first[0][:80] if first else ''!r}"))
+    return problems
+
+
+def _walk(tokens):
+    for token in tokens or []:
+        yield token
+        yield from _walk(token.get("children"))
+
+
+def raw_reprs_in_tables(nb) -> list[Problem]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            page = output.get("data", {}).get("text/html")
+            if not page:
+                continue
+            page = page if isinstance(page, str) else "".join(page)
+            for td in TD.findall(page):
+                text = html.unescape(re.sub(r"<[^>]+>", "", td))
+                if any(mark in text for mark in RAW_REPR):
+                    problems.append(Problem(i, "raw repr in table", text.strip()[:100]))
+    return problems
+
+
+def errors(nb) -> list[Problem]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                problems.append(Problem(i, "error", f"{output.get('ename')}: {str(output.get('evalue'))[:200]}"))
+    return problems
+
+
+DETECTORS = (missing_images, unrendered_figures, indented_code_in_markdown, raw_reprs_in_tables, errors)
+
+
+def problems(nb) -> list[Problem]:
+    """Everything a learner would see wrong in an executed notebook."""
+    return [p for detector in DETECTORS for p in detector(nb)]
+
+
+def execute(path, timeout: int = 900):
+    """Run a notebook as a learner does: a fresh kernel, in the notebook's own directory, every cell
+    in order, errors recorded as outputs (so one broken cell does not hide the rest)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb
