@@ -649,3 +649,63 @@ def inspect_fields(network) -> list[dict]:
               "Containers": {v["Name"]: v["IPv4Address"] for v in (a.get("Containers") or {}).values()},
               "Options": a["Options"], "Labels": a["Labels"]}
     return [{"field": k, "value": values[k], "meaning": meaning[k]} for k in values]
+
+
+# --- chapter 9 --------------------------------------------------------------------------------
+
+def _ns_inode(container, kind: str) -> int:
+    """The kernel's inode of one of a container's namespaces (`readlink /proc/<pid>/ns/<kind>`)."""
+    import os
+
+    return os.stat(f"/proc/{facts._pid(container)}/ns/{kind}").st_ino
+
+
+def _hostname(container) -> str:
+    return container.exec_run(["hostname"]).output.decode().strip()
+
+
+def pod_view(world, app, sidecar, port: int) -> dict:
+    """The 'pod': do two containers share one network namespace (inode, addresses), and does the
+    second reach a server the first binds to 127.0.0.1 only (probe through the guard)?"""
+    from helpers.world.guard import probe
+
+    result = probe(world, sidecar, "127.0.0.1", "http", port)
+    return {"same network namespace": facts.same_netns(world, app, sidecar),
+            "app addresses": facts.ipv4(world, app), "sidecar addresses": facts.ipv4(world, sidecar),
+            "sidecar -> 127.0.0.1": {"reached": result.ok, "output": result.output.strip()}}
+
+
+def reach_from_outside(world, outsider, app, port: int) -> dict:
+    """A container outside the 'pod' tries the app's own address on `port` (through the guard)."""
+    from helpers.world.guard import probe
+
+    target = facts.address(world, app)
+    result = probe(world, outsider, target, "http", port)
+    return {"from": outsider.name, "to": f"{target}:{port}", "reached": result.ok, "output": result.output.strip()}
+
+
+def pod_uts(world, app, sidecar, new_name: str) -> dict:
+    """Network namespace shared, UTS namespace not: the two containers' namespace inodes, their
+    hostnames at start (Docker copies the app's into the sidecar's config), then app's hostname
+    changed inside app's own UTS namespace (`nsenter -u`) and both read again.
+
+    The rename is refused when app's UTS namespace is the machine's own (a container run with
+    `--uts host`): renaming it would rename the real machine."""
+    import os
+    import subprocess
+
+    from helpers.world.proc import which
+
+    uts = (_ns_inode(app, "uts"), _ns_inode(sidecar, "uts"))
+    view = {"net namespace inodes": (_ns_inode(app, "net"), _ns_inode(sidecar, "net")),
+            "uts namespace inodes": uts, "hostnames at start": (_hostname(app), _hostname(sidecar))}
+    # Our own UTS namespace is the one dockerd (started with `nsenter --net` only) and `--uts host` use.
+    if uts[0] == os.stat("/proc/self/ns/uts").st_ino:
+        view["rename"] = "refused: app's UTS namespace is the machine's own"
+        view["hostnames after"] = view["hostnames at start"]
+        return view
+    command = [which("nsenter"), "-t", str(facts._pid(app)), "-u", "hostname", new_name]
+    subprocess.run(command, check=True, capture_output=True, timeout=10)
+    view["rename"] = f"nsenter -t <pid of {app.name}> -u hostname {new_name}"
+    view["hostnames after"] = (_hostname(app), _hostname(sidecar))
+    return view
