@@ -1,37 +1,109 @@
-"""Terms of the source article (Japanese) with their English names, meanings, and the chapter
-that shows each one live. Rendered by notebooks/10_glossary.ipynb."""
+"""Terms of the course, in Japanese and English, with their meanings and the chapter that shows
+each one live. Rendered by notebooks/10_glossary.ipynb.
+
+Each term says where it comes from: either **the article** (then `article` holds the exact string
+the source article writes, verified against its text by tests/unit/test_glossary.py), or **the
+course**, which adds a standard term the article does not use (then `article` is None).
+"""
 from __future__ import annotations
 
-# (Japanese as the article writes it, reading, English, meaning, chapter)
-TERMS: list[tuple[str, str, str, str, str]] = [
-    ("ネットワーク名前空間 (名前空間)", "namae kūkan", "network namespace",
-     "a private copy of the network stack: interfaces, addresses, routes, netfilter rules", "01, 09"),
-    ("ブリッジ", "burijji", "bridge",
-     "a software learning switch in the kernel (docker0, lan0); keeps an FDB of MAC -> port", "02"),
-    ("vethペア", "vīsu pea", "veth pair", "two virtual interfaces joined like a cable; one end in the container", "02"),
-    ("ドライバ / ドライバー", "doraiba", "network driver", "the plug-in that builds a network: bridge, host, overlay, macvlan, ipvlan, null", "01, 07"),
-    ("デフォルトゲートウェイ (default gateway)", "deforuto gētowei", "default gateway",
-     "where a packet goes when no more specific route matches (docker0's address for a bridge container)", "01"),
-    ("NAT", "natto", "network address translation", "rewriting addresses (and ports) of packets in netfilter", "01"),
-    ("SNAT", "esu-natto", "source NAT / MASQUERADE", "rewrites the source on the way out, so the outside sees the host", "01"),
-    ("DNAT", "dī-natto", "destination NAT", "rewrites the destination of a published port to the container", "01"),
-    ("第2層 / 第二層", "dai ni sō", "layer 2 (data link)", "Ethernet frames and MAC addresses; what a bridge switches", "02, 05"),
-    ("第3層 (ネットワーク層)", "dai san sō", "layer 3 (network layer)", "IP addresses and routing (the article wrongly calls it layer 4)", "01"),
-    ("第4層", "dai yon sō", "layer 4 (transport)", "TCP/UDP ports; MASQUERADE rewrites the source port when it must", "01"),
-    ("物理NIC", "butsuri nikku", "physical NIC", "the network card; it does no NAT (the kernel does)", "01"),
-    ("ホストネットワーク", "hosuto nettowāku", "host network", "the container uses the host's own namespace", "03"),
-    ("オーバーレイネットワーク", "ōbārei nettowāku", "overlay network", "one network across hosts, carried in VXLAN", "04"),
-    ("マックベラン (macvlan)", "makkuberan", "macvlan", "sub-interfaces of a parent NIC, each with its own MAC", "05"),
-    ("parent", "pearento", "parent interface", "the host NIC a macvlan network hangs from (-o parent=eth0)", "05"),
-    ("none", "nan", "none (null driver)", "a namespace with loopback only", "06"),
-    ("サブネット / IP range", "sabunetto", "subnet / address pool", "the block a network's addresses come from (172.17.0.0/16, ...)", "01, 08"),
-    ("ポート公開 (-p)", "pōto kōkai", "port publishing", "a DNAT rule (and a docker-proxy) from a host port to a container port", "01"),
-    ("コネクショントラッキング", "konekushon torakkingu", "conntrack", "the kernel's table of connections that un-NATs replies", "01"),
-    ("オーケストレーション", "ōkesutorēshon", "orchestration", "Swarm, Kubernetes: running containers across machines", "04, 09"),
-    ("Pod (ポッド)", "poddo", "pod", "Kubernetes' group of containers sharing one network namespace", "09"),
+from dataclasses import dataclass
+
+ARTICLE = "the article"
+COURSE = "added by the course (standard term)"
+
+
+@dataclass(frozen=True)
+class Term:
+    ja: str                 # the term as the glossary lists it
+    article: str | None     # exactly as the article writes it (forms joined by ' / '), or None: added by the course
+    reading: str
+    en: str
+    meaning: str
+    chapter: str
+
+    @property
+    def source(self) -> str:
+        return ARTICLE if self.article else COURSE
+
+
+TERMS: list[Term] = [
+    Term("ネットワーク名前空間", None, "nettowāku namae kūkan", "network namespace",
+         "a private copy of the network stack: interfaces, addresses, routes, netfilter rules", "01, 09"),
+    Term("UTS名前空間", None, "yū-tī-esu namae kūkan", "UTS namespace",
+         "the hostname's namespace; one per Kubernetes pod, but separate for each container under "
+         "Docker's --network container: (Docker only copies the hostname)", "09"),
+    Term("ブリッジ", "ブリッジ", "burijji", "bridge",
+         "a software learning switch in the kernel (docker0, lan0); keeps an FDB of MAC -> port", "02"),
+    Term("vethペア", "vethペア", "vīsu pea", "veth pair",
+         "two virtual interfaces joined like a cable; one end in the container", "02"),
+    Term("ドライバ / ドライバー", "ドライバ / ドライバー", "doraiba", "network driver",
+         "the plug-in that builds a network: bridge, host, overlay, macvlan, ipvlan, null", "01, 07"),
+    Term("default gateway (デフォルトゲートウェイ)", "default gateway", "deforuto gētowei", "default gateway",
+         "where a packet goes when no more specific route matches (docker0's address for a bridge "
+         "container). The article writes it in English; デフォルトゲートウェイ is the usual Japanese", "01"),
+    Term("IP range (0.0.0.0/0)", "IP range", "ai-pī renji", "destination of the default route",
+         "in the article's 「IP rangeは0.0.0.0/0」: the range of destinations the route to the internet "
+         "covers, i.e. every address — the default route (`default via ...`), not a network's subnet", "01"),
+    Term("サブネット", None, "sabunetto", "subnet / address pool",
+         "the block a network's addresses come from (172.17.0.0/16, ...; `--subnet`)", "01, 08"),
+    Term("NAT", "NAT", "natto", "network address translation",
+         "rewriting addresses (and ports) of packets in netfilter", "01"),
+    Term("SNAT", "SNAT", "esu-natto", "source NAT / MASQUERADE",
+         "rewrites the source on the way out, so the outside sees the host", "01, 07"),
+    Term("DNAT", "DNAT", "dī-natto", "destination NAT",
+         "rewrites the destination of a published port to the container", "01"),
+    Term("ポート公開 (-p)", None, "pōto kōkai", "port publishing",
+         "a DNAT rule (and a docker-proxy) from a host port to a container port", "01"),
+    Term("コネクショントラッキング", None, "konekushon torakkingu", "connection tracking (conntrack)",
+         "the kernel's table of connections, on every path (host networking too); it applies a NAT "
+         "decision to every later packet of the connection and un-NATs the replies", "01, 07"),
+    Term("第2層 / 第二層", "第2層 / 第二層", "dai ni sō", "layer 2 (data link)",
+         "Ethernet frames and MAC addresses; what a bridge switches", "02, 05"),
+    Term("ネットワーク層 (第3層)", "ネットワーク層", "nettowāku sō", "layer 3 (network layer)",
+         "IP addresses and routing. The article writes 「ネットワーク層である第4層」: the network "
+         "layer is layer 3 (第3層, the course's term)", "01"),
+    Term("第4層", "第4層", "dai yon sō", "layer 4 (transport)",
+         "TCP/UDP ports; MASQUERADE rewrites the source port when it must", "01"),
+    Term("物理NIC", "物理NIC", "butsuri nikku", "physical NIC",
+         "the network card; it does no NAT (the kernel does)", "01"),
+    Term("ホストネットワーク", "ホストネットワーク", "hosuto nettowāku", "host network",
+         "the container uses the host's own namespace", "03"),
+    Term("オーバーレイネットワーク", "オーバーレイネットワーク", "ōbārei nettowāku", "overlay network",
+         "one network across hosts, carried in VXLAN", "04"),
+    Term("libkv", "libkv", "ribu kē-bui", "libkv (key-value store library)",
+         "the library of Docker's old standalone overlay mode (Consul, Etcd, ZooKeeper); deprecated in "
+         "Docker 20.10, removed in 23.0: swarm mode keeps its state in its own Raft store", "04"),
+    Term("マックベラン (macvlan)", "マックベラン", "makkuberan", "macvlan",
+         "sub-interfaces of a parent NIC, each with its own MAC. マックベラン is the article's own "
+         "katakana: Japanese documentation writes macvlan (or マックブイラン)", "05"),
+    Term("parent", "parent", "pearento", "parent interface",
+         "the host NIC a macvlan network hangs from (-o parent=eth0)", "05"),
+    Term("none", "none", "nan", "none (null driver)", "a namespace with loopback only", "06"),
+    Term("オーケストレーション", "オーケストレーション", "ōkesutorēshon", "orchestration",
+         "Swarm, Kubernetes: running containers across machines", "04, 09"),
+    Term("Pod (ポッド)", None, "poddo", "pod",
+         "Kubernetes' group of containers sharing one network (and UTS) namespace", "09"),
 ]
 
 
+def forms(term: Term) -> list[str]:
+    """Each spelling the article uses for a term (empty for a term the course adds)."""
+    return term.article.split(" / ") if term.article else []
+
+
+def article_terms() -> list[Term]:
+    """The terms the article itself uses."""
+    return [t for t in TERMS if t.article]
+
+
+def course_terms() -> list[Term]:
+    """The standard terms the course adds."""
+    return [t for t in TERMS if not t.article]
+
+
 def rows() -> list[dict]:
-    return [{"日本語 (article)": ja, "reading": reading, "English": en, "meaning": meaning, "chapter": ch}
-            for ja, reading, en, meaning, ch in TERMS]
+    """One table row per term: where it comes from, how the article writes it, what it means."""
+    return [{"用語 (term)": t.ja, "source": t.source, "as the article writes it": t.article or "—",
+             "reading": t.reading, "English": t.en, "meaning": t.meaning, "chapter": t.chapter}
+            for t in TERMS]
