@@ -3,7 +3,8 @@
     python -m helpers.labs.notebooks          # (re)writes labs/NN_*.ipynb and labs/solutions/NN_*.ipynb
 
 Learner notebooks get the goal, tasks, empty "your turn" cells and a check cell; solution notebooks
-get the body of `helpers.labs.solutions.labNN` (split at `# %% text` lines) and a strict check.
+get the body of `helpers.labs.solutions.labNN` (split at `# %% text` lines, whose text continues on
+`# %%+ text` lines) and a strict check.
 Generating both from one source keeps the tested solution and the shown one the same code.
 """
 from __future__ import annotations
@@ -63,7 +64,10 @@ def solution_steps(number: int) -> tuple[str, list[tuple[str, str]]]:
     lines = textwrap.dedent("\n".join(source[start:])).splitlines()
     steps: list[tuple[str, list[str]]] = []
     for line in lines:
-        if line.startswith("# %%"):
+        if line.startswith("# %%+") and steps and not steps[-1][1]:
+            # A continuation of the step's explanation (long explanations span several lines).
+            steps[-1] = (f"{steps[-1][0]} {line[5:].strip()}", steps[-1][1])
+        elif line.startswith("# %%"):
             steps.append((line[4:].strip(), []))
         elif steps:
             steps[-1][1].append(line)
@@ -79,7 +83,8 @@ def learner_notebook(lab) -> nbformat.NotebookNode:
              "in a terminal. It looks things up by the names the tasks give, so use exactly those.")
     start_text = ("## Start\n\nThis builds the setup and breaks it somewhere. Do not read the code "
                   "that does it: find the fault with the course's tools." if lab.kind == "troubleshoot" else
-                  "## Start\n\nA clean slate: removes this lab's containers and networks, if any.")
+                  "## Start\n\nA clean slate: removes this lab's containers and networks, if any, and shows the task "
+                  "again.")
     cells = [
         new_markdown_cell(intro),
         new_code_cell(SETUP.format(number=lab.number)),
@@ -115,6 +120,9 @@ def solution_notebook(lab) -> nbformat.NotebookNode:
     if doc:
         cells.append(new_markdown_cell("### The same from a terminal\n\n`$P` is the world's prefix "
                                        "(`dnlab status` shows it).\n\n```sh\n" + doc.strip() + "\n```"))
+    why = solutions.WHY.get(lab.number)  # troubleshooting labs: the cause, only after the fix
+    if why:
+        cells.append(new_markdown_cell("## Why it broke, where it happens for real, and the evidence\n\n" + why))
     cells += [
         new_markdown_cell("## Check"),
         new_code_cell("lab.check(world, strict=True, record=False)"),

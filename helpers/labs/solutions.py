@@ -1,7 +1,8 @@
 """Reference solutions, one function per lab: `apply(number, world)` runs one (pytest does).
 
 The bodies are also the code cells of labs/solutions/NN_*.ipynb (`helpers.labs.notebooks` writes
-them): a line `# %% text` starts a new cell, with `text` as its explanation. The docstring is the
+them): a line `# %% text` starts a new cell, with `text` as its explanation (continued on `# %%+ text`
+lines). The docstring is the
 same solution with the docker CLI. Keep the names the tasks ask for; read addresses from the world.
 """
 from __future__ import annotations
@@ -22,25 +23,40 @@ def lab01(world):
     """docker --context $P-host1 network create lab1-net
     docker --context $P-host1 run -d --name lab1-web --network lab1-net dnlab/box:latest sleep 1000000
     docker --context $P-host1 run -d --name lab1-client --network lab1-net dnlab/box:latest sleep 1000000
+    docker --context $P-host1 exec lab1-client cat /etc/resolv.conf       # nameserver 127.0.0.11
+    docker --context $P-host1 exec lab1-client nslookup lab1-web 127.0.0.11
     docker --context $P-host1 exec lab1-client ping -c 1 lab1-web
     """
-    # %% A network of our own on host1 (the bridge driver is the default).
+    # %% A network of our own on host1 (the bridge driver is the default). **Why a network of our own:**
+    # %%+ only user-defined networks have Docker's embedded DNS. On the default bridge (`docker0`) a
+    # %%+ container gets a copy of the host's resolv.conf, and nobody there knows container names; the old
+    # %%+ `--link` worked around that by writing /etc/hosts entries, which go stale when a container moves.
     client = world.host1.docker
     client.networks.create("lab1-net", driver="bridge", labels=world.label)
-    # %% Two containers on it.
+    # %% Two containers on it. Each gets `nameserver 127.0.0.11` in its /etc/resolv.conf: the engine itself
+    # %%+ answers there, with the addresses of the containers on the networks the asker shares with them.
     for name in ("lab1-web", "lab1-client"):
         client.containers.run(IMAGE, IDLE, name=name, network="lab1-net", detach=True, labels=world.label)
-    # %% The name resolves through Docker's embedded DNS (127.0.0.11) on a user-defined network.
+    facts.sh(world, "host1", "docker exec lab1-client cat /etc/resolv.conf")
+    # %% The evidence: the embedded DNS answers lab1-web's address on lab1-net, and the ping goes there.
+    print(facts.sh(world, "host1", "docker exec lab1-client nslookup lab1-web 127.0.0.11"))
     print(probe(world, client.containers.get("lab1-client"), "lab1-web"))
 
 
 def lab02(world):
     """docker --context $P-host1 run -d --name lab2-web -p 9080:80 dnlab/box:latest httpd -f -p 80 -h /www
-    # then, from the internet machine: wget -qO- http://<host1 eth0>:9080/
+    sudo .venv/bin/dnlab shell host1     # then: iptables-save -t nat | grep 9080
+    sudo .venv/bin/dnlab shell inet      # then: wget -qO- http://<host1 eth0>:9080/
     """
-    # %% The web server, with its port 80 published as host1's port 9080.
+    # %% The web server, with its port 80 published as host1's port 9080. **Why publishing:** the server
+    # %%+ listens in the container's own network namespace, on an address only host1 can reach. Publishing
+    # %%+ makes the engine add a DNAT rule to host1's nat table (chain DOCKER) that sends host1:9080 on to
+    # %%+ the container's port 80. It belongs to the container's configuration, so it is set when the
+    # %%+ container is created. Without an address, `-p` listens on all of host1's addresses;
+    # %%+ `-p 127.0.0.1:9080:80` would be host1's loopback only, out of the other machines' reach.
     client = world.host1.docker
     client.containers.run(IMAGE, WEB, name="lab2-web", ports={"80/tcp": 9080}, detach=True, labels=world.label)
+    facts.sh(world, "host1", "iptables-save -t nat | grep 9080")
     # %% host1's address on the LAN, read from host1 itself; then fetch the page from the internet.
     host1 = facts.address(world, "host1")
     print(probe(world, "inet", host1, "http", 9080))
@@ -51,15 +67,27 @@ def lab03(world):
     docker --context $P-host1 network create --internal lab3-internal
     docker --context $P-host1 run -d --name lab3-a --network lab3-internal dnlab/box:latest sleep 1000000
     docker --context $P-host1 run -d --name lab3-b --network lab3-internal dnlab/box:latest sleep 1000000
+    sudo .venv/bin/dnlab shell host1     # then: iptables-save -t filter | grep br-
     """
-    # %% A container with the `none` network: only loopback.
+    # %% A container with the `none` network: its namespace holds only loopback, so nothing can leave it.
+    # %%+ (A running container can get there too: `docker network disconnect` it from every network, then
+    # %%+ `docker network connect none` it; the engine refuses `none` beside another network.)
     client = world.host1.docker
     alone = client.containers.run(IMAGE, IDLE, name="lab3-alone", network_mode="none", detach=True,
                                   labels=world.label)
-    # %% An internal network: a bridge without a gateway out and without NAT.
+    # %% An internal network. **Why `--internal` and not merely no NAT:** with masquerading off
+    # %%+ (`enable_ip_masquerade=false`) host1 still routes the containers' packets out, only with their
+    # %%+ private source address, so they leave and get no answer. An internal network gets no MASQUERADE
+    # %%+ rule, and host1's filter table drops whatever the bridge sends anywhere but back into itself.
     client.networks.create("lab3-internal", internal=True, labels=world.label)
     a = client.containers.run(IMAGE, IDLE, name="lab3-a", network="lab3-internal", detach=True, labels=world.label)
     client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
+    # %% The rules that keep it in, on this engine. Docker 20.10 puts the drop in DOCKER-ISOLATION-STAGE-1;
+    # %%+ Docker 28 and later use a chain DOCKER-INTERNAL, and Docker 29 can write nftables instead
+    # %%+ (Docker docs: "Packet filtering and firewalls").
+    print("engine", client.version()["Version"])
+    bridge = "br-" + client.networks.get("lab3-internal").id[:12]
+    facts.sh(world, "host1", f"iptables-save -t filter | grep -- '{bridge}'")
     # %% Inside: reachable by name. Outside: unreachable, from both.
     print(probe(world, a, "lab3-b"))
     print(probe(world, a, str(INET_IP), "tcp", 9000))
@@ -73,18 +101,25 @@ def lab04(world):
     docker --context $P-host1 run -d --name lab4-db --network lab4-back dnlab/box:latest sleep 1000000
     docker --context $P-host1 run -d --name lab4-app --network lab4-front dnlab/box:latest sleep 1000000
     docker --context $P-host1 network connect lab4-back lab4-app
+    docker --context $P-host1 exec lab4-app ip route
     """
-    # %% Two networks, one container on each.
+    # %% Two networks, one container on each. Each network is a bridge of its own on host1, with a subnet
+    # %%+ of its own.
     client = world.host1.docker
     for name in ("lab4-front", "lab4-back"):
         client.networks.create(name, labels=world.label)
     web = client.containers.run(IMAGE, IDLE, name="lab4-web", network="lab4-front", detach=True, labels=world.label)
     db = client.containers.run(IMAGE, IDLE, name="lab4-db", network="lab4-back", detach=True, labels=world.label)
-    # %% The app starts on the front network and is then connected to the back one too.
+    # %% The app starts on the front network and is then connected to the back one too. **Why this works:**
+    # %%+ a container gets one interface per network, with a route to each subnet, so the app reaches both
+    # %%+ sides; the embedded DNS answers it for both networks.
     app = client.containers.run(IMAGE, IDLE, name="lab4-app", network="lab4-front", detach=True,
                                 labels=world.label)
     client.networks.get("lab4-back").connect(app)
-    # %% The app reaches both; the front cannot reach the back, not even by address.
+    facts.sh(world, "host1", "docker exec lab4-app ip route")
+    # %% The app reaches both; the front cannot reach the back, not even by address. **Why:** lab4-web has
+    # %%+ no route to lab4-back's subnet but its default route via host1, and host1's filter rules drop
+    # %%+ traffic from one Docker bridge to another; the app does not forward between its interfaces.
     print(probe(world, app, "lab4-web"))
     print(probe(world, app, "lab4-db"))
     db.reload()
@@ -92,25 +127,36 @@ def lab04(world):
 
 
 def lab05(world):
-    """docker --context $P-host1 network create -d macvlan -o parent=eth0 \\
-        --subnet <LAN> --gateway <router> --ip-range <a /28 far from the machines> lab5-lan
+    """sudo .venv/bin/dnlab shell host1     # then: ip addr show eth0; ip route   (the LAN and its router)
+    docker --context $P-host1 network create -d macvlan -o parent=eth0 \\
+        --subnet <LAN> --gateway <router> --ip-range <a /28 above the machines> lab5-lan
     docker --context $P-host1 run -d --name lab5-web --network lab5-lan dnlab/box:latest httpd -f -p 80 -h /www
+    sudo .venv/bin/dnlab shell lanpc     # then: wget -qO- http://<lab5-web's address>/
     """
-    # %% Read the LAN from host1: its eth0 address and its default gateway.
+    # %% Read the LAN from host1: its eth0 address and its default gateway (the router). Every machine's
+    # %%+ LAN address is read too, so the range we reserve provably misses them all.
     eth0 = ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0])
     gateway = facts.default_route(world, "host1")["via"]
-    ip_range = ipaddress.ip_network(f"{eth0.network[64]}/28")  # .64/28: no machine of the LAN is there
-    print(eth0, gateway, ip_range)
-    # %% A macvlan network on host1's eth0, with the LAN's subnet and gateway.
+    machines = [ipaddress.ip_address(facts.address(world, m)) for m in ("host1", "host2", "lanpc")]
+    ip_range = ipaddress.ip_network(f"{eth0.network[64]}/28")
+    print(eth0, gateway, ip_range, "misses", [str(m) for m in machines if m not in ip_range])
+    # %% A macvlan network on host1's eth0, with the LAN's subnet and gateway. **Why each part:** a
+    # %%+ macvlan container is a machine of its own on the LAN (its own MAC), so its packets go straight to
+    # %%+ the LAN, not through host1: its gateway must be the LAN's real router. Docker's address manager
+    # %%+ knows nothing of the LAN's other machines (there is no DHCP here; on a real LAN, ask its
+    # %%+ administrator) and hands out addresses from the bottom of the subnet: `--ip-range` reserves a
+    # %%+ part that no machine uses.
     client = world.host1.docker
     pool = docker.types.IPAMPool(subnet=str(eth0.network), gateway=gateway, iprange=str(ip_range))
     client.networks.create("lab5-lan", driver="macvlan", options={"parent": "eth0"},
                            ipam=docker.types.IPAMConfig(pool_configs=[pool]), labels=world.label)
     web = client.containers.run(IMAGE, WEB, name="lab5-web", network="lab5-lan", detach=True, labels=world.label)
-    # %% The plain LAN machine reaches the container at its own LAN address.
+    # %% The plain LAN machine reaches the container at its own LAN address; the container reaches the
+    # %%+ internet through the router, and no NAT is involved: the internet service sees its own address.
     web.reload()
     address = web.attrs["NetworkSettings"]["Networks"]["lab5-lan"]["IPAddress"]
     print(probe(world, "lanpc", address, "http", 80))
+    print(probe(world, web, str(INET_IP), "tcp", 9000))
 
 
 def lab06(world):
@@ -120,7 +166,10 @@ def lab06(world):
     docker --context $P-host1 run -d --name lab6-a --network lab6-overlay dnlab/box:latest sleep 1000000
     docker --context $P-host2 run -d --name lab6-b --network lab6-overlay dnlab/box:latest sleep 1000000
     """
-    # %% host1 becomes a swarm manager, advertising its LAN address.
+    # %% host1 becomes a swarm manager, advertising its LAN address. **Why a swarm:** the overlay driver
+    # %%+ needs one to share the network's state between engines (which container is on which host; Docker
+    # %%+ dropped the external key-value stores in 23.0). host2 must reach the manager at an address it can
+    # %%+ use, hence host1's eth0 address.
     h1, h2 = world.host1.docker, world.host2.docker
     host1, host2 = facts.address(world, "host1"), facts.address(world, "host2")
     h1.swarm.init(advertise_addr=host1, listen_addr=f"{host1}:2377")
@@ -128,11 +177,12 @@ def lab06(world):
     token = h1.swarm.attrs["JoinTokens"]["Worker"]
     h2.swarm.join(remote_addrs=[f"{host1}:2377"], join_token=token, advertise_addr=host2,
                   listen_addr=f"{host2}:2377")
-    # %% An attachable overlay, and one container on each host.
+    # %% An attachable overlay, and one container on each host. **Why attachable:** an overlay is made for
+    # %%+ swarm services; `--attachable` lets plain `docker run` containers join it too.
     h1.networks.create("lab6-overlay", driver="overlay", attachable=True, labels=world.label)
     h1.containers.run(IMAGE, IDLE, name="lab6-a", network="lab6-overlay", detach=True, labels=world.label)
     b = h2.containers.run(IMAGE, IDLE, name="lab6-b", network="lab6-overlay", detach=True, labels=world.label)
-    # %% Across the hosts, by name.
+    # %% Across the hosts, by name: the frames travel inside VXLAN (UDP 4789) between the hosts' eth0.
     print(probe(world, b, "lab6-a"))
 
 
@@ -141,119 +191,257 @@ def lab07(world):
     docker --context $P-host1 run -d --name lab7-pod --network lab7-net dnlab/box:latest sleep 1000000
     docker --context $P-host1 run -d --name lab7-app --network container:lab7-pod dnlab/box:latest httpd -f -p 8080 -h /www
     docker --context $P-host1 run -d --name lab7-peer --network lab7-net dnlab/box:latest sleep 1000000
+    docker --context $P-host1 top lab7-app
     """
-    # %% The pod's "pause" container holds the network namespace.
+    # %% The pod's "pause" container holds the network namespace. **Why a container that only sleeps:**
+    # %%+ the namespace lives as long as its first container; Kubernetes starts a tiny pause container
+    # %%+ for that, so the app containers can restart without the pod losing its address.
     client = world.host1.docker
     client.networks.create("lab7-net", labels=world.label)
     pod = client.containers.run(IMAGE, IDLE, name="lab7-pod", network="lab7-net", detach=True, labels=world.label)
-    # %% The app joins that namespace instead of getting its own.
+    # %% The app joins that namespace instead of getting its own: same interfaces, same address, same
+    # %%+ ports, and 127.0.0.1 is shared. Its own program is the web server. (If lab7-pod is restarted, it
+    # %%+ gets a new namespace and lab7-app keeps the old one until it is restarted too; Kubernetes
+    # %%+ restarts the whole pod for that reason.)
     client.containers.run(IMAGE, ["httpd", "-f", "-p", "8080", "-h", "/www"], name="lab7-app",
                           network_mode="container:lab7-pod", detach=True, labels=world.label)
     peer = client.containers.run(IMAGE, IDLE, name="lab7-peer", network="lab7-net", detach=True,
                                  labels=world.label)
+    # %% The evidence that lab7-app serves the port: the pid listening on 8080 in the shared namespace is
+    # %%+ one of lab7-app's processes.
+    print(facts.sh(world, "host1", "nsenter -t $(docker inspect -f '{{.State.Pid}}' lab7-pod) -n ss -ltnp"))
+    print(facts.sh(world, "host1", "docker top lab7-app"))
     # %% Inside the pod, the app is on localhost; from outside, it is at the pod's name.
     print(probe(world, pod, "127.0.0.1", "http", 8080))
     print(probe(world, peer, "lab7-pod", "http", 8080))
 
 
 def lab08(world):
-    """sudo ip netns exec $P-host1 ip route           # no default route
-    sudo ip netns exec $P-lanpc ip route           # lanpc has one: default via the router
-    sudo ip netns exec $P-host1 ip route add default via <router>
+    """sudo .venv/bin/dnlab shell host1 -- docker exec lab8-app nc -w 2 203.0.113.10 9000   # no answer
+    sudo .venv/bin/dnlab shell host1 -- curl -sS -m 2 http://203.0.113.10/   # host1 itself: unreachable
+    sudo .venv/bin/dnlab shell lanpc -- curl -sS -m 2 http://203.0.113.10/   # lanpc: fine
+    sudo .venv/bin/dnlab shell host1 -- ip route     # no "default" line
+    sudo .venv/bin/dnlab shell lanpc -- ip route     # default via the router
+    sudo .venv/bin/dnlab shell host1 -- ip route add default via <the router, from lanpc's table>
     """
-    # %% Compare host1's routing table with lanpc's: host1 lacks the default route.
-    print(world["host1"].run(["ip", "route"]).stdout)
-    print(world["lanpc"].run(["ip", "route"]).stdout)
-    # %% Give host1 the same default route as lanpc.
+    # %% The symptom, then the same from host1 itself and from lanpc, its neighbour on the LAN: the packets die in host1.
+    print(facts.sh(world, "host1", f"docker exec lab8-app nc -w 2 {INET_IP} 9000", check=False))
+    print(facts.sh(world, "host1", f"curl -sS -m 2 http://{INET_IP}/", check=False))
+    facts.sh(world, "lanpc", f"curl -sS -m 2 http://{INET_IP}/")
+    # %% Compare the two routing tables: lanpc has a default route (`default via` the router), host1 has none.
+    print(facts.sh(world, "host1", "ip route"))
+    facts.sh(world, "lanpc", "ip route")
+    # %% Give host1 the same default route as lanpc. A route for 203.0.113.10 alone would fix one destination; the check tries another one.
     gateway = facts.default_route(world, "lanpc")["via"]
-    world["host1"].run(["ip", "route", "add", "default", "via", gateway])
-    print(probe(world, world.host1.docker.containers.get("lab8-app"), str(INET_IP), "tcp", 9000))
+    print(facts.sh(world, "host1", f"ip route add default via {gateway}"))
+    facts.sh(world, "host1", f"docker exec lab8-app nc -w 2 {INET_IP} 9000")
 
 
 def lab09(world):
-    """docker --context $P-host1 inspect -f '{{json .NetworkSettings.Networks}}' lab9-api   # on bridge
-    docker --context $P-host1 network connect lab9-net lab9-api
+    """sudo .venv/bin/dnlab shell host1 -- docker exec lab9-web ping -c 1 lab9-api   # bad address
+    sudo .venv/bin/dnlab shell host1 -- docker inspect -f '{{json .NetworkSettings.Networks}}' lab9-web lab9-api
+    sudo .venv/bin/dnlab shell host1 -- docker network connect lab9-net lab9-api
+    sudo .venv/bin/dnlab shell host1 -- docker network disconnect bridge lab9-api
+    sudo .venv/bin/dnlab shell host1 -- docker exec lab9-web ping -c 1 lab9-api
     """
-    # %% lab9-api is on the default bridge, where there is no name resolution and no way to lab9-net.
-    client = world.host1.docker
-    api = client.containers.get("lab9-api")
-    print(list(api.attrs["NetworkSettings"]["Networks"]))
-    # %% Connect it to the network lab9-web is on (and leave the default bridge).
-    client.networks.get("lab9-net").connect(api)
-    client.networks.get("bridge").disconnect(api)
-    print(probe(world, client.containers.get("lab9-web"), "lab9-api"))
+    # %% The symptom: lab9-web asks Docker's embedded DNS (127.0.0.11) for lab9-api and gets no answer.
+    print(facts.sh(world, "host1", "docker exec lab9-web ping -c 1 -W 2 lab9-api", check=False))
+    facts.sh(world, "host1", "docker exec lab9-web cat /etc/resolv.conf")
+    # %% Where is each container attached? lab9-web on lab9-net, lab9-api on the default bridge.
+    facts.sh(world, "host1", "docker inspect -f '{{.Name}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "
+                             "lab9-web lab9-api")
+    # %% Connect lab9-api to lab9-net, and take it off the default bridge, which it does not need.
+    print(facts.sh(world, "host1", "docker network connect lab9-net lab9-api"))
+    print(facts.sh(world, "host1", "docker network disconnect bridge lab9-api"))
+    facts.sh(world, "host1", "docker exec lab9-web ping -c 1 -W 2 lab9-api")
 
 
 def lab10(world):
-    """docker --context $P-host1 port lab10-shop      # nothing
-    docker --context $P-host1 rm -f lab10-shop
-    docker --context $P-host1 run -d --name lab10-shop -p 9081:80 dnlab/box:latest httpd -f -p 80 -h /www
+    """sudo .venv/bin/dnlab shell inet -- curl -sS -m 2 http://<host1>:9081/   # connection refused
+    sudo .venv/bin/dnlab shell host1 -- docker inspect -f '{{.NetworkSettings.IPAddress}}' lab10-shop
+    sudo .venv/bin/dnlab shell host1 -- curl -sS -m 2 http://<that address>/   # the shop itself answers
+    sudo .venv/bin/dnlab shell host1 -- docker port lab10-shop                  # nothing published
+    sudo .venv/bin/dnlab shell host1 -- docker rm -f lab10-shop
+    sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab10-shop -p 9081:80 dnlab/box:latest httpd -f -p 80 -h /www
     """
-    # %% The shop publishes no port: from outside, host1:9081 leads nowhere.
-    client = world.host1.docker
-    shop = client.containers.get("lab10-shop")
-    print(shop.attrs["NetworkSettings"]["Ports"])
-    # %% Ports are published when a container is created: make it again, with the port.
-    shop.remove(force=True)
-    client.containers.run(IMAGE, WEB, name="lab10-shop", ports={"80/tcp": 9081}, detach=True, labels=world.label)
+    # %% The symptom, as a customer sees it: host1 refuses port 9081.
     host1 = facts.address(world, "host1")
-    print(probe(world, "inet", host1, "http", 9081))
+    facts.sh(world, "inet", f"curl -sS -m 2 http://{host1}:9081/", check=False)
+    # %% Split the path: inside host1, the shop answers at its own address. So the server is fine; the way in is missing.
+    shop = facts.sh(world, "host1", "docker inspect -f '{{.NetworkSettings.IPAddress}}' lab10-shop").output
+    print(facts.sh(world, "host1", f"curl -sS -m 2 http://{shop}/"))
+    # %% Nothing leads from host1's port 9081 into the container: no published port, no DNAT rule for it.
+    print(facts.sh(world, "host1", "docker port lab10-shop"))
+    facts.sh(world, "host1", "iptables-save -t nat | grep -e DNAT -e ':DOCKER' || true")
+    # %% Ports are published when a container is created: make it again, with the port.
+    print(facts.sh(world, "host1", "docker rm -f lab10-shop"))
+    labels = " ".join(f"--label {key}={value}" for key, value in world.label.items())
+    print(facts.sh(world, "host1", f"docker run -d --name lab10-shop {labels} -p 9081:80 {IMAGE} httpd -f -p 80 -h /www"))
+    facts.sh(world, "inet", f"curl -sS -m 2 http://{host1}:9081/")
 
 
 def lab11(world):
-    """sudo ip netns exec $P-host1 iptables-save -t nat    # no MASQUERADE for the bridge's subnet
-    sudo ip netns exec $P-host1 iptables -t nat -A POSTROUTING -s <bridge subnet> ! -o docker0 -j MASQUERADE
+    """sudo .venv/bin/dnlab shell host1 -- docker exec lab11-app nc -w 2 203.0.113.10 9000   # no answer
+    sudo .venv/bin/dnlab shell inet -- tcpdump -ni eth0 -c 2 tcp port 9000   # meanwhile: from 172.17.0.x
+    sudo .venv/bin/dnlab shell host1 -- iptables-save -t nat   # no MASQUERADE for the bridge's subnet
+    sudo .venv/bin/dnlab shell host2 -- iptables-save -t nat   # host2 has it
+    sudo .venv/bin/dnlab shell host1 -- iptables -t nat -A POSTROUTING -s <bridge subnet> ! -o docker0 -j MASQUERADE
     """
-    # %% host2's nat table masquerades its bridge's subnet; host1's no longer does.
-    for host in ("host1", "host2"):
-        print(host, [rule for rule in facts.nat_rules(world, host) if "POSTROUTING" in rule])
+    # %% The symptom, and what reaches the internet meanwhile: the capture in `inet` shows the container's own address as the source.
+    shown, (arrived,) = facts.capture(world, [("inet", "eth0")], lambda: facts.sh(
+        world, "host1", f"docker exec lab11-app nc -w 2 {INET_IP} 9000", check=False),
+        keep=lambda frame: frame.proto == "tcp" and frame.dport == 9000)
+    print(shown)
+    print("arrived in inet:", *[f"{frame.endpoint('src')} -> {frame.endpoint('dst')} [{frame.tcp_flags}]"
+                                for frame in arrived], sep="\n  ")
+    # %% Compare the nat tables: host2 masquerades its bridge's subnet on the way out; host1 no longer does.
+    print(facts.sh(world, "host1", "iptables-save -t nat | grep POSTROUTING"))
+    facts.sh(world, "host2", "iptables-save -t nat | grep POSTROUTING")
     # %% Put back the rule Docker made: packets from the bridge leave with host1's address.
-    subnet = world.host1.docker.networks.get("bridge").attrs["IPAM"]["Config"][0]["Subnet"]
-    world["host1"].run(["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", subnet, "!", "-o", "docker0",
-                        "-j", "MASQUERADE"])
-    print(probe(world, world.host1.docker.containers.get("lab11-app"), str(INET_IP), "tcp", 9000))
+    subnet = facts.sh(world, "host1", "docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge").output
+    print(facts.sh(world, "host1", f"iptables -t nat -A POSTROUTING -s {subnet} ! -o docker0 -j MASQUERADE"))
+    facts.sh(world, "host1", f"docker exec lab11-app nc -w 2 {INET_IP} 9000")
 
 
 def lab12(world):
-    """sudo ip netns exec $P-host1 ip link add lab12-shim link eth0 type macvlan mode bridge
-    sudo ip netns exec $P-host1 ip addr add <aux address>/32 dev lab12-shim
-    sudo ip netns exec $P-host1 ip link set lab12-shim up
-    sudo ip netns exec $P-host1 ip route add <lab12-web>/32 dev lab12-shim
+    """sudo .venv/bin/dnlab shell lanpc -- curl -sS -m 2 http://<lab12-web>/   # answers
+    sudo .venv/bin/dnlab shell host1 -- curl -sS -m 2 http://<lab12-web>/   # does not
+    sudo .venv/bin/dnlab shell host1 -- docker network inspect lab12-lan      # macvlan, parent eth0; aux address
+    sudo .venv/bin/dnlab shell host1 -- ip link add lab12-shim link eth0 type macvlan mode bridge
+    sudo .venv/bin/dnlab shell host1 -- ip addr add <aux address>/32 dev lab12-shim
+    sudo .venv/bin/dnlab shell host1 -- ip link set lab12-shim up
+    sudo .venv/bin/dnlab shell host1 -- ip route add <lab12-web>/32 dev lab12-shim
     """
-    # %% The network keeps an address for a host shim (an "aux address"); the container has its own.
-    client = world.host1.docker
-    pool = client.networks.get("lab12-lan").attrs["IPAM"]["Config"][0]
-    shim = pool["AuxiliaryAddresses"]["host1-shim"]
-    web = client.containers.get("lab12-web").attrs["NetworkSettings"]["Networks"]["lab12-lan"]["IPAddress"]
-    print(shim, web)
-    # %% A macvlan sibling of the container on host1's eth0: host1 talks to the container through it.
-    for argv in (["ip", "link", "add", "lab12-shim", "link", "eth0", "type", "macvlan", "mode", "bridge"],
-                 ["ip", "addr", "add", f"{shim}/32", "dev", "lab12-shim"],
-                 ["ip", "link", "set", "lab12-shim", "up"],
-                 ["ip", "route", "add", f"{web}/32", "dev", "lab12-shim"]):
-        world["host1"].run(argv)
-    print(probe(world, "host1", web, "http", 80))
+    # %% The symptom: lanpc reaches lab12-web, host1 (where it runs) does not.
+    web = facts.sh(world, "host1", "docker inspect -f '{{(index .NetworkSettings.Networks \"lab12-lan\").IPAddress}}' "
+                                   "lab12-web").output
+    print(facts.sh(world, "lanpc", f"curl -sS -m 2 http://{web}/"))
+    facts.sh(world, "host1", f"curl -sS -m 2 http://{web}/", check=False)
+    # %% lab12-web is a macvlan child of host1's eth0, and the network keeps an address for the host ("aux address").
+    shim = facts.sh(world, "host1", "docker network inspect -f "
+                                    "'{{range .IPAM.Config}}{{range .AuxiliaryAddresses}}{{.}}{{end}}{{end}}' lab12-lan").output
+    facts.sh(world, "host1", "docker network inspect -f '{{.Driver}} {{.Options}} {{json .IPAM.Config}}' lab12-lan")
+    # %% A macvlan sibling of the container on host1's eth0 (bridge mode: siblings talk directly); host1 talks to the container through it.
+    for command in ("ip link add lab12-shim link eth0 type macvlan mode bridge",
+                    f"ip addr add {shim}/32 dev lab12-shim", "ip link set lab12-shim up",
+                    f"ip route add {web}/32 dev lab12-shim"):
+        print(facts.sh(world, "host1", command))
+    facts.sh(world, "host1", f"curl -sS -m 2 http://{web}/")
 
 
 def lab13(world):
-    """docker --context $P-host2 exec lab13-b ping -c 1 -s 1422 lab13-a   # no answer
-    docker --context $P-host1 exec lab13-a ip link      # eth0 mtu 1280
-    docker --context $P-host2 exec lab13-b ip link      # eth0 mtu 1450
-    docker --context $P-host1 rm -f lab13-a
-    docker --context $P-host1 run -d --name lab13-a --network lab13-overlay dnlab/box:latest sleep 1000000
+    """sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -s 1422 lab13-a   # no answer
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 lab13-a           # small: fine
+    sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ip link show eth0   # mtu 1280
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ip link show eth0   # mtu 1450
+    sudo .venv/bin/dnlab shell host1 -- docker restart -t 0 lab13-a   # its interfaces are made again, from the network (-t 0: no grace period for sleep)
     """
-    # %% The symptom: a ping as large as the overlay's MTU (1450 = 1422 + 28 bytes of headers) gets lost.
-    a = world.host1.docker.containers.get("lab13-a")
-    b = world.host2.docker.containers.get("lab13-b")
-    print(probe(world, b, "lab13-a", size=1422))
-    # %% Compare the interfaces of both containers: lab13-a's MTU is lower than the overlay's.
-    for container in (a, b):
-        print(container.name, container.exec_run(["ip", "-o", "link", "show", "eth0"]).output.decode())
-    # %% A container's interfaces are set up when it starts: start lab13-a again on the overlay.
-    a.remove(force=True)
-    world.host1.docker.containers.run(IMAGE, IDLE, name="lab13-a", network="lab13-overlay", detach=True,
-                                      labels=world.label)
-    print(probe(world, b, "lab13-a", size=1422))
+    # %% The symptom: a ping as large as the overlay's MTU (1450 = 1422 + 28 bytes of headers) gets lost; a small one passes.
+    print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a", check=False))
+    facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 lab13-a")
+    # %% Compare both ends: lab13-a's eth0 has a smaller MTU than the 1450 the overlay gives its containers.
+    print(facts.sh(world, "host1", "docker exec lab13-a ip link show eth0"))
+    facts.sh(world, "host2", "docker exec lab13-b ip link show eth0")
+    # %% A container's interfaces are made from its networks when it starts: a restart gives lab13-a the overlay's MTU again.
+    print(facts.sh(world, "host1", "docker restart -t 0 lab13-a"))
+    print(facts.sh(world, "host1", "docker exec lab13-a ip link show eth0"))
+    facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a")
+
+
+# Why each troubleshooting lab's fault happens, where a real one comes from, and the evidence that
+# finds it (the solution notebooks show it after the fix: the learner's notebook never does).
+WHY = {
+    8: """**Why.** A host sends a packet for an address outside its own networks to its default gateway.
+Without a `default` route, host1 has no way to anything beyond the LAN: its own connections fail
+at once (`Network is unreachable`), and the packets it forwards for its containers die in it, so the
+container only sees a timeout. The container itself was never wrong: its gateway is docker0 in host1.
+
+**Where a real one comes from.** The default route usually comes from DHCP: a lease that is lost or
+not renewed (a DHCP client stopped, a cloud metadata service unreachable at boot) removes it; a VPN
+client that takes the default route and dies, or a hand-written `ip route del`, netplan or
+`/etc/network/interfaces` change, does the same.
+
+**The evidence.** `ip route` on the host (no `default` line), compared with a machine that works; a
+connection from the host itself failing at once, not after a timeout. A route to one address only
+(`ip route add 203.0.113.10 via ...`) is not a fix: every other destination still fails.""",
+    9: """**Why.** Docker's embedded DNS server (127.0.0.11 in every container of a user-defined
+network) answers a container's question with the names of the containers on *the same user-defined
+network*. lab9-api was started without `--network`, so it landed on the default bridge, where names
+are not published at all; the two containers share no network, so the name does not exist for lab9-web
+(`bad address`), and even its address would not be reachable.
+
+**Where a real one comes from.** A `docker run` that forgot `--network` (the default is the default
+bridge); a Compose project started from another directory, whose network has another name; a
+container re-created by a script that did not pass the network along.
+
+**The evidence.** `docker inspect` of both containers (their `NetworkSettings.Networks` differ) and
+`cat /etc/resolv.conf` in the client (127.0.0.11: the embedded DNS). `docker network connect` fixes a
+running container; `docker run --network lab9-net` fixes it at creation.""",
+    10: """**Why.** A container's port is reachable from outside its host only if it is *published*
+(`-p 9081:80`): Docker then adds a DNAT rule (and a docker-proxy) that leads host1's port 9081 to the
+container's port 80. lab10-shop was started without `-p`, so nothing listens on host1:9081 and the
+customer gets `Connection refused`, while the web server inside works (host1 reaches it at the
+container's own address). Published ports are part of the container's configuration: a running
+container cannot gain one, so it is created again.
+
+**Where a real one comes from.** A forgotten `-p`, a Compose file with `expose:` instead of `ports:`,
+`-p 127.0.0.1:9081:80` (reachable from the host only), or a mapping to the wrong container port.
+
+**The evidence.** `docker port lab10-shop` (empty), `iptables-save -t nat` (no DNAT for 9081), and
+the shop answering at its own address from host1. `--network host` is another valid route (the shop
+then listens on host1's own port, without NAT and without a network namespace of its own).""",
+    11: """**Why.** Containers on a bridge have private addresses (172.17.0.0/16). Docker adds one nat
+rule per bridge, `-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`, so packets that leave
+host1 get host1's address as their source. Without it, lab11-app's packets still leave host1 and
+reach the internet service, but with 172.17.0.2 as source: the answer goes to an address no internet
+router knows, and never comes back. host1's own connections are not affected (they already have
+host1's address).
+
+**Where a real one comes from.** A firewall manager that rewrites the whole ruleset: firewalld or ufw
+reloading (or `iptables -t nat -F`, `iptables-restore` of an old file, an nftables `flush ruleset`)
+wipes Docker's rules; Docker puts them back only when dockerd restarts (newer firewalld has a `docker`
+zone and Docker ≥ 20.10 re-creates its rules on a firewalld reload).
+
+**The evidence.** A capture where the packet arrives (the internet machine sees 172.17.0.x), and
+`iptables-save -t nat` compared with a working host. The rule's packet counter (`iptables-save -c`)
+rises with each new connection once it is back. A route back to 172.17.0.0/16 on the router would make
+the lab answer, but no router on the real internet has one.""",
+    12: """**Why.** A macvlan child (lab12-web's interface) sits on host1's eth0 with its own MAC
+address. The kernel hands a child's frames straight to the wire, or to a sibling child in bridge mode,
+but never up to the parent interface's own stack; the LAN switch does not send a frame back out of the
+port it came in on. So every machine on the LAN reaches lab12-web, and host1 itself cannot: this is how
+macvlan is built, documented on Docker's macvlan page. A macvlan sibling on the host (a "shim") gives
+host1 an interface that *is* a sibling, with an address Docker will not give a container (the
+network's aux address, or any address outside its ip-range) and a route to the container through it.
+
+**Where a real one comes from.** Every macvlan deployment where the host must reach its containers
+(a monitoring agent, a reverse proxy on the host). A shim in vepa mode does not help: its frames go
+out to the switch, which does not hairpin them back.
+
+**The evidence.** lanpc reaches the container, host1 does not; `ip neigh` on host1 shows the container's
+address INCOMPLETE or FAILED; `docker network inspect` shows the macvlan driver and `parent=eth0`.""",
+    13: """**Why.** An overlay carries each container frame inside a VXLAN packet over the hosts' LAN
+(the underlay), which adds 50 bytes. Docker's overlay driver gives its containers an MTU of
+1500 − 50 = 1450 unless the network is made with `-o com.docker.network.driver.mtu=N` (then N − 50);
+it never reads the real underlay. Here lab13-a's eth0 had been set to 1280: a 1450-byte frame from
+lab13-b is dropped by the kernel on arrival at the smaller interface, and nothing tells the sender,
+so small packets pass and large ones vanish. `docker restart` makes the container's interfaces again
+from its network, with the network's MTU; an MTU set by hand inside a running container does not
+survive a restart (and `docker exec --privileged ... ip link set` fails on this machine: "unable to
+apply caps"; `nsenter -t <pid> -n ip link set eth0 mtu 1450` from the host works).
+
+**Where a real one comes from.** The common case is the underlay: a cloud network or a VPN whose MTU is
+below 1500 (1450 in many clouds and OpenStack tenant networks, less over IPsec or WireGuard) while the
+overlay still says 1450. Full-size packets then do not fit the underlay; when they are dropped by a
+switch or a tunnel that sends no ICMP "fragmentation needed" back (or the ICMP is filtered), the
+sender's path-MTU discovery never learns the smaller size: a black hole. Small requests work, large
+responses and TLS handshakes hang. The fix there is `docker network create -d overlay -o
+com.docker.network.driver.mtu=<underlay MTU> ...` (the containers get that minus 50).
+
+**The evidence.** A ping with `-s` (payload) at the overlay's size fails while small ones pass;
+`ip link` in both containers (and on the hosts' eth0); a capture of UDP 4789 on the underlay shows
+which packets leave one host and never arrive.""",
+}
 
 
 SOLUTIONS = {int(name[3:]): fn for name, fn in list(globals().items()) if name.startswith("lab") and callable(fn)}

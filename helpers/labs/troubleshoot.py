@@ -1,25 +1,47 @@
 """Labs 8-13, troubleshooting: each `break_*` builds a working setup, then breaks it in a hidden way.
 
-The learner diagnoses with the course's tools (`world[role].run([...])` for `ip -j` and
-`iptables-save` in a machine, `docker inspect`, probes) and fixes it. Each lab's check says what is
-still wrong; its reset removes the lab's containers and networks and repairs what the break did.
+The learner diagnoses with the tools of a real Docker host (`dnlab shell host1`, then `docker`,
+`ip`, `iptables-save`, `tcpdump`) and fixes it. The labs keep their mystery:
+
+- a check first reports the SYMPTOM the learner would observe ("the shop does not answer from the
+  internet"), never the cause; each further check (counted in the progress record since the lab's
+  start) gives a more precise hint, from where to look to what to run;
+- hints are built from what the check observed (a learner's half-fix is named as it is), never
+  fixed text that could be false;
+- once the symptom is gone, the check tests the fix by its effect (a second internet address, the
+  address the internet sees, a rule's counter, the next container's address) and only then names
+  the cause, as evidence.
 """
 from __future__ import annotations
 
 import ipaddress
+import shlex
+import time
 
-from helpers.labs import state
-from helpers.world import swarm
-from helpers.labs.common import cli, need_attached, need_container, need_network, need_reach
+from helpers.labs import progress, state
+from helpers.labs.common import need_attached, need_container, need_reach
 from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
-from helpers.world.naming import IMAGE, INET_IP, ROUTER_LAN_IP, SERVICE_TCP_PORT
+from helpers.world import swarm
+from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
+from helpers.world.naming import (IMAGE, INET_IP, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
+                                  ROUTER_LAN_IP, ROUTER_WAN_IP, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
 from helpers.world.service import parse_reply
 
 IDLE = ["sleep", "1000000"]
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
 START_HINT = "run the lab's start cell (or `dnlab lab start {n}`) to get the broken setup"
+# What the symptom's pending items say before the symptom is gone: nothing about the cause.
+FIX_LATER = "the fix itself"
+# The same tools for every troubleshooting lab, so the list points at no particular fault.
+TOOLS = ("a terminal on a lab machine: `sudo .venv/bin/dnlab shell host1` (or host2, lanpc, router, inet), "
+         "then what you would use on a real Docker host: `docker ps`, `docker inspect`, "
+         "`docker exec NAME ...` (the containers have busybox: ping, nc, wget, ip), `ip addr`, `ip route`, "
+         "`ip neigh`, `iptables-save`, `tcpdump -ni IFACE`, `conntrack -L`, `bridge fdb`. "
+         "The machines themselves have `curl`, `wget` and `busybox nc`, no `ping`.")
 
+
+# --- shared by the six labs -----------------------------------------------------------------------
 
 def _run(world, host: str, name: str, command=IDLE, **kwargs):
     return world.hosts[host].docker.containers.run(IMAGE, command, name=name, hostname=name, detach=True,
@@ -34,26 +56,106 @@ def _container_or_start(world, c: Checks, host: str, name: str, number: int):
     return need_container(world, c, host, name, hint=START_HINT.format(n=number))
 
 
-# --- 8. a missing route ---------------------------------------------------------------------------
+def shell(world, machine: str, command: str = "") -> str:
+    """How a learner runs `command` on a lab machine from a terminal (Markdown code)."""
+    world_id = world.names.world_id
+    where = f"sudo .venv/bin/dnlab{f' --world {world_id}' if world_id else ''} shell {machine}"
+    return f"`{where} -- {command}`" if command else f"`{where}`"
+
+
+def _stage(world, number: int) -> int:
+    """How many times this lab was checked since its start (1 = the first check)."""
+    return progress.count_check(world.prefix, number)
+
+
+def staged(stage: int, steps: list[str]) -> str:
+    """The hint for this check: one step more precise at each further check, the last one kept."""
+    hint = steps[min(stage, len(steps)) - 1]
+    return hint if stage >= len(steps) else hint + " (check again for a more precise hint)"
+
+
+def _fresh_start(world, number: int) -> None:
+    """A new start gives the first, vaguest hint again."""
+    progress.reset_checks(world.prefix, number)
+
+
+def _probe(world, source, target: str, kind: str = "ping", port: int | None = None,
+           size: int | None = None) -> ProbeResult:
+    """One probe through the guard; a server that refuses right after a restart gets two more tries."""
+    result = probe(world, source, target, kind, port, size=size)
+    for _ in range(2):
+        if result.ok or "refused" not in result.output.lower():
+            break
+        time.sleep(0.3)
+        result = probe(world, source, target, kind, port, size=size)
+    return result
+
+
+def last_line(result: ProbeResult) -> str:
+    return (result.output.strip().splitlines() or ["no answer"])[-1][:160] or "no answer"
+
+
+def _diagnosis(c: Checks, cause: str) -> None:
+    """Once everything passes, name the cause (never before: the learner finds it)."""
+    if c.all_ok:
+        c.expect("what had broken", True, evidence=cause)
+
+
+# --- 8. no way out --------------------------------------------------------------------------------
 
 def break_route(world) -> None:
     """lab8-app on host1's default bridge reaches the internet; then host1 loses its default route."""
+    _fresh_start(world, 8)
     _run(world, "host1", "lab8-app")
     world["host1"].run(["ip", "route", "del", "default"])
 
 
 def check_route(world, c: Checks) -> None:
+    stage = _stage(world, 8)
+    symptom = "lab8-app reaches the internet service"
     app = _container_or_start(world, c, "host1", "lab8-app", 8)
     if not app:
-        return c.pending("host1 has a route towards the internet service", "lab8-app reaches the internet service")
+        return c.pending(symptom, FIX_LATER)
+    target = f"{INET_IP}:{SERVICE_TCP_PORT}"
+    reached = _probe(world, app, str(INET_IP), "tcp", SERVICE_TCP_PORT)
+    c.expect(symptom, reached.ok, f"lab8-app gets no answer from {target}: {last_line(reached)}",
+             staged(stage, [
+                 "follow the packets outwards: does host1 itself reach the internet service? does lanpc, "
+                 "its neighbour on the same LAN?",
+                 f"try {shell(world, 'host1', f'curl -sS -m 2 http://{INET_IP}/')} and the same on lanpc; where one machine gets through and the other does not, compare how each decides "
+                 "where to send a packet",
+                 f"compare the routing tables: {shell(world, 'host1', 'ip route')} and "
+                 f"{shell(world, 'lanpc', 'ip route')}"]),
+             evidence=last_line(reached))
+    if not reached.ok:
+        return c.pending(FIX_LATER)
+    _check_way_out(world, c)
+    default = facts.default_route(world, "host1") or {}
+    _diagnosis(c, f"host1 had lost its default route: a packet for anything beyond the LAN had no route "
+                  f"in host1, so lab8-app's connections died there. Now: default via {default.get('via')} "
+                  f"dev {default.get('dev')}")
+
+
+def _check_way_out(world, c: Checks) -> None:
+    """host1 reaches beyond the LAN in general, not only the one address the learner tried."""
     from helpers.path.build import lookup_route  # the path room's longest-prefix match (loads scapy)
 
-    route = lookup_route(facts.state(world, "host1", "routes").routes, str(INET_IP))
-    c.expect("host1 has a route towards the internet service", route is not None,
-             f"host1 has no route towards {INET_IP}: the packets of lab8-app die in host1",
-             "compare host1's routing table with lanpc's (`world[...].run(['ip', '-j', 'route'])`)",
-             evidence=route and f"via {route.gateway or 'direct'} dev {route.dev}")
-    need_reach(world, c, "lab8-app reaches the internet service", app, str(INET_IP), "tcp", SERVICE_TCP_PORT)
+    routes = facts.state(world, "host1", "routes").routes
+    default = next((route for route in routes if route.dst == "default"), None)
+    other = str(ROUTER_WAN_IP)  # another internet address, which no learner's /32 route covers
+    elsewhere = _probe(world, "host1", other)
+    if default is None:
+        used = lookup_route(routes, str(INET_IP))
+        problem = (f"host1 has no default route: only `{used}` leads out, so every other address beyond "
+                   f"the LAN is still unreachable (host1 → {other}, another internet address: "
+                   f"{last_line(elsewhere)})")
+        hint = "a route for one address fixes one destination; what does lanpc have that covers them all?"
+    else:
+        problem = f"host1's default route `{default}` does not lead out: host1 → {other}: {last_line(elsewhere)}"
+        hint = "the default gateway must be the LAN's router; lanpc's routing table names it"
+    c.expect("host1 reaches any address beyond the LAN, not only the internet service",
+             default is not None and elsewhere.ok, problem, hint,
+             evidence=f"default route `{default}`; host1 → {other}: {last_line(elsewhere)}")
 
 
 def repair_route(world) -> list[str]:
@@ -63,117 +165,285 @@ def repair_route(world) -> list[str]:
     return []
 
 
-# --- 9. the wrong network --------------------------------------------------------------------------
+# --- 9. a name that does not resolve --------------------------------------------------------------
 
 def break_network(world) -> None:
     """lab9-web on lab9-net should reach lab9-api by name; lab9-api was started on the default bridge."""
+    _fresh_start(world, 9)
     _network(world, "host1", "lab9-net")
     _run(world, "host1", "lab9-web", network="lab9-net")
     _run(world, "host1", "lab9-api")
 
 
 def check_network(world, c: Checks) -> None:
-    net = need_network(world, c, "host1", "lab9-net", "bridge", hint=START_HINT.format(n=9))
+    stage = _stage(world, 9)
+    symptom = "lab9-web reaches lab9-api by name"
     web = _container_or_start(world, c, "host1", "lab9-web", 9)
     api = _container_or_start(world, c, "host1", "lab9-api", 9)
-    if not (net and web and api):
-        return c.pending("lab9-api is on the network lab9-web uses", "lab9-web reaches lab9-api by name")
-    need_attached(c, api, "lab9-net", "compare the networks of lab9-web and lab9-api (`docker inspect`)")
-    if not c.all_ok:
-        return c.pending("lab9-web reaches lab9-api by name")
-    need_reach(world, c, "lab9-web reaches lab9-api by name", web, "lab9-api")
+    if not (web and api):
+        return c.pending(symptom, FIX_LATER)
+    inspect = "docker inspect -f '{{json .NetworkSettings.Networks}}' lab9-web lab9-api"
+    reached = _ping_by_name(world, web, "lab9-api")
+    c.expect(symptom, reached.ok, f"lab9-web: {last_line(reached)}", staged(stage, [
+        "a name is answered by a DNS server: which one does lab9-web ask, and what does that server know?",
+        f"{shell(world, 'host1', 'docker exec lab9-web cat /etc/resolv.conf')}: 127.0.0.11 is Docker's "
+        "embedded DNS; which containers' names does it answer, and for whom?",
+        f"compare where the two containers are attached: {shell(world, 'host1', inspect)}"]),
+        evidence=last_line(reached))
+    if not reached.ok:
+        return c.pending(FIX_LATER)
+    need_attached(c, api, "lab9-net", "lab9-web asks Docker's DNS on lab9-net")
+    _diagnosis(c, "lab9-api had been started on the default bridge: Docker's embedded DNS (127.0.0.11) "
+                  "answers a container only with the names of containers on the same user-defined network, "
+                  "so lab9-web's question for lab9-api got `bad address`. Now both are on lab9-net")
 
 
-# --- 10. a port not published -----------------------------------------------------------------------
+def _ping_by_name(world, source, name: str, limit: int = 3) -> ProbeResult:
+    """A ping by name, bounded: an unknown name makes busybox wait ~10 s for the embedded DNS before
+    `bad address`; after `limit` seconds the check reports it unresolved. The name goes through the
+    traffic guard first, as every probe's target does."""
+    check_target(name, world_networks(world), container_names(world))
+    code, raw = source.exec_run(["timeout", str(limit), "ping", "-c", "1", "-W", "2", name])
+    text = raw.decode(errors="replace")
+    if code == 143 or not text.strip():  # killed by `timeout`: still waiting for the name
+        text = f"ping {name}: the name is still unresolved after {limit} s (ping waits ~10 s, then says bad address)"
+    return ProbeResult(source.name, name, "ping", code == 0, text, code)
+
+
+# --- 10. the shop does not answer -------------------------------------------------------------------
+
+SHOP_PORT = 9081
+
 
 def break_publish(world) -> None:
     """lab10-shop serves HTTP on port 80 and should be reachable at host1:9081; nothing is published."""
+    _fresh_start(world, 10)
     _run(world, "host1", "lab10-shop", WEB)
 
 
+def _published(shop) -> dict[str, list[str]]:
+    ports = shop.attrs["NetworkSettings"].get("Ports") or {}
+    return {port: [f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings]
+            for port, bindings in ports.items() if bindings}
+
+
+def _shop_hint(world, shop, stage: int) -> str:
+    """Observed first: a port 9081 published to a container port where nothing listens."""
+    to = [port for port, bindings in _published(shop).items() if any(b.endswith(f":{SHOP_PORT}") for b in bindings)]
+    if to and shop.attrs["HostConfig"].get("NetworkMode") != "host":
+        listening = sorted({row["port"] for row in facts.listening(world, shop) if row["proto"] == "tcp"})
+        if int(to[0].split("/")[0]) not in listening:
+            return (f"host1's port {SHOP_PORT} leads to lab10-shop's port {to[0]}, but inside lab10-shop the "
+                    f"server listens on {', '.join(map(str, listening)) or 'no TCP port'}")
+    return staged(stage, [
+        "split the path in two: does the shop answer inside host1, at the container's own address? "
+        f"then, what leads from host1's port {SHOP_PORT} to it?",
+        f"{shell(world, 'host1', 'curl -sS -m 2 http://CONTAINER-ADDRESS/')} (the address from "
+        f"`docker inspect lab10-shop`), then {shell(world, 'host1', 'docker port lab10-shop')} and "
+        f"{shell(world, 'host1', 'iptables-save -t nat')}",
+        "how does a port of a Docker host come to lead into a container, and when is that decided? "
+        f"(`docker port lab10-shop` lists what host1 forwards to it: {_published(shop) or 'nothing'})"])
+
+
 def check_publish_fix(world, c: Checks) -> None:
+    stage = _stage(world, 10)
+    symptom = f"the internet machine reaches the shop at host1:{SHOP_PORT}"
     host1_ip = swarm.eth0_address(world, "host1")
     shop = _container_or_start(world, c, "host1", "lab10-shop", 10)
     if not shop:
-        return c.pending("host1's port 9081 leads to lab10-shop", "the internet machine reaches the shop at host1:9081")
-    ports = shop.attrs["NetworkSettings"].get("Ports") or {}
-    published = {port: [f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings]
-                 for port, bindings in ports.items() if bindings}
-    leads = any(b.get("HostPort") == "9081" for bindings in ports.values() if bindings for b in bindings)
-    c.expect("host1's port 9081 leads to lab10-shop", leads,
-             f"lab10-shop publishes {published or 'no port at all'}",
-             f"`{cli(world, 'host1')} port lab10-shop`; published ports are fixed when a container is created",
-             evidence=published)
-    if not c.all_ok:
-        return c.pending("the internet machine reaches the shop at host1:9081")
-    need_reach(world, c, "the internet machine reaches the shop at host1:9081", "inet", host1_ip, "http", 9081,
-               hint="which port of the container does the web server listen on?")
+        return c.pending(symptom, FIX_LATER)
+    reached = _probe(world, "inet", host1_ip, "http", SHOP_PORT)
+    c.expect(symptom, reached.ok, f"from inet, http://{host1_ip}:{SHOP_PORT}/ gets: {last_line(reached)}",
+             "" if reached.ok else _shop_hint(world, shop, stage), evidence=last_line(reached))
+    if not reached.ok:
+        return c.pending(FIX_LATER)
+    how = _shop_route(world, c, shop)
+    _diagnosis(c, "lab10-shop had been started without `-p`: nothing led from host1's port 9081 into it "
+                  "(no DNAT rule, no docker-proxy), and a container's published ports are fixed when it is "
+                  f"created. Now: {how}")
 
 
-# --- 11. the MASQUERADE rule removed ------------------------------------------------------------------
+def _shop_route(world, c: Checks, shop) -> str:
+    """The answer at host1:9081 comes from lab10-shop: a published port, or the shop on host1's own
+    network (`--network host`, a valid route: the shop then shares host1's network namespace)."""
+    published = _published(shop)
+    if any(b.endswith(f":{SHOP_PORT}") for bindings in published.values() for b in bindings):
+        c.expect(f"host1's port {SHOP_PORT} leads to lab10-shop", True, evidence=published)
+        return f"lab10-shop publishes {published}"
+    mode = shop.attrs["HostConfig"].get("NetworkMode")
+    owner = facts.sh(world, "host1", f"ss -Hlntp 'sport = :{SHOP_PORT}'", check=False).output
+    pid = shop.attrs["State"]["Pid"]
+    ours = mode == "host" and f"pid={pid}," in owner
+    c.expect(f"host1's port {SHOP_PORT} leads to lab10-shop", ours,
+             f"host1:{SHOP_PORT} answers, but not from lab10-shop (network mode {mode}; the listener there: "
+             f"{owner.strip() or 'none seen'})",
+             "the answer must come from lab10-shop itself", evidence=f"--network host: lab10-shop's process "
+             f"(pid {pid}) listens on host1's port {SHOP_PORT}")
+    return ("lab10-shop runs with `--network host`: it listens on host1's own port, no NAT and no isolation "
+            "of its network (it shares host1's namespace)")
+
+
+# --- 11. no answer from the internet --------------------------------------------------------------
 
 def _bridge_subnet(world) -> str:
     return str(state.subnets(state.network(world.host1.docker, "bridge"))[0])
 
 
+def _docker_rule(subnet: str) -> list[str]:
+    return ["POSTROUTING", "-s", subnet, "!", "-o", "docker0", "-j", "MASQUERADE"]
+
+
 def break_masquerade(world) -> None:
-    """lab11-app on the default bridge reaches the internet; then host1's MASQUERADE rule goes."""
+    """lab11-app on the default bridge reaches the internet; then host1's MASQUERADE rule goes (as
+    when a firewall manager reloads its own ruleset over Docker's)."""
+    _fresh_start(world, 11)
     _run(world, "host1", "lab11-app")
-    subnet = _bridge_subnet(world)
-    world["host1"].run(["iptables", "-t", "nat", "-D", "POSTROUTING", "-s", subnet, "!", "-o", "docker0",
-                        "-j", "MASQUERADE"])
+    world["host1"].run(["iptables", "-t", "nat", "-D", *_docker_rule(_bridge_subnet(world))])
+
+
+def _rewriting(rules) -> list:
+    """host1's nat POSTROUTING rules that rewrite a source address."""
+    return [rule for rule in rules if rule.table == "nat" and rule.chain == "POSTROUTING"
+            and rule.target in ("MASQUERADE", "SNAT")]
+
+
+def _counted(before, after) -> list[tuple[object, int]]:
+    """(rule, packets counted between two snapshots) for every source-rewriting rule that counted."""
+    old = {rule.key: rule.packets for rule in _rewriting(before)}
+    return [(rule, rule.packets - old.get(rule.key, 0)) for rule in _rewriting(after)
+            if rule.packets > old.get(rule.key, 0)]
+
+
+def _why_not_matched(rule, source: str, way_out: str | None) -> str:
+    """Which of the rule's matches the probe's packets (from `source`, leaving by `way_out`) miss."""
+    reasons = []
+    if rule.src:
+        inside = ipaddress.ip_address(source) in ipaddress.ip_network(rule.src, strict=False)
+        if inside == ("src" in rule.negated):
+            reasons.append(f"its source match `{'! ' if 'src' in rule.negated else ''}-s {rule.src}` "
+                           f"does not take lab11-app's {source}")
+    if rule.out_if and way_out:
+        name = rule.out_if  # iptables: a trailing "+" matches every interface with that prefix
+        same = way_out.startswith(name[:-1]) if name.endswith("+") else way_out == name
+        if same == ("out_if" in rule.negated):  # the match, after its "!", fails
+            reasons.append(f"its out-interface match `{'! ' if 'out_if' in rule.negated else ''}-o "
+                           f"{rule.out_if}` does not take the way out, {way_out}")
+    return "; ".join(reasons) or "an earlier rule of the chain took them"
 
 
 def check_masquerade(world, c: Checks) -> None:
+    stage = _stage(world, 11)
+    symptom = "lab11-app reaches the internet service"
     app = _container_or_start(world, c, "host1", "lab11-app", 11)
     if not app:
-        return c.pending("host1 rewrites the source of packets leaving the default bridge",
-                         "lab11-app reaches the internet service, seen as host1")
-    subnet = _bridge_subnet(world)
-    rule = state.masquerade(facts.state(world, "host1", "rules"), subnet)
-    c.expect("host1 rewrites the source of packets leaving the default bridge", rule is not None,
-             f"nothing in host1's nat table rewrites packets from {subnet}: they leave with a container "
-             "address the internet cannot answer",
-             "compare `iptables-save -t nat` in host1 with the same in host2", evidence=rule)
-    reached = need_reach(world, c, "lab11-app reaches the internet service", app, str(INET_IP), "tcp",
-                         SERVICE_TCP_PORT, hint="capture in `inet`: which source address arrives?")
-    # The rule's packet counter, read again after the probe, says whether the probe went through it.
-    counted = _counted_since(world, rule, subnet) if rule is not None else None
-    if rule is not None and not reached and not counted:
-        c.items[-1].problem += (f"; host1's rule `{rule}` counted none of its packets: "
-                                "it does not match them on their way out")
-    if reached:
-        # The service answers with the address it saw the client come from: independent evidence.
-        host1_ip = swarm.eth0_address(world, "host1")
-        try:
-            seen = parse_reply(reached.output)[0]
-        except ValueError:
-            seen = reached.output.strip()
-        through = f" (host1's MASQUERADE rule counted {counted} packet(s) of the probe)" if counted else ""
-        c.expect("the internet sees lab11-app as host1", seen == host1_ip,
-                 f"the internet service sees the client as {seen}",
-                 "a masquerade uses the outgoing interface's address", evidence=seen + through)
+        return c.pending(symptom, FIX_LATER)
+    source = state.address_on(app, "bridge") or "?"
+    # The rules' counters are read around the probe: a rule that rewrote it counted its first packet.
+    before = facts.state(world, "host1", "rules").rules
+    reached = _probe(world, app, str(INET_IP), "tcp", SERVICE_TCP_PORT)
+    after = facts.state(world, "host1", "rules").rules
+    counted = _counted(before, after)
+    if not reached.ok:
+        itself = _probe(world, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT)
+        problem = (f"lab11-app gets no answer from {INET_IP}:{SERVICE_TCP_PORT} ({last_line(reached)}); "
+                   f"host1 itself {'does' if itself.ok else 'gets none either'}")
+        problem += _unmatched_rules(world, after, counted, source)
+        c.expect(symptom, False, problem, staged(stage, [
+            "follow one connection: what leaves host1 towards the internet, and what does the internet "
+            "service receive?",
+            f"capture on the internet machine while lab11-app connects: "
+            f"{shell(world, 'inet', f'tcpdump -ni eth0 tcp port {SERVICE_TCP_PORT}')}; which source address "
+            "arrives, and could the internet answer it?",
+            f"compare what host1 and host2 do to their containers' outgoing packets: "
+            f"{shell(world, 'host1', 'iptables-save -t nat')} and the same on host2"]))
+        return c.pending(FIX_LATER)
+    c.expect(symptom, True, evidence=last_line(reached))
+    seen = _seen_as(reached)
+    host1_ip = swarm.eth0_address(world, "host1")
+    c.expect("host1 rewrites lab11-app's source on the way out", bool(counted),
+             f"no source-rewriting rule of host1's nat table counted the probe's packets: the internet saw "
+             f"{seen}, lab11-app's own address{_route_back(world, seen)}",
+             "the real internet has no route back to private addresses (172.16.0.0/12 is RFC 1918): host1 "
+             "must send lab11-app's packets out with its own address, as Docker does for every bridge",
+             evidence="; ".join(f"`{rule}` counted {n} packet(s) of the probe" for rule, n in counted))
+    c.expect("the internet sees lab11-app as host1", seen == host1_ip,
+             f"the internet service saw the connection come from {seen}, not from host1 ({host1_ip})",
+             "a masquerade takes the address of the interface the packet leaves by; an SNAT takes the "
+             "address you give it", evidence=seen)
+    _diagnosis(c, "host1 had lost the MASQUERADE rule Docker adds for the default bridge "
+                  f"(`-A {' '.join(_docker_rule(_bridge_subnet(world)))}`): lab11-app's packets left with "
+                  f"its private address {source}, to which no answer can find its way back. Now: "
+                  + "; ".join(f"`{rule}`" for rule, _ in counted))
 
 
-def _counted_since(world, rule, subnet: str) -> int:
-    """How many packets host1's masquerade rule for `subnet` counted since the snapshot of `rule`
-    (NAT rules see the first packet of each connection, so one per new connection)."""
-    now = state.masquerade(facts.state(world, "host1", "rules"), subnet)
-    return now.packets - rule.packets if now is not None and now.key == rule.key else 0
+def _seen_as(reached: ProbeResult) -> str:
+    """The service answers with the address it saw the client come from: independent evidence."""
+    try:
+        return parse_reply(reached.output)[0]
+    except ValueError:
+        return reached.output.strip()
+
+
+def _route_back(world, seen: str) -> str:
+    """Why the answer came back anyway: a route to the container's subnet on the router (observed)."""
+    from helpers.path.build import lookup_route
+
+    try:
+        route = lookup_route(facts.state(world, "router", "routes").routes, seen)
+    except ValueError:
+        return ""
+    if route is None or route.dst == "default":
+        return ""
+    return f"; the answer came back only because the router has the route `{route}`, which no internet router has"
+
+
+def _unmatched_rules(world, rules, counted, source: str) -> str:
+    """Observed: a learner's source-rewriting rule that counted none of the probe says which of its
+    matches missed; one that did count says so (then the fault is elsewhere)."""
+    from helpers.path.build import lookup_route
+
+    hit = dict((rule.key, n) for rule, n in counted)
+    way = lookup_route(facts.state(world, "host1", "routes").routes, str(INET_IP))
+    docker_made = _docker_masquerades(world)  # Docker's rules for the other bridges miss by design
+    notes = []
+    for rule in _rewriting(rules):
+        if rule.key in hit:
+            notes.append(f"; host1's rule `{rule}` did rewrite its packets ({hit[rule.key]} counted), "
+                         "yet no answer came back: which address did it give them?")
+        elif rule.spec not in docker_made:
+            notes.append(f"; host1's rule `{rule}` counted none of its packets: "
+                         f"{_why_not_matched(rule, source, way.dev if way else None)}")
+    return "".join(notes)
 
 
 def repair_masquerade(world) -> list[str]:
-    """Put back Docker's own rule. A learner's differently written rule does not count as it (one
-    that matches nothing would leave the default bridge cut off); theirs is left where it is."""
+    """Put back Docker's own rule and remove the learner's source-rewriting rules (a wide one left
+    behind would make the next start of this lab not broken at all)."""
     subnet = _bridge_subnet(world)
-    docker_rule = ["POSTROUTING", "-s", subnet, "!", "-o", "docker0", "-j", "MASQUERADE"]
-    if world["host1"].run(["iptables", "-t", "nat", "-C", *docker_rule], check=False).returncode == 0:
-        return []
-    world["host1"].run(["iptables", "-t", "nat", "-A", *docker_rule])
-    return ["MASQUERADE rule of host1"]
+    done = []
+    docker_made = _docker_masquerades(world)
+    for rule in _rewriting(facts.state(world, "host1", "rules").rules):
+        if rule.spec not in docker_made:
+            world["host1"].run(["iptables", "-t", "nat", "-D", "POSTROUTING", *shlex.split(rule.spec)], check=False)
+            done.append(f"your nat rule `{rule}` of host1")
+    if world["host1"].run(["iptables", "-t", "nat", "-C", *_docker_rule(subnet)], check=False).returncode != 0:
+        world["host1"].run(["iptables", "-t", "nat", "-A", *_docker_rule(subnet)])
+        done.append("MASQUERADE rule of host1")
+    return done
 
 
-# --- 12. macvlan reached from its own host ------------------------------------------------------------
+def _docker_masquerades(world) -> set[str]:
+    """The specs of the MASQUERADE rules Docker makes on host1: one per bridge network,
+    `-s <subnet> ! -o <its bridge> -j MASQUERADE`."""
+    specs = set()
+    for network in world.host1.docker.networks.list(filters={"driver": "bridge"}):
+        bridge = (network.attrs.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{network.id[:12]}"
+        for subnet in state.subnets(network):
+            specs.add(f"-s {subnet} ! -o {bridge} -j MASQUERADE")
+    return specs
+
+
+# --- 12. everyone but its own host ----------------------------------------------------------------
 
 SHIM = "lab12-shim"
 
@@ -183,14 +453,15 @@ def _lan_plan(world) -> dict:
     lan = ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0]).network
     hosts = list(lan.hosts())
     ip_range = ipaddress.ip_network(f"{hosts[95]}/28", strict=False)  # .96/28: far from the machines
-    return {"subnet": str(lan), "gateway": (facts.default_route(world, "host1") or {}).get("via"), "ip_range": str(ip_range),
-            "aux": {"host1-shim": str(ip_range[-2])}}
+    return {"subnet": str(lan), "gateway": (facts.default_route(world, "host1") or {}).get("via"),
+            "ip_range": str(ip_range), "aux": {"host1-shim": str(ip_range[-2])}}
 
 
 def break_macvlan_host(world) -> None:
     """lab12-web on a macvlan on host1's eth0: lanpc reaches it, host1 itself cannot (by design)."""
     import docker.types
 
+    _fresh_start(world, 12)
     plan = _lan_plan(world)
     pool = docker.types.IPAMPool(subnet=plan["subnet"], gateway=plan["gateway"], iprange=plan["ip_range"],
                                  aux_addresses=plan["aux"])
@@ -199,38 +470,121 @@ def break_macvlan_host(world) -> None:
     _run(world, "host1", "lab12-web", WEB, network="lab12-lan")
 
 
+def host_macvlans(world, parent: str = "eth0") -> list[dict]:
+    """host1's macvlan links on `parent`, whatever their names: {"name", "mode", "up", "addresses"}."""
+    links = facts.ip_json(world, "host1", "-d", "addr", "show", "type", "macvlan")
+    return [{"name": link["ifname"], "mode": ((link.get("linkinfo") or {}).get("info_data") or {}).get("mode"),
+             "up": "UP" in (link.get("flags") or []),
+             "addresses": [a["local"] for a in link.get("addr_info") or [] if a.get("family") == "inet"]}
+            for link in links if link.get("link") == parent]
+
+
+def _shim_problem(world, address: str) -> str:
+    """What is wrong with the host's own macvlan links, as observed (empty when there is none)."""
+    from helpers.path.build import lookup_route
+
+    route = lookup_route(facts.state(world, "host1", "routes").routes, address)
+    notes = []
+    for link in host_macvlans(world):
+        name = link["name"]
+        if link["mode"] != "bridge":
+            notes.append(f"host1's macvlan link {name} is in {link['mode']} mode: its frames to lab12-web go "
+                         "out through eth0 to the LAN switch, which does not send a frame back out of the port "
+                         "it came in on; only in bridge mode do two macvlan links of one parent reach each "
+                         "other directly")
+        if not link["up"]:
+            notes.append(f"host1's macvlan link {name} is down")
+        if route is None or route.dev != name:
+            notes.append(f"host1's route to {address} is `{route}`: it does not go through {name}")
+    return "; ".join(notes)
+
+
 def check_macvlan_host(world, c: Checks) -> None:
+    stage = _stage(world, 12)
+    symptom = "host1 reaches lab12-web over HTTP"
     web = _container_or_start(world, c, "host1", "lab12-web", 12)
     address = web and state.address_on(web, "lab12-lan")
     if not address:
         if web:
             c.expect("lab12-web is on lab12-lan", False, "it is not: the setup was changed", START_HINT.format(n=12))
-        return c.pending("lanpc reaches lab12-web over HTTP", "host1 reaches lab12-web over HTTP")
+        return c.pending("lanpc reaches lab12-web over HTTP", symptom, FIX_LATER)
     need_reach(world, c, "lanpc reaches lab12-web over HTTP", "lanpc", address, "http", 80,
                hint="the container must stay where it is, on the macvlan network")
-    need_reach(world, c, "host1 reaches lab12-web over HTTP", "host1", address, "http", 80,
-               problem=f"host1 cannot reach {address}, though the LAN can",
-               hint=f"the kernel does not pass frames between a macvlan parent and its own macvlan children; "
-                    f"host1 needs another way onto that segment (name what you add {SHIM}; "
-                    "`docker network inspect lab12-lan` shows an address kept for it)")
+    reached = _probe(world, "host1", address, "http", 80)
+    observed = _shim_problem(world, address)
+    c.expect(symptom, reached.ok,
+             f"host1 gets no answer from lab12-web at {address} ({last_line(reached)}), though lanpc on the "
+             f"same LAN does", observed or staged(stage, [
+                 "what is different between lanpc and host1, as seen from lab12-web? look at how lab12-web "
+                 f"is attached to the LAN: {shell(world, 'host1', 'docker network inspect lab12-lan')}",
+                 f"watch host1 ask for lab12-web's MAC address: {shell(world, 'host1', 'ip neigh')} after "
+                 f"{shell(world, 'host1', f'curl -sS -m 2 http://{address}/')}; Docker's macvlan page "
+                 "explains who may talk to a macvlan container",
+                 "host1 needs its own way onto that segment, beside eth0 rather than through it; "
+                 "`docker network inspect lab12-lan` shows an address the network keeps free for it"]),
+             evidence=last_line(reached))
+    if not reached.ok:
+        return c.pending(FIX_LATER)
+    shim = _check_shim(world, c, web, address)
+    _diagnosis(c, "a macvlan parent and its own macvlan children cannot talk: the kernel hands a child's "
+                  "frames straight to the wire (or to a sibling), never up to the parent's own stack, and the "
+                  f"LAN switch does not send them back. Now host1 has its own macvlan sibling {shim}")
+
+
+def _check_shim(world, c: Checks, web, address: str) -> str:
+    """host1 reaches lab12-web through a link named as the task asks, with an address that Docker
+    will not hand to the next container (outside the network's ip-range)."""
+    from helpers.path.build import lookup_route
+
+    route = lookup_route(facts.state(world, "host1", "routes").routes, address)
+    dev = route.dev if route else None
+    c.expect(f"host1's way onto lab12-lan is called {SHIM}", dev == SHIM,
+             f"host1 reaches lab12-web through {dev}; the task asks to call what you add on host1 {SHIM}",
+             f"rename it (`ip link set {dev} down; ip link set {dev} name {SHIM}; ip link set {SHIM} up`, then "
+             "its route again) or make it again with that name", evidence=f"route `{route}`")
+    link = next((link for link in host_macvlans(world) if link["name"] == dev), None)
+    addresses = link["addresses"] if link else []
+    network = state.network(world.host1.docker, "lab12-lan")
+    pool = ((network.attrs.get("IPAM") or {}).get("Config") or [{}])[0] if network else {}
+    ip_range = ipaddress.ip_network(pool.get("IPRange") or pool.get("Subnet"), strict=False)
+    kept = set((pool.get("AuxiliaryAddresses") or {}).values()) | {pool.get("Gateway")}
+    # Docker hands containers the addresses of the ip-range, except those it keeps (aux, gateway).
+    given = [a for a in addresses if ipaddress.ip_address(a) in ip_range and a not in kept]
+    c.expect(f"{dev}'s address is one Docker never gives a container on lab12-lan", bool(addresses) and not given,
+             f"{dev} has {', '.join(given)}, inside lab12-lan's ip-range {ip_range} and not kept by the network: "
+             "Docker does not know host1 took it and gives it to the next container on lab12-lan, which two "
+             "machines then answer for" if given else f"{dev} has no IPv4 address of its own",
+             "`docker network inspect lab12-lan` shows an address the network keeps for the host "
+             "(AuxiliaryAddresses); any address outside its ip-range is safe too",
+             evidence=f"{', '.join(addresses)} (ip-range {ip_range}, kept: {', '.join(sorted(filter(None, kept)))})")
+    return f"{dev} ({', '.join(addresses) or 'no address'})"
 
 
 def repair_macvlan_host(world) -> list[str]:
-    result = world["host1"].run(["ip", "link", "del", SHIM], check=False)
-    return [f"link {SHIM} of host1"] if result.returncode == 0 else []
+    """Remove every macvlan link on host1's eth0, whatever the learner called it (its routes go with it)."""
+    done = []
+    for link in host_macvlans(world):
+        if world["host1"].run(["ip", "link", "del", link["name"]], check=False).returncode == 0:
+            done.append(f"link {link['name']} of host1")
+    return done
 
 
-# --- 13. an MTU mismatch on the overlay ---------------------------------------------------------------
+# --- 13. small packets pass, large ones vanish --------------------------------------------------------
+
+BROKEN_MTU = 1280
+
 
 def break_mtu(world) -> None:
-    """lab13-a (host1) and lab13-b (host2) on an overlay; lab13-a's interface gets a smaller MTU."""
+    """lab13-a (host1) and lab13-b (host2) on an overlay; lab13-a's interface gets a smaller MTU
+    than the overlay's, so a full-size frame towards it is dropped on arrival, silently."""
+    _fresh_start(world, 13)
     swarm.ensure(world)
     _network(world, "host1", "lab13-overlay", driver="overlay", attachable=True)
     a = _run(world, "host1", "lab13-a", network="lab13-overlay")
     _run(world, "host2", "lab13-b", network="lab13-overlay")
     a.reload()
     ifname = _overlay_interface(world, a, "lab13-overlay").name
-    facts.run_in(world, a, ["ip", "link", "set", "dev", ifname, "mtu", "1280"])
+    facts.run_in(world, a, ["ip", "link", "set", "dev", ifname, "mtu", str(BROKEN_MTU)])
 
 
 def _overlay_interface(world, container, network: str):
@@ -240,93 +594,133 @@ def _overlay_interface(world, container, network: str):
                  if address and any(a.address == address for a in iface.addresses)), None)
 
 
+def overlay_mtu(network) -> int:
+    """The MTU Docker's overlay driver gives the network's containers: the underlay MTU it is told
+    (`-o com.docker.network.driver.mtu=N`, else a fixed 1500; it never reads the real underlay)
+    minus the 50 bytes of VXLAN headers."""
+    option = (network.attrs.get("Options") or {}).get(OVERLAY_MTU_OPTION)
+    return int(option or OVERLAY_DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD
+
+
 def check_mtu(world, c: Checks) -> None:
+    stage = _stage(world, 13)
     a = _container_or_start(world, c, "host1", "lab13-a", 13)
     b = _container_or_start(world, c, "host2", "lab13-b", 13)
-    if not (a and b):
-        return c.pending("lab13-a and lab13-b reach each other", "both use the overlay's MTU")
+    network = state.network(world.host1.docker, "lab13-overlay")
+    if not (a and b and network):
+        if a and b:
+            c.expect("network lab13-overlay exists", False, "host1's engine has no network lab13-overlay",
+                     START_HINT.format(n=13))
+        return c.pending("lab13-b reaches lab13-a (small packets)", "lab13-b reaches lab13-a with full-size packets",
+                         FIX_LATER)
     for container in (a, b):
         need_attached(c, container, "lab13-overlay", START_HINT.format(n=13))
     if not c.all_ok:
-        return c.pending("lab13-b reaches lab13-a (small packets)", "both use the overlay's MTU")
+        return c.pending("lab13-b reaches lab13-a (small packets)", "lab13-b reaches lab13-a with full-size packets",
+                         FIX_LATER)
     need_reach(world, c, "lab13-b reaches lab13-a (small packets)", b, "lab13-a")
-    # The overlay's MTU: the underlay's (host1's eth0) minus the 50 bytes VXLAN adds.
-    expected = facts.mtu(world, "host1") - 50
-    for container, other in ((a, b), (b, a)):
-        found = _overlay_interface(world, container, "lab13-overlay")
-        if found is None:
-            c.expect(f"{container.name} uses the overlay's MTU", False, "its overlay interface is gone",
-                     START_HINT.format(n=13))
-            continue
-        ifname, mtu = found.name, found.mtu
-        c.expect(f"{container.name} uses the overlay's MTU ({expected})", mtu == expected,
-                 f"{container.name}'s {ifname} has MTU {mtu}: packets from {other.name} larger than that are "
-                 f"dropped silently (try a large ping)" if mtu < expected else
-                 f"{container.name}'s {ifname} has MTU {mtu}, more than VXLAN over a "
-                 f"{expected + 50}-byte underlay can carry",
-                 "compare `ip link` in both containers; a container's interfaces are set up when it starts",
-                 evidence=f"{ifname} mtu {mtu}")
-    # The proof a learner would give: a packet of the overlay's full MTU gets there and back
-    # (a veth drops what is larger than its own MTU, so one small MTU on either side fails it).
-    need_reach(world, c, f"lab13-b reaches lab13-a with full-size packets ({expected} bytes)", b, "lab13-a",
-               size=expected - 28,
-               problem=f"a {expected}-byte ping (payload {expected - 28}) gets no answer, though small ones do",
-               hint=f"from lab13-b: `ping -c 1 -s {expected - 28} lab13-a`; then look at both ends' MTU")
+    full = overlay_mtu(network)
+    # The proof a learner would give: a packet of the overlay's full MTU gets there and back.
+    big = _probe(world, b, "lab13-a", size=full - 28)
+    c.expect(f"lab13-b reaches lab13-a with full-size packets ({full} bytes)", big.ok,
+             f"a {full}-byte ping (payload {full - 28}) from lab13-b gets no answer, though small ones do",
+             staged(stage, [
+                 "small packets pass and large ones vanish, with no error: somewhere on the way a packet of "
+                 "that size does not fit, and nobody tells the sender. Which interfaces does it cross?",
+                 f"compare both ends: {shell(world, 'host1', 'docker exec lab13-a ip link show eth0')} and "
+                 f"{shell(world, 'host2', 'docker exec lab13-b ip link show eth0')}; watch the underlay while "
+                 f"you ping: {shell(world, 'host1', 'tcpdump -ni eth0 udp port 4789')}",
+                 f"every interface on the way must carry {full} bytes, the MTU lab13-overlay gives its "
+                 "containers (`docker network inspect lab13-overlay`: 1500 minus 50 bytes of VXLAN unless "
+                 "its options say otherwise)"]),
+             evidence=last_line(big))
+    if not big.ok:
+        return c.pending(FIX_LATER)
+    for container in (a, b):
+        _check_end_mtu(world, c, container, full)
+    _diagnosis(c, f"lab13-a's eth0 had MTU {BROKEN_MTU}, below the overlay's {full}: the kernel drops a frame "
+                  "larger than the receiving interface's MTU on arrival and sends nothing back, so the sender "
+                  "never learns to send smaller packets (a path-MTU black hole)")
+
+
+def _check_end_mtu(world, c: Checks, container, full: int) -> None:
+    """Each end's interface has the MTU the network gives it (what it gets again at a restart)."""
+    found = _overlay_interface(world, container, "lab13-overlay")
+    if found is None:
+        c.expect(f"{container.name}'s interface has the overlay's MTU", False, "its overlay interface is gone",
+                 START_HINT.format(n=13))
+        return
+    mtu, ifname = found.mtu, found.name
+    if mtu < full:
+        problem = (f"{container.name}'s {ifname} has MTU {mtu}, lab13-overlay gives its containers {full}: the "
+                   f"full-size ping passed only because each sender cut its packets into fragments of {mtu}")
+    else:
+        problem = (f"{container.name}'s {ifname} has MTU {mtu}, more than lab13-overlay carries ({full}): "
+                   f"what it sends above {full} bytes is dropped at the overlay's VXLAN port")
+    c.expect(f"{container.name}'s {ifname} has the MTU lab13-overlay gives its containers ({full})", mtu == full,
+             problem, "an MTU set by hand inside a running container is replaced when it restarts; make both "
+             "ends match the network", evidence=f"{ifname} mtu {mtu}")
 
 
 def repair_mtu(world) -> list[str]:
     return swarm.leave_if_unused(world)
 
 
+# --- the catalog ----------------------------------------------------------------------------------
+
+def _start_task(number: int, extra: str = "") -> str:
+    return f"Start the lab (the start cell or `dnlab lab start {number}`{extra})."
+
+
 LABS = [
-    Lab(8, "trouble-route", "Troubleshooting: no way out",
-        "`lab8-app` (host1, default bridge) reached the internet service yesterday; today it does not.",
-        ["Start the lab (the start cell or `dnlab lab start 8`).",
-         "Find out where the packets of `lab8-app` towards 203.0.113.10:9000 get lost.",
+    Lab(8, "trouble-no-way-out", "Troubleshooting: no way out",
+        "`lab8-app` (host1, default bridge) reached the internet service (203.0.113.10, TCP port 9000) "
+        "yesterday; today it gets no answer.",
+        [_start_task(8),
+         "Find out where the packets of `lab8-app` towards 203.0.113.10:9000 get lost, and why.",
          "Fix it without touching `lab8-app`."],
         check_route, containers=[("host1", "lab8-app")], setup_fn=break_route, repair_fn=repair_route,
-        kind="troubleshoot",
-        tools="`world['host1'].run(['ip', '-j', 'route'])`, the same in `lanpc`; probes from the container."),
-    Lab(9, "trouble-network", "Troubleshooting: a name that does not resolve",
+        kind="troubleshoot", tools=TOOLS),
+    Lab(9, "trouble-bad-address", "Troubleshooting: a name that does not resolve",
         "`lab9-web` should reach `lab9-api` by name; it gets `bad address`.",
-        ["Start the lab (the start cell or `dnlab lab start 9`).",
+        [_start_task(9),
          "Find out why `lab9-web` cannot resolve `lab9-api`.",
          "Fix it so that `lab9-web` reaches `lab9-api` by name."],
         check_network, containers=[("host1", "lab9-web"), ("host1", "lab9-api")],
-        networks=[("host1", "lab9-net")], setup_fn=break_network, kind="troubleshoot",
-        tools="`docker inspect`, `docker network inspect`."),
-    Lab(10, "trouble-publish", "Troubleshooting: the shop is closed",
+        networks=[("host1", "lab9-net")], setup_fn=break_network, kind="troubleshoot", tools=TOOLS),
+    Lab(10, "trouble-shop-closed", "Troubleshooting: the shop is closed",
         "The web server in `lab10-shop` runs, but customers on the internet cannot reach it at "
-        "host1's address, port 9081.",
-        ["Start the lab (the start cell or `dnlab lab start 10`).",
-         "Find out why `inet` gets no answer from host1:9081.",
-         "Fix it: the shop (a container called `lab10-shop`) must answer at host1:9081."],
+        f"host1's address, port {SHOP_PORT}.",
+        [_start_task(10),
+         f"Find out why `inet` gets no answer from host1:{SHOP_PORT}.",
+         f"Fix it: the shop (a container called `lab10-shop`) must answer at host1:{SHOP_PORT}."],
         check_publish_fix, containers=[("host1", "lab10-shop")], setup_fn=break_publish, kind="troubleshoot",
-        tools="`docker port`, `iptables-save -t nat` in host1, probes from `inet`."),
-    Lab(11, "trouble-masquerade", "Troubleshooting: lost on the way back",
-        "`lab11-app` on host1's default bridge gets no answer from the internet service, though host1 itself does.",
-        ["Start the lab (the start cell or `dnlab lab start 11`).",
-         "Find out what host1 no longer does for its containers' outgoing packets.",
-         "Fix it in host1, so that the internet service sees `lab11-app` as host1."],
+        tools=TOOLS),
+    Lab(11, "trouble-no-answer", "Troubleshooting: the internet does not answer",
+        "`lab11-app` on host1's default bridge gets no answer from the internet service "
+        "(203.0.113.10, TCP port 9000), though host1 itself does.",
+        [_start_task(11),
+         "Find out where the conversation between `lab11-app` and the internet service breaks, and why.",
+         "Fix it on host1, without touching `lab11-app`, in a way that would work on the real internet too."],
         check_masquerade, containers=[("host1", "lab11-app")], setup_fn=break_masquerade,
-        repair_fn=repair_masquerade, kind="troubleshoot",
-        tools="`world['host1'].run(['iptables-save', '-t', 'nat'])`; a capture in `inet`."),
-    Lab(12, "trouble-macvlan-host", "Troubleshooting: macvlan and its own host",
+        repair_fn=repair_masquerade, kind="troubleshoot", tools=TOOLS),
+    Lab(12, "trouble-all-but-host1", "Troubleshooting: everyone but its own host",
         "`lab12-web` on a macvlan network answers everyone on the LAN except host1, where it runs.",
-        ["Start the lab (the start cell or `dnlab lab start 12`).",
+        [_start_task(12),
          "Confirm that `lanpc` reaches `lab12-web` and host1 does not, and find out why.",
-         f"Make host1 reach `lab12-web` without moving the container; name what you add on host1 `{SHIM}`."],
+         f"Make host1 reach `lab12-web` without moving the container. If you add anything on host1 for it, "
+         f"call it `{SHIM}` (the check looks for that name)."],
         check_macvlan_host, containers=[("host1", "lab12-web")], networks=[("host1", "lab12-lan")],
         conflicting_scenarios=("macvlan",),
-        setup_fn=break_macvlan_host, repair_fn=repair_macvlan_host, kind="troubleshoot",
-        tools="`world['host1'].run(['ip', ...])`; `docker network inspect lab12-lan`."),
-    Lab(13, "trouble-mtu", "Troubleshooting: small packets pass, large ones vanish",
+        setup_fn=break_macvlan_host, repair_fn=repair_macvlan_host, kind="troubleshoot", tools=TOOLS),
+    Lab(13, "trouble-large-packets", "Troubleshooting: small packets pass, large ones vanish",
         "`lab13-a` (host1) and `lab13-b` (host2) share an overlay; pings pass, large packets towards "
         "`lab13-a` never arrive.",
-        ["Start the lab (the start cell or `dnlab lab start 13`; it makes the swarm if needed).",
+        [_start_task(13, "; it makes the swarm if needed"),
          "Show the problem with a large ping (`ping -s 1400`) from `lab13-b` to `lab13-a`.",
-         "Find out why, and fix it (keep the names `lab13-a`, `lab13-b` and the network `lab13-overlay`)."],
+         "Find out why, and fix it so that it stays fixed when a container restarts (keep the names "
+         "`lab13-a`, `lab13-b` and the network `lab13-overlay`)."],
         check_mtu, containers=[("host1", "lab13-a"), ("host2", "lab13-b")],
         networks=[("host1", "lab13-overlay")], setup_fn=break_mtu, repair_fn=repair_mtu, kind="troubleshoot",
-        tools="`docker exec ... ip link`; a capture of UDP 4789 on host1's eth0."),
+        tools=TOOLS),
 ]
