@@ -147,7 +147,11 @@ def outside_hint(world, container_obj, network: str) -> str:
                 f"(`{cli(world, 'host1')} network disconnect {extra[0]} {container_obj.name}`)")
     route = facts.default_route(world, container_obj)
     if route:
-        return f"{container_obj.name} has a default route via {route['via']}: something still leads out"
+        # An internal network's containers keep a default route on some engines: what stops their
+        # packets is host1's filter rules for the bridge, so that is where to look.
+        return (f"{container_obj.name}'s packets leave through its default route via {route['via']}, and "
+                "nothing on host1 drops them: " + in_shell("host1", "iptables-save -t filter")
+                + f" shows the rules Docker made for {network}")
     return f"`{cli(world, 'host1')} network inspect {network}` shows how it is set up"
 
 

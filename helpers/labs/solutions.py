@@ -33,6 +33,7 @@ def lab01(world):
     # %%+ `--link` worked around that by writing /etc/hosts entries, which go stale when a container moves.
     client = world.host1.docker
     client.networks.create("lab1-net", driver="bridge", labels=world.label)
+    facts.sh(world, "host1", "docker network ls --filter name=lab1")
     # %% Two containers on it. Each gets `nameserver 127.0.0.11` in its /etc/resolv.conf: the engine itself
     # %%+ answers there, with the addresses of the containers on the networks the asker shares with them.
     for name in ("lab1-web", "lab1-client"):
@@ -81,7 +82,7 @@ def lab03(world):
     # %%+ rule, and host1's filter table drops whatever the bridge sends anywhere but back into itself.
     client.networks.create("lab3-internal", internal=True, labels=world.label)
     a = client.containers.run(IMAGE, IDLE, name="lab3-a", network="lab3-internal", detach=True, labels=world.label)
-    client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
+    b = client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
     # %% The rules that keep it in, on this engine. Docker 20.10 puts the drop in DOCKER-ISOLATION-STAGE-1;
     # %%+ Docker 28 and later use a chain DOCKER-INTERNAL, and Docker 29 can write nftables instead
     # %%+ (Docker docs: "Packet filtering and firewalls").
@@ -152,7 +153,8 @@ def lab05(world):
                            ipam=docker.types.IPAMConfig(pool_configs=[pool]), labels=world.label)
     web = client.containers.run(IMAGE, WEB, name="lab5-web", network="lab5-lan", detach=True, labels=world.label)
     # %% The plain LAN machine reaches the container at its own LAN address; the container reaches the
-    # %%+ internet through the router, and no NAT is involved: the internet service sees its own address.
+    # %%+ internet through the router, and no NAT is involved: the internet service sees the container's
+    # %%+ own LAN address as the client.
     web.reload()
     address = web.attrs["NetworkSettings"]["Networks"]["lab5-lan"]["IPAddress"]
     print(probe(world, "lanpc", address, "http", 80))
@@ -172,11 +174,13 @@ def lab06(world):
     # %%+ use, hence host1's eth0 address.
     h1, h2 = world.host1.docker, world.host2.docker
     host1, host2 = facts.address(world, "host1"), facts.address(world, "host2")
-    h1.swarm.init(advertise_addr=host1, listen_addr=f"{host1}:2377")
+    node = h1.swarm.init(advertise_addr=host1, listen_addr=f"{host1}:2377")
+    print("host1 manages the swarm as node", node)
     # %% host2 joins with the worker token.
     token = h1.swarm.attrs["JoinTokens"]["Worker"]
     h2.swarm.join(remote_addrs=[f"{host1}:2377"], join_token=token, advertise_addr=host2,
                   listen_addr=f"{host2}:2377")
+    facts.sh(world, "host1", "docker node ls")
     # %% An attachable overlay, and one container on each host. **Why attachable:** an overlay is made for
     # %%+ swarm services; `--attachable` lets plain `docker run` containers join it too.
     h1.networks.create("lab6-overlay", driver="overlay", attachable=True, labels=world.label)

@@ -1,7 +1,10 @@
 """Labs without a world: check rendering, the registry, the CLI, the progress file, the notebooks."""
 from __future__ import annotations
 
+import ipaddress
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -11,7 +14,8 @@ from helpers import labs
 from helpers.cli import build_parser, main
 from helpers.errors import LabError
 from helpers.labs import notebooks, progress, solutions, state
-from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks
+from helpers.labs.catalog import publish_problem, range_problem
+from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks, Started, inline_markdown
 from helpers.observe.model import NamespaceState
 from helpers.observe.parse import parse_iptables_save
 
@@ -46,6 +50,58 @@ def test_markdown_rendering_is_coloured_and_escaped():
     passed = Checks()
     passed.expect("ok", True)
     assert "#1a7f37" in CheckResult(2, "T", passed.items)._repr_markdown_()
+
+
+def test_markdown_hints_show_code_as_code_not_entities():
+    """A hint's `code span` becomes a <code> element whose text the browser shows as typed (escaping
+    inside a Markdown code span would show `&#x27;` literally)."""
+    c = Checks()
+    c.expect("x", False, "it is on `bridge` & <none>", "run `iptables-save -t nat | grep '9080'` in host1")
+    markdown = CheckResult(2, "T", c.items)._repr_markdown_()
+    assert "<code>iptables-save -t nat | grep '9080'</code>" in markdown
+    assert "&#x27;" not in markdown and "`" not in markdown
+    assert "<code>bridge</code> &amp; &lt;none&gt;" in markdown
+    assert inline_markdown("a `b") == "a `b"  # an unpaired backtick stays text
+
+
+def test_start_shows_the_task_as_markdown():
+    started = Started("Lab 1 starts from a clean world.", labs.get(1).task_markdown())
+    assert str(started) == "Lab 1 starts from a clean world."
+    markdown = started._repr_markdown_()
+    assert markdown.startswith("**Lab 1 starts") and "**Goal.**" in markdown and "1. On host1" in markdown
+    assert not markdown.startswith("'")
+
+
+def test_publish_hint_follows_the_published_ports():
+    host1 = "198.51.100.11"
+    loopback = publish_problem({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "9080"}]}, host1)
+    assert "loopback only" in loopback[0] and "cannot gain" not in loopback[1]
+    nothing = publish_problem({"80/tcp": None}, host1)
+    assert "publishes nothing" in nothing[0] and "run it again" in nothing[1]
+    swapped = publish_problem({"9080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "80"}]}, host1)
+    assert "9080/tcp as 80" in swapped[0] and "host1's port first" in swapped[1]
+    other_port = publish_problem({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}, host1)
+    assert "0.0.0.0:8080" in other_port[0] and "9080" in other_port[0]
+
+
+def test_macvlan_range_problem_names_the_machine_it_covers():
+    machines = {"198.51.100.1": "router", "198.51.100.11": "host1", "198.51.100.20": "lanpc"}
+    net = ipaddress.ip_network
+    assert "no `--ip-range`" in range_problem([], machines, "198.51.100.2")
+    assert "lanpc (198.51.100.20)" in range_problem([net("198.51.100.0/27")], machines, "198.51.100.2")
+    assert "outside" in range_problem([net("198.51.100.64/28")], machines, "198.51.100.100")
+    assert range_problem([net("198.51.100.64/28")], machines, "198.51.100.66") == ""
+    assert range_problem([net("198.51.100.64/28")], machines, None) == "lab5-web is not attached to lab5-lan"
+
+
+def test_lab_cli_into_a_closed_pipe_ends_cleanly():
+    """`dnlab lab show 5 | head -0`: the reader is gone before anything is printed; no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "helpers", "lab", "show", "5"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert proc.returncode == 0
 
 
 def test_statuses_and_strict_raise():
