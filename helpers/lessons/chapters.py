@@ -404,6 +404,67 @@ def network_subnet(network) -> str:
     return network.attrs["IPAM"]["Config"][0]["Subnet"]
 
 
+def daemon_dns(world, host: str = "host1") -> list[str]:
+    """The `dns` setting of a host's dockerd (its daemon.json): what default-bridge containers get."""
+    import json
+
+    return json.loads(world.names.host(host).config.read_text()).get("dns", [])
+
+
+def name_resolution(world, container, other: str) -> dict:
+    """How `container` resolves the name of container `other`: its resolv.conf, the daemon's dns
+    setting, whether its namespace DNATs 127.0.0.11 to the engine's embedded DNS, its /etc/hosts,
+    and the lookup itself (nslookup, inside the lab), beside the address docker inspect gives `other`."""
+    container.reload()
+    network = next(iter(container.attrs["NetworkSettings"]["Networks"]))
+    target = container.client.containers.get(other)
+    other_ip = target.attrs["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress") or None
+    nat = facts.run_in(world, container, ["iptables-save", "-t", "nat"], check=False).stdout
+    _, hosts = container.exec_run(["cat", "/etc/hosts"])
+    ok, text = facts.lookup(container, other)
+    answer = text.split("Name:")[-1] if ok else ""
+    resolved = next((line.split()[-1] for line in answer.splitlines() if line.startswith("Address")), None)
+    return {"container": container.name, "network": network, "nameservers": facts.resolv_nameservers(container),
+            "daemon_dns": daemon_dns(world),
+            "embedded_dns_rules": [l for l in nat.splitlines() if "127.0.0.11" in l and "DNAT" in l],
+            "hosts_entry": [l for l in hosts.decode().splitlines() if other in l.split()[1:]],
+            "lookup": f"Name: {other}  Address: {resolved}" if resolved
+            else "\n".join(line for line in text.splitlines() if line.strip()),
+            "resolved": resolved, "other_address": other_ip}
+
+
+ISOLATION_CHAINS = {"old": ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2"),
+                    "new": ("DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-INTERNAL")}
+
+
+def isolation_rules(world, host: str = "host1") -> dict:
+    """The filter chains that keep Docker bridges apart, named for the running engine's version,
+    which of them exist, and their rules (those naming docker0 apart)."""
+    major = engine_major(world, host)
+    expected = ISOLATION_CHAINS["old" if major < 28 else "new"]
+    rules = facts.state(world, host, "rules").rules
+    chains = {r.chain for r in rules if r.table == "filter"}
+    mine = [str(r) for r in rules if r.table == "filter" and r.chain in expected and not r.is_policy]
+    return {"engine": world.hosts[host].docker.version()["Version"], "expected_chains": list(expected),
+            "chains_present": [c for c in expected if c in chains], "rules": mine,
+            "docker0_rules": [r for r in mine if "docker0" in r.split()],
+            "drop_rules": [r for r in mine if r.endswith("-j DROP")]}
+
+
+def internal_egress(world, lesson: Lesson, internal: bool = True) -> dict:
+    """A container on a new bridge network (`--internal` by default) tries the internet service."""
+    name = "internal" if internal else "not-internal"
+    network = lesson.network(name, driver="bridge", internal=internal)
+    inside = lesson.box(f"in-{name}", network=network.name)
+    out = probe(world, inside, str(INET_IP), "tcp", SERVICE_TCP_PORT)
+    subnet = network_subnet(network)
+    return {"network": network.name, "internal": network.attrs["Internal"], "subnet": subnet,
+            "container": inside.name, "default_route": facts.default_route(world, inside),
+            "probe": _probe_row(out), "masquerade_rule": facts.masquerade_rule(world, "host1", subnet),
+            "drop_rules": [str(r) for r in facts.state(world, "host1", "rules").rules
+                           if r.table == "filter" and r.target == "DROP" and subnet in str(r)]}
+
+
 # --- chapter 4 --------------------------------------------------------------------------------
 
 def swarm_ports(world, host: str = "host1") -> dict:

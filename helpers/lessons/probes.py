@@ -54,7 +54,13 @@ class Verdict:
         return {"probe": self.spec.name, "from": self.spec.source, "to": self.spec.target,
                 "kind": self.spec.kind + (f"/{self.spec.port}" if self.spec.port else ""),
                 "reached": self.ok, "expected": self.spec.expect,
-                "output": (self.result.output.strip()[:80] if self.result else self.error)}
+                "output": (_last_line(self.result.output) if self.result else self.error)}
+
+
+def _last_line(output: str) -> str:
+    """The probe's last non-empty line, whole (a table cell wraps; a cut word misleads)."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 def run_spec(scenario: Scenario, spec: ProbeSpec | str, timeout: int = 2) -> Verdict:

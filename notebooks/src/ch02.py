@@ -1,5 +1,5 @@
 """Chapter 2: the bridge driver (article 1.1 and 2.1)."""
-from nb import SETUP, code, md, notebook, solution
+from nb import SETUP, claim, code, md, notebook, solution
 
 FILENAME = "02_bridge.ipynb"
 
@@ -11,14 +11,17 @@ def build():
         **Article 1.1 「ブリッジネットワーク (Bridge Network)」 and 2.1 「bridgeドライバ」**
 
         **Goals.** See `docker0` as a real Linux bridge; match a container's `eth0` with its veth
-        peer on host1; watch the bridge *learn* MAC addresses like a switch (its FDB); compare the
-        default bridge with a user-defined one (embedded DNS at `127.0.0.11`, isolation between
-        bridges); make an `--internal` network.
+        peer on host1; watch the bridge *learn* MAC addresses like a switch (its FDB, `bridge fdb`);
+        compare the default bridge with a user-defined one (embedded DNS at `127.0.0.11`, isolation
+        between bridges); make an `--internal` network.
 
-        **Prerequisites.** Chapter 1 (namespaces, the default route via the gateway).
+        **Prerequisites.** Chapter 1 (namespaces, the default route via the gateway). Every
+        `host1# ...` line is a real command run on host1 just now; type it yourself after
+        `sudo .venv/bin/dnlab shell host1`.
         """),
         code(SETUP),
         code("""
+        # extra code: the two bridge scenarios and this chapter's own containers
         default = scenarios.get(world, "default-bridge").start()   # a, b on docker0
         user = scenarios.get(world, "user-bridge").start()         # a, b on user-bridge-net; c on user-bridge-net2
         lesson = chapters.Lesson(world, "ch02").reset()
@@ -30,10 +33,12 @@ def build():
 
         `docker0` is an ordinary Linux bridge device in host1's namespace. Each container gets one
         end of a **veth pair** as its `eth0`; the other end lives on host1, enslaved to the bridge.
-        Each end names the other's interface index, so we can match them for certain.
+        Each end names the other's interface index (`eth0@if33` inside, `vethXXX@if32` outside), so we
+        can match them for certain.
         """),
         code("""
-        chapters.bridge_device(world, "host1", "docker0")
+        facts.sh(world, "host1", "ip -d link show docker0 | head -3; docker exec default-bridge-a ip link show eth0; "
+                                 "ip link show master docker0")
         """),
         code("""
         from helpers.draw import draw_map
@@ -42,22 +47,37 @@ def build():
         code("""
         a = default.containers()["a"]
         pair = facts.veth_peer(world, "host1", a)
-        claims.holds("a's eth0 and a veth on host1 name each other's index, and the host end is a port of docker0",
-                     pair["master"] == "docker0" and chapters.bridge_device(world, "host1", "docker0")["kind"] == "bridge",
-                     evidence=pair)
+        device = chapters.bridge_device(world, "host1", "docker0")
+        facts.table([{**pair, "bridge kind": device["kind"]}])
+        """),
+        claim("ch02:veth", """
+        claims.all_of("a's eth0 is one end of a veth pair whose other end is a port of the docker0 bridge", {
+            "docker0 is a Linux bridge device": device["kind"] == "bridge",
+            "a veth on host1 and a's eth0 name each other's index": bool(pair.get("host_ifname")),
+            "that host end is a port of docker0": pair.get("master") == "docker0",
+        }, evidence=pair)
         """),
         md("""
         ## 2.2 The bridge is a learning switch
         The article says a bridge is "not strictly an L2 switch". In fact a Linux bridge *is* a
         software learning switch: it keeps a forwarding database (**FDB**) mapping each source MAC
         to the port it arrived on, and forwards by it. After `a` pings `b`, the FDB has `a`'s MAC on
-        exactly `a`'s veth.
+        exactly `a`'s veth. `bridge fdb show br docker0` prints it (the `permanent` lines are the
+        bridge's own addresses; we leave them out).
         """),
         code("""
-        probes.run_spec(default, "c2c").row()
+        c2c = probes.run_spec(default, "c2c")      # a pings b on docker0
+        facts.table([c2c.row()])
+        """),
+        code("""
+        facts.sh(world, "host1", "docker exec default-bridge-a cat /sys/class/net/eth0/address; "
+                                 "bridge fdb show br docker0 | grep -v permanent")
         """),
         code("""
         learned = chapters.learned_port(world, "host1", "docker0", a)
+        facts.table([learned])
+        """),
+        claim("ch02:fdb", """
         claims.article_vs_reality(
             "a bridge is not strictly an L2 switch",
             "a Linux bridge is a software learning switch: its FDB maps each MAC to a port",
@@ -69,59 +89,119 @@ def build():
         """),
         md("""
         ## 2.3 Default bridge vs user-defined bridge: names
-        On a **user-defined** bridge, Docker runs an embedded DNS server reachable at `127.0.0.11`
-        inside each container, which resolves container names. The **default** bridge has none:
-        containers get a copy of the host's resolver configuration and cannot find each other by name.
+        On a **user-defined** bridge, each container's `/etc/resolv.conf` says `nameserver 127.0.0.11`,
+        and a NAT rule *inside the container's own namespace* sends that address's port 53 to the
+        engine's **embedded DNS** server, which knows the names of the containers on the network.
+
+        On the **default** bridge there is none of this. The container's resolver is whatever the
+        daemon gives it: the `dns` setting of `dockerd` if there is one (in this lab, every engine's
+        settings file sets `dns` to `203.0.113.10`, so queries never leave the lab), otherwise a copy
+        of the host's own `/etc/resolv.conf`. Its `/etc/hosts` lists only itself. No server it can ask
+        knows the other containers' names: only the engine does, and it answers only at `127.0.0.11`.
+        """),
+        code("""
+        facts.sh(world, "host1", f"cat {world.names.host('host1').config} | grep -A2 dns; "
+                                 "docker exec default-bridge-a cat /etc/resolv.conf /etc/hosts; "
+                                 "docker exec user-bridge-a cat /etc/resolv.conf", head=30)
         """),
         code("""
         ua, da = user.containers()["a"], default.containers()["a"]
-        dns = {"user-bridge a": facts.resolv_nameservers(ua), "default-bridge a": facts.resolv_nameservers(da)}
-        dns
+        on_default = chapters.name_resolution(world, da, "default-bridge-b")
+        on_user = chapters.name_resolution(world, ua, "user-bridge-b")
+        facts.table([{"what": key, "default bridge (default-bridge-a)": on_default[key],
+                      "user bridge (user-bridge-a)": on_user[key]} for key in on_default])
         """),
-        code("""
-        user_ok, user_text = facts.lookup(ua, "user-bridge-b")
-        default_ok, default_text = facts.lookup(da, "default-bridge-b")
-        claims.holds("on the user bridge the name resolves through 127.0.0.11; on the default bridge it does not",
-                     dns["user-bridge a"] == ["127.0.0.11"] and "127.0.0.11" not in dns["default-bridge a"]
-                     and user_ok and not default_ok,
-                     evidence={"user": user_text.splitlines()[-1], "default": default_text.splitlines()[-1]})
+        md("""
+        The default-bridge lookup fails twice over: the only resolver it knows, `203.0.113.10`, is the
+        lab's "internet" and runs no DNS server (hence *connection refused*); and a real DNS server
+        out there would not know a container's name either (it would answer NXDOMAIN).
+        """),
+        claim("ch02:dns", """
+        claims.all_of("a container name resolves on a user-defined bridge (embedded DNS) and not on the default bridge", {
+            "on the default bridge, a's resolver is the daemon's dns setting, not 127.0.0.11":
+                on_default["nameservers"] == on_default["daemon_dns"] and "127.0.0.11" not in on_default["nameservers"],
+            "a's namespace has no DNAT to the engine's embedded DNS": not on_default["embedded_dns_rules"],
+            "a's /etc/hosts has no line for default-bridge-b": not on_default["hosts_entry"],
+            "the lookup of default-bridge-b in a found no address": on_default["resolved"] is None,
+            "on the user bridge, a's resolver is 127.0.0.11, DNATed to the embedded DNS":
+                on_user["nameservers"] == ["127.0.0.11"] and bool(on_user["embedded_dns_rules"]),
+            "there user-bridge-b resolved to the address docker inspect gives it":
+                on_user["resolved"] is not None and on_user["resolved"] == on_user["other_address"],
+        }, evidence={"default bridge": on_default, "user bridge": on_user})
         """),
         md("""
         ## 2.4 Isolation between bridges
-        Two user-defined bridges cannot reach each other: Docker's `DOCKER-ISOLATION-STAGE-*` chains
-        in the filter table drop traffic that enters from one Docker bridge and leaves through another.
-        `c` lives on a second user bridge and tries to ping `b`.
+        Two Docker bridges cannot reach each other: rules in host1's filter table drop traffic that
+        enters from one Docker bridge and leaves through another. Their chain names depend on the
+        engine version, so we read the version first. `c` lives on a second user bridge and tries to
+        ping `b`.
+        """),
+        code("""
+        print(chapters.on_this_engine(world, "chains"))
+        facts.sh(world, "host1", "iptables-save -t filter | grep -e ISOLATION -e DOCKER-FORWARD -e DOCKER-BRIDGE")
         """),
         code("""
         iso = probes.run_spec(user, "isolation")
-        rules = chapters.filter_rules(world, "host1", "DOCKER-ISOLATION-STAGE-2 -o")
-        claims.holds("c (second bridge) cannot reach b, and isolation rules drop traffic between Docker bridges",
-                     not iso.ok and any("DROP" in r for r in rules), evidence={"probe": iso.row(), "rules": rules})
+        isolation = chapters.isolation_rules(world)
+        facts.table([iso.row()])
+        """),
+        claim("ch02:isolation", """
+        claims.all_of("c, on a second user bridge, cannot reach b: Docker's filter rules drop traffic between bridges", {
+            "c could not reach b": not iso.ok,
+            f"this engine's isolation chains exist ({', '.join(isolation['expected_chains'])})":
+                isolation["chains_present"] == isolation["expected_chains"],
+            "they hold DROP rules for traffic leaving into another Docker bridge": bool(isolation["drop_rules"]),
+        }, evidence={"probe": iso.row(), "engine": isolation["engine"], "rules": isolation["rules"]})
+        """),
+        md("""
+        The default bridge is **not** an exception: `docker0` has its own lines in those chains, so
+        containers on it are kept apart from every user bridge too. What the default bridge lacks is
+        *separation between applications*: every container started without `--network` lands on
+        `docker0`, so unrelated containers can reach each other there (`a` reached `b` in 2.2).
+        """),
+        claim("ch02:docker0-isolated", """
+        claims.all_of("docker0 is isolated from other bridges like any Docker bridge, yet shared by unrelated containers", {
+            "docker0 appears in the isolation rules": bool(isolation["docker0_rules"]),
+            "two unrelated containers on docker0 (a and b) reach each other": c2c.ok,
+        }, evidence={"docker0 rules": isolation["docker0_rules"], "a -> b": c2c.row()})
         """),
         code("""
         chapters.show_path(world, user, "isolation", view="L3")
         """),
         md("""
         ## 2.5 `--internal`: a bridge without a way out
-        An `--internal` network gets no MASQUERADE rule and no route out: containers on it talk to each
-        other but not to the internet. This is one of the real ways to isolate (the article's
-        「接続を遮断」).
+        An `--internal` network gets no MASQUERADE rule, and host1's filter table drops whatever tries to
+        leave its subnet: its containers talk to each other but not to the internet. This is one of the
+        real ways to isolate (the article's 「接続を遮断」). Note the container below still has a
+        default route via the bridge's gateway: the route is not what stops it, the DROP rules are.
         """),
         code("""
-        internal = lesson.network("internal", driver="bridge", internal=True)
-        inside = lesson.box("inside", network=internal.name)
-        out = helpers.world.guard.probe(world, inside, "203.0.113.10", "tcp", 9000)
-        subnet = chapters.network_subnet(internal)
-        claims.holds("a container on an --internal network cannot reach the internet, and no MASQUERADE rule exists for it",
-                     not out.ok and facts.masquerade_rule(world, "host1", subnet) is None,
-                     evidence={"probe": out.output.strip(), "subnet": subnet})
+        internal = chapters.internal_egress(world, lesson)     # docker network create --internal ch02-internal
+        facts.sh(world, "host1", "docker network inspect -f '{{.Name}} internal={{.Internal}}' ch02-internal; "
+                                 "docker exec ch02-in-internal ip route; "
+                                 f"iptables-save -t filter | grep -- '{internal['subnet']}'")
+        """),
+        code("""
+        facts.table(chapters.rows_of(internal))
+        """),
+        claim("ch02:internal", """
+        claims.all_of("a container on an --internal network has no way out", {
+            "the network is internal": internal["internal"] is True,
+            "host1's filter table has DROP rules for traffic leaving its subnet": bool(internal["drop_rules"]),
+            "host1 has no MASQUERADE rule for its subnet": internal["masquerade_rule"] is None,
+            "it could not reach the internet service": not internal["probe"]["reached"],
+        }, evidence=internal)
         """),
         md("""
         ## Summary
         * `docker0` is a Linux bridge; every container joins through a veth pair whose ends name each other.
-        * A bridge is a learning switch with an FDB (MAC → port).
-        * User-defined bridges give name resolution at `127.0.0.11` and isolation from other bridges;
-          the default bridge gives neither.
+        * A bridge is a learning switch with an FDB (MAC → port): `bridge fdb show br docker0`.
+        * User-defined bridges resolve container names at `127.0.0.11` (the engine's embedded DNS); the
+          default bridge gives containers the daemon's `dns` setting (or a copy of the host's
+          resolv.conf), so names do not resolve there.
+        * Every Docker bridge, `docker0` included, is isolated from the others by filter rules (whose
+          chain names depend on the engine version); the default bridge's weakness is that unrelated
+          containers share it.
         * `--internal` removes the way out.
 
         ## Exercises
@@ -134,8 +214,9 @@ def build():
         net.connect("user-bridge-c")
         print(probes.run_spec(user, "isolation").row())   # now reached (expected False in the scenario's terms)
         net.disconnect("user-bridge-c")
-        # 2. a copy of the daemon's / host's resolver setting (the lab sets dns to the internet service)
-        print(facts.resolv_nameservers(default.containers()["a"]))
+        # 2. the daemon's `dns` setting (this lab sets it to the internet service); without one, a copy
+        #    of the host's /etc/resolv.conf
+        print(facts.resolv_nameservers(default.containers()["a"]), chapters.daemon_dns(world))
         """),
         code("""
         lesson.stop()

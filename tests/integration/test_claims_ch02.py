@@ -1,0 +1,125 @@
+"""Chapter 2's claims fail on lab worlds where they are false, and hold on the true one.
+
+Each test breaks host1 the way a real machine can be broken (a veth pulled off the bridge, a bridge
+that stops learning, a firewall script that deletes Docker's isolation rules, a network that is not
+--internal, a user-defined network where names DO resolve), runs the chapter's own demonstration on
+it, and hands the result to the very claim cell of notebooks/02_bridge.ipynb. Each test restores the
+world in `finally`.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+
+import pytest
+
+from helpers import scenarios
+from helpers.lessons import chapters, facts, probes
+from tests.claimcells import assert_claim_fails, run_claim
+
+
+@pytest.fixture(scope="module")
+def bridges(world):
+    default = scenarios.get(world, "default-bridge").start()
+    user = scenarios.get(world, "user-bridge").start()
+    lesson = chapters.Lesson(world, "tch02").reset()
+    yield default, user, lesson
+    lesson.stop()
+    user.stop()
+    default.stop()
+
+
+def host1(world, command: str) -> None:
+    world["host1"].run(shlex.split(command))
+
+
+@contextlib.contextmanager
+def rules_removed(world, *fragments_each: tuple[str, ...]):
+    """Delete filter rules (each found by its fragments) and put each back at its old position."""
+    removed = []
+    for fragments in fragments_each:
+        (rule,) = facts.matching(facts.iptables(world, "host1", "filter"), *fragments)
+        removed.append(rule)
+    for rule in removed:
+        host1(world, f"iptables -t filter -D {rule.chain} {rule.spec}")
+    try:
+        yield removed
+    finally:
+        for rule in sorted(removed, key=lambda r: (r.chain, r.index)):  # top down: each old index is right again
+            host1(world, f"iptables -t filter -I {rule.chain} {rule.index} {rule.spec}")
+
+
+def test_veth_claim_fails_when_the_veth_is_pulled_off_docker0(world, bridges):
+    default, _, _ = bridges
+    a = default.containers()["a"]
+    device = chapters.bridge_device(world, "host1", "docker0")
+    pair = facts.veth_peer(world, "host1", a)
+    run_claim("ch02:veth", pair=pair, device=device)
+    host1(world, f"ip link set {pair['host_ifname']} nomaster")
+    try:
+        broken = facts.veth_peer(world, "host1", a)
+    finally:
+        host1(world, f"ip link set {pair['host_ifname']} master docker0")
+    assert_claim_fails("ch02:veth", {"pair": broken, "device": device}, mentions="that host end is a port of docker0")
+
+
+def test_fdb_claim_fails_when_the_bridge_does_not_learn(world, bridges):
+    """ageing_time 0: the bridge forgets every MAC at once and floods like a hub."""
+    default, _, _ = bridges
+    a = default.containers()["a"]
+    link = json.loads(world["host1"].run(["ip", "-d", "-j", "link", "show", "docker0"]).stdout)[0]
+    ageing = link["linkinfo"]["info_data"]["ageing_time"]
+    assert probes.run_spec(default, "c2c").ok
+    run_claim("ch02:fdb", learned=chapters.learned_port(world, "host1", "docker0", a))
+    host1(world, "ip link set docker0 type bridge ageing_time 0")
+    try:
+        c2c = probes.run_spec(default, "c2c")
+        learned = chapters.learned_port(world, "host1", "docker0", a)
+    finally:
+        host1(world, f"ip link set docker0 type bridge ageing_time {ageing}")
+    assert c2c.ok  # still delivered, by flooding
+    assert_claim_fails("ch02:fdb", {"learned": learned}, mentions="docker0 learned a's MAC")
+
+
+def test_dns_claim_fails_where_the_name_does_resolve(world, bridges):
+    """The 'default bridge' side measured on a user-defined network: there the name resolves."""
+    default, user, _ = bridges
+    on_user = chapters.name_resolution(world, user.containers()["a"], "user-bridge-b")
+    on_default = chapters.name_resolution(world, default.containers()["a"], "default-bridge-b")
+    run_claim("ch02:dns", on_default=on_default, on_user=on_user)
+    assert_claim_fails("ch02:dns", {"on_default": on_user, "on_user": on_user},
+                       mentions="a's resolver is the daemon's dns setting")
+
+
+def test_isolation_claim_fails_without_the_drop_rule(world, bridges):
+    _, user, _ = bridges
+    b_side, c_side = ("br-" + world.host1.docker.networks.get(name).id[:12]
+                      for name in ("user-bridge-net", "user-bridge-net2"))
+    run_claim("ch02:isolation", iso=probes.run_spec(user, "isolation"), isolation=chapters.isolation_rules(world))
+    # both directions: the request enters b's bridge, the reply enters c's
+    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", f"-o {b_side} -j DROP"),
+                       ("-A DOCKER-ISOLATION-STAGE-2", f"-o {c_side} -j DROP")):
+        iso = probes.run_spec(user, "isolation")
+        isolation = chapters.isolation_rules(world)
+    assert iso.ok  # c reached b across bridges
+    assert_claim_fails("ch02:isolation", {"iso": iso, "isolation": isolation}, mentions="c could not reach b")
+
+
+def test_docker0_claim_fails_when_docker0_is_left_out_of_isolation(world, bridges):
+    default, _, _ = bridges
+    c2c = probes.run_spec(default, "c2c")
+    run_claim("ch02:docker0-isolated", c2c=c2c, isolation=chapters.isolation_rules(world))
+    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-1", "-i docker0 ! -o docker0"),
+                       ("-A DOCKER-ISOLATION-STAGE-2", "-o docker0 -j DROP")):
+        isolation = chapters.isolation_rules(world)
+    assert_claim_fails("ch02:docker0-isolated", {"c2c": c2c, "isolation": isolation},
+                       mentions="docker0 appears in the isolation rules")
+
+
+def test_internal_claim_fails_on_an_ordinary_bridge(world, bridges):
+    _, _, lesson = bridges
+    run_claim("ch02:internal", internal=chapters.internal_egress(world, lesson))
+    open_net = chapters.internal_egress(world, lesson, internal=False)
+    assert open_net["probe"]["reached"]
+    assert_claim_fails("ch02:internal", {"internal": open_net}, mentions="the network is internal")
