@@ -41,7 +41,8 @@ class Lesson(Scenario):
 
     def joined(self, role: str, owner, host: str = "host1"):
         """A container in `owner`'s network namespace (`--network container:<owner>`), as the
-        containers of a Kubernetes pod are. No hostname of its own: it shares the owner's."""
+        containers of a Kubernetes pod are. Docker copies the owner's hostname into it, but
+        its UTS namespace stays its own (unlike a pod's): chapter 9 shows both."""
         from helpers.scenarios.base import IDLE
         from helpers.world.naming import IMAGE
 
