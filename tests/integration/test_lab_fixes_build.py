@@ -311,3 +311,23 @@ def test_lab_check_into_a_closed_pipe_ends_cleanly(w):
     shell = subprocess.run(f"{sys.executable} -m helpers lab check 1 | head -1", shell=True, capture_output=True,
                            text=True, env=env, timeout=120)
     assert shell.stdout.startswith("Lab 1 (") and "Traceback" not in shell.stderr, shell.stderr
+
+
+def test_doctor_says_whether_privileged_exec_works_here(w):
+    """The doctor's verdict agrees with the real `docker exec --privileged` run with the CLI on the
+    world's host1 engine (on this machine it fails with "unable to apply caps")."""
+    from helpers.world import doctor
+
+    container = run(w, "lab0-doctor-probe")
+    try:
+        real = subprocess.run(["docker", "--context", w.hosts["host1"].context, "exec", "--privileged",
+                               container.name, "true"], capture_output=True, text=True, timeout=60)
+    finally:
+        container.remove(force=True)
+    check = next(c for c in doctor.run_checks(w.names.world_id) if c.name == "docker exec --privileged")
+    assert check.ok == (real.returncode == 0), (check, real.stderr)
+    assert not check.required  # no lab needs it
+    if not check.ok:
+        assert real.stderr.strip().split("container process: ")[-1].removesuffix(": unknown") in check.detail
+        assert "dnlab shell" in check.fix
+    assert "host1 engine" in check.detail or check.ok
