@@ -1,0 +1,132 @@
+"""The figures, drawn from saved real runs (tests/unit/data/paths) and a saved host map: they are
+images without pyplot, fit the notebook's width, and draw what the audit asked for (VXLAN as a
+layer around the inner packet, Docker's overlay namespace named and explained, containers side by
+side on their bridge, ratios against a baseline)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.draw import alt_text, draw_path
+from helpers.draw.display import Drawing, Folded
+from helpers.draw.host_figure import draw_host_map, sections
+from helpers.draw.path_figure import lane_label, rows
+from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
+from helpers.path import rebuild
+
+DATA = Path(__file__).parent / "data" / "paths"
+MAX_PX = 1000     # a notebook's output area is about 900 px wide; a little more only scales down
+
+
+def _texts(drawing: Drawing) -> list[str]:
+    return [t.get_text() for ax in drawing.axes for t in ax.texts]
+
+
+def test_a_drawing_is_a_png_without_pyplot():
+    """In a fresh interpreter: drawing and rendering never import pyplot (so nothing depends on
+    its inline backend), and the bundle a notebook gets is image/png plus a short text."""
+    code = ("import sys; from helpers.path import rebuild; from helpers.draw import draw_path; "
+            f"d = draw_path(rebuild({str(DATA / 'user-bridge-egress')!r}), view='NAT'); "
+            "b = d._repr_mimebundle_(); "
+            "print(b['image/png'][:8] == b'\\x89PNG\\r\\n\\x1a\\n', len(b['text/plain']) < 200, "
+            "'<Figure' not in b['text/plain'], 'matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "True", "False"]
+
+
+@pytest.mark.parametrize("run", sorted(p.name for p in DATA.iterdir()))
+@pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
+def test_every_saved_path_fits_the_notebook(run, view):
+    drawing = draw_path(rebuild(DATA / run), view=view)
+    width, height = drawing.size_px()
+    assert width <= MAX_PX and height <= 1000, (width, height)
+    assert drawing.shown is False and drawing.png() and drawing.shown is False   # rendering is not showing
+
+
+def test_overlay_draws_the_tunnel_as_a_layer():
+    path = rebuild(DATA / "overlay-c2c-ip")
+    drawing = draw_path(path, view="L3")
+    texts = _texts(drawing)
+    encap = next(h for h in path.request if h.action == "vxlan-encap")
+    # The outer header is its own text, in a box drawn around the inner packet's headers.
+    outer = next(t for t in drawing.axes[0].texts if t.get_text().startswith("outer ") and encap.outer["dst"] in t.get_text())
+    inner_ip = encap.src.split(":")[0]
+    inner = [t for t in drawing.axes[0].texts if t.get_text().startswith(inner_ip)]
+    boxes = [p for p in drawing.axes[0].patches if type(p).__name__ == "FancyBboxPatch"]
+    assert len(boxes) >= 2 * len([r for r in rows(path, "L3") if r.outer])
+    # the outer text sits above the inner text of the same row, both inside one box
+    assert any(abs(t.get_position()[0] - outer.get_position()[0]) < 0.2 and t.get_position()[1] < outer.get_position()[1]
+               for t in inner)
+    assert "VXLAN tunnel" in texts
+    assert "inside VXLAN" in alt_text(path, "L3")
+
+
+def test_overlay_namespace_lane_is_named_and_explained():
+    path = rebuild(DATA / "overlay-c2c-ip")
+    docker_lanes = [lane for lane in path.lanes if ":" in lane]
+    assert docker_lanes
+    texts = " ".join(_texts(draw_path(path, view="L3")))
+    for lane in docker_lanes:
+        name, note = lane_label(path, lane)
+        assert name.endswith("overlay ns") and lane in note and "overlay driver" in note
+        assert name in texts and lane in texts       # the figure shows the short name and says what it is
+    assert lane_label(path, "host1") == ("host1", "")
+
+
+def test_rows_keep_every_header_change_and_group_the_rest():
+    path = rebuild(DATA / "user-bridge-publish")
+    table = rows(path, "NAT")
+    assert len(table) < len(path.hops)                           # bridge ports share a row
+    assert sum(len(r.hops) for r in table) == len(path.hops)     # no hop lost
+    dnat = next(h for h in path.hops if h.action == "dnat")
+    row = next(r for r in table if dnat in r.hops)
+    assert row.rewrite and row.hops[0] is dnat and any("DNAT" in c for c in row.changes)
+
+
+def _saved_map() -> HostMap:
+    data = json.loads((Path(__file__).parent / "data" / "host1_map.json").read_text())
+    return HostMap(data["host"], data["interfaces"], [NetworkNode(**n) for n in data["networks"]],
+                   [ContainerNode(**{**c, "attachments": [Attachment(**a) for a in c["attachments"]]})
+                    for c in data["containers"]])
+
+
+def test_host_map_puts_a_bridges_containers_side_by_side():
+    host_map = _saved_map()
+    docker0 = next(s for s in sections(host_map) if s.title.startswith("docker0"))
+    assert len(docker0.members) >= 2
+    drawing = draw_host_map(host_map)
+    assert drawing.size_px()[0] <= MAX_PX
+    positions = {t.get_text(): t.get_position() for t in drawing.axes[0].texts}
+    names = [c.name for c, _ in docker0.members]
+    ys = {round(positions[n][1], 3) for n in names}
+    xs = {round(positions[n][0], 3) for n in names}
+    assert len(ys) == 1 and len(xs) == len(names)      # one row, each in its own column: ports, not a chain
+    loose = next(s for s in sections(host_map) if not s.bridge)
+    assert {c.network_mode for c, _ in loose.members} >= {"host", "none"}
+
+
+def test_measure_plot_shows_ratios_against_the_baseline():
+    from helpers.lessons.measure import Case, plot
+
+    base = Case("host (a -> b)", None, "b", 1)
+    base.latency_ms, base.mbps = [2.0, 2.0, 2.2], [1000.0, 1000.0]
+    slow = Case("bridge, published, DNAT (a -> b)", None, "b", 1, baseline="host (a -> b)")
+    slow.latency_ms, slow.mbps = [3.0, 3.0, 3.2], [500.0, 500.0]
+    drawing = plot([base, slow])
+    texts = _texts(drawing)
+    assert any(t.startswith("bridge, published, DNAT (a -> b):  x1.50") for t in texts)
+    assert any(t.startswith("bridge, published, DNAT (a -> b):  x0.50") for t in texts)
+    for ax in drawing.axes:
+        assert any(line.get_xdata()[0] == 1.0 and line.get_linestyle() == "--" for line in ax.lines)
+        assert not [t.get_text() for t in ax.get_yticklabels() if t.get_text()]   # labels do not eat the width
+    assert drawing.size_px()[0] <= MAX_PX
+
+
+def test_folded_text_keeps_the_headline_short():
+    folded = Folded("egress: a reached b", "line\n" * 50)
+    page = folded._repr_html_()
+    assert "<details>" in page and "51 lines" in page and repr(folded) == "egress: a reached b"
