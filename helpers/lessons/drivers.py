@@ -214,7 +214,18 @@ def form_swarm(world, labels: dict[str, str], join: bool = True) -> dict:
     if join:
         joined = facts.sh(world, "host2", f"docker swarm join --token {token} --advertise-addr {h2} {h1}:2377")
         shown["join"] = _masked(joined, token)
-    return {**shown, "host2 before": before, "host2 after": _networks_by_engine(world, "host2")}
+    return {**shown, "host2 before": before, "host2 after": _settled_networks(world, "host2")}
+
+
+def _settled_networks(world, host: str, timeout: float = 8) -> dict[str, str]:
+    """The engine's own networks once a join has settled: a worker makes `ingress` and
+    `docker_gwbridge` about 0.7 s after `swarm join` returns (a host that never joined, never)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _networks_by_engine(world, host)
+        if {"ingress", "docker_gwbridge"} <= set(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def _label_swarm(client, labels: dict[str, str]) -> None:
@@ -237,8 +248,10 @@ def swarm_store(world, host: str = "host1") -> dict:
             "managers / nodes": f"{info['Swarm'].get('Managers')} / {info['Swarm'].get('Nodes')}",
             "docker node ls": nodes,
             "raft dir": str(raft), "raft files": sorted(p.name for p in raft.iterdir()) if raft.is_dir() else [],
-            # 20.10 still has the field (empty unless --cluster-store was set); 23.0+ dropped it.
-            "ClusterStore (docker info)": info.get("ClusterStore", "(field gone: engine 23.0+)")}
+            # The external KV store (--cluster-store) was deprecated in 20.10 and removed in 23.0;
+            # this 20.10 build omits the field when it is not configured.
+            "ClusterStore (docker info)": info.get("ClusterStore") or "(absent: no external KV store configured)",
+            "daemon config": str(world.hosts[host].paths.config)}
 
 
 # Firewall openings a swarm with overlay networks needs (Docker docs, "Overlay network driver").
@@ -272,7 +285,7 @@ def overlay_vxlan(world, scenario) -> dict:
             "vni (docker network inspect)": int(net.attrs["Options"][VXLAN_ID_OPTION].split(",")[0])}
 
 
-def _set_mtu(world, links: dict[str, list[str]], mtu: int | None = None,
+def set_mtu(world, links: dict[str, list[str]], mtu: int | None = None,
              restore: dict[tuple[str, str], int] | None = None) -> dict[tuple[str, str], int]:
     """Set (or restore) the MTU of lab links {machine: [ifname, ...]}; returns the old values."""
     old = {}
@@ -297,7 +310,7 @@ def overlay_mtu_on_small_underlay(world, lesson: Lesson, underlay: int = 1400,
 
     name = f"{lesson.name}-mtu"
     opts = " ".join(f"-o {k}={v}" for k, v in (options or {}).items())
-    old = _set_mtu(world, UNDERLAY, underlay)
+    old = set_mtu(world, UNDERLAY, underlay)
     try:
         eth0 = facts.mtu(world, "host1")
         made = facts.sh(world, "host1", f"docker network create -d overlay --attachable {lesson_labels(lesson)} "
@@ -307,7 +320,7 @@ def overlay_mtu_on_small_underlay(world, lesson: Lesson, underlay: int = 1400,
         result = {"create": made, "inside": inside, "underlay eth0 (host1)": eth0, "options": options or {},
                   "container eth0 MTU": facts.mtu(world, box)}
     finally:
-        _set_mtu(world, UNDERLAY, restore=old)
+        set_mtu(world, UNDERLAY, restore=old)
         _remove(world, f"{lesson.name}-mtu")
         for net in world.host1.docker.networks.list(names=[name]):
             if net.name == name:
@@ -322,14 +335,14 @@ def overlay_path_mtu(world, scenario, path_mtu: int = 1400) -> dict:
     b = scenario.containers("host2")["b"]
     overlay = facts.mtu(world, b)
     full = overlay - 28  # ICMP payload that fills the overlay MTU (IP 20 + ICMP 8)
-    old = _set_mtu(world, PATH_ONLY, path_mtu)
+    old = set_mtu(world, PATH_ONLY, path_mtu)
     try:
         small = overlay_c2c(world, scenario)
         big = overlay_c2c(world, scenario, size=full)
         shown = facts.sh(world, "host2", f"docker exec {b.name} ping -c 2 -W 1 -s {full} {scenario.name}-a",
                          check=False)
     finally:
-        _set_mtu(world, PATH_ONLY, restore=old)
+        set_mtu(world, PATH_ONLY, restore=old)
     return {"path MTU (router ports)": path_mtu, "hosts' eth0 MTU": facts.mtu(world, "host2"),
             "overlay MTU (overlay-b eth0)": overlay, "outer packet of a full-size one": overlay + VXLAN_OVERHEAD,
             "small ping": small, "full-size ping": big, "shown": shown}

@@ -3,7 +3,12 @@
 host1 runs `swarm init --advertise-addr <its eth0 address>` (read from the namespace, not assumed),
 host2 joins with the worker token, host1 creates `overlay-net` (`--attachable`, so plain
 containers may join), and `overlay-a` (host1) and `overlay-b` (host2) run on it. VXLAN carries
-their traffic across the LAN in UDP 4789. The swarm carries the scenario's labels, so `stop()`
+their traffic across the LAN in UDP 4789. Their way out is not the overlay: each container also
+gets an interface on host1's (or host2's) `docker_gwbridge` with its default route, and the host
+masquerades it with Docker's `-s <gwbridge subnet> ! -o docker_gwbridge -j MASQUERADE` (the
+`egress` probe; chapter 4 counts that rule's packets). The overlay's MTU is libnetwork's fixed
+1500 - 50 unless `-o com.docker.network.driver.mtu=N` is given (then N - 50): it never reads the
+underlay's MTU. The swarm carries the scenario's labels, so `stop()`
 leaves it only if this scenario made it, and removes the `docker_gwbridge` the swarm left behind.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Chapter 4: the overlay driver (article 1.3 and 2.3)."""
-from nb import SETUP, code, md, notebook, solution
+from nb import SETUP, claim, code, md, notebook, solution
 
 FILENAME = "04_overlay.ipynb"
 
@@ -10,98 +10,245 @@ def build():
         # Chapter 4 — Overlay
         **Article 1.3 「オーバーレイネットワーク (Overlay Network)」 and 2.3 「overlayドライバ」**
 
-        **Goals.** Form a swarm of host1 and host2 (ports 2377, 7946, 4789); span an `--attachable`
-        overlay across both; reach a container on host1 from one on host2 *by name*; read a VXLAN
-        packet on the LAN (outer and inner headers, the VNI); see the MTU drop by 50; watch `ingress`
-        and `docker_gwbridge` appear; and set the record straight on libkv and Kubernetes.
+        **Goals.** Form a swarm of host1 and host2 with `docker swarm init` / `docker swarm join`; see
+        where the swarm keeps its state (its own Raft store, not libkv); open the right ports (2377,
+        7946, 4789, and ESP for encrypted overlays); reach a container on host1 from one on host2 *by
+        name*; read a VXLAN packet with `tcpdump`; understand the overlay MTU (a fixed 1450 unless you
+        set it) and the real fault it causes on a smaller underlay; and see how an overlay container
+        reaches the internet (NAT through `docker_gwbridge`).
 
-        **Prerequisites.** Chapters 1 and 2.
+        **Prerequisites.** Chapters 1 and 2. Lines such as `host1# docker swarm init ...` are real
+        commands, run on that lab machine just now; type them after `sudo .venv/bin/dnlab shell host1`.
         """),
         code(SETUP),
         code("""
+        # extra code: start from no swarm (so we can watch what it adds), and this chapter's own resources
+        from helpers.lessons import drivers
         overlay = scenarios.get(world, "overlay")
-        overlay.stop()     # start from no swarm, so we can watch what the swarm adds
-        before = {n["name"] for n in facts.engine_networks(world, "host2")
-                  if "org.dnlab.world" not in n["labels"]}
-        before
+        overlay.stop()
+        lesson = chapters.Lesson(world, "ch04").reset()
+        print("engine on host1:", world.host1.docker.version()["Version"])
         """),
         md("""
         ## 4.1 Forming the swarm
         > **The article says:** 「dockerではlibkvのライブラリにより可能となっており、対象のツールはConsul, Etcd, Zookeeperです。」
         > (overlay is made possible by libkv with Consul, Etcd or ZooKeeper.)
 
-        Outdated. Since Docker 23.0 the external key-value store mode is gone (deprecated in 20.10);
-        overlay networks need **swarm mode**, and the swarm keeps its state in its own Raft store
-        inside the managers' data root. `overlay.start()` runs `docker swarm init --advertise-addr`
-        with host1's eth0 address (read live), joins host2 with the worker token, creates an
-        `--attachable` overlay and a container on each host.
+        Outdated. That was Docker 1.x's "classic" overlay. Today an overlay network needs **swarm
+        mode**: host1 runs `docker swarm init --advertise-addr <its LAN address>` and becomes a
+        manager; host2 runs the `docker swarm join --token ...` line that init prints and becomes a
+        worker. (The token is a secret: it is hidden below.)
         """),
         code("""
-        overlay.start()
-        after = {n["name"]: n["driver"] for n in facts.engine_networks(world, "host2")}
-        claims.holds("joining the swarm added ingress (overlay) and docker_gwbridge (bridge) to host2's engine",
-                     before == {"bridge", "host", "none"} and after.get("ingress") == "overlay"
-                     and after.get("docker_gwbridge") == "bridge", evidence={"before": sorted(before), "after": after})
+        swarm = drivers.form_swarm(world, overlay.labels)
+        display(swarm["init"], swarm["join"], facts.sh(world, "host2", "docker network ls"))
+        """),
+        claim("ch04:swarm-networks", """
+        claims.all_of("joining the swarm added ingress (overlay) and docker_gwbridge (bridge) to host2's engine", {
+            "before: host2 had only bridge, host and none": set(swarm["host2 before"]) == {"bridge", "host", "none"},
+            "after: host2 lists ingress, driver overlay": swarm["host2 after"].get("ingress") == "overlay",
+            "after: host2 lists docker_gwbridge, driver bridge": swarm["host2 after"].get("docker_gwbridge") == "bridge",
+        }, evidence={"before": swarm["host2 before"], "after": swarm["host2 after"]})
+        """),
+        md("""
+        Where is the swarm's state? Not in Consul, etcd or ZooKeeper: the managers keep it in their
+        **own Raft store**, a log (`wal`) and snapshots (`snap`) under the engine's data root, in
+        `swarm/raft`. `docker node ls` answers only on a manager, from that store.
         """),
         code("""
-        raft = world.host1.paths.data_root / "swarm" / "raft"
-        info = world.host1.docker.info()
+        store = drivers.swarm_store(world, "host1")
+        display(store["docker node ls"], facts.sh(world, "host1", f"ls -l {store['raft dir']}"))
+        """),
+        claim("ch04:raft", """
         claims.article_vs_reality(
             "overlay relies on libkv with Consul, Etcd or ZooKeeper",
-            "swarm mode keeps its state in its own Raft store on the managers (external KV stores were removed in 23.0)",
-            claims.holds("host1 is a swarm manager with a Raft store in its own data root, and no external cluster store",
-                         info["Swarm"]["ControlAvailable"] and raft.is_dir() and not info.get("ClusterStore"),
-                         evidence={"raft dir": str(raft), "managers": info["Swarm"]["Managers"],
-                                   "nodes": info["Swarm"]["Nodes"], "engine": info["ServerVersion"]}))
+            "swarm mode keeps its state in its own Raft store on the managers; the external KV store "
+            "mode was deprecated in 20.10 and removed in 23.0",
+            claims.all_of(f"{store['host']} holds the swarm's state itself, in Raft", {
+                "it is a swarm manager (docker info: Swarm.ControlAvailable)": store["manager (docker info Swarm.ControlAvailable)"],
+                "`docker node ls` answers and names a Leader": store["docker node ls"].returncode == 0
+                    and "Leader" in store["docker node ls"].output,
+                "its data root holds the Raft log (wal) and snapshots (snap)": any(f.startswith("wal") for f in store["raft files"])
+                    and any(f.startswith("snap") for f in store["raft files"]),
+            }, evidence={k: v for k, v in store.items() if k != "docker node ls"}))
+        """),
+        md("""
+        **This engine and newer ones.** On the 20.10 engine here the external store could still be
+        configured (`--cluster-store`, deprecated); the lab's daemon config below sets none, and
+        `docker info` does not report the field at all. Docker 23.0 removed the option, so on Docker
+        26 (Debian 13), 28 and 29 swarm's Raft store is the only way (Docker docs: *Deprecated
+        features*, "Legacy overlay networks / cluster store").
+        """),
+        code("""
+        display(facts.sh(world, "host1", f"cat {store['daemon config']}"))
+        print("ClusterStore in docker info:", store["ClusterStore (docker info)"])
+        """),
+        md("""
+        ### The ports a swarm needs
+        Between the hosts, a firewall (or a cloud security group) must let through the rows below.
+        The first three are sockets we can see listening on host1; ESP is an IP protocol (number 50),
+        not a port: an **encrypted** overlay (`docker network create --opt encrypted`) wraps its VXLAN
+        packets in IPsec ESP, and a firewall that allows only TCP/UDP silently drops them.
         """),
         code("""
         ports = chapters.swarm_ports(world, "host1")
-        claims.holds("host1 listens on 2377/tcp (cluster management), 7946 tcp+udp (gossip) and 4789/udp (VXLAN)",
-                     {"2377/tcp", "7946/tcp", "7946/udp", "4789/udp"} <= set(ports), evidence=ports)
+        display(facts.sh(world, "host1", "ss -lntup | grep -E ':(2377|7946|4789) '"), facts.table(drivers.SWARM_PORTS))
+        """),
+        claim("ch04:swarm-ports", """
+        claims.all_of("host1 listens on the swarm's ports", {
+            "2377/tcp (cluster management)": "2377/tcp" in ports,
+            "7946/tcp (gossip)": "7946/tcp" in ports,
+            "7946/udp (gossip)": "7946/udp" in ports,
+            "4789/udp (VXLAN data, a kernel socket)": "4789/udp" in ports,
+        }, evidence=ports)
         """),
         md("""
         ## 4.2 A container on host2 reaches one on host1, by name
-        Standalone containers may join a swarm overlay only if it is `--attachable`. The embedded DNS
-        resolves `overlay-a` on host2 although it runs on host1.
+        `overlay.start()` creates `overlay-net` with `--attachable` (without it only swarm *services*
+        may join) and runs `overlay-a` on host1 and `overlay-b` on host2. The embedded DNS on host2
+        resolves `overlay-a` although it runs on host1.
         """),
         code("""
-        c2c = probes.run_spec(overlay, "c2c")
-        claims.holds("overlay-b (host2) pings overlay-a (host1) by name", c2c.ok, evidence=c2c.row())
+        overlay.start()
+        display(facts.sh(world, "host1", "docker network ls --filter driver=overlay"),
+                facts.sh(world, "host2", "docker exec overlay-b ping -c 2 overlay-a"))
+        c2c = drivers.overlay_c2c(world, overlay)
+        """),
+        claim("ch04:c2c", """
+        claims.holds("overlay-b (host2) pings overlay-a (host1) by name", c2c["reached"], evidence=c2c)
         """),
         code("""
         chapters.show_path(world, overlay, "c2c", view="L3")
         """),
         md("""
         ## 4.3 VXLAN on the wire
-        We capture on the LAN (the router's port towards host2) while `b` pings `a`. Each frame is
-        an **outer** IPv4/UDP packet between host2's and host1's LAN addresses, to port **4789**, with a
-        VXLAN header carrying the network's **VNI**, and inside it the **inner** ICMP between the
-        two overlay addresses.
+        On host2 we capture its LAN interface for UDP port 4789 while `overlay-b` pings `overlay-a`,
+        exactly as you would type it. Each packet is printed twice: the **outer** header (host2's LAN
+        address to host1's, UDP 4789, the VXLAN header with the network's **VNI**), then the
+        **inner** packet, unchanged, between the two overlay addresses.
         """),
         code("""
-        frames = chapters.vxlan_capture(world, overlay)
-        facts.table(frames)
-        """),
-        code("""
-        a_ip = probes.resolve_target(overlay, "container:a@host1")
-        b_ip = probes.resolve_target(overlay, "container:b@host2")
-        h1, h2 = facts.address(world, "host1"), facts.address(world, "host2")
-        claims.holds("outer header host2 -> host1 on UDP 4789 with a VNI; inner header b -> a (overlay addresses)",
-                     any(f["outer"] == f"{h2} -> {h1}" and f["udp dport"] == 4789 and f["vni"] > 0
-                         and f["inner"] == f"{b_ip} -> {a_ip}" for f in frames), evidence=frames[:2])
+        facts.sh(world, "host2", "timeout 5 tcpdump -ni eth0 -c 4 udp port 4789 & sleep 1; "
+                                 "docker exec overlay-b ping -c 2 overlay-a >/dev/null; wait")
         """),
         md("""
-        ## 4.4 The MTU inside is 50 bytes smaller
-        VXLAN adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8), so the overlay interface
-        must be 50 bytes smaller than the underlay, or packets would not fit.
+        The same capture decoded with scapy, next to the VNI that `docker network inspect` gives
+        the network (`com.docker.network.driver.overlay.vxlanid_list`):
         """),
         code("""
-        b = overlay.containers("host2")["b"]
-        m = {"underlay eth0 (host2)": facts.mtu(world, "host2"), "overlay eth0 (in overlay-b)": facts.mtu(world, b)}
-        claims.equals("overlay MTU = underlay MTU - 50", m["overlay eth0 (in overlay-b)"], m["underlay eth0 (host2)"] - 50)
+        vx = drivers.overlay_vxlan(world, overlay)
+        display(facts.sh(world, "host1", "docker network inspect -f '{{json .Options}}' overlay-net"), facts.table(vx["frames"]))
+        """),
+        claim("ch04:vxlan", """
+        first = vx["frames"][0] if vx["frames"] else {}
+        claims.all_of("b's ping crossed the LAN as VXLAN: outer host2 -> host1 on UDP 4789 with the network's VNI, inner b -> a", {
+            "a VXLAN frame was captured on the LAN": bool(vx["frames"]),
+            "outer header: host2 -> host1": first.get("outer") == f"{vx['host2']} -> {vx['host1']}",
+            "outer UDP destination port 4789": first.get("udp dport") == 4789,
+            "the VNI is the network's (docker network inspect)": first.get("vni") == vx["vni (docker network inspect)"],
+            "inner header: overlay-b -> overlay-a (overlay addresses)": first.get("inner") == f"{vx['b']} -> {vx['a']}",
+        }, evidence={**vx, "frames": vx["frames"][:2]})
         """),
         md("""
-        ## 4.5 Kubernetes does not use this driver
+        ## 4.4 The overlay MTU, and the fault it causes
+        VXLAN adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8). Docker's overlay driver
+        (libnetwork) gives its interfaces a **fixed** `1500 − 50 = 1450`, or `N − 50` if you create
+        the network with `-o com.docker.network.driver.mtu=N`. It never reads the underlay's MTU
+        (moby/libnetwork#1021). Here the underlay is 1500, so 1450 fits:
+        """),
+        code("""
+        display(facts.sh(world, "host2", "ip link show eth0"), facts.sh(world, "host2", "docker exec overlay-b ip link show eth0"))
+        """),
+        md("""
+        To see that the 1450 does not come from the underlay, we shrink the whole underlay (host1's
+        and host2's `eth0` and the LAN ports between them) to **1400**, as on many clouds and VPNs,
+        and create a new overlay. Everything is put back afterwards.
+        """),
+        code("""
+        small = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400)
+        display(small["create"], small["inside"])
+        """),
+        claim("ch04:mtu-fixed", """
+        claims.all_of("the overlay does not follow the underlay: made on a smaller underlay, its containers still get 1500 - 50", {
+            "the underlay (host1 eth0) was below 1500 when the overlay was made": small["underlay eth0 (host1)"] < 1500,
+            "the container's eth0 got 1450 = 1500 - 50 (not underlay - 50)": small["container eth0 MTU"] == 1500 - 50,
+        }, evidence={k: v for k, v in small.items() if k not in ("create", "inside")})
+        """),
+        md("""
+        The fix is to tell the driver: `-o com.docker.network.driver.mtu=1400` gives `1400 − 50`.
+        """),
+        code("""
+        fixed = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400,
+                                                      options={"com.docker.network.driver.mtu": "1400"})
+        display(fixed["create"], fixed["inside"])
+        """),
+        claim("ch04:mtu-option", """
+        option = int(fixed["options"].get("com.docker.network.driver.mtu", 0))
+        claims.all_of("with -o com.docker.network.driver.mtu=N the overlay's containers get N - 50", {
+            "an MTU option was given": option > 0,
+            "the container's eth0 is the option minus 50": fixed["container eth0 MTU"] == option - 50,
+        }, evidence={k: v for k, v in fixed.items() if k not in ("create", "inside")})
+        """),
+        md("""
+        **The fault.** Now leave the hosts at 1500 but let the *path* between them carry only 1400
+        bytes (the LAN ports): a VPN, a cloud fabric or a tunnel in the middle. The overlay still
+        says 1450, so a full-size packet becomes a 1500-byte VXLAN packet that does not fit. Small
+        packets (pings, the TCP handshake, DNS) pass; full-size ones — an HTTP response, a file —
+        **vanish**: the drop happens at layer 2, where nothing sends an ICMP "fragmentation needed"
+        back, so neither end learns to send smaller packets. The classic symptom: `curl` connects
+        and then hangs.
+        """),
+        code("""
+        fault = drivers.overlay_path_mtu(world, overlay, path_mtu=1400)
+        display(fault["shown"])
+        facts.table([fault["small ping"], fault["full-size ping"]])
+        """),
+        claim("ch04:mtu-path", """
+        claims.all_of("when the path between the hosts is smaller than overlay MTU + 50, full-size overlay packets vanish", {
+            "the path carries less than a full-size VXLAN packet": fault["path MTU (router ports)"] < fault["outer packet of a full-size one"],
+            "a small ping still gets through": fault["small ping"]["reached"],
+            "a full-size ping is lost": not fault["full-size ping"]["reached"],
+        }, evidence={k: v for k, v in fault.items() if k != "shown"})
+        """),
+        md("""
+        If instead the hosts' own `eth0` says 1400 (the underlay configured correctly, overlay left at
+        1450), the hosts *fragment*: the outer UDP packet (VXLAN does not set "don't fragment"), or,
+        once the kernel has learned the smaller path MTU, the inner packet. Full-size pings then
+        pass, each as two fragments, and the first may be lost while the kernel learns (exercise 3):
+        slower, and lost wherever a firewall drops fragments. Either way, set the overlay's MTU to
+        the underlay's minus 50.
+
+        **Engine versions.** Measured here on 20.10. Docker's overlay documentation (*Overlay network
+        driver*, docs.docker.com/engine/network/drivers/overlay/) still has you set
+        `com.docker.network.driver.mtu` yourself on 26, 28 and 29; check `ip link show eth0` in a
+        container on your engine.
+
+        ## 4.5 The way out: NAT through `docker_gwbridge`
+        An overlay reaches only the other containers on it. For everything else, each overlay
+        container gets a second interface on the host's `docker_gwbridge` bridge, with its default
+        route. Docker masquerades that bridge like any other: `-s <gwbridge subnet> ! -o
+        docker_gwbridge -j MASQUERADE`. The rule's packet counter rises during one connection.
+        """),
+        code("""
+        display(facts.sh(world, "host1", "docker exec overlay-a ip route"),
+                facts.sh(world, "host1", "iptables-save -t nat -c | grep docker_gwbridge"))
+        egress = drivers.overlay_egress_nat(world, overlay)
+        display(facts.sh(world, "host1", "iptables-save -t nat -c | grep -- '! -o docker_gwbridge'"))
+        """),
+        claim("ch04:gwbridge-nat", """
+        claims.all_of("overlay-a's way out is docker_gwbridge, and host1 masquerades it", {
+            "Docker's rule -s <docker_gwbridge subnet> ! -o docker_gwbridge -j MASQUERADE exists": egress["rule"] is not None,
+            "its packet counter rose during the connection": egress["rule"] is not None
+                and egress["packets after"] > egress["packets before"],
+            "the internet saw host1's address": egress["internet saw"] == egress["host1 address"],
+        }, evidence=egress)
+        """),
+        md("""
+        On Docker 28 the rule is the same; Docker 29 can program nftables instead of iptables, and
+        then `iptables-save` shows nothing: read `nft list ruleset` (Docker docs: *Docker with
+        nftables*, docs.docker.com/engine/network/firewall-nftables/).
+
+        ## 4.6 Kubernetes does not use this driver
         > **The article says:** 「Docker SwarmやKubernetesのようなオーケストレーションツールと連携して使用されます。」
 
         Only Swarm. Kubernetes wires pod networks through **CNI plugins** (Calico, Cilium, Flannel —
@@ -109,24 +256,37 @@ def build():
         lab, so this one is stated, not run; chapter 9 shows the part of the pod model Docker shares.
 
         ## Summary
-        * Overlay = swarm mode (2377 management, 7946 gossip, 4789 VXLAN) + `--attachable` for plain containers.
-        * Traffic between hosts is VXLAN: outer UDP between host addresses, a VNI, the inner packet intact.
-        * The overlay MTU is 50 less; `ingress` and `docker_gwbridge` come with the swarm.
-        * No libkv/Consul/etcd/ZooKeeper since 23.0; Kubernetes uses CNI.
+        * Overlay = swarm mode (`swarm init` / `swarm join`) + `--attachable` for plain containers.
+        * Open 2377/tcp, 7946/tcp+udp, 4789/udp, and IP protocol 50 (ESP) for encrypted overlays.
+        * The swarm's state is in the managers' own Raft store; no libkv/Consul/etcd/ZooKeeper since 23.0.
+        * Traffic between hosts is VXLAN: outer UDP 4789 between host addresses, a VNI, the inner packet intact.
+        * The overlay MTU is 1450 (or the option − 50) whatever the underlay: on a smaller underlay, set it.
+        * Overlay containers go out through `docker_gwbridge`, masqueraded by host1; Kubernetes uses CNI.
 
         ## Exercises
         1. Which network gives `overlay-a` its way to the internet? (Hint: its second interface.)
         2. Find the VNI of `overlay-net` in `docker network inspect` and compare with the capture.
+        3. Shrink host1's and host2's `eth0` and the router ports `p-host1`, `p-host2` to 1400 and send
+           a full-size ping (`-s 1422`) from overlay-b. Does it pass? What does `tcpdump -ni eth0 -v
+           udp` on host2 show? Put the MTUs back to what they were.
         """),
         solution("""
-        # 1. docker_gwbridge: a has eth1 on it, and host1 masquerades it like any bridge
-        a = overlay.containers("host1")["a"]
-        print(facts.ipv4(world, a), world.host1.docker.networks.get("docker_gwbridge").attrs["IPAM"]["Config"])
+        # 1. docker_gwbridge: overlay-a has eth1 on it and its default route through it
+        print(facts.sh(world, "host1", "docker exec overlay-a ip route"))
         # 2.
-        net = world.host1.docker.networks.get("overlay-net")
-        print(net.attrs["Options"], {f["vni"] for f in frames})
+        print(facts.sh(world, "host1", "docker network inspect -f '{{json .Options}}' overlay-net"), {f["vni"] for f in vx["frames"]})
+        # 3. It passes, fragmented: "flags [+]" and "offset" on the outer UDP or on the inner ICMP packet.
+        #    The first ping may be lost while the kernel learns the smaller MTU.
+        links = {"host1": ["eth0"], "host2": ["eth0"], "router": ["p-host1", "p-host2"]}
+        old = drivers.set_mtu(world, links, 1400)
+        try:
+            print(facts.sh(world, "host2", "timeout 5 tcpdump -ni eth0 -v -c 4 'udp port 4789 or (ip[6:2] & 0x1fff != 0)' & "
+                                           "sleep 1; docker exec overlay-b ping -c 3 -s 1422 overlay-a; wait", check=False, head=40))
+        finally:
+            drivers.set_mtu(world, links, restore=old)
         """),
         code("""
+        lesson.stop()
         overlay.stop()     # leaves the swarm on both hosts and removes docker_gwbridge
         """),
     ])
