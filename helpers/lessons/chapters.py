@@ -64,6 +64,27 @@ def typed_on_this_machine(command: str, timeout: float = 60) -> "facts.Shown":
     return facts.Shown("root@machine", command, (result.stdout + result.stderr).rstrip("\n"), result.returncode)
 
 
+def dnlab_command(world, args: str) -> str:
+    """`dnlab ARGS` as the learner types it for this world (`--world ID` unless it is the default one)."""
+    return f"dnlab --world {world.names.world_id} {args}" if world.names.world_id else f"dnlab {args}"
+
+
+def shell_facts(world, machine: str = "host1") -> dict:
+    """What `dnlab shell MACHINE -- ...` reports: the engine `docker` talks to (its data root) and
+    the machine's eth0 address (`ip -j`), with the commands shown as typed."""
+    import json
+
+    engine = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- docker info --format '{{{{.DockerRootDir}}}}'"))
+    shown = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- ip -4 -br addr show eth0"))
+    raw = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- ip -j -4 addr show eth0")).output
+    try:
+        eth0 = json.loads(raw)[0]["addr_info"][0]["local"]
+    except (ValueError, IndexError, KeyError):
+        eth0 = None
+    return {"machine": machine, "commands": [engine, shown],
+            "docker_root": engine.output.strip() if engine.returncode == 0 else None, "eth0": eth0}
+
+
 # --- what depends on the engine version ---------------------------------------------------------
 
 NEWER_ENGINES = {

@@ -1,5 +1,5 @@
 """Chapter 0: setting up the lab world (before any article section: doctor, map, a fresh engine)."""
-from nb import code, md, notebook, solution
+from nb import claim, code, md, notebook, solution
 
 FILENAME = "00_setup.ipynb"
 
@@ -32,9 +32,10 @@ def build():
         checks = doctor.run_checks()
         print(doctor.table(checks))
         """),
-        code("""
-        claims.holds("this machine has everything the lab world needs", doctor.ready(checks),
-                     evidence=[c.name for c in checks if c.required and not c.ok] or "all required checks pass")
+        claim("ch00:doctor", """
+        claims.all_of("this machine has everything the lab world needs",
+                      {f"{c.name} ({c.detail})": c.ok for c in checks if c.required},
+                      evidence=[c.name for c in checks if c.required and not c.ok] or "all required checks pass")
         """),
         md("""
         ## Bring the world up
@@ -61,9 +62,53 @@ def build():
         print(describe(state))
         """),
         code("""
-        lan_machines = {c.a if c.b == "router" else c.b for c in cables(state) if "router" in (c.a, c.b)} - {"inet"}
-        claims.equals("host1, host2 and lanpc are each cabled to the router's LAN bridge",
-                      sorted(lan_machines), sorted(["host1", "host2", "lanpc"]))
+        from helpers.lessons import chapters
+
+        lan_machines = chapters.lan_members(state)   # cabled by a veth pair whose router end is a port of lan0
+        lan_machines
+        """),
+        claim("ch00:cabling", """
+        claims.holds("host1, host2 and lanpc are each cabled to the router's LAN bridge lan0",
+                     lan_machines == ["host1", "host2", "lanpc"], evidence=lan_machines)
+        """),
+        md("""
+        ## Being ON a lab machine: `dnlab shell`
+        Every machine of the map is a network namespace. To work on one from a terminal, as you would
+        after `ssh host1` on a real cloud instance, type (as root, in the course directory):
+
+        ```
+        sudo .venv/bin/dnlab shell host1          # a shell on host1; the prompt says [dnlab host1]#
+        sudo .venv/bin/dnlab shell lanpc          # or host2, router, inet
+        sudo .venv/bin/dnlab shell host1 -- docker ps     # one command there, then back
+        ```
+
+        In that shell `ip`, `iptables-save`, `tcpdump`, `conntrack` and `bridge` see that machine's
+        interfaces and rules, and on `host1`/`host2`, `docker` talks to **that host's own engine**
+        (the shell sets `DOCKER_HOST` to its socket). Leave it with `exit`. If you run another world
+        than the default one, add `--world ID` (or set `DNLAB_WORLD`), as below. Here are two commands
+        typed that way on host1:
+        """),
+        code("""
+        on_host1 = chapters.shell_facts(world, "host1")
+        for shown in on_host1["commands"]:
+            print(repr(shown), end="\\n\\n")
+        """),
+        claim("ch00:shell", """
+        claims.all_of("`dnlab shell host1` is on host1: its network namespace, its own engine", {
+            "docker in that shell answers from host1's engine (its data root)":
+                on_host1["docker_root"] == str(world.names.host("host1").data_root),
+            "ip in that shell shows host1's LAN address": on_host1["eth0"] == str(world["host1"].address),
+        }, evidence={k: on_host1[k] for k in ("machine", "docker_root", "eth0")})
+        """),
+        md("""
+        `dnlab shell` is a thin wrapper. Without it, the same is one `nsenter` away: enter only the
+        *network* namespace of the machine (not `ip netns exec`, which remounts `/sys` and breaks
+        `dockerd`), and point `docker` at the engine's socket:
+        """),
+        code("""
+        host1_ns, host1_sock = world["host1"].namespace, world.host1.base_url
+        chapters.typed_on_this_machine(f"nsenter --net=/run/netns/{host1_ns} ip -4 -br addr show eth0; "
+                                       f"DOCKER_HOST={host1_sock} docker info --format '{{{{.DockerRootDir}}}}'")
         """),
         md("""
         ## What does a *fresh* Docker engine have?
@@ -77,12 +122,13 @@ def build():
         code("""
         from helpers.world import scratch_engine
 
-        with scratch_engine() as fresh:
+        with scratch_engine(world.names.world_id) as fresh:
+            print("$ docker network ls        # on the brand-new engine")
             print(fresh.cli("network", "ls"))
-            networks = {n.name: n.attrs["Driver"] for n in fresh.client.networks.list()}
+            networks = chapters.network_drivers(fresh.client)
         networks
         """),
-        code("""
+        claim("ch00:fresh-engine", """
         claims.article_vs_reality(
             "a fresh engine has two networks, bridge and overlay, plus the host's ethernet",
             "a fresh engine lists three networks: bridge (driver bridge), host (driver host) and none "
@@ -109,11 +155,14 @@ def build():
         - The lab world is a set of network namespaces: two Docker hosts with their own engines, a LAN, a router
           and an "internet" that reports what address it sees.
         - A fresh engine has **bridge**, **host** and **none** — not "bridge and overlay".
-        - `dnlab status`, `dnlab down` and `dnlab clean` manage the world from a terminal.
+        - `dnlab shell HOST` puts you on a machine (its network namespace; `docker` talks to its engine).
+        - `dnlab status` and `dnlab down` manage the world from a terminal (`dnlab clean` sweeps what crashed
+          worlds left behind).
 
         **Exercises**
         1. In a terminal, run `dnlab status` and find the pid of host2's `dockerd`.
-        2. Run `docker --context dnlab-host2 network ls`. Is host2's engine as fresh as the scratch engine was?
+        2. `sudo .venv/bin/dnlab shell host2`, then `docker network ls`. Is host2's engine as fresh as the
+           scratch engine was? (`docker --context dnlab-host2 network ls` from outside gives the same.)
         """),
         solution("""
         # Solution 2: compare host2's networks with a fresh engine's (run after the chapters: they may differ)
