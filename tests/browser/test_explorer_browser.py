@@ -42,6 +42,11 @@ def choose_macvlan_and_check(page, world, screenshot):
     page.locator(".dnlab-caption [data-scenario='default-bridge'], .dnlab-error").first.wait_for(timeout=SLOW)
     assert page.locator(".dnlab-error").count() == 0, page.locator(".dnlab-error").inner_text()
     bridge_figure = explorer.locator(".dnlab-figure svg").inner_html()
+    # The NAT panel says which rules the probe went through: the MASQUERADE rule of docker0's
+    # subnet counted the probe's packets, and the panel explains its marks.
+    bridge_facts = explorer.locator(".dnlab-facts").inner_text()
+    assert "Counters read before and after the probe" in bridge_facts, bridge_facts
+    assert re.search(r"✔ hit \(\+\d+\)\s+-A POSTROUTING -s \S+ ! -o docker0 -j MASQUERADE", bridge_facts), bridge_facts
 
     first = switch(explorer, "macvlan", "macvlan")
     assert page.locator(".dnlab-error").count() == 0, page.locator(".dnlab-error").inner_text()
