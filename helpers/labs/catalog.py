@@ -119,7 +119,7 @@ def check_publish(world, c: Checks) -> None:
     need_reach(world, c, "the internet machine reaches lab2-web through host1:9080", "inet", host1_ip,
                "http", PUBLISHED,
                hint="host1 must forward its port 9080 to lab2-web: "
-                    + in_shell("host1", f"iptables-save -t nat | grep {PUBLISHED}") + " shows the DNAT rule")
+                    + in_shell(world, "host1", f"iptables-save -t nat | grep {PUBLISHED}") + " shows the DNAT rule")
 
 
 # --- 3. isolation ------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def outside_hint(world, container_obj, network: str) -> str:
         # An internal network's containers keep a default route on some engines: what stops their
         # packets is host1's filter rules for the bridge, so that is where to look.
         return (f"{container_obj.name}'s packets leave through its default route via {route['via']}, and "
-                "nothing on host1 drops them: " + in_shell("host1", "iptables-save -t filter")
+                "nothing on host1 drops them: " + in_shell(world, "host1", "iptables-save -t filter")
                 + f" shows the rules Docker made for {network}")
     return f"`{cli(world, 'host1')} network inspect {network}` shows how it is set up"
 
@@ -260,11 +260,11 @@ def check_macvlan(world, c: Checks) -> None:
     if net:
         parent = (net.attrs.get("Options") or {}).get("parent")
         c.expect("lab5-lan's parent is host1's eth0", parent == "eth0", f"its parent is {parent or 'not set'}",
-                 "the parent is the host interface on the LAN (" + in_shell("host1", "ip addr") + " shows it)")
+                 "the parent is the host interface on the LAN (" + in_shell(world, "host1", "ip addr") + " shows it)")
         pools = state.subnets(net)
         c.expect("lab5-lan's subnet is the LAN host1 is on", lan in pools,
                  f"its subnet is {', '.join(map(str, pools)) or 'not set'}; host1's eth0 is on {lan}",
-                 "a macvlan network takes the LAN's subnet and gateway (" + in_shell("host1", "ip route")
+                 "a macvlan network takes the LAN's subnet and gateway (" + in_shell(world, "host1", "ip route")
                  + " shows them)")
     web = need_container(world, c, "host1", "lab5-web")
     later = ("lab5-web's gateway answers", "lanpc reaches lab5-web over HTTP",
@@ -276,8 +276,9 @@ def check_macvlan(world, c: Checks) -> None:
     ranges = ip_ranges(net)
     problem = range_problem(ranges, machines, address)
     c.expect("lab5-web's address is in a reserved range that no LAN machine is in", not problem, problem,
-             "`--ip-range` reserves a part of the subnet for containers: pick one above the machines' "
-             "addresses (" + in_shell("lanpc", "ip neigh") + " after a ping lists who is on the LAN)",
+             "`--ip-range` reserves a part of the subnet for containers: pick one that no machine's address "
+             "falls in (" + in_shell(world, "lanpc", "ip addr show eth0") + ", and the same on host1, host2 and "
+             "the router, shows each one's)",
              evidence=f"{address} in {', '.join(map(str, ranges))}; the machines are "
                       + ", ".join(f"{role} {ip}" for ip, role in machines.items()))
     if not c.all_ok:
@@ -336,7 +337,7 @@ def check_overlay(world, c: Checks) -> None:
         return c.pending("lab6-b (host2) reaches lab6-a (host1) by name")
     need_reach(world, c, "lab6-b (host2) reaches lab6-a (host1) by name", b, "lab6-a",
                hint="VXLAN travels as UDP 4789 between the hosts' eth0: "
-                    + in_shell("host1", "tcpdump -ni eth0 udp port 4789") + " shows whether it flows")
+                    + in_shell(world, "host1", "tcpdump -ni eth0 udp port 4789") + " shows whether it flows")
 
 
 def repair_overlay(world) -> list[str]:

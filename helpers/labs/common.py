@@ -22,9 +22,12 @@ def cli(world, host: str) -> str:
     return f"docker --context {world.hosts[host].context}"
 
 
-def in_shell(machine: str, command: str) -> str:
-    """A hint's terminal form of running `command` on a lab machine (never a Python argv list)."""
-    return f"`{SHELL} {machine}`, then `{command}`"
+def in_shell(world, machine: str, command: str) -> str:
+    """A hint's terminal form of running `command` on a lab machine (never a Python argv list).
+    `sudo` drops $DNLAB_WORLD, so a world other than the default one is named with `--world`."""
+    world_id = world.names.world_id
+    shell = SHELL.replace(" shell", f" --world {world_id} shell") if world_id else SHELL
+    return f"`{shell} {machine}`, then `{command}`"
 
 
 def need_container(world, c: Checks, host: str, name: str, hint: str = "") -> object | None:
