@@ -82,7 +82,9 @@ class Drawing:
         return self.figure.get_size_inches()
 
     def savefig(self, *args, **kwargs):
+        """Write the figure to a file, cropped to what is drawn (as the notebook shows it)."""
         self.shown = True
+        kwargs.setdefault("bbox_inches", "tight")
         return self.figure.savefig(*args, **kwargs)
 
 

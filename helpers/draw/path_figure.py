@@ -166,7 +166,8 @@ class _Columns:
 def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
     lanes_end = LANE_X0 + (len(lanes) - 1) * LANE_GAP + 0.3
     action = lanes_end + 0.1
-    where_chars = min(26, max([len(r.interfaces) for r in table] + [10]))
+    # At least the column head ("interfaces (in order)") wide, in a browser's font too (the explorer's SVG).
+    where_chars = min(26, max([len(r.interfaces) for r in table] + [24]))
     where = action + 11 * CHAR[7.5] + 0.12
     headers = where + where_chars * CHAR[6.5] + 0.15
     widest = max([len(r.headers) * CHAR[7.5] for r in table] + [len(r.outer) * CHAR[6.5] + 0.2 for r in table] + [2.0])
