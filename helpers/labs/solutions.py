@@ -311,10 +311,10 @@ def lab12(world):
     """sudo .venv/bin/dnlab shell lanpc -- curl -sS -m 2 http://<lab12-web>/   # answers
     sudo .venv/bin/dnlab shell host1 -- curl -sS -m 2 http://<lab12-web>/   # does not
     sudo .venv/bin/dnlab shell host1 -- docker network inspect lab12-lan      # macvlan, parent eth0; aux address
-    sudo .venv/bin/dnlab shell host1 -- ip link add lab12-shim link eth0 type macvlan mode bridge
-    sudo .venv/bin/dnlab shell host1 -- ip addr add <aux address>/32 dev lab12-shim
-    sudo .venv/bin/dnlab shell host1 -- ip link set lab12-shim up
-    sudo .venv/bin/dnlab shell host1 -- ip route add <lab12-web>/32 dev lab12-shim
+    sudo .venv/bin/dnlab shell host1 -- ip link add lab12-fix link eth0 type macvlan mode bridge
+    sudo .venv/bin/dnlab shell host1 -- ip addr add <aux address>/32 dev lab12-fix
+    sudo .venv/bin/dnlab shell host1 -- ip link set lab12-fix up
+    sudo .venv/bin/dnlab shell host1 -- ip route add <lab12-web>/32 dev lab12-fix
     """
     # %% The symptom: lanpc reaches lab12-web, host1 (where it runs) does not.
     web = facts.sh(world, "host1", "docker inspect -f '{{(index .NetworkSettings.Networks \"lab12-lan\").IPAddress}}' "
@@ -326,9 +326,9 @@ def lab12(world):
                                     "'{{range .IPAM.Config}}{{range .AuxiliaryAddresses}}{{.}}{{end}}{{end}}' lab12-lan").output
     facts.sh(world, "host1", "docker network inspect -f '{{.Driver}} {{.Options}} {{json .IPAM.Config}}' lab12-lan")
     # %% A macvlan sibling of the container on host1's eth0 (bridge mode: siblings talk directly); host1 talks to the container through it.
-    for command in ("ip link add lab12-shim link eth0 type macvlan mode bridge",
-                    f"ip addr add {shim}/32 dev lab12-shim", "ip link set lab12-shim up",
-                    f"ip route add {web}/32 dev lab12-shim"):
+    for command in ("ip link add lab12-fix link eth0 type macvlan mode bridge",
+                    f"ip addr add {shim}/32 dev lab12-fix", "ip link set lab12-fix up",
+                    f"ip route add {web}/32 dev lab12-fix"):
         print(facts.sh(world, "host1", command))
     facts.sh(world, "host1", f"curl -sS -m 2 http://{web}/")
 
