@@ -5,6 +5,11 @@ router, with a small `ip_range` slice for containers. `macvlan-app` (a web serve
 the plain LAN machine `lanpc` directly, but not by host1: the kernel does not pass traffic between
 a macvlan parent and its own macvlan children. `add_host_shim()` gives host1 its own macvlan
 sub-interface on eth0 (the usual workaround); `stop()` removes it.
+
+Subnet, gateway and ip-range are the LAN's own: the containers are machines on that LAN, so they
+need its prefix, its real router as gateway, and a slice no other machine (and no DHCP server)
+hands out. `parent` can be set on an instance to build the world where the claims of chapter 5 are
+false: a parent on another link (tests/integration/test_claims_ch05.py).
 """
 from __future__ import annotations
 
@@ -27,13 +32,14 @@ class MacvlanScenario(Scenario):
     driver = "macvlan"
     title = "macvlan: a container as its own machine on the LAN"
     probes = ("lan", "host", "egress")
+    parent = PARENT  # host1's link to the LAN; an instance may point it elsewhere (a test's false world)
 
     def _make(self) -> None:
         from docker.types import IPAMConfig, IPAMPool
 
         ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(LAN), gateway=str(ROUTER_LAN_IP),
                                                  iprange=str(IP_RANGE))])
-        self.make_network("macvlan-net", driver="macvlan", options={"parent": PARENT}, ipam=ipam)
+        self.make_network("macvlan-net", driver="macvlan", options={"parent": self.parent}, ipam=ipam)
         app = self.run_container("app", network="macvlan-net", command=web_command(80))
         wait_listening(app, 80)
 
@@ -54,15 +60,19 @@ class MacvlanScenario(Scenario):
     def shim_present(self) -> bool:
         return self.world.host1.run(["ip", "link", "show", SHIM_IF], check=False).returncode == 0
 
-    def add_host_shim(self) -> dict:
-        """Give host1 a macvlan sub-interface of eth0 and route the container range through it."""
+    def add_host_shim(self, mode: str = "bridge") -> dict:
+        """Give host1 a macvlan sub-interface of eth0 and route the container range through it.
+
+        `mode` must be `bridge` (the containers' own mode) for host1 and the containers to meet
+        inside the kernel; a `vepa` shim sends everything out to the LAN switch, which does not
+        send a frame back out of the port it came in on."""
         host1 = self.world.host1
         if not self.shim_present():
-            host1.run(["ip", "link", "add", SHIM_IF, "link", PARENT, "type", "macvlan", "mode", "bridge"])
+            host1.run(["ip", "link", "add", SHIM_IF, "link", PARENT, "type", "macvlan", "mode", mode])
             host1.run(["ip", "addr", "add", f"{SHIM_IP}/32", "dev", SHIM_IF])
             host1.run(["ip", "link", "set", SHIM_IF, "up"])
             host1.run(["ip", "route", "add", str(IP_RANGE), "dev", SHIM_IF])
-        return {"interface": SHIM_IF, "address": str(SHIM_IP), "route": f"{IP_RANGE} dev {SHIM_IF}"}
+        return {"interface": SHIM_IF, "mode": mode, "address": str(SHIM_IP), "route": f"{IP_RANGE} dev {SHIM_IF}"}
 
     def remove_host_shim(self) -> None:
         if self.shim_present():
