@@ -107,5 +107,32 @@ def need_reach(world, c: Checks, what: str, source, target: str, kind: str = "pi
         return result
     default = (f"the probe did not get through: {last_line or 'no answer'}" if expect
                else f"the probe got through, but it should not: {last_line}")
-    c.expect(what, False, problem or default, hint)
+    c.expect(what, False, problem or default, hint or probe_hint(world, source, target, result.output, expect))
     return None
+
+
+def probe_hint(world, source, target: str, output: str, expect: bool) -> str:
+    """A hint chosen from what the probe printed: a name that does not resolve, a refusal (the
+    address answers, the port does not), or silence (look at the route), or, for isolation, the
+    networks that let the packet through."""
+    text = output.lower()
+    name = source if isinstance(source, str) else source.name
+    if isinstance(source, str):
+        look = inspect = in_shell(world, source, f"ip route get {target}")
+    else:
+        host = next((h for h, m in world.hosts.items() if state.container(m.docker, name) is not None), "host1")
+        look = f"`{cli(world, host)} exec {name} ip route`"
+        inspect = f"`{cli(world, host)} inspect -f '{{{{json .NetworkSettings.Networks}}}}' {name}`"
+    if not expect:
+        return f"something connects {name} to {target}: {inspect} shows " + (
+            "the route it took" if isinstance(source, str) else "its networks")
+    if "bad address" in text:
+        if isinstance(source, str):
+            return f"{name} cannot resolve the name {target}: lab machines know no container names, use an address"
+        return (f"{name} cannot resolve the name {target}: the embedded DNS answers only names of containers "
+                f"on a network {name} shares with them")
+    if "refused" in text:
+        return f"{target} answers, but nothing listens on that port there (is the server the container's command?)"
+    if "unreachable" in text:
+        return f"{name} has no route towards {target}: {look} shows its routes"
+    return f"no answer came back from {target}: {look} shows where {name} sends its packets"

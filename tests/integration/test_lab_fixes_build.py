@@ -66,6 +66,7 @@ def failing(result, what_part: str):
     it = item(result, what_part)
     assert it.status == "fail", f"{what_part!r} did not fail:\n{result}"
     assert it.problem.strip() and it.hint.strip(), f"an empty problem or hint:\n{result}"
+    assert all(other.hint.strip() for other in result.failed), f"a failing item without a hint:\n{result}"
     return it
 
 
@@ -193,6 +194,26 @@ def test_lab4_app_started_on_back_then_connected_to_front_passes(w):
         docker_cli(w, "network connect lab4-front lab4-app")
         result = lab.check(w, record=False)
         assert result.passed, str(result)
+
+
+def test_lab4_silent_drop_gets_a_hint_from_what_the_probe_saw(w):
+    """lab4-app's back interface taken down (from host1, with nsenter): the names still resolve, the
+    ping to lab4-db gets no answer, and the hint says so and where to look (not an empty line)."""
+    from helpers.labs import solutions
+
+    with fresh(w, 4) as lab:
+        solutions.apply(4, w)
+        app = w.host1.docker.containers.get("lab4-app")
+        back = state.networks_of(app)["lab4-back"]["IPAddress"]
+        ifname = next(i["ifname"] for i in facts.ip_json(w, app, "addr")
+                      if any(a.get("local") == back for a in i.get("addr_info", [])))
+        facts.run_in(w, app, ["ip", "link", "set", ifname, "down"])
+        result = lab.check(w, record=False)
+        it = failing(result, "lab4-app reaches lab4-db by name")
+        # Which one depends on where the default route was (Docker puts it on one of the networks):
+        # gone with the interface -> "unreachable"; still there -> silence. The hint follows the output.
+        expected = "has no route towards lab4-db" if "unreachable" in it.problem else "no answer came back from lab4-db"
+        assert expected in it.hint and "exec lab4-app ip route" in it.hint, str(result)
 
 
 # --- lab 5 -----------------------------------------------------------------------------------------
