@@ -214,7 +214,7 @@ def build():
         solution("""
         # 1. the container's own MAC (lanpc pings it first, so the entry is fresh)
         probes.run_spec(mv, "lan")
-        print(facts.sh(world, "lanpc", f"ip neigh show {app_ip}"), "\ncontainer MAC:", facts.mac_of(world, app))
+        print(facts.sh(world, "lanpc", f"ip neigh show {app_ip}"), "container MAC:", facts.mac_of(world, app))
         # 2. the packet leaves through eth0's macvlan child with the container's LAN address and is switched
         #    straight onto the LAN; host1's netfilter POSTROUTING never sees a routed packet from a bridge.
         print(facts.sh(world, "host1", "iptables-save -t nat -c | grep MASQUERADE"))
