@@ -68,6 +68,15 @@ def need_network(world, c: Checks, host: str, name: str, driver: str, hint: str 
 
 def need_attached(c: Checks, container_obj, network_name: str, hint: str = "") -> bool:
     attached = state.networks_of(container_obj)
+    mode = container_obj.attrs["HostConfig"]["NetworkMode"]
+    # The engine refuses `network connect` beside `none`, and for a container in another's (or the
+    # host's) namespace: say what it takes instead of suggesting a refused command.
+    if mode.startswith("container:") or mode == "host":
+        hint = (f"{container_obj.name} was started with `--network {mode.split(':')[0]}`, which no network can "
+                f"join: remove it and start it again with `--network {network_name}`")
+    elif "none" in attached:
+        hint = (f"{container_obj.name} is on `none`, beside which Docker connects nothing: "
+                f"`docker network disconnect none {container_obj.name}` first, then `docker network connect`")
     return c.expect(
         f"{container_obj.name} is attached to {network_name}", network_name in attached,
         f"{container_obj.name} is on {', '.join(attached) or 'no network'}, not on {network_name}",

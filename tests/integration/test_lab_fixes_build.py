@@ -352,3 +352,20 @@ def test_doctor_says_whether_privileged_exec_works_here(w):
         assert real.stderr.strip().split("container process: ")[-1].removesuffix(": unknown") in check.detail
         assert "dnlab shell" in check.fix
     assert "host1 engine" in check.detail or check.ok
+
+
+def test_attach_hint_follows_the_network_mode(w):
+    """lab1-client started with `--network none`: `network connect` is refused while it is on none, so
+    the hint says to disconnect none first, and that route then passes."""
+    with fresh(w, 1) as lab:
+        w.host1.docker.networks.create("lab1-net", labels=w.label)
+        run(w, "lab1-web", network="lab1-net")
+        run(w, "lab1-client", network_mode="none")
+        it = failing(lab.check(w, record=False), "lab1-client is attached to lab1-net")
+        assert "disconnect none lab1-client" in it.hint
+        with pytest.raises(RuntimeError, match="none"):
+            docker_cli(w, "network connect lab1-net lab1-client")
+        docker_cli(w, "network disconnect none lab1-client")
+        docker_cli(w, "network connect lab1-net lab1-client")
+        result = lab.check(w, record=False)
+        assert result.passed, str(result)
