@@ -65,7 +65,7 @@ def _start(args: argparse.Namespace) -> int:
     from helpers import labs
 
     lab = labs.get(args.number)
-    emit(f"{lab.start(_world(args))}\n(`dnlab lab show {lab.number}` prints the tasks)")
+    emit(f"{lab.start(_world(args))}\n\n{lab.describe()}")
     return 0
 
 
