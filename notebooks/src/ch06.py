@@ -1,5 +1,5 @@
 """Chapter 6: the none driver (article 2.5)."""
-from nb import SETUP, code, md, notebook, solution
+from nb import SETUP, claim, code, md, notebook, solution
 
 FILENAME = "06_none.ipynb"
 
@@ -10,67 +10,105 @@ def build():
         # Chapter 6 — None
         **Article 2.5 「noneドライバ」**
 
-        **Goals.** See that `--network none` leaves exactly one interface, `lo`; show that nothing
-        gets in or out, with probes that fail *for the right reason* (no route, not a firewall).
+        **Goals.** See that `--network none` leaves exactly one interface, `lo`, and no route; show
+        that nothing gets in or out, with probes that fail *for the right reason* (no route: the
+        kernel refuses at once, nothing is sent and dropped); see what Docker says when you try to
+        add a network to such a container.
 
-        **Prerequisites.** Chapter 1 (a container's own namespace).
+        **Prerequisites.** Chapter 1 (a container's own namespace). Lines such as `host1# docker exec
+        ...` are real commands, run on that lab machine just now; type them after
+        `sudo .venv/bin/dnlab shell host1`.
         """),
         code(SETUP),
         code("""
-        none = scenarios.get(world, "none").start()   # none-box (--network none), none-peer (default bridge)
-        box = none.containers()["box"]
+        # extra code: none-box (--network none) and none-peer (default bridge), and the chapter's helpers
+        from helpers.lessons import drivers
+        none = scenarios.get(world, "none").start()
+        box, peer = none.containers()["box"], none.containers()["peer"]
+        print("engine on host1:", world.host1.docker.version()["Version"])
         """),
         md("""
         > **The article says:** 「ネットワークを一切割り当てないモードです。ネットワークインターフェースが必要ない場合に使用されます。」
         > (no network is assigned; for when no interface is needed.) — correct, with one clarification:
-        > the container still has a network namespace, holding only the loopback interface.
+        > the container still has a network namespace of its own, holding only the loopback interface.
+
+        Ask the container itself, then Docker:
         """),
         code("""
-        view = {"interfaces": facts.interfaces(world, box), "routes": facts.ip_json(world, box, "route", "show"),
-                "own namespace": not facts.same_netns(world, box, "host1")}
-        claims.holds("a none container has its own namespace with only lo, and no route at all",
-                     view["interfaces"] == ["lo"] and view["routes"] == [] and view["own namespace"], evidence=view)
+        display(facts.sh(world, "host1", "docker exec none-box ip addr"),
+                facts.sh(world, "host1", "docker exec none-box ip route | wc -l   # how many routes"),
+                facts.sh(world, "host1", "docker inspect -f 'mode={{.HostConfig.NetworkMode}} IPAddress={{json .NetworkSettings.Networks.none.IPAddress}}' none-box"))
+        view = drivers.none_view(world, box)
+        facts.table(chapters.rows_of(view))
         """),
-        code("""
-        verdicts = {v.spec.name: v for v in probes.run_all(none)}
-        facts.table([v.row() for v in verdicts.values()])
-        """),
-        code("""
-        out_fail = [verdicts[n].result.output for n in ("egress", "lan", "c2c")]
-        claims.holds("loopback works; the internet, host1 and a bridge container all fail with 'Network is "
-                     "unreachable': the kernel has no route, nothing was sent and dropped",
-                     verdicts["loopback"].ok and all(not verdicts[n].ok for n in ("egress", "lan", "c2c"))
-                     and all("unreachable" in o.lower() for o in out_fail), evidence=out_fail)
+        claim("ch06:lo-only", """
+        claims.all_of("a none container has its own namespace with only lo, no route, and no address from Docker", {
+            "its only interface is lo": view["interfaces"] == ["lo"],
+            "it has no route at all": view["routes"] == [],
+            "it is its own namespace (not host1's)": view["own namespace"],
+            "Docker gave it no address": not any(view["address Docker gave it"].values()),
+        }, evidence=view)
         """),
         md("""
-        Nothing comes *in* either: the container has no address anyone could aim at. The probe
-        resolver confirms it: there is no address to resolve.
+        ## Nothing out, nothing in
+        From `none-box` we try its own loopback, the internet service, host1 and a container on the
+        default bridge (`none-peer`). Only loopback works; everything else fails at once with
+        "Network is unreachable": the kernel has no route, so no packet is even sent.
         """),
         code("""
-        try:
-            probes.resolve_target(none, "container:box")
-            has_address = True
-        except LookupError as exc:
-            has_address, why = False, str(exc)
-        claims.holds("the none container has no address to send to", not has_address, evidence=why)
+        reach = drivers.none_reach(world, box, peer)
+        facts.table(list(reach.values()))
+        """),
+        claim("ch06:unreachable", """
+        claims.all_of("loopback works; the internet, host1 and a bridge container fail with 'Network is unreachable'", {
+            "its own loopback answers": reach["loopback"]["reached"],
+            "the internet service: unreachable (no route)": not reach["internet"]["reached"] and drivers.unreachable(reach["internet"]),
+            "host1: unreachable (no route)": not reach["host1"]["reached"] and drivers.unreachable(reach["host1"]),
+            "a bridge container: unreachable (no route)": not reach["bridge neighbour"]["reached"]
+                and drivers.unreachable(reach["bridge neighbour"]),
+        }, evidence=reach)
+        """),
+        md("""
+        The probes from the lab's own tooling agree: nothing is sent, so the path has no hop beyond
+        the container.
         """),
         code("""
         chapters.show_path(world, none, "egress", view="L3")
         """),
         md("""
+        ## Connecting it later
+        A container in network mode `none` cannot gain a network: Docker refuses
+        `docker network connect`. To give it one, re-create it with `--network <name>`.
+        """),
+        code("""
+        connect = facts.sh(world, "host1", "docker network connect bridge none-box", check=False)
+        connect
+        """),
+        claim("ch06:no-connect", """
+        claims.all_of("Docker refuses to connect a none container to another network", {
+            "docker network connect failed": connect.returncode != 0,
+            "the container still has only lo": facts.interfaces(world, box) == ["lo"],
+        }, evidence=connect.output)
+        """),
+        md("""
+        **Engine versions.** Measured on the 20.10 engine printed above; `none` behaves the same on
+        Docker 26 (Debian 13), 28 and 29 (Docker docs: *None network driver*,
+        docs.docker.com/engine/network/drivers/none/).
+
         ## Summary
         * `--network none`: a namespace with `lo` only, no route; processes inside can still use `127.0.0.1`.
-        * Use it for jobs that must not talk to any network (batch work on mounted files, key handling).
+        * Everything else fails at once with "Network is unreachable": nothing is sent.
+        * It cannot be connected later; use it for jobs that must not talk to any network (batch work
+          on mounted files, key handling).
 
         ## Exercises
-        1. Connect `none-box` to the default bridge with `docker network connect`. What does Docker say?
+        1. Can `none-box` look up its neighbour's name (`nslookup none-peer`)? Why not, and which
+           DNS server does its `/etc/resolv.conf` name?
         """),
         solution("""
-        # 1. Docker refuses: a container in network mode "none" cannot be connected to another network.
-        try:
-            world.host1.docker.networks.get("bridge").connect(box)
-        except Exception as exc:
-            print(exc)
+        # 1. No: /etc/resolv.conf names a server (a copy of the engine's dns setting), but there is no
+        #    route to it, so the query is never sent ("Network is unreachable" or a timeout).
+        print(facts.sh(world, "host1", "docker exec none-box cat /etc/resolv.conf; docker exec none-box nslookup none-peer", check=False))
         """),
         code("""
         none.stop()

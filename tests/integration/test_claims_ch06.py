@@ -1,0 +1,50 @@
+"""Chapter 6's claims fail on real lab worlds where they are false, and hold where they are true.
+
+The false world is a container with a network instead of none: the scenario's own default-bridge
+neighbour `none-peer`, and a bridge container that Docker lets join a second network.
+"""
+from __future__ import annotations
+
+import pytest
+
+from helpers import scenarios
+from helpers.lessons import drivers, facts
+from helpers.lessons.lesson import Lesson
+from tests.claimcells import assert_claim_fails, run_claim
+
+
+@pytest.fixture(scope="module")
+def none(world):
+    scenario = scenarios.get(world, "none").start()
+    lesson = Lesson(world, "t-ch06").reset()
+    yield scenario, lesson
+    lesson.stop()
+    scenario.stop()
+
+
+def test_lo_only_fails_for_a_bridge_container(world, none):
+    scenario, _ = none
+    c = scenario.containers()
+    run_claim("ch06:lo-only", view=drivers.none_view(world, c["box"]))
+    assert_claim_fails("ch06:lo-only", {"view": drivers.none_view(world, c["peer"])}, mentions="its only interface is lo")
+
+
+def test_unreachable_fails_from_a_bridge_container(world, none):
+    scenario, lesson = none
+    c = scenario.containers()
+    run_claim("ch06:unreachable", reach=drivers.none_reach(world, c["box"], c["peer"]), drivers=drivers)
+    reach = drivers.none_reach(world, c["peer"], lesson.box("neighbour"))
+    assert_claim_fails("ch06:unreachable", {"reach": reach, "drivers": drivers},
+                       mentions="the internet service: unreachable")
+
+
+def test_no_connect_fails_for_a_bridge_container(world, none):
+    scenario, lesson = none
+    box = scenario.containers()["box"]
+    connect = facts.sh(world, "host1", f"docker network connect bridge {box.name}", check=False)
+    run_claim("ch06:no-connect", connect=connect, world=world, box=box)
+    other = lesson.network("second")
+    joiner = lesson.box("joiner")
+    connect = facts.sh(world, "host1", f"docker network connect {other.name} {joiner.name}", check=False)
+    assert_claim_fails("ch06:no-connect", {"connect": connect, "world": world, "box": joiner},
+                       mentions="docker network connect failed")
