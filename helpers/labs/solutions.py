@@ -83,9 +83,11 @@ def lab03(world):
     client.networks.create("lab3-internal", internal=True, labels=world.label)
     a = client.containers.run(IMAGE, IDLE, name="lab3-a", network="lab3-internal", detach=True, labels=world.label)
     b = client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
-    # %% The rules that keep it in, on this engine. Docker 20.10 puts the drop in DOCKER-ISOLATION-STAGE-1;
-    # %%+ Docker 28 and later use a chain DOCKER-INTERNAL, and Docker 29 can write nftables instead
-    # %%+ (Docker docs: "Packet filtering and firewalls").
+    # %% The rules that keep it in, on this engine (its version is printed first). Engines before 28 (this
+    # %%+ course's 20.10, Debian 13's 26.1) put the drop in DOCKER-ISOLATION-STAGE-1; Docker 28 and later
+    # %%+ use a chain DOCKER-INTERNAL, and Docker 29 can write nftables rules instead (Docker docs:
+    # %%+ "Packet filtering and firewalls"). The grep by bridge name finds them in either chain; with the
+    # %%+ nftables backend, `nft list ruleset` shows them instead.
     print("engine", client.version()["Version"])
     bridge = "br-" + client.networks.get("lab3-internal").id[:12]
     facts.sh(world, "host1", f"iptables-save -t filter | grep -- '{bridge}'")
