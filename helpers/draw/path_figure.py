@@ -36,6 +36,7 @@ LINE = 0.25               # one text line of a row
 CHANGE_LINE = 0.17        # one line of "what changed"
 OUTER_LINE = 0.23         # the outer-header line of an encapsulated packet
 FOOT_LINE = 0.17          # one line of the footnotes
+WHERE_LINE = 0.17         # one more line of a wrapped interface chain
 CHAR = {6.5: 0.0545, 7.0: 0.0587, 7.5: 0.0628, 8.0: 0.067}   # monospace advance per point size
 MAX_WIDTH = 9.0           # inches (900 px); wider only if a header line needs it
 
@@ -174,10 +175,15 @@ def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
     return _Columns(action, where, headers, max(MAX_WIDTH, headers + widest + 0.15))
 
 
+def _extra(row: Row) -> float:
+    """How far a row reaches below its first line: a wrapped interface chain, or the inner
+    packet's line of an encapsulated hop (whichever is deeper); the change lines come after."""
+    return max((len(_where_lines(row.interfaces)) - 1) * WHERE_LINE, OUTER_LINE if row.outer else 0)
+
+
 def _row_height(row: Row, columns: _Columns) -> float:
     lines = sum(len(_wrap(c, columns.change_chars)) for c in row.changes)
-    where_lines = len(_where_lines(row.interfaces))
-    return max(LINE * where_lines, LINE) + (OUTER_LINE if row.outer else 0) + CHANGE_LINE * lines + 0.06
+    return LINE + _extra(row) + CHANGE_LINE * lines + 0.06
 
 
 def draw_path(path: Path, view: str = "L3") -> Drawing:
@@ -278,11 +284,10 @@ def _draw_row(ax, row: Row, y: float, lane_x: dict, columns: _Columns, previous)
     ax.text(columns.action, y, row.action, fontsize=7.5, family="monospace", va="center", color=colour,
             fontweight="bold")
     for n, line in enumerate(_where_lines(row.interfaces)):
-        ax.text(columns.where, y - n * LINE * 0.7, line, fontsize=6.5, family="monospace", va="center", color=MUTED)
-    below = y - LINE * 0.55
+        ax.text(columns.where, y - n * WHERE_LINE, line, fontsize=6.5, family="monospace", va="center", color=MUTED)
+    below = y - LINE * 0.55 - _extra(row)
     if row.outer:
         _encapsulated(ax, row, y, columns)
-        below -= OUTER_LINE
     else:
         ax.text(columns.headers, y, row.headers, fontsize=7.5, family="monospace", va="center")
     n = 0

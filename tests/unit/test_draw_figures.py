@@ -38,6 +38,17 @@ def test_a_drawing_is_a_png_without_pyplot():
     assert out == ["True", "True", "True", "False"]
 
 
+def overlapping_texts(drawing: Drawing) -> list[tuple[str, str]]:
+    """Pairs of texts whose rendered boxes overlap (by more than a pixel)."""
+    import itertools
+
+    renderer = drawing.figure.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for ax in drawing.axes for t in ax.texts
+             if t.get_text().strip()]
+    return [(a[:40], b[:40]) for (a, p), (b, q) in itertools.combinations(boxes, 2)
+            if p.x0 < q.x1 - 1 and q.x0 < p.x1 - 1 and p.y0 < q.y1 - 1 and q.y0 < p.y1 - 1]
+
+
 @pytest.mark.parametrize("run", sorted(p.name for p in DATA.iterdir()))
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_every_saved_path_fits_the_notebook(run, view):
@@ -45,6 +56,7 @@ def test_every_saved_path_fits_the_notebook(run, view):
     width, height = drawing.size_px()
     assert width <= MAX_PX and height <= 1000, (width, height)
     assert drawing.shown is False and drawing.png() and drawing.shown is False   # rendering is not showing
+    assert overlapping_texts(drawing) == []
 
 
 def test_overlay_draws_the_tunnel_as_a_layer():
@@ -105,6 +117,7 @@ def test_host_map_puts_a_bridges_containers_side_by_side():
     ys = {round(positions[n][1], 3) for n in names}
     xs = {round(positions[n][0], 3) for n in names}
     assert len(ys) == 1 and len(xs) == len(names)      # one row, each in its own column: ports, not a chain
+    assert overlapping_texts(drawing) == []
     loose = next(s for s in sections(host_map) if not s.bridge)
     assert {c.network_mode for c, _ in loose.members} >= {"host", "none"}
 
