@@ -19,6 +19,7 @@ import pytest
 from helpers import labs
 from helpers.labs import progress, state
 from helpers.lessons import facts
+from helpers.world.guard import probe
 from helpers.world.naming import IMAGE
 
 IDLE = ["sleep", "1000000"]
@@ -212,7 +213,8 @@ def test_lab4_silent_drop_gets_a_hint_from_what_the_probe_saw(w):
         it = failing(result, "lab4-app reaches lab4-db by name")
         # Which one depends on where the default route was (Docker puts it on one of the networks):
         # gone with the interface -> "unreachable"; still there -> silence. The hint follows the output.
-        expected = "has no route towards lab4-db" if "unreachable" in it.problem else "no answer came back from lab4-db"
+        seen = probe(w, app, "lab4-db").output.lower()  # the same probe, read independently
+        expected = "has no route towards lab4-db" if "unreachable" in seen else "no answer came back from lab4-db"
         assert expected in it.hint and "exec lab4-app ip route" in it.hint, str(result)
 
 
