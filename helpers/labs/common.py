@@ -114,10 +114,22 @@ def need_reach(world, c: Checks, what: str, source, target: str, kind: str = "pi
     if result.ok == expect:
         c.expect(what, True, evidence=last_line)
         return result
-    default = (f"the probe did not get through: {last_line or 'no answer'}" if expect
+    telling = telling_line(result.output) or last_line
+    default = (f"the probe did not get through: {telling or 'no answer'}" if expect
                else f"the probe got through, but it should not: {last_line}")
     c.expect(what, False, problem or default, hint or probe_hint(world, source, target, result.output, expect))
     return None
+
+
+# What a failed probe's output says, most telling first (busybox ping, nc and wget wording; stderr
+# and stdout of one exec interleave in any order, so the last line may be the harmless first one).
+_TELLING = ("bad address", "unreachable", "refused", "timed out", "packet loss")
+
+
+def telling_line(output: str) -> str:
+    """The line of a probe's output that says why it failed ("" if none does)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return next((line[:160] for key in _TELLING for line in lines if key in line.lower()), "")
 
 
 def probe_hint(world, source, target: str, output: str, expect: bool) -> str:

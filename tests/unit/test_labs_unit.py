@@ -15,6 +15,7 @@ from helpers.cli import build_parser, main
 from helpers.errors import LabError
 from helpers.labs import notebooks, progress, solutions, state
 from helpers.labs.catalog import publish_problem, range_problem
+from helpers.labs.common import telling_line
 from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks, Started, inline_markdown
 from helpers.observe.model import NamespaceState
 from helpers.observe.parse import parse_iptables_save
@@ -219,3 +220,12 @@ def test_solution_notebook_ends_with_strict_check(lab):
     assert code.index("lab.check(world, strict=True, record=False)") == len(code) - 2  # then tidy up
     for source in code:
         compile(source, lab.solution_notebook, "exec")
+
+
+def test_telling_line_of_a_failed_probe():
+    # busybox ping's stdout line arrives after its stderr line: the reason is not the last line.
+    output = "ping: sendto: Network is unreachable\nPING lab4-db (192.168.160.2): 56 data bytes\n"
+    assert telling_line(output) == "ping: sendto: Network is unreachable"
+    assert telling_line("PING x (1.2.3.4): 56 data bytes\n\n1 packets transmitted, 0 packets received, "
+                        "100% packet loss\n").endswith("100% packet loss")
+    assert telling_line("") == ""
