@@ -260,7 +260,7 @@ SWARM_PORTS = [
     {"port": "7946/tcp, 7946/udp", "what": "node gossip: who runs which container", "checked live": "yes"},
     {"port": "4789/udp", "what": "VXLAN data (the overlay's packets)", "checked live": "yes"},
     {"port": "IP protocol 50 (ESP)", "what": "encrypted overlays (--opt encrypted): IPsec ESP, not a port",
-     "checked live": "no: a protocol, not a listening socket"},
+     "checked live": "no: a protocol, not a socket; and this lab's kernel has no IPsec (xfrm)"},
 ]
 
 

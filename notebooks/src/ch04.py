@@ -89,6 +89,9 @@ def build():
         The first three are sockets we can see listening on host1; ESP is an IP protocol (number 50),
         not a port: an **encrypted** overlay (`docker network create --opt encrypted`) wraps its VXLAN
         packets in IPsec ESP, and a firewall that allows only TCP/UDP silently drops them.
+        (Not shown live: this machine's kernel has no IPsec support, so here dockerd logs "Failed
+        Adding ... SA ... function not implemented" and an encrypted overlay's containers cannot
+        reach each other. Try `--opt encrypted` on a full Linux host.)
         """),
         code("""
         ports = chapters.swarm_ports(world, "host1")
