@@ -75,8 +75,13 @@ def staged(stage: int, steps: list[str]) -> str:
 
 
 def _fresh_start(world, number: int) -> None:
-    """A new start gives the first, vaguest hint again."""
+    """A new start gives the first, vaguest hint again, and undoes what another troubleshooting lab
+    left broken in host1 itself (its default route, its NAT rule): a learner who leaves lab 11 half
+    done and starts lab 8 would otherwise meet two faults at once."""
     progress.reset_checks(world.prefix, number)
+    for other, repair in ((8, repair_route), (11, repair_masquerade)):
+        if other != number:
+            repair(world)
 
 
 def _probe(world, source, target: str, kind: str = "ping", port: int | None = None,
