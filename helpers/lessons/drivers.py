@@ -209,7 +209,7 @@ def form_swarm(world, labels: dict[str, str], join: bool = True) -> dict:
     h1, h2 = facts.address(world, "host1"), facts.address(world, "host2")
     init = facts.sh(world, "host1", f"docker swarm init --advertise-addr {h1}")
     token = facts.sh(world, "host1", "docker swarm join-token -q worker").output.strip()
-    _label_swarm(world.host1.docker, labels)
+    label_swarm(world.host1.docker, labels)
     shown = {"init": _masked(init, token)}
     if join:
         joined = facts.sh(world, "host2", f"docker swarm join --token {token} --advertise-addr {h2} {h1}:2377")
@@ -228,7 +228,7 @@ def _settled_networks(world, host: str, timeout: float = 8) -> dict[str, str]:
         time.sleep(0.2)
 
 
-def _label_swarm(client, labels: dict[str, str]) -> None:
+def label_swarm(client, labels: dict[str, str]) -> None:
     """Add labels to the swarm's spec (`docker swarm init` has no --label)."""
     current = client.api.inspect_swarm()
     spec = current["Spec"]

@@ -123,7 +123,7 @@ def test_vxlan_fails_on_another_data_port(world, overlay):
         h1, h2 = facts.address(world, "host1"), facts.address(world, "host2")
         facts.sh(world, "host1", f"docker swarm init --advertise-addr {h1} --data-path-port 4790")
         token = facts.sh(world, "host1", "docker swarm join-token -q worker").output.strip()
-        drivers._label_swarm(world.host1.docker, overlay.labels)  # so overlay.stop() leaves it
+        drivers.label_swarm(world.host1.docker, overlay.labels)  # so overlay.stop() leaves it
         facts.sh(world, "host2", f"docker swarm join --token {token} --advertise-addr {h2} {h1}:2377")
         overlay.start()
         vx = drivers.overlay_vxlan(world, overlay)
