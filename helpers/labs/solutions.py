@@ -307,6 +307,8 @@ def lab11(world):
     subnet = facts.sh(world, "host1", "docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge").output
     print(facts.sh(world, "host1", f"iptables -t nat -A POSTROUTING -s {subnet} ! -o docker0 -j MASQUERADE"))
     facts.sh(world, "host1", f"docker exec lab11-app nc -w 2 {INET_IP} 9000")
+    # %% Which engine wrote that rule, and where? Up to Docker 28 the rules are iptables rules, as `iptables-save` shows here; Docker 29 can use nftables instead, where `iptables-save` shows none of them and `nft list ruleset` does (Docker docs: "Docker with nftables").
+    facts.sh(world, "host1", "docker version -f 'Docker {{.Server.Version}}'; iptables-save -t nat | grep -c MASQUERADE")
 
 
 def lab12(world):
@@ -403,10 +405,13 @@ reach the internet service, but with 172.17.0.2 as source: the answer goes to an
 router knows, and never comes back. host1's own connections are not affected (they already have
 host1's address).
 
-**Where a real one comes from.** A firewall manager that rewrites the whole ruleset: firewalld or ufw
-reloading (or `iptables -t nat -F`, `iptables-restore` of an old file, an nftables `flush ruleset`)
-wipes Docker's rules; Docker puts them back only when dockerd restarts (newer firewalld has a `docker`
-zone and Docker ≥ 20.10 re-creates its rules on a firewalld reload).
+**Where a real one comes from.** Something else that owns the firewall replaces the whole ruleset:
+`nftables.service` loading an `/etc/nftables.conf` that starts with `flush ruleset`, an
+`iptables-restore` (or `netfilter-persistent reload`) of a file saved before Docker ran, `iptables -t nat
+-F`, a configuration-management role that flushes the chains. dockerd does not notice, and its rules
+come back only when it restarts. firewalld is the exception it listens to: a `firewall-cmd --reload`
+removes Docker's rules too, and dockerd re-creates them when firewalld signals the reload (a gap in
+what it re-created was CVE-2025-54388).
 
 **The evidence.** A capture where the packet arrives (the internet machine sees 172.17.0.x), and
 `iptables-save -t nat` compared with a working host. The rule's packet counter (`iptables-save -c`)
