@@ -561,8 +561,16 @@ def _check_shim(world, c: Checks, web, address: str) -> str:
              "Docker does not know host1 took it and gives it to the next container on lab12-lan, which two "
              "machines then answer for" if given else f"{dev} has no IPv4 address of its own",
              "`docker network inspect lab12-lan` shows an address the network keeps for the host "
-             "(AuxiliaryAddresses); any address outside its ip-range is safe too",
+             "(AuxiliaryAddresses); a free address of the LAN outside its ip-range does as well",
              evidence=f"{', '.join(addresses)} (ip-range {ip_range}, kept: {', '.join(sorted(filter(None, kept)))})")
+    # Outside the range is not enough: the address must not be another machine's (read from each).
+    others = {a.split("/")[0]: machine for machine in ("router", "host2", "lanpc") for a in facts.ipv4(world, machine)}
+    clash = {a: others[a] for a in addresses if a in others}
+    c.expect(f"{dev}'s address belongs to no other machine of the LAN", not clash,
+             "; ".join(f"{dev} has {a}, which {machine} already has: two machines now answer for it"
+                       for a, machine in clash.items()),
+             "use the address lab12-lan keeps for the host (`docker network inspect lab12-lan`)",
+             evidence=", ".join(addresses))
     return f"{dev} ({', '.join(addresses) or 'no address'})"
 
 

@@ -340,6 +340,20 @@ def test_lab12_a_shim_address_inside_the_range_is_given_to_the_next_container(la
         lab.reset(world)
 
 
+def test_lab12_a_shim_with_another_machines_address_fails(lab_world):
+    """Outside the ip-range but lanpc's own address: two machines would answer for it."""
+    world, lab = lab_world, labs.get(12)
+    lab.start(world)
+    try:
+        lanpc = facts.address(world, "lanpc")
+        _shim(world, "lab12-fix", lanpc)
+        result = _check(world, 12)
+        item = _items(result)["lab12-fix's address belongs to no other machine of the LAN"]
+        assert not item.ok and lanpc in item.problem and "lanpc" in item.problem, str(result)
+    finally:
+        lab.reset(world)
+
+
 def test_lab12_a_vepa_shim_gets_its_own_hint(lab_world):
     world, lab = lab_world, labs.get(12)
     lab.start(world)
