@@ -20,16 +20,15 @@ from typing import Any
 from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world.guard import ProbeResult, probe
-from helpers.world.naming import INET_IP, LABEL_WORLD, SERVICE_TCP_PORT
+from helpers.world.naming import (INET_IP, LABEL_WORLD, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
+                                  OVERLAY_VXLANID_OPTION, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
 
 # The host tcpdump, lent read-only to a lab container: the lab image is busybox only, and an
 # attacker who gets a shell in a container brings their own sniffer just as easily.
 SNIFFER_MOUNTS = "-v /usr:/usr:ro -v /lib:/lib:ro -v /lib64:/lib64:ro"
 SNIFFER = "/usr/bin/tcpdump -Z root -U -l -c 2 -ni eth0 icmp"   # -Z root: the image has no tcpdump user
-VXLAN_OVERHEAD = 50          # outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8
-OVERLAY_DEFAULT_MTU = 1500   # libnetwork's overlay driver starts from this, not from the underlay
-MTU_OPTION = "com.docker.network.driver.mtu"
-VXLAN_ID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
+MTU_OPTION = OVERLAY_MTU_OPTION  # chapter 4's name for it
+OVERLAY_DEFAULT_MTU = OVERLAY_DEFAULT_UNDERLAY_MTU - VXLAN_OVERHEAD  # 1450, whatever the underlay
 
 
 # --- shared --------------------------------------------------------------------------------------
@@ -282,7 +281,7 @@ def overlay_vxlan(world, scenario) -> dict:
     return {"frames": vxlan_capture(world, scenario),
             "host1": facts.address(world, "host1"), "host2": facts.address(world, "host2"),
             "a": resolve_target(scenario, "container:a@host1"), "b": resolve_target(scenario, "container:b@host2"),
-            "vni (docker network inspect)": int(net.attrs["Options"][VXLAN_ID_OPTION].split(",")[0])}
+            "vni (docker network inspect)": int(net.attrs["Options"][OVERLAY_VXLANID_OPTION].split(",")[0])}
 
 
 def set_mtu(world, links: dict[str, list[str]], mtu: int | None = None,

@@ -66,6 +66,8 @@ SERVICE_HTTP_PORT = 80
 OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"
 OVERLAY_DEFAULT_UNDERLAY_MTU = 1500
 VXLAN_OVERHEAD = 50
+# The VNI(s) Docker gave an overlay network, in `docker network inspect`'s Options.
+OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
 
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
