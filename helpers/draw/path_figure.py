@@ -213,7 +213,7 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
 
     lane_x = {name: LANE_X0 + i * LANE_GAP for i, name in enumerate(lanes)}
     _title(ax, path, view)
-    _lane_heads(ax, lane_x, labels, columns, view)
+    _lane_heads(ax, lane_x, labels, columns, view, bool(table))
     bottom = -height + foot
     for x in lane_x.values():
         ax.plot([x, x], [-top + 0.1, bottom], color=LANE, lw=1, zorder=0)
@@ -236,7 +236,10 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
     if tunnel:
         _tunnel_band(ax, tunnel, lane_x)
     if not table:
-        ax.text(LANE_X0, y, "no packet of the probe was captured", fontsize=9, color=DROP, va="top")
+        # Nothing left the source: say so, with what the probe itself reported.
+        said = next((line.strip() for line in (path.output or "").splitlines() if line.strip()), "")
+        ax.text(LANE_X0 + 0.2, y, f"no packet of the probe was captured: it never left {path.source}"
+                + (f"\nthe probe said: {said[:90]}" if said else ""), fontsize=8.5, color=DROP, va="top")
     _footer(ax, bottom, arp, notes, any(r.outer for r in table), width)
     return Drawing(figure, _caption(path, view, table))
 
@@ -250,7 +253,7 @@ def _title(ax, path: Path, view: str) -> None:
         ax.text(0.1, -0.38, path.description, fontsize=7.5, color=MUTED, va="top", style="italic")
 
 
-def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str) -> None:
+def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str, heads: bool = True) -> None:
     # Names alternate between two heights so neighbours never overlap, however long they are.
     for i, (lane, x) in enumerate(lane_x.items()):
         name, note = labels[lane]
@@ -258,10 +261,12 @@ def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str) ->
         ax.text(x, y, name, fontsize=7, fontweight="bold", ha="center", va="bottom", linespacing=1.0,
                 color=TUNNEL if note else "black")
         ax.plot([x, x], [y - 0.03, -1.13], color=LANE, lw=0.6, ls=":", zorder=0)
-    heads = ((columns.action, "what happened"), (columns.where, "interfaces (in order)"),
-             (columns.headers, {"L2": "frame: src MAC > dst MAC", "L3": "packet: src > dst, TTL",
-                                "NAT": "packet: src:port > dst:port"}[view]))
-    for x, text in heads:
+    if not heads:
+        return   # no row: column heads over nothing would only puzzle
+    titles = ((columns.action, "what happened"), (columns.where, "interfaces (in order)"),
+              (columns.headers, {"L2": "frame: src MAC > dst MAC", "L3": "packet: src > dst, TTL",
+                                 "NAT": "packet: src:port > dst:port"}[view]))
+    for x, text in titles:
         ax.text(x, -1.1, text, fontsize=7, color=MUTED, va="bottom", style="italic")
 
 
