@@ -70,6 +70,10 @@ def hop_text(hop: Hop, view: str) -> tuple[str, str]:
         rule = next((s.rule for s in hop.steps if s.rule), None)
         if rule:
             change = (change + "  " if change else "") + f"by {rule}"
+        elif hop.action == "proxied":
+            # No NAT rule: a userland relay opened a second connection; say which, from the trace.
+            relay = next((s.detail for s in hop.steps if s.kind == "proxied"), "")
+            change = (change + "  " if change else "") + (f"by {relay}" if relay else "by docker-proxy")
     return headers, change
 
 
