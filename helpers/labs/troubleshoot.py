@@ -308,8 +308,8 @@ def break_masquerade(world) -> None:
 
 
 def _rewriting(rules) -> list:
-    """host1's nat POSTROUTING rules that rewrite a source address."""
-    return [rule for rule in rules if rule.table == "nat" and rule.chain == "POSTROUTING"
+    """host1's nat rules that rewrite a source address (in POSTROUTING or a learner's own chain)."""
+    return [rule for rule in rules if rule.table == "nat" and not rule.is_policy
             and rule.target in ("MASQUERADE", "SNAT")]
 
 
@@ -416,7 +416,7 @@ def _unmatched_rules(world, rules, counted, source: str) -> str:
         if rule.key in hit:
             notes.append(f"; host1's rule `{rule}` did rewrite its packets ({hit[rule.key]} counted), "
                          "yet no answer came back: which address did it give them?")
-        elif rule.spec not in docker_made:
+        elif not _docker_made(rule, docker_made):
             notes.append(f"; host1's rule `{rule}` counted none of its packets: "
                          f"{_why_not_matched(rule, source, way.dev if way else None)}")
     return "".join(notes)
@@ -429,8 +429,8 @@ def repair_masquerade(world) -> list[str]:
     done = []
     docker_made = _docker_masquerades(world)
     for rule in _rewriting(facts.state(world, "host1", "rules").rules):
-        if rule.spec not in docker_made:
-            world["host1"].run(["iptables", "-t", "nat", "-D", "POSTROUTING", *shlex.split(rule.spec)], check=False)
+        if not _docker_made(rule, docker_made):
+            world["host1"].run(["iptables", "-t", "nat", "-D", rule.chain, *shlex.split(rule.spec)], check=False)
             done.append(f"your nat rule `{rule}` of host1")
     if world["host1"].run(["iptables", "-t", "nat", "-C", *_docker_rule(subnet)], check=False).returncode != 0:
         world["host1"].run(["iptables", "-t", "nat", "-A", *_docker_rule(subnet)])
@@ -439,14 +439,18 @@ def repair_masquerade(world) -> list[str]:
 
 
 def _docker_masquerades(world) -> set[str]:
-    """The specs of the MASQUERADE rules Docker makes on host1: one per bridge network,
-    `-s <subnet> ! -o <its bridge> -j MASQUERADE`."""
-    specs = set()
-    for network in world.host1.docker.networks.list(filters={"driver": "bridge"}):
-        bridge = (network.attrs.get("Options") or {}).get("com.docker.network.bridge.name") or f"br-{network.id[:12]}"
-        for subnet in state.subnets(network):
-            specs.add(f"-s {subnet} ! -o {bridge} -j MASQUERADE")
-    return specs
+    """The specs of the MASQUERADE rules Docker makes on host1 for its bridges:
+    `-s <subnet> ! -o <its bridge> -j MASQUERADE`, one per bridge network (`helpers.observe` reads them)."""
+    from helpers.observe.collect import docker_networks
+
+    return {f"-s {subnet} ! -o {net.bridge} -j MASQUERADE"
+            for net in docker_networks(world, "host1") if net.bridge for subnet in net.subnets}
+
+
+def _docker_made(rule, docker_specs: set[str]) -> bool:
+    """Docker's own: a bridge's masquerade, or the hairpin rule of a published port, which
+    masquerades a container's packets to itself (`-s X/32 -d X/32 ... --dport P -j MASQUERADE`)."""
+    return rule.spec in docker_specs or (rule.src is not None and rule.src == rule.dst)
 
 
 # --- 12. everyone but its own host ----------------------------------------------------------------

@@ -281,6 +281,34 @@ def test_lab11_a_route_back_is_not_a_source_rewrite(lab_world):
         lab.reset(world)
 
 
+def _docker_rules(world) -> list[str]:
+    """Docker's own masquerades on host1: a bridge's (`! -o <bridge>`), a published port's hairpin."""
+    return sorted(str(r) for r in facts.state(world, "host1", "rules").rules
+                  if r.target == "MASQUERADE" and r.src and (r.src == r.dst or "out_if" in r.negated))
+
+
+def test_lab11_reset_removes_only_the_learners_rules(lab_world):
+    """The reset removes a learner's rule (a wide one left behind would leave the next start of the
+    lab unbroken) and keeps Docker's own: each bridge's masquerade and a published port's hairpin rule."""
+    world, lab = lab_world, labs.get(11)
+    client = world.host1.docker
+    lab.start(world)
+    published = client.containers.run(IMAGE, ["httpd", "-f", "-p", "80", "-h", "/www"], name="lab11-pub",
+                                      ports={"80/tcp": 9099}, detach=True, labels=world.label)
+    try:
+        facts.sh(world, "host1", "iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE")
+        hairpin = [rule for rule in _docker_rules(world) if "--dport 80" in rule]
+        assert hairpin, _docker_rules(world)
+        done = lab.reset(world)
+        assert "your nat rule `-A POSTROUTING -o eth0 -j MASQUERADE` of host1" in done, done
+        assert hairpin[0] in _docker_rules(world) and not any(d.startswith("your nat rule `-A POSTROUTING -s") for d in done)
+        lab.start(world)  # and the lab starts broken again
+        assert not _check(world, 11).passed
+    finally:
+        published.remove(force=True)
+        lab.reset(world)
+
+
 # --- 12. everyone but its own host -------------------------------------------------------------------
 
 def _shim(world, name: str, address: str, mode: str = "bridge") -> None:
