@@ -443,10 +443,12 @@ apply caps"; `nsenter -t <pid> -n ip link set eth0 mtu 1450` from the host works
 
 **Where a real one comes from.** The common case is the underlay: a cloud network or a VPN whose MTU is
 below 1500 (1450 in many clouds and OpenStack tenant networks, less over IPsec or WireGuard) while the
-overlay still says 1450. Full-size packets then do not fit the underlay; when they are dropped by a
-switch or a tunnel that sends no ICMP "fragmentation needed" back (or the ICMP is filtered), the
-sender's path-MTU discovery never learns the smaller size: a black hole. Small requests work, large
-responses and TLS handshakes hang. The fix there is `docker network create -d overlay -o
+overlay still says 1450. Full-size packets then do not fit the underlay, and no ICMP "fragmentation
+needed" reaches the container that sent them: a switch or a cloud's virtual network drops an oversized
+frame without a word (it is not an IP hop), and where a router does answer, its message is about the
+outer VXLAN packet and goes to the sending host, not to the container whose packet was inside (or a
+firewall filters it). The container's path-MTU discovery never learns the smaller size: a black hole.
+Small requests work; large responses and TLS handshakes hang. The fix there is `docker network create -d overlay -o
 com.docker.network.driver.mtu=<underlay MTU> ...` (the containers get that minus 50).
 
 **The evidence.** A ping with `-s` (payload) at the overlay's size fails while small ones pass;
