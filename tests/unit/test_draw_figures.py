@@ -143,3 +143,30 @@ def test_folded_text_keeps_the_headline_short():
     folded = Folded("egress: a reached b", "line\n" * 50)
     page = folded._repr_html_()
     assert "<details>" in page and "51 lines" in page and repr(folded) == "egress: a reached b"
+
+
+def test_world_map_counts_container_veths_and_keeps_cable_ends():
+    """Saved real `ip -j` of host1 and the router (tests/unit/data/facts_default_bridge.json): the
+    cable between them is drawn from both ends; host1's container veths are counted per bridge,
+    not listed one per line; every text fits without overlapping."""
+    from types import SimpleNamespace
+
+    from helpers.draw.world_map import _box_lines, cables, draw_world
+    from helpers.observe.collect import WorldState, from_outputs
+
+    saved = json.loads((Path(__file__).parent / "data" / "facts_default_bridge.json").read_text())
+    state = WorldState({name: from_outputs(name, "machine", "", {"links": saved[name]["links"]})
+                        for name in ("host1", "router")})
+    [cable] = cables(state)
+    ends = {(cable.a, cable.a_interface), (cable.b, cable.b_interface)}
+    host1 = _box_lines(state["host1"], "host1", ends)
+    veths = [i for i in state["host1"].interfaces if i.kind == "veth" and ("host1", i.name) not in ends and i.master]
+    assert veths and not any(name == v.name for name, _ in host1 for v in veths)
+    assert sum(int(text.split()[1]) for name, text in host1 if name is None) == len(veths)
+    assert {cable.a, cable.b} == {"host1", "router"}
+    assert any(name == cable.a_interface for name, _ in _box_lines(state[cable.a], cable.a, ends))
+    world = {name: SimpleNamespace(namespace=f"dnlab-t-{name}") for name in ("host1", "router")}
+    drawing = draw_world(world, state)
+    assert drawing.size_px()[0] <= MAX_PX and overlapping_texts(drawing) == []
+    assert len(drawing.axes[0].patches) == 2                                   # one box per machine
+    assert len([t for t in drawing.axes[0].texts if hasattr(t, "arrow_patch")]) == 1   # and the cable
