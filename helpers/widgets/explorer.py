@@ -349,7 +349,9 @@ class Explorer(widgets.VBox):
         if spec is not None:
             path = self.cache.traces[key]
             facts.reached, facts.reachability = reachability(path, spec)
-            mark_hits(facts, getattr(path, "rules", None))   # which listed rules the probe went through
+            # Which listed rules the probe went through (their counters rose), or the relay instead.
+            proxied = any(getattr(hop, "action", "") == "proxied" for hop in getattr(path, "hops", None) or [])
+            mark_hits(facts, getattr(path, "rules", None), proxied=proxied)
             facts.expected = spec.expect
         else:
             facts.reachability = ["(no probe: see the note above)"]

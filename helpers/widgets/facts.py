@@ -48,6 +48,7 @@ class Facts:
     # hit in other namespaces (the router, the other host), as "<namespace>: <rule> (+n)".
     nat_hits: dict[str, int] | None = None
     nat_elsewhere: list[str] = field(default_factory=list)
+    proxied: bool = False          # docker-proxy (userland) carried the probe: no NAT rule needed
 
     def items(self) -> dict[str, list[str]]:
         return {category: list(getattr(self, category)) for category in CATEGORIES}
@@ -198,12 +199,12 @@ def read_facts(world, scenario, spec=None) -> Facts:
     return facts
 
 
-def mark_hits(facts: Facts, path_rules: list[dict]) -> Facts:
+def mark_hits(facts: Facts, path_rules: list[dict], proxied: bool = False) -> Facts:
     """Record which nat rules the probe hit: those whose packet counter rose while it ran (the
     tracer reads `iptables-save -c` before and after). Rules hit on the facts' own host are
     matched to the listed rules; a hit rule the list lacks is added to it, and hits in other
-    namespaces are kept apart."""
-    facts.nat_hits, facts.nat_elsewhere = {}, []
+    namespaces are kept apart. `proxied`: the traced path went through docker-proxy."""
+    facts.nat_hits, facts.nat_elsewhere, facts.proxied = {}, [], proxied
     for rule in path_rules or []:
         if rule.get("table") != "nat" or not rule.get("delta"):
             continue
@@ -229,6 +230,8 @@ def nat_lines(facts: Facts) -> tuple[str, list[tuple[str, bool, int]]]:
                 f"its packets (✔); the others name this container or its network but this probe did not use them.")
     if not rules:
         sentence = "Counters read before and after the probe: no nat rule of this host counted its packets."
+    if facts.proxied and not hit:
+        sentence += " The probe went to docker-proxy, a userland relay that opens its own connection: no NAT rule needed."
     return sentence, [(r, bool(facts.nat_hits.get(r)), facts.nat_hits.get(r, 0)) for r in rules]
 
 

@@ -49,3 +49,10 @@ def test_a_probe_that_hit_nothing_says_so():
     sentence, marked = nat_lines(facts)
     assert sentence.startswith("Counters read") and f"0 of the {len(facts.nat)}" in sentence
     assert not any(is_hit for _, is_hit, _ in marked)
+
+
+def test_a_probe_carried_by_docker_proxy_says_why_no_rule_was_hit():
+    facts = mark_hits(_facts(), [], proxied=True)
+    sentence, marked = nat_lines(facts)
+    assert "docker-proxy" in sentence and not any(is_hit for _, is_hit, _ in marked)
+    assert "docker-proxy" not in nat_lines(mark_hits(_facts(), []))[0]
