@@ -194,9 +194,19 @@ def read_facts(world, scenario, spec=None) -> Facts:
             needles.extend([*net.subnets, net.bridge])
     if not facts.networks:
         facts.networks = ["(attached to no network)"]
-    facts.nat = (nat_rules(seen[docker_host.name].rules, needles)
-                 or [f"(none: Docker installed no NAT rule for this {scenario.driver} container)"])
+    rules = seen[docker_host.name].rules
+    facts.nat = nat_rules(rules, needles) or [_no_rule(rules, scenario.driver)]
     return facts
+
+
+def _no_rule(rules: list[Rule], driver: str) -> str:
+    """Why the NAT list is empty: no rule for this container, or no Docker rule in iptables at all
+    (Docker 29 can keep its rules in nftables: `nft list ruleset` shows them there)."""
+    if any(rule.chain.startswith("DOCKER") for rule in rules):
+        return f"(none: Docker installed no NAT rule for this {driver} container)"
+    return ("(none in iptables: this engine keeps no DOCKER chain there; Docker 29+ with its nftables "
+            "firewall backend writes its rules to nftables instead, see `nft list ruleset` and Docker's "
+            "docs page \"Packet filtering and firewalls\")")
 
 
 def mark_hits(facts: Facts, path_rules: list[dict], proxied: bool = False) -> Facts:

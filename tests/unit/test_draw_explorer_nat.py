@@ -56,3 +56,12 @@ def test_a_probe_carried_by_docker_proxy_says_why_no_rule_was_hit():
     sentence, marked = nat_lines(facts)
     assert "docker-proxy" in sentence and not any(is_hit for _, is_hit, _ in marked)
     assert "docker-proxy" not in nat_lines(mark_hits(_facts(), []))[0]
+
+
+def test_an_empty_nat_list_says_whether_docker_has_rules_in_iptables_at_all():
+    from helpers.widgets.facts import _no_rule
+
+    table = parse_iptables_save((DATA / "explorer_host1_nat.txt").read_text())
+    assert _no_rule(table, "macvlan") == "(none: Docker installed no NAT rule for this macvlan container)"
+    plain = [rule for rule in table if not rule.chain.startswith("DOCKER")]    # an nftables-backend engine
+    assert "nftables" in _no_rule(plain, "bridge")
