@@ -194,7 +194,7 @@ def _section(ax, part: Section, x: float, y: float, box_h: float, host_map: Host
         if part.bridge:
             # Each container hangs from the bridge by its own veth pair: a port of the switch.
             ax.plot([cx, cx], [y - BAR_H, top], color=BRIDGE, lw=1.1, zorder=0)
-            ax.text(cx + 0.04, top + VETH_H / 2, f"veth {attachment.host_veth}", fontsize=6, color=ENGINE,
+            ax.text(cx + 0.04, top + VETH_H / 2, f"host end: {attachment.host_veth}", fontsize=6, color=ENGINE,
                     va="center")
         colour = HAND if c.origin == "hand" else COURSE
         ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
