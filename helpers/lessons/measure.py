@@ -137,7 +137,8 @@ def plot(cases: list[Case]):
     for ax, (name, title, unit) in zip(panels, metrics):
         _ratio_panel(ax, compared, by_label, name, unit)
         ax.set_title(title, fontsize=9, loc="left")
-    panels[-1].set_xlabel("ratio to the baseline (1.0, dashed: host networking from the same client)", fontsize=8)
+    panels[-1].set_xlabel("ratio to the baseline (1.0, dashed: host networking from the same client); "
+                          "dot: median, bar: 10th to 90th percentile of the runs", fontsize=8)
     return Drawing(figure, f"[figure: {rows} cases against their host-network baselines, request time and throughput]")
 
 
