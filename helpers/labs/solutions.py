@@ -340,6 +340,7 @@ def lab12(world):
 def lab13(world):
     """sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -s 1422 lab13-a   # no answer
     sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 lab13-a           # small: fine
+    sudo .venv/bin/dnlab shell host1 -- tcpdump -ni eth0 udp port 4789   # meanwhile: the large one arrives in VXLAN
     sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ip link show eth0   # mtu 1280
     sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ip link show eth0   # mtu 1450
     sudo .venv/bin/dnlab shell host1 -- docker restart -t 0 lab13-a   # its interfaces are made again, from the network (-t 0: no grace period for sleep)
@@ -347,6 +348,14 @@ def lab13(world):
     # %% The symptom: a ping as large as the overlay's MTU (1450 = 1422 + 28 bytes of headers) gets lost; a small one passes.
     print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a", check=False))
     facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 lab13-a")
+    # %% Where does the large ping vanish? Captured at once on host1's eth0 (the underlay) and on lab13-a's eth0: it arrives in host1 inside VXLAN (UDP 4789), and never appears in lab13-a. Nothing comes back to lab13-b, not even an ICMP error.
+    a = world.host1.docker.containers.get("lab13-a")
+    shown, (underlay, inside) = facts.capture(
+        world, [("host1", "eth0"), (a, "eth0")],
+        lambda: facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a", check=False),
+        keep=lambda frame: frame.innermost.proto == "icmp")
+    print("host1 eth0 (underlay):", *[f.summary() for f in underlay] or ["nothing"], sep="\n  ")
+    print("lab13-a eth0:", *[f.summary() for f in inside] or ["nothing"], sep="\n  ")
     # %% Compare both ends: lab13-a's eth0 has a smaller MTU than the 1450 the overlay gives its containers.
     print(facts.sh(world, "host1", "docker exec lab13-a ip link show eth0"))
     facts.sh(world, "host2", "docker exec lab13-b ip link show eth0")
