@@ -17,7 +17,7 @@ import docker
 import pytest
 
 from helpers import labs
-from helpers.labs import progress, state
+from helpers.labs import state
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE
@@ -26,13 +26,12 @@ IDLE = ["sleep", "1000000"]
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
 
 
+
+
 @pytest.fixture(scope="module")
-def w(world, tmp_path_factory):
-    # Passes go to a throwaway progress record, never the learner's.
-    mp = pytest.MonkeyPatch()
-    mp.setenv(progress.PROGRESS_ENV, str(tmp_path_factory.mktemp("progress")))
-    yield world
-    mp.undo()
+def w(lab_world):
+    """The lab world (tests/integration/conftest.py), by a short name for the many fixes below."""
+    return lab_world
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from helpers.labs import progress, state, troubleshoot
 from helpers.lessons import facts
 from helpers.world.naming import IMAGE, ROUTER_LAN_IP, ROUTER_WAN_IP
 
+from conftest import SYMPTOM  # tests/integration/conftest.py
+
 # Words that name each lab's cause: the learner must not meet them before the fix.
 CAUSE_WORDS = {
     8: ["default route", "gateway", "routing table"],
@@ -28,23 +30,8 @@ CAUSE_WORDS = {
     12: ["shim", "parent", "aux", "bridge mode"],
     13: ["1280", "mtu"],
 }
-SYMPTOM = {
-    8: "lab8-app reaches the internet service",
-    9: "lab9-web reaches lab9-api by name",
-    10: "the internet machine reaches the shop at host1:9081",
-    11: "lab11-app reaches the internet service",
-    12: "host1 reaches lab12-web over HTTP",
-    13: "lab13-b reaches lab13-a with full-size packets (1450 bytes)",
-}
 
 
-@pytest.fixture(scope="module")
-def lab_world(world, tmp_path_factory):
-    # Passes and check counts of the test go to a throwaway record, never the learner's.
-    mp = pytest.MonkeyPatch()
-    mp.setenv(progress.PROGRESS_ENV, str(tmp_path_factory.mktemp("progress")))
-    yield world
-    mp.undo()
 
 
 def _items(result) -> dict:

@@ -15,26 +15,10 @@ from helpers.labs import progress, solutions, state
 from helpers.lessons import facts
 from helpers.world import swarm
 
-# What each troubleshooting lab's check must report once the fault is in place: the SYMPTOM the
-# learner observes (part of the failing item's `what`), never the cause (the labs keep their mystery;
-# tests/integration/test_lab_fixes_trouble.py has the causes, wrong fixes and valid ones).
-FAULT = {
-    8: "lab8-app reaches the internet service",
-    9: "lab9-web reaches lab9-api by name",
-    10: "the internet machine reaches the shop at host1:9081",
-    11: "lab11-app reaches the internet service",
-    12: "host1 reaches lab12-web",
-    13: "lab13-b reaches lab13-a with full-size packets",
-}
+from conftest import SYMPTOM  # tests/integration/conftest.py
 
 
-@pytest.fixture(scope="module")
-def lab_world(world, tmp_path_factory):
-    # Passes of the test go to a throwaway record, never the learner's.
-    mp = pytest.MonkeyPatch()
-    mp.setenv(progress.PROGRESS_ENV, str(tmp_path_factory.mktemp("progress")))
-    yield world
-    mp.undo()
+
 
 
 def _baseline(world) -> dict:
@@ -83,7 +67,7 @@ def test_lab_fails_fresh_and_passes_after_solution(lab_world, number):
         lab.start(world)
         broken = lab.check(world)
         _assert_helpful_failure(broken)
-        assert any(FAULT[number] in item.what for item in broken.failed), \
+        assert any(SYMPTOM[number] in item.what for item in broken.failed), \
             f"lab {number}'s check does not name the fault:\n{broken}"
 
     solutions.apply(number, world)

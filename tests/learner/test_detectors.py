@@ -79,6 +79,19 @@ def test_raw_dict_or_list_in_a_table_is_caught():
     assert _kinds(_nb(_code("facts.table(rows)", table("src: 172.17.0.2<br>a, b")))) == []
 
 
+def test_shown_commands_need_a_prompt_and_output():
+    def shown(text):
+        return view.shown_commands(_nb(_code("x", new_output("execute_result", data={"text/plain": text},
+                                                            execution_count=1))))
+    assert shown("host1# ip route\ndefault via 198.51.100.1 dev eth0") == ["ip route"]
+    assert shown("$ docker network ls\nNETWORK ID  NAME") == ["docker network ls"]
+    assert shown("root@machine# dnlab shell host1 -- ip route\ndefault via x") == ["dnlab shell host1 -- ip route"]
+    assert shown("host1# ip route") == []                       # a command that printed nothing shown
+    assert shown("host1# true\nhost1# false\n") == []           # two prompts, no output between
+    assert shown("the host1# of it\nmore") == []                 # not at the start of a line
+    assert shown("PROVEN: ip route\nx") == []
+
+
 def test_an_error_output_is_caught():
     error = new_output("error", ename="ClaimFailed", evalue="not shown", traceback=["..."])
     assert _kinds(_nb(_code("claims.holds(...)", error))) == ["error"]

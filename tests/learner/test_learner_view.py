@@ -23,6 +23,8 @@ CHAPTERS = sorted(NOTEBOOKS.glob("0*_*.ipynb")) + [NOTEBOOKS / "10_glossary.ipyn
 EXPLORER = NOTEBOOKS / "explorer.ipynb"
 # The chapters whose lessons are figures (audit §1): each must draw at least one.
 DRAWING_CHAPTERS = ("00_", "01_", "02_", "03_", "04_", "05_", "06_", "07_")
+# The chapters that teach by demonstration: each shows at least two real commands with their output.
+COMMAND_CHAPTERS = DRAWING_CHAPTERS + ("08_", "09_")
 TIMES: dict[str, float] = {}
 
 
@@ -48,6 +50,9 @@ def test_learner_sees_figures_prose_and_tables(world, notebook, tmp_path):
           f"{len(view.figure_cells(nb))} figure cells; kept in {out / notebook.name}")
     problems = view.problems(nb)
     assert not problems, f"{notebook.name} (executed copy: {out / notebook.name}):\n" + "\n".join(map(str, problems))
+    if notebook.name.startswith(COMMAND_CHAPTERS):
+        commands = view.shown_commands(nb)
+        assert len(set(commands)) >= 2, f"{notebook.name} shows {len(set(commands))} real commands with output: {commands}"
     if notebook == EXPLORER:
         _explorer_drew(nb)
 

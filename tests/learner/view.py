@@ -140,6 +140,24 @@ def errors(nb) -> list[Problem]:
     return problems
 
 
+PROMPT = re.compile(r"^(?:(?:host1|host2|lanpc|router|inet|root@machine)#|\$) (\S.*)$")
+
+
+def shown_commands(nb) -> list[str]:
+    """The real commands a notebook shows with their output: a terminal transcript line
+    `host1# CMD` (facts.sh) or `$ CMD`, followed by at least one line of output."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for text in _texts(output):
+                lines = text.splitlines()
+                for n, line in enumerate(lines):
+                    match = PROMPT.match(line)
+                    if match and n + 1 < len(lines) and lines[n + 1].strip() and not PROMPT.match(lines[n + 1]):
+                        found.append(match.group(1))
+    return found
+
+
 DETECTORS = (missing_images, unrendered_figures, indented_code_in_markdown, raw_reprs_in_tables, errors)
 
 
