@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from helpers.capture.decode import Frame
 from helpers.observe.collect import Proxy, WorldState
-from helpers.observe.model import NamespaceState, Route, Rule
+from helpers.observe.model import Interface, NamespaceState, Route, Rule
 from helpers.observe.parse import peer_pairs
 from helpers.path.model import Hop, Path, Step
 
@@ -242,9 +242,9 @@ def lookup_route(routes: list[Route], address: str) -> Route | None:
             network = route.network()
         except ValueError:
             continue
-        if network.version == ip.version and ip in network:
-            if best is None or network.prefixlen > best.network().prefixlen:
-                best = route
+        if network.version == ip.version and ip in network and (
+                best is None or network.prefixlen > best.network().prefixlen):
+            best = route
     return best
 
 
@@ -354,105 +354,202 @@ def _changes(prev: Hop | None, hop: Hop) -> dict:
     return changed
 
 
+@dataclass
+class HopContext:
+    """One hop with what its explanation reads: its neighbours on the same leg and the state of
+    its namespace (the snapshot after the probe, where learned MACs and risen counters are)."""
+
+    hop: Hop
+    prev: Hop | None              # the hop before it on the same leg
+    nxt: Hop | None               # the hop after it on the same leg
+    ns: NamespaceState
+    iface: Interface | None
+    deltas: list[tuple[Rule, int]]
+    proxies_used: dict[int, Proxy]
+
+    @property
+    def same_prev(self) -> bool:
+        """The previous hop is in the same namespace and segment: this hop is its way out."""
+        prev = self.prev
+        return prev is not None and prev.namespace == self.hop.namespace and prev.segment == self.hop.segment
+
+    @property
+    def same_next(self) -> bool:
+        nxt = self.nxt
+        return nxt is not None and nxt.namespace == self.hop.namespace and nxt.segment == self.hop.segment
+
+    @property
+    def end_of_segment(self) -> bool:
+        return self.nxt is None or self.nxt.segment != self.hop.segment
+
+    @property
+    def wire_dst(self) -> str | None:
+        """A bridge forwards on the MACs on the wire: the outer ones of a VXLAN packet."""
+        return self.hop.outer["dst_mac"] if self.hop.outer else self.hop.dst_mac
+
+    @property
+    def bridge(self) -> str | None:
+        """The bridge this hop's interface is, or is a port of."""
+        if self.iface is None:
+            return None
+        return self.iface.name if self.iface.is_bridge else self.iface.master
+
+
+def leg_neighbours(hops: list[Hop], i: int) -> tuple[Hop | None, Hop | None]:
+    """The hops just before and after hops[i] on the same leg (None at either end of the leg)."""
+    hop = hops[i]
+    prev = hops[i - 1] if i > 0 and hops[i - 1].leg == hop.leg else None
+    nxt = hops[i + 1] if i + 1 < len(hops) and hops[i + 1].leg == hop.leg else None
+    return prev, nxt
+
+
+def hop_context(hops: list[Hop], i: int, obs: Observed, proxies_used: dict[int, Proxy]) -> HopContext | None:
+    """The context of hops[i]; None where its namespace was not read (nothing can explain it)."""
+    hop = hops[i]
+    before = obs.before.namespaces.get(hop.namespace)
+    after = obs.after.namespaces.get(hop.namespace) or before
+    if after is None:
+        return None
+    prev, nxt = leg_neighbours(hops, i)
+    # An interface made or removed during the probe is in one snapshot only.
+    iface = after.interface(hop.interface) or (before.interface(hop.interface) if before else None)
+    return HopContext(hop, prev, nxt, after, iface, rule_deltas(before, after), proxies_used)
+
+
+def send_steps(ctx: HopContext) -> list[Step]:
+    """Where a leg starts (sent, with the route chosen) or docker-proxy opens its own connection."""
+    hop, prev = ctx.hop, ctx.prev
+    if prev is None:
+        route = _route_text(ctx.ns, hop.dst_ip)
+        return [Step("sent", f"sent by {hop.namespace}" + (f", route {route}" if route else ""), route=route)]
+    proxy = ctx.proxies_used.get(hop.segment)
+    if prev.segment != hop.segment and hop.leg == "request" and proxy is not None:
+        return [Step("proxied", f"docker-proxy (pid {proxy.pid}) accepted on :{proxy.host_port} and "
+                     f"opened its own connection to {proxy.container_ip}:{proxy.container_port}")]
+    return []
+
+
+def vxlan_steps(ctx: HopContext) -> list[Step]:
+    """An outer header appears (encapsulated) or disappears (decapsulated) since the previous hop."""
+    hop, prev = ctx.hop, ctx.prev
+    if prev is None:
+        return []
+    if hop.outer is not None and prev.outer is None:
+        return [Step("vxlan-encap", f"VXLAN encapsulated: VNI {hop.outer['vni']}, outer "
+                     f"{hop.outer['src']} > {hop.outer['dst']}")]
+    if hop.outer is None and prev.outer is not None:
+        return [Step("vxlan-decap", f"VXLAN decapsulated (VNI {prev.outer['vni']})")]
+    return []
+
+
+def bridge_steps(ctx: HopContext) -> list[Step]:
+    """A bridge at work: taking a frame up to the host, choosing a port by its FDB, or sending it
+    out of a port; explained by the FDB entry (or its absence) for the MAC on the wire."""
+    hop, iface, bridge = ctx.hop, ctx.iface, ctx.bridge
+    if iface is None or not bridge:
+        return []
+    steps = []
+    if iface.is_bridge and hop.direction == "in":
+        steps.append(Step("received", f"{hop.interface} takes the frame up to {hop.namespace}'s IP stack "
+                          f"(its own MAC {ctx.wire_dst})"))
+    elif hop.direction == "through" or (hop.direction == "in" and ctx.same_next):
+        fdb = _fdb_text(ctx.ns, bridge, ctx.wire_dst)
+        steps.append(Step("bridged", fdb, fdb=fdb))
+    if iface.master and hop.direction == "out" and ctx.same_prev:
+        fdb = _fdb_text(ctx.ns, iface.master, ctx.wire_dst)
+        steps.append(Step("bridged", f"out of {iface.master} port {hop.interface}, " + fdb.split(": ", 1)[-1],
+                          fdb=fdb))
+    return steps
+
+
+def _routed_here(ctx: HopContext) -> bool:
+    """In by one interface, out by another of the same namespace, and not across one bridge
+    (in by a bridge or one of its ports, out by another of its ports: that is bridging)."""
+    hop, prev, iface = ctx.hop, ctx.prev, ctx.iface
+    if hop.direction != "out" or not ctx.same_prev or prev.direction != "in":
+        return False
+    if iface is None or not iface.master:
+        return True
+    came_in = ctx.ns.interface(prev.interface)
+    return prev.interface != iface.master and not (came_in is not None and came_in.master == iface.master)
+
+
+def route_steps(ctx: HopContext) -> list[Step]:
+    """Routing, and the NAT done on the way: DNAT and SNAT/MASQUERADE with the rule whose counter
+    rose; on a reply, conntrack undoing the connection's NAT (no rule is consulted)."""
+    if not _routed_here(ctx):
+        return []
+    hop = ctx.hop
+    steps = _unnat_steps(ctx) if hop.leg == "reply" else _nat_steps(ctx)
+    route = lookup_route(ctx.ns.routes, hop.dst_ip or "")
+    steps.append(Step("routed", f"routed out of {hop.interface}" + (f" by route {route}" if route else ""),
+                      route=str(route) if route else None))
+    return steps
+
+
+def _unnat_steps(ctx: HopContext) -> list[Step]:
+    hop, prev = ctx.hop, ctx.prev
+    return [Step("un-nat", f"conntrack reverses the connection's NAT on the reply: "
+                 f"{name} {getattr(prev, name)} -> {getattr(hop, name)} (no rule consulted)")
+            for name in ("src", "dst") if getattr(prev, name) != getattr(hop, name)]
+
+
+def _nat_steps(ctx: HopContext) -> list[Step]:
+    hop, prev = ctx.hop, ctx.prev
+    steps = []
+    if prev.dst != hop.dst:
+        rule, delta = _dnat_rule(ctx.deltas, hop.dst or "") or (None, None)
+        steps.append(Step("dnat", f"DNAT {prev.dst} -> {hop.dst}" + (f" by {rule} (+{delta})" if rule else ""),
+                          rule=str(rule) if rule else None, counter=delta))
+    if prev.src != hop.src:
+        rule, delta = _snat_rule(ctx.deltas, hop.interface, prev.src_ip or "") or (None, None)
+        masquerade = rule is not None and rule.target == "MASQUERADE"
+        text = (f"{'MASQUERADE' if masquerade else 'source NAT'} {prev.src} -> {hop.src}"
+                + (f" by {rule} (+{delta})" if rule else ""))
+        steps.append(Step("masquerade" if masquerade else "snat", text, rule=str(rule) if rule else None,
+                          counter=delta))
+    return steps
+
+
+def deliver_steps(ctx: HopContext) -> list[Step]:
+    """The end of a segment: delivered to a local socket (docker-proxy's, where it relays), or
+    dropped, by the filter rule whose counter rose, or with no rule to blame."""
+    hop = ctx.hop
+    if not ctx.end_of_segment or hop.direction not in ("in", "loop", "through"):
+        return []
+    if ctx.ns.owns_ip(hop.dst_ip or "") or (hop.dst_ip or "").startswith("127."):
+        proxy = ctx.proxies_used.get(hop.segment + 1)
+        text = f"delivered to a local socket of {hop.namespace}"
+        if proxy is not None and proxy.host_port == _port(hop.dst):
+            text = f"delivered to docker-proxy (pid {proxy.pid}) listening on :{proxy.host_port}"
+        return [Step("delivered", text)]
+    found = _drop_rule(ctx.deltas)
+    if found:
+        rule, delta = found
+        return [Step("dropped", f"dropped by {rule} (+{delta})", rule=str(rule), counter=delta)]
+    return [Step("dropped", f"not seen after {hop.namespace} {hop.interface}: no rule's counter rose here")]
+
+
+# In the order their steps are listed at a hop.
+STEP_KINDS = (send_steps, vxlan_steps, bridge_steps, route_steps, deliver_steps)
+
+
+def explain_hop(ctx: HopContext) -> list[Step]:
+    """What the kernel did at one hop; "received" where nothing else explains it."""
+    steps = [step for kind in STEP_KINDS for step in kind(ctx)]
+    if not steps:
+        verb = "left by" if ctx.hop.direction == "out" else "arrived at"
+        steps.append(Step("received", f"{verb} {ctx.hop.interface}"))
+    return steps
+
+
 def explain(hops: list[Hop], obs: Observed, proxies_used: dict[int, Proxy]) -> None:
     """Fill each hop's steps (what the kernel did) and changes (since the previous hop)."""
     for i, hop in enumerate(hops):
-        prev = hops[i - 1] if i > 0 and hops[i - 1].leg == hop.leg else None
-        nxt = hops[i + 1] if i + 1 < len(hops) and hops[i + 1].leg == hop.leg else None
-        end_of_segment = nxt is None or nxt.segment != hop.segment
-        hop.changes = _changes(prev, hop)
-        ns_after = obs.after.namespaces.get(hop.namespace) or obs.before.namespaces.get(hop.namespace)
-        ns_before = obs.before.namespaces.get(hop.namespace)
-        if ns_after is None:
-            continue
-        iface = ns_after.interface(hop.interface) or (ns_before.interface(hop.interface) if ns_before else None)
-        deltas = rule_deltas(ns_before, ns_after)
-        same_prev = prev is not None and prev.namespace == hop.namespace and prev.segment == hop.segment
-        same_next = nxt is not None and nxt.namespace == hop.namespace and nxt.segment == hop.segment
-        steps = hop.steps
-
-        if prev is not None and prev.segment != hop.segment and hop.leg == "request":
-            proxy = proxies_used.get(hop.segment)
-            if proxy is not None:
-                steps.append(Step("proxied", f"docker-proxy (pid {proxy.pid}) accepted on :{proxy.host_port} and "
-                                  f"opened its own connection to {proxy.container_ip}:{proxy.container_port}"))
-        if prev is None or (not same_prev and hop.direction in ("out", "loop") and prev.namespace != hop.namespace
-                            and hop.kind != "machine" and i == 0):
-            route = _route_text(ns_after, hop.dst_ip)
-            steps.append(Step("sent", f"sent by {hop.namespace}" + (f", route {route}" if route else ""),
-                              route=route))
-        if hop.outer is not None and (prev is None or prev.outer is None) and prev is not None:
-            steps.append(Step("vxlan-encap", f"VXLAN encapsulated: VNI {hop.outer['vni']}, outer "
-                              f"{hop.outer['src']} > {hop.outer['dst']}"))
-        if hop.outer is None and prev is not None and prev.outer is not None:
-            steps.append(Step("vxlan-decap", f"VXLAN decapsulated (VNI {prev.outer['vni']})"))
-
-        # A bridge forwards on the MACs on the wire: the outer ones of a VXLAN packet.
-        wire_dst = hop.outer["dst_mac"] if hop.outer else hop.dst_mac
-        bridge = None
-        if iface is not None:
-            bridge = iface.name if iface.is_bridge else iface.master
-        # Bridging: at a port (in or out) and at a bridge's copy of a forwarded frame.
-        if iface is not None and iface.is_bridge and hop.direction == "in":
-            steps.append(Step("received", f"{hop.interface} takes the frame up to {hop.namespace}'s IP stack "
-                              f"(its own MAC {wire_dst})"))
-        elif iface is not None and bridge and hop.direction in ("in", "through"):
-            if hop.direction == "through" or (same_next and nxt.interface != bridge):
-                steps.append(Step("bridged", _fdb_text(ns_after, bridge, wire_dst),
-                                  fdb=_fdb_text(ns_after, bridge, wire_dst)))
-            elif same_next and nxt.interface == bridge:
-                steps.append(Step("bridged", _fdb_text(ns_after, bridge, wire_dst),
-                                  fdb=_fdb_text(ns_after, bridge, wire_dst)))
-        if iface is not None and iface.master and hop.direction == "out" and same_prev:
-            steps.append(Step("bridged", f"out of {iface.master} port {hop.interface}, "
-                              + _fdb_text(ns_after, iface.master, wire_dst).split(": ", 1)[-1],
-                              fdb=_fdb_text(ns_after, iface.master, wire_dst)))
-
-        # Routing and NAT: a packet came in on one interface and leaves by another.
-        if hop.direction == "out" and same_prev and prev.direction in ("in",) and not (
-                iface is not None and iface.master and prev.interface == iface.master) and not (
-                iface is not None and iface.master and ns_after.interface(prev.interface) is not None
-                and ns_after.interface(prev.interface).master == iface.master):
-            if hop.leg == "reply" and (prev.dst != hop.dst or prev.src != hop.src):
-                for name in ("src", "dst"):
-                    if getattr(prev, name) != getattr(hop, name):
-                        steps.append(Step("un-nat", f"conntrack reverses the connection's NAT on the reply: "
-                                          f"{name} {getattr(prev, name)} -> {getattr(hop, name)} (no rule consulted)"))
-            elif prev.dst != hop.dst:
-                found = _dnat_rule(deltas, hop.dst or "")
-                rule, delta = found if found else (None, None)
-                steps.append(Step("dnat", f"DNAT {prev.dst} -> {hop.dst}" + (f" by {rule} (+{delta})" if rule else ""),
-                                  rule=str(rule) if rule else None, counter=delta))
-            if hop.leg == "request" and prev.src != hop.src:
-                found = _snat_rule(deltas, hop.interface, prev.src_ip or "")
-                rule, delta = found if found else (None, None)
-                kind = "masquerade" if rule is not None and rule.target == "MASQUERADE" else "snat"
-                text = (f"{'MASQUERADE' if kind == 'masquerade' else 'source NAT'} {prev.src} -> {hop.src}"
-                        + (f" by {rule} (+{delta})" if rule else ""))
-                steps.append(Step(kind, text, rule=str(rule) if rule else None, counter=delta))
-            route = lookup_route(ns_after.routes, hop.dst_ip or "")
-            steps.append(Step("routed", f"routed out of {hop.interface}" + (f" by route {route}" if route else ""),
-                              route=str(route) if route else None))
-
-        # The end of a leg: delivered here, handed to docker-proxy, or dropped.
-        if end_of_segment and hop.direction in ("in", "loop", "through"):
-            local = ns_after.owns_ip(hop.dst_ip or "") or (hop.dst_ip or "").startswith("127.")
-            if local:
-                proxy = proxies_used.get(hop.segment + 1)
-                text = f"delivered to a local socket of {hop.namespace}"
-                if proxy is not None and proxy.host_port == _port(hop.dst):
-                    text = f"delivered to docker-proxy (pid {proxy.pid}) listening on :{proxy.host_port}"
-                steps.append(Step("delivered", text))
-            else:
-                found = _drop_rule(deltas)
-                if found:
-                    rule, delta = found
-                    steps.append(Step("dropped", f"dropped by {rule} (+{delta})", rule=str(rule), counter=delta))
-                else:
-                    steps.append(Step("dropped", f"not seen after {hop.namespace} {hop.interface}: "
-                                      "no rule's counter rose here"))
-        if not steps:
-            steps.append(Step("received", f"{'left by' if hop.direction == 'out' else 'arrived at'} {hop.interface}"))
+        hop.changes = _changes(leg_neighbours(hops, i)[0], hop)
+        ctx = hop_context(hops, i, obs, proxies_used)
+        if ctx is not None:
+            hop.steps.extend(explain_hop(ctx))
 
 
 def _port(endpoint: str | None) -> int | None:
@@ -471,11 +568,8 @@ def build_path(obs: Observed) -> Path:
     path = Path(scenario=obs.scenario, probe=obs.probe, kind=obs.kind, source=obs.source, target=obs.target,
                 port=obs.port, expect=obs.expect, reached=obs.reached, output=obs.output,
                 description=obs.description, captured_at=[f"{ns}/{i}" for ns, i in obs.frames])
+    # The port is the probe spec's own (Observed.port); a ping has none. Without one, any port matches.
     port = obs.port if obs.kind != "ping" else None
-    if obs.kind == "http" and port is None:
-        port = 80
-    if obs.kind == "tcp" and port is None:
-        port = 9000
     first = _first_from(seen, obs.source, lambda f: _is_request(f, obs.kind, obs.target, port))
     if first is None:
         path.evidence["capture"] = f"no packet of the probe left {obs.source}"
