@@ -51,7 +51,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> making the venv (.venv)"
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import helpers, docker, nbval, playwright" 2>/dev/null \
+if ! .venv/bin/python -c "import helpers, docker, voila, nbval, playwright" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.dnlab-installed ]; then
   echo "==> installing the dnlab package and its test tools into .venv (progress below)"
   .venv/bin/python -m pip install --progress-bar on -e '.[test]'

@@ -1,10 +1,15 @@
-"""The `dnlab` command (also `python -m helpers`). Imports stay lazy so warm calls are fast."""
+"""The `dnlab` command (also `python -m helpers`). Imports stay lazy so warm calls are fast.
+
+The world's own commands are here; `labs`, `path` (with `map`) and `explorer` are the terminal
+faces of those rooms, one module each in this package.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
+from helpers.cli import explorer, labs, path  # light: each imports its room inside its commands
 from helpers.errors import LabError
 
 
@@ -39,9 +44,9 @@ def _status_all(as_json: bool) -> int:
     if not rows:
         print("no world of the course on this machine; make one with: dnlab --world <id> up")
     for row in rows:
-        labs = ", ".join(map(str, row["labs passed"])) or "none"
+        passed = ", ".join(map(str, row["labs passed"])) or "none"
         print(f"{row['world'] or '(default)':10} {row['prefix']:16} {'up' if row['up'] else 'not up':7} "
-              f"labs passed: {labs}")
+              f"labs passed: {passed}")
     return 0
 
 
@@ -111,31 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("machine", metavar="HOST", help="host1, host2, lanpc, router or inet")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="a command to run there instead of a shell")
     p.set_defaults(func=_shell)
-    for extend in _EXTENSIONS:
-        extend(sub)
+    for face in (explorer, labs, path):  # each adds its subcommands the same way
+        face.register(sub)
     return parser
-
-
-# Later rooms (path, map, explorer, lab) add their subcommands here.
-def _add_explorer(sub) -> None:
-    from helpers.widgets.cli import add_subcommand
-
-    add_subcommand(sub)
-
-
-def _add_labs(sub) -> None:
-    from helpers.labs.cli import register
-
-    register(sub)
-
-
-def _add_path(sub) -> None:
-    from helpers.path.cli import add_subcommands
-
-    add_subcommands(sub)
-
-
-_EXTENSIONS: list = [_add_explorer, _add_labs, _add_path]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,12 @@ import os
 import sys
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "explorer.ipynb"
+from helpers.errors import LabError
+from helpers.world.naming import WORLD_ENV, validate_world_id, world_id_from_env
+
+# Package data of helpers.widgets, so an installed (non-editable) dnlab finds it too;
+# notebooks/explorer.ipynb is a link to it for learners in JupyterLab.
+NOTEBOOK = Path(__file__).resolve().parents[1] / "widgets" / "explorer.ipynb"
 DEFAULT_PORT = 8866
 
 
@@ -20,17 +25,15 @@ def voila_env(world_id: str | None) -> dict[str, str]:
     """The server's environment: the kernel it starts inherits DNLAB_WORLD from it."""
     env = dict(os.environ)
     if world_id:
-        env["DNLAB_WORLD"] = world_id
+        env[WORLD_ENV] = world_id
     return env
 
 
 def _explorer(args: argparse.Namespace) -> int:
-    from helpers.errors import LabError
-    from helpers.world.naming import validate_world_id
-
-    world_id = validate_world_id(args.world or os.environ.get("DNLAB_WORLD") or None)
+    world_id = validate_world_id(args.world) or world_id_from_env()
     if not NOTEBOOK.exists():
-        raise LabError(f"{NOTEBOOK} is missing", "git checkout notebooks/explorer.ipynb")
+        raise LabError(f"{NOTEBOOK} is missing: this dnlab installation is incomplete",
+                       "bash scripts/install.sh   # reinstalls the dnlab package")
     argv = voila_command(args.port)
     if args.print_command:
         print(" ".join(argv))
@@ -41,7 +44,8 @@ def _explorer(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def add_subcommand(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `explorer` to the `dnlab` parser."""
     parser = sub.add_parser("explorer", help="serve the driver explorer with Voilà on 127.0.0.1 (classroom projector)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument("--print-command", action="store_true", help="print the voila command instead of running it")

@@ -85,7 +85,7 @@ def _reset(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add `lab` and its subcommands to the `dnlab` parser."""
     parser = sub.add_parser("lab", help="hands-on labs: list, show, start, check, reset")
     labsub = parser.add_subparsers(dest="lab_command", required=True)

@@ -7,8 +7,10 @@ import os
 import sys
 import time
 
+from helpers.world.naming import HOSTS
 
-def _world(world_id):
+
+def _world(world_id: str | None):
     from helpers.world import lab
 
     return lab(world_id)
@@ -58,7 +60,8 @@ def _map(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_subcommands(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `path` and `map` to the `dnlab` parser."""
     p = sub.add_parser("path", help="trace a scenario's probe hop by hop (captured, not drawn from a book)")
     p.add_argument("scenario", nargs="?", help="e.g. user-bridge, default-bridge")
     p.add_argument("probe", nargs="?", help="e.g. c2c, egress, publish, loopback, isolation")
@@ -71,7 +74,7 @@ def add_subcommands(sub) -> None:
     p.add_argument("--view", choices=("L2", "L3", "NAT"), default="NAT", help="the view drawn by --png")
     p.set_defaults(func=_path)
     p = sub.add_parser("map", help="a Docker host's namespaces, bridges, veth pairs and containers, read live")
-    p.add_argument("--host", default="host1", choices=("host1", "host2"))
+    p.add_argument("--host", default=HOSTS[0], choices=HOSTS)
     p.add_argument("--json", action="store_true")
     p.add_argument("--png", metavar="FILE", help="also draw the map into FILE")
     p.set_defaults(func=_map)

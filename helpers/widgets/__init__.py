@@ -1,6 +1,7 @@
 """Widgets for the notebooks: the driver explorer (`from helpers.widgets import Explorer`).
 
-Attributes load lazily: the CLI imports `helpers.widgets.cli` and must not pay for ipywidgets.
+Attributes load lazily: `dnlab explorer` (helpers/cli/explorer.py) must not pay for ipywidgets.
+The explorer notebook ships here as package data (explorer.ipynb; notebooks/explorer.ipynb links to it).
 """
 from __future__ import annotations
 

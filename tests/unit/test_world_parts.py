@@ -1,14 +1,11 @@
 """Pieces of the world that need no root: the image rootfs, the service protocol, the doctor table,
-the daemon config, and environment.yml kept in step with pyproject.toml."""
+the daemon config."""
 import io
 import tarfile
-from pathlib import Path
 
 import pytest
 
 from helpers.world import doctor, engine, image, service
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_rootfs_has_busybox_and_every_applet_the_chapters_use():
@@ -48,19 +45,3 @@ def test_doctor_table_lists_the_fix_of_each_failure():
     assert "optional" in text
     assert not doctor.ready(checks)
     assert doctor.ready(checks[1:])
-
-
-def test_environment_yml_matches_pyproject():
-    import tomllib
-
-    import yaml  # jupyter's dependencies bring PyYAML
-
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert sorted(wanted) == sorted(p for p in pip_section if p != "-e .")
-    assert "-e ." in pip_section
-    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    minimum = project["requires-python"].removeprefix(">=")
-    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
