@@ -14,9 +14,8 @@ from typing import ClassVar
 
 from helpers.world.naming import IMAGE, LABEL_WORLD
 
-LABEL_SCENARIO = "org.dnlab.scenario"
-# PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
-IDLE = ["sleep", "1000000"]
+# IDLE is PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
+from helpers.world.naming import IDLE, LABEL_ROLE, LABEL_SCENARIO  # noqa: F401 (scenarios import them from here)
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Scenario:
     def containers(self, host: str = "host1") -> dict[str, object]:
         """role -> docker SDK Container, of this scenario on `host`."""
         found = self.world.hosts[host].docker.containers.list(all=True, filters=self._filters())
-        return {c.labels.get("org.dnlab.role", c.name): c for c in found}
+        return {c.labels.get(LABEL_ROLE, c.name): c for c in found}
 
     def networks(self, host: str = "host1") -> list:
         return self.world.hosts[host].docker.networks.list(filters=self._filters())
@@ -82,7 +81,7 @@ class Scenario:
             if container.status != "running":
                 container.start()
             return container
-        labels = {**self.labels, "org.dnlab.role": role, **kwargs.pop("labels", {})}
+        labels = {**self.labels, LABEL_ROLE: role, **kwargs.pop("labels", {})}
         return client.containers.run(IMAGE, command or IDLE, name=name, hostname=role, detach=True,
                                      labels=labels, **kwargs)
 

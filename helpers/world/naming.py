@@ -24,8 +24,10 @@ Naming scheme (``W`` is the world id; the default world has none)::
     engine data          /var/lib/dnlab/<prefix>/<host>/ (dockerd data-root)
     docker contexts      <prefix>-host1, <prefix>-host2  (so ``docker --context dnlab-host1``)
     docker labels        org.dnlab.world=<prefix> on what the course makes;
-                         org.dnlab.course=dnlab on the lab image
-    lab image            dnlab/box:latest (busybox-static, built offline)
+                         org.dnlab.scenario=<name> and org.dnlab.role=<role> on what a scenario
+                         (or a lesson) makes; org.dnlab.course=dnlab on the lab image
+    lab image            dnlab/box:latest (busybox-static, built offline); a container that only
+                         has to stay up runs ``sleep 1000000``
 
 Address plan: only documentation ranges, so nothing collides with or reaches a real network.
 Every world uses the same plan: its namespaces are isolated, so two worlds never meet::
@@ -47,7 +49,10 @@ COURSE = "dnlab"
 WORLD_ENV = "DNLAB_WORLD"
 LABEL_WORLD = "org.dnlab.world"
 LABEL_COURSE = "org.dnlab.course"
+LABEL_SCENARIO = "org.dnlab.scenario"
+LABEL_ROLE = "org.dnlab.role"
 IMAGE = "dnlab/box:latest"
+IDLE = ["sleep", "1000000"]          # the command of a container that only has to stay up
 MARKER_PREFIX = "dnlab-world="
 
 RUN_ROOT = Path("/run/dnlab")
