@@ -20,6 +20,7 @@ from typing import Any, Callable, Union
 
 from helpers.observe import collect, parse
 from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple
+from helpers.world.naming import LABEL_WORLD
 from helpers.world.proc import in_netns, which
 
 Place = Union[str, Any]  # a machine role, or a docker SDK Container
@@ -140,7 +141,7 @@ def fresh_engine_networks(world, host: str = "host2") -> dict[str, str]:
     if swarm_state(world, host) != "inactive":
         raise RuntimeError(f"{host} is in a swarm; stop the overlay scenario first")
     return {n["name"]: n["driver"] for n in engine_networks(world, host)
-            if "org.dnlab.world" not in n["labels"]}
+            if LABEL_WORLD not in n["labels"]}
 
 
 def builtin_drivers(world, host: str = "host1") -> list[str]:

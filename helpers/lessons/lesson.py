@@ -43,12 +43,11 @@ class Lesson(Scenario):
         """A container in `owner`'s network namespace (`--network container:<owner>`), as the
         containers of a Kubernetes pod are. Docker copies the owner's hostname into it, but
         its UTS namespace stays its own (unlike a pod's): chapter 9 shows both."""
-        from helpers.scenarios.base import IDLE
-        from helpers.world.naming import IMAGE
+        from helpers.world.naming import IDLE, IMAGE, LABEL_ROLE
 
         client = self.world.hosts[host].docker
         name = f"{self.name}-{role}"
         for existing in client.containers.list(all=True, filters={"name": f"^/{name}$", **self._filters()}):
             existing.remove(force=True)
         return client.containers.run(IMAGE, IDLE, name=name, detach=True, network_mode=f"container:{owner.name}",
-                                     labels={**self.labels, "org.dnlab.role": role})
+                                     labels={**self.labels, LABEL_ROLE: role})
