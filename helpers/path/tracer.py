@@ -27,6 +27,7 @@ from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState
 from helpers.path.build import Observed, build_path
 from helpers.path.model import Path
 from helpers.world import guard
+from helpers.world.naming import LABEL_SCENARIO
 from helpers.world.proc import NETNS_DIR
 
 BEFORE_MACHINE = ("links", "routes", "neighbours", "fdb", "rules")
@@ -184,7 +185,7 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
     hosts = list(world.hosts)
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
         per_host = dict(zip(hosts, pool.map(lambda h: collect.docker_containers(world, h), hosts)))
-    ours = [c for h in hosts for c in per_host[h] if c.labels.get("org.dnlab.scenario") == sc.name]
+    ours = [c for h in hosts for c in per_host[h] if c.labels.get(LABEL_SCENARIO) == sc.name]
     targets = collect.machine_targets(world)
     targets += collect.container_targets(ours)
     for host in hosts:
