@@ -9,7 +9,12 @@
 4. Where the request ended in a namespace with a docker-proxy for its port, the proxy's own
    connection to the container is found and followed too (segment 1).
 5. Each hop is explained from observed state: FDB entries, routes, and the iptables rules whose
-   counters rose during the probe.
+   counters rose during the probe. `explain` gives each hop a `HopContext` and runs one step
+   function per kind of step, in order: `send_steps`, `vxlan_steps`, `bridge_steps`,
+   `route_steps` (NAT and its undoing included), `deliver_steps`.
+
+The probe's port is its spec's (`Observed.port`, from `ProbeSpec.port`); a probe without one
+matches any port.
 """
 from __future__ import annotations
 
