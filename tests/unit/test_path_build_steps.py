@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from helpers.path import load, rebuild
 from helpers.path.build import (
     HopContext,
     bridge_steps,
+    build_path,
     deliver_steps,
     explain_hop,
     hop_context,
@@ -251,3 +253,17 @@ def test_explain_hop_is_what_the_path_holds():
         for hop, ctx in zip(path.hops, contexts):
             assert isinstance(hop, Hop) and ctx is not None, (run, hop.namespace)
             assert explain_hop(ctx) == hop.steps, (run, hop.namespace, hop.interface)
+
+
+# --- the port is the probe spec's ----------------------------------------------------------------
+
+def test_the_request_is_found_on_the_spec_port_only():
+    """The builder has no port of its own: the saved run's spec port finds the SYN; another port
+    finds nothing (and says so); no port at all matches the same SYN on any port."""
+    obs = load(DATA / "user-bridge-egress")
+    found = build_path(obs)
+    assert found.request[0].dst.endswith(f":{obs.port}")
+    other = build_path(replace(obs, port=obs.port + 1))
+    assert not other.hops and other.evidence["capture"] == f"no packet of the probe left {obs.source}"
+    anyport = build_path(replace(obs, port=None))
+    assert [h.to_json() for h in anyport.hops] == [h.to_json() for h in found.hops]
