@@ -10,8 +10,7 @@ from dataclasses import asdict, dataclass, field
 from helpers.observe import collect
 from helpers.observe.model import NamespaceState
 from helpers.observe.parse import peer_pairs
-from helpers.scenarios.base import LABEL_SCENARIO
-from helpers.world.naming import LABEL_WORLD
+from helpers.world.naming import LABEL_SCENARIO, LABEL_WORLD
 
 
 @dataclass

@@ -15,6 +15,7 @@ import time
 
 from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
+from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 from helpers.world.proc import which
 
 APP_PORT = 8090        # the host-network container's server (8080/8081 are the bridge scenarios' published ports)
@@ -70,7 +71,7 @@ class HostScenario(Scenario):
 
     def probe_specs(self) -> dict[str, ProbeSpec]:
         specs = [
-            ProbeSpec("egress", "container:app", "203.0.113.10", "tcp", 9000,
+            ProbeSpec("egress", "container:app", str(INET_IP), "tcp", SERVICE_TCP_PORT,
                       description="out to the internet with host1's own address: no NAT rule involved"),
             ProbeSpec("inbound", "lanpc", "machine:host1", "http", APP_PORT,
                       description="the LAN reaches the container's server on host1's address, no DNAT"),

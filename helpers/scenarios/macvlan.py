@@ -17,7 +17,7 @@ import ipaddress
 
 from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
-from helpers.world.naming import LAN, ROUTER_LAN_IP
+from helpers.world.naming import INET_IP, LAN, ROUTER_LAN_IP, SERVICE_TCP_PORT
 
 # Slices of the lab LAN: containers get addresses from IP_RANGE, host1's shim takes SHIM_IP.
 IP_RANGE = ipaddress.ip_network(f"{LAN.network_address + 128}/28")
@@ -51,7 +51,7 @@ class MacvlanScenario(Scenario):
                       description="and its web server, with no port publishing and no NAT"),
             ProbeSpec("host", "host1", "container:app", expect=False,
                       description="host1 cannot: the kernel filters parent <-> macvlan child traffic"),
-            ProbeSpec("egress", "container:app", "203.0.113.10", "tcp", 9000,
+            ProbeSpec("egress", "container:app", str(INET_IP), "tcp", SERVICE_TCP_PORT,
                       description="out through the LAN router with its own LAN address: no NAT on host1"),
         ]
         return {s.name: s for s in specs}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from helpers.scenarios.base import ProbeSpec, Scenario, register
+from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
 
 @register
@@ -19,7 +20,7 @@ class NoneScenario(Scenario):
         specs = [
             ProbeSpec("loopback", "container:box", "127.0.0.1",
                       description="its own loopback works: processes inside can still talk"),
-            ProbeSpec("egress", "container:box", "203.0.113.10", "tcp", 9000, expect=False,
+            ProbeSpec("egress", "container:box", str(INET_IP), "tcp", SERVICE_TCP_PORT, expect=False,
                       description="no route at all: fails at once with 'network unreachable'"),
             ProbeSpec("lan", "container:box", "machine:host1", expect=False,
                       description="not even host1: there is no interface to send through"),

@@ -16,9 +16,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from helpers.scenarios.base import LABEL_SCENARIO, ProbeSpec, Scenario, register
+from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world import swarm
 from helpers.world.guard import probe
+from helpers.world.naming import INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
 
 NETWORK = "overlay-net"
 
@@ -74,7 +75,7 @@ class OverlayScenario(Scenario):
                       description="a container on host2 pings one on host1 by name, across the LAN"),
             ProbeSpec("c2c-ip", "container:b", "container:a@host1", source_host="host2",
                       description="the same by overlay address: VXLAN in UDP 4789 on the LAN"),
-            ProbeSpec("egress", "container:a", "203.0.113.10", "tcp", 9000,
+            ProbeSpec("egress", "container:a", str(INET_IP), "tcp", SERVICE_TCP_PORT,
                       description="out through docker_gwbridge, masqueraded on host1's eth0"),
         ]
         return {s.name: s for s in specs}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from helpers.errors import TrafficGuardError
-from helpers.world.naming import INTERNET, LAN
+from helpers.world.naming import INTERNET, LAN, SERVICE_TCP_PORT
 from helpers.world.proc import run
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -82,7 +82,7 @@ def _command(kind: str, target: str, port: int | None, timeout: int, size: int |
     if kind == "ping":
         return ["ping", "-c", "1", "-W", str(timeout), *(["-s", str(int(size))] if size else []), target]
     if kind == "tcp":
-        return ["sh", "-c", f"echo | nc -w {timeout} {shlex.quote(target)} {int(port or 9000)}"]
+        return ["sh", "-c", f"echo | nc -w {timeout} {shlex.quote(target)} {int(port or SERVICE_TCP_PORT)}"]
     if kind == "http":
         host = f"[{target}]" if ":" in target else target
         # busybox wget's own -T option segfaults (Debian 1.35); the timeout applet bounds it instead.
