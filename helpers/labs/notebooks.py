@@ -39,9 +39,8 @@ import helpers
 from helpers import labs
 from helpers.lessons import facts
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE, INET_IP
+from helpers.world.naming import IDLE, IMAGE, INET_IP
 
-IDLE = ["sleep", "1000000"]
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
 world = helpers.lab()
 lab = labs.get({number})

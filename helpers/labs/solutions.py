@@ -13,9 +13,8 @@ import docker
 
 from helpers.lessons import facts
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE, INET_IP
+from helpers.world.naming import IDLE, IMAGE, INET_IP
 
-IDLE = ["sleep", "1000000"]
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
 
 

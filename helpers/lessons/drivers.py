@@ -20,7 +20,7 @@ from typing import Any
 from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world.guard import ProbeResult, probe
-from helpers.world.naming import (INET_IP, LABEL_WORLD, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
+from helpers.world.naming import (IMAGE, INET_IP, LABEL_WORLD, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
                                   OVERLAY_VXLANID_OPTION, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
 
 # The host tcpdump, lent read-only to a lab container: the lab image is busybox only, and an
@@ -78,7 +78,7 @@ def publish_ignored(world, lesson: Lesson, network: str = "host", host_port: int
     of the `-p`: DNAT rules, docker-proxy processes, `docker port`."""
     name = f"{lesson.name}-{role}"
     run = facts.sh(world, "host1", f"docker run -d --name {name} {lesson_labels(lesson)} --network {network} "
-                                   f"-p {host_port}:80 dnlab/box:latest sleep 600")
+                                   f"-p {host_port}:80 {IMAGE} sleep 600")
     port = facts.sh(world, "host1", f"docker port {name}", check=False)
     return {"run": run, "docker port": port, "container": name, "host port": host_port,
             "DNAT rules for the port": [r for r in facts.dnat_rules(world, "host1") if f"--dport {host_port} " in r],
@@ -145,7 +145,7 @@ def sniff_host_traffic(world, lesson: Lesson, network: str = "host", role: str =
     _remove(world, name)  # a re-run starts a fresh capture
     drop = f"--cap-drop {cap_drop} " if cap_drop else ""
     run = facts.sh(world, "host1", f"docker run -d --name {name} {lesson_labels(lesson)} --network {network} "
-                                   f"{drop}{SNIFFER_MOUNTS} dnlab/box:latest {SNIFFER}")
+                                   f"{drop}{SNIFFER_MOUNTS} {IMAGE} {SNIFFER}")
     container = world.host1.docker.containers.get(name)
     _wait_log(container, ("listening on", "permission", "Operation not permitted"))
     pinged = probe(world, "lanpc", facts.address(world, "host1"), "ping")
