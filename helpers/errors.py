@@ -25,3 +25,25 @@ class MissingToolError(LabError):
 
 class TrafficGuardError(LabError):
     """A probe aimed at an address the lab world does not own."""
+
+
+class EndpointError(LabError, ValueError):
+    """A probe endpoint written in a notation the course does not read (see
+    `helpers.scenarios.endpoint`: "container:<role>[@host]", "machine:<role>", an address, a name)."""
+
+
+class UnresolvedEndpoint(LabError, LookupError):
+    """A probe endpoint that names nothing running, or a container with no address to send to.
+    A LookupError too, so a reachability table can show it as that probe's answer."""
+
+
+class DockerCliError(LabError):
+    """The docker CLI failed, or is not installed: the command as the learner would type it, its exit
+    status and what it printed. The one error of `helpers.world.engine.run_docker`."""
+
+    def __init__(self, command: str, returncode: int | None, output: str, fix: str | None = None):
+        self.command = command
+        self.returncode = returncode
+        self.output = output
+        status = "could not run" if returncode is None else f"failed (exit status {returncode})"
+        super().__init__(f"`{command}` {status}: {output.strip() or '(no output)'}", fix)

@@ -201,7 +201,7 @@ def _seen(text: str) -> str | None:
     """The client address the internet service reported, or None if it did not answer."""
     try:
         return who_sees(text)
-    except StopIteration:
+    except ValueError:  # not a "you are ADDR:PORT" answer
         return None
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Union
 
 from helpers.observe import collect, parse
 from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple
-from helpers.world.naming import LABEL_WORLD
+from helpers.world.naming import ROLES
 from helpers.world.proc import in_netns, which
 
 Place = Union[str, Any]  # a machine role, or a docker SDK Container
@@ -89,8 +89,14 @@ def ipv4(world, place: Place, ifname: str | None = None) -> list[str]:
 
 
 def address(world, place: Place, ifname: str = "eth0") -> str:
-    """The first IPv4 address of `ifname` in `place`, without prefix."""
-    return ipv4(world, place, ifname)[0].split("/")[0]
+    """The first IPv4 address of `ifname` in `place`, without prefix: a machine's through the one
+    reader of a machine's address (`Machine.read_address`), a container's from its namespace."""
+    if isinstance(place, str) and place in ROLES:
+        return world[place].read_address(ifname)
+    found = ipv4(world, place, ifname)
+    if not found:
+        raise LookupError(f"{ifname} of {getattr(place, 'name', place)} has no IPv4 address")
+    return found[0].split("/")[0]
 
 
 def default_route(world, place: Place) -> dict | None:
@@ -160,14 +166,14 @@ def next_default_subnet(used: list[str]) -> str:
 
 
 def cli(world, host: str, args: str, check: bool = True) -> str:
-    """Run the real `docker --context <prefix>-<host> <args>` and return its output."""
+    """What the real `docker --context <prefix>-<host> <args>` prints (stdout and stderr), run by
+    the course's one docker CLI runner (`engine.run_docker`; its DockerCliError if it fails)."""
     import shlex
 
-    argv = [which("docker"), "--context", world.hosts[host].context, *shlex.split(args)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"docker {args}: {result.stderr.strip()}")
+    from helpers.world.engine import run_docker
+
+    docker_host = world.hosts[host]
+    result = run_docker(shlex.split(args), base_url=docker_host.base_url, context=docker_host.context, check=check)
     return (result.stdout + result.stderr).strip()
 
 

@@ -8,32 +8,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpers.scenarios.base import ProbeSpec, Scenario
+from helpers.scenarios.endpoint import Endpoint, sdk_networks
 from helpers.world.guard import ProbeResult, probe
 
 
-def resolve_target(scenario: Scenario, target: str) -> str:
-    """An address or name to send to: "container:<role>[@host]" -> the container's address on
-    its first network; "machine:<role>" -> that machine's LAN address; anything else as is."""
-    world = scenario.world
-    if target.startswith("machine:"):
-        return str(world[target.split(":", 1)[1]].address)
-    if target.startswith("container:"):
-        role, _, host = target.split(":", 1)[1].partition("@")
-        container = scenario.containers(host or "host1")[role]
-        container.reload()
-        networks = container.attrs["NetworkSettings"]["Networks"]
-        for settings in networks.values():
-            if settings.get("IPAddress"):
-                return settings["IPAddress"]
-        raise LookupError(f"{container.name} has no address (network mode "
-                          f"{container.attrs['HostConfig']['NetworkMode']})")
-    return target
+def resolve_target(scenario: Scenario, target: str | Endpoint, *, source=None, default_host: str = "host1") -> str:
+    """An address or name to send to, by the one resolver (`helpers.scenarios.endpoint`):
+    "container:<role>[@host]" -> the container's address (on a network it shares with `source`,
+    a docker SDK Container, else on its first network by name); "machine:<role>" -> that machine's
+    eth0 address, read now; anything else as is."""
+    end = target if isinstance(target, Endpoint) else Endpoint.parse(target)
+    prefer = sdk_networks(source) if source is not None and not isinstance(source, str) else {}
+    return end.resolve(scenario, default_host=default_host, prefer=prefer)
 
 
 def resolve_source(scenario: Scenario, spec: ProbeSpec):
-    if spec.source.startswith("container:"):
-        return scenario.containers(spec.source_host)[spec.source.split(":", 1)[1]]
-    return spec.source
+    """The probe's sender: the scenario's docker SDK Container, or the machine role."""
+    end = spec.source_end
+    if not end.is_container:
+        return end.name
+    host = spec.source_container_host
+    found = scenario.containers(host).get(end.name)
+    if found is None:
+        from helpers.errors import UnresolvedEndpoint
+
+        raise UnresolvedEndpoint(f"scenario {scenario.name} has no container {end.name} on {host}",
+                                 f"dnlab path {scenario.name} {spec.name}   # starts the scenario")
+    return found
 
 
 @dataclass
@@ -66,11 +67,12 @@ def _last_line(output: str) -> str:
 def run_spec(scenario: Scenario, spec: ProbeSpec | str, timeout: int = 2) -> Verdict:
     if isinstance(spec, str):
         spec = scenario.probe_specs()[spec]
+    source = resolve_source(scenario, spec)  # a missing sender is an error, never "not reached"
     try:
-        target = resolve_target(scenario, spec.target)
+        target = resolve_target(scenario, spec.target_end, source=source, default_host=spec.source_host)
     except LookupError as exc:  # e.g. a `none` container has no address to aim at
         return Verdict(spec, None, str(exc))
-    result = probe(scenario.world, resolve_source(scenario, spec), target, spec.kind, spec.port, timeout)
+    result = probe(scenario.world, source, target, spec.kind, spec.port, timeout)
     return Verdict(spec, result)
 
 

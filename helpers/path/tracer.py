@@ -64,32 +64,16 @@ def _engine_namespaces(world, host: str, containers: list[ContainerInfo]) -> lis
     return found
 
 
-def _resolve_endpoint(text: str, sc, containers: dict[str, ContainerInfo], state: WorldState,
-                      source: ContainerInfo | None) -> str:
-    """A spec's target as an address, from observed state (docker inspect and `ip -j`)."""
-    if text.startswith("machine:"):
-        role = text.split(":", 1)[1]
-        ns = state.namespaces.get(role)
-        if ns is not None:
-            for iface in ns.interfaces:
-                if iface.name == "eth0" and iface.ipv4:
-                    return iface.ipv4[0].address
-        return str(sc.world[role].address)
-    if text.startswith("container:") or text in containers:
-        if text in containers:
-            info = containers[text]
-        else:
-            role, _, host = text.split(":", 1)[1].partition("@")
-            info = containers.get(f"{sc.name}-{role}") or containers.get(f"{sc.name}-{role}@{host or 'host1'}")
-        if info is None:
-            raise LabError(f"no container for {text} in scenario {sc.name}", f"dnlab path {sc.name} ...")
-        shared = {e.network for e in source.endpoints} if source else set()
-        endpoints = sorted(info.endpoints, key=lambda e: e.network not in shared)
-        for endpoint in endpoints:
-            if endpoint.ip:
-                return endpoint.ip
-        raise LabError(f"{info.name} has no address to send to (network mode {info.network_mode})")
-    return text
+def _observed_addresses(ours: list[ContainerInfo]):
+    """The endpoint resolver's reader of container addresses, from what the tracer just observed
+    (docker inspect of every scenario container, read once): no second inspect per lookup."""
+    by_key = {(c.name, c.host): c for c in ours}
+
+    def read(name: str, host: str) -> dict[str, str] | None:
+        info = by_key.get((name, host))
+        return None if info is None else {e.network: e.ip for e in info.endpoints}
+
+    return read
 
 
 def _raw_all(targets: list[Target], parts_machine, parts_container) -> dict[str, dict[str, str]]:
@@ -190,29 +174,30 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
     targets += collect.container_targets(ours)
     for host in hosts:
         targets += _engine_namespaces(world, host, per_host[host])
-    containers = {t.name: t.container for t in targets if t.container is not None}
-    # Host-network containers are found by name too (they have no namespace of their own).
-    for c in ours:
-        containers.setdefault(c.name, c)
     raw_before = _raw_all(targets, BEFORE_MACHINE, BEFORE_CONTAINER)
     before = _state(targets, raw_before)
     lap("observe_before")
 
     # The probe's two ends, resolved from what was just read.
     source_info: ContainerInfo | None = None
-    if spec.source.startswith("container:"):
-        role = spec.source.split(":", 1)[1]
-        source_info = next((c for c in ours if c.name == f"{sc.name}-{role}" and c.host == spec.source_host), None)
+    source_end = spec.source_end
+    if source_end.is_container:
+        name, host = sc.container_name(source_end.name), spec.source_container_host
+        source_info = next((c for c in ours if c.name == name and c.host == host), None)
         if source_info is None:
-            raise LabError(f"scenario {sc.name} has no running container {role} on {spec.source_host}",
+            raise LabError(f"scenario {sc.name} has no running container {source_end.name} on {host}",
                            f"dnlab path {sc.name} {probe_name}")
         if source_info.network_mode == "host":
             source_ns = source_info.host
         else:
             source_ns = next((t.name for t in targets if t.container is source_info), source_info.name)
     else:
-        source_ns = spec.source
-    target = _resolve_endpoint(spec.target, sc, containers, before, source_info)
+        source_ns = source_end.name
+    # The one resolver and address rule (helpers.scenarios.endpoint), fed what was just observed;
+    # a bare container name becomes its address too, since frames are matched by address.
+    shared = [e.network for e in source_info.endpoints] if source_info else []
+    target = spec.target_end.resolve(sc, default_host=spec.source_host, prefer=shared,
+                                     addresses=_observed_addresses(ours), names=True)
     points = capture_points(before, source_ns, target)
     proxies = collect.docker_proxies({t.name: t.path for t in targets if t.kind == "machine"})
     lap("resolve")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from helpers.scenarios.endpoint import Endpoint
 from helpers.world.naming import IMAGE, LABEL_WORLD
 
 # IDLE is PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
@@ -24,7 +25,10 @@ class ProbeSpec:
 
     `source` is "container:<role>" (a container of the scenario, on `source_host`) or a machine
     role ("inet", "lanpc", "host1", ...). `target` is an address, a container name, or
-    "container:<role>[@host]" / "machine:<role>", resolved from observed state when the probe runs.
+    "container:<role>[@host]" / "machine:<role>", resolved from observed state when the probe runs
+    (a target container without `@host` is on `source_host`). The notation and the address rule
+    for a container on several networks live in `helpers.scenarios.endpoint`: read the ends as
+    `source_end` / `target_end`, never by splitting the text.
     `expect` says whether the probe should get through (isolation probes expect False).
     """
 
@@ -36,6 +40,21 @@ class ProbeSpec:
     source_host: str = "host1"
     expect: bool = True
     description: str = ""
+
+    @property
+    def source_end(self) -> Endpoint:
+        """The source as an Endpoint (a container of the scenario, or a machine)."""
+        return Endpoint.parse_source(self.source)
+
+    @property
+    def target_end(self) -> Endpoint:
+        """The target as an Endpoint (a container, a machine, an address or a name)."""
+        return Endpoint.parse(self.target)
+
+    @property
+    def source_container_host(self) -> str:
+        """The Docker host of a container source: its `@host`, else `source_host`."""
+        return self.source_end.on(self.source_host)
 
 
 class Scenario:
@@ -65,11 +84,15 @@ class Scenario:
     def networks(self, host: str = "host1") -> list:
         return self.world.hosts[host].docker.networks.list(filters=self._filters())
 
+    def container_name(self, role: str) -> str:
+        """The name of this scenario's container `role`: `<scenario>-<role>`."""
+        return f"{self.name}-{role}"
+
     # --- helpers for subclasses ---------------------------------------------------------------
     def run_container(self, role: str, host: str = "host1", command: list[str] | None = None, **kwargs):
         """Start (or reuse) the container `<scenario>-<role>` from the lab image."""
         client = self.world.hosts[host].docker
-        name = f"{self.name}-{role}"
+        name = self.container_name(role)
         existing = client.containers.list(all=True, filters={"name": f"^/{name}$"})
         if existing:
             container = existing[0]

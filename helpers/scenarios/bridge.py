@@ -13,22 +13,13 @@ Every address is resolved when a probe runs, from observed state: nothing here n
 from __future__ import annotations
 
 from helpers.scenarios.base import ProbeSpec, Scenario, register
+from helpers.scenarios.webapp import web_command
 from helpers.world.naming import SERVICE_TCP_PORT
 
 WEB_PORT = 80  # inside the container
-# A CGI "index" so that GET / answers with the client address busybox httpd saw (REMOTE_ADDR).
-_WEB = r"""mkdir -p /srv/cgi-bin
-printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\nyou are %%s:%%s\\n" "$REMOTE_ADDR" "$REMOTE_PORT"\n' > /srv/cgi-bin/index.cgi
-chmod 755 /srv/cgi-bin/index.cgi
-exec httpd -f -p 0.0.0.0:80 -h /srv"""
-WEB_COMMAND = ["sh", "-c", _WEB]
-
-
-def reply_of_web(text: str) -> tuple[str, int]:
-    """(address, port) the scenario's web container reported seeing."""
-    from helpers.world.service import parse_reply
-
-    return parse_reply(text)
+# The course's one "you are ADDR:PORT" web server (a CGI index, so GET / answers with the client
+# address busybox httpd saw); IPv4 only, so the address reads as the kernel wrote it.
+WEB_COMMAND = web_command(WEB_PORT, bind="0.0.0.0")
 
 
 class _BridgeScenario(Scenario):

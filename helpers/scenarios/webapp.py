@@ -5,8 +5,12 @@ NAT. Kept apart from `helpers.lessons.lesson` so driver scenarios can use it wit
 """
 from __future__ import annotations
 
+from helpers.world.service import parse_reply, reply_line
+
+# The answer is the internet service's own line (`reply_line`), filled in by busybox httpd's CGI
+# variables, so one parser (`parse_reply`) reads both servers.
 WHO_CGI = ('#!/bin/sh\necho Content-Type: text/plain\necho\n'
-           'echo "you are $REMOTE_ADDR:$REMOTE_PORT"\n')
+           f'echo "{reply_line("$REMOTE_ADDR", "$REMOTE_PORT").strip()}"\n')
 
 
 def web_command(port: int = 80, big_mb: int = 0, bind: str = "") -> list[str]:
@@ -22,10 +26,9 @@ def web_command(port: int = 80, big_mb: int = 0, bind: str = "") -> list[str]:
 
 
 def who_sees(text: str) -> str:
-    """The client address out of a `who` answer ("you are [::ffff:1.2.3.4]:5678" -> 1.2.3.4)."""
-    line = next(l for l in text.splitlines() if l.startswith("you are "))
-    addr = line[len("you are "):].rsplit(":", 1)[0].strip("[]")
-    return addr.removeprefix("::ffff:")
+    """The client address out of a "you are" answer ("you are [::ffff:1.2.3.4]:5678" -> 1.2.3.4);
+    ValueError if it is not one."""
+    return parse_reply(text)[0]
 
 
 def wait_listening(container, port: int, timeout: float = 10) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 
 from helpers.errors import LabError
+from helpers.scenarios.endpoint import ADDRESS
 from helpers.widgets.facts import CATEGORIES, TITLES, Facts, diff_facts, mark_hits, nat_lines, read_facts
 from helpers.world.naming import HOSTS, INTERNET, LAN
 
@@ -60,23 +61,23 @@ def _address(text: str):
 
 def probe_kind(spec, driver: str = "") -> str | None:
     """Which explorer choice a ProbeSpec is, from its source and target (None: none of them)."""
-    source, target = spec.source, spec.target
-    address = _address(target)
-    if source.startswith("container:"):
-        if target.startswith("container:"):
+    source, target = spec.source_end, spec.target_end
+    address = _address(target.name) if target.kind == ADDRESS else None
+    if source.is_container:
+        if target.is_container:
             return "container to container"
-        if target == "machine:inet" or (address is not None and address in INTERNET):
+        if (target.is_machine and target.name == "inet") or (address is not None and address in INTERNET):
             return "to the internet"
-        if target.startswith("machine:") or (address is not None and address in LAN):
+        if target.is_machine or (address is not None and address in LAN):
             return "container to the host"
         if address is not None and address.is_loopback and driver == "host":
             return "container to the host"  # a host-network container's loopback is the host's
         return None
-    if source == "inet":
+    if source.name == "inet":
         return "from the internet"
-    if source in HOSTS:
+    if source.name in HOSTS:
         return "from the host"
-    if source == "lanpc":
+    if source.name == "lanpc":
         return "from the LAN"
     return None
 

@@ -16,6 +16,7 @@ from helpers.errors import LabError
 from helpers.observe import (
     Interface, NetworkInfo, Route, Rule, Target, docker_networks, machine_targets, network_info, read_all,
 )
+from helpers.scenarios.endpoint import Endpoint
 
 # Fact categories, in the order the explorer shows them (and diffs them).
 CATEGORIES = ("addresses", "routes", "networks", "nat", "reachability")
@@ -56,12 +57,9 @@ class Facts:
 
 # --- resolving the container a probe is about ---------------------------------------------------
 
-def _container_ref(ref: str, default_host: str) -> tuple[str, str] | None:
-    """("role", "host") for "container:<role>[@host]", else None (a machine or an address)."""
-    if not ref.startswith("container:"):
-        return None
-    role, _, host = ref[len("container:"):].partition("@")
-    return role, host or default_host
+def _container_ref(end: Endpoint, default_host: str) -> tuple[str, str] | None:
+    """("role", "host") of a container endpoint, else None (a machine, an address or a name)."""
+    return (end.name, end.on(default_host)) if end.is_container else None
 
 
 def focus_container(scenario, spec=None):
@@ -70,7 +68,7 @@ def focus_container(scenario, spec=None):
     role) on any host; None if the scenario has no container."""
     refs = []
     if spec is not None:
-        refs = [_container_ref(spec.source, spec.source_host), _container_ref(spec.target, spec.source_host)]
+        refs = [_container_ref(spec.source_end, spec.source_host), _container_ref(spec.target_end, spec.source_host)]
     for ref in refs:
         if ref is None:
             continue

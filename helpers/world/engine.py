@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from helpers.errors import LabError
+from helpers.errors import DockerCliError, LabError
 from helpers.world import netns
 from helpers.world.naming import INET_IP, HostPaths
-from helpers.world.proc import NETNS_DIR, run, which
+from helpers.world.proc import NETNS_DIR, which
 
 
 def daemon_config(cgroup_parent: str) -> dict:
@@ -164,27 +165,57 @@ def remove_files(paths: HostPaths) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-# --- docker CLI contexts, so a learner can type `docker --context dnlab-host1 ...` --------------
+# --- the docker CLI: one runner, and the contexts a learner types (`docker --context dnlab-host1`) --
+
+# Debian 12's docker.io brings the CLI; Debian 13 moved it to its own package, docker-cli.
+CLI_FIX = "sudo apt-get install -y docker.io   # on Debian 13 the CLI is the package docker-cli"
+
 
 def _docker_cli() -> str | None:
     return shutil.which("docker")
 
 
-def create_context(name: str, paths: HostPaths, description: str) -> None:
+def run_docker(args: Sequence[str], *, base_url: str | None = None, context: str | None = None,
+               check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the real docker CLI: the course's one runner of it (chapters' "SDK and CLI" cells,
+    `facts.cli`, scratch engines, the contexts). It talks to `base_url` (else to `context`) with
+    the caller's DOCKER_* variables removed, so it never reaches the machine's own engine by
+    accident. `DockerCliError` (the command as the learner types it: `docker --context CONTEXT
+    ...`) if the CLI is missing, times out, or (with `check`) exits non-zero."""
+    target = ["-H", base_url] if base_url else ["--context", context] if context else []
+    shown = " ".join(["docker", *(["--context", context] if context else []), *args])
     cli = _docker_cli()
     if cli is None:
+        raise DockerCliError(shown, None, "the docker CLI is not installed", CLI_FIX)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    try:
+        result = subprocess.run([cli, *target, *args], capture_output=True, text=True, timeout=timeout,
+                                env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise DockerCliError(shown, None, f"no answer within {timeout:g} s") from None
+    if check and result.returncode != 0:
+        raise DockerCliError(shown, result.returncode, result.stderr or result.stdout)
+    return result
+
+
+def docker_cli(base_url: str, *args: str, timeout: float = 60, context: str | None = None) -> str:
+    """What the real docker CLI prints against an engine (for side-by-side "SDK and CLI" cells);
+    `run_docker`'s DockerCliError if it fails."""
+    return run_docker(args, base_url=base_url, context=context, timeout=timeout).stdout
+
+
+def create_context(name: str, paths: HostPaths, description: str) -> None:
+    if _docker_cli() is None:
         return  # the SDK does not need it; `dnlab doctor` reports the missing CLI
-    subprocess.run([cli, "context", "rm", "-f", name], capture_output=True)
-    run([cli, "context", "create", name, "--description", description,
-         "--docker", f"host={paths.base_url}"])
+    run_docker(["context", "rm", "-f", name], check=False)
+    run_docker(["context", "create", name, "--description", description, "--docker", f"host={paths.base_url}"])
 
 
 def contexts() -> dict[str, str]:
     """Every docker CLI context: name -> endpoint."""
-    cli = _docker_cli()
-    if cli is None:
+    if _docker_cli() is None:
         return {}
-    result = subprocess.run([cli, "context", "ls", "--format", "{{json .}}"], capture_output=True, text=True)
+    result = run_docker(["context", "ls", "--format", "{{json .}}"], check=False)
     found = {}
     for line in result.stdout.splitlines():
         entry = json.loads(line)
@@ -193,23 +224,8 @@ def contexts() -> dict[str, str]:
 
 
 def remove_context(name: str) -> None:
-    cli = _docker_cli()
-    if cli is not None:
-        subprocess.run([cli, "context", "rm", "-f", name], capture_output=True)
-
-
-def docker_cli(base_url: str, *args: str, timeout: float = 60) -> str:
-    """Run the real docker CLI against an engine and return what it prints (for side-by-side
-    "SDK and CLI" cells); LabError with its message if it fails."""
-    cli = _docker_cli()
-    if cli is None:
-        raise LabError("the docker CLI is not installed", "sudo apt-get install -y docker.io")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    result = subprocess.run([cli, "-H", base_url, *args], capture_output=True, text=True,
-                            timeout=timeout, env=env)
-    if result.returncode != 0:
-        raise LabError(f"`docker {' '.join(args)}` failed: {result.stderr.strip()}")
-    return result.stdout
+    if _docker_cli() is not None:
+        run_docker(["context", "rm", "-f", name], check=False)
 
 
 def client(paths: HostPaths):

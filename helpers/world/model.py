@@ -26,8 +26,22 @@ class Machine:
         """Run a command inside this machine's namespace (no traffic guard: use `probe` for that)."""
         return run(argv, self.namespace, check=check, timeout=timeout)
 
+    def read_address(self, ifname: str = "eth0") -> str:
+        """The first IPv4 address of `ifname` in this machine, read now (`ip -j -4 addr show dev
+        IFNAME` in its namespace), never taken from the address plan: a lab may have changed it.
+        The one reader of a machine's address: facts, swarm and the probe resolver call it."""
+        import json
+
+        links = json.loads(self.run(["ip", "-j", "-4", "addr", "show", "dev", ifname]).stdout or "[]")
+        found = [a["local"] for link in links for a in link.get("addr_info", []) if a.get("family") == "inet"]
+        if not found:
+            raise LookupError(f"{ifname} of {self.role} has no IPv4 address")
+        return found[0]
+
     @property
     def address(self) -> IPv4Address | None:
+        """The address plan's LAN address of this role (what `up` configures); read the live one
+        with `read_address()`."""
         if self.role == "inet":
             return INET_IP
         return MACHINE_IPS.get(self.role)
@@ -50,7 +64,7 @@ class DockerHost(Machine):
 
     def cli(self, *args: str) -> str:
         """What `docker --context <this host's context> ARGS` prints (the real CLI, run now)."""
-        return engine.docker_cli(self.base_url, *args)
+        return engine.docker_cli(self.base_url, *args, context=self.context)
 
 
 class World:

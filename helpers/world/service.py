@@ -16,17 +16,27 @@ import time
 from pathlib import Path
 
 
-def reply_line(address: str, port: int) -> str:
-    return f"you are {address}:{port}\n"
+# The one "you are ADDR:PORT" answer of the course: this service writes it with `reply_line`, the
+# lab containers' web server (helpers.scenarios.webapp) prints it from its CGI with the same
+# function, and `parse_reply` is the one reader of either.
+REPLY_PREFIX = "you are "
+
+
+def reply_line(address: str, port: int | str) -> str:
+    """The answer line: `you are ADDR:PORT` (a CGI passes "$REMOTE_ADDR", "$REMOTE_PORT")."""
+    return f"{REPLY_PREFIX}{address}:{port}\n"
 
 
 def parse_reply(text: str) -> tuple[str, int]:
-    """(address, port) from the service's answer."""
+    """(address, port) from a "you are ADDR:PORT" answer, of this service or of a lab container's
+    web server; an IPv6 listener's "[::ffff:1.2.3.4]:5678" gives ("1.2.3.4", 5678). ValueError if
+    the text holds no such line."""
     for line in text.splitlines():
-        if line.startswith("you are "):
-            address, _, port = line[len("you are "):].strip().rpartition(":")
-            return address, int(port)
-    raise ValueError(f"not an answer of the internet service: {text!r}")
+        if line.startswith(REPLY_PREFIX):
+            address, _, port = line[len(REPLY_PREFIX):].strip().rpartition(":")
+            if port.isdigit() and address:
+                return address.strip("[]").removeprefix("::ffff:"), int(port)
+    raise ValueError(f"not a \"{REPLY_PREFIX}ADDR:PORT\" answer: {text!r}")
 
 
 class Service:
