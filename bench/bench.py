@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from helpers.world.naming import IMAGE  # noqa: E402 (after the path line: bench runs from a checkout)
 WORLD = "bench"
 DNLAB = [sys.executable, "-m", "helpers", "--world", WORLD]
 
@@ -80,7 +81,7 @@ def main() -> None:
     warm = timed(lambda: cli("up"), repeat)
     world = lab(WORLD)
     baseline = timed(lambda: subprocess.run(
-        ["docker", "--context", world.host1.context, "run", "--rm", "dnlab/box:latest", "true"],
+        ["docker", "--context", world.host1.context, "run", "--rm", IMAGE, "true"],
         check=True, capture_output=True), repeat)
     rows += [("cold `dnlab up`", cold, 3.0), ("repeated `dnlab up`", warm, 0.3)]
 

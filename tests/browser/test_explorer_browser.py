@@ -9,7 +9,7 @@ import re
 import statistics
 import time
 
-from helpers.world.naming import INET_IP
+from helpers.world.naming import INET_IP, LABEL_SCENARIO, LABEL_WORLD
 
 from conftest import REPO
 
@@ -20,7 +20,7 @@ SLOW = 60_000  # ms: a first kernel start plus a cold scenario, on a busy CI mac
 def macvlan_state(world) -> dict:
     """The macvlan scenario's container address, network and parent, from docker inspect."""
     [info] = [world.host1.docker.api.inspect_container(c["Id"]) for c in world.host1.docker.api.containers(
-        filters={"label": [f"org.dnlab.world={world.prefix}", "org.dnlab.scenario=macvlan"]})]
+        filters={"label": [f"{LABEL_WORLD}={world.prefix}", f"{LABEL_SCENARIO}=macvlan"]})]
     [(name, endpoint)] = info["NetworkSettings"]["Networks"].items()
     network = world.host1.docker.api.inspect_network(name)
     return {"address": endpoint["IPAddress"], "network": name, "driver": network["Driver"],

@@ -13,6 +13,7 @@ import ipaddress
 import pytest
 
 from helpers.lessons import chapters, facts
+from helpers.world.naming import IMAGE
 from tests.claimcells import assert_claim_fails, run_claim
 
 
@@ -25,7 +26,7 @@ def lesson(world):
     facts.sh(world, "host1", f"docker network create --driver bridge {labels} my_bridge_network")
     facts.sh(world, "host1", f"docker network create --subnet 10.123.2.0/24 --gateway 10.123.2.1 {labels} my_web_network")
     facts.sh(world, "host1", f"docker run -d --name my_container --network my_bridge_network {labels} "
-                             "dnlab/box:latest httpd -f -p 80 -h /www")
+                             f"{IMAGE} httpd -f -p 80 -h /www")
     lesson.shell_labels = labels
     yield lesson
     lesson.stop()
@@ -51,7 +52,7 @@ def test_create_claim_fails_for_a_named_bridge_with_its_own_subnet(world, lesson
 
 def test_run_claim_fails_for_a_container_run_without_network(world, lesson):
     """`docker run` without `--network`: the container is on the default bridge instead."""
-    facts.sh(world, "host1", f"docker run -d --name my_other {lesson.shell_labels} dnlab/box:latest sleep 3600")
+    facts.sh(world, "host1", f"docker run -d --name my_other {lesson.shell_labels} {IMAGE} sleep 3600")
     other = world.host1.docker.containers.get("my_other")
     attached = chapters.attachment(world, other, "my_bridge_network")
     assert attached["addresses inside"]  # it has an address, just not in that subnet

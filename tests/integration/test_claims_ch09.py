@@ -12,6 +12,7 @@ import pytest
 
 from helpers.lessons import chapters, facts
 from helpers.lessons.lesson import wait_listening, web_command
+from helpers.world.naming import IMAGE
 from tests.claimcells import assert_claim_fails, run_claim
 
 PORT = 8088
@@ -34,7 +35,7 @@ def _app(lesson, bind: str = "127.0.0.1"):
 
 def _sidecar(world, lesson, app):
     facts.sh(world, "host1", f"docker run -d --name ch09t-sidecar --network container:{app.name} "
-                             f"{lesson.shell_labels} dnlab/box:latest sleep 1000000")
+                             f"{lesson.shell_labels} {IMAGE} sleep 1000000")
     return world.host1.docker.containers.get("ch09t-sidecar")
 
 
@@ -69,7 +70,7 @@ def test_uts_claim_fails_for_containers_sharing_a_uts_namespace(world, lesson):
     so the reader must refuse the rename rather than rename the real machine)."""
     for name in ("ch09t-a", "ch09t-b"):
         facts.sh(world, "host1", f"docker run -d --name {name} --network host --uts host {lesson.shell_labels} "
-                                 "dnlab/box:latest sleep 1000000")
+                                 f"{IMAGE} sleep 1000000")
     a, b = (world.host1.docker.containers.get(n) for n in ("ch09t-a", "ch09t-b"))
     uts = chapters.pod_uts(world, a, b, "must-not-happen")
     assert uts["rename"].startswith("refused")

@@ -12,7 +12,7 @@ import pytest
 from helpers.widgets import explorer as explorer_module
 from helpers.widgets.explorer import Explorer
 from helpers.world.guard import probe
-from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
+from helpers.world.naming import INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -47,7 +47,7 @@ def test_default_bridge_facts_match_live_state(world, ex):
     assert ex.driver.value == "default-bridge" and ex.probe.value == "to the internet"
     assert 'data-scenario="default-bridge"' in ex.caption.value and "<svg" in ex.figure.value
     info = container(world, ex.facts.container)
-    assert info["Config"]["Labels"]["org.dnlab.scenario"] == "default-bridge"
+    assert info["Config"]["Labels"][LABEL_SCENARIO] == "default-bridge"
     endpoint = info["NetworkSettings"]["Networks"]["bridge"]
     # addresses: ip -j in the container's namespace, and docker's own view of the endpoint
     live = ip_addresses(info["State"]["Pid"])

@@ -14,6 +14,7 @@ from helpers import labs
 from helpers.labs import progress, solutions, state
 from helpers.lessons import facts
 from helpers.world import swarm
+from helpers.world.naming import IDLE, IMAGE
 
 from conftest import SYMPTOM  # tests/integration/conftest.py
 
@@ -88,7 +89,7 @@ def test_reset_touches_nothing_but_the_lab_names(lab_world):
     client = world.host1.docker
     net = client.networks.create("lab1-net", labels=world.label)
     own_net = client.networks.create("mine-net", labels=world.label)
-    own = client.containers.run("dnlab/box:latest", ["sleep", "1000000"], name="mine", network="lab1-net",
+    own = client.containers.run(IMAGE, IDLE, name="mine", network="lab1-net",
                                 detach=True, labels=world.label)
     try:
         done = labs.get(1).reset(world)

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from helpers.path import trace
+from helpers.world.naming import IMAGE, LABEL_WORLD, SERVICE_TCP_PORT
 
 SCENARIOS = ("default-bridge", "user-bridge")
 
@@ -159,7 +160,7 @@ def test_cli_path_keep_saves_pcaps_that_rebuild_the_same_path(started, tmp_path)
     host1_eth0 = next(p for p in pcaps if p.name.endswith("-host1-eth0.pcap"))
     host1_ip = eth0_ip(started, "host1")
     # The file a learner opens in Wireshark holds the masqueraded packet: from host1's LAN address.
-    assert any(f.src == host1_ip and f.dport == 9000 for f in read_pcap(host1_eth0))
+    assert any(f.src == host1_ip and f.dport == SERVICE_TCP_PORT for f in read_pcap(host1_eth0))
     again = subprocess.run([".venv/bin/dnlab", "path", "--from", str(tmp_path), "--json"],
                            capture_output=True, text=True, check=True).stdout
     assert json.loads(again)["hops"] == json.loads(traced.stdout)["hops"]
@@ -169,11 +170,11 @@ def test_map_lists_hand_made_network_and_container(started):
     world = started
     context = world.names.context("host1")
     docker = ["docker", "--context", context]
-    label = f"org.dnlab.world={world.prefix}"  # the world label, so `down` removes it; no scenario label
+    label = f"{LABEL_WORLD}={world.prefix}"  # the world label, so `down` removes it; no scenario label
     subprocess.run([*docker, "network", "create", "--label", label, "hand-net"], capture_output=True, check=True)
     try:
         subprocess.run([*docker, "run", "-d", "--name", "hand-box", "--label", label, "--network", "hand-net",
-                        "dnlab/box:latest", "sleep", "100000"], capture_output=True, check=True)
+                        IMAGE, "sleep", "100000"], capture_output=True, check=True)
         started_at = time.monotonic()
         out = subprocess.run([".venv/bin/dnlab", "--world", world.names.world_id, "map", "--host", "host1",
                               "--json"], capture_output=True, text=True, check=True).stdout

@@ -16,7 +16,7 @@ import pytest
 from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE
+from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT
 from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]
@@ -57,7 +57,7 @@ def test_done_when_container_gets_172_17_and_the_internet_sees_host1(world):
 
     container = world.host1.docker.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=world.label)
     try:
-        result = probe(world, container, "203.0.113.10", "http")
+        result = probe(world, container, str(INET_IP), "http")
         assert result.ok, result
         from helpers.world.service import parse_reply
 
@@ -87,13 +87,13 @@ def test_two_worlds_coexist_and_down_removes_only_one(tmp_path):
         # The same addresses in both, yet separate: a container in one world is not in the other.
         made = a.host1.docker.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=a.label, name="only-in-it2")
         assert [c.name for c in b.host1.docker.containers.list(all=True)] == []
-        assert probe(b, "host1", "203.0.113.10", "tcp", 9000).ok
+        assert probe(b, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
         made.remove(force=True)
         down("it2")
         assert leftovers("it2") == []
         assert status("it3")["up"]
         assert "dnlab-it2" not in cli("status", "--all", world_id="it3").stdout
-        assert probe(b, "host2", "203.0.113.10", "tcp", 9000).ok
+        assert probe(b, "host2", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
     finally:
         down("it2")
         down("it3")
@@ -126,7 +126,7 @@ def test_up_after_a_killed_up_repairs_the_world():
             report = up("it5")
             assert status("it5")["up"], report
             world = lab("it5")
-            assert probe(world, "host1", "203.0.113.10", "tcp", 9000).ok
+            assert probe(world, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
             # Exactly one engine per host: nothing of the killed attempt still runs beside it.
             for host in ("host1", "host2"):
                 dockerds = [p for p in engine.processes_of(world.names.host(host))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from helpers.observe.collect import ContainerInfo, Endpoint, NetworkInfo, from_outputs
 from helpers.observe.topology import assemble
+from helpers.world.naming import LABEL_WORLD
 
 RUN = Path(__file__).parent / "data" / "paths" / "user-bridge-egress" / "run.json"
 
@@ -20,10 +21,10 @@ def test_assemble_pairs_containers_with_host_veths():
             info = ContainerInfo(**data)
             containers.append(info)
             states[target["name"]] = from_outputs(target["name"], "container", "", meta["raw_before"][target["name"]])
-    prefix = containers[0].labels["org.dnlab.world"]
-    hand = ContainerInfo("hand-box", "f" * 64, "host1", 0, True, {"org.dnlab.world": prefix}, [], {}, "hand-net")
+    prefix = containers[0].labels[LABEL_WORLD]
+    hand = ContainerInfo("hand-box", "f" * 64, "host1", 0, True, {LABEL_WORLD: prefix}, [], {}, "hand-net")
     networks = [NetworkInfo("bridge", "0" * 12, "bridge", [], [], "docker0"),
-                NetworkInfo("hand-net", "1" * 12, "bridge", [], [], "br-111111111111", labels={"org.dnlab.world": prefix})]
+                NetworkInfo("hand-net", "1" * 12, "bridge", [], [], "br-111111111111", labels={LABEL_WORLD: prefix})]
     found = assemble("host1", host, networks, containers + [hand], states, prefix)
     host_links = {l["ifname"]: l for l in json.loads(meta["raw_before"]["host1"]["links"])}
     for node, info in zip(found.containers, containers):
