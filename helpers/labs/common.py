@@ -18,7 +18,8 @@ SHELL = "sudo .venv/bin/dnlab shell"
 
 
 def cli(world, host: str) -> str:
-    """How the learner addresses that engine from a terminal."""
+    """How the learner addresses that engine from a terminal: the words of a hint, not a runner
+    (the course runs the CLI through `helpers.world.engine.run_docker`)."""
     return f"docker --context {world.hosts[host].context}"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
+from helpers.scenarios.endpoint import pick_address, sdk_networks
 from helpers.world.guard import check_target, container_names, probe, world_networks
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
@@ -226,7 +227,7 @@ def egress_snat(world, container) -> dict:
     (before NAT) and on eth0 (after), with the MASQUERADE rule counter, the conntrack entry,
     host1's ip_forward and default route. Flat keys: a value is None where nothing was seen."""
     container.reload()
-    ip = next(iter(container.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
+    ip = pick_address(sdk_networks(container))
     cidr = _docker0_subnet(world)
     rule = facts.masquerade_rule(world, "host1", cidr)
     counted = facts.matching(facts.iptables(world, "host1"), f"-s {cidr}", "MASQUERADE")
@@ -270,7 +271,7 @@ def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
     boxes = [lesson.box(role) for role in ("same-port-a", "same-port-b")]
     for box in boxes:
         box.reload()
-    ips = {box.name: next(iter(box.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"] for box in boxes}
+    ips = {box.name: pick_address(sdk_networks(box)) for box in boxes}
     # Start from an empty table for this service, so an entry of an earlier run (TIME_WAIT lasts
     # 120 s) does not take the port first.
     world["host1"].run(["conntrack", "-D", "-p", "tcp", "--dport", str(SERVICE_TCP_PORT)], check=False)

@@ -19,6 +19,7 @@ from typing import Any
 
 from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
+from helpers.scenarios.endpoint import pick_address, sdk_networks
 from helpers.world.guard import ProbeResult, probe
 from helpers.world.naming import (IMAGE, INET_IP, LABEL_WORLD, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
                                   OVERLAY_VXLANID_OPTION, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
@@ -57,7 +58,7 @@ def lesson_labels(lesson: Lesson) -> str:
 def docker_addresses(container) -> dict[str, str]:
     """network -> the IPv4 address Docker gave the container there ('' where it gave none)."""
     container.reload()
-    return {name: s.get("IPAddress") or "" for name, s in container.attrs["NetworkSettings"]["Networks"].items()}
+    return sdk_networks(container)
 
 
 # --- chapter 3: host ---------------------------------------------------------------------------
@@ -465,7 +466,9 @@ def none_view(world, container) -> dict:
 def none_reach(world, container, neighbour) -> dict:
     """From `container`: its own loopback, the internet service, host1, and a bridge `neighbour`."""
     host1 = facts.address(world, "host1")
-    peer = next(a for a in docker_addresses(neighbour).values() if a)
+    peer = pick_address(docker_addresses(neighbour))  # the course's one address rule
+    if peer is None:
+        raise LookupError(f"{neighbour.name} has no address to aim at")
     tries = {"loopback": probe(world, container, "127.0.0.1"),
              "internet": probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT),
              "host1": probe(world, container, host1),
