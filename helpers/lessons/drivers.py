@@ -21,7 +21,7 @@ from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.scenarios.endpoint import pick_address, sdk_networks
 from helpers.world.guard import ProbeResult, probe
-from helpers.world.naming import (IMAGE, INET_IP, LABEL_WORLD, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
+from helpers.world.naming import (IMAGE, INET_IP, LABEL_WORLD, OVERLAY_MTU_OPTION,
                                   OVERLAY_VXLANID_OPTION, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
 
 # The host tcpdump, lent read-only to a lab container: the lab image is busybox only, and an
@@ -29,7 +29,6 @@ from helpers.world.naming import (IMAGE, INET_IP, LABEL_WORLD, OVERLAY_DEFAULT_U
 SNIFFER_MOUNTS = "-v /usr:/usr:ro -v /lib:/lib:ro -v /lib64:/lib64:ro"
 SNIFFER = "/usr/bin/tcpdump -Z root -U -l -c 2 -ni eth0 icmp"   # -Z root: the image has no tcpdump user
 MTU_OPTION = OVERLAY_MTU_OPTION  # chapter 4's name for it
-OVERLAY_DEFAULT_MTU = OVERLAY_DEFAULT_UNDERLAY_MTU - VXLAN_OVERHEAD  # 1450, whatever the underlay
 
 
 # --- shared --------------------------------------------------------------------------------------

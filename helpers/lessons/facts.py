@@ -138,23 +138,6 @@ def swarm_state(world, host: str) -> str:
     return world.hosts[host].docker.info()["Swarm"]["LocalNodeState"]
 
 
-def fresh_engine_networks(world, host: str = "host2") -> dict[str, str]:
-    """name -> driver of what the engine made by itself (no course label), on a non-swarm engine.
-
-    Honest "fresh": the engine must not be in a swarm, and every network the course made carries
-    the world label, so what is left is exactly what dockerd creates on its own at first start.
-    """
-    if swarm_state(world, host) != "inactive":
-        raise RuntimeError(f"{host} is in a swarm; stop the overlay scenario first")
-    return {n["name"]: n["driver"] for n in engine_networks(world, host)
-            if LABEL_WORLD not in n["labels"]}
-
-
-def builtin_drivers(world, host: str = "host1") -> list[str]:
-    """Network drivers the engine reports it has (`docker info` Plugins.Network)."""
-    return sorted(world.hosts[host].docker.info()["Plugins"]["Network"])
-
-
 def next_default_subnet(used: list[str]) -> str:
     """The subnet Docker's default pools give next, given the subnets already in use."""
     taken = [ipaddress.ip_network(s) for s in used]

@@ -5,7 +5,6 @@ machine's own (iproute2, iptables, conntrack), never the container's busybox.
 """
 from __future__ import annotations
 
-import ipaddress
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -157,22 +156,6 @@ class WorldState:
 
     def __getitem__(self, name: str) -> NamespaceState:
         return self.namespaces[name]
-
-    def owner_of_ip(self, ip: str) -> NamespaceState | None:
-        """The namespace that holds `ip` on an interface (loopback addresses excluded)."""
-        if ipaddress.ip_address(ip).is_loopback:
-            return None
-        for state in self.namespaces.values():
-            if state.owns_ip(ip):
-                return state
-        return None
-
-    def owner_of_mac(self, mac: str) -> tuple[NamespaceState, str] | None:
-        for state in self.namespaces.values():
-            for iface in state.interfaces:
-                if iface.mac == mac:
-                    return state, iface.name
-        return None
 
 
 @dataclass(frozen=True)

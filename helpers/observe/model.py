@@ -173,9 +173,6 @@ class NamespaceState:
     def interface(self, name: str) -> Interface | None:
         return next((i for i in self.interfaces if i.name == name), None)
 
-    def by_index(self, ifindex: int) -> Interface | None:
-        return next((i for i in self.interfaces if i.ifindex == ifindex), None)
-
     def bridges(self) -> list[Interface]:
         return [i for i in self.interfaces if i.is_bridge]
 
@@ -184,9 +181,6 @@ class NamespaceState:
 
     def owns_ip(self, ip: str) -> bool:
         return any(a.address == ip for i in self.interfaces for a in i.addresses)
-
-    def owns_mac(self, mac: str) -> bool:
-        return any(i.mac == mac for i in self.interfaces)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass, field
 # Actions, from the most to the least telling; `Hop.action` is the first that applies.
 ACTIONS = ("dropped", "masquerade", "snat", "dnat", "un-nat", "proxied", "vxlan-encap", "vxlan-decap",
            "routed", "bridged", "sent", "delivered", "received")
-L2_FIELDS = ("src_mac", "dst_mac")
-L3_FIELDS = ("src", "dst", "ttl")
 NAT_FIELDS = ("src", "dst")
 
 

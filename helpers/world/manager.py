@@ -406,8 +406,4 @@ def status_all() -> list[dict]:
     return rows
 
 
-def status_json(world_id: str | None = None) -> str:
-    return json.dumps(status(world_id), indent=2)
-
-
 __all__ = ["UpReport", "up", "down", "clean", "status", "status_all", "lab", "discover", "asdict"]
