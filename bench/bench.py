@@ -85,15 +85,12 @@ def main() -> None:
         check=True, capture_output=True), repeat)
     rows += [("cold `dnlab up`", cold, 3.0), ("repeated `dnlab up`", warm, 0.3)]
 
-    try:
-        from helpers.path import trace
+    from helpers.path import trace
 
-        trace(world, "user-bridge", "egress")  # scenario warm: the target measures the probe
-        rows.append(("probe + capture + path (user-bridge egress)",
-                     timed(lambda: trace(world, "user-bridge", "egress"), repeat), 2.0))
-        rows.append(("`dnlab map --host host1`", timed(lambda: cli("map", "--host", "host1", "--json"), repeat), 1.0))
-    except ImportError as missing:
-        print(f"(packet paths not measured: {missing})")
+    trace(world, "user-bridge", "egress")  # scenario warm: the target measures the probe
+    rows.append(("probe + capture + path (user-bridge egress)",
+                 timed(lambda: trace(world, "user-bridge", "egress"), repeat), 2.0))
+    rows.append(("`dnlab map --host host1`", timed(lambda: cli("map", "--host", "host1", "--json"), repeat), 1.0))
 
     warm_switch, cold_switch = explorer_switches(world, repeat)
     rows.append(("explorer: switch to a warm scenario", warm_switch, 0.5))

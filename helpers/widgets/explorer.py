@@ -14,7 +14,6 @@ explorer and a second one share warm scenarios.
 from __future__ import annotations
 
 import html
-import inspect
 import io
 import ipaddress
 import time
@@ -265,24 +264,15 @@ class Explorer(widgets.VBox):
 
     def _trace_fn(self):
         if self._trace is None:
-            try:
-                import helpers.path
+            from helpers.path import trace
 
-                trace = helpers.path.trace
-            except (ImportError, AttributeError) as error:
-                raise LabError("the path tracer (helpers.path) is not installed in this checkout",
-                               "git pull  # it comes with the packet-path chapter") from error
-            # The package's lazy attribute is shadowed by its submodule `trace` once that is imported.
-            self._trace = trace.trace if inspect.ismodule(trace) else trace
+            self._trace = trace
         return self._trace
 
     def _draw_fn(self):
         if self._draw is None:
-            try:
-                from helpers.draw import draw_path
-            except ImportError as error:
-                raise LabError("the path figures (helpers.draw) are not installed in this checkout",
-                               "git pull  # they come with the packet-path chapter") from error
+            from helpers.draw import draw_path
+
             self._draw = draw_path
         return self._draw
 
@@ -343,8 +333,7 @@ class Explorer(widgets.VBox):
             self._step(2, f"tracing probe {probe_name} in {scenario.name}…")
             trace = self._trace_fn()
             # The explorer started the scenario already; a warm trace need not check it again.
-            extra = {"start": False} if "start" in inspect.signature(trace).parameters else {}
-            self.cache.traces[key] = trace(self.world, scenario, probe_name, **extra)
+            self.cache.traces[key] = trace(self.world, scenario, probe_name, start=False)
         self._step(3, f"reading the facts of {scenario.name}…")
         facts = self._read(self.world, scenario, spec)
         if spec is not None:
@@ -379,7 +368,7 @@ class Explorer(widgets.VBox):
                               f' data-view="{view}"><b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)}'
                               f' driver) · {html.escape(choice)} (probe <code>{html.escape(probe_name)}</code>)'
                               f' · {view} view</div>')
-        summary = path.summary() if hasattr(path, "summary") else ""
+        summary = path.summary()
         self.summary.value = f"<details><summary>hop by hop</summary><pre>{html.escape(summary)}</pre></details>"
 
     def _show_not_offered(self, scenario, choice: str, specs) -> None:

@@ -112,7 +112,7 @@ def parts(monkeypatch):
     }
     traced = []
 
-    def trace(world, scenario, probe):
+    def trace(world, scenario, probe, start=True):
         traced.append((scenario.name, probe))
         return _Path(scenario.name, probe, reached=scenario.name != "none")
 
