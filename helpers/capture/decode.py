@@ -169,9 +169,9 @@ def read_pcap(path: str | Path) -> list[Frame]:
 
     frames = []
     with RawPcapReader(str(path)) as reader:
-        nano = getattr(reader, "nano", False)
+        nano = reader.nano   # pcap with nanosecond stamps: `frac` is already in ns
         for data, meta in reader:
-            sec, frac = meta.sec, (meta.usec if hasattr(meta, "usec") else 0)
+            sec, frac = meta.sec, meta.usec
             time_ns = sec * 1_000_000_000 + (frac if nano else frac * 1000)
             frames.append(decode_packet(Ether(data), time_ns))
     return frames

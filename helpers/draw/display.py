@@ -90,12 +90,10 @@ class Drawing:
 
 def _watch(drawing: Drawing) -> None:
     """Remember a drawing made inside an IPython cell, so the end of the cell can show it."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
+    from IPython import get_ipython
+
     shell = get_ipython()
-    if shell is None or not hasattr(shell, "events"):
+    if shell is None:   # a script or a terminal: nothing shows a drawing at the end of a cell
         return
     if id(shell) not in _hooked:
         shell.events.register("post_execute", _flush)
@@ -135,11 +133,9 @@ class Folded:
 
 def show_folded(headline: str, text: str, label: str = "hop by hop, as text") -> None:
     """Display a `Folded` in a notebook; print the whole text elsewhere (a terminal, a script)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
+    from IPython import get_ipython
+
+    if get_ipython() is not None:
         from IPython.display import display
 
         display(Folded(headline, text, label))
