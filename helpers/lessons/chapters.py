@@ -376,7 +376,7 @@ def unpublished_port(world, lesson: Lesson, published) -> dict:
 # --- figures from the packet-path room --------------------------------------------------------
 
 def show_path(world, scenario, probe_name: str, view: str = "L3"):
-    """Trace one probe of a running scenario and draw its packet path (issue 3's path room): one
+    """Trace one probe of a running scenario and draw its packet path (helpers.path, helpers.draw): one
     line of verdict and rewrites, the hop-by-hop text folded under it (one click), then the figure
     (a `Drawing`: an image in the notebook whatever was imported before)."""
     from helpers.draw import draw_path
