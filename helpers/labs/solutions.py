@@ -337,31 +337,57 @@ def lab12(world):
 
 
 def lab13(world):
-    """sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -s 1422 lab13-a   # no answer
-    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 lab13-a           # small: fine
-    sudo .venv/bin/dnlab shell host1 -- tcpdump -ni eth0 udp port 4789   # meanwhile: the large one arrives in VXLAN
-    sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ip link show eth0   # mtu 1280
-    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ip link show eth0   # mtu 1450
-    sudo .venv/bin/dnlab shell host1 -- docker restart -t 0 lab13-a   # its interfaces are made again, from the network (-t 0: no grace period for sleep)
+    """sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a   # no answer
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -W 1 lab13-a             # small: fine
+    sudo .venv/bin/dnlab shell host2 -- tcpdump -ni eth0 udp port 4789   # meanwhile: leaves host2 (and on host1: never arrives)
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ip link show eth0   # mtu 1450 (1500 - 50, the driver's default)
+    sudo .venv/bin/dnlab shell host2 -- ip link show eth0                       # mtu 1500: what the NIC says
+    sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ping -c 1 -W 1 -s 1422 <host2>   # 1450 bytes cross the LAN
+    sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ping -c 1 -W 1 -s 1423 <host2>   # 1451 do not
+    sudo .venv/bin/dnlab shell host1 -- docker rm -f lab13-a
+    sudo .venv/bin/dnlab shell host2 -- docker rm -f lab13-b
+    sudo .venv/bin/dnlab shell host1 -- docker network rm lab13-overlay
+    sudo .venv/bin/dnlab shell host1 -- docker network create -d overlay --attachable -o com.docker.network.driver.mtu=1450 lab13-overlay
+    sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab13-a --network lab13-overlay dnlab/box:latest sleep 1000000
+    sudo .venv/bin/dnlab shell host2 -- docker run -d --name lab13-b --network lab13-overlay dnlab/box:latest sleep 1000000
     """
-    # %% The symptom: a ping as large as the overlay's MTU (1450 = 1422 + 28 bytes of headers) gets lost; a small one passes.
-    print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a", check=False))
-    facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 lab13-a")
-    # %% Where does the large ping vanish? Captured at once on host1's eth0 (the underlay) and on lab13-a's eth0: it arrives in host1 inside VXLAN (UDP 4789), and never appears in lab13-a. Nothing comes back to lab13-b, not even an ICMP error.
-    a = world.host1.docker.containers.get("lab13-a")
-    shown, (underlay, inside) = facts.capture(
-        world, [("host1", "eth0"), (a, "eth0")],
-        lambda: facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a", check=False),
+    # %% The symptom: a ping as large as the containers' MTU (1450 = 1422 + 28 bytes of IP and ICMP headers) gets no answer; a small one passes.
+    print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a", check=False))
+    facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 lab13-a")
+    # %% Where does it vanish? Captured at once on host2's eth0, on host1's eth0 and in lab13-b: the ping leaves host2 wrapped in VXLAN (UDP 4789), 50 bytes larger than the frame inside, and never arrives at host1.
+    # %%+ Nothing comes back to lab13-b either: no ICMP "fragmentation needed" (type 3), so it never learns to send smaller packets.
+    b = world.host2.docker.containers.get("lab13-b")
+    _, (sent, arrived, inside) = facts.capture(
+        world, [("host2", "eth0"), ("host1", "eth0"), (b, "eth0")],
+        lambda: facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a", check=False),
         keep=lambda frame: frame.innermost.proto == "icmp")
-    print("host1 eth0 (underlay):", *[f.summary() for f in underlay] or ["nothing"], sep="\n  ")
-    print("lab13-a eth0:", *[f.summary() for f in inside] or ["nothing"], sep="\n  ")
-    # %% Compare both ends: lab13-a's eth0 has a smaller MTU than the 1450 the overlay gives its containers.
-    print(facts.sh(world, "host1", "docker exec lab13-a ip link show eth0"))
-    facts.sh(world, "host2", "docker exec lab13-b ip link show eth0")
-    # %% A container's interfaces are made from its networks when it starts: a restart gives lab13-a the overlay's MTU again.
-    print(facts.sh(world, "host1", "docker restart -t 0 lab13-a"))
-    print(facts.sh(world, "host1", "docker exec lab13-a ip link show eth0"))
-    facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 2 -s 1422 lab13-a")
+    for where, frames in (("host2 eth0 (leaves)", sent), ("host1 eth0 (arrives)", arrived), ("lab13-b eth0", inside)):
+        print(where, *[f.summary() for f in frames] or ["nothing"], sep="\n  ")
+    # %% How large is what leaves host2? `tcpdump -v` prints each IP header's total length: the outer VXLAN packet is 1500 bytes, the container's packet inside it 1450.
+    facts.sh(world, "host2", "timeout 5 tcpdump -ni eth0 -c 1 -v udp port 4789 2>/dev/null & sleep 1; "
+                             "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a >/dev/null; wait", check=False)
+    # %% The sizes each side believes in: the containers got 1450 from the overlay (`docker network inspect` shows no mtu option: this engine's driver uses a fixed 1500 − 50), and the hosts' NICs say 1500. Neither says anything about the network between the hosts.
+    print(facts.sh(world, "host2", "docker exec lab13-b ip link show eth0"))
+    print(facts.sh(world, "host2", "ip link show eth0"))
+    facts.sh(world, "host1", "docker version -f 'Docker {{.Server.Version}}'; "
+                             "docker network inspect -f '{{json .Options}}' lab13-overlay")
+    # %% Measure the network between the hosts: lab13-a also reaches host2's own address (through host1, as any container reaches the LAN). 1450 bytes cross, 1451 do not: the cloud carries 1450, 50 less than the NICs say.
+    host2 = facts.address(world, "host2")
+    print(facts.sh(world, "host1", f"docker exec lab13-a ping -c 1 -W 1 -s 1422 {host2}"))
+    facts.sh(world, "host1", f"docker exec lab13-a ping -c 1 -W 1 -s 1423 {host2}", check=False)
+    # %% The fix on Docker's side: make the overlay again, telling the driver the size of the underlay. An option of a network is set when it is made, so the containers go first and come back on the new network.
+    labels = " ".join(f"--label {key}={value}" for key, value in world.label.items())
+    print(facts.sh(world, "host1", "docker rm -f lab13-a"))
+    print(facts.sh(world, "host2", "docker rm -f lab13-b"))
+    print(facts.sh(world, "host1", "docker network rm lab13-overlay"))
+    print(facts.sh(world, "host1", f"docker network create -d overlay --attachable {labels} "
+                                   "-o com.docker.network.driver.mtu=1450 lab13-overlay"))
+    print(facts.sh(world, "host1", f"docker run -d --name lab13-a --network lab13-overlay {labels} {IMAGE} sleep 1000000"))
+    facts.sh(world, "host2", f"docker run -d --name lab13-b --network lab13-overlay {labels} {IMAGE} sleep 1000000")
+    # %% The containers now get 1450 − 50 = 1400: a full-size frame leaves as a 1450-byte VXLAN packet, which the cloud carries. A 1400-byte ping passes, and so does the 1450-byte one of the symptom (lab13-b now sends it in two fragments of its own).
+    print(facts.sh(world, "host2", "docker exec lab13-b ip link show eth0"))
+    print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1372 lab13-a"))
+    facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a")
 
 
 # Why each troubleshooting lab's fault happens, where a real one comes from, and the evidence that
@@ -439,29 +465,47 @@ out to the switch, which does not hairpin them back.
 
 **The evidence.** lanpc reaches the container, host1 does not; `ip neigh` on host1 shows the container's
 address INCOMPLETE or FAILED; `docker network inspect` shows the macvlan driver and `parent=eth0`.""",
-    13: """**Why.** An overlay carries each container frame inside a VXLAN packet over the hosts' LAN
-(the underlay), which adds 50 bytes. Docker's overlay driver gives its containers an MTU of
-1500 − 50 = 1450 unless the network is made with `-o com.docker.network.driver.mtu=N` (then N − 50);
-it never reads the real underlay. Here lab13-a's eth0 had been set to 1280: a 1450-byte frame from
-lab13-b is dropped by the kernel on arrival at the smaller interface, and nothing tells the sender,
-so small packets pass and large ones vanish. `docker restart` makes the container's interfaces again
-from its network, with the network's MTU; an MTU set by hand inside a running container does not
-survive a restart (and `docker exec --privileged ... ip link set` fails on this machine: "unable to
-apply caps"; `nsenter -t <pid> -n ip link set eth0 mtu 1450` from the host works).
+    13: """**Why.** An overlay carries each container frame inside a VXLAN packet over the hosts' own
+network (the underlay); VXLAN adds 50 bytes (outer Ethernet 14, IP 20, UDP 8, VXLAN 8). Docker's overlay
+driver gives its containers 1500 − 50 = 1450 unless the network is made with
+`-o com.docker.network.driver.mtu=N` (then N − 50); it never reads the real underlay, neither the
+hosts' eth0 nor the path. Here the hosts' NICs say 1500, but the network between them carries only
+1450: a full-size 1450-byte frame left host2 as a 1500-byte UDP packet, and the cloud's network dropped
+it. Small packets fit, so pings and short requests work; anything large (a file, a TLS certificate, a
+big HTTP answer) hangs. Re-creating the overlay with the mtu option set to what the path carries gives
+the containers 1400, and every VXLAN packet fits.
 
-**Where a real one comes from.** The common case is the underlay: a cloud network or a VPN whose MTU is
-below 1500 (1450 in many clouds and OpenStack tenant networks, less over IPsec or WireGuard) while the
-overlay still says 1450. Full-size packets then do not fit the underlay, and no ICMP "fragmentation
-needed" reaches the container that sent them: a switch or a cloud's virtual network drops an oversized
-frame without a word (it is not an IP hop), and where a router does answer, its message is about the
-outer VXLAN packet and goes to the sending host, not to the container whose packet was inside (or a
-firewall filters it). The container's path-MTU discovery never learns the smaller size: a black hole.
-Small requests work; large responses and TLS handshakes hang. The fix there is `docker network create -d overlay -o
-com.docker.network.driver.mtu=<underlay MTU> ...` (the containers get that minus 50).
+**Why nobody tells the sender.** A switch or a cloud's virtual network that gets a frame larger than it
+carries drops it: it is not an IP hop, so it sends no ICMP "fragmentation needed". Where a router on the
+path does send one, it is about the *outer* packet and goes to host2, not to lab13-b, whose packet was
+inside (and cloud firewalls often filter ICMP). So lab13-b's path-MTU discovery never learns the smaller
+size: a path-MTU black hole. The captures show it: the packet leaves host2, never reaches host1, and
+nothing comes back to lab13-b.
 
-**The evidence.** A ping with `-s` (payload) at the overlay's size fails while small ones pass;
-`ip link` in both containers (and on the hosts' eth0); a capture of UDP 4789 on the underlay shows
-which packets leave one host and never arrive.""",
+**Where a real one comes from.** A cloud or OpenStack tenant network built on its own VXLAN/GRE (often
+1450) whose VMs are not told the smaller MTU (no DHCP MTU option), a site-to-site VPN or IPsec between
+the hosts, a provider that changed its network under running VMs. When the host's NIC does report the
+smaller MTU (most clouds' DHCP does, e.g. 1460 on Google Cloud), this lab's kernel (Linux 5.9 and later)
+copes after one lost packet: the VXLAN port answers the container itself with ICMP "fragmentation
+needed" and splits outer packets that are too large, so the symptom is a slower network and a first
+lost packet, not a black hole; measured here, lab 13 is the case that still fails. Either way the fix is
+the same: tell Docker the underlay, `docker network create -d overlay -o com.docker.network.driver.mtu=<path
+MTU> ...`; on a swarm, the same for its `ingress` overlay and the `docker_gwbridge` bridge (Docker docs:
+"Overlay network driver", its options, and "Manage swarm service networks"). Measured on this lab's
+engine, Docker 20.10 (the solution prints `docker version`): no option, 1450, whatever the underlay.
+Newer engines (26, 28, 29) keep the same option; whether a default follows the underlay there, read it
+as here: `ip link` in a container of a fresh overlay.
+
+**Wrong fixes.** Setting one container's MTU by `nsenter` fixes one direction only: the answer from the
+other end is as large as before. Setting both by hand works until a restart (the network makes the
+interface again with its own MTU). An mtu option larger than the path (`=1500`) changes nothing.
+Raising the path is not yours to do in a cloud; lowering the hosts' eth0 to the path's size makes the
+host split every full-size VXLAN packet in two (slower, and lost wherever fragments are dropped).
+
+**The evidence.** A ping with `-s` (payload = packet − 28) at the containers' MTU fails while small
+ones pass; `tcpdump -ni eth0 udp port 4789` on both hosts shows it leave one and never reach the other;
+`ip link` in the containers (1450) and on the hosts (1500); a ping from a container to the other host's
+own address finds the largest packet that crosses (1450 here).""",
 }
 
 

@@ -15,8 +15,10 @@ The learner diagnoses with the tools of a real Docker host (`dnlab shell host1`,
 from __future__ import annotations
 
 import ipaddress
+import json
 import shlex
 import time
+from pathlib import Path
 
 from helpers.labs import progress, state
 from helpers.labs.common import need_attached, need_container, need_reach
@@ -24,8 +26,9 @@ from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
-from helpers.world.naming import (IMAGE, INET_IP, OVERLAY_DEFAULT_UNDERLAY_MTU, OVERLAY_MTU_OPTION,
-                                  ROUTER_LAN_IP, ROUTER_WAN_IP, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
+from helpers.world.naming import (IMAGE, INET_IP, LAB13_MTU_RECORD, LAB13_PATH_MTU, OVERLAY_DEFAULT_UNDERLAY_MTU,
+                                  OVERLAY_MTU_OPTION, ROUTER_LAN_IP, ROUTER_WAN_IP, SERVICE_TCP_PORT,
+                                  VXLAN_OVERHEAD)
 from helpers.world.service import parse_reply
 
 IDLE = ["sleep", "1000000"]
@@ -76,10 +79,10 @@ def staged(stage: int, steps: list[str]) -> str:
 
 def _fresh_start(world, number: int) -> None:
     """A new start gives the first, vaguest hint again, and undoes what another troubleshooting lab
-    left broken in host1 itself (its default route, its NAT rule): a learner who leaves lab 11 half
+    left broken in host1 itself (its default route, its NAT rule) or on the LAN (lab 13's MTU): a learner who leaves lab 11 half
     done and starts lab 8 would otherwise meet two faults at once."""
     progress.reset_checks(world.prefix, number)
-    for other, repair in ((8, repair_route), (11, repair_masquerade)):
+    for other, repair in ((8, repair_route), (11, repair_masquerade), (13, restore_underlay)):
         if other != number:
             repair(world)
 
@@ -588,21 +591,79 @@ def repair_macvlan_host(world) -> list[str]:
 
 
 # --- 13. small packets pass, large ones vanish --------------------------------------------------------
+# The fault of a real cloud: the hosts' NICs say 1500 while the provider's network between them
+# carries less (here the router's ports, the cloud's "switch", carry LAB13_PATH_MTU). Docker's overlay
+# still gives its containers 1500 - 50, so a full-size frame becomes a 1500-byte VXLAN packet that the
+# path drops without a word. Measured here: when the hosts' eth0 itself says the smaller MTU, this
+# kernel (5.9+) answers the container with ICMP "fragmentation needed" from the VXLAN port and
+# fragments the outer packets, so the fault heals after one lost packet: that is not the lab.
 
-BROKEN_MTU = 1280
+def _cloud_links() -> dict[str, list[str]]:
+    """The links whose MTU lab 13 records and restores: the hosts' NICs and the cloud's ports."""
+    from helpers.lessons.drivers import UNDERLAY  # host1/host2 eth0 and the router's p-host1/p-host2
+
+    return UNDERLAY
+
+
+def _path_links() -> dict[str, list[str]]:
+    """The cloud's side of the path between host1 and host2 (the router's ports), which lab 13 shrinks."""
+    from helpers.lessons.drivers import PATH_ONLY
+
+    return PATH_ONLY
+
+
+def _record_path(world) -> Path:
+    return world.names.state_dir / LAB13_MTU_RECORD
+
+
+def _link_mtus(world, links: dict[str, list[str]]) -> dict[str, int]:
+    """{"machine:ifname": mtu} as `ip -j link` reads now."""
+    return {f"{machine}:{name}": facts.mtu(world, machine, name) for machine, names in links.items() for name in names}
+
+
+def path_mtu(world) -> int:
+    """What the LAN between host1 and host2 carries: the smallest MTU of the router's ports on the way."""
+    return min(_link_mtus(world, _path_links()).values())
 
 
 def break_mtu(world) -> None:
-    """lab13-a (host1) and lab13-b (host2) on an overlay; lab13-a's interface gets a smaller MTU
-    than the overlay's, so a full-size frame towards it is dropped on arrival, silently."""
+    """lab13-a (host1) and lab13-b (host2) on an overlay made as everyone makes one (no options), in a
+    "cloud" whose network between the hosts carries LAB13_PATH_MTU bytes while the hosts' eth0 say
+    1500. The MTUs found are recorded first, and put back if anything here fails."""
     _fresh_start(world, 13)
-    swarm.ensure(world)
-    _network(world, "host1", "lab13-overlay", driver="overlay", attachable=True)
-    a = _run(world, "host1", "lab13-a", network="lab13-overlay")
-    _run(world, "host2", "lab13-b", network="lab13-overlay")
-    a.reload()
-    ifname = _overlay_interface(world, a, "lab13-overlay").name
-    facts.run_in(world, a, ["ip", "link", "set", "dev", ifname, "mtu", str(BROKEN_MTU)])
+    record = _record_path(world)
+    record.write_text(json.dumps(_link_mtus(world, _cloud_links())))
+    try:
+        for machine, names in _path_links().items():
+            for name in names:
+                world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
+        swarm.ensure(world)
+        _network(world, "host1", "lab13-overlay", driver="overlay", attachable=True)
+        _run(world, "host1", "lab13-a", network="lab13-overlay")
+        _run(world, "host2", "lab13-b", network="lab13-overlay")
+    except BaseException:
+        restore_underlay(world)
+        raise
+
+
+def restore_underlay(world) -> list[str]:
+    """Put every link lab 13 may have changed back to the MTU recorded at its start; without a record
+    (a world made again, a record lost), to the MTU of the LAN port no lab touches (the router's
+    p-lanpc), so nothing in the world stays smaller than the LAN it was made with."""
+    record = _record_path(world)
+    try:
+        before = {key: int(value) for key, value in json.loads(record.read_text()).items()}
+    except (FileNotFoundError, ValueError):
+        reference = facts.mtu(world, "router", "p-lanpc")
+        before = {key: reference for key in _link_mtus(world, _cloud_links())}
+    done = []
+    for key, mtu in _link_mtus(world, _cloud_links()).items():
+        if mtu != before.get(key, mtu):
+            machine, name = key.split(":")
+            world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(before[key])])
+            done.append(f"MTU {before[key]} of {name} on {machine} (was {mtu})")
+    record.unlink(missing_ok=True)
+    return done
 
 
 def _overlay_interface(world, container, network: str):
@@ -618,6 +679,37 @@ def overlay_mtu(network) -> int:
     minus the 50 bytes of VXLAN headers."""
     option = (network.attrs.get("Options") or {}).get(OVERLAY_MTU_OPTION)
     return int(option or OVERLAY_DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD
+
+
+def _ends_mtu(world, a, b) -> dict[str, int | None]:
+    """Each end's MTU on lab13-overlay, as `ip -j link` in the container reads it."""
+    found = {c.name: _overlay_interface(world, c, "lab13-overlay") for c in (a, b)}
+    return {name: (iface.mtu if iface else None) for name, iface in found.items()}
+
+
+def _mtu_hint(world, network, ends: dict[str, int | None], stage: int) -> str:
+    """The hint for the lost full-size ping: a learner's half-fix as observed (one end set by hand,
+    an mtu option the path does not carry), else the next step of the staged hints."""
+    full, option = overlay_mtu(network), (network.attrs.get("Options") or {}).get(OVERLAY_MTU_OPTION)
+    if len(set(ends.values())) > 1:
+        seen = ", ".join(f"{name}'s eth0 mtu {mtu}" for name, mtu in ends.items())
+        return (f"the two ends differ ({seen}): a packet fits on the way out from one end, and the answer "
+                "from the other end is as large as before. What gives both ends their size?")
+    if option:
+        return (f"lab13-overlay was made with `-o {OVERLAY_MTU_OPTION}={option}`: its containers get {full} and "
+                f"send VXLAN packets of up to {full + VXLAN_OVERHEAD} bytes; measure what the LAN between "
+                f"the hosts carries: {shell(world, 'host1', 'docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS')}")
+    return staged(stage, [
+        "small packets pass and large ones vanish, with no error: somewhere on the way a packet of that size "
+        "does not fit, and nobody tells the sender. Which interfaces and machines does it cross?",
+        f"watch where the large ping goes: {shell(world, 'host2', 'tcpdump -ni eth0 udp port 4789')} and the "
+        f"same on host1, while you ping; compare {shell(world, 'host2', 'docker exec lab13-b ip link show eth0')} "
+        f"with {shell(world, 'host2', 'ip link show eth0')}",
+        f"the overlay wraps each frame in 50 bytes of VXLAN: a {full}-byte frame leaves host2 as a "
+        f"{full + VXLAN_OVERHEAD}-byte packet. Find the largest packet the LAN between the hosts carries "
+        f"({shell(world, 'host1', 'docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS')}, packet = SIZE + "
+        "28), then read Docker's overlay driver options (`docker network create --help`, Docker docs: "
+        "\"Overlay network driver\")"])
 
 
 def check_mtu(world, c: Checks) -> None:
@@ -640,27 +732,49 @@ def check_mtu(world, c: Checks) -> None:
     if not need_reach(world, c, "lab13-b reaches lab13-a (small packets)", b, "lab13-a",
                       hint="the lab's setup no longer works even for small packets: start it again"):
         return c.pending(f"lab13-b reaches lab13-a with full-size packets ({full} bytes)", FIX_LATER)
-    # The proof a learner would give: a packet of the overlay's full MTU gets there and back.
-    big = _probe(world, b, "lab13-a", size=full - 28)
+    # The proof a learner would give: a packet of the overlay's full MTU gets there and back. A lost one
+    # is lost for good (no server to retry), and an answer takes well under a millisecond here: 1 s.
+    big = probe(world, b, "lab13-a", size=full - 28, timeout=1)
     c.expect(f"lab13-b reaches lab13-a with full-size packets ({full} bytes)", big.ok,
              f"a {full}-byte ping (payload {full - 28}) from lab13-b gets no answer, though small ones do",
-             staged(stage, [
-                 "small packets pass and large ones vanish, with no error: somewhere on the way a packet of "
-                 "that size does not fit, and nobody tells the sender. Which interfaces does it cross?",
-                 f"compare both ends: {shell(world, 'host1', 'docker exec lab13-a ip link show eth0')} and "
-                 f"{shell(world, 'host2', 'docker exec lab13-b ip link show eth0')}; watch the underlay while "
-                 f"you ping: {shell(world, 'host1', 'tcpdump -ni eth0 udp port 4789')}",
-                 f"every interface on the way must carry {full} bytes, the MTU lab13-overlay gives its "
-                 "containers (`docker network inspect lab13-overlay`: 1500 minus 50 bytes of VXLAN unless "
-                 "its options say otherwise)"]),
-             evidence=last_line(big))
+             "" if big.ok else _mtu_hint(world, network, _ends_mtu(world, a, b), stage), evidence=last_line(big))
     if not big.ok:
         return c.pending(FIX_LATER)
+    path = _check_cloud(world, c)
+    option = (network.attrs.get("Options") or {}).get(OVERLAY_MTU_OPTION)
+    c.expect(f"lab13-overlay's full-size packets cross the LAN whole ({full} + {VXLAN_OVERHEAD} ≤ {path})",
+             full + VXLAN_OVERHEAD <= path,
+             f"lab13-overlay gives its containers {full}, so their full-size frames leave as "
+             f"{full + VXLAN_OVERHEAD}-byte VXLAN packets; the LAN between the hosts carries {path}: the ping "
+             "passed only because something on the way cut it into fragments",
+             f"tell Docker the size of the path: the overlay's `-o {OVERLAY_MTU_OPTION}=...` (it never reads the "
+             "underlay itself); the containers on it get that minus 50",
+             evidence=f"{OVERLAY_MTU_OPTION}={option or 'unset (1500)'}, containers {full}, LAN {path}")
     for container in (a, b):
         _check_end_mtu(world, c, container, full)
-    _diagnosis(c, f"lab13-a's eth0 had MTU {BROKEN_MTU}, below the overlay's {full}: the kernel drops a frame "
-                  "larger than the receiving interface's MTU on arrival and sends nothing back, so the sender "
-                  "never learns to send smaller packets (a path-MTU black hole)")
+    _diagnosis(c, f"the LAN between host1 and host2 carries only {path} bytes while their eth0 say "
+                  f"{facts.mtu(world, 'host1')}; Docker's overlay gave its containers 1500 − 50 = 1450 (it never "
+                  f"reads the underlay), so a full-size frame left host2 as a 1500-byte VXLAN packet that the "
+                  "cloud's network dropped without a word: no ICMP \"fragmentation needed\" reached lab13-b "
+                  f"(a path-MTU black hole). Now lab13-overlay says {OVERLAY_MTU_OPTION}={option}, its "
+                  f"containers get {full}")
+
+
+def _check_cloud(world, c: Checks) -> int:
+    """The cloud's network is the provider's: the lab's fix is Docker's side. Returns the path MTU."""
+    path = path_mtu(world)
+    try:
+        made = {key: int(value) for key, value in json.loads(_record_path(world).read_text()).items()}
+    except (FileNotFoundError, ValueError):
+        made = {}
+    changed = {key: mtu for key, mtu in _link_mtus(world, _path_links()).items() if mtu != LAB13_PATH_MTU}
+    c.expect("the LAN between the hosts (the cloud's network) is as the provider runs it", not changed,
+             f"the router's ports were changed ({', '.join(f'{k} mtu {v}' for k, v in changed.items())}): in a "
+             "real cloud you cannot change the provider's network, so this fix does not exist there",
+             "put the router's ports back (`dnlab lab start 13` makes the lab again) and make Docker fit the "
+             "network instead", evidence=f"router ports {', '.join(f'{k} mtu {v}' for k, v in _link_mtus(world, _path_links()).items())}"
+                                         + (f" (before the lab: {', '.join(f'{k} {v}' for k, v in made.items() if k.startswith('router'))})" if made else ""))
+    return path
 
 
 def _check_end_mtu(world, c: Checks, container, full: int) -> None:
@@ -678,12 +792,13 @@ def _check_end_mtu(world, c: Checks, container, full: int) -> None:
         problem = (f"{container.name}'s {ifname} has MTU {mtu}, more than lab13-overlay carries ({full}): "
                    f"what it sends above {full} bytes is dropped at the overlay's VXLAN port")
     c.expect(f"{container.name}'s {ifname} has the MTU lab13-overlay gives its containers ({full})", mtu == full,
-             problem, "an MTU set by hand inside a running container is replaced when it restarts; make both "
-             "ends match the network", evidence=f"{ifname} mtu {mtu}")
+             problem, "an MTU set by hand inside a running container is replaced when it restarts: the network "
+             "must give both ends the right size", evidence=f"{ifname} mtu {mtu}")
 
 
 def repair_mtu(world) -> list[str]:
-    return swarm.leave_if_unused(world)
+    """The underlay's MTUs as recorded at the lab's start, then leave the swarm if nothing uses it."""
+    return restore_underlay(world) + swarm.leave_if_unused(world)
 
 
 # --- the catalog ----------------------------------------------------------------------------------
@@ -734,12 +849,15 @@ LABS = [
         conflicting_scenarios=("macvlan",),
         setup_fn=break_macvlan_host, repair_fn=repair_macvlan_host, kind="troubleshoot", tools=TOOLS),
     Lab(13, "trouble-large-packets", "Troubleshooting: small packets pass, large ones vanish",
-        "`lab13-a` (host1) and `lab13-b` (host2) share an overlay; pings pass, large packets towards "
-        "`lab13-a` never arrive.",
+        "`lab13-a` (host1) and `lab13-b` (host2), two containers on an overlay across two machines in a "
+        "cloud, answer each other's pings; larger packets between them never arrive.",
         [_start_task(13, "; it makes the swarm if needed"),
-         "Show the problem with a large ping (`ping -s 1400`) from `lab13-b` to `lab13-a`.",
+         "Show the problem: a small ping from `lab13-b` to `lab13-a` passes, a large one (`ping -s 1422`) "
+         "gets no answer.",
          "Find out why, and fix it so that it stays fixed when a container restarts (keep the names "
-         "`lab13-a`, `lab13-b` and the network `lab13-overlay`)."],
+         "`lab13-a`, `lab13-b` and the network `lab13-overlay`). host1 and host2 stand for two virtual "
+         "machines you rent in a cloud: they are yours; the network between them (the LAN and its router) "
+         "is the cloud provider's, and you cannot change it."],
         check_mtu, containers=[("host1", "lab13-a"), ("host2", "lab13-b")],
         networks=[("host1", "lab13-overlay")], setup_fn=break_mtu, repair_fn=repair_mtu, kind="troubleshoot",
         tools=TOOLS),

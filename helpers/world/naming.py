@@ -73,6 +73,10 @@ OVERLAY_DEFAULT_UNDERLAY_MTU = 1500
 VXLAN_OVERHEAD = 50
 # The VNI(s) Docker gave an overlay network, in `docker network inspect`'s Options.
 OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
+# Lab 13's "cloud": what the LAN between host1 and host2 carries while the hosts' NICs still say
+# 1500 (a common cloud/OpenStack tenant-network size), and where the lab records the MTUs it found.
+LAB13_PATH_MTU = 1450
+LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs, gone with the world)
 
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN

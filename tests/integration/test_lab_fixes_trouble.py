@@ -17,7 +17,7 @@ import pytest
 from helpers import labs
 from helpers.labs import progress, state, troubleshoot
 from helpers.lessons import facts
-from helpers.world.naming import IMAGE, ROUTER_LAN_IP, ROUTER_WAN_IP
+from helpers.world.naming import IMAGE, LAB13_MTU_RECORD, LAB13_PATH_MTU, ROUTER_LAN_IP, ROUTER_WAN_IP
 
 from conftest import SYMPTOM  # tests/integration/conftest.py
 
@@ -28,7 +28,7 @@ CAUSE_WORDS = {
     10: ["publish", "-p 9081", "dnat", "docker-proxy"],
     11: ["masquerade", "snat", "nat table", "postrouting"],
     12: ["shim", "parent", "aux", "bridge mode"],
-    13: ["1280", "mtu"],
+    13: ["mtu", "fragment", "underlay", "vxlan", "1500 bytes"],
 }
 
 
@@ -385,6 +385,8 @@ def test_lab12_a_vepa_shim_gets_its_own_hint(lab_world):
 
 
 # --- 13. small packets pass, large ones vanish ----------------------------------------------------
+# The break: the cloud's network between host1 and host2 (the router's ports) carries
+# LAB13_PATH_MTU while the hosts' eth0 still say 1500, and the overlay is made without options.
 
 def _set_mtu(world, host: str, name: str, mtu: int) -> None:
     # `docker exec --privileged` fails on this machine ("unable to apply caps"): enter from the host.
@@ -392,56 +394,101 @@ def _set_mtu(world, host: str, name: str, mtu: int) -> None:
     facts.run_in(world, container, ["ip", "link", "set", "dev", "eth0", "mtu", str(mtu)])
 
 
-def test_lab13_both_ends_at_1280_pass_in_fragments_but_fail_the_mtu_items(lab_world):
-    """Both ends at 1280: the full-size ping passes (each sender fragments); the check says so rather
-    than "dropped silently", and asks for the network's MTU at both ends."""
+def _remake_overlay(world, mtu_option: str) -> None:
+    """What a learner does with the SDK: both containers and the network made again, with an mtu option."""
+    for host, name in (("host1", "lab13-a"), ("host2", "lab13-b")):
+        state.remove_container(world.hosts[host].docker, name)
+    state.remove_network(world, "host1", "lab13-overlay")
+    world.host1.docker.networks.create("lab13-overlay", driver="overlay", attachable=True, labels=world.label,
+                                       options={"com.docker.network.driver.mtu": mtu_option})
+    for host, name in (("host1", "lab13-a"), ("host2", "lab13-b")):
+        world.hosts[host].docker.containers.run(IMAGE, ["sleep", "1000000"], name=name, network="lab13-overlay",
+                                                detach=True, labels=world.label)
+
+
+def _underlay_mtus(world) -> dict[str, int]:
+    """Every LAN link's MTU (the hosts' and lanpc's eth0, the router's bridge and ports), from `ip -j link`."""
+    links = {"host1": ["eth0"], "host2": ["eth0"], "lanpc": ["eth0"],
+             "router": ["lan0", "p-host1", "p-host2", "p-lanpc"]}
+    return {f"{m}:{n}": facts.mtu(world, m, n) for m, names in links.items() for n in names}
+
+
+def test_lab13_wrong_fixes_fail_with_what_was_seen(lab_world):
+    """One learner's wrong tries, one after the other (one start, to keep the test short):
+    - one end's MTU set by nsenter: the answer is still too large; the hint names both ends as seen;
+    - both ends: the full-size ping passes in fragments; the items say so, and that the overlay's
+      packets still do not fit the path;
+    - the overlay made again with `-o com.docker.network.driver.mtu=1500`: nothing changes (the
+      containers get 1450, as troubleshoot.overlay_mtu says); the hint quotes the option;
+    - the cloud's ports raised back: the symptom goes, the item about the cloud fails."""
     world, lab = lab_world, labs.get(13)
     lab.start(world)
     try:
-        _set_mtu(world, "host2", "lab13-b", troubleshoot.BROKEN_MTU)
+        _set_mtu(world, "host2", "lab13-b", 1400)
+        result = _check(world, 13)
+        item = _items(result)[SYMPTOM[13]]
+        assert not item.ok and "differ" in item.hint and "mtu 1400" in item.hint and "mtu 1450" in item.hint, str(result)
+
+        _set_mtu(world, "host1", "lab13-a", 1400)
+        items = _items(_check(world, 13))
+        assert items[SYMPTOM[13]].ok, items
+        for name in ("lab13-a", "lab13-b"):
+            end = items[f"{name}'s eth0 has the MTU lab13-overlay gives its containers (1450)"]
+            assert not end.ok and "fragments" in end.problem and "1400" in end.problem, end
+        path = troubleshoot.path_mtu(world)
+        whole = items[f"lab13-overlay's full-size packets cross the LAN whole (1450 + 50 ≤ {path})"]
+        assert not whole.ok and "mtu=" in whole.hint, whole
+
+        _remake_overlay(world, "1500")
+        result = _check(world, 13)
+        item = _items(result)[SYMPTOM[13]]
+        assert not item.ok and "driver.mtu=1500" in item.hint and "1500 bytes" in item.hint, str(result)
+        network = state.network(world.host1.docker, "lab13-overlay")
+        b = world.host2.docker.containers.get("lab13-b")
+        assert facts.mtu(world, b) == troubleshoot.overlay_mtu(network) == 1450
+
+        for port in ("p-host1", "p-host2"):
+            world["router"].run(["ip", "link", "set", "dev", port, "mtu", "1500"])
         result = _check(world, 13)
         items = _items(result)
-        assert items[SYMPTOM[13]].ok, str(result)
-        for name in ("lab13-a", "lab13-b"):
-            item = items[f"{name}'s eth0 has the MTU lab13-overlay gives its containers (1450)"]
-            assert not item.ok and "fragments" in item.problem and "1280" in item.problem, str(result)
-        assert "silently" not in _text(result)
+        assert items[SYMPTOM[13]].ok and not result.passed, str(result)
+        cloud = items["the LAN between the hosts (the cloud's network) is as the provider runs it"]
+        assert not cloud.ok and "p-host1 mtu 1500" in cloud.problem, str(result)
     finally:
         lab.reset(world)
 
 
-def test_lab13_setting_the_mtu_back_from_the_host_passes(lab_world):
+def test_lab13_reset_restores_every_lan_mtu_on_every_exit_path(lab_world, monkeypatch):
+    """The start shrinks only the cloud's ports (the hosts' eth0 keep what they say, lanpc is not on the
+    way); the reset puts
+    every LAN link back exactly; so does a start that fails half way, and a reset without the record
+    (the MTU of the port no lab touches, p-lanpc, is the reference)."""
     world, lab = lab_world, labs.get(13)
+    before = _underlay_mtus(world)
     lab.start(world)
     try:
-        network = state.network(world.host1.docker, "lab13-overlay")
-        _set_mtu(world, "host1", "lab13-a", troubleshoot.overlay_mtu(network))
-        result = _check(world, 13)
-        assert result.passed, str(result)
+        during = _underlay_mtus(world)
+        assert during["router:p-host1"] == during["router:p-host2"] == LAB13_PATH_MTU < before["router:p-host1"]
+        # The kernel gives a bridge the MTU of its smallest port: the router's lan0 follows.
+        assert during["router:lan0"] == LAB13_PATH_MTU
+        cloud = ("router:p-host1", "router:p-host2", "router:lan0")
+        assert {k: v for k, v in during.items() if k not in cloud} == {k: v for k, v in before.items() if k not in cloud}
     finally:
         lab.reset(world)
+    assert _underlay_mtus(world) == before
 
+    def boom(_world):
+        raise RuntimeError("the swarm could not be made")
 
-def test_lab13_expected_mtu_follows_the_network_option(lab_world):
-    """The check's full size is the network's MTU as Docker gives it (its mtu option minus 50, else
-    1500 - 50), never host1's eth0: proven on this engine with an overlay made with the option."""
-    world, lab = lab_world, labs.get(13)
-    lab.start(world)
-    client = world.host1.docker
-    small = container = None
+    monkeypatch.setattr(troubleshoot.swarm, "ensure", boom)
+    with pytest.raises(RuntimeError, match="swarm could not"):
+        lab.start(world)
+    assert _underlay_mtus(world) == before
+
+    world["router"].run(["ip", "link", "set", "dev", "p-host2", "mtu", "1400"])
+    (world.names.state_dir / LAB13_MTU_RECORD).unlink(missing_ok=True)
     try:
-        default = state.network(client, "lab13-overlay")
-        b = world.host2.docker.containers.get("lab13-b")
-        assert facts.mtu(world, b) == troubleshoot.overlay_mtu(default) == 1450
-        small = client.networks.create("lab13-small", driver="overlay", attachable=True, labels=world.label,
-                                       options={"com.docker.network.driver.mtu": "1400"})
-        container = client.containers.run(IMAGE, ["sleep", "1000000"], name="lab13-probe", network="lab13-small",
-                                          detach=True, labels=world.label)
-        small = state.network(client, "lab13-small")
-        assert facts.mtu(world, container) == troubleshoot.overlay_mtu(small) == 1350
+        assert "MTU 1500 of p-host2 on router (was 1400)" in troubleshoot.restore_underlay(world)
     finally:
-        if container is not None:
-            container.remove(force=True)
-        if small is not None:
-            state.remove_network(world, "host1", "lab13-small")
-        lab.reset(world)
+        world["router"].run(["ip", "link", "set", "dev", "p-host2", "mtu", str(before["router:p-host2"])])
+    assert _underlay_mtus(world) == before

@@ -59,3 +59,19 @@ def test_hints_give_the_terminal_form_of_a_command():
     assert troubleshoot.shell(world, "host1", "ip route") == "`sudo .venv/bin/dnlab --world w2 shell host1 -- ip route`"
     default = SimpleNamespace(names=SimpleNamespace(world_id=None))
     assert troubleshoot.shell(default, "inet") == "`sudo .venv/bin/dnlab shell inet`"
+
+
+def test_lab13_hint_names_a_half_fix_as_seen_else_grows_by_stage():
+    """Lab 13's hint for the lost full-size ping: two ends that differ, or an mtu option, are named as
+    seen; otherwise the staged hints, whose first names no cause."""
+    world = SimpleNamespace(names=SimpleNamespace(world_id="u"))
+    plain = SimpleNamespace(attrs={"Options": {}})
+    hint = troubleshoot._mtu_hint(world, plain, {"lab13-a": 1450, "lab13-b": 1400}, 1)
+    assert "differ" in hint and "lab13-a's eth0 mtu 1450" in hint and "lab13-b's eth0 mtu 1400" in hint
+    option = SimpleNamespace(attrs={"Options": {"com.docker.network.driver.mtu": "1500"}})
+    hint = troubleshoot._mtu_hint(world, option, {"lab13-a": 1450, "lab13-b": 1450}, 1)
+    assert "driver.mtu=1500" in hint and "get 1450" in hint and "1500 bytes" in hint
+    first = troubleshoot._mtu_hint(world, plain, {"lab13-a": 1450, "lab13-b": 1450}, 1)
+    assert "check again" in first and not any(w in first.lower() for w in ("mtu", "vxlan", "fragment", "underlay"))
+    last = troubleshoot._mtu_hint(world, plain, {"lab13-a": 1450, "lab13-b": 1450}, 3)
+    assert "1500-byte" in last and "ping -c 1 -W 1 -s SIZE" in last and "check again" not in last
