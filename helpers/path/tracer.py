@@ -205,7 +205,7 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
     if source_info is not None:
         source = world.hosts[source_info.host].docker.containers.get(source_info.id)
     else:
-        source = spec.source
+        source = source_end.name  # a machine role
     capture = Capture(points)
     capture.start()
     lap("capture_start")

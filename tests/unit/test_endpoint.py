@@ -265,3 +265,16 @@ def test_run_docker_without_the_cli_says_how_to_install_it(monkeypatch):
         engine.run_docker(["ps"], context="dnlab-host1")
     assert "docker-cli" in raised.value.fix
     assert engine.contexts() == {}
+
+
+def test_the_endpoint_module_stays_in_its_room():
+    """world -> scenarios -> observe/capture -> path -> draw/widgets: the resolver every upper room
+    uses imports nothing above the scenarios (checked in a fresh interpreter)."""
+    import json
+    import sys
+
+    code = ("import json, sys, helpers.scenarios.endpoint, helpers.scenarios.webapp\n"
+            "print(json.dumps(sorted({m.split('.')[1] for m in sys.modules if m.startswith('helpers.')})))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    rooms = set(json.loads(loaded))
+    assert rooms <= {"errors", "world", "scenarios"}, rooms
