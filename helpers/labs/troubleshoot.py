@@ -26,12 +26,11 @@ from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
-from helpers.world.naming import (IMAGE, INET_IP, LAB13_MTU_RECORD, LAB13_PATH_MTU, OVERLAY_DEFAULT_UNDERLAY_MTU,
+from helpers.world.naming import (IDLE, IMAGE, INET_IP, LAB13_MTU_RECORD, LAB13_PATH_MTU, OVERLAY_DEFAULT_UNDERLAY_MTU,
                                   OVERLAY_MTU_OPTION, ROUTER_LAN_IP, ROUTER_WAN_IP, SERVICE_TCP_PORT,
                                   VXLAN_OVERHEAD)
 from helpers.world.service import parse_reply
 
-IDLE = ["sleep", "1000000"]
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
 START_HINT = "run the lab's start cell (or `dnlab lab start {n}`) to get the broken setup"
 # What the symptom's pending items say before the symptom is gone: nothing about the cause.

@@ -20,12 +20,9 @@ from helpers import labs
 from helpers.labs import state
 from helpers.lessons import facts
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE
+from helpers.world.naming import IDLE, IMAGE
 
-IDLE = ["sleep", "1000000"]
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
-
-
 
 
 @pytest.fixture(scope="module")
