@@ -29,10 +29,7 @@ def network(client, name: str):
     """The network called exactly `name` on this engine (full attrs), or None."""
     for candidate in client.networks.list(names=[name]):
         if candidate.name == name:
-            try:
-                return client.networks.get(candidate.id, verbose=True)
-            except TypeError:  # older SDK without `verbose`
-                return client.networks.get(candidate.id)
+            return client.networks.get(candidate.id, verbose=True)
     return None
 
 

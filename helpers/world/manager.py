@@ -168,7 +168,7 @@ def _load_image(names: WorldNames, host: str, rootfs: bytes) -> None:
         client.close()
 
 
-def up(world_id: str | None = None, *, verbose: bool = False) -> UpReport:
+def up(world_id: str | None = None) -> UpReport:
     """Make the world, or reuse it if it runs, or repair it after a crash. Idempotent."""
     require_root()
     names = _names(world_id)
