@@ -244,18 +244,17 @@ def evidence(world, path: Path, output: str) -> dict:
     found: dict = {}
     try:
         address, port = parse_reply(output)
-        found["reply_says_client_is"] = f"{address}:{port}"
     except ValueError:
-        pass
+        return found  # no "you are ADDR:PORT" answer: nothing the far end said
+    found["reply_says_client_is"] = f"{address}:{port}"
     log = world.names.service_log
-    if path.kind in ("tcp", "http") and log.exists() and "reply_says_client_is" in found:
-        address, _, port = found["reply_says_client_is"].rpartition(":")
+    if path.kind in ("tcp", "http") and log.exists():
         for line in reversed(log.read_text().splitlines()[-50:]):
             try:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if entry.get("client") == address and str(entry.get("port")) == port:
+            if entry.get("client") == address and entry.get("port") == port:
                 found["inet_log"] = entry
                 found["inet_log_file"] = str(log)
                 break
