@@ -350,6 +350,7 @@ def lab13(world):
     sudo .venv/bin/dnlab shell host1 -- docker network create -d overlay --attachable -o com.docker.network.driver.mtu=1450 lab13-overlay
     sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab13-a --network lab13-overlay dnlab/box:latest sleep 1000000
     sudo .venv/bin/dnlab shell host2 -- docker run -d --name lab13-b --network lab13-overlay dnlab/box:latest sleep 1000000
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 lab13-a   # "bad address" for a moment: the name travels by gossip
     """
     # %% The symptom: a ping as large as the containers' MTU (1450 = 1422 + 28 bytes of IP and ICMP headers) gets no answer; a small one passes.
     print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a", check=False))
@@ -384,6 +385,9 @@ def lab13(world):
                                    "-o com.docker.network.driver.mtu=1450 lab13-overlay"))
     print(facts.sh(world, "host1", f"docker run -d --name lab13-a --network lab13-overlay {labels} {IMAGE} sleep 1000000"))
     facts.sh(world, "host2", f"docker run -d --name lab13-b --network lab13-overlay {labels} {IMAGE} sleep 1000000")
+    # %% host2's engine learns the name of the new lab13-a from the swarm's gossip, a moment after `docker run` returns (until then: `bad address`): try until it answers.
+    facts.sh(world, "host2", "for i in $(seq 30); do docker exec lab13-b ping -c 1 -W 1 lab13-a >/dev/null 2>&1 && break; "
+                             "sleep 0.5; done; docker exec lab13-b ping -c 1 -W 1 lab13-a")
     # %% The containers now get 1450 − 50 = 1400: a full-size frame leaves as a 1450-byte VXLAN packet, which the cloud carries. A 1400-byte ping passes, and so does the 1450-byte one of the symptom (lab13-b now sends it in two fragments of its own).
     print(facts.sh(world, "host2", "docker exec lab13-b ip link show eth0"))
     print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1372 lab13-a"))

@@ -633,16 +633,33 @@ def break_mtu(world) -> None:
     record = _record_path(world)
     record.write_text(json.dumps(_link_mtus(world, _cloud_links())))
     try:
-        for machine, names in _path_links().items():
-            for name in names:
-                world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
+        # The swarm and the overlay first, the cloud's smaller path last: on a path that drops full-size
+        # frames the hosts' own TCP (swarm join over TLS, large gossip syncs) stalls too, which would
+        # make the start slow and flaky rather than teach anything.
         swarm.ensure(world)
         _network(world, "host1", "lab13-overlay", driver="overlay", attachable=True)
         _run(world, "host1", "lab13-a", network="lab13-overlay")
-        _run(world, "host2", "lab13-b", network="lab13-overlay")
+        b = _run(world, "host2", "lab13-b", network="lab13-overlay")
+        wait_for_name(world, b, "lab13-a")
+        for machine, names in _path_links().items():
+            for name in names:
+                world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
     except BaseException:
         restore_underlay(world)
         raise
+
+
+def wait_for_name(world, source, name: str, limit: float = 15.0) -> bool:
+    """Wait until `source` reaches container `name` by name (small pings). Seen here: a container made
+    on host1 is known to host2's embedded DNS only once the swarm's gossip has carried it there, a
+    moment after `docker run` returns; the lab's setup must work for small packets when start ends."""
+    check_target(name, world_networks(world), container_names(world))
+    deadline = time.monotonic() + limit
+    while True:
+        code, _ = source.exec_run(["timeout", "2", "ping", "-c", "1", "-W", "1", name])
+        if code == 0 or time.monotonic() > deadline:
+            return code == 0
+        time.sleep(0.3)
 
 
 def restore_underlay(world) -> list[str]:
