@@ -420,6 +420,8 @@ def test_lab13_wrong_fixes_fail_with_what_was_seen(lab_world):
       packets still do not fit the path;
     - the overlay made again with `-o com.docker.network.driver.mtu=1500`: nothing changes (the
       containers get 1450, as troubleshoot.overlay_mtu says); the hint quotes the option;
+    - the hosts' own eth0 lowered to the path's size: the ping passes (the kernel fragments the outer
+      packets), the item about whole packets fails;
     - the cloud's ports raised back: the symptom goes, the item about the cloud fails."""
     world, lab = lab_world, labs.get(13)
     lab.start(world)
@@ -446,6 +448,17 @@ def test_lab13_wrong_fixes_fail_with_what_was_seen(lab_world):
         network = state.network(world.host1.docker, "lab13-overlay")
         b = world.host2.docker.containers.get("lab13-b")
         assert facts.mtu(world, b) == troubleshoot.overlay_mtu(network) == 1450
+
+        # The hosts' own NICs lowered to the path's size: this kernel (5.9+) then answers lab13-b from
+        # the VXLAN port with ICMP "fragmentation needed" (the first large ping is lost) and splits the
+        # outer packets; the symptom goes, but every full-size packet now crosses in fragments.
+        for host in ("host1", "host2"):
+            world[host].run(["ip", "link", "set", "dev", "eth0", "mtu", str(path)])
+        result = next(r for r in (_check(world, 13) for _ in range(2)) if _items(r)[SYMPTOM[13]].ok)
+        whole = _items(result)[f"lab13-overlay's full-size packets cross the LAN whole (1450 + 50 ≤ {path})"]
+        assert not whole.ok and "fragments" in whole.problem, str(result)
+        for host in ("host1", "host2"):
+            world[host].run(["ip", "link", "set", "dev", "eth0", "mtu", "1500"])
 
         for port in ("p-host1", "p-host2"):
             world["router"].run(["ip", "link", "set", "dev", port, "mtu", "1500"])
