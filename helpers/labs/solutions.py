@@ -488,7 +488,9 @@ nothing comes back to lab13-b.
 
 **Where a real one comes from.** A cloud or OpenStack tenant network built on its own VXLAN/GRE (often
 1450) whose VMs are not told the smaller MTU (no DHCP MTU option), a site-to-site VPN or IPsec between
-the hosts, a provider that changed its network under running VMs. When the host's NIC does report the
+the hosts, a provider that changed its network under running VMs. There the hosts' own large TCP
+transfers (a swarm join's TLS certificates, `docker pull`) stall as well, for the same reason; this lab
+makes the swarm before it shrinks the path, so only the overlay shows it. When the host's NIC does report the
 smaller MTU (most clouds' DHCP does, e.g. 1460 on Google Cloud), this lab's kernel (Linux 5.9 and later)
 copes after one lost packet: the VXLAN port answers the container itself with ICMP "fragmentation
 needed" and splits outer packets that are too large, so the symptom is a slower network and a first
