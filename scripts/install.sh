@@ -51,7 +51,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> making the venv (.venv)"
   "$PY" -m venv .venv
 fi
+# ruff is a binary, not an import: ask it directly (scripts/test.sh runs it before the tests).
 if ! .venv/bin/python -c "import helpers, docker, voila, nbval, playwright" 2>/dev/null \
+   || ! .venv/bin/ruff --version >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.dnlab-installed ]; then
   echo "==> installing the dnlab package and its test tools into .venv (progress below)"
   .venv/bin/python -m pip install --progress-bar on -e '.[test]'
