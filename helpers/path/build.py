@@ -221,7 +221,8 @@ def _place_bridge_copies(hops: list[_Seen]) -> list[_Seen]:
 
 def _first_from(seen: list[_Seen], namespace: str, match, after_ns: int = 0) -> _Seen | None:
     for s in seen:
-        if s.namespace == namespace and s.direction in ("out", "loop") and s.frame.time_ns >= after_ns and match(s.frame):
+        if (s.namespace == namespace and s.direction in ("out", "loop") and s.frame.time_ns >= after_ns
+                and match(s.frame)):
             return s
     return None
 
@@ -599,7 +600,8 @@ def build_path(obs: Observed) -> Path:
             relay_request = follow(seen, relay, obs)
             relay_seed = _first_anywhere(seen, lambda f: _answers(relay_request[-1].frame, f), relay.frame.time_ns)
             segments.append((relay_request, follow(seen, relay_seed, obs) if relay_seed else []))
-            path.proxies.append({"namespace": last.namespace, "pid": proxy.pid, "listen": f"{proxy.host_ip}:{proxy.host_port}",
+            path.proxies.append({"namespace": last.namespace, "pid": proxy.pid,
+                                 "listen": f"{proxy.host_ip}:{proxy.host_port}",
                                  "to": f"{proxy.container_ip}:{proxy.container_port}"})
     hops: list[Hop] = []
     for segment, (req, _) in enumerate(segments):

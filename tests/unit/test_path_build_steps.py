@@ -54,7 +54,7 @@ def _run(name: str) -> tuple[PacketPath, list[HopContext | None]]:
 
 
 def _at(path: PacketPath, contexts, leg: str, namespace: str, interface: str, direction: str) -> HopContext:
-    [ctx] = [c for h, c in zip(path.hops, contexts) if (h.leg, h.namespace, h.interface, h.direction)
+    [ctx] = [c for h, c in zip(path.hops, contexts, strict=True) if (h.leg, h.namespace, h.interface, h.direction)
              == (leg, namespace, interface, direction)]
     return ctx
 
@@ -78,7 +78,7 @@ def test_send_names_the_route_the_container_chose():
     assert default["gateway"] == _endpoint(meta, "user-bridge-a")["gateway"]
     assert default["gateway"] in step.route and step.route in step.detail
     # Nothing else on the request leg is "sent": every later hop has a previous one.
-    assert all(send_steps(c) == [] for c, h in zip(contexts[1:], path.hops[1:]) if h.leg == "request")
+    assert all(send_steps(c) == [] for c, h in zip(contexts[1:], path.hops[1:], strict=True) if h.leg == "request")
 
 
 def test_send_marks_the_start_of_the_reply_leg():
@@ -91,7 +91,8 @@ def test_send_marks_the_start_of_the_reply_leg():
 def test_send_names_the_docker_proxy_connection():
     meta = _meta("user-bridge-loopback")
     path, contexts = _run("user-bridge-loopback")
-    proxied = [(h, send_steps(c)) for h, c in zip(path.hops, contexts) if h.leg == "request" and h.segment == 1]
+    proxied = [(h, send_steps(c)) for h, c in zip(path.hops, contexts, strict=True)
+               if h.leg == "request" and h.segment == 1]
     steps = proxied[0][1]
     assert _kinds(steps) == ["proxied"]
     # The proxy listening on the probe's port, as the run read it on host1.
@@ -110,7 +111,7 @@ def test_vxlan_encap_and_decap_name_the_vni_of_the_vxlan_device():
         link.get("linkinfo", {}).get("info_kind") == "vxlan" for link in _raw(meta, n, "links", "raw_before")))
     vni = next(link["linkinfo"]["info_data"]["id"] for link in _raw(meta, sandbox, "links", "raw_before")
                if link.get("linkinfo", {}).get("info_kind") == "vxlan")
-    request = [(h, vxlan_steps(c)) for h, c in zip(path.hops, contexts) if h.leg == "request"]
+    request = [(h, vxlan_steps(c)) for h, c in zip(path.hops, contexts, strict=True) if h.leg == "request"]
     encap = [(h, s) for h, s in request if _kinds(s) == ["vxlan-encap"]]
     decap = [(h, s) for h, s in request if _kinds(s) == ["vxlan-decap"]]
     assert len(encap) == 1 and len(decap) == 1
@@ -250,7 +251,7 @@ def test_a_hop_nothing_explains_is_received():
 def test_explain_hop_is_what_the_path_holds():
     for run in ("user-bridge-egress", "user-bridge-loopback", "overlay-c2c-ip", "macvlan-lan-first-contact"):
         path, contexts = _run(run)
-        for hop, ctx in zip(path.hops, contexts):
+        for hop, ctx in zip(path.hops, contexts, strict=True):
             assert isinstance(hop, Hop) and ctx is not None, (run, hop.namespace)
             assert explain_hop(ctx) == hop.steps, (run, hop.namespace, hop.interface)
 
