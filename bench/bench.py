@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from helpers.world.naming import IMAGE  # noqa: E402 (after the path line: bench runs from a checkout)
+
 WORLD = "bench"
 DNLAB = [sys.executable, "-m", "helpers", "--world", WORLD]
 

@@ -40,10 +40,10 @@ class Frame:
     payload_len: int = 0
     payload_digest: str = ""
     vni: int | None = None             # VXLAN: this frame carries `inner`
-    inner: "Frame | None" = None
+    inner: Frame | None = None
 
     @property
-    def innermost(self) -> "Frame":
+    def innermost(self) -> Frame:
         return self.inner.innermost if self.inner is not None else self
 
     @property

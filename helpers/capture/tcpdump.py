@@ -54,7 +54,7 @@ class Capture:
     _running: list[_Running] = field(default_factory=list)
     _own_dir: bool = False
 
-    def start(self) -> "Capture":
+    def start(self) -> Capture:
         if self.directory is None:
             self.directory = Path(tempfile.mkdtemp(prefix="dnlab-capture-", dir="/run" if os.path.isdir("/run") else None))
             self._own_dir = True
@@ -117,7 +117,7 @@ class Capture:
         if self._own_dir and self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
 
-    def __enter__(self) -> "Capture":
+    def __enter__(self) -> Capture:
         return self.start()
 
     def __exit__(self, *exc) -> None:

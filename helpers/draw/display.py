@@ -16,7 +16,7 @@ import io
 
 DPI = 100                   # 9 inches -> 900 px: the width of a notebook's output area
 # Strong references on purpose: the result of `draw_world(world);` is dropped at once by the cell.
-_pending: list["Drawing"] = []
+_pending: list[Drawing] = []
 _hooked: set[int] = set()   # id() of the IPython shells whose post_execute hook is registered
 
 

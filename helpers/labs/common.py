@@ -12,7 +12,6 @@ from helpers.labs.model import Checks
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE
 
-
 # A lab machine's own shell in a terminal: inside its namespace, `docker` talks to its own engine.
 SHELL = "sudo .venv/bin/dnlab shell"
 

@@ -101,7 +101,7 @@ class CheckResult:
                 out.append(f"  <br><small>seen: {inline_markdown(item.evidence)}</small>")
         return "\n".join(out)
 
-    def raise_if_failed(self) -> "CheckResult":
+    def raise_if_failed(self) -> CheckResult:
         if not self.passed:
             raise LabCheckFailed(str(self))
         return self

@@ -16,7 +16,6 @@ import docker.errors
 
 from helpers.observe.model import NamespaceState, Rule
 
-
 # --- docker objects by name ---------------------------------------------------------------------
 
 def container(client, name: str):

@@ -26,9 +26,19 @@ from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
-from helpers.world.naming import (IDLE, IMAGE, INET_IP, LAB13_MTU_RECORD, LAB13_PATH_MTU, OVERLAY_DEFAULT_UNDERLAY_MTU,
-                                  OVERLAY_MTU_OPTION, ROUTER_LAN_IP, ROUTER_WAN_IP, SERVICE_TCP_PORT,
-                                  VXLAN_OVERHEAD)
+from helpers.world.naming import (
+    IDLE,
+    IMAGE,
+    INET_IP,
+    LAB13_MTU_RECORD,
+    LAB13_PATH_MTU,
+    OVERLAY_DEFAULT_UNDERLAY_MTU,
+    OVERLAY_MTU_OPTION,
+    ROUTER_LAN_IP,
+    ROUTER_WAN_IP,
+    SERVICE_TCP_PORT,
+    VXLAN_OVERHEAD,
+)
 from helpers.world.service import parse_reply
 
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]

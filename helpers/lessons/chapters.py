@@ -51,7 +51,7 @@ def network_drivers(client) -> dict[str, str]:
     return {n["Name"]: n["Driver"] for n in client.api.networks()}
 
 
-def typed_on_this_machine(command: str, timeout: float = 60) -> "facts.Shown":
+def typed_on_this_machine(command: str, timeout: float = 60) -> facts.Shown:
     """Run `command` in a shell on this machine (the root namespace, as root), shown as a terminal
     transcript: for the `dnlab shell ...` and `nsenter ...` lines a learner types to get ON a lab
     machine. It sends no packet; whatever it runs inside the lab stays in the lab's namespaces."""

@@ -21,8 +21,15 @@ from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.scenarios.endpoint import pick_address, sdk_networks
 from helpers.world.guard import ProbeResult, probe
-from helpers.world.naming import (IMAGE, INET_IP, LABEL_WORLD, OVERLAY_MTU_OPTION,
-                                  OVERLAY_VXLANID_OPTION, SERVICE_TCP_PORT, VXLAN_OVERHEAD)
+from helpers.world.naming import (
+    IMAGE,
+    INET_IP,
+    LABEL_WORLD,
+    OVERLAY_MTU_OPTION,
+    OVERLAY_VXLANID_OPTION,
+    SERVICE_TCP_PORT,
+    VXLAN_OVERHEAD,
+)
 
 # The host tcpdump, lent read-only to a lab container: the lab image is busybox only, and an
 # attacker who gets a shell in a container brings their own sniffer just as easily.

@@ -15,8 +15,9 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from helpers.observe import collect, parse
 from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple

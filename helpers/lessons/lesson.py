@@ -13,6 +13,7 @@ from __future__ import annotations
 from helpers.scenarios.base import Scenario
 from helpers.scenarios.webapp import wait_listening, web_command, who_sees  # noqa: F401 (re-exported)
 
+
 class Lesson(Scenario):
     """Ad-hoc resources of one chapter; not a registered driver scenario."""
 
@@ -22,7 +23,7 @@ class Lesson(Scenario):
         super().__init__(world)
         self.name = name  # an instance name shadows the class one: labels use it
 
-    def reset(self) -> "Lesson":
+    def reset(self) -> Lesson:
         self.stop()
         return self
 

@@ -10,7 +10,14 @@ import re
 import shlex
 
 from helpers.observe.model import (
-    Address, ConntrackEntry, FdbEntry, Interface, Neighbour, Route, Rule, Tuple,
+    Address,
+    ConntrackEntry,
+    FdbEntry,
+    Interface,
+    Neighbour,
+    Route,
+    Rule,
+    Tuple,
 )
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from helpers.scenarios.endpoint import Endpoint
-from helpers.world.naming import IMAGE, LABEL_WORLD
 
 # IDLE is PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
-from helpers.world.naming import IDLE, LABEL_ROLE, LABEL_SCENARIO  # noqa: F401 (scenarios import them from here)
+# IDLE, LABEL_ROLE and LABEL_SCENARIO are re-exported: scenarios import them from here.
+from helpers.world.naming import IDLE, IMAGE, LABEL_ROLE, LABEL_SCENARIO, LABEL_WORLD  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Scenario:
         return client.networks.create(name, labels={**self.labels, **kwargs.pop("labels", {})}, **kwargs)
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> "Scenario":
+    def start(self) -> Scenario:
         """Make the scenario's resources (idempotent: a running scenario is reused)."""
         self._make()
         return self

@@ -13,8 +13,8 @@ import signal
 import subprocess
 import time
 
-from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
+from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 from helpers.world.proc import which
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.scenarios.base import ProbeSpec, Scenario, register
+from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.world.naming import INET_IP, LAN, ROUTER_LAN_IP, SERVICE_TCP_PORT
 
 # Slices of the lab LAN: containers get addresses from IP_RANGE, host1's shim takes SHIM_IP.

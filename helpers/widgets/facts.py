@@ -14,7 +14,15 @@ from itertools import zip_longest
 
 from helpers.errors import LabError
 from helpers.observe import (
-    Interface, NetworkInfo, Route, Rule, Target, docker_networks, machine_targets, network_info, read_all,
+    Interface,
+    NetworkInfo,
+    Route,
+    Rule,
+    Target,
+    docker_networks,
+    machine_targets,
+    network_info,
+    read_all,
 )
 from helpers.scenarios.endpoint import Endpoint
 

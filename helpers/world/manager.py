@@ -21,8 +21,22 @@ from helpers.errors import LabError
 from helpers.world import engine, image, netns
 from helpers.world.model import World
 from helpers.world.naming import (
-    DATA_ROOT, HOSTS, INET_IP, LAN, MACHINE_IPS, MACHINES, ROLES, ROUTER_LAN_IP, ROUTER_WAN_IP,
-    RUN_ROOT, SCRATCH, SERVICE_HTTP_PORT, SERVICE_TCP_PORT, WorldNames, parse_namespace, prefix_for,
+    DATA_ROOT,
+    HOSTS,
+    INET_IP,
+    LAN,
+    MACHINE_IPS,
+    MACHINES,
+    ROLES,
+    ROUTER_LAN_IP,
+    ROUTER_WAN_IP,
+    RUN_ROOT,
+    SCRATCH,
+    SERVICE_HTTP_PORT,
+    SERVICE_TCP_PORT,
+    WorldNames,
+    parse_namespace,
+    prefix_for,
     world_id_from_env,
 )
 from helpers.world.proc import require_root, which

@@ -182,7 +182,7 @@ class WorldNames:
         object.__setattr__(self, "prefix", prefix_for(self.world_id))
 
     @classmethod
-    def from_prefix(cls, prefix: str) -> "WorldNames":
+    def from_prefix(cls, prefix: str) -> WorldNames:
         return cls(parse_prefix(prefix))
 
     def namespace(self, role: str) -> str:

@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-
 # The one "you are ADDR:PORT" answer of the course: this service writes it with `reply_line`, the
 # lab containers' web server (helpers.scenarios.webapp) prints it from its CGI with the same
 # function, and `parse_reply` is the one reader of either.

@@ -11,8 +11,9 @@ import time
 import nbformat
 import pytest
 
-from conftest import REPO
 from tests.learner import view
+
+from conftest import REPO
 
 SLOW = 120_000  # ms: a kernel start plus the chapter's cells on a busy machine
 

@@ -19,9 +19,6 @@ from helpers.world.naming import IDLE, IMAGE
 from conftest import SYMPTOM  # tests/integration/conftest.py
 
 
-
-
-
 def _baseline(world) -> dict:
     """World state outside the labs' names that a lab may break and its reset must restore."""
     host1 = facts.state(world, "host1", "links", "routes", "rules")

@@ -17,6 +17,7 @@ from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT
+
 from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]

@@ -22,6 +22,7 @@ import pytest
 
 from helpers.world import engine, netns, status, up
 from helpers.world.naming import IMAGE, HostPaths, WorldNames
+
 from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]

@@ -19,7 +19,12 @@ from helpers.scenarios.base import ProbeSpec  # noqa: E402
 from helpers.widgets import explorer as explorer_module  # noqa: E402
 from helpers.widgets.explorer import Explorer, probe_for, probe_kind  # noqa: E402
 from helpers.widgets.facts import (  # noqa: E402
-    Facts, diff_facts, format_addresses, format_routes, nat_rules, network_summary,
+    Facts,
+    diff_facts,
+    format_addresses,
+    format_routes,
+    nat_rules,
+    network_summary,
 )
 
 DATA = Path(__file__).parent / "data"
