@@ -56,13 +56,15 @@ class Capture:
 
     def start(self) -> Capture:
         if self.directory is None:
-            self.directory = Path(tempfile.mkdtemp(prefix="dnlab-capture-", dir="/run" if os.path.isdir("/run") else None))
+            parent = "/run" if os.path.isdir("/run") else None
+            self.directory = Path(tempfile.mkdtemp(prefix="dnlab-capture-", dir=parent))
             self._own_dir = True
         tcpdump, nsenter = which("tcpdump"), which("nsenter")
         for n, point in enumerate(self.points):
             file = self.directory / f"{n:03d}-{point.namespace}-{point.interface}.pcap".replace("/", "_")
             argv = [nsenter, f"--net={point.path}", tcpdump, "-i", point.interface, "-w", str(file),
-                    "-U", "--immediate-mode", "-n", "-s", str(self.snaplen), "--time-stamp-precision=nano", "-Z", "root"]
+                    "-U", "--immediate-mode", "-n", "-s", str(self.snaplen), "--time-stamp-precision=nano",
+                    "-Z", "root"]
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE)
             self._running.append(_Running(point, file, process))

@@ -129,7 +129,8 @@ MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 
 def not_internal_problem(net) -> str:
     """Why a plain bridge is not cut off, from the network's own settings (gateway, masquerade)."""
-    gateways = [pool.get("Gateway") for pool in (net.attrs.get("IPAM") or {}).get("Config") or [] if pool.get("Gateway")]
+    pools = (net.attrs.get("IPAM") or {}).get("Config") or []
+    gateways = [pool.get("Gateway") for pool in pools if pool.get("Gateway")]
     gateway = f" ({', '.join(gateways)})" if gateways else ""
     text = (f"{net.name} is not internal: Docker gave it a gateway{gateway} on host1, and host1 routes its "
             "containers' packets out")
@@ -319,7 +320,8 @@ def check_overlay(world, c: Checks) -> None:
         c.expect("host2 has joined host1's swarm", s2.get("NodeID") in members,
                  "host2 is in a swarm, but not in host1's", "leave it, then join host1's")
     else:
-        c.expect("host2 has joined host1's swarm", False, f"host2's swarm state is {s2.get('LocalNodeState') or 'inactive'}",
+        c.expect("host2 has joined host1's swarm", False,
+                 f"host2's swarm state is {s2.get('LocalNodeState') or 'inactive'}",
                  "host1 prints the join command (`swarm join-token worker`); run it against host2's engine")
     if not c.all_ok:
         return c.pending("network lab6-overlay (overlay, attachable) exists", "lab6-a and lab6-b run on it",

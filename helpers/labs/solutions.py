@@ -81,7 +81,7 @@ def lab03(world):
     # %%+ rule, and host1's filter table drops whatever the bridge sends anywhere but back into itself.
     client.networks.create("lab3-internal", internal=True, labels=world.label)
     a = client.containers.run(IMAGE, IDLE, name="lab3-a", network="lab3-internal", detach=True, labels=world.label)
-    b = client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
+    client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
     # %% The rules that keep it in, on this engine (its version is printed first). Engines before 28 (this
     # %%+ course's 20.10, Debian 13's 26.1) put the drop in DOCKER-ISOLATION-STAGE-1; Docker 28 and later
     # %%+ use a chain DOCKER-INTERNAL, and Docker 29 can write nftables rules instead (Docker docs:
@@ -192,9 +192,10 @@ def lab06(world):
 
 
 def lab07(world):
-    """docker --context $P-host1 network create lab7-net
+    r"""docker --context $P-host1 network create lab7-net
     docker --context $P-host1 run -d --name lab7-pod --network lab7-net dnlab/box:latest sleep 1000000
-    docker --context $P-host1 run -d --name lab7-app --network container:lab7-pod dnlab/box:latest httpd -f -p 8080 -h /www
+    docker --context $P-host1 run -d --name lab7-app --network container:lab7-pod dnlab/box:latest \
+        httpd -f -p 8080 -h /www
     docker --context $P-host1 run -d --name lab7-peer --network lab7-net dnlab/box:latest sleep 1000000
     docker --context $P-host1 top lab7-app
     """
@@ -229,14 +230,16 @@ def lab08(world):
     sudo .venv/bin/dnlab shell lanpc -- ip route     # default via the router
     sudo .venv/bin/dnlab shell host1 -- ip route add default via <the router, from lanpc's table>
     """
-    # %% The symptom, then the same from host1 itself and from lanpc, its neighbour on the LAN: the packets die in host1.
+    # %% The symptom, then the same from host1 itself and from lanpc, its neighbour on the LAN: the packets
+    # %%+ die in host1.
     print(facts.sh(world, "host1", f"docker exec lab8-app nc -w 2 {INET_IP} 9000", check=False))
     print(facts.sh(world, "host1", f"curl -sS -m 2 http://{INET_IP}/", check=False))
     facts.sh(world, "lanpc", f"curl -sS -m 2 http://{INET_IP}/")
     # %% Compare the two routing tables: lanpc has a default route (`default via` the router), host1 has none.
     print(facts.sh(world, "host1", "ip route"))
     facts.sh(world, "lanpc", "ip route")
-    # %% Give host1 the same default route as lanpc. A route for 203.0.113.10 alone would fix one destination; the check tries another one.
+    # %% Give host1 the same default route as lanpc. A route for 203.0.113.10 alone would fix one destination;
+    # %%+ the check tries another one.
     gateway = facts.default_route(world, "lanpc")["via"]
     print(facts.sh(world, "host1", f"ip route add default via {gateway}"))
     facts.sh(world, "host1", f"docker exec lab8-app nc -w 2 {INET_IP} 9000")
@@ -253,7 +256,8 @@ def lab09(world):
     print(facts.sh(world, "host1", "docker exec lab9-web ping -c 1 -W 2 lab9-api", check=False))
     facts.sh(world, "host1", "docker exec lab9-web cat /etc/resolv.conf")
     # %% Where is each container attached? lab9-web on lab9-net, lab9-api on the default bridge.
-    facts.sh(world, "host1", "docker inspect -f '{{.Name}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "
+    facts.sh(world, "host1", "docker inspect -f "
+                             "'{{.Name}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "
                              "lab9-web lab9-api")
     # %% Connect lab9-api to lab9-net, and take it off the default bridge, which it does not need.
     print(facts.sh(world, "host1", "docker network connect lab9-net lab9-api"))
@@ -262,17 +266,19 @@ def lab09(world):
 
 
 def lab10(world):
-    """sudo .venv/bin/dnlab shell inet -- curl -sS -m 2 http://<host1>:9081/   # connection refused
+    r"""sudo .venv/bin/dnlab shell inet -- curl -sS -m 2 http://<host1>:9081/   # connection refused
     sudo .venv/bin/dnlab shell host1 -- docker inspect -f '{{.NetworkSettings.IPAddress}}' lab10-shop
     sudo .venv/bin/dnlab shell host1 -- curl -sS -m 2 http://<that address>/   # the shop itself answers
     sudo .venv/bin/dnlab shell host1 -- docker port lab10-shop                  # nothing published
     sudo .venv/bin/dnlab shell host1 -- docker rm -f lab10-shop
-    sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab10-shop -p 9081:80 dnlab/box:latest httpd -f -p 80 -h /www
+    sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab10-shop -p 9081:80 dnlab/box:latest \
+        httpd -f -p 80 -h /www
     """
     # %% The symptom, as a customer sees it: host1 refuses port 9081.
     host1 = facts.address(world, "host1")
     facts.sh(world, "inet", f"curl -sS -m 2 http://{host1}:9081/", check=False)
-    # %% Split the path: inside host1, the shop answers at its own address. So the server is fine; the way in is missing.
+    # %% Split the path: inside host1, the shop answers at its own address. So the server is fine; the way in
+    # %%+ is missing.
     shop = facts.sh(world, "host1", "docker inspect -f '{{.NetworkSettings.IPAddress}}' lab10-shop").output
     print(facts.sh(world, "host1", f"curl -sS -m 2 http://{shop}/"))
     # %% Nothing leads from host1's port 9081 into the container: no published port, no DNAT rule for it.
@@ -281,18 +287,21 @@ def lab10(world):
     # %% Ports are published when a container is created: make it again, with the port.
     print(facts.sh(world, "host1", "docker rm -f lab10-shop"))
     labels = " ".join(f"--label {key}={value}" for key, value in world.label.items())
-    print(facts.sh(world, "host1", f"docker run -d --name lab10-shop {labels} -p 9081:80 {IMAGE} httpd -f -p 80 -h /www"))
+    print(facts.sh(world, "host1", f"docker run -d --name lab10-shop {labels} -p 9081:80 {IMAGE} "
+                                   "httpd -f -p 80 -h /www"))
     facts.sh(world, "inet", f"curl -sS -m 2 http://{host1}:9081/")
 
 
 def lab11(world):
-    """sudo .venv/bin/dnlab shell host1 -- docker exec lab11-app nc -w 2 203.0.113.10 9000   # no answer
+    r"""sudo .venv/bin/dnlab shell host1 -- docker exec lab11-app nc -w 2 203.0.113.10 9000   # no answer
     sudo .venv/bin/dnlab shell inet -- tcpdump -ni eth0 -c 2 tcp port 9000   # meanwhile: from 172.17.0.x
     sudo .venv/bin/dnlab shell host1 -- iptables-save -t nat   # no MASQUERADE for the bridge's subnet
     sudo .venv/bin/dnlab shell host2 -- iptables-save -t nat   # host2 has it
-    sudo .venv/bin/dnlab shell host1 -- iptables -t nat -A POSTROUTING -s <bridge subnet> ! -o docker0 -j MASQUERADE
+    sudo .venv/bin/dnlab shell host1 -- \
+        iptables -t nat -A POSTROUTING -s <bridge subnet> ! -o docker0 -j MASQUERADE
     """
-    # %% The symptom, and what reaches the internet meanwhile: the capture in `inet` shows the container's own address as the source.
+    # %% The symptom, and what reaches the internet meanwhile: the capture in `inet` shows the container's own
+    # %%+ address as the source.
     shown, (arrived,) = facts.capture(world, [("inet", "eth0")], lambda: facts.sh(
         world, "host1", f"docker exec lab11-app nc -w 2 {INET_IP} 9000", check=False),
         keep=lambda frame: frame.proto == "tcp" and frame.dport == 9000)
@@ -306,8 +315,11 @@ def lab11(world):
     subnet = facts.sh(world, "host1", "docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge").output
     print(facts.sh(world, "host1", f"iptables -t nat -A POSTROUTING -s {subnet} ! -o docker0 -j MASQUERADE"))
     facts.sh(world, "host1", f"docker exec lab11-app nc -w 2 {INET_IP} 9000")
-    # %% Which engine wrote that rule, and where? Up to Docker 28 the rules are iptables rules, as `iptables-save` shows here; Docker 29 can use nftables instead, where `iptables-save` shows none of them and `nft list ruleset` does (Docker docs: "Docker with nftables").
-    facts.sh(world, "host1", "docker version -f 'Docker {{.Server.Version}}'; iptables-save -t nat | grep -c MASQUERADE")
+    # %% Which engine wrote that rule, and where? Up to Docker 28 the rules are iptables rules, as
+    # %%+ `iptables-save` shows here; Docker 29 can use nftables instead, where `iptables-save` shows none of
+    # %%+ them and `nft list ruleset` does (Docker docs: "Docker with nftables").
+    facts.sh(world, "host1", "docker version -f 'Docker {{.Server.Version}}'; "
+                             "iptables-save -t nat | grep -c MASQUERADE")
 
 
 def lab12(world):
@@ -326,9 +338,11 @@ def lab12(world):
     facts.sh(world, "host1", f"curl -sS -m 2 http://{web}/", check=False)
     # %% lab12-web is a macvlan child of host1's eth0, and the network keeps an address for the host ("aux address").
     shim = facts.sh(world, "host1", "docker network inspect -f "
-                                    "'{{range .IPAM.Config}}{{range .AuxiliaryAddresses}}{{.}}{{end}}{{end}}' lab12-lan").output
+                                    "'{{range .IPAM.Config}}{{range .AuxiliaryAddresses}}{{.}}{{end}}{{end}}' "
+                                    "lab12-lan").output
     facts.sh(world, "host1", "docker network inspect -f '{{.Driver}} {{.Options}} {{json .IPAM.Config}}' lab12-lan")
-    # %% A macvlan sibling of the container on host1's eth0 (bridge mode: siblings talk directly); host1 talks to the container through it.
+    # %% A macvlan sibling of the container on host1's eth0 (bridge mode: siblings talk directly); host1 talks
+    # %%+ to the container through it.
     for command in ("ip link add lab12-fix link eth0 type macvlan mode bridge",
                     f"ip addr add {shim}/32 dev lab12-fix", "ip link set lab12-fix up",
                     f"ip route add {web}/32 dev lab12-fix"):
@@ -337,26 +351,36 @@ def lab12(world):
 
 
 def lab13(world):
-    """sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a   # no answer
+    r"""sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a   # no answer
     sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 -W 1 lab13-a             # small: fine
-    sudo .venv/bin/dnlab shell host2 -- tcpdump -ni eth0 udp port 4789   # meanwhile: leaves host2 (and on host1: never arrives)
-    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ip link show eth0   # mtu 1450 (1500 - 50, the driver's default)
+    sudo .venv/bin/dnlab shell host2 -- tcpdump -ni eth0 udp port 4789
+        # meanwhile: leaves host2 (and on host1: never arrives)
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ip link show eth0
+        # mtu 1450 (1500 - 50, the driver's default)
     sudo .venv/bin/dnlab shell host2 -- ip link show eth0                       # mtu 1500: what the NIC says
     sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ping -c 1 -W 1 -s 1422 <host2>   # 1450 bytes cross the LAN
     sudo .venv/bin/dnlab shell host1 -- docker exec lab13-a ping -c 1 -W 1 -s 1423 <host2>   # 1451 do not
     sudo .venv/bin/dnlab shell host1 -- docker rm -f lab13-a
     sudo .venv/bin/dnlab shell host2 -- docker rm -f lab13-b
     sudo .venv/bin/dnlab shell host1 -- docker network rm lab13-overlay
-    sudo .venv/bin/dnlab shell host1 -- docker network create -d overlay --attachable -o com.docker.network.driver.mtu=1450 lab13-overlay
-    sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab13-a --network lab13-overlay dnlab/box:latest sleep 1000000
-    sudo .venv/bin/dnlab shell host2 -- docker run -d --name lab13-b --network lab13-overlay dnlab/box:latest sleep 1000000
-    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 lab13-a   # "bad address" for a moment: the name travels by gossip
+    sudo .venv/bin/dnlab shell host1 -- docker network create -d overlay --attachable \
+        -o com.docker.network.driver.mtu=1450 lab13-overlay
+    sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab13-a --network lab13-overlay \
+        dnlab/box:latest sleep 1000000
+    sudo .venv/bin/dnlab shell host2 -- docker run -d --name lab13-b --network lab13-overlay \
+        dnlab/box:latest sleep 1000000
+    sudo .venv/bin/dnlab shell host2 -- docker exec lab13-b ping -c 1 lab13-a
+        # "bad address" for a moment: the name travels by gossip
     """
-    # %% The symptom: a ping as large as the containers' MTU (1450 = 1422 + 28 bytes of IP and ICMP headers) gets no answer; a small one passes.
+    # %% The symptom: a ping as large as the containers' MTU (1450 = 1422 + 28 bytes of IP and ICMP headers)
+    # %%+ gets no answer; a small one passes.
     print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a", check=False))
     facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 lab13-a")
-    # %% Where does it vanish? Captured at once on host2's eth0, on host1's eth0 and in lab13-b: the ping leaves host2 wrapped in VXLAN (UDP 4789), 50 bytes larger than the frame inside, and never arrives at host1.
-    # %%+ Nothing comes back to lab13-b either: no ICMP "fragmentation needed" (type 3), so it never learns to send smaller packets.
+    # %% Where does it vanish? Captured at once on host2's eth0, on host1's eth0 and in lab13-b: the ping
+    # %%+ leaves host2 wrapped in VXLAN (UDP 4789), 50 bytes larger than the frame inside, and never arrives
+    # %%+ at host1.
+    # %%+ Nothing comes back to lab13-b either: no ICMP "fragmentation needed" (type 3), so it never learns to
+    # %%+ send smaller packets.
     b = world.host2.docker.containers.get("lab13-b")
     _, (sent, arrived, inside) = facts.capture(
         world, [("host2", "eth0"), ("host1", "eth0"), (b, "eth0")],
@@ -364,31 +388,43 @@ def lab13(world):
         keep=lambda frame: frame.innermost.proto == "icmp")
     for where, frames in (("host2 eth0 (leaves)", sent), ("host1 eth0 (arrives)", arrived), ("lab13-b eth0", inside)):
         print(where, *[f.summary() for f in frames] or ["nothing"], sep="\n  ")
-    # %% How large is what leaves host2? `tcpdump -v` prints each IP header's total length: the outer VXLAN packet is 1500 bytes, the container's packet inside it 1450.
+    # %% How large is what leaves host2? `tcpdump -v` prints each IP header's total length: the outer VXLAN
+    # %%+ packet is 1500 bytes, the container's packet inside it 1450.
     facts.sh(world, "host2", "timeout 5 tcpdump -ni eth0 -c 1 -v udp port 4789 2>/dev/null & sleep 1; "
                              "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a >/dev/null; wait", check=False)
-    # %% The sizes each side believes in: the containers got 1450 from the overlay (`docker network inspect` shows no mtu option: this engine's driver uses a fixed 1500 − 50), and the hosts' NICs say 1500. Neither says anything about the network between the hosts.
+    # %% The sizes each side believes in: the containers got 1450 from the overlay (`docker network inspect`
+    # %%+ shows no mtu option: this engine's driver uses a fixed 1500 − 50), and the hosts' NICs say 1500.
+    # %%+ Neither says anything about the network between the hosts.
     print(facts.sh(world, "host2", "docker exec lab13-b ip link show eth0"))
     print(facts.sh(world, "host2", "ip link show eth0"))
     facts.sh(world, "host1", "docker version -f 'Docker {{.Server.Version}}'; "
                              "docker network inspect -f '{{json .Options}}' lab13-overlay")
-    # %% Measure the network between the hosts: lab13-a also reaches host2's own address (through host1, as any container reaches the LAN). 1450 bytes cross, 1451 do not: the cloud carries 1450, 50 less than the NICs say.
+    # %% Measure the network between the hosts: lab13-a also reaches host2's own address (through host1, as
+    # %%+ any container reaches the LAN). 1450 bytes cross, 1451 do not: the cloud carries 1450, 50 less than
+    # %%+ the NICs say.
     host2 = facts.address(world, "host2")
     print(facts.sh(world, "host1", f"docker exec lab13-a ping -c 1 -W 1 -s 1422 {host2}"))
     facts.sh(world, "host1", f"docker exec lab13-a ping -c 1 -W 1 -s 1423 {host2}", check=False)
-    # %% The fix on Docker's side: make the overlay again, telling the driver the size of the underlay. An option of a network is set when it is made, so the containers go first and come back on the new network.
+    # %% The fix on Docker's side: make the overlay again, telling the driver the size of the underlay. An
+    # %%+ option of a network is set when it is made, so the containers go first and come back on the new
+    # %%+ network.
     labels = " ".join(f"--label {key}={value}" for key, value in world.label.items())
     print(facts.sh(world, "host1", "docker rm -f lab13-a"))
     print(facts.sh(world, "host2", "docker rm -f lab13-b"))
     print(facts.sh(world, "host1", "docker network rm lab13-overlay"))
     print(facts.sh(world, "host1", f"docker network create -d overlay --attachable {labels} "
                                    "-o com.docker.network.driver.mtu=1450 lab13-overlay"))
-    print(facts.sh(world, "host1", f"docker run -d --name lab13-a --network lab13-overlay {labels} {IMAGE} sleep 1000000"))
+    print(facts.sh(world, "host1", f"docker run -d --name lab13-a --network lab13-overlay {labels} "
+                                   f"{IMAGE} sleep 1000000"))
     facts.sh(world, "host2", f"docker run -d --name lab13-b --network lab13-overlay {labels} {IMAGE} sleep 1000000")
-    # %% host2's engine learns the name of the new lab13-a from the swarm's gossip, a moment after `docker run` returns (until then: `bad address`): try until it answers.
-    facts.sh(world, "host2", "for i in $(seq 30); do docker exec lab13-b ping -c 1 -W 1 lab13-a >/dev/null 2>&1 && break; "
+    # %% host2's engine learns the name of the new lab13-a from the swarm's gossip, a moment after `docker
+    # %%+ run` returns (until then: `bad address`): try until it answers.
+    facts.sh(world, "host2", "for i in $(seq 30); do "
+                             "docker exec lab13-b ping -c 1 -W 1 lab13-a >/dev/null 2>&1 && break; "
                              "sleep 0.5; done; docker exec lab13-b ping -c 1 -W 1 lab13-a")
-    # %% The containers now get 1450 − 50 = 1400: a full-size frame leaves as a 1450-byte VXLAN packet, which the cloud carries. A 1400-byte ping passes, and so does the 1450-byte one of the symptom (lab13-b now sends it in two fragments of its own).
+    # %% The containers now get 1450 − 50 = 1400: a full-size frame leaves as a 1450-byte VXLAN packet, which
+    # %%+ the cloud carries. A 1400-byte ping passes, and so does the 1450-byte one of the symptom (lab13-b
+    # %%+ now sends it in two fragments of its own).
     print(facts.sh(world, "host2", "docker exec lab13-b ip link show eth0"))
     print(facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1372 lab13-a"))
     facts.sh(world, "host2", "docker exec lab13-b ping -c 1 -W 1 -s 1422 lab13-a")

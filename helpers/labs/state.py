@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from contextlib import suppress
 
 import docker.errors
 
@@ -68,10 +69,8 @@ def remove_network(world, host: str, name: str) -> bool:
     if found is None:
         return False
     for attached in (found.attrs.get("Containers") or {}):
-        try:
+        with suppress(docker.errors.APIError):
             found.disconnect(attached, force=True)
-        except docker.errors.APIError:
-            pass
     if found.attrs.get("Scope") == "swarm":
         swarm.remove_overlay(world, found)
     else:

@@ -88,8 +88,8 @@ def staged(stage: int, steps: list[str]) -> str:
 
 def _fresh_start(world, number: int) -> None:
     """A new start gives the first, vaguest hint again, and undoes what another troubleshooting lab
-    left broken in host1 itself (its default route, its NAT rule) or on the LAN (lab 13's MTU): a learner who leaves lab 11 half
-    done and starts lab 8 would otherwise meet two faults at once."""
+    left broken in host1 itself (its default route, its NAT rule) or on the LAN (lab 13's MTU): a learner
+    who leaves lab 11 half done and starts lab 8 would otherwise meet two faults at once."""
     progress.reset_checks(world.prefix, number)
     for other, repair in ((8, repair_route), (11, repair_masquerade), (13, restore_underlay)):
         if other != number:
@@ -139,7 +139,8 @@ def check_route(world, c: Checks) -> None:
              staged(stage, [
                  "follow the packets outwards: does host1 itself reach the internet service? does lanpc, "
                  "its neighbour on the same LAN?",
-                 f"try {shell(world, 'host1', f'curl -sS -m 2 http://{INET_IP}/')} and the same on lanpc; where one machine gets through and the other does not, compare how each decides "
+                 f"try {shell(world, 'host1', f'curl -sS -m 2 http://{INET_IP}/')} and the same on lanpc; "
+                 "where one machine gets through and the other does not, compare how each decides "
                  "where to send a packet",
                  f"compare the routing tables: {shell(world, 'host1', 'ip route')} and "
                  f"{shell(world, 'lanpc', 'ip route')}"]),
@@ -724,7 +725,8 @@ def _mtu_hint(world, network, ends: dict[str, int | None], stage: int) -> str:
     if option:
         return (f"lab13-overlay was made with `-o {OVERLAY_MTU_OPTION}={option}`: its containers get {full} and "
                 f"send VXLAN packets of up to {full + VXLAN_OVERHEAD} bytes; measure what the LAN between "
-                f"the hosts carries: {shell(world, 'host1', 'docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS')}")
+                "the hosts carries: "
+                f"{shell(world, 'host1', 'docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS')}")
     return staged(stage, [
         "small packets pass and large ones vanish, with no error: somewhere on the way a packet of that size "
         "does not fit, and nobody tells the sender. Which interfaces and machines does it cross?",
@@ -786,6 +788,13 @@ def check_mtu(world, c: Checks) -> None:
                   f"containers get {full}")
 
 
+def _router_ports_evidence(world, made: dict[str, int]) -> str:
+    """The router ports' MTUs now, and those the lab made (when recorded): what the cloud check saw."""
+    now = ", ".join(f"{k} mtu {v}" for k, v in _link_mtus(world, _path_links()).items())
+    before = ", ".join(f"{k} {v}" for k, v in made.items() if k.startswith("router"))
+    return f"router ports {now}" + (f" (before the lab: {before})" if made else "")
+
+
 def _check_cloud(world, c: Checks) -> int:
     """The cloud's network is the provider's: the lab's fix is Docker's side. Returns the path MTU."""
     path = path_mtu(world)
@@ -798,8 +807,7 @@ def _check_cloud(world, c: Checks) -> int:
              f"the router's ports were changed ({', '.join(f'{k} mtu {v}' for k, v in changed.items())}): in a "
              "real cloud you cannot change the provider's network, so this fix does not exist there",
              "put the router's ports back (`dnlab lab start 13` makes the lab again) and make Docker fit the "
-             "network instead", evidence=f"router ports {', '.join(f'{k} mtu {v}' for k, v in _link_mtus(world, _path_links()).items())}"
-                                         + (f" (before the lab: {', '.join(f'{k} {v}' for k, v in made.items() if k.startswith('router'))})" if made else ""))
+             "network instead", evidence=_router_ports_evidence(world, made))
     return path
 
 

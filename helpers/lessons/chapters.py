@@ -75,7 +75,8 @@ def shell_facts(world, machine: str = "host1") -> dict:
     the machine's eth0 address (`ip -j`), with the commands shown as typed."""
     import json
 
-    engine = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- docker info --format '{{{{.DockerRootDir}}}}'"))
+    root_dir = "docker info --format '{{.DockerRootDir}}'"
+    engine = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- {root_dir}"))
     shown = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- ip -4 -br addr show eth0"))
     raw = typed_on_this_machine(dnlab_command(world, f"shell {machine} -- ip -j -4 addr show eth0")).output
     try:
@@ -98,7 +99,8 @@ NEWER_ENGINES = {
         "Docker 26-29 keep the same default (userland-proxy on: 127.0.0.1 goes through docker-proxy, "
         "other local addresses are DNATed from nat OUTPUT); with --userland-proxy=false the OUTPUT rule "
         "loses its `! -d 127.0.0.0/8` and loopback is DNATed too. Docker 29 can use nftables instead "
-        "of iptables. Docs: 'Packet filtering and firewalls' (docs.docker.com/engine/network/packet-filtering-firewalls/)."),
+        "of iptables. Docs: 'Packet filtering and firewalls' "
+        "(docs.docker.com/engine/network/packet-filtering-firewalls/)."),
     "chains": (
         "Docker 28 replaced DOCKER-ISOLATION-STAGE-1/2 with DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT and "
         "DOCKER-INTERNAL; Docker 29 can use nftables (firewall-backend), and `iptables-save` then shows "
@@ -280,7 +282,7 @@ def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
         lambda: [_connect_from_port(world, box, port) for box in boxes], keep=_syn_to_service)
     entries = [e for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT) if e["original"]["sport"] == port]
     rows = []
-    for box, run in zip(boxes, shown):
+    for box, run in zip(boxes, shown, strict=True):
         ip = ips[box.name]
         inside = next((f for f in on_docker0 if f.src == ip), None)
         # after NAT the source is host1 (or, without NAT, still the container): match eth0's SYN
@@ -448,8 +450,8 @@ def name_resolution(world, container, other: str) -> dict:
     resolved = next((line.split()[-1] for line in answer.splitlines() if line.startswith("Address")), None)
     return {"container": container.name, "network": network, "nameservers": facts.resolv_nameservers(container),
             "daemon_dns": daemon_dns(world),
-            "embedded_dns_rules": [l for l in nat.splitlines() if "127.0.0.11" in l and "DNAT" in l],
-            "hosts_entry": [l for l in hosts.decode().splitlines() if other in l.split()[1:]],
+            "embedded_dns_rules": [rule for rule in nat.splitlines() if "127.0.0.11" in rule and "DNAT" in rule],
+            "hosts_entry": [entry for entry in hosts.decode().splitlines() if other in entry.split()[1:]],
             "lookup": f"Name: {other}  Address: {resolved}" if resolved
             else "\n".join(line for line in text.splitlines() if line.strip()),
             "resolved": resolved, "other_address": other_ip}

@@ -89,7 +89,8 @@ def publish_ignored(world, lesson: Lesson, network: str = "host", host_port: int
     port = facts.sh(world, "host1", f"docker port {name}", check=False)
     return {"run": run, "docker port": port, "container": name, "host port": host_port,
             "DNAT rules for the port": [r for r in facts.dnat_rules(world, "host1") if f"--dport {host_port} " in r],
-            "docker-proxy for the port": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port],
+            "docker-proxy for the port": [p for p in facts.docker_proxies(world, "host1")
+                                          if p["host_port"] == host_port],
             "port bindings Docker reports": world.host1.docker.containers.get(name).ports}
 
 
@@ -160,7 +161,7 @@ def sniff_host_traffic(world, lesson: Lesson, network: str = "host", role: str =
     logs = facts.sh(world, "host1", f"docker logs {name}", check=False)
     return {"run": run, "logs": logs, "network": network, "lanpc pinged host1": pinged.ok,
             "lanpc": facts.address(world, "lanpc"), "host1": facts.address(world, "host1"),
-            "captured": [l for l in logs.lines if "ICMP" in l]}
+            "captured": [line for line in logs.lines if "ICMP" in line]}
 
 
 def _remove(world, name: str) -> None:
@@ -400,7 +401,8 @@ def macvlan_fit(world, network) -> dict:
     ip_range = ipam.get("IPRange") or ipam["Subnet"]
     return {"network": network.name, "parent": network.attrs["Options"].get("parent"),
             "subnet": ipam["Subnet"], "gateway": ipam.get("Gateway"), "ip-range": ip_range,
-            "ip-range inside the subnet": ipaddress.ip_network(ip_range).subnet_of(ipaddress.ip_network(ipam["Subnet"])),
+            "ip-range inside the subnet":
+                ipaddress.ip_network(ip_range).subnet_of(ipaddress.ip_network(ipam["Subnet"])),
             "LAN (host1 eth0)": str(ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0]).network),
             "LAN machines": taken,
             "LAN machines inside the ip-range": sorted(m for m, a in taken.items()

@@ -17,14 +17,14 @@ import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from helpers.observe import collect, parse
 from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple
 from helpers.world.naming import ROLES
 from helpers.world.proc import in_netns, which
 
-Place = Union[str, Any]  # a machine role, or a docker SDK Container
+Place = str | Any  # a machine role, or a docker SDK Container
 
 # Docker's documented default address pools (daemon `default-address-pools` when unset), in order.
 DEFAULT_POOLS = [("172.17.0.0/16", 16), ("172.18.0.0/16", 16), ("172.19.0.0/16", 16),
@@ -56,7 +56,8 @@ def state(world, place: Place, *parts: str) -> NamespaceState:
     return collect.read_namespace(target.name, target.kind, target.path, parts or None)
 
 
-def run_in(world, place: Place, argv: list[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+def run_in(world, place: Place, argv: list[str], check: bool = True,
+           timeout: float = 30) -> subprocess.CompletedProcess:
     """Run a host tool (sh, ip, ss, ...) inside `place`'s network namespace."""
     if isinstance(place, str):
         return world[place].run(argv, check=check, timeout=timeout)

@@ -61,7 +61,8 @@ def measure(world, case: Case, requests: int = 20, transfers: int = 3) -> Case:
 
 def completeness(cases: list[Case]) -> dict:
     """How many requests and transfers of each case completed (and why one stopped)."""
-    return {c.label: {"requests": len(c.latency_ms), "transfers": len(c.mbps), **({"error": c.error} if c.error else {})}
+    return {c.label: {"requests": len(c.latency_ms), "transfers": len(c.mbps),
+                      **({"error": c.error} if c.error else {})}
             for c in cases}
 
 
@@ -134,7 +135,7 @@ def plot(cases: list[Case]):
     panels = figure.subplots(2, 1)
     metrics = (("latency_ms", "HTTP request time (3-byte file) / baseline: lower is faster", "ms"),
                ("mbps", f"throughput ({BIG_MB} MiB file) / baseline: higher is faster", "MB/s"))
-    for ax, (name, title, unit) in zip(panels, metrics):
+    for ax, (name, title, unit) in zip(panels, metrics, strict=True):
         _ratio_panel(ax, compared, by_label, name, unit)
         ax.set_title(title, fontsize=9, loc="left")
     panels[-1].set_xlabel("ratio to the baseline (1.0, dashed: host networking from the same client); "

@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path as FsPath
 
@@ -49,10 +50,8 @@ def _engine_namespaces(world, host: str, containers: list[ContainerInfo]) -> lis
         return []
     taken = set()
     for c in containers:
-        try:
+        with suppress(FileNotFoundError):
             taken.add(os.stat(c.netns_path).st_ino)
-        except FileNotFoundError:
-            pass
     found = []
     for entry in sorted(directory.iterdir()):
         try:
@@ -168,7 +167,7 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
     # Who is who: containers of the scenario on every host, the machines, the engines' namespaces.
     hosts = list(world.hosts)
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        per_host = dict(zip(hosts, pool.map(lambda h: collect.docker_containers(world, h), hosts)))
+        per_host = dict(zip(hosts, pool.map(lambda h: collect.docker_containers(world, h), hosts), strict=True))
     ours = [c for h in hosts for c in per_host[h] if c.labels.get(LABEL_SCENARIO) == sc.name]
     targets = collect.machine_targets(world)
     targets += collect.container_targets(ours)

@@ -12,6 +12,8 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import suppress
+from pathlib import Path
 
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.scenarios.webapp import wait_listening, web_command
@@ -43,7 +45,7 @@ class HostScenario(Scenario):
     def loopback_service_pid(self) -> int | None:
         try:
             pid = int(self._pidfile.read_text())
-            if b"httpd" in open(f"/proc/{pid}/cmdline", "rb").read():
+            if b"httpd" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 return pid
         except (FileNotFoundError, ValueError, ProcessLookupError):
             pass
@@ -64,7 +66,7 @@ class HostScenario(Scenario):
         deadline = time.monotonic() + 5
         port = f"0100007F:{LOOPBACK_PORT:04X}"
         while time.monotonic() < deadline:
-            if port in open(f"/proc/{proc.pid}/net/tcp").read():
+            if port in Path(f"/proc/{proc.pid}/net/tcp").read_text():
                 break
             time.sleep(0.02)
         return proc.pid
@@ -91,10 +93,8 @@ class HostScenario(Scenario):
             for _ in range(100):
                 if not os.path.exists(f"/proc/{pid}"):
                     break
-                try:
+                with suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
                 time.sleep(0.02)
         self._pidfile.unlink(missing_ok=True)
         super().stop()

@@ -14,7 +14,8 @@ WHO_CGI = ('#!/bin/sh\necho Content-Type: text/plain\necho\n'
 
 
 def web_command(port: int = 80, big_mb: int = 0, bind: str = "") -> list[str]:
-    """argv of a busybox httpd answering `GET /` with the client address it sees and, optionally, a /big file for throughput."""
+    """argv of a busybox httpd answering `GET /` with the client address it sees and, optionally, a /big
+    file for throughput."""
     big = (f"dd if=/dev/zero of=/www/big bs=1048576 count={big_mb} 2>/dev/null; echo ok > /www/small; "
            if big_mb else "")
     listen = f"{bind}:{port}" if bind else str(port)

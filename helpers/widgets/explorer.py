@@ -364,7 +364,8 @@ class Explorer(widgets.VBox):
             self.cache.figures[key] = f'<div role="img" aria-label="{html.escape(alt)}">{svg}</div>'
 
         self.figure.value = self.cache.figures[key]
-        self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}" data-probe="{html.escape(probe_name)}"'
+        self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}"'
+                              f' data-probe="{html.escape(probe_name)}"'
                               f' data-view="{view}"><b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)}'
                               f' driver) · {html.escape(choice)} (probe <code>{html.escape(probe_name)}</code>)'
                               f' · {view} view</div>')

@@ -87,7 +87,7 @@ def focus_container(scenario, spec=None):
     if spec is not None and spec.port:
         # A probe to a published port is about the container that publishes it.
         for host in scenario.world.hosts:
-            for role, container in sorted(scenario.containers(host).items()):
+            for _role, container in sorted(scenario.containers(host).items()):
                 bindings = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
                 if any(str(b.get("HostPort")) == str(spec.port) for bs in bindings.values() for b in bs or []):
                     return host, container
@@ -247,7 +247,8 @@ def nat_lines(facts: Facts) -> tuple[str, list[tuple[str, bool, int]]]:
     if not rules:
         sentence = "Counters read before and after the probe: no nat rule of this host counted its packets."
     if facts.proxied and not hit:
-        sentence += " The probe went to docker-proxy, a userland relay that opens its own connection: no NAT rule needed."
+        sentence += (" The probe went to docker-proxy, a userland relay that opens its own connection: "
+                     "no NAT rule needed.")
     return sentence, [(r, bool(facts.nat_hits.get(r)), facts.nat_hits.get(r, 0)) for r in rules]
 
 

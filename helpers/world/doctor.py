@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from helpers.world.proc import PACKAGE_OF
 
@@ -86,8 +87,9 @@ def _kernel_checks() -> list[Check]:
 def missing_capabilities() -> str:
     """Capabilities this machine withholds from every process (absent from the bounding set), named
     by `capsh --decode` when it is installed: a privileged container asks for all of them."""
-    status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
-    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    lines = Path("/proc/self/status").read_text().splitlines()
+    status = dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     bounding = int(status.get("CapBnd", "0"), 16)
     missing = sum(1 << bit for bit in range(last + 1) if not bounding >> bit & 1)
     if not missing:
@@ -174,6 +176,6 @@ def table(checks: list[Check]) -> str:
     rows = [("check", "result", "detail", "fix")]
     rows += [(c.name, c.verdict, c.detail[:110], "" if c.ok else c.fix) for c in checks]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

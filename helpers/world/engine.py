@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from helpers.errors import DockerCliError, LabError
@@ -137,10 +138,8 @@ def stop(paths: HostPaths, grace: float = 0.0) -> None:
     """
     engine_pid = pid(paths)
     if engine_pid is not None and grace > 0:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(engine_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and Path(f"/proc/{engine_pid}").exists():
             time.sleep(0.03)

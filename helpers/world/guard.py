@@ -11,13 +11,12 @@ import ipaddress
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Union
 
 from helpers.errors import TrafficGuardError
 from helpers.world.naming import INTERNET, LAN, SERVICE_TCP_PORT
 from helpers.world.proc import run
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 

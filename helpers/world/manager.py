@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def _topology_stamp(names: WorldNames) -> Path:
 def _topology_ok(names: WorldNames) -> bool:
     if not _topology_stamp(names).exists():
         return False
-    for role, namespace in names.namespaces.items():
+    for namespace in names.namespaces.values():
         if not netns.exists(namespace) or netns.marker_of(namespace) != names.marker:
             return False
     return True
@@ -141,9 +141,10 @@ def _start_service(names: WorldNames) -> None:
             "helpers.world.service", "0.0.0.0", str(SERVICE_TCP_PORT), str(SERVICE_HTTP_PORT),
             str(names.service_log)]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=open(names.state_dir / "inet-service.err", "ab"),
-                               env=env, start_new_session=True)
+    # The child gets its own copy of the log's descriptor at spawn: ours can close right after.
+    with open(names.state_dir / "inet-service.err", "ab") as errors:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=errors, env=env, start_new_session=True)
     names.service_pidfile.write_text(str(process.pid))
 
 
@@ -308,14 +309,10 @@ def _remove_cgroups(names: WorldNames, hosts: tuple[str, ...] = HOSTS + (SCRATCH
                 # Leaves first: rmdir only works on empty cgroups, which is all a stopped engine leaves.
                 for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
                     if sub.is_dir():
-                        try:
+                        with suppress(OSError):
                             sub.rmdir()
-                        except OSError:
-                            pass
-                try:
+                with suppress(OSError):
                     directory.rmdir()
-                except OSError:
-                    pass
 
 
 def _manifest_namespaces(names: WorldNames) -> set[str]:
@@ -392,7 +389,7 @@ def discover() -> list[str]:
         parsed = parse_namespace(namespace)
         if parsed and netns.marker_of(namespace) == WorldNames.from_prefix(parsed[0]).marker:
             prefixes.add(parsed[0])
-    for context, endpoint in engine.contexts().items():
+    for endpoint in engine.contexts().values():
         if endpoint.startswith(f"unix://{RUN_ROOT}/"):
             prefixes.add(endpoint[len(f"unix://{RUN_ROOT}/"):].split("/")[0])
     return sorted(prefixes)

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from helpers.world.proc import NETNS_DIR, output, run
@@ -72,10 +73,8 @@ def pids_inside(name: str) -> list[int]:
 def kill_all(pids: list[int], wait: float = 2.0) -> None:
     """SIGKILL every pid and wait until they are gone."""
     for pid in pids:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
         time.sleep(0.01)
