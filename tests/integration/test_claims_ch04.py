@@ -94,8 +94,8 @@ def test_mtu_path_fails_on_a_full_size_path(world, overlay):
 
 def _postrouting_position(world, rule: str) -> int:
     """1-based position of `rule` (an `-A POSTROUTING ...` line) in host1's nat POSTROUTING chain."""
-    lines = [l for l in world.host1.run(["iptables", "-t", "nat", "-S", "POSTROUTING"]).stdout.splitlines()
-             if l.startswith("-A ")]
+    lines = [line for line in world.host1.run(["iptables", "-t", "nat", "-S", "POSTROUTING"]).stdout.splitlines()
+             if line.startswith("-A ")]
     return lines.index(rule) + 1
 
 

@@ -26,7 +26,8 @@ def test_lo_only_fails_for_a_bridge_container(world, none):
     scenario, _ = none
     c = scenario.containers()
     run_claim("ch06:lo-only", view=drivers.none_view(world, c["box"]))
-    assert_claim_fails("ch06:lo-only", {"view": drivers.none_view(world, c["peer"])}, mentions="its only interface is lo")
+    assert_claim_fails("ch06:lo-only", {"view": drivers.none_view(world, c["peer"])},
+                       mentions="its only interface is lo")
 
 
 def test_unreachable_fails_from_a_bridge_container(world, none):

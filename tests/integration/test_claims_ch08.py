@@ -24,7 +24,8 @@ def lesson(world):
     lesson = chapters.Lesson(world, "ch08t").reset()
     labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
     facts.sh(world, "host1", f"docker network create --driver bridge {labels} my_bridge_network")
-    facts.sh(world, "host1", f"docker network create --subnet 10.123.2.0/24 --gateway 10.123.2.1 {labels} my_web_network")
+    facts.sh(world, "host1", "docker network create --subnet 10.123.2.0/24 --gateway 10.123.2.1 "
+                             f"{labels} my_web_network")
     facts.sh(world, "host1", f"docker run -d --name my_container --network my_bridge_network {labels} "
                              f"{IMAGE} httpd -f -p 80 -h /www")
     lesson.shell_labels = labels

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,7 +101,7 @@ def test_loopback(started, scenario):
     proxied = next(h for h in path.request if h.action == "proxied")
     assert proxied.src_ip == gateway
     pid = path.proxies[0]["pid"]
-    cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     assert cmdline[0].endswith(b"docker-proxy")
     assert path.request[-1].src_ip == gateway
     assert path.evidence["reply_says_client_is"].split(":")[0] == gateway
@@ -131,8 +132,8 @@ def test_isolation(started):
     assert dropped is not None and dropped.namespace == "host1"
     step = next(s for s in dropped.steps if s.kind == "dropped")
     assert step.rule in before  # a real rule of host1 ...
-    line = next(l for l in iptables(world, "host1").splitlines() if l.endswith(step.rule))
-    old = next(l for l in before.splitlines() if l.endswith(step.rule))
+    line = next(entry for entry in iptables(world, "host1").splitlines() if entry.endswith(step.rule))
+    old = next(entry for entry in before.splitlines() if entry.endswith(step.rule))
     assert int(line[1:].split(":")[0]) > int(old[1:].split(":")[0])  # ... whose counter rose
 
 
@@ -186,7 +187,7 @@ def test_map_lists_hand_made_network_and_container(started):
         box = next(c for c in data["containers"] if c["name"] == "hand-box")
         ip = inspect(world, "hand-box")["NetworkSettings"]["Networks"]["hand-net"]["IPAddress"]
         assert box["attachments"][0]["ip"] == ip and box["attachments"][0]["bridge"] == net["bridge"]
-        links = {l["ifname"]: l for l in ip_json(world, "host1", "link")}
+        links = {link["ifname"]: link for link in ip_json(world, "host1", "link")}
         assert links[box["attachments"][0]["host_veth"]]["master"] == net["bridge"]
     finally:
         subprocess.run([*docker, "rm", "-f", "hand-box"], capture_output=True)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_done_when_container_gets_172_17_and_the_internet_sees_host1(world):
         seen_address, seen_port = parse_reply(result.output)
         host1_eth0 = json.loads(world["host1"].run(["ip", "-j", "-4", "addr", "show", "eth0"]).stdout)
         assert seen_address == host1_eth0[0]["addr_info"][0]["local"]
-        log = [json.loads(l) for l in world.names.service_log.read_text().splitlines()]
+        log = [json.loads(line) for line in world.names.service_log.read_text().splitlines()]
         assert {"client": seen_address, "port": seen_port} in [{"client": e["client"], "port": e["port"]} for e in log]
     finally:
         container.remove(force=True)
@@ -131,7 +132,7 @@ def test_up_after_a_killed_up_repairs_the_world():
             # Exactly one engine per host: nothing of the killed attempt still runs beside it.
             for host in ("host1", "host2"):
                 dockerds = [p for p in engine.processes_of(world.names.host(host))
-                            if b"dockerd" in open(f"/proc/{p}/cmdline", "rb").read().split(b"\0")[0]]
+                            if b"dockerd" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]
                 assert len(dockerds) == 1, dockerds
         finally:
             down("it5")

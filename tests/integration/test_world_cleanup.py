@@ -36,11 +36,13 @@ def foreign_engine():
     subprocess.run(["ip", "netns", "add", namespace], check=True)
     config = root / "daemon.json"
     config.write_text("{}")
-    process = subprocess.Popen(
-        ["nsenter", f"--net=/run/netns/{namespace}", "dockerd", "-H", f"unix://{root}/docker.sock",
-         "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-         "--pidfile", str(root / "d.pid"), "--config-file", str(config), "--iptables=false"],
-        stdout=open(root / "dockerd.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    # dockerd gets its own copy of the log's descriptor at spawn: ours can close right after.
+    with open(root / "dockerd.log", "w") as log:
+        process = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{namespace}", "dockerd", "-H", f"unix://{root}/docker.sock",
+             "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+             "--pidfile", str(root / "d.pid"), "--config-file", str(config), "--iptables=false"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     client = None
     try:
         paths = HostPaths(state=root, data_root=root / "data")  # same file names as the course's

@@ -103,7 +103,8 @@ def test_a_real_kernel_shows_a_bare_figure_as_text_and_a_drawing_as_an_image(tmp
         _code("from matplotlib.figure import Figure\nfigure = Figure()\nfigure.add_subplot().plot([1, 3, 2])\n"
               "figure", tags=["figure"]),
         _code("from helpers.draw.display import Drawing\n"
-              "def drawing():\n    f = Figure()\n    f.add_subplot().plot([1, 3, 2])\n    return Drawing(f, '[figure]')\n"
+              "def drawing():\n    f = Figure()\n    f.add_subplot().plot([1, 3, 2])\n"
+              "    return Drawing(f, '[figure]')\n"
               "drawing()", tags=["figure"]),
         _code("drawing();", tags=["figure"]),                        # suppressed result: shown at the cell's end
         _code("from IPython.display import display\nd = drawing()\ndisplay(d)", tags=["figure"]),  # once, not twice

@@ -52,7 +52,8 @@ def test_learner_sees_figures_prose_and_tables(world, notebook, tmp_path):
     assert not problems, f"{notebook.name} (executed copy: {out / notebook.name}):\n" + "\n".join(map(str, problems))
     if notebook.name.startswith(COMMAND_CHAPTERS):
         commands = view.shown_commands(nb)
-        assert len(set(commands)) >= 2, f"{notebook.name} shows {len(set(commands))} real commands with output: {commands}"
+        assert len(set(commands)) >= 2, \
+            f"{notebook.name} shows {len(set(commands))} real commands with output: {commands}"
     if notebook == EXPLORER:
         _explorer_drew(nb)
 

@@ -65,14 +65,15 @@ def test_overlay_draws_the_tunnel_as_a_layer():
     texts = _texts(drawing)
     encap = next(h for h in path.request if h.action == "vxlan-encap")
     # The outer header is its own text, in a box drawn around the inner packet's headers.
-    outer = next(t for t in drawing.axes[0].texts if t.get_text().startswith("outer ") and encap.outer["dst"] in t.get_text())
+    outer = next(t for t in drawing.axes[0].texts
+                 if t.get_text().startswith("outer ") and encap.outer["dst"] in t.get_text())
     inner_ip = encap.src.split(":")[0]
     inner = [t for t in drawing.axes[0].texts if t.get_text().startswith(inner_ip)]
     boxes = [p for p in drawing.axes[0].patches if type(p).__name__ == "FancyBboxPatch"]
     assert len(boxes) >= 2 * len([r for r in rows(path, "L3") if r.outer])
     # the outer text sits above the inner text of the same row, both inside one box
-    assert any(abs(t.get_position()[0] - outer.get_position()[0]) < 0.2 and t.get_position()[1] < outer.get_position()[1]
-               for t in inner)
+    outer_x, outer_y = outer.get_position()
+    assert any(abs(t.get_position()[0] - outer_x) < 0.2 and t.get_position()[1] < outer_y for t in inner)
     assert "VXLAN tunnel" in texts
     assert "inside VXLAN" in alt_text(path, "L3")
 

@@ -16,7 +16,8 @@ def test_abstract_names_reads_only_the_at_sockets():
 
 
 def test_short_never_cuts_a_word():
-    text = "PING 198.51.100.128 (198.51.100.128): 56 data bytes\n64 bytes from 198.51.100.128: seq=0 ttl=64 time=0.072 ms"
+    text = ("PING 198.51.100.128 (198.51.100.128): 56 data bytes\n"
+            "64 bytes from 198.51.100.128: seq=0 ttl=64 time=0.072 ms")
     out = short(text, width=60)
     assert len(out) <= 60 and out.endswith(" …")
     assert all(word in text.split() for word in out.removesuffix(" …").split())

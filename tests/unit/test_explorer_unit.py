@@ -221,9 +221,11 @@ def test_rules_hit_lists_nat_rules_whose_counters_rose():
     class P:
         rules = [{"namespace": "host1", "table": "nat", "chain": "POSTROUTING", "delta": 1,
                   "rule": "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"},
-                 {"namespace": "host1", "table": "filter", "chain": "FORWARD", "delta": 9, "rule": "-A FORWARD -j DOCKER-USER"}]
+                 {"namespace": "host1", "table": "filter", "chain": "FORWARD", "delta": 9,
+                  "rule": "-A FORWARD -j DOCKER-USER"}]
 
-    assert rules_hit(P()) == ["hit by this probe (+1) in host1: -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]
+    assert rules_hit(P()) == [
+        "hit by this probe (+1) in host1: -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]
 
 
 def test_a_failed_driver_leaves_no_other_drivers_figure_or_facts(parts):

@@ -44,7 +44,8 @@ def test_nat_rules_are_the_saved_lines():
 
 
 def test_rule_packets_is_the_first_matching_counter():
-    packets, line = next((p, l) for p, l in _nat_lines() if "MASQUERADE" in l and "-s 172.17.0.0/16" in l)
+    packets, line = next((p, entry) for p, entry in _nat_lines()
+                         if "MASQUERADE" in entry and "-s 172.17.0.0/16" in entry)
     assert packets > 0  # a reached the internet: the rule counted it
     assert facts.rule_packets(None, "host1", "-s 172.17.0.0/16", "MASQUERADE") == packets
     with pytest.raises(LookupError):
@@ -53,17 +54,17 @@ def test_rule_packets_is_the_first_matching_counter():
 
 def test_masquerade_and_dnat_rules():
     lines = [line for _, line in _nat_lines()]
-    masquerade = [l for l in lines if "-s 172.17.0.0/16" in l and "MASQUERADE" in l and "! -o" in l]
+    masquerade = [line for line in lines if "-s 172.17.0.0/16" in line and "MASQUERADE" in line and "! -o" in line]
     assert len(masquerade) == 1
     assert facts.masquerade_rule(None, "host1", "172.17.0.0/16") == masquerade[0]
     assert facts.masquerade_rule(None, "host1", "10.99.0.0/16") is None
-    assert facts.dnat_rules(None, "host1") == [l for l in lines if "-j DNAT" in l] != []
+    assert facts.dnat_rules(None, "host1") == [line for line in lines if "-j DNAT" in line] != []
 
 
 def test_filter_table_lines_match_fragment():
     text = SAVED["host1"]["rules"]
-    expected = [l.split("] ", 1)[1] for l in text[text.index("*filter"):].splitlines()
-                if "DOCKER-ISOLATION-STAGE-2 -o" in l and "-A " in l]
+    expected = [line.split("] ", 1)[1] for line in text[text.index("*filter"):].splitlines()
+                if "DOCKER-ISOLATION-STAGE-2 -o" in line and "-A " in line]
     rules = facts.iptables(None, "host1", "filter")
     assert [str(r) for r in facts.matching(rules, "DOCKER-ISOLATION-STAGE-2 -o")] == expected != []
     assert not any(r.is_policy for r in rules)
@@ -71,16 +72,16 @@ def test_filter_table_lines_match_fragment():
 
 def test_conntrack_rows_keep_protocol_and_port():
     rows = facts.conntrack(None, "host1", dport=9000)
-    lines = [l for l in SAVED["host1"]["conntrack"].splitlines()
-             if l.split()[2] == "tcp" and re.search(r"src=\S+ dst=\S+ sport=\d+ dport=9000 ", l)]
+    lines = [line for line in SAVED["host1"]["conntrack"].splitlines()
+             if line.split()[2] == "tcp" and re.search(r"src=\S+ dst=\S+ sport=\d+ dport=9000 ", line)]
     assert len(rows) == len(lines) > 0
-    for row, line in zip(rows, lines):
+    for row, line in zip(rows, lines, strict=True):
         o, r = row["original"], row["reply"]
         assert f"src={o['src']} dst={o['dst']} sport={o['sport']} dport={o['dport']} " \
                f"src={r['src']} dst={r['dst']} sport={r['sport']} dport={r['dport']}" in line
         assert row["state"] == line.split()[5]
     assert len(facts.conntrack(None, "host1", proto="icmp")) == sum(
-        1 for l in SAVED["host1"]["conntrack"].splitlines() if l.split()[2] == "icmp")
+        1 for line in SAVED["host1"]["conntrack"].splitlines() if line.split()[2] == "icmp")
 
 
 def test_bridge_fdb_is_the_learned_entries_of_that_bridge():
@@ -92,8 +93,8 @@ def test_bridge_fdb_is_the_learned_entries_of_that_bridge():
 
 
 def test_veth_peer_matches_indices_both_ways():
-    inside = next(l for l in json.loads(SAVED[CONTAINER]["links"]) if l["ifname"] == "eth0")
-    host_end = next(l for l in json.loads(SAVED["host1"]["links"]) if l["ifindex"] == inside["link_index"])
+    inside = next(link for link in json.loads(SAVED[CONTAINER]["links"]) if link["ifname"] == "eth0")
+    host_end = next(link for link in json.loads(SAVED["host1"]["links"]) if link["ifindex"] == inside["link_index"])
     assert host_end["link_index"] == inside["ifindex"]
     pair = facts.veth_peer(None, "host1", CONTAINER)
     assert pair == {"container_if": f"eth0@if{inside['link_index']} (index {inside['ifindex']})",
@@ -105,8 +106,8 @@ def test_veth_peer_matches_indices_both_ways():
 
 def test_interface_facts_of_a_container():
     links = json.loads(SAVED[CONTAINER]["links"])
-    eth0 = next(l for l in links if l["ifname"] == "eth0")
-    assert facts.interfaces(None, CONTAINER) == [l["ifname"] for l in links]
+    eth0 = next(link for link in links if link["ifname"] == "eth0")
+    assert facts.interfaces(None, CONTAINER) == [link["ifname"] for link in links]
     assert facts.ipv4(None, CONTAINER) == [f"{a['local']}/{a['prefixlen']}" for a in eth0["addr_info"]
                                            if a["family"] == "inet"]
     assert facts.address(None, CONTAINER) == facts.ipv4(None, CONTAINER, "eth0")[0].split("/")[0]
@@ -122,7 +123,7 @@ def test_ipv4_leaves_out_loopback():
 
 def test_proxy_rows_from_docker_proxy_argv():
     for argv in SAVED["docker_proxy_argv"]:
-        opts = dict(zip(argv[1::2], argv[2::2]))
+        opts = dict(zip(argv[1::2], argv[2::2], strict=True))  # flag, value pairs after the program
         row = facts.proxy_row(parse_proxy_cmdline(argv, pid=42))
         assert row == {"pid": 42, "host_ip": opts["-host-ip"], "host_port": int(opts["-host-port"]),
                        "container_ip": opts["-container-ip"], "container_port": int(opts["-container-port"])}

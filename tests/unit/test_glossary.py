@@ -36,7 +36,8 @@ def test_the_audited_terms_are_marked_as_the_course_s():
     for word in ("ネットワーク名前空間", "サブネット", "ポート公開", "コネクショントラッキング", "Pod"):
         assert word in course
     by_article_form = {t.article: t for t in glossary.article_terms()}
-    # the article writes "default gateway" and "ネットワーク層" (as 第4層); デフォルトゲートウェイ and 第3層 are the course's words
+    # the article writes "default gateway" and "ネットワーク層" (as 第4層);
+    # デフォルトゲートウェイ and 第3層 are the course's words
     assert "デフォルトゲートウェイ" not in ARTICLE and "default gateway" in by_article_form
     assert "第3層" not in ARTICLE and "ネットワーク層" in by_article_form
 

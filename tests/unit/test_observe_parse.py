@@ -29,8 +29,8 @@ def test_links_match_ip_json(egress):
     text = egress["raw_before"]["host1"]["links"]
     links = parse.parse_links(text)
     raw = json.loads(text)
-    assert [i.name for i in links] == [l["ifname"] for l in raw]
-    for iface, link in zip(links, raw):
+    assert [i.name for i in links] == [link["ifname"] for link in raw]
+    for iface, link in zip(links, raw, strict=True):
         assert iface.mac == link["address"]
         assert iface.master == link.get("master")
         assert [a.address for a in iface.addresses] == [a["local"] for a in link.get("addr_info", [])]
@@ -75,7 +75,7 @@ def test_fdb_keeps_bridge_entries_only(egress):
 def test_iptables_rules_and_counters(egress):
     text = egress["raw_after"]["host1"]["rules"]
     rules = parse.parse_iptables_save(text)
-    lines = [l for l in text.splitlines() if l.startswith("[")]
+    lines = [line for line in text.splitlines() if line.startswith("[")]
     assert len([r for r in rules if not r.is_policy]) == len(lines)
     masq = [r for r in rules if r.target == "MASQUERADE" and r.out_if and "out_if" in r.negated]
     assert masq, "Docker's POSTROUTING -s SUBNET ! -o BRIDGE -j MASQUERADE"
@@ -93,7 +93,7 @@ def test_iptables_rules_and_counters(egress):
 def test_conntrack_tuples(egress):
     text = egress["raw_after"]["host1"]["conntrack"]
     entries = parse.parse_conntrack(text)
-    assert len(entries) == len([l for l in text.splitlines() if l.startswith("ipv")])
+    assert len(entries) == len([line for line in text.splitlines() if line.startswith("ipv")])
     tcp = [e for e in entries if e.proto == "tcp" and e.original.dport == egress["port"]]
     assert tcp, "the egress connection is tracked"
     entry = tcp[-1]

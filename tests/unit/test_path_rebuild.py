@@ -26,7 +26,7 @@ def _container(meta: dict, name: str) -> dict:
 
 def _eth0(meta: dict, namespace: str) -> dict:
     links = json.loads(meta["raw_before"][namespace]["links"])
-    return next(l for l in links if l["ifname"] == "eth0")
+    return next(link for link in links if link["ifname"] == "eth0")
 
 
 def _ipv4(link: dict) -> str:

@@ -26,8 +26,9 @@ def test_assemble_pairs_containers_with_host_veths():
     networks = [NetworkInfo("bridge", "0" * 12, "bridge", [], [], "docker0"),
                 NetworkInfo("hand-net", "1" * 12, "bridge", [], [], "br-111111111111", labels={LABEL_WORLD: prefix})]
     found = assemble("host1", host, networks, containers + [hand], states, prefix)
-    host_links = {l["ifname"]: l for l in json.loads(meta["raw_before"]["host1"]["links"])}
-    for node, info in zip(found.containers, containers):
+    host_links = {link["ifname"]: link for link in json.loads(meta["raw_before"]["host1"]["links"])}
+    # found.containers ends with the hand-made box (checked below): the course's come first, in order.
+    for node, info in zip(found.containers, containers, strict=False):
         assert node.origin == "course"
         attachment = node.attachments[0]
         assert attachment.ip == info.endpoints[0].ip
