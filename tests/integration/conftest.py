@@ -1,6 +1,9 @@
 """Fixtures shared by the integration tests of the labs."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from helpers.labs import progress
@@ -25,3 +28,23 @@ def lab_world(world, tmp_path_factory):
     mp.setenv(progress.PROGRESS_ENV, str(tmp_path_factory.mktemp("progress")))
     yield world
     mp.undo()
+
+
+@contextmanager
+def scenario_and_lesson(world, driver: str, lesson_name: str, start: bool = True) -> Iterator[tuple]:
+    """A driver scenario (started, or fresh and stopped) and a test's own Lesson (its ad-hoc
+    containers); both removed afterwards. For the chapters' failing-world tests."""
+    from helpers import scenarios
+    from helpers.lessons.lesson import Lesson
+
+    scenario = scenarios.get(world, driver)
+    if start:
+        scenario.start()
+    else:
+        scenario.stop()
+    lesson = Lesson(world, lesson_name).reset()
+    try:
+        yield scenario, lesson
+    finally:
+        lesson.stop()
+        scenario.stop()

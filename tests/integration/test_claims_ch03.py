@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import scenarios
 from helpers.lessons import drivers
-from helpers.lessons.lesson import Lesson
 from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
 from tests.claimcells import assert_claim_fails, run_claim
+
+from conftest import scenario_and_lesson  # tests/integration/conftest.py
 
 
 @pytest.fixture(scope="module")
 def host(world):
-    scenario = scenarios.get(world, "host").start()
-    lesson = Lesson(world, "t-ch03").reset()
-    yield scenario, lesson
-    lesson.stop()
-    scenario.stop()
+    with scenario_and_lesson(world, "host", "t-ch03") as pair:
+        yield pair
 
 
 def test_same_stack(world, host):

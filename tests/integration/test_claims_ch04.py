@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import scenarios
 from helpers.lessons import chapters, drivers, facts
 from helpers.lessons.lesson import Lesson
 from helpers.world import swarm as swarm_room
 from tests.claimcells import assert_claim_fails, run_claim
 
+from conftest import scenario_and_lesson  # tests/integration/conftest.py
+
 
 @pytest.fixture(scope="module")
 def overlay(world):
-    scenario = scenarios.get(world, "overlay")
-    lesson = Lesson(world, "t-ch04").reset()
-    yield scenario
-    lesson.stop()
-    scenario.stop()
+    with scenario_and_lesson(world, "overlay", "t-ch04", start=False) as (scenario, _):
+        yield scenario
 
 
 @pytest.fixture

@@ -12,22 +12,18 @@ import ipaddress
 
 import pytest
 
-from helpers import scenarios
 from helpers.lessons import chapters, drivers, facts, probes
-from helpers.lessons.lesson import Lesson
 from tests.claimcells import assert_claim_fails, run_claim
+
+from conftest import scenario_and_lesson  # tests/integration/conftest.py
 
 ELSEWHERE = "mvx0"  # a veth on host1 whose peer stays on host1: a link that is not the LAN
 
 
 @pytest.fixture(scope="module")
 def mv(world):
-    scenario = scenarios.get(world, "macvlan")
-    scenario.stop()
-    lesson = Lesson(world, "t-ch05").reset()
-    yield scenario, lesson
-    lesson.stop()
-    scenario.stop()
+    with scenario_and_lesson(world, "macvlan", "t-ch05", start=False) as pair:
+        yield pair
 
 
 @contextlib.contextmanager

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import scenarios
 from helpers.lessons import drivers, facts
-from helpers.lessons.lesson import Lesson
 from tests.claimcells import assert_claim_fails, run_claim
+
+from conftest import scenario_and_lesson  # tests/integration/conftest.py
 
 
 @pytest.fixture(scope="module")
 def none(world):
-    scenario = scenarios.get(world, "none").start()
-    lesson = Lesson(world, "t-ch06").reset()
-    yield scenario, lesson
-    lesson.stop()
-    scenario.stop()
+    with scenario_and_lesson(world, "none", "t-ch06") as pair:
+        yield pair
 
 
 def test_lo_only_fails_for_a_bridge_container(world, none):
