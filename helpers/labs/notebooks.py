@@ -37,6 +37,7 @@ import docker
 
 import helpers
 from helpers import labs
+from helpers.labs.troubleshoot import wait_for_name
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE, INET_IP

@@ -11,6 +11,7 @@ import ipaddress
 
 import docker
 
+from helpers.labs.troubleshoot import wait_for_name
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE, INET_IP
@@ -187,6 +188,9 @@ def lab06(world):
     h1.networks.create("lab6-overlay", driver="overlay", attachable=True, labels=world.label)
     h1.containers.run(IMAGE, IDLE, name="lab6-a", network="lab6-overlay", detach=True, labels=world.label)
     b = h2.containers.run(IMAGE, IDLE, name="lab6-b", network="lab6-overlay", detach=True, labels=world.label)
+    # %% host2's embedded DNS learns lab6-a's name from the swarm's gossip (TCP/UDP 7946), a moment after
+    # %%+ `docker run` returns: wait until the name resolves there before the first ping.
+    print("lab6-a known on host2:", wait_for_name(world, b, "lab6-a"))
     # %% Across the hosts, by name: the frames travel inside VXLAN (UDP 4789) between the hosts' eth0.
     print(probe(world, b, "lab6-a"))
 

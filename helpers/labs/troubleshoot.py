@@ -27,6 +27,7 @@ from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
 from helpers.world.naming import (
+    GOSSIP_WAIT,
     IDLE,
     IMAGE,
     INET_IP,
@@ -660,7 +661,7 @@ def break_mtu(world) -> None:
         raise
 
 
-def wait_for_name(world, source, name: str, limit: float = 15.0) -> bool:
+def wait_for_name(world, source, name: str, limit: float = GOSSIP_WAIT) -> bool:
     """Wait until `source` reaches container `name` by name (small pings). Seen here: a container made
     on host1 is known to host2's embedded DNS only once the swarm's gossip has carried it there, a
     moment after `docker run` returns; the lab's setup must work for small packets when start ends."""

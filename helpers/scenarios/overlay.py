@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world import swarm
 from helpers.world.guard import probe
-from helpers.world.naming import INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
+from helpers.world.naming import GOSSIP_WAIT, INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
 
 NETWORK = "overlay-net"
 
@@ -52,7 +52,7 @@ class OverlayScenario(Scenario):
             on_host1.result()
         self.wait_c2c()
 
-    def wait_c2c(self, timeout: float = 20) -> None:
+    def wait_c2c(self, timeout: float = GOSSIP_WAIT) -> None:
         """Gossip (7946) must tell host2 where overlay-a lives before the first ping gets through."""
         b = self.containers("host2")["b"]
         deadline = time.monotonic() + timeout

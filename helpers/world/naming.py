@@ -78,6 +78,10 @@ OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
 LAB13_PATH_MTU = 1450
 LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs, gone with the world)
 
+# How long the course waits for a swarm's gossip to carry a container's name to the other engine's
+# embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
+# suite) it was seen to take far longer, so waits are generous and end as soon as the name resolves.
+GOSSIP_WAIT = 60.0
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
 ROLES = ("router", "inet") + MACHINES
