@@ -88,6 +88,22 @@ class Drawing:
         return self.figure.savefig(*args, **kwargs)
 
 
+def canvas(width: float, height: float):
+    """A figure of `width` x `height` inches whose axes count in inches, y downwards from 0 at the top,
+    with no frame; it has a renderer from the start, so boxes can be sized to their text. Returns
+    (figure, ax)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(-height, 0)
+    ax.axis("off")
+    return figure, ax
+
+
 def _watch(drawing: Drawing) -> None:
     """Remember a drawing made inside an IPython cell, so the end of the cell can show it."""
     from IPython import get_ipython

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from helpers.draw.display import Drawing
+from helpers.draw.display import Drawing, canvas
 from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
 
 HAND = "#e67700"
@@ -111,20 +111,13 @@ def _box_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMa
 
 def draw_host_map(host_map: HostMap) -> Drawing:
     """The map of one Docker host, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     parts = sections(host_map)
     bands = _bands(parts)
     lines_per_box = max([len(_box_lines(c, a, host_map)) for s in parts for c, a in s.members] + [1])
     box_h = BOX_H + 0.13 * (lines_per_box - 1)
     height = 1.25 + sum(_band_height(band, box_h) for band in bands) + 0.3
-    figure = Figure(figsize=(WIDTH, height))
-    FigureCanvasAgg(figure)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, WIDTH)
-    ax.set_ylim(-height, 0)
-    ax.axis("off")
+    figure, ax = canvas(WIDTH, height)
     _host_box(ax, host_map)
     y = -1.25
     for band in bands:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
-from helpers.draw.display import Drawing
+from helpers.draw.display import Drawing, canvas
 from helpers.path.model import ACTIONS, Hop, Path
 
 VIEWS = ("L2", "L3", "NAT")
@@ -192,8 +192,6 @@ def _row_height(row: Row, columns: _Columns) -> float:
 
 def draw_path(path: Path, view: str = "L3") -> Drawing:
     """The path in the L2, L3 or NAT view, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     if view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}")
@@ -208,12 +206,7 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
     width = columns.end
     foot = 0.15 + FOOT_LINE * len(_footer_lines(arp, notes, any(r.outer for r in table), width))
     height = top + body + foot
-    figure = Figure(figsize=(width, height))
-    FigureCanvasAgg(figure)   # a renderer from the start: encapsulation boxes are sized to their text
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(-height, 0)
-    ax.axis("off")
+    figure, ax = canvas(width, height)
 
     lane_x = {name: LANE_X0 + i * LANE_GAP for i, name in enumerate(lanes)}
     _title(ax, path, view)

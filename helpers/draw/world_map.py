@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers.draw.display import Drawing
+from helpers.draw.display import Drawing, canvas
 from helpers.observe import machine_targets, read_all
 from helpers.observe.collect import WorldState
 from helpers.observe.parse import peer_pairs
@@ -62,8 +62,6 @@ def draw_world(world, state: WorldState | None = None) -> Drawing:
     ends of containers (peers in namespaces outside the world's machines) are counted per bridge
     instead of listed, so a busy host stays readable. `describe(state)` lists everything.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
 
     state = state or observe_world(world)
@@ -75,12 +73,7 @@ def draw_world(world, state: WorldState | None = None) -> Drawing:
     lines = {name: _box_lines(state[name], name, cabled) for name in state.namespaces}
     heights = {name: 0.3 + 0.17 * len(rows) for name, rows in lines.items()}
     height = 0.55 + max(sum(heights[n] + 0.25 for n in names) for names in columns.values()) + 0.1
-    figure = Figure(figsize=(WORLD_WIDTH, height))
-    FigureCanvasAgg(figure)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, WORLD_WIDTH)
-    ax.set_ylim(-height, 0)
-    ax.axis("off")
+    figure, ax = canvas(WORLD_WIDTH, height)
     ax.text(0.1, -0.1, "The lab world as the kernel reports it: namespaces, interfaces, veth cables (red)",
             fontsize=10, fontweight="bold", va="top")
     ends: dict[tuple[str, str], tuple[float, float, float]] = {}   # (ns, iface) -> left x, right x, y
