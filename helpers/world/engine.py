@@ -15,7 +15,7 @@ from pathlib import Path
 
 from helpers.errors import DockerCliError, LabError
 from helpers.world import netns
-from helpers.world.naming import INET_IP, HostPaths
+from helpers.world.naming import ENGINE_LOG_LEVEL_ENV, INET_IP, HostPaths
 from helpers.world.proc import NETNS_DIR, which
 
 
@@ -27,7 +27,8 @@ def daemon_config(cgroup_parent: str) -> dict:
         "cgroup-parent": cgroup_parent,
         # Containers of the lab image ignore SIGTERM as PID 1; don't wait 15 s for each on stop.
         "shutdown-timeout": 1,
-        "log-level": "warn",
+        # `DNLAB_ENGINE_LOG_LEVEL=debug` keeps what a failing run needs (gossip, networkdb) in dockerd.log.
+        "log-level": os.environ.get(ENGINE_LOG_LEVEL_ENV) or "warn",
     }
 
 

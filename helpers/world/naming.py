@@ -82,6 +82,8 @@ LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs
 # embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
 # suite) it was seen to take far longer, so waits are generous and end as soon as the name resolves.
 GOSSIP_WAIT = 60.0
+# The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
+ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
 ROLES = ("router", "inet") + MACHINES
