@@ -28,7 +28,6 @@ from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState
 from helpers.path.build import Observed, build_path
 from helpers.path.model import Path
 from helpers.world import guard
-from helpers.world.naming import LABEL_SCENARIO
 from helpers.world.proc import NETNS_DIR
 
 BEFORE_MACHINE = ("links", "routes", "neighbours", "fdb", "rules")
@@ -168,7 +167,7 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
     hosts = list(world.hosts)
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
         per_host = dict(zip(hosts, pool.map(lambda h: collect.docker_containers(world, h), hosts), strict=True))
-    ours = [c for h in hosts for c in per_host[h] if c.labels.get(LABEL_SCENARIO) == sc.name]
+    ours = [c for h in hosts for c in per_host[h] if sc.includes(c)]
     targets = collect.machine_targets(world)
     targets += collect.container_targets(ours)
     for host in hosts:

@@ -88,6 +88,11 @@ class Scenario:
         """The name of this scenario's container `role`: `<scenario>-<role>`."""
         return f"{self.name}-{role}"
 
+    def includes(self, container) -> bool:
+        """Whether the tracer reads and captures `container` (a ContainerInfo): the scenario's own,
+        by its label. A trace of a learner's own containers (`dnlab trace`) picks them by name."""
+        return container.labels.get(LABEL_SCENARIO) == self.name
+
     # --- helpers for subclasses ---------------------------------------------------------------
     def run_container(self, role: str, host: str = "host1", command: list[str] | None = None, **kwargs):
         """Start (or reuse) the container `<scenario>-<role>` from the lab image."""
