@@ -3,11 +3,14 @@
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI)
 
-.PHONY: start test bench down clean
+.PHONY: start test test-debian13 bench down clean
 start:
 	$(SUDO) bash scripts/start.sh
 test:
 	$(SUDO) bash scripts/test.sh
+# The same install and suite inside a fresh Debian 13 root made here (debootstrap, chroot).
+test-debian13:
+	$(SUDO) bash scripts/debian13.sh
 bench:
 	$(SUDO) .venv/bin/python bench/bench.py
 down:

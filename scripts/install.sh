@@ -11,9 +11,16 @@ fi
 for_tests=0
 [ "${1:-}" = "--tests" ] && for_tests=1
 PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip"
+. /etc/os-release
+# Debian 13 split the docker CLI out of docker.io into its own package, docker-cli (Debian 12's and
+# Ubuntu's docker.io still ship it). A machine that already has a `docker` (docker-ce-cli) keeps it.
+debian_major=$(cut -d. -f1 /etc/debian_version 2>/dev/null || true)
+if ! command -v docker >/dev/null 2>&1 && [ "${ID:-}" = debian ] \
+   && { ! [ "$debian_major" -lt 13 ] 2>/dev/null; }; then
+  PACKAGES="$PACKAGES docker-cli"
+fi
 # Debian packages Chromium as a deb; Ubuntu's `chromium` only installs a snap, which needs snapd
 # (absent in containers), so there the tests use Playwright's own Chromium build instead.
-. /etc/os-release
 browser_from_apt=0
 case " ${ID:-} ${ID_LIKE:-} " in
   *" ubuntu "*) ;;
@@ -45,6 +52,11 @@ if [ -n "$missing" ]; then
       echo "    docker.io: its system engine is left stopped and disabled (the course runs its own engines);"
       echo "    to use it yourself: sudo systemctl enable --now docker" ;;
   esac
+fi
+if ! command -v docker >/dev/null 2>&1; then
+  echo "install.sh: no docker CLI after installing docker.io (the course's chapters run it)." >&2
+  echo "  fix: sudo apt-get install -y docker-cli   # Debian 13+; elsewhere: docker.io" >&2
+  exit 2
 fi
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

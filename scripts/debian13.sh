@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# `make test-debian13`: the course's own install and full test suite inside a fresh Debian 13
+# (trixie: docker.io 26.1, Python 3.13, iptables-nft) root made here from Debian's packages.
+#
+#   bash scripts/debian13.sh                 clean checkout (git archive HEAD) into a fresh root,
+#                                            then `bash scripts/install.sh --tests && make test`
+#   bash scripts/debian13.sh --worktree      the working tree as it is (tracked + untracked files)
+#   bash scripts/debian13.sh --reuse -- CMD  keep the root (and its .venv) from the last run and run
+#                                            CMD in the repository there (targeted test runs)
+#
+# The debootstrapped base is cached as a tarball (/var/cache/dnlab/debian13/base.tar); each run
+# unpacks it afresh, so every run starts from a root where nothing of the course is installed.
+# Downloaded .debs and pip wheels are cached next to it (bind-mounted), so a rerun downloads little.
+#
+# Isolation: private mount and pid namespaces (`unshare --mount --pid --fork`), then chroot. Every
+# mount is made inside that mount namespace and goes away with it; every process (the lab's
+# dockerds included) dies with the pid namespace. The chroot shares the machine's kernel, network
+# namespace and cgroup hierarchies: the lab's own namespaces live under the chroot's private /run
+# (tmpfs), and its world id (DNLAB_WORLD, default d13) keeps its engines' cgroups apart from a world
+# running on the machine itself at the same time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+CACHE=${DNLAB_DEBIAN13_CACHE:-/var/cache/dnlab/debian13}
+WORLD=${DNLAB_DEBIAN13_WORLD:-d13}
+SUITE=trixie
+ROOT=$CACHE/root
+INNER=/work/dnlab            # where the repository sits inside the root
+
+fail() { echo "debian13.sh: $1" >&2; [ -n "${2:-}" ] && echo "  fix: $2" >&2; exit 2; }
+
+source_mode=head reuse=0 cmd=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --worktree) source_mode=worktree ;;
+    --reuse) reuse=1 ;;
+    --) shift; cmd="$*"; break ;;
+    *) fail "unknown argument $1" "bash scripts/debian13.sh [--worktree] [--reuse] [-- CMD]" ;;
+  esac
+  shift
+done
+[ -n "$cmd" ] || cmd="bash scripts/install.sh --tests && make test"
+
+[ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, mounts, chroot)" "sudo make test-debian13"
+command -v debootstrap >/dev/null || fail "debootstrap is not installed" "sudo apt-get install -y debootstrap"
+command -v unshare >/dev/null || fail "unshare (util-linux) is not installed" "sudo apt-get install -y util-linux"
+
+# The Debian mirror this machine's apt already uses (deb822 `URIs:` or a one-line `deb` entry), so
+# the root comes from where the machine's own packages come from.
+mirror() {
+  [ -n "${DNLAB_DEBIAN_MIRROR:-}" ] && { echo "$DNLAB_DEBIAN_MIRROR"; return; }
+  local found
+  found=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }')
+  [ -n "$found" ] || found=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+    | awk '$0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }')
+  [ -n "$found" ] || fail "no Debian mirror found in /etc/apt" "DNLAB_DEBIAN_MIRROR=http://deb.debian.org/debian make test-debian13"
+  echo "$found"
+}
+
+make_base() {
+  local tmp=$CACHE/base.tmp
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  local url
+  url=$(mirror)
+  echo "==> debootstrap $SUITE from $url (cached afterwards as $CACHE/base.tar)"
+  local started=$SECONDS
+  # make and ca-certificates: what the README assumes a learner's machine has before install.sh.
+  debootstrap --variant=minbase --include=make,ca-certificates "$SUITE" "$tmp" "$url" \
+    > "$CACHE/debootstrap.log" 2>&1 || fail "debootstrap failed (log: $CACHE/debootstrap.log)" \
+      "rm -rf $CACHE && sudo make test-debian13"
+  tar -C "$tmp" -cf "$CACHE/base.tar.tmp" .
+  mv "$CACHE/base.tar.tmp" "$CACHE/base.tar"
+  rm -rf "$tmp"
+  echo "    base made in $(( SECONDS - started )) s"
+}
+
+copy_repo() {
+  mkdir -p "$ROOT$INNER"
+  if [ "$source_mode" = head ]; then
+    git -C "$REPO" archive --format=tar HEAD | tar -C "$ROOT$INNER" -xf -
+  else
+    # Tracked and untracked (not ignored) files: never .venv, build output or caches.
+    git -C "$REPO" ls-files -z -co --exclude-standard \
+      | (cd "$REPO" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) \
+      | tar -C "$ROOT$INNER" -xf -
+  fi
+}
+
+prepare_root() {
+  mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip-cache"
+  [ -f "$CACHE/base.tar" ] || make_base
+  if [ "$reuse" = 0 ] || [ ! -d "$ROOT/usr" ]; then
+    rm -rf "$ROOT"
+    mkdir -p "$ROOT"
+    tar -C "$ROOT" -xf "$CACHE/base.tar"
+  fi
+  copy_repo
+  # Name resolution and TLS for apt and pip inside (the root's own files, not the machine's).
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  [ -f /etc/ssl/certs/ca-certificates.crt ] \
+    && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
+  # iproute2's `ip netns` needs /run/netns on a mount point; the lab makes it under the tmpfs /run.
+  mkdir -p "$ROOT/run" "$ROOT/tmp" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev"
+}
+
+# Runs inside the private mount + pid namespaces: mounts (all private to them), then the chroot.
+inside() {
+  set -euo pipefail
+  mount --make-rprivate /
+  mount --bind "$ROOT" "$ROOT"          # `ip netns` needs / to be a mount point
+  mount -t proc proc "$ROOT/proc"
+  mount --rbind /sys "$ROOT/sys"
+  mount --rbind /dev "$ROOT/dev"
+  mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
+  mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
+  mount --bind "$CACHE/apt-archives" "$ROOT/var/cache/apt/archives"
+  mkdir -p "$ROOT/root/.cache/pip"
+  mount --bind "$CACHE/pip-cache" "$ROOT/root/.cache/pip"
+  # The root's apt deletes downloaded .debs after installing by default (docker-clean): keep them.
+  echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > "$ROOT/etc/apt/apt.conf.d/90dnlab-keep"
+  rm -f "$ROOT/etc/apt/apt.conf.d/docker-clean"
+  # A clean environment: none of the machine's pip settings (paths that do not exist inside).
+  exec chroot "$ROOT" /usr/bin/env -i \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
+    LANG=C.UTF-8 CI=1 DNLAB_WORLD="$WORLD" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    /bin/bash -c "cd $INNER && echo \"==> Debian \$(cat /etc/debian_version), world $WORLD: $cmd\" && $cmd"
+}
+
+started=$SECONDS
+mkdir -p "$CACHE"
+# One run at a time: two would unpack over each other's root.
+exec 9>"$CACHE/.lock"
+flock -n 9 || fail "another debian13.sh run holds $CACHE/.lock" "wait for it to end"
+prepare_root
+echo "==> root ready in $(( SECONDS - started )) s: $ROOT"
+export ROOT CACHE WORLD INNER cmd
+export -f inside
+set +e
+unshare --mount --pid --fork --propagation private bash -c inside
+rc=$?
+set -e
+# Cgroups are the machine's: a dockerd killed with the pid namespace leaves its world's (empty)
+# cgroup directories behind. Remove this world's only, leaves first (rmdir fails on a busy one).
+for dir in /sys/fs/cgroup/*/dnlab-"$WORLD"-*; do
+  [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+done
+echo "==> Debian 13 leg: exit $rc after $(( SECONDS - started )) s (mounts and processes gone with its namespaces)"
+exit "$rc"
