@@ -15,7 +15,7 @@ from pathlib import Path
 
 from helpers.errors import DockerCliError, LabError
 from helpers.world import netns
-from helpers.world.naming import ENGINE_LOG_LEVEL_ENV, INET_IP, HostPaths
+from helpers.world.naming import ENGINE_LOG_LEVEL_ENV, ENGINE_SOCKET_GROUP, INET_IP, HostPaths
 from helpers.world.proc import NETNS_DIR, which
 
 
@@ -29,6 +29,8 @@ def daemon_config(cgroup_parent: str) -> dict:
         "shutdown-timeout": 1,
         # `DNLAB_ENGINE_LOG_LEVEL=debug` keeps what a failing run needs (gossip, networkdb) in dockerd.log.
         "log-level": os.environ.get(ENGINE_LOG_LEVEL_ENV) or "warn",
+        # The socket is root's alone (dockerd's default group `docker` would make that group root).
+        "group": ENGINE_SOCKET_GROUP,
     }
 
 

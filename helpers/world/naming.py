@@ -18,7 +18,7 @@ Naming scheme (``W`` is the world id; the default world has none)::
     namespace label      the alias of its ``lo`` is ``dnlab-world=<prefix>``
     router interfaces    lan0 (bridge), p-host1 / p-host2 / p-lanpc (its ports), wan0
     machine interfaces   eth0 in every machine namespace
-    state (tmpfs)        /run/dnlab/<prefix>/            manifest.json, service pid and log
+    state (tmpfs)        /run/dnlab/<prefix>/            manifest.json, service pid and log, DNS log
                          /run/dnlab/<prefix>/<host>/     docker.sock, dockerd.pid, dockerd.log,
                                                         daemon.json, exec/ (dockerd exec-root)
     engine data          /var/lib/dnlab/<prefix>/<host>/ (dockerd data-root)
@@ -33,7 +33,7 @@ Address plan: only documentation ranges, so nothing collides with or reaches a r
 Every world uses the same plan: its namespaces are isolated, so two worlds never meet::
 
     LAN        198.51.100.0/24   router .1, host1 .11, host2 .12, lanpc .20
-    internet   203.0.113.0/24    router .1, inet .10 (TCP service port 9000, HTTP port 80)
+    internet   203.0.113.0/24    router .1, inet .10 (TCP service port 9000, HTTP port 80, DNS 53)
 """
 from __future__ import annotations
 
@@ -66,6 +66,14 @@ ROUTER_WAN_IP = ipaddress.ip_address("203.0.113.1")
 INET_IP = ipaddress.ip_address("203.0.113.10")
 SERVICE_TCP_PORT = 9000
 SERVICE_HTTP_PORT = 80
+# The lab internet's DNS server (helpers/world/dns.py), run by the service in `inet` and named in
+# every engine's daemon.json: the machines' names, bare and under LAB_DOMAIN (.test is reserved, RFC
+# 2606, so it is never a real name), answer their live address; every other dotted name answers the
+# internet service's address; every other single label does not exist (NXDOMAIN), as on the internet.
+DNS_PORT = 53
+LAB_DOMAIN = "lab.test"
+DNS_TTL = 5                          # seconds: short, as a lab may move a machine
+NAME_INTERFACE = {"router": "lan0"}  # the interface a machine's name stands for (others: eth0)
 # Docker's overlay driver: the underlay MTU it assumes unless the network has the option below
 # (it never reads the real underlay), and the bytes VXLAN adds (outer Ethernet, IP, UDP, VXLAN).
 OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"
@@ -84,6 +92,22 @@ LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs
 GOSSIP_WAIT = 60.0
 # The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
 ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
+# The group of each lab engine's socket (dockerd `group`): root alone. dockerd's default, `docker`,
+# would give every member of that group root on the machine through the lab engines.
+ENGINE_SOCKET_GROUP = "root"
+# Each world's folders (run state, engine data) and files (logs, daemon.json, the service's log):
+# root's alone, so no other user reads a learner's traffic or reaches an engine's files.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+# `dnlab` exit statuses (README "The dnlab command"): 1 a check said no (doctor not ready, a path
+# not as expected, a lab not passed); 2 the command line (or $DNLAB_WORLD) is wrong; 3 `status`: the
+# world is not up; 4 the lab cannot do it now (its message names the one command that fixes it);
+# 141 stdout was closed early (`dnlab status | head -1`), as a shell reports a SIGPIPE.
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOT_UP = 3
+EXIT_LAB_ERROR = 4
+EXIT_BROKEN_PIPE = 141
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
 ROLES = ("router", "inet") + MACHINES
@@ -225,6 +249,11 @@ class WorldNames:
     def service_log(self) -> Path:
         """JSON lines, one per client the internet service saw."""
         return self.state_dir / "inet-seen.jsonl"
+
+    @property
+    def dns_log(self) -> Path:
+        """JSON lines, one per question the lab's DNS server answered."""
+        return self.state_dir / "inet-dns.jsonl"
 
     def host(self, host: str) -> HostPaths:
         if host not in HOSTS + (SCRATCH,):
