@@ -16,9 +16,73 @@ def _world(world_id: str | None):
     return lab(world_id)
 
 
+def _with(option: str, value: str) -> str:
+    """The command line this run was given, with `option`'s value replaced: an error's fix."""
+    argv = ["dnlab", *sys.argv[1:]]
+    if option in argv[:-1]:
+        argv[argv.index(option) + 1] = value
+    elif any(a.startswith(f"{option}=") for a in argv):
+        argv = [f"{option}={value}" if a.startswith(f"{option}=") else a for a in argv]
+    else:
+        return f"{option} {value}"
+    return " ".join(argv)
+
+
+def check_output_file(file: str | None, option: str = "--png", name: str = "path.png") -> None:
+    """Before any tracing: FILE can be written (its folder exists and is writable; FILE is not a
+    folder). A LabError names what is wrong and the command that fixes it."""
+    from helpers.errors import LabError
+
+    if not file:
+        return
+    folder = os.path.dirname(os.path.abspath(file))
+    if os.path.isdir(file):
+        raise LabError(f"{option} {file}: that is a folder, not a file", _with(option, os.path.join(file, name)))
+    if not os.path.isdir(folder):
+        raise LabError(f"{option} {file}: the folder {folder} does not exist", f"mkdir -p {folder}")
+    if not os.access(folder, os.W_OK):
+        raise LabError(f"{option} {file}: the folder {folder} is not writable", f"chmod u+w {folder}")
+
+
+def check_output_dir(directory: str | None, option: str = "--keep") -> None:
+    """Before any tracing: DIR is a writable folder, or can be made in a writable folder."""
+    from helpers.errors import LabError
+
+    if not directory:
+        return
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise LabError(f"{option} {directory}: that is a file, not a folder", _with(option, f"{directory}.d"))
+    existing = directory if os.path.isdir(directory) else os.path.dirname(os.path.abspath(directory))
+    if not os.path.isdir(existing):
+        raise LabError(f"{option} {directory}: the folder {existing} does not exist", f"mkdir -p {existing}")
+    if not os.access(existing, os.W_OK):
+        raise LabError(f"{option} {directory}: the folder {existing} is not writable", f"chmod u+w {existing}")
+
+
+def show(path, args: argparse.Namespace, started: float, verb: str = "traced") -> int:
+    """Print a Path (summary or --json), draw it into --png, say what --keep saved; the exit code:
+    0 when the probe did what it was expected to, 1 otherwise. `dnlab path` and `dnlab trace` share it."""
+    if args.png:
+        from helpers.draw import draw_path
+
+        draw_path(path, view=args.view).savefig(args.png, dpi=110)
+    if args.json:
+        print(path.dumps())
+    else:
+        print(path.summary())
+        print(f"({verb} in {time.monotonic() - started:.2f} s)", file=sys.stderr)
+    if getattr(args, "keep", None) and verb == "traced":
+        print(f"saved: {args.keep}/pcaps/*.pcap (one per interface; Wireshark opens them) and "
+              f"{args.keep}/run.json; redraw with `dnlab path --from {args.keep}`", file=sys.stderr)
+    return 0 if path.as_expected else 1
+
+
 def _path(args: argparse.Namespace) -> int:
     started = time.monotonic()
     from helpers.errors import LabError
+
+    check_output_file(args.png)
+    check_output_dir(None if args.from_dir else args.keep)
     from helpers.path import rebuild, trace
 
     if args.from_dir:
@@ -32,24 +96,13 @@ def _path(args: argparse.Namespace) -> int:
     else:
         raise LabError("dnlab path needs a SCENARIO and a PROBE (or --from DIR of a saved run)",
                        "dnlab path user-bridge egress")
-    if args.png:
-        from helpers.draw import draw_path
-
-        draw_path(path, view=args.view).savefig(args.png, dpi=110)
-    if args.json:
-        print(path.dumps())
-    else:
-        print(path.summary())
-        print(f"({'rebuilt' if args.from_dir else 'traced'} in {time.monotonic() - started:.2f} s)", file=sys.stderr)
-    if args.keep and not args.from_dir:
-        print(f"saved: {args.keep}/pcaps/*.pcap (one per interface; Wireshark opens them) and "
-              f"{args.keep}/run.json; redraw with `dnlab path --from {args.keep}`", file=sys.stderr)
-    return 0 if path.as_expected else 1
+    return show(path, args, started, "rebuilt" if args.from_dir else "traced")
 
 
 def _map(args: argparse.Namespace) -> int:
     from helpers.observe.topology import host_map
 
+    check_output_file(args.png, name="map.png")
     world = _world(args.world)
     found = host_map(world, args.host)
     if args.png:

@@ -1,0 +1,177 @@
+"""A learner's own containers as a one-probe scenario: what `dnlab trace SOURCE TARGET` traces.
+
+The containers and networks exist already (made by hand, with `docker run` and `docker network
+create`, on any driver); this scenario makes nothing and removes nothing. It only names the two
+ends in the probe notation of `helpers.scenarios.endpoint` and tells the tracer which containers
+to read and capture (`includes`): the source and the target, picked by name and host.
+
+How the words of the command line become ends (a machine role wins over a container's name; write
+`container:NAME[@host]` to mean the container):
+
+    SOURCE   host1, lanpc, inet, ...          a machine of the world
+             NAME, container:NAME[@host]      a container on `host` (default: --host, else host1)
+    TARGET   host1, lanpc, inet, ...          the machine's eth0 address, read when the probe runs
+             NAME, container:NAME[@host]      a container: on the source's host first, then any host
+             172.18.0.3                       an address, sent to as is (a container that holds it
+                                              is read and captured too)
+             an alias                         a name only Docker's DNS knows, sent as is
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helpers.errors import LabError
+from helpers.observe import collect
+from helpers.scenarios.base import ProbeSpec, Scenario
+from helpers.scenarios.endpoint import ADDRESS, CONTAINER, CONTAINER_PREFIX, MACHINE, MACHINE_PREFIX, NAME, Endpoint
+from helpers.world.naming import ROLES
+
+KINDS = ("ping", "tcp", "udp")
+
+
+@dataclass(frozen=True)
+class Found:
+    """Every container of every engine of the world (running or not), read once."""
+
+    containers: list[collect.ContainerInfo]
+
+    def named(self, name: str) -> list[collect.ContainerInfo]:
+        return [c for c in self.containers if c.name == name]
+
+    def holding(self, address: str) -> list[collect.ContainerInfo]:
+        return [c for c in self.containers if c.running and any(e.ip == address for e in c.endpoints)]
+
+    def running_on(self, host: str) -> list[str]:
+        return sorted(c.name for c in self.containers if c.host == host and c.running)
+
+
+def read_containers(world) -> Found:
+    """`docker inspect` of every container on every engine of the world."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hosts = list(world.hosts)
+    with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+        per_host = pool.map(lambda h: collect.docker_containers(world, h, running_only=False), hosts)
+    return Found([c for found in per_host for c in found])
+
+
+def dnlab_command(world, *words: str) -> str:
+    """The `dnlab ...` command line for this world (an error's fix names the world it is about)."""
+    world_id = world.names.world_id
+    return " ".join(["dnlab", *(["--world", world_id] if world_id else []), *words])
+
+
+class OwnTrace(Scenario):
+    """One probe between a learner's own ends; built by `own_trace`, never registered."""
+
+    name = "trace"
+    driver = "any"
+    title = "your own containers, on any network you made"
+
+    def __init__(self, world, source: Endpoint, target: Endpoint, kind: str = "ping", port: int | None = None,
+                 host: str = "host1", picked: frozenset[tuple[str, str]] = frozenset()):
+        super().__init__(world)
+        self.source, self.target, self.kind, self.port, self.host = source, target, kind, port, host
+        self.picked = picked
+        self.probe = f"{_plain(source)} -> {_plain(target)}"
+
+    def includes(self, container) -> bool:
+        """The two ends the learner named (by name and host), whatever their labels."""
+        return (container.name, container.host) in self.picked
+
+    def container_name(self, role: str) -> str:
+        return role  # the learner's container is named as they named it, not `<scenario>-<role>`
+
+    def _make(self) -> None:
+        """Nothing to make: the learner's containers and networks exist already."""
+
+    def stop(self) -> None:
+        """Nothing to remove: a trace never touches the learner's own containers."""
+
+    def probe_specs(self) -> dict[str, ProbeSpec]:
+        description = f"{self.kind} from {_plain(self.source)} to {_plain(self.target)}" + (
+            f" port {self.port}" if self.port else "")
+        spec = ProbeSpec(self.probe, str(self.source), str(self.target), self.kind, self.port,
+                         source_host=self.source.on(self.host), description=description)
+        return {spec.name: spec}
+
+
+def _plain(end: Endpoint) -> str:
+    """An end as the learner wrote it: a container's or machine's bare name, an address."""
+    return end.name + (f"@{end.host}" if end.is_container and end.host else "")
+
+
+def own_trace(world, source: str, target: str, kind: str = "ping", port: int | None = None,
+              host: str = "host1", found: Found | None = None) -> OwnTrace:
+    """The trace of `source` to `target` (words of the command line), checked against what the
+    engines hold now: a missing or stopped container is a LabError naming the fix."""
+    if kind not in KINDS:
+        raise LabError(f"unknown probe kind {kind!r}", f"one of: {', '.join(KINDS)}")
+    found = found or read_containers(world)
+    src = _source_end(world, source, host, found)
+    source_host = src.on(host)
+    dst, picked = _target_end(world, target, source_host, found)
+    if src.is_container:
+        picked = picked | {(src.name, source_host)}
+    return OwnTrace(world, src, dst, kind, port, source_host, frozenset(picked))
+
+
+def _source_end(world, text: str, host: str, found: Found) -> Endpoint:
+    text = text.strip()
+    if text in ROLES or text.startswith(MACHINE_PREFIX):
+        return Endpoint.parse_source(text)
+    end = Endpoint.parse_source(text if text.startswith(CONTAINER_PREFIX) else f"{CONTAINER_PREFIX}{text}@{host}")
+    _running(world, end.name, end.on(host), found, "SOURCE")
+    return Endpoint(CONTAINER, end.name, end.on(host))
+
+
+def _target_end(world, text: str, source_host: str, found: Found) -> tuple[Endpoint, set[tuple[str, str]]]:
+    text = text.strip()
+    if text in ROLES:
+        return Endpoint(MACHINE, text), set()
+    end = Endpoint.parse(text)
+    if end.kind == MACHINE:
+        return end, set()
+    if end.kind == ADDRESS:
+        return end, {(c.name, c.host) for c in found.holding(end.name)}
+    if end.kind == CONTAINER:
+        on = end.on(source_host)
+        _running(world, end.name, on, found, "TARGET")
+        return Endpoint(CONTAINER, end.name, on), {(end.name, on)}
+    return _target_by_name(world, end, source_host, found)
+
+
+def _target_by_name(world, end: Endpoint, source_host: str, found: Found) -> tuple[Endpoint, set[tuple[str, str]]]:
+    """A bare name: a container on the source's host first, then on another host; else an alias
+    Docker's DNS answers (sent as is); else an error."""
+    ranked = sorted(found.named(end.name), key=lambda c: (c.host != source_host, not c.running))
+    if ranked:
+        _running(world, end.name, ranked[0].host, found, "TARGET")
+        return Endpoint(CONTAINER, end.name, ranked[0].host), {(end.name, ranked[0].host)}
+    from helpers.world.guard import container_names
+
+    if end.name in container_names(world):
+        return Endpoint(NAME, end.name), set()
+    raise _unknown(world, end.name, source_host, found, "TARGET")
+
+
+def _running(world, name: str, host: str, found: Found, which: str) -> None:
+    """Raise a LabError unless container `name` runs on `host`."""
+    here = [c for c in found.named(name) if c.host == host]
+    if here and here[0].running:
+        return
+    if here:
+        raise LabError(f"{which} container {name} on {host} is not running ({which} must be up to be traced)",
+                       dnlab_command(world, "shell", host, "--", "docker", "start", name))
+    raise _unknown(world, name, host, found, which)
+
+
+def _unknown(world, name: str, host: str, found: Found, which: str) -> LabError:
+    elsewhere = sorted({c.host for c in found.named(name)} - {host})
+    if elsewhere and which == "SOURCE":
+        return LabError(f"no container {name} on {host}; it is on {', '.join(elsewhere)}",
+                        dnlab_command(world, "trace", name, "TARGET", "--host", elsewhere[0]))
+    hosts = [host] if which == "SOURCE" else [host, *(h for h in world.hosts if h != host)]
+    running = "; ".join(f"on {h}: {', '.join(found.running_on(h)) or 'none'}" for h in hosts)
+    return LabError(f"{which} {name!r} is no container of {' or '.join(hosts)} (running {running}) and no "
+                    f"machine ({', '.join(ROLES)})", dnlab_command(world, "shell", host, "--", "docker", "ps", "-a"))
