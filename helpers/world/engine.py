@@ -1,9 +1,11 @@
 """One dockerd per Docker host of a world, inside that host's namespace, with its own files."""
 from __future__ import annotations
 
+import fcntl
 import http.client
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -15,7 +17,18 @@ from pathlib import Path
 
 from helpers.errors import DockerCliError, LabError
 from helpers.world import netns
-from helpers.world.naming import ENGINE_LOG_LEVEL_ENV, ENGINE_SOCKET_GROUP, INET_IP, HostPaths
+from helpers.world.naming import (
+    ENGINE_FIXED_DIRS,
+    ENGINE_LOG_LEVEL_ENV,
+    ENGINE_MACHINE_FILES,
+    ENGINE_PRIVATE_DIR,
+    ENGINE_SOCKET_GROUP,
+    INET_IP,
+    MACHINE_IPS,
+    MADE_MOUNTPOINTS_RECORD,
+    RUN_ROOT,
+    HostPaths,
+)
 from helpers.world.proc import NETNS_DIR, which
 
 
@@ -34,8 +47,12 @@ def daemon_config(cgroup_parent: str) -> dict:
     }
 
 
-def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Popen:
-    """Start dockerd in `namespace` (nsenter --net: `ip netns exec` would hide the cgroups)."""
+def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | None = None) -> subprocess.Popen:
+    """Start dockerd in `namespace`, in a mount and UTS namespace of its own (see `launch_argv`).
+
+    `hostname` (default: the host's folder name, i.e. its role) is what `docker info` and
+    `docker node ls` call the engine.
+    """
     for directory in (paths.state, paths.exec_root, paths.data_root):
         directory.mkdir(parents=True, exist_ok=True)
     paths.config.write_text(json.dumps(daemon_config(cgroup_parent), indent=2))
@@ -47,12 +64,12 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Po
     for stale in (paths.socket, paths.pidfile, containerd_state / "containerd.pid",
                   containerd_state / "containerd.sock"):
         stale.unlink(missing_ok=True)
-    argv = [
-        which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("dockerd"),
-        "--host", paths.base_url, "--data-root", str(paths.data_root),
+    dockerd = [
+        which("dockerd"), "--host", paths.base_url, "--data-root", str(paths.data_root),
         "--exec-root", str(paths.exec_root), "--pidfile", str(paths.pidfile),
         "--config-file", str(paths.config),
     ]
+    argv = launch_argv(namespace, paths, hostname or paths.state.name, dockerd)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     # dockerd finds containerd, runc and docker-proxy on its PATH: make sure the system dirs are on it.
     env["PATH"] = ":".join(filter(None, [env.get("PATH", ""), "/usr/local/sbin:/usr/local/bin",
@@ -60,6 +77,152 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str) -> subprocess.Po
     with open(paths.log, "ab") as log:
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
+
+
+# --- the engine's own environment: network, mount and UTS namespaces --------------------------
+#
+# dockerd runs `nsenter --net` (not `ip netns exec`, which remounts /sys and hides the cgroups)
+# then `unshare --mount --uts --propagation unchanged` and a few lines of sh that set the hostname,
+# bind the world's files over the machine's (ENGINE_MACHINE_FILES, ENGINE_FIXED_DIRS) and exec
+# dockerd (same pid all along: nsenter and unshare exec, they don't fork).
+#
+# Mount propagation: the namespaces dockerd mounts under its exec-root (containers', overlay
+# networks' `1-xxxx`) must be seen from the machine's namespace (the tracer enters them there), so
+# the exec-root is a *shared* bind mount made on the machine's side first, which the engine's
+# namespace copies as a peer. The binds over machine paths must stay inside: the mounts that hold
+# those paths are made *slave* (non-recursively) in the engine's namespace before binding, so
+# nothing propagates back even where the machine's `/` is shared (systemd).
+
+
+def _flat(target: str) -> str:
+    """The name of a machine path's stand-in in the engine's private folder: /etc/docker -> etc-docker."""
+    return target.strip("/").replace("/", "-")
+
+
+def _mount_points() -> list[str]:
+    """Mount points of this process's mount namespace (`/proc/self/mountinfo`, field 5)."""
+    lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    return [line.split()[4].replace("\\040", " ") for line in lines]
+
+
+def _containing_mount(path: str, points: list[str]) -> str:
+    """The mount `path` lies on: the longest mount point that is `path` or one of its parents."""
+    found = "/"
+    for point in points:
+        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(found):
+            found = point
+    return found
+
+
+def resolv_conf() -> str:
+    """The engine's /etc/resolv.conf: the lab's DNS only, never the machine's resolver."""
+    return f"# dnlab: this engine resolves through the lab's DNS (the internet machine)\nnameserver {INET_IP}\n"
+
+
+def hosts_file(hostname: str) -> str:
+    """The engine's /etc/hosts (host-network containers copy it): its own name, not the machine's."""
+    own = MACHINE_IPS.get(hostname)
+    return ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            f"{own if own is not None else '127.0.1.1'}\t{hostname}\n")
+
+
+def private_binds(paths: HostPaths, hostname: str) -> list[tuple[Path, str]]:
+    """(world source, machine path) of each bind of the engine's mount namespace; sources made here."""
+    root = paths.state / ENGINE_PRIVATE_DIR
+    binds = []
+    for target in ENGINE_FIXED_DIRS:
+        source = root / _flat(target)
+        source.mkdir(parents=True, exist_ok=True)
+        binds.append((source, os.path.realpath(target)))
+    texts = {"/etc/resolv.conf": resolv_conf(), "/etc/hosts": hosts_file(hostname)}
+    for target in ENGINE_MACHINE_FILES:
+        # A machine without the file (a bare chroot) has nothing to hide; making one would change its tree.
+        if os.path.exists(target):
+            source = root / _flat(target)
+            source.write_text(texts[target])
+            binds.append((source, os.path.realpath(target)))
+    return binds
+
+
+def _made_record() -> Path:
+    return RUN_ROOT / MADE_MOUNTPOINTS_RECORD
+
+
+def ensure_mountpoints() -> None:
+    """Make the ENGINE_FIXED_DIRS the machine lacks (a bind needs a mount point), and record the
+    topmost folder made of each, so `release_mountpoints` removes them once no world is left."""
+    missing = [Path(d) for d in ENGINE_FIXED_DIRS if not os.path.isdir(d)]
+    if not missing:
+        return
+    RUN_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(RUN_ROOT / (MADE_MOUNTPOINTS_RECORD + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = _made_record()
+        made = set(json.loads(record.read_text())) if record.exists() else set()
+        for directory in missing:
+            top = directory
+            while not top.parent.exists():
+                top = top.parent
+            if not top.exists():
+                made.add(str(top))
+            directory.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(sorted(made)))
+
+
+def release_mountpoints() -> list[str]:
+    """Remove the mount points `ensure_mountpoints` made, if no world is left (nothing else in
+    RUN_ROOT): removing one that another engine still binds over would detach that bind.
+    Only empty folders go. The folders removed."""
+    record = _made_record()
+    if not record.exists():
+        return []
+    others = [e for e in RUN_ROOT.iterdir() if not e.name.startswith(MADE_MOUNTPOINTS_RECORD)]
+    if others:
+        return []
+    removed = []
+    for top in json.loads(record.read_text()):
+        below = sorted((p for p in Path(top).rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
+        for directory in [*below, Path(top)]:
+            with suppress(OSError):
+                directory.rmdir()
+                removed.append(str(directory))
+    record.unlink(missing_ok=True)
+    Path(str(record) + ".lock").unlink(missing_ok=True)
+    return removed
+
+
+def share_exec_root(paths: HostPaths) -> None:
+    """Make the exec-root a fresh shared bind mount in the machine's namespace (see above); what a
+    killed engine left mounted there (its namespaces) goes first."""
+    root = str(paths.exec_root)
+    unmount_below(paths.exec_root)
+    for _ in range(8):  # a bind per earlier start that was never undone, at most
+        if root not in _mount_points():
+            break
+        subprocess.run([which("umount"), "-l", root], capture_output=True)
+    subprocess.run([which("mount"), "--bind", "--make-shared", root, root], check=True, capture_output=True)
+
+
+def launch_script(hostname: str, binds: list[tuple[Path, str]], command: Sequence[str]) -> str:
+    """The sh run inside the engine's new mount and UTS namespaces, ending in `exec command`."""
+    points = _mount_points()
+    slaves = sorted({_containing_mount(target, points) for _, target in binds})
+    mount = which("mount")
+    lines = ["set -e", f"echo {shlex.quote(hostname)} > /proc/sys/kernel/hostname"]
+    lines += [f"{mount} --make-slave {shlex.quote(point)}" for point in slaves]
+    lines += [f"{mount} --bind {shlex.quote(str(source))} {shlex.quote(target)}" for source, target in binds]
+    lines.append("exec " + " ".join(shlex.quote(arg) for arg in command))
+    return "\n".join(lines)
+
+
+def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequence[str]) -> list[str]:
+    """argv that runs `command` as the engine of `paths`: in network namespace `namespace`, in its
+    own mount namespace (the world's files over the machine's) and UTS namespace (`hostname`)."""
+    ensure_mountpoints()
+    binds = private_binds(paths, hostname)
+    share_exec_root(paths)
+    return [which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("unshare"), "--mount", "--uts",
+            "--propagation", "unchanged", which("sh"), "-c", launch_script(hostname, binds, command)]
 
 
 def ping(paths: HostPaths, timeout: float = 1.0) -> bool:

@@ -58,6 +58,19 @@ MARKER_PREFIX = "dnlab-world="
 RUN_ROOT = Path("/run/dnlab")
 DATA_ROOT = Path("/var/lib/dnlab")
 CACHE_ROOT = Path("/var/cache/dnlab")
+# Folders an engine writes whatever its flags say (dockerd 20.10 and 26.1, containerd 1.6/1.7):
+# libnetwork's load-balancer sandboxes (/var/lib/docker/network/files/lb_<net>), dockerd's plugin
+# exec-root (/run/docker/plugins), containerd's shim sockets (/run/containerd/s), 20.10's trust key
+# (/etc/docker/key.json). In each engine's own mount namespace, each is bind-mounted from
+# <host state>/ENGINE_PRIVATE_DIR/<name with "/" as "-">, so nothing lands in the machine's folders.
+ENGINE_FIXED_DIRS = ("/var/lib/docker", "/run/docker", "/run/containerd", "/etc/docker")
+# Files an engine reads as "its machine's": in its own mount namespace they name the lab (resolver
+# INET_IP, its hostname), so dockerd itself never resolves through the machine's resolver.
+ENGINE_MACHINE_FILES = ("/etc/resolv.conf", "/etc/hosts")
+ENGINE_PRIVATE_DIR = "private"
+# Mount points of ENGINE_FIXED_DIRS that were missing and that the course made (in RUN_ROOT): the
+# last world to go removes them, so the machine's tree is left as it was found.
+MADE_MOUNTPOINTS_RECORD = "made-mountpoints.json"
 
 LAN = ipaddress.ip_network("198.51.100.0/24")
 INTERNET = ipaddress.ip_network("203.0.113.0/24")

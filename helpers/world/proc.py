@@ -12,7 +12,8 @@ NETNS_DIR = "/run/netns"
 
 # Debian package that brings each tool, for the "fix" line of an error.
 PACKAGE_OF = {
-    "ip": "iproute2", "bridge": "iproute2", "nsenter": "util-linux", "dockerd": "docker.io",
+    "ip": "iproute2", "bridge": "iproute2", "nsenter": "util-linux", "unshare": "util-linux",
+    "mount": "mount", "umount": "mount", "dockerd": "docker.io",
     "containerd": "docker.io", "runc": "docker.io", "docker-proxy": "docker.io",
     "docker": "docker.io", "iptables": "iptables", "iptables-save": "iptables",
     "tcpdump": "tcpdump", "conntrack": "conntrack", "busybox": "busybox-static",
