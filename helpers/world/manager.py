@@ -148,6 +148,16 @@ def _start_service(names: WorldNames) -> None:
     names.service_pidfile.write_text(str(process.pid))
 
 
+def _service_execing(names: WorldNames) -> bool:
+    """The service's pid lives but shows no command line: nsenter is exec'ing Python right now
+    (an exec in progress reads as an empty /proc/PID/cmdline), so it is starting, not dead."""
+    try:
+        pid = int(names.service_pidfile.read_text())
+        return not Path(f"/proc/{pid}/cmdline").read_bytes() and netns._alive(pid)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+
+
 def _wait_service(names: WorldNames, timeout: float = 10) -> None:
     """The service is up once it listens inside `inet` (read from the namespace's socket table)."""
     deadline = time.monotonic() + timeout
@@ -155,6 +165,9 @@ def _wait_service(names: WorldNames, timeout: float = 10) -> None:
     while time.monotonic() < deadline:
         pid = _service_pid(names)
         if pid is None:
+            if _service_execing(names):
+                time.sleep(0.02)
+                continue
             break
         try:
             table = Path(f"/proc/{pid}/net/tcp").read_text()
