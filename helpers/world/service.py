@@ -1,8 +1,8 @@
 """The "internet" service: tells every client the address it sees the client come from.
 
 It runs inside the world's `inet` namespace (started by `dnlab up`), on TCP port 9000 (one line)
-and HTTP port 80 (a plain text body), and appends what it saw to a JSON-lines log that the course
-reads as independent evidence of NAT::
+and HTTP port 80 (a plain text body), with the lab's DNS server on port 53 (`helpers.world.dns`), and
+appends what it saw to a JSON-lines log that the course reads as independent evidence of NAT::
 
     $ wget -qO- http://203.0.113.10/
     you are 198.51.100.11:40312
@@ -67,6 +67,12 @@ class Service:
 
 
 async def serve(host: str, tcp_port: int, http_port: int, log_path: Path) -> None:
+    """Serve TCP and HTTP, and the lab's DNS (`helpers.world.dns`) first: `up` waits for the TCP
+    port, so once it listens every name resolves. The log's folder is the world's state folder."""
+    from helpers.world import dns
+    from helpers.world.naming import DNS_PORT, WorldNames
+
+    dns.start(WorldNames.from_prefix(log_path.parent.name), host, DNS_PORT)
     service = Service(log_path)
     tcp = await asyncio.start_server(service.tcp, host, tcp_port)
     http = await asyncio.start_server(service.http, host, http_port)
