@@ -10,9 +10,26 @@ one room on top of these, `helpers.lessons` (``from helpers.lessons import chapt
 
 A notebook starts with ``world = helpers.lab()``: the running world, made if needed.
 """
+import importlib
+
 from helpers.errors import LabError
 
 __version__ = "0.1.0"
+
+# The rooms, imported on first use (`helpers.path.trace` after a bare `import helpers`): importing
+# them all up front would cost a notebook's first cell, and `dnlab up` on a warm world, seconds.
+ROOMS = ("world", "scenarios", "observe", "capture", "path", "draw", "widgets", "lessons", "labs", "cli")
+
+
+def __getattr__(name: str):
+    """Load a room on first access (PEP 562)."""
+    if name in ROOMS:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *ROOMS])
 
 
 def lab(world_id: str | None = None):

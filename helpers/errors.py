@@ -11,6 +11,11 @@ class LabError(RuntimeError):
         super().__init__(problem if not fix else f"{problem}\n  Fix: {fix}")
 
 
+class UsageError(LabError):
+    """The command line (or the environment it reads, like $DNLAB_WORLD) is wrong, not the lab:
+    `dnlab` exits with status 2 for it, as for argparse's own usage errors."""
+
+
 class NotRootError(LabError):
     def __init__(self) -> None:
         super().__init__(

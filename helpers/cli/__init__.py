@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from helpers.cli import explorer, labs, path, trace  # light: each imports its room inside its commands
-from helpers.errors import LabError
+from helpers.errors import LabError, UsageError
+from helpers.world.naming import (
+    EXIT_BROKEN_PIPE,
+    EXIT_LAB_ERROR,
+    EXIT_NOT_UP,
+    EXIT_USAGE,
+    WORLD_ENV,
+    NamingError,
+    validate_world_id,
+)
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -37,7 +47,11 @@ def _status_all(as_json: bool) -> int:
     from helpers.labs import progress
     from helpers.world import manager
 
-    rows = [{**row, "labs passed": sorted(progress.passed_numbers(row["prefix"]))} for row in manager.status_all()]
+    warnings: list[str] = []
+    rows = [{**row, "labs passed": sorted(progress.passed_numbers(row["prefix"]))}
+            for row in manager.status_all(warnings)]
+    for warning in warnings:
+        print(f"dnlab: warning: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -45,8 +59,10 @@ def _status_all(as_json: bool) -> int:
         print("no world of the course on this machine; make one with: dnlab --world <id> up")
     for row in rows:
         passed = ", ".join(map(str, row["labs passed"])) or "none"
-        print(f"{row['world'] or '(default)':10} {row['prefix']:16} {'up' if row['up'] else 'not up':7} "
-              f"labs passed: {passed}")
+        state = "unreadable" if row.get("error") else "up" if row["up"] else "not up"
+        print(f"{row['world'] or '(default)':10} {row['prefix']:16} {state:10} labs passed: {passed}")
+        for problem in row["missing"] + ([row["error"]] if row.get("error") else []):
+            print(f"{'':28}{problem}")
     return 0
 
 
@@ -64,10 +80,16 @@ def _status(args: argparse.Namespace) -> int:
             print(f"  {role:7} {ns['name']:22} {'present' if ns['labelled'] else 'absent'}")
         for host, eng in report["engines"].items():
             state = f"answers, pid {eng['pid']}" if eng["answers"] else "not running"
+            if eng["answers"]:
+                state += ", lab image loaded" if eng["image"] else ", NO lab image"
             print(f"  dockerd {host}: {state}; docker --context {eng['context'] or '(none)'}")
         svc = report["service"]
         print(f"  internet service {svc['address']}: {'running' if svc['pid'] else 'not running'}")
-    return 0 if report["up"] else 3
+        if report["missing"]:
+            print("missing: " + "; ".join(report["missing"]))
+            names = manager.WorldNames.from_prefix(report["prefix"])
+            print(f"  fix: {manager.command_for(names, 'up')}   # repairs them")
+    return 0 if report["up"] else EXIT_NOT_UP
 
 
 def _down(args: argparse.Namespace) -> int:
@@ -81,12 +103,19 @@ def _down(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     from helpers.world import manager
 
-    swept = manager.clean()
-    if not swept:
+    report = manager.clean()
+    for warning in report.warnings:
+        print(f"dnlab: warning: {warning}", file=sys.stderr)
+    if not (report.swept or report.running or report.failed):
         print("nothing of the course was left on this machine")
-    for prefix, removed in swept.items():
+    for prefix, removed in report.swept.items():
         print(f"world {prefix}: removed " + ("; ".join(removed) or "leftover state"))
-    return 0
+    for prefix, reason in report.running.items():
+        down = manager.command_for(manager.WorldNames.from_prefix(prefix), "down")
+        print(f"world {prefix} is running ({reason}): left alone; to remove it: {down}")
+    for prefix, problem in report.failed.items():
+        print(f"dnlab: world {prefix}: could not sweep it: {problem}", file=sys.stderr)
+    return EXIT_LAB_ERROR if report.failed else 0
 
 
 def _shell(args: argparse.Namespace) -> int:
@@ -99,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dnlab", description="Docker Network Lab: a lab world of "
                                      "namespaces and real Docker engines on this machine.")
     parser.add_argument("--world", default=None, help="world id (default: $DNLAB_WORLD or the default world)")
+    parser.epilog = ("exit status: 0 done; 1 a check said no; 2 usage error (the command line or $DNLAB_WORLD); "
+                     "3 status: the world is not up; 4 lab error (its message names the fix); 141 output closed early")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("doctor", help="check that this machine can run the lab")
     p.add_argument("--json", action="store_true")
@@ -109,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every world on this machine, with the labs passed in each")
     p.set_defaults(func=_status)
     sub.add_parser("down", help="remove the world and all it made").set_defaults(func=_down)
-    sub.add_parser("clean", help="sweep leftovers of every crashed world of the course").set_defaults(func=_clean)
+    sub.add_parser("clean", help="sweep leftovers of crashed worlds of the course; running worlds (an engine "
+                   "answers, or an up/down is under way) are left alone and named").set_defaults(func=_clean)
     p = sub.add_parser("shell", help="a shell ON a lab machine (its network namespace; docker talks to its engine)",
                        description="dnlab shell HOST opens a shell on HOST; dnlab shell HOST -- CMD ... runs CMD there "
                                    "and returns its exit status.")
@@ -121,15 +153,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_world(args: argparse.Namespace) -> None:
+    """The world id, from --world or $DNLAB_WORLD, checked before any command acts: an empty one is
+    an error (never the default world, which may be someone else's), a malformed one too."""
+    if args.world == "" or (args.world is None and os.environ.get(WORLD_ENV) == ""):
+        raise UsageError(f"the world id is empty (--world '' or {WORLD_ENV}=''): name a world, or leave both "
+                         "out for the default world", f"unset {WORLD_ENV}   # or: dnlab --world w2 ...")
+    validate_world_id(args.world if args.world is not None else os.environ.get(WORLD_ENV))
+
+
+def _quiet_stdout() -> None:
+    """Stdout was closed by its reader (`dnlab status | head -1`): send the rest nowhere, so the
+    interpreter's own flush at exit prints no traceback either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one `dnlab` command; its exit status is one of naming's EXIT_* (README "The dnlab command")."""
+    args = build_parser().parse_args(argv)  # argparse's own usage errors exit 2 (EXIT_USAGE) here
     try:
-        return args.func(args)
+        _check_world(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, where it can be caught
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except LabError as error:
         print(f"dnlab: {error.problem}", file=sys.stderr)
         if error.fix:
             print(f"  fix: {error.fix}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE if isinstance(error, UsageError | NamingError) else EXIT_LAB_ERROR
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def show(path, args: argparse.Namespace, started: float, verb: str = "traced") -
 
 def _path(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    from helpers.errors import LabError
+    from helpers.errors import UsageError
 
     check_output_file(args.png)
     check_output_dir(None if args.from_dir else args.keep)
@@ -88,14 +88,19 @@ def _path(args: argparse.Namespace) -> int:
     if args.from_dir:
         # A saved run (from --keep, or shared by an instructor): rebuilt offline, no world or root needed.
         if not os.path.isfile(os.path.join(args.from_dir, "run.json")):
-            raise LabError(f"{args.from_dir} holds no saved run (no run.json in it)",
-                           f"dnlab path user-bridge egress --keep {args.from_dir}")
-        path = rebuild(args.from_dir)
+            raise UsageError(f"{args.from_dir} holds no saved run (no run.json in it)",
+                             f"dnlab path user-bridge egress --keep {args.from_dir}")
+        try:
+            path = rebuild(args.from_dir)
+        except Exception as broken:  # noqa: BLE001 - a file handed to us: any failure to read it is one line
+            raise UsageError(f"{args.from_dir} is not a readable saved run ({type(broken).__name__}: "
+                             f"{str(broken).splitlines()[0] if str(broken) else 'no detail'})",
+                             f"dnlab path user-bridge egress --keep {args.from_dir}   # saves a new one") from None
     elif args.scenario and args.probe:
         path = trace(_world(args.world), args.scenario, args.probe, keep=args.keep)
     else:
-        raise LabError("dnlab path needs a SCENARIO and a PROBE (or --from DIR of a saved run)",
-                       "dnlab path user-bridge egress")
+        raise UsageError("dnlab path needs a SCENARIO and a PROBE (or --from DIR of a saved run)",
+                         "dnlab path user-bridge egress")
     return show(path, args, started, "rebuilt" if args.from_dir else "traced")
 
 

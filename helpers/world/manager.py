@@ -6,18 +6,22 @@ the world's label, so cleanup finds exactly the course's things and nothing else
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
-from helpers.errors import LabError
+from helpers.errors import DockerCliError, LabError, UsageError
 from helpers.world import engine, image, netns
 from helpers.world.model import World
 from helpers.world.naming import (
@@ -27,6 +31,8 @@ from helpers.world.naming import (
     LAN,
     MACHINE_IPS,
     MACHINES,
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
     ROLES,
     ROUTER_LAN_IP,
     ROUTER_WAN_IP,
@@ -34,6 +40,8 @@ from helpers.world.naming import (
     SCRATCH,
     SERVICE_HTTP_PORT,
     SERVICE_TCP_PORT,
+    WORLD_ENV,
+    HostPaths,
     WorldNames,
     parse_namespace,
     prefix_for,
@@ -59,7 +67,18 @@ class UpReport:
 
 
 def _names(world_id: str | None) -> WorldNames:
+    """The world's names. An empty id (`--world ''`, `DNLAB_WORLD=`) is an error: taking it for the
+    default world would act on someone else's world."""
+    if world_id == "" or (world_id is None and os.environ.get(WORLD_ENV) == ""):
+        raise UsageError(f"the world id is empty (--world '' or {WORLD_ENV}=''): name a world, or leave both "
+                         "out for the default world", f"unset {WORLD_ENV}   # or: dnlab --world w2 ...")
     return WorldNames(world_id if world_id is not None else world_id_from_env())
+
+
+def command_for(names: WorldNames, verb: str) -> str:
+    """The `dnlab` command line that does `verb` to this world (what a fix line tells the learner)."""
+    world = f" --world {names.world_id}" if names.world_id else ""
+    return f"sudo dnlab{world} {verb}"
 
 
 @contextmanager
@@ -75,8 +94,32 @@ def _cgroup_parent(names: WorldNames, host: str) -> str:
     return f"/{names.prefix}-{host}"
 
 
+def _private_dir(path: Path) -> None:
+    """A folder only root can enter (mkdir's own mode is masked by the umask; an older one may be 0755)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR_MODE)
+
+
+def _private_file(path: Path) -> None:
+    """A file only root can read, made before its writer opens it (appending keeps the mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE))
+    path.chmod(PRIVATE_FILE_MODE)
+
+
+def _make_private(names: WorldNames) -> None:
+    """The world's folders 0700 and its logs and configs 0600: they hold the engines' sockets and
+    data, the learner's traffic log and the engines' logs, none of them for other users."""
+    for directory in (names.state_dir, names.data_dir, *(names.host(h).state for h in HOSTS)):
+        _private_dir(directory)
+    files = [names.service_log, names.state_dir / "inet-service.err"]
+    for host in HOSTS:
+        files += [names.host(host).log, names.host(host).config]
+    for path in files:
+        _private_file(path)
+
+
 def _write_manifest(names: WorldNames) -> None:
-    names.state_dir.mkdir(parents=True, exist_ok=True)
+    _private_dir(names.state_dir)
     manifest = {"prefix": names.prefix, "namespaces": list(names.namespaces.values()),
                 "contexts": [names.context(h) for h in HOSTS], "created": time.time()}
     names.manifest.write_text(json.dumps(manifest, indent=2))
@@ -105,6 +148,89 @@ def _service_pid(names: WorldNames) -> int | None:
         return pid if b"helpers.world.service" in cmdline else None
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return None
+
+
+def _engine_get(paths: HostPaths, url: str, timeout: float) -> int | None:
+    """The HTTP status of GET `url` on the engine's socket; None if the engine does not answer.
+    (No docker SDK import: a warm `up` stays at ~0.1 s.)"""
+    if not paths.socket.exists():
+        return None
+    conn = http.client.HTTPConnection("localhost", timeout=timeout)
+    try:
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.settimeout(timeout)
+        conn.sock.connect(str(paths.socket))
+        conn.request("GET", url)
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def _image_state(paths: HostPaths, timeout: float = 2.0) -> bool | None:
+    """True if the engine holds the lab image, False if it answers without it, None if it does not
+    answer. A killed `up` can leave an engine running with no image: the next trace would try a pull."""
+    found = _engine_get(paths, f"/images/{quote(image.IMAGE, safe='/:')}/json", timeout)
+    return None if found is None else found == 200
+
+
+def _docker_cli_present() -> bool:
+    return shutil.which("docker") is not None
+
+
+def _world_contexts(names: WorldNames) -> dict[str, str]:
+    """This world's docker CLI contexts that exist: name -> endpoint. Read by name (`context inspect`),
+    so a malformed context of someone else, which makes `docker context ls` fail as a whole, is no
+    obstacle."""
+    if not _docker_cli_present():
+        return {}
+    wanted = [names.context(h) for h in HOSTS]
+    try:
+        shown = engine.run_docker(["context", "inspect", "--format", "{{json .}}", *wanted], check=False)
+    except DockerCliError:
+        return {}
+    found = {}
+    for line in shown.stdout.splitlines():
+        with suppress(ValueError, KeyError, TypeError, AttributeError):
+            entry = json.loads(line)
+            found[entry["Name"]] = entry["Endpoints"]["docker"]["Host"]
+    return found
+
+
+@dataclass
+class Missing:
+    """The parts of a world that are not there: what `up` repairs and `status` reports."""
+
+    engines: list[str] = field(default_factory=list)    # hosts whose engine does not answer
+    images: list[str] = field(default_factory=list)     # hosts whose engine answers without the lab image
+    service: bool = False                                # the internet service does not run
+    contexts: list[str] = field(default_factory=list)   # hosts without their docker CLI context
+
+    def __bool__(self) -> bool:
+        return bool(self.engines or self.images or self.service or self.contexts)
+
+    def lines(self, names: WorldNames) -> list[str]:
+        """One line per missing part, as `status` prints it."""
+        shown = [f"dockerd on {h} does not answer" for h in self.engines]
+        shown += [f"dockerd on {h} has no lab image {image.IMAGE}" for h in self.images]
+        shown += ["the internet service does not run"] if self.service else []
+        shown += [f"docker context {names.context(h)} is missing" for h in self.contexts]
+        return shown
+
+
+def _missing(names: WorldNames, images: dict[str, bool | None] | None = None,
+             contexts: dict[str, str] | None = None) -> Missing:
+    """Check every part a running world needs (the namespaces are `_topology_ok`'s); `images` and
+    `contexts` are what the caller already read (`_image_state` per host, `_world_contexts`)."""
+    images = images if images is not None else {h: _image_state(names.host(h)) for h in HOSTS}
+    missing = Missing(service=_service_pid(names) is None)
+    missing.engines = [h for h in HOSTS if images[h] is None]
+    missing.images = [h for h in HOSTS if images[h] is False]
+    if _docker_cli_present():  # without the CLI there are no contexts to make; `doctor` reports it
+        existing = contexts if contexts is not None else _world_contexts(names)
+        missing.contexts = [h for h in HOSTS if existing.get(names.context(h)) != names.host(h).base_url]
+    return missing
 
 
 # --- making -----------------------------------------------------------------------------------
@@ -178,14 +304,23 @@ def _wait_service(names: WorldNames, timeout: float = 10) -> None:
         time.sleep(0.02)
     err = (names.state_dir / "inet-service.err")
     raise LabError(f"the internet service did not start: {err.read_text()[-800:] if err.exists() else ''}",
-                   "sudo dnlab down && sudo dnlab up")
+                   f"{command_for(names, 'down')} && {command_for(names, 'up')}")
 
 
 def _start_engine(names: WorldNames, host: str) -> None:
     paths = names.host(host)
     engine.stop(paths)  # a stale engine of a crashed world, if any
     process = engine.start(names.namespace(host), paths, _cgroup_parent(names, host))
-    engine.wait_ready(paths, process)
+    _wait_engine(names, paths, process)
+
+
+def _wait_engine(names: WorldNames, paths: HostPaths, process: subprocess.Popen) -> None:
+    """engine.wait_ready, with the fix that concerns THIS world only (never `clean`: that would sweep
+    other learners' worlds too, and a crashed engine is repaired by `down` and `up` of its own world)."""
+    try:
+        engine.wait_ready(paths, process)
+    except LabError as failed:
+        raise LabError(failed.problem, f"{command_for(names, 'down')} && {command_for(names, 'up')}") from None
 
 
 def _load_image(names: WorldNames, host: str, rootfs: bytes) -> None:
@@ -211,35 +346,47 @@ def up(world_id: str | None = None) -> UpReport:
             _build_topology(names)
             _topology_stamp(names).touch()
             report.made.append(f"namespaces {', '.join(names.namespaces.values())}")
-        names.state_dir.mkdir(parents=True, exist_ok=True)
-        dead_engines = [h for h in HOSTS if not engine.ping(names.host(h), timeout=2)]
-        service_dead = _service_pid(names) is None
-        existing_contexts = engine.contexts()
-        missing_contexts = [h for h in HOSTS if existing_contexts.get(names.context(h)) != names.host(h).base_url]
-        if dead_engines or service_dead or missing_contexts:
-            rootfs = image.cached_rootfs() if dead_engines else b""
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                jobs = [pool.submit(_start_engine, names, h) for h in dead_engines]
-                if service_dead:
-                    jobs.append(pool.submit(_start_service, names))
-                for host in missing_contexts:
-                    jobs.append(pool.submit(engine.create_context, names.context(host), names.host(host),
-                                            f"dnlab lab world {names.prefix}, Docker host {host}"))
-                for job in jobs:
-                    job.result()
-                loads = [pool.submit(_load_image, names, h, rootfs) for h in dead_engines]
-                if service_dead:
-                    _wait_service(names)
-                for job in loads:
-                    job.result()
-            if dead_engines:
-                report.made.append(f"dockerd on {', '.join(dead_engines)} with image {image.IMAGE}")
-            if service_dead:
-                report.made.append(f"internet service at {INET_IP} (tcp {SERVICE_TCP_PORT}, http {SERVICE_HTTP_PORT})")
-            if missing_contexts:
-                report.made.append("docker contexts " + ", ".join(names.context(h) for h in missing_contexts))
+        _make_private(names)
+        missing = _missing(names)
+        if missing:
+            _repair(names, missing)
+            report.made += _repaired(names, missing)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _repair(names: WorldNames, missing: Missing) -> None:
+    """Start what does not run, load the lab image where it is missing, make the contexts: in parallel."""
+    loads_for = missing.engines + missing.images
+    rootfs = image.cached_rootfs() if loads_for else b""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        jobs = [pool.submit(_start_engine, names, h) for h in missing.engines]
+        if missing.service:
+            jobs.append(pool.submit(_start_service, names))
+        for host in missing.contexts:
+            jobs.append(pool.submit(engine.create_context, names.context(host), names.host(host),
+                                    f"dnlab lab world {names.prefix}, Docker host {host}"))
+        for job in jobs:
+            job.result()
+        loads = [pool.submit(_load_image, names, h, rootfs) for h in loads_for]
+        if missing.service:
+            _wait_service(names)
+        for job in loads:
+            job.result()
+
+
+def _repaired(names: WorldNames, missing: Missing) -> list[str]:
+    """What `_repair` made, as `up` reports it."""
+    made = []
+    if missing.engines:
+        made.append(f"dockerd on {', '.join(missing.engines)} with image {image.IMAGE}")
+    if missing.images:
+        made.append(f"image {image.IMAGE} on {', '.join(missing.images)} (its engine ran without it)")
+    if missing.service:
+        made.append(f"internet service at {INET_IP} (tcp {SERVICE_TCP_PORT}, http {SERVICE_HTTP_PORT})")
+    if missing.contexts:
+        made.append("docker contexts " + ", ".join(names.context(h) for h in missing.contexts))
+    return made
 
 
 def lab(world_id: str | None = None) -> World:
@@ -276,7 +423,7 @@ def scratch_engine(world_id: str | None = None):
     client = None
     try:
         process = engine.start(namespace, paths, _cgroup_parent(names, SCRATCH))
-        engine.wait_ready(paths, process)
+        _wait_engine(names, paths, process)
         client = engine.client(paths)
         yield ScratchEngine(client, paths.base_url)
     finally:
@@ -291,24 +438,33 @@ def scratch_engine(world_id: str | None = None):
 # --- reporting --------------------------------------------------------------------------------
 
 def status(world_id: str | None = None) -> dict:
+    """What of the world runs, part by part; `missing` names each part a running world needs and
+    lacks (an engine, the lab image on an engine, the service, a context), `up` is true without any."""
     names = _names(world_id)
-    contexts = engine.contexts()
+    contexts = _world_contexts(names)
+    images = {h: _image_state(names.host(h)) for h in HOSTS}
+    missing = _missing(names, images, contexts)
     report = {
         "prefix": names.prefix,
         "namespaces": {role: {"name": ns, "exists": netns.exists(ns),
                               "labelled": netns.exists(ns) and netns.marker_of(ns) == names.marker}
                        for role, ns in names.namespaces.items()},
         "engines": {h: {"pid": engine.pid(names.host(h)), "socket": str(names.host(h).socket),
-                        "answers": engine.ping(names.host(h)),
-                        "context": names.context(h) if contexts.get(names.context(h)) else None}
+                        "answers": images[h] is not None, "image": bool(images[h]),
+                        "context": names.context(h) if _context_ok(names, h, contexts) else None}
                     for h in HOSTS},
         "service": {"pid": _service_pid(names), "address": str(INET_IP),
                     "tcp": SERVICE_TCP_PORT, "http": SERVICE_HTTP_PORT},
     }
-    report["up"] = (all(n["labelled"] for n in report["namespaces"].values())
-                    and all(e["answers"] for e in report["engines"].values())
-                    and report["service"]["pid"] is not None)
+    report["missing"] = [f"namespace {ns['name']} is absent" for ns in report["namespaces"].values()
+                         if not ns["labelled"]] + missing.lines(names)
+    report["up"] = not report["missing"]
     return report
+
+
+def _context_ok(names: WorldNames, host: str, contexts: dict[str, str]) -> bool:
+    """True if the host's docker context exists and points at its engine."""
+    return contexts.get(names.context(host)) == names.host(host).base_url
 
 
 # --- removing ---------------------------------------------------------------------------------
@@ -382,52 +538,136 @@ def down(world_id: str | None = None) -> list[str]:
 
 
 def _remove_empty_roots() -> None:
+    engine.release_mountpoints()  # the last world gone: the engines' mount points the course made
     for root in (RUN_ROOT, DATA_ROOT):
         if root.is_dir() and not any(root.iterdir()):
             root.rmdir()
 
 
-def discover() -> list[str]:
-    """Prefixes of every world of the course that left anything on this machine."""
+def _is_prefix(name: str) -> bool:
+    try:
+        prefix_for(WorldNames.from_prefix(name).world_id)
+    except ValueError:  # NamingError: not a world's prefix (someone else's file, a malformed leftover)
+        return False
+    return True
+
+
+def _context_endpoints(warnings: list[str]) -> dict[str, str]:
+    """Every docker CLI context: name -> endpoint. One malformed context makes `docker context ls`
+    fail as a whole: that becomes a warning, and worlds are still found by their folders and namespaces."""
+    if not _docker_cli_present():
+        return {}
+    try:
+        listed = engine.run_docker(["context", "ls", "--format", "{{json .}}"], check=False)
+    except DockerCliError as failed:
+        warnings.append(f"docker context ls: {failed.problem}")
+        return {}
+    if listed.returncode != 0:
+        warnings.append(f"docker context ls failed, so worlds known only by their contexts are not listed: "
+                        f"{listed.stderr.strip()}")
+    found = {}
+    for line in listed.stdout.splitlines():
+        with suppress(ValueError, KeyError, TypeError, AttributeError):
+            entry = json.loads(line)
+            found[entry["Name"]] = entry.get("DockerEndpoint", "")
+    return found
+
+
+def discover(warnings: list[str] | None = None) -> list[str]:
+    """Prefixes of every world of the course that left anything on this machine. What could not be
+    read (a malformed context) goes into `warnings`, never stops the search."""
+    warnings = warnings if warnings is not None else []
     prefixes: set[str] = set()
     for root in (RUN_ROOT, DATA_ROOT):
         if root.is_dir():
-            for entry in root.iterdir():
-                name = entry.name.removesuffix(".lock")
-                try:
-                    prefixes.add(prefix_for(WorldNames.from_prefix(name).world_id))
-                except ValueError:
-                    continue
+            prefixes.update(name for entry in root.iterdir() if _is_prefix(name := entry.name.removesuffix(".lock")))
     for namespace in netns.list_names():
         parsed = parse_namespace(namespace)
         if parsed and netns.marker_of(namespace) == WorldNames.from_prefix(parsed[0]).marker:
             prefixes.add(parsed[0])
-    for endpoint in engine.contexts().values():
+    for endpoint in _context_endpoints(warnings).values():
         if endpoint.startswith(f"unix://{RUN_ROOT}/"):
-            prefixes.add(endpoint[len(f"unix://{RUN_ROOT}/"):].split("/")[0])
+            candidate = endpoint[len(f"unix://{RUN_ROOT}/"):].split("/")[0]
+            if _is_prefix(candidate):
+                prefixes.add(candidate)
     return sorted(prefixes)
 
 
-def clean() -> dict[str, list[str]]:
-    """Sweep every world of the course (running or crashed). Nothing else is touched."""
+@contextmanager
+def _lock_if_free(names: WorldNames) -> Iterator[bool]:
+    """Take the world's `up`/`down` lock without waiting: True if taken, False if someone holds it."""
+    RUN_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(RUN_ROOT / f"{names.prefix}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def running_reason(names: WorldNames) -> str | None:
+    """Why a world counts as running (one of its engines answers), or None if none does."""
+    answering = [h for h in HOSTS + (SCRATCH,) if engine.ping(names.host(h), timeout=1)]
+    return f"dockerd answers on {', '.join(answering)}" if answering else None
+
+
+@dataclass
+class CleanReport:
+    """What `clean` did: worlds swept, running worlds left alone (with why), worlds it could not sweep."""
+
+    swept: dict[str, list[str]] = field(default_factory=dict)
+    running: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sweep_one(prefix: str, report: CleanReport) -> None:
+    """Sweep one world unless it runs: an `up`/`down` holds its lock, or an engine of it answers."""
+    names = WorldNames.from_prefix(prefix)
+    with _lock_if_free(names) as free:
+        reason = running_reason(names) if free else "an `up` or `down` of it is under way"
+        if reason:
+            report.running[prefix] = reason
+            return
+        report.swept[prefix] = _teardown(names)
+    (RUN_ROOT / f"{prefix}.lock").unlink(missing_ok=True)
+
+
+def clean(only: set[str] | None = None) -> CleanReport:
+    """Sweep every world of the course that is NOT running (a crash's leftovers); running worlds
+    (another learner's session) are left alone and named. Nothing else is touched. `only` limits the
+    sweep to those prefixes."""
     require_root()
-    swept = {}
-    for prefix in discover():
-        names = WorldNames.from_prefix(prefix)
-        swept[prefix] = _teardown(names)
-        (RUN_ROOT / f"{prefix}.lock").unlink(missing_ok=True)
+    report = CleanReport()
+    for prefix in discover(report.warnings):
+        if only is not None and prefix not in only:
+            continue
+        try:
+            _sweep_one(prefix, report)
+        except Exception as error:  # noqa: BLE001 - one bad leftover must not stop the sweep of the others
+            report.failed[prefix] = f"{type(error).__name__}: {error}"
     _remove_empty_roots()
-    return swept
+    return report
 
 
-def status_all() -> list[dict]:
-    """One line of status per world of the course on this machine (a workshop server has several)."""
+def status_all(warnings: list[str] | None = None) -> list[dict]:
+    """One line of status per world of the course on this machine (a workshop server has several).
+    A world whose status cannot be read gets a row with its `error`; the others are still listed."""
     rows = []
-    for prefix in discover():
-        report = status(WorldNames.from_prefix(prefix).world_id)
-        rows.append({"prefix": prefix, "world": WorldNames.from_prefix(prefix).world_id, "up": report["up"],
-                     "engines answering": [h for h, e in report["engines"].items() if e["answers"]]})
+    for prefix in discover(warnings):
+        world_id = WorldNames.from_prefix(prefix).world_id
+        try:
+            report = status(world_id)
+        except Exception as error:  # noqa: BLE001 - one broken world must not hide the others
+            rows.append({"prefix": prefix, "world": world_id, "up": False, "engines answering": [],
+                         "missing": [], "error": f"{type(error).__name__}: {error}"})
+            continue
+        rows.append({"prefix": prefix, "world": world_id, "up": report["up"],
+                     "engines answering": [h for h, e in report["engines"].items() if e["answers"]],
+                     "missing": report["missing"]})
     return rows
 
 
-__all__ = ["UpReport", "up", "down", "clean", "status", "status_all", "lab", "discover", "asdict"]
+__all__ = ["UpReport", "CleanReport", "Missing", "up", "down", "clean", "status", "status_all", "lab",
+           "discover", "running_reason", "asdict"]

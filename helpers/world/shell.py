@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from helpers.errors import LabError
+from helpers.errors import LabError, UsageError
 from helpers.world.naming import HOSTS, ROLES, WORLD_ENV, WorldNames
 from helpers.world.proc import NETNS_DIR, require_root, which
 
@@ -27,8 +27,8 @@ NO_ENGINE = "unix:///dev/null/no-docker-engine-on-{machine}"
 def check_machine(machine: str) -> str:
     """Return `machine` if the world has it, else a LabError that lists the machines it has."""
     if machine not in ROLES:
-        raise LabError(f"unknown machine {machine!r}; a lab world has {', '.join(ROLES)}",
-                       "dnlab shell host1   # or host2, lanpc, router, inet")
+        raise UsageError(f"unknown machine {machine!r}; a lab world has {', '.join(ROLES)}",
+                         "dnlab shell host1   # or host2, lanpc, router, inet")
     return machine
 
 

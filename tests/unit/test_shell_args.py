@@ -24,7 +24,7 @@ def test_unknown_machine_lists_the_valid_ones(capsys):
 def test_shell_needs_root(monkeypatch, capsys):
     monkeypatch.setattr(proc.os, "geteuid", lambda: 1000)
     code, err = run(capsys, "--world", "zz", "shell", "host1")
-    assert code == 2 and "needs root" in err
+    assert code == 4 and "needs root" in err  # a lab error (naming.EXIT_LAB_ERROR), not a usage error
 
 
 @pytest.mark.parametrize("world_args, fix", [(["--world", "zz"], "fix: sudo dnlab --world zz up"),
@@ -34,7 +34,7 @@ def test_world_not_up_gives_the_one_command_that_fixes_it(monkeypatch, capsys, w
     monkeypatch.delenv("DNLAB_WORLD", raising=False)
     monkeypatch.setattr(netns, "exists", lambda name: False)
     code, err = run(capsys, *world_args, "shell", "lanpc", "--", "true")
-    assert code == 2
+    assert code == 4
     assert "is not up" in err and fix in err
 
 
@@ -43,7 +43,7 @@ def test_world_comes_from_the_environment(monkeypatch, capsys):
     monkeypatch.setenv("DNLAB_WORLD", "qq")
     monkeypatch.setattr(netns, "exists", lambda name: False)
     code, err = run(capsys, "shell", "host2")
-    assert code == 2 and "dnlab-qq-host2" in err
+    assert code == 4 and "dnlab-qq-host2" in err
 
 
 def test_bad_world_id_is_refused(capsys):
