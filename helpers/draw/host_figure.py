@@ -16,6 +16,7 @@ from helpers.observe.topology import Attachment, ContainerNode, HostMap, Network
 HAND = "#e67700"
 COURSE = "#1864ab"
 ENGINE = "#495057"
+EXITED = "#adb5bd"
 BRIDGE = "#495057"
 WIDTH = 9.0
 SLOT = 1.74            # one container's column
@@ -27,13 +28,15 @@ VETH_H = 0.5           # the veth line between the bridge and a container
 
 @dataclass
 class Section:
-    """One bridge (or the "no bridge" group) and the containers drawn under it."""
+    """One bridge (a host's, or br0 in an overlay's namespace), one macvlan network, or the group
+    of containers on neither, and the containers drawn under it."""
 
     title: str
     subtitle: str
     colour: str
     members: list[tuple[ContainerNode, Attachment | None]] = field(default_factory=list)
     bridge: bool = True
+    end_label: str = "host end"   # where the other end of each veth is
 
     @property
     def slots(self) -> int:
@@ -54,9 +57,18 @@ def _colour(origin: str) -> str:
     return {"hand": HAND, "engine": ENGINE}.get(origin, COURSE)
 
 
+def _key(a: Attachment) -> str | None:
+    """The section an attachment hangs from: a host bridge by name, an overlay's br0 by namespace."""
+    if not a.bridge:
+        return None
+    return a.bridge if a.namespace is None else f"{a.namespace}/{a.bridge}"
+
+
 def sections(host_map: HostMap) -> list[Section]:
-    """Bridges with their containers (in the order the kernel lists the bridges), then the
-    containers attached to no bridge of this host."""
+    """Bridges with their containers (in the order the kernel lists the bridges), then each
+    overlay's own namespace with its br0, then macvlan networks (by their parent interface), then
+    the containers on none of these (host network, none, exited)."""
+    nets = {n.name: n for n in host_map.networks}
     net_of_bridge = {n.bridge: n for n in host_map.networks if n.bridge}
     found: dict[str, Section] = {}
     for iface in (i for i in host_map.interfaces if i["kind"] == "bridge"):
@@ -65,40 +77,69 @@ def sections(host_map: HostMap) -> list[Section]:
             f"{iface['name']}  {', '.join(iface['addresses'])}",
             _network_text(net) if net else "a Linux bridge with no Docker network",
             _colour(net.origin) if net else HAND)
+    for o in host_map.overlays:
+        net = nets.get(o.network)
+        found[f"{o.namespace}/{o.bridge}"] = Section(
+            f"{o.bridge}  {', '.join(o.addresses)}  in {o.namespace} (overlay {o.network}'s namespace)",
+            f"{o.vxlan} VNI {o.vni} to peers {', '.join(o.peers) or 'none yet'}; Docker network {o.network}"
+            + (_MARKS.get(net.origin, "") if net else ""), _colour(net.origin) if net else ENGINE,
+            end_label=f"{o.namespace} end")
+    for net in (n for n in host_map.networks if n.driver in ("macvlan", "ipvlan")):
+        found[f"{net.driver}:{net.name}"] = Section(
+            f"{net.name}: {net.driver} on parent {net.parent or '?'}",
+            f"{', '.join(net.subnets)}; each container has its own MAC on {net.parent or '?'}'s LAN"
+            f"{_MARKS.get(net.origin, '')}", _colour(net.origin), bridge=False)
     loose = Section("not on a bridge of this host", "each in its own way (see each box)", ENGINE, bridge=False)
     for c in host_map.containers:
-        on_bridge = [a for a in c.attachments if a.bridge in found]
-        for a in on_bridge:
-            found[a.bridge].members.append((c, a))
-        if not on_bridge:
+        placed = False
+        for a in c.attachments if c.running else []:
+            key = _key(a) or (f"{nets[a.network].driver}:{a.network}" if a.network in nets else None)
+            if key in found:
+                found[key].members.append((c, a))
+                placed = True
+        if not placed:
             loose.members.append((c, None))
-    return list(found.values()) + ([loose] if loose.members else [])
+    kept = [s for key, s in found.items() if s.bridge or s.members]  # a macvlan network shows with its containers
+    return kept + ([loose] if loose.members else [])
+
+
+_MARKS = {"hand": ", made by hand", "engine": ", the engine's own"}
 
 
 def _network_text(net: NetworkNode) -> str:
-    mark = {"hand": ", made by hand", "engine": ", the engine's own"}.get(net.origin, "")
-    return f"Docker network {net.name} ({net.driver}{mark})"
+    return f"Docker network {net.name} ({net.driver}{_MARKS.get(net.origin, '')})"
+
+
+def _published(c: ContainerNode) -> list[str]:
+    """Published ports, one per host port (the IPv4 and IPv6 bindings of one port are one line)."""
+    seen = dict.fromkeys(f"publishes :{b.get('HostPort')}->{port}"
+                         for port, bindings in sorted(c.ports.items()) for b in bindings or [])
+    return list(seen)
 
 
 def _container_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMap) -> list[str]:
     """What a container box says: its address on this bridge, or how it is connected at all."""
-    drivers = {n.name: n.driver for n in host_map.networks}
+    nets = {n.name: n for n in host_map.networks}
     lines = []
     if attachment is not None:
         lines.append(f"{attachment.interface} {attachment.ip or 'no IPv4'}")
+    elif not c.running:
+        lines.append("exited; networks: " + (", ".join(a.network or "?" for a in c.attachments) or c.network_mode))
     elif c.network_mode == "host":
-        lines.append(f"shares {host_map.host}'s own stack")
+        lines.append(f"host network: shares {host_map.host}'s own stack")
     elif c.network_mode == "none":
         lines.append("loopback only")
-    for other in c.attachments:
+    for other in c.attachments if c.running else []:
         if other is attachment or other.bridge:
             continue
-        driver = drivers.get(other.network or "", "")
-        where = {"macvlan": "macvlan: own MAC on eth0's LAN", "overlay": "overlay (Docker's overlay ns)"}.get(
-            driver, other.network or "?")
+        net = nets.get(other.network or "")
+        where = other.network or "?"
+        if net is not None and net.driver in ("macvlan", "ipvlan"):
+            where = f"{net.driver} {net.name} on {net.parent or '?'}"
         lines.append(f"{other.interface} {other.ip or ''} {where}".replace("  ", " "))
     if c.network_mode.startswith("container:"):
         lines.append("shares another container's stack")
+    lines += _published(c)
     return lines or [c.network_mode]
 
 
@@ -126,8 +167,8 @@ def draw_host_map(host_map: HostMap) -> Drawing:
             _section(ax, part, x, y, box_h, host_map)
             x += part.width + 0.12
         y -= _band_height(band, box_h)
-    ax.text(0.1, -height + 0.12, "blue: made by the course's scenarios   orange: made by hand   grey: the engine's own",
-            fontsize=6.5, color=ENGINE, va="bottom")
+    ax.text(0.1, -height + 0.12, "blue: made by the course's scenarios   orange: made by hand   "
+            "grey: the engine's own   light grey box: an exited container", fontsize=6.5, color=ENGINE, va="bottom")
     containers = sum(len(s.members) for s in parts)
     return Drawing(figure, f"[figure: {host_map.host} map, {len(parts)} groups, {containers} containers]")
 
@@ -187,13 +228,21 @@ def _section(ax, part: Section, x: float, y: float, box_h: float, host_map: Host
         if part.bridge:
             # Each container hangs from the bridge by its own veth pair: a port of the switch.
             ax.plot([cx, cx], [y - BAR_H, top], color=BRIDGE, lw=1.1, zorder=0)
-            ax.text(cx + 0.04, top + VETH_H / 2, f"host end: {attachment.host_veth}", fontsize=6, color=ENGINE,
-                    va="center")
-        colour = HAND if c.origin == "hand" else COURSE
+            ax.text(cx + 0.04, top + VETH_H / 2, f"{part.end_label}: {attachment.host_veth}", fontsize=6,
+                    color=ENGINE, va="center")
+        edge, face, ink = _box_colours(c)
         ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
-                                    boxstyle="round,pad=0.01", fc="#fff9db" if c.origin == "hand" else "#e7f5ff",
-                                    ec=colour, lw=1))
-        ax.text(cx, top - 0.14, c.name + (" (by hand)" if c.origin == "hand" else ""), ha="center", va="center",
-                fontsize=7, fontweight="bold")
+                                    boxstyle="round,pad=0.01", fc=face, ec=edge, lw=1))
+        title = c.name + (" (by hand)" if c.origin == "hand" else "") + ("" if c.running else " (exited)")
+        ax.text(cx, top - 0.14, title, ha="center", va="center", fontsize=7, fontweight="bold", color=ink)
         for k, line in enumerate(_box_lines(c, attachment, host_map)):
-            ax.text(cx, top - 0.32 - 0.13 * k, line, ha="center", va="center", fontsize=6)
+            ax.text(cx, top - 0.32 - 0.13 * k, line, ha="center", va="center", fontsize=6, color=ink)
+
+
+def _box_colours(c: ContainerNode) -> tuple[str, str, str]:
+    """Edge, face and text colour of a container's box: greyed when it has exited."""
+    if not c.running:
+        return EXITED, "#f1f3f5", EXITED
+    if c.origin == "hand":
+        return HAND, "#fff9db", "black"
+    return COURSE, "#e7f5ff", "black"

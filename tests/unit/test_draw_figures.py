@@ -119,8 +119,11 @@ def test_host_map_puts_a_bridges_containers_side_by_side():
     xs = {round(positions[n][0], 3) for n in names}
     assert len(ys) == 1 and len(xs) == len(names)      # one row, each in its own column: ports, not a chain
     assert overlapping_texts(drawing) == []
-    loose = next(s for s in sections(host_map) if not s.bridge)
+    loose = next(s for s in sections(host_map) if s.title.startswith("not on a bridge"))
     assert {c.network_mode for c, _ in loose.members} >= {"host", "none"}
+    # A macvlan network is its own group, named with its parent interface (saved maps have no parent).
+    macvlan = next(s for s in sections(host_map) if not s.bridge and "macvlan on parent" in s.title)
+    assert {c.network_mode for c, _ in macvlan.members} == {"macvlan-net"}
 
 
 def test_measure_plot_shows_ratios_against_the_baseline():
