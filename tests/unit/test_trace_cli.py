@@ -1,0 +1,126 @@
+"""`dnlab trace` without a world: how the command line's words become probe ends (containers by
+name and host, machines, addresses), the errors for a missing or stopped container, and the
+output paths of path/map/trace checked before anything is traced (no root needed)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from helpers import cli
+from helpers.cli.path import check_output_dir, check_output_file
+from helpers.errors import LabError
+from helpers.observe.collect import ContainerInfo, Endpoint
+from helpers.scenarios import own
+from helpers.scenarios.endpoint import ADDRESS, CONTAINER, MACHINE, NAME
+from helpers.world import naming
+
+
+def box(name: str, host: str, ip: str, running: bool = True, network: str = "alpine-net") -> ContainerInfo:
+    return ContainerInfo(name, name * 4, host, 100 if running else 0, running, {},
+                         [Endpoint(network, ip, 16, "02:42:00:00:00:01", "")], {}, network)
+
+
+FOUND = own.Found([box("alpine1", "host1", "172.18.0.2"), box("alpine2", "host1", "172.18.0.3"),
+                   box("ov2", "host2", "10.0.1.4", network="my-overlay"),
+                   box("gone", "host1", "", running=False)])
+WORLD = SimpleNamespace(names=SimpleNamespace(world_id="he"), hosts={"host1": None, "host2": None})
+
+
+def trace_of(source: str, target: str, host: str = "host1", **kw) -> own.OwnTrace:
+    return own.own_trace(WORLD, source, target, host=host, found=FOUND, **kw)
+
+
+def test_containers_by_name_are_picked_on_their_hosts():
+    sc = trace_of("alpine1", "ov2")
+    assert (sc.source.kind, sc.source.name, sc.source.host) == (CONTAINER, "alpine1", "host1")
+    assert (sc.target.kind, sc.target.name, sc.target.host) == (CONTAINER, "ov2", "host2")  # found on host2
+    assert sc.picked == {("alpine1", "host1"), ("ov2", "host2")}
+    assert sc.includes(FOUND.named("ov2")[0]) and not sc.includes(FOUND.named("alpine2")[0])
+    # The spec written in the probe notation reads back as the same ends: one parser.
+    spec = sc.probe_specs()[sc.probe]
+    assert spec.source_end == sc.source and spec.target_end == sc.target
+    assert spec.source_container_host == "host1" and spec.kind == "ping"
+
+
+def test_machines_addresses_and_the_host_option():
+    sc = trace_of("lanpc", "172.18.0.3", kind="tcp", port=8080)
+    assert sc.source.kind == MACHINE and sc.target.kind == ADDRESS
+    assert sc.picked == {("alpine2", "host1")}           # the container holding the address is captured too
+    assert sc.probe_specs()[sc.probe].port == 8080
+    sc = trace_of("ov2", "inet", host="host2")
+    assert sc.source.host == "host2" and sc.target.kind == MACHINE
+    sc = trace_of("container:ov2@host2", "container:alpine1@host1")
+    assert sc.source.host == "host2" and sc.target.host == "host1"
+
+
+def test_a_container_named_like_a_machine_needs_the_container_notation():
+    found = own.Found([box("inet", "host1", "172.18.0.9")])
+    sc = own.own_trace(WORLD, "lanpc", "inet", found=found)
+    assert sc.target.kind == MACHINE
+    sc = own.own_trace(WORLD, "lanpc", "container:inet", found=found)
+    assert sc.target.kind == CONTAINER and sc.picked == {("inet", "host1")}
+
+
+def test_unknown_and_stopped_containers_name_the_fix(monkeypatch):
+    import helpers.world.guard as guard
+
+    monkeypatch.setattr(guard, "container_names", lambda world: {"web-alias"})
+    with pytest.raises(LabError) as error:
+        trace_of("nosuch", "alpine2")
+    assert "'nosuch' is no container of host1" in error.value.problem
+    assert "alpine1, alpine2" in error.value.problem and error.value.fix.startswith("dnlab --world he shell host1")
+    with pytest.raises(LabError) as error:
+        trace_of("alpine1", "nosuch")
+    assert "host1 or host2" in error.value.problem and "ov2" in error.value.problem
+    with pytest.raises(LabError) as error:
+        trace_of("ov2", "alpine1")                       # ov2 runs on host2, not on --host's default
+    assert "it is on host2" in error.value.problem and error.value.fix.endswith("--host host2")
+    with pytest.raises(LabError) as error:
+        trace_of("gone", "alpine1")
+    assert "not running" in error.value.problem and error.value.fix.endswith("docker start gone")
+    sc = trace_of("alpine1", "web-alias")                # a name only Docker's DNS knows: sent as is
+    assert sc.target.kind == NAME and sc.picked == {("alpine1", "host1")}
+
+
+def test_output_paths_are_checked(tmp_path):
+    check_output_file(str(tmp_path / "a.png"))
+    check_output_dir(str(tmp_path / "run"))              # made by the trace, in a writable folder
+    check_output_dir(str(tmp_path))
+    with pytest.raises(LabError, match="does not exist"):
+        check_output_file(str(tmp_path / "missing" / "a.png"))
+    with pytest.raises(LabError, match="a folder, not a file"):
+        check_output_file(str(tmp_path))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LabError, match="a file, not a folder"):
+        check_output_dir(str(tmp_path / "file"))
+    with pytest.raises(LabError, match="does not exist"):
+        check_output_dir(str(tmp_path / "missing" / "run"))
+
+
+@pytest.mark.parametrize("argv", [
+    ["trace", "nosuch", "x", "--png", "/nonexistent-dnlab/x.png"],
+    ["trace", "nosuch", "x", "--keep", "/etc/hostname"],
+    ["path", "user-bridge", "egress", "--png", "/nonexistent-dnlab/x.png"],
+    ["map", "--png", "/nonexistent-dnlab/x.png"],
+])
+def test_a_bad_output_path_fails_before_any_world_is_touched(monkeypatch, capsys, argv):
+    import helpers.world as world
+
+    def no_world(*args, **kwargs):
+        raise AssertionError("the world was asked for before the output path was checked")
+
+    monkeypatch.setattr(world, "lab", no_world)
+    code = cli.main(["--world", "he", *argv])
+    err = capsys.readouterr().err
+    assert code == getattr(naming, "EXIT_LAB_ERROR", 2)
+    assert ("does not exist" in err or "not a folder" in err) and "fix: " in err
+
+
+def test_trace_options_parse():
+    args = cli.build_parser().parse_args(["trace", "a", "b", "--host", "host2", "--tcp", "80", "--json"])
+    assert (args.source, args.target, args.host, args.tcp, args.udp, args.json) == ("a", "b", "host2", 80, None, True)
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["trace", "a", "b", "--tcp", "80", "--udp", "53"])
+    args = cli.build_parser().parse_args(["scenario", "stop", "--all"])
+    assert args.all and args.name is None
