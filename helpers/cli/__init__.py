@@ -103,7 +103,9 @@ def _down(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     from helpers.world import manager
 
-    report = manager.clean()
+    # An explicit --world sweeps that world alone; $DNLAB_WORLD does not narrow it: `clean` is the
+    # machine's sweep, and it spares running worlds anyway.
+    report = manager.clean({manager.WorldNames(args.world).prefix} if args.world else None)
     for warning in report.warnings:
         print(f"dnlab: warning: {warning}", file=sys.stderr)
     if not (report.swept or report.running or report.failed):
@@ -140,8 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every world on this machine, with the labs passed in each")
     p.set_defaults(func=_status)
     sub.add_parser("down", help="remove the world and all it made").set_defaults(func=_down)
-    sub.add_parser("clean", help="sweep leftovers of crashed worlds of the course; running worlds (an engine "
-                   "answers, or an up/down is under way) are left alone and named").set_defaults(func=_clean)
+    sub.add_parser("clean", help="sweep leftovers of crashed worlds of the course (with --world: that world "
+                   "alone); running worlds (an engine answers, or an up/down is under way) are left alone and "
+                   "named").set_defaults(func=_clean)
     p = sub.add_parser("shell", help="a shell ON a lab machine (its network namespace; docker talks to its engine)",
                        description="dnlab shell HOST opens a shell on HOST; dnlab shell HOST -- CMD ... runs CMD there "
                                    "and returns its exit status.")

@@ -169,10 +169,14 @@ def _engine_get(paths: HostPaths, url: str, timeout: float) -> int | None:
 
 
 def _image_state(paths: HostPaths, timeout: float = 2.0) -> bool | None:
-    """True if the engine holds the lab image, False if it answers without it, None if it does not
-    answer. A killed `up` can leave an engine running with no image: the next trace would try a pull."""
-    found = _engine_get(paths, f"/images/{quote(image.IMAGE, safe='/:')}/json", timeout)
-    return None if found is None else found == 200
+    """True if the engine holds every course image (lab image, stand-ins, toolbox), False if it
+    answers without one, None if it does not answer. A killed `up` can leave an engine running with
+    no image: the next trace would try a pull."""
+    for tag in image.COURSE_TAGS:
+        found = _engine_get(paths, f"/images/{quote(tag, safe='/:')}/json", timeout)
+        if found != 200:
+            return None if found is None else False
+    return True
 
 
 def _docker_cli_present() -> bool:
@@ -323,10 +327,10 @@ def _wait_engine(names: WorldNames, paths: HostPaths, process: subprocess.Popen)
         raise LabError(failed.problem, f"{command_for(names, 'down')} && {command_for(names, 'up')}") from None
 
 
-def _load_image(names: WorldNames, host: str, rootfs: bytes) -> None:
+def _load_image(names: WorldNames, host: str, archive: Path | None) -> None:
     client = engine.client(names.host(host))
     try:
-        image.load_into(client, rootfs)
+        image.load_course_images(client, archive)
     finally:
         client.close()
 
@@ -358,7 +362,7 @@ def up(world_id: str | None = None) -> UpReport:
 def _repair(names: WorldNames, missing: Missing) -> None:
     """Start what does not run, load the lab image where it is missing, make the contexts: in parallel."""
     loads_for = missing.engines + missing.images
-    rootfs = image.cached_rootfs() if loads_for else b""
+    rootfs = image.cached_archive() if loads_for else None
     with ThreadPoolExecutor(max_workers=4) as pool:
         jobs = [pool.submit(_start_engine, names, h) for h in missing.engines]
         if missing.service:
@@ -379,9 +383,9 @@ def _repaired(names: WorldNames, missing: Missing) -> list[str]:
     """What `_repair` made, as `up` reports it."""
     made = []
     if missing.engines:
-        made.append(f"dockerd on {', '.join(missing.engines)} with image {image.IMAGE}")
+        made.append(f"dockerd on {', '.join(missing.engines)} with images {', '.join(image.COURSE_TAGS)}")
     if missing.images:
-        made.append(f"image {image.IMAGE} on {', '.join(missing.images)} (its engine ran without it)")
+        made.append(f"images {', '.join(image.COURSE_TAGS)} on {', '.join(missing.images)} (its engine lacked one)")
     if missing.service:
         made.append(f"internet service at {INET_IP} (tcp {SERVICE_TCP_PORT}, http {SERVICE_HTTP_PORT})")
     if missing.contexts:
@@ -487,7 +491,7 @@ def _remove_cgroups(names: WorldNames, hosts: tuple[str, ...] = HOSTS + (SCRATCH
 def _manifest_namespaces(names: WorldNames) -> set[str]:
     try:
         return set(json.loads(names.manifest.read_text())["namespaces"])
-    except (FileNotFoundError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):  # gone, or a malformed leftover: trust labels alone
         return set()
 
 
