@@ -1,0 +1,167 @@
+"""`dnlab trace` on a learner's own containers, made by hand with the docker SDK (not by a scenario):
+a user bridge `alpine-net` with two containers on host1, and an overlay pair across host1 and host2.
+Expected values are read from `docker inspect`, never written as constants. Also `dnlab scenario
+list|stop`: the course's scenarios go, the learner's own containers stay.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+
+import docker.errors
+import pytest
+
+from helpers import cli, scenarios
+from helpers.world import guard, naming, swarm
+from helpers.world.naming import GOSSIP_WAIT, IDLE, IMAGE, LABEL_SCENARIO, LABEL_WORLD, OVERLAY_VXLANID_OPTION
+
+PORT = 8080
+# alpine2 answers TCP on PORT, as a learner's `nc -l` would (busybox nc serves one connection per run).
+LISTEN = ["sh", "-c", f"while true; do nc -l -p {PORT} -e echo hello; done"]
+SAVED_RUN = "tests/unit/data/paths/user-bridge-egress"
+
+
+def remove(client, containers=(), networks=()) -> None:
+    for name in containers:
+        with contextlib.suppress(docker.errors.NotFound):
+            client.containers.get(name).remove(force=True)
+    for name in networks:
+        for network in client.networks.list(names=[name]):
+            network.remove()
+
+
+def dnlab(capsys, world, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["--world", world.names.world_id, *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def ip_of(world, name: str, host: str = "host1", network: str | None = None) -> str:
+    networks = world.hosts[host].docker.api.inspect_container(name)["NetworkSettings"]["Networks"]
+    return networks[network or next(iter(networks))]["IPAddress"]
+
+
+@pytest.fixture(scope="module")
+def alpine_net(world):
+    """The docs' `alpine-net`: a user bridge and two containers, by hand (the world's label only,
+    so `dnlab down` removes them too; no scenario label)."""
+    client = world.host1.docker
+    remove(client, ("alpine1", "alpine2"), ("alpine-net",))
+    client.networks.create("alpine-net", driver="bridge", labels=world.label)
+    client.containers.run(IMAGE, IDLE, name="alpine1", network="alpine-net", detach=True, labels=world.label)
+    client.containers.run(IMAGE, LISTEN, name="alpine2", network="alpine-net", detach=True, labels=world.label)
+    yield world
+    remove(client, ("alpine1", "alpine2"), ("alpine-net",))
+
+
+def same_shape(path_json: dict, capsys, world) -> None:
+    """The keys of `dnlab path --json` (a saved run, rebuilt) at the top and in every hop."""
+    code, out, _ = dnlab(capsys, world, "path", "--from", SAVED_RUN, "--json")
+    reference = json.loads(out)
+    assert set(path_json) == set(reference)
+    assert {key for hop in path_json["hops"] for key in hop} == set(reference["hops"][0])
+
+
+def test_ping_between_hand_made_containers(alpine_net, capsys):
+    world = alpine_net
+    code, out, err = dnlab(capsys, world, "trace", "alpine1", "alpine2", "--json")
+    assert code == 0, err
+    path = json.loads(out)
+    same_shape(path, capsys, world)
+    a1, a2 = ip_of(world, "alpine1"), ip_of(world, "alpine2")
+    network = world.host1.docker.api.inspect_network("alpine-net")
+    bridge = f"br-{network['Id'][:12]}"
+    assert path["reached"] and path["kind"] == "ping" and path["target"] == a2
+    request = [h for h in path["hops"] if h["leg"] == "request"]
+    assert request[0]["namespace"] == "alpine1" and request[0]["src"] == a1
+    assert request[-1]["namespace"] == "alpine2" and request[-1]["action"] == "delivered"
+    assert any(h["interface"] == bridge for h in request)      # through alpine-net's own bridge
+    assert any(h["leg"] == "reply" and h["namespace"] == "alpine1" for h in path["hops"])
+
+
+def test_tcp_between_hand_made_containers(alpine_net, capsys):
+    world = alpine_net
+    code, out, err = dnlab(capsys, world, "trace", "alpine1", "alpine2", "--tcp", str(PORT))
+    assert code == 0, err
+    a2 = ip_of(world, "alpine2")
+    assert out.splitlines()[0].endswith(f"alpine1 reached {a2}:{PORT} (tcp), as expected")
+    code, out, err = dnlab(capsys, world, "trace", "alpine1", "alpine2", "--tcp", str(PORT), "--json")
+    path = json.loads(out)
+    request = [h for h in path["hops"] if h["leg"] == "request"]
+    reply = [h for h in path["hops"] if h["leg"] == "reply"]
+    assert request[0]["proto"] == "tcp" and request[0]["dst"] == f"{a2}:{PORT}" and "[S]" in request[0]["info"]
+    assert request[-1]["namespace"] == "alpine2" and reply[0]["namespace"] == "alpine2"
+    assert reply[0]["src"] == f"{a2}:{PORT}" and reply[-1]["namespace"] == "alpine1"
+
+
+def test_unknown_container_is_a_clear_error(alpine_net, capsys):
+    code, out, err = dnlab(capsys, alpine_net, "trace", "alpine1", "no-such-box")
+    assert code == getattr(naming, "EXIT_LAB_ERROR", 2) and out == ""
+    assert "'no-such-box' is no container of host1 or host2" in err and "alpine2" in err
+    assert "fix: dnlab --world" in err and "docker ps -a" in err
+
+
+@pytest.fixture(scope="module")
+def overlay_pair(world):
+    """An attachable overlay made by hand on the swarm, one container on each host."""
+    made = swarm.ensure(world)
+    h1, h2 = world.host1.docker, world.host2.docker
+    remove(h1, ("trace-ov1",))
+    remove(h2, ("trace-ov2",))
+    network = h1.networks.create("trace-overlay", driver="overlay", attachable=True, labels=world.label)
+    h1.containers.run(IMAGE, IDLE, name="trace-ov1", network="trace-overlay", detach=True, labels=world.label)
+    for attempt in range(40):   # the worker learns of the network from the manager as it attaches
+        try:
+            ov2 = h2.containers.run(IMAGE, IDLE, name="trace-ov2", network="trace-overlay", detach=True,
+                                    labels=world.label)
+            break
+        except docker.errors.APIError:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
+    target = ip_of(world, "trace-ov1")
+    deadline = time.monotonic() + GOSSIP_WAIT   # gossip tells host2 where trace-ov1 lives
+    while not guard.probe(world, ov2, target, "ping", timeout=1).ok and time.monotonic() < deadline:
+        time.sleep(0.3)
+    yield world, network
+    remove(h1, ("trace-ov1",))
+    remove(h2, ("trace-ov2",))
+    swarm.remove_overlay(world, network)
+    if made:
+        swarm.leave_if_unused(world)
+
+
+def test_overlay_pair_across_hosts(overlay_pair, capsys):
+    world, network = overlay_pair
+    code, out, err = dnlab(capsys, world, "trace", "trace-ov2", "trace-ov1", "--host", "host2", "--json")
+    assert code == 0, err
+    path = json.loads(out)
+    vni = int(world.host1.docker.api.inspect_network(network.id)["Options"][OVERLAY_VXLANID_OPTION])
+    assert path["target"] == ip_of(world, "trace-ov1")
+    request = [h for h in path["hops"] if h["leg"] == "request"]
+    assert request[0]["namespace"] == "trace-ov2" and request[-1]["namespace"] == "trace-ov1"
+    encap = next(h for h in request if h["action"] == "vxlan-encap")
+    decap = next(h for h in request if h["action"] == "vxlan-decap")
+    assert (encap["namespace"], encap["interface"]) == ("host2", "eth0")
+    assert decap["namespace"].startswith("host1:") and encap["outer"]["vni"] == vni
+    assert encap["outer"]["dst"].split(":")[0] == world["host1"].read_address()
+
+
+def test_scenarios_listed_and_stopped_learners_containers_stay(alpine_net, capsys):
+    world = alpine_net
+    scenarios.get(world, "none").start()
+    code, out, _ = dnlab(capsys, world, "scenario", "list", "--json")
+    labelled = {c.name for c in world.host1.docker.containers.list(
+        all=True, filters={"label": [f"{LABEL_WORLD}={world.prefix}", f"{LABEL_SCENARIO}=none"]})}
+    assert code == 0 and set(json.loads(out)["none"]["containers"]["host1"]) == labelled != set()
+    assert dnlab(capsys, world, "scenario", "stop", "none")[0] == 0
+    assert "none" not in scenarios.running(world)
+    code, _, err = dnlab(capsys, world, "scenario", "stop", "none")   # nothing left to stop: says so
+    assert code != 0 and "fix: dnlab scenario list" in err
+    scenarios.get(world, "user-bridge").start()
+    code, out, _ = dnlab(capsys, world, "scenario", "stop", "--all")
+    assert code == 0 and "user-bridge" in out
+    left = world.host1.docker.containers.list(all=True, filters={"label": LABEL_SCENARIO})
+    assert left == [] and scenarios.running(world) == {}
+    assert {c.name for c in world.host1.docker.containers.list()} >= {"alpine1", "alpine2"}
