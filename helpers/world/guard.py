@@ -1,35 +1,89 @@
 """The traffic guard, and `probe`: the one way the course sends a packet.
 
 Every probe names a source inside the world (a machine or a container) and a target; the target
-must be an address the world owns (its LAN, its "internet", loopback, or a subnet of one of its own
-Docker networks) or the name of one of its containers. Anything else is refused before a packet
-leaves, so no lesson, lab or test can reach a real network.
+must be an address the world owns, or a name that resolves, inside the lab, only to such addresses.
+Anything else is refused before a packet leaves, so no lesson, lab or test can reach a real network.
+
+The world owns its address plan (LAN, "internet"), loopback, and the subnets of its engines' Docker
+networks that lie inside the engines' address pools: a learner can name a network anything and give
+it any subnet (`--subnet 192.0.2.0/24`, the real NIC's range on some machines), so a network alone
+proves nothing. A learner also controls names (a container called `134744072` is 8.8.8.8 to any C
+resolver, and `--add-host` maps a name anywhere), so a name is judged by the address it resolves to:
+in the source container as its own tools will resolve it (its /etc/hosts, then its resolver, which
+is the engine's embedded DNS or the lab's), and from a machine through the lab's DNS server only,
+never the machine's resolver (a world namespace shares the machine's /etc/resolv.conf).
 """
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import shlex
+import socket
 from dataclasses import dataclass
 
 from helpers.errors import TrafficGuardError
-from helpers.world.naming import INTERNET, LAN, SERVICE_TCP_PORT
+from helpers.world.naming import (
+    ENGINE_DEFAULT_POOLS,
+    INTERNET,
+    LAN,
+    SERVICE_TCP_PORT,
+    SWARM_DEFAULT_POOL,
+)
 from helpers.world.proc import run
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_FIX = "probe a lab address, e.g. 203.0.113.10 (the internet service); `dnlab status` lists them"
+# Printed between a container's /etc/hosts and its nslookup answer, in the one exec that reads both.
+_HOSTS_END = "--- dnlab: end of /etc/hosts ---"
+_UNSPECIFIED = ipaddress.ip_address("0.0.0.0")  # stands for an answer that is no address: never owned
+
+
+def engine_pools(host) -> list[Network]:
+    """The address pools of one Docker host's engine: daemon.json's `default-address-pools` (Docker's
+    defaults when unset) and its swarm's `DefaultAddrPool` (10.0.0.0/8 unless `swarm init` set one)."""
+    try:
+        config = json.loads(host.paths.config.read_text())
+    except (OSError, ValueError, AttributeError):
+        config = {}
+    local = [pool["base"] for pool in config.get("default-address-pools") or []] or list(ENGINE_DEFAULT_POOLS)
+    swarm = ((host.docker.info().get("Swarm") or {}).get("Cluster") or {}).get("DefaultAddrPool")
+    return [ipaddress.ip_network(pool) for pool in [*local, *(swarm or [SWARM_DEFAULT_POOL])]]
+
+
+def owned_subnet(subnet: Network, pools: list[Network]) -> bool:
+    """A Docker network's subnet counts only inside the lab plan or the engine's pools."""
+    return any(subnet.version == pool.version and subnet.subnet_of(pool) for pool in [LAN, INTERNET, *pools])
 
 
 def world_networks(world) -> list[Network]:
-    """Every subnet the world owns: its LAN, its internet, and its engines' Docker networks."""
+    """Every subnet the world owns: its LAN, its internet, and those of its engines' Docker networks
+    that lie inside the engines' pools (`owned_subnet`)."""
     owned: list[Network] = [LAN, INTERNET]
     for host in world.hosts.values():
+        pools = engine_pools(host)
         for network in host.docker.api.networks():
             for pool in (network.get("IPAM") or {}).get("Config") or []:
-                if pool.get("Subnet"):
-                    owned.append(ipaddress.ip_network(pool["Subnet"], strict=False))
+                subnet = ipaddress.ip_network(pool["Subnet"], strict=False) if pool.get("Subnet") else None
+                if subnet is not None and subnet not in owned and owned_subnet(subnet, pools):
+                    owned.append(subnet)
     return owned
+
+
+def as_address(target: str) -> Address | None:
+    """The address a target means to the tools the probes run, or None for a name: besides the usual
+    forms, C's inet_aton (busybox, glibc) reads `134744072`, `0x8080808` and `8.8.2056` as 8.8.8.8."""
+    try:
+        return ipaddress.ip_address(target)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(target))
+    except (OSError, ValueError):
+        return None
 
 
 def container_names(world) -> set[str]:
@@ -42,25 +96,101 @@ def container_names(world) -> set[str]:
     return names
 
 
-def check_target(target: str, owned: list[Network], names: set[str] = frozenset()) -> str:
-    """Return `target` if the world owns it; raise TrafficGuardError otherwise."""
-    try:
-        address = ipaddress.ip_address(target)
-    except ValueError:
-        if _NAME.match(target) and target in names:
-            return target  # resolved by the lab's own embedded DNS, inside the lab
-        raise TrafficGuardError(
-            f"refused to send to {target!r}: it is neither an address of the lab world nor one of "
-            "its containers' names, and the course never resolves outside names",
-            "probe a lab address, e.g. 203.0.113.10 (the internet service); `dnlab status` lists them",
-        ) from None
+def check_address(address: Address, owned: list[Network], target: str | None = None) -> None:
+    """Raise TrafficGuardError unless `address` lies in an owned network or loopback."""
     if any(address in network for network in (*owned, *LOOPBACK) if network.version == address.version):
-        return target
+        return
+    means = f"{target!r} means {address}" if target not in (None, str(address)) else str(address)
     raise TrafficGuardError(
-        f"refused to send to {address}: the lab world does not own that address "
-        f"(it owns {', '.join(str(n) for n in owned)} and loopback)",
-        "probe a lab address, e.g. 203.0.113.10 (the internet service); `dnlab status` lists them",
-    )
+        f"refused to send to {means}: the lab world does not own that address "
+        f"(it owns {', '.join(str(n) for n in owned)} and loopback)", _FIX)
+
+
+def check_target(target: str, owned: list[Network], names: set[str] = frozenset()) -> str:
+    """Return `target` if the world owns it (an address, in any form a resolver reads as one, or one of
+    its containers' names); raise TrafficGuardError otherwise. `probe` also resolves names in the lab."""
+    address = as_address(target)
+    if address is not None:
+        check_address(address, owned, target)
+        return target
+    if _NAME.match(target) and target in names:
+        return target  # resolved by the lab's own embedded DNS, inside the lab
+    raise TrafficGuardError(
+        f"refused to send to {target!r}: it is neither an address of the lab world nor one of "
+        "its containers' names, and the course never resolves outside names", _FIX)
+
+
+def parse_hosts(text: str, name: str) -> list[str]:
+    """The addresses /etc/hosts (its text) gives `name`, in file order."""
+    found = []
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) > 1 and name in fields[1:]:
+            found.append(fields[0])
+    return found
+
+
+def parse_nslookup(text: str) -> list[str]:
+    """The answer's addresses in busybox nslookup's output: the `Address` lines after the first
+    `Name:` (those before it are the server's own)."""
+    answer = text.split("Name:", 1)[1] if "Name:" in text else ""
+    return [line.split()[-1] for line in answer.splitlines() if line.startswith("Address")]
+
+
+def lab_dns_server(world) -> str:
+    """The lab's DNS server: the internet machine's address, read now (the engines' daemon.json names it)."""
+    return world["inet"].read_address()
+
+
+def nameservers(text: str) -> list[str]:
+    """The `nameserver` addresses of a resolv.conf (its text)."""
+    return re.findall(r"^\s*nameserver\s+(\S+)", text, re.M)
+
+
+def _container_files(container) -> tuple[str, str]:
+    """(/etc/hosts, /etc/resolv.conf) of a container, read in one exec."""
+    _, raw = container.exec_run(["sh", "-c", f'cat /etc/hosts; echo "{_HOSTS_END}"; cat /etc/resolv.conf'])
+    hosts, _, resolv = raw.decode(errors="replace").partition(_HOSTS_END)
+    return hosts, resolv
+
+
+def resolve_in_lab(world, source, name: str, owned: list[Network]) -> list[str]:
+    """The addresses `name` resolves to for `source`, inside the lab; [] if it does not resolve.
+
+    A container: its /etc/hosts first, else its own resolver (what its ping and wget will use), once
+    each of its nameservers is checked (`docker run --dns 8.8.8.8` would send the question out). A
+    machine: the lab's DNS server only (its namespace shares the real machine's resolv.conf)."""
+    if isinstance(source, str):
+        server = lab_dns_server(world)
+        result = world[source].run(["busybox", "nslookup", "-type=a", name, server], check=False, timeout=10)
+        return parse_nslookup(result.stdout)
+    hosts, resolv = _container_files(source)
+    if parse_hosts(hosts, name):
+        return parse_hosts(hosts, name)
+    for server in nameservers(resolv):
+        check_address(as_address(server) or _UNSPECIFIED, owned, f"{source.name}'s nameserver {server}")
+    _, raw = source.exec_run(["nslookup", "-type=a", name])
+    return parse_nslookup(raw.decode(errors="replace"))
+
+
+def checked_target(world, source, target: str, owned: list[Network]) -> str | None:
+    """What `source` may send to for `target` (TrafficGuardError if nothing): an owned address as
+    given; a name that resolves in the lab only to owned addresses, as the name for a container
+    (its tools resolve it the same way: a lesson about names keeps its tool's own words) and as the
+    resolved address for a machine; a name that does not resolve: as given for a container (its
+    tool says `bad address`), None for a machine (its tools would ask the machine's resolver)."""
+    address = as_address(target)
+    if address is not None:
+        check_address(address, owned, target)
+        return target
+    if not _NAME.match(target):
+        raise TrafficGuardError(f"refused to send to {target!r}: not an address nor a host name", _FIX)
+    resolved = resolve_in_lab(world, source, target, owned)
+    for found in resolved:
+        check_address(as_address(found) or _UNSPECIFIED, owned, target)
+    if isinstance(source, str):
+        return resolved[0] if resolved else None
+    return target
 
 
 @dataclass
@@ -95,12 +225,15 @@ def probe(world, source, target: str, kind: str = "ping", port: int | None = Non
 
     `size` is a ping's payload in bytes (the IP packet is 28 bytes more); other kinds ignore it.
 
-    The target is checked first; the command runs inside the lab only (a container, or a world
-    namespace through the machine's busybox), never in the machine's own network namespace.
+    The target is checked first (`checked_target`: a name is resolved in the lab and its address
+    checked); the command runs inside the lab only (a container, or a world namespace through the
+    machine's busybox), never in the machine's own network namespace.
     """
-    owned = world_networks(world)
-    check_target(target, owned, container_names(world))
-    argv = _command(kind, target, port, timeout, size if kind == "ping" else None)
+    sent_to = checked_target(world, source, target, world_networks(world))
+    if sent_to is None:  # nothing sent: a machine asks the lab's DNS only, and it does not know the name
+        return ProbeResult(source, target, kind, False,
+                           f"bad address '{target}' (the lab's DNS server does not know it)", 1)
+    argv = _command(kind, sent_to, port, timeout, size if kind == "ping" else None)
     if isinstance(source, str):
         machine = world[source]  # KeyError for an unknown role: there is no namespace to run in
         result = run(["busybox", *argv], machine.namespace, check=False, timeout=timeout + 10)

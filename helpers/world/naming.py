@@ -87,6 +87,11 @@ DNS_PORT = 53
 LAB_DOMAIN = "lab.test"
 DNS_TTL = 5                          # seconds: short, as a lab may move a machine
 NAME_INTERFACE = {"router": "lan0"}  # the interface a machine's name stands for (others: eth0)
+# Docker's address pools when daemon.json sets no `default-address-pools` (the same on 20.10 and 26.1):
+# local networks take a /16 of 172.17-31 or a /20 of 192.168; swarm's overlays a /24 of 10.0.0.0/8
+# unless `swarm init --default-addr-pool` said otherwise. The guard owns a Docker subnet only inside these.
+ENGINE_DEFAULT_POOLS = ("172.17.0.0/16", "172.18.0.0/15", "172.20.0.0/14", "172.24.0.0/13", "192.168.0.0/16")
+SWARM_DEFAULT_POOL = "10.0.0.0/8"
 # Docker's overlay driver: the underlay MTU it assumes unless the network has the option below
 # (it never reads the real underlay), and the bytes VXLAN adds (outer Ethernet, IP, UDP, VXLAN).
 OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"

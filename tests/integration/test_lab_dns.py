@@ -3,11 +3,15 @@ internet, NXDOMAIN for single labels, and the query log. Every answer is compare
 from the world now (`ip -j addr`), never with the address plan."""
 from __future__ import annotations
 
+import ipaddress
 import time
 
 import pytest
+from docker.types import IPAMConfig, IPAMPool
 
+from helpers.errors import TrafficGuardError
 from helpers.world.dns import read_log
+from helpers.world.guard import probe, world_networks
 from helpers.world.naming import IDLE, IMAGE, LAB_DOMAIN, LABEL_SCENARIO, NAME_INTERFACE, ROLES
 from helpers.world.service import parse_reply
 
@@ -34,8 +38,12 @@ def clients(world):
     default = docker.containers.run(IMAGE, IDLE, name=f"{SCENARIO}-default", labels=labels, detach=True)
     user = docker.containers.run(IMAGE, IDLE, name=f"{SCENARIO}-user", labels=labels, detach=True,
                                  network=network.name)
-    yield {"default": default, "user": user}
-    for container in (default, user):
+    # What a learner controls, turned against the guard (issue 12.7): a name busybox reads as 8.8.8.8,
+    # an /etc/hosts entry sending another container's name outside, a resolver outside the lab.
+    tricky = docker.containers.run(IMAGE, IDLE, name="134744072", labels=labels, detach=True,
+                                   extra_hosts={user.name: "8.8.8.8"}, dns=["8.8.8.8"])
+    yield {"default": default, "user": user, "tricky": tricky}
+    for container in (default, user, tricky):
         container.remove(force=True)
     network.remove()
 
@@ -87,3 +95,44 @@ def test_each_question_is_logged_with_its_client_and_answer(world, clients):
     assert entries[-1]["rcode"] == "NOERROR"
     assert entries[-1]["answers"] == [world["inet"].read_address()]
     assert entries[-1]["client"] == world["host1"].read_address()
+
+
+# --- the guard resolves names in the lab (issue 12.7) ------------------------------------------------
+
+def test_guard_probes_dotted_names_through_the_lab(world, clients):
+    reply = probe(world, clients["user"], "example.com", "http", timeout=3)
+    assert reply.ok and parse_reply(reply.output)[0] == world["host1"].read_address(), reply
+    # a machine asks the lab's DNS server, never the real machine's resolver, and sends to the answer
+    reply = probe(world, "lanpc", "example.com", "http", timeout=3)
+    assert reply.ok and parse_reply(reply.output)[0] == world["lanpc"].read_address(), reply
+    unknown = probe(world, "lanpc", "web")
+    assert not unknown.ok and "bad address" in unknown.output
+
+
+def test_guard_refuses_a_container_name_that_is_a_foreign_address(world, clients):
+    with pytest.raises(TrafficGuardError, match="8.8.8.8"):
+        probe(world, clients["default"], clients["tricky"].name)
+
+
+def test_guard_refuses_a_hosts_entry_or_resolver_outside_the_lab(world, clients):
+    tricky = clients["tricky"]
+    with pytest.raises(TrafficGuardError, match="8.8.8.8"):  # --add-host <a container's name>:8.8.8.8
+        probe(world, tricky, clients["user"].name)
+    with pytest.raises(TrafficGuardError, match="nameserver 8.8.8.8"):  # --dns 8.8.8.8
+        probe(world, tricky, "example.com")
+
+
+def test_guard_owns_no_learner_subnet_outside_the_engines_pools(world, clients):
+    """A learner's network on 192.0.2.0/24 (this machine's real NIC range) owns nothing."""
+    docker = world.host1.docker
+    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet="192.0.2.0/24", gateway="192.0.2.1")])
+    network = docker.networks.create(f"{SCENARIO}-doc", ipam=ipam,
+                                     labels={**world.label, LABEL_SCENARIO: SCENARIO})
+    try:
+        assert ipaddress.ip_network("192.0.2.0/24") not in world_networks(world)
+        with pytest.raises(TrafficGuardError, match="192.0.2.1"):
+            probe(world, clients["default"], "192.0.2.1")
+        bridge = next(n for n in docker.api.networks() if n["Name"] == "bridge")
+        assert ipaddress.ip_network(bridge["IPAM"]["Config"][0]["Subnet"]) in world_networks(world)
+    finally:
+        network.remove()
