@@ -513,10 +513,10 @@ def _teardown(names: WorldNames) -> list[str]:
         if label == names.marker or (label is None and namespace in listed):
             netns.delete(namespace)
             removed.append(f"namespace {namespace}")
-    contexts = engine.contexts()
+    contexts = _world_contexts(names)  # by name: a malformed context elsewhere does not hide ours
     for host in HOSTS:
         context = names.context(host)
-        if context in contexts and contexts[context] == names.host(host).base_url:
+        if contexts.get(context) == names.host(host).base_url:
             engine.remove_context(context)
             removed.append(f"context {context}")
         engine.remove_files(names.host(host))

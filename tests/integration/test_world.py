@@ -181,3 +181,57 @@ def test_a_name_in_use_by_the_learner_is_reported_not_taken(world):
     finally:
         container.remove(force=True)
         scenario.stop()
+
+
+def test_lab_engines_and_world_files_are_root_only(world):
+    """Issue 12.1: a member of the `docker` group gets nothing from a lab engine (its socket is
+    root:root, its folder 0700) and no other user reads the logs, configs or the service's log."""
+    import grp
+    import stat
+
+    names = world.names
+    for folder in (names.state_dir, names.data_dir, *(names.host(h).state for h in ("host1", "host2"))):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    for host in ("host1", "host2"):
+        paths = names.host(host)
+        socket_stat = paths.socket.stat()
+        assert stat.S_ISSOCK(socket_stat.st_mode) and socket_stat.st_gid == 0 and socket_stat.st_uid == 0
+        assert stat.S_IMODE(socket_stat.st_mode) & 0o007 == 0
+        for private in (paths.log, paths.config):
+            assert stat.S_IMODE(private.stat().st_mode) & 0o077 == 0, private
+    assert stat.S_IMODE(names.service_log.stat().st_mode) & 0o077 == 0
+    # The attack of the issue, as it was: nobody, with the `docker` group, connects to host1's engine.
+    try:
+        docker_gid = grp.getgrnam("docker").gr_gid
+    except KeyError:
+        docker_gid = 999  # no such group here: any non-root group shows the same
+    attempt = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", f"--groups={docker_gid}", "--", sys.executable, "-c",
+         "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])",
+         str(names.host("host1").socket)], capture_output=True, text=True, timeout=30)
+    assert attempt.returncode != 0 and "PermissionError" in attempt.stderr, attempt.stderr
+
+
+def test_status_says_an_engine_lacks_the_image_and_up_repairs_it(world):
+    """Issue 12.2: an engine that answers without the lab image (a killed `up`) is not "up"."""
+    world.host2.docker.api.remove_image(IMAGE, force=True)  # untags it even under running containers
+    shown = cli("status", "--json", world_id=world.names.world_id)
+    report = json.loads(shown.stdout)
+    assert shown.returncode == 3 and not report["up"]
+    assert report["engines"]["host2"]["answers"] and not report["engines"]["host2"]["image"]
+    assert report["engines"]["host1"]["image"]
+    assert any(line.startswith("dockerd on host2 ") for line in report["missing"]), report["missing"]
+    text = cli("status", world_id=world.names.world_id)
+    assert "NO lab image" in text.stdout and "fix: sudo dnlab --world" in text.stdout
+    repaired = cli("up", world_id=world.names.world_id)
+    assert repaired.returncode == 0 and "on host2" in repaired.stdout and "already up" not in repaired.stdout
+    assert IMAGE in world.host2.docker.images.get(IMAGE).tags  # read back through the SDK
+    assert status(world.names.world_id)["up"]
+    assert "already up" in cli("up", world_id=world.names.world_id).stdout
+
+
+def test_an_empty_world_id_never_means_the_default_world():
+    for argv, env in ((["--world", "", "status"], {}), (["status"], {"DNLAB_WORLD": ""})):
+        shown = subprocess.run([*DNLAB, *argv], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, **env})
+        assert shown.returncode == 2 and "world id is empty" in shown.stderr and not shown.stdout
