@@ -123,7 +123,7 @@ def jupyter_lab(world, artifacts, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def voila_explorer(world, artifacts):
-    """Base URL of `dnlab explorer` (Voilà on 127.0.0.1), stopped after the session."""
+    """The URL `dnlab explorer` prints (Voilà on 127.0.0.1, with its token), stopped after the session."""
     port = free_port()
     log = artifacts / "voila.log"
     argv = [sys.executable, "-m", "helpers", "--world", world.names.world_id, "explorer", "--port", str(port)]
@@ -133,7 +133,10 @@ def voila_explorer(world, artifacts):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_port(port, process, log)  # GET / would run the notebook: only wait for the socket
-        yield base
+        # The server refuses anyone without the token it was given: open the URL the command printed.
+        printed = [word for word in log.read_text().split() if word.startswith(f"{base}/?token=")]
+        assert printed, f"`dnlab explorer` printed no URL with a token:\n{log.read_text()[-2000:]}"
+        yield printed[0]
     finally:
         stop_server(process)
 

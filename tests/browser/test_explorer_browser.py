@@ -96,7 +96,7 @@ def test_explorer_in_jupyterlab_switches_to_macvlan(world, jupyter_lab, page, ar
 
 
 def test_explorer_under_voila_switches_to_macvlan(world, voila_explorer, page, artifacts):
-    page.goto(voila_explorer + "/")
+    page.goto(voila_explorer)  # the printed URL, token included
     try:
         choose_macvlan_and_check(page, world, artifacts / "explorer-voila-macvlan.png")
     except Exception:
