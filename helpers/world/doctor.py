@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class Check:
 
 TOOLS = ("ip", "nsenter", "dockerd", "containerd", "runc", "docker-proxy", "iptables",
          "iptables-save", "tcpdump", "conntrack", "bridge")
-# Link types the chapters make, and two that only an optional extra uses.
+# Link types the chapters make, and those only an optional extra uses.
 LINK_TYPES = {
     "bridge": ("type bridge", True),
     "veth": ("type veth peer name dnlab-v1", True),
@@ -35,7 +36,18 @@ LINK_TYPES = {
     "vxlan": ("type vxlan id 42 dstport 4789 dev lo", True),
     "ipvlan": ("link dnlab-v1 type ipvlan mode l2", False),
     "dummy": ("type dummy", False),
+    "vlan": ("link dnlab-v1 type vlan id 10", False),
 }
+# What will not work without each optional kernel feature (the "fix" column of its line).
+WITHOUT = {
+    "ipvlan": "without it: the ipvlan driver (`docker network create -d ipvlan`); the chapter skips it",
+    "dummy": "without it: nothing; the lab uses veth pairs where a dummy device would do",
+    "vlan": "without 802.1Q: macvlan trunk mode (`-o parent=eth0.10`: Docker cannot make the eth0.10 "
+            "sub-interface, 'operation not supported'); plain macvlan works",
+    "ipvs": "without IPVS: swarm services' routing mesh (`docker service create -p`: published ports do "
+            "not answer, VIP load balancing is absent); standalone containers on an overlay work",
+}
+MODULES = Path("/lib/modules")
 
 
 def _tool(name: str) -> Check:
@@ -71,8 +83,10 @@ def _kernel_checks() -> list[Check]:
             result = subprocess.run(["ip", "-n", namespace, "link", "add", name, *spec.split()],
                                     capture_output=True, text=True)
             detail = "supported" if result.returncode == 0 else result.stderr.strip() or "not supported"
-            fix = f"sudo modprobe {kind}" if required else "not needed: the chapter that uses it skips it"
-            checks.append(Check(f"kernel: {kind} links", result.returncode == 0, detail, fix, required))
+            fix = f"sudo modprobe {kind}" if required else WITHOUT[kind]
+            label = "802.1Q VLAN" if kind == "vlan" else kind
+            checks.append(Check(f"kernel: {label} links", result.returncode == 0, detail, fix, required))
+        checks.append(ipvs_check(_ipvs_in(namespace), _modules_dep()))
         nat = subprocess.run(["nsenter", f"--net=/run/netns/{namespace}", "iptables", "-t", "nat", "-A",
                               "POSTROUTING", "-s", "10.99.0.0/16", "-j", "MASQUERADE"],
                              capture_output=True, text=True)
@@ -82,6 +96,82 @@ def _kernel_checks() -> list[Check]:
     finally:
         subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
     return checks
+
+
+def _ipvs_in(namespace: str) -> bool:
+    """IPVS is in the running kernel (built in or loaded): each namespace then has /proc/net/ip_vs."""
+    shown = subprocess.run(["nsenter", f"--net=/run/netns/{namespace}", "sh", "-c", "test -e /proc/net/ip_vs"],
+                           capture_output=True)
+    return shown.returncode == 0
+
+
+def _modules_dep() -> str | None:
+    """modules.dep of the running kernel (None when the machine has no modules: all built in, or none)."""
+    try:
+        return (MODULES / os.uname().release / "modules.dep").read_text()
+    except OSError:
+        return None
+
+
+def ipvs_check(present: bool, modules_dep: str | None) -> Check:
+    """IPVS, which dockerd asks for on its own (generic netlink) when a swarm service is made: present,
+    loadable (the kernel loads ip_vs on that first request), or missing."""
+    name = "kernel: IPVS (swarm routing mesh)"
+    if present:
+        return Check(name, True, "supported (/proc/net/ip_vs)", required=False)
+    if modules_dep and any(line.split(":", 1)[0].endswith(("/ip_vs.ko", "/ip_vs.ko.xz", "/ip_vs.ko.zst"))
+                           for line in modules_dep.splitlines()):
+        return Check(name, True, "module ip_vs available (loaded on first use)", required=False)
+    where = "no /proc/net/ip_vs and no ip_vs module" if modules_dep is not None else \
+        "no /proc/net/ip_vs, and this kernel has no modules"
+    return Check(name, False, where, WITHOUT["ipvs"], required=False)
+
+
+def _root_addresses() -> list[dict]:
+    """`ip -j addr` of the machine's own namespace (read only: the lab never touches it)."""
+    import json
+
+    shown = subprocess.run(["ip", "-j", "addr"], capture_output=True, text=True)
+    return json.loads(shown.stdout or "[]") if shown.returncode == 0 else []
+
+
+def _root_nameservers() -> list[str]:
+    """The machine's resolvers: resolv.conf, and systemd-resolved's upstreams when it runs."""
+    from helpers.world.dns import RESOLV_CONF
+    from helpers.world.guard import nameservers
+
+    found: list[str] = []
+    for path in RESOLV_CONF:
+        with suppress(OSError):
+            found += nameservers(path.read_text())
+    return list(dict.fromkeys(found))
+
+
+def plan_overlap(links: list[dict], resolvers: list[str]) -> Check:
+    """Does the machine's own network (its addresses, its DNS servers) use the lab plan's ranges?
+    Nothing collides (no lab link reaches this namespace), but inside the lab such an address is a
+    lab machine's, and a guard or lesson must never assume "documentation ranges are never real"."""
+    import ipaddress
+
+    from helpers.world.naming import INTERNET, LAN
+
+    plan = {"the lab LAN": LAN, "the lab internet": INTERNET}
+    found = []
+    for link in links:
+        for info in link.get("addr_info", []):
+            interface = ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}")
+            found += [f"{link['ifname']} {interface} overlaps {what} {net}" for what, net in plan.items()
+                      if interface.version == 4 and interface.network.overlaps(net)]
+    for server in resolvers:
+        with suppress(ValueError):
+            found += [f"DNS server {server} is in {what} {net}" for what, net in plan.items()
+                      if ipaddress.ip_address(server) in net]
+    name = "machine's addresses and DNS vs the lab plan"
+    if not found:
+        return Check(name, True, f"no overlap with {LAN} or {INTERNET}", required=False)
+    return Check(name, False, "; ".join(found),
+                 "nothing to fix (the lab never links to this machine's network), but from a lab shell those "
+                 "addresses are the lab's: reach the real ones from the machine itself", required=False)
 
 
 def missing_capabilities() -> str:
@@ -161,6 +251,8 @@ def run_checks(world_id: str | None = None) -> list[Check]:
     cli = shutil.which("docker")
     checks.append(Check("docker CLI (for `docker --context dnlab-host1`)", bool(cli), cli or "not found",
                         "sudo apt-get install -y docker.io", required=False))
+    if shutil.which("ip"):
+        checks.append(plan_overlap(_root_addresses(), _root_nameservers()))
     if root and shutil.which("ip"):
         checks += _kernel_checks()
     if root and ready(checks):
