@@ -1,103 +1,158 @@
-"""The lab image, built offline: one static busybox and its applet links, nothing pulled."""
+"""The course's images, built offline and loaded into every lab engine: nothing is pulled.
+
+- `dnlab/box` (the lab image) and the stand-ins `alpine` and `nginx`: one busybox layer
+  (`images/busybox.py`), three configs;
+- `dnlab/tools`: Debian's tcpdump, curl, dig, ip, ss, iptables, nc and their libraries on top of it
+  (`images/toolbox.py`).
+
+All four go into one `docker save`-format archive (`images/archive.py`), built once per machine in
+CACHE_ROOT and rebuilt when busybox, a tool or this code changes; `up` loads it with one
+`docker load` per engine, skipped when the engine already has this very build.
+"""
 from __future__ import annotations
 
 import hashlib
-import io
-import tarfile
+import os
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers.errors import MissingToolError
-from helpers.world.naming import CACHE_ROOT, COURSE, IMAGE, LABEL_COURSE
+from helpers.world.images import archive, busybox, toolbox
+from helpers.world.images.archive import ImageConfig
+from helpers.world.images.busybox import (  # noqa: F401  (the lab image's API, used by the doctor)
+    BUSYBOX_CANDIDATES,
+    FIX,
+    IDLE_SCRIPT,
+    NGINX_ROOT,
+    REQUIRED_APPLETS,
+    applets,
+    find_busybox,
+)
+from helpers.world.naming import (
+    ALPINE_IMAGE,
+    CACHE_ROOT,
+    COURSE,
+    IMAGE,
+    LABEL_BUILD,
+    LABEL_COURSE,
+    LABEL_STANDS_IN,
+    NGINX_IMAGE,
+    TOOLS_IMAGE,
+)
 
-BUSYBOX_CANDIDATES = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
-# What the chapters use; the image links every applet the binary has, these must be among them.
-REQUIRED_APPLETS = ("sh", "ip", "ping", "wget", "nc", "httpd", "nslookup", "traceroute", "arping")
-ROOTFS_TAR = CACHE_ROOT / "box-rootfs.tar"
-FIX = "sudo apt-get install -y busybox-static"
+ROOTFS_TAR = CACHE_ROOT / "box-rootfs.tar"   # the busybox layer alone (`cached_rootfs`)
+ARCHIVE_GLOB = "images-*.tar"
+COURSE_TAGS = (IMAGE, ALPINE_IMAGE, NGINX_IMAGE, TOOLS_IMAGE)   # what every lab engine holds after `up`
+IDLE_CMD = (f"/{IDLE_SCRIPT}",)
+NGINX_CMD = ("httpd", "-f", "-v", "-p", "80", "-h", f"/{NGINX_ROOT}")
 
-
-def find_busybox() -> Path:
-    """The static busybox from Debian's busybox-static (a dynamic one cannot run in `scratch`)."""
-    for candidate in BUSYBOX_CANDIDATES:
-        if candidate.exists() and _is_static(candidate):
-            return candidate
-    raise MissingToolError("no static busybox found (the lab image is built from it)", FIX)
-
-
-def _is_static(binary: Path) -> bool:
-    # A dynamic ELF has a PT_INTERP program header naming its loader; a static one has none.
-    head = binary.read_bytes()[:65536]
-    return head[:4] == b"\x7fELF" and b"ld-linux" not in head
-
-
-def applets(busybox: Path) -> list[str]:
-    import subprocess
-
-    listed = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True)
-    names = listed.stdout.split()
-    missing = [name for name in REQUIRED_APPLETS if name not in names]
-    if missing:
-        raise MissingToolError(f"this busybox lacks {', '.join(missing)}", FIX)
-    return names
-
-
-def rootfs_tar(busybox: Path | None = None) -> bytes:
-    """A root filesystem as a tar archive: /bin/busybox, a link per applet, a web root."""
-    busybox = busybox or find_busybox()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        def add_dir(name: str, mode: int = 0o755) -> None:
-            info = tarfile.TarInfo(name)
-            info.type, info.mode = tarfile.DIRTYPE, mode
-            tar.addfile(info)
-
-        def add_file(name: str, data: bytes, mode: int = 0o644) -> None:
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-
-        for directory in ("bin", "etc", "root", "www", "var", "proc", "sys", "dev"):
-            add_dir(directory)
-        add_dir("tmp", 0o1777)
-        add_file("bin/busybox", busybox.read_bytes(), 0o755)
-        for name in applets(busybox):
-            if name == "busybox":
-                continue
-            link = tarfile.TarInfo(f"bin/{name}")
-            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
-            tar.addfile(link)
-        add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
-        add_file("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
-        add_file("www/index.html", b"hello from a dnlab container\n")
-    return buffer.getvalue()
-
-
-def cached_rootfs() -> bytes:
-    """The rootfs tar, built once and kept in the cache (rebuilt if busybox changes)."""
-    busybox = find_busybox()
-    digest = hashlib.sha256(busybox.read_bytes()).hexdigest()[:16]
-    stamp = ROOTFS_TAR.with_suffix(".busybox-sha")
-    if ROOTFS_TAR.exists() and stamp.exists() and stamp.read_text() == digest:
-        return ROOTFS_TAR.read_bytes()
-    data = rootfs_tar(busybox)
-    ROOTFS_TAR.parent.mkdir(parents=True, exist_ok=True)
-    ROOTFS_TAR.write_bytes(data)
-    stamp.write_text(digest)
-    return data
-
-
+# `docker import --change` lines giving an imported busybox rootfs the lab image's config, for a
+# hand-made import; the course itself loads a whole config (`docker load`), StopSignal included.
 IMAGE_CHANGES = [
     f"LABEL {LABEL_COURSE}={COURSE}",
-    "ENV PATH=/bin",
-    'CMD ["sh"]',
+    f"ENV PATH={archive.DEFAULT_PATH}",
+    f'CMD ["{IDLE_CMD[0]}"]',
     "WORKDIR /",
 ]
 
 
-def load_into(client, data: bytes | None = None) -> None:
-    """Import the lab image into an engine (a local `docker import`: no registry involved)."""
-    if any(IMAGE in (image.tags or []) for image in client.images.list(filters={"label": f"{LABEL_COURSE}={COURSE}"})):
+def course_images(build: str, created: str = "1970-01-01T00:00:00Z") -> list[ImageConfig]:
+    """The images every lab engine gets, labelled with the course and this build."""
+    mine = {LABEL_COURSE: COURSE, LABEL_BUILD: build}
+    return [
+        ImageConfig(IMAGE, ("busybox",), IDLE_CMD, mine, created=created),
+        ImageConfig(ALPINE_IMAGE, ("busybox",), IDLE_CMD, {**mine, LABEL_STANDS_IN: "alpine"}, created=created),
+        ImageConfig(NGINX_IMAGE, ("busybox",), NGINX_CMD, {**mine, LABEL_STANDS_IN: "nginx"}, ("80/tcp",),
+                    created=created),
+        ImageConfig(TOOLS_IMAGE, ("busybox", "tools"), IDLE_CMD, mine, created=created),
+    ]
+
+
+def created_from(busybox_binary: Path) -> str:
+    """The images' date: when Debian's busybox was installed here (stable for a given build)."""
+    stamp = datetime.fromtimestamp(busybox_binary.stat().st_mtime, tz=UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rootfs_tar(busybox_binary: Path | None = None) -> bytes:
+    """The busybox layer: the whole root filesystem of the lab image."""
+    return busybox.layer(busybox_binary)
+
+
+def _source_digest() -> str:
+    # The layers' files are written by this code: a change to it is a new build.
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for source in [here / "image.py", *sorted((here / "images").glob("*.py"))]:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def build_id(busybox_binary: Path, tools: list[toolbox.Tool]) -> str:
+    """What the archive is made of: busybox, the tools' binaries, this code."""
+    digest = hashlib.sha256(busybox_binary.read_bytes())
+    digest.update(toolbox.fingerprint(tools).encode())
+    digest.update(_source_digest().encode())
+    return digest.hexdigest()[:16]
+
+
+def archive_path(build: str) -> Path:
+    return CACHE_ROOT / f"images-{build}.tar"
+
+
+def _write_archive(path: Path, build: str, busybox_binary: Path, tools: list[toolbox.Tool]) -> None:
+    layers = {"busybox": busybox.layer(busybox_binary), "tools": toolbox.layer(tools)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Other worlds on this machine may build at the same moment: write aside, then rename.
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".images-", delete=False) as out:
+        archive.write(out, layers, course_images(build, created_from(busybox_binary)))
+    os.replace(out.name, path)
+    for old in path.parent.glob(ARCHIVE_GLOB):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def cached_archive() -> Path:
+    """The archive of every course image, built on first use and after anything in it changed."""
+    busybox_binary, tools = find_busybox(), toolbox.find_tools()
+    build = build_id(busybox_binary, tools)
+    path = archive_path(build)
+    if not path.exists():
+        _write_archive(path, build, busybox_binary, tools)
+    return path
+
+
+def build_of(path: Path) -> str:
+    """The build id an archive's name carries."""
+    return path.stem.removeprefix("images-")
+
+
+def cached_rootfs() -> bytes:
+    """Build every course image's archive if needed; return the lab image's busybox layer."""
+    cached_archive()
+    return rootfs_tar()
+
+
+def has_build(client, build: str) -> bool:
+    """Whether this engine already holds every course image of this build, under its tag."""
+    held = client.images.list(filters={"label": f"{LABEL_BUILD}={build}"})
+    tags = {tag for image in held for tag in (image.tags or [])}
+    return all(spec.tag in tags for spec in course_images(build))
+
+
+def load_course_images(client, path: Path | None = None) -> None:
+    """`docker load` every course image into an engine (a local load: no registry involved)."""
+    path = path or cached_archive()
+    if has_build(client, build_of(path)):
         return
-    repository, tag = IMAGE.split(":")
-    client.api.import_image_from_data(data or cached_rootfs(), repository=repository, tag=tag,
-                                      changes=IMAGE_CHANGES)
+    with path.open("rb") as data:
+        client.images.load(data)
+    # Images of an older build lost their tags to this one: don't let them pile up in data-root.
+    client.images.prune(filters={"dangling": True, "label": f"{LABEL_COURSE}={COURSE}"})
+
+
+def load_into(client, data: bytes | None = None) -> None:
+    """Load the course images into an engine (`data`, an old busybox rootfs argument, is unused:
+    the archive holds every layer)."""
+    del data
+    load_course_images(client)

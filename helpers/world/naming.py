@@ -52,6 +52,13 @@ LABEL_COURSE = "org.dnlab.course"
 LABEL_SCENARIO = "org.dnlab.scenario"
 LABEL_ROLE = "org.dnlab.role"
 IMAGE = "dnlab/box:latest"
+# The images Docker's docs name, built offline like the lab image (README, "Images"): stand-ins
+# for alpine and nginx (busybox) and a netshoot-like toolbox (Debian's own tcpdump, curl, dig, ...).
+ALPINE_IMAGE = "alpine:latest"
+NGINX_IMAGE = "nginx:latest"
+TOOLS_IMAGE = "dnlab/tools:latest"
+LABEL_STANDS_IN = "org.dnlab.stands-in-for"   # on a stand-in: the image it replaces ("alpine")
+LABEL_BUILD = "org.dnlab.build"               # on every course image: the build it came from
 IDLE = ["sleep", "1000000"]          # the command of a container that only has to stay up
 MARKER_PREFIX = "dnlab-world="
 
