@@ -10,7 +10,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 for_tests=0
 [ "${1:-}" = "--tests" ] && for_tests=1
-PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip"
+# curl, bind9-dnsutils (dig) and netcat-openbsd (nc) go into the toolbox image dnlab/tools with
+# iproute2, iptables and tcpdump: copied from these packages, same names on Debian 12 and 13.
+PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
 . /etc/os-release
 # Debian 13 split the docker CLI out of docker.io into its own package, docker-cli (Debian 12's and
 # Ubuntu's docker.io still ship it). A machine that already has a `docker` (docker-ce-cli) keeps it.
@@ -75,7 +77,7 @@ if [ "$for_tests" = 1 ] && [ "$browser_from_apt" = 0 ] && [ ! -x /usr/bin/chromi
   echo "==> installing Playwright's Chromium for the browser tests (not Debian: no Chromium deb)"
   .venv/bin/python -m playwright install --with-deps chromium
 fi
-echo "==> building the lab image (offline, from busybox-static)"
-.venv/bin/python -c "from helpers.world import image; d = image.cached_rootfs(); print(f'    {image.IMAGE}: rootfs {len(d)//1024} KiB at {image.ROOTFS_TAR}')"
+echo "==> building the course images (offline, from busybox-static and Debian's tools)"
+.venv/bin/python -c "from helpers.world import image; p = image.cached_archive(); print(f'    {\", \".join(image.COURSE_TAGS)}: {p.stat().st_size // 2**20} MiB at {p}')"
 echo "==> checking the machine"
 .venv/bin/dnlab doctor
