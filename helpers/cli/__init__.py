@@ -61,9 +61,20 @@ def _status_all(as_json: bool) -> int:
         passed = ", ".join(map(str, row["labs passed"])) or "none"
         state = "unreadable" if row.get("error") else "up" if row["up"] else "not up"
         print(f"{row['world'] or '(default)':10} {row['prefix']:16} {state:10} labs passed: {passed}")
-        for problem in row["missing"] + ([row["error"]] if row.get("error") else []):
+        for problem in _problems(row):
             print(f"{'':28}{problem}")
     return 0
+
+
+def _problems(row: dict) -> list[str]:
+    """What `status --all` prints under a world that is not up: each missing part, or one line for a
+    world of which only leftovers remain."""
+    if row.get("error"):
+        return [row["error"]]
+    if row["up"] or row["engines answering"]:
+        return row["missing"]
+    down = f"sudo dnlab{' --world ' + row['world'] if row['world'] else ''} down"
+    return [f"no engine answers: leftovers of a crashed world (`dnlab clean` or `{down}` removes them)"]
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -81,7 +92,7 @@ def _status(args: argparse.Namespace) -> int:
         for host, eng in report["engines"].items():
             state = f"answers, pid {eng['pid']}" if eng["answers"] else "not running"
             if eng["answers"]:
-                state += ", lab image loaded" if eng["image"] else ", NO lab image"
+                state += ", course images loaded" if eng["image"] else f", LACKS {', '.join(eng['images lacking'])}"
             print(f"  dockerd {host}: {state}; docker --context {eng['context'] or '(none)'}")
         svc = report["service"]
         print(f"  internet service {svc['address']}: {'running' if svc['pid'] else 'not running'}")

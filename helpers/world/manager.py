@@ -168,15 +168,17 @@ def _engine_get(paths: HostPaths, url: str, timeout: float) -> int | None:
         conn.close()
 
 
-def _image_state(paths: HostPaths, timeout: float = 2.0) -> bool | None:
-    """True if the engine holds every course image (lab image, stand-ins, toolbox), False if it
-    answers without one, None if it does not answer. A killed `up` can leave an engine running with
-    no image: the next trace would try a pull."""
+def _images_lacking(paths: HostPaths, timeout: float = 2.0) -> list[str] | None:
+    """The course images (lab image, stand-ins, toolbox) the engine lacks, [] if none; None if it does
+    not answer. A killed `up` can leave an engine running with no image: the next trace would try a pull."""
+    lacking = []
     for tag in image.COURSE_TAGS:
         found = _engine_get(paths, f"/images/{quote(tag, safe='/:')}/json", timeout)
+        if found is None:
+            return None
         if found != 200:
-            return None if found is None else False
-    return True
+            lacking.append(tag)
+    return lacking
 
 
 def _docker_cli_present() -> bool:
@@ -207,7 +209,7 @@ class Missing:
     """The parts of a world that are not there: what `up` repairs and `status` reports."""
 
     engines: list[str] = field(default_factory=list)    # hosts whose engine does not answer
-    images: list[str] = field(default_factory=list)     # hosts whose engine answers without the lab image
+    images: dict[str, list[str]] = field(default_factory=dict)  # host -> course images its engine lacks
     service: bool = False                                # the internet service does not run
     contexts: list[str] = field(default_factory=list)   # hosts without their docker CLI context
 
@@ -217,20 +219,20 @@ class Missing:
     def lines(self, names: WorldNames) -> list[str]:
         """One line per missing part, as `status` prints it."""
         shown = [f"dockerd on {h} does not answer" for h in self.engines]
-        shown += [f"dockerd on {h} has no lab image {image.IMAGE}" for h in self.images]
+        shown += [f"dockerd on {h} lacks {', '.join(tags)}" for h, tags in self.images.items()]
         shown += ["the internet service does not run"] if self.service else []
         shown += [f"docker context {names.context(h)} is missing" for h in self.contexts]
         return shown
 
 
-def _missing(names: WorldNames, images: dict[str, bool | None] | None = None,
+def _missing(names: WorldNames, images: dict[str, list[str] | None] | None = None,
              contexts: dict[str, str] | None = None) -> Missing:
     """Check every part a running world needs (the namespaces are `_topology_ok`'s); `images` and
-    `contexts` are what the caller already read (`_image_state` per host, `_world_contexts`)."""
-    images = images if images is not None else {h: _image_state(names.host(h)) for h in HOSTS}
+    `contexts` are what the caller already read (`_images_lacking` per host, `_world_contexts`)."""
+    images = images if images is not None else {h: _images_lacking(names.host(h)) for h in HOSTS}
     missing = Missing(service=_service_pid(names) is None)
     missing.engines = [h for h in HOSTS if images[h] is None]
-    missing.images = [h for h in HOSTS if images[h] is False]
+    missing.images = {h: tags for h, tags in images.items() if tags}
     if _docker_cli_present():  # without the CLI there are no contexts to make; `doctor` reports it
         existing = contexts if contexts is not None else _world_contexts(names)
         missing.contexts = [h for h in HOSTS if existing.get(names.context(h)) != names.host(h).base_url]
@@ -361,7 +363,7 @@ def up(world_id: str | None = None) -> UpReport:
 
 def _repair(names: WorldNames, missing: Missing) -> None:
     """Start what does not run, load the lab image where it is missing, make the contexts: in parallel."""
-    loads_for = missing.engines + missing.images
+    loads_for = missing.engines + list(missing.images)
     rootfs = image.cached_archive() if loads_for else None
     with ThreadPoolExecutor(max_workers=4) as pool:
         jobs = [pool.submit(_start_engine, names, h) for h in missing.engines]
@@ -385,7 +387,8 @@ def _repaired(names: WorldNames, missing: Missing) -> list[str]:
     if missing.engines:
         made.append(f"dockerd on {', '.join(missing.engines)} with images {', '.join(image.COURSE_TAGS)}")
     if missing.images:
-        made.append(f"images {', '.join(image.COURSE_TAGS)} on {', '.join(missing.images)} (its engine lacked one)")
+        made += [f"{', '.join(tags)} loaded on {host} (its engine answered without)"
+                 for host, tags in missing.images.items()]
     if missing.service:
         made.append(f"internet service at {INET_IP} (tcp {SERVICE_TCP_PORT}, http {SERVICE_HTTP_PORT})")
     if missing.contexts:
@@ -446,7 +449,7 @@ def status(world_id: str | None = None) -> dict:
     lacks (an engine, the lab image on an engine, the service, a context), `up` is true without any."""
     names = _names(world_id)
     contexts = _world_contexts(names)
-    images = {h: _image_state(names.host(h)) for h in HOSTS}
+    images = {h: _images_lacking(names.host(h)) for h in HOSTS}
     missing = _missing(names, images, contexts)
     report = {
         "prefix": names.prefix,
@@ -454,7 +457,8 @@ def status(world_id: str | None = None) -> dict:
                               "labelled": netns.exists(ns) and netns.marker_of(ns) == names.marker}
                        for role, ns in names.namespaces.items()},
         "engines": {h: {"pid": engine.pid(names.host(h)), "socket": str(names.host(h).socket),
-                        "answers": images[h] is not None, "image": bool(images[h]),
+                        "answers": images[h] is not None, "image": images[h] == [],
+                        "images lacking": images[h] or [],
                         "context": names.context(h) if _context_ok(names, h, contexts) else None}
                     for h in HOSTS},
         "service": {"pid": _service_pid(names), "address": str(INET_IP),

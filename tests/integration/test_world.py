@@ -219,10 +219,10 @@ def test_status_says_an_engine_lacks_the_image_and_up_repairs_it(world):
     report = json.loads(shown.stdout)
     assert shown.returncode == 3 and not report["up"]
     assert report["engines"]["host2"]["answers"] and not report["engines"]["host2"]["image"]
-    assert report["engines"]["host1"]["image"]
-    assert any(line.startswith("dockerd on host2 ") for line in report["missing"]), report["missing"]
+    assert report["engines"]["host2"]["images lacking"] == [IMAGE] and report["engines"]["host1"]["image"]
+    assert report["missing"] == [f"dockerd on host2 lacks {IMAGE}"]
     text = cli("status", world_id=world.names.world_id)
-    assert "NO lab image" in text.stdout and "fix: sudo dnlab --world" in text.stdout
+    assert f"LACKS {IMAGE}" in text.stdout and f"fix: sudo dnlab --world {world.names.world_id} up" in text.stdout
     repaired = cli("up", world_id=world.names.world_id)
     assert repaired.returncode == 0 and "on host2" in repaired.stdout and "already up" not in repaired.stdout
     assert IMAGE in world.host2.docker.images.get(IMAGE).tags  # read back through the SDK
