@@ -141,6 +141,8 @@ def _answers(request: Frame, frame: Frame) -> bool:
                 and "A" in (r.tcp_flags or "") and r.tcp_ack == ((q.tcp_seq or 0) + 1) % 2**32)
     if q.proto in ("icmp", "icmp6"):
         return r.proto == q.proto and (r.icmp_seq == q.icmp_seq or r.icmp_type in (3, 11))
+    if q.proto == "udp" and r.proto == "icmp" and r.icmp_type == 3:
+        return True  # "port unreachable": the datagram arrived and no socket took it
     return r.proto == q.proto and r.sport == q.dport and r.dport == q.sport
 
 

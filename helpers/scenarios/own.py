@@ -27,6 +27,9 @@ from helpers.scenarios.endpoint import ADDRESS, CONTAINER, CONTAINER_PREFIX, MAC
 from helpers.world.naming import ROLES
 
 KINDS = ("ping", "tcp", "udp")
+# A UDP probe "reaches" only when something answers it; an ICMP port unreachable in the reply leg
+# shows the datagram arrived and no socket took it.
+UDP_NOTE = " (reached = something answered; an ICMP port unreachable = it arrived, nothing listens)"
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class OwnTrace(Scenario):
     def probe_specs(self) -> dict[str, ProbeSpec]:
         description = f"{self.kind} from {_plain(self.source)} to {_plain(self.target)}" + (
             f" port {self.port}" if self.port else "")
+        if self.kind == "udp":
+            description += UDP_NOTE
         spec = ProbeSpec(self.probe, str(self.source), str(self.target), self.kind, self.port,
                          source_host=self.source.on(self.host), description=description)
         return {spec.name: spec}

@@ -216,7 +216,12 @@ def _command(kind: str, target: str, port: int | None, timeout: int, size: int |
         host = f"[{target}]" if ":" in target else target
         # busybox wget's own -T option segfaults (Debian 1.35); the timeout applet bounds it instead.
         return ["timeout", str(timeout), "wget", "-q", "-O", "-", f"http://{host}:{int(port or 80)}/"]
-    raise ValueError(f"unknown probe kind {kind!r}: use ping, tcp or http")
+    if kind == "udp":
+        # One UDP datagram to any port: busybox's nc has no -u here, but its tftp sends a read
+        # request to HOST PORT and waits for an answer; `ok` means something answered it.
+        return ["timeout", str(timeout), "tftp", "-g", "-r", "dnlab-probe", "-l", "/dev/null", target,
+                str(int(port or SERVICE_TCP_PORT))]
+    raise ValueError(f"unknown probe kind {kind!r}: use ping, tcp, udp or http")
 
 
 def probe(world, source, target: str, kind: str = "ping", port: int | None = None,

@@ -95,6 +95,18 @@ def test_tcp_between_hand_made_containers(alpine_net, capsys):
     assert reply[0]["src"] == f"{a2}:{PORT}" and reply[-1]["namespace"] == "alpine1"
 
 
+def test_udp_datagram_and_the_port_unreachable_answer(alpine_net, capsys):
+    world = alpine_net
+    code, out, err = dnlab(capsys, world, "trace", "alpine1", "alpine2", "--udp", "5353", "--json")
+    path = json.loads(out)
+    a2 = ip_of(world, "alpine2")
+    assert path["kind"] == "udp" and not path["reached"] and code == 1    # nothing listens on 5353
+    request = [h for h in path["hops"] if h["leg"] == "request"]
+    reply = [h for h in path["hops"] if h["leg"] == "reply"]
+    assert request[0]["proto"] == "udp" and request[0]["dst"] == f"{a2}:5353" and request[-1]["namespace"] == "alpine2"
+    assert reply[0]["namespace"] == "alpine2" and reply[0]["proto"] == "icmp" and "type 3" in reply[0]["info"]
+
+
 def test_unknown_container_is_a_clear_error(alpine_net, capsys):
     code, out, err = dnlab(capsys, alpine_net, "trace", "alpine1", "no-such-box")
     assert code == getattr(naming, "EXIT_LAB_ERROR", 2) and out == ""
@@ -159,9 +171,9 @@ def test_scenarios_listed_and_stopped_learners_containers_stay(alpine_net, capsy
     assert "none" not in scenarios.running(world)
     code, _, err = dnlab(capsys, world, "scenario", "stop", "none")   # nothing left to stop: says so
     assert code != 0 and "fix: dnlab scenario list" in err
-    scenarios.get(world, "user-bridge").start()
+    scenarios.get(world, "none").start()
     code, out, _ = dnlab(capsys, world, "scenario", "stop", "--all")
-    assert code == 0 and "user-bridge" in out
+    assert code == 0 and "none" in out
     left = world.host1.docker.containers.list(all=True, filters={"label": LABEL_SCENARIO})
     assert left == [] and scenarios.running(world) == {}
     assert {c.name for c in world.host1.docker.containers.list()} >= {"alpine1", "alpine2"}

@@ -124,3 +124,16 @@ def test_trace_options_parse():
         cli.build_parser().parse_args(["trace", "a", "b", "--tcp", "80", "--udp", "53"])
     args = cli.build_parser().parse_args(["scenario", "stop", "--all"])
     assert args.all and args.name is None
+
+
+def test_an_icmp_port_unreachable_answers_a_udp_datagram():
+    from helpers.capture.decode import Frame
+    from helpers.path.build import _answers
+
+    datagram = Frame(0, 60, src="172.18.0.2", dst="172.18.0.3", proto="udp", sport=40000, dport=5353)
+    refused = Frame(1, 90, src="172.18.0.3", dst="172.18.0.2", proto="icmp", icmp_type=3, icmp_code=3)
+    answer = Frame(2, 60, src="172.18.0.3", dst="172.18.0.2", proto="udp", sport=5353, dport=40000)
+    elsewhere = Frame(3, 90, src="172.18.0.9", dst="172.18.0.2", proto="icmp", icmp_type=3, icmp_code=3)
+    assert _answers(datagram, refused) and _answers(datagram, answer) and not _answers(datagram, elsewhere)
+    assert trace_of("alpine1", "alpine2", kind="udp", port=5353).probe_specs()["alpine1@host1 -> alpine2@host1"] \
+        .description.endswith(own.UDP_NOTE)
