@@ -12,6 +12,7 @@ CACHE_ROOT and rebuilt when busybox, a tool or this code changes; `up` loads it 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -152,7 +153,13 @@ def load_course_images(client, path: Path | None = None) -> None:
 
 
 def load_into(client, data: bytes | None = None) -> None:
-    """Load the course images into an engine (`data`, an old busybox rootfs argument, is unused:
-    the archive holds every layer)."""
-    del data
-    load_course_images(client)
+    """Load the lab image alone into an engine (a scratch engine's check needs no toolbox): an
+    archive of its one layer, made in memory from `data` (the busybox layer) or a fresh build."""
+    busybox_binary = find_busybox()
+    build = build_id(busybox_binary, toolbox.find_tools())
+    if client.images.list(filters={"label": f"{LABEL_BUILD}={build}", "reference": IMAGE}):
+        return
+    lab_image = [spec for spec in course_images(build, created_from(busybox_binary)) if spec.tag == IMAGE]
+    out = io.BytesIO()
+    archive.write(out, {"busybox": data or busybox.layer(busybox_binary)}, lab_image)
+    client.images.load(out.getvalue())

@@ -194,3 +194,21 @@ def test_the_lab_image_api_the_doctor_uses_is_still_there():
     assert Path(image.find_busybox()).exists()
     assert set(image.REQUIRED_APPLETS) <= set(image.applets(image.find_busybox()))
     assert image.FIX.startswith("sudo apt-get install")
+
+
+def test_load_into_loads_the_lab_image_alone_from_the_busybox_layer(busybox_layer):
+    class Images:
+        loaded: list[bytes] = []
+
+        def list(self, filters):
+            return []
+
+        def load(self, data):
+            self.loaded.append(data)
+
+    client = type("Client", (), {"images": Images()})()
+    image.load_into(client, busybox_layer)
+    manifest = json.loads(extract(client.images.loaded[0], "manifest.json"))
+    assert [entry["RepoTags"] for entry in manifest] == [[IMAGE]]
+    layer = extract(client.images.loaded[0], manifest[0]["Layers"][0])
+    assert layer == busybox_layer
