@@ -15,6 +15,8 @@ import hashlib
 import io
 import os
 import tempfile
+import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,9 +110,17 @@ def _write_archive(path: Path, build: str, busybox_binary: Path, tools: list[too
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".images-", delete=False) as out:
         archive.write(out, layers, course_images(build, created_from(busybox_binary)))
     os.replace(out.name, path)
-    for old in path.parent.glob(ARCHIVE_GLOB):
-        if old != path:
-            old.unlink(missing_ok=True)
+    _sweep(path)
+
+
+def _sweep(keep: Path, age: float = 600.0) -> None:
+    """Remove other builds' archives and half-written ones, once they are `age` seconds old: a
+    process still running older code (a notebook kernel) may be about to load its own build."""
+    now = time.time()
+    for old in [*keep.parent.glob(ARCHIVE_GLOB), *keep.parent.glob(".images-*")]:
+        with suppress(FileNotFoundError):
+            if old != keep and now - old.stat().st_mtime > age:
+                old.unlink()
 
 
 def cached_archive() -> Path:

@@ -212,3 +212,16 @@ def test_load_into_loads_the_lab_image_alone_from_the_busybox_layer(busybox_laye
     assert [entry["RepoTags"] for entry in manifest] == [[IMAGE]]
     layer = extract(client.images.loaded[0], manifest[0]["Layers"][0])
     assert layer == busybox_layer
+
+
+def test_sweep_keeps_the_current_build_and_young_archives_and_removes_old_ones(tmp_path):
+    import os
+
+    keep, young, old, half = (tmp_path / name for name in
+                              ("images-b2.tar", "images-b1.tar", "images-b0.tar", ".images-x"))
+    for path in (keep, young, old, half):
+        path.write_bytes(b"")
+    for path in (keep, old, half):
+        os.utime(path, (0, 0))
+    image._sweep(keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images-b1.tar", "images-b2.tar"]
