@@ -26,6 +26,7 @@ from helpers.world import engine, image, netns
 from helpers.world.model import World
 from helpers.world.naming import (
     DATA_ROOT,
+    DNS_PORT,
     HOSTS,
     INET_IP,
     LAN,
@@ -230,7 +231,7 @@ def _missing(names: WorldNames, images: dict[str, list[str] | None] | None = Non
     """Check every part a running world needs (the namespaces are `_topology_ok`'s); `images` and
     `contexts` are what the caller already read (`_images_lacking` per host, `_world_contexts`)."""
     images = images if images is not None else {h: _images_lacking(names.host(h)) for h in HOSTS}
-    missing = Missing(service=_service_pid(names) is None)
+    missing = Missing(service=not _service_ok(names))
     missing.engines = [h for h in HOSTS if images[h] is None]
     missing.images = {h: tags for h, tags in images.items() if tags}
     if _docker_cli_present():  # without the CLI there are no contexts to make; `doctor` reports it
@@ -278,6 +279,17 @@ def _start_service(names: WorldNames) -> None:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=errors, env=env, start_new_session=True)
     names.service_pidfile.write_text(str(process.pid))
+
+
+def _service_ok(names: WorldNames) -> bool:
+    """The service runs and serves the lab's DNS (UDP port DNS_PORT in its socket table): one started
+    by a course without the DNS server is replaced by the next `up`."""
+    pid = _service_pid(names)
+    try:
+        table = Path(f"/proc/{pid}/net/udp").read_text() if pid else ""
+    except FileNotFoundError:
+        return False
+    return any(line.split()[1].endswith(f":{DNS_PORT:04X}") for line in table.splitlines()[1:])
 
 
 def _service_execing(names: WorldNames) -> bool:

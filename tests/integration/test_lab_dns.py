@@ -4,6 +4,8 @@ from the world now (`ip -j addr`), never with the address plan."""
 from __future__ import annotations
 
 import ipaddress
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,7 +14,16 @@ from docker.types import IPAMConfig, IPAMPool
 from helpers.errors import TrafficGuardError
 from helpers.world.dns import read_log
 from helpers.world.guard import probe, world_networks
-from helpers.world.naming import IDLE, IMAGE, LAB_DOMAIN, LABEL_SCENARIO, NAME_INTERFACE, ROLES
+from helpers.world.naming import (
+    DNS_PORT,
+    IDLE,
+    IMAGE,
+    LAB_DOMAIN,
+    LABEL_SCENARIO,
+    NAME_INTERFACE,
+    ROLES,
+    SERVICE_TCP_PORT,
+)
 from helpers.world.service import parse_reply
 
 SCENARIO = "test-lab-dns"
@@ -136,3 +147,32 @@ def test_guard_owns_no_learner_subnet_outside_the_engines_pools(world, clients):
         assert ipaddress.ip_network(bridge["IPAM"]["Config"][0]["Subnet"]) in world_networks(world)
     finally:
         network.remove()
+
+
+def test_up_replaces_a_service_that_serves_no_dns(world, clients):
+    """A world brought up before the DNS server existed keeps its old service; the next `up` sees
+    nothing on the DNS port and starts the service again (with its DNS)."""
+    from helpers.world import manager, netns
+
+    names = world.names
+    netns.kill_all(netns.pids_inside(names.namespace("inet")))
+    # The old service's shape: its command line names helpers.world.service, it listens on TCP only.
+    old = ("import asyncio\nasync def main():\n    s = await asyncio.start_server(lambda r, w: w.close(), "
+           f"'0.0.0.0', {SERVICE_TCP_PORT})\n    await s.serve_forever()\nasyncio.run(main())")
+    process = subprocess.Popen(["nsenter", f"--net=/run/netns/{names.namespace('inet')}", sys.executable, "-c",
+                                old, "helpers.world.service"], start_new_session=True)
+    try:
+        names.service_pidfile.write_text(str(process.pid))
+        manager._wait_service(names)
+        dns_sockets = ["ss", "-H", "-l", "-u", "-n", f"sport = :{DNS_PORT}"]
+        assert not world["inet"].run(dns_sockets).stdout.strip()  # nothing serves DNS in inet
+        report = manager.up(names.world_id)
+        assert any("internet service" in made for made in report.made), report
+        assert process.wait(timeout=5) is not None
+        assert world["inet"].run(dns_sockets).stdout.strip()
+        code, text = lookup(clients["default"], "example.com")
+        assert code == 0 and _addresses(text) == [world["inet"].read_address()], text
+    finally:
+        if process.poll() is None:
+            process.kill()
+        manager.up(names.world_id)
