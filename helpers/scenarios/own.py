@@ -21,9 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpers.errors import LabError
-from helpers.observe import collect
 from helpers.scenarios.base import ProbeSpec, Scenario
-from helpers.scenarios.endpoint import ADDRESS, CONTAINER, CONTAINER_PREFIX, MACHINE, MACHINE_PREFIX, NAME, Endpoint
+from helpers.scenarios.endpoint import (
+    ADDRESS,
+    CONTAINER,
+    CONTAINER_PREFIX,
+    MACHINE,
+    MACHINE_PREFIX,
+    NAME,
+    Endpoint,
+    sdk_networks,
+)
 from helpers.world.naming import ROLES
 
 KINDS = ("ping", "tcp", "udp")
@@ -33,29 +41,42 @@ UDP_NOTE = " (reached = something answered; an ICMP port unreachable = it arrive
 
 
 @dataclass(frozen=True)
+class Box:
+    """One container of an engine, as far as naming the ends needs: where it runs, its addresses."""
+
+    name: str
+    host: str
+    running: bool
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Found:
     """Every container of every engine of the world (running or not), read once."""
 
-    containers: list[collect.ContainerInfo]
+    containers: list[Box]
 
-    def named(self, name: str) -> list[collect.ContainerInfo]:
+    def named(self, name: str) -> list[Box]:
         return [c for c in self.containers if c.name == name]
 
-    def holding(self, address: str) -> list[collect.ContainerInfo]:
-        return [c for c in self.containers if c.running and any(e.ip == address for e in c.endpoints)]
+    def holding(self, address: str) -> list[Box]:
+        return [c for c in self.containers if c.running and address in c.addresses]
 
     def running_on(self, host: str) -> list[str]:
         return sorted(c.name for c in self.containers if c.host == host and c.running)
 
 
 def read_containers(world) -> Found:
-    """`docker inspect` of every container on every engine of the world."""
+    """Every container on every engine of the world (docker SDK: the same as `docker ps -a`)."""
     from concurrent.futures import ThreadPoolExecutor
+
+    def boxes(host: str) -> list[Box]:
+        return [Box(c.name, host, c.status == "running", tuple(a for a in sdk_networks(c).values() if a))
+                for c in world.hosts[host].docker.containers.list(all=True)]
 
     hosts = list(world.hosts)
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        per_host = pool.map(lambda h: collect.docker_containers(world, h, running_only=False), hosts)
-    return Found([c for found in per_host for c in found])
+        return Found([box for found in pool.map(boxes, hosts) for box in found])
 
 
 def dnlab_command(world, *words: str) -> str:

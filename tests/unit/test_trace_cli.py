@@ -10,19 +10,17 @@ import pytest
 from helpers import cli
 from helpers.cli.path import check_output_dir, check_output_file
 from helpers.errors import LabError
-from helpers.observe.collect import ContainerInfo, Endpoint
 from helpers.scenarios import own
 from helpers.scenarios.endpoint import ADDRESS, CONTAINER, MACHINE, NAME
 from helpers.world import naming
 
 
-def box(name: str, host: str, ip: str, running: bool = True, network: str = "alpine-net") -> ContainerInfo:
-    return ContainerInfo(name, name * 4, host, 100 if running else 0, running, {},
-                         [Endpoint(network, ip, 16, "02:42:00:00:00:01", "")], {}, network)
+def box(name: str, host: str, ip: str, running: bool = True) -> own.Box:
+    return own.Box(name, host, running, (ip,) if ip else ())
 
 
 FOUND = own.Found([box("alpine1", "host1", "172.18.0.2"), box("alpine2", "host1", "172.18.0.3"),
-                   box("ov2", "host2", "10.0.1.4", network="my-overlay"),
+                   box("ov2", "host2", "10.0.1.4"),
                    box("gone", "host1", "", running=False)])
 WORLD = SimpleNamespace(names=SimpleNamespace(world_id="he"), hosts={"host1": None, "host2": None})
 
