@@ -112,7 +112,7 @@ def _make_private(names: WorldNames) -> None:
     data, the learner's traffic log and the engines' logs, none of them for other users."""
     for directory in (names.state_dir, names.data_dir, *(names.host(h).state for h in HOSTS)):
         _private_dir(directory)
-    files = [names.service_log, names.state_dir / "inet-service.err"]
+    files = [names.service_log, names.dns_log, names.state_dir / "inet-service.err"]
     for host in HOSTS:
         files += [names.host(host).log, names.host(host).config]
     for path in files:

@@ -17,7 +17,7 @@ import pytest
 from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT
+from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT, WorldNames
 
 from world_checks import leftovers
 
@@ -117,17 +117,38 @@ def test_down_leaves_nothing_even_with_running_containers_and_networks():
     assert leftovers("it4") == []
 
 
+def _kill_when_engines_answer(starting: subprocess.Popen, world_id: str) -> None:
+    """SIGKILL a starting `up` as soon as both engines answer: it is loading the images then."""
+    deadline = time.monotonic() + 30
+    hosts = [WorldNames(world_id).host(h) for h in ("host1", "host2")]
+    while time.monotonic() < deadline and not all(engine.ping(h, timeout=0.2) for h in hosts):
+        time.sleep(0.01)
+    os.killpg(starting.pid, signal.SIGKILL)
+
+
 def test_up_after_a_killed_up_repairs_the_world():
-    for delay in (0.15, 0.45):  # killed while making namespaces, then while starting engines
+    # Killed while making namespaces, while starting engines, then while loading the images.
+    for delay in (0.15, 0.45, None):
         starting = subprocess.Popen([*DNLAB, "--world", "it5", "up"], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
-        time.sleep(delay)
-        os.killpg(starting.pid, signal.SIGKILL)
+        if delay is None:
+            _kill_when_engines_answer(starting, "it5")
+        else:
+            time.sleep(delay)
+            os.killpg(starting.pid, signal.SIGKILL)
         starting.wait()
+        # Issue 12.2: whatever the kill left, a world that says "up" has the lab image on each
+        # engine (read back independently, through the docker CLI).
+        if status("it5")["up"]:
+            for host in ("host1", "host2"):
+                shown = subprocess.run(["docker", "-H", WorldNames("it5").host(host).base_url, "image", "inspect",
+                                        IMAGE], capture_output=True, timeout=30)
+                assert shown.returncode == 0, f"status says up, {host} lacks {IMAGE}"
         try:
             report = up("it5")
             assert status("it5")["up"], report
             world = lab("it5")
+            assert all(IMAGE in w.docker.images.get(IMAGE).tags for w in (world.host1, world.host2))
             assert probe(world, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
             # Exactly one engine per host: nothing of the killed attempt still runs beside it.
             for host in ("host1", "host2"):
