@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 import threading
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 from dnslib import PTR, QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSServer
 
-from helpers.world.naming import DNS_TTL, LAB_DOMAIN, NAME_INTERFACE, ROLES, WorldNames
+from helpers.world.naming import DNS_TTL, LAB_DOMAIN, NAME_INTERFACE, PRIVATE_FILE_MODE, ROLES, WorldNames
 
 RESOLV_CONF = (Path("/etc/resolv.conf"), Path("/run/systemd/resolve/resolv.conf"))
 CACHE_SECONDS = 2.0   # one address read per machine per burst of questions (busybox asks A and AAAA)
@@ -169,7 +170,9 @@ class JsonLog:
                  "proto": handler.protocol, "name": str(reply.q.qname).rstrip("."),
                  "type": QTYPE.get(reply.q.qtype, str(reply.q.qtype)), "rcode": RCODE.get(reply.header.rcode),
                  "answers": [str(rr.rdata).rstrip(".") for rr in reply.rr]}
-        with self.lock, open(self.path, "a") as log:
+        # Made root's alone if new (the learner's traffic): opened with the mode, not chmod'ed after.
+        with self.lock, open(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE),
+                             "a") as log:
             log.write(json.dumps(entry) + "\n")
 
     def log_error(self, handler, error) -> None:

@@ -74,6 +74,7 @@ def test_wire_reply_and_its_log_line(tmp_path: Path):
     assert [(e["name"], e["type"], e["rcode"], e["answers"]) for e in entries] == [
         ("example.com", "A", "NOERROR", [ADDRESSES["inet"]]), ("web", "A", "NXDOMAIN", [])]
     assert entries[0]["client"] == "10.9.0.11"
+    assert (tmp_path / "dns.jsonl").stat().st_mode & 0o077 == 0  # the learner's traffic: root's alone
 
 
 def test_a_machine_without_its_address_is_a_server_failure():
