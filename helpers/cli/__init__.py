@@ -170,9 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_world(args: argparse.Namespace) -> None:
     """The world id, from --world or $DNLAB_WORLD, checked before any command acts: an empty one is
     an error (never the default world, which may be someone else's), a malformed one too."""
-    if args.world == "" or (args.world is None and os.environ.get(WORLD_ENV) == ""):
-        raise UsageError(f"the world id is empty (--world '' or {WORLD_ENV}=''): name a world, or leave both "
-                         "out for the default world", f"unset {WORLD_ENV}   # or: dnlab --world w2 ...")
+    if args.world == "":
+        raise UsageError("the world id is empty (--world ''): name a world, or leave --world out for "
+                         f"${WORLD_ENV} or the default world", "dnlab --world w2 ...")
+    if args.world is None and os.environ.get(WORLD_ENV) == "":
+        raise UsageError(f"the world id is empty ({WORLD_ENV}=''): name a world, or unset it for the default "
+                         "world", f"unset {WORLD_ENV}   # or: export {WORLD_ENV}=w2")
     validate_world_id(args.world if args.world is not None else os.environ.get(WORLD_ENV))
 
 

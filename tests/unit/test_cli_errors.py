@@ -56,10 +56,10 @@ def test_an_empty_world_id_is_a_usage_error_never_the_default_world(monkeypatch,
     monkeypatch.setattr(proc.os, "geteuid", lambda: 0)
     monkeypatch.delenv("DNLAB_WORLD", raising=False)
     code, err = run(capsys, "--world", "", *command)
-    assert code == 2 and "world id is empty" in err and "fix: unset DNLAB_WORLD" in err
+    assert code == 2 and "world id is empty (--world '')" in err and "fix: dnlab --world w2" in err
     monkeypatch.setenv("DNLAB_WORLD", "")
     code, err = run(capsys, *command)
-    assert code == 2 and "world id is empty" in err
+    assert code == 2 and "world id is empty (DNLAB_WORLD='')" in err and "fix: unset DNLAB_WORLD" in err
 
 
 def test_an_empty_world_id_is_refused_by_the_python_entry_too(monkeypatch):
