@@ -153,9 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every world on this machine, with the labs passed in each")
     p.set_defaults(func=_status)
     sub.add_parser("down", help="remove the world and all it made").set_defaults(func=_down)
-    sub.add_parser("clean", help="sweep leftovers of crashed worlds of the course (with --world: that world "
-                   "alone); running worlds (an engine answers, or an up/down is under way) are left alone and "
-                   "named").set_defaults(func=_clean)
+    clean_help = ("sweep leftovers of crashed worlds of the course (with --world: that world alone); running "
+                  "worlds (an engine answers, or an up/down is under way) are left alone and named, with the "
+                  "`dnlab --world X down` that removes one")
+    sub.add_parser("clean", help=clean_help, description=clean_help).set_defaults(func=_clean)
     p = sub.add_parser("shell", help="a shell ON a lab machine (its network namespace; docker talks to its engine)",
                        description="dnlab shell HOST opens a shell on HOST; dnlab shell HOST -- CMD ... runs CMD there "
                                    "and returns its exit status.")
