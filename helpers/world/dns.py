@@ -135,6 +135,7 @@ class LiveAddresses:
 def reply(request: DNSRecord, zone: LabZone) -> DNSRecord:
     """The DNS reply to `request` (one question, as every stub resolver sends)."""
     response = request.reply()
+    response.header.ad = 0  # dig asks with AD set; nothing here is DNSSEC-validated
     question = request.q
     qtype = QTYPE.get(question.qtype, str(question.qtype))
     try:

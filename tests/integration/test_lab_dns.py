@@ -23,6 +23,7 @@ from helpers.world.naming import (
     NAME_INTERFACE,
     ROLES,
     SERVICE_TCP_PORT,
+    TOOLS_IMAGE,
 )
 from helpers.world.service import parse_reply
 
@@ -95,6 +96,14 @@ def test_lab_machines_resolve_bare_and_under_the_lab_domain(world, clients):
             assert code == 0 and _addresses(text) == [address], (name, text)
     code, text = lookup(container, f"nothing.{LAB_DOMAIN}")
     assert code != 0 and "NXDOMAIN" in text
+
+
+def test_dns_over_tcp_and_reverse_names_with_the_toolbox(world):
+    """dig (the course's toolbox image) over TCP, and a reverse question for a machine's address."""
+    host2 = world["host2"].read_address()
+    out = world.host1.docker.containers.run(TOOLS_IMAGE, ["sh", "-c", f"dig +tcp +short example.com; "
+                                                         f"dig +short -x {host2}"], remove=True, labels=world.label)
+    assert out.decode().split() == [world["inet"].read_address(), f"host2.{LAB_DOMAIN}."]
 
 
 def test_each_question_is_logged_with_its_client_and_answer(world, clients):

@@ -60,6 +60,9 @@ def test_wire_reply_and_its_log_line(tmp_path: Path):
     request = DNSRecord.question("example.com", "A")
     answer = DNSRecord.parse(reply(DNSRecord.parse(request.pack()), zone()).pack())
     assert answer.header.id == request.header.id and answer.header.rcode == RCODE.NOERROR
+    asked_ad = DNSRecord.question("example.com", "A")
+    asked_ad.header.ad = 1
+    assert reply(asked_ad, zone()).header.ad == 0
     assert [(str(rr.rdata), rr.rtype) for rr in answer.rr] == [(ADDRESSES["inet"], QTYPE.A)]
     missing = reply(DNSRecord.question("web", "A"), zone())
     assert missing.header.rcode == RCODE.NXDOMAIN and not missing.rr
