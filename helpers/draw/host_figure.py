@@ -187,7 +187,9 @@ def _bands(parts: list[Section]) -> list[list[Section]]:
 
 
 def _band_height(band: list[Section], box_h: float) -> float:
-    return max(BAR_H + p.rows * (_drop(p) + box_h) for p in band) + 0.3
+    """A band is as tall as its tallest section; a bridge with no container (an overlay's ingress
+    namespace, an idle docker0) takes only its bar."""
+    return max(BAR_H + (p.rows if p.members else 0) * (_drop(p) + box_h) for p in band) + 0.3
 
 
 def _drop(part: Section) -> float:
@@ -234,7 +236,9 @@ def _section(ax, part: Section, x: float, y: float, box_h: float, host_map: Host
         ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
                                     boxstyle="round,pad=0.01", fc=face, ec=edge, lw=1))
         title = c.name + (" (by hand)" if c.origin == "hand" else "") + ("" if c.running else " (exited)")
-        ax.text(cx, top - 0.14, title, ha="center", va="center", fontsize=7, fontweight="bold", color=ink)
+        # A long name (by hand, exited) steps down a point so it stays inside its box.
+        ax.text(cx, top - 0.14, title, ha="center", va="center", fontsize=7 if len(title) <= 24 else 6,
+                fontweight="bold", color=ink)
         for k, line in enumerate(_box_lines(c, attachment, host_map)):
             ax.text(cx, top - 0.32 - 0.13 * k, line, ha="center", va="center", fontsize=6, color=ink)
 

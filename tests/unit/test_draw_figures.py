@@ -174,3 +174,12 @@ def test_world_map_counts_container_veths_and_keeps_cable_ends():
     assert drawing.size_px()[0] <= MAX_PX and overlapping_texts(drawing) == []
     assert len(drawing.axes[0].patches) == 2                                   # one box per machine
     assert len([t for t in drawing.axes[0].texts if hasattr(t, "arrow_patch")]) == 1   # and the cable
+
+
+def test_a_bridge_with_no_container_takes_only_its_bar():
+    from helpers.draw.host_figure import BAR_H, BOX_H, Section, _band_height
+
+    empty = Section("br0  10.0.0.1/24  in 1-abc (overlay ingress's namespace)", "vxlan0 VNI 4096", "#495057")
+    full = Section("docker0", "Docker network bridge", "#495057", members=[(None, None)])
+    assert _band_height([empty], BOX_H) == pytest.approx(BAR_H + 0.3)
+    assert _band_height([empty, full], BOX_H) == _band_height([full], BOX_H) > BAR_H + BOX_H
