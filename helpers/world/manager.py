@@ -45,7 +45,6 @@ from helpers.world.naming import (
     HostPaths,
     WorldNames,
     parse_namespace,
-    prefix_for,
     world_id_from_env,
 )
 from helpers.world.proc import require_root, which
@@ -565,9 +564,10 @@ def _remove_empty_roots() -> None:
 
 
 def _is_prefix(name: str) -> bool:
+    """True if `name` is a world's prefix (not someone else's file, nor a malformed leftover)."""
     try:
-        prefix_for(WorldNames.from_prefix(name).world_id)
-    except ValueError:  # NamingError: not a world's prefix (someone else's file, a malformed leftover)
+        WorldNames.from_prefix(name)
+    except ValueError:  # NamingError
         return False
     return True
 
