@@ -372,12 +372,19 @@ def up(world_id: str | None = None) -> UpReport:
     return report
 
 
+def _start_and_load(names: WorldNames, host: str, archive: Path | None) -> None:
+    """Start a host's engine and load the course images into it at once (no wait for the other)."""
+    _start_engine(names, host)
+    _load_image(names, host, archive)
+
+
 def _repair(names: WorldNames, missing: Missing) -> None:
     """Start what does not run, load the lab image where it is missing, make the contexts: in parallel."""
     loads_for = missing.engines + list(missing.images)
     rootfs = image.cached_archive() if loads_for else None
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        jobs = [pool.submit(_start_engine, names, h) for h in missing.engines]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        # Each engine loads the course images as soon as it answers, while the rest goes on.
+        jobs = [pool.submit(_start_and_load, names, h, rootfs) for h in missing.engines]
         if missing.service:
             jobs.append(pool.submit(_start_service, names))
         for host in missing.contexts:
@@ -385,7 +392,7 @@ def _repair(names: WorldNames, missing: Missing) -> None:
                                     f"dnlab lab world {names.prefix}, Docker host {host}"))
         for job in jobs:
             job.result()
-        loads = [pool.submit(_load_image, names, h, rootfs) for h in loads_for]
+        loads = [pool.submit(_load_image, names, h, rootfs) for h in missing.images]
         if missing.service:
             _wait_service(names)
         for job in loads:
