@@ -48,6 +48,7 @@ class Box:
     host: str
     running: bool
     addresses: tuple[str, ...] = ()
+    published: tuple[int, ...] = ()   # host ports it publishes (`-p HOST:CONTAINER`)
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,18 @@ def read_containers(world) -> Found:
     from concurrent.futures import ThreadPoolExecutor
 
     def boxes(host: str) -> list[Box]:
-        return [Box(c.name, host, c.status == "running", tuple(a for a in sdk_networks(c).values() if a))
-                for c in world.hosts[host].docker.containers.list(all=True)]
+        return [Box(c.name, host, c.status == "running", tuple(a for a in sdk_networks(c).values() if a),
+                    _published(c)) for c in world.hosts[host].docker.containers.list(all=True)]
 
     hosts = list(world.hosts)
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
         return Found([box for found in pool.map(boxes, hosts) for box in found])
+
+
+def _published(container) -> tuple[int, ...]:
+    ports = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    return tuple(sorted({int(b["HostPort"]) for bindings in ports.values() for b in bindings or []
+                         if str(b.get("HostPort", "")).isdigit()}))
 
 
 def dnlab_command(world, *words: str) -> str:
@@ -137,9 +144,22 @@ def own_trace(world, source: str, target: str, kind: str = "ping", port: int | N
     src = _source_end(world, source, host, found)
     source_host = src.on(host)
     dst, picked = _target_end(world, target, source_host, found)
+    picked |= _publishers(world, dst, port, found)
     if src.is_container:
         picked = picked | {(src.name, source_host)}
     return OwnTrace(world, src, dst, kind, port, source_host, frozenset(picked))
+
+
+def _publishers(world, end: Endpoint, port: int | None, found: Found) -> set[tuple[str, str]]:
+    """A Docker host's published port as the target: the container behind it is read and captured
+    too, so the path goes on past the DNAT (or docker-proxy) to that container."""
+    if port is None or end.kind not in (MACHINE, ADDRESS):
+        return set()
+    if end.kind == MACHINE:
+        hosts = [end.name] if end.name in world.hosts else []
+    else:
+        hosts = [h for h in world.hosts if world[h].read_address() == end.name]
+    return {(c.name, c.host) for c in found.containers if c.host in hosts and c.running and port in c.published}
 
 
 def _source_end(world, text: str, host: str, found: Found) -> Endpoint:

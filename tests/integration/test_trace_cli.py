@@ -17,6 +17,7 @@ from helpers.world import guard, naming, swarm
 from helpers.world.naming import GOSSIP_WAIT, IDLE, IMAGE, LABEL_SCENARIO, LABEL_WORLD, OVERLAY_VXLANID_OPTION
 
 PORT = 8080
+PUBLISHED = 18088   # alpine2's PORT, published on host1
 # alpine2 answers TCP on PORT, as a learner's `nc -l` would (busybox nc serves one connection per run).
 LISTEN = ["sh", "-c", f"while true; do nc -l -p {PORT} -e echo hello; done"]
 SAVED_RUN = "tests/unit/data/paths/user-bridge-egress"
@@ -50,7 +51,8 @@ def alpine_net(world):
     remove(client, ("alpine1", "alpine2"), ("alpine-net",))
     client.networks.create("alpine-net", driver="bridge", labels=world.label)
     client.containers.run(IMAGE, IDLE, name="alpine1", network="alpine-net", detach=True, labels=world.label)
-    client.containers.run(IMAGE, LISTEN, name="alpine2", network="alpine-net", detach=True, labels=world.label)
+    client.containers.run(IMAGE, LISTEN, name="alpine2", network="alpine-net", detach=True, labels=world.label,
+                          ports={f"{PORT}/tcp": PUBLISHED})
     yield world
     remove(client, ("alpine1", "alpine2"), ("alpine-net",))
 
@@ -93,6 +95,18 @@ def test_tcp_between_hand_made_containers(alpine_net, capsys):
     assert request[0]["proto"] == "tcp" and request[0]["dst"] == f"{a2}:{PORT}" and "[S]" in request[0]["info"]
     assert request[-1]["namespace"] == "alpine2" and reply[0]["namespace"] == "alpine2"
     assert reply[0]["src"] == f"{a2}:{PORT}" and reply[-1]["namespace"] == "alpine1"
+
+
+def test_a_machine_to_a_published_port_reaches_the_container(alpine_net, capsys):
+    world = alpine_net
+    code, out, err = dnlab(capsys, world, "trace", "lanpc", "host1", "--tcp", str(PUBLISHED), "--json")
+    assert code == 0, err
+    path = json.loads(out)
+    request = [h for h in path["hops"] if h["leg"] == "request" and h["segment"] == 0]
+    assert path["target"] == world["host1"].read_address() and request[0]["namespace"] == "lanpc"
+    # Past the DNAT (or docker-proxy) to the container behind the port: it was captured too.
+    assert any(h["namespace"] == "alpine2" and h["action"] == "delivered" for h in path["hops"])
+    assert any(h["action"] in ("dnat", "proxied") for h in path["hops"])
 
 
 def test_udp_datagram_and_the_port_unreachable_answer(alpine_net, capsys):

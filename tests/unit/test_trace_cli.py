@@ -22,7 +22,18 @@ def box(name: str, host: str, ip: str, running: bool = True) -> own.Box:
 FOUND = own.Found([box("alpine1", "host1", "172.18.0.2"), box("alpine2", "host1", "172.18.0.3"),
                    box("ov2", "host2", "10.0.1.4"),
                    box("gone", "host1", "", running=False)])
-WORLD = SimpleNamespace(names=SimpleNamespace(world_id="he"), hosts={"host1": None, "host2": None})
+class FakeWorld:
+    """What own_trace asks of a world: its id, its Docker hosts, each machine's eth0 address."""
+
+    names = SimpleNamespace(world_id="he")
+    hosts = {"host1": None, "host2": None}
+    addresses = {"host1": "198.51.100.11", "host2": "198.51.100.12"}
+
+    def __getitem__(self, role: str):
+        return SimpleNamespace(read_address=lambda: self.addresses.get(role, "203.0.113.10"))
+
+
+WORLD = FakeWorld()
 
 
 def trace_of(source: str, target: str, host: str = "host1", **kw) -> own.OwnTrace:
@@ -135,3 +146,13 @@ def test_an_icmp_port_unreachable_answers_a_udp_datagram():
     assert _answers(datagram, refused) and _answers(datagram, answer) and not _answers(datagram, elsewhere)
     assert trace_of("alpine1", "alpine2", kind="udp", port=5353).probe_specs()["alpine1@host1 -> alpine2@host1"] \
         .description.endswith(own.UDP_NOTE)
+
+
+def test_a_published_port_brings_its_container_into_the_trace():
+    found = own.Found([*FOUND.containers, own.Box("web", "host1", True, ("172.17.0.2",), (8082,)),
+                       own.Box("web2", "host2", True, ("172.17.0.2",), (8082,))])
+    for target in ("host1", "198.51.100.11"):
+        sc = own.own_trace(WORLD, "lanpc", target, "tcp", 8082, found=found)
+        assert sc.picked == {("web", "host1")}, target
+    assert own.own_trace(WORLD, "lanpc", "host1", "tcp", 9999, found=found).picked == set()
+    assert own.own_trace(WORLD, "lanpc", "host1", found=found).picked == set()      # a ping has no port
