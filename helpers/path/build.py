@@ -617,12 +617,17 @@ def build_path(obs: Observed) -> Path:
         if hop.namespace not in lanes:
             lanes.append(hop.namespace)
     path.lanes = lanes
-    # Rules whose counters rose anywhere the packet went, and conntrack entries of its flows.
+    # Conntrack entries of its flows, and rules whose counters rose anywhere the packet went.
+    path.conntrack = _conntrack(obs, hops)
+    # Another flow may raise a counter while the probe runs (a swarm's gossip opens TCP connections to
+    # 7946 every 30 s): "flow" says whether the probe's own flow was tracked in that namespace, without
+    # which no nat rule there can have seen it (nat sees a flow's first packet, in a stack it entered).
+    tracked = {entry["namespace"] for entry in path.conntrack}
     for name in lanes:
         for rule, delta in rule_deltas(obs.before.namespaces.get(name), obs.after.namespaces.get(name)):
             path.rules.append({"namespace": name, "table": rule.table, "chain": rule.chain, "rule": str(rule),
-                               "target": rule.target, "delta": delta, "packets": rule.packets})
-    path.conntrack = _conntrack(obs, hops)
+                               "target": rule.target, "delta": delta, "packets": rule.packets,
+                               "flow": name in tracked})
     path.arp = [{"namespace": s.namespace, "interface": s.interface, "direction": s.direction,
                  "op": "request" if s.frame.arp["op"] == 1 else "reply", "ip": s.frame.arp["psrc"],
                  "mac": s.frame.arp["hwsrc"], "asked": s.frame.arp["pdst"], "summary": s.frame.summary()}

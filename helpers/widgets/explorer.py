@@ -134,10 +134,11 @@ def reachability(path, spec) -> tuple[bool | None, list[str]]:
 
 
 def rules_hit(path) -> list[str]:
-    """NAT rules whose packet counters rose while the probe ran (the tracer measured them)."""
+    """NAT rules whose packet counters rose while the probe ran (the tracer measured them), in a
+    namespace the probe's flow entered (see helpers.path.build: other traffic raises counters too)."""
     hit = []
     for rule in getattr(path, "rules", None) or []:
-        if rule.get("table") == "nat" and rule.get("delta"):
+        if rule.get("table") == "nat" and rule.get("delta") and rule.get("flow") is not False:
             where = rule.get("namespace") or rule.get("ns")
             hit.append(f"hit by this probe (+{rule['delta']}) in {where}: {rule.get('rule')}")
     return hit

@@ -219,11 +219,13 @@ def mark_hits(facts: Facts, path_rules: list[dict], proxied: bool = False) -> Fa
     """Record which nat rules the probe hit: those whose packet counter rose while it ran (the
     tracer reads `iptables-save -c` before and after). Rules hit on the facts' own host are
     matched to the listed rules; a hit rule the list lacks is added to it, and hits in other
-    namespaces are kept apart. `proxied`: the traced path went through docker-proxy."""
+    namespaces are kept apart; a rule of a namespace where the probe's flow left no conntrack entry
+    (path rule "flow": False) counted other traffic and is left out. `proxied`: the traced path went
+    through docker-proxy."""
     facts.nat_hits, facts.nat_elsewhere, facts.proxied = {}, [], proxied
     for rule in path_rules or []:
-        if rule.get("table") != "nat" or not rule.get("delta"):
-            continue
+        if rule.get("table") != "nat" or not rule.get("delta") or rule.get("flow") is False:
+            continue  # a nat rule in a stack the probe's flow never entered counted other traffic
         where = rule.get("namespace") or rule.get("ns")
         if where == facts.host:
             facts.nat_hits[rule["rule"]] = facts.nat_hits.get(rule["rule"], 0) + rule["delta"]
