@@ -53,7 +53,12 @@ def test_path_without_a_probe_or_a_saved_run(capsys, tmp_path):
 
 @pytest.mark.parametrize("command", [["status"], ["up"], ["down"], ["clean"], ["path", "--from", "/nonexistent"]])
 def test_an_empty_world_id_is_a_usage_error_never_the_default_world(monkeypatch, capsys, command):
+    from helpers.world import manager
+
     monkeypatch.setattr(proc.os, "geteuid", lambda: 0)
+    # Should the check ever fail, nothing real is swept, made or removed on this machine.
+    for action in ("clean", "up", "down", "status"):
+        monkeypatch.setattr(manager, action, lambda *a, **k: pytest.fail("acted on a world with an empty id"))
     monkeypatch.delenv("DNLAB_WORLD", raising=False)
     code, err = run(capsys, "--world", "", *command)
     assert code == 2 and "world id is empty (--world '')" in err and "fix: dnlab --world w2" in err
