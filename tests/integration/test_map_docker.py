@@ -45,13 +45,8 @@ def _run_on_host2(world, **kwargs):
     return None
 
 
-@pytest.fixture(scope="module")
-def replayed(world):
+def _replay(world):
     """The tutorials' networks and containers, made with the docker SDK as a learner's CLI would."""
-    if "macvlan" in scenarios.running(world):
-        scenarios.stop(world, "macvlan")   # one macvlan network per parent and subnet: the tutorial's own
-    _remove(world)
-    made = swarm.ensure(world)
     h1, label = world.host1.docker, world.label
     overlay = h1.networks.create(OVERLAY, driver="overlay", attachable=True, labels=label)
     h1.containers.run(IMAGE, IDLE, name="map-ov1", network=OVERLAY, detach=True, labels=label)
@@ -68,11 +63,21 @@ def replayed(world):
     deadline = time.monotonic() + GOSSIP_WAIT   # host2 learns of map-ov1 by gossip: then the peers are set
     while not guard.probe(world, ov2, target, "ping", timeout=1).ok and time.monotonic() < deadline:
         time.sleep(0.3)
-    yield world, overlay
+    return overlay
+
+
+@pytest.fixture(scope="module")
+def replayed(world):
+    if "macvlan" in scenarios.running(world):
+        scenarios.stop(world, "macvlan")   # one macvlan network per parent and subnet: the tutorial's own
     _remove(world)
-    swarm.remove_overlay(world, overlay)
-    if made:
-        swarm.leave_if_unused(world)
+    made = swarm.ensure(world)
+    try:
+        yield world, _replay(world)
+    finally:
+        _remove(world)
+        if made:
+            swarm.leave_if_unused(world)
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +170,17 @@ def test_summary_names_every_network(mapped):
     text = found.summary()
     assert "None" not in text
     assert f"network {MACVLAN} (made by hand): macvlan" in text and "parent eth0" in text
+
+
+def test_trace_from_the_macvlan_and_host_network_containers(mapped, capsys):
+    """`dnlab trace` on the tutorials' own networks: macvlan straight onto the LAN, host network as host1."""
+    world = mapped[0]
+    assert cli.main(["--world", world.names.world_id, "trace", "map-mv", "lanpc", "--json"]) == 0
+    path = json.loads(capsys.readouterr().out)
+    mv_ip = world.host1.docker.api.inspect_container("map-mv")["NetworkSettings"]["Networks"][MACVLAN]["IPAddress"]
+    request = [h for h in path["hops"] if h["leg"] == "request"]
+    assert request[0]["namespace"] == "map-mv" and request[0]["src"] == mv_ip
+    assert request[1]["namespace"] == "router" and request[-1]["namespace"] == "lanpc"   # no bridge of host1
+    assert cli.main(["--world", world.names.world_id, "trace", "map-hostnet", "lanpc", "--json"]) == 0
+    path = json.loads(capsys.readouterr().out)
+    assert path["source"] == "host1" and path["hops"][0]["src"] == world["host1"].read_address()
