@@ -128,13 +128,9 @@ def test_unknown_container_is_a_clear_error(alpine_net, capsys):
     assert "fix: dnlab --world" in err and "docker ps -a" in err
 
 
-@pytest.fixture(scope="module")
-def overlay_pair(world):
+def _pair(world):
     """An attachable overlay made by hand on the swarm, one container on each host."""
-    made = swarm.ensure(world)
     h1, h2 = world.host1.docker, world.host2.docker
-    remove(h1, ("trace-ov1",))
-    remove(h2, ("trace-ov2",))
     network = h1.networks.create("trace-overlay", driver="overlay", attachable=True, labels=world.label)
     h1.containers.run(IMAGE, IDLE, name="trace-ov1", network="trace-overlay", detach=True, labels=world.label)
     for attempt in range(40):   # the worker learns of the network from the manager as it attaches
@@ -150,12 +146,26 @@ def overlay_pair(world):
     deadline = time.monotonic() + GOSSIP_WAIT   # gossip tells host2 where trace-ov1 lives
     while not guard.probe(world, ov2, target, "ping", timeout=1).ok and time.monotonic() < deadline:
         time.sleep(0.3)
-    yield world, network
-    remove(h1, ("trace-ov1",))
-    remove(h2, ("trace-ov2",))
-    swarm.remove_overlay(world, network)
-    if made:
-        swarm.leave_if_unused(world)
+    return network
+
+
+def _unpair(world) -> None:
+    remove(world.host1.docker, ("trace-ov1",))
+    remove(world.host2.docker, ("trace-ov2",))
+    for network in world.host1.docker.networks.list(names=["trace-overlay"]):
+        swarm.remove_overlay(world, network)
+
+
+@pytest.fixture(scope="module")
+def overlay_pair(world):
+    _unpair(world)
+    made = swarm.ensure(world)
+    try:
+        yield world, _pair(world)
+    finally:
+        _unpair(world)
+        if made:
+            swarm.leave_if_unused(world)
 
 
 def test_overlay_pair_across_hosts(overlay_pair, capsys):
