@@ -12,10 +12,10 @@
 # unpacks it afresh, so every run starts from a root where nothing of the course is installed.
 # Downloaded .debs and pip wheels are cached next to it (bind-mounted), so a rerun downloads little.
 #
-# Isolation: private mount and pid namespaces (`unshare --mount --pid --fork`), then chroot. Every
+# Isolation: private mount and pid namespaces (`unshare --mount --pid --fork`), then pivot_root. Every
 # mount is made inside that mount namespace and goes away with it; every process (the lab's
-# dockerds included) dies with the pid namespace. The chroot shares the machine's kernel, network
-# namespace and cgroup hierarchies: the lab's own namespaces live under the chroot's private /run
+# dockerds included) dies with the pid namespace. The root shares the machine's kernel, network
+# namespace and cgroup hierarchies: the lab's own namespaces live under the root's private /run
 # (tmpfs), and its world id (DNLAB_WORLD, default d13) keeps its engines' cgroups apart from a world
 # running on the machine itself at the same time.
 set -euo pipefail
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$cmd" ] || cmd="bash scripts/install.sh --tests && make test"
 
-[ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, mounts, chroot)" "sudo make test-debian13"
+[ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, mounts, pivot_root)" "sudo make test-debian13"
 command -v debootstrap >/dev/null || fail "debootstrap is not installed" "sudo apt-get install -y debootstrap"
 command -v unshare >/dev/null || fail "unshare (util-linux) is not installed" "sudo apt-get install -y util-linux"
 
@@ -78,6 +78,8 @@ make_base() {
 
 copy_repo() {
   mkdir -p "$ROOT$INNER"
+  # A reused root keeps its .venv only: no file of an earlier copy survives into this one.
+  find "$ROOT$INNER" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
   if [ "$source_mode" = head ]; then
     git -C "$REPO" archive --format=tar HEAD | tar -C "$ROOT$INNER" -xf -
   else
@@ -105,7 +107,7 @@ prepare_root() {
   mkdir -p "$ROOT/run" "$ROOT/tmp" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev"
 }
 
-# Runs inside the private mount + pid namespaces: mounts (all private to them), then the chroot.
+# Runs inside the private mount + pid namespaces: mounts (all private to them), then the root.
 inside() {
   set -euo pipefail
   mount --make-rprivate /
@@ -121,8 +123,17 @@ inside() {
   # The root's apt deletes downloaded .debs after installing by default (docker-clean): keep them.
   echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > "$ROOT/etc/apt/apt.conf.d/90dnlab-keep"
   rm -f "$ROOT/etc/apt/apt.conf.d/docker-clean"
+  # pivot_root, not a bare chroot: `docker exec` (runc) joins a container's mount namespace, and
+  # joining one puts the process at that namespace's root mount. Under a chroot, runc's own
+  # pivot_root swaps only the chroot's mount, so every exec'd process landed in the machine's
+  # Debian 12 root (/etc/debian_version 12.11, no `ping`). Here the root mount itself is the root.
+  cd "$ROOT"
+  mkdir -p .dnlab-oldroot
+  pivot_root . .dnlab-oldroot
+  /usr/bin/umount -l /.dnlab-oldroot
+  rmdir /.dnlab-oldroot
   # A clean environment: none of the machine's pip settings (paths that do not exist inside).
-  exec chroot "$ROOT" /usr/bin/env -i \
+  exec /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
     LANG=C.UTF-8 CI=1 DNLAB_WORLD="$WORLD" PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
