@@ -19,7 +19,7 @@ from pathlib import Path
 from helpers.observe import collect
 from helpers.observe.model import Interface, NamespaceState
 from helpers.observe.parse import peer_pairs
-from helpers.world.naming import LABEL_SCENARIO, LABEL_WORLD, OVERLAY_NETNS_PREFIX, OVERLAY_VXLANID_OPTION
+from helpers.world.naming import LABEL_SCENARIO, LABEL_WORLD, OVERLAY_NETNS, OVERLAY_VXLANID_OPTION
 
 
 @dataclass
@@ -163,8 +163,8 @@ def overlay_targets(netns_dir: Path, networks: list[collect.NetworkInfo]) -> dic
     entries = sorted(netns_dir.iterdir()) if netns_dir.is_dir() else []
     for net in (n for n in networks if n.driver == "overlay"):
         for entry in entries:
-            ident = entry.name.removeprefix(OVERLAY_NETNS_PREFIX)
-            if entry.name.startswith(OVERLAY_NETNS_PREFIX) and ident and net.id.startswith(ident):
+            named = OVERLAY_NETNS.match(entry.name)
+            if named and net.id.startswith(named["id"]):
                 found[collect.Target(entry.name, "docker", str(entry), parts=("links", "fdb"))] = net.name
     return found
 

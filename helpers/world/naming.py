@@ -106,9 +106,10 @@ OVERLAY_DEFAULT_UNDERLAY_MTU = 1500
 VXLAN_OVERHEAD = 50
 # The VNI(s) Docker gave an overlay network, in `docker network inspect`'s Options.
 OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
-# An overlay network's own namespace on a host, under the engine's exec-root netns/: "1-" and the
-# first characters of the network's id (it holds br0, vxlan0 and one veth per local container).
-OVERLAY_NETNS_PREFIX = "1-"
+# An overlay network's own namespace on a host, under the engine's exec-root netns/: libnetwork's
+# "<epoch>-" (1 on a first join) and the first characters of the network's id, 12 in all (it holds
+# br0, vxlan0 and one veth per local container).
+OVERLAY_NETNS = re.compile(r"^\d+-(?P<id>[0-9a-z]+)$")
 # Lab 13's "cloud": what the LAN between host1 and host2 carries while the hosts' NICs still say
 # 1500 (a common cloud/OpenStack tenant-network size), and where the lab records the MTUs it found.
 LAB13_PATH_MTU = 1450
