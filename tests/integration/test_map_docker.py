@@ -18,8 +18,8 @@ from helpers.observe.topology import HostMap, host_map
 from helpers.world import guard, swarm
 from helpers.world.naming import GOSSIP_WAIT, IDLE, IMAGE, OVERLAY_VXLANID_OPTION
 
-OVERLAY, MACVLAN = "map-overlay", "map-macvlan"
-BOXES1 = ("map-ov1", "map-mv", "map-hostnet", "map-web", "map-exited")
+OVERLAY, MACVLAN, BRIDGE = "map-overlay", "map-macvlan", "map-bridge"
+BOXES1 = ("map-ov1", "map-mv", "map-hostnet", "map-web", "map-exited", "map-two")
 
 
 def _remove(world) -> None:
@@ -27,10 +27,10 @@ def _remove(world) -> None:
         for name in names:
             with contextlib.suppress(docker.errors.NotFound):
                 world.hosts[host].docker.containers.get(name).remove(force=True)
-    for network in world.host1.docker.networks.list(names=[MACVLAN, OVERLAY]):
+    for network in world.host1.docker.networks.list(names=[MACVLAN, OVERLAY, BRIDGE]):
         if network.name == OVERLAY:
             swarm.remove_overlay(world, network)
-        elif network.name == MACVLAN:
+        elif network.name in (MACVLAN, BRIDGE):
             network.remove()
 
 
@@ -59,6 +59,10 @@ def _replay(world):
     h1.containers.run(IMAGE, IDLE, name="map-hostnet", network_mode="host", detach=True, labels=label)
     h1.containers.run(IMAGE, IDLE, name="map-web", ports={"80/tcp": None}, detach=True, labels=label)
     h1.containers.run(IMAGE, ["true"], name="map-exited", detach=True, labels=label).wait(timeout=10)
+    # The bridge tutorial's alpine4: on a user-defined bridge and, connected after, on the default one.
+    h1.networks.create(BRIDGE, driver="bridge", labels=label)
+    h1.containers.run(IMAGE, IDLE, name="map-two", network=BRIDGE, detach=True, labels=label)
+    h1.networks.get("bridge").connect("map-two")
     target = h1.api.inspect_container("map-ov1")["NetworkSettings"]["Networks"][OVERLAY]["IPAddress"]
     deadline = time.monotonic() + GOSSIP_WAIT   # host2 learns of map-ov1 by gossip: then the peers are set
     while not guard.probe(world, ov2, target, "ping", timeout=1).ok and time.monotonic() < deadline:
@@ -144,6 +148,11 @@ def test_containers_as_docker_inspect_says(mapped):
         if detail["Id"] in gwbridge:   # Docker lists an overlay container's eth1 only under docker_gwbridge
             expected["docker_gwbridge"] = gwbridge[detail["Id"]]["IPv4Address"].split("/")[0]
         assert {a.network: a.ip for a in node.attachments} == expected, node.name
+    two = next(c for c in found.containers if c.name == "map-two")
+    bridges = {n["Name"]: n["Options"].get("com.docker.network.bridge.name") or f"br-{n['Id'][:12]}"
+               for n in api.networks() if n["Driver"] == "bridge"}
+    expected = {(BRIDGE, bridges[BRIDGE]), ("bridge", bridges["bridge"])}
+    assert {(a.network, a.bridge) for a in two.attachments} == expected
     exited = next(c for c in found.containers if c.name == "map-exited")
     assert not exited.running and [a.network for a in exited.attachments] == ["bridge"]
 
