@@ -15,9 +15,9 @@ from helpers.cli.path import check_output_dir, check_output_file, show
 from helpers.world.naming import HOSTS
 
 EXAMPLES = """examples:
-  dnlab trace alpine1 alpine2                  ping by name, both on host1's alpine-net
+  dnlab trace alpine1 alpine2                  ping alpine2's address (read from docker inspect), both on alpine-net
   dnlab trace alpine1 alpine2 --tcp 8080       a TCP connection (something must listen: nc -l -p 8080)
-  dnlab trace a1 b2 --host host1               b2 on host2, across an overlay both joined
+  dnlab trace b2 a1 --host host2               b2 on host2 to a1 on host1, across an overlay both joined
   dnlab trace lanpc 198.51.100.11 --tcp 8080   a machine to host1's published port
   dnlab trace alpine1 inet --json              the Path as JSON, as `dnlab path --json` prints it
 """
