@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,24 +68,38 @@ def _busybox() -> Check:
         return Check("static busybox (lab image)", False, error.problem, image.FIX)
 
 
+@contextmanager
+def _throwaway_namespace():
+    """A namespace of this process's own, deleted on exit: features are tried there, never on the host.
+    Yields its name, or None when it cannot be made (not root)."""
+    namespace = f"dnlab-doctor-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", namespace], capture_output=True, text=True)
+    try:
+        yield namespace if made.returncode == 0 else None
+    finally:
+        if made.returncode == 0:
+            subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
+
+
+def _link_check(namespace: str, kind: str) -> Check:
+    """Make one link of `kind` in `namespace` (macvlan, ipvlan and vlan go on top of the veth)."""
+    spec, required = LINK_TYPES[kind]
+    result = subprocess.run(["ip", "-n", namespace, "link", "add", f"dnlab-{kind}", *spec.split()],
+                            capture_output=True, text=True)
+    detail = "supported" if result.returncode == 0 else result.stderr.strip() or "not supported"
+    fix = f"sudo modprobe {kind}" if required else WITHOUT[kind]
+    label = "802.1Q VLAN" if kind == "vlan" else kind
+    return Check(f"kernel: {label} links", result.returncode == 0, detail, fix, required)
+
+
 def _kernel_checks() -> list[Check]:
     """Try each link type and a NAT rule inside a throwaway namespace (never on the real host)."""
-    namespace = f"dnlab-doctor-{os.getpid()}"
-    checks = []
-    made = subprocess.run(["ip", "netns", "add", namespace], capture_output=True, text=True)
-    if made.returncode != 0:
-        return [Check("network namespaces", False, made.stderr.strip(), "run as root: sudo dnlab doctor")]
-    try:
-        checks.append(Check("network namespaces", True, "ip netns add works"))
-        # veth first: macvlan and ipvlan are tried on top of it.
-        for kind, (spec, required) in sorted(LINK_TYPES.items(), key=lambda kv: kv[0] != "veth"):
-            name = f"dnlab-{kind}"
-            result = subprocess.run(["ip", "-n", namespace, "link", "add", name, *spec.split()],
-                                    capture_output=True, text=True)
-            detail = "supported" if result.returncode == 0 else result.stderr.strip() or "not supported"
-            fix = f"sudo modprobe {kind}" if required else WITHOUT[kind]
-            label = "802.1Q VLAN" if kind == "vlan" else kind
-            checks.append(Check(f"kernel: {label} links", result.returncode == 0, detail, fix, required))
+    with _throwaway_namespace() as namespace:
+        if namespace is None:
+            return [Check("network namespaces", False, "ip netns add failed", "run as root: sudo dnlab doctor")]
+        checks = [Check("network namespaces", True, "ip netns add works")]
+        # veth first: macvlan, ipvlan and vlan are tried on top of it.
+        checks += [_link_check(namespace, kind) for kind in sorted(LINK_TYPES, key=lambda k: k != "veth")]
         checks.append(ipvs_check(_ipvs_in(namespace), _modules_dep()))
         nat = subprocess.run(["nsenter", f"--net=/run/netns/{namespace}", "iptables", "-t", "nat", "-A",
                               "POSTROUTING", "-s", "10.99.0.0/16", "-j", "MASQUERADE"],
@@ -93,9 +107,31 @@ def _kernel_checks() -> list[Check]:
         checks.append(Check("kernel: netfilter NAT (MASQUERADE)", nat.returncode == 0,
                             "supported" if nat.returncode == 0 else nat.stderr.strip(),
                             "sudo modprobe iptable_nat nf_nat"))
-    finally:
-        subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
     return checks
+
+
+def optional_feature(kind: str) -> Check:
+    """One optional kernel feature (a key of WITHOUT: "ipvs", "vlan", "ipvlan", "dummy"), tried now in
+    a throwaway namespace (about 50 ms): what a chapter asks before the extra that needs it."""
+    if kind not in WITHOUT:
+        raise ValueError(f"unknown optional feature {kind!r}: one of {', '.join(WITHOUT)}")
+    with _throwaway_namespace() as namespace:
+        if namespace is None:
+            return Check(kind, False, "not tried: making a namespace needs root", "sudo dnlab doctor", False)
+        if kind == "ipvs":
+            return ipvs_check(_ipvs_in(namespace), _modules_dep())
+        _link_check(namespace, "veth")
+        return _link_check(namespace, kind)
+
+
+def feature_line(kind: str) -> str:
+    """The one line a chapter prints about an optional kernel feature: here or absent, and what
+    will not work without it."""
+    check = optional_feature(kind)
+    name = check.name.removeprefix("kernel: ")
+    if check.ok:
+        return f"{name}: present on this kernel ({check.detail})"
+    return f"{name}: absent on this kernel ({check.detail}); {check.fix}"
 
 
 def _ipvs_in(namespace: str) -> bool:

@@ -28,6 +28,10 @@ def test_live_doctor_lists_ipvs_vlan_and_the_plan_overlap(world):
     for check in (ipvs, vlan):
         assert not check.required and (check.ok or "without" in check.fix)
     assert doctor.ready(list(checks.values()))  # optional lines never make the machine "not ready"
+    # the one line a chapter prints says the same as the doctor's table
+    for kind, check in (("ipvs", ipvs), ("vlan", vlan)):
+        line = doctor.feature_line(kind)
+        assert ("present" in line) == check.ok and (check.ok or doctor.WITHOUT[kind] in line), line
     links = json.loads(subprocess.run(["ip", "-j", "addr"], capture_output=True, text=True, check=True).stdout)
     overlapping = [a["local"] for link in links for a in link.get("addr_info", []) if a["family"] == "inet"
                    and any(ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}").network.overlaps(net)

@@ -3,6 +3,8 @@ import copy
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers.world import doctor
 from helpers.world.naming import INTERNET, LAN
 
@@ -62,3 +64,8 @@ def test_vlan_is_an_optional_link_type_that_names_macvlan_trunk_mode():
     assert "type vlan" in spec and not required
     assert "trunk mode" in doctor.WITHOUT["vlan"] and "eth0.10" in doctor.WITHOUT["vlan"]
     assert set(doctor.WITHOUT) >= {kind for kind, (_, req) in doctor.LINK_TYPES.items() if not req}
+
+
+def test_an_unknown_optional_feature_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown optional feature .ipv7.: one of .*ipvs"):
+        doctor.optional_feature("ipv7")
