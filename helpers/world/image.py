@@ -43,7 +43,6 @@ from helpers.world.naming import (
     TOOLS_IMAGE,
 )
 
-ROOTFS_TAR = CACHE_ROOT / "box-rootfs.tar"   # the busybox layer alone (`cached_rootfs`)
 ARCHIVE_GLOB = "images-*.tar"
 COURSE_TAGS = (IMAGE, ALPINE_IMAGE, NGINX_IMAGE, TOOLS_IMAGE)   # what every lab engine holds after `up`
 IDLE_CMD = (f"/{IDLE_SCRIPT}",)
