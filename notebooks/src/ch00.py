@@ -22,7 +22,7 @@ def build():
         """),
         md("""
         ## Is this machine ready?
-        `dnlab doctor` checks root, the tools and the kernel features the chapters use. Each failed line names the command that fixes it; `ipvlan` and `dummy` are optional (a chapter that would use them says so and skips them).
+        `dnlab doctor` checks root, the tools and the kernel features the chapters use. Each failed line names the command that fixes it; `ipvlan`, `dummy`, 802.1Q VLAN (macvlan trunk mode) and IPVS (swarm services' routing mesh) are optional (a chapter that would use one says so in one line), and so is `docker exec --privileged`. The doctor also says whether this machine's own addresses or DNS servers use the lab's ranges.
         """),
         code("""
         import helpers

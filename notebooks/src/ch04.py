@@ -51,6 +51,15 @@ def build():
         }, evidence={"before": swarm["host2 before"], "after": swarm["host2 after"]})
         """),
         md("""
+        `ingress` carries swarm **services'** routing mesh: a port published with `docker service create -p`
+        answers on every node and is load-balanced by the kernel's IPVS. This chapter uses standalone
+        containers on an attachable overlay, which need no IPVS. Whether this kernel has it:
+        """),
+        code("""
+        from helpers.world import doctor
+        print(doctor.feature_line("ipvs"))
+        """),
+        md("""
         Where is the swarm's state? Not in Consul, etcd or ZooKeeper: the managers keep it in their
         **own Raft store**, a log (`wal`) and snapshots (`snap`) under the engine's data root, in
         `swarm/raft`. `docker node ls` answers only on a manager, from that store.

@@ -194,6 +194,15 @@ def build():
             print("Skipped: this kernel has no ipvlan module, so the ipvlan driver cannot run here.")
         """),
         md("""
+        **Trunk mode.** `-o parent=eth0.10` asks Docker to make the 802.1Q VLAN sub-interface `eth0.10`
+        and hang the network's containers on VLAN 10: one NIC, one network per VLAN. It needs the
+        kernel's 802.1Q support:
+        """),
+        code("""
+        from helpers.world import doctor
+        print(doctor.feature_line("vlan"))
+        """),
+        md("""
         **Engine versions.** Measured on the 20.10 engine printed above. The macvlan driver behaves
         the same on Docker 26 (Debian 13), 28 and 29; without `--subnet` every version picks a subnet
         from its default pools, which never matches your LAN (Docker docs: *Macvlan network driver*,
