@@ -32,6 +32,7 @@ from pathlib import Path
 from dnslib import PTR, QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSServer
 
+from helpers.errors import LabError
 from helpers.world.naming import DNS_TTL, LAB_DOMAIN, NAME_INTERFACE, PRIVATE_FILE_MODE, ROLES, WorldNames
 
 RESOLV_CONF = (Path("/etc/resolv.conf"), Path("/run/systemd/resolve/resolv.conf"))
@@ -82,7 +83,8 @@ class LabZone:
         """The answer to one question (`qname` as asked, any case, trailing dot or not)."""
         name = qname.rstrip(".").lower()
         if name.endswith(".in-addr.arpa"):
-            return self._reverse(name)
+            found = self._reverse(name)
+            return found if qtype == "PTR" or found.rcode != RCODE.NOERROR else Answer(RCODE.NOERROR)
         role = self.machine(name)
         if role is None and self._nonexistent(name):
             return Answer(RCODE.NXDOMAIN)
@@ -106,7 +108,7 @@ class LabZone:
             try:
                 if self.address_of(role) == address:
                     return Answer(RCODE.NOERROR, [f"{role}.{LAB_DOMAIN}"], "PTR")
-            except LookupError:
+            except (LookupError, LabError):
                 continue
         return Answer(RCODE.NXDOMAIN)
 
@@ -140,7 +142,7 @@ def reply(request: DNSRecord, zone: LabZone) -> DNSRecord:
     qtype = QTYPE.get(question.qtype, str(question.qtype))
     try:
         answer = zone.answer(str(question.qname), "PTR" if qtype == "PTR" else qtype)
-    except (LookupError, OSError) as error:  # a machine without its address: say so, answer nothing
+    except (LookupError, OSError, LabError) as error:  # a machine without its address (or namespace)
         print(f"dns: {question.qname}: {error}", file=sys.stderr, flush=True)
         response.header.rcode = RCODE.SERVFAIL
         return response

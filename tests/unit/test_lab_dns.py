@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from dnslib import QTYPE, RCODE, DNSRecord
 
+from helpers.errors import LabError
 from helpers.world.dns import JsonLog, LabZone, read_log, reply, search_domains
 from helpers.world.naming import LAB_DOMAIN
 
@@ -54,6 +55,8 @@ def test_reverse_names_of_machines_and_of_strangers():
     assert zone().answer("10.0.8.10.in-addr.arpa.", "PTR").records == [f"inet.{LAB_DOMAIN}"]
     assert zone().answer("8.8.8.8.in-addr.arpa", "PTR").rcode == RCODE.NXDOMAIN
     assert zone().answer("x.in-addr.arpa", "PTR").rcode == RCODE.NXDOMAIN
+    other_type = zone().answer("10.0.8.10.in-addr.arpa", "A")
+    assert (other_type.rcode, other_type.records) == (RCODE.NOERROR, [])
 
 
 def test_wire_reply_and_its_log_line(tmp_path: Path):
@@ -86,6 +89,11 @@ def test_a_machine_without_its_address_is_a_server_failure():
 
     broken = LabZone(lost, lambda: ADDRESSES["inet"])
     assert reply(DNSRecord.question("host1", "A"), broken).header.rcode == RCODE.SERVFAIL
+
+    def gone(role: str) -> str:
+        raise LabError(f"`ip -j -4 addr show dev eth0` in dnlab-{role} failed: no such namespace")
+
+    assert reply(DNSRecord.question("host1", "A"), LabZone(gone, gone)).header.rcode == RCODE.SERVFAIL
 
 
 def test_search_domains_read_from_resolv_conf(tmp_path: Path):
