@@ -774,19 +774,27 @@ def pod_uts(world, app, sidecar, new_name: str) -> dict:
     hostnames at start (Docker copies the app's into the sidecar's config), then app's hostname
     changed inside app's own UTS namespace (`nsenter -u`) and both read again.
 
-    The rename is refused when app's UTS namespace is the machine's own (a container run with
-    `--uts host`): renaming it would rename the real machine."""
+    The rename is refused when app's UTS namespace is the machine's own or a Docker host's (a
+    container run with `--uts host` shares its engine's): renaming it would rename that machine."""
     import os
     import subprocess
 
+    from helpers.world import engine
     from helpers.world.proc import which
 
     uts = (_ns_inode(app, "uts"), _ns_inode(sidecar, "uts"))
     view = {"net namespace inodes": (_ns_inode(app, "net"), _ns_inode(sidecar, "net")),
             "uts namespace inodes": uts, "hostnames at start": (_hostname(app), _hostname(sidecar))}
-    # Our own UTS namespace is the one dockerd (started with `nsenter --net` only) and `--uts host` use.
-    if uts[0] == os.stat("/proc/self/ns/uts").st_ino:
-        view["rename"] = "refused: app's UTS namespace is the machine's own"
+    # `--uts host` is the engine's UTS namespace: its Docker host's own (the lab gives each dockerd one,
+    # named after its host) or, for an engine started without one, the machine's.
+    hosts = {"the machine's own": os.stat("/proc/self/ns/uts").st_ino}
+    for role, host in world.hosts.items():
+        dockerd = engine.pid(host.paths)
+        if dockerd:
+            hosts[f"{role}'s own (its engine's)"] = os.stat(f"/proc/{dockerd}/ns/uts").st_ino
+    owner = next((name for name, inode in hosts.items() if inode == uts[0]), None)
+    if owner:
+        view["rename"] = f"refused: app's UTS namespace is {owner}"
         view["hostnames after"] = view["hostnames at start"]
         return view
     command = [which("nsenter"), "-t", str(facts._pid(app)), "-u", "hostname", new_name]

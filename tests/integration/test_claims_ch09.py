@@ -66,12 +66,12 @@ def test_outsider_claim_fails_when_app_binds_every_address(world, lesson):
 
 
 def test_uts_claim_fails_for_containers_sharing_a_uts_namespace(world, lesson):
-    """`--network host --uts host` twice: one network and one UTS namespace for both (the machine's,
-    so the reader must refuse the rename rather than rename the real machine)."""
+    """`--network host --uts host` twice: one network and one UTS namespace for both (host1's own,
+    its engine's: the reader must refuse the rename rather than rename the Docker host)."""
     for name in ("ch09t-a", "ch09t-b"):
         facts.sh(world, "host1", f"docker run -d --name {name} --network host --uts host {lesson.shell_labels} "
                                  f"{IMAGE} sleep 1000000")
     a, b = (world.host1.docker.containers.get(n) for n in ("ch09t-a", "ch09t-b"))
     uts = chapters.pod_uts(world, a, b, "must-not-happen")
-    assert uts["rename"].startswith("refused")
+    assert uts["rename"].startswith("refused"), uts["rename"]
     assert_claim_fails("ch09:uts", {"uts": uts}, mentions="two UTS namespaces")
