@@ -664,14 +664,10 @@ def break_mtu(world) -> None:
 def wait_for_name(world, source, name: str, limit: float = GOSSIP_WAIT) -> bool:
     """Wait until `source` reaches container `name` by name (small pings). Seen here: a container made
     on host1 is known to host2's embedded DNS only once the swarm's gossip has carried it there, a
-    moment after `docker run` returns; the lab's setup must work for small packets when start ends."""
+    moment after `docker run` returns; the lab's setup must work for small packets when start ends
+    (helpers.world.swarm.wait_for_name: it also repairs a table the gossip lost)."""
     check_target(name, world_networks(world), container_names(world))
-    deadline = time.monotonic() + limit
-    while True:
-        code, _ = source.exec_run(["timeout", "2", "ping", "-c", "1", "-W", "1", name])
-        if code == 0 or time.monotonic() > deadline:
-            return code == 0
-        time.sleep(0.3)
+    return swarm.wait_for_name(world, source, name, limit)
 
 
 def restore_underlay(world) -> list[str]:

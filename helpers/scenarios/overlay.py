@@ -18,8 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world import swarm
-from helpers.world.guard import probe
-from helpers.world.naming import GOSSIP_WAIT, INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
+from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_WAIT, INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
 
 NETWORK = "overlay-net"
 
@@ -55,12 +54,10 @@ class OverlayScenario(Scenario):
     def wait_c2c(self, timeout: float = GOSSIP_WAIT) -> None:
         """Gossip (7946) must tell host2 where overlay-a lives before the first ping gets through."""
         b = self.containers("host2")["b"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if probe(self.world, b, f"{self.name}-a", "ping", timeout=1).ok:
-                return
-            time.sleep(0.3)
-        raise TimeoutError("overlay-b cannot reach overlay-a yet")
+        if not swarm.wait_for_name(self.world, b, f"{self.name}-a", timeout):
+            raise TimeoutError(f"{self.name}-b cannot reach {self.name}-a by name after {timeout:.0f} s, even after "
+                               f"{self.name}-a rejoined the overlay; what each engine knew: "
+                               f"{self.world.names.state_dir / GOSSIP_DIAGNOSIS}")
 
     def _remove_network(self) -> None:
         """Remove overlay-net on the manager, and wait until both engines have forgotten it."""

@@ -5,9 +5,12 @@ can share one swarm and leave it the same way.
 """
 from __future__ import annotations
 
+import json
 import time
 
 import docker.errors
+
+from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_REJOIN_AFTER, GOSSIP_WAIT
 
 
 def info(client) -> dict:
@@ -156,3 +159,102 @@ def _restore_names(world, host: str) -> None:
         user_defined = [n for n in settings["Networks"] if n not in ("bridge", "host", "none")]
         if user_defined and any(settings.get("Ports") or {}):
             container.restart(timeout=0)
+
+
+# --- names across the hosts ------------------------------------------------------------------------
+# A container on host1 is known to host2's embedded DNS once the swarm's gossip (NetworkDB over
+# 7946) has carried its endpoint there: usually well under a second after `docker run` returns. Seen in
+# CI on Docker 20.10 after many swarm rounds: host2 never learned the names of a network for minutes,
+# while traffic by address worked and a restart of the engines healed it (moby#30314 and moby#53141
+# describe NetworkDB dropping a peer's entries once it counts that peer out of the network). Leaving
+# the network and joining it again (the one container of that host disconnected and connected) makes
+# the engine announce its endpoints again and sync the table with its peers.
+
+def pings_by_name(source, name: str) -> bool:
+    """One small ping from container `source` to `name`, resolved by its own resolver."""
+    code, _ = source.exec_run(["timeout", "2", "ping", "-c", "1", "-W", "1", name])
+    return code == 0
+
+
+def wait_for_name(world, source, name: str, limit: float = GOSSIP_WAIT,
+                  rejoin_after: float = GOSSIP_REJOIN_AFTER) -> bool:
+    """Wait until container `source` reaches container `name` by name across the swarm. After
+    `rejoin_after` seconds without an answer, `name` rejoins its overlay networks once (see above);
+    if the name still does not resolve by `limit`, what each engine knew is written to the world's
+    GOSSIP_DIAGNOSIS file and False is returned."""
+    started = time.monotonic()
+    rejoined = False
+    while True:
+        if pings_by_name(source, name):
+            return True
+        waited = time.monotonic() - started
+        if waited > limit:
+            record_diagnosis(world, source, name)
+            return False
+        if not rejoined and waited > rejoin_after:
+            rejoined = True
+            rejoin_overlays(world, name)
+        time.sleep(0.3)
+
+
+def _find(world, name: str):
+    for role, host in world.hosts.items():
+        try:
+            return role, host.docker.containers.get(name)
+        except docker.errors.NotFound:
+            continue
+    return None, None
+
+
+def rejoin_overlays(world, name: str) -> list[str]:
+    """Disconnect container `name` from each swarm-scoped network it is on and connect it again (it
+    may get another address); returns the networks it rejoined."""
+    role, container = _find(world, name)
+    if container is None:
+        return []
+    client = world.hosts[role].docker
+    done = []
+    for net_name, endpoint in (container.attrs["NetworkSettings"]["Networks"] or {}).items():
+        network = client.networks.get(endpoint.get("NetworkID") or net_name)
+        if network.attrs.get("Scope") != "swarm":
+            continue
+        network.disconnect(container, force=True)
+        network.connect(container)
+        done.append(network.name)
+    return done
+
+
+def gossip_view(world, source, name: str) -> dict:
+    """What each engine knows of the networks `name` is on: its swarm node, the network's NetworkDB
+    peers (`docker network inspect --verbose`), and what `source`'s resolver answers."""
+    _, target = _find(world, name)
+    networks = list((target.attrs["NetworkSettings"]["Networks"] or {}) if target is not None else {})
+    view: dict = {"name": name, "source": source.name, "networks": networks, "engines": {}}
+    for role, host in world.hosts.items():
+        node = info(host.docker)
+        seen = {"node": node.get("NodeID"), "address": node.get("NodeAddr"), "state": node.get("LocalNodeState")}
+        for net in networks:
+            try:
+                verbose = host.docker.api.inspect_network(net, verbose=True, scope="swarm")
+            except docker.errors.APIError as error:
+                seen[net] = f"not known here ({error.explanation})"
+                continue
+            seen[net] = {"peers": verbose.get("Peers"),
+                         "containers here": [c.get("Name") for c in (verbose.get("Containers") or {}).values()]}
+        view["engines"][role] = seen
+    code, out = source.exec_run(["nslookup", name])
+    view["nslookup from source"] = {"exit": code, "output": out.decode(errors="replace")[-600:]}
+    return view
+
+
+def record_diagnosis(world, source, name: str) -> str:
+    """Write gossip_view to the world's GOSSIP_DIAGNOSIS file (one JSON line per failure); its path."""
+    path = world.names.state_dir / GOSSIP_DIAGNOSIS
+    try:
+        view = gossip_view(world, source, name)
+    except Exception as error:  # the diagnosis must never hide the failure it describes
+        view = {"name": name, "error": repr(error)}
+    view["time"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    with open(path, "a") as log:
+        log.write(json.dumps(view, default=str) + "\n")
+    return str(path)
