@@ -119,6 +119,10 @@ LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs
 # embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
 # suite) it was seen to take far longer, so waits are generous and end as soon as the name resolves.
 GOSSIP_WAIT = 60.0
+# After this many seconds without the name, its container rejoins its overlay networks once
+# (helpers.world.swarm.wait_for_name says why); a failure is described in this file of the state folder.
+GOSSIP_REJOIN_AFTER = 8.0
+GOSSIP_DIAGNOSIS = "gossip-diagnosis.jsonl"
 # The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
 ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
 # The group of each lab engine's socket (dockerd `group`): root alone. dockerd's default, `docker`,
