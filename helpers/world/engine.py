@@ -398,3 +398,86 @@ def client(paths: HostPaths):
     import docker  # imported here: the SDK costs ~0.2 s, and `dnlab up` on a warm world skips it
 
     return docker.DockerClient(base_url=paths.base_url, version="auto", timeout=60)
+
+
+# --- recovery of a crashed swarm worker ----------------------------------------------------------
+#
+# Seen on Docker 20.10 here (moby#32607): a worker's dockerd that was killed and restarted with its
+# swarm state attaches a container to an attachable overlay only after a 20 s "attaching to network
+# failed ... context deadline exceeded", then 404 "network ... not found", then works (a first
+# overlay trace after a host2 kill took 35 s, every time). A worker that joins afresh attaches at
+# once. So a crashed worker restarts outside the swarm, and the course's next overlay use joins it
+# again (`swarm.ensure`). A manager keeps its state: it *is* the swarm (its networks, its nodes).
+
+
+def forget_swarm_membership(paths: HostPaths) -> bool:
+    """Make a *stopped* engine that was a swarm worker start outside the swarm; True if it was one."""
+    swarm_dir = paths.data_root / "swarm"
+    if not swarm_dir.is_dir() or (swarm_dir / "raft").is_dir():  # no swarm, or a manager (raft log)
+        return False
+    shutil.rmtree(swarm_dir)
+    return True
+
+
+def drop_swarm_leftovers(paths: HostPaths, label: dict[str, str], hostname: str,
+                         managers: Sequence[HostPaths], timeout: float = 45) -> list[str]:
+    """After `forget_swarm_membership` and a restart: remove the course's containers (`label`) of
+    this engine that were on the swarm's networks (gone from it: a start would fail; the scenario
+    remakes them), and the worker's old node on the manager, so `docker node ls` lists each host
+    once. What it removed."""
+    removed = []
+    engine_api = client(paths)
+    try:
+        known = {network.id for network in engine_api.networks.list()}
+        filters = {"label": [f"{k}={v}" for k, v in label.items()]}
+        for container in engine_api.containers.list(all=True, filters=filters):
+            networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+            if {n.get("NetworkID") for n in networks.values()} - known:
+                container.remove(force=True)
+                removed.append(f"container {container.name}")
+    finally:
+        engine_api.close()
+    for manager in managers:
+        removed += _remove_old_nodes(manager, hostname, timeout)
+    return removed
+
+
+def _remove_old_nodes(manager: HostPaths, hostname: str, timeout: float) -> list[str]:
+    """Remove the nodes called `hostname` from the swarm that `manager` manages (if it does)."""
+    deadline = time.monotonic() + timeout
+    while not ping(manager, timeout=0.5):  # it may be restarting alongside
+        if time.monotonic() > deadline:
+            return []
+        time.sleep(0.05)
+    manager_api = client(manager)
+    try:
+        if not (manager_api.info().get("Swarm") or {}).get("ControlAvailable"):
+            return []
+        old = [n for n in manager_api.nodes.list() if n.attrs["Description"].get("Hostname") == hostname]
+        # Gossip first: removing the node before its peer is declared dead was seen to keep that
+        # peer (and the wait) alive past 20 s.
+        _wait_gossip_forgets(manager_api, {n.attrs.get("Status", {}).get("Addr") for n in old}, deadline)
+        for node in old:
+            node.remove(force=True)
+        return [f"swarm node {node.id[:12]} ({hostname})" for node in old]
+    finally:
+        manager_api.close()
+
+
+def _wait_gossip_forgets(manager_api, addresses: set[str], deadline: float) -> None:
+    """Wait until the manager's gossip (networkdb) no longer counts the dead worker as a peer of
+    `ingress` (memberlist notices ~6 s after the kill here). A worker that joins before, at the same
+    address, takes that stale node for a newer incarnation of itself and marks *itself* left (its
+    log: "is the new incarnation of the active node ... NodeActive --> NodeLeft"): its containers'
+    overlay attach then times out (20 s) and their names stay unknown to the other host."""
+    from docker.errors import NotFound
+
+    while time.monotonic() < deadline:
+        try:
+            peers = manager_api.api.inspect_network("ingress", verbose=True).get("Peers") or []
+        except NotFound:  # no ingress network: nothing gossips about the worker there
+            return
+        if not {peer.get("IP") for peer in peers} & addresses:
+            return
+        time.sleep(0.2)
+
