@@ -520,9 +520,26 @@ def _manifest_namespaces(names: WorldNames) -> set[str]:
         return set()
 
 
+def _end_captures(names: WorldNames) -> None:
+    """End every capture of this world, in any namespace (Docker's own too, which deleting the
+    machines never reaches): each tcpdump names the world's capture folder on its command line
+    (helpers/capture/tcpdump.py), so another world's captures are never hit."""
+    from helpers.world.naming import CAPTURE_DIR
+
+    mark = f"{names.state_dir / CAPTURE_DIR}/".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        with suppress(OSError):
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "tcpdump" \
+                    and mark in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+    netns.kill_all(pids)
+
+
 def _teardown(names: WorldNames) -> list[str]:
     """Remove every trace of one world. Touches only what carries its names and label."""
     removed = []
+    _end_captures(names)
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(lambda h: engine.stop(names.host(h)), HOSTS + (SCRATCH,)))
     pid = _service_pid(names)

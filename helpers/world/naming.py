@@ -114,6 +114,15 @@ OVERLAY_NETNS = re.compile(r"^\d+-(?P<id>[0-9a-z]+)$")
 # 1500 (a common cloud/OpenStack tenant-network size), and where the lab records the MTUs it found.
 LAB13_PATH_MTU = 1450
 LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs, gone with the world)
+# Captures (helpers/capture): each one's folder is <state dir>/CAPTURE_DIR/<pid>-<random>, holding its
+# pcaps and CAPTURE_OWNER, a file its owner keeps locked (flock) while it lives: a folder whose lock is
+# free is a dead owner's and is swept. Every tcpdump names its folder on its command line, which is
+# how `down` and `clean` end a world's captures in any namespace, Docker's own included.
+CAPTURE_DIR = "captures"
+CAPTURE_OWNER = ".owner"
+# Starting a scenario (helpers/scenarios/base.py) holds <state dir>/SCENARIO_LOCK.format(name) (flock):
+# two traces or explorer tabs never make the same scenario's containers and networks at once.
+SCENARIO_LOCK = "scenario-{}.lock"
 
 # How long the course waits for a swarm's gossip to carry a container's name to the other engine's
 # embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
