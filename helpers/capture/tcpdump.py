@@ -79,16 +79,18 @@ class _Running:
         return self.counts is not None and self.counts[0] + self.counts[2] >= self.counts[1]
 
 
+def last_counts(stderr: bytes) -> tuple[int, int, int] | None:
+    """The last (captured, received by filter, dropped by kernel) a tcpdump reported on stderr."""
+    found = _COUNTS.findall(stderr)
+    return tuple(int(n) for n in found[-1]) if found else None
+
+
 # --- the world a capture belongs to -----------------------------------------------------------
 
-def _prefix_of_cgroup(pid: str) -> str | None:
-    """A container's world, from its cgroup: each lab engine puts its containers under
+def prefix_in_cgroup(text: str) -> str | None:
+    """A container's world, from its `/proc/<pid>/cgroup`: each lab engine puts its containers under
     `/<prefix>-<host>` (its cgroup-parent), at whatever depth the machine nests it."""
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
+    for line in text.splitlines():
         for part in line.split(":", 2)[-1].split("/"):
             parsed = parse_namespace(part)
             if parsed:
@@ -96,7 +98,14 @@ def _prefix_of_cgroup(pid: str) -> str | None:
     return None
 
 
-def _prefix_of_path(path: str) -> str | None:
+def _prefix_of_cgroup(pid: str) -> str | None:
+    try:
+        return prefix_in_cgroup(Path(f"/proc/{pid}/cgroup").read_text())
+    except OSError:
+        return None
+
+
+def prefix_of_path(path: str) -> str | None:
     """The world of one netns file: a machine's `/run/netns/<prefix>-<role>`, an engine's own
     namespace under `/run/dnlab/<prefix>/`, or a container's `/proc/<pid>/ns/net`."""
     target = Path(path)
@@ -117,7 +126,7 @@ def _prefix_of_path(path: str) -> str | None:
 def world_of(points: list[Point]) -> WorldNames:
     """The lab world whose namespaces the points are in; a LabError if they are in none."""
     for point in points:
-        prefix = _prefix_of_path(point.path)
+        prefix = prefix_of_path(point.path)
         if prefix is not None:
             return WorldNames.from_prefix(prefix)
     where = ", ".join(p.path for p in points) or "no points"
@@ -262,15 +271,12 @@ class Capture:
             self.cleanup()
             raise LabError(f"tcpdump did not start in {self.ready_timeout} s on {', '.join(late)}")
 
-    def _read_counts(self, run: _Running) -> None:
+    @staticmethod
+    def _read_counts(run: _Running) -> None:
         """Take in what tcpdump wrote to stderr; keep its last reported counts."""
-        with_counts = None
         while chunk := run.process.stderr.read():
             run.stderr += chunk
-        for match in _COUNTS.finditer(run.stderr):
-            with_counts = match
-        if with_counts:
-            run.counts = tuple(int(n) for n in with_counts.groups())
+        run.counts = last_counts(run.stderr) or run.counts
 
     def _settle(self) -> None:
         """Wait until every tcpdump has written what the kernel already handed it (bounded)."""
