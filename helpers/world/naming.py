@@ -20,7 +20,10 @@ Naming scheme (``W`` is the world id; the default world has none)::
     machine interfaces   eth0 in every machine namespace
     state (tmpfs)        /run/dnlab/<prefix>/            manifest.json, service pid and log, DNS log
                          /run/dnlab/<prefix>/<host>/     docker.sock, dockerd.pid, dockerd.log,
-                                                        daemon.json, exec/ (dockerd exec-root)
+                                                        daemon.json, exec/ (dockerd exec-root, a shared
+                                                        mount), private/ (bound, in the engine's own mount
+                                                        namespace, over /etc/resolv.conf, /etc/hosts and
+                                                        ENGINE_FIXED_DIRS)
     engine data          /var/lib/dnlab/<prefix>/<host>/ (dockerd data-root)
     docker contexts      <prefix>-host1, <prefix>-host2  (so ``docker --context dnlab-host1``)
     docker labels        org.dnlab.world=<prefix> on what the course makes;
