@@ -9,14 +9,54 @@ Naming: a scenario's containers are `<scenario>-<role>` (e.g. `user-bridge-a`), 
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
+import docker.errors
+
+from helpers.errors import LabError
 from helpers.scenarios.endpoint import Endpoint
 
 # IDLE is PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
 # IDLE, LABEL_ROLE and LABEL_SCENARIO are re-exported: scenarios import them from here.
-from helpers.world.naming import IDLE, IMAGE, LABEL_ROLE, LABEL_SCENARIO, LABEL_WORLD  # noqa: F401
+from helpers.world.naming import IDLE, IMAGE, LABEL_ROLE, LABEL_SCENARIO, LABEL_WORLD, PRIVATE_FILE_MODE, SCENARIO_LOCK  # noqa: F401,E501
+
+# The scenario locks this thread holds: start() repairing a half-made scenario calls stop(), which
+# takes the same lock; flock would make a second descriptor of one process wait for the first.
+_HELD = threading.local()
+
+
+@contextmanager
+def scenario_lock(world, name: str) -> Iterator[Path]:
+    """Hold the world's lock of scenario `name` (an flock in the world's run folder): one process or
+    thread at a time makes or removes that scenario; reentrant within a thread."""
+    path = world.names.state_dir / SCENARIO_LOCK.format(re.sub(r"[^A-Za-z0-9._-]", "_", name))
+    held: set[Path] = _HELD.__dict__.setdefault("paths", set())
+    if path in held:
+        yield path
+        return
+    try:
+        # root's alone, as every file of the world's run folder; held across the yield, closed below
+        handle = open(path, "a", opener=lambda file, flags: os.open(file, flags, PRIVATE_FILE_MODE))  # noqa: SIM115
+    except FileNotFoundError:
+        from helpers.world.manager import command_for
+
+        raise LabError(f"world {world.prefix} is not up (no {world.names.state_dir})",
+                       command_for(world.names, "up")) from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        held.add(path)
+        try:
+            yield path
+        finally:
+            held.discard(path)
 
 
 @dataclass(frozen=True)
@@ -102,12 +142,10 @@ class Scenario:
         if existing:
             container = existing[0]
             if container.labels.get(LABEL_SCENARIO) != self.name:
-                from helpers.errors import LabError
-
                 raise LabError(f"a container named {name} exists on {host} and is not the course's",
                                f"docker --context {self.world.hosts[host].context} rm -f {name}")
             if container.status != "running":
-                container.start()
+                container.start()  # an engine's refusal (a half-made scenario) is start()'s to repair
             return container
         labels = {**self.labels, LABEL_ROLE: role, **kwargs.pop("labels", {})}
         return client.containers.run(IMAGE, command or IDLE, name=name, hostname=role, detach=True,
@@ -115,21 +153,37 @@ class Scenario:
 
     def make_network(self, name: str, host: str = "host1", **kwargs):
         client = self.world.hosts[host].docker
-        existing = client.networks.list(names=[name])
+        existing = [n for n in client.networks.list(names=[name]) if n.name == name]
         for network in existing:
-            if network.name == name:
-                if (network.attrs.get("Labels") or {}).get(LABEL_SCENARIO) != self.name:
-                    from helpers.errors import LabError
-
-                    raise LabError(f"a network named {name} exists on {host} and is not the course's",
-                                   f"docker --context {self.world.hosts[host].context} network rm {name}")
-                return network
-        return client.networks.create(name, labels={**self.labels, **kwargs.pop("labels", {})}, **kwargs)
+            if (network.attrs.get("Labels") or {}).get(LABEL_SCENARIO) != self.name:
+                raise LabError(f"a network named {name} exists on {host} and is not the course's",
+                               f"docker --context {self.world.hosts[host].context} network rm {name}")
+        if existing:
+            # Engine 20.10 lets racing makers create one name twice; containers then cannot attach
+            # ("network is ambiguous"). Keep the oldest; an extra still in use makes start() repair.
+            existing.sort(key=lambda n: n.attrs.get("Created", ""))
+            for extra in existing[1:]:
+                extra.remove()
+            return existing[0]
+        # check_duplicate: a maker outside the lock (a lesson) gets a 409, not a second network (20.10;
+        # Docker 25+ always refuses a duplicate name and ignores the flag).
+        return client.networks.create(name, labels={**self.labels, **kwargs.pop("labels", {})},
+                                      check_duplicate=True, **kwargs)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Scenario:
-        """Make the scenario's resources (idempotent: a running scenario is reused)."""
-        self._make()
+        """Make the scenario's resources (idempotent: a running scenario is reused).
+
+        One maker at a time per world and scenario (`scenario_lock`), so parallel traces and
+        explorer tabs never race each other into 409 conflicts. A scenario an engine refuses to
+        complete (half-made by a killed maker: duplicate networks, a container that cannot start)
+        is removed and made again, once."""
+        with scenario_lock(self.world, self.name):
+            try:
+                self._make()
+            except docker.errors.APIError:
+                self.stop()
+                self._make()
         return self
 
     def _make(self) -> None:
@@ -141,12 +195,13 @@ class Scenario:
 
     def stop(self) -> None:
         """Remove this scenario's containers and networks, on every host, and nothing else."""
-        for host in self.world.hosts.values():
-            client = host.docker
-            for container in client.containers.list(all=True, filters=self._filters()):
-                container.remove(force=True)
-            for network in client.networks.list(filters=self._filters()):
-                network.remove()
+        with scenario_lock(self.world, self.name):
+            for host in self.world.hosts.values():
+                client = host.docker
+                for container in client.containers.list(all=True, filters=self._filters()):
+                    container.remove(force=True)
+                for network in client.networks.list(filters=self._filters()):
+                    network.remove()
 
     def __repr__(self) -> str:
         return f"<Scenario {self.name} ({self.driver}) on {self.world.prefix}>"
@@ -161,8 +216,6 @@ def register(cls: type[Scenario]) -> type[Scenario]:
 
 
 def get(world, name: str) -> Scenario:
-    from helpers.errors import LabError
-
     if name not in SCENARIOS:
         raise LabError(f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}",
                        f"dnlab path {next(iter(sorted(SCENARIOS)), 'user-bridge')} egress")
