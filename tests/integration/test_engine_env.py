@@ -102,30 +102,42 @@ def test_container_namespaces_stay_reachable_from_the_machine(world):
 
 
 def test_overlay_leaves_nothing_outside_the_worlds_folders(world):
+    """Issue 12.9: the machine's folders before `up`, while an overlay runs, and after `down`.
+
+    Other worlds on the machine may write there at the same time (engines started before this
+    launcher), so what is compared is what can be told to be ours: the `lb_<id>` folders of our
+    overlay networks, the shim sockets bound in our hosts' namespaces, and 20.10's trust key.
+    """
+    world_id = world.names.world_id
+    down(world_id)
     before = tree()
-    overlay = scenarios.get(world, "overlay").start()
-    ids = {n.id for h in HOSTS for n in world.hosts[h].docker.networks.list(filters={"driver": "overlay"})}
-    assert ids, "the overlay scenario made no overlay network"
-    lb_in_world = {p.name for h in HOSTS
-                   for p in private(world, h, "/var/lib/docker").glob("network/files/lb_*")}
-    assert {f"lb_{i}" for i in ids} & lb_in_world, "no load-balancer sandbox was written in the world"
-    sockets = set().union(*(shim_sockets(world, h) for h in HOSTS))
-    assert sockets, "no shim socket found in the hosts' namespaces"
-    for socket_path in sockets:
-        assert not os.path.exists(socket_path), f"{socket_path} is on the machine"
-        host_dirs = [private(world, h, "/run/containerd") / "s" / Path(socket_path).name for h in HOSTS]
-        assert any(p.exists() for p in host_dirs), f"{socket_path} is in no world folder"
-    running = tree()
-    ours = {f"lb_{i}" for i in ids} | {Path(s).name for s in sockets}
-    assert not {p for p in running - before if Path(p).name in ours}, "written on the machine while running"
-    overlay.stop()
-    down(world.names.world_id)
     try:
+        up(world_id)
+        overlay = scenarios.get(world, "overlay").start()
+        ids = {n.id for h in HOSTS for n in world.hosts[h].docker.networks.list(filters={"driver": "overlay"})}
+        assert ids, "the overlay scenario made no overlay network"
+        lb_in_world = {p.name for h in HOSTS
+                       for p in private(world, h, "/var/lib/docker").glob("network/files/lb_*")}
+        assert {f"lb_{i}" for i in ids} & lb_in_world, "no load-balancer sandbox was written in the world"
+        sockets = set().union(*(shim_sockets(world, h) for h in HOSTS))
+        assert sockets, "no shim socket found in the hosts' namespaces"
+        for socket_path in sockets:
+            assert not os.path.exists(socket_path), f"{socket_path} is on the machine"
+            host_dirs = [private(world, h, "/run/containerd") / "s" / Path(socket_path).name for h in HOSTS]
+            assert any(p.exists() for p in host_dirs), f"{socket_path} is in no world folder"
+        if int(world.host1.docker.version()["Version"].split(".")[0]) < 23:
+            # dockerd 20.10 writes a trust key at start (23+ no longer does): in the world, not /etc/docker.
+            assert (private(world, "host1", "/etc/docker") / "key.json").exists()
+        ours = {f"lb_{i}" for i in ids} | {Path(s).name for s in sockets}
+        assert not {p for p in tree() - before if Path(p).name in ours}, "written on the machine while running"
+        overlay.stop()
+        down(world_id)
         after = tree()
-        assert not {p for p in after - before if Path(p).name in ours}
         assert not {p for p in after if Path(p).name in ours}, "left on the machine after down"
+        mounts = Path("/proc/self/mountinfo").read_text()
+        assert str(world.names.state_dir) not in mounts and str(world.names.data_dir) not in mounts
     finally:
-        up(world.names.world_id)
+        up(world_id)
 
 
 def test_a_killed_worker_engine_attaches_to_the_overlay_at_once_after_up(world):
