@@ -1,0 +1,214 @@
+"""Fault injection (issue 12, item 11): SIGKILL `up`, `down`, a trace and an engine at random points,
+over several seeded rounds, then check what must hold whatever was killed where:
+
+- the next `up` yields a healthy world: `dnlab status` exits 0 (images, contexts, engines, service);
+- no orphan process of the world: one dockerd per host (its pidfile's), one containerd below it,
+  a shim only for a container its engine knows, the one internet service, no tcpdump at all;
+- no capture folder once no trace runs;
+- after the last `down`: no process, namespace, mount, folder or docker context of the world.
+
+It uses its own world (`fi`), never the session world, and drives `dnlab` as a learner's terminal
+does (a process killed with SIGKILL, so nothing of it runs a cleanup). The seed is printed in every
+failure; set DNLAB_FI_SEED to replay one. Bounded: three rounds, about 26-30 s on this machine (2 shared cores).
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.world import engine, netns
+from helpers.world.naming import CAPTURE_DIR, HOSTS, WorldNames
+
+WORLD_ID = "fi"
+NAMES = WorldNames(WORLD_ID)
+ROUNDS = 3
+SEED = int(os.environ.get("DNLAB_FI_SEED", "1212"))
+DNLAB = str(Path(sys.executable).with_name("dnlab"))
+COMMAND_TIMEOUT = 90
+
+
+def _dnlab(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([DNLAB, "--world", WORLD_ID, *args], capture_output=True, text=True,
+                          timeout=COMMAND_TIMEOUT)
+
+
+def _killed(args: tuple[str, ...], after: float) -> str:
+    """Run `dnlab ARGS` and SIGKILL it `after` seconds in (if it still runs); what happened."""
+    process = subprocess.Popen([DNLAB, "--world", WORLD_ID, *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        process.wait(timeout=after)
+        return f"{' '.join(args)} ended by itself before {after:.2f} s (exit {process.returncode})"
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return f"{' '.join(args)} killed at {after:.2f} s"
+
+
+def _killed_capturing(after: float) -> str:
+    """Run a trace and SIGKILL it `after` seconds into its capture (once its first tcpdump runs)."""
+    process = subprocess.Popen([DNLAB, "--world", WORLD_ID, "path", "user-bridge", "egress"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline and not _tcpdumps():
+        time.sleep(0.01)
+    time.sleep(after)
+    ended = process.poll() is not None
+    process.kill()
+    process.wait()
+    return "trace ended before its capture was seen" if ended else f"trace killed {after:.2f} s into its capture"
+
+
+def _processes() -> dict[int, tuple[str, int, str]]:
+    """pid -> (comm, parent pid, command line) of every process naming this world's folders."""
+    marks = (str(NAMES.state_dir) + "/", str(NAMES.data_dir) + "/")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if state != "Z" and any(mark in cmdline for mark in marks):
+            found[int(entry.name)] = ((entry / "comm").read_text().strip(), int(parent), cmdline)
+    return found
+
+
+def _world_netns() -> set[int]:
+    """Inodes of the world's network namespaces: its machines', its engines' own (overlays) and its
+    containers' (their processes sit in the engines' cgroup-parent, /<prefix>-<host>)."""
+    files = [Path(netns.NETNS_DIR) / n for n in netns.list_names() if n.startswith(f"{NAMES.prefix}-")]
+    files += [f for h in HOSTS for f in (NAMES.host(h).exec_root / "netns").glob("*")]
+    cgroups = tuple(f"/{NAMES.prefix}-{h}/" for h in HOSTS)
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and any(c in (entry / "cgroup").read_text() for c in cgroups):
+                files.append(entry / "ns" / "net")
+        except OSError:
+            continue
+    inodes = set()
+    for file in files:
+        try:
+            inodes.add(file.stat().st_ino)
+        except OSError:
+            continue
+    return inodes
+
+
+def _tcpdumps() -> list[str]:
+    """Every tcpdump capturing in one of the world's namespaces, wherever it writes."""
+    inodes = _world_netns()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "tcpdump" \
+                    and (entry / "ns" / "net").stat().st_ino in inodes:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                found.append(f"tcpdump {entry.name}: {b' '.join(argv).decode(errors='replace')}")
+        except OSError:
+            continue
+    return found
+
+
+def _orphans() -> list[str]:
+    """Processes of the world that a healthy world has no place for (empty when all is well)."""
+    processes = _processes()
+    wrong = _tcpdumps()
+    for host in HOSTS:
+        paths = NAMES.host(host)
+        mark = f"{paths.state}/"
+        engine_pid = engine.pid(paths)
+        mine = {pid: p for pid, p in processes.items() if mark in p[2]}
+        dockerds = [pid for pid, p in mine.items() if p[0] == "dockerd"]
+        if dockerds != [engine_pid]:
+            wrong.append(f"{host}: dockerd processes {dockerds}, pidfile says {engine_pid}")
+        containerds = [(pid, p[1]) for pid, p in mine.items() if p[0] == "containerd"]
+        if [parent for _, parent in containerds] != [engine_pid]:
+            wrong.append(f"{host}: containerd (pid, parent) {containerds}, engine {engine_pid}")
+        known = {c.id for c in engine.client(paths).containers.list(all=True)}
+        for pid, (comm, _, cmd) in mine.items():
+            if comm.startswith("containerd-shim"):
+                container = cmd.split(" -id ", 1)[1].split()[0]
+                if container not in known:
+                    wrong.append(f"{host}: shim {pid} of a container the engine does not know ({container[:12]})")
+    services = [pid for pid, p in processes.items() if "helpers.world.service" in p[2]]
+    if len(services) != 1:
+        wrong.append(f"internet service processes: {services}")
+    return wrong
+
+
+def _captures_left() -> list[str]:
+    root = NAMES.state_dir / CAPTURE_DIR
+    return sorted(str(p) for p in root.iterdir()) if root.is_dir() else []
+
+
+def _leftovers() -> list[str]:
+    """Anything of the world still on the machine (empty after a complete `down`)."""
+    left = [f"process {pid} {p[0]}" for pid, p in _processes().items()]
+    left += [f"namespace {n}" for n in netns.list_names() if n.startswith(f"{NAMES.prefix}-")]
+    marks = (str(NAMES.state_dir), str(NAMES.data_dir))
+    left += [f"mount {line.split()[4]}" for line in Path("/proc/self/mountinfo").read_text().splitlines()
+             if line.split()[4].startswith(marks)]
+    left += [f"folder {d}" for d in (NAMES.state_dir, NAMES.data_dir) if d.exists()]
+    left += [f"context {c}" for c in engine.contexts() if c.startswith(f"{NAMES.prefix}-")]
+    return left
+
+
+def _healthy_up(log: list[str]) -> None:
+    """`up` then `status`: both succeed, and no process of the world is an orphan."""
+    made = _dnlab("up")
+    assert made.returncode == 0, f"up failed after: {log}\n{made.stdout}{made.stderr}"
+    status = _dnlab("status")
+    assert status.returncode == 0, f"status not healthy after: {log}\n{status.stdout}{status.stderr}"
+    orphans = _orphans()
+    assert not orphans, f"orphans after: {log}: {orphans}"
+
+
+@pytest.fixture
+def fi_world():
+    """World `fi`, taken down before (a leftover of an earlier run) and after the test."""
+    _dnlab("down")
+    yield
+    _dnlab("down")
+
+
+def test_killed_up_down_trace_and_engine_leave_a_world_that_heals(fi_world):
+    rng = random.Random(SEED)
+    log = [f"seed {SEED}"]
+    for round_no in range(ROUNDS):
+        log.append(f"round {round_no}")
+        log.append(_killed(("up",), rng.uniform(0.05, 1.8)))
+        _healthy_up(log)
+
+        log.append(_killed_capturing(rng.uniform(0.0, 0.1)))
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and _tcpdumps():
+            time.sleep(0.05)
+        assert not _tcpdumps(), f"tcpdumps outlived the killed trace: {_tcpdumps()}; {log}"
+
+        host = rng.choice(HOSTS)
+        engine_pid = engine.pid(NAMES.host(host))
+        assert engine_pid is not None, f"no dockerd on {host}; {log}"
+        os.kill(engine_pid, signal.SIGKILL)
+        log.append(f"dockerd of {host} killed")
+        _healthy_up(log)
+        # The next trace sweeps the folder the killed one left (its owner is gone).
+        traced = _dnlab("path", "user-bridge", "egress")
+        assert traced.returncode == 0, f"trace failed after: {log}\n{traced.stdout[-2000:]}{traced.stderr[-2000:]}"
+        assert not _captures_left(), f"capture folders left: {_captures_left()}; {log}"
+
+        log.append(_killed(("down",), rng.uniform(0.05, 1.0)))
+    _healthy_up(log)
+    gone = _dnlab("down")
+    assert gone.returncode == 0, f"down failed after: {log}\n{gone.stdout}{gone.stderr}"
+    assert not _leftovers(), f"left after down: {_leftovers()}; {log}"
