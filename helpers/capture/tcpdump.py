@@ -204,14 +204,15 @@ def _setpriv() -> str:
 class Capture:
     """`with Capture(points) as cap: ...probe...`, then `cap.files` maps each Point to its pcap.
 
-    `directory` given: the pcaps go there and stay (the caller owns it). Otherwise they go into a
-    folder of the world's run folder that `cleanup()` removes (or, failing that, the garbage
-    collector, the interpreter's exit, the next capture of the world, or `dnlab down`).
+    The pcaps go into `directory`, a folder of the world's run folder that `cleanup()` removes (or,
+    failing that, the garbage collector, the interpreter's exit, the next capture of the world, or
+    `dnlab down`). It is never the caller's choice: a tcpdump writing elsewhere would be one `down`
+    cannot find. Copy the pcaps to keep them (`dnlab path --keep` does).
     """
 
     points: list[Point]
     snaplen: int = 256
-    directory: Path | None = None
+    directory: Path | None = field(default=None, init=False)
     ready_timeout: float = 5.0
     settle_timeout: float = 2.0
     files: dict[Point, Path] = field(default_factory=dict)
@@ -226,11 +227,12 @@ class Capture:
         return [run.process.pid for run in self._running]
 
     def start(self) -> Capture:
-        if self.directory is None:
-            names = world_of(self.points)
-            sweep(names)
-            self.directory, handle = _own_folder(names)
-            self._finalizer = weakref.finalize(self, _release, self.directory, handle)
+        if self._finalizer is not None:
+            raise RuntimeError("a Capture starts once; make a new one")
+        names = world_of(self.points)
+        sweep(names)
+        self.directory, handle = _own_folder(names)
+        self._finalizer = weakref.finalize(self, _release, self.directory, handle)
         setpriv, tcpdump, nsenter = _setpriv(), which("tcpdump"), which("nsenter")
         for n, point in enumerate(self.points):
             file = self.directory / f"{n:03d}-{point.namespace}-{point.interface}.pcap".replace("/", "_")
