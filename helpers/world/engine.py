@@ -400,84 +400,53 @@ def client(paths: HostPaths):
     return docker.DockerClient(base_url=paths.base_url, version="auto", timeout=60)
 
 
-# --- recovery of a crashed swarm worker ----------------------------------------------------------
+# --- recovery of a crashed swarm member ----------------------------------------------------------
 #
-# Seen on Docker 20.10 here (moby#32607): a worker's dockerd that was killed and restarted with its
-# swarm state attaches a container to an attachable overlay only after a 20 s "attaching to network
-# failed ... context deadline exceeded", then 404 "network ... not found", then works (a first
-# overlay trace after a host2 kill took 35 s, every time). A worker that joins afresh attaches at
-# once. So a crashed worker restarts outside the swarm, and the course's next overlay use joins it
-# again (`swarm.ensure`). A manager keeps its state: it *is* the swarm (its networks, its nodes).
+# Seen on Docker 20.10 here (moby#32607's symptoms): an engine of the swarm killed and restarted at
+# once gossips (networkdb) under a new node name at the same address while the other engine still
+# counts the dead one as an active peer. The new node takes that stale peer for a newer incarnation
+# of itself and marks *itself* left (its log: "is the new incarnation of the active node ...
+# NodeActive --> NodeLeft"): a container's attach to an attachable overlay then fails after 20 s
+# ("context deadline exceeded"), then 404 "network not found", and works once the stale peer is
+# reaped (a first overlay trace after a host2 kill took 35 s, after a host1 kill 14-37 s). With the
+# engine still down, the others declare it dead in a few seconds; so `up` waits for that first.
 
 
-def forget_swarm_membership(paths: HostPaths) -> bool:
-    """Make a *stopped* engine that was a swarm worker start outside the swarm; True if it was one."""
-    swarm_dir = paths.data_root / "swarm"
-    if not swarm_dir.is_dir() or (swarm_dir / "raft").is_dir():  # no swarm, or a manager (raft log)
-        return False
-    shutil.rmtree(swarm_dir)
-    return True
-
-
-def drop_swarm_leftovers(paths: HostPaths, label: dict[str, str], hostname: str,
-                         managers: Sequence[HostPaths], timeout: float = 45) -> list[str]:
-    """After `forget_swarm_membership` and a restart: remove the course's containers (`label`) of
-    this engine that were on the swarm's networks (gone from it: a start would fail; the scenario
-    remakes them), and the worker's old node on the manager, so `docker node ls` lists each host
-    once. What it removed."""
-    removed = []
-    engine_api = client(paths)
+def swarm_address(paths: HostPaths) -> str | None:
+    """The address a *stopped* engine advertised in its swarm (its gossip peers know it by it)."""
     try:
-        known = {network.id for network in engine_api.networks.list()}
-        filters = {"label": [f"{k}={v}" for k, v in label.items()]}
-        for container in engine_api.containers.list(all=True, filters=filters):
-            networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
-            if {n.get("NetworkID") for n in networks.values()} - known:
-                container.remove(force=True)
-                removed.append(f"container {container.name}")
-    finally:
-        engine_api.close()
-    for manager in managers:
-        removed += _remove_old_nodes(manager, hostname, timeout)
-    return removed
+        state = json.loads((paths.data_root / "swarm" / "docker-state.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    advertised = state.get("AdvertiseAddr") or state.get("LocalAddr") or ""
+    return advertised.rpartition(":")[0] if advertised.count(":") == 1 else (advertised or None)
 
 
-def _remove_old_nodes(manager: HostPaths, hostname: str, timeout: float) -> list[str]:
-    """Remove the nodes called `hostname` from the swarm that `manager` manages (if it does)."""
-    deadline = time.monotonic() + timeout
-    while not ping(manager, timeout=0.5):  # it may be restarting alongside
-        if time.monotonic() > deadline:
-            return []
-        time.sleep(0.05)
-    manager_api = client(manager)
+def wait_peers_forget(paths: HostPaths, others: Sequence[HostPaths], timeout: float = 45) -> float:
+    """Before restarting a crashed engine that was in a swarm: wait until no other engine still
+    answering lists its address among the gossip peers of `ingress`. The seconds waited."""
+    address = swarm_address(paths)
+    started = time.monotonic()
+    if address is None:
+        return 0.0
+    for other in others:
+        if ping(other, timeout=0.5):
+            _wait_not_a_peer(other, address, started + timeout)
+    return time.monotonic() - started
+
+
+def _wait_not_a_peer(other: HostPaths, address: str, deadline: float) -> None:
+    from docker.errors import APIError
+
+    api = client(other)
     try:
-        if not (manager_api.info().get("Swarm") or {}).get("ControlAvailable"):
-            return []
-        old = [n for n in manager_api.nodes.list() if n.attrs["Description"].get("Hostname") == hostname]
-        # Gossip first: removing the node before its peer is declared dead was seen to keep that
-        # peer (and the wait) alive past 20 s.
-        _wait_gossip_forgets(manager_api, {n.attrs.get("Status", {}).get("Addr") for n in old}, deadline)
-        for node in old:
-            node.remove(force=True)
-        return [f"swarm node {node.id[:12]} ({hostname})" for node in old]
+        while time.monotonic() < deadline:
+            try:
+                peers = api.api.inspect_network("ingress", verbose=True).get("Peers") or []
+            except APIError:  # not in a swarm, or no ingress network: nobody gossips about it there
+                return
+            if address not in {peer.get("IP") for peer in peers}:
+                return
+            time.sleep(0.2)
     finally:
-        manager_api.close()
-
-
-def _wait_gossip_forgets(manager_api, addresses: set[str], deadline: float) -> None:
-    """Wait until the manager's gossip (networkdb) no longer counts the dead worker as a peer of
-    `ingress` (memberlist notices ~6 s after the kill here). A worker that joins before, at the same
-    address, takes that stale node for a newer incarnation of itself and marks *itself* left (its
-    log: "is the new incarnation of the active node ... NodeActive --> NodeLeft"): its containers'
-    overlay attach then times out (20 s) and their names stay unknown to the other host."""
-    from docker.errors import NotFound
-
-    while time.monotonic() < deadline:
-        try:
-            peers = manager_api.api.inspect_network("ingress", verbose=True).get("Peers") or []
-        except NotFound:  # no ingress network: nothing gossips about the worker there
-            return
-        if not {peer.get("IP") for peer in peers} & addresses:
-            return
-        time.sleep(0.2)
-
+        api.close()

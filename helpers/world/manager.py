@@ -327,11 +327,10 @@ def _wait_service(names: WorldNames, timeout: float = 10) -> None:
 def _start_engine(names: WorldNames, host: str) -> None:
     paths = names.host(host)
     engine.stop(paths)  # a stale engine of a crashed world, if any
-    left_swarm = engine.forget_swarm_membership(paths)  # a crashed worker joins afresh (issue 12.8)
+    # A crashed swarm member restarts once the others' gossip has dropped it (issue 12.8).
+    engine.wait_peers_forget(paths, [names.host(h) for h in HOSTS if h != host])
     process = engine.start(names.namespace(host), paths, _cgroup_parent(names, host))
     _wait_engine(names, paths, process)
-    if left_swarm:
-        engine.drop_swarm_leftovers(paths, names.label, host, [names.host(h) for h in HOSTS if h != host])
 
 
 def _wait_engine(names: WorldNames, paths: HostPaths, process: subprocess.Popen) -> None:

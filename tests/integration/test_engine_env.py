@@ -143,7 +143,8 @@ def test_overlay_leaves_nothing_outside_the_worlds_folders(world):
 def test_a_killed_worker_engine_attaches_to_the_overlay_at_once_after_up(world):
     """Issue 12.8: after host2's dockerd is killed and `up` repairs it, the first overlay attach on
     host2 works (before: 20 s "context deadline exceeded", then 404 "network not found") and the
-    container reaches host1's by name without half a minute of gossip."""
+    container reaches host1's by name without half a minute of gossip. `up` restarted host2 only
+    once host1's gossip had dropped the dead node (`engine.wait_peers_forget`)."""
     overlay = scenarios.get(world, "overlay").start()
     os.kill(engine_pid(world, "host2"), signal.SIGKILL)
     up(world.names.world_id)

@@ -99,12 +99,27 @@ def test_nothing_recorded_when_the_machine_has_every_mount_point(fake_machine):
     assert not (run_root / MADE_MOUNTPOINTS_RECORD).exists()
 
 
-def test_only_a_crashed_worker_forgets_its_swarm(tmp_path):
-    worker = HostPaths(state=tmp_path / "s2", data_root=tmp_path / "host2")
-    (worker.data_root / "swarm/worker").mkdir(parents=True)
-    manager = HostPaths(state=tmp_path / "s1", data_root=tmp_path / "host1")
-    (manager.data_root / "swarm/raft").mkdir(parents=True)
-    alone = HostPaths(state=tmp_path / "s3", data_root=tmp_path / "host3")
-    assert engine.forget_swarm_membership(worker) and not (worker.data_root / "swarm").exists()
-    assert not engine.forget_swarm_membership(manager) and (manager.data_root / "swarm/raft").is_dir()
-    assert not engine.forget_swarm_membership(alone)
+# docker-state.json as dockerd 20.10 wrote it here for the lab's manager (host1) and worker (host2).
+MANAGER_STATE = ('{"LocalAddr":"198.51.100.11","RemoteAddr":"","ListenAddr":"198.51.100.11:2377",'
+                 '"AdvertiseAddr":"198.51.100.11:2377","DataPathAddr":"","DefaultAddressPool":null,'
+                 '"SubnetSize":0,"DataPathPort":4789,"JoinInProgress":false}')
+WORKER_STATE = ('{"LocalAddr":"","RemoteAddr":"198.51.100.11:2377","ListenAddr":"198.51.100.12:2377",'
+                '"AdvertiseAddr":"198.51.100.12:2377","DataPathAddr":"","DefaultAddressPool":null,'
+                '"SubnetSize":0,"DataPathPort":0,"JoinInProgress":false}')
+
+
+@pytest.mark.parametrize(("state", "address"), [(MANAGER_STATE, "198.51.100.11"),
+                                                 (WORKER_STATE, "198.51.100.12"), (None, None)])
+def test_swarm_address_of_a_stopped_engine(tmp_path, state, address):
+    paths = HostPaths(state=tmp_path / "s", data_root=tmp_path / "d")
+    if state is not None:
+        (paths.data_root / "swarm").mkdir(parents=True)
+        (paths.data_root / "swarm/docker-state.json").write_text(state)
+    assert engine.swarm_address(paths) == address
+
+
+def test_no_swarm_no_wait(tmp_path):
+    """A fresh engine (cold `up`) never asks the others anything."""
+    paths = HostPaths(state=tmp_path / "s", data_root=tmp_path / "d")
+    other = HostPaths(state=tmp_path / "nobody", data_root=tmp_path / "d2")
+    assert engine.wait_peers_forget(paths, [other]) == 0.0
