@@ -26,7 +26,8 @@ from helpers.scenarios.endpoint import Endpoint
 
 # IDLE is PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
 # IDLE, LABEL_ROLE and LABEL_SCENARIO are re-exported: scenarios import them from here.
-from helpers.world.naming import IDLE, IMAGE, LABEL_ROLE, LABEL_SCENARIO, LABEL_WORLD, PRIVATE_FILE_MODE, SCENARIO_LOCK  # noqa: F401,E501
+from helpers.world import naming
+from helpers.world.naming import IDLE, IMAGE, LABEL_ROLE, LABEL_SCENARIO, LABEL_WORLD  # noqa: F401
 
 # The scenario locks this thread holds: start() repairing a half-made scenario calls stop(), which
 # takes the same lock; flock would make a second descriptor of one process wait for the first.
@@ -37,14 +38,14 @@ _HELD = threading.local()
 def scenario_lock(world, name: str) -> Iterator[Path]:
     """Hold the world's lock of scenario `name` (an flock in the world's run folder): one process or
     thread at a time makes or removes that scenario; reentrant within a thread."""
-    path = world.names.state_dir / SCENARIO_LOCK.format(re.sub(r"[^A-Za-z0-9._-]", "_", name))
+    path = world.names.state_dir / naming.SCENARIO_LOCK.format(re.sub(r"[^A-Za-z0-9._-]", "_", name))
     held: set[Path] = _HELD.__dict__.setdefault("paths", set())
     if path in held:
         yield path
         return
     try:
         # root's alone, as every file of the world's run folder; held across the yield, closed below
-        handle = open(path, "a", opener=lambda file, flags: os.open(file, flags, PRIVATE_FILE_MODE))  # noqa: SIM115
+        handle = open(path, "a", opener=lambda file, flags: os.open(file, flags, naming.PRIVATE_FILE_MODE))  # noqa: SIM115
     except FileNotFoundError:
         from helpers.world.manager import command_for
 
