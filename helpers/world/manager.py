@@ -653,9 +653,14 @@ def _lock_if_free(names: WorldNames) -> Iterator[bool]:
 
 
 def running_reason(names: WorldNames) -> str | None:
-    """Why a world counts as running (one of its engines answers), or None if none does."""
-    answering = [h for h in HOSTS + (SCRATCH,) if engine.ping(names.host(h), timeout=1)]
-    return f"dockerd answers on {', '.join(answering)}" if answering else None
+    """Why a world counts as running (one of its engines answers, or its dockerd process lives), or
+    None. A busy engine (loading images on a loaded machine) can miss a short ping: a live dockerd
+    of the world's pidfile counts as well, so a slow world is never swept as a crashed one."""
+    answering = [h for h in HOSTS + (SCRATCH,) if engine.ping(names.host(h), timeout=3)]
+    if answering:
+        return f"dockerd answers on {', '.join(answering)}"
+    alive = [h for h in HOSTS + (SCRATCH,) if engine.pid(names.host(h))]
+    return f"dockerd runs on {', '.join(alive)} (pid alive, not answering yet)" if alive else None
 
 
 @dataclass

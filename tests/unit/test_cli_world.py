@@ -142,3 +142,16 @@ def test_world_folders_and_files_are_made_private(machine, monkeypatch):
     assert modes[Path("run/dnlab-zz/host1")] == 0o700
     for name in ("run/dnlab-zz/host1/dockerd.log", "run/dnlab-zz/host1/daemon.json", "run/dnlab-zz/inet-seen.jsonl"):
         assert modes[Path(name)] == 0o600, name
+
+
+def test_a_world_whose_dockerd_lives_but_misses_the_ping_counts_as_running(monkeypatch):
+    """A loaded machine: the engine is busy (loading the images) and misses the ping; its live dockerd
+    still makes the world a running one, never a crash's leftovers."""
+    from helpers.world import engine
+    from helpers.world.naming import WorldNames
+
+    monkeypatch.setattr(engine, "ping", lambda paths, timeout=1.0: False)
+    monkeypatch.setattr(engine, "pid", lambda paths: 4242 if paths.socket.parent.name == "host2" else None)
+    assert manager.running_reason(WorldNames("bb")) == "dockerd runs on host2 (pid alive, not answering yet)"
+    monkeypatch.setattr(engine, "pid", lambda paths: None)
+    assert manager.running_reason(WorldNames("bb")) is None
