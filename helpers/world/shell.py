@@ -5,8 +5,9 @@ network namespace with `nsenter --net=/run/netns/<prefix>-<role>` (not `ip netns
 remounts /sys and hides the cgroups dockerd needs: see lab-world.md), so the files and tools of this
 machine stay visible, while `ip`, `iptables-save`, `tcpdump`, `conntrack` and `bridge` see the lab
 machine's interfaces and rules. On host1 and host2, `DOCKER_HOST` points at that host's own engine,
-so `docker ps` lists its containers; elsewhere it points at no engine at all, so a stray `docker`
-command can never reach this machine's own (real) Docker engine.
+so `docker ps` lists its containers, and the shell also enters the engine's UTS and mount
+namespaces (its hostname, its /etc/resolv.conf naming the lab's DNS); elsewhere DOCKER_HOST points at
+no engine at all, so a stray `docker` command can never reach this machine's own (real) Docker engine.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from helpers.errors import LabError, UsageError
+from helpers.world import engine
 from helpers.world.naming import HOSTS, ROLES, WORLD_ENV, WorldNames
 from helpers.world.proc import NETNS_DIR, require_root, which
 
@@ -73,6 +75,11 @@ def shell_argv(names: WorldNames, machine: str, command: Sequence[str] = ()) -> 
     files, so no ~/.bashrc overrides the prompt; sh if there is no bash), one shell command line
     (a single argument, so pipes work: `-- "iptables-save -t nat | grep DNAT"`), or argv as given."""
     enter = [which("nsenter"), f"--net={NETNS_DIR}/{names.namespace(machine)}"]
+    dockerd = engine.pid(names.host(machine)) if machine in HOSTS else None
+    if dockerd:
+        # A Docker host's engine has its own hostname and resolver (helpers.world.engine): so has its
+        # shell, where `hostname` says host1 and a name resolves through the lab's DNS, never the machine's.
+        enter += [f"--uts=/proc/{dockerd}/ns/uts", f"--mount=/proc/{dockerd}/ns/mnt"]
     if not command:
         bash = shutil.which("bash")
         return enter + ([bash, "--noprofile", "--norc", "-i"] if bash else [which("sh"), "-i"])

@@ -50,3 +50,17 @@ def test_docker_on_a_machine_without_an_engine_reaches_none(world, capfd):
         if world.names.world_id else cli.main(["shell", "lanpc", "--", "docker", "ps"])
     assert code != 0
     assert "no-docker-engine-on-lanpc" in capfd.readouterr().err
+
+
+def test_a_docker_hosts_shell_has_its_hostname_and_the_labs_resolver(world, capfd):
+    """On host1 and host2 the shell shares its engine's UTS and mount namespaces: `hostname` is the
+    host's, /etc/resolv.conf names the lab's DNS, so a name resolves inside the lab."""
+    from helpers.world.naming import INET_IP
+
+    for host in ("host1", "host2"):
+        code, out = shell(capfd, world, host, "--", "hostname")
+        assert code == 0 and out.strip() == host
+        code, out = shell(capfd, world, host, "--", "cat /etc/resolv.conf")
+        assert code == 0 and f"nameserver {INET_IP}" in out, out
+    code, out = shell(capfd, world, "router", "--", "hostname")
+    assert code == 0 and out.strip() not in ("host1", "host2")  # no engine: the machine's own name
