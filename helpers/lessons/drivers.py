@@ -20,6 +20,7 @@ from typing import Any
 from helpers.lessons import facts
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.scenarios.endpoint import pick_address, sdk_networks
+from helpers.scenarios.host import ADMIN_SOCKET
 from helpers.world.guard import ProbeResult, probe
 from helpers.world.naming import (
     IMAGE,
@@ -133,14 +134,16 @@ def _abstract_names(unix_table: str) -> set[str]:
 
 def abstract_sockets(world, container, bridge_container) -> dict:
     """Abstract UNIX sockets live in the network namespace (no file, no permission bits): host1's
-    list (/proc/net/unix in host1's namespace), and what two containers can list of it."""
+    list (/proc/net/unix in host1's namespace, with the host scenario's admin socket in it), and
+    what two containers can list of it."""
     host1 = _abstract_names(facts.run_in(world, "host1", ["cat", "/proc/net/unix"]).stdout)
 
     def seen(c) -> list[str]:
         _, out = c.exec_run(["cat", "/proc/net/unix"])
         return sorted(_abstract_names(out.decode(errors="replace")) & host1)
 
-    return {"host1's abstract sockets": sorted(host1), "container": container.name,
+    return {"host1's admin socket": f"@{ADMIN_SOCKET}", "host1's abstract sockets": sorted(host1),
+            "container": container.name,
             "host1's sockets it lists": seen(container), "bridge container": bridge_container.name,
             "host1's sockets the bridge container lists": seen(bridge_container)}
 

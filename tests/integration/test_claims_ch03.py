@@ -71,6 +71,21 @@ def test_abstract_sockets_fail_from_a_bridge_container(world, host):
                        mentions="the host-network container lists every one of them")
 
 
+def test_abstract_sockets_fail_without_host1s_admin_socket(world, host):
+    """The claim rests on the scenario's own socket, not on whatever the engine holds (Docker 20.10's
+    dockerd has an abstract socket in host1's namespace, 26.1's none): without it, it fails."""
+    scenario, _ = host
+    c = scenario.containers()
+    scenario.stop_admin_socket()
+    try:
+        sockets = drivers.abstract_sockets(world, c["app"], c["bridged"])
+    finally:
+        scenario.start_admin_socket()
+    assert_claim_fails("ch03:abstract-sockets", {"sockets": sockets},
+                       mentions="host1's admin socket is among host1's abstract sockets")
+    run_claim("ch03:abstract-sockets", sockets=drivers.abstract_sockets(world, c["app"], c["bridged"]))
+
+
 @pytest.mark.parametrize("network,cap_drop", [("bridge", ""), ("host", "NET_RAW")])
 def test_sniff_fails_without_host_network_or_net_raw(world, host, network, cap_drop):
     _, lesson = host
