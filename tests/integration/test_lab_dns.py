@@ -185,3 +185,16 @@ def test_up_replaces_a_service_that_serves_no_dns(world, clients):
         if process.poll() is None:
             process.kill()
         manager.up(names.world_id)
+
+
+def test_the_docs_first_command_runs_as_typed_on_host1(world, capfd):
+    """Docker's tutorials start with `docker run --rm alpine ping -c1 google.com`: typed in `dnlab shell
+    host1`, the stand-in alpine resolves the name through the lab's DNS and the lab internet answers."""
+    from helpers import cli
+    from helpers.world.naming import INET_IP
+
+    argv = ["shell", "host1", "--", "docker run --rm alpine ping -c1 -W2 google.com"]
+    code = cli.main(["--world", world.names.world_id, *argv] if world.names.world_id else argv)
+    out = capfd.readouterr().out
+    assert code == 0, out
+    assert f"PING google.com ({INET_IP})" in out and "1 packets received" in out, out
