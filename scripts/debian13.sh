@@ -145,23 +145,29 @@ inside() {
     /bin/bash -c "cd $INNER && echo \"==> Debian \$(cat /etc/debian_version), world $WORLD: $cmd\" && $cmd"
 }
 
-started=$SECONDS
-mkdir -p "$CACHE"
-# One run at a time: two would unpack over each other's root.
-exec 9>"$CACHE/.lock"
-flock -n 9 || fail "another debian13.sh run holds $CACHE/.lock" "wait for it to end"
-prepare_root
-echo "==> root ready in $(( SECONDS - started )) s: $ROOT"
-export ROOT CACHE WORLD INNER cmd
-export -f inside
-set +e
-unshare --mount --pid --fork --propagation private bash -c inside
-rc=$?
-set -e
-# Cgroups are the machine's: a dockerd killed with the pid namespace leaves its world's (empty)
-# cgroup directories behind. Remove this world's only, leaves first (rmdir fails on a busy one).
-for dir in /sys/fs/cgroup/*/dnlab-"$WORLD"-*; do
-  [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
-done
-echo "==> Debian 13 leg: exit $rc after $(( SECONDS - started )) s (mounts and processes gone with its namespaces)"
-exit "$rc"
+# The whole run is one function, read before it starts: editing this file during a run (an hour
+# of tests) cannot change what the running shell reads next.
+main() {
+  started=$SECONDS
+  mkdir -p "$CACHE"
+  # One run at a time: two would unpack over each other's root.
+  exec 9>"$CACHE/.lock"
+  flock -n 9 || fail "another debian13.sh run holds $CACHE/.lock" "wait for it to end"
+  prepare_root
+  echo "==> root ready in $(( SECONDS - started )) s: $ROOT"
+  export ROOT CACHE WORLD INNER cmd
+  export -f inside
+  set +e
+  unshare --mount --pid --fork --propagation private bash -c inside
+  rc=$?
+  set -e
+  # Cgroups are the machine's: a dockerd killed with the pid namespace leaves its world's (empty)
+  # cgroup directories behind. Remove this world's only, leaves first (rmdir fails on a busy one).
+  for dir in /sys/fs/cgroup/*/dnlab-"$WORLD"-*; do
+    [ -d "$dir" ] && { find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true; }
+  done
+  echo "==> Debian 13 leg: exit $rc after $(( SECONDS - started )) s (mounts and processes gone with its namespaces)"
+  return "$rc"
+}
+
+main; exit "$?"
