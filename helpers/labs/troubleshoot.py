@@ -20,12 +20,14 @@ import shlex
 import time
 from pathlib import Path
 
+from helpers.errors import LabError
 from helpers.labs import progress, state
 from helpers.labs.common import need_attached, need_container, need_reach
 from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
+from helpers.world.manager import command_for
 from helpers.world.naming import (
     GOSSIP_WAIT,
     IDLE,
@@ -652,7 +654,10 @@ def break_mtu(world) -> None:
         _network(world, "host1", "lab13-overlay", driver="overlay", attachable=True)
         _run(world, "host1", "lab13-a", network="lab13-overlay")
         b = _run(world, "host2", "lab13-b", network="lab13-overlay")
-        wait_for_name(world, b, "lab13-a")
+        if not wait_for_name(world, b, "lab13-a"):
+            raise LabError("the swarm's gossip did not carry lab13-a's name to host2, so the lab cannot start "
+                           f"(what each engine knew: {swarm.last_diagnosis(world)})",
+                           f"{command_for(world.names, 'down')} && {command_for(world.names, 'up')}")
         for machine, names in _path_links().items():
             for name in names:
                 world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world import swarm
-from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_WAIT, INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
+from helpers.world.naming import GOSSIP_WAIT, INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
 
 NETWORK = "overlay-net"
 
@@ -57,7 +57,7 @@ class OverlayScenario(Scenario):
         if not swarm.wait_for_name(self.world, b, f"{self.name}-a", timeout):
             raise TimeoutError(f"{self.name}-b cannot reach {self.name}-a by name after {timeout:.0f} s, even after "
                                f"{self.name}-a rejoined the overlay; what each engine knew: "
-                               f"{self.world.names.state_dir / GOSSIP_DIAGNOSIS}")
+                               f"{swarm.last_diagnosis(self.world)}")
 
     def _remove_network(self) -> None:
         """Remove overlay-net on the manager, and wait until both engines have forgotten it."""

@@ -252,7 +252,7 @@ def wait_ready(paths: HostPaths, process: subprocess.Popen | None, timeout: floa
         time.sleep(0.03)
     tail = paths.log.read_text(errors="replace")[-1500:] if paths.log.exists() else ""
     raise LabError(f"dockerd did not come up (socket {paths.socket}). Its log ends:\n{tail}",
-                   "sudo dnlab clean && sudo dnlab up")
+                   "sudo dnlab down && sudo dnlab up")  # the manager names the world (never `clean`)
 
 
 def pid(paths: HostPaths) -> int | None:

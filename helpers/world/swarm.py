@@ -248,7 +248,8 @@ def gossip_view(world, source, name: str) -> dict:
 
 
 def record_diagnosis(world, source, name: str) -> str:
-    """Write gossip_view to the world's GOSSIP_DIAGNOSIS file (one JSON line per failure); its path."""
+    """Write gossip_view to the world's GOSSIP_DIAGNOSIS file (one JSON line per failure); returns a
+    short summary naming that file (a failing CI run prints only what an error says)."""
     path = world.names.state_dir / GOSSIP_DIAGNOSIS
     try:
         view = gossip_view(world, source, name)
@@ -257,4 +258,30 @@ def record_diagnosis(world, source, name: str) -> str:
     view["time"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     with open(path, "a") as log:
         log.write(json.dumps(view, default=str) + "\n")
-    return str(path)
+    return f"{summary(view)} (all of it: {path})"
+
+
+def last_diagnosis(world) -> str:
+    """The summary of the newest diagnosis in the world's GOSSIP_DIAGNOSIS file, with its path."""
+    path = world.names.state_dir / GOSSIP_DIAGNOSIS
+    try:
+        view = json.loads(path.read_text().splitlines()[-1])
+    except (FileNotFoundError, IndexError, ValueError):
+        return "no diagnosis recorded"
+    return f"{summary(view)} (all of it: {path})"
+
+
+def summary(view: dict) -> str:
+    """One line of a gossip_view: each engine's node and the peers it counts on each network."""
+    if "error" in view:
+        return f"no view of the engines: {view['error']}"
+    parts = []
+    for role, seen in view.get("engines", {}).items():
+        nets = []
+        for net in view.get("networks", []):
+            known = seen.get(net)
+            peers = ([p.get("IP") for p in (known.get("peers") or [])] if isinstance(known, dict) else known)
+            nets.append(f"{net} peers {peers}")
+        parts.append(f"{role} ({seen.get('state')}, node {str(seen.get('node'))[:12]}): " + "; ".join(nets))
+    lookup = view.get("nslookup from source", {})
+    return " | ".join(parts) + f" | nslookup {view.get('name')} from {view.get('source')}: exit {lookup.get('exit')}"

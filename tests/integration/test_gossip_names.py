@@ -51,4 +51,9 @@ def test_a_name_that_never_resolves_leaves_what_each_engine_knew(world, overlay)
     assert seen["name"] == "overlay-nobody" and seen["source"] == b.name
     assert seen["nslookup from source"]["exit"] != 0
     assert set(seen["engines"]) == {"host1", "host2"} and seen["engines"]["host1"]["state"] == "active"
+    # What an error prints of it (a CI log shows nothing else): each engine, and the lookup that failed.
+    line = swarm.last_diagnosis(world)
+    assert "host1 (active" in line and "host2 (active" in line and "nslookup overlay-nobody" in line, line
+    assert str(record) in line
     record.unlink()
+    assert swarm.last_diagnosis(world) == "no diagnosis recorded"
