@@ -138,11 +138,13 @@ inside() {
   /usr/bin/umount -l /.dnlab-oldroot
   rmdir /.dnlab-oldroot
   # A clean environment: none of the machine's pip settings (paths that do not exist inside).
+  # The command travels in the environment, so its own quotes and pipes reach bash unchanged.
   exec /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
     LANG=C.UTF-8 CI=1 DNLAB_WORLD="$WORLD" PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
-    /bin/bash -c "cd $INNER && echo \"==> Debian \$(cat /etc/debian_version), world $WORLD: $cmd\" && $cmd"
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt DNLAB_DEBIAN13_CMD="$cmd" \
+    /bin/bash -c 'cd "$1" && echo "==> Debian $(cat /etc/debian_version), world $DNLAB_WORLD: $DNLAB_DEBIAN13_CMD" \
+                  && eval "$DNLAB_DEBIAN13_CMD"' debian13 "$INNER"
 }
 
 # The whole run is one function, read before it starts: editing this file during a run (an hour
