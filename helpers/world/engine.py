@@ -225,21 +225,27 @@ def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequen
             "--propagation", "unchanged", which("sh"), "-c", launch_script(hostname, binds, command)]
 
 
-def ping(paths: HostPaths, timeout: float = 1.0) -> bool:
-    """True if the engine answers `GET /_ping` on its socket (no docker SDK import: cheap)."""
+def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:
+    """The HTTP status of GET `url` on the engine's socket; None if the engine does not answer.
+    (No docker SDK import: a warm `up` stays at ~0.1 s.)"""
     if not paths.socket.exists():
-        return False
+        return None
     conn = http.client.HTTPConnection("localhost", timeout=timeout)
     try:
         conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.sock.settimeout(timeout)
         conn.sock.connect(str(paths.socket))
-        conn.request("GET", "/_ping")
-        return conn.getresponse().status == 200
+        conn.request("GET", url)
+        return conn.getresponse().status
     except OSError:
-        return False
+        return None
     finally:
         conn.close()
+
+
+def ping(paths: HostPaths, timeout: float = 1.0) -> bool:
+    """True if the engine answers `GET /_ping` on its socket."""
+    return get_status(paths, "/_ping", timeout) == 200
 
 
 def wait_ready(paths: HostPaths, process: subprocess.Popen | None, timeout: float = 30) -> None:

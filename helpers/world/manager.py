@@ -6,11 +6,9 @@ the world's label, so cleanup finds exactly the course's things and nothing else
 from __future__ import annotations
 
 import fcntl
-import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -150,30 +148,12 @@ def _service_pid(names: WorldNames) -> int | None:
         return None
 
 
-def _engine_get(paths: HostPaths, url: str, timeout: float) -> int | None:
-    """The HTTP status of GET `url` on the engine's socket; None if the engine does not answer.
-    (No docker SDK import: a warm `up` stays at ~0.1 s.)"""
-    if not paths.socket.exists():
-        return None
-    conn = http.client.HTTPConnection("localhost", timeout=timeout)
-    try:
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.settimeout(timeout)
-        conn.sock.connect(str(paths.socket))
-        conn.request("GET", url)
-        return conn.getresponse().status
-    except OSError:
-        return None
-    finally:
-        conn.close()
-
-
 def _images_lacking(paths: HostPaths, timeout: float = 2.0) -> list[str] | None:
     """The course images (lab image, stand-ins, toolbox) the engine lacks, [] if none; None if it does
     not answer. A killed `up` can leave an engine running with no image: the next trace would try a pull."""
     lacking = []
     for tag in image.COURSE_TAGS:
-        found = _engine_get(paths, f"/images/{quote(tag, safe='/:')}/json", timeout)
+        found = engine.get_status(paths, f"/images/{quote(tag, safe='/:')}/json", timeout)
         if found is None:
             return None
         if found != 200:
