@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import docker.errors
 
@@ -48,6 +50,18 @@ def ensure(world, labels: dict[str, str] | None = None) -> bool:
         h2.swarm.join(remote_addrs=[f"{addr}:2377"], join_token=token, advertise_addr=addr2,
                       listen_addr=f"{addr2}:2377")
     return made
+
+
+@contextmanager
+def borrowed(world) -> Iterator[bool]:
+    """The world's swarm for a while: made if there is none (yields True then), and left afterwards
+    only if it was made here and no overlay uses it any more."""
+    made = ensure(world)
+    try:
+        yield made
+    finally:
+        if made:
+            leave_if_unused(world)
 
 
 def labels(world) -> dict[str, str]:

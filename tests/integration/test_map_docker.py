@@ -75,13 +75,11 @@ def replayed(world):
     if "macvlan" in scenarios.running(world):
         scenarios.stop(world, "macvlan")   # one macvlan network per parent and subnet: the tutorial's own
     _remove(world)
-    made = swarm.ensure(world)
-    try:
-        yield world, _replay(world)
-    finally:
-        _remove(world)
-        if made:
-            swarm.leave_if_unused(world)
+    with swarm.borrowed(world):
+        try:
+            yield world, _replay(world)
+        finally:
+            _remove(world)
 
 
 @pytest.fixture(scope="module")

@@ -159,13 +159,11 @@ def _unpair(world) -> None:
 @pytest.fixture(scope="module")
 def overlay_pair(world):
     _unpair(world)
-    made = swarm.ensure(world)
-    try:
-        yield world, _pair(world)
-    finally:
-        _unpair(world)
-        if made:
-            swarm.leave_if_unused(world)
+    with swarm.borrowed(world):
+        try:
+            yield world, _pair(world)
+        finally:
+            _unpair(world)
 
 
 def test_overlay_pair_across_hosts(overlay_pair, capsys):
