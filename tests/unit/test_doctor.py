@@ -69,3 +69,33 @@ def test_vlan_is_an_optional_link_type_that_names_macvlan_trunk_mode():
 def test_an_unknown_optional_feature_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown optional feature .ipv7.: one of .*ipvs"):
         doctor.optional_feature("ipv7")
+
+
+def test_the_engine_section_reads_the_version_and_says_what_holds_on_it():
+    from helpers.world import doctor
+
+    assert doctor.engine_major("Docker version 20.10.24+dfsg1, build 5d6db84") == 20
+    assert doctor.engine_major("Docker version 26.1.5+dfsg1, build a72d7cd") == 26
+    assert doctor.engine_major("not installed") is None
+    old, new = doctor.version_notes(20), doctor.version_notes(29)
+    chains = next(line for line in old if "keep bridges apart" in line)
+    assert chains.startswith("ch 02, 07:") and "here DOCKER-ISOLATION-STAGE-1" in chains
+    assert "on Docker 28 and later: DOCKER-FORWARD" in chains
+    assert "here DOCKER-FORWARD" in next(line for line in new if "keep bridges apart" in line)
+    # Measured pairs (20.10 vs 26.1) claim no release in between.
+    mode = next(line for line in doctor.version_notes(26) if "NetworkMode" in line)
+    assert mode.startswith("lab 3:") and 'here "bridge"' in mode and "before 26.1" in mode
+    assert doctor.version_notes(None) == ["(no dockerd: which statements hold cannot be told)"]
+
+
+def test_the_engine_section_names_this_machines_dockerd():
+    import shutil
+
+    from helpers.world import doctor
+
+    report = doctor.engine_report()
+    if shutil.which("dockerd"):
+        assert "dockerd: Docker version" in report and "this one is Docker " in report
+    else:
+        assert "dockerd: not installed" in report
+    assert "distribution: " in report
