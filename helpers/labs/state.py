@@ -16,6 +16,7 @@ from contextlib import suppress
 import docker.errors
 
 from helpers.observe.model import NamespaceState, Rule
+from helpers.world.guard import parse_hosts
 
 # --- docker objects by name ---------------------------------------------------------------------
 
@@ -112,12 +113,7 @@ def hosts_entries(container_obj, name: str) -> list[str]:
     The C library reads /etc/hosts before it asks any DNS server, so such an entry hides the
     embedded DNS completely."""
     _, text = _exec_text(container_obj, ["cat", "/etc/hosts"])
-    entries = []
-    for line in text.splitlines():
-        fields = line.split("#", 1)[0].split()
-        if len(fields) > 1 and name in fields[1:]:
-            entries.append(fields[0])
-    return entries
+    return parse_hosts(text, name)
 
 
 def dns_answers(container_obj, name: str, server: str) -> list[str]:

@@ -58,13 +58,7 @@ class HostScenario(Scenario):
 
     # --- host1's loopback-only service (a plain process in host1's namespace, not a container) ---
     def loopback_service_pid(self) -> int | None:
-        try:
-            pid = int(self._pidfile.read_text())
-            if b"httpd" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return pid
-        except (FileNotFoundError, ValueError, ProcessLookupError):
-            pass
-        return None
+        return _live_pid(self._pidfile, b"httpd")
 
     def start_loopback_service(self) -> int:
         pid = self.loopback_service_pid()
@@ -89,13 +83,7 @@ class HostScenario(Scenario):
     # --- host1's admin socket (abstract UNIX, a plain process in host1's namespace) ---
     def admin_socket_pid(self) -> int | None:
         """The listener's pid while it runs (its pidfile names a live process holding the socket)."""
-        try:
-            pid = int(self._admin_pidfile.read_text())
-            if ADMIN_SOCKET.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return pid
-        except (FileNotFoundError, ValueError, ProcessLookupError):
-            pass
-        return None
+        return _live_pid(self._admin_pidfile, ADMIN_SOCKET.encode())
 
     def start_admin_socket(self) -> int:
         """Bind `@ADMIN_SOCKET` in host1's namespace (once); returns when /proc/net/unix lists it."""
@@ -153,3 +141,14 @@ def _end(pid: int) -> None:
         with suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
         time.sleep(0.02)
+
+
+def _live_pid(pidfile: Path, mark: bytes) -> int | None:
+    """The pid a pidfile names, if that process still runs with `mark` in its command line."""
+    try:
+        pid = int(pidfile.read_text())
+        if mark in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pass
+    return None
