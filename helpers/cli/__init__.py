@@ -120,8 +120,12 @@ def _clean(args: argparse.Namespace) -> int:
     report = manager.clean({manager.WorldNames(args.world).prefix} if args.world else None)
     for warning in report.warnings:
         print(f"dnlab: warning: {warning}", file=sys.stderr)
-    if not (report.swept or report.running or report.failed):
+    if not (report.swept or report.running or report.failed or report.sandboxes or report.sandboxes_in_use):
         print("nothing of the course was left on this machine")
+    for full, removed in report.sandboxes.items():
+        print(f"throwaway engine {full} (its owner is gone): removed " + "; ".join(removed))
+    for full in report.sandboxes_in_use:
+        print(f"throwaway engine {full} is in use (its owner runs): left alone")
     for prefix, removed in report.swept.items():
         print(f"world {prefix}: removed " + ("; ".join(removed) or "leftover state"))
     for prefix, reason in report.running.items():

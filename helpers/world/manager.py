@@ -651,6 +651,9 @@ class CleanReport:
     running: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Throwaway engines (helpers/world/sandbox.py) whose owner crashed, and those still in use.
+    sandboxes: dict[str, list[str]] = field(default_factory=dict)
+    sandboxes_in_use: list[str] = field(default_factory=list)
 
 
 def _sweep_one(prefix: str, report: CleanReport) -> None:
@@ -678,8 +681,28 @@ def clean(only: set[str] | None = None) -> CleanReport:
             _sweep_one(prefix, report)
         except Exception as error:  # noqa: BLE001 - one bad leftover must not stop the sweep of the others
             report.failed[prefix] = f"{type(error).__name__}: {error}"
+    _sweep_sandboxes(report, only)
     _remove_empty_roots()
     return report
+
+
+def _sweep_sandboxes(report: CleanReport, only: set[str] | None) -> None:
+    """Remove throwaway engines whose owner is gone. With `only` (`clean --world W`): those named W or
+    W-... alone (a developer's or CI run's sandboxes take its world id as their name or its prefix)."""
+    from helpers.world import sandbox
+
+    ids = None if only is None else {WorldNames.from_prefix(p).world_id or "" for p in only}
+    for full in sandbox.discover():
+        name = full.removeprefix(sandbox.SANDBOX_PREFIX)
+        if ids is not None and not any(name == i or name.startswith(f"{i}-") for i in ids if i):
+            continue
+        if sandbox.in_use(full):
+            report.sandboxes_in_use.append(full)
+            continue
+        try:
+            report.sandboxes[full] = sandbox.remove(full)
+        except Exception as error:  # noqa: BLE001 - as for worlds: report it, sweep the others
+            report.failed[full] = f"{type(error).__name__}: {error}"
 
 
 def status_all(warnings: list[str] | None = None) -> list[dict]:

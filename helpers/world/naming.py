@@ -159,6 +159,16 @@ ROLES = ("router", "inet") + MACHINES
 # A throwaway engine in its own namespace, made only for a lesson that needs a *fresh* engine
 # (`manager.scratch_engine`); not part of a running world's health.
 SCRATCH = "scratch"
+# A throwaway engine of the course's own kind, outside any world (helpers/world/sandbox.py: the
+# course image's own test, the classroom): namespace, state dir (RUN_ROOT), data dir (DATA_ROOT) and
+# cgroup parent are all SANDBOX_PREFIX + its name; its namespace's `lo` carries the alias
+# SANDBOX_MARKER_PREFIX + that same full name. Never a world prefix (`dnlab-<id>` has one dash), so a
+# world's cleanup never takes it for a world. While its owner lives it holds SANDBOX_OWNER (flock) in
+# its state dir: `dnlab clean` removes a sandbox whose lock is free (its owner crashed).
+SANDBOX_PREFIX = "dnlab-sbx-"
+SANDBOX_MARKER_PREFIX = "dnlab-sandbox="
+SANDBOX_OWNER = ".owner"
+SANDBOX_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 MACHINE_IPS = {
     "host1": ipaddress.ip_address("198.51.100.11"),
     "host2": ipaddress.ip_address("198.51.100.12"),

@@ -1,0 +1,263 @@
+"""A throwaway Docker engine of the course's own kind, outside any lab world.
+
+`ThrowawayEngine(name)` makes a network namespace and starts a dockerd in it (the same launch as a
+world's engines: `engine.start`, with its own mount and UTS namespaces), with its own data-root,
+exec-root and socket. The course image's test (`make test-course-image`) and the classroom load and
+run images in it; nothing of it reaches the machine's own Docker engine or network: its namespace has
+a loopback and nothing else, so a published port is reached from inside it (`run(["curl", ...])`).
+
+Every name is `naming.SANDBOX_PREFIX + name` (namespace, state and data folders, cgroup parent), the
+namespace is labelled, and the owner holds a lock while it lives: `dnlab clean` (`sweep`) removes a
+sandbox whose owner is gone, and never one in use. `stop()` removes everything it made.
+"""
+from __future__ import annotations
+
+import fcntl
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
+
+from helpers.errors import LabError, UsageError
+from helpers.world import engine, netns
+from helpers.world.naming import (
+    DATA_ROOT,
+    PRIVATE_DIR_MODE,
+    RUN_ROOT,
+    SANDBOX_MARKER_PREFIX,
+    SANDBOX_NAME,
+    SANDBOX_OWNER,
+    SANDBOX_PREFIX,
+    HostPaths,
+)
+from helpers.world.proc import NETNS_DIR, require_root, which
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def full_name(name: str) -> str:
+    """The namespace (and folder, cgroup) name of sandbox `name`; UsageError if it does not fit."""
+    if not SANDBOX_NAME.match(name):
+        raise UsageError(f"throwaway engine name {name!r} is not valid: 1 to 16 of a-z, 0-9 and '-', "
+                         "starting with a letter", "ThrowawayEngine('ia-test')")
+    return SANDBOX_PREFIX + name
+
+
+def paths_of(full: str) -> HostPaths:
+    """Where sandbox `full` (namespace name) keeps its engine's files."""
+    return HostPaths(state=RUN_ROOT / full, data_root=DATA_ROOT / full)
+
+
+def marker_of(full: str) -> str:
+    return SANDBOX_MARKER_PREFIX + full
+
+
+class ThrowawayEngine:
+    """A dockerd in a namespace of its own; a context manager (`with ThrowawayEngine("x") as sbx:`)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.netns = full_name(name)
+        self.paths = paths_of(self.netns)
+        self._owner = None
+        self._client = None
+
+    # --- life ---------------------------------------------------------------------------------
+
+    def start(self) -> ThrowawayEngine:
+        """Make the namespace, start dockerd, wait until it answers. A leftover of the same name whose
+        owner is gone is removed first; one still in use is an error."""
+        require_root()
+        for tool in ("ip", "nsenter", "unshare", "dockerd", "containerd", "runc"):
+            which(tool)
+        self._take_owner()
+        try:
+            remove(self.netns)  # a crashed earlier owner's leftovers (the lock said it is gone)
+            self._take_owner()   # remove() took the state dir, lock file included: take it again
+            netns.create(self.netns, marker_of(self.netns))
+            process = engine.start(self.netns, self.paths, "/" + self.netns, hostname=self.netns)
+            engine.wait_ready(self.paths, process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> list[str]:
+        """Remove everything: processes, namespace, mounts, folders, cgroups. What was removed."""
+        if self._client is not None:
+            with suppress(Exception):
+                self._client.close()
+            self._client = None
+        removed = remove(self.netns)
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
+        return removed
+
+    def __enter__(self) -> ThrowawayEngine:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _take_owner(self) -> None:
+        """Hold the sandbox's owner lock (flock) for as long as this object lives."""
+        if self._owner is not None:
+            self._owner.close()
+        self.paths.state.mkdir(parents=True, exist_ok=True)
+        self.paths.state.chmod(PRIVATE_DIR_MODE)
+        owner = open(self.paths.state / SANDBOX_OWNER, "a")  # noqa: SIM115 - held until stop()
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner.close()
+            raise LabError(f"throwaway engine {self.name} is in use by another process",
+                           "choose another name, or wait for it to end") from None
+        self._owner = owner
+
+    # --- use ----------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.paths.base_url
+
+    @property
+    def client(self):
+        """A docker SDK client of this engine (made on first use, closed by `stop`)."""
+        if self._client is None:
+            self._client = engine.client(self.paths)
+        return self._client
+
+    def run(self, argv: Sequence[str], *, timeout: float = 60, check: bool = False,
+            input: str | None = None) -> subprocess.CompletedProcess:
+        """Run a machine command inside the engine's network namespace (its loopback, its ports)."""
+        full = [which("nsenter"), f"--net={NETNS_DIR}/{self.netns}", which(argv[0]), *argv[1:]]
+        return subprocess.run(full, capture_output=True, text=True, timeout=timeout, check=check, input=input)
+
+    def docker(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+        """The real docker CLI against this engine (`engine.run_docker`)."""
+        return engine.run_docker(list(args), base_url=self.base_url, timeout=timeout, check=check)
+
+    def load(self, archive: Path) -> list[str]:
+        """`docker load` of a docker-save tar (streamed from the file). The tags loaded."""
+        with open(archive, "rb") as data:
+            images = self.client.images.load(data)
+        return [tag for image in images for tag in image.tags]
+
+    def import_rootfs(self, tar: Path, tag: str, changes: list[str]) -> str:
+        """`docker import` of a root filesystem tar with Dockerfile `changes` (CMD, ENV, ...). Its id."""
+        args = ["import"]
+        for change in changes:
+            args += ["--change", change]
+        return self.docker(*args, str(tar), tag).stdout.strip()
+
+
+# --- removal (stop, and `dnlab clean` after a crash) --------------------------------------------
+
+def in_use(full: str) -> bool:
+    """True if a live owner holds sandbox `full`'s lock."""
+    lock = paths_of(full).state / SANDBOX_OWNER
+    if not lock.exists():
+        return False
+    with open(lock, "a") as probe:
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def remove(full: str) -> list[str]:
+    """Remove every trace of sandbox `full`: its engine and what runs below it, its namespace (only if
+    it carries the sandbox's label), mounts, folders and cgroups. What was removed."""
+    removed = []
+    paths = paths_of(full)
+    if engine.processes_of(paths):
+        engine.stop(paths)
+        removed.append(f"dockerd of {full}")
+    if netns.exists(full) and netns.marker_of(full) == marker_of(full):
+        netns.delete(full)
+        removed.append(f"namespace {full}")
+    # Below the state folder: the exec-root's own shared bind (engine.share_exec_root), the
+    # namespaces dockerd mounted in it; below the data-root: containers' overlay mounts.
+    engine.unmount_below(paths.state, paths.data_root)
+    for directory in (paths.state, paths.data_root):
+        if directory.exists():
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(f"directory {directory}")
+    removed += [f"cgroup {c}" for c in remove_cgroups("/" + full)]
+    engine.release_mountpoints()  # the last user of the engines' mount points the course made
+    for root in (RUN_ROOT, DATA_ROOT):
+        with suppress(OSError):
+            root.rmdir()  # only if empty: no world nor other sandbox is left
+    return removed
+
+
+def cgroup_dirs(parent: str) -> list[Path]:
+    """Where a cgroup parent lives: under each v1 controller, or at the v2 root."""
+    parent = parent.lstrip("/")
+    places = [CGROUP_ROOT / parent]
+    with suppress(OSError):
+        places += [controller / parent for controller in CGROUP_ROOT.iterdir() if controller.is_dir()]
+    return [p for p in places if p.is_dir()]
+
+
+def remove_cgroups(parent: str) -> list[Path]:
+    """Remove a stopped engine's (empty) cgroups, leaves first. The top directories removed."""
+    removed = []
+    for directory in cgroup_dirs(parent):
+        for _ in range(20):  # a killed container's tasks leave its cgroup a moment after SIGKILL
+            for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                if sub.is_dir():
+                    with suppress(OSError):
+                        sub.rmdir()
+            with suppress(OSError):
+                directory.rmdir()
+            if not directory.exists():
+                removed.append(directory)
+                break
+            time.sleep(0.05)
+    return removed
+
+
+def discover() -> list[str]:
+    """Full names of every sandbox that left anything: a labelled namespace or a folder."""
+    found = set()
+    for root in (RUN_ROOT, DATA_ROOT):
+        if root.is_dir():
+            found.update(e.name for e in root.iterdir() if e.name.startswith(SANDBOX_PREFIX))
+    for name in netns.list_names():
+        if name.startswith(SANDBOX_PREFIX) and netns.marker_of(name) == marker_of(name):
+            found.add(name)
+    return sorted(n for n in found if SANDBOX_NAME.match(n.removeprefix(SANDBOX_PREFIX)))
+
+
+def sweep() -> tuple[dict[str, list[str]], list[str]]:
+    """Remove every sandbox whose owner is gone. (removed per sandbox, sandboxes in use left alone)."""
+    swept, busy = {}, []
+    for full in discover():
+        if in_use(full):
+            busy.append(full)
+            continue
+        swept[full] = remove(full)
+    return swept, busy
+
+
+def leftovers(full: str) -> list[str]:
+    """What of sandbox `full` still exists (a test's proof that `stop` removed everything)."""
+    paths = paths_of(full)
+    left = [f"process {pid}" for pid in engine.processes_of(paths)]
+    if netns.exists(full):
+        left.append(f"namespace {full}")
+    for directory in (paths.state, paths.data_root):
+        if directory.exists():
+            left.append(f"directory {directory}")
+    marks = (str(paths.state), str(paths.data_root))
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4]
+        if point.startswith(marks):
+            left.append(f"mount {point}")
+    left += [f"cgroup {c}" for c in cgroup_dirs("/" + full)]
+    return left

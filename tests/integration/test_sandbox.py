@@ -1,0 +1,75 @@
+"""The throwaway engine (helpers/world/sandbox.py): it runs containers, its published ports answer
+inside its namespace, `stop` leaves nothing, and `dnlab clean` removes one whose owner crashed."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.world import image, netns, sandbox
+from helpers.world.naming import IMAGE
+from tests.conftest import world_id_for_tests
+
+REPO = Path(__file__).resolve().parents[2]
+DNLAB = str(Path(sys.executable).parent / "dnlab")
+
+
+def _name(suffix: str) -> str:
+    return f"{world_id_for_tests()}-{suffix}"
+
+
+def test_runs_a_container_and_stop_leaves_nothing():
+    if os.geteuid() != 0:
+        pytest.fail("integration tests need root: run them through `make test` (sudo)")
+    box = sandbox.ThrowawayEngine(_name("sbx"))
+    with box:
+        assert netns.marker_of(box.netns) == sandbox.marker_of(box.netns)
+        image.load_into(box.client)
+        # A published port is reached from inside the engine's own namespace, nowhere else.
+        box.client.containers.run(
+            IMAGE, ["sh", "-c", "echo served-by-sandbox > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"],
+            detach=True, ports={"8080/tcp": ("127.0.0.1", 18080)}, name="sbx-web")
+        answer = ""
+        for _ in range(50):
+            result = box.run(["curl", "-s", "--max-time", "2", "http://127.0.0.1:18080/index.html"])
+            answer = result.stdout
+            if "served-by-sandbox" in answer:
+                break
+            time.sleep(0.1)
+        assert "served-by-sandbox" in answer
+        # The port is the sandbox's alone: the machine's own namespace has no such listener.
+        assert "18080" not in subprocess.run(["ss", "-Hltn", "sport = :18080"], capture_output=True,
+                                             text=True).stdout
+        assert sandbox.leftovers(box.netns)  # while it runs, there is something to find
+    assert sandbox.leftovers(box.netns) == []
+
+
+def test_clean_removes_a_crashed_owners_sandbox_and_spares_a_live_one():
+    name = _name("crash")
+    full = sandbox.full_name(name)
+    # An owner that starts a sandbox and dies without stopping it (SIGKILL: no cleanup runs).
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from helpers.world.sandbox import ThrowawayEngine\n"
+         f"e = ThrowawayEngine({name!r}).start(); print('up', flush=True); time.sleep(600)"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout.readline().strip() == "up"
+        assert sandbox.in_use(full)
+        world = world_id_for_tests()
+        spared = subprocess.run([DNLAB, "--world", world, "clean"],
+                                cwd=REPO, capture_output=True, text=True)
+        assert f"throwaway engine {full} is in use" in spared.stdout, spared.stdout + spared.stderr
+        assert netns.exists(full)
+    finally:
+        owner.kill()
+        owner.wait()
+    left = sandbox.leftovers(full)
+    assert any(entry.startswith("process") for entry in left), left  # its dockerd outlived the owner
+    swept = subprocess.run([DNLAB, "--world", world, "clean"],
+                           cwd=REPO, capture_output=True, text=True)
+    assert f"throwaway engine {full} (its owner is gone): removed" in swept.stdout, swept.stdout + swept.stderr
+    assert sandbox.leftovers(full) == []
