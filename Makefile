@@ -3,7 +3,7 @@
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI)
 
-.PHONY: start test test-debian13 bench down clean
+.PHONY: start test test-debian13 course-image test-course-image bench down clean
 start:
 	$(SUDO) bash scripts/start.sh
 test:
@@ -11,6 +11,12 @@ test:
 # The same install and suite inside a fresh Debian 13 root made here (debootstrap, chroot).
 test-debian13:
 	$(SUDO) bash scripts/debian13.sh
+# The course image (Dockerfile) built offline from a debootstrapped Debian 13 root: a rootfs tar and
+# its `docker import` command; and its test in a throwaway engine (not part of `make test`).
+course-image:
+	$(SUDO) bash scripts/course-image/build.sh
+test-course-image:
+	$(SUDO) bash scripts/course-image/test.sh
 bench:
 	$(SUDO) .venv/bin/python bench/bench.py
 down:

@@ -42,44 +42,10 @@ done
 [ -n "$cmd" ] || cmd="bash scripts/install.sh --tests && make test"
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, mounts, pivot_root)" "sudo make test-debian13"
-if ! command -v debootstrap >/dev/null; then
-  # The one tool this leg needs beyond the course's own (CI starts from a machine without it).
-  echo "==> installing debootstrap"
-  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; } >/dev/null \
-    || fail "debootstrap is not installed and apt-get could not install it" "sudo apt-get install -y debootstrap"
-fi
+# mirror, need_debootstrap, make_base: shared with `make course-image`.
+. "$REPO/scripts/lib/debian-root.sh"
+need_debootstrap
 command -v unshare >/dev/null || fail "unshare (util-linux) is not installed" "sudo apt-get install -y util-linux"
-
-# The Debian mirror this machine's apt already uses (deb822 `URIs:` or a one-line `deb` entry), so
-# the root comes from where the machine's own packages come from.
-mirror() {
-  [ -n "${DNLAB_DEBIAN_MIRROR:-}" ] && { echo "$DNLAB_DEBIAN_MIRROR"; return; }
-  local found
-  found=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }')
-  [ -n "$found" ] || found=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-    | awk '$0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }')
-  [ -n "$found" ] || fail "no Debian mirror found in /etc/apt" "DNLAB_DEBIAN_MIRROR=http://deb.debian.org/debian make test-debian13"
-  echo "$found"
-}
-
-make_base() {
-  local tmp=$CACHE/base.tmp
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  local url
-  url=$(mirror)
-  echo "==> debootstrap $SUITE from $url (cached afterwards as $CACHE/base.tar)"
-  local started=$SECONDS
-  # make and ca-certificates: what the README assumes a learner's machine has before install.sh.
-  debootstrap --variant=minbase --include=make,ca-certificates "$SUITE" "$tmp" "$url" \
-    > "$CACHE/debootstrap.log" 2>&1 || fail "debootstrap failed (log: $CACHE/debootstrap.log)" \
-      "rm -rf $CACHE && sudo make test-debian13"
-  tar -C "$tmp" -cf "$CACHE/base.tar.tmp" .
-  mv "$CACHE/base.tar.tmp" "$CACHE/base.tar"
-  rm -rf "$tmp"
-  echo "    base made in $(( SECONDS - started )) s"
-}
 
 copy_repo() {
   mkdir -p "$ROOT$INNER"

@@ -70,7 +70,8 @@ if ! .venv/bin/python -c "import helpers, docker, voila, nbval, playwright" 2>/d
    || ! .venv/bin/ruff --version >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.dnlab-installed ]; then
   echo "==> installing the dnlab package and its test tools into .venv (progress below)"
-  .venv/bin/python -m pip install --progress-bar on -e '.[test]'
+  # DNLAB_EXTRAS: the course image adds `classroom` (scripts/course-image/steps.sh).
+  .venv/bin/python -m pip install --progress-bar on -e ".[${DNLAB_EXTRAS:-test}]"
   touch .venv/.dnlab-installed
 fi
 if [ "$for_tests" = 1 ] && [ "$browser_from_apt" = 0 ] && [ ! -x /usr/bin/chromium ]; then
@@ -79,5 +80,7 @@ if [ "$for_tests" = 1 ] && [ "$browser_from_apt" = 0 ] && [ ! -x /usr/bin/chromi
 fi
 echo "==> building the course images (offline, from busybox-static and Debian's tools)"
 .venv/bin/python -c "from helpers.world import image; p = image.cached_archive(); print(f'    {\", \".join(image.COURSE_TAGS)}: {p.stat().st_size // 2**20} MiB at {p}')"
+# An image build has no privileges to check (the course image's entrypoint checks at its start).
+[ "${DNLAB_INSTALL_NO_DOCTOR:-}" = 1 ] && exit 0
 echo "==> checking the machine"
 .venv/bin/dnlab doctor

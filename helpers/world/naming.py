@@ -169,6 +169,13 @@ SANDBOX_PREFIX = "dnlab-sbx-"
 SANDBOX_MARKER_PREFIX = "dnlab-sandbox="
 SANDBOX_OWNER = ".owner"
 SANDBOX_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+# The course image (Dockerfile; `make course-image` builds it offline as a root filesystem tar plus the
+# Dockerfile's `docker import --change` lines, cached here and keyed on the repository's tree).
+COURSE_IMAGE = "dnlab/course:latest"
+COURSE_IMAGE_DIR = CACHE_ROOT / "course-image"
+COURSE_IMAGE_ROOTFS = "rootfs.tar"
+COURSE_IMAGE_CHANGES = "changes.json"
+COURSE_IMAGE_PORT = 8888
 MACHINE_IPS = {
     "host1": ipaddress.ip_address("198.51.100.11"),
     "host2": ipaddress.ip_address("198.51.100.12"),
@@ -323,3 +330,30 @@ class WorldNames:
     @property
     def label(self) -> dict[str, str]:
         return {LABEL_WORLD: self.prefix}
+
+
+# --- the classroom (classroom/, `make classroom`, helpers/world/classroom.py) --------------------
+# One JupyterHub for a workshop: its engine is a sandbox (SANDBOX_PREFIX + CLASSROOM), never the
+# machine's own Docker; each learner gets a privileged COURSE_IMAGE container there, with a lab
+# world of its own inside. Everything the classroom makes in its engine carries LABEL_CLASSROOM.
+CLASSROOM = "classroom"
+COURSE_IMAGE = "dnlab/course:latest"
+LABEL_CLASSROOM = "org.dnlab.classroom"
+LABEL_LEARNER = "org.dnlab.learner"          # on a learner's container and volumes: the hub user name
+CLASSROOM_NETWORK = "dnlab-classroom"        # a bridge with inter-container traffic off (enable_icc=false)
+CLASSROOM_CONTAINER = "dnlab-learner-{username}"
+COURSE_HOME = "/opt/dnlab"                   # the course inside the course image (its Dockerfile)
+# Per learner, a named volume on each mount point: their chapters, their labs and lab progress
+# (kept across server restarts: an empty named volume starts as a copy of the image's folder), and
+# the data roots of their world's engines (overlay2 cannot stack on the container's overlay root).
+CLASSROOM_VOLUMES = {
+    "dnlab-learner-{username}-notebooks": f"{COURSE_HOME}/notebooks",
+    "dnlab-learner-{username}-labs": f"{COURSE_HOME}/labs",
+    "dnlab-learner-{username}-engines": str(DATA_ROOT),
+}
+CLASSROOM_PROGRESS_DIR = f"{COURSE_HOME}/labs/.progress"   # DNLAB_PROGRESS_DIR in a learner's server
+CLASSROOM_STATE = RUN_ROOT / "classroom"     # not a world prefix: a world's clean never takes it
+CLASSROOM_HUB_PORT = 8081                    # the hub's API, for the learners' servers (gateway address)
+CLASSROOM_PROXY_PORT = 8000                  # the proxy, on the engine namespace's loopback only
+CLASSROOM_LISTEN = "127.0.0.1:8000"          # the machine's address the relay serves the hub on
+SINGLEUSER_PORT = 8888

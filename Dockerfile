@@ -1,0 +1,21 @@
+# The course image dnlab/course: the course in /opt/dnlab, its venv (test and classroom extras),
+# Debian 13's docker.io, Chromium (so `make test` runs inside, offline), the lab images prebuilt, JupyterLab.
+#
+#   docker build -t dnlab/course .
+#   docker run --rm -it --privileged -p 127.0.0.1:8888:8888 dnlab/course          # the course
+#   docker run --rm -it --privileged dnlab/course make test                        # its test suite
+#
+# The build steps are scripts/course-image/steps.sh alone: `make course-image` runs the same script in
+# a debootstrapped Debian 13 root and imports it offline with this file's ENV, WORKDIR, VOLUME, EXPOSE,
+# ENTRYPOINT and CMD as `docker import --change` lines (helpers/world/course_image.py reads them here).
+FROM debian:trixie
+COPY . /opt/dnlab
+RUN bash /opt/dnlab/scripts/course-image/steps.sh
+ENV PATH=/opt/dnlab/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+WORKDIR /opt/dnlab
+# The nested engines' data roots: overlay2 cannot stack on the image's own overlayfs, a volume is
+# the outer machine's filesystem.
+VOLUME /var/lib/dnlab
+EXPOSE 8888
+ENTRYPOINT ["/opt/dnlab/scripts/course-image/entrypoint.sh"]
+CMD []

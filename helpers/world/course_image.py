@@ -1,0 +1,84 @@
+"""The course image built offline: the Dockerfile's image settings as `docker import --change` lines.
+
+`make course-image` runs the Dockerfile's build steps (scripts/course-image/steps.sh) in a
+debootstrapped Debian 13 root and imports its tar with `docker import`. Whatever the Dockerfile sets
+on the image (ENV, WORKDIR, VOLUME, EXPOSE, ENTRYPOINT, CMD) is read from the Dockerfile itself here,
+so the two builds cannot drift apart; an instruction that `docker import` cannot carry is an error.
+
+    python -m helpers.world.course_image changes [Dockerfile]     the lines, as a JSON list
+    python -m helpers.world.course_image command [changes.json [rootfs.tar]]   the `docker import` to run
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from helpers.errors import LabError
+from helpers.world.naming import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_DIR, COURSE_IMAGE_ROOTFS
+
+# What `docker import --change` applies (Docker's documented list), and what only a build runs.
+IMPORTABLE = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "ONBUILD", "USER", "VOLUME", "WORKDIR")
+BUILD_ONLY = ("FROM", "COPY", "ADD", "RUN", "ARG")
+
+
+def logical_lines(text: str) -> list[str]:
+    """A Dockerfile's instructions, one per entry: comments and blank lines gone, `\\` continuations joined."""
+    lines, pending = [], ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1].rstrip() + " "
+            continue
+        lines.append((pending + stripped).strip())
+        pending = ""
+    if pending.strip():
+        lines.append(pending.strip())
+    return lines
+
+
+def import_changes(text: str) -> list[str]:
+    """The `--change` lines of a Dockerfile's final stage, in the Dockerfile's order."""
+    changes: list[str] = []
+    for line in logical_lines(text):
+        instruction = line.split(None, 1)[0].upper()
+        if instruction == "FROM":
+            changes = []  # a later stage starts afresh: only the final image's settings count
+        elif instruction in IMPORTABLE:
+            changes.append(line)
+        elif instruction not in BUILD_ONLY:
+            raise LabError(f"the Dockerfile's {instruction} cannot be carried by `docker import --change` "
+                           f"(it takes {', '.join(IMPORTABLE)}), so `make course-image` would differ from "
+                           "`docker build`", "express it with ENV or in scripts/course-image/steps.sh")
+    return changes
+
+
+def import_command(changes: list[str], rootfs: Path | None = None, tag: str = COURSE_IMAGE) -> str:
+    """The `docker import` command line that makes the course image from the built root's tar."""
+    rootfs = rootfs or COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS
+    parts = ["docker", "import"]
+    for change in changes:
+        parts += ["--change", change]
+    return " ".join(shlex.quote(part) for part in [*parts, str(rootfs), tag])
+
+
+def main(argv: list[str]) -> int:
+    """`changes [Dockerfile]` prints the lines as JSON; `command [changes.json [rootfs]]` the import command."""
+    if argv[:1] == ["changes"]:
+        path = Path(argv[1] if len(argv) > 1 else "Dockerfile")
+        print(json.dumps(import_changes(path.read_text()), indent=2))
+        return 0
+    if argv[:1] == ["command"]:
+        path = Path(argv[1] if len(argv) > 1 else COURSE_IMAGE_DIR / COURSE_IMAGE_CHANGES)
+        rootfs = Path(argv[2]) if len(argv) > 2 else path.parent / COURSE_IMAGE_ROOTFS
+        print(import_command(json.loads(path.read_text()), rootfs))
+        return 0
+    print(__doc__.strip().splitlines()[-2:], file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The course image's entrypoint (Dockerfile ENTRYPOINT).
+#
+#   docker run --rm -it --privileged -p 127.0.0.1:8888:8888 dnlab/course
+#       the lab world up inside the container, then JupyterLab on 0.0.0.0:8888 (the publish decides
+#       who reaches it) with a random token, printed as a ready-to-click line; the world goes down
+#       when the container stops.
+#   docker run --rm -it --privileged dnlab/course make test
+#       any command, run in /opt/dnlab (after the cgroup step below).
+#   JUPYTERHUB_API_TOKEN set (a hub's DockerSpawner started the container)
+#       the world up, then jupyterhub-singleuser on 0.0.0.0:8888 with the spawner's arguments.
+#
+# Nested engines: on cgroup v2 (Docker Desktop, Debian 13) the container's cgroup namespace root holds
+# this process; a cgroup with processes cannot give controllers to children ("no internal processes"),
+# so every process moves into a child (init) first and the controllers are enabled for the children,
+# where the lab's dockerds put their containers (cgroup-parent /dnlab-<host>). On cgroup v1 (Debian 12)
+# each controller's hierarchy is already the container's own: nothing to do.
+set -euo pipefail
+COURSE=/opt/dnlab
+PORT=8888
+RUN_COMMAND="docker run --rm -it --privileged -p 127.0.0.1:$PORT:$PORT dnlab/course"
+CGROUP=/sys/fs/cgroup
+
+say() { echo "dnlab-course: $*" >&2; }
+
+# The lab makes network namespaces, mounts, sysctls and runs dockerd: none of it works without
+# --privileged, and failing later would bury the cause under a Python traceback.
+require_privileged() {
+  if unshare --net --mount true 2>/dev/null && [ -w /proc/sys/net/ipv4/ip_forward ]; then
+    return 0
+  fi
+  say "this container is not privileged: the course makes network namespaces and mounts and runs"
+  say "its own Docker engines inside it, which needs --privileged."
+  say "fix: $RUN_COMMAND"
+  exit 2
+}
+
+nest_cgroup_v2() {
+  [ -f "$CGROUP/cgroup.controllers" ] || return 0   # cgroup v1: each hierarchy is the container's own
+  if [ "$(cat /proc/self/cgroup)" != "0::/" ]; then
+    # No private cgroup namespace (--cgroupns=host): the root here is the machine's; leave it alone.
+    say "cgroup v2 without a private cgroup namespace: the lab's engines nest under $(cut -d: -f3 /proc/self/cgroup)"
+    return 0
+  fi
+  mkdir -p "$CGROUP/init"
+  # Repeat: a process started while moving the others would keep the root busy.
+  local pid tries
+  for tries in 1 2 3 4 5; do
+    [ -s "$CGROUP/cgroup.procs" ] || break
+    while read -r pid; do
+      echo "$pid" > "$CGROUP/init/cgroup.procs" 2>/dev/null || true   # a process gone meanwhile
+    done < "$CGROUP/cgroup.procs"
+  done
+  local controller
+  for controller in $(cat "$CGROUP/cgroup.controllers"); do
+    # One by one: a controller the outer engine did not delegate must not stop the others.
+    echo "+$controller" > "$CGROUP/cgroup.subtree_control" 2>/dev/null \
+      || say "cgroup v2: controller $controller cannot be enabled for the lab's engines (tries: $tries)"
+  done
+}
+
+server_pid=""
+stop_all() {
+  local rc=${1:-0}
+  trap - TERM INT
+  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  say "taking the lab world down"
+  dnlab down >/dev/null 2>&1 || true
+  exit "$rc"
+}
+
+# Answers on the port (any status): the server is listening.
+wait_listening() {
+  local i
+  for i in $(seq 1 600); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && return 0
+    kill -0 "$server_pid" 2>/dev/null || { say "the server exited before it answered"; return 1; }
+    sleep 0.05
+  done
+  return 1
+}
+
+# The server and the world start together (each takes a few seconds); the ready line comes when both are.
+serve() {
+  trap stop_all TERM INT
+  "$@" &
+  server_pid=$!
+  if ! dnlab up; then
+    say "the lab world did not come up (above: why)"
+    stop_all 1
+  fi
+  wait_listening || stop_all 1
+}
+
+serve_lab() {
+  # The token is the only key to a root shell in a privileged container: random, never a default.
+  JUPYTER_TOKEN=${JUPYTER_TOKEN:-$(python -c 'import secrets; print(secrets.token_hex(24))')}
+  export JUPYTER_TOKEN
+  serve jupyter lab --ip 0.0.0.0 --port "$PORT" --no-browser --allow-root \
+    --ServerApp.root_dir="$COURSE" --ServerApp.log_level=WARN notebooks/00_setup.ipynb
+  echo
+  echo "  The course is ready. Open (the token is this run's own):"
+  echo "    http://127.0.0.1:$PORT/lab/tree/notebooks/00_setup.ipynb?token=$JUPYTER_TOKEN"
+  echo "  JupyterLab's start page: http://127.0.0.1:$PORT/lab?token=$JUPYTER_TOKEN"
+  echo "  Stop with Ctrl-C (or docker stop): the lab world goes down with the container."
+  echo
+  wait "$server_pid" || true
+  stop_all
+}
+
+serve_hub() {
+  [ "${1:-}" = jupyterhub-singleuser ] && shift   # the spawner's cmd may name it again
+  serve jupyterhub-singleuser --ip 0.0.0.0 --port "$PORT" "$@"
+  say "ready for the hub: jupyterhub-singleuser on port $PORT"
+  wait "$server_pid" || true
+  stop_all
+}
+
+main() {
+  require_privileged
+  nest_cgroup_v2
+  cd "$COURSE"
+  if [ -n "${JUPYTERHUB_API_TOKEN:-}" ]; then
+    serve_hub "$@"
+  elif [ $# -gt 0 ]; then
+    exec "$@"
+  else
+    serve_lab
+  fi
+}
+
+main "$@"
