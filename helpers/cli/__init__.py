@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from helpers.cli import explorer, labs, path, trace  # light: each imports its room inside its commands
+from helpers.cli import classroom, explorer, labs, path, trace  # light: each imports its room inside its commands
 from helpers.errors import LabError, UsageError
 from helpers.world.naming import (
     EXIT_BROKEN_PIPE,
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("machine", metavar="HOST", help="host1, host2, lanpc, router or inet")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="a command to run there instead of a shell")
     p.set_defaults(func=_shell)
-    for face in (explorer, labs, path, trace):  # each adds its subcommands the same way
+    for face in (classroom, explorer, labs, path, trace):  # each adds its subcommands the same way
         face.register(sub)
     return parser
 

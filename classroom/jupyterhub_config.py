@@ -1,0 +1,140 @@
+"""JupyterHub for one workshop: each learner gets a privileged dnlab/course container with a lab world
+of its own inside (DockerSpawner), on a bridge where learners cannot reach each other.
+
+`make classroom` (helpers/world/classroom.py) runs the hub with this file inside the classroom's own
+engine namespace and sets the DNLAB_CLASSROOM_* variables below; every one has a default, so
+`jupyterhub -f classroom/jupyterhub_config.py` also renders (tests/unit/test_classroom_config.py).
+
+    DNLAB_CLASSROOM_DOCKER        the classroom engine's socket (never the machine's own Docker)
+    DNLAB_CLASSROOM_HUB_IP        the classroom network's gateway: where learners' servers reach the hub
+    DNLAB_CLASSROOM_CODE          the workshop code every learner types as password (with any name)
+    DNLAB_CLASSROOM_ADMIN         the instructor's name; DNLAB_CLASSROOM_ADMIN_PASSWORD their password
+    DNLAB_CLASSROOM_CPU / _MEM    per-learner limits (cores, Docker memory string)
+    DNLAB_CLASSROOM_CULL_TIMEOUT  seconds idle before the culler stops a server; _CULL_EVERY its period
+    DNLAB_CLASSROOM_STATE         folder for the hub's database, cookie secret and proxy token
+    DNLAB_CLASSROOM_STATUS_TOKEN  API token of the instructor view (`dnlab classroom status`)
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import sys
+
+import docker
+from jupyterhub.auth import Authenticator
+from traitlets import Unicode
+
+from helpers.world import naming
+
+ENV = os.environ.get
+STATE = ENV("DNLAB_CLASSROOM_STATE", str(naming.CLASSROOM_STATE))
+DOCKER_URL = ENV("DNLAB_CLASSROOM_DOCKER", f"unix://{naming.RUN_ROOT}/{naming.SANDBOX_PREFIX}{naming.CLASSROOM}/docker.sock")
+HUB_IP = ENV("DNLAB_CLASSROOM_HUB_IP", "127.0.0.1")
+ADMIN = ENV("DNLAB_CLASSROOM_ADMIN", "instructor")
+CULL_TIMEOUT = int(ENV("DNLAB_CLASSROOM_CULL_TIMEOUT", "3600"))
+CULL_EVERY = int(ENV("DNLAB_CLASSROOM_CULL_EVERY", str(max(5, min(300, CULL_TIMEOUT // 4)))))
+# A hub name is a path segment, a container name and a volume name: keep it to what all three take.
+LEARNER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+class WorkshopAuthenticator(Authenticator):
+    """A name of the learner's choice plus the workshop code the instructor hands out; the
+    instructor's name takes its own password only, so no learner can log in as the admin."""
+
+    workshop_code = Unicode(config=True, help="The shared code every learner types as password.")
+    admin_password = Unicode(config=True, help="The instructor's own password.")
+
+    async def authenticate(self, handler, data: dict) -> str | None:
+        """The normalised name if the password fits it, else None (the hub answers 403)."""
+        name = self.normalize_username(str(data.get("username", "")).strip())
+        password = str(data.get("password", ""))
+        if not LEARNER_NAME.match(name):
+            self.log.warning("refused name %r: lowercase letters, digits, - and _ only", name)
+            return None
+        expected = self.admin_password if name in self.admin_users else self.workshop_code
+        # An empty secret would let anyone in: refuse rather than run an open hub.
+        if expected and hmac.compare_digest(password.encode(), expected.encode()):
+            return name
+        return None
+
+
+def make_volumes(spawner) -> None:
+    """pre_spawn_hook: make the learner's named volumes labelled as the classroom's before Docker
+    would make them unlabelled, so `make classroom-down` finds every one by label."""
+    client = docker.DockerClient(base_url=DOCKER_URL)
+    labels = {naming.LABEL_CLASSROOM: naming.CLASSROOM, naming.LABEL_LEARNER: spawner.user.name}
+    try:
+        existing = {v.name for v in client.volumes.list(filters={"label": f"{naming.LABEL_LEARNER}={spawner.user.name}"})}
+        for template in naming.CLASSROOM_VOLUMES:
+            name = template.format(username=spawner.user.name)
+            if name not in existing:
+                client.volumes.create(name=name, labels=labels)
+    finally:
+        client.close()
+
+
+c = get_config()  # noqa: F821  (given by JupyterHub's config loader)
+
+# --- the hub, the proxy, their state ------------------------------------------------------------
+# The proxy listens on the engine namespace's loopback; the machine reaches it through the relay of
+# helpers/world/classroom.py. The hub's API listens on the classroom network's gateway, which the
+# learners' servers reach (INPUT of the engine namespace, which enable_icc=false leaves open).
+c.JupyterHub.bind_url = f"http://127.0.0.1:{naming.CLASSROOM_PROXY_PORT}"
+c.JupyterHub.hub_bind_url = f"http://{HUB_IP}:{naming.CLASSROOM_HUB_PORT}"
+c.JupyterHub.hub_connect_ip = HUB_IP
+c.JupyterHub.db_url = f"sqlite:///{STATE}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = f"{STATE}/jupyterhub_cookie_secret"
+c.JupyterHub.pid_file = f"{STATE}/jupyterhub.pid"
+c.ConfigurableHTTPProxy.pid_file = f"{STATE}/proxy.pid"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
+# Stopping the hub (make classroom-down) stops every learner's server with it.
+c.JupyterHub.cleanup_servers = True
+
+# --- login ----------------------------------------------------------------------------------------
+c.JupyterHub.authenticator_class = WorkshopAuthenticator
+c.WorkshopAuthenticator.workshop_code = ENV("DNLAB_CLASSROOM_CODE", "")
+c.WorkshopAuthenticator.admin_password = ENV("DNLAB_CLASSROOM_ADMIN_PASSWORD", "")
+c.Authenticator.admin_users = {ADMIN}
+c.Authenticator.allow_all = True    # anyone with the code: the workshop's door is the code itself
+
+# --- one course container per learner -------------------------------------------------------------
+c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+c.DockerSpawner.client_kwargs = {"base_url": DOCKER_URL}
+c.DockerSpawner.image = naming.COURSE_IMAGE
+c.DockerSpawner.pull_policy = "never"          # no registry: the image is imported by make classroom
+c.DockerSpawner.name_template = naming.CLASSROOM_CONTAINER
+c.DockerSpawner.network_name = naming.CLASSROOM_NETWORK
+c.DockerSpawner.use_internal_ip = True         # the hub reaches servers by their classroom address
+c.DockerSpawner.port = naming.SINGLEUSER_PORT
+c.DockerSpawner.remove = True                  # a stopped server leaves its volumes, not its container
+c.DockerSpawner.volumes = dict(naming.CLASSROOM_VOLUMES)
+c.DockerSpawner.pre_spawn_hook = make_volumes
+c.DockerSpawner.notebook_dir = naming.COURSE_HOME
+c.DockerSpawner.default_url = "/lab/tree/notebooks/00_setup.ipynb"
+c.DockerSpawner.environment = {"DNLAB_PROGRESS_DIR": naming.CLASSROOM_PROGRESS_DIR}
+c.DockerSpawner.extra_create_kwargs = {
+    "labels": {naming.LABEL_CLASSROOM: naming.CLASSROOM, naming.LABEL_LEARNER: "{username}"},
+    "hostname": "{username}",
+}
+# Privileged: the learner's world makes namespaces, bridges and its own dockerds inside.
+c.DockerSpawner.extra_host_config = {"privileged": True}
+c.DockerSpawner.cpu_limit = float(ENV("DNLAB_CLASSROOM_CPU", "1.0"))
+c.DockerSpawner.mem_limit = ENV("DNLAB_CLASSROOM_MEM", "1G")
+# The entrypoint brings the world up before the server answers: give it time on a busy machine.
+c.DockerSpawner.start_timeout = 180
+c.DockerSpawner.http_timeout = 180
+
+# --- services: the idle culler and the instructor view --------------------------------------------
+c.JupyterHub.services = [
+    {"name": "idle-culler",
+     "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                 f"--timeout={CULL_TIMEOUT}", f"--cull-every={CULL_EVERY}"]},
+    {"name": "dnlab-status", "api_token": ENV("DNLAB_CLASSROOM_STATUS_TOKEN", "")},
+]
+c.JupyterHub.load_roles = [
+    {"name": "idle-culler", "services": ["idle-culler"],
+     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+    {"name": "dnlab-instructor-view", "services": ["dnlab-status"],
+     "scopes": ["list:users", "read:users", "read:servers"]},
+]

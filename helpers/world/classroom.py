@@ -1,0 +1,421 @@
+"""A workshop's JupyterHub (`make classroom`): one hub, one course container per learner.
+
+Where it runs: never on the machine's own Docker. `serve` starts a sandbox engine
+(`sandbox.ThrowawayEngine`, namespace `dnlab-sbx-<name>`), imports the course image there (the
+output of `make course-image`), makes the classroom bridge with inter-container traffic off, and runs
+JupyterHub (classroom/jupyterhub_config.py), which starts configurable-http-proxy, inside that
+engine's network namespace. It stays in the foreground as the classroom's owner until SIGTERM, then
+removes everything it made.
+
+How the machine reaches the hub: a relay. `serve` binds its listening socket in the machine's
+namespace first, then moves itself (setns) into the engine's namespace, where each accepted
+connection is joined to the proxy on the namespace's loopback. A socket keeps the namespace it was
+made in, so one process serves both sides. The alternative, a veth into the namespace plus DNAT,
+would change the machine's routes and iptables, which the course never touches.
+
+`status` is the instructor view: the hub's users (REST API, with the instructor view's own token)
+and, read from each learner's container, whether its lab world is up and which labs it passed.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from helpers.errors import LabError
+from helpers.world import sandbox
+from helpers.world.naming import (
+    CACHE_ROOT,
+    CLASSROOM,
+    CLASSROOM_CONTAINER,
+    CLASSROOM_LISTEN,
+    CLASSROOM_NETWORK,
+    CLASSROOM_PROGRESS_DIR,
+    CLASSROOM_PROXY_PORT,
+    CLASSROOM_STATE,
+    COURSE_IMAGE,
+    LABEL_CLASSROOM,
+    PRIVATE_DIR_MODE,
+)
+from helpers.world.proc import NETNS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
+IMAGE_DIR = CACHE_ROOT / "course-image"        # `make course-image` writes rootfs.tar + changes.json
+CLONE_NEWNET = 0x40000000
+ICC_OFF = {"com.docker.network.bridge.enable_icc": "false"}
+# Inside a learner's container the world has the default prefix; its lab record is this file.
+PROGRESS_FILE = f"{CLASSROOM_PROGRESS_DIR}/labs-dnlab.json"
+
+
+@dataclass
+class Settings:
+    """What an instructor chooses for one workshop (`dnlab classroom up --help`)."""
+
+    name: str = CLASSROOM
+    listen: str = CLASSROOM_LISTEN
+    code: str = ""
+    admin: str = "instructor"
+    admin_password: str = ""
+    cpu: float = 1.0
+    mem: str = "1G"
+    cull_timeout: int = 3600
+    image_dir: str = str(IMAGE_DIR)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def state_dir(name: str) -> Path:
+    return CLASSROOM_STATE / name
+
+
+def state_file(name: str) -> Path:
+    """state.json: pid of the owner, listen address, the instructor view's token, the engine's socket."""
+    return state_dir(name) / "state.json"
+
+
+def read_state(name: str) -> dict:
+    try:
+        return json.loads(state_file(name).read_text())
+    except FileNotFoundError:
+        raise LabError(f"no classroom {name!r} runs on this machine", "make classroom") from None
+
+
+def _write_state(name: str, data: dict) -> None:
+    path = state_file(name)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.chmod(0o600)  # the instructor view's token is in it
+    tmp.replace(path)
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`127.0.0.1:8000` -> ("127.0.0.1", 8000); a bare port listens on 127.0.0.1."""
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise LabError(f"listen address {listen!r} is not HOST:PORT", "make classroom LISTEN=127.0.0.1:8000")
+    return host or "127.0.0.1", int(port)
+
+
+# --- the engine, its image, its network ------------------------------------------------------------
+
+def ensure_image(engine: sandbox.ThrowawayEngine, image_dir: Path) -> str:
+    """Import the course image from `make course-image`'s output unless the engine has it."""
+    with contextlib.suppress(Exception):
+        return engine.client.images.get(COURSE_IMAGE).id
+    rootfs, changes = image_dir / "rootfs.tar", image_dir / "changes.json"
+    if not rootfs.is_file() or not changes.is_file():
+        raise LabError(f"the course image is not built: {rootfs} or {changes} is missing", "make course-image")
+    return engine.import_rootfs(rootfs, COURSE_IMAGE, json.loads(changes.read_text()))
+
+
+def ensure_network(client) -> str:
+    """The classroom bridge (learners cannot reach each other: enable_icc=false). Its gateway, the
+    engine namespace's own address on it, where the hub's API listens for the learners' servers."""
+    found = client.networks.list(names=[CLASSROOM_NETWORK])
+    network = found[0] if found else client.networks.create(
+        CLASSROOM_NETWORK, driver="bridge", options=ICC_OFF, labels={LABEL_CLASSROOM: CLASSROOM})
+    network.reload()
+    return network.attrs["IPAM"]["Config"][0]["Gateway"]
+
+
+def remove_made(client) -> list[str]:
+    """Every learner container, volume and the network the classroom made (by label). What went."""
+    selector = {"label": LABEL_CLASSROOM}
+    gone = []
+    for container in client.containers.list(all=True, filters=selector):
+        container.remove(force=True, v=True)
+        gone.append(f"container {container.name}")
+    for volume in client.volumes.list(filters=selector):
+        volume.remove(force=True)
+        gone.append(f"volume {volume.name}")
+    for network in client.networks.list(filters=selector):
+        network.remove()
+        gone.append(f"network {network.name}")
+    return gone
+
+
+# --- the relay ---------------------------------------------------------------------------------------
+
+def enter_netns(path: str) -> None:
+    """Move this thread (and every thread and process it starts later) into the network namespace
+    at `path` (`/run/netns/NAME`, or `/proc/self/ns/net` kept open to come back)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns into {path}")
+    finally:
+        os.close(fd)
+
+
+def listener(listen: str) -> socket.socket:
+    """The relay's listening socket, made in the namespace the caller is in (the machine's)."""
+    host, port = parse_listen(listen)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise LabError(f"cannot listen on {listen}: {error.strerror}",
+                       "make classroom LISTEN=127.0.0.1:8010   # a free address and port") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+async def _join(client_reader, client_writer, port: int) -> None:
+    """One connection from the machine, joined to the proxy on the engine namespace's loopback."""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        client_writer.close()
+        return
+    await asyncio.gather(_pipe(client_reader, writer), _pipe(reader, client_writer))
+
+
+async def relay(sock: socket.socket, port: int, stop: asyncio.Event) -> None:
+    """Serve `sock` until `stop` is set."""
+    server = await asyncio.start_server(lambda r, w: _join(r, w, port), sock=sock)
+    async with server:
+        await stop.wait()
+
+
+# --- the owner process -----------------------------------------------------------------------------
+
+def hub_env(settings: Settings, engine: sandbox.ThrowawayEngine, gateway: str, token: str) -> dict[str, str]:
+    """The environment classroom/jupyterhub_config.py reads (its docstring lists each variable)."""
+    venv_bin = str(Path(sys.executable).parent)
+    return {**os.environ, **settings.extra_env,
+            "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",  # configurable-http-proxy
+            "DNLAB_CLASSROOM_DOCKER": engine.base_url,
+            "DNLAB_CLASSROOM_HUB_IP": gateway,
+            "DNLAB_CLASSROOM_CODE": settings.code,
+            "DNLAB_CLASSROOM_ADMIN": settings.admin,
+            "DNLAB_CLASSROOM_ADMIN_PASSWORD": settings.admin_password,
+            "DNLAB_CLASSROOM_CPU": str(settings.cpu),
+            "DNLAB_CLASSROOM_MEM": settings.mem,
+            "DNLAB_CLASSROOM_CULL_TIMEOUT": str(settings.cull_timeout),
+            "DNLAB_CLASSROOM_STATE": str(state_dir(settings.name)),
+            "DNLAB_CLASSROOM_STATUS_TOKEN": token}
+
+
+def serve(settings: Settings) -> int:
+    """Run the classroom in the foreground until SIGTERM or SIGINT; remove all of it at the end."""
+    if not settings.code or not settings.admin_password:
+        raise LabError("a classroom needs a workshop code and an instructor password",
+                       "make classroom CODE=<code for learners> ADMIN_PASSWORD=<yours>")
+    folder = state_dir(settings.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(PRIVATE_DIR_MODE)
+    sock = listener(settings.listen)  # in the machine's namespace, before entering the engine's
+    home = f"/proc/{os.getpid()}/task/{threading.get_native_id()}/ns/net"
+    home_fd = os.open(home, os.O_RDONLY)  # to come back for the teardown
+    engine = sandbox.ThrowawayEngine(settings.name)
+    hub = None
+    try:
+        engine.start()
+        ensure_image(engine, Path(settings.image_dir))
+        gateway = ensure_network(engine.client)
+        token = secrets.token_hex(32)
+        enter_netns(f"{NETNS_DIR}/{engine.netns}")
+        hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=folder,
+                               env=hub_env(settings, engine, gateway, token),
+                               stdout=open(folder / "hub.log", "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        _write_state(settings.name, {"pid": os.getpid(), "hub_pid": hub.pid, "listen": settings.listen,
+                                     "token": token, "docker": engine.base_url, "netns": engine.netns,
+                                     "gateway": gateway, "settings": {**asdict(settings), "code": "",
+                                                                      "admin_password": ""}})
+        asyncio.run(_until_signal(sock, hub))
+    finally:
+        sock.close()
+        _stop_hub(hub)
+        enter_netns(f"/proc/self/fd/{home_fd}")
+        os.close(home_fd)
+        with contextlib.suppress(Exception):
+            remove_made(engine.client)
+        engine.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+async def _until_signal(sock: socket.socket, hub: subprocess.Popen) -> None:
+    """Relay until SIGTERM/SIGINT, or until the hub dies (its log says why)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def watch_hub() -> None:
+        while hub.poll() is None and not stop.is_set():
+            await asyncio.sleep(1)
+        stop.set()
+
+    await asyncio.gather(relay(sock, CLASSROOM_PROXY_PORT, stop), watch_hub())
+
+
+def _stop_hub(hub: subprocess.Popen | None, grace: float = 120) -> None:
+    """SIGTERM: the hub stops every learner's server (cleanup_servers) and its proxy, then exits."""
+    if hub is None or hub.poll() is not None:
+        return
+    hub.terminate()
+    try:
+        hub.wait(grace)
+    except subprocess.TimeoutExpired:
+        hub.kill()
+        hub.wait()
+
+
+# --- up / down from the instructor's shell ------------------------------------------------------
+
+def hub_url(name: str, path: str = "/hub/api/") -> str:
+    host, port = parse_listen(read_state(name)["listen"])
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}{path}"
+
+
+def api(name: str, path: str, *, token: str | None = None, method: str = "GET", body: dict | None = None,
+        timeout: float = 10) -> dict | list | None:
+    """One call of the hub's REST API through the relay; the instructor view's token by default."""
+    request = urllib.request.Request(hub_url(name, "/hub/api/" + path.lstrip("/")), method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"token {token or read_state(name)['token']}"})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - the relay only
+        text = answer.read()
+    return json.loads(text) if text else None
+
+
+def wait_ready(name: str, owner: subprocess.Popen, timeout: float = 300) -> None:
+    """Until the hub answers through the relay; the owner's log tail if it ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if owner.poll() is not None:
+            log = state_dir(name).parent / f"{name}.log"
+            tail = log.read_text()[-2000:] if log.is_file() else ""
+            raise LabError(f"the classroom stopped while starting (exit {owner.returncode}):\n{tail}",
+                           f"make classroom-down; less {log}")
+        with contextlib.suppress(LabError, OSError, urllib.error.URLError, ValueError, KeyError):
+            if api(name, "/", timeout=2) is not None:
+                return
+        time.sleep(0.5)
+    raise LabError(f"the classroom's hub did not answer within {timeout:.0f} s",
+                   f"less {state_dir(name)}/hub.log")
+
+
+def up(settings: Settings, timeout: float = 300) -> subprocess.Popen:
+    """Start the owner process in the background (`dnlab classroom serve`) and wait for the hub."""
+    if state_file(settings.name).is_file() and _alive(read_state(settings.name)["pid"]):
+        raise LabError(f"classroom {settings.name!r} already runs", "make classroom-down")
+    CLASSROOM_STATE.mkdir(parents=True, exist_ok=True)
+    log = CLASSROOM_STATE / f"{settings.name}.log"
+    argv = [sys.executable, "-m", "helpers", "classroom", "serve", "--name", settings.name,
+            "--listen", settings.listen, "--admin", settings.admin, "--cpu", str(settings.cpu),
+            "--mem", settings.mem, "--cull-timeout", str(settings.cull_timeout), "--image-dir", settings.image_dir]
+    env = {**os.environ, **settings.extra_env, "DNLAB_CLASSROOM_CODE": settings.code,
+           "DNLAB_CLASSROOM_ADMIN_PASSWORD": settings.admin_password}  # never on a command line
+    owner = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    wait_ready(settings.name, owner, timeout)
+    return owner
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def down(name: str = CLASSROOM, timeout: float = 180) -> list[str]:
+    """Stop the owner (it removes what it made); sweep what a crashed owner left. What was done."""
+    done = []
+    with contextlib.suppress(LabError):
+        pid = read_state(name)["pid"]
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            done.append(f"stopped the classroom's owner (pid {pid})")
+    full = sandbox.full_name(name)
+    if not sandbox.in_use(full):
+        done += sandbox.remove(full)
+    shutil.rmtree(state_dir(name), ignore_errors=True)
+    (CLASSROOM_STATE / f"{name}.log").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        CLASSROOM_STATE.rmdir()  # only if no other classroom is left
+    return done
+
+
+# --- the instructor view ---------------------------------------------------------------------------
+
+def _exec_text(container, argv: list[str]) -> tuple[int, str]:
+    result = container.exec_run(argv, demux=False)
+    return result.exit_code, (result.output or b"").decode(errors="replace")
+
+
+def learner_world(container) -> dict:
+    """Whether the learner's world is up and which labs it passed, read inside their container."""
+    code, text = _exec_text(container, ["dnlab", "status", "--json"])
+    try:
+        world_up = bool(json.loads(text).get("up"))
+    except ValueError:
+        world_up = False
+    code, text = _exec_text(container, ["cat", PROGRESS_FILE])
+    try:
+        passed = json.loads(text).get("passed", {}) if code == 0 else {}
+    except ValueError:
+        passed = {}
+    labs = sorted(((int(n), v.get("slug", "")) for n, v in passed.items() if n.isdigit()), key=lambda p: p[0])
+    return {"world_up": world_up, "labs_passed": [n for n, _ in labs], "lab_slugs": [s for _, s in labs]}
+
+
+def status(name: str = CLASSROOM) -> list[dict]:
+    """One row per hub user: admin, server ready, container running, world up, labs passed."""
+    import docker  # the SDK only when the view is asked for (the CLI starts fast)
+
+    state = read_state(name)
+    users = api(name, "users")
+    client = docker.DockerClient(base_url=state["docker"])
+    try:
+        containers = {c.name: c for c in client.containers.list(filters={"label": LABEL_CLASSROOM})}
+        rows = []
+        for user in sorted(users, key=lambda u: u["name"]):
+            server = (user.get("servers") or {}).get("", {})
+            container = containers.get(CLASSROOM_CONTAINER.format(username=user["name"]))
+            row = {"learner": user["name"], "admin": bool(user.get("admin")),
+                   "server_ready": bool(server.get("ready")), "container": container is not None,
+                   "last_activity": user.get("last_activity"), "world_up": False, "labs_passed": [],
+                   "lab_slugs": []}
+            if container is not None:
+                row.update(learner_world(container))
+            rows.append(row)
+        return rows
+    finally:
+        client.close()
