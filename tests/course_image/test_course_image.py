@@ -1,0 +1,164 @@
+"""The course image, offline, in a throwaway engine of the course's own kind (`make test-course-image`).
+
+The image `make course-image` built (rootfs tar + the Dockerfile's `--change` lines) is imported into
+a ThrowawayEngine and run as a learner runs it, `docker run --privileged -p 127.0.0.1:8888:8888`, its
+port reached from inside the engine's own namespace. Checked: the token it prints opens JupyterLab and
+nothing else does, the lab world is up inside, a container on the inner host1 reaches the inner
+internet service through real SNAT, the notebooks' nbval run passes inside, `docker stop` takes the
+world down, and afterwards nothing of the engine is left on the machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from helpers.world import sandbox
+from helpers.world.naming import (
+    COURSE_IMAGE,
+    COURSE_IMAGE_CHANGES,
+    COURSE_IMAGE_DIR,
+    COURSE_IMAGE_PORT,
+    COURSE_IMAGE_ROOTFS,
+    IMAGE,
+    SERVICE_TCP_PORT,
+    WORLD_ENV,
+    WorldNames,
+)
+from helpers.world.service import parse_reply
+
+CONTAINER = "dnlab-course-test"
+READY_TIMEOUT = 180.0       # a loaded 2-core machine; the target (<= 10 s) is measured, not asserted
+TOKEN_LINE = re.compile(r"http://127\.0\.0\.1:\d+/lab\?token=([0-9a-f]+)")
+INNER = WorldNames(None)    # the world `dnlab up` makes inside the container (no DNLAB_WORLD there)
+
+
+@dataclass
+class Course:
+    """The running course container in its throwaway engine, and what was measured on the way."""
+
+    box: sandbox.ThrowawayEngine
+    token: str = ""
+    measured: dict[str, float] = field(default_factory=dict)
+
+    def exec(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return self.box.docker("exec", CONTAINER, *argv, timeout=timeout, check=False)
+
+    def http_status(self, path: str, token: str | None = None) -> str:
+        """The status code of GET `path` on the published port, from inside the engine's namespace."""
+        url = f"http://127.0.0.1:{COURSE_IMAGE_PORT}{path}" + (f"?token={token}" if token else "")
+        return self.box.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url]).stdout
+
+    def logs(self) -> str:
+        result = self.box.docker("logs", CONTAINER, check=False)
+        return result.stdout + result.stderr
+
+    def running(self) -> bool:
+        return self.box.client.containers.get(CONTAINER).status == "running"
+
+
+def _wait_ready(course: Course, started: float) -> None:
+    """Until the token the container printed opens JupyterLab's API: the learner's "ready"."""
+    while time.monotonic() - started < READY_TIMEOUT:
+        found = TOKEN_LINE.search(course.logs())
+        if found and course.http_status("/api/status", found.group(1)) == "200":
+            course.token = found.group(1)
+            return
+        if not course.running():
+            pytest.fail(f"the course container stopped before it was ready; its output:\n{course.logs()[-3000:]}")
+        time.sleep(0.1)
+    pytest.fail(f"no working token line within {READY_TIMEOUT:g} s; the output:\n{course.logs()[-3000:]}")
+
+
+def _report(name: str, value: str) -> None:
+    print(f"\n[course-image] {name}: {value}", flush=True)
+
+
+@pytest.fixture(scope="module")
+def course():
+    rootfs, changes = COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS, COURSE_IMAGE_DIR / COURSE_IMAGE_CHANGES
+    if not (rootfs.exists() and changes.exists()):
+        pytest.fail(f"no built course image in {COURSE_IMAGE_DIR}: run `sudo make test-course-image` (it builds one)")
+    box = sandbox.ThrowawayEngine(f"{os.environ.get(WORLD_ENV) or 'ci'}-course")
+    with box:
+        started = time.monotonic()
+        box.import_rootfs(rootfs, COURSE_IMAGE, json.loads(changes.read_text()))
+        _report("docker import", f"{time.monotonic() - started:.1f} s")
+        _report("image size", f"{box.client.images.get(COURSE_IMAGE).attrs['Size'] / 2**20:.0f} MiB "
+                f"(rootfs tar {rootfs.stat().st_size / 2**20:.0f} MiB)")
+        started = time.monotonic()
+        box.docker("run", "-d", "--privileged", "-p", f"127.0.0.1:{COURSE_IMAGE_PORT}:{COURSE_IMAGE_PORT}",
+                   "--name", CONTAINER, COURSE_IMAGE)
+        running = Course(box)
+        _wait_ready(running, started)
+        running.measured["run_to_ready"] = time.monotonic() - started
+        _report("docker run -> JupyterLab answers with the printed token",
+                f"{running.measured['run_to_ready']:.1f} s (target <= 10 s)")
+        yield running
+
+
+def test_refuses_without_privileged(course):
+    result = course.box.docker("run", "--rm", COURSE_IMAGE, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "not privileged" in result.stderr
+    assert f"docker run --rm -it --privileged -p 127.0.0.1:{COURSE_IMAGE_PORT}:{COURSE_IMAGE_PORT} dnlab/course" \
+        in result.stderr
+
+
+def test_jupyterlab_answers_only_with_the_token(course):
+    assert course.http_status("/api/status", course.token) == "200"
+    assert course.http_status("/api/status") in ("403", "302")
+    assert course.http_status("/api/status", "0" * len(course.token)) in ("403", "302")
+    # The printed line opens the setup notebook itself.
+    assert f"/lab/tree/notebooks/00_setup.ipynb?token={course.token}" in course.logs()
+
+
+def test_world_is_up_inside(course):
+    result = course.exec("dnlab", "status", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["up"] is True and report["missing"] == [], report
+
+
+def _eth0_address(course: Course, role: str) -> str:
+    """A lab machine's eth0 address, read inside the container with `ip -j`."""
+    result = course.exec("ip", "-j", "-n", INNER.namespace(role), "addr", "show", "eth0")
+    assert result.returncode == 0, result.stderr
+    return next(a["local"] for a in json.loads(result.stdout)[0]["addr_info"] if a["family"] == "inet")
+
+
+def test_container_on_host1_reaches_the_internet_through_snat(course):
+    host1, inet = _eth0_address(course, "host1"), _eth0_address(course, "inet")
+    result = course.exec("docker", "--context", INNER.context("host1"), "run", "--rm", IMAGE, "sh", "-c",
+                         f"ip -o -4 addr show eth0; echo | nc {inet} {SERVICE_TCP_PORT}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    own = re.search(r"inet ([0-9.]+)/", result.stdout).group(1)
+    seen, _ = parse_reply(result.stdout)
+    assert seen == host1, result.stdout       # the service saw host1's LAN address...
+    assert own != host1, result.stdout        # ...not the container's own: MASQUERADE rewrote it
+
+
+def test_notebooks_pass_inside(course):
+    started = time.monotonic()
+    result = course.exec("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval-lax",
+                         "notebooks", "labs/solutions", timeout=3600)
+    _report("nbval inside the container", f"{time.monotonic() - started:.0f} s: "
+            f"{(result.stdout.strip().splitlines() or ['(no output)'])[-1]}")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_stop_takes_the_world_down_and_nothing_is_left(course):
+    stopped = course.box.docker("stop", "-t", "30", CONTAINER, check=False)
+    assert stopped.returncode == 0, stopped.stderr
+    assert "taking the lab world down" in course.logs()
+    state = course.box.client.containers.get(CONTAINER).attrs["State"]
+    assert state["ExitCode"] == 0, state
+    course.box.stop()
+    left = sandbox.leftovers(course.box.netns)
+    _report("left on the machine after stop", ", ".join(left) or "nothing")
+    assert left == []
