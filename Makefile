@@ -3,7 +3,7 @@
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI)
 
-.PHONY: start test test-debian13 course-image test-course-image bench down clean
+.PHONY: start test test-debian13 course-image test-course-image classroom classroom-down test-classroom bench down clean
 start:
 	$(SUDO) bash scripts/start.sh
 test:
@@ -17,6 +17,21 @@ course-image:
 	$(SUDO) bash scripts/course-image/build.sh
 test-course-image:
 	$(SUDO) bash scripts/course-image/test.sh
+# A workshop's JupyterHub (README "Running a workshop"): a course container per learner, in an engine
+# of its own; the hub on LISTEN of this machine until `make classroom-down`, which removes it all.
+CODE ?=
+ADMIN_PASSWORD ?=
+LISTEN ?= 127.0.0.1:8000
+classroom:
+	$(SUDO) bash scripts/install.sh --classroom
+	[ -f /var/cache/dnlab/course-image/rootfs.tar ] || $(MAKE) course-image
+	$(SUDO) env DNLAB_CLASSROOM_CODE="$(CODE)" DNLAB_CLASSROOM_ADMIN_PASSWORD="$(ADMIN_PASSWORD)" \
+		.venv/bin/dnlab classroom up --listen "$(LISTEN)"
+classroom-down:
+	$(SUDO) .venv/bin/dnlab classroom down
+# The classroom end to end in a throwaway engine (not part of `make test`).
+test-classroom:
+	$(SUDO) .venv/bin/python -m pytest -q -p no:cacheprovider tests/classroom
 bench:
 	$(SUDO) .venv/bin/python bench/bench.py
 down:

@@ -8,8 +8,13 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install.sh needs root (it installs Debian packages). Fix: sudo bash scripts/install.sh" >&2
   exit 2
 fi
+# With --classroom, also what a workshop hub needs (make classroom): Node.js for configurable-http-proxy
+# (npm, into .venv) and the hub's Python packages (the classroom extra). Learners' machines need neither.
 for_tests=0
-[ "${1:-}" = "--tests" ] && for_tests=1
+for_classroom=0
+for arg in "$@"; do
+  case "$arg" in --tests) for_tests=1 ;; --classroom) for_classroom=1 ;; esac
+done
 # curl, bind9-dnsutils (dig) and netcat-openbsd (nc) go into the toolbox image dnlab/tools with
 # iproute2, iptables and tcpdump: copied from these packages, same names on Debian 12 and 13.
 PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
@@ -23,6 +28,7 @@ if ! command -v docker >/dev/null 2>&1 && [ "${ID:-}" = debian ] \
 fi
 # Debian packages Chromium as a deb; Ubuntu's `chromium` only installs a snap, which needs snapd
 # (absent in containers), so there the tests use Playwright's own Chromium build instead.
+[ "$for_classroom" = 1 ] && PACKAGES="$PACKAGES nodejs npm"
 browser_from_apt=0
 case " ${ID:-} ${ID_LIKE:-} " in
   *" ubuntu "*) ;;
@@ -73,6 +79,16 @@ if ! .venv/bin/python -c "import helpers, docker, voila, nbval, playwright" 2>/d
   # DNLAB_EXTRAS: the course image adds `classroom` (scripts/course-image/steps.sh).
   .venv/bin/python -m pip install --progress-bar on -e ".[${DNLAB_EXTRAS:-test}]"
   touch .venv/.dnlab-installed
+fi
+if [ "$for_classroom" = 1 ]; then
+  if ! .venv/bin/python -c "import jupyterhub, dockerspawner, jupyterhub_idle_culler" 2>/dev/null; then
+    echo "==> installing the classroom's hub (jupyterhub, dockerspawner, the idle culler) into .venv"
+    .venv/bin/python -m pip install --progress-bar on -e ".[test,classroom]"
+  fi
+  if [ ! -x .venv/bin/configurable-http-proxy ]; then
+    echo "==> installing configurable-http-proxy (npm) into .venv"
+    npm install -g --prefix .venv --no-fund --no-audit configurable-http-proxy
+  fi
 fi
 if [ "$for_tests" = 1 ] && [ "$browser_from_apt" = 0 ] && [ ! -x /usr/bin/chromium ]; then
   echo "==> installing Playwright's Chromium for the browser tests (not Debian: no Chromium deb)"

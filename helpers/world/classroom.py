@@ -39,7 +39,6 @@ from pathlib import Path
 from helpers.errors import LabError
 from helpers.world import sandbox
 from helpers.world.naming import (
-    CACHE_ROOT,
     CLASSROOM,
     CLASSROOM_CONTAINER,
     CLASSROOM_LISTEN,
@@ -48,6 +47,9 @@ from helpers.world.naming import (
     CLASSROOM_PROXY_PORT,
     CLASSROOM_STATE,
     COURSE_IMAGE,
+    COURSE_IMAGE_CHANGES,
+    COURSE_IMAGE_DIR,
+    COURSE_IMAGE_ROOTFS,
     LABEL_CLASSROOM,
     PRIVATE_DIR_MODE,
 )
@@ -55,7 +57,6 @@ from helpers.world.proc import NETNS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
-IMAGE_DIR = CACHE_ROOT / "course-image"        # `make course-image` writes rootfs.tar + changes.json
 CLONE_NEWNET = 0x40000000
 ICC_OFF = {"com.docker.network.bridge.enable_icc": "false"}
 # Inside a learner's container the world has the default prefix; its lab record is this file.
@@ -74,7 +75,7 @@ class Settings:
     cpu: float = 1.0
     mem: str = "1G"
     cull_timeout: int = 3600
-    image_dir: str = str(IMAGE_DIR)
+    image_dir: str = str(COURSE_IMAGE_DIR)   # `make course-image` writes the rootfs and changes here
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -116,7 +117,7 @@ def ensure_image(engine: sandbox.ThrowawayEngine, image_dir: Path) -> str:
     """Import the course image from `make course-image`'s output unless the engine has it."""
     with contextlib.suppress(Exception):
         return engine.client.images.get(COURSE_IMAGE).id
-    rootfs, changes = image_dir / "rootfs.tar", image_dir / "changes.json"
+    rootfs, changes = image_dir / COURSE_IMAGE_ROOTFS, image_dir / COURSE_IMAGE_CHANGES
     if not rootfs.is_file() or not changes.is_file():
         raise LabError(f"the course image is not built: {rootfs} or {changes} is missing", "make course-image")
     return engine.import_rootfs(rootfs, COURSE_IMAGE, json.loads(changes.read_text()))

@@ -337,7 +337,6 @@ class WorldNames:
 # machine's own Docker; each learner gets a privileged COURSE_IMAGE container there, with a lab
 # world of its own inside. Everything the classroom makes in its engine carries LABEL_CLASSROOM.
 CLASSROOM = "classroom"
-COURSE_IMAGE = "dnlab/course:latest"
 LABEL_CLASSROOM = "org.dnlab.classroom"
 LABEL_LEARNER = "org.dnlab.learner"          # on a learner's container and volumes: the hub user name
 CLASSROOM_NETWORK = "dnlab-classroom"        # a bridge with inter-container traffic off (enable_icc=false)
@@ -356,4 +355,3 @@ CLASSROOM_STATE = RUN_ROOT / "classroom"     # not a world prefix: a world's cle
 CLASSROOM_HUB_PORT = 8081                    # the hub's API, for the learners' servers (gateway address)
 CLASSROOM_PROXY_PORT = 8000                  # the proxy, on the engine namespace's loopback only
 CLASSROOM_LISTEN = "127.0.0.1:8000"          # the machine's address the relay serves the hub on
-SINGLEUSER_PORT = 8888
