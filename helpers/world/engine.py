@@ -47,15 +47,17 @@ def daemon_config(cgroup_parent: str) -> dict:
     }
 
 
-def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | None = None) -> subprocess.Popen:
+def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | None = None,
+          extra_config: dict | None = None) -> subprocess.Popen:
     """Start dockerd in `namespace`, in a mount and UTS namespace of its own (see `launch_argv`).
 
     `hostname` (default: the host's folder name, i.e. its role) is what `docker info` and
-    `docker node ls` call the engine.
+    `docker node ls` call the engine. `extra_config`: daemon.json settings added to `daemon_config`'s
+    (a throwaway engine's runtime, helpers/world/sandbox.py).
     """
     for directory in (paths.state, paths.exec_root, paths.data_root):
         directory.mkdir(parents=True, exist_ok=True)
-    paths.config.write_text(json.dumps(daemon_config(cgroup_parent), indent=2))
+    paths.config.write_text(json.dumps({**daemon_config(cgroup_parent), **(extra_config or {})}, indent=2))
     # Callers stop the engine first; a pidfile left by a killed one (whose pid may linger as a
     # zombie) would make dockerd refuse to start.
     # The same holds for the containerd that dockerd supervises: given a live-looking pid in its

@@ -169,6 +169,8 @@ SANDBOX_PREFIX = "dnlab-sbx-"
 SANDBOX_MARKER_PREFIX = "dnlab-sandbox="
 SANDBOX_OWNER = ".owner"
 SANDBOX_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+# Its runtime on a machine that withholds capabilities (runc through helpers/world/runc_caps.py).
+SANDBOX_RUNTIME = "dnlab-runc"
 # The course image (Dockerfile; `make course-image` builds it offline as a root filesystem tar plus the
 # Dockerfile's `docker import --change` lines, cached here and keyed on the repository's tree).
 COURSE_IMAGE = "dnlab/course:latest"

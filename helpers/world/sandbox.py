@@ -13,15 +13,17 @@ sandbox whose owner is gone, and never one in use. `stop()` removes everything i
 from __future__ import annotations
 
 import fcntl
+import shlex
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
 from helpers.errors import LabError, UsageError
-from helpers.world import engine, netns
+from helpers.world import engine, netns, runc_caps
 from helpers.world.naming import (
     DATA_ROOT,
     PRIVATE_DIR_MODE,
@@ -30,6 +32,7 @@ from helpers.world.naming import (
     SANDBOX_NAME,
     SANDBOX_OWNER,
     SANDBOX_PREFIX,
+    SANDBOX_RUNTIME,
     HostPaths,
 )
 from helpers.world.proc import NETNS_DIR, require_root, which
@@ -77,7 +80,8 @@ class ThrowawayEngine:
             remove(self.netns)  # a crashed earlier owner's leftovers (the lock said it is gone)
             self._take_owner()   # remove() took the state dir, lock file included: take it again
             netns.create(self.netns, marker_of(self.netns))
-            process = engine.start(self.netns, self.paths, "/" + self.netns, hostname=self.netns)
+            process = engine.start(self.netns, self.paths, "/" + self.netns, hostname=self.netns,
+                                   extra_config=runtime_config(self.paths))
             engine.wait_ready(self.paths, process)
         except BaseException:
             self.stop()
@@ -152,6 +156,18 @@ class ThrowawayEngine:
         for change in changes:
             args += ["--change", change]
         return self.docker(*args, str(tar), tag).stdout.strip()
+
+
+def runtime_config(paths: HostPaths) -> dict:
+    """daemon.json settings for the engine's runtime: none on a machine with every capability; on one
+    that withholds some, runc through helpers/world/runc_caps.py (see there), so `--privileged` runs."""
+    if not runc_caps.machine_withholds():
+        return {}
+    wrapper = paths.state / SANDBOX_RUNTIME
+    wrapper.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(runc_caps.__file__)} "
+                       f"{shlex.quote(which('runc'))} \"$@\"\n")
+    wrapper.chmod(0o700)
+    return {"runtimes": {SANDBOX_RUNTIME: {"path": str(wrapper)}}, "default-runtime": SANDBOX_RUNTIME}
 
 
 # --- removal (stop, and `dnlab clean` after a crash) --------------------------------------------
