@@ -11,6 +11,7 @@ engine namespace and sets the DNLAB_CLASSROOM_* variables below; every one has a
     DNLAB_CLASSROOM_ADMIN         the instructor's name; DNLAB_CLASSROOM_ADMIN_PASSWORD their password
     DNLAB_CLASSROOM_CPU / _MEM    per-learner limits (cores, Docker memory string)
     DNLAB_CLASSROOM_CULL_TIMEOUT  seconds idle before the culler stops a server; _CULL_EVERY its period
+    DNLAB_CLASSROOM_ACTIVITY_INTERVAL  how often the hub reads the proxy's activity (the culler's input)
     DNLAB_CLASSROOM_STATE         folder for the hub's database, cookie secret and proxy token
     DNLAB_CLASSROOM_STATUS_TOKEN  API token of the instructor view (`dnlab classroom status`)
 """
@@ -90,6 +91,8 @@ c.ConfigurableHTTPProxy.pid_file = f"{STATE}/proxy.pid"
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
 # Stopping the hub (make classroom-down) stops every learner's server with it.
 c.JupyterHub.cleanup_servers = True
+# The culler judges by the activity the hub knows; the hub reads it from the proxy this often.
+c.JupyterHub.last_activity_interval = int(ENV("DNLAB_CLASSROOM_ACTIVITY_INTERVAL", "300"))
 
 # --- login ----------------------------------------------------------------------------------------
 c.JupyterHub.authenticator_class = WorkshopAuthenticator

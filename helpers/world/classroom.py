@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import http.cookiejar
 import json
 import os
 import secrets
@@ -32,6 +33,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -309,6 +311,34 @@ def api(name: str, path: str, *, token: str | None = None, method: str = "GET", 
     with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - the relay only
         text = answer.read()
     return json.loads(text) if text else None
+
+
+class _Stay(urllib.request.HTTPRedirectHandler):
+    """Keep a redirect as the answer (a login's 302), instead of following it to the spawn page."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def login(name: str, user: str, password: str, timeout: float = 30) -> str:
+    """Log `user` in as a browser does (the hub's login form, its _xsrf cookie), then take an API
+    token for them with the same password (the REST API's `auth` field). The token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _Stay)
+    opener.open(hub_url(name, "/hub/login"), timeout=timeout).read()
+    xsrf = next((cookie.value for cookie in jar if cookie.name == "_xsrf"), "")
+    form = urllib.parse.urlencode({"username": user, "password": password, "_xsrf": xsrf}).encode()
+    try:
+        opener.open(hub_url(name, "/hub/login"), data=form, timeout=timeout).read()
+    except urllib.error.HTTPError as answer:
+        if answer.code != 302:  # 302 to the hub's home: logged in; 403: refused
+            raise LabError(f"the hub refused {user!r} (HTTP {answer.code})",
+                           "check the workshop code (make classroom CODE=...)") from None
+    body = {"auth": {"username": user, "password": password}, "note": "dnlab classroom login"}
+    request = urllib.request.Request(hub_url(name, f"/hub/api/users/{user}/tokens"), method="POST",
+                                     data=json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - the relay only
+        return json.loads(answer.read())["token"]
 
 
 def wait_ready(name: str, owner: subprocess.Popen, timeout: float = 300) -> None:
