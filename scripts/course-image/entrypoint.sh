@@ -19,7 +19,9 @@ set -euo pipefail
 COURSE=/opt/dnlab
 PORT=8888
 RUN_COMMAND="docker run --rm -it --privileged -p 127.0.0.1:$PORT:$PORT dnlab/course"
-CGROUP=/sys/fs/cgroup
+# Overridable for the unit test of nest_cgroup_v2 only (a fake tree): the real ones otherwise.
+CGROUP=${DNLAB_CGROUP_ROOT:-/sys/fs/cgroup}
+SELF_CGROUP=${DNLAB_SELF_CGROUP:-/proc/self/cgroup}
 
 say() { echo "dnlab-course: $*" >&2; }
 
@@ -37,9 +39,9 @@ require_privileged() {
 
 nest_cgroup_v2() {
   [ -f "$CGROUP/cgroup.controllers" ] || return 0   # cgroup v1: each hierarchy is the container's own
-  if [ "$(cat /proc/self/cgroup)" != "0::/" ]; then
+  if [ "$(cat "$SELF_CGROUP")" != "0::/" ]; then
     # No private cgroup namespace (--cgroupns=host): the root here is the machine's; leave it alone.
-    say "cgroup v2 without a private cgroup namespace: the lab's engines nest under $(cut -d: -f3 /proc/self/cgroup)"
+    say "cgroup v2 without a private cgroup namespace: the lab's engines nest under $(cut -d: -f3 "$SELF_CGROUP")"
     return 0
   fi
   mkdir -p "$CGROUP/init"
@@ -129,4 +131,5 @@ main() {
   fi
 }
 
-main "$@"
+# Sourced (the unit test), it only defines the functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
