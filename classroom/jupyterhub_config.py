@@ -114,6 +114,9 @@ c.DockerSpawner.remove = True                  # a stopped server leaves its vol
 c.DockerSpawner.volumes = dict(naming.CLASSROOM_VOLUMES)
 c.DockerSpawner.pre_spawn_hook = make_volumes
 c.DockerSpawner.notebook_dir = naming.COURSE_HOME
+# The learner is root in their container (the world needs it); jupyter-server refuses root unless told.
+# The image's entrypoint passes the spawner's arguments on to jupyterhub-singleuser.
+c.DockerSpawner.args = ["--allow-root"]
 c.DockerSpawner.default_url = "/lab/tree/notebooks/00_setup.ipynb"
 c.DockerSpawner.environment = {"DNLAB_PROGRESS_DIR": naming.CLASSROOM_PROGRESS_DIR}
 c.DockerSpawner.extra_create_kwargs = {

@@ -60,6 +60,7 @@ def test_spawner_gives_each_learner_a_privileged_limited_course_container(config
                      "dnlab-learner-alice-engines": {"bind": "/var/lib/dnlab", "mode": "rw"}}
     assert spawner.get_env()["DNLAB_PROGRESS_DIR"].startswith(binds["dnlab-learner-alice-labs"]["bind"])
     assert spawner.remove is True  # a stopped server leaves its volumes only
+    assert spawner.get_args() == ["--allow-root"]  # root in the container: jupyter-server refuses it otherwise
 
 
 def test_hub_listens_for_learners_on_the_gateway_and_runs_the_culler(config):
