@@ -18,7 +18,7 @@ apt-get install -y -q --no-install-recommends make ca-certificates
 DNLAB_EXTRAS=test,classroom DNLAB_INSTALL_NO_DOCTOR=1 bash scripts/install.sh --tests
 # Keep the image small: package lists and download caches, unless they are a build's bind-mounted
 # cache (make course-image reuses them across builds; they are not part of its root's tar).
-rm -rf /var/lib/apt/lists/*
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin   # lists and apt's own binary caches (~120 MiB)
 mountpoint -q /var/cache/apt/archives || apt-get clean
 mountpoint -q /root/.cache/pip || rm -rf /root/.cache/pip
 echo "==> course image steps done: $(cat /etc/debian_version), $(dockerd --version)"
