@@ -44,6 +44,9 @@ def test_runs_a_container_and_stop_leaves_nothing():
         # The port is the sandbox's alone: the machine's own namespace has no such listener.
         assert "18080" not in subprocess.run(["ss", "-Hltn", "sport = :18080"], capture_output=True,
                                              text=True).stdout
+        # --privileged runs, even on a machine that withholds capabilities (runc_caps drops those).
+        assert box.client.containers.run(IMAGE, ["sh", "-c", "ip link add x0 type veth peer name x1 && echo ok"],
+                                         privileged=True, remove=True).strip() == b"ok"
         assert sandbox.leftovers(box.netns)  # while it runs, there is something to find
     assert sandbox.leftovers(box.netns) == []
 
