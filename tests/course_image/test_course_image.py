@@ -110,6 +110,13 @@ def test_refuses_without_privileged(course):
         in result.stderr
 
 
+def test_arguments_run_in_the_course_folder(course):
+    result = course.box.docker("run", "--rm", "--privileged", COURSE_IMAGE, "sh", "-c",
+                               "pwd && make -n test | head -1", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[:2] == ["/opt/dnlab", "bash scripts/test.sh"], result.stdout
+
+
 def test_jupyterlab_answers_only_with_the_token(course):
     assert course.http_status("/api/status", course.token) == "200"
     assert course.http_status("/api/status") in ("403", "302")
