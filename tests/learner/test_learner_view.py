@@ -2,10 +2,14 @@
 shows them: figures are images, never `<Figure size ...>` text; markdown is prose, not an indented
 code block; tables hold readable text, not Python reprs; no cell ends in an error.
 
-Each notebook runs in a fresh kernel (nbclient) with DNLAB_WORLD set to the session's test world
-(tests/conftest.py's `world` fixture). The detectors live in tests/learner/view.py and are proven
-to fire by tests/learner/test_detectors.py. The executed notebooks are kept in
-$DNLAB_LEARNER_OUT (default: pytest's tmp dir) for a look at what failed.
+Each notebook runs in a fresh kernel with DNLAB_WORLD set to the session's test world
+(tests/conftest.py's `world` fixture): when nbval ran the chapter in this session (`make test` runs
+these tests after the notebooks), its run is the one read (tests/learner/executed.py: nbval keeps
+every output the kernel sent); otherwise, and always for the explorer (whose figure lives in widget
+state, which nbval does not keep), the test executes the notebook itself with nbclient. The
+detectors live in tests/learner/view.py and are proven to fire by tests/learner/test_detectors.py.
+The executed notebooks are kept in $DNLAB_LEARNER_OUT (default: pytest's tmp dir) for a look at
+what failed.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.learner import view
+from tests.learner import executed, view
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("0*_*.ipynb")) + [NOTEBOOKS / "10_glossary.ipynb"]
@@ -41,12 +45,15 @@ def test_the_figure_cells_are_found():
 def test_learner_sees_figures_prose_and_tables(world, notebook, tmp_path):
     assert os.environ.get("DNLAB_WORLD") == world.names.world_id  # the kernel inherits it
     started = time.monotonic()
-    nb = view.execute(notebook)
+    nb = executed.notebook(notebook) if notebook != EXPLORER else None
+    source = "nbval's run in this session"
+    if nb is None:
+        nb, source = view.execute(notebook), "executed here (nbclient)"
     TIMES[notebook.name] = time.monotonic() - started
     out = Path(os.environ.get("DNLAB_LEARNER_OUT") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out / notebook.name))
-    print(f"{notebook.name}: executed in {TIMES[notebook.name]:.1f} s, "
+    print(f"{notebook.name}: {source}, read in {TIMES[notebook.name]:.1f} s, "
           f"{len(view.figure_cells(nb))} figure cells; kept in {out / notebook.name}")
     problems = view.problems(nb)
     assert not problems, f"{notebook.name} (executed copy: {out / notebook.name}):\n" + "\n".join(map(str, problems))
