@@ -105,6 +105,11 @@ def main() -> None:
     rows.append(("`dnlab down`", downs, 3.0))
 
     base = statistics.median(baseline)
+    from helpers.world.doctor import engine_versions
+
+    # The machine the figures are from: `make bench` on Debian 12, `scripts/debian13.sh -- make bench`.
+    print(", ".join(f"{name}: {value}" for name, value in engine_versions().items())
+          + f", python {sys.version.split()[0]}")
     print(f"baseline `docker run --rm dnlab/box true` on host1: median {base:.3f} s (n={repeat})\n")
     print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target s':>9}  verdict")
     for name, samples, target in rows:
