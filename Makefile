@@ -31,7 +31,7 @@ classroom-down:
 	$(SUDO) .venv/bin/dnlab classroom down
 # The classroom end to end in a throwaway engine (not part of `make test`).
 test-classroom:
-	$(SUDO) .venv/bin/python -m pytest -q -p no:cacheprovider tests/classroom
+	$(SUDO) env DNLAB_CLASSROOM_TEST=1 .venv/bin/python -m pytest -p no:cacheprovider -s -v tests/classroom
 bench:
 	$(SUDO) .venv/bin/python bench/bench.py
 down:
