@@ -258,14 +258,22 @@ def serve(settings: Settings) -> int:
         asyncio.run(_until_signal(sock, hub))
     finally:
         sock.close()
-        _stop_hub(hub)
+        _step("the hub stopped the learners' servers and exited", _stop_hub, hub)
         enter_netns(f"/proc/self/fd/{home_fd}")
         os.close(home_fd)
         with contextlib.suppress(Exception):
-            remove_made(engine.client)
-        engine.stop()
+            _step("removed the classroom's containers, volumes, network", remove_made, engine.client)
+        _step("removed the engine (processes, namespace, data)", engine.stop)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _step(what: str, action, *args):
+    """Run one teardown step and say in the owner's log how long it took (down's time is their sum)."""
+    started = time.monotonic()
+    result = action(*args)
+    print(f"classroom: {what} in {time.monotonic() - started:.1f} s", flush=True)
+    return result
 
 
 async def _until_signal(sock: socket.socket, hub: subprocess.Popen) -> None:
@@ -398,7 +406,10 @@ def down(name: str = CLASSROOM, timeout: float = 180) -> list[str]:
     if not sandbox.in_use(full):
         done += sandbox.remove(full)
     shutil.rmtree(state_dir(name), ignore_errors=True)
-    (CLASSROOM_STATE / f"{name}.log").unlink(missing_ok=True)
+    log = CLASSROOM_STATE / f"{name}.log"
+    with contextlib.suppress(OSError):  # the owner's own account of its teardown, then its log goes too
+        done += [line for line in log.read_text().splitlines() if line.startswith("classroom: ")]
+    log.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         CLASSROOM_STATE.rmdir()  # only if no other classroom is left
     return done
