@@ -145,10 +145,11 @@ class ThrowawayEngine:
         return engine.run_docker(list(args), base_url=self.base_url, timeout=timeout, check=check)
 
     def load(self, archive: Path) -> list[str]:
-        """`docker load` of a docker-save tar (streamed from the file). The tags loaded."""
+        """`docker load` of a docker-save tar (streamed from the file). The tags loaded (an untagged
+        image's id)."""
         with open(archive, "rb") as data:
             images = self.client.images.load(data)
-        return [tag for image in images for tag in image.tags]
+        return [name for image in images for name in (image.tags or [image.id])]
 
     def import_rootfs(self, tar: Path, tag: str, changes: list[str]) -> str:
         """`docker import` of a root filesystem tar with Dockerfile `changes` (CMD, ENV, ...). Its id."""

@@ -22,6 +22,27 @@ def _name(suffix: str) -> str:
     return f"{world_id_for_tests()}-{suffix}"
 
 
+def test_load_and_import(tmp_path):
+    """`load` takes a docker-save tar, `import_rootfs` a root filesystem tar with Dockerfile changes."""
+    with sandbox.ThrowawayEngine(_name("sbxl")) as box:
+        image.load_into(box.client)
+        saved = tmp_path / "box.tar"
+        with saved.open("wb") as out:
+            for chunk in box.client.images.get(IMAGE).save(named=True):
+                out.write(chunk)
+        box.client.images.remove(IMAGE, force=True)
+        assert IMAGE in box.load(saved)
+        rootfs = tmp_path / "rootfs.tar"
+        container = box.client.containers.create(IMAGE, ["true"])
+        with rootfs.open("wb") as out:
+            for chunk in container.export():
+                out.write(chunk)
+        changes = ["ENV GREETING=imported", 'CMD ["sh", "-c", "echo $GREETING"]']
+        box.import_rootfs(rootfs, "dnlab/imported:test", changes)
+        assert box.client.containers.run("dnlab/imported:test", remove=True).strip() == b"imported"
+    assert sandbox.leftovers(box.netns) == []
+
+
 def test_runs_a_container_and_stop_leaves_nothing():
     if os.geteuid() != 0:
         pytest.fail("integration tests need root: run them through `make test` (sudo)")
