@@ -38,6 +38,10 @@ def daemon_config(cgroup_parent: str) -> dict:
         # Resolvers point into the lab, so even a learner's `nslookup example.com` stays inside.
         "dns": [str(INET_IP)],
         "cgroup-parent": cgroup_parent,
+        # The cgroupfs driver, always: on a cgroup v2 machine run by systemd (Debian 13, Docker Desktop's
+        # VM) dockerd would default to the systemd driver, which refuses a cgroup-parent that is not a
+        # `.slice` and does not start. cgroupfs is already the default on cgroup v1 and in containers.
+        "exec-opts": ["native.cgroupdriver=cgroupfs"],
         # Containers of the lab image ignore SIGTERM as PID 1; don't wait 15 s for each on stop.
         "shutdown-timeout": 1,
         # `DNLAB_ENGINE_LOG_LEVEL=debug` keeps what a failing run needs (gossip, networkdb) in dockerd.log.

@@ -125,3 +125,11 @@ def test_cgroup_v2_step_leaves_a_shared_cgroup_namespace_alone(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not (root / "init").exists()
     assert "without a private cgroup namespace" in result.stderr
+
+
+def test_engines_use_cgroupfs_so_a_path_cgroup_parent_works_under_systemd_on_cgroup_v2():
+    from helpers.world import engine
+
+    config = engine.daemon_config("/dnlab-host1")
+    assert config["cgroup-parent"] == "/dnlab-host1"
+    assert "native.cgroupdriver=cgroupfs" in config["exec-opts"]
