@@ -136,7 +136,13 @@ c.JupyterHub.services = [
     {"name": "idle-culler",
      "command": [sys.executable, "-m", "jupyterhub_idle_culler",
                  f"--timeout={CULL_TIMEOUT}", f"--cull-every={CULL_EVERY}"]},
-    {"name": "dnlab-status", "api_token": ENV("DNLAB_CLASSROOM_STATUS_TOKEN", "")},
+    # The instructor view: its token serves `dnlab classroom status`; its page (classroom/status_page.py)
+    # is /services/dnlab-status/ for the admins (the hub's OAuth). Services get PATH and little else:
+    # the engine's socket is given to it.
+    {"name": "dnlab-status", "api_token": ENV("DNLAB_CLASSROOM_STATUS_TOKEN", ""),
+     "url": f"http://127.0.0.1:{naming.CLASSROOM_PAGE_PORT}", "oauth_no_confirm": True,
+     "command": [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "status_page.py")],
+     "environment": {"DNLAB_CLASSROOM_DOCKER": DOCKER_URL}},
 ]
 c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"],

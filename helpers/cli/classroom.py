@@ -52,15 +52,18 @@ def _down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cells(row: dict) -> list[str]:
+    """One learner's row of the instructor view, as the table and the hub's page show it."""
+    name = row["learner"] + (" (admin)" if row["admin"] else "")
+    server = "ready" if row["server_ready"] else ("starting" if row["container"] else "stopped")
+    world = "up" if row["world_up"] else ("down" if row["container"] else "-")
+    labs = ", ".join(map(str, row["labs_passed"])) or "none"
+    return [name, server, world, labs]
+
+
 def table(rows: list[dict]) -> str:
     """The instructor view as text: one line per learner."""
-    lines = [list(COLUMNS)]
-    for row in rows:
-        name = row["learner"] + (" (admin)" if row["admin"] else "")
-        server = "ready" if row["server_ready"] else ("starting" if row["container"] else "stopped")
-        world = "up" if row["world_up"] else ("down" if row["container"] else "-")
-        labs = ", ".join(map(str, row["labs_passed"])) or "none"
-        lines.append([name, server, world, labs])
+    lines = [list(COLUMNS)] + [cells(row) for row in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
                      for line in lines)

@@ -328,9 +328,9 @@ class _Stay(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def login(name: str, user: str, password: str, timeout: float = 30) -> str:
-    """Log `user` in as a browser does (the hub's login form, its _xsrf cookie), then take an API
-    token for them with the same password (the REST API's `auth` field). The token."""
+def browser(name: str, user: str, password: str, timeout: float = 30) -> urllib.request.OpenerDirector:
+    """Log `user` in as a browser does (the hub's login form, its _xsrf cookie). An opener that
+    carries the session's cookies and follows redirects (the hub's pages, its services' OAuth)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _Stay)
     opener.open(hub_url(name, "/hub/login"), timeout=timeout).read()
@@ -342,6 +342,13 @@ def login(name: str, user: str, password: str, timeout: float = 30) -> str:
         if answer.code != 302:  # 302 to the hub's home: logged in; 403: refused
             raise LabError(f"the hub refused {user!r} (HTTP {answer.code})",
                            "check the workshop code (make classroom CODE=...)") from None
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+
+def login(name: str, user: str, password: str, timeout: float = 30) -> str:
+    """`browser`'s login, then an API token for `user` with the same password (the REST API's
+    `auth` field). The token."""
+    browser(name, user, password, timeout)
     body = {"auth": {"username": user, "password": password}, "note": "dnlab classroom login"}
     request = urllib.request.Request(hub_url(name, f"/hub/api/users/{user}/tokens"), method="POST",
                                      data=json.dumps(body).encode())
@@ -440,26 +447,30 @@ def learner_world(container) -> dict:
     return {"world_up": world_up, "labs_passed": [n for n, _ in labs], "lab_slugs": [s for _, s in labs]}
 
 
+def learner_rows(users: list[dict], client) -> list[dict]:
+    """One row per hub user (the hub API's user models): admin, server ready, container running,
+    world up, labs passed; `client` is the classroom engine's SDK client."""
+    containers = {c.name: c for c in client.containers.list(filters={"label": LABEL_CLASSROOM})}
+    rows = []
+    for user in sorted(users, key=lambda u: u["name"]):
+        server = (user.get("servers") or {}).get("", {})
+        container = containers.get(CLASSROOM_CONTAINER.format(username=user["name"]))
+        row = {"learner": user["name"], "admin": bool(user.get("admin")),
+               "server_ready": bool(server.get("ready")), "container": container is not None,
+               "last_activity": user.get("last_activity"), "world_up": False, "labs_passed": [],
+               "lab_slugs": []}
+        if container is not None:
+            row.update(learner_world(container))
+        rows.append(row)
+    return rows
+
+
 def status(name: str = CLASSROOM) -> list[dict]:
-    """One row per hub user: admin, server ready, container running, world up, labs passed."""
+    """The instructor view of classroom `name`, from this machine (through the relay)."""
     import docker  # the SDK only when the view is asked for (the CLI starts fast)
 
-    state = read_state(name)
-    users = api(name, "users")
-    client = docker.DockerClient(base_url=state["docker"])
+    client = docker.DockerClient(base_url=read_state(name)["docker"])
     try:
-        containers = {c.name: c for c in client.containers.list(filters={"label": LABEL_CLASSROOM})}
-        rows = []
-        for user in sorted(users, key=lambda u: u["name"]):
-            server = (user.get("servers") or {}).get("", {})
-            container = containers.get(CLASSROOM_CONTAINER.format(username=user["name"]))
-            row = {"learner": user["name"], "admin": bool(user.get("admin")),
-                   "server_ready": bool(server.get("ready")), "container": container is not None,
-                   "last_activity": user.get("last_activity"), "world_up": False, "labs_passed": [],
-                   "lab_slugs": []}
-            if container is not None:
-                row.update(learner_world(container))
-            rows.append(row)
-        return rows
+        return learner_rows(api(name, "users"), client)
     finally:
         client.close()

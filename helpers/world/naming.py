@@ -356,4 +356,5 @@ CLASSROOM_PROGRESS_DIR = f"{COURSE_HOME}/labs/.progress"   # DNLAB_PROGRESS_DIR 
 CLASSROOM_STATE = RUN_ROOT / "classroom"     # not a world prefix: a world's clean never takes it
 CLASSROOM_HUB_PORT = 8081                    # the hub's API, for the learners' servers (gateway address)
 CLASSROOM_PROXY_PORT = 8000                  # the proxy, on the engine namespace's loopback only
+CLASSROOM_PAGE_PORT = 8090                   # the instructor view's page (a hub service), loopback too
 CLASSROOM_LISTEN = "127.0.0.1:8000"          # the machine's address the relay serves the hub on

@@ -5,7 +5,8 @@ course image imported from `make course-image`'s output, JupyterHub with configu
 the engine's namespace, the relay on a free port of this machine. Three learners log in (the hub's
 login form, then its REST API), each gets a ready server with a lab world inside; a lab check in one
 world shows in the instructor view; one learner cannot reach another's container or see their world;
-the idle culler stops a server; `dnlab classroom down` leaves nothing behind.
+the idle culler stops a server; `dnlab classroom down` leaves nothing behind. The instructor view is
+also a page of the hub (/services/dnlab-status/), which a learner cannot open.
 """
 from __future__ import annotations
 
@@ -170,6 +171,13 @@ def test_a_lab_check_in_one_world_shows_in_the_instructor_view(room: Room):
     table = subprocess.run([sys.executable, "-m", "helpers", "classroom", "status", "--name", NAME],
                            capture_output=True, text=True, timeout=60, check=True).stdout
     assert any(line.split()[:4] == ["ada", "ready", "up", "1"] for line in table.splitlines()), table
+    # The same view as a page of the hub, for the instructor only (the hub's OAuth).
+    page = classroom.browser(NAME, "teacher", room.settings.admin_password).open(
+        classroom.hub_url(NAME, "/services/dnlab-status/"), timeout=30)
+    assert page.status == 200 and "<td>ada</td><td>ready</td><td>up</td><td>1</td>" in page.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        classroom.browser(NAME, "bob", room.settings.code).open(classroom.hub_url(NAME, "/services/dnlab-status/"))
+    assert refused.value.code == 403
 
 
 def test_a_learner_cannot_reach_another_learners_container_or_world(room: Room):

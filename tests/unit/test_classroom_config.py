@@ -4,6 +4,7 @@ JupyterHub values rendered into a pod spec by KubeSpawner's own get_pod_manifest
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -71,6 +72,10 @@ def test_hub_listens_for_learners_on_the_gateway_and_runs_the_culler(config):
     culler = services["idle-culler"]["command"]
     assert culler[1:3] == ["-m", "jupyterhub_idle_culler"] and "--timeout=20" in culler
     assert services["dnlab-status"]["api_token"] == "t0ken"
+    page = services["dnlab-status"]
+    assert Path(page["command"][-1]) == ROOT / "classroom" / "status_page.py" and Path(page["command"][-1]).is_file()
+    assert page["url"] == f"http://127.0.0.1:{naming.CLASSROOM_PAGE_PORT}"  # the namespace's loopback
+    assert page["environment"] == {"DNLAB_CLASSROOM_DOCKER": ENV["DNLAB_CLASSROOM_DOCKER"]}
     roles = {r["name"]: r for r in hub.load_roles}
     assert "delete:servers" in roles["idle-culler"]["scopes"]
     assert "delete:servers" not in roles["dnlab-instructor-view"]["scopes"]  # the view only reads
@@ -197,3 +202,15 @@ def test_zero_to_jupyterhub_values_render_a_privileged_pod_with_requests_and_vol
     assert env["DNLAB_PROGRESS_DIR"].startswith("/opt/dnlab/work/")
     assert container["lifecycle"]["postStart"]["exec"]["command"][-1].startswith("cp -rn /opt/dnlab/notebooks")
     assert pvc["metadata"]["name"] == "claim-alice" and pvc["spec"]["resources"]["requests"] == {"storage": "2Gi"}
+
+
+def test_instructor_page_escapes_what_learners_typed():
+    sys.path.insert(0, str(ROOT / "classroom"))
+    try:
+        import status_page
+    finally:
+        sys.path.remove(str(ROOT / "classroom"))
+    rows = [{"learner": "<b>eve</b>", "admin": False, "server_ready": True, "container": True, "world_up": True,
+             "labs_passed": [2]}]
+    page = status_page.render(rows)
+    assert "<td>&lt;b&gt;eve&lt;/b&gt;</td><td>ready</td><td>up</td><td>2</td>" in page and "<b>eve" not in page
