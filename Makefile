@@ -22,13 +22,15 @@ test-course-image:
 CODE ?=
 ADMIN_PASSWORD ?=
 LISTEN ?= 127.0.0.1:8000
+NAME ?= classroom
 classroom:
 	$(SUDO) bash scripts/install.sh --classroom
 	[ -f /var/cache/dnlab/course-image/rootfs.tar ] || $(MAKE) course-image
-	$(SUDO) env DNLAB_CLASSROOM_CODE="$(CODE)" DNLAB_CLASSROOM_ADMIN_PASSWORD="$(ADMIN_PASSWORD)" \
-		.venv/bin/dnlab classroom up --listen "$(LISTEN)"
+	@# @: the code and the password stay off the terminal's echo of this line
+	@$(SUDO) env DNLAB_CLASSROOM_CODE="$(CODE)" DNLAB_CLASSROOM_ADMIN_PASSWORD="$(ADMIN_PASSWORD)" \
+		.venv/bin/dnlab classroom up --name "$(NAME)" --listen "$(LISTEN)"
 classroom-down:
-	$(SUDO) .venv/bin/dnlab classroom down
+	$(SUDO) .venv/bin/dnlab classroom down --name "$(NAME)"
 # The classroom end to end in a throwaway engine (not part of `make test`).
 test-classroom:
 	$(SUDO) env DNLAB_CLASSROOM_TEST=1 .venv/bin/python -m pytest -p no:cacheprovider -s -v tests/classroom

@@ -28,7 +28,9 @@ if ! command -v docker >/dev/null 2>&1 && [ "${ID:-}" = debian ] \
 fi
 # Debian packages Chromium as a deb; Ubuntu's `chromium` only installs a snap, which needs snapd
 # (absent in containers), so there the tests use Playwright's own Chromium build instead.
-[ "$for_classroom" = 1 ] && PACKAGES="$PACKAGES nodejs npm"
+# A machine with its own Node.js (e.g. a vendor's nodejs, which bundles npm and conflicts with
+# Debian's npm) keeps it: Debian's packages only where there is no npm at all.
+if [ "$for_classroom" = 1 ] && ! command -v npm >/dev/null 2>&1; then PACKAGES="$PACKAGES nodejs npm"; fi
 browser_from_apt=0
 case " ${ID:-} ${ID_LIKE:-} " in
   *" ubuntu "*) ;;

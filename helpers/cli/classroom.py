@@ -32,9 +32,12 @@ def _up(args: argparse.Namespace) -> int:
         raise UsageError("a classroom needs a workshop code and an instructor password",
                          "make classroom CODE=<code for learners> ADMIN_PASSWORD=<yours>")
     owner = classroom.up(settings)
+    named = "" if settings.name == CLASSROOM else f" --name {settings.name}"
     print(f"classroom {settings.name} is up (owner pid {owner.pid}): {classroom.hub_url(settings.name, '/hub/')}\n"
           f"  learners: any name (a-z, 0-9, - _) and the workshop code; instructor: {settings.admin} "
-          f"(admin page /hub/admin)\n  instructor view: dnlab classroom status\n  remove it all: make classroom-down")
+          f"(admin page /hub/admin, instructor view /services/dnlab-status/)\n"
+          f"  instructor view here: dnlab classroom status{named}\n"
+          f"  remove it all: make classroom-down{' NAME=' + settings.name if named else ''}")
     return 0
 
 
