@@ -66,7 +66,8 @@ def make_volumes(spawner) -> None:
     client = docker.DockerClient(base_url=DOCKER_URL)
     labels = {naming.LABEL_CLASSROOM: naming.CLASSROOM, naming.LABEL_LEARNER: spawner.user.name}
     try:
-        existing = {v.name for v in client.volumes.list(filters={"label": f"{naming.LABEL_LEARNER}={spawner.user.name}"})}
+        mine = {"label": f"{naming.LABEL_LEARNER}={spawner.user.name}"}
+        existing = {volume.name for volume in client.volumes.list(filters=mine)}
         for template in naming.CLASSROOM_VOLUMES:
             name = template.format(username=spawner.user.name)
             if name not in existing:
