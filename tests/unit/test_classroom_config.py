@@ -4,6 +4,7 @@ JupyterHub values rendered into a pod spec by KubeSpawner's own get_pod_manifest
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,14 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from helpers.cli.classroom import table
 from helpers.world import classroom, naming
+
+
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: earlier tests of the same session (the browser tier's
+    Playwright) can leave an event loop running in the main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"DNLAB_CLASSROOM_DOCKER": "unix:///run/dnlab/dnlab-sbx-x/docker.sock", "DNLAB_CLASSROOM_HUB_IP": "172.18.0.1",
@@ -93,14 +102,14 @@ def test_hub_listens_for_learners_on_the_gateway_and_runs_the_culler(config):
 ])
 def test_workshop_login(config, name, password, accepted):
     authenticator = config.JupyterHub.authenticator_class(config=config)
-    got = asyncio.run(authenticator.authenticate(None, {"username": name, "password": password}))
+    got = run_async(authenticator.authenticate(None, {"username": name, "password": password}))
     assert got == (name.lower() if accepted else None)
 
 
 def test_an_empty_workshop_code_opens_nothing(config):
     config.WorkshopAuthenticator.workshop_code = ""
     authenticator = config.JupyterHub.authenticator_class(config=config)
-    assert asyncio.run(authenticator.authenticate(None, {"username": "alice", "password": ""})) is None
+    assert run_async(authenticator.authenticate(None, {"username": "alice", "password": ""})) is None
 
 
 def test_classroom_network_turns_inter_container_traffic_off():
@@ -188,7 +197,7 @@ def test_zero_to_jupyterhub_values_render_a_privileged_pod_with_requests_and_vol
             return (api.sanitize_for_serialization(await spawner.get_pod_manifest()),
                     api.sanitize_for_serialization(spawner.get_pvc_manifest()))
 
-    pod, pvc = asyncio.run(render())
+    pod, pvc = run_async(render())
     container = pod["spec"]["containers"][0]
     assert container["image"] == "dnlab/course:latest"
     assert container["securityContext"]["privileged"] is True
