@@ -277,6 +277,8 @@ def lab10(world):
     sudo .venv/bin/dnlab shell host1 -- docker rm -f lab10-shop
     sudo .venv/bin/dnlab shell host1 -- docker run -d --name lab10-shop -p 9081:80 dnlab/box:latest \
         httpd -f -p 80 -h /www
+    sudo .venv/bin/dnlab shell inet -- curl -sS -m 2 --retry 5 --retry-connrefused --retry-delay 1 \
+        http://<host1>:9081/   # the shop answers from the internet
     """
     # %% The symptom, as a customer sees it: host1 refuses port 9081.
     host1 = facts.address(world, "host1")
@@ -293,7 +295,9 @@ def lab10(world):
     labels = " ".join(f"--label {key}={value}" for key, value in world.label.items())
     print(facts.sh(world, "host1", f"docker run -d --name lab10-shop {labels} -p 9081:80 {IMAGE} "
                                    "httpd -f -p 80 -h /www"))
-    facts.sh(world, "inet", f"curl -sS -m 2 http://{host1}:9081/")
+    # %% From the internet again. `docker run -d` returns before httpd listens: on a busy machine the first
+    # %%+ try can still be refused, so curl tries again on a refusal (--retry-connrefused), a second apart.
+    facts.sh(world, "inet", f"curl -sS -m 2 --retry 5 --retry-connrefused --retry-delay 1 http://{host1}:9081/")
 
 
 def lab11(world):

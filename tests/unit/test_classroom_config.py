@@ -3,8 +3,6 @@ traitlets' own loader and given to a real DockerSpawner and WorkshopAuthenticato
 JupyterHub values rendered into a pod spec by KubeSpawner's own get_pod_manifest. No engine, no hub."""
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,14 +18,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from helpers.cli.classroom import table
 from helpers.world import classroom, naming
-
-
-def run_async(coroutine):
-    """asyncio.run in a thread of its own: earlier tests of the same session (the browser tier's
-    Playwright) can leave an event loop running in the main thread, where asyncio.run refuses."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
+from tests.aio import run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"DNLAB_CLASSROOM_DOCKER": "unix:///run/dnlab/dnlab-sbx-x/docker.sock", "DNLAB_CLASSROOM_HUB_IP": "172.18.0.1",

@@ -11,6 +11,7 @@ import pytest
 
 from helpers.errors import LabError
 from helpers.world import classroom
+from tests.aio import run_async
 
 
 def test_listen_address():
@@ -46,7 +47,7 @@ def test_relay_joins_each_connection_to_the_port_behind_it():
         sock.close()
         return answer
 
-    assert asyncio.run(scenario()) == b"HELLO HUB\n"
+    assert run_async(scenario()) == b"HELLO HUB\n"
 
 
 def test_a_busy_listen_address_names_the_fix():
