@@ -27,6 +27,13 @@ def world_id_for_tests() -> str:
     return os.environ.get("DNLAB_WORLD") or "t"
 
 
+def own_world_id(suffix: str) -> str:
+    """The id of a world a test makes for itself (lifecycle, crash, fault tests): the session world's
+    id, cut to fit, plus `suffix`. Never a fixed id: two runs on one machine (CI's Debian 12 and
+    Debian 13 legs at once) share the cgroup tree, where a world's engines are named by its id."""
+    return world_id_for_tests()[:8 - len(suffix)] + suffix
+
+
 @pytest.fixture(scope="session")
 def world():
     if os.geteuid() != 0:

@@ -25,8 +25,9 @@ import pytest
 
 from helpers.world import engine, netns
 from helpers.world.naming import CAPTURE_DIR, HOSTS, WorldNames
+from tests.conftest import own_world_id
 
-WORLD_ID = "fi"
+WORLD_ID = own_world_id("fi")  # apart from any other run's worlds (tests/conftest.py)
 NAMES = WorldNames(WORLD_ID)
 ROUNDS = 3
 SEED = int(os.environ.get("DNLAB_FI_SEED", "1212"))

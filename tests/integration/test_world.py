@@ -18,10 +18,13 @@ from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT, WorldNames
+from tests.conftest import own_world_id
 
 from world_checks import leftovers
 
 DNLAB = [sys.executable, "-m", "helpers"]
+# The worlds these tests make and remove, apart from any other run's (tests/conftest.py).
+IT1, IT2, IT3, IT4, IT5 = (own_world_id(f"it{n}") for n in range(1, 6))
 
 
 def cli(*args: str, world_id: str) -> subprocess.CompletedProcess:
@@ -30,18 +33,18 @@ def cli(*args: str, world_id: str) -> subprocess.CompletedProcess:
 
 def test_up_builds_the_world_and_a_second_up_reuses_it():
     try:
-        first = up("it1")
+        first = up(IT1)
         assert not first.reused and first.made
-        assert status("it1")["up"]
-        engines_before = {h: e["pid"] for h, e in status("it1")["engines"].items()}
-        second = up("it1")
+        assert status(IT1)["up"]
+        engines_before = {h: e["pid"] for h, e in status(IT1)["engines"].items()}
+        second = up(IT1)
         assert second.reused and not second.made
-        assert {h: e["pid"] for h, e in status("it1")["engines"].items()} == engines_before
-        printed = cli("up", world_id="it1")
+        assert {h: e["pid"] for h, e in status(IT1)["engines"].items()} == engines_before
+        printed = cli("up", world_id=IT1)
         assert printed.returncode == 0 and "already up" in printed.stdout
     finally:
-        down("it1")
-    assert leftovers("it1") == []
+        down(IT1)
+    assert leftovers(IT1) == []
 
 
 def test_done_when_container_gets_172_17_and_the_internet_sees_host1(world):
@@ -74,36 +77,36 @@ def test_done_when_container_gets_172_17_and_the_internet_sees_host1(world):
 
 def test_two_worlds_coexist_and_down_removes_only_one(tmp_path):
     try:
-        up("it2")
-        up("it3")
-        a, b = lab("it2"), lab("it3")
+        up(IT2)
+        up(IT3)
+        a, b = lab(IT2), lab(IT3)
         # The instructor's view of the classroom server: every world, and each one's labs passed.
-        (tmp_path / "labs-dnlab-it3.json").write_text(json.dumps({"passed": {"1": {"slug": "user-bridge"}}}))
+        (tmp_path / f"labs-dnlab-{IT3}.json").write_text(json.dumps({"passed": {"1": {"slug": "user-bridge"}}}))
         listed = subprocess.run([*DNLAB, "status", "--all", "--json"], capture_output=True, text=True, timeout=60,
                                 env={**os.environ, "DNLAB_PROGRESS_DIR": str(tmp_path)}, check=True)
         rows = {row["prefix"]: row for row in json.loads(listed.stdout)}
-        assert rows["dnlab-it2"]["up"] and rows["dnlab-it3"]["up"]
-        assert rows["dnlab-it2"]["labs passed"] == [] and rows["dnlab-it3"]["labs passed"] == [1]
-        assert rows["dnlab-it3"]["world"] == "it3"
+        assert rows[f"dnlab-{IT2}"]["up"] and rows[f"dnlab-{IT3}"]["up"]
+        assert rows[f"dnlab-{IT2}"]["labs passed"] == [] and rows[f"dnlab-{IT3}"]["labs passed"] == [1]
+        assert rows[f"dnlab-{IT3}"]["world"] == IT3
         assert a.host1.base_url != b.host1.base_url
         # The same addresses in both, yet separate: a container in one world is not in the other.
         made = a.host1.docker.containers.run(IMAGE, ["sleep", "60"], detach=True, labels=a.label, name="only-in-it2")
         assert [c.name for c in b.host1.docker.containers.list(all=True)] == []
         assert probe(b, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
         made.remove(force=True)
-        down("it2")
-        assert leftovers("it2") == []
-        assert status("it3")["up"]
-        assert "dnlab-it2" not in cli("status", "--all", world_id="it3").stdout
+        down(IT2)
+        assert leftovers(IT2) == []
+        assert status(IT3)["up"]
+        assert f"dnlab-{IT2}" not in cli("status", "--all", world_id=IT3).stdout
         assert probe(b, "host2", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
     finally:
-        down("it2")
-        down("it3")
-    assert leftovers("it3") == []
+        down(IT2)
+        down(IT3)
+    assert leftovers(IT3) == []
 
 
 def test_down_leaves_nothing_even_with_running_containers_and_networks():
-    world = lab("it4")
+    world = lab(IT4)
     client = world.host1.docker
     network = client.networks.create("it4-net", labels=world.label)
     client.containers.run(IMAGE, ["httpd", "-f", "-p", "80"], detach=True, network=network.name,
@@ -111,10 +114,10 @@ def test_down_leaves_nothing_even_with_running_containers_and_networks():
     subprocess.run(["docker", "--context", world.host2.context, "run", "-d", IMAGE, "sleep", "100"],
                    check=True, capture_output=True)
     started = time.monotonic()
-    printed = cli("down", world_id="it4")
-    assert printed.returncode == 0 and "namespace dnlab-it4-host1" in printed.stdout
+    printed = cli("down", world_id=IT4)
+    assert printed.returncode == 0 and f"namespace dnlab-{IT4}-host1" in printed.stdout
     assert time.monotonic() - started < 10
-    assert leftovers("it4") == []
+    assert leftovers(IT4) == []
 
 
 def _kill_when_engines_answer(starting: subprocess.Popen, world_id: str) -> None:
@@ -129,25 +132,25 @@ def _kill_when_engines_answer(starting: subprocess.Popen, world_id: str) -> None
 def test_up_after_a_killed_up_repairs_the_world():
     # Killed while making namespaces, while starting engines, then while loading the images.
     for delay in (0.15, 0.45, None):
-        starting = subprocess.Popen([*DNLAB, "--world", "it5", "up"], stdout=subprocess.PIPE,
+        starting = subprocess.Popen([*DNLAB, "--world", IT5, "up"], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
         if delay is None:
-            _kill_when_engines_answer(starting, "it5")
+            _kill_when_engines_answer(starting, IT5)
         else:
             time.sleep(delay)
             os.killpg(starting.pid, signal.SIGKILL)
         starting.wait()
         # Issue 12.2: whatever the kill left, a world that says "up" has the lab image on each
         # engine (read back independently, through the docker CLI).
-        if status("it5")["up"]:
+        if status(IT5)["up"]:
             for host in ("host1", "host2"):
-                shown = subprocess.run(["docker", "-H", WorldNames("it5").host(host).base_url, "image", "inspect",
+                shown = subprocess.run(["docker", "-H", WorldNames(IT5).host(host).base_url, "image", "inspect",
                                         IMAGE], capture_output=True, timeout=30)
                 assert shown.returncode == 0, f"status says up, {host} lacks {IMAGE}"
         try:
-            report = up("it5")
-            assert status("it5")["up"], report
-            world = lab("it5")
+            report = up(IT5)
+            assert status(IT5)["up"], report
+            world = lab(IT5)
             assert all(IMAGE in w.docker.images.get(IMAGE).tags for w in (world.host1, world.host2))
             assert probe(world, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT).ok
             # Exactly one engine per host: nothing of the killed attempt still runs beside it.
@@ -156,8 +159,8 @@ def test_up_after_a_killed_up_repairs_the_world():
                             if b"dockerd" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]
                 assert len(dockerds) == 1, dockerds
         finally:
-            down("it5")
-        assert leftovers("it5") == []
+            down(IT5)
+        assert leftovers(IT5) == []
 
 
 def test_guard_refuses_foreign_targets_before_any_packet(world):

@@ -25,6 +25,7 @@ import pytest
 
 from helpers.world import engine, manager, netns, status, up
 from helpers.world.naming import IMAGE, RUN_ROOT, HostPaths, WorldNames
+from tests.conftest import own_world_id
 
 from world_checks import leftovers
 
@@ -82,7 +83,7 @@ def system_engine():
 
 def own_id(world, suffix: str) -> str:
     """A world id of this test session's own (the session world's id plus a suffix)."""
-    return (world.names.world_id or "t")[:6] + suffix
+    return own_world_id(suffix)
 
 
 def crash_world(world_id: str) -> None:
