@@ -281,9 +281,13 @@ def pid(paths: HostPaths) -> int | None:
 def processes_of(paths: HostPaths) -> list[int]:
     """dockerd, containerd and shims of this engine, and every process below them.
 
-    Found by their command lines naming this engine's own paths, so a foreign engine is never hit.
+    Found by their command lines naming this engine's own paths, so a foreign engine is never hit;
+    and only in this process's pid namespace: a course container on this machine (the course image,
+    a classroom learner) runs its own worlds with the very same paths, and its engines must not be
+    taken for ours. (Ours never leave our pid namespace; their containers are found as descendants.)
     """
     marks = (str(paths.state), str(paths.data_root))
+    own_pid_ns = _pid_namespace("self")
     parents: dict[int, int] = {}
     roots = []
     for entry in os.listdir("/proc"):
@@ -295,7 +299,7 @@ def processes_of(paths: HostPaths) -> list[int]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if any(mark in cmdline for mark in marks):
+        if any(mark in cmdline for mark in marks) and _pid_namespace(entry) == own_pid_ns:
             roots.append(int(entry))
     found = set(roots)
     changed = True
@@ -306,6 +310,14 @@ def processes_of(paths: HostPaths) -> list[int]:
                 found.add(child)
                 changed = True
     return sorted(found)
+
+
+def _pid_namespace(pid: str) -> int | None:
+    """The inode of a process's pid namespace (None if it is gone)."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/pid").st_ino
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
 
 
 def stop(paths: HostPaths, grace: float = 0.0) -> None:

@@ -1,0 +1,48 @@
+"""A world's engine is stopped by the processes that name its paths in OUR pid namespace only: a course
+container on the same machine (the course image, a classroom learner) runs worlds with the very same
+paths, and `down` or `clean` of a world here must not kill the engines inside it. (Seen: the machine's
+test world `t` restarting its engines killed world `t`'s dockerd inside a course container.)"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from helpers.world import engine
+from helpers.world.naming import WorldNames
+from tests.conftest import world_id_for_tests
+
+
+def _started(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(argv, env={**os.environ, **env}, start_new_session=True)
+    time.sleep(0.3)
+    return process
+
+
+def _holders(paths) -> set[str]:
+    """The command lines of the processes `processes_of` picks."""
+    found = set()
+    for pid in engine.processes_of(paths):
+        try:
+            found.add(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def test_an_engine_of_the_same_name_in_another_pid_namespace_is_not_ours():
+    paths = WorldNames(f"{world_id_for_tests()[:5]}pn").host("host1")
+    mark = str(paths.state)
+    # The mark reaches the inner sh through the environment: only the inner process names it.
+    inner = _started(["unshare", "--pid", "--fork", "sh", "-c", 'exec sh -c "sleep 30" "$MARK-inner"'],
+                     {"MARK": mark})
+    here = _started(["sh", "-c", 'exec sh -c "sleep 30" "$MARK-here"'], {"MARK": mark})
+    try:
+        holders = _holders(paths)
+        assert any(f"{mark}-here" in line for line in holders), holders     # ours: found
+        assert not any(f"{mark}-inner" in line for line in holders), holders  # a container's: left alone
+    finally:
+        for process in (inner, here):
+            os.killpg(process.pid, 9)
+            process.wait()
