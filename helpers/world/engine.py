@@ -320,6 +320,12 @@ def _pid_namespace(pid: str) -> int | None:
         return None
 
 
+def in_own_pid_namespace(pid: str | int) -> bool:
+    """True if process `pid` shares this process's pid namespace (not inside a course container)."""
+    own = _pid_namespace("self")
+    return own is not None and _pid_namespace(str(pid)) == own
+
+
 def stop(paths: HostPaths, grace: float = 0.0) -> None:
     """Stop the engine and everything below it (containerd, shims, containers).
 

@@ -42,6 +42,10 @@ def test_an_engine_of_the_same_name_in_another_pid_namespace_is_not_ours():
         holders = _holders(paths)
         assert any(f"{mark}-here" in line for line in holders), holders     # ours: found
         assert not any(f"{mark}-inner" in line for line in holders), holders  # a container's: left alone
+        # The same test `down` uses for a world's captures (tcpdump found by its folder on its command line).
+        assert engine.in_own_pid_namespace(here.pid)
+        inner_child = int(Path(f"/proc/{inner.pid}/task/{inner.pid}/children").read_text().split()[0])
+        assert not engine.in_own_pid_namespace(inner_child)
     finally:
         for process in (inner, here):
             os.killpg(process.pid, 9)
