@@ -19,6 +19,7 @@ import pytest
 from helpers import labs
 from helpers.labs import state
 from helpers.lessons import facts
+from helpers.scenarios.webapp import wait_listening
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE
 
@@ -286,8 +287,10 @@ def test_lab7_server_exec_d_into_the_pod_container_fails(w):
     """httpd started by `docker exec -d` in lab7-pod while lab7-app only sleeps: the page is served,
     but not by lab7-app."""
     with fresh(w, 7) as lab:
-        _pod(w)
+        pod, _ = _pod(w)
         docker_cli(w, "exec -d lab7-pod httpd -f -p 8080 -h /www")
+        # exec -d returns before httpd listens; on a busy machine the check could come first.
+        wait_listening(pod, 8080)
         result = lab.check(w, record=False)
         it = failing(result, "lab7-app's own process")
         assert "a process of lab7-pod" in it.problem and "sleep 1000000" in it.problem, str(result)
