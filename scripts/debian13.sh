@@ -63,7 +63,7 @@ copy_repo() {
 
 prepare_root() {
   mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip-cache"
-  [ -f "$CACHE/base.tar" ] || make_base
+  ensure_base
   if [ "$reuse" = 0 ] || [ ! -d "$ROOT/usr" ]; then
     rm -rf "$ROOT"
     mkdir -p "$ROOT"

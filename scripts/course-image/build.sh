@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
-CACHE=${DNLAB_DEBIAN13_CACHE:-/var/cache/dnlab/debian13}    # base.tar, apt-archives, pip-cache
+CACHE=${DNLAB_DEBIAN13_CACHE:-/var/cache/dnlab/debian13}    # base.tar, pip-cache (its .debs seed ours)
 OUT=${DNLAB_COURSE_IMAGE_DIR:-/var/cache/dnlab/course-image}
 SUITE=trixie
 ROOT=$OUT/root
@@ -36,8 +36,10 @@ print_import() {
 }
 
 prepare_root() {
-  mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip-cache"
-  if [ ! -f "$CACHE/base.tar" ]; then need_debootstrap; make_base; fi
+  mkdir -p "$CACHE/pip-cache"
+  # Its own apt archive: CI builds the image while the Debian 13 leg installs into its root.
+  own_apt_archives "$OUT/apt-archives" "$CACHE/apt-archives"
+  ensure_base
   rm -rf "$ROOT"
   mkdir -p "$ROOT"
   tar -C "$ROOT" -xf "$CACHE/base.tar"
@@ -62,7 +64,7 @@ inside() {
   mount --rbind /dev "$ROOT/dev"
   mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
   mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
-  mount --bind "$CACHE/apt-archives" "$ROOT/var/cache/apt/archives"
+  mount --bind "$OUT/apt-archives" "$ROOT/var/cache/apt/archives"
   mount --bind "$CACHE/pip-cache" "$ROOT/root/.cache/pip"
   # A clean environment: none of the machine's pip settings (paths that do not exist inside).
   exec chroot "$ROOT" /usr/bin/env -i \

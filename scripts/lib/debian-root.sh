@@ -41,3 +41,25 @@ make_base() {
   rm -rf "$tmp"
   echo "    base made in $(( SECONDS - started )) s"
 }
+
+# $CACHE/base.tar, made if missing, under a lock: `make test-debian13` and `make course-image` run
+# side by side in CI, and on a fresh machine both would debootstrap into the same folder.
+ensure_base() {
+  mkdir -p "$CACHE"
+  (
+    flock 8
+    [ -f "$CACHE/base.tar" ] && exit 0
+    need_debootstrap
+    make_base
+  ) 8>"$CACHE/.base.lock"
+}
+
+# An apt archive folder of this build's own (apt locks the whole folder while it downloads, so two
+# roots installing at once cannot share one), seeded with hard links to the .debs another build
+# already downloaded (no copy, no second download).
+own_apt_archives() {  # own_apt_archives DIR SEED_DIR
+  mkdir -p "$1/partial"
+  if [ -d "$2" ]; then
+    find "$2" -maxdepth 1 -name '*.deb' -exec cp -ln {} "$1/" \; 2>/dev/null || true
+  fi
+}
