@@ -18,6 +18,7 @@ from pathlib import Path
 from helpers.errors import DockerCliError, LabError
 from helpers.world import netns
 from helpers.world.naming import (
+    CGROUP_ROOT,
     ENGINE_FIXED_DIRS,
     ENGINE_LOG_LEVEL_ENV,
     ENGINE_MACHINE_FILES,
@@ -480,3 +481,32 @@ def _wait_not_a_peer(other: HostPaths, address: str, deadline: float) -> None:
             time.sleep(0.2)
     finally:
         api.close()
+
+
+# --- cgroups an engine leaves behind ----------------------------------------------------------
+
+def cgroup_dirs(parent: str) -> list[Path]:
+    """Where a cgroup parent lives: under each v1 controller, or at the v2 root."""
+    parent = parent.lstrip("/")
+    places = [CGROUP_ROOT / parent]
+    with suppress(OSError):
+        places += [controller / parent for controller in CGROUP_ROOT.iterdir() if controller.is_dir()]
+    return [p for p in places if p.is_dir()]
+
+
+def remove_cgroups(parent: str) -> list[Path]:
+    """Remove a stopped engine's (empty) cgroups, leaves first. The top directories removed."""
+    removed = []
+    for directory in cgroup_dirs(parent):
+        for _ in range(20):  # a killed container's tasks leave its cgroup a moment after SIGKILL
+            for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                if sub.is_dir():
+                    with suppress(OSError):
+                        sub.rmdir()
+            with suppress(OSError):
+                directory.rmdir()
+            if not directory.exists():
+                removed.append(directory)
+                break
+            time.sleep(0.05)
+    return removed

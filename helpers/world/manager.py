@@ -47,8 +47,6 @@ from helpers.world.naming import (
 )
 from helpers.world.proc import require_root, which
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-
 
 @dataclass
 class UpReport:
@@ -479,17 +477,7 @@ def _context_ok(names: WorldNames, host: str, contexts: dict[str, str]) -> bool:
 
 def _remove_cgroups(names: WorldNames, hosts: tuple[str, ...] = HOSTS + (SCRATCH,)) -> None:
     for host in hosts:
-        parent = _cgroup_parent(names, host).lstrip("/")
-        for controller in CGROUP_ROOT.glob("*"):
-            directory = controller / parent
-            if directory.is_dir():
-                # Leaves first: rmdir only works on empty cgroups, which is all a stopped engine leaves.
-                for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                    if sub.is_dir():
-                        with suppress(OSError):
-                            sub.rmdir()
-                with suppress(OSError):
-                    directory.rmdir()
+        engine.remove_cgroups(_cgroup_parent(names, host))
 
 
 def _manifest_namespaces(names: WorldNames) -> set[str]:

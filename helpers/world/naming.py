@@ -68,6 +68,7 @@ MARKER_PREFIX = "dnlab-world="
 RUN_ROOT = Path("/run/dnlab")
 DATA_ROOT = Path("/var/lib/dnlab")
 CACHE_ROOT = Path("/var/cache/dnlab")
+CGROUP_ROOT = Path("/sys/fs/cgroup")   # where engines' cgroup parents live (v1 controllers or v2)
 # Folders an engine writes whatever its flags say (dockerd 20.10 and 26.1, containerd 1.6/1.7):
 # libnetwork's load-balancer sandboxes (/var/lib/docker/network/files/lb_<net>), dockerd's plugin
 # exec-root (/run/docker/plugins), containerd's shim sockets (/run/containerd/s), 20.10's trust key
@@ -178,6 +179,12 @@ COURSE_IMAGE_DIR = CACHE_ROOT / "course-image"
 COURSE_IMAGE_ROOTFS = "rootfs.tar"
 COURSE_IMAGE_CHANGES = "changes.json"
 COURSE_IMAGE_PORT = 8888
+# `make test-course-image-suite`: the course's whole `make test` inside the image; its output is kept
+# as COURSE_IMAGE_DIR / COURSE_IMAGE_SUITE_LOG.format(sandbox=<the throwaway engine's name>).
+COURSE_IMAGE_SUITE_ENV = "DNLAB_COURSE_IMAGE_SUITE"
+COURSE_IMAGE_SUITE_LOG = "suite-{sandbox}.log"
+# The world `make test` uses when DNLAB_WORLD is unset (tests/conftest.py): inside the image, its own.
+TEST_WORLD = "t"
 MACHINE_IPS = {
     "host1": ipaddress.ip_address("198.51.100.11"),
     "host2": ipaddress.ip_address("198.51.100.12"),

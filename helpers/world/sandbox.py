@@ -17,7 +17,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -36,8 +35,6 @@ from helpers.world.naming import (
     HostPaths,
 )
 from helpers.world.proc import NETNS_DIR, require_root, which
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def full_name(name: str) -> str:
@@ -204,7 +201,7 @@ def remove(full: str) -> list[str]:
         if directory.exists():
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(f"directory {directory}")
-    removed += [f"cgroup {c}" for c in remove_cgroups("/" + full)]
+    removed += [f"cgroup {c}" for c in engine.remove_cgroups("/" + full)]
     engine.release_mountpoints()  # the last user of the engines' mount points the course made
     for root in (RUN_ROOT, DATA_ROOT):
         with suppress(OSError):
@@ -212,31 +209,6 @@ def remove(full: str) -> list[str]:
     return removed
 
 
-def cgroup_dirs(parent: str) -> list[Path]:
-    """Where a cgroup parent lives: under each v1 controller, or at the v2 root."""
-    parent = parent.lstrip("/")
-    places = [CGROUP_ROOT / parent]
-    with suppress(OSError):
-        places += [controller / parent for controller in CGROUP_ROOT.iterdir() if controller.is_dir()]
-    return [p for p in places if p.is_dir()]
-
-
-def remove_cgroups(parent: str) -> list[Path]:
-    """Remove a stopped engine's (empty) cgroups, leaves first. The top directories removed."""
-    removed = []
-    for directory in cgroup_dirs(parent):
-        for _ in range(20):  # a killed container's tasks leave its cgroup a moment after SIGKILL
-            for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                if sub.is_dir():
-                    with suppress(OSError):
-                        sub.rmdir()
-            with suppress(OSError):
-                directory.rmdir()
-            if not directory.exists():
-                removed.append(directory)
-                break
-            time.sleep(0.05)
-    return removed
 
 
 def discover() -> list[str]:
@@ -276,5 +248,5 @@ def leftovers(full: str) -> list[str]:
         point = line.split()[4]
         if point.startswith(marks):
             left.append(f"mount {point}")
-    left += [f"cgroup {c}" for c in cgroup_dirs("/" + full)]
+    left += [f"cgroup {c}" for c in engine.cgroup_dirs("/" + full)]
     return left
