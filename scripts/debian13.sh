@@ -83,14 +83,7 @@ inside() {
   set -euo pipefail
   mount --make-rprivate /
   mount --bind "$ROOT" "$ROOT"          # `ip netns` needs / to be a mount point
-  mount -t proc proc "$ROOT/proc"
-  mount --rbind /sys "$ROOT/sys"
-  mount --rbind /dev "$ROOT/dev"
-  mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
-  mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
-  mount --bind "$CACHE/apt-archives" "$ROOT/var/cache/apt/archives"
-  mkdir -p "$ROOT/root/.cache/pip"
-  mount --bind "$CACHE/pip-cache" "$ROOT/root/.cache/pip"
+  mount_root "$ROOT" "$CACHE/apt-archives" "$CACHE/pip-cache"
   # The root's apt deletes downloaded .debs after installing by default (docker-clean): keep them.
   echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > "$ROOT/etc/apt/apt.conf.d/90dnlab-keep"
   rm -f "$ROOT/etc/apt/apt.conf.d/docker-clean"
@@ -124,7 +117,7 @@ main() {
   prepare_root
   echo "==> root ready in $(( SECONDS - started )) s: $ROOT"
   export ROOT CACHE WORLD INNER cmd
-  export -f inside
+  export -f inside mount_root
   set +e
   unshare --mount --pid --fork --propagation private bash -c inside
   rc=$?

@@ -59,13 +59,7 @@ prepare_root() {
 inside() {
   set -euo pipefail
   mount --make-rprivate /
-  mount -t proc proc "$ROOT/proc"
-  mount --rbind /sys "$ROOT/sys"
-  mount --rbind /dev "$ROOT/dev"
-  mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
-  mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
-  mount --bind "$OUT/apt-archives" "$ROOT/var/cache/apt/archives"
-  mount --bind "$CACHE/pip-cache" "$ROOT/root/.cache/pip"
+  mount_root "$ROOT" "$OUT/apt-archives" "$CACHE/pip-cache"
   # A clean environment: none of the machine's pip settings (paths that do not exist inside).
   exec chroot "$ROOT" /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 \
@@ -104,7 +98,7 @@ main() {
   echo "==> building the course image of tree ${key:0:12} in $ROOT"
   prepare_root
   export ROOT CACHE INNER OUT
-  export -f inside
+  export -f inside mount_root
   unshare --mount --pid --fork --propagation private bash -c inside \
     || fail "the build steps failed (above)" "sudo make course-image   # after fixing the cause"
   finish_root

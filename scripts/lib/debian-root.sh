@@ -63,3 +63,17 @@ own_apt_archives() {  # own_apt_archives DIR SEED_DIR
     find "$2" -maxdepth 1 -name '*.deb' -exec cp -ln {} "$1/" \; 2>/dev/null || true
   fi
 }
+
+# What a root needs mounted inside its private mount namespace (all of it goes with the namespace):
+# proc, the machine's /sys and /dev, a fresh /run and /tmp, the download caches bound in.
+# Runs inside `unshare`: callers `export -f mount_root` with their own `inside`.
+mount_root() {  # mount_root ROOT APT_ARCHIVES PIP_CACHE
+  mount -t proc proc "$1/proc"
+  mount --rbind /sys "$1/sys"
+  mount --rbind /dev "$1/dev"
+  mount -t tmpfs -o mode=755 tmpfs "$1/run"
+  mount -t tmpfs -o mode=1777 tmpfs "$1/tmp"
+  mount --bind "$2" "$1/var/cache/apt/archives"
+  mkdir -p "$1/root/.cache/pip"
+  mount --bind "$3" "$1/root/.cache/pip"
+}
