@@ -3,7 +3,7 @@
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI)
 
-.PHONY: start test test-debian13 course-image test-course-image classroom classroom-down test-classroom bench down clean
+.PHONY: start test test-debian13 course-image test-course-image test-course-image-suite classroom classroom-down test-classroom bench down clean
 start:
 	$(SUDO) bash scripts/start.sh
 test:
@@ -17,6 +17,9 @@ course-image:
 	$(SUDO) bash scripts/course-image/build.sh
 test-course-image:
 	$(SUDO) bash scripts/course-image/test.sh
+# The course's whole `make test` inside the image, in a throwaway engine: counts, time, its log kept.
+test-course-image-suite:
+	$(SUDO) env DNLAB_COURSE_IMAGE_SUITE=1 bash scripts/course-image/test.sh
 # A workshop's JupyterHub (README "Running a workshop"): a course container per learner, in an engine
 # of its own; the hub on LISTEN of this machine until `make classroom-down`, which removes it all.
 CODE ?=
