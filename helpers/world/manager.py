@@ -554,7 +554,8 @@ def down(world_id: str | None = None) -> list[str]:
 def _remove_empty_roots() -> None:
     engine.release_mountpoints()  # the last world gone: the engines' mount points the course made
     for root in (RUN_ROOT, DATA_ROOT):
-        if root.is_dir() and not any(root.iterdir()):
+        # A mount point stays: the course image's VOLUME /var/lib/dnlab (rmdir: "Device or resource busy").
+        if root.is_dir() and not root.is_mount() and not any(root.iterdir()):
             root.rmdir()
 
 

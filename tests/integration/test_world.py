@@ -4,6 +4,7 @@ Each test uses its own world id, so none disturbs the shared `world` fixture.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -12,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+import docker
 import pytest
 
 from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, status, up
-from helpers.world.guard import probe
+from helpers.world.guard import check_target, probe, world_networks
 from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT, WorldNames
 from tests.conftest import own_world_id
 
@@ -163,13 +165,53 @@ def test_up_after_a_killed_up_repairs_the_world():
         assert leftovers(IT5) == []
 
 
+def _subnets_in_use(world) -> list[ipaddress.IPv4Network]:
+    """Every subnet of every network on the world's engines, as the engines list them."""
+    return [ipaddress.ip_network(pool["Subnet"], strict=False) for host in world.hosts.values()
+            for network in host.docker.api.networks()
+            for pool in (network.get("IPAM") or {}).get("Config") or [] if pool.get("Subnet")]
+
+
+def _unused_address(world, pool: str) -> str:
+    """An address of a private `pool` that no network of the world's engines uses right now."""
+    used = _subnets_in_use(world)
+    for block in ipaddress.ip_network(pool).subnets(new_prefix=24):
+        if not any(block.overlaps(subnet) for subnet in used):
+            return str(block[3])
+    raise AssertionError(f"every /24 of {pool} is in use: {used}")
+
+
 def test_guard_refuses_foreign_targets_before_any_packet(world):
     # A dotted name like example.com now resolves in the lab, to its internet service (the lab's DNS
     # server): allowed. A name that busybox reads as a number (134744072 is 8.8.8.8) is that number.
-    for target in ("8.8.8.8", "10.1.2.3", "192.168.0.1", "134744072"):
+    # Private addresses are foreign only while no lab network holds them: Docker 26 hands out the
+    # next pool after each one removed (172.19, 172.20, ... then 192.168.0.0/20, 192.168.16.0/20, ...;
+    # 20.10 reuses the first free), so after a few dozen networks 192.168.0.1 can be a lab address.
+    private = [_unused_address(world, pool) for pool in ("10.0.0.0/8", "192.168.0.0/16")]
+    for target in ("8.8.8.8", *private, "134744072"):
         with pytest.raises(TrafficGuardError):
             probe(world, "host1", target, "ping")
     assert probe(world, "lanpc", "198.51.100.11", "ping").ok
+
+
+def test_guard_owns_a_pool_subnet_the_engine_gave_and_refuses_the_next_free_one(world):
+    """What Docker 26's sequential pools do during a long run (the course image's `make test` once
+    failed here: its 192.168.0.1 had become a lab network's address): a network in the engine's
+    192.168.0.0/16 pool makes its addresses the lab's; the next free address there stays foreign."""
+    used = _subnets_in_use(world)
+    given = next(b for b in ipaddress.ip_network("192.168.0.0/16").subnets(new_prefix=20)
+                 if not any(b.overlaps(subnet) for subnet in used))
+    network = world.host1.docker.networks.create("guard-pool-net", labels=world.label, ipam=docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet=str(given))]))
+    try:
+        inside = str(given[1])
+        assert check_target(inside, world_networks(world)) == inside   # the lab's own network now
+        free = _unused_address(world, "192.168.0.0/16")
+        assert ipaddress.ip_address(free) not in given
+        with pytest.raises(TrafficGuardError):
+            probe(world, "host1", free, "ping")
+    finally:
+        network.remove()
 
 
 def test_status_json_and_errors_are_clear():
