@@ -121,9 +121,11 @@ def build():
         app_ip, mac = facts.address(world, app), facts.mac_of(world, app)
         """),
         claim("ch05:arp", """
-        first = arp[0] if arp else {}
+        # Only the question for the container's address: the router may refresh host1's entry meanwhile.
+        asked = [a for a in arp if a.get("question", "").startswith(f"who-has {app_ip} ")]
+        first = asked[0] if asked else {}
         claims.all_of("lanpc's ARP question is flooded to every host on the LAN, and the container answers with its own MAC", {
-            "one ARP question, asked by lanpc": len(arp) == 1 and first.get("asker") == "lanpc",
+            "one ARP question for the container's address, asked by lanpc": len(asked) == 1 and first.get("asker") == "lanpc",
             "heard at host1's and host2's eth0": {"host1/eth0", "host2/eth0"} <= set(first.get("heard_at") or []),
             "answered by the container itself": first.get("answered_by") == app.name,
             "with the container's own MAC": first.get("answer") == f"{app_ip} is-at {mac}",
