@@ -53,16 +53,21 @@ def daemon_config(cgroup_parent: str) -> dict:
 
 
 def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | None = None,
-          extra_config: dict | None = None) -> subprocess.Popen:
+          extra_config: dict | None = None, lab_dns: bool = True) -> subprocess.Popen:
     """Start dockerd in `namespace`, in a mount and UTS namespace of its own (see `launch_argv`).
 
     `hostname` (default: the host's folder name, i.e. its role) is what `docker info` and
     `docker node ls` call the engine. `extra_config`: daemon.json settings added to `daemon_config`'s
-    (a throwaway engine's runtime, helpers/world/sandbox.py).
+    (a throwaway engine's runtime, helpers/world/sandbox.py). `lab_dns=False` (a throwaway engine,
+    outside any world): neither the engine nor its containers are given the lab's DNS server, whose
+    address means nothing there (a course container would take the inner world's `inet` for its resolver).
     """
     for directory in (paths.state, paths.exec_root, paths.data_root):
         directory.mkdir(parents=True, exist_ok=True)
-    paths.config.write_text(json.dumps({**daemon_config(cgroup_parent), **(extra_config or {})}, indent=2))
+    config = {**daemon_config(cgroup_parent), **(extra_config or {})}
+    if not lab_dns:
+        config.pop("dns", None)
+    paths.config.write_text(json.dumps(config, indent=2))
     # Callers stop the engine first; a pidfile left by a killed one (whose pid may linger as a
     # zombie) would make dockerd refuse to start.
     # The same holds for the containerd that dockerd supervises: given a live-looking pid in its
@@ -76,7 +81,7 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | 
         "--exec-root", str(paths.exec_root), "--pidfile", str(paths.pidfile),
         "--config-file", str(paths.config),
     ]
-    argv = launch_argv(namespace, paths, hostname or paths.state.name, dockerd)
+    argv = launch_argv(namespace, paths, hostname or paths.state.name, dockerd, lab_dns=lab_dns)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     # dockerd finds containerd, runc and docker-proxy on its PATH: make sure the system dirs are on it.
     env["PATH"] = ":".join(filter(None, [env.get("PATH", ""), "/usr/local/sbin:/usr/local/bin",
@@ -133,8 +138,9 @@ def hosts_file(hostname: str) -> str:
             f"{own if own is not None else '127.0.1.1'}\t{hostname}\n")
 
 
-def private_binds(paths: HostPaths, hostname: str) -> list[tuple[Path, str]]:
-    """(world source, machine path) of each bind of the engine's mount namespace; sources made here."""
+def private_binds(paths: HostPaths, hostname: str, lab_dns: bool = True) -> list[tuple[Path, str]]:
+    """(world source, machine path) of each bind of the engine's mount namespace; sources made here.
+    Without `lab_dns` the machine's /etc/resolv.conf stays (a throwaway engine: see `start`)."""
     root = paths.state / ENGINE_PRIVATE_DIR
     binds = []
     for target in ENGINE_FIXED_DIRS:
@@ -143,6 +149,8 @@ def private_binds(paths: HostPaths, hostname: str) -> list[tuple[Path, str]]:
         binds.append((source, os.path.realpath(target)))
     texts = {"/etc/resolv.conf": resolv_conf(), "/etc/hosts": hosts_file(hostname)}
     for target in ENGINE_MACHINE_FILES:
+        if target == "/etc/resolv.conf" and not lab_dns:
+            continue
         # A machine without the file (a bare chroot) has nothing to hide; making one would change its tree.
         if os.path.exists(target):
             source = root / _flat(target)
@@ -222,11 +230,12 @@ def launch_script(hostname: str, binds: list[tuple[Path, str]], command: Sequenc
     return "\n".join(lines)
 
 
-def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequence[str]) -> list[str]:
+def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequence[str],
+                lab_dns: bool = True) -> list[str]:
     """argv that runs `command` as the engine of `paths`: in network namespace `namespace`, in its
     own mount namespace (the world's files over the machine's) and UTS namespace (`hostname`)."""
     ensure_mountpoints()
-    binds = private_binds(paths, hostname)
+    binds = private_binds(paths, hostname, lab_dns=lab_dns)
     share_exec_root(paths)
     return [which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("unshare"), "--mount", "--uts",
             "--propagation", "unchanged", which("sh"), "-c", launch_script(hostname, binds, command)]

@@ -77,8 +77,9 @@ class ThrowawayEngine:
             remove(self.netns)  # a crashed earlier owner's leftovers (the lock said it is gone)
             self._take_owner()   # remove() took the state dir, lock file included: take it again
             netns.create(self.netns, marker_of(self.netns))
+            # lab_dns=False: no world here, so its containers get the machine's resolver as on any Docker.
             process = engine.start(self.netns, self.paths, "/" + self.netns, hostname=self.netns,
-                                   extra_config=runtime_config(self.paths))
+                                   extra_config=runtime_config(self.paths), lab_dns=False)
             engine.wait_ready(self.paths, process)
         except BaseException:
             self.stop()

@@ -2,6 +2,7 @@
 inside its namespace, `stop` leaves nothing, and `dnlab clean` removes one whose owner crashed."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.world import image, netns, sandbox
-from helpers.world.naming import IMAGE
+from helpers.world import engine, image, netns, sandbox
+from helpers.world.naming import IMAGE, INET_IP
 from tests.conftest import world_id_for_tests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,8 +69,23 @@ def test_runs_a_container_and_stop_leaves_nothing():
         # --privileged runs, even on a machine that withholds capabilities (runc_caps drops those).
         assert box.client.containers.run(IMAGE, ["sh", "-c", "ip link add x0 type veth peer name x1 && echo ok"],
                                          privileged=True, remove=True).strip() == b"ok"
+        _resolver_is_the_machines(box)
         assert sandbox.leftovers(box.netns)  # while it runs, there is something to find
     assert sandbox.leftovers(box.netns) == []
+
+
+def _nameservers(text: str) -> list[str]:
+    return [line.split()[1] for line in text.splitlines() if line.startswith("nameserver ")]
+
+
+def _resolver_is_the_machines(box: sandbox.ThrowawayEngine) -> None:
+    """No world here, so not the lab's DNS: inside a course container it is the inner world's `inet`
+    (the course image's `make test` found its "machine" resolver naming the lab's DNS)."""
+    machine = Path("/etc/resolv.conf").read_text()
+    assert Path(f"/proc/{engine.pid(box.paths)}/root/etc/resolv.conf").read_text() == machine
+    assert "dns" not in json.loads(box.paths.config.read_text())
+    seen = _nameservers(box.client.containers.run(IMAGE, ["cat", "/etc/resolv.conf"], remove=True).decode())
+    assert str(INET_IP) not in seen or str(INET_IP) in _nameservers(machine), seen
 
 
 def test_clean_removes_a_crashed_owners_sandbox_and_spares_a_live_one():
