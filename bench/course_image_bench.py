@@ -1,0 +1,93 @@
+"""The course image's start, as a Docker Desktop user meets it: from `docker run --privileged -p
+127.0.0.1:8888:8888 dnlab/course` to JupyterLab answering with its token (the lab world up inside),
+as a ratio to `docker run --rm --privileged dnlab/course true` (the entrypoint's privilege and cgroup
+steps, then `true`) in the same engine.
+
+Run as root after `sudo make course-image`: `sudo .venv/bin/python bench/course_image_bench.py
+[--repeat N]`. The image is imported into a throwaway engine of the course's own kind (never the
+machine's Docker), which is removed at the end. Target (issue text): <= 10 s from run to answer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from helpers.world import sandbox  # noqa: E402 (after the path line: bench runs from a checkout)
+from helpers.world.naming import (  # noqa: E402
+    COURSE_IMAGE,
+    COURSE_IMAGE_CHANGES,
+    COURSE_IMAGE_DIR,
+    COURSE_IMAGE_PORT,
+    COURSE_IMAGE_ROOTFS,
+)
+
+CONTAINER = "dnlab-course-bench"
+TIMEOUT = 120.0
+READY_LINE = "The course is ready"   # scripts/course-image/entrypoint.sh, after the world is up
+
+
+def answers(box: sandbox.ThrowawayEngine, token: str) -> bool:
+    url = f"http://127.0.0.1:{COURSE_IMAGE_PORT}/api/status?token={token}"
+    probe = box.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", url])
+    return probe.stdout == "200"
+
+
+def world_ready(box: sandbox.ThrowawayEngine) -> bool:
+    """The entrypoint prints its ready line once `dnlab up` is done and JupyterLab listens."""
+    shown = box.docker("logs", CONTAINER, check=False)
+    return READY_LINE in shown.stdout + shown.stderr
+
+
+def run_to_ready(box: sandbox.ThrowawayEngine) -> float:
+    """One start: the container run detached with a token of ours, until JupyterLab takes it and the
+    entrypoint says the world is up (JupyterLab starts alongside `dnlab up` and may answer first)."""
+    token = secrets.token_hex(16)
+    started = time.perf_counter()
+    box.docker("run", "-d", "--privileged", "-e", f"JUPYTER_TOKEN={token}", "--name", CONTAINER,
+               "-p", f"127.0.0.1:{COURSE_IMAGE_PORT}:{COURSE_IMAGE_PORT}", COURSE_IMAGE)
+    try:
+        while not (answers(box, token) and world_ready(box)):
+            if time.perf_counter() - started > TIMEOUT:
+                raise SystemExit(f"JupyterLab did not answer within {TIMEOUT:g} s:\n"
+                                 + box.docker("logs", CONTAINER, check=False).stderr[-2000:])
+            time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        box.docker("rm", "-f", CONTAINER, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    repeat = parser.parse_args().repeat
+    rootfs, changes = COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS, COURSE_IMAGE_DIR / COURSE_IMAGE_CHANGES
+    if not (rootfs.is_file() and changes.is_file()):
+        raise SystemExit(f"no built course image in {COURSE_IMAGE_DIR}\n  fix: sudo make course-image")
+    with sandbox.ThrowawayEngine("bench-course") as box:
+        started = time.perf_counter()
+        box.import_rootfs(rootfs, COURSE_IMAGE, json.loads(changes.read_text()))
+        imported = time.perf_counter() - started
+        baseline = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            box.docker("run", "--rm", "--privileged", COURSE_IMAGE, "true")
+            baseline.append(time.perf_counter() - started)
+        ready = [run_to_ready(box) for _ in range(repeat)]
+    base = statistics.median(baseline)
+    print(f"docker import of the image (once): {imported:.1f} s")
+    print(f"baseline `docker run --rm --privileged dnlab/course true`: median {base:.3f} s (n={repeat})\n")
+    print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target s':>9}  verdict")
+    median = statistics.median(ready)
+    print(f"{'docker run -> JupyterLab answers (world up)':48} {median:8.3f} {min(ready):7.3f} {max(ready):7.3f} "
+          f"{median / base:7.2f}x {10.0:9.2f}  {'ok' if median <= 10.0 else 'SLOW'}")
+
+
+if __name__ == "__main__":
+    main()
