@@ -1,10 +1,12 @@
 """Running commands, on the root namespace or inside one of the world's namespaces."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from helpers.errors import LabError, MissingToolError, NotRootError
 
@@ -54,3 +56,13 @@ def run(argv: Sequence[str], namespace: str | None = None, *, check: bool = True
 
 def output(argv: Sequence[str], namespace: str | None = None, **kwargs) -> str:
     return run(argv, namespace, **kwargs).stdout
+
+
+def lock_held(path: Path) -> bool:
+    """Whether another process holds an flock on `path` now: one try, no wait (made if missing)."""
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False

@@ -34,7 +34,7 @@ from helpers.world.naming import (
     SANDBOX_RUNTIME,
     HostPaths,
 )
-from helpers.world.proc import NETNS_DIR, require_root, which
+from helpers.world.proc import NETNS_DIR, lock_held, require_root, which
 
 
 def full_name(name: str) -> str:
@@ -174,14 +174,7 @@ def runtime_config(paths: HostPaths) -> dict:
 def in_use(full: str) -> bool:
     """True if a live owner holds sandbox `full`'s lock."""
     lock = paths_of(full).state / SANDBOX_OWNER
-    if not lock.exists():
-        return False
-    with open(lock, "a") as probe:
-        try:
-            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False
+    return lock.exists() and lock_held(lock)
 
 
 def remove(full: str) -> list[str]:

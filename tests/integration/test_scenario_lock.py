@@ -6,7 +6,6 @@ What each test checks is read back from the engine (docker SDK), not from what s
 """
 from __future__ import annotations
 
-import fcntl
 import subprocess
 import threading
 import time
@@ -16,6 +15,7 @@ import pytest
 from helpers.scenarios.base import Scenario
 from helpers.world.model import World
 from helpers.world.naming import LABEL_SCENARIO, LABEL_WORLD, SCENARIO_LOCK
+from helpers.world.proc import lock_held
 
 NETWORK = "locktest-net"
 
@@ -141,9 +141,4 @@ def test_start_waits_for_a_maker_holding_the_lock(world, pair):
 
 def _held(lock) -> bool:
     """Whether another process holds the lock now (a try without waiting)."""
-    with open(lock, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        return False
+    return lock_held(lock)
