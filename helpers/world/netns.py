@@ -21,10 +21,57 @@ def list_names() -> list[str]:
     return sorted(entry["name"] for entry in json.loads(raw or "[]"))
 
 
+# What a lesson depends on, as a fresh machine has it: the kernel's defaults. A new network
+# namespace does not start from them: with `net.core.devconf_inherit_init_net=0` (the default) it
+# copies the machine's own IPv4 settings (`ip_forward`, `conf/all`, `conf/default`). Any machine that
+# runs Docker forwards (Docker Desktop's VM too), so host1 and host2 would start forwarding, dockerd
+# would leave the FORWARD policy ACCEPT (it sets DROP only when it turned forwarding on itself) and
+# chapter 01's unpublished port would be open to the LAN. Each namespace is set to these values as
+# soon as it exists, before anything runs in it; the router then turns forwarding on as a router does.
+FRESH_MACHINE_SYSCTLS: dict[str, str] = {
+    "net.ipv4.ip_forward": "0",  # also conf/all/forwarding and conf/default/forwarding
+    "net.ipv4.conf.all.rp_filter": "0",
+    "net.ipv4.conf.default.rp_filter": "0",
+    "net.ipv4.conf.all.accept_local": "0",
+    "net.ipv4.conf.default.accept_local": "0",
+    "net.ipv4.conf.all.route_localnet": "0",
+    "net.ipv4.conf.default.route_localnet": "0",
+    "net.ipv4.conf.all.proxy_arp": "0",
+    "net.ipv4.conf.default.proxy_arp": "0",
+    "net.ipv4.conf.all.arp_ignore": "0",
+    "net.ipv4.conf.default.arp_ignore": "0",
+    "net.ipv6.conf.all.forwarding": "0",
+    "net.ipv6.conf.default.forwarding": "0",
+}
+# Per namespace only where the kernel has bridge netfilter (br_netfilter loaded): the kernel's
+# default in a new namespace is 1, which Docker's bridge filtering (icc=false, isolation) relies on.
+BRIDGE_NETFILTER_SYSCTLS: dict[str, str] = {
+    "net.bridge.bridge-nf-call-iptables": "1",
+    "net.bridge.bridge-nf-call-ip6tables": "1",
+}
+
+
 def create(name: str, marker: str) -> None:
-    """Make a namespace and label it (the alias of its `lo`), so cleanup can recognise it."""
+    """Make a namespace, give it a fresh machine's settings (`FRESH_MACHINE_SYSCTLS`, not the
+    machine's inherited ones) and label it (the alias of its `lo`), so cleanup can recognise it."""
     run(["ip", "netns", "add", name])
+    set_fresh_sysctls(name)
     batch(name, [f"link set lo alias {marker}", "link set lo up"])
+
+
+def set_fresh_sysctls(name: str) -> None:
+    """Write `FRESH_MACHINE_SYSCTLS` (and the bridge netfilter ones, where the kernel has them) in
+    namespace `name`, in one `sysctl` process."""
+    settings = dict(FRESH_MACHINE_SYSCTLS)
+    if os.path.exists("/proc/sys/net/bridge/bridge-nf-call-iptables"):
+        settings.update(BRIDGE_NETFILTER_SYSCTLS)
+    run(["sysctl", "-q", "-w", *(f"{key}={value}" for key, value in settings.items())], name)
+
+
+def sysctls(name: str, keys: list[str]) -> dict[str, str]:
+    """The values of `keys` inside namespace `name` (`sysctl -n`, in the keys' order)."""
+    values = output(["sysctl", "-n", *keys], name).splitlines()
+    return dict(zip(keys, values, strict=True))
 
 
 def marker_of(name: str) -> str | None:
