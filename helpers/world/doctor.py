@@ -296,27 +296,8 @@ def run_checks(world_id: str | None = None) -> list[Check]:
     return checks
 
 
-# Statements of the chapters (and labs) that hold on some engines only: (chapters, topic, the first
-# major version where the newer behaviour holds, what older engines do, what that one and later do).
-# Each chapter also asserts its own statement for the engine it runs on; this list lets a learner see,
-# before starting, which ones will read differently from a classmate's (or the article's) engine.
-VERSION_DIFFERENCES = (
-    ("01", "an unpublished port reached by routing", 28,
-     "protected only by the filter table (FORWARD policy DROP, the DOCKER chain)",
-     "also refused by Docker's direct-routing protection (raw PREROUTING drops)"),
-    ("02, 07", "the chains that keep bridges apart", 28,
-     "DOCKER-ISOLATION-STAGE-1 and -2", "DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT, DOCKER-INTERNAL"),
-    ("07", "where Docker's NAT rules live", 29,
-     "iptables (`iptables-save -t nat`)",
-     "iptables, or nftables with the experimental `firewall-backend: nftables` (`nft list ruleset`)"),
-    ("08", "`docker network inspect` fields", 28, "no EnableIPv4", "EnableIPv4 (IPv6-only networks)"),
-    # Measured here on Debian's two engines (20.10 and 26.1); the release in between that changed each
-    # is not claimed, so these read "26.1 and later" / "before 26.1".
-    ("03", "dockerd's own abstract UNIX socket", 26, "dockerd holds one (`ss -xlp` shows it)", "dockerd holds none"),
-    ("lab 3", "`docker inspect`'s NetworkMode of a container run without --network", 26,
-     "\"default\"", "\"bridge\""),
-)
-MEASURED_ONLY = 26  # the cut of the measured rows: 20.10 vs 26.1, nothing claimed in between
+# Statements of the chapters (and labs) that hold on some engines only live in one table,
+# helpers/world/engine_facts.py: doctor prints, per fact, what holds on this machine's engine.
 
 
 def _first_line(argv: list[str]) -> str:
@@ -349,28 +330,30 @@ def engine_major(version_line: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def version_notes(major: int | None) -> list[str]:
-    """One line per version-dependent statement: its chapters and what holds on an engine of `major`."""
-    if major is None:
-        return ["(no dockerd: which statements hold cannot be told)"]
-    lines = []
-    for chapters, topic, since, older, newer in VERSION_DIFFERENCES:
-        here, other = (newer, older) if major >= since else (older, newer)
-        cut = "26.1" if since == MEASURED_ONLY else str(since)
-        side = f"{cut} and later" if major < since else f"before {cut}"
-        where = chapters if chapters.startswith("lab") else f"ch {chapters}"
-        lines.append(f"{where}: {topic}: here {here}; on Docker {side}: {other}")
-    return lines
+def engine_version(version_line: str) -> str | None:
+    """The "20.10.24" of "Docker version 20.10.24+dfsg1, build 297e128", None if there is no version."""
+    import re
+
+    found = re.search(r"version (\d+\.\d+(?:\.\d+)?)", version_line)
+    return found.group(1) if found else None
+
+
+def version_notes(version: str | None) -> list[str]:
+    """One line per engine-dependent fact of the course (helpers/world/engine_facts.py): where the
+    course states it and what holds on an engine of `version`."""
+    from helpers.world.engine_facts import engine_notes
+
+    return engine_notes(version)
 
 
 def engine_report() -> str:
     """The engine section of `dnlab doctor`: versions and the chapters whose statements depend on them."""
     versions = engine_versions()
     head = [f"{name}: {value}" for name, value in versions.items()]
-    major = engine_major(versions["dockerd"])
-    title = (f"Statements that differ between engines (this one is Docker {major}; each chapter asserts "
-             "what holds on the engine it runs on):")
-    return "\n".join(["Engine", *head, "", title, *(f"  {line}" for line in version_notes(major))])
+    version = engine_version(versions["dockerd"])
+    title = (f"Statements that differ between engines (this one is Docker {version}; each chapter asserts "
+             "what holds on the engine it runs on; the table: helpers/world/engine_facts.py):")
+    return "\n".join(["Engine", *head, "", title, *(f"  {line}" for line in version_notes(version))])
 
 
 def ready(checks: list[Check]) -> bool:

@@ -4,14 +4,28 @@
 """
 from __future__ import annotations
 
+import re
+import sys
 import textwrap
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root: helpers/
+ENGINE_FACT = re.compile(r"\[\[engine:([a-z0-9-]+)\]\]")
+
+
+def engine_sentences(text: str) -> str:
+    """`[[engine:ID]]` replaced by the course's one sentence of that engine fact
+    (helpers/world/engine_facts.py), so version statements are written in one place only."""
+    from helpers.world.engine_facts import say
+
+    return ENGINE_FACT.sub(lambda m: say(m.group(1)), text)
+
 
 def md(text: str):
-    return new_markdown_cell(textwrap.dedent(text).strip())
+    return new_markdown_cell(engine_sentences(textwrap.dedent(text).strip()))
 
 
 def code(text: str):
