@@ -89,50 +89,24 @@ def shell_facts(world, machine: str = "host1") -> dict:
 
 # --- what depends on the engine version ---------------------------------------------------------
 
-NEWER_ENGINES = {
-    "unpublished": (
-        "Docker 28+ adds direct-routing protection: packets routed straight to a container's "
-        "unpublished port are dropped by a rule (not only by the FORWARD policy), and ports published "
-        "on 127.0.0.1 are no longer reachable from other hosts of the LAN (moby/moby#45610). Docs: "
-        "'Port publishing and mapping' (docs.docker.com/engine/network/port-publishing/)."),
-    "loopback": (
-        "Docker 26-29 keep the same default (userland-proxy on: 127.0.0.1 goes through docker-proxy, "
-        "other local addresses are DNATed from nat OUTPUT); with --userland-proxy=false the OUTPUT rule "
-        "loses its `! -d 127.0.0.0/8` and loopback is DNATed too. Docker 29 can use nftables instead "
-        "of iptables. Docs: 'Packet filtering and firewalls' "
-        "(docs.docker.com/engine/network/packet-filtering-firewalls/)."),
-    "chains": (
-        "Docker 28 replaced DOCKER-ISOLATION-STAGE-1/2 with DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT and "
-        "DOCKER-INTERNAL; Docker 29 can use nftables (firewall-backend), and `iptables-save` then shows "
-        "no Docker chain at all (`nft list ruleset` does). Docs: 'Packet filtering and firewalls' "
-        "(docs.docker.com/engine/network/packet-filtering-firewalls/)."),
-}
-
-THIS_ENGINE = {
-    "unpublished": {
-        "old": "an unpublished port is protected only by the filter table: FORWARD's policy is DROP "
-               "(dockerd sets it when it turns ip_forward on itself) and the DOCKER filter chain "
-               "ACCEPTs only published container ports. If ip_forward was already on when dockerd "
-               "started, the policy can stay ACCEPT, and a LAN neighbour with a route reaches every port.",
-        "new": "unpublished ports are dropped by Docker's own rules (direct-routing protection)."},
-    "loopback": {
-        "old": "userland-proxy is on (the default): 127.0.0.1:PORT reaches the container through "
-               "docker-proxy; host1's other local addresses are DNATed by the nat OUTPUT rule.",
-        "new": "userland-proxy is on by default: 127.0.0.1 goes through docker-proxy, other local "
-               "addresses are DNATed from nat OUTPUT."},
-    "chains": {
-        "old": "isolation between bridges is done by DOCKER-ISOLATION-STAGE-1 and -2 in the filter table.",
-        "new": "isolation is done by DOCKER-FORWARD / DOCKER-BRIDGE / DOCKER-CT / DOCKER-INTERNAL "
-               "(or by nftables, if the engine was set to it)."},
+# Each topic a chapter prints a version note for, and the facts of the engine table it renders
+# (helpers/world/engine_facts.py: the course's one statement of each engine-dependent fact).
+ENGINE_TOPICS = {
+    "unpublished": ("direct-access", "forward-policy", "loopback-publish"),
+    "loopback": ("userland-proxy",),
+    "chains": ("chains",),
 }
 
 
 def on_this_engine(world, topic: str, host: str = "host1") -> str:
-    """What holds for `topic` on the running engine (its version read now), and one line on newer ones."""
+    """What holds for `topic` on the running engine (its version read now), then the course's one
+    sentence on every engine, both from the engine table."""
+    from helpers.world import engine_facts
+
     version = world.hosts[host].docker.version()["Version"]
-    era = "old" if engine_major(world, host) < 28 else "new"
-    return (f"This engine ({host}): Docker {version}: {THIS_ENGINE[topic][era]}\n"
-            f"Newer engines: {NEWER_ENGINES[topic]}")
+    ids = ENGINE_TOPICS[topic]
+    here = "\n".join(f"This engine ({host}): {engine_facts.on_engine(i, version)}" for i in ids)
+    return here + "\nAcross releases: " + " ".join(engine_facts.say(i) for i in ids)
 
 
 # --- chapter 1 --------------------------------------------------------------------------------
@@ -581,13 +555,12 @@ def container_row(world, name: str, driver: str, container, run_probes=None) -> 
 
 def engine_firewall_note(world, host: str = "host1") -> str:
     """Which engine the learner is looking at, and what newer engines do with the same NAT."""
+    from helpers.world import engine_facts
+
     version = world.hosts[host].docker.version()["Version"]
     return (f"{host}'s engine is Docker {version}: its NAT is iptables rules (`iptables-save -t nat`). "
-            "Docker 26 (Debian 13) writes the same MASQUERADE rules; Docker 28 keeps them and moves its "
-            "filter rules into new chains (DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT); Docker 29 can write "
-            "nftables instead (experimental `firewall-backend: nftables`; `iptables-save` then shows none "
-            "of them, `nft list ruleset` does), but not in swarm mode, whose overlay rules are still "
-            "iptables. Docker docs: 'Packet filtering and firewalls', 'Docker with nftables'.")
+            + engine_facts.say("nftables") + " " + engine_facts.say("chains")
+            + " Docker docs: 'Packet filtering and firewalls', 'Docker with nftables'.")
 
 
 def measurement_cases(world, lesson: Lesson) -> list:
@@ -711,10 +684,12 @@ def inspect_vs_kernel(world, network_name: str, host: str = "host1") -> list[dic
 
 def inspect_note(world, host: str = "host1") -> str:
     """Which engine's `inspect` the learner reads, and what newer engines add."""
+    from helpers.world import engine_facts
+
     version = world.hosts[host].docker.version()["Version"]
-    return (f"{host}'s engine is Docker {version}. Newer engines (26 on Debian 13, 28, 29) print the same "
-            "fields and add a few, e.g. Docker 28's EnableIPv4 (IPv6-only networks: `--ipv4=false`). "
-            "Docker docs: 'docker network inspect' and 'docker network create' (CLI reference).")
+    return (f"{host}'s engine is Docker {version}. " + engine_facts.say("enable-ipv4") + " "
+            + engine_facts.say("internal-route")
+            + " Docker docs: 'docker network inspect' and 'docker network create' (CLI reference).")
 
 
 def inspect_fields(network) -> list[dict]:
@@ -725,7 +700,8 @@ def inspect_fields(network) -> list[dict]:
         "Name": "the network's name", "Id": "its id (the CLI shows 12 characters)",
         "Driver": "which driver made it", "Scope": "local (one engine) or swarm (many)",
         "IPAM.Config": "subnet and gateway (given, or taken from the default pools)",
-        "Internal": "true: no way out (no MASQUERADE, no route)", "Attachable": "swarm networks only",
+        "Internal": "true: no way out (no MASQUERADE; the default route depends on the engine: see below)",
+        "Attachable": "swarm networks only",
         "Containers": "who is attached, with MAC and address", "Options": "driver options (e.g. parent=)",
         "Labels": "your key=value tags (filters use them)",
     }
