@@ -291,12 +291,15 @@ def pid(paths: HostPaths) -> int | None:
 def processes_of(paths: HostPaths) -> list[int]:
     """dockerd, containerd and shims of this engine, and every process below them.
 
-    Found by their command lines naming this engine's own paths, so a foreign engine is never hit;
-    and only in this process's pid namespace: a course container on this machine (the course image,
-    a classroom learner) runs its own worlds with the very same paths, and its engines must not be
-    taken for ours. (Ours never leave our pid namespace; their containers are found as descendants.)
+    Found by their command lines naming this engine's exec-root or data-root (dockerd's flags,
+    containerd's config, the shims' `-address`), so a foreign engine is never hit, nor a client that
+    names the engine's socket (`docker context create ... host=unix://<state>/docker.sock`, made while
+    the engine starts: it was killed as the engine's own); and only in this process's pid namespace:
+    a course container on this machine (the course image, a classroom learner) runs its own worlds
+    with the very same paths, and its engines must not be taken for ours. (Ours never leave our pid
+    namespace; their containers are found as descendants.)
     """
-    marks = (str(paths.state), str(paths.data_root))
+    marks = (str(paths.exec_root), str(paths.data_root))
     own_pid_ns = _pid_namespace("self")
     parents: dict[int, int] = {}
     roots = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from helpers.world import engine
 from helpers.world.naming import WorldNames
-from tests.conftest import world_id_for_tests
+from tests.worlds import world_id_for_tests
 
 
 def _started(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -33,7 +33,7 @@ def _holders(paths) -> set[str]:
 
 def test_an_engine_of_the_same_name_in_another_pid_namespace_is_not_ours():
     paths = WorldNames(f"{world_id_for_tests()[:5]}pn").host("host1")
-    mark = str(paths.state)
+    mark = str(paths.exec_root)
     # The mark reaches the inner sh through the environment: only the inner process names it.
     inner = _started(["unshare", "--pid", "--fork", "sh", "-c", 'exec sh -c "sleep 30" "$MARK-inner"'],
                      {"MARK": mark})
@@ -48,5 +48,22 @@ def test_an_engine_of_the_same_name_in_another_pid_namespace_is_not_ours():
         assert not engine.in_own_pid_namespace(inner_child)
     finally:
         for process in (inner, here):
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+def test_a_client_naming_the_engines_socket_is_not_the_engine():
+    """`up` makes the docker contexts while the engines start, and each engine's start first stops
+    what `processes_of` finds: a `docker context create ... host=unix://<state>/docker.sock` was
+    killed (exit -9) when the engine's state folder was the mark."""
+    paths = WorldNames(f"{world_id_for_tests()[:5]}pn").host("host1")
+    client = _started(["sh", "-c", 'exec sh -c "sleep 30" "host=unix://$SOCKET"'], {"SOCKET": str(paths.socket)})
+    engine_like = _started(["sh", "-c", 'exec sh -c "sleep 30" "--exec-root=$EXEC"'], {"EXEC": str(paths.exec_root)})
+    try:
+        holders = _holders(paths)
+        assert any(f"--exec-root={paths.exec_root}" in line for line in holders), holders
+        assert not any(str(paths.socket) in line for line in holders), holders
+    finally:
+        for process in (client, engine_like):
             os.killpg(process.pid, 9)
             process.wait()

@@ -1,0 +1,76 @@
+"""Seeds of the course images (helpers/world/image.py): a loaded image store copied into a fresh
+data-root instead of a `docker load`: layers hard-linked, metadata copied, nothing else taken."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers.world import image
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> dict[str, Path]:
+    """A data-root as dockerd leaves it after a load (its folder names), a dockerd binary, a cache."""
+    monkeypatch.setattr(image, "CACHE_ROOT", tmp_path / "cache")
+    loaded = tmp_path / "lib" / "loaded"
+    layer = loaded / "overlay2" / "abc123"
+    (layer / "diff" / "bin").mkdir(parents=True)
+    (layer / "diff" / "bin" / "busybox").write_bytes(b"\x7fELF busybox")
+    (loaded / "overlay2" / "l").mkdir()
+    (loaded / "overlay2" / "l" / "SHORT").symlink_to("../abc123/diff")
+    (loaded / "image" / "overlay2").mkdir(parents=True)
+    (loaded / "image" / "overlay2" / "repositories.json").write_text('{"Repositories": {}}')
+    (loaded / "containers").mkdir()  # an engine's other state: never part of a seed
+    dockerd = tmp_path / "dockerd"
+    dockerd.write_text("#!/bin/sh\n")
+    return {"loaded": loaded, "dockerd": dockerd, "fresh": tmp_path / "lib" / "fresh"}
+
+
+def test_a_fresh_data_root_gets_the_seed_layers_linked_and_metadata_copied(store):
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    assert image.seed_data_root(store["fresh"], "b1", store["dockerd"])
+    seeded_layer = store["fresh"] / "overlay2" / "abc123" / "diff" / "bin" / "busybox"
+    original = store["loaded"] / "overlay2" / "abc123" / "diff" / "bin" / "busybox"
+    assert os.path.samefile(seeded_layer, original)  # hard-linked: no copy of 75 MB
+    metadata = store["fresh"] / "image" / "overlay2" / "repositories.json"
+    assert not os.path.samefile(metadata, store["loaded"] / "image" / "overlay2" / "repositories.json")
+    assert os.readlink(store["fresh"] / "overlay2" / "l" / "SHORT") == "../abc123/diff"
+    assert not (store["fresh"] / "containers").exists()
+
+
+def test_a_used_data_root_or_another_build_or_dockerd_is_not_seeded(store, tmp_path):
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    assert not image.seed_data_root(store["loaded"], "b1", store["dockerd"])  # has a store already
+    assert not image.seed_data_root(store["fresh"], "b2", store["dockerd"])   # no seed of that build
+    other = tmp_path / "dockerd-28"
+    other.write_text("#!/bin/sh\n# another release\n")
+    assert not image.seed_data_root(store["fresh"], "b1", other)              # another engine's layout
+    assert image.is_fresh(store["fresh"])
+
+
+def test_a_seed_on_another_file_system_is_not_used(store, monkeypatch):
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    real_stat = os.stat
+
+    class OtherDevice:
+        def __init__(self, real):
+            self.st_dev = real.st_dev + 1
+
+    def stat(path, *args, **kwargs):
+        real = real_stat(path, *args, **kwargs)
+        return OtherDevice(real) if Path(path) == store["fresh"] else real
+
+    monkeypatch.setattr(image.os, "stat", stat)
+    assert not image.seed_data_root(store["fresh"], "b1", store["dockerd"])
+    assert image.is_fresh(store["fresh"])  # nothing half-copied: the engine loads as before
+
+
+def test_a_seed_is_saved_once_and_older_builds_swept(store):
+    image.save_seed(store["loaded"], "b0", store["dockerd"])
+    old = image.seed_path("b0", store["dockerd"])
+    os.utime(old, (0, 0))  # long ago: no world of that build can still be copying it
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    assert sorted(p.name for p in image.CACHE_ROOT.iterdir()) == [image.seed_path("b1", store["dockerd"]).name]
