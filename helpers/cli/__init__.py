@@ -10,7 +10,8 @@ import json
 import os
 import sys
 
-from helpers.cli import classroom, explorer, labs, path, trace  # light: each imports its room inside its commands
+# light: each imports its room inside its commands
+from helpers.cli import classroom, engines, explorer, labs, path, trace
 from helpers.errors import LabError, UsageError
 from helpers.world.naming import (
     EXIT_BROKEN_PIPE,
@@ -39,7 +40,7 @@ def _doctor(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     from helpers.world import manager
 
-    print(manager.up(args.world))
+    print(manager.up(args.world, args.engine))
     return 0
 
 
@@ -94,6 +95,8 @@ def _status(args: argparse.Namespace) -> int:
             state = f"answers, pid {eng['pid']}" if eng["answers"] else "not running"
             if eng["answers"]:
                 state += ", course images loaded" if eng["image"] else f", LACKS {', '.join(eng['images lacking'])}"
+            if eng["answers"]:
+                state += f", Docker {eng['version']} (engine {eng['engine']})"
             print(f"  dockerd {host}: {state}; docker --context {eng['context'] or '(none)'}")
         svc = report["service"]
         print(f"  internet service {svc['address']}: {'running' if svc['pid'] else 'not running'}")
@@ -152,7 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check that this machine can run the lab")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_doctor)
-    sub.add_parser("up", help="make the lab world (or reuse / repair it)").set_defaults(func=_up)
+    p = sub.add_parser("up", help="make the lab world (or reuse / repair it)")
+    p.add_argument("--engine", default=None, metavar="SPEC",
+                   help="which Docker engine each host runs: `28` (both hosts), `host2=28` (host2 only), "
+                        "`host1=system,host2=28`; `system` is this machine's dockerd (default: $DNLAB_ENGINE, "
+                        "else what the running world has, else system). `dnlab engines` lists them.")
+    p.set_defaults(func=_up)
     p = sub.add_parser("status", help="what of the world runs")
     p.add_argument("--json", action="store_true")
     p.add_argument("--all", action="store_true", help="every world on this machine, with the labs passed in each")
@@ -168,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("machine", metavar="HOST", help="host1, host2, lanpc, router or inet")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="a command to run there instead of a shell")
     p.set_defaults(func=_shell)
-    for face in (classroom, explorer, labs, path, trace):  # each adds its subcommands the same way
+    for face in (classroom, engines, explorer, labs, path, trace):  # each adds its subcommands the same way
         face.register(sub)
     return parser
 

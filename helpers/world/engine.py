@@ -53,7 +53,8 @@ def daemon_config(cgroup_parent: str) -> dict:
 
 
 def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | None = None,
-          extra_config: dict | None = None, lab_dns: bool = True) -> subprocess.Popen:
+          extra_config: dict | None = None, lab_dns: bool = True,
+          binaries: Path | None = None) -> subprocess.Popen:
     """Start dockerd in `namespace`, in a mount and UTS namespace of its own (see `launch_argv`).
 
     `hostname` (default: the host's folder name, i.e. its role) is what `docker info` and
@@ -61,6 +62,9 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | 
     (a throwaway engine's runtime, helpers/world/sandbox.py). `lab_dns=False` (a throwaway engine,
     outside any world): neither the engine nor its containers are given the lab's DNS server, whose
     address means nothing there (a course container would take the inner world's `inet` for its resolver).
+    `binaries`: a folder of dockerd, containerd, its shim, docker-proxy (and runc, if the release's runs
+    here) to run instead of the machine's (`engines.bin_dir`: another Docker release); first on
+    dockerd's PATH, so what dockerd and containerd start is that release's too.
     """
     for directory in (paths.state, paths.exec_root, paths.data_root):
         directory.mkdir(parents=True, exist_ok=True)
@@ -76,16 +80,18 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | 
     for stale in (paths.socket, paths.pidfile, containerd_state / "containerd.pid",
                   containerd_state / "containerd.sock"):
         stale.unlink(missing_ok=True)
+    program = str(binaries / "dockerd") if binaries else which("dockerd")
     dockerd = [
-        which("dockerd"), "--host", paths.base_url, "--data-root", str(paths.data_root),
+        program, "--host", paths.base_url, "--data-root", str(paths.data_root),
         "--exec-root", str(paths.exec_root), "--pidfile", str(paths.pidfile),
         "--config-file", str(paths.config),
     ]
     argv = launch_argv(namespace, paths, hostname or paths.state.name, dockerd, lab_dns=lab_dns)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    # dockerd finds containerd, runc and docker-proxy on its PATH: make sure the system dirs are on it.
-    env["PATH"] = ":".join(filter(None, [env.get("PATH", ""), "/usr/local/sbin:/usr/local/bin",
-                                         "/usr/sbin:/usr/bin:/sbin:/bin"]))
+    # dockerd finds containerd, runc and docker-proxy on its PATH: make sure the system dirs are on it,
+    # after the release's own folder (whose runc, if it has none, is the machine's).
+    env["PATH"] = ":".join(filter(None, [str(binaries or ""), env.get("PATH", ""),
+                                         "/usr/local/sbin:/usr/local/bin", "/usr/sbin:/usr/bin:/sbin:/bin"]))
     with open(paths.log, "ab") as log:
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
@@ -257,6 +263,30 @@ def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:
         return None
     finally:
         conn.close()
+
+
+def get_json(paths: HostPaths, url: str, timeout: float = 1.0) -> dict | list | None:
+    """The JSON body of GET `url` on the engine's socket (None if it does not answer with 200)."""
+    if not paths.socket.exists():
+        return None
+    conn = http.client.HTTPConnection("localhost", timeout=timeout)
+    try:
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.settimeout(timeout)
+        conn.sock.connect(str(paths.socket))
+        conn.request("GET", url)
+        response = conn.getresponse()
+        return json.loads(response.read()) if response.status == 200 else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        conn.close()
+
+
+def server_version(paths: HostPaths, timeout: float = 1.0) -> str | None:
+    """The engine's own answer to `GET /version` ("28.5.2+dfsg4"), None if it does not answer."""
+    answer = get_json(paths, "/version", timeout)
+    return answer.get("Version") if isinstance(answer, dict) else None
 
 
 def ping(paths: HostPaths, timeout: float = 1.0) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from helpers.errors import DockerCliError, LabError, UsageError
-from helpers.world import engine, image, netns
+from helpers.world import engine, engines, image, netns
 from helpers.world.model import World
 from helpers.world.naming import (
     DATA_ROOT,
@@ -302,12 +302,13 @@ def _wait_service(names: WorldNames, timeout: float = 10) -> None:
                    f"{command_for(names, 'down')} && {command_for(names, 'up')}")
 
 
-def _start_engine(names: WorldNames, host: str) -> None:
+def _start_engine(names: WorldNames, host: str, binaries: Path | None = None) -> None:
+    """Start `host`'s engine from `binaries` (engines.bin_dir of its choice; None: the machine's)."""
     paths = names.host(host)
     engine.stop(paths)  # a stale engine of a crashed world, if any
     # A crashed swarm member restarts once the others' gossip has dropped it (issue 12.8).
     engine.wait_peers_forget(paths, [names.host(h) for h in HOSTS if h != host])
-    process = engine.start(names.namespace(host), paths, _cgroup_parent(names, host))
+    process = engine.start(names.namespace(host), paths, _cgroup_parent(names, host), binaries=binaries)
     _wait_engine(names, paths, process)
 
 
@@ -328,8 +329,16 @@ def _load_image(names: WorldNames, host: str, archive: Path | None) -> None:
         client.close()
 
 
-def up(world_id: str | None = None) -> UpReport:
-    """Make the world, or reuse it if it runs, or repair it after a crash. Idempotent."""
+def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
+    """Make the world, or reuse it if it runs, or repair it after a crash. Idempotent.
+
+    `engine_spec` (else `$DNLAB_ENGINE`; syntax in helpers/world/engines.py: `28`, `host2=28`) picks
+    each host's engine. A new world records the choice and a later `up` repairs each host on its own;
+    a running world asked for another engine than a host runs is a LabError whose fix is `down`, then
+    `up --engine SPEC` (an engine's data-root is not carried across versions). A release not cached
+    yet is fetched before anything is made."""
+    given = engine_spec if engine_spec is not None else os.environ.get(engines.ENGINE_ENV)
+    wanted = engines.parse_spec(given)  # bad input exits 2 before anything else
     require_root()
     names = _names(world_id)
     for tool in ("ip", "nsenter", "dockerd", "containerd", "runc", "iptables"):
@@ -337,34 +346,60 @@ def up(world_id: str | None = None) -> UpReport:
     started = time.monotonic()
     with _locked(names):
         report = UpReport(names.prefix, reused=_topology_ok(names))
+        recorded = engines.read_record(names.state_dir) if report.reused else None
+        if report.reused:
+            _check_engines(names, wanted, recorded, given or "")
+        choice = engines.resolve(wanted, recorded)
+        binaries = {h: engines.bin_dir(v) for h, v in choice.items()}
         if not report.reused:
             _teardown(names)  # a half-made world of a killed `up`: start from nothing
             _write_manifest(names)
             _build_topology(names)
             _topology_stamp(names).touch()
             report.made.append(f"namespaces {', '.join(names.namespaces.values())}")
+        if recorded != choice:
+            engines.write_record(names.state_dir, choice)
         _make_private(names)
         missing = _missing(names)
         if missing:
-            _repair(names, missing)
-            report.made += _repaired(names, missing)
+            _repair(names, missing, binaries)
+            report.made += _repaired(names, missing, choice)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _start_and_load(names: WorldNames, host: str, archive: Path | None) -> None:
-    """Start a host's engine and load the course images into it at once (no wait for the other)."""
-    _start_engine(names, host)
+def _check_engines(names: WorldNames, wanted: dict[str, str], recorded: dict[str, str] | None, given: str) -> None:
+    """A running world keeps its hosts' engines: asking for another one is an error naming the fix."""
+    differ = engines.conflicts(wanted, recorded)
+    if differ:
+        runs = "; ".join(f"{h} runs engine {now}, asked for {asked}" for h, (now, asked) in differ.items())
+        raise LabError(f"world {names.prefix} is running with other engines ({runs}): a running world keeps "
+                       "its engines (their data is not carried across versions)",
+                       f"{command_for(names, 'down')} && {command_for(names, 'up')} --engine {given}")
+
+
+def _start_and_load(names: WorldNames, host: str, archive: Path | None, binaries: Path | None = None) -> None:
+    """Start a host's engine and load the course images into it at once (no wait for the other).
+    A fresh data-root starts from the seed of this build and dockerd, if there is one; the first
+    fresh one to load leaves that seed (helpers/world/image.py)."""
+    data_root = names.host(host).data_root
+    dockerd = binaries / "dockerd" if binaries else Path(which("dockerd"))
+    build = image.build_of(archive) if archive else None
+    fresh = build is not None and image.is_fresh(data_root)
+    seeded = fresh and image.seed_data_root(data_root, build, dockerd)
+    _start_engine(names, host, binaries)
     _load_image(names, host, archive)
+    if fresh and not seeded:
+        image.save_seed(data_root, build, dockerd)
 
 
-def _repair(names: WorldNames, missing: Missing) -> None:
+def _repair(names: WorldNames, missing: Missing, binaries: dict[str, Path | None] | None = None) -> None:
     """Start what does not run, load the lab image where it is missing, make the contexts: in parallel."""
     loads_for = missing.engines + list(missing.images)
     rootfs = image.cached_archive() if loads_for else None
     with ThreadPoolExecutor(max_workers=6) as pool:
         # Each engine loads the course images as soon as it answers, while the rest goes on.
-        jobs = [pool.submit(_start_and_load, names, h, rootfs) for h in missing.engines]
+        jobs = [pool.submit(_start_and_load, names, h, rootfs, (binaries or {}).get(h)) for h in missing.engines]
         if missing.service:
             jobs.append(pool.submit(_start_service, names))
         for host in missing.contexts:
@@ -379,11 +414,12 @@ def _repair(names: WorldNames, missing: Missing) -> None:
             job.result()
 
 
-def _repaired(names: WorldNames, missing: Missing) -> list[str]:
+def _repaired(names: WorldNames, missing: Missing, choice: dict[str, str] | None = None) -> list[str]:
     """What `_repair` made, as `up` reports it."""
     made = []
     if missing.engines:
-        made.append(f"dockerd on {', '.join(missing.engines)} with images {', '.join(image.COURSE_TAGS)}")
+        hosts = [f"{h} (engine {(choice or {}).get(h, engines.SYSTEM)})" for h in missing.engines]
+        made.append(f"dockerd on {', '.join(hosts)} with images {', '.join(image.COURSE_TAGS)}")
     if missing.images:
         made += [f"{', '.join(tags)} loaded on {host} (its engine answered without)"
                  for host, tags in missing.images.items()]
@@ -425,9 +461,13 @@ def scratch_engine(world_id: str | None = None):
         engine.stop(paths)
         netns.delete(namespace)
     netns.create(namespace, names.marker)
+    # A fresh engine of the release the world's host1 runs (the chapters compare it with host1's).
+    recorded = engines.read_record(names.state_dir)
+    wanted = engines.parse_spec(os.environ.get(engines.ENGINE_ENV))
+    binaries = engines.bin_dir(engines.resolve({} if recorded else wanted, recorded)["host1"])
     client = None
     try:
-        process = engine.start(namespace, paths, _cgroup_parent(names, SCRATCH))
+        process = engine.start(namespace, paths, _cgroup_parent(names, SCRATCH), binaries=binaries)
         _wait_engine(names, paths, process)
         client = engine.client(paths)
         yield ScratchEngine(client, paths.base_url)
@@ -449,6 +489,7 @@ def status(world_id: str | None = None) -> dict:
     contexts = _world_contexts(names)
     images = {h: _images_lacking(names.host(h)) for h in HOSTS}
     missing = _missing(names, images, contexts)
+    chosen = engines.resolve({}, engines.read_record(names.state_dir))
     report = {
         "prefix": names.prefix,
         "namespaces": {role: {"name": ns, "exists": netns.exists(ns),
@@ -456,6 +497,9 @@ def status(world_id: str | None = None) -> dict:
                        for role, ns in names.namespaces.items()},
         "engines": {h: {"pid": engine.pid(names.host(h)), "socket": str(names.host(h).socket),
                         "answers": images[h] is not None, "image": images[h] == [],
+                        # The engine's own word (API `GET /version`), and the choice the world recorded.
+                        "version": engine.server_version(names.host(h)) if images[h] is not None else None,
+                        "engine": chosen[h],
                         "images lacking": images[h] or [],
                         "context": names.context(h) if _context_ok(names, h, contexts) else None}
                     for h in HOSTS},

@@ -92,7 +92,7 @@ def test_rooms_import_only_downstream(path: Path):
 
 def test_every_cli_face_registers_the_same_way():
     faces = sorted(p.stem for p in (HELPERS / "cli").glob("*.py") if p.stem != "__init__")
-    assert faces == ["classroom", "explorer", "labs", "path", "trace"]
+    assert faces == ["classroom", "engines", "explorer", "labs", "path", "trace"]
     for face in faces:
         register = importlib.import_module(f"helpers.cli.{face}").register
         assert list(inspect.signature(register).parameters) == ["sub"], face
