@@ -32,7 +32,7 @@ def _doctor(args: argparse.Namespace) -> int:
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:
         print(doctor.table(checks))
-        print("\n" + doctor.engine_report())
+        print("\n" + doctor.engine_report(args.world))
         print("\nready" if doctor.ready(checks) else "\nnot ready: run the fix of each MISSING line")
     return 0 if doctor.ready(checks) else 1
 

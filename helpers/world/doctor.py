@@ -346,14 +346,56 @@ def version_notes(version: str | None) -> list[str]:
     return engine_notes(version)
 
 
-def engine_report() -> str:
-    """The engine section of `dnlab doctor`: versions and the chapters whose statements depend on them."""
+def world_engines(world_id: str | None = None) -> dict[str, dict[str, str | None]]:
+    """host -> {"engine": the world's recorded choice, "version": the engine's own answer (API
+    `GET /version`; None if it does not run)} of the world `world_id` (else $DNLAB_WORLD's); {} when
+    no engine of it answers."""
+    from helpers.world import engine, engines
+    from helpers.world.naming import HOSTS, WorldNames, world_id_from_env
+
+    names = WorldNames(world_id if world_id is not None else world_id_from_env())
+    chosen = engines.resolve({}, engines.read_record(names.state_dir))
+    found = {h: {"engine": chosen[h], "version": engine.server_version(names.host(h))} for h in HOSTS}
+    return found if any(row["version"] for row in found.values()) else {}
+
+
+def available_engines() -> list[str]:
+    """One line per engine a world's host can run (`dnlab up --engine`), fetched or not."""
+    from helpers.world import engines
+
+    lines = []
+    for key, found in engines.available().items():
+        if key == engines.SYSTEM:
+            lines.append(f"{key}: this machine's dockerd")
+        elif found:
+            lines.append(f"{key}: Docker {found['dockerd']} fetched (docker.io {found['packages'].get('docker.io')}, "
+                         f"runc: {found['runc'].split(' (')[0]})")
+        else:
+            lines.append(f"{key}: not fetched; fetch it once: {engines.fetch_command(key)}")
+    return lines
+
+
+def engine_report(world_id: str | None = None) -> str:
+    """The engine section of `dnlab doctor`: the machine's versions, the engines a world can run, each
+    host's engine in the running world, and per engine version the statements that depend on it."""
     versions = engine_versions()
     head = [f"{name}: {value}" for name, value in versions.items()]
     version = engine_version(versions["dockerd"])
-    title = (f"Statements that differ between engines (this one is Docker {version}; each chapter asserts "
-             "what holds on the engine it runs on; the table: helpers/world/engine_facts.py):")
-    return "\n".join(["Engine", *head, "", title, *(f"  {line}" for line in version_notes(version))])
+    hosts = world_engines(world_id)
+    running = [f"  {h}: Docker {row['version'] or '(not running)'} (engine {row['engine']})"
+               for h, row in hosts.items()]
+    lines = ["Engine", *head, "", "Engines a host can run (dnlab up --engine SPEC):",
+             *(f"  {line}" for line in available_engines())]
+    if running:
+        lines += ["", "This world's engines:", *running]
+    shown = [version] + sorted({engine_version(f"version {row['version']}") for row in hosts.values()
+                                if row["version"]} - {version, None})
+    for each in shown:
+        which = "this machine's" if each == version else "a host's"
+        title = (f"Statements that differ between engines ({which} is Docker {each}; each chapter asserts "
+                 "what holds on the engine it runs on; the table: helpers/world/engine_facts.py):")
+        lines += ["", title, *(f"  {line}" for line in version_notes(each))]
+    return "\n".join(lines)
 
 
 def ready(checks: list[Check]) -> bool:

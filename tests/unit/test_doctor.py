@@ -99,7 +99,7 @@ def test_the_engine_section_names_this_machines_dockerd():
 
     report = doctor.engine_report()
     if shutil.which("dockerd"):
-        assert "dockerd: Docker version" in report and "this one is Docker " in report
+        assert "dockerd: Docker version" in report and "this machine's is Docker " in report
     else:
         assert "dockerd: not installed" in report
     assert "distribution: " in report

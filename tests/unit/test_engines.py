@@ -259,3 +259,32 @@ def test_not_fetched_without_fetching_names_the_command(tmp_path):
     with pytest.raises(LabError) as raised:
         engines.bin_dir("28", fetch_missing=False, root=tmp_path)
     assert raised.value.fix == "sudo dnlab engines fetch 28"
+
+
+# --- what doctor shows ------------------------------------------------------------------------
+
+def test_doctor_shows_each_hosts_engine_and_the_notes_of_each_version(monkeypatch):
+    from helpers.world import doctor
+
+    monkeypatch.setattr(doctor, "engine_versions", lambda: {
+        "distribution": "Debian GNU/Linux 12 (bookworm)", "dockerd": "Docker version 20.10.24+dfsg1, build 5d6db84",
+        "docker CLI": "Docker version 20.10.24+dfsg1, build 5d6db84"})
+    monkeypatch.setattr(doctor, "world_engines", lambda world_id=None: {
+        "host1": {"engine": "system", "version": "20.10.24+dfsg1"},
+        "host2": {"engine": "28", "version": "28.5.2+dfsg4"}})
+    monkeypatch.setattr(engines, "available", lambda root=None: {"system": {}, "28": None})
+    report = doctor.engine_report("ea")
+    assert "  host1: Docker 20.10.24+dfsg1 (engine system)\n  host2: Docker 28.5.2+dfsg4 (engine 28)" in report
+    assert "28: not fetched; fetch it once: sudo dnlab engines fetch 28" in report
+    assert "(this machine's is Docker 20.10.24;" in report and "(a host's is Docker 28.5.2;" in report
+    # each block renders its own version's truth (the table's: 28 keeps the isolation chains beside DOCKER-FORWARD)
+    blocks = report.split("Statements that differ")
+    assert "DOCKER-FORWARD" not in blocks[1] and "DOCKER-FORWARD" in blocks[2]
+
+
+def test_doctor_without_a_running_world_shows_no_hosts(monkeypatch, tmp_path):
+    from helpers.world import doctor
+
+    monkeypatch.setattr(doctor, "world_engines", lambda world_id=None: {})
+    report = doctor.engine_report("ea")
+    assert "This world's engines" not in report and "Engines a host can run" in report
