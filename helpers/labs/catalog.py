@@ -90,8 +90,8 @@ def publish_problem(ports: dict, host1_ip: str) -> tuple[str, str]:
                 "`-p HOSTPORT:CONTAINERPORT`: host1's port first, the container's second")
     addresses = sorted({b.get("HostIp") or "" for b in on_9080})
     if all(ipaddress.ip_address(a).is_loopback for a in addresses if a):
-        return (f"lab2-web's port 80 is published on {shown}: host1's loopback only, which no other "
-                "machine can reach",
+        return (f"lab2-web's port 80 is published on {shown}: host1's loopback, meant for host1 alone; "
+                "the internet service cannot reach it",
                 f"an address in `-p ADDRESS:{PUBLISHED}:80` limits where the port listens; leave it out "
                 f"(all of host1's addresses) or give host1's eth0 address ({host1_ip})")
     return (f"lab2-web's port 80 is published on {shown}, an address that is not host1's eth0 ({host1_ip})",

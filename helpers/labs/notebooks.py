@@ -20,6 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import labs
 from helpers.labs import solutions
+from helpers.world import engine_facts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +116,7 @@ def solution_notebook(lab) -> nbformat.NotebookNode:
     ]
     for text, code in steps:
         if text:
-            cells.append(new_markdown_cell(text))
+            cells.append(new_markdown_cell(engine_facts.render(text)))  # [[engine:ID]]: the engine table's sentence
         cells.append(new_code_cell(code))
     if doc:
         cells.append(new_markdown_cell("### The same from a terminal\n\n`$P` is the world's prefix "

@@ -13,6 +13,7 @@ import docker
 
 from helpers.labs.troubleshoot import wait_for_name
 from helpers.lessons import facts
+from helpers.world import engine_facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE, INET_IP
 
@@ -29,7 +30,8 @@ def lab01(world):
     """
     # %% A network of our own on host1 (the bridge driver is the default). **Why a network of our own:**
     # %%+ only user-defined networks have Docker's embedded DNS. On the default bridge (`docker0`) a
-    # %%+ container gets a copy of the host's resolv.conf, and nobody there knows container names; the old
+    # %%+ container gets the daemon's `dns` setting as its resolver (this lab sets one; chapter 2, section 2.3
+    # %%+ says what happens without it), and nobody there knows container names; the old
     # %%+ `--link` worked around that by writing /etc/hosts entries, which go stale when a container moves.
     client = world.host1.docker
     client.networks.create("lab1-net", driver="bridge", labels=world.label)
@@ -54,7 +56,7 @@ def lab02(world):
     # %%+ makes the engine add a DNAT rule to host1's nat table (chain DOCKER) that sends host1:9080 on to
     # %%+ the container's port 80. It belongs to the container's configuration, so it is set when the
     # %%+ container is created. Without an address, `-p` listens on all of host1's addresses;
-    # %%+ `-p 127.0.0.1:9080:80` would be host1's loopback only, out of the other machines' reach.
+    # %%+ `-p 127.0.0.1:9080:80` is meant for host1 alone. [[engine:loopback-publish]]
     client = world.host1.docker
     client.containers.run(IMAGE, WEB, name="lab2-web", ports={"80/tcp": 9080}, detach=True, labels=world.label)
     facts.sh(world, "host1", "iptables-save -t nat | grep 9080")
@@ -72,7 +74,8 @@ def lab03(world):
     """
     # %% A container with the `none` network: its namespace holds only loopback, so nothing can leave it.
     # %%+ (A running container can get there too: `docker network disconnect` it from every network, then
-    # %%+ `docker network connect none` it; the engine refuses `none` beside another network.)
+    # %%+ `docker network connect none` it; the engine refuses `none` beside another network. The way back
+    # %%+ works too: `docker network disconnect none` it, then connect it to a network; chapter 6.)
     client = world.host1.docker
     alone = client.containers.run(IMAGE, IDLE, name="lab3-alone", network_mode="none", detach=True,
                                   labels=world.label)
@@ -83,11 +86,9 @@ def lab03(world):
     client.networks.create("lab3-internal", internal=True, labels=world.label)
     a = client.containers.run(IMAGE, IDLE, name="lab3-a", network="lab3-internal", detach=True, labels=world.label)
     client.containers.run(IMAGE, IDLE, name="lab3-b", network="lab3-internal", detach=True, labels=world.label)
-    # %% The rules that keep it in, on this engine (its version is printed first). Engines before 28 (this
-    # %%+ course's 20.10, Debian 13's 26.1) put the drop in DOCKER-ISOLATION-STAGE-1; Docker 28 and later
-    # %%+ use a chain DOCKER-INTERNAL, and Docker 29 can write nftables rules instead (Docker docs:
-    # %%+ "Packet filtering and firewalls"). The grep by bridge name finds them in either chain; with the
-    # %%+ nftables backend, `nft list ruleset` shows them instead.
+    # %% The rules that keep it in, on this engine (its version is printed first). [[engine:chains]] The
+    # %%+ grep by bridge name finds this network's rules whichever chain holds them. [[engine:nftables]]
+    # %%+ (Docker docs: "Packet filtering and firewalls".)
     print("engine", client.version()["Version"])
     bridge = "br-" + client.networks.get("lab3-internal").id[:12]
     facts.sh(world, "host1", f"iptables-save -t filter | grep -- '{bridge}'")
@@ -171,8 +172,8 @@ def lab06(world):
     docker --context $P-host2 run -d --name lab6-b --network lab6-overlay dnlab/box:latest sleep 1000000
     """
     # %% host1 becomes a swarm manager, advertising its LAN address. **Why a swarm:** the overlay driver
-    # %%+ needs one to share the network's state between engines (which container is on which host; Docker
-    # %%+ dropped the external key-value stores in 23.0). host2 must reach the manager at an address it can
+    # %%+ needs one to share the network's state between engines (which container is on which host).
+    # %%+ [[engine:kv-store]] host2 must reach the manager at an address it can
     # %%+ use, hence host1's eth0 address.
     h1, h2 = world.host1.docker, world.host2.docker
     host1, host2 = facts.address(world, "host1"), facts.address(world, "host2")
@@ -323,9 +324,8 @@ def lab11(world):
     subnet = facts.sh(world, "host1", "docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' bridge").output
     print(facts.sh(world, "host1", f"iptables -t nat -A POSTROUTING -s {subnet} ! -o docker0 -j MASQUERADE"))
     facts.sh(world, "host1", f"docker exec lab11-app nc -w 2 {INET_IP} 9000")
-    # %% Which engine wrote that rule, and where? Up to Docker 28 the rules are iptables rules, as
-    # %%+ `iptables-save` shows here; Docker 29 can use nftables instead, where `iptables-save` shows none of
-    # %%+ them and `nft list ruleset` does (Docker docs: "Docker with nftables").
+    # %% Which engine wrote that rule, and where? [[engine:nftables]] (Docker docs: "Docker with
+    # %%+ nftables".)
     facts.sh(world, "host1", "docker version -f 'Docker {{.Server.Version}}'; "
                              "iptables-save -t nat | grep -c MASQUERADE")
 
@@ -475,7 +475,8 @@ container's own address). Published ports are part of the container's configurat
 container cannot gain one, so it is created again.
 
 **Where a real one comes from.** A forgotten `-p`, a Compose file with `expose:` instead of `ports:`,
-`-p 127.0.0.1:9081:80` (reachable from the host only), or a mapping to the wrong container port.
+`-p 127.0.0.1:9081:80` (meant for the host alone), or a mapping to the wrong container port.
+""" + engine_facts.say("loopback-publish") + """
 
 **The evidence.** `docker port lab10-shop` (empty), `iptables-save -t nat` (no DNAT for 9081), and
 the shop answering at its own address from host1. `--network host` is another valid route (the shop
@@ -514,12 +515,10 @@ out to the switch, which does not hairpin them back.
 **The evidence.** lanpc reaches the container, host1 does not; `ip neigh` on host1 shows the container's
 address INCOMPLETE or FAILED; `docker network inspect` shows the macvlan driver and `parent=eth0`.""",
     13: """**Why.** An overlay carries each container frame inside a VXLAN packet over the hosts' own
-network (the underlay); VXLAN adds 50 bytes (outer Ethernet 14, IP 20, UDP 8, VXLAN 8). Docker's overlay
-driver gives its containers 1500 − 50 = 1450 unless the network is made with
-`-o com.docker.network.driver.mtu=N` (then N − 50); it never reads the real underlay, neither the
-hosts' eth0 nor the path. Here the hosts' NICs say 1500, but the network between them carries only
-1450: a full-size 1450-byte frame left host2 as a 1500-byte UDP packet, and the cloud's network dropped
-it. Small packets fit, so pings and short requests work; anything large (a file, a TLS certificate, a
+network (the underlay). """ + engine_facts.say("overlay-mtu") + """
+Here the hosts' NICs say 1500, but the network between them carries only 1450: a full-size 1450-byte
+frame left host2 as a 1500-byte UDP packet, and the cloud's network dropped it. Small packets fit, so
+pings and short requests work; anything large (a file, a TLS certificate, a
 big HTTP answer) hangs. Re-creating the overlay with the mtu option set to what the path carries gives
 the containers 1400, and every VXLAN packet fits.
 
@@ -541,10 +540,8 @@ needed" and splits outer packets that are too large, so the symptom is a slower 
 lost packet, not a black hole; measured here, lab 13 is the case that still fails. Either way the fix is
 the same: tell Docker the underlay, `docker network create -d overlay -o com.docker.network.driver.mtu=<path
 MTU> ...`; on a swarm, the same for its `ingress` overlay and the `docker_gwbridge` bridge (Docker docs:
-"Overlay network driver", its options, and "Manage swarm service networks"). Measured on this lab's
-engine, Docker 20.10 (the solution prints `docker version`): no option, 1450, whatever the underlay.
-Newer engines (26, 28, 29) keep the same option; whether a default follows the underlay there, read it
-as here: `ip link` in a container of a fresh overlay.
+"Overlay network driver", its options, and "Manage swarm service networks"). The solution prints
+`docker version`; on any engine, read the MTU as here: `ip link` in a container of a fresh overlay.
 
 **Wrong fixes.** Setting one container's MTU by `nsenter` fixes one direction only: the answer from the
 other end is as large as before. Setting both by hand works until a restart (the network makes the

@@ -700,7 +700,7 @@ def inspect_fields(network) -> list[dict]:
         "Name": "the network's name", "Id": "its id (the CLI shows 12 characters)",
         "Driver": "which driver made it", "Scope": "local (one engine) or swarm (many)",
         "IPAM.Config": "subnet and gateway (given, or taken from the default pools)",
-        "Internal": "true: no way out (no MASQUERADE; the default route depends on the engine: see below)",
+        "Internal": "true: no way out (no MASQUERADE; the default route depends on the engine: see the note above)",
         "Attachable": "swarm networks only",
         "Containers": "who is attached, with MAC and address", "Options": "driver options (e.g. parent=)",
         "Labels": "your key=value tags (filters use them)",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpers.world import engine_facts
+
 ARTICLE = "the article"
 COURSE = "added by the course (standard term)"
 
@@ -72,8 +74,8 @@ TERMS: list[Term] = [
     Term("オーバーレイネットワーク", "オーバーレイネットワーク", "ōbārei nettowāku", "overlay network",
          "one network across hosts, carried in VXLAN", "04"),
     Term("libkv", "libkv", "ribu kē-bui", "libkv (key-value store library)",
-         "the library of Docker's old standalone overlay mode (Consul, Etcd, ZooKeeper); deprecated in "
-         "Docker 20.10, removed in 23.0: swarm mode keeps its state in its own Raft store", "04"),
+         "the library of Docker's old standalone overlay mode (Consul, Etcd, ZooKeeper). "
+         + engine_facts.say("kv-store"), "04"),
     Term("マックベラン (macvlan)", "マックベラン", "makkuberan", "macvlan",
          "sub-interfaces of a parent NIC, each with its own MAC. マックベラン is the article's own "
          "katakana: Japanese documentation writes macvlan (or マックブイラン)", "05"),

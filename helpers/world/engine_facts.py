@@ -18,6 +18,7 @@ and 29.0 (cited only).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ENGINES = ("20.10", "26.1", "28.5", "29.0")  # the releases the table gives a truth for
@@ -228,6 +229,15 @@ def fact(fact_id: str) -> Fact:
 def say(fact_id: str) -> str:
     """The course's one sentence of a fact, as chapters, labs and lessons print it."""
     return fact(fact_id).sentence
+
+
+# `[[engine:ID]]` in a chapter's markdown or a lab's `# %%` text: replaced by that fact's sentence.
+MARKER = re.compile(r"\[\[engine:([a-z0-9-]+)\]\]")
+
+
+def render(text: str) -> str:
+    """`text` with every `[[engine:ID]]` replaced by the course's sentence of that fact."""
+    return MARKER.sub(lambda m: say(m.group(1)), text)
 
 
 def on_engine(fact_id: str, version: str) -> str:

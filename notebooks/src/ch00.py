@@ -102,8 +102,9 @@ def build():
         """),
         md("""
         `dnlab shell` is a thin wrapper. Without it, the same is one `nsenter` away: enter only the
-        *network* namespace of the machine (not `ip netns exec`, which remounts `/sys` and breaks
-        `dockerd`), and point `docker` at the engine's socket:
+        *network* namespace of the machine, and point `docker` at the engine's socket. (Avoid
+        `ip netns exec` for starting `dockerd`: it remounts `/sys`, and `dockerd` started that way
+        fails. Other commands run fine under it.)
         """),
         code("""
         host1_ns, host1_sock = world["host1"].namespace, world.host1.base_url
@@ -113,8 +114,9 @@ def build():
         md("""
         ## What does a *fresh* Docker engine have?
 
-        > **The article says** (section 1, 基本概念): *"installing Docker Engine gives you two drivers by default,
-        > bridge and overlay, and the host's ethernet is in the network list too."*
+        > **The article says** (section 1, 基本概念): 「dockerの公式ページを参照しますと、docker engineをインストールするとデフォルトでbridgeとoverlayの二つのドライバーが用意されています。またインスタンスそのものが保持するhostのethernetもネットワーク一覧に含まれます。」
+        > (installing Docker Engine gives you two *drivers* by default, bridge and overlay, and the
+        > host's ethernet is in the network list too.)
 
         Let's ask a brand-new engine. `scratch_engine()` starts a fresh `dockerd` in its own namespace (nothing
         has ever run on it) and removes it afterwards; `cli()` runs the real `docker` CLI against it.
@@ -130,7 +132,7 @@ def build():
         """),
         claim("ch00:fresh-engine", """
         claims.article_vs_reality(
-            "a fresh engine has two networks, bridge and overlay, plus the host's ethernet",
+            "a fresh engine has two drivers by default, bridge and overlay, and the host's ethernet is in the network list",
             "a fresh engine lists three networks: bridge (driver bridge), host (driver host) and none "
             "(driver null); no overlay until swarm mode, and the host NIC is never in the list",
             claims.equals("a fresh engine's networks and their drivers", networks,

@@ -259,8 +259,10 @@ def build():
         """),
         md("""
         ### From host1 itself: nat OUTPUT, and docker-proxy for 127.0.0.1
-        A packet host1 sends itself does not cross PREROUTING; it crosses the nat table's **OUTPUT**
-        chain. Docker put a rule there too (see `-A OUTPUT` above):
+        A packet host1 sends to itself gets its NAT in the nat table's **OUTPUT** chain. It loops back
+        through `lo` and crosses the raw and mangle PREROUTING chains there; only nat PREROUTING is
+        skipped, because its connection's NAT is already decided. Docker put a rule in nat OUTPUT too
+        (see `-A OUTPUT` above):
         `! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER`. So host1 → its own LAN address
         `198.51.100.11:18080` *is* DNATed, and the container sees host1's address. Only `127.0.0.0/8`
         is left out: a connection to `127.0.0.1:18080` is accepted by **`docker-proxy`**, a userland
@@ -296,7 +298,8 @@ def build():
         A port that is not published has no DNAT rule, so `host1:80` leads nowhere. But that is not
         the real question: the container has its own address, `172.17.0.x`, and a machine of the LAN
         can simply **route** to it through host1 (`ip route add 172.17.0.0/16 via 198.51.100.11`: any
-        neighbour on the same L2 segment can). Then only host1's **filter** table stands in the way.
+        neighbour on the same L2 segment can). Then host1's firewall rules decide. Which rules those
+        are depends on the engine: the note after the claim says which.
 
         We start `ch01-hidden`, a web server on port 80 that publishes nothing, add that route on
         `lanpc` for a moment, and try its port 80, and the published `ch01-web`'s port 80 directly.
@@ -323,9 +326,9 @@ def build():
         """),
         md("""
         So "ports that are not published are not reachable from outside" is a property of host1's
-        firewall rules, which differ by engine version. Note too that the published container
-        answered on its **own** address and port 80, not only on `host1:18080`: publishing opened the
-        filter for it.
+        firewall rules, which differ by engine version. Note too that here the published container
+        answered on its **own** address and port 80, not only on `host1:18080`. That too depends on
+        the engine: [[engine:direct-access]]
         """),
         code("""
         chapters.show_path(world, bridge, "publish", view="NAT")

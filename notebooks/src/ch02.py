@@ -93,10 +93,9 @@ def build():
         and a NAT rule *inside the container's own namespace* sends that address's port 53 to the
         engine's **embedded DNS** server, which knows the names of the containers on the network.
 
-        On the **default** bridge there is none of this. The container's resolver is whatever the
-        daemon gives it: the `dns` setting of `dockerd` if there is one (in this lab, every engine's
-        settings file sets `dns` to `203.0.113.10`, so queries never leave the lab), otherwise a copy
-        of the host's own `/etc/resolv.conf`. Its `/etc/hosts` lists only itself. No server it can ask
+        On the **default** bridge there is none of this. [[engine:default-bridge-dns]] In this lab,
+        every engine's settings file sets `dns`, so queries never leave the lab. The container's
+        `/etc/hosts` lists only itself. No server it can ask
         knows the other containers' names: only the engine does, and it answers only at `127.0.0.11`.
         """),
         code("""
@@ -172,8 +171,9 @@ def build():
         ## 2.5 `--internal`: a bridge without a way out
         An `--internal` network gets no MASQUERADE rule, and host1's filter table drops whatever tries to
         leave its subnet: its containers talk to each other but not to the internet. This is one of the
-        real ways to isolate (the article's 「接続を遮断」). Note the container below still has a
-        default route via the bridge's gateway: the route is not what stops it, the DROP rules are.
+        real ways to isolate (the article's 「接続を遮断」). Whether the container keeps a default
+        route depends on the engine: [[engine:internal-route]] The container's `ip route` below shows
+        which case this engine is.
         """),
         code("""
         internal = chapters.internal_egress(world, lesson)     # docker network create --internal ch02-internal
@@ -197,8 +197,8 @@ def build():
         * `docker0` is a Linux bridge; every container joins through a veth pair whose ends name each other.
         * A bridge is a learning switch with an FDB (MAC → port): `bridge fdb show br docker0`.
         * User-defined bridges resolve container names at `127.0.0.11` (the engine's embedded DNS); the
-          default bridge gives containers the daemon's `dns` setting (or a copy of the host's
-          resolv.conf), so names do not resolve there.
+          default bridge gives containers the daemon's `dns` setting (2.3 says what happens without
+          one), so names do not resolve there.
         * Every Docker bridge, `docker0` included, is isolated from the others by filter rules (whose
           chain names depend on the engine version); the default bridge's weakness is that unrelated
           containers share it.
@@ -215,7 +215,7 @@ def build():
         print(probes.run_spec(user, "isolation").row())   # now reached (expected False in the scenario's terms)
         net.disconnect("user-bridge-c")
         # 2. the daemon's `dns` setting (this lab sets it to the internet service); without one, a copy
-        #    of the host's /etc/resolv.conf
+        #    of the host's /etc/resolv.conf without its localhost nameservers (2.3)
         print(facts.resolv_nameservers(default.containers()["a"]), chapters.daemon_dns(world))
         """),
         code("""

@@ -114,8 +114,10 @@ def build():
         > **The article says:** 「パフォーマンスが向上しますが、セキュリティのリスク分散ができません。…攻撃者は自由にサーバとコンテナにアクセスできます。」
         > (faster, but a security risk: an attacker can freely reach the server and the container.)
 
-        Partly. The container still has its own mount, PID, IPC and user namespaces, so host1's
-        files and processes stay out of its sight. What it shares is everything that lives in the
+        Partly. The container still has its own mount, PID, IPC and UTS namespaces, so host1's
+        files and processes stay out of its sight. It has no user namespace of its own: Docker makes
+        one only when the daemon runs with `userns-remap`, and this lab does not. So root in the
+        container is uid 0 on host1 too. What it shares is everything that lives in the
         **network namespace**:
 
         * every port it opens is on host1's addresses, and it reaches every service host1 binds to
@@ -151,7 +153,7 @@ def build():
         ### Abstract UNIX sockets
         `/proc/net/unix` lists the UNIX sockets of the reader's network namespace. host1 runs an admin
         socket `@dnlab-host1-admin` (a plain process in host1's namespace, like the 7070 service; an
-        engine may hold abstract sockets of its own too: Docker 20.10's `dockerd` one, 26.1's none).
+        engine may hold abstract sockets of its own too: [[engine:abstract-socket]])
         On host1, `ss -xlp` shows the abstract ones (`@...`) and who owns them. The host-network
         container lists the very same sockets; a bridge container lists none of them.
         """),
@@ -193,9 +195,8 @@ def build():
         `NET_RAW` from containers that do not need raw sockets, and keep `--network host` for trusted
         software.
 
-        **Engine versions.** This was measured on the engine printed at the top (Debian 12's 20.10).
-        Host networking is the same on Docker 26 (Debian 13), 28 and 29 on Linux; on Docker Desktop
-        "host" is the Linux VM's network, opt-in since 4.34 (Docker docs: *Host network driver*,
+        **Engine versions.** This was measured on the engine printed at the top.
+        [[engine:host-network]] (Docker docs: *Host network driver*,
         docs.docker.com/engine/network/drivers/host/). Whether host networking is *faster* is measured
         in chapter 7.
 
@@ -203,8 +204,8 @@ def build():
         * `--network host` puts the container in host1's namespace: same interfaces and addresses.
         * `-p` is discarded; there is no NAT, no docker-proxy, no veth.
         * The price is network isolation: host1's `127.0.0.1` services, its abstract UNIX sockets and,
-          with `CAP_NET_RAW`, its traffic are the container's too. Files, processes and users stay
-          isolated by the other namespaces.
+          with `CAP_NET_RAW`, its traffic are the container's too. Files and processes stay isolated
+          by the other namespaces. Users do not: without `userns-remap`, root inside is root on host1.
 
         ## Exercises
         1. Start a second host-network container with a server on port 8090. What happens, and why?

@@ -72,7 +72,7 @@ def build():
         claims.article_vs_reality(
             "overlay relies on libkv with Consul, Etcd or ZooKeeper",
             "swarm mode keeps its state in its own Raft store on the managers; the external KV store "
-            "mode was deprecated in 20.10 and removed in 23.0",
+            "mode is deprecated or gone, depending on the engine (the note below)",
             claims.all_of(f"{store['host']} holds the swarm's state itself, in Raft", {
                 "it is a swarm manager (docker info: Swarm.ControlAvailable)": store["manager (docker info Swarm.ControlAvailable)"],
                 "`docker node ls` answers and names a Leader": store["docker node ls"].returncode == 0
@@ -82,10 +82,8 @@ def build():
             }, evidence={k: v for k, v in store.items() if k != "docker node ls"}))
         """),
         md("""
-        **This engine and newer ones.** On the 20.10 engine here the external store could still be
-        configured (`--cluster-store`, deprecated); the lab's daemon config below sets none, and
-        `docker info` does not report the field at all. Docker 23.0 removed the option, so on Docker
-        26 (Debian 13), 28 and 29 swarm's Raft store is the only way (Docker docs: *Deprecated
+        **This engine and others.** [[engine:kv-store]] The lab's daemon config below sets no
+        external store, and `docker info` does not report the field at all (Docker docs: *Deprecated
         features*, "Legacy overlay networks / cluster store").
         """),
         code("""
@@ -163,9 +161,7 @@ def build():
         """),
         md("""
         ## 4.4 The overlay MTU, and the fault it causes
-        VXLAN adds 50 bytes (outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8). Docker's overlay driver
-        (libnetwork) gives its interfaces a **fixed** `1500 − 50 = 1450`, or `N − 50` if you create
-        the network with `-o com.docker.network.driver.mtu=N`. It never reads the underlay's MTU
+        [[engine:overlay-mtu]] The 1450 is **fixed**: the driver never reads the underlay's MTU
         (moby/libnetwork#1021). Here the underlay is 1500, so 1450 fits:
         """),
         code("""
@@ -230,9 +226,8 @@ def build():
         slower, and lost wherever a firewall drops fragments. Either way, set the overlay's MTU to
         the underlay's minus 50.
 
-        **Engine versions.** Measured here on 20.10. Docker's overlay documentation (*Overlay network
-        driver*, docs.docker.com/engine/network/drivers/overlay/) still has you set
-        `com.docker.network.driver.mtu` yourself on 26, 28 and 29; check `ip link show eth0` in a
+        **Engine versions.** The MTU facts of this section are in the engine table (*Overlay network
+        driver*, docs.docker.com/engine/network/drivers/overlay/). Check `ip link show eth0` in a
         container on your engine.
 
         ## 4.5 The way out: NAT through `docker_gwbridge`
@@ -256,8 +251,7 @@ def build():
         }, evidence=egress)
         """),
         md("""
-        On Docker 28 the rule is the same; Docker 29 can program nftables instead of iptables, and
-        then `iptables-save` shows nothing: read `nft list ruleset` (Docker docs: *Docker with
+        Where these rules live depends on the engine. [[engine:nftables]] (Docker docs: *Docker with
         nftables*, docs.docker.com/engine/network/firewall-nftables/).
 
         ## 4.6 Kubernetes does not use this driver
@@ -270,9 +264,10 @@ def build():
         ## Summary
         * Overlay = swarm mode (`swarm init` / `swarm join`) + `--attachable` for plain containers.
         * Open 2377/tcp, 7946/tcp+udp, 4789/udp, and IP protocol 50 (ESP) for encrypted overlays.
-        * The swarm's state is in the managers' own Raft store; no libkv/Consul/etcd/ZooKeeper since 23.0.
+        * The swarm's state is in the managers' own Raft store, not libkv/Consul/etcd/ZooKeeper (4.1).
         * Traffic between hosts is VXLAN: outer UDP 4789 between host addresses, a VNI, the inner packet intact.
-        * The overlay MTU is 1450 (or the option − 50) whatever the underlay: on a smaller underlay, set it.
+        * The overlay MTU is 1450 (or the option − 50, lower when encrypted) whatever the underlay: on a
+          smaller underlay, set it.
         * Overlay containers go out through `docker_gwbridge`, masqueraded by host1; Kubernetes uses CNI.
 
         ## Exercises

@@ -139,8 +139,10 @@ def build():
         Partly. A macvlan container *is* on the LAN, so it hears what the LAN broadcasts (ARP, DHCP,
         mDNS) — a bridge container hears none of it. But a switch sends a unicast frame only to the
         port where it learned the destination MAC, so a conversation between two *other* machines
-        never reaches it, even with `tcpdump` in promiscuous mode: watching others' traffic needs a
-        mirror (SPAN) port on the switch. We capture on the container's `eth0` while `lanpc` (after
+        never reaches it, even with `tcpdump` in promiscuous mode. Watching others' traffic needs a
+        mirror (SPAN) port on the switch, and that alone is not enough: in macvlan's default bridge
+        mode a container receives unicast only for its own MAC. It takes `macvlan_mode=passthru`, or a
+        capture on the parent (host1's `eth0`) instead. We capture on the container's `eth0` while `lanpc` (after
         forgetting its neighbours) pings **host2**, and do the same in a bridge container on host1.
         """),
         code("""
@@ -206,16 +208,16 @@ def build():
         print(doctor.feature_line("vlan"))
         """),
         md("""
-        **Engine versions.** Measured on the 20.10 engine printed above. The macvlan driver behaves
-        the same on Docker 26 (Debian 13), 28 and 29; without `--subnet` every version picks a subnet
-        from its default pools, which never matches your LAN (Docker docs: *Macvlan network driver*,
+        **Engine versions.** Measured on the engine printed above. [[engine:macvlan-gateway]] Without
+        `--subnet` every release picks a subnet from its default pools, which never matches your LAN (Docker docs: *Macvlan network driver*,
         docs.docker.com/engine/network/drivers/macvlan/).
 
         ## Summary
         * `docker network create -d macvlan --subnet <LAN> --gateway <LAN router> --ip-range <free slice> -o parent=eth0`.
         * Each container is its own machine on the LAN, with its own MAC and address; no NAT.
         * Neighbours reach it directly; its own host does not, unless the host gets a macvlan sub-interface.
-        * It hears the LAN's broadcasts, not other machines' unicast (that needs a mirror port).
+        * It hears the LAN's broadcasts, not other machines' unicast (that needs a mirror port, and
+          passthru mode or a capture on the parent).
         * Clouds usually drop extra MACs; ipvlan keeps one MAC but still needs the cloud to accept its IPs.
 
         ## Exercises

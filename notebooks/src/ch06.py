@@ -77,29 +77,30 @@ def build():
         """),
         md("""
         ## Connecting it later
-        A container in network mode `none` cannot gain a network: Docker refuses
-        `docker network connect`. To give it one, re-create it with `--network <name>`.
+        While a container is attached to `none`, Docker refuses to connect it to another network.
+        That is not forever: disconnect it from `none` first (`docker network disconnect none
+        none-box`), and then `docker network connect` works. Re-creating it with `--network <name>`
+        works too.
         """),
         code("""
         connect = facts.sh(world, "host1", "docker network connect bridge none-box", check=False)
         connect
         """),
         claim("ch06:no-connect", """
-        claims.all_of("Docker refuses to connect a none container to another network", {
+        claims.all_of("Docker refuses to connect a container to another network while it is attached to none", {
             "docker network connect failed": connect.returncode != 0,
             "the container still has only lo": facts.interfaces(world, box) == ["lo"],
         }, evidence=connect.output)
         """),
         md("""
-        **Engine versions.** Measured on the 20.10 engine printed above; `none` behaves the same on
-        Docker 26 (Debian 13), 28 and 29 (Docker docs: *None network driver*,
-        docs.docker.com/engine/network/drivers/none/).
+        **Engine versions.** Measured on the engine printed above. [[engine:none-network]] (Docker
+        docs: *None network driver*, docs.docker.com/engine/network/drivers/none/).
 
         ## Summary
         * `--network none`: a namespace with `lo` only, no route; processes inside can still use `127.0.0.1`.
         * Everything else fails at once with "Network is unreachable": nothing is sent.
-        * It cannot be connected later; use it for jobs that must not talk to any network (batch work
-          on mounted files, key handling).
+        * While attached to `none` it cannot join another network; disconnect it from `none` first.
+          Use it for jobs that must not talk to any network (batch work on mounted files, key handling).
 
         ## Exercises
         1. Can `none-box` look up its neighbour's name (`nslookup none-peer`)? Why not, and which

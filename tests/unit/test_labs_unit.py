@@ -76,7 +76,7 @@ def test_start_shows_the_task_as_markdown():
 def test_publish_hint_follows_the_published_ports():
     host1 = "198.51.100.11"
     loopback = publish_problem({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "9080"}]}, host1)
-    assert "loopback only" in loopback[0] and "cannot gain" not in loopback[1]
+    assert "meant for host1 alone" in loopback[0] and "cannot gain" not in loopback[1]
     nothing = publish_problem({"80/tcp": None}, host1)
     assert "publishes nothing" in nothing[0] and "run it again" in nothing[1]
     swapped = publish_problem({"9080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "80"}]}, host1)
