@@ -428,7 +428,8 @@ def name_resolution(world, container, other: str) -> dict:
             "hosts_entry": [entry for entry in hosts.decode().splitlines() if other in entry.split()[1:]],
             "lookup": f"Name: {other}  Address: {resolved}" if resolved
             else "\n".join(line for line in text.splitlines() if line.strip()),
-            "resolved": resolved, "other_address": other_ip}
+            "resolved": resolved, "other_address": other_ip,
+            **{f"lookup {k}": v or "(none)" for k, v in facts.lookup_outcome(text, other).items()}}
 
 
 ISOLATION_CHAINS = {"old": ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2"),
@@ -450,6 +451,46 @@ def isolation_rules(world, host: str = "host1") -> dict:
 
 
 def internal_egress(world, lesson: Lesson, internal: bool = True) -> dict:
+def _docker_own_chain(chain: str) -> bool:
+    """A chain Docker writes itself (DOCKER-USER is the administrator's, left for their rules)."""
+    return chain.startswith("DOCKER") and chain != "DOCKER-USER"
+
+
+def drops_between(before: list, after: list, bridges: tuple[str, str]) -> dict:
+    """Which filter rules counted packets between two readings (`iptables-save -c`, typed Rules),
+    and which of them are Docker's own DROP rules for the request's way across, from bridge
+    `bridges[0]` into `bridges[1]` (`-o` the target bridge or `-i` the source one, not negated): the
+    rules that stopped a probe sent across in between. A DROP of the reply (`-o` the source bridge)
+    does not count: the request got through. Pure."""
+    source, target = bridges
+    old = {r.key: r.packets for r in before}
+    rose = [(r, r.packets - old.get(r.key, 0)) for r in after if r.packets > old.get(r.key, 0)]
+
+    def on_the_way_across(rule) -> bool:
+        return ((rule.out_if == target and "out_if" not in rule.negated)
+                or (rule.in_if == source and "in_if" not in rule.negated))
+
+    return {"bridges": list(bridges),
+            "counted": [f"{r} (+{n} packets)" for r, n in rose],
+            "dropped_by": [str(r) for r, _ in rose
+                           if r.target == "DROP" and _docker_own_chain(r.chain) and on_the_way_across(r)]}
+
+
+def crossing(world, source, target, host: str = "host1") -> dict:
+    """`source` pings container `target` on another bridge of `host`; host1's filter counters are
+    read before and after, so the DROP rule that stopped it is named by its counter, and
+    ip_forward is read (with forwarding off nothing crosses, whatever the rules say)."""
+    bridges = (facts.veth_peer(world, host, source)["master"], facts.veth_peer(world, host, target)["master"])
+    target.reload()
+    address = pick_address(sdk_networks(target))
+    before = facts.iptables(world, host, "filter")
+    result = probe(world, source, address, "ping")
+    after = facts.iptables(world, host, "filter")
+    return {"from": f"{source.name} ({bridges[0]})", "to": f"{target.name} {address} ({bridges[1]})",
+            "reached": result.ok, "output": _probe_row(result)["output"], "ip_forward": ip_forward(world, host),
+            **drops_between(before, after, bridges)}
+
+
     """A container on a new bridge network (`--internal` by default) tries the internet service."""
     name = "internal" if internal else "not-internal"
     network = lesson.network(name, driver="bridge", internal=internal)

@@ -334,6 +334,26 @@ def capture(world, where: list[tuple[Place, str]], action: Callable[[], Any],
     cap = Capture(points)
     try:
         with cap:
+def lookup_outcome(text: str, name: str) -> dict:
+    """What a busybox `nslookup NAME` printed, read as which server answered and how: "NXDOMAIN"
+    (the server answered: no such name), "answered" (it gave an address), "refused", "timed out" or
+    "other". A lookup that found no address is not yet NXDOMAIN: a server that is down gives none
+    either. Pure, so saved outputs test it."""
+    server = re.search(r"^Server:\s+(\S+)", text, re.M)
+    answer = text.split("Name:", 1)[1] if "Name:" in text else ""
+    if re.search(rf"^\*\* server can't find {re.escape(name)}\.?: NXDOMAIN", text, re.M):
+        outcome = "NXDOMAIN"
+    elif re.search(r"^Address(?: \d+)?:\s+\S+", answer, re.M):
+        outcome = "answered"
+    elif "refused" in text.lower():
+        outcome = "refused"
+    elif "timed out" in text.lower():
+        outcome = "timed out"
+    else:
+        outcome = "other"
+    return {"server": server.group(1) if server else None, "outcome": outcome}
+
+
             result = action()
         seen = [[f for f in read_pcap(cap.files[p]) if keep is None or keep(f)] if p in cap.files else []
                 for p in points]

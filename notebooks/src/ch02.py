@@ -109,12 +109,13 @@ def build():
         on_user = chapters.name_resolution(world, ua, "user-bridge-b")
         facts.table([{"what": key, "default bridge (default-bridge-a)": on_default[key],
                       "user bridge (user-bridge-a)": on_user[key]} for key in on_default])
-        """),
+        """, output="ch02:lookup"),
         md("""
-        The default-bridge lookup fails twice over: the only resolver it knows, `203.0.113.10`, is the
-        lab's "internet" and runs no DNS server (hence *connection refused*); and a real DNS server
-        out there would not know a container's name either (it would answer NXDOMAIN).
-        """),
+        The default-bridge lookup does reach a DNS server: the only resolver it knows, `203.0.113.10`,
+        the lab's "internet", which runs the lab's DNS server. That server answers, but it knows no
+        container's name: *NXDOMAIN* (no such name), as any DNS server outside the engine would
+        answer. Only the engine knows the names, and it answers only at `127.0.0.11`.
+        """, states={"ch02:lookup": ["203.0.113.10", "NXDOMAIN"]}),
         claim("ch02:dns", """
         claims.all_of("a container name resolves on a user-defined bridge (embedded DNS) and not on the default bridge", {
             "on the default bridge, a's resolver is the daemon's dns setting, not 127.0.0.11":
@@ -122,6 +123,8 @@ def build():
             "a's namespace has no DNAT to the engine's embedded DNS": not on_default["embedded_dns_rules"],
             "a's /etc/hosts has no line for default-bridge-b": not on_default["hosts_entry"],
             "the lookup of default-bridge-b in a found no address": on_default["resolved"] is None,
+            "it reached the daemon's resolver, which answered NXDOMAIN (no such name), not a failure to ask":
+                on_default["lookup outcome"] == "NXDOMAIN" and on_default["lookup server"] in on_default["daemon_dns"],
             "on the user bridge, a's resolver is 127.0.0.11, DNATed to the embedded DNS":
                 on_user["nameservers"] == ["127.0.0.11"] and bool(on_user["embedded_dns_rules"]),
             "there user-bridge-b resolved to the address docker inspect gives it":
@@ -140,29 +143,48 @@ def build():
         facts.sh(world, "host1", "iptables-save -t filter | grep -e ISOLATION -e DOCKER-FORWARD -e DOCKER-BRIDGE")
         """),
         code("""
-        iso = probes.run_spec(user, "isolation")
+        b, c = user.containers()["b"], user.containers()["c"]
+        iso = chapters.crossing(world, c, b)                 # c pings b; host1's filter counters read around it
         isolation = chapters.isolation_rules(world)
-        facts.table([iso.row()])
+        facts.table([{k: iso[k] for k in ("from", "to", "reached", "output", "ip_forward")},
+                     {"from": "rules that counted the ping", "to": "; ".join(iso["counted"])}])
         """),
         claim("ch02:isolation", """
         claims.all_of("c, on a second user bridge, cannot reach b: Docker's filter rules drop traffic between bridges", {
-            "c could not reach b": not iso.ok,
+            "c could not reach b": not iso["reached"],
+            "host1 forwards IPv4 (ip_forward=1), so it is not a host that does not route": iso["ip_forward"] == 1,
+            "a DROP rule of Docker's chains for b's or c's bridge counted the ping": bool(iso["dropped_by"]),
             f"this engine's isolation chains exist ({', '.join(isolation['expected_chains'])})":
                 isolation["chains_present"] == isolation["expected_chains"],
             "they hold DROP rules for traffic leaving into another Docker bridge": bool(isolation["drop_rules"]),
-        }, evidence={"probe": iso.row(), "engine": isolation["engine"], "rules": isolation["rules"]})
+        }, evidence={"probe": {k: iso[k] for k in ("from", "to", "output")}, "dropped by": iso["dropped_by"],
+                     "engine": isolation["engine"], "rules": isolation["rules"]})
         """),
         md("""
         The default bridge is **not** an exception: `docker0` has its own lines in those chains, so
         containers on it are kept apart from every user bridge too. What the default bridge lacks is
         *separation between applications*: every container started without `--network` lands on
         `docker0`, so unrelated containers can reach each other there (`a` reached `b` in 2.2).
+        Two more pings, across docker0's border both ways, with the rules that counted each:
+        """),
+        code("""
+        into_docker0 = chapters.crossing(world, c, da)      # user bridge -> docker0 (da: default-bridge-a, 2.3)
+        out_of_docker0 = chapters.crossing(world, da, b)    # docker0 -> user bridge
+        facts.table([{"from": x["from"], "to": x["to"], "reached": x["reached"],
+                      "dropped by": "; ".join(x["dropped_by"]) or "(no DROP rule counted it)"}
+                     for x in (into_docker0, out_of_docker0)])
         """),
         claim("ch02:docker0-isolated", """
         claims.all_of("docker0 is isolated from other bridges like any Docker bridge, yet shared by unrelated containers", {
             "docker0 appears in the isolation rules": bool(isolation["docker0_rules"]),
+            "c (user bridge) could not reach a on docker0": not into_docker0["reached"],
+            "a DROP rule for traffic into docker0 counted that ping": bool(into_docker0["dropped_by"]),
+            "a on docker0 could not reach b (user bridge)": not out_of_docker0["reached"],
+            "a DROP rule for traffic from docker0 into b's bridge counted that ping": bool(out_of_docker0["dropped_by"]),
+            "host1 forwards IPv4 (ip_forward=1)": into_docker0["ip_forward"] == 1,
             "two unrelated containers on docker0 (a and b) reach each other": c2c.ok,
-        }, evidence={"docker0 rules": isolation["docker0_rules"], "a -> b": c2c.row()})
+        }, evidence={"into docker0": into_docker0["dropped_by"], "out of docker0": out_of_docker0["dropped_by"],
+                     "a -> b": c2c.row()})
         """),
         code("""
         chapters.show_path(world, user, "isolation", view="L3")

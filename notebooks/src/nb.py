@@ -24,12 +24,24 @@ def engine_sentences(text: str) -> str:
     return ENGINE_FACT.sub(lambda m: say(m.group(1)), text)
 
 
-def md(text: str):
-    return new_markdown_cell(engine_sentences(textwrap.dedent(text).strip()))
+def md(text: str, states: dict[str, list[str]] | None = None):
+    """A markdown cell. `states` ties the sentences of this cell that state what a code cell
+    prints to that cell: {output tag: [key words]}, the code cell made with `code(..., output=tag)`.
+    Each key word must be in this cell's text and in that cell's live output (tests/learner/view.py
+    `prose_against_outputs`, run on nbval's run by test_learner_view.py): prose saying "connection
+    refused" beside an output saying NXDOMAIN fails."""
+    cell = new_markdown_cell(engine_sentences(textwrap.dedent(text).strip()))
+    if states:
+        cell.metadata["states"] = {tag: list(words) for tag, words in states.items()}
+    return cell
 
 
-def code(text: str):
-    return new_code_cell(textwrap.dedent(text).strip())
+def code(text: str, output: str | None = None):
+    """A code cell; `output` tags it `output:<tag>` so prose can state what it prints (`md(states=)`)."""
+    cell = new_code_cell(textwrap.dedent(text).strip())
+    if output:
+        cell.metadata["tags"] = [f"output:{output}"]
+    return cell
 
 
 def claim(tag: str, text: str):

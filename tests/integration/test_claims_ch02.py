@@ -92,29 +92,102 @@ def test_dns_claim_fails_where_the_name_does_resolve(world, bridges):
                        mentions="a's resolver is the daemon's dns setting")
 
 
+def test_dns_claim_fails_when_the_lab_dns_refuses(world, bridges):
+    """The lab's DNS server is not reached (inet rejects port 53: 'connection refused'): the lookup
+    finds no address here too, but for another reason than "no server knows the name". Before the
+    claim required the resolver's NXDOMAIN, this world passed it (truth audit 2)."""
+    default, user, _ = bridges
+    on_user = chapters.name_resolution(world, user.containers()["a"], "user-bridge-b")
+    reject = ["-p", "udp", "--dport", "53", "-j", "REJECT"]
+    world["inet"].run(["iptables", "-I", "INPUT", *reject])
+    try:
+        refused = chapters.name_resolution(world, default.containers()["a"], "default-bridge-b")
+    finally:
+        world["inet"].run(["iptables", "-D", "INPUT", *reject])
+    assert refused["resolved"] is None and refused["lookup outcome"] == "refused"
+    assert_claim_fails("ch02:dns", {"on_default": refused, "on_user": on_user},
+                       mentions="which answered NXDOMAIN")
+
+
+def _bridge_devices(world) -> tuple[str, str]:
+    """b's bridge and c's bridge (user-bridge-net, user-bridge-net2) as host1 names them."""
+    return tuple("br-" + world.host1.docker.networks.get(name).id[:12]
+                 for name in ("user-bridge-net", "user-bridge-net2"))
+
+
+def _isolation(world, user) -> dict:
+    c = user.containers()
+    return {"iso": chapters.crossing(world, c["c"], c["b"]), "isolation": chapters.isolation_rules(world)}
+
+
 def test_isolation_claim_fails_without_the_drop_rule(world, bridges):
     _, user, _ = bridges
-    b_side, c_side = ("br-" + world.host1.docker.networks.get(name).id[:12]
-                      for name in ("user-bridge-net", "user-bridge-net2"))
-    run_claim("ch02:isolation", iso=probes.run_spec(user, "isolation"), isolation=chapters.isolation_rules(world))
+    b_side, c_side = _bridge_devices(world)
+    run_claim("ch02:isolation", **_isolation(world, user))
     # both directions: the request enters b's bridge, the reply enters c's
     with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", f"-o {b_side} -j DROP"),
                        ("-A DOCKER-ISOLATION-STAGE-2", f"-o {c_side} -j DROP")):
-        iso = probes.run_spec(user, "isolation")
-        isolation = chapters.isolation_rules(world)
-    assert iso.ok  # c reached b across bridges
-    assert_claim_fails("ch02:isolation", {"iso": iso, "isolation": isolation}, mentions="c could not reach b")
+        names = _isolation(world, user)
+    assert names["iso"]["reached"]  # c reached b across bridges
+    assert_claim_fails("ch02:isolation", names, mentions="c could not reach b")
+
+
+def test_isolation_claim_fails_when_host1_does_not_forward(world, bridges):
+    """ip_forward=0: c cannot reach b because host1 routes nothing, whatever Docker's rules say;
+    no DROP counts the ping. Today's cell passed this world (truth audit 2)."""
+    _, user, _ = bridges
+    host1(world, "sysctl -q -w net.ipv4.ip_forward=0")
+    try:
+        names = _isolation(world, user)
+    finally:
+        host1(world, "sysctl -q -w net.ipv4.ip_forward=1")
+    assert not names["iso"]["reached"] and not names["iso"]["dropped_by"]
+    assert_claim_fails("ch02:isolation", names, mentions="a DROP rule of Docker's chains for b's or c's bridge")
+
+
+def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world, bridges):
+    """Docker's DROPs for b's and c's bridges deleted, and an administrator's own FORWARD rule
+    drops c -> b: c still cannot reach b, Docker's chains still hold DROP rules (docker0's), but
+    none of them acted. Today's cell passed this world (truth audit 2)."""
+    _, user, _ = bridges
+    b_side, c_side = _bridge_devices(world)
+    own = f"FORWARD -i {c_side} -o {b_side} -j DROP"
+    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", f"-o {b_side} -j DROP"),
+                       ("-A DOCKER-ISOLATION-STAGE-2", f"-o {c_side} -j DROP")):
+        host1(world, f"iptables -I {own}")
+        try:
+            names = _isolation(world, user)
+        finally:
+            host1(world, f"iptables -D {own}")
+    assert not names["iso"]["reached"] and names["isolation"]["drop_rules"]
+    assert any(f"-A {own}" in rule for rule in names["iso"]["counted"])
+    assert_claim_fails("ch02:isolation", names, mentions="a DROP rule of Docker's chains for b's or c's bridge")
+
+
+def _docker0_names(world, default, user) -> dict:
+    a, c, b = default.containers()["a"], user.containers()["c"], user.containers()["b"]
+    return {"c2c": probes.run_spec(default, "c2c"), "isolation": chapters.isolation_rules(world),
+            "into_docker0": chapters.crossing(world, c, a), "out_of_docker0": chapters.crossing(world, a, b)}
 
 
 def test_docker0_claim_fails_when_docker0_is_left_out_of_isolation(world, bridges):
-    default, _, _ = bridges
-    c2c = probes.run_spec(default, "c2c")
-    run_claim("ch02:docker0-isolated", c2c=c2c, isolation=chapters.isolation_rules(world))
+    default, user, _ = bridges
+    run_claim("ch02:docker0-isolated", **_docker0_names(world, default, user))
     with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-1", "-i docker0 ! -o docker0"),
                        ("-A DOCKER-ISOLATION-STAGE-2", "-o docker0 -j DROP")):
-        isolation = chapters.isolation_rules(world)
-    assert_claim_fails("ch02:docker0-isolated", {"c2c": c2c, "isolation": isolation},
-                       mentions="docker0 appears in the isolation rules")
+        names = _docker0_names(world, default, user)
+    assert_claim_fails("ch02:docker0-isolated", names, mentions="docker0 appears in the isolation rules")
+
+
+def test_docker0_claim_fails_when_only_docker0s_drop_is_deleted(world, bridges):
+    """The STAGE-1 jump for docker0 kept, its DROP deleted: a rule still mentions docker0, but
+    nothing Docker wrote drops traffic into docker0 (the FORWARD policy does). Today's cell passed
+    this world (truth audit 2)."""
+    default, user, _ = bridges
+    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", "-o docker0 -j DROP")):
+        names = _docker0_names(world, default, user)
+    assert names["isolation"]["docker0_rules"] and not names["into_docker0"]["dropped_by"]
+    assert_claim_fails("ch02:docker0-isolated", names, mentions="a DROP rule for traffic into docker0 counted")
 
 
 def test_internal_claim_fails_on_an_ordinary_bridge(world, bridges):

@@ -9,7 +9,9 @@ to look. The detectors read outputs as a front end renders them:
 - a markdown cell must not contain an indented code block (a line indented 4+ spaces outside a
   fence, e.g. a `dedent` that failed after concatenation): it renders as grey code, not prose;
 - a table cell (`<td>`) must not hold a raw Python dict or list repr (`{'` or `['`);
-- no cell may end in an error (a learner sees the traceback).
+- no cell may end in an error (a learner sees the traceback);
+- a sentence stating what a cell prints (a markdown cell's `states`) must agree with that cell's
+  output: its key words are in it (`prose_against_outputs`).
 """
 from __future__ import annotations
 
@@ -158,7 +160,43 @@ def shown_commands(nb) -> list[str]:
     return found
 
 
-DETECTORS = (missing_images, unrendered_figures, indented_code_in_markdown, raw_reprs_in_tables, errors)
+def _plain(text: str) -> str:
+    """Text as a reader compares it: HTML tags and entities, markdown emphasis and code marks gone,
+    case and spacing folded."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return " ".join(re.sub(r"[*_`]", "", text).split()).lower()
+
+
+def output_cells(nb) -> dict[str, int]:
+    """{tag: cell index} of the code cells tagged `output:<tag>` (notebooks/src/nb.py `code(output=)`)."""
+    return {tag.removeprefix("output:"): i for i, cell in enumerate(nb.cells)
+            for tag in cell.get("metadata", {}).get("tags", []) if tag.startswith("output:")}
+
+
+def prose_against_outputs(nb) -> list[Problem]:
+    """Prose stating what a cell prints, against what it printed. A markdown cell's `states`
+    metadata ({output tag: key words}, notebooks/src/nb.py `md(states=)`) ties its sentences to the
+    code cell tagged `output:<tag>`; each key word ("NXDOMAIN", "refused", "no route", a number)
+    must be in the prose itself and in that cell's output as a front end shows it."""
+    cells, found = output_cells(nb), []
+    for i, cell in enumerate(nb.cells):
+        for tag, words in (cell.get("metadata", {}).get("states") or {}).items():
+            if tag not in cells:
+                found.append(Problem(i, "stated output", f"states what {tag!r} prints; no cell is tagged so"))
+                continue
+            shown = _plain(" ".join(t for out in nb.cells[cells[tag]].get("outputs", []) for t in _texts(out)))
+            for word in words:
+                if _plain(word) not in _plain(cell.source):
+                    found.append(Problem(i, "stated output", f"key word {word!r} is not in this cell's prose"))
+                elif _plain(word) not in shown:
+                    found.append(Problem(i, "prose against output",
+                                         f"says {word!r} of cell {cells[tag]} ({tag}), whose output does not: "
+                                         f"{shown[:400]!r}"))
+    return found
+
+
+DETECTORS = (missing_images, unrendered_figures, indented_code_in_markdown, raw_reprs_in_tables, errors,
+             prose_against_outputs)
 
 
 def problems(nb) -> list[Problem]:
