@@ -210,9 +210,10 @@ def _no_rule(rules: list[Rule], driver: str) -> str:
     (Docker 29 can keep its rules in nftables: `nft list ruleset` shows them there)."""
     if any(rule.chain.startswith("DOCKER") for rule in rules):
         return f"(none: Docker installed no NAT rule for this {driver} container)"
-    return ("(none in iptables: this engine keeps no DOCKER chain there; Docker 29+ with its nftables "
-            "firewall backend writes its rules to nftables instead, see `nft list ruleset` and Docker's "
-            "docs page \"Packet filtering and firewalls\")")
+    from helpers.world.engine_facts import say
+
+    return ("(none in iptables: this engine keeps no DOCKER chain there. " + say("nftables")
+            + " Docker's docs page: \"Packet filtering and firewalls\")")
 
 
 def mark_hits(facts: Facts, path_rules: list[dict], proxied: bool = False) -> Facts:

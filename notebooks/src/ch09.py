@@ -45,7 +45,7 @@ def build():
         |---|---|---|---|
         | bridge (user-defined) | own namespace, address from a pool, NAT out, container names resolve | most single-host apps | publish ports explicitly; on the *default* bridge container names do not resolve (it has DNS, the daemon's resolver, but no name service for containers) |
         | host | host1's own stack | tools that must see the host's network, the last bit of speed | no network isolation: host loopback services are exposed |
-        | overlay | an address on a network spanning hosts (VXLAN), and a way out through `docker_gwbridge` (NAT) | Swarm services and multi-host containers | swarm mode required; MTU 1450 by default; ports 2377/7946/4789 |
+        | overlay | an address on a network spanning hosts (VXLAN), and a way out through `docker_gwbridge` (NAT) | Swarm services and multi-host containers | swarm mode required; MTU 1450 by default (lower when encrypted); ports 2377/7946/4789 |
         | macvlan | its own MAC and LAN address | legacy apps that must look like a machine on the LAN, traffic monitors | its host can't reach it without a shim; clouds drop extra MACs |
         | none | `lo` only | jobs that must not touch any network | nothing in, nothing out |
 
