@@ -88,15 +88,15 @@ FACTS: tuple[Fact, ...] = (
         Era("29.0", "no isolation chains: one rule per bridge in the DOCKER chain (`-A DOCKER ! -i <bridge> "
             "-o <bridge> -j DROP`), and DOCKER-INTERNAL for internal networks",
             cited(IPTABLESDOC + "new-daemon.md, usernet-internal.md at v29.0.0"))),
-        "Which chains keep Docker bridges apart depends on the release. Docker 20.10 to 27 use "
-        "DOCKER-ISOLATION-STAGE-1 and -2. Docker 28.0.1 to 28.5 keep those two chains and add "
-        "DOCKER-FORWARD, DOCKER-BRIDGE and DOCKER-CT. Docker 29 removes the isolation chains: a rule "
-        "`-A DOCKER ! -i <bridge> -o <bridge> -j DROP` per bridge does the job, and DOCKER-INTERNAL "
-        "(new in 29) handles internal networks."),
+        "Which chains keep Docker bridges apart depends on the release. Docker 20.10 to 28.0.0 use "
+        "DOCKER-ISOLATION-STAGE-1 and -2 (28.0.0 matches bridges through ipsets). Docker 28.0.1 to "
+        "28.5 keep those two chains and add DOCKER-FORWARD, DOCKER-BRIDGE and DOCKER-CT. Docker 29 "
+        "removes the isolation chains: a rule `-A DOCKER ! -i <bridge> -o <bridge> -j DROP` per bridge "
+        "does the job, and DOCKER-INTERNAL (new in 29) handles internal networks."),
     Fact("direct-access", "packets sent straight to a container's own address from outside its bridge",
          ("ch01 §1.4",), (
         Era("20.10", "only the filter table decides: a published container answers on its own address, "
-            "an unpublished one is stopped by FORWARD's DROP policy",
+            "an unpublished one is stopped by FORWARD's DROP policy, when dockerd set it (forward-policy)",
             measured("ch01:unpublished") + " on 20.10 and 26.1"),
         Era("28.0", "a raw-table rule drops them before any NAT (`-A PREROUTING -d <container>/32 ! -i "
             "<bridge> -j DROP`); published ports stay reachable through the host's address",
