@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from helpers.errors import DockerCliError, LabError, UsageError
-from helpers.world import engine, engines, image, netns
+from helpers.world import engine, engines, image, leftovers, netns
 from helpers.world.model import World
 from helpers.world.naming import (
     DATA_ROOT,
@@ -590,6 +590,9 @@ def down(world_id: str | None = None) -> list[str]:
     names = _names(world_id)
     with _locked(names):
         removed = _teardown(names)
+        # What a world id with a control character left (`--world $'w\n'` before ids were matched whole).
+        for stray in leftovers.sweep(names.prefix).values():
+            removed += stray
     (RUN_ROOT / f"{names.prefix}.lock").unlink(missing_ok=True)
     _remove_empty_roots()
     return removed
@@ -715,6 +718,9 @@ def clean(only: set[str] | None = None) -> CleanReport:
             _sweep_one(prefix, report)
         except Exception as error:  # noqa: BLE001 - one bad leftover must not stop the sweep of the others
             report.failed[prefix] = f"{type(error).__name__}: {error}"
+    # Namespaces and folders with the course's marks whose names no command accepts (issue 23.3).
+    for prefix in [None] if only is None else sorted(only):
+        report.swept.update({repr(raw): removed for raw, removed in leftovers.sweep(prefix).items()})
     _sweep_sandboxes(report, only)
     _remove_empty_roots()
     return report
@@ -754,6 +760,10 @@ def status_all(warnings: list[str] | None = None) -> list[dict]:
         rows.append({"prefix": prefix, "world": world_id, "up": report["up"],
                      "engines answering": [h for h, e in report["engines"].items() if e["answers"]],
                      "missing": report["missing"]})
+    for raw in leftovers.find():  # a malformed id's leftovers: only a bare `clean` can name them
+        rows.append({"prefix": repr(raw), "world": repr(raw), "up": False, "engines answering": [], "missing": [],
+                     "error": "leftovers of a world id no command accepts (a control character in it): "
+                              "`sudo dnlab clean` removes them"})
     return rows
 
 

@@ -205,9 +205,13 @@ def validate_world_id(world_id: str | None) -> str | None:
     """Return the world id if it fits the scheme (a-z then a-z0-9, at most 8), else raise."""
     if world_id in (None, ""):
         return None
-    if not _WORLD_ID.match(world_id):
+    # fullmatch: `re.match` with `$` also matches before a final newline, so `--world $'w\n'` passed
+    # and made namespaces whose names no command could type back (issue 23.3).
+    if not isinstance(world_id, str) or not _WORLD_ID.fullmatch(world_id):
+        control = " (it holds a control character)" if isinstance(world_id, str) and any(
+            ord(c) < 32 or ord(c) == 127 for c in world_id) else ""
         raise NamingError(
-            f"world id {world_id!r} is not valid: use 1 to 8 lower-case letters and digits, "
+            f"world id {world_id!r} is not valid{control}: use 1 to 8 lower-case letters and digits, "
             "starting with a letter", f"export {WORLD_ENV}=w2   # or: dnlab --world w2 ...")
     return world_id
 
@@ -228,7 +232,7 @@ _NAMESPACE = re.compile(rf"^({COURSE}(?:-[a-z][a-z0-9]{{0,7}})?)-({'|'.join(ROLE
 
 def parse_prefix(prefix: str) -> str | None:
     """The world id of a prefix (None for the default world); NamingError if not a prefix."""
-    match = _PREFIX.match(prefix)
+    match = _PREFIX.fullmatch(prefix)
     if not match:
         raise NamingError(f"{prefix!r} is not a dnlab world prefix")
     return match.group(1)
@@ -236,7 +240,7 @@ def parse_prefix(prefix: str) -> str | None:
 
 def parse_namespace(name: str) -> tuple[str, str] | None:
     """(prefix, role) if `name` fits the namespace scheme, else None."""
-    match = _NAMESPACE.match(name)
+    match = _NAMESPACE.fullmatch(name)
     return (match.group(1), match.group(2)) if match else None
 
 

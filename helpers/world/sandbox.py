@@ -39,7 +39,7 @@ from helpers.world.proc import NETNS_DIR, lock_held, require_root, which
 
 def full_name(name: str) -> str:
     """The namespace (and folder, cgroup) name of sandbox `name`; UsageError if it does not fit."""
-    if not SANDBOX_NAME.match(name):
+    if not SANDBOX_NAME.fullmatch(name):
         raise UsageError(f"throwaway engine name {name!r} is not valid: 1 to 16 of a-z, 0-9 and '-', "
                          "starting with a letter", "ThrowawayEngine('ia-test')")
     return SANDBOX_PREFIX + name
@@ -214,7 +214,7 @@ def discover() -> list[str]:
     for name in netns.list_names():
         if name.startswith(SANDBOX_PREFIX) and netns.marker_of(name) == marker_of(name):
             found.add(name)
-    return sorted(n for n in found if SANDBOX_NAME.match(n.removeprefix(SANDBOX_PREFIX)))
+    return sorted(n for n in found if SANDBOX_NAME.fullmatch(n.removeprefix(SANDBOX_PREFIX)))
 
 
 def sweep() -> tuple[dict[str, list[str]], list[str]]:
