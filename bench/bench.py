@@ -1,7 +1,9 @@
 """Speed figures of the course, each as a ratio to `docker run --rm dnlab/box true` on host1.
 
-Run as root: `sudo .venv/bin/python bench/bench.py [--repeat N]`. It uses its own world (`bench`)
-and removes it at the end. Targets (issue text): cold up <= 3 s, warm up <= 0.3 s, down <= 3 s,
+Run as root: `sudo .venv/bin/python bench/bench.py [--repeat N] [--engine SPEC] [--world ID] [--up-only]`.
+It uses its own world (`bench`, or --world) and removes it at the end. `--engine 28` measures on Docker
+28 (helpers/world/engines.py; the same as DNLAB_ENGINE=28), `--up-only` stops after up and its baseline.
+Targets (issue text): cold up <= 3 s, warm up <= 0.3 s, down <= 3 s,
 probe with capture and path <= 2 s, map <= 1 s, explorer warm switch <= 0.5 s, cold <= 3 s.
 """
 from __future__ import annotations
@@ -19,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 from helpers.world.naming import IMAGE  # noqa: E402 (after the path line: bench runs from a checkout)
 
 WORLD = "bench"
-DNLAB = [sys.executable, "-m", "helpers", "--world", WORLD]
 
 
 def timed(action, repeat: int) -> list[float]:
@@ -32,7 +33,8 @@ def timed(action, repeat: int) -> list[float]:
 
 
 def cli(*args: str) -> None:
-    subprocess.run([*DNLAB, *args], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "helpers", "--world", WORLD, *args], check=True, capture_output=True,
+                   cwd=ROOT)
 
 
 def explorer_switches(world, repeat: int) -> tuple[list[float], dict[str, list[float]]]:
@@ -64,10 +66,18 @@ def explorer_switches(world, repeat: int) -> tuple[list[float], dict[str, list[f
 
 
 def main() -> None:
+    global WORLD  # cli() runs its commands on this world
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--world", default=WORLD)
+    parser.add_argument("--engine", default=None, metavar="SPEC", help="as `dnlab up --engine` (DNLAB_ENGINE)")
+    parser.add_argument("--up-only", action="store_true", help="cold and warm up and the baseline only")
+    args = parser.parse_args()
+    repeat = args.repeat
+    WORLD = args.world
     os.environ["DNLAB_WORLD"] = WORLD
+    if args.engine is not None:
+        os.environ["DNLAB_ENGINE"] = args.engine  # the `up`s below (subprocesses) and lab() read it
     from helpers.world import image, lab
 
     image.cached_rootfs()  # "image already built"
@@ -85,6 +95,10 @@ def main() -> None:
         ["docker", "--context", world.host1.context, "run", "--rm", IMAGE, "true"],
         check=True, capture_output=True), repeat)
     rows += [("cold `dnlab up`", cold, 3.0), ("repeated `dnlab up`", warm, 0.3)]
+    version = world.host1.docker.version()["Version"]
+    if args.up_only:
+        cli("down")
+        return report(rows, baseline, repeat, version)
 
     from helpers.path import trace
 
@@ -103,14 +117,18 @@ def main() -> None:
         cli("up")
         downs += timed(lambda: cli("down"), 1)
     rows.append(("`dnlab down`", downs, 3.0))
+    report(rows, baseline, repeat, version)
 
+
+def report(rows: list, baseline: list[float], repeat: int, version: str) -> None:
     base = statistics.median(baseline)
     from helpers.world.doctor import engine_versions
 
     # The machine the figures are from: `make bench` on Debian 12, `scripts/debian13.sh -- make bench`.
     print(", ".join(f"{name}: {value}" for name, value in engine_versions().items())
           + f", python {sys.version.split()[0]}")
-    print(f"baseline `docker run --rm dnlab/box true` on host1: median {base:.3f} s (n={repeat})\n")
+    print(f"baseline `docker run --rm dnlab/box true` on host1 (Docker {version}): median {base:.3f} s "
+          f"(n={repeat})\n")
     print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target s':>9}  verdict")
     for name, samples, target in rows:
         median = statistics.median(samples)
