@@ -2,6 +2,8 @@
 # Install everything the course needs on a Debian/Ubuntu machine, idempotently:
 # system packages, the venv with this package, the lab image. Run as root (or through sudo).
 # With --tests, also a headless Chromium for the browser tests (the course itself needs none).
+# With --engine 28 (implied by --tests, so CI's Docker 28 leg has it), Debian's docker.io 28.5 is fetched
+# ahead of time into /var/cache/dnlab/engines (`dnlab engines fetch 28`; offline afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -12,9 +14,19 @@ fi
 # (npm, into .venv) and the hub's Python packages (the classroom extra). Learners' machines need neither.
 for_tests=0
 for_classroom=0
+fetch_engines=""
+prev=""
 for arg in "$@"; do
-  case "$arg" in --tests) for_tests=1 ;; --classroom) for_classroom=1 ;; esac
+  if [ "$prev" = --engine ]; then fetch_engines="$fetch_engines $arg"; fi
+  case "$arg" in
+    --tests) for_tests=1 ;; --classroom) for_classroom=1 ;; --engine=*) fetch_engines="$fetch_engines ${arg#--engine=}" ;;
+  esac
+  prev=$arg
 done
+if [ "$prev" = --engine ]; then
+  echo "install.sh: --engine needs a version. Fix: sudo bash scripts/install.sh --engine 28" >&2
+  exit 2
+fi
 # curl, bind9-dnsutils (dig) and netcat-openbsd (nc) go into the toolbox image dnlab/tools with
 # iproute2, iptables and tcpdump: copied from these packages, same names on Debian 12 and 13.
 PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
@@ -98,6 +110,16 @@ if [ "$for_tests" = 1 ] && [ "$browser_from_apt" = 0 ] && [ ! -x /usr/bin/chromi
 fi
 echo "==> building the course images (offline, from busybox-static and Debian's tools)"
 .venv/bin/python -c "from helpers.world import image; p = image.cached_archive(); print(f'    {\", \".join(image.COURSE_TAGS)}: {p.stat().st_size // 2**20} MiB at {p}')"
+for version in $fetch_engines; do
+  echo "==> fetching Docker $version (Debian's docker.io and containerd; once per machine, offline afterwards)"
+  .venv/bin/dnlab engines fetch "$version"
+done
+if [ "$for_tests" = 1 ] && ! case " $fetch_engines " in *" 28 "*) true ;; *) false ;; esac; then
+  # The tests' Docker 28 leg (DNLAB_ENGINE=28 make test) needs it; a machine whose apt has no Debian
+  # archive (Ubuntu) still gets the other legs: the fetch's error names its fix, and install goes on.
+  echo "==> fetching Docker 28 for the tests' Docker 28 leg (once per machine, offline afterwards)"
+  .venv/bin/dnlab engines fetch 28 || echo "    (not fetched: the Docker 28 leg will say so; the other legs run)"
+fi
 # An image build has no privileges to check (the course image's entrypoint checks at its start).
 [ "${DNLAB_INSTALL_NO_DOCTOR:-}" = 1 ] && exit 0
 echo "==> checking the machine"
