@@ -217,6 +217,7 @@ def egress_snat(world, container) -> dict:
                   if e["original"]["src"] == ip and e["original"]["sport"] == inside.get("sport")), None)
     return {"container_ip": ip, "host1_eth0": facts.address(world, "host1"),
             "host1_default_route": facts.default_route(world, "host1"),
+            "host1_route_to_inet": facts.route_to(world, "host1", str(INET_IP)),
             "ip_forward": ip_forward(world),
             "syn_on_docker0": inside.get("line"), "src_on_docker0": inside.get("src"),
             "ttl_on_docker0": inside.get("ttl"),
@@ -450,7 +451,6 @@ def isolation_rules(world, host: str = "host1") -> dict:
             "drop_rules": [r for r in mine if r.endswith("-j DROP")]}
 
 
-def internal_egress(world, lesson: Lesson, internal: bool = True) -> dict:
 def _docker_own_chain(chain: str) -> bool:
     """A chain Docker writes itself (DOCKER-USER is the administrator's, left for their rules)."""
     return chain.startswith("DOCKER") and chain != "DOCKER-USER"
@@ -491,6 +491,7 @@ def crossing(world, source, target, host: str = "host1") -> dict:
             **drops_between(before, after, bridges)}
 
 
+def internal_egress(world, lesson: Lesson, internal: bool = True) -> dict:
     """A container on a new bridge network (`--internal` by default) tries the internet service."""
     name = "internal" if internal else "not-internal"
     network = lesson.network(name, driver="bridge", internal=internal)
@@ -552,11 +553,41 @@ def way_out(world, container) -> dict:
     return {"dev": route["dev"], "subnet": subnet}
 
 
+def source_nat_for(rules: list, subnet: str, exit_dev: str | None, destination: str = str(INET_IP)) -> list:
+    """The nat rules (typed) that would rewrite the source of traffic from `subnet` to
+    `destination` leaving by `exit_dev`: any MASQUERADE or SNAT whose `-s` takes some of the subnet
+    (none, a covering or overlapping one, or a negated one that leaves part of it), whose `-d` takes
+    the destination and whose `-o` lets the exit through (none, `-o exit_dev`, or `! -o` another).
+    So `-o eth0 -j MASQUERADE` counts, not only Docker's `-s SUBNET ! -o BRIDGE` rule. Pure."""
+    import ipaddress
+
+    net, to = ipaddress.ip_network(subnet, strict=False), ipaddress.ip_address(destination)
+
+    def takes_source(rule) -> bool:
+        if not rule.src:
+            return True
+        src = ipaddress.ip_network(rule.src, strict=False)
+        return not net.subnet_of(src) if "src" in rule.negated else net.overlaps(src)
+
+    def takes_destination(rule) -> bool:
+        return not rule.dst or ((to in ipaddress.ip_network(rule.dst, strict=False)) != ("dst" in rule.negated))
+
+    def takes_exit(rule) -> bool:
+        if not rule.out_if:
+            return True
+        return (rule.out_if != exit_dev) if "out_if" in rule.negated else rule.out_if == exit_dev
+
+    return [r for r in rules if r.target in ("MASQUERADE", "SNAT")
+            and takes_source(r) and takes_destination(r) and takes_exit(r)]
+
+
 def masquerade_for(world, subnet: str | None, host: str = "host1") -> list:
-    """host1's MASQUERADE rules whose source is exactly `subnet` (typed, with packet counters)."""
+    """host1's MASQUERADE/SNAT rules that would apply to traffic from `subnet` on its way to the
+    internet service (`source_nat_for`; typed, with packet counters)."""
     if not subnet:
         return []
-    return [r for r in facts.iptables(world, host) if r.target == "MASQUERADE" and r.src == subnet]
+    exit_dev = (facts.route_to(world, host, str(INET_IP)) or {}).get("dev")
+    return source_nat_for(facts.iptables(world, host), subnet, exit_dev)
 
 
 def scenario_row(world, scenario) -> dict:

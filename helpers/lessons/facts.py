@@ -106,6 +106,22 @@ def default_route(world, place: Place) -> dict | None:
     return {"via": route.gateway, "dev": route.dev} if route else None
 
 
+def route_for(routes: list, address: str) -> dict | None:
+    """The route the kernel's longest-prefix match picks for `address` among `routes` (typed, main
+    table, unicast): {"dst", "via", "dev"}, dst "default" for 0.0.0.0/0. `ip route get` names the
+    gateway and device but not which route matched; this does. Pure."""
+    ip = ipaddress.ip_address(address)
+    candidates = [r for r in routes if r.type == "unicast" and r.table in (None, "main")
+                  and ip in r.network()]
+    best = max(candidates, key=lambda r: r.network().prefixlen, default=None)
+    return {"dst": best.dst, "via": best.gateway, "dev": best.dev} if best else None
+
+
+def route_to(world, place: Place, address: str) -> dict | None:
+    """`route_for` on a lab machine's or container's own routes (`ip -j route`)."""
+    return route_for(state(world, place, "routes").routes, address)
+
+
 def mtu(world, place: Place, ifname: str = "eth0") -> int:
     return _interface(world, place, ifname).mtu
 
@@ -318,22 +334,6 @@ def lookup(container, name: str) -> tuple[bool, str]:
     return code == 0 and "Address" in text.split("Name:")[-1], text.strip()
 
 
-# --- captures ---------------------------------------------------------------------------------
-
-def capture(world, where: list[tuple[Place, str]], action: Callable[[], Any],
-            keep: Callable[[Any], bool] | None = None) -> tuple[Any, list[list]]:
-    """tcpdump on every (place, interface) at once while `action()` runs (`helpers.capture`), then
-    the frames each one saw, decoded by scapy (`helpers.capture.decode.Frame`), those `keep` accepts.
-
-    Returns (what `action` returned, [frames of each point, in the order given]).
-    """
-    from helpers.capture import Capture, Point, read_pcap
-
-    points = [Point(target.name, target.path, iface)
-              for target, iface in ((_target(world, place), iface) for place, iface in where)]
-    cap = Capture(points)
-    try:
-        with cap:
 def lookup_outcome(text: str, name: str) -> dict:
     """What a busybox `nslookup NAME` printed, read as which server answered and how: "NXDOMAIN"
     (the server answered: no such name), "answered" (it gave an address), "refused", "timed out" or
@@ -354,6 +354,22 @@ def lookup_outcome(text: str, name: str) -> dict:
     return {"server": server.group(1) if server else None, "outcome": outcome}
 
 
+# --- captures ---------------------------------------------------------------------------------
+
+def capture(world, where: list[tuple[Place, str]], action: Callable[[], Any],
+            keep: Callable[[Any], bool] | None = None) -> tuple[Any, list[list]]:
+    """tcpdump on every (place, interface) at once while `action()` runs (`helpers.capture`), then
+    the frames each one saw, decoded by scapy (`helpers.capture.decode.Frame`), those `keep` accepts.
+
+    Returns (what `action` returned, [frames of each point, in the order given]).
+    """
+    from helpers.capture import Capture, Point, read_pcap
+
+    points = [Point(target.name, target.path, iface)
+              for target, iface in ((_target(world, place), iface) for place, iface in where)]
+    cap = Capture(points)
+    try:
+        with cap:
             result = action()
         seen = [[f for f in read_pcap(cap.files[p]) if keep is None or keep(f)] if p in cap.files else []
                 for p in points]

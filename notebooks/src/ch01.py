@@ -149,8 +149,11 @@ def build():
             claims.all_of("host1's default route is the containers' way to the internet", {
                 "host1 has a default route (destination 0.0.0.0/0)": out["host1_default_route"] is not None,
                 "it leaves through eth0": (out["host1_default_route"] or {}).get("dev") == "eth0",
+                "the route host1 picks for the internet service is that default route, no more specific one":
+                    (out["host1_route_to_inet"] or {}).get("dst") == "default",
                 "the container's SYN was seen leaving eth0": out["syn_on_eth0"] is not None,
-            }, evidence={"default route": out["host1_default_route"], "on eth0": out["syn_on_eth0"]}))
+            }, evidence={"default route": out["host1_default_route"], "route to the internet": out["host1_route_to_inet"],
+                         "on eth0": out["syn_on_eth0"]}))
         """),
         claim("ch01:snat", """
         claims.article_vs_reality(

@@ -78,7 +78,8 @@ def build():
             "a user-defined bridge, or docker_gwbridge for the overlay container; host, macvlan and none get no NAT",
             {**{"all six scenarios were read": {r["scenario"] for r in rows} >= set(chapters.SIDE_BY_SIDE)},
              **{(f"{r['scenario']}: a MASQUERADE rule for its way out {r['way out']} counted its packets"
-                 if r["scenario"] in behind_a_bridge else f"{r['scenario']}: no MASQUERADE rule for its way out {r['way out']}"):
+                 if r["scenario"] in behind_a_bridge
+                 else f"{r['scenario']}: no MASQUERADE or SNAT rule of host1 would apply to its way out {r['way out']}"):
                 (bool(r["MASQUERADE rules"]) and r["masqueraded packets"] > 0) if r["scenario"] in behind_a_bridge
                 else not r["MASQUERADE rules"]
                 for r in rows}},

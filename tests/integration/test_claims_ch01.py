@@ -9,12 +9,14 @@ restores the world in `finally`.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import shlex
 
 import pytest
 
 from helpers.lessons import chapters, facts
 from helpers.world import scratch_engine
+from helpers.world.naming import INET_IP
 from helpers.world.proc import run
 from tests.claimcells import assert_claim_fails, run_claim
 
@@ -110,6 +112,22 @@ def test_default_route_claim_fails_without_a_default_route(world, lesson):
     finally:
         host1(world, f"ip route add default via {route['via']} dev {route['dev']}")
     assert_claim_fails("ch01:default-route", {"out": out}, mentions="host1 has a default route")
+
+
+def test_default_route_claim_fails_when_a_specific_route_carries_the_traffic(world, lesson):
+    """host1 keeps its default route, but a more specific route to the internet's /24 (same
+    gateway, out of eth0) is the one the kernel picks: every old condition held here (truth audit 2)."""
+    box = lesson.box("box")
+    route = facts.default_route(world, "host1")
+    specific = f"{ipaddress.ip_network(f'{INET_IP}/24', strict=False)} via {route['via']} dev {route['dev']}"
+    host1(world, f"ip route add {specific}")
+    try:
+        out = chapters.egress_snat(world, box)
+    finally:
+        host1(world, f"ip route del {specific}")
+    assert out["host1_default_route"] is not None and out["syn_on_eth0"] is not None
+    assert out["host1_route_to_inet"]["dst"] != "default"
+    assert_claim_fails("ch01:default-route", {"out": out}, mentions="is that default route, no more specific one")
 
 
 def test_dnat_and_proxy_claims_fail_when_nothing_is_published(world, lesson):

@@ -78,6 +78,22 @@ def test_nat_claim_fails_without_the_gwbridge_masquerade(world, side_by_side):
                        mentions="overlay: a MASQUERADE rule for its way out")
 
 
+def test_nat_claim_fails_when_host1_masquerades_everything_out_of_eth0(world, side_by_side):
+    """An administrator's `-o eth0 -j MASQUERADE` on host1 (no `-s`): the host container's traffic
+    out of eth0 is NAT-ed too. The old check looked only for a rule whose `-s` was exactly the way
+    out's subnet and passed this world (truth audit 2)."""
+    running, rows = side_by_side
+    rule = ["POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"]
+    world["host1"].run(["iptables", "-t", "nat", "-A", *rule])
+    try:
+        row = chapters.scenario_row(world, running["host"])
+    finally:
+        world["host1"].run(["iptables", "-t", "nat", "-D", *rule])
+    assert row["MASQUERADE rules"] == ["-A POSTROUTING -o eth0 -j MASQUERADE"]
+    assert_claim_fails("ch07:nat", {"rows": _replace(rows, row)},
+                       mentions="host: no MASQUERADE or SNAT rule of host1 would apply to its way out")
+
+
 def test_netns_claim_fails_with_a_container_joined_to_the_host_container(world, side_by_side, lesson):
     """A container started with `--network container:host-app` is in host1's namespace too,
     without being on the host driver."""
