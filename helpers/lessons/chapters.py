@@ -51,6 +51,11 @@ def network_drivers(client) -> dict[str, str]:
     return {n["Name"]: n["Driver"] for n in client.api.networks()}
 
 
+def engine_drivers(client) -> list[str]:
+    """The network drivers an engine has (`docker info`'s Plugins.Network), sorted."""
+    return sorted(client.info()["Plugins"]["Network"])
+
+
 def typed_on_this_machine(command: str, timeout: float = 60) -> facts.Shown:
     """Run `command` in a shell on this machine (the root namespace, as root), shown as a terminal
     transcript: for the `dnlab shell ...` and `nsenter ...` lines a learner types to get ON a lab
@@ -121,7 +126,7 @@ def engine_tour(client, label: dict[str, str], pools: int = 15, cli=None) -> dic
     `pools` networks made without a subnet, each with the subnet it got and the one Docker's
     documented pools predict."""
     networks = network_drivers(client)
-    drivers = sorted(client.info()["Plugins"]["Network"])
+    drivers = engine_drivers(client)
     listing = cli("network", "ls") if cli else ""
     walk = []
     used = [c["Subnet"] for n in client.api.networks() for c in (n.get("IPAM") or {}).get("Config") or []]

@@ -128,15 +128,24 @@ def build():
             print("$ docker network ls        # on the brand-new engine")
             print(fresh.cli("network", "ls"))
             networks = chapters.network_drivers(fresh.client)
+            print("$ docker info --format '{{.Plugins.Network}}'   # the network drivers it has")
+            print(fresh.cli("info", "--format", "{{.Plugins.Network}}"))
+            drivers = chapters.engine_drivers(fresh.client)
         networks
         """),
         claim("ch00:fresh-engine", """
         claims.article_vs_reality(
-            "a fresh engine has two drivers by default, bridge and overlay, and the host's ethernet is in the network list",
-            "a fresh engine lists three networks: bridge (driver bridge), host (driver host) and none "
-            "(driver null); no overlay until swarm mode, and the host NIC is never in the list",
-            claims.equals("a fresh engine's networks and their drivers", networks,
-                          {"bridge": "bridge", "host": "host", "none": "null"}))
+            "「docker engineをインストールするとデフォルトでbridgeとoverlayの二つのドライバーが用意されています。"
+            "またインスタンスそのものが保持するhostのethernetもネットワーク一覧に含まれます。」",
+            f"a fresh engine has {len(drivers)} network drivers, not two: {', '.join(drivers)} (overlay is one, but "
+            "no overlay network exists until swarm mode); it lists three networks, bridge, host and none, "
+            "and the host's NIC is not among them",
+            claims.all_of("a fresh engine's network drivers and networks", {
+                "its drivers are more than bridge and overlay: host, null and macvlan are built in too":
+                    {"bridge", "overlay", "host", "null", "macvlan"} <= set(drivers),
+                "its networks are exactly bridge (driver bridge), host (driver host) and none (driver null)":
+                    networks == {"bridge": "bridge", "host": "host", "none": "null"},
+            }, evidence={"drivers": drivers, "networks": networks}))
         """),
         md("""
         `overlay` is a *driver* that is built in, but no overlay *network* exists until the engine joins a swarm

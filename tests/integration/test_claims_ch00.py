@@ -56,7 +56,8 @@ def test_shell_claim_fails_for_a_shell_on_another_machine(world):
 
 def test_fresh_engine_claim_fails_on_an_engine_with_an_extra_network(world):
     with scratch_engine(world.names.world_id) as scratch:
-        run_claim("ch00:fresh-engine", networks=chapters.network_drivers(scratch.client))
+        drivers = chapters.engine_drivers(scratch.client)
+        run_claim("ch00:fresh-engine", networks=chapters.network_drivers(scratch.client), drivers=drivers)
         scratch.client.networks.create("extra", driver="bridge", labels=world.label)
         networks = chapters.network_drivers(scratch.client)
-    assert_claim_fails("ch00:fresh-engine", {"networks": networks}, mentions="extra")
+    assert_claim_fails("ch00:fresh-engine", {"networks": networks, "drivers": drivers}, mentions="extra")

@@ -6,7 +6,9 @@ on real outputs saved from world tc (Docker 20.10.24, tests/unit/data/claims/):
   probe, and none when host1 does not forward;
 - ch01:default-route: `facts.route_for` is the kernel's longest-prefix choice, so a specific route
   to the internet's /24 is not taken for the default route;
-- ch07:nat: `chapters.source_nat_for` sees `-o eth0 -j MASQUERADE`, not only Docker's `-s SUBNET` rules.
+- ch07:nat: `chapters.source_nat_for` sees `-o eth0 -j MASQUERADE`, not only Docker's `-s SUBNET` rules;
+- ch00:fresh-engine: the claim cell itself, on a real fresh engine's drivers and networks, and on the
+  article's world (two drivers, bridge and overlay).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from helpers.lessons import chapters, facts
 from helpers.observe.parse import parse_iptables_save, parse_routes
+from tests.claimcells import assert_claim_fails, run_claim
 
 DATA = Path(__file__).parent / "data" / "claims"
 INET = "203.0.113.10"
@@ -89,3 +92,27 @@ def test_source_nat_for_sees_a_catch_all_masquerade_out_of_eth0():
     rules = parse_iptables_save(_text("host1_nat_eth0_masquerade.txt"))
     assert [str(r) for r in chapters.source_nat_for(rules, LAN, "eth0")] == ["-A POSTROUTING -o eth0 -j MASQUERADE"]
     assert chapters.source_nat_for(rules, LAN, "eth1") == []    # it names another exit
+
+
+def _fresh() -> dict:
+    saved = json.loads(_text("fresh_engine.json"))
+    return {"networks": saved["networks"], "drivers": sorted(saved["drivers"])}
+
+
+def test_fresh_engine_claim_holds_on_a_real_fresh_engine_and_quotes_the_article():
+    claim = run_claim("ch00:fresh-engine", **_fresh())
+    article = (Path(__file__).parent / "data" / "article.ja.txt").read_text(encoding="utf-8")
+    assert claim.article_says.strip("「」") in article          # verbatim, not a paraphrase
+    assert "二つのドライバー" in claim.article_says              # the article speaks of drivers
+
+
+def test_fresh_engine_claim_fails_on_an_engine_with_only_bridge_and_overlay_drivers():
+    """The article's world: two drivers. The old cell compared networks only and held here."""
+    assert_claim_fails("ch00:fresh-engine", {**_fresh(), "drivers": ["bridge", "overlay"]},
+                       mentions="its drivers are more than bridge and overlay")
+
+
+def test_fresh_engine_claim_fails_when_the_hosts_ethernet_is_a_network():
+    networks = {**_fresh()["networks"], "eth0": "host"}
+    assert_claim_fails("ch00:fresh-engine", {**_fresh(), "networks": networks},
+                       mentions="its networks are exactly bridge")
