@@ -32,9 +32,11 @@ def check_output_file(file: str | None, option: str = "--png", name: str = "path
     """Before any tracing: FILE can be written (its folder exists and is writable; FILE is not a
     folder). A LabError names what is wrong and the command that fixes it."""
     from helpers.errors import LabError
+    from helpers.world import userfile
 
     if not file:
         return
+    userfile.check_file(file, option)  # /proc, /sys, /dev, a planted link, another user's name: exit 2
     folder = os.path.dirname(os.path.abspath(file))
     if os.path.isdir(file):
         raise LabError(f"{option} {file}: that is a folder, not a file", _with(option, os.path.join(file, name)))
@@ -47,9 +49,11 @@ def check_output_file(file: str | None, option: str = "--png", name: str = "path
 def check_output_dir(directory: str | None, option: str = "--keep") -> None:
     """Before any tracing: DIR is a writable folder, or can be made in a writable folder."""
     from helpers.errors import LabError
+    from helpers.world import userfile
 
     if not directory:
         return
+    userfile.check_dir(directory, option)
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise LabError(f"{option} {directory}: that is a file, not a folder", _with(option, f"{directory}.d"))
     existing = directory if os.path.isdir(directory) else os.path.dirname(os.path.abspath(directory))
@@ -59,13 +63,25 @@ def check_output_dir(directory: str | None, option: str = "--keep") -> None:
         raise LabError(f"{option} {directory}: the folder {existing} is not writable", f"chmod u+w {existing}")
 
 
+def save_figure(drawing, file: str, option: str = "--png") -> None:
+    """Draw into FILE without following a link (`userfile.write_file`); its suffix picks the format."""
+    import io
+
+    from helpers.world import userfile
+
+    suffix = os.path.splitext(file)[1].lower().lstrip(".")
+    buffer = io.BytesIO()
+    drawing.savefig(buffer, format=suffix if suffix in ("png", "svg", "pdf") else "png", dpi=110)
+    userfile.write_file(file, buffer.getvalue(), option)
+
+
 def show(path, args: argparse.Namespace, started: float, verb: str = "traced") -> int:
     """Print a Path (summary or --json), draw it into --png, say what --keep saved; the exit code:
     0 when the probe did what it was expected to, 1 otherwise. `dnlab path` and `dnlab trace` share it."""
     if args.png:
         from helpers.draw import draw_path
 
-        draw_path(path, view=args.view).savefig(args.png, dpi=110)
+        save_figure(draw_path(path, view=args.view), args.png)
     if args.json:
         print(path.dumps())
     else:
@@ -113,7 +129,7 @@ def _map(args: argparse.Namespace) -> int:
     if args.png:
         from helpers.draw.host_figure import draw_host_map
 
-        draw_host_map(found).savefig(args.png, dpi=110)
+        save_figure(draw_host_map(found), args.png)
     print(json.dumps(found.to_json(), indent=2) if args.json else found.summary())
     return 0
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -27,7 +26,7 @@ from helpers.observe import collect
 from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState
 from helpers.path.build import Observed, build_path
 from helpers.path.model import Path
-from helpers.world import guard
+from helpers.world import guard, userfile
 from helpers.world.proc import NETNS_DIR
 
 BEFORE_MACHINE = ("links", "routes", "neighbours", "fdb", "rules")
@@ -262,12 +261,17 @@ def evidence(world, path: Path, output: str) -> dict:
 # --- saving and replaying a run ------------------------------------------------------------------
 
 def _save(directory: FsPath, obs: Observed, targets: list[Target], raw_before, raw_after, files, path: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "pcaps").mkdir(exist_ok=True)
+    """Write the run into the user's folder through its descriptor (helpers/world/userfile.py): root
+    never writes through a link planted in it, nor in a folder it was handed."""
+    with userfile.OutputDir(directory) as out, out.sub("pcaps") as pcap_dir:
+        _save_into(out, pcap_dir, obs, targets, raw_before, raw_after, files, path)
+
+
+def _save_into(out, pcap_dir, obs: Observed, targets: list[Target], raw_before, raw_after, files, path: Path) -> None:
     pcaps = {}
     for n, (point, file) in enumerate(files.items()):
         name = f"{n:02d}-{point.namespace}-{point.interface}.pcap".replace("/", "_").replace(":", "_")
-        shutil.copy(file, directory / "pcaps" / name)
+        pcap_dir.write(name, FsPath(file).read_bytes())
         pcaps[name] = [point.namespace, point.interface]
     meta = {
         "scenario": obs.scenario, "probe": obs.probe, "kind": obs.kind, "port": obs.port, "expect": obs.expect,
@@ -278,7 +282,7 @@ def _save(directory: FsPath, obs: Observed, targets: list[Target], raw_before, r
         "proxies": {ns: [asdict(p) for p in ps] for ns, ps in obs.proxies.items()},
         "raw_before": raw_before, "raw_after": raw_after, "evidence": path.evidence,
     }
-    (directory / "run.json").write_text(json.dumps(meta, indent=1))
+    out.write("run.json", json.dumps(meta, indent=1).encode())
 
 
 def load(directory: str | os.PathLike) -> Observed:

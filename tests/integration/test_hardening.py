@@ -23,7 +23,7 @@ import pytest
 
 from helpers.world import netns
 from helpers.world.naming import DATA_ROOT, EXIT_USAGE, MARKER_PREFIX, RUN_ROOT, WorldNames
-from tests.worlds import own_world_id
+from tests.worlds import own_world_id, world_id_for_tests
 
 REPO = Path(__file__).resolve().parents[2]
 NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
@@ -110,3 +110,97 @@ def test_status_all_names_a_newline_worlds_leftovers_and_a_bare_clean_is_its_fix
                 netns.delete(name)
         for folder in folders:
             subprocess.run(["rm", "-rf", "--", str(folder)], check=False)
+
+
+# --- 23.1: no file written through a planted link ---------------------------------------------------
+
+@pytest.fixture
+def shared_dir(tmp_path_factory):
+    """A sticky, world-writable folder like /tmp (its own, so nothing else of /tmp is touched), with
+    a root-owned decoy file and decoy folder in it."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="dnlab-hh-shared-", dir="/tmp"))
+    folder.chmod(0o1777)
+    (folder / "decoy").write_text("root's own file\n")
+    (folder / "decoy-dir").mkdir()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def as_nobody(*argv: str) -> None:
+    subprocess.run([*NOBODY, *argv], check=True, capture_output=True, text=True)
+
+
+def test_map_png_never_writes_through_a_link_planted_by_another_user(world, shared_dir):
+    as_nobody("ln", "-s", str(shared_dir / "decoy"), str(shared_dir / "map.png"))
+    as_nobody("ln", "-s", str(shared_dir / "made-by-root.png"), str(shared_dir / "dangling.png"))
+    for name in ("map.png", "dangling.png"):
+        result = dnlab("map", "--png", str(shared_dir / name), world=world.names.world_id)
+        assert result.returncode == EXIT_USAGE, (name, result.returncode, result.stderr)
+        assert "link" in result.stderr and "fix:" in result.stderr
+        no_traceback(result)
+    assert (shared_dir / "decoy").read_text() == "root's own file\n"
+    assert not (shared_dir / "made-by-root.png").exists()
+    assert (shared_dir / "map.png").is_symlink() and (shared_dir / "dangling.png").is_symlink()
+    # A name of another user in the shared folder (not a link) is refused too; a fresh name is written.
+    as_nobody("touch", str(shared_dir / "theirs.png"))
+    refused = dnlab("map", "--png", str(shared_dir / "theirs.png"), world=world.names.world_id)
+    assert refused.returncode == EXIT_USAGE and "another user" in refused.stderr, refused.stderr
+    made = dnlab("map", "--png", str(shared_dir / "mine.png"), world=world.names.world_id)
+    assert made.returncode == 0, made.stderr
+    assert (shared_dir / "mine.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_path_keep_and_png_never_write_through_a_planted_link(world, shared_dir):
+    as_nobody("ln", "-s", str(shared_dir / "decoy-dir"), str(shared_dir / "run"))
+    as_nobody("ln", "-s", str(shared_dir / "decoy"), str(shared_dir / "path.png"))
+    for option, name in (("--keep", "run"), ("--png", "path.png")):
+        result = dnlab("path", "user-bridge", "egress", option, str(shared_dir / name), world=world.names.world_id)
+        assert result.returncode == EXIT_USAGE, (option, result.returncode, result.stderr)
+        no_traceback(result)
+    assert list((shared_dir / "decoy-dir").iterdir()) == []
+    assert (shared_dir / "decoy").read_text() == "root's own file\n"
+    # Through a planted link on the way (shared/via -> decoy-dir): refused as well.
+    as_nobody("ln", "-s", str(shared_dir / "decoy-dir"), str(shared_dir / "via"))
+    result = dnlab("path", "user-bridge", "egress", "--keep", str(shared_dir / "via" / "run"),
+                   world=world.names.world_id)
+    assert result.returncode == EXIT_USAGE and "link of another user" in result.stderr, result.stderr
+    assert list((shared_dir / "decoy-dir").iterdir()) == []
+    # The same command with a fresh folder saves the run there.
+    kept = dnlab("path", "user-bridge", "egress", "--keep", str(shared_dir / "fresh"), world=world.names.world_id)
+    assert kept.returncode in (0, 1), kept.stderr
+    assert json.loads((shared_dir / "fresh" / "run.json").read_text())["pcaps"]
+    assert all(p.is_file() and not p.is_symlink() for p in (shared_dir / "fresh" / "pcaps").iterdir())
+
+
+@pytest.mark.parametrize("argv", [
+    ("map", "--png", "/proc/x.png"), ("map", "--png", "/sys/x.png"), ("map", "--png", "/dev/x.png"),
+    ("map", "--png", "/dev/null"), ("path", "user-bridge", "egress", "--keep", "/proc/x"),
+    ("path", "user-bridge", "egress", "--png", "/proc/x.png"), ("trace", "a", "b", "--keep", "/sys/x"),
+    ("trace", "a", "b", "--png", "/proc/self/x.png"),
+])
+def test_kernel_folders_and_devices_are_refused_with_exit_2(argv):
+    result = dnlab(*argv, world=world_id_for_tests(), timeout=120)
+    assert result.returncode == EXIT_USAGE, (argv, result.returncode, result.stderr)
+    assert "fix:" in result.stderr
+    no_traceback(result)
+
+
+def test_a_link_planted_after_the_check_is_replaced_not_followed(shared_dir, monkeypatch):
+    """The race the check cannot close: a link appears between check and write. The write is a temp
+    file renamed over the name, so the link itself is replaced and its target stays as it was."""
+    from helpers.world import userfile
+
+    target = shared_dir / "late.png"
+    monkeypatch.setattr(userfile, "check_file", lambda path, option="--png": as_nobody(
+        "ln", "-s", str(shared_dir / "decoy"), str(target)))
+    userfile.write_file(str(target), b"\x89PNG new")
+    assert (shared_dir / "decoy").read_text() == "root's own file\n"
+    assert not target.is_symlink() and target.read_bytes() == b"\x89PNG new"
+    with userfile.OutputDir(shared_dir / "kept") as out:
+        (shared_dir / "kept" / "pcaps").symlink_to(shared_dir / "decoy-dir")
+        with pytest.raises(userfile.UsageError, match="link"):
+            out.sub("pcaps")
+    assert list((shared_dir / "decoy-dir").iterdir()) == []
