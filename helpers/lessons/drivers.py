@@ -487,6 +487,28 @@ def none_reach(world, container, neighbour) -> dict:
     return {name: probe_row(name, r, expect=(name == "loopback")) for name, r in tries.items()}
 
 
+def none_rejoin(world, lesson: Lesson, network: str = "bridge", disconnect: bool = True) -> dict:
+    """A fresh `--network none` container of `lesson`: `docker network connect NETWORK` while it is
+    attached to none, then `docker network disconnect none` (skipped if not `disconnect`: the
+    container stays on none) and the same connect again, with the interfaces and addresses read
+    inside it afterwards and NETWORK's subnet from `docker network inspect`."""
+    client = world.hosts["host1"].docker
+    for old in client.containers.list(all=True, filters={"name": f"^/{lesson.container_name('rejoin')}$"}):
+        old.remove(force=True)  # a fresh one: an earlier run's is already connected
+    box = lesson.box("rejoin", network_mode="none")
+    connect = f"docker network connect {network} {box.name}"
+    refused = facts.sh(world, "host1", connect, check=False)
+    left = facts.sh(world, "host1", f"docker network disconnect none {box.name}", check=False) if disconnect else None
+    joined = facts.sh(world, "host1", connect, check=False)
+    subnet = ipaddress.ip_network(client.networks.get(network).attrs["IPAM"]["Config"][0]["Subnet"])
+    addresses = facts.ipv4(world, box)
+    return {"container": box.name, "network": network, "subnet": str(subnet),
+            "commands": [shown for shown in (refused, left, joined) if shown is not None],
+            "refused": refused, "disconnected": left is not None and left.returncode == 0, "joined": joined,
+            "interfaces": facts.interfaces(world, box), "addresses": addresses,
+            "address in the subnet": any(ipaddress.ip_interface(a).ip in subnet for a in addresses)}
+
+
 def unreachable(row: dict[str, Any]) -> bool:
     """The kernel refused at once: no route ('Network is unreachable'), nothing was sent."""
     return "unreachable" in row["output"].lower()

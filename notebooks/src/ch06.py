@@ -86,11 +86,29 @@ def build():
         connect = facts.sh(world, "host1", "docker network connect bridge none-box", check=False)
         connect
         """),
+        md("""
+        And the way round it, on a fresh `--network none` container: refused, then disconnected
+        from `none`, then connected:
+        """),
+        code("""
+        lesson = chapters.Lesson(world, "ch06").reset()
+        rejoin = drivers.none_rejoin(world, lesson)     # docker network connect / disconnect none / connect
+        display(*rejoin["commands"])
+        facts.sh(world, "host1", f"docker exec {rejoin['container']} ip -4 -br addr")
+        """),
         claim("ch06:no-connect", """
-        claims.all_of("Docker refuses to connect a container to another network while it is attached to none", {
+        claims.all_of("Docker refuses to connect a container to another network while it is attached to none, "
+                      "and only then: disconnected from none, it joins one", {
             "docker network connect failed": connect.returncode != 0,
+            "Docker's refusal names the none mode (not another error)": "none" in connect.output,
             "the container still has only lo": facts.interfaces(world, box) == ["lo"],
-        }, evidence=connect.output)
+            "a fresh none container is refused the same way": rejoin["refused"].returncode != 0
+                and "none" in rejoin["refused"].output,
+            "docker network disconnect none succeeded": rejoin["disconnected"],
+            "then docker network connect bridge succeeded": rejoin["joined"].returncode == 0,
+            "and the container has an address in the bridge's subnet": rejoin["address in the subnet"],
+        }, evidence={"none-box": connect.output, "fresh container": [str(c) for c in rejoin["commands"]],
+                     "its addresses after": rejoin["addresses"]})
         """),
         md("""
         **Engine versions.** Measured on the engine printed above. [[engine:none-network]] (Docker
@@ -112,6 +130,7 @@ def build():
         print(facts.sh(world, "host1", "docker exec none-box cat /etc/resolv.conf; docker exec none-box nslookup none-peer", check=False))
         """),
         code("""
+        lesson.stop()
         none.stop()
         """),
     ])

@@ -40,9 +40,35 @@ def test_no_connect_fails_for_a_bridge_container(world, none):
     scenario, lesson = none
     box = scenario.containers()["box"]
     connect = facts.sh(world, "host1", f"docker network connect bridge {box.name}", check=False)
-    run_claim("ch06:no-connect", connect=connect, world=world, box=box)
+    rejoin = drivers.none_rejoin(world, lesson)
+    run_claim("ch06:no-connect", connect=connect, world=world, box=box, rejoin=rejoin)
     other = lesson.network("second")
     joiner = lesson.box("joiner")
     connect = facts.sh(world, "host1", f"docker network connect {other.name} {joiner.name}", check=False)
-    assert_claim_fails("ch06:no-connect", {"connect": connect, "world": world, "box": joiner},
+    assert_claim_fails("ch06:no-connect", {"connect": connect, "world": world, "box": joiner, "rejoin": rejoin},
                        mentions="docker network connect failed")
+
+
+def test_no_connect_fails_when_the_refusal_is_another_error(world, none):
+    """`docker network connect` on none-box fails, but because the network does not exist: the
+    container is refused and keeps only lo, yet not for being on none. The old cell held here
+    (truth audit 2)."""
+    scenario, lesson = none
+    box = scenario.containers()["box"]
+    connect = facts.sh(world, "host1", f"docker network connect {lesson.name}-no-such-net {box.name}", check=False)
+    assert connect.returncode != 0 and facts.interfaces(world, box) == ["lo"]
+    assert_claim_fails("ch06:no-connect",
+                       {"connect": connect, "world": world, "box": box, "rejoin": drivers.none_rejoin(world, lesson)},
+                       mentions="Docker's refusal names the none mode")
+
+
+def test_no_connect_fails_when_the_container_cannot_join_after_all(world, none):
+    """The claim says the refusal holds only while the container is attached to none. A container
+    that still cannot join (here: left on none, so the second connect is refused again) fails it."""
+    scenario, lesson = none
+    box = scenario.containers()["box"]
+    connect = facts.sh(world, "host1", f"docker network connect bridge {box.name}", check=False)
+    stuck = drivers.none_rejoin(world, lesson, disconnect=False)
+    assert stuck["joined"].returncode != 0 and stuck["interfaces"] == ["lo"]
+    assert_claim_fails("ch06:no-connect", {"connect": connect, "world": world, "box": box, "rejoin": stuck},
+                       mentions="then docker network connect bridge succeeded")
