@@ -85,14 +85,16 @@ FACTS: tuple[Fact, ...] = (
             cited(IPTABLESDOC + "new-daemon.md at v28.0.0")),
         Era("28.0.1", "DOCKER-ISOLATION-STAGE-1 and -2, kept beside the new DOCKER-FORWARD, DOCKER-BRIDGE and "
             "DOCKER-CT", TRIAL + "; " + cited(IPTABLESDOC + "new-daemon.md at v28.5.2")),
-        Era("29.0", "no isolation chains: one rule per bridge in the DOCKER chain (`-A DOCKER ! -i <bridge> "
-            "-o <bridge> -j DROP`), and DOCKER-INTERNAL for internal networks",
+        Era("29.0", "no isolation chains: DOCKER-FORWARD, DOCKER-BRIDGE and DOCKER-CT stay, one rule per "
+            "bridge in the DOCKER chain (`-A DOCKER ! -i <bridge> -o <bridge> -j DROP`) separates bridges, "
+            "and DOCKER-INTERNAL handles internal networks",
             cited(IPTABLESDOC + "new-daemon.md, usernet-internal.md at v29.0.0"))),
         "Which chains keep Docker bridges apart depends on the release. Docker 20.10 to 28.0.0 use "
         "DOCKER-ISOLATION-STAGE-1 and -2 (28.0.0 matches bridges through ipsets). Docker 28.0.1 to "
         "28.5 keep those two chains and add DOCKER-FORWARD, DOCKER-BRIDGE and DOCKER-CT. Docker 29 "
-        "removes the isolation chains: a rule `-A DOCKER ! -i <bridge> -o <bridge> -j DROP` per bridge "
-        "does the job, and DOCKER-INTERNAL (new in 29) handles internal networks."),
+        "removes the isolation chains and keeps the other three: a rule `-A DOCKER ! -i <bridge> -o "
+        "<bridge> -j DROP` per bridge does the job, and DOCKER-INTERNAL (new in 29) handles internal "
+        "networks."),
     Fact("direct-access", "packets sent straight to a container's own address from outside its bridge",
          ("ch01 §1.4",), (
         Era("20.10", "only the filter table decides: a published container answers on its own address, "
@@ -216,6 +218,20 @@ FACTS: tuple[Fact, ...] = (
 )
 
 _BY_ID = {fact.id: fact for fact in FACTS}
+
+# The "chains" fact as data, for code that looks for the chains (the claims of ch02 and lab 3): the
+# filter chains that hold Docker's rules between bridges, from each release on (same sources as above).
+FILTER_CHAINS = (
+    ("20.10", ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")),
+    ("28.0.1", ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "DOCKER-FORWARD", "DOCKER-BRIDGE",
+                "DOCKER-CT")),
+    ("29.0", ("DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-INTERNAL")),
+)
+
+
+def filter_chains(version: str) -> tuple[str, ...]:
+    """The Docker filter chains an engine of `version` writes between bridges (see fact "chains")."""
+    return [chains for since, chains in FILTER_CHAINS if _key(since) <= _key(version)][-1]
 
 
 def fact(fact_id: str) -> Fact:

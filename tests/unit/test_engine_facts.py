@@ -150,6 +150,14 @@ def test_the_chains_per_release_are_moby_s_generated_tables():
     assert all("DOCKER-INTERNAL" not in on[v] for v in ("20.10.24", "26.1.5", "28.0.0", "28.5.2"))
     assert "DOCKER-INTERNAL" in on["29.0.0"] and "-A DOCKER ! -i <bridge> -o <bridge> -j DROP" in on["29.0.0"]
     assert engine_facts.IPTABLESDOC in chains.on("29.0.0").source
+    # The same as data, for the claims that look for the chains.
+    assert engine_facts.filter_chains("26.1.5") == ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
+    assert engine_facts.filter_chains("28.0.0") == engine_facts.filter_chains("20.10.24")
+    assert engine_facts.filter_chains("28.5.2")[:2] == ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
+    assert "DOCKER-INTERNAL" not in engine_facts.filter_chains("28.5.2")
+    assert "DOCKER-ISOLATION-STAGE-1" not in engine_facts.filter_chains("29.0.0")
+    for since, names in engine_facts.FILTER_CHAINS:        # every chain named is in the sentence
+        assert all(name.removeprefix("DOCKER-ISOLATION-STAGE-") in chains.on(since).value for name in names)
 
 
 def test_the_other_engine_facts_per_release():
