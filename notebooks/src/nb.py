@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import re
 import sys
 import textwrap
 from pathlib import Path
@@ -13,15 +12,14 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root: helpers/
-ENGINE_FACT = re.compile(r"\[\[engine:([a-z0-9-]+)\]\]")
 
 
 def engine_sentences(text: str) -> str:
     """`[[engine:ID]]` replaced by the course's one sentence of that engine fact
     (helpers/world/engine_facts.py), so version statements are written in one place only."""
-    from helpers.world.engine_facts import say
+    from helpers.world.engine_facts import render
 
-    return ENGINE_FACT.sub(lambda m: say(m.group(1)), text)
+    return render(text)
 
 
 def md(text: str, states: dict[str, list[str]] | None = None):
