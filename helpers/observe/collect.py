@@ -20,7 +20,8 @@ COMMANDS = {
     "routes": "ip -j route show",
     "neighbours": "ip -j neigh show",
     "fdb": "bridge -j fdb show",
-    "rules": "iptables-save -c -t nat; iptables-save -c -t filter",
+    # raw: Docker 28's direct-access filter drops there (`-A PREROUTING -d <ctr> ! -i <bridge> -j DROP`).
+    "rules": "iptables-save -c -t nat; iptables-save -c -t filter; iptables-save -c -t raw",
     "conntrack": "conntrack -L -o extended 2>/dev/null",
     "nft": "nft list ruleset 2>/dev/null",
 }

@@ -309,7 +309,9 @@ def _dnat_rule(deltas, new_dst: str) -> tuple[Rule, int] | None:
 
 def _drop_rule(deltas) -> tuple[Rule, int] | None:
     for rule, delta in deltas:
-        if rule.table == "filter" and rule.target in ("DROP", "REJECT"):
+        # raw too: Docker 28 drops a packet for a container's address that comes in off its bridge in
+        # raw PREROUTING, before the filter table's isolation chains ever see it.
+        if rule.table in ("raw", "filter") and rule.target in ("DROP", "REJECT"):
             return rule, delta
     return None
 
