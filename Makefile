@@ -1,7 +1,7 @@
 # The course's two commands:
 #   make start   set up everything (as root or through sudo) and open the course in JupyterLab
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
-SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT)
 
 .PHONY: start test test-debian13 course-image test-course-image test-course-image-suite classroom classroom-down test-classroom bench down clean
 start:
@@ -19,7 +19,7 @@ test-course-image:
 	$(SUDO) bash scripts/course-image/test.sh
 # The course's whole `make test` inside the image, in a throwaway engine: counts, time, its log kept.
 test-course-image-suite:
-	$(SUDO) env DNLAB_COURSE_IMAGE_SUITE=1 bash scripts/course-image/test.sh
+	$(SUDO) bash scripts/course-image/test.sh --suite
 # A workshop's JupyterHub (README "Running a workshop"): a course container per learner, in an engine
 # of its own; the hub on LISTEN of this machine until `make classroom-down`, which removes it all.
 CODE ?=
@@ -34,9 +34,12 @@ classroom:
 		.venv/bin/dnlab classroom up --name "$(NAME)" --listen "$(LISTEN)"
 classroom-down:
 	$(SUDO) .venv/bin/dnlab classroom down --name "$(NAME)"
-# The classroom end to end in a throwaway engine (not part of `make test`).
+# The classroom end to end in a throwaway engine (tier `classroom`: not part of `make test`). Its JUnit
+# XML goes to $DNLAB_JUNIT (default below; .ci/run counts from it), then its slowest tests are printed.
 test-classroom:
-	$(SUDO) env DNLAB_CLASSROOM_TEST=1 .venv/bin/python -m pytest -p no:cacheprovider -s -v tests/classroom
+	$(SUDO) bash -c 'junit=$${DNLAB_JUNIT:-/run/dnlab-test-results/classroom.xml}; \
+	  .venv/bin/python -m pytest -p no:cacheprovider -s -v -m classroom --junitxml "$$junit" tests/classroom; \
+	  rc=$$?; .venv/bin/python scripts/test_report.py "$$junit"; exit $$rc'
 bench:
 	$(SUDO) .venv/bin/python bench/bench.py
 down:

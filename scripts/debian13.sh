@@ -26,6 +26,10 @@ WORLD=${DNLAB_DEBIAN13_WORLD:-d13}
 SUITE=trixie
 ROOT=$CACHE/root
 INNER=/work/dnlab            # where the repository sits inside the root
+# `make test`'s JUnit XML: written inside the root (on its disk, not its tmpfs /run), copied out after
+# the run to $DNLAB_JUNIT (where .ci/run counts from), default one file per world like scripts/test.sh.
+INNER_JUNIT=/var/tmp/dnlab-test-results/junit.xml
+JUNIT=${DNLAB_JUNIT:-/run/dnlab-test-results/$WORLD.xml}
 
 fail() { echo "debian13.sh: $1" >&2; [ -n "${2:-}" ] && echo "  fix: $2" >&2; exit 2; }
 
@@ -100,7 +104,7 @@ inside() {
   # The command travels in the environment, so its own quotes and pipes reach bash unchanged.
   exec /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
-    LANG=C.UTF-8 CI=1 DNLAB_WORLD="$WORLD" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LANG=C.UTF-8 CI=1 DNLAB_WORLD="$WORLD" DNLAB_JUNIT="$INNER_JUNIT" PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt DNLAB_DEBIAN13_CMD="$cmd" \
     /bin/bash -c 'cd "$1" && echo "==> Debian $(cat /etc/debian_version), world $DNLAB_WORLD: $DNLAB_DEBIAN13_CMD" \
                   && eval "$DNLAB_DEBIAN13_CMD"' debian13 "$INNER"
@@ -116,12 +120,18 @@ main() {
   flock -n 9 || fail "another debian13.sh run holds $CACHE/.lock" "wait for it to end"
   prepare_root
   echo "==> root ready in $(( SECONDS - started )) s: $ROOT"
-  export ROOT CACHE WORLD INNER cmd
+  export ROOT CACHE WORLD INNER INNER_JUNIT cmd
   export -f inside mount_root
+  rm -f "$ROOT$INNER_JUNIT" "$JUNIT"   # a reused root's results are not this run's
   set +e
   unshare --mount --pid --fork --propagation private bash -c inside
   rc=$?
   set -e
+  if [ -f "$ROOT$INNER_JUNIT" ]; then
+    mkdir -p "$(dirname "$JUNIT")" && cp "$ROOT$INNER_JUNIT" "$JUNIT" && echo "==> JUnit results: $JUNIT"
+  else
+    echo "==> no JUnit results: the run inside wrote no $INNER_JUNIT"
+  fi
   # Cgroups are the machine's: a dockerd killed with the pid namespace leaves its world's (empty)
   # cgroup directories behind. Remove this world's only, leaves first (rmdir fails on a busy one).
   for dir in /sys/fs/cgroup/*/dnlab-"$WORLD"-*; do

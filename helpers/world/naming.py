@@ -181,7 +181,6 @@ COURSE_IMAGE_CHANGES = "changes.json"
 COURSE_IMAGE_PORT = 8888
 # `make test-course-image-suite`: the course's whole `make test` inside the image; its output is kept
 # as COURSE_IMAGE_DIR / COURSE_IMAGE_SUITE_LOG.format(sandbox=<the throwaway engine's name>).
-COURSE_IMAGE_SUITE_ENV = "DNLAB_COURSE_IMAGE_SUITE"
 COURSE_IMAGE_SUITE_LOG = "suite-{sandbox}.log"
 # The world `make test` uses when DNLAB_WORLD is unset (tests/conftest.py): inside the image, its own.
 TEST_WORLD = "t"

@@ -8,11 +8,11 @@ import json
 import re
 import statistics
 import time
+from pathlib import Path
 
 from helpers.world.naming import INET_IP, LABEL_SCENARIO, LABEL_WORLD
 
-from conftest import REPO
-
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "explorer.ipynb"
 SLOW = 60_000  # ms: a first kernel start plus a cold scenario, on a busy CI machine
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from tests.learner import view
 
-from conftest import REPO
-
+REPO = Path(__file__).resolve().parents[2]
 SLOW = 120_000  # ms: a kernel start plus the chapter's cells on a busy machine
 
 

@@ -12,7 +12,7 @@ restart use to kill) leaves them out; and every process of the container, the in
 containers included, lives in cgroups below the throwaway engine's own cgroup parent. At the end
 nothing of the engine is left on the machine.
 
-Collected only with DNLAB_COURSE_IMAGE_SUITE=1 (tests/course_image/conftest.py), never by `make test`.
+Tier `course_image_suite` (tests/tiers.py): run only when -m names it, never by `make test`.
 """
 from __future__ import annotations
 

@@ -12,8 +12,7 @@ import pytest
 from helpers.lessons import drivers
 from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
 from tests.claimcells import assert_claim_fails, run_claim
-
-from conftest import scenario_and_lesson  # tests/integration/conftest.py
+from tests.worlds import scenario_and_lesson
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from helpers.lessons import chapters, drivers, facts
 from helpers.lessons.lesson import Lesson
 from helpers.world import swarm as swarm_room
 from tests.claimcells import assert_claim_fails, run_claim
-
-from conftest import scenario_and_lesson  # tests/integration/conftest.py
+from tests.worlds import scenario_and_lesson
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ import pytest
 
 from helpers.lessons import chapters, drivers, facts, probes
 from tests.claimcells import assert_claim_fails, run_claim
-
-from conftest import scenario_and_lesson  # tests/integration/conftest.py
+from tests.worlds import scenario_and_lesson
 
 ELSEWHERE = "mvx0"  # a veth on host1 whose peer stays on host1: a link that is not the LAN
 

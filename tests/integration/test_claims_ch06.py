@@ -9,8 +9,7 @@ import pytest
 
 from helpers.lessons import drivers, facts
 from tests.claimcells import assert_claim_fails, run_claim
-
-from conftest import scenario_and_lesson  # tests/integration/conftest.py
+from tests.worlds import scenario_and_lesson
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ from helpers.lessons import probes
 from helpers.path.tracer import trace
 from helpers.scenarios.endpoint import parse
 
-pytestmark = pytest.mark.integration
-
 
 def _inspected(world, name: str) -> dict[str, str]:
     """{network: address} of a container, as `docker inspect` prints it."""

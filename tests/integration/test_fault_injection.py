@@ -25,7 +25,7 @@ import pytest
 
 from helpers.world import engine, netns
 from helpers.world.naming import CAPTURE_DIR, HOSTS, WorldNames
-from tests.conftest import own_world_id
+from tests.worlds import own_world_id
 
 WORLD_ID = own_world_id("fi")  # apart from any other run's worlds (tests/conftest.py)
 NAMES = WorldNames(WORLD_ID)

@@ -18,8 +18,7 @@ from helpers import labs
 from helpers.labs import progress, state, troubleshoot
 from helpers.lessons import facts
 from helpers.world.naming import IMAGE, LAB13_MTU_RECORD, LAB13_PATH_MTU, ROUTER_LAN_IP, ROUTER_WAN_IP
-
-from conftest import SYMPTOM  # tests/integration/conftest.py
+from tests.integration.lab_symptoms import SYMPTOM
 
 # Words that name each lab's cause: the learner must not meet them before the fix.
 CAUSE_WORDS = {

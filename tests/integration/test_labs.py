@@ -15,8 +15,7 @@ from helpers.labs import progress, solutions, state
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.naming import IDLE, IMAGE
-
-from conftest import SYMPTOM  # tests/integration/conftest.py
+from tests.integration.lab_symptoms import SYMPTOM
 
 
 def _baseline(world) -> dict:

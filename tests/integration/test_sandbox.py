@@ -13,7 +13,7 @@ import pytest
 
 from helpers.world import engine, image, netns, sandbox
 from helpers.world.naming import IMAGE, INET_IP
-from tests.conftest import world_id_for_tests
+from tests.worlds import world_id_for_tests
 
 REPO = Path(__file__).resolve().parents[2]
 DNLAB = str(Path(sys.executable).parent / "dnlab")

@@ -20,9 +20,8 @@ from helpers.errors import TrafficGuardError
 from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import check_target, probe, world_networks
 from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT, WorldNames
-from tests.conftest import own_world_id
-
-from world_checks import leftovers
+from tests.integration.world_checks import leftovers
+from tests.worlds import own_world_id
 
 DNLAB = [sys.executable, "-m", "helpers"]
 # The worlds these tests make and remove, apart from any other run's (tests/conftest.py).

@@ -25,9 +25,8 @@ import pytest
 
 from helpers.world import engine, manager, netns, status, up
 from helpers.world.naming import IMAGE, RUN_ROOT, HostPaths, WorldNames
-from tests.conftest import own_world_id
-
-from world_checks import leftovers
+from tests.integration.world_checks import leftovers
+from tests.worlds import own_world_id
 
 DNLAB = [sys.executable, "-m", "helpers"]
 

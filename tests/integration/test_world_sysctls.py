@@ -13,9 +13,8 @@ import pytest
 
 from helpers.world import down, netns, up
 from helpers.world.naming import WorldNames
-from tests.conftest import own_world_id
-
-from world_checks import leftovers
+from tests.integration.world_checks import leftovers
+from tests.worlds import own_world_id
 
 INHERITED = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.rp_filter": "2",
              "net.ipv4.conf.default.rp_filter": "2"}

@@ -1,0 +1,106 @@
+"""The test tiers: which marker every test file carries, decided here in one explicit table.
+
+The root conftest.py gives each collected test the marker of its file (`tier_of`) before `-m`
+selects, so `pytest -m unit`, `make test`, `make test-classroom` and CI all select by marker. A test
+file missing from the table stops collection with the line to add: no test runs unmarked.
+
+The tiers in OPT_IN (the classroom and the course image: they need `make course-image` and a
+throwaway engine, minutes each) run only when the `-m` expression names them, so a bare
+`pytest tests` never starts them by surprise (`-m classroom` does; `-m "not classroom"` names it too,
+and deselects it).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+# marker -> what it needs (the pyproject.toml declarations say the same)
+TIERS = {
+    "unit": "no root, no world: saved real outputs",
+    "world": "root and the session's real lab world (tests/integration)",
+    "lifecycle": "root: worlds or engines of their own brought up, killed, restarted, downed, cleaned",
+    "notebooks": "the chapters and lab solutions executed by nbval on the session world",
+    "learner": "the chapters executed as a learner runs them, read as a front end shows them",
+    "browser": "a real JupyterLab and Voila in headless Chromium",
+    "classroom": "JupyterHub with three learners in a throwaway engine (make test-classroom)",
+    "course_image": "the course image in a throwaway engine (make test-course-image)",
+    "course_image_suite": "the whole make test inside the course image (make test-course-image-suite)",
+}
+OPT_IN = ("classroom", "course_image", "course_image_suite")
+
+# Repository-relative file, or folder ending in "/" (every file below it): its tier. A file's own
+# entry wins over its folder's. Folders only where every file is of one tier.
+TABLE = {
+    "tests/unit/": "unit",
+    "notebooks/": "notebooks",
+    "labs/solutions/": "notebooks",
+    "tests/browser/": "browser",
+    "tests/classroom/": "classroom",
+    "tests/learner/test_detectors.py": "unit",
+    "tests/learner/test_executed.py": "unit",
+    "tests/learner/test_learner_view.py": "learner",
+    "tests/course_image/test_course_image.py": "course_image",
+    "tests/course_image/test_suite_inside.py": "course_image_suite",
+    # tests/integration: the session world, or worlds and engines of a test's own (lifecycle)
+    "tests/integration/test_capture_lifetime.py": "world",
+    "tests/integration/test_claims_ch00.py": "world",
+    "tests/integration/test_claims_ch01.py": "world",
+    "tests/integration/test_claims_ch02.py": "world",
+    "tests/integration/test_claims_ch03.py": "world",
+    "tests/integration/test_claims_ch04.py": "world",
+    "tests/integration/test_claims_ch05.py": "world",
+    "tests/integration/test_claims_ch06.py": "world",
+    "tests/integration/test_claims_ch07.py": "world",
+    "tests/integration/test_claims_ch08.py": "world",
+    "tests/integration/test_claims_ch09.py": "world",
+    "tests/integration/test_doctor_live.py": "world",
+    "tests/integration/test_endpoint_live.py": "world",
+    "tests/integration/test_exec_root.py": "world",
+    "tests/integration/test_explorer.py": "world",
+    "tests/integration/test_gossip_names.py": "world",
+    "tests/integration/test_images.py": "world",
+    "tests/integration/test_lab_dns.py": "world",
+    "tests/integration/test_lab_fixes_build.py": "world",
+    "tests/integration/test_lab_fixes_trouble.py": "world",
+    "tests/integration/test_labs.py": "world",
+    "tests/integration/test_map_docker.py": "world",
+    "tests/integration/test_paths.py": "world",
+    "tests/integration/test_scenario_lock.py": "world",
+    "tests/integration/test_scenarios_drivers.py": "world",
+    "tests/integration/test_shell.py": "world",
+    "tests/integration/test_trace_cli.py": "world",
+    "tests/integration/test_down_roots.py": "lifecycle",       # the last world's down, its roots
+    "tests/integration/test_engine_env.py": "lifecycle",       # worlds of its own; host2's engine killed
+    "tests/integration/test_engines_live.py": "lifecycle",     # worlds of its own on Docker 28 (issue 25.1)
+    "tests/integration/test_engine_pidns.py": "lifecycle",     # down/clean beside a course container's engines
+    "tests/integration/test_fault_injection.py": "lifecycle",  # SIGKILL of up, down, trace, engines
+    "tests/integration/test_hardening.py": "lifecycle",        # worlds of its own, their locks, down/clean
+    "tests/integration/test_hardening.py": "lifecycle",        # issue 23: planted links, locks, odd ids
+    "tests/integration/test_sandbox.py": "lifecycle",          # throwaway engines stopped, crashed, cleaned
+    "tests/integration/test_world.py": "lifecycle",            # up, down, two worlds, a killed up
+    "tests/integration/test_world_cleanup.py": "lifecycle",    # crashed worlds swept by clean
+    "tests/integration/test_world_sysctls.py": "lifecycle",    # worlds of its own on a forwarding machine
+}
+
+
+class UntieredTest(Exception):
+    """A test file the table does not name."""
+
+
+def tier_of(relative: str) -> str:
+    """The tier of the test file at `relative` (repository-relative, '/'-separated)."""
+    path = PurePosixPath(relative)
+    if relative in TABLE:
+        return TABLE[relative]
+    for parent in path.parents:
+        tier = TABLE.get(f"{parent}/")
+        if tier:
+            return tier
+    raise UntieredTest(
+        f"{relative} has no test tier: add it to TABLE in tests/tiers.py "
+        f"(one of {', '.join(TIERS)}), so `-m` selects it")
+
+
+def named_opt_in(markexpr: str) -> set[str]:
+    """The opt-in tiers a `-m` expression names (whole words: course_image is not course_image_suite)."""
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", markexpr or "")) & set(OPT_IN)

@@ -1,0 +1,40 @@
+"""The lab worlds tests use: the session world's id, the ids of worlds a test makes for itself, and a
+driver scenario with a test's own Lesson (the chapters' failing-world tests). An ordinary module, so
+tests import it (`from tests.worlds import ...`), never a conftest."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def world_id_for_tests() -> str:
+    """$DNLAB_WORLD when set (each developer has their own world), else the test world `t`."""
+    return os.environ.get("DNLAB_WORLD") or "t"
+
+
+def own_world_id(suffix: str) -> str:
+    """The id of a world a test makes for itself (lifecycle, crash, fault tests): the session world's
+    id, cut to fit, plus `suffix`. Never a fixed id: two runs on one machine (CI's Debian 12 and
+    Debian 13 legs at once) share the cgroup tree, where a world's engines are named by its id."""
+    return world_id_for_tests()[:8 - len(suffix)] + suffix
+
+
+@contextmanager
+def scenario_and_lesson(world, driver: str, lesson_name: str, start: bool = True) -> Iterator[tuple]:
+    """A driver scenario (started, or fresh and stopped) and a test's own Lesson (its ad-hoc
+    containers); both removed afterwards. For the chapters' failing-world tests."""
+    from helpers import scenarios
+    from helpers.lessons.lesson import Lesson
+
+    scenario = scenarios.get(world, driver)
+    if start:
+        scenario.start()
+    else:
+        scenario.stop()
+    lesson = Lesson(world, lesson_name).reset()
+    try:
+        yield scenario, lesson
+    finally:
+        lesson.stop()
+        scenario.stop()
