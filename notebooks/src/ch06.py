@@ -94,7 +94,7 @@ def build():
         lesson = chapters.Lesson(world, "ch06").reset()
         rejoin = drivers.none_rejoin(world, lesson)     # docker network connect / disconnect none / connect
         display(*rejoin["commands"])
-        facts.sh(world, "host1", f"docker exec {rejoin['container']} ip -4 -br addr")
+        facts.sh(world, "host1", f"docker exec {rejoin['container']} ip -o -4 addr")
         """),
         claim("ch06:no-connect", """
         claims.all_of("Docker refuses to connect a container to another network while it is attached to none, "
