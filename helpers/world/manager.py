@@ -5,7 +5,6 @@ the world's label, so cleanup finds exactly the course's things and nothing else
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from helpers.errors import DockerCliError, LabError, UsageError
-from helpers.world import engine, engines, image, leftovers, netns
+from helpers.world import engine, engines, image, leftovers, netns, worldlock
 from helpers.world.model import World
 from helpers.world.naming import (
     DATA_ROOT,
@@ -78,12 +77,11 @@ def command_for(names: WorldNames, verb: str) -> str:
 
 
 @contextmanager
-def _locked(names: WorldNames):
-    """One `up`/`down` at a time per world (two learners' worlds don't wait for each other)."""
-    RUN_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(RUN_ROOT / f"{names.prefix}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+def _locked(names: WorldNames, verb: str = "up") -> Iterator[worldlock.Held]:
+    """One `up`/`down` at a time per world (two learners' worlds don't wait for each other); root's
+    alone, never deleted while waited on, a waiter says what it waits for (helpers/world/worldlock.py)."""
+    with worldlock.locked(names.prefix, verb) as held:
+        yield held
 
 
 def _cgroup_parent(names: WorldNames, host: str) -> str:
@@ -105,7 +103,8 @@ def _private_file(path: Path) -> None:
 def _make_private(names: WorldNames) -> None:
     """The world's folders 0700 and its logs and configs 0600: they hold the engines' sockets and
     data, the learner's traffic log and the engines' logs, none of them for other users."""
-    for directory in (names.state_dir, names.data_dir, *(names.host(h).state for h in HOSTS)):
+    # RUN_ROOT and DATA_ROOT too: no other user lists the worlds, nor reaches a world's lock (issue 23.2).
+    for directory in (RUN_ROOT, DATA_ROOT, names.state_dir, names.data_dir, *(names.host(h).state for h in HOSTS)):
         _private_dir(directory)
     files = [names.service_log, names.dns_log, names.state_dir / "inet-service.err"]
     for host in HOSTS:
@@ -588,12 +587,12 @@ def down(world_id: str | None = None) -> list[str]:
     """Remove this world entirely: engines, containers, namespaces, contexts, files."""
     require_root()
     names = _names(world_id)
-    with _locked(names):
+    with _locked(names, "down") as held:
         removed = _teardown(names)
         # What a world id with a control character left (`--world $'w\n'` before ids were matched whole).
         for stray in leftovers.sweep(names.prefix).values():
             removed += stray
-    (RUN_ROOT / f"{names.prefix}.lock").unlink(missing_ok=True)
+        held.remove()  # while held: a waiting `up` then takes the lock afresh, never beside a newcomer
     _remove_empty_roots()
     return removed
 
@@ -657,16 +656,10 @@ def discover(warnings: list[str] | None = None) -> list[str]:
 
 
 @contextmanager
-def _lock_if_free(names: WorldNames) -> Iterator[bool]:
-    """Take the world's `up`/`down` lock without waiting: True if taken, False if someone holds it."""
-    RUN_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(RUN_ROOT / f"{names.prefix}.lock", "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+def _lock_if_free(names: WorldNames) -> Iterator[worldlock.Held | None]:
+    """Take the world's `up`/`down` lock without waiting: the lock if taken, None if someone holds it."""
+    with worldlock.locked(names.prefix, "clean", wait=False) as held:
+        yield held
 
 
 def running_reason(names: WorldNames) -> str | None:
@@ -702,7 +695,7 @@ def _sweep_one(prefix: str, report: CleanReport) -> None:
             report.running[prefix] = reason
             return
         report.swept[prefix] = _teardown(names)
-    (RUN_ROOT / f"{prefix}.lock").unlink(missing_ok=True)
+        free.remove()
 
 
 def clean(only: set[str] | None = None) -> CleanReport:

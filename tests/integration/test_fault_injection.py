@@ -18,6 +18,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -213,3 +214,73 @@ def test_killed_up_down_trace_and_engine_leave_a_world_that_heals(fi_world):
     gone = _dnlab("down")
     assert gone.returncode == 0, f"down failed after: {log}\n{gone.stdout}{gone.stderr}"
     assert not _leftovers(), f"left after down: {_leftovers()}; {log}"
+
+
+# --- the world's lock (issue 23.2): the report's down / up / down, strictly one after another -----
+
+class LockWatch(threading.Thread):
+    """Every 5 ms: which processes hold (not wait for) an flock on any file the world's lock name led
+    to so far (/proc/locks, by device and inode, so a lock file removed meanwhile still counts)."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True)
+        self.path, self.files, self.order, self.overlaps = path, set(), [], []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                info = os.stat(self.path)
+                self.files.add(f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}")
+            except FileNotFoundError:
+                pass
+            holders = set()
+            for line in Path("/proc/locks").read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] in self.files:
+                    holders.add(int(fields[4]))
+            if len(holders) > 1:
+                self.overlaps.append(sorted(holders))
+            for pid in sorted(holders):
+                if not self.order or self.order[-1] != pid:
+                    self.order.append(pid)
+            time.sleep(0.005)
+
+
+def _lock_sequence(second: str) -> tuple[LockWatch, list[subprocess.Popen]]:
+    """`down &`; 0.3 s later `up &`; `second` 0.4 s after the first `down` ends (the report's timing)."""
+    def start(verb: str) -> subprocess.Popen:  # this checkout's `dnlab` (python -m helpers), whatever is installed
+        repo = str(Path(__file__).resolve().parents[2])
+        return subprocess.Popen([sys.executable, "-m", "helpers", "--world", WORLD_ID, verb], cwd=repo, text=True,
+                                env={**os.environ, "PYTHONPATH": repo}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    watch = LockWatch(Path("/run/dnlab") / f"{NAMES.prefix}.lock")
+    watch.start()
+    first = start("down")
+    time.sleep(0.3)
+    middle = start("up")
+    first.wait(timeout=COMMAND_TIMEOUT)
+    time.sleep(0.4)
+    last = start(second)
+    for process in (middle, last):
+        process.wait(timeout=COMMAND_TIMEOUT)
+    time.sleep(0.05)
+    watch.done.set()
+    watch.join()
+    return watch, [first, middle, last]
+
+
+@pytest.mark.parametrize("second", ["down", "up"])
+def test_the_reports_down_up_sequence_runs_one_after_another(fi_world, second):
+    made = _dnlab("up")
+    assert made.returncode == 0, made.stderr
+    watch, processes = _lock_sequence(second)
+    outputs = [f"{' '.join(p.args[5:])} (pid {p.pid}) exit {p.returncode}: {p.stdout.read()}{p.stderr.read()}"
+               for p in processes]
+    assert not watch.overlaps, f"two commands held the world's lock at once: {watch.overlaps}; {outputs}"
+    assert all(p.returncode == 0 for p in processes), outputs
+    assert watch.order == [p.pid for p in processes], f"lock held in this order: {watch.order}; {outputs}"
+    if second == "down":
+        assert not _leftovers(), f"the last down left: {_leftovers()}; {outputs}"
+    else:
+        _healthy_up([f"down, up, up: {outputs}"])

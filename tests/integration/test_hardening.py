@@ -204,3 +204,35 @@ def test_a_link_planted_after_the_check_is_replaced_not_followed(shared_dir, mon
         with pytest.raises(userfile.UsageError, match="link"):
             out.sub("pcaps")
     assert list((shared_dir / "decoy-dir").iterdir()) == []
+
+
+# --- 23.2: the world's lock is root's alone, and a waiter says what it waits for --------------------
+
+def test_user_nobody_cannot_take_or_read_a_worlds_lock(world):
+    lock = RUN_ROOT / f"{world.names.prefix}.lock"
+    assert lock.exists(), "the world's lock file is gone while the world exists"
+    assert RUN_ROOT.stat().st_mode & 0o777 == 0o700 and DATA_ROOT.stat().st_mode & 0o777 == 0o700
+    assert lock.stat().st_mode & 0o777 == 0o600
+    for argv in (["flock", "-x", "-n", str(lock), "true"], ["flock", "-s", "-n", str(lock), "true"],
+                 ["ls", str(RUN_ROOT)], ["ls", str(DATA_ROOT)]):
+        taken = subprocess.run([*NOBODY, *argv], capture_output=True, text=True, timeout=10)
+        assert taken.returncode != 0, f"user nobody ran {argv}: {taken.stdout}"
+
+
+def test_a_command_waiting_for_the_lock_says_for_what():
+    """A real `up`'s lock (worldlock.locked, as manager.up takes it) held 3 s by another process: the
+    `down` that waits for it names it, with its pid, and runs once it is free."""
+    prefix = WorldNames(own_world_id("lk")).prefix
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom helpers.world import worldlock\n"
+         f"with worldlock.locked({prefix!r}, 'up'):\n    print('held', flush=True)\n    time.sleep(3)"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = dnlab("down", world=own_world_id("lk"), timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert f"waiting for another `up` of world {prefix}, pid {holder.pid}" in result.stderr, result.stderr
+        assert holder.poll() is not None, "down ran while the lock was held"
+    finally:
+        holder.kill()
+        holder.wait()
