@@ -75,7 +75,6 @@ TABLE = {
     "tests/integration/test_engine_pidns.py": "lifecycle",     # down/clean beside a course container's engines
     "tests/integration/test_fault_injection.py": "lifecycle",  # SIGKILL of up, down, trace, engines
     "tests/integration/test_hardening.py": "lifecycle",        # worlds of its own, their locks, down/clean
-    "tests/integration/test_hardening.py": "lifecycle",        # issue 23: planted links, locks, odd ids
     "tests/integration/test_sandbox.py": "lifecycle",          # throwaway engines stopped, crashed, cleaned
     "tests/integration/test_world.py": "lifecycle",            # up, down, two worlds, a killed up
     "tests/integration/test_world_cleanup.py": "lifecycle",    # crashed worlds swept by clean
