@@ -136,6 +136,9 @@ GOSSIP_WAIT = 60.0
 # (helpers.world.swarm.wait_for_name says why); a failure is described in this file of the state folder.
 GOSSIP_REJOIN_AFTER = 8.0
 GOSSIP_DIAGNOSIS = "gossip-diagnosis.jsonl"
+# How long a swarm member's gossip agent may take to count every member among the peers of `ingress`
+# after a join (about 1 s here); past it, helpers.world.swarm.heal_gossip re-forms the worker's membership.
+GOSSIP_FORM_WAIT = 10.0
 # The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
 ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
 # The group of each lab engine's socket (dockerd `group`): root alone. dockerd's default, `docker`,

@@ -6,13 +6,14 @@ can share one swarm and leave it the same way.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import docker.errors
 
-from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_REJOIN_AFTER, GOSSIP_WAIT
+from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_FORM_WAIT, GOSSIP_REJOIN_AFTER, GOSSIP_WAIT
 
 
 def info(client) -> dict:
@@ -45,11 +46,20 @@ def ensure(world, labels: dict[str, str] | None = None) -> bool:
         h2.swarm.leave(force=True)  # a worker of an earlier swarm
         info2 = {}
     if info2.get("LocalNodeState") != "active":
-        addr2 = eth0_address(world, "host2")
-        token = h1.api.inspect_swarm()["JoinTokens"]["Worker"]
-        h2.swarm.join(remote_addrs=[f"{addr}:2377"], join_token=token, advertise_addr=addr2,
-                      listen_addr=f"{addr2}:2377")
+        _join_host2(world)
+    # A swarm that says "active" may still have a member whose gossip never started (see heal_gossip).
+    if wait_gossip(world, GOSSIP_FORM_WAIT):
+        heal_gossip(world)
     return made
+
+
+def _join_host2(world) -> None:
+    """host2 joins host1's swarm as a worker, both advertising their eth0 addresses."""
+    h1, h2 = world.host1.docker, world.host2.docker
+    addr, addr2 = eth0_address(world, "host1"), eth0_address(world, "host2")
+    token = h1.api.inspect_swarm()["JoinTokens"]["Worker"]
+    h2.swarm.join(remote_addrs=[f"{addr}:2377"], join_token=token, advertise_addr=addr2,
+                  listen_addr=f"{addr2}:2377")
 
 
 @contextmanager
@@ -207,8 +217,116 @@ def wait_for_name(world, source, name: str, limit: float = GOSSIP_WAIT,
             return False
         if not rejoined and waited > rejoin_after:
             rejoined = True
-            rejoin_overlays(world, name)
+            # A member without gossip (see heal_gossip) is not helped by a rejoin: re-form it instead.
+            if gossip_missing(world):
+                heal_gossip(world)
+            else:
+                rejoin_overlays(world, name)
         time.sleep(0.3)
+
+
+# --- a swarm member whose gossip never started ------------------------------------------------------
+# Seen in CI under load (issue 24.5) and made here on demand (tests/integration/test_gossip_names.py,
+# bench/gossip_repro.py): Docker 20.10 starts an engine's gossip agent (NetworkDB: a memberlist on TCP
+# and UDP 7946 at the advertised address) once, when the engine joins a swarm. If that start fails,
+# dockerd.log says "error in agentInit: failed to create memberlist: ... bind: address already in use"
+# (it logs at error level, so even at the default `warn`), and nothing tries again: the engine still says
+# "active", its containers still attach to overlays, but its NetworkDB joins no network. `network inspect
+# --verbose` then lists no peers at all on it and only themselves on the others, for every new overlay,
+# and names never cross (a container rejoining its overlay changes nothing). The bind fails while the
+# address's 7946 is still held, as it is by the agent of the swarm the engine has just left:
+# `swarm leave` can return before that agent has closed (libnetwork's AgentStopWait returns at once if
+# the agent's stop has not begun yet), and the suite leaves and joins again many times. Only a new
+# membership starts the agent again: the worker leaves and joins once 7946 is free.
+
+def gossip_peers(world) -> dict[str, list[str] | None]:
+    """Each swarm-active engine's NetworkDB peers (addresses) of the swarm's `ingress` network, which
+    every member joins; None where the engine has no `ingress` (its agent never made it)."""
+    seen: dict[str, list[str] | None] = {}
+    for role, host in world.hosts.items():
+        if state(host.docker) != "active":
+            continue
+        try:
+            verbose = host.docker.api.inspect_network("ingress", verbose=True, scope="swarm")
+        except docker.errors.NotFound:
+            seen[role] = None
+            continue
+        seen[role] = sorted(p.get("IP") for p in (verbose.get("Peers") or []))
+    return seen
+
+
+def gossip_missing(world) -> dict[str, list[str]]:
+    """{role: [members' addresses its NetworkDB does not count among the peers of `ingress`]} for each
+    active member of a swarm of two or more; empty when every member counts every member."""
+    seen = gossip_peers(world)
+    if len(seen) < 2:
+        return {}
+    members = {role: eth0_address(world, role) for role in seen}
+    missing = {role: sorted(set(members.values()) - set(peers or [])) for role, peers in seen.items()}
+    return {role: addresses for role, addresses in missing.items() if addresses}
+
+
+def wait_gossip(world, timeout: float) -> dict[str, list[str]]:
+    """Poll gossip_missing until it is empty (returned at once then) or `timeout` seconds pass: a
+    member that has just joined counts the others a moment later (about 1 s here)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = gossip_missing(world)
+        if not missing or time.monotonic() > deadline:
+            return missing
+        time.sleep(0.2)
+
+
+def _gossip_port_free(world, host: str, timeout: float) -> None:
+    """Wait until nothing listens on TCP 7946 in the host's namespace (the left swarm's agent is closed)."""
+    deadline = time.monotonic() + timeout
+    while world[host].run(["ss", "-Hltn", "sport = :7946"], check=False).stdout.strip():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{host}'s engine still listens on 7946 {timeout:.0f} s after leaving the swarm")
+        time.sleep(0.2)
+
+
+def heal_gossip(world, timeout: float = GOSSIP_WAIT) -> str:
+    """host2 leaves the swarm and joins it again (once its 7946 is free), so its gossip agent starts
+    afresh; its containers rejoin the swarm-scoped networks the leave took them off. Says so in one
+    line on stderr, and returns that line. The manager's own agent is not re-formed here: a member
+    missing on host1 alone heals with host2's new join; host1 without gossip needs `down && up`."""
+    from helpers.errors import LabError
+    from helpers.world.manager import command_for
+
+    before = gossip_missing(world)
+    h1, h2 = world.host1.docker, world.host2.docker
+    attached = []
+    for container in h2.containers.list():
+        for net_name, endpoint in (container.attrs["NetworkSettings"]["Networks"] or {}).items():
+            if net_name != "ingress" and _is_swarm_scoped(h2, endpoint.get("NetworkID") or net_name):
+                attached.append((container, endpoint.get("NetworkID") or net_name, endpoint.get("Aliases")))
+    old_node = info(h2).get("NodeID")
+    h2.swarm.leave(force=True)
+    _gossip_port_free(world, "host2", timeout)
+    with suppress(docker.errors.APIError):
+        h1.nodes.get(old_node).remove(force=True)  # its old node would stay listed as Down
+    _join_host2(world)
+    missing = wait_gossip(world, GOSSIP_FORM_WAIT)
+    for container, network_id, aliases in attached:
+        h2.api.connect_container_to_network(container.id, network_id,
+                                            aliases=[a for a in aliases or [] if a != container.id[:12]])
+    line = (f"swarm gossip: {', '.join(sorted(before)) or 'no engine'} missed peers {before} on ingress "
+            f"(an engine whose gossip agent never started); host2 left the swarm and joined it again"
+            f"{f', {len(attached)} container network(s) reconnected' if attached else ''}: "
+            f"{'healed' if not missing else f'still missing {missing}'}")
+    print(line, file=sys.stderr, flush=True)
+    if missing:
+        raise LabError(f"{line}; see each engine's dockerd.log for 'error in agentInit'",
+                       f"{command_for(world.names, 'down')} && {command_for(world.names, 'up')}")
+    return line
+
+
+def _is_swarm_scoped(client, network_id: str) -> bool:
+    try:
+        return client.networks.get(network_id).attrs.get("Scope") == "swarm"
+    except docker.errors.NotFound:
+        return False
 
 
 def _find(world, name: str):
