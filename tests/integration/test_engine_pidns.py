@@ -6,18 +6,35 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from helpers.world import engine
 from helpers.world.naming import WorldNames
+from tests.waits import until
 from tests.worlds import world_id_for_tests
 
 
-def _started(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _started(argv: list[str], env: dict[str, str], shows: str) -> subprocess.Popen:
+    """`argv` in a session of its own, returned once a process of that session runs with `shows` on
+    its command line (the exec'd `sh -c "sleep 30" MARK` the test reads), not after a guessed delay."""
     process = subprocess.Popen(argv, env={**os.environ, **env}, start_new_session=True)
-    time.sleep(0.3)
+    until(lambda: any(shows in line for line in _session_lines(process.pid)), timeout=10, every=0.02,
+          reason=f"a process naming {shows} (a shell's exec of `sleep 30` under its mark)",
+          seen=lambda: _session_lines(process.pid))
     return process
+
+
+def _session_lines(session: int) -> list[str]:
+    """Command lines of the processes of one session (its leader's pid), as /proc shows them here."""
+    lines = []
+    for entry in Path("/proc").iterdir():
+        try:
+            # /proc/PID/stat: "pid (comm) state ppid pgrp session ...": comm may hold spaces, so split after ")".
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session:
+                lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return lines
 
 
 def _holders(paths) -> set[str]:
@@ -36,8 +53,8 @@ def test_an_engine_of_the_same_name_in_another_pid_namespace_is_not_ours():
     mark = str(paths.exec_root)
     # The mark reaches the inner sh through the environment: only the inner process names it.
     inner = _started(["unshare", "--pid", "--fork", "sh", "-c", 'exec sh -c "sleep 30" "$MARK-inner"'],
-                     {"MARK": mark})
-    here = _started(["sh", "-c", 'exec sh -c "sleep 30" "$MARK-here"'], {"MARK": mark})
+                     {"MARK": mark}, shows=f"{mark}-inner")
+    here = _started(["sh", "-c", 'exec sh -c "sleep 30" "$MARK-here"'], {"MARK": mark}, shows=f"{mark}-here")
     try:
         holders = _holders(paths)
         assert any(f"{mark}-here" in line for line in holders), holders     # ours: found
@@ -57,8 +74,10 @@ def test_a_client_naming_the_engines_socket_is_not_the_engine():
     what `processes_of` finds: a `docker context create ... host=unix://<state>/docker.sock` was
     killed (exit -9) when the engine's state folder was the mark."""
     paths = WorldNames(f"{world_id_for_tests()[:5]}pn").host("host1")
-    client = _started(["sh", "-c", 'exec sh -c "sleep 30" "host=unix://$SOCKET"'], {"SOCKET": str(paths.socket)})
-    engine_like = _started(["sh", "-c", 'exec sh -c "sleep 30" "--exec-root=$EXEC"'], {"EXEC": str(paths.exec_root)})
+    client = _started(["sh", "-c", 'exec sh -c "sleep 30" "host=unix://$SOCKET"'], {"SOCKET": str(paths.socket)},
+                      shows=f"host=unix://{paths.socket}")
+    engine_like = _started(["sh", "-c", 'exec sh -c "sleep 30" "--exec-root=$EXEC"'], {"EXEC": str(paths.exec_root)},
+                           shows=f"--exec-root={paths.exec_root}")
     try:
         holders = _holders(paths)
         assert any(f"--exec-root={paths.exec_root}" in line for line in holders), holders

@@ -17,6 +17,7 @@ from helpers.draw.host_figure import draw_host_map, sections
 from helpers.observe.topology import HostMap, host_map
 from helpers.world import guard, swarm
 from helpers.world.naming import GOSSIP_WAIT, IDLE, IMAGE, OVERLAY_VXLANID_OPTION
+from tests.waits import until
 
 OVERLAY, MACVLAN, BRIDGE = "map-overlay", "map-macvlan", "map-bridge"
 BOXES1 = ("map-ov1", "map-mv", "map-hostnet", "map-web", "map-exited", "map-two")
@@ -64,9 +65,11 @@ def _replay(world):
     h1.containers.run(IMAGE, IDLE, name="map-two", network=BRIDGE, detach=True, labels=label)
     h1.networks.get("bridge").connect("map-two")
     target = h1.api.inspect_container("map-ov1")["NetworkSettings"]["Networks"][OVERLAY]["IPAddress"]
-    deadline = time.monotonic() + GOSSIP_WAIT   # host2 learns of map-ov1 by gossip: then the peers are set
-    while not guard.probe(world, ov2, target, "ping", timeout=1).ok and time.monotonic() < deadline:
-        time.sleep(0.3)
+    last = []
+    until(lambda: last.append(guard.probe(world, ov2, target, "ping", timeout=1)) or last[-1].ok,
+          timeout=GOSSIP_WAIT, every=0.3, seen=lambda: last[-1].output.strip()[-200:],
+          reason="map-ov2 on host2 to reach map-ov1 by address (host2 learns where map-ov1 lives by gossip: "
+                 "then the overlay's peers, which the map reads, are set)")
     return overlay
 
 

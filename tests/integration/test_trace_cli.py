@@ -15,6 +15,7 @@ import pytest
 from helpers import cli, scenarios
 from helpers.world import guard, naming, swarm
 from helpers.world.naming import GOSSIP_WAIT, IDLE, IMAGE, LABEL_SCENARIO, LABEL_WORLD, OVERLAY_VXLANID_OPTION
+from tests.waits import until
 
 PORT = 8080
 PUBLISHED = 18088   # alpine2's PORT, published on host1
@@ -143,9 +144,10 @@ def _pair(world):
                 raise
             time.sleep(0.25)
     target = ip_of(world, "trace-ov1")
-    deadline = time.monotonic() + GOSSIP_WAIT   # gossip tells host2 where trace-ov1 lives
-    while not guard.probe(world, ov2, target, "ping", timeout=1).ok and time.monotonic() < deadline:
-        time.sleep(0.3)
+    last = []
+    until(lambda: last.append(guard.probe(world, ov2, target, "ping", timeout=1)) or last[-1].ok,
+          timeout=GOSSIP_WAIT, every=0.3, seen=lambda: last[-1].output.strip()[-200:],
+          reason="trace-ov2 on host2 to reach trace-ov1 by address (gossip tells host2 where trace-ov1 lives)")
     return network
 
 
