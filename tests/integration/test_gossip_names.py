@@ -1,17 +1,24 @@
 """Names across the swarm (helpers.world.swarm.wait_for_name): the rejoin that makes an engine announce
-its endpoints again, and the diagnosis written when a name never resolves. The lost-table state itself
-(seen once in CI after many swarm rounds, healed by an engine restart) could not be made on demand
-here: blocking the gossip port long enough would make the swarm count host2 out, the very state that
-then lingers for the rest of a test session. So the repair is tested by its effect on a live overlay."""
+its endpoints again, and the diagnosis written when a name never resolves; and the gossip loss of issue
+24.5 (seen in CI under load: host2 listed no peers of any new overlay, host1 only itself), made here on
+demand as it happens: host2 joins while its address's 7946 is still held (in CI, by the agent of the
+swarm it had just left), so Docker 20.10's gossip agent never starts ("error in agentInit ... address
+already in use"). swarm.ensure and wait_for_name detect it and heal it (heal_gossip). ~45 s for the two
+tests of it (each waits out the detection: 10 s in ensure, 8 s in wait_for_name)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 
+import docker.errors
 import pytest
 
 from helpers import scenarios
 from helpers.world import swarm
-from helpers.world.naming import GOSSIP_DIAGNOSIS
+from helpers.world.naming import GOSSIP_DIAGNOSIS, IDLE, IMAGE
 
 
 @pytest.fixture
@@ -57,3 +64,97 @@ def test_a_name_that_never_resolves_leaves_what_each_engine_knew(world, overlay)
     assert str(record) in line
     record.unlink()
     assert swarm.last_diagnosis(world) == "no diagnosis recorded"
+
+
+# --- a worker whose gossip agent never started (issue 24.5) ------------------------------------------
+
+HOLD = ("import socket, sys, time\n"
+        "tcp = socket.socket(); tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "tcp.bind((sys.argv[1], 7946)); tcp.listen()\n"
+        "udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind((sys.argv[1], 7946))\n"
+        "print('held', flush=True); time.sleep(float(sys.argv[2]))\n")
+
+
+@contextmanager
+def _port_held(world, host: str, seconds: float):
+    """TCP and UDP 7946 on the host's eth0 address, bound in its namespace for `seconds`."""
+    holder = subprocess.Popen(["nsenter", f"--net=/run/netns/{world[host].namespace}", sys.executable, "-c", HOLD,
+                               world[host].read_address("eth0"), str(seconds)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held", f"could not hold 7946 on {host}"
+        yield
+    finally:
+        holder.wait(timeout=seconds + 5)
+
+
+@pytest.fixture
+def agentless_host2(world):
+    """A swarm formed as lab 6's learner forms it (init, join: no swarm.ensure), host2 joining while its
+    7946 is held: its gossip agent fails to start and is never tried again."""
+    swarm.leave(world)
+    h1, h2 = world.host1.docker, world.host2.docker
+    a1, a2 = world["host1"].read_address("eth0"), world["host2"].read_address("eth0")
+    h1.swarm.init(advertise_addr=a1, listen_addr=f"{a1}:2377")
+    with _port_held(world, "host2", 2.0):
+        h2.swarm.join(remote_addrs=[f"{a1}:2377"], join_token=h1.api.inspect_swarm()["JoinTokens"]["Worker"],
+                      advertise_addr=a2, listen_addr=f"{a2}:2377")
+    # The state itself, as CI's diagnosis showed it: host2 does not count even itself, host1 not host2.
+    missing = swarm.wait_gossip(world, 3)
+    assert a2 in missing.get("host2", []) and a2 in missing.get("host1", []), missing
+    yield
+    for client in (h1, h2):
+        for container in client.containers.list(all=True, filters={"name": "gossip-heal"}):
+            container.remove(force=True)
+    for network in h1.networks.list(names=["gossip-heal"]):
+        swarm.remove_overlay(world, network)
+    swarm.leave(world)
+
+
+def _run_b(world):
+    """gossip-heal-b on host2 (the worker learns the new network from the manager a moment later)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return world.host2.docker.containers.run(IMAGE, IDLE, name="gossip-heal-b", network="gossip-heal",
+                                                     labels=world.label, detach=True)
+        except docker.errors.NotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+def _both_engines_count_both(world, network_id: str) -> bool:
+    want = {world[role].read_address("eth0") for role in ("host1", "host2")}
+    return all({p["IP"] for p in host.docker.api.inspect_network(network_id, verbose=True, scope="swarm")
+                .get("Peers") or []} == want for host in world.hosts.values())
+
+
+def test_a_worker_without_gossip_is_healed_while_waiting_for_a_name(world, agentless_host2, capsys):
+    h1 = world.host1.docker
+    net = h1.networks.create("gossip-heal", driver="overlay", attachable=True, labels=world.label)
+    h1.containers.run(IMAGE, IDLE, name="gossip-heal-a", network="gossip-heal", labels=world.label, detach=True)
+    b = _run_b(world)
+    assert not swarm.pings_by_name(b, "gossip-heal-a")  # the loss: no name across, and no peers
+    assert not _both_engines_count_both(world, net.id)
+    # A rejoin of the target (the repair before this one) leaves it so; the heal re-forms host2's membership.
+    assert swarm.wait_for_name(world, b, "gossip-heal-a"), swarm.last_diagnosis(world)
+    assert swarm.gossip_missing(world) == {}
+    assert _both_engines_count_both(world, net.id)
+    said = capsys.readouterr().err
+    assert said.count("host2 left the swarm and joined it again") == 1 and "healed" in said, said
+    nodes = sorted(n.attrs["Description"]["Hostname"] for n in h1.nodes.list())
+    assert nodes == ["host1", "host2"], nodes  # host2's old node is not left behind as Down
+
+
+def test_ensure_heals_a_swarm_whose_worker_has_no_gossip(world, agentless_host2, capsys):
+    swarm.ensure(world)
+    assert swarm.gossip_missing(world) == {}
+    said = capsys.readouterr().err
+    assert "host2 left the swarm and joined it again" in said and "healed" in said, said
+    # A new overlay after it: both engines count both, and the name crosses at once.
+    h1 = world.host1.docker
+    net = h1.networks.create("gossip-heal", driver="overlay", attachable=True, labels=world.label)
+    h1.containers.run(IMAGE, IDLE, name="gossip-heal-a", network="gossip-heal", labels=world.label, detach=True)
+    b = _run_b(world)
+    assert swarm.wait_for_name(world, b, "gossip-heal-a", limit=10, rejoin_after=1e9)
+    assert _both_engines_count_both(world, net.id)
