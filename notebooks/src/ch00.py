@@ -165,7 +165,8 @@ def build():
 
         - The lab world is a set of network namespaces: two Docker hosts with their own engines, a LAN, a router
           and an "internet" that reports what address it sees.
-        - A fresh engine has **bridge**, **host** and **none** — not "bridge and overlay".
+        - A fresh engine has more network drivers than "bridge and overlay" (host, null, macvlan, ipvlan
+          too) and three networks: **bridge**, **host** and **none**; the host's NIC is not one of them.
         - `dnlab shell HOST` puts you on a machine (its network namespace; `docker` talks to its engine).
         - `dnlab status` and `dnlab down` manage the world from a terminal (`dnlab clean` sweeps what crashed
           worlds left behind).
