@@ -32,9 +32,10 @@ class TrafficGuardError(LabError):
     """A probe aimed at an address the lab world does not own."""
 
 
-class EndpointError(LabError, ValueError):
+class EndpointError(UsageError, ValueError):
     """A probe endpoint written in a notation the course does not read (see
-    `helpers.scenarios.endpoint`: "container:<role>[@host]", "machine:<role>", an address, a name)."""
+    `helpers.scenarios.endpoint`: "container:<role>[@host]", "machine:<role>", an address, a name).
+    A usage error: `dnlab` exits 2 for it."""
 
 
 class UnresolvedEndpoint(LabError, LookupError):

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from helpers.errors import LabError
+
 VXLAN_PORT = 4789
 TCP_FLAGS = "FSRPAUEC"
 
@@ -168,6 +170,8 @@ def read_pcap(path: str | Path) -> list[Frame]:
     from scapy.utils import RawPcapReader
 
     frames = []
+    if Path(path).stat().st_size == 0:  # scapy: "No data could be read!", as a traceback
+        raise _unreadable(Path(path))
     with RawPcapReader(str(path)) as reader:
         nano = reader.nano   # pcap with nanosecond stamps: `frac` is already in ns
         for data, meta in reader:
@@ -175,6 +179,18 @@ def read_pcap(path: str | Path) -> list[Frame]:
             time_ns = sec * 1_000_000_000 + (frac if nano else frac * 1000)
             frames.append(decode_packet(Ether(data), time_ns))
     return frames
+
+
+def _unreadable(path: Path) -> LabError:
+    """An empty pcap: tcpdump could not even write its header. Almost always a full disk (issue 23.5)."""
+    import shutil
+
+    free = shutil.disk_usage(path.parent).free
+    if free < 1 << 20:
+        return LabError(f"the capture {path.name} is empty: its folder {path.parent} is full ({free} bytes free)",
+                        f"df -h {path.parent}   # free some space there, then run the command again")
+    return LabError(f"the capture {path} is empty: tcpdump wrote nothing into it (was it killed?)",
+                    "run the command again; if it persists: dnlab doctor")
 
 
 def read_many(files: dict) -> dict:

@@ -212,10 +212,20 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except LabError as error:
-        print(f"dnlab: {error.problem}", file=sys.stderr)
-        if error.fix:
-            print(f"  fix: {error.fix}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(error, UsageError | NamingError) else EXIT_LAB_ERROR
+        return _report(error)
+    except Exception as error:  # noqa: BLE001 - no traceback reaches the learner (issue 23.5): one line, a fix
+        from helpers.world import failures
+
+        if failures.show_traceback():
+            raise
+        return _report(failures.explain(error, args.world, args.command))
+
+
+def _report(error: LabError) -> int:
+    print(f"dnlab: {error.problem}", file=sys.stderr)
+    if error.fix:
+        print(f"  fix: {error.fix}", file=sys.stderr)
+    return EXIT_USAGE if isinstance(error, UsageError | NamingError) else EXIT_LAB_ERROR
 
 
 if __name__ == "__main__":

@@ -23,6 +23,17 @@ EXAMPLES = """examples:
 """
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP/UDP port, 1-65535 (0 was taken for "no port" and probed 9000)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: ports run from 1 to 65535")
+    return port
+
+
 def _kind(args: argparse.Namespace) -> tuple[str, int | None]:
     if args.tcp is not None:
         return "tcp", args.tcp
@@ -94,8 +105,8 @@ def _add_trace(sub: argparse._SubParsersAction) -> None:
                    "an address, or a machine")
     p.add_argument("--host", default=HOSTS[0], choices=HOSTS, help="the Docker host of a SOURCE container")
     kind = p.add_mutually_exclusive_group()
-    kind.add_argument("--tcp", type=int, metavar="PORT", help="open a TCP connection to PORT (default: ping)")
-    kind.add_argument("--udp", type=int, metavar="PORT", help="send one UDP datagram to PORT")
+    kind.add_argument("--tcp", type=port_number, metavar="PORT", help="open a TCP connection to PORT (default: ping)")
+    kind.add_argument("--udp", type=port_number, metavar="PORT", help="send one UDP datagram to PORT")
     p.add_argument("--json", action="store_true", help="the Path as JSON (the shape of `dnlab path --json`)")
     p.add_argument("--png", metavar="FILE", help="also draw the path figure into FILE")
     p.add_argument("--view", choices=("L2", "L3", "NAT"), default="NAT", help="the view drawn by --png")

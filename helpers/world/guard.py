@@ -22,7 +22,7 @@ import shlex
 import socket
 from dataclasses import dataclass
 
-from helpers.errors import TrafficGuardError
+from helpers.errors import TrafficGuardError, UsageError
 from helpers.world.naming import (
     ENGINE_DEFAULT_POOLS,
     INTERNET,
@@ -208,19 +208,30 @@ class ProbeResult:
 
 
 def _command(kind: str, target: str, port: int | None, timeout: int, size: int | None = None) -> list[str]:
+    port = SERVICE_TCP_PORT if port is None and kind in ("tcp", "udp") else port
+    if port is not None:
+        # `int(port or SERVICE_TCP_PORT)` once sent `--tcp 0` to 9000, and 99999 to whatever nc made of it
+        given = port
+        try:
+            port = int(port)
+        except (TypeError, ValueError):
+            port = -1
+        if not 1 <= port <= 65535:
+            raise UsageError(f"{given!r} is not a port: ports run from 1 to 65535",
+                             "dnlab trace SOURCE TARGET --tcp 8080")
     if kind == "ping":
         return ["ping", "-c", "1", "-W", str(timeout), *(["-s", str(int(size))] if size else []), target]
     if kind == "tcp":
-        return ["sh", "-c", f"echo | nc -w {timeout} {shlex.quote(target)} {int(port or SERVICE_TCP_PORT)}"]
+        return ["sh", "-c", f"echo | nc -w {timeout} {shlex.quote(target)} {port}"]
     if kind == "http":
         host = f"[{target}]" if ":" in target else target
         # busybox wget's own -T option segfaults (Debian 1.35); the timeout applet bounds it instead.
-        return ["timeout", str(timeout), "wget", "-q", "-O", "-", f"http://{host}:{int(port or 80)}/"]
+        return ["timeout", str(timeout), "wget", "-q", "-O", "-", f"http://{host}:{80 if port is None else port}/"]
     if kind == "udp":
         # One UDP datagram to any port: busybox's nc has no -u here, but its tftp sends a read
         # request to HOST PORT and waits for an answer; `ok` means something answered it.
         return ["timeout", str(timeout), "tftp", "-g", "-r", "dnlab-probe", "-l", "/dev/null", target,
-                str(int(port or SERVICE_TCP_PORT))]
+                str(port)]
     raise ValueError(f"unknown probe kind {kind!r}: use ping, tcp, udp or http")
 
 

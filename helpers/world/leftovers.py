@@ -65,8 +65,9 @@ def _manifest_names(folder: Path, name: str) -> bool:
     return False
 
 
-def find(prefix: str | None = None) -> dict[str, Leftover]:
-    """Every malformed world's leftovers, by raw prefix; with `prefix`, those that read as it."""
+def find(prefix: str | None = None, roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> dict[str, Leftover]:
+    """Every malformed world's leftovers, by raw prefix; with `prefix`, those that read as it. `roots` are
+    RUN_ROOT and DATA_ROOT (a test's pretend machine passes its own)."""
     found: dict[str, Leftover] = {}
     for name in netns.list_names():
         marker = netns.marker_of(name) or ""
@@ -76,12 +77,12 @@ def find(prefix: str | None = None) -> dict[str, Leftover]:
         parsed = parse_namespace(name)
         if parsed is None or parsed[0] != raw or not _is_prefix(raw):  # a course mark on an odd name
             found.setdefault(raw, Leftover(raw)).namespaces.append(name)
-    for root in (RUN_ROOT, DATA_ROOT):
+    for root in roots:
         if not root.is_dir():
             continue
         for entry in root.iterdir():
             name = entry.name.removesuffix(".lock")
-            if _is_prefix(name) or not (malformed(name) or (root == RUN_ROOT and _manifest_names(entry, name))):
+            if _is_prefix(name) or not (malformed(name) or (root == roots[0] and _manifest_names(entry, name))):
                 continue
             found.setdefault(name, Leftover(name)).folders.append(entry)
     return {raw: left for raw, left in found.items() if prefix is None or plain(raw) == prefix}
@@ -99,10 +100,10 @@ def _unmount_below(folder: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 
-def remove(left: Leftover) -> list[str]:
+def remove(left: Leftover, roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> list[str]:
     """Stop the engines of a malformed world's folders, delete its namespaces and folders."""
     removed = []
-    state, data = RUN_ROOT / left.prefix, DATA_ROOT / left.prefix
+    state, data = roots[0] / left.prefix, roots[1] / left.prefix
     for host in HOSTS + (SCRATCH,):
         engine.stop(HostPaths(state=state / host, data_root=data / host))
     for name in left.namespaces:
@@ -118,6 +119,6 @@ def remove(left: Leftover) -> list[str]:
     return removed
 
 
-def sweep(prefix: str | None = None) -> dict[str, list[str]]:
+def sweep(prefix: str | None = None, roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> dict[str, list[str]]:
     """Remove every malformed world's leftovers (or those reading as `prefix`): raw prefix -> removed."""
-    return {raw: remove(left) for raw, left in find(prefix).items()}
+    return {raw: remove(left, roots) for raw, left in find(prefix, roots).items()}

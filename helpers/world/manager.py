@@ -80,7 +80,7 @@ def command_for(names: WorldNames, verb: str) -> str:
 def _locked(names: WorldNames, verb: str = "up") -> Iterator[worldlock.Held]:
     """One `up`/`down` at a time per world (two learners' worlds don't wait for each other); root's
     alone, never deleted while waited on, a waiter says what it waits for (helpers/world/worldlock.py)."""
-    with worldlock.locked(names.prefix, verb) as held:
+    with worldlock.locked(names.prefix, verb, root=RUN_ROOT) as held:
         yield held
 
 
@@ -590,7 +590,7 @@ def down(world_id: str | None = None) -> list[str]:
     with _locked(names, "down") as held:
         removed = _teardown(names)
         # What a world id with a control character left (`--world $'w\n'` before ids were matched whole).
-        for stray in leftovers.sweep(names.prefix).values():
+        for stray in leftovers.sweep(names.prefix, (RUN_ROOT, DATA_ROOT)).values():
             removed += stray
         held.remove()  # while held: a waiting `up` then takes the lock afresh, never beside a newcomer
     _remove_empty_roots()
@@ -658,7 +658,7 @@ def discover(warnings: list[str] | None = None) -> list[str]:
 @contextmanager
 def _lock_if_free(names: WorldNames) -> Iterator[worldlock.Held | None]:
     """Take the world's `up`/`down` lock without waiting: the lock if taken, None if someone holds it."""
-    with worldlock.locked(names.prefix, "clean", wait=False) as held:
+    with worldlock.locked(names.prefix, "clean", wait=False, root=RUN_ROOT) as held:
         yield held
 
 
@@ -713,7 +713,8 @@ def clean(only: set[str] | None = None) -> CleanReport:
             report.failed[prefix] = f"{type(error).__name__}: {error}"
     # Namespaces and folders with the course's marks whose names no command accepts (issue 23.3).
     for prefix in [None] if only is None else sorted(only):
-        report.swept.update({repr(raw): removed for raw, removed in leftovers.sweep(prefix).items()})
+        swept = leftovers.sweep(prefix, (RUN_ROOT, DATA_ROOT))
+        report.swept.update({repr(raw): removed for raw, removed in swept.items()})
     _sweep_sandboxes(report, only)
     _remove_empty_roots()
     return report
@@ -753,7 +754,8 @@ def status_all(warnings: list[str] | None = None) -> list[dict]:
         rows.append({"prefix": prefix, "world": world_id, "up": report["up"],
                      "engines answering": [h for h, e in report["engines"].items() if e["answers"]],
                      "missing": report["missing"]})
-    for raw in leftovers.find():  # a malformed id's leftovers: only a bare `clean` can name them
+    # A malformed id's leftovers: only a bare `clean` can name them.
+    for raw in leftovers.find(roots=(RUN_ROOT, DATA_ROOT)):
         rows.append({"prefix": repr(raw), "world": repr(raw), "up": False, "engines answering": [], "missing": [],
                      "error": "leftovers of a world id no command accepts (a control character in it): "
                               "`sudo dnlab clean` removes them"})

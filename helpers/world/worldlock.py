@@ -26,13 +26,13 @@ from helpers.world.naming import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, RUN_ROOT
 SAY_AFTER = 2.0   # seconds of waiting before a command says what it waits for
 
 
-def lock_path(prefix: str) -> Path:
-    return RUN_ROOT / f"{prefix}.lock"
+def lock_path(prefix: str, root: Path = RUN_ROOT) -> Path:
+    return root / f"{prefix}.lock"
 
 
-def _private_root() -> None:
-    RUN_ROOT.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    RUN_ROOT.chmod(PRIVATE_DIR_MODE)
+def _private_root(root: Path) -> None:
+    root.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    root.chmod(PRIVATE_DIR_MODE)
 
 
 def _open(path: Path) -> int:
@@ -89,10 +89,11 @@ class Held:
 
 
 @contextmanager
-def locked(prefix: str, verb: str, wait: bool = True) -> Iterator[Held | None]:
-    """Hold world `prefix`'s lock for `verb` (up, down, clean); None without waiting if it is held."""
-    _private_root()
-    path = lock_path(prefix)
+def locked(prefix: str, verb: str, wait: bool = True, root: Path = RUN_ROOT) -> Iterator[Held | None]:
+    """Hold world `prefix`'s lock for `verb` (up, down, clean); None without waiting if it is held.
+    `root` is RUN_ROOT (a test's pretend machine passes its own)."""
+    _private_root(root)
+    path = lock_path(prefix, root)
     stop = threading.Event()
     if wait:
         threading.Thread(target=_say_waiting, args=(path, prefix, stop), daemon=True).start()

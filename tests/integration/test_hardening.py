@@ -236,3 +236,116 @@ def test_a_command_waiting_for_the_lock_says_for_what():
     finally:
         holder.kill()
         holder.wait()
+
+
+# --- 23.5: no traceback reaches the learner --------------------------------------------------------
+
+def _capturing(world_id: str) -> bool:
+    """A tcpdump of world `world_id` runs (a trace is in its capture)."""
+    mark = f"{WorldNames(world_id).state_dir}/".encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "tcpdump" \
+                    and mark in (entry / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _trace_while(world_id: str, action) -> subprocess.CompletedProcess:
+    """`dnlab path user-bridge egress` on world `world_id`, with `action()` done once its capture runs."""
+    import signal
+    import time
+
+    argv = [sys.executable, "-m", "helpers", "--world", world_id, "path", "user-bridge", "egress"]
+    process = subprocess.Popen(argv, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while process.poll() is None and not _capturing(world_id) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None, f"the trace ended before its capture was seen: {process.stderr.read()}"
+    process.send_signal(signal.SIGSTOP)  # held mid-capture, so `action` is done before it goes on, every time
+    try:
+        action()
+    finally:
+        process.send_signal(signal.SIGCONT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+@pytest.fixture
+def own_world():
+    """A world of this test's own (it is taken down or broken under a trace)."""
+    world_id = own_world_id("fa")
+    made = dnlab("up", world=world_id)
+    assert made.returncode == 0, made.stderr
+    yield world_id
+    dnlab("down", world=world_id)
+
+
+def _one_line_with_fix(result: subprocess.CompletedProcess, code: int, says: str) -> None:
+    no_traceback(result)
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("dnlab: ") and "waiting" not in line]
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert "  fix: " in result.stderr, result.stderr
+
+
+def test_an_engine_killed_mid_trace_is_one_line_with_its_fix(own_world):
+    import signal
+
+    def kill_host1() -> None:
+        pid = int((WorldNames(own_world).host("host1").pidfile).read_text())
+        os.kill(pid, signal.SIGKILL)
+
+    result = _trace_while(own_world, kill_host1)
+    _one_line_with_fix(result, 4, "went away while this command ran")
+    assert "dockerd on host1" in result.stderr and f"--world {own_world} up" in result.stderr
+
+
+def test_a_world_taken_down_mid_trace_is_one_line_with_its_fix(own_world):
+    result = _trace_while(own_world, lambda: dnlab("down", world=own_world))
+    _one_line_with_fix(result, 4, "went away while this command ran")
+    assert "taken down" in result.stderr
+
+
+def test_a_full_capture_folder_is_one_line_with_its_fix(own_world):
+    captures = WorldNames(own_world).state_dir / "captures"
+    captures.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(captures)], check=True)
+    try:
+        (captures / "fill").write_bytes(b"\0" * 65536)
+        result = dnlab("path", "user-bridge", "egress", world=own_world)
+        _one_line_with_fix(result, 4, "is full")
+    finally:
+        subprocess.run(["umount", "-l", str(captures)], check=False)
+
+
+@pytest.mark.parametrize("option,port", [("--tcp", "0"), ("--tcp", "99999"), ("--tcp", "-1"), ("--udp", "70000"),
+                                         ("--udp", "0"), ("--tcp", "http")])
+def test_a_port_outside_1_to_65535_is_a_usage_error(option, port):
+    result = dnlab("trace", "a", "b", f"{option}={port}", world=own_world_id("fa"), timeout=30)
+    assert result.returncode == EXIT_USAGE, (option, port, result.returncode, result.stderr)
+    assert "port" in result.stderr
+    no_traceback(result)
+
+
+def test_the_guard_refuses_a_port_it_would_have_replaced():
+    from helpers.errors import UsageError
+    from helpers.world import guard
+
+    for port in (0, -1, 65536, 99999, "x"):
+        with pytest.raises(UsageError, match="not a port"):
+            guard._command("tcp", "203.0.113.10", port, 2)
+    assert guard._command("tcp", "203.0.113.10", None, 2)[-1].endswith(" 9000")   # no port: the service's
+    assert guard._command("udp", "203.0.113.10", 65535, 2)[-1] == "65535"
+
+
+@pytest.mark.parametrize("source,target", [("container:a@host9", "b"), ("host1", "foo:bar"), ("container:", "b"),
+                                           ("host1", "container:b@nowhere"), ("lanpc", "machine:nosuch")])
+def test_an_endpoint_syntax_error_exits_2(world, source, target):
+    result = dnlab("trace", source, target, world=world.names.world_id, timeout=60)
+    assert result.returncode == EXIT_USAGE, (source, target, result.returncode, result.stderr)
+    assert "fix:" in result.stderr
+    no_traceback(result)
