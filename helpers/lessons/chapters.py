@@ -438,15 +438,13 @@ def name_resolution(world, container, other: str) -> dict:
             **{f"lookup {k}": v or "(none)" for k, v in facts.lookup_outcome(text, other).items()}}
 
 
-ISOLATION_CHAINS = {"old": ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2"),
-                    "new": ("DOCKER-FORWARD", "DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-INTERNAL")}
-
-
 def isolation_rules(world, host: str = "host1") -> dict:
-    """The filter chains that keep Docker bridges apart, named for the running engine's version,
-    which of them exist, and their rules (those naming docker0 apart)."""
-    major = engine_major(world, host)
-    expected = ISOLATION_CHAINS["old" if major < 28 else "new"]
+    """The filter chains that keep Docker bridges apart, named for the running engine's version
+    (the engine table's `filter_chains`), which of them exist, and their rules (those naming docker0
+    apart)."""
+    from helpers.world.engine_facts import filter_chains
+
+    expected = filter_chains(world.hosts[host].docker.version()["Version"])
     rules = facts.state(world, host, "rules").rules
     chains = {r.chain for r in rules if r.table == "filter"}
     mine = [str(r) for r in rules if r.table == "filter" and r.chain in expected and not r.is_policy]
@@ -461,39 +459,60 @@ def _docker_own_chain(chain: str) -> bool:
     return chain.startswith("DOCKER") and chain != "DOCKER-USER"
 
 
-def drops_between(before: list, after: list, bridges: tuple[str, str]) -> dict:
-    """Which filter rules counted packets between two readings (`iptables-save -c`, typed Rules),
-    and which of them are Docker's own DROP rules for the request's way across, from bridge
-    `bridges[0]` into `bridges[1]` (`-o` the target bridge or `-i` the source one, not negated): the
-    rules that stopped a probe sent across in between. A DROP of the reply (`-o` the source bridge)
-    does not count: the request got through. Pure."""
+def _direct_access_drop(rule, bridge: str, address: str | None) -> bool:
+    """Docker 28's raw-table filter of one container: `-A PREROUTING -d ADDR/32 ! -i BRIDGE -j DROP`
+    (what reaches its address from outside its bridge dies before routing; engine fact
+    "direct-access")."""
+    return (rule.table == "raw" and rule.chain == "PREROUTING" and rule.target == "DROP"
+            and rule.in_if == bridge and "in_if" in rule.negated
+            and address is not None and rule.dst in (address, f"{address}/32"))
+
+
+def drops_between(before: list, after: list, bridges: tuple[str, str], target_address: str | None = None) -> dict:
+    """Which rules (typed, any table) counted packets between two readings (`iptables-save -c`), and
+    which of them are Docker's own DROP rules for the request's way across, from bridge
+    `bridges[0]` into `bridges[1]`: in Docker's filter chains, `-o` the target bridge or `-i` the
+    source one (the isolation chains, 20.10 to 28), or the raw-table filter of the target container
+    (`-d target_address ! -i` its bridge, Docker 28+). A DROP of the reply (`-o` the source bridge)
+    does not count: the request got through; nor does a rule of the administrator's (DOCKER-USER,
+    FORWARD). Pure."""
     source, target = bridges
     old = {r.key: r.packets for r in before}
     rose = [(r, r.packets - old.get(r.key, 0)) for r in after if r.packets > old.get(r.key, 0)]
 
     def on_the_way_across(rule) -> bool:
-        return ((rule.out_if == target and "out_if" not in rule.negated)
-                or (rule.in_if == source and "in_if" not in rule.negated))
+        if rule.target != "DROP":
+            return False
+        if _direct_access_drop(rule, target, target_address):
+            return True
+        return rule.table == "filter" and _docker_own_chain(rule.chain) and (
+            (rule.out_if == target and "out_if" not in rule.negated)
+            or (rule.in_if == source and "in_if" not in rule.negated))
 
     return {"bridges": list(bridges),
-            "counted": [f"{r} (+{n} packets)" for r, n in rose],
-            "dropped_by": [str(r) for r, _ in rose
-                           if r.target == "DROP" and _docker_own_chain(r.chain) and on_the_way_across(r)]}
+            "counted": [f"{r} (+{n} packets)" + ("" if r.table == "filter" else f" [{r.table}]") for r, n in rose],
+            "dropped_by": [str(r) + ("" if r.table == "filter" else f" [{r.table}]")
+                           for r, _ in rose if on_the_way_across(r)]}
 
 
 def crossing(world, source, target, host: str = "host1") -> dict:
-    """`source` pings container `target` on another bridge of `host`; host1's filter counters are
-    read before and after, so the DROP rule that stopped it is named by its counter, and
+    """`source` pings container `target` on another bridge of `host`; host1's rule counters (every
+    table) are read before and after, so the DROP rule that stopped it is named by its counter, and
     ip_forward is read (with forwarding off nothing crosses, whatever the rules say)."""
     bridges = (facts.veth_peer(world, host, source)["master"], facts.veth_peer(world, host, target)["master"])
     target.reload()
     address = pick_address(sdk_networks(target))
-    before = facts.iptables(world, host, "filter")
+    before = _all_rules(world, host)
     result = probe(world, source, address, "ping")
-    after = facts.iptables(world, host, "filter")
+    after = _all_rules(world, host)
     return {"from": f"{source.name} ({bridges[0]})", "to": f"{target.name} {address} ({bridges[1]})",
             "reached": result.ok, "output": _probe_row(result)["output"], "ip_forward": ip_forward(world, host),
-            **drops_between(before, after, bridges)}
+            **drops_between(before, after, bridges, address)}
+
+
+def _all_rules(world, host: str) -> list:
+    """Every rule of every table of `host` (`iptables-save -c`), chain policies left out."""
+    return [r for r in facts.state(world, host, "rules").rules if not r.is_policy]
 
 
 def internal_egress(world, lesson: Lesson, internal: bool = True) -> dict:

@@ -115,6 +115,31 @@ def _bridge_devices(world) -> tuple[str, str]:
                  for name in ("user-bridge-net", "user-bridge-net2"))
 
 
+def _address(container) -> str:
+    container.reload()
+    return next(iter(container.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
+
+
+@contextlib.contextmanager
+def drops_removed(world, bridges: tuple[str, ...], containers=()):
+    """Delete every DROP Docker wrote for traffic into `bridges`: in its filter chains `-o BRIDGE`
+    (ISOLATION-STAGE-2; on Docker 28 also DOCKER's `! -i B -o B`), and on Docker 28+ the raw-table
+    filter of each container's address (`-d ADDR/32 ! -i B`). Put back afterwards, in place. On
+    20.10 and 26 the last two do not exist; what is deleted is listed in the yielded rules."""
+    addresses = {f"{_address(c)}/32" for c in containers}
+    found = [r for r in facts.state(world, "host1", "rules").rules if not r.is_policy and r.target == "DROP" and (
+        (r.table == "filter" and r.chain.startswith("DOCKER") and r.out_if in bridges and "out_if" not in r.negated)
+        or (r.table == "raw" and r.chain == "PREROUTING" and r.dst in addresses))]
+    for rule in found:
+        world["host1"].run(["iptables", "-t", rule.table, "-D", rule.chain, *shlex.split(rule.spec)])
+    try:
+        yield found
+    finally:
+        for rule in sorted(found, key=lambda r: (r.table, r.chain, r.index)):
+            world["host1"].run(["iptables", "-t", rule.table, "-I", rule.chain, str(rule.index),
+                                *shlex.split(rule.spec)])
+
+
 def _isolation(world, user) -> dict:
     c = user.containers()
     return {"iso": chapters.crossing(world, c["c"], c["b"]), "isolation": chapters.isolation_rules(world)}
@@ -122,27 +147,27 @@ def _isolation(world, user) -> dict:
 
 def test_isolation_claim_fails_without_the_drop_rule(world, bridges):
     _, user, _ = bridges
-    b_side, c_side = _bridge_devices(world)
+    c = user.containers()
     run_claim("ch02:isolation", **_isolation(world, user))
     # both directions: the request enters b's bridge, the reply enters c's
-    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", f"-o {b_side} -j DROP"),
-                       ("-A DOCKER-ISOLATION-STAGE-2", f"-o {c_side} -j DROP")):
+    with drops_removed(world, _bridge_devices(world), (c["b"], c["c"])):
         names = _isolation(world, user)
     assert names["iso"]["reached"]  # c reached b across bridges
     assert_claim_fails("ch02:isolation", names, mentions="c could not reach b")
 
 
 def test_isolation_claim_fails_when_host1_does_not_forward(world, bridges):
-    """ip_forward=0: c cannot reach b because host1 routes nothing, whatever Docker's rules say;
-    no DROP counts the ping. Today's cell passed this world (truth audit 2)."""
+    """ip_forward=0: c cannot reach b because host1 routes nothing, whatever Docker's rules say
+    (on 20.10 and 26 no DROP even counts the ping; Docker 28's raw-table filter counts it before the
+    routing decision). Today's cell passed this world (truth audit 2)."""
     _, user, _ = bridges
     host1(world, "sysctl -q -w net.ipv4.ip_forward=0")
     try:
         names = _isolation(world, user)
     finally:
         host1(world, "sysctl -q -w net.ipv4.ip_forward=1")
-    assert not names["iso"]["reached"] and not names["iso"]["dropped_by"]
-    assert_claim_fails("ch02:isolation", names, mentions="a DROP rule of Docker's chains for b's or c's bridge")
+    assert not names["iso"]["reached"] and names["iso"]["ip_forward"] == 0
+    assert_claim_fails("ch02:isolation", names, mentions="host1 forwards IPv4 (ip_forward=1)")
 
 
 def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world, bridges):
@@ -150,10 +175,10 @@ def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world
     drops c -> b: c still cannot reach b, Docker's chains still hold DROP rules (docker0's), but
     none of them acted. Today's cell passed this world (truth audit 2)."""
     _, user, _ = bridges
+    c = user.containers()
     b_side, c_side = _bridge_devices(world)
     own = f"FORWARD -i {c_side} -o {b_side} -j DROP"
-    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", f"-o {b_side} -j DROP"),
-                       ("-A DOCKER-ISOLATION-STAGE-2", f"-o {c_side} -j DROP")):
+    with drops_removed(world, (b_side, c_side), (c["b"], c["c"])):
         host1(world, f"iptables -I {own}")
         try:
             names = _isolation(world, user)
@@ -161,7 +186,8 @@ def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world
             host1(world, f"iptables -D {own}")
     assert not names["iso"]["reached"] and names["isolation"]["drop_rules"]
     assert any(f"-A {own}" in rule for rule in names["iso"]["counted"])
-    assert_claim_fails("ch02:isolation", names, mentions="a DROP rule of Docker's chains for b's or c's bridge")
+    assert_claim_fails("ch02:isolation", names,
+                       mentions="a DROP rule Docker wrote between the bridges counted the ping")
 
 
 def _docker0_names(world, default, user) -> dict:
@@ -171,21 +197,24 @@ def _docker0_names(world, default, user) -> dict:
 
 
 def test_docker0_claim_fails_when_docker0_is_left_out_of_isolation(world, bridges):
+    """docker0's STAGE-1 jump and every DROP into docker0 deleted: traffic into docker0 is no
+    longer dropped by anything Docker wrote for it."""
     default, user, _ = bridges
     run_claim("ch02:docker0-isolated", **_docker0_names(world, default, user))
-    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-1", "-i docker0 ! -o docker0"),
-                       ("-A DOCKER-ISOLATION-STAGE-2", "-o docker0 -j DROP")):
+    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-1", "-i docker0 ! -o docker0")), \
+            drops_removed(world, ("docker0",), (default.containers()["a"],)):
         names = _docker0_names(world, default, user)
-    assert_claim_fails("ch02:docker0-isolated", names, mentions="docker0 appears in the isolation rules")
+    assert_claim_fails("ch02:docker0-isolated", names, mentions="a DROP rule for traffic into docker0 counted")
 
 
 def test_docker0_claim_fails_when_only_docker0s_drop_is_deleted(world, bridges):
-    """The STAGE-1 jump for docker0 kept, its DROP deleted: a rule still mentions docker0, but
-    nothing Docker wrote drops traffic into docker0 (the FORWARD policy does). Today's cell passed
-    this world (truth audit 2)."""
+    """The STAGE-1 jump for docker0 kept, the DROP into docker0 deleted (on Docker 28 also DOCKER's
+    and the raw-table filter of a's address): a rule still mentions docker0, but nothing Docker
+    wrote drops traffic into docker0. Today's cell passed this world (truth audit 2)."""
     default, user, _ = bridges
-    with rules_removed(world, ("-A DOCKER-ISOLATION-STAGE-2", "-o docker0 -j DROP")):
+    with drops_removed(world, ("docker0",), (default.containers()["a"],)) as removed:
         names = _docker0_names(world, default, user)
+    assert any(str(r) == "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP" for r in removed)
     assert names["isolation"]["docker0_rules"] and not names["into_docker0"]["dropped_by"]
     assert_claim_fails("ch02:docker0-isolated", names, mentions="a DROP rule for traffic into docker0 counted")
 
