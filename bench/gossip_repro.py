@@ -11,8 +11,10 @@ Stresses:
   while host2 joins, as the agent of the swarm it has just left holds them when `swarm leave` returns
   before that agent is closed. Docker 20.10's new gossip agent then fails to start ("error in agentInit:
   ... address already in use" in host2's dockerd.log) and never retries: host2 lists no peers of any new
-  overlay, host1 only itself, names never cross. On the code before the heal every round is lost
-  (about 45 s a round: wait_for_name gives up after --limit); with the heal each passes in ~20 s.
+  overlay, host1 only itself, names never cross. On the code before the fix every round is lost
+  (about 45 s a round: wait_for_name gives up after --limit); now swarm.ensure joins once 7946 is free
+  (~10 s a round). `agent-learner`: the same hold while host2 joins as lab 6's learner joins (SDK init
+  and join, no ensure): before the fix lost, now wait_for_name heals it (heal_gossip, ~20 s a round).
 - `cpu`: two niced busy loops during each round (killed at its end); `mtu`: the router's ports towards
   the hosts carry 1450 bytes during the round, as in lab 13; `restart`: host2's engine SIGKILLed and
   restarted by `dnlab up` inside the round, with the swarm up. On this machine none of these three
@@ -95,6 +97,17 @@ def restart_host2(world) -> None:
                    check=True, capture_output=True)
 
 
+def learner_join(world) -> None:
+    """`swarm init` on host1 and `swarm join` on host2 through the SDK, as lab 6's solution and chapter 4
+    do (no swarm.ensure), host2 joining while its 7946 is held."""
+    h1, h2 = world.host1.docker, world.host2.docker
+    a1, a2 = world["host1"].read_address("eth0"), world["host2"].read_address("eth0")
+    h1.swarm.init(advertise_addr=a1, listen_addr=f"{a1}:2377")
+    with gossip_port_held(world, "host2", 3.0):
+        h2.swarm.join(remote_addrs=[f"{a1}:2377"], join_token=h1.api.inspect_swarm()["JoinTokens"]["Worker"],
+                      advertise_addr=a2, listen_addr=f"{a2}:2377")
+
+
 def peers(world, network_id: str) -> dict[str, list[str]]:
     """Each engine's NetworkDB peers (addresses) of the network."""
     seen = {}
@@ -123,6 +136,8 @@ def one_round(world, stress: str, limit: float) -> tuple[bool, str]:
     if stress == "agent":
         with gossip_port_held(world, "host2", 3.0):
             swarm.ensure(world)
+    elif stress == "agent-learner":
+        learner_join(world)
     else:
         swarm.ensure(world)
     if stress == "restart":
@@ -150,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", default=os.environ.get("DNLAB_WORLD"), required="DNLAB_WORLD" not in os.environ)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--stress", choices=("agent", "cpu", "mtu", "restart", "none"), default="agent")
+    parser.add_argument("--stress", choices=("agent", "agent-learner", "cpu", "mtu", "restart", "none"),
+                        default="agent")
     parser.add_argument("--limit", type=float, default=30.0, help="seconds wait_for_name waits for the name")
     args = parser.parse_args(argv)
     world = lab(args.world)
