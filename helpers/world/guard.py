@@ -21,6 +21,7 @@ import re
 import shlex
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from helpers.errors import TrafficGuardError, UsageError
 from helpers.world.naming import (
@@ -59,18 +60,85 @@ def owned_subnet(subnet: Network, pools: list[Network]) -> bool:
     return any(subnet.version == pool.version and subnet.subnet_of(pool) for pool in [LAN, INTERNET, *pools])
 
 
-def world_networks(world) -> list[Network]:
+class Owned(list):
+    """The networks the world owns (a list of them, as ever) and, inside its Docker subnets, what is
+    still not the lab's: `excluded`, the machine's own prefixes such a subnet covers (a learner's
+    `--subnet 10.0.0.0/8` covered this machine's real resolver, issue 23.4); `held`, the addresses the
+    lab itself holds in those subnets (its containers', its bridges' gateways), which stay the lab's:
+    inside the course image the machine's eth0 is on 172.17.0.0/16 like the lab's own docker0."""
+
+    def __init__(self, networks=(), excluded=(), held=()):
+        super().__init__(networks)
+        self.excluded: list[Network] = list(excluded)
+        self.held: set[Address] = set(held)
+
+
+def machine_prefixes() -> list[Network]:
+    """What of the machine's own network no Docker subnet of the lab may claim: the machine's
+    addresses, the destinations (but the default) and gateways of its routes, its resolvers; read in
+    the namespace `dnlab` runs in (the machine's). Loopback is the lab's own anyway."""
+    found: set[Network] = set()
+    for link in json.loads(run(["ip", "-j", "addr"], check=False).stdout or "[]"):
+        for info in link.get("addr_info") or []:
+            if info.get("local"):
+                found.add(ipaddress.ip_network(info["local"]))
+    for family in ("-4", "-6"):
+        for route in json.loads(run(["ip", "-j", family, "route"], check=False).stdout or "[]"):
+            if route.get("dst") not in (None, "default"):
+                found.add(ipaddress.ip_network(route["dst"], strict=False))
+            if route.get("gateway"):
+                found.add(ipaddress.ip_network(route["gateway"]))
+    try:
+        resolvers = nameservers(Path("/etc/resolv.conf").read_text())
+    except OSError:
+        resolvers = []
+    for server in resolvers:
+        address = as_address(server.split("%")[0])
+        if address is not None:
+            found.add(ipaddress.ip_network(address))
+    return sorted((n for n in found if not any(n.version == lo.version and n.subnet_of(lo) for lo in LOOPBACK)),
+                  key=lambda n: (n.version, n))
+
+
+def _held(host, network: dict) -> set[Address]:
+    """The addresses the lab holds on one Docker network: its containers' and its gateways."""
+    inspected = host.docker.api.inspect_network(network["Id"])
+    held = {ipaddress.ip_address(pool["Gateway"]) for pool in (inspected.get("IPAM") or {}).get("Config") or []
+            if pool.get("Gateway")}
+    for endpoint in (inspected.get("Containers") or {}).values():
+        for key in ("IPv4Address", "IPv6Address"):
+            if endpoint.get(key):
+                held.add(ipaddress.ip_interface(endpoint[key]).ip)
+    return held
+
+
+def world_networks(world) -> Owned:
     """Every subnet the world owns: its LAN, its internet, and those of its engines' Docker networks
-    that lie inside the engines' pools (`owned_subnet`)."""
-    owned: list[Network] = [LAN, INTERNET]
+    that lie inside the engines' pools (`owned_subnet`); less, in those, the machine's own prefixes
+    they cover, but for the addresses the lab holds there (`Owned`)."""
+    owned = Owned([LAN, INTERNET])
+    machine = machine_prefixes()
     for host in world.hosts.values():
         pools = engine_pools(host)
         for network in host.docker.api.networks():
             for pool in (network.get("IPAM") or {}).get("Config") or []:
                 subnet = ipaddress.ip_network(pool["Subnet"], strict=False) if pool.get("Subnet") else None
-                if subnet is not None and subnet not in owned and owned_subnet(subnet, pools):
+                if subnet is None or not owned_subnet(subnet, pools):
+                    continue
+                if subnet not in owned:
                     owned.append(subnet)
+                covered = [m for m in machine if m.version == subnet.version and m.overlaps(subnet)]
+                if covered:
+                    owned.excluded += [m for m in covered if m not in owned.excluded]
+                    owned.held |= _held(host, network)
     return owned
+
+
+def _machines_own(address: Address, owned: list[Network]) -> Network | None:
+    """The machine's prefix that keeps `address` from the lab, if any (see `Owned`)."""
+    if not isinstance(owned, Owned) or address in owned.held or any(address in n for n in (LAN, INTERNET)):
+        return None
+    return next((m for m in owned.excluded if m.version == address.version and address in m), None)
 
 
 def as_address(target: str) -> Address | None:
@@ -97,7 +165,13 @@ def container_names(world) -> set[str]:
 
 
 def check_address(address: Address, owned: list[Network], target: str | None = None) -> None:
-    """Raise TrafficGuardError unless `address` lies in an owned network or loopback."""
+    """Raise TrafficGuardError unless `address` lies in an owned network or loopback (and is not the
+    machine's own, inside a learner's Docker subnet: `Owned`)."""
+    machines = _machines_own(address, owned)
+    if machines is not None:
+        raise TrafficGuardError(
+            f"refused to send to {target or address}: {address} is this machine's own network ({machines}: its "
+            "address, a route or its resolver), even though a Docker network of the lab covers it", _FIX)
     if any(address in network for network in (*owned, *LOOPBACK) if network.version == address.version):
         return
     means = f"{target!r} means {address}" if target not in (None, str(address)) else str(address)
@@ -113,7 +187,7 @@ def check_target(target: str, owned: list[Network], names: set[str] = frozenset(
     if address is not None:
         check_address(address, owned, target)
         return target
-    if _NAME.match(target) and target in names:
+    if _NAME.fullmatch(target) and target in names:
         return target  # resolved by the lab's own embedded DNS, inside the lab
     raise TrafficGuardError(
         f"refused to send to {target!r}: it is neither an address of the lab world nor one of "
@@ -167,30 +241,33 @@ def resolve_in_lab(world, source, name: str, owned: list[Network]) -> list[str]:
     hosts, resolv = _container_files(source)
     if parse_hosts(hosts, name):
         return parse_hosts(hosts, name)
-    for server in nameservers(resolv):
+    servers = nameservers(resolv)
+    for server in servers:
         check_address(as_address(server) or _UNSPECIFIED, owned, f"{source.name}'s nameserver {server}")
-    _, raw = source.exec_run(["nslookup", "-type=a", name])
+    if not servers:
+        return []
+    # Asked of the server just checked, by address: a resolv.conf swapped meanwhile changes nothing.
+    _, raw = source.exec_run(["nslookup", "-type=a", name, servers[0]])
     return parse_nslookup(raw.decode(errors="replace"))
 
 
 def checked_target(world, source, target: str, owned: list[Network]) -> str | None:
-    """What `source` may send to for `target` (TrafficGuardError if nothing): an owned address as
-    given; a name that resolves in the lab only to owned addresses, as the name for a container
-    (its tools resolve it the same way: a lesson about names keeps its tool's own words) and as the
-    resolved address for a machine; a name that does not resolve: as given for a container (its
-    tool says `bad address`), None for a machine (its tools would ask the machine's resolver)."""
+    """What `source` sends to for `target` (TrafficGuardError if nothing): an owned address as given;
+    for a name, the address it resolves to in the lab, once, after every address it resolves to is
+    checked; None if it does not resolve (nothing is sent: the tool would say `bad address`).
+
+    The name itself is never handed to the tool: it would resolve it again, and a container that swaps
+    its /etc/hosts between a lab address and 8.8.8.8 got 3 of 60 probes sent out (issue 23.4)."""
     address = as_address(target)
     if address is not None:
         check_address(address, owned, target)
         return target
-    if not _NAME.match(target):
+    if not _NAME.fullmatch(target):
         raise TrafficGuardError(f"refused to send to {target!r}: not an address nor a host name", _FIX)
     resolved = resolve_in_lab(world, source, target, owned)
     for found in resolved:
         check_address(as_address(found) or _UNSPECIFIED, owned, target)
-    if isinstance(source, str):
-        return resolved[0] if resolved else None
-    return target
+    return resolved[0] if resolved else None
 
 
 @dataclass
@@ -205,6 +282,9 @@ class ProbeResult:
     def __str__(self) -> str:
         verdict = "reached" if self.ok else "did not reach"
         return f"{self.source} {verdict} {self.target} ({self.kind}): {self.output.strip()[:200]}"
+
+
+_TOOL = {"ping": "ping", "tcp": "nc", "http": "wget", "udp": "tftp"}   # the busybox applet of each kind
 
 
 def _command(kind: str, target: str, port: int | None, timeout: int, size: int | None = None) -> list[str]:
@@ -246,9 +326,9 @@ def probe(world, source, target: str, kind: str = "ping", port: int | None = Non
     machine's busybox), never in the machine's own network namespace.
     """
     sent_to = checked_target(world, source, target, world_networks(world))
-    if sent_to is None:  # nothing sent: a machine asks the lab's DNS only, and it does not know the name
-        return ProbeResult(source, target, kind, False,
-                           f"bad address '{target}' (the lab's DNS server does not know it)", 1)
+    if sent_to is None:  # nothing sent: the name resolves nowhere in the lab; what its tool would say
+        label = source if isinstance(source, str) else source.name
+        return ProbeResult(label, target, kind, False, f"{_TOOL.get(kind, kind)}: bad address '{target}'", 1)
     argv = _command(kind, sent_to, port, timeout, size if kind == "ping" else None)
     if isinstance(source, str):
         machine = world[source]  # KeyError for an unknown role: there is no namespace to run in

@@ -349,3 +349,99 @@ def test_an_endpoint_syntax_error_exits_2(world, source, target):
     assert result.returncode == EXIT_USAGE, (source, target, result.returncode, result.stderr)
     assert "fix:" in result.stderr
     no_traceback(result)
+
+
+# --- 23.4: the guard sends to what it checked; a learner's 10.0.0.0/8 claims nothing of the machine --
+
+def test_a_name_is_sent_to_the_address_that_was_checked(world):
+    """A container swaps its /etc/hosts between a lab address and 8.8.8.8 as fast as it can; each
+    probe by that name is refused or sent to the lab address, never to 8.8.8.8 (counted by tcpdump on
+    host1's eth0, where the container's packets leave its engine)."""
+    import time
+
+    from helpers.errors import TrafficGuardError
+    from helpers.world import guard
+    from helpers.world.naming import IMAGE, INET_IP
+
+    flip = (f"echo '{INET_IP} flip' > /tmp/lab; echo '8.8.8.8 flip' > /tmp/out; "
+            "while :; do cat /tmp/lab > /etc/hosts; cat /tmp/out > /etc/hosts; done")
+    container = world.host1.docker.containers.run(IMAGE, ["sh", "-c", flip], name="hh-flip", detach=True,
+                                                  labels=world.label)
+    tcpdump = subprocess.Popen(["nsenter", f"--net=/run/netns/{world.host1.namespace}", "tcpdump", "-i", "eth0",
+                                "-nn", "-l", "-q", "dst", "host", "8.8.8.8"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # tcpdump listening
+        sent, refused = [], 0
+        for _ in range(60):
+            try:
+                result = guard.probe(world, container, "flip", "ping", timeout=1)
+            except TrafficGuardError:
+                refused += 1
+                continue
+            sent.append(result.output.splitlines()[0] if result.output else "")
+        time.sleep(1.0)
+    finally:
+        tcpdump.terminate()
+        out, _ = tcpdump.communicate(timeout=10)
+        container.remove(force=True)
+    assert not out.strip(), f"probes left for 8.8.8.8 (refused {refused} of 60): {out}"
+    # Each probe: refused (8.8.8.8 seen), `bad address` (the file caught mid-rewrite: nothing sent), or
+    # sent to the lab address it was checked at.
+    assert all(f"({INET_IP})" in line or "bad address" in line for line in sent), sent
+    assert refused > 0 and any(f"({INET_IP})" in line for line in sent), (refused, sent)
+
+
+def _machine_v4() -> list:
+    """The machine's IPv4 addresses, route destinations and gateways, and resolvers (read here, in the
+    test, independently of the guard)."""
+    import ipaddress
+    import re
+
+    found = set()
+    for link in json.loads(subprocess.run(["ip", "-j", "-4", "addr"], capture_output=True, text=True).stdout):
+        found |= {ipaddress.ip_network(a["local"]) for a in link.get("addr_info", [])}
+    for route in json.loads(subprocess.run(["ip", "-j", "-4", "route"], capture_output=True, text=True).stdout):
+        if route.get("dst") != "default":
+            found.add(ipaddress.ip_network(route["dst"], strict=False))
+        if route.get("gateway"):
+            found.add(ipaddress.ip_network(route["gateway"]))
+    found |= {ipaddress.ip_network(s) for s in re.findall(r"^\s*nameserver\s+([0-9.]+)\s*$",
+                                                          Path("/etc/resolv.conf").read_text(), re.M)}
+    return [n for n in found if not n.subnet_of(ipaddress.ip_network("127.0.0.0/8"))]
+
+
+def test_a_learners_10_slash_8_network_claims_nothing_of_the_machine(world):
+    """`docker network create --subnet 10.0.0.0/8` (inside the swarm's default pool): the machine's own
+    addresses, routes and resolvers in 10/8 stay refused; the network's own addresses are the lab's."""
+    import ipaddress
+
+    from helpers.errors import TrafficGuardError
+    from helpers.world import guard
+    from helpers.world.naming import IDLE, IMAGE
+
+    wide = ipaddress.ip_network("10.0.0.0/8")
+    machine = [m for m in _machine_v4() if m.overlaps(wide)]
+    if not machine:
+        pytest.skip("this machine has no address, route or resolver in 10.0.0.0/8: nothing to claim")
+    docker = world.host1.docker
+    network = docker.networks.create("hh-wide", ipam={"Driver": "default", "Config": [{"Subnet": str(wide)}]},
+                                     labels=world.label)
+    box = docker.containers.run(IMAGE, IDLE, name="hh-wide-box", network="hh-wide", detach=True, labels=world.label)
+    try:
+        owned = guard.world_networks(world)
+        assert wide in owned
+        for prefix in machine:
+            address = prefix.network_address if prefix.prefixlen == 32 else next(prefix.hosts())
+            with pytest.raises(TrafficGuardError, match="machine's own"):
+                guard.check_address(address, owned)
+            with pytest.raises(TrafficGuardError):
+                guard.probe(world, "lanpc", str(address))
+        box.reload()
+        inside = ipaddress.ip_address(box.attrs["NetworkSettings"]["Networks"]["hh-wide"]["IPAddress"])
+        guard.check_address(inside, owned)                       # the lab's own container on that network
+        result = guard.probe(world, box, str(inside))
+        assert result.ok, result.output
+    finally:
+        box.remove(force=True)
+        network.remove()

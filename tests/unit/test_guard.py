@@ -120,9 +120,12 @@ class FakeMachine:
 
 def test_a_container_name_is_judged_by_what_it_resolves_to():
     good = FakeContainer("", "nameserver 127.0.0.11\n", NSLOOKUP_OK)
-    assert checked_target(None, good, "example.com", OWNED) == "example.com"  # the tool resolves it the same way
+    # Sent to the address it resolved to, never the name (the tool would resolve it again: issue 23.4),
+    # asked of the nameserver just checked.
+    assert checked_target(None, good, "example.com", OWNED) == "203.0.113.10"
+    assert good.calls[-1] == ["nslookup", "-type=a", "example.com", "127.0.0.11"]
     unknown = FakeContainer("", "nameserver 203.0.113.10\n", NSLOOKUP_NX)
-    assert checked_target(None, unknown, "web", OWNED) == "web"  # its ping says `bad address`
+    assert checked_target(None, unknown, "web", OWNED) is None  # nothing sent: probe says `bad address`
     with pytest.raises(TrafficGuardError, match="8.8.8.8"):  # --add-host evil:8.8.8.8
         checked_target(None, FakeContainer(HOSTS, "nameserver 127.0.0.11\n", NSLOOKUP_OK), "evil", OWNED)
     outside = FakeContainer("", "nameserver 203.0.113.10\n", NSLOOKUP_OK.replace("203.0.113.10\n\n", "1.1.1.1\n"))
