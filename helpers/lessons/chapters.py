@@ -318,17 +318,29 @@ def inbound_dnat(world, web, host_port: int) -> dict:
             "docker_proxies": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port]}
 
 
-def _forward_protection(world, major: int) -> tuple[str, bool]:
-    """What drops forwarded traffic to unpublished container ports on host1, and whether it is there:
-    20.10-27 the filter FORWARD policy DROP (set when dockerd turned ip_forward on itself);
-    28+ a DROP rule for traffic into docker0 from elsewhere (direct-routing protection)."""
-    filter_rules = facts.state(world, "host1", "rules").rules
-    if major < 28:
-        policy = next((r for r in filter_rules if r.table == "filter" and r.is_policy and r.chain == "FORWARD"), None)
-        return "filter FORWARD policy DROP", bool(policy and policy.target == "DROP")
-    drops = [r for r in filter_rules if r.table == "filter" and r.target == "DROP" and "docker0" in str(r)
-             and not r.chain.startswith("DOCKER-ISOLATION")]
-    return "a DROP rule for traffic routed into docker0 (direct-routing protection)", bool(drops)
+def direct_access_in_raw(version: str) -> bool:
+    """Whether the engine drops packets to a container's own address in the raw table (the era of
+    fact "direct-access" that begins at 28.0), rather than leaving it to the filter table."""
+    from helpers.world import engine_facts
+
+    return engine_facts.fact("direct-access").on(version).since != "20.10"
+
+
+def raw_drops(world, address: str) -> list:
+    """host1's raw-table DROP rules for traffic to `address` (`-d ADDRESS/32 ! -i BRIDGE -j DROP`)."""
+    rules = facts.state(world, "host1", "rules").rules
+    return [r for r in rules if r.table == "raw" and r.target == "DROP" and f"-d {address}/32" in str(r)]
+
+
+def _forward_protection(world, raw_filter: bool, hidden_ip: str) -> tuple[str, bool]:
+    """What drops forwarded traffic to an unpublished container port on host1, and whether it is there:
+    before 28.0 the filter FORWARD policy DROP (set when dockerd turned ip_forward on itself); from
+    28.0 the raw-table rule for that container's address (fact "direct-access")."""
+    if raw_filter:
+        return f"raw-table DROP rule for {hidden_ip} (direct access)", bool(raw_drops(world, hidden_ip))
+    rules = facts.state(world, "host1", "rules").rules
+    policy = next((r for r in rules if r.table == "filter" and r.is_policy and r.chain == "FORWARD"), None)
+    return "filter FORWARD policy DROP", bool(policy and policy.target == "DROP")
 
 
 def unpublished_port(world, lesson: Lesson, published) -> dict:
@@ -340,7 +352,9 @@ def unpublished_port(world, lesson: Lesson, published) -> dict:
     subnet, host1 = _docker0_subnet(world), facts.address(world, "host1")
     hidden_ip = hidden.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
     published_ip = published.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
-    major = engine_major(world)
+    version = world.host1.docker.version()["Version"]
+    raw_filter = direct_access_in_raw(version)
+    dropped_before = sum(r.packets for r in raw_drops(world, hidden_ip))
     world["lanpc"].run(["ip", "route", "replace", subnet, "via", host1])
     try:
         route = facts.sh(world, "lanpc", f"ip route get {hidden_ip}", head=2)
@@ -348,11 +362,22 @@ def unpublished_port(world, lesson: Lesson, published) -> dict:
         to_published = probe(world, "lanpc", published_ip, "http", 80)
     finally:
         world["lanpc"].run(["ip", "route", "del", subnet, "via", host1], check=False)
-    protection, present = _forward_protection(world, major)
-    return {"engine": world.host1.docker.version()["Version"], "route_on_lanpc": route.output.splitlines()[0],
+    protection, present = _forward_protection(world, raw_filter, hidden_ip)
+    dropped = sum(r.packets for r in raw_drops(world, hidden_ip)) - dropped_before
+    # Proof that the route delivered lanpc's packets to host1 (so the port is closed by a rule, not
+    # out of reach): before 28.0 the published container answers on its own address; from 28.0 that
+    # is dropped too, and the raw rule of the unpublished container's address counts lanpc's packets.
+    if raw_filter:
+        route_works = (f"the raw-table DROP rule for {hidden_ip} counted lanpc's packets ({dropped}): "
+                       "they reached host1 (the route works)", dropped > 0)
+    else:
+        route_works = ("the published container's port 80 answered when addressed directly (the route works)",
+                       to_published.ok)
+    return {"engine": version, "route_on_lanpc": route.output.splitlines()[0],
             "lanpc_routes_via_host1": f"via {host1}" in route.output,
             "unpublished": _probe_row(to_hidden), "published_direct": _probe_row(to_published),
-            "protection": protection, "protection_present": present}
+            "protection": protection, "protection_present": present,
+            "route_works": route_works[0], "route_works_seen": route_works[1], "raw_drops_counted": dropped}
 
 
 # --- figures from the packet-path room --------------------------------------------------------

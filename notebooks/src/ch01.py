@@ -320,8 +320,7 @@ def build():
             "lanpc routed the container's address through host1": closed["lanpc_routes_via_host1"],
             "lanpc did not reach the unpublished container's port 80": not closed["unpublished"]["reached"],
             f"host1 has the {closed['protection']}": closed["protection_present"],
-            "the published container's port 80 answered when addressed directly (the route works)":
-                closed["published_direct"]["reached"],
+            closed["route_works"]: closed["route_works_seen"],
         }, evidence=closed)
         """),
         code("""
@@ -329,9 +328,9 @@ def build():
         """),
         md("""
         So "ports that are not published are not reachable from outside" is a property of host1's
-        firewall rules, which differ by engine version. Note too that here the published container
-        answered on its **own** address and port 80, not only on `host1:18080`. That too depends on
-        the engine: [[engine:direct-access]]
+        firewall rules, which differ by engine version. Look at the table's second row too: whether
+        the published container answered on its **own** address and port 80, not only on
+        `host1:18080`, depends on the engine as well: [[engine:direct-access]]
         """),
         code("""
         chapters.show_path(world, bridge, "publish", view="NAT")

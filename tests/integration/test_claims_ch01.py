@@ -151,13 +151,35 @@ def test_host_output_claim_fails_without_dockers_nat_output_rule(world, lesson):
 
 
 def test_unpublished_claim_fails_when_forward_policy_is_accept(world, lesson):
-    """What happens on 20.10 when ip_forward was already on as dockerd started: the policy stays ACCEPT."""
+    """What happens before 28.0 when ip_forward was already on as dockerd started: the policy stays
+    ACCEPT. From 28.0 that alone opens nothing (fact "direct-access"): the false world also lacks the
+    raw-table rule of the container's address and the DOCKER chain's DROP into docker0."""
     published = lesson.web("web", ports={"80/tcp": 18098})
     run_claim("ch01:unpublished", closed=chapters.unpublished_port(world, lesson, published))
-    host1(world, "iptables -P FORWARD ACCEPT")
+    hidden = lesson.web("hidden")
+    hidden.reload()
+    hidden_ip = hidden.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    with contextlib.ExitStack() as opened:
+        if chapters.direct_access_in_raw(world.host1.docker.version()["Version"]):
+            for raw in chapters.raw_drops(world, hidden_ip):
+                opened.enter_context(rule_removed(world, "raw", str(raw)))
+            opened.enter_context(rule_removed(world, "filter", "-A DOCKER ! -i docker0 -o docker0 -j DROP"))
+        host1(world, "iptables -P FORWARD ACCEPT")
+        opened.callback(host1, world, "iptables -P FORWARD DROP")
+        closed = chapters.unpublished_port(world, lesson, published)
+    assert closed["unpublished"]["reached"]
+    assert_claim_fails("ch01:unpublished", {"closed": closed}, mentions="did not reach the unpublished")
+
+
+def test_unpublished_claim_fails_when_the_route_never_reached_host1(world, lesson):
+    """The claim's control: with host1 dropping lanpc's packets before any Docker rule (a raw DROP of
+    everything from lanpc), nothing is reached, but not because of Docker; the claim must not pass."""
+    published = lesson.web("web", ports={"80/tcp": 18098})
+    lanpc = facts.address(world, "lanpc")
+    host1(world, f"iptables -t raw -I PREROUTING -s {lanpc} -j DROP")
     try:
         closed = chapters.unpublished_port(world, lesson, published)
     finally:
-        host1(world, "iptables -P FORWARD DROP")
-    assert closed["unpublished"]["reached"]
-    assert_claim_fails("ch01:unpublished", {"closed": closed}, mentions="did not reach the unpublished")
+        host1(world, f"iptables -t raw -D PREROUTING -s {lanpc} -j DROP")
+    assert not closed["unpublished"]["reached"]
+    assert_claim_fails("ch01:unpublished", {"closed": closed}, mentions="the route works")
