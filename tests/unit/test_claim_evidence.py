@@ -66,6 +66,19 @@ def test_a_drop_of_the_reply_or_in_the_administrators_chain_does_not_count():
     assert found["dropped_by"] == [] and found["counted"]
 
 
+def test_on_docker28_the_raw_table_filter_of_bs_address_is_the_drop_that_acted():
+    """Docker 28.5 drops c -> b in raw PREROUTING (`-d B/32 ! -i BRIDGE -j DROP`) before any filter
+    chain sees it: that rule is named, with its table."""
+    saved = json.loads(_text("isolation_docker28.json"))
+    before, after = (parse_iptables_save(saved[k]) for k in ("before", "after"))
+    bridges = (saved["source_bridge"], saved["target_bridge"])
+    found = chapters.drops_between(before, after, bridges, saved["target_address"])
+    assert not saved["reached"]
+    assert found["dropped_by"] == [f"-A PREROUTING -d {saved['target_address']}/32 ! -i {bridges[1]} -j DROP [raw]"]
+    # without the target's address the raw rule is not known to be the target's own filter
+    assert chapters.drops_between(before, after, bridges)["dropped_by"] == []
+
+
 def _routes(name: str):
     return parse_routes(_text(name))
 
