@@ -49,6 +49,9 @@ class Box:
     running: bool
     addresses: tuple[str, ...] = ()
     published: tuple[int, ...] = ()   # host ports it publishes (`-p HOST:CONTAINER`)
+    # (network, name) for each name Docker's DNS answers with it on that network: its name, its
+    # `--network-alias`es (docker inspect's Aliases; DNSNames on Docker 26+)
+    dns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class Found:
     def running_on(self, host: str) -> list[str]:
         return sorted(c.name for c in self.containers if c.host == host and c.running)
 
+    def answering(self, name: str, networks: set[str]) -> list[Box]:
+        """The running containers Docker's embedded DNS answers `name` with, for a container on
+        `networks`: those with that name or alias on one of them (the default bridge has no DNS)."""
+        return [c for c in self.containers if c.running
+                and any(n in networks and n != "bridge" and alias == name for n, alias in c.dns)]
+
+    def networks_of(self, name: str, host: str) -> set[str]:
+        return {n for c in self.containers if c.name == name and c.host == host for n, _ in c.dns}
+
 
 def read_containers(world) -> Found:
     """Every container on every engine of the world (docker SDK: the same as `docker ps -a`)."""
@@ -73,11 +85,19 @@ def read_containers(world) -> Found:
 
     def boxes(host: str) -> list[Box]:
         return [Box(c.name, host, c.status == "running", tuple(a for a in sdk_networks(c).values() if a),
-                    _published(c)) for c in world.hosts[host].docker.containers.list(all=True)]
+                    _published(c), _dns_names(c)) for c in world.hosts[host].docker.containers.list(all=True)]
 
     hosts = list(world.hosts)
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
         return Found([box for found in pool.map(boxes, hosts) for box in found])
+
+
+def _dns_names(container) -> tuple[tuple[str, str], ...]:
+    """(network, name) for every name Docker's DNS gives this container on each of its networks."""
+    networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    return tuple(sorted({(network, name) for network, settings in networks.items()
+                         for name in [container.name, *(settings.get("Aliases") or []),
+                                      *(settings.get("DNSNames") or [])]}))
 
 
 def _published(container) -> tuple[int, ...]:
@@ -143,7 +163,7 @@ def own_trace(world, source: str, target: str, kind: str = "ping", port: int | N
     found = found or read_containers(world)
     src = _source_end(world, source, host, found)
     source_host = src.on(host)
-    dst, picked = _target_end(world, target, source_host, found)
+    dst, picked = _target_end(world, target, source_host, found, src)
     picked |= _publishers(world, dst, port, found)
     if src.is_container:
         picked = picked | {(src.name, source_host)}
@@ -171,7 +191,8 @@ def _source_end(world, text: str, host: str, found: Found) -> Endpoint:
     return Endpoint(CONTAINER, end.name, end.on(host))
 
 
-def _target_end(world, text: str, source_host: str, found: Found) -> tuple[Endpoint, set[tuple[str, str]]]:
+def _target_end(world, text: str, source_host: str, found: Found,
+                source: Endpoint | None = None) -> tuple[Endpoint, set[tuple[str, str]]]:
     text = text.strip()
     if text in ROLES:
         return Endpoint(MACHINE, text), set()
@@ -184,16 +205,25 @@ def _target_end(world, text: str, source_host: str, found: Found) -> tuple[Endpo
         on = end.on(source_host)
         _running(world, end.name, on, found, "TARGET")
         return Endpoint(CONTAINER, end.name, on), {(end.name, on)}
-    return _target_by_name(world, end, source_host, found)
+    return _target_by_name(world, end, source_host, found, source)
 
 
-def _target_by_name(world, end: Endpoint, source_host: str, found: Found) -> tuple[Endpoint, set[tuple[str, str]]]:
-    """A bare name: a container on the source's host first, then on another host; else an alias
-    Docker's DNS answers (sent as is); else an error."""
+def _target_by_name(world, end: Endpoint, source_host: str, found: Found,
+                    source: Endpoint | None = None) -> tuple[Endpoint, set[tuple[str, str]]]:
+    """A bare name: a container on the source's host first, then on another host; else a network
+    alias Docker's DNS answers the source with (that container); else another name Docker's DNS
+    knows (sent as is, resolved by the guard in the source); else an error."""
     ranked = sorted(found.named(end.name), key=lambda c: (c.host != source_host, not c.running))
     if ranked:
         _running(world, end.name, ranked[0].host, found, "TARGET")
         return Endpoint(CONTAINER, end.name, ranked[0].host), {(end.name, ranked[0].host)}
+    if source is not None and source.is_container:
+        # A `--network-alias`: the container Docker's DNS answers it with, on a network the source is on
+        # (issue 23.7); traced as that container, at its address on the shared network.
+        answering = sorted(found.answering(end.name, found.networks_of(source.name, source_host)),
+                           key=lambda c: (c.host != source_host, c.name))
+        if answering:
+            return Endpoint(CONTAINER, answering[0].name, answering[0].host), {(answering[0].name, answering[0].host)}
     from helpers.world.guard import container_names
 
     if end.name in container_names(world):

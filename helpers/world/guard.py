@@ -155,12 +155,15 @@ def as_address(target: str) -> Address | None:
 
 
 def container_names(world) -> set[str]:
+    """Every name Docker's DNS answers in the world: containers' names and their network aliases.
+    Read by docker inspect (`containers.list`): the list endpoint carries no Aliases (issue 23.7)."""
     names: set[str] = set()
     for host in world.hosts.values():
-        for container in host.docker.api.containers():
-            names.update(name.lstrip("/") for name in container["Names"])
-            for settings in container["NetworkSettings"]["Networks"].values():
+        for container in host.docker.containers.list():
+            names.add(container.name)
+            for settings in ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).values():
                 names.update(settings.get("Aliases") or [])
+                names.update(settings.get("DNSNames") or [])
     return names
 
 

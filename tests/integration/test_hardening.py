@@ -445,3 +445,34 @@ def test_a_learners_10_slash_8_network_claims_nothing_of_the_machine(world):
     finally:
         box.remove(force=True)
         network.remove()
+
+
+# --- 23.7: a network alias is a trace target, as Docker's DNS answers it --------------------------
+
+def test_a_network_alias_is_traced_and_probed_as_dockers_dns_answers_it(world):
+    from helpers.world import guard
+    from helpers.world.naming import IDLE, IMAGE
+
+    docker = world.host1.docker
+    network = docker.networks.create("hh-alias-net", labels=world.label)
+    source = docker.containers.run(IMAGE, IDLE, name="hh-alias-src", network="hh-alias-net", detach=True,
+                                   labels=world.label)
+    web = docker.containers.create(IMAGE, IDLE, name="hh-alias-web", labels=world.label)
+    network.connect(web, aliases=["webalias"])
+    web.start()
+    try:
+        web.reload()
+        address = web.attrs["NetworkSettings"]["Networks"]["hh-alias-net"]["IPAddress"]
+        assert "webalias" in guard.container_names(world)
+        guard.check_target("webalias", guard.world_networks(world), guard.container_names(world))
+        probed = guard.probe(world, source, "webalias")
+        assert probed.ok and f"({address})" in probed.output, probed.output
+        traced = dnlab("trace", "hh-alias-src", "webalias", "--json", world=world.names.world_id)
+        no_traceback(traced)
+        assert traced.returncode == 0, traced.stderr
+        path = json.loads(traced.stdout)
+        assert address in json.dumps(path["hops"]), "the trace did not reach the alias's container"
+    finally:
+        for container in (source, web):
+            container.remove(force=True)
+        network.remove()
