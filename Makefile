@@ -3,11 +3,15 @@
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT)
 
-.PHONY: start test test-debian13 course-image test-course-image test-course-image-suite classroom classroom-down test-classroom bench down clean
+.PHONY: start test test-engine28 test-debian13 course-image test-course-image test-course-image-suite classroom classroom-down test-classroom bench down clean
 start:
 	$(SUDO) bash scripts/start.sh
 test:
 	$(SUDO) bash scripts/test.sh
+# The same suite with both hosts' engines from Debian's docker.io 28.5 (`dnlab up --engine 28`), in a
+# world of its own (e28), as CI's Docker 28 leg runs it.
+test-engine28:
+	$(SUDO) env DNLAB_ENGINE=28 DNLAB_WORLD=$${DNLAB_WORLD:-e28} bash scripts/test.sh
 # The same install and suite inside a fresh Debian 13 root made here (debootstrap, chroot).
 test-debian13:
 	$(SUDO) bash scripts/debian13.sh
