@@ -133,10 +133,11 @@ def build():
         """),
         md("""
         ## 2.4 Isolation between bridges
-        Two Docker bridges cannot reach each other: rules in host1's filter table drop traffic that
-        enters from one Docker bridge and leaves through another. Their chain names depend on the
-        engine version, so we read the version first. `c` lives on a second user bridge and tries to
-        ping `b`.
+        Two Docker bridges cannot reach each other: Docker's rules on host1 drop traffic that enters
+        from one Docker bridge and leaves through another. Which rules do it depends on the engine
+        version: chains of the filter table, whose names changed over the releases, and on newer
+        engines, before them, a raw-table rule for each container's address ([[engine:direct-access]]).
+        So we read the version first. `c` lives on a second user bridge and tries to ping `b`.
         """),
         code("""
         print(chapters.on_this_engine(world, "chains"))
@@ -144,7 +145,7 @@ def build():
         """),
         code("""
         b, c = user.containers()["b"], user.containers()["c"]
-        iso = chapters.crossing(world, c, b)                 # c pings b; host1's filter counters read around it
+        iso = chapters.crossing(world, c, b)                 # c pings b; host1's rule counters read around it
         isolation = chapters.isolation_rules(world)
         facts.table([{k: iso[k] for k in ("from", "to", "reached", "output", "ip_forward")},
                      {"from": "rules that counted the ping", "to": "; ".join(iso["counted"])}])
@@ -153,8 +154,8 @@ def build():
         claims.all_of("c, on a second user bridge, cannot reach b: Docker's rules drop traffic between bridges", {
             "c could not reach b": not iso["reached"],
             "host1 forwards IPv4 (ip_forward=1), so it is not a host that does not route": iso["ip_forward"] == 1,
-            "a DROP rule Docker wrote between the bridges counted the ping (its isolation chains; "
-            "on Docker 28+ first the raw-table filter of b's address)": bool(iso["dropped_by"]),
+            "a DROP rule Docker wrote between the bridges counted the ping (its isolation chains, or "
+            "first the raw-table rule of b's address where the engine writes one)": bool(iso["dropped_by"]),
             f"this engine's isolation chains exist ({', '.join(isolation['expected_chains'])})":
                 isolation["chains_present"] == isolation["expected_chains"],
             "they hold DROP rules for traffic leaving into another Docker bridge": bool(isolation["drop_rules"]),
