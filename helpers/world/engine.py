@@ -19,6 +19,7 @@ from helpers.errors import DockerCliError, LabError
 from helpers.world import netns
 from helpers.world.naming import (
     CGROUP_ROOT,
+    DATA_ROOT,
     ENGINE_FIXED_DIRS,
     ENGINE_LOG_LEVEL_ENV,
     ENGINE_MACHINE_FILES,
@@ -224,14 +225,41 @@ def share_exec_root(paths: HostPaths) -> None:
     subprocess.run([which("mount"), "--bind", "--make-shared", root, root], check=True, capture_output=True)
 
 
-def launch_script(hostname: str, binds: list[tuple[Path, str]], command: Sequence[str]) -> str:
-    """The sh run inside the engine's new mount and UTS namespaces, ending in `exec command`."""
+def own_folders(paths: HostPaths) -> list[tuple[Path, Path]]:
+    """(course root, the top folder of it this engine's world owns): RUN_ROOT/<prefix> and
+    DATA_ROOT/<prefix> for a world's engine, RUN_ROOT/dnlab-sbx-<name>... for a throwaway one."""
+    owned = []
+    for root, path in ((RUN_ROOT, paths.state), (DATA_ROOT, paths.data_root)):
+        with suppress(ValueError):
+            owned.append((root, root / Path(path).relative_to(root).parts[0]))
+    return owned
+
+
+def _hide_other_worlds(root: Path, own: Path, mount: str) -> list[str]:
+    """sh lines that cover `root` with an empty tmpfs and bind `own` back (from a descriptor opened
+    before), so the engine, and any container that mounts `root`, sees its own world alone (issue
+    23.6: `-v /run/dnlab:/x` reached every world's engine socket). The world's shared exec-root
+    comes along in the recursive bind as a peer, so its namespaces still reach the machine."""
+    q_root, q_own = shlex.quote(str(root)), shlex.quote(str(own))
+    return [f"exec 9< {q_own}",
+            f"{mount} -t tmpfs -o mode=0700,size=64k,nosuid,nodev,noexec dnlab-own-world-only {q_root}",
+            # --no-canonicalize: mount(8) would turn /proc/self/fd/9 into the (now covered) path
+            f"mkdir -p {q_own}", f"{mount} --no-canonicalize --rbind /proc/self/fd/9 {q_own}", "exec 9<&-"]
+
+
+def launch_script(hostname: str, binds: list[tuple[Path, str]], command: Sequence[str],
+                  own: Sequence[tuple[Path, Path]] = ()) -> str:
+    """The sh run inside the engine's new mount and UTS namespaces, ending in `exec command`; with
+    `own` ((root, the world's folder in it), from `own_folders`), each root shows that folder alone."""
     points = _mount_points()
-    slaves = sorted({_containing_mount(target, points) for _, target in binds})
+    slaves = sorted({_containing_mount(target, points) for _, target in binds}
+                    | {_containing_mount(str(root), points) for root, _ in own})
     mount = which("mount")
     lines = ["set -e", f"echo {shlex.quote(hostname)} > /proc/sys/kernel/hostname"]
     lines += [f"{mount} --make-slave {shlex.quote(point)}" for point in slaves]
     lines += [f"{mount} --bind {shlex.quote(str(source))} {shlex.quote(target)}" for source, target in binds]
+    for root, folder in own:
+        lines += _hide_other_worlds(root, folder, mount)
     lines.append("exec " + " ".join(shlex.quote(arg) for arg in command))
     return "\n".join(lines)
 
@@ -244,7 +272,8 @@ def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequen
     binds = private_binds(paths, hostname, lab_dns=lab_dns)
     share_exec_root(paths)
     return [which("nsenter"), f"--net={NETNS_DIR}/{namespace}", which("unshare"), "--mount", "--uts",
-            "--propagation", "unchanged", which("sh"), "-c", launch_script(hostname, binds, command)]
+            "--propagation", "unchanged", which("sh"), "-c",
+            launch_script(hostname, binds, command, own_folders(paths))]
 
 
 def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:

@@ -476,3 +476,32 @@ def test_a_network_alias_is_traced_and_probed_as_dockers_dns_answers_it(world):
         for container in (source, web):
             container.remove(force=True)
         network.remove()
+
+
+# --- 23.6: an engine's mount namespace shows its own world alone under /run/dnlab and /var/lib/dnlab --
+
+def test_a_container_mounting_the_course_folders_sees_its_own_world_alone(world):
+    """Another world runs beside it; a container of this world that mounts /run/dnlab and
+    /var/lib/dnlab sees this world's folder only: no other world's engine socket, no folder names."""
+    other = own_world_id("ot")
+    made = dnlab("up", world=other)
+    assert made.returncode == 0, made.stderr
+    try:
+        other_names = WorldNames(other)
+        assert other_names.host("host1").socket.exists()
+        listing = world.host1.docker.containers.run(
+            "dnlab/box:latest", ["sh", "-c", "ls -a /x; echo ---; ls -a /y; echo ---; "
+                                 f"test -S /x/{other_names.prefix}/host1/docker.sock && echo REACHED || true"],
+            volumes={str(RUN_ROOT): {"bind": "/x"}, str(DATA_ROOT): {"bind": "/y"}}, remove=True,
+            labels=world.label).decode()
+        run_seen, data_seen, reached = listing.split("---\n")
+        assert set(run_seen.split()) == {".", "..", world.names.prefix}, run_seen
+        assert set(data_seen.split()) == {".", "..", world.names.prefix}, data_seen
+        assert "REACHED" not in reached
+        # The engine itself: its own world's folders are where they always were (its socket, its data).
+        engine_pid = int(world.host1.paths.pidfile.read_text())
+        seen = subprocess.run(["nsenter", f"--mount=/proc/{engine_pid}/ns/mnt", "ls", "-a", str(RUN_ROOT)],
+                              capture_output=True, text=True, check=True).stdout.split()
+        assert set(seen) == {".", "..", world.names.prefix}
+    finally:
+        dnlab("down", world=other)
