@@ -9,8 +9,8 @@ engine whose NetworkDB view of the new overlay misses a peer, or a name that nev
 Stresses:
 - `agent` (the default; the state seen in CI): TCP and UDP 7946 on host2's address are held for 3 s
   while host2 joins, as the agent of the swarm it has just left holds them when `swarm leave` returns
-  before that agent is closed. Docker 20.10's new gossip agent then fails to start ("error in agentInit:
-  ... address already in use" in host2's dockerd.log) and never retries: host2 lists no peers of any new
+  before that agent is closed. The new gossip agent then fails to start ("error in agentInit:
+  ... address already in use" in host2's dockerd.log) and never retries (20.10 and 28.5.2 alike here): host2 lists no peers of any new
   overlay, host1 only itself, names never cross. On the code before the fix every round is lost
   (about 45 s a round: wait_for_name gives up after --limit); now swarm.ensure joins once 7946 is free
   (~10 s a round). `agent-learner`: the same hold while host2 joins as lab 6's learner joins (SDK init
@@ -125,6 +125,9 @@ def _run_b(world, labels: dict[str, str]):
         except Exception:  # the worker learns the network from the manager a moment later
             if attempt == 39:
                 raise
+            # Docker 28 may create the container and then fail its start ("attaching to network failed").
+            for left in world.host2.docker.containers.list(all=True, filters={"name": f"{NET}-b"}):
+                left.remove(force=True)
             time.sleep(0.25)
 
 
