@@ -378,10 +378,24 @@ def gossip_view(world, source, name: str) -> dict:
                 continue
             seen[net] = {"peers": verbose.get("Peers"),
                          "containers here": [c.get("Name") for c in (verbose.get("Containers") or {}).values()]}
+        seen["gossip agent errors"] = agent_errors(host.paths.log)
         view["engines"][role] = seen
     code, out = source.exec_run(["nslookup", name])
     view["nslookup from source"] = {"exit": code, "output": out.decode(errors="replace")[-600:]}
     return view
+
+
+AGENT_ERRORS = ("error in agentInit", "Error in joining gossip cluster")  # dockerd's words, case aside
+
+
+def agent_errors(log, keep: int = 3) -> list[str]:
+    """The last `keep` lines of an engine's dockerd.log where its gossip agent failed to start or join
+    (error level: kept at the default `warn` too), so a CI failure's diagnosis names the trigger."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    return [line[-400:] for line in lines if any(e.lower() in line.lower() for e in AGENT_ERRORS)][-keep:]
 
 
 def record_diagnosis(world, source, name: str) -> str:
@@ -419,6 +433,7 @@ def summary(view: dict) -> str:
             known = seen.get(net)
             peers = ([p.get("IP") for p in (known.get("peers") or [])] if isinstance(known, dict) else known)
             nets.append(f"{net} peers {peers}")
-        parts.append(f"{role} ({seen.get('state')}, node {str(seen.get('node'))[:12]}): " + "; ".join(nets))
+        errors = " [gossip agent failed to start: see its dockerd.log]" if seen.get("gossip agent errors") else ""
+        parts.append(f"{role} ({seen.get('state')}, node {str(seen.get('node'))[:12]}){errors}: " + "; ".join(nets))
     lookup = view.get("nslookup from source", {})
     return " | ".join(parts) + f" | nslookup {view.get('name')} from {view.get('source')}: exit {lookup.get('exit')}"

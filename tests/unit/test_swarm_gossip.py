@@ -69,3 +69,22 @@ def test_no_swarm_or_a_removed_ingress_is_not_a_loss():
     assert swarm.gossip_missing(_World(host1=_Host(H1, "inactive", None), host2=_Host(H2, "inactive", None))) == {}
     assert swarm.gossip_missing(_World(host1=_Host(H1, "active", [PEER1]), host2=_Host(H2, "inactive", None))) == {}
     assert swarm.gossip_missing(_World(host1=_Host(H1, "active", None), host2=_Host(H2, "active", None))) == {}
+
+
+def test_the_diagnosis_names_a_gossip_agent_that_failed_to_start(tmp_path):
+    log = tmp_path / "dockerd.log"
+    log.write_text("\n".join([  # real lines of host2's dockerd.log: Docker 20.10, then 28.5.2
+        'time="2026-12-07T00:09:45.763122067Z" level=info msg="Initializing Libnetwork Agent '
+        'Listen-Addr=198.51.100.12"',
+        'time="2026-12-07T00:09:45.763324108Z" level=error msg="error in agentInit: failed to create memberlist: '
+        'Could not set up network transport: failed to obtain an address: Failed to start TCP listener on '
+        '\\"198.51.100.12\\" port 7946: listen tcp 198.51.100.12:7946: bind: address already in use"',
+        'time="2026-12-07T00:32:28.165118212Z" level=error msg="Error in agentInit" error="failed to create '
+        'memberlist: Could not set up network transport"']) + "\n")
+    found = swarm.agent_errors(log)
+    assert len(found) == 2 and all("agentInit" in line for line in found)
+    assert swarm.agent_errors(tmp_path / "absent.log") == []
+    host2 = {"state": "active", "node": "abc", "n": {"peers": None}, "gossip agent errors": found}
+    view = {"name": "x", "source": "b", "networks": ["n"], "nslookup from source": {"exit": 1},
+            "engines": {"host2": host2}}
+    assert "host2 (active, node abc) [gossip agent failed to start" in swarm.summary(view)
