@@ -70,12 +70,11 @@ def find(prefix: str | None = None, roots: tuple[Path, Path] = (RUN_ROOT, DATA_R
     RUN_ROOT and DATA_ROOT (a test's pretend machine passes its own)."""
     found: dict[str, Leftover] = {}
     for name in netns.list_names():
+        if parse_namespace(name) is not None:
+            continue  # a name of the scheme: `discover` and `down` judge it by its marker already
         marker = netns.marker_of(name) or ""
-        if not marker.startswith(MARKER_PREFIX):
-            continue
-        raw = marker[len(MARKER_PREFIX):]
-        parsed = parse_namespace(name)
-        if parsed is None or parsed[0] != raw or not _is_prefix(raw):  # a course mark on an odd name
+        if marker.startswith(MARKER_PREFIX):  # the course's mark on a name no command accepts
+            raw = marker[len(MARKER_PREFIX):]
             found.setdefault(raw, Leftover(raw)).namespaces.append(name)
     for root in roots:
         if not root.is_dir():
