@@ -51,6 +51,7 @@ TABLE = {
     "tests/integration/test_claims_ch05.py": "world",
     "tests/integration/test_claims_ch06.py": "world",
     "tests/integration/test_claims_ch07.py": "world",
+    "tests/integration/test_claims_ch07_engines.py": "world",
     "tests/integration/test_claims_ch08.py": "world",
     "tests/integration/test_claims_ch09.py": "world",
     "tests/integration/test_doctor_live.py": "world",

@@ -80,11 +80,12 @@ class Fact:
 FACTS: tuple[Fact, ...] = (
     Fact("chains", "the filter chains that keep Docker bridges apart", ("ch02 §2.4", "ch07", "lab 3"), (
         Era("20.10", "DOCKER-ISOLATION-STAGE-1 and DOCKER-ISOLATION-STAGE-2",
-            measured("ch02:isolation") + " on 20.10 and 26.1"),
+            measured("ch02:isolation, ch07:v28-chains") + " on 20.10 and 26.1"),
         Era("28.0.0", "DOCKER-ISOLATION-STAGE-1 and -2, matched through ipsets",
             cited(IPTABLESDOC + "new-daemon.md at v28.0.0")),
         Era("28.0.1", "DOCKER-ISOLATION-STAGE-1 and -2, kept beside the new DOCKER-FORWARD, DOCKER-BRIDGE and "
-            "DOCKER-CT", TRIAL + "; " + cited(IPTABLESDOC + "new-daemon.md at v28.5.2")),
+            "DOCKER-CT",
+            measured("ch07:v28-chains") + " on 28.5.2; " + cited(IPTABLESDOC + "new-daemon.md at v28.5.2")),
         Era("29.0", "no isolation chains: DOCKER-FORWARD, DOCKER-BRIDGE and DOCKER-CT stay, one rule per "
             "bridge in the DOCKER chain (`-A DOCKER ! -i <bridge> -o <bridge> -j DROP`) separates bridges, "
             "and DOCKER-INTERNAL handles internal networks",
@@ -96,13 +97,14 @@ FACTS: tuple[Fact, ...] = (
         "<bridge> -j DROP` per bridge does the job, and DOCKER-INTERNAL (new in 29) handles internal "
         "networks."),
     Fact("direct-access", "packets sent straight to a container's own address from outside its bridge",
-         ("ch01 §1.4",), (
+         ("ch01 §1.4", "ch07 §7.4"), (
         Era("20.10", "only the filter table decides: a published container answers on its own address, "
             "an unpublished one is stopped by FORWARD's DROP policy, when dockerd set it (forward-policy)",
-            measured("ch01:unpublished") + " on 20.10 and 26.1"),
+            measured("ch01:unpublished, ch07:v28-direct") + " on 20.10 and 26.1"),
         Era("28.0", "a raw-table rule drops them before any NAT (`-A PREROUTING -d <container>/32 ! -i "
             "<bridge> -j DROP`); published ports stay reachable through the host's address",
-            TRIAL + "; " + cited(IPTABLESDOC + "usernet-portmap.md at v28.0.0"))),
+            measured("ch01:unpublished, ch07:v28-direct") + " on 28.5.2; "
+            + cited(IPTABLESDOC + "usernet-portmap.md at v28.0.0"))),
         "Docker 28.0 added a raw-table rule per container, `-A PREROUTING -d <container>/32 ! -i <bridge> "
         "-j DROP`. It drops packets that reach a container's own address from outside its bridge, "
         "published or not; published ports stay reachable through the host's address. Before 28.0 "
@@ -119,11 +121,12 @@ FACTS: tuple[Fact, ...] = (
         "with a route to the container then reaches its unpublished ports. From 28.0 the raw-table rule "
         "drops those packets whatever the policy."),
     Fact("loopback-publish", "a port published on 127.0.0.1 (`-p 127.0.0.1:HOST:CTR`)",
-         ("ch01", "lab 2", "lab 10"), (
+         ("ch01", "ch07 §7.4", "lab 2", "lab 10"), (
         Era("20.10", "reachable from a LAN neighbour that routes 127.0.0.1 to the host (moby#45610)",
-            cited("moby/moby#45610; Docker docs, Port publishing and mapping")),
+            measured("ch07:v28-loopback") + " on 20.10 (a SYN in a frame to the host's MAC is DNATed in and "
+            "answered from 127.0.0.1); " + cited("moby/moby#45610; Docker docs, Port publishing and mapping")),
         Era("28.0", "dropped unless it comes in on lo (a raw-table rule `-d 127.0.0.1 ! -i lo -j DROP`)",
-            cited(IPTABLESDOC + "usernet-portmap-lo.md at v28.0.0"))),
+            measured("ch07:v28-loopback") + " on 28.5.2; " + cited(IPTABLESDOC + "usernet-portmap-lo.md at v28.0.0"))),
         "A port published on 127.0.0.1 is meant for the host alone. Before Docker 28.0 a LAN neighbour "
         "that routes to the host can still reach it (moby#45610). Docker 28.0 added a raw-table rule that "
         "drops such packets unless they come in on lo."),
@@ -138,8 +141,9 @@ FACTS: tuple[Fact, ...] = (
     Fact("internal-route", "the default route of a container on an `--internal` network",
          ("ch02 §2.5", "ch08"), (
         Era("20.10", "a default route via the bridge's gateway (the DROP rules stop it, not the route)",
-            "measured live (ch02 §2.5 shows the container's `ip route`) on 20.10"),
-        Era("25.0", "no default route at all", "measured live (ch02 §2.5 shows the container's `ip route`) on 26.1")),
+            "measured live (ch02 §2.5 shows the container's `ip route`; claim ch07:v28-internal) on 20.10"),
+        Era("25.0", "no default route at all", "measured live (ch02 §2.5 shows the container's `ip route`) on 26.1, "
+            "and on 28.5.2 (claim ch07:v28-internal)")),
         "On an `--internal` network, Docker 20.10 still gives the container a default route via the "
         "bridge's gateway; DROP rules in the filter table stop its traffic. Since Docker 25.0 the "
         "container gets no default route at all."),

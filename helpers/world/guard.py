@@ -341,3 +341,93 @@ def probe(world, source, target: str, kind: str = "ping", port: int | None = Non
         code, raw = source.exec_run(argv)
         text, label = raw.decode(errors="replace"), source.name
     return ProbeResult(label, target, kind, code == 0, text, code)
+
+
+# --- a crafted frame: a TCP SYN to a lab host's loopback (moby#45610, chapter 7) ------------------
+
+# Run by the lab's Python inside the sending machine's namespace: one SYN in a frame addressed to the
+# host's MAC, and the first TCP answer from that port to the SYN's source port (seen on eth0 by a raw
+# socket, before the sender's kernel would drop a reply from 127.0.0.1 as a martian). Prints JSON.
+_LOOPBACK_SYN = """
+import json, random, sys, threading
+from scapy.all import AsyncSniffer, Ether, IP, TCP, conf, get_if_hwaddr, sendp
+conf.verb = 0
+mac, src, dst, port, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+sport = random.randint(20000, 60000)
+ready = threading.Event()
+sniffer = AsyncSniffer(iface="eth0", count=1, started_callback=ready.set,
+                       filter=f"tcp and src host {dst} and src port {port} and dst port {sport}")
+sniffer.start()
+ready.wait(10)
+sendp(Ether(dst=mac, src=get_if_hwaddr("eth0")) / IP(src=src, dst=dst) / TCP(sport=sport, dport=port, flags="S"),
+      iface="eth0")
+sniffer.join(timeout)
+if sniffer.running:
+    sniffer.stop()
+answer = [str(p[TCP].flags) for p in (sniffer.results or []) if TCP in p]
+print(json.dumps({"sport": sport, "answer": answer[0] if answer else None}))
+"""
+
+
+def check_loopback_frame(dst_mac: str, address: str, host_macs: dict[str, str]) -> str:
+    """The lab host a crafted frame goes to: `dst_mac` must be the eth0 MAC of one of the world's
+    Docker hosts (`host_macs`, role -> MAC, read in the world's namespaces) and `address` a loopback
+    address, so the frame can only reach that host's own loopback. TrafficGuardError otherwise."""
+    parsed = as_address(address)
+    if parsed is None or not any(parsed in lo for lo in LOOPBACK if lo.version == parsed.version):
+        raise TrafficGuardError(f"refused to craft a frame to {address!r}: only a lab host's loopback "
+                                "(127.0.0.0/8) is sent to this way", "send_loopback_syn(world, 'lanpc', 'host1', 8081)")
+    hosts = [role for role, mac in host_macs.items() if mac.lower() == dst_mac.lower()]
+    if not hosts:
+        raise TrafficGuardError(f"refused to craft a frame to MAC {dst_mac}: it is not the eth0 of a Docker "
+                                f"host of this lab world ({', '.join(f'{r} {m}' for r, m in host_macs.items())})",
+                                "send_loopback_syn(world, 'lanpc', 'host1', 8081)")
+    return hosts[0]
+
+
+def host_macs(world) -> dict[str, str]:
+    """The eth0 MAC of each Docker host of the world, read now in its namespace."""
+    return {role: json.loads(world[role].run(["ip", "-j", "link", "show", "dev", "eth0"]).stdout)[0]["address"]
+            for role in world.hosts}
+
+
+@dataclass
+class CraftedResult:
+    """What `send_loopback_syn` sent (from, to which host's MAC, the TCP ports) and what came back."""
+
+    source: str
+    host: str
+    mac: str
+    target: str
+    port: int
+    sport: int
+    answer: str | None   # the TCP flags of the answer seen on the source's eth0 ("SA"), or None
+
+    def __str__(self) -> str:
+        got = f"answered with TCP flags {self.answer}" if self.answer else "no answer"
+        return (f"{self.source} -> {self.target}:{self.port} in a frame to {self.host}'s MAC {self.mac} "
+                f"(source port {self.sport}): {got}")
+
+
+def send_loopback_syn(world, source: str, host: str, port: int, address: str = "127.0.0.1",
+                      timeout: float = 2) -> CraftedResult:
+    """Send one TCP SYN to `address`:`port` (loopback only) from the lab machine `source`, in an
+    Ethernet frame addressed to `host`'s eth0 MAC: what a LAN neighbour can do to reach a port
+    published on 127.0.0.1 (moby#45610). The MAC is checked to be a Docker host's of this world
+    (`check_loopback_frame`), and scapy runs inside `source`'s namespace: nothing leaves the lab."""
+    import sys
+
+    if source not in world.machines or source in world.hosts:
+        raise UsageError(f"{source!r} is not a plain machine of the lab (a neighbour such as lanpc)",
+                         "send_loopback_syn(world, 'lanpc', 'host1', 8081)")
+    macs = host_macs(world)
+    if host not in macs:
+        raise UsageError(f"{host!r} is not a Docker host of the world ({', '.join(macs)})",
+                         "send_loopback_syn(world, 'lanpc', 'host1', 8081)")
+    check_loopback_frame(macs[host], address, macs)
+    _command("tcp", address, port, 1)  # the port check of every probe (1-65535)
+    machine = world[source]
+    argv = [sys.executable, "-c", _LOOPBACK_SYN, macs[host], machine.read_address(), address, str(int(port)),
+            str(timeout)]
+    found = json.loads(run(argv, machine.namespace, timeout=timeout + 30).stdout.strip().splitlines()[-1])
+    return CraftedResult(source, host, macs[host], address, int(port), found["sport"], found["answer"])

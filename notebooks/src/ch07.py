@@ -12,7 +12,8 @@ def build():
 
         **Goals.** Build one table, live, from every scenario of the course (addresses, the way out,
         NAT, DNS, probe results); then measure the article's claim that the host driver is faster:
-        latency and throughput through host, bridge (DNAT and docker-proxy), macvlan and overlay.
+        latency and throughput through host, bridge (DNAT and docker-proxy), macvlan and overlay;
+        last, run two Docker releases side by side and see what a newer one changed in the rules.
 
         **Prerequisites.** Chapters 1–6. This chapter starts every scenario at once (about 10 s).
         """),
@@ -195,6 +196,158 @@ def build():
         Explorer(world)
         """),
         md("""
+        ## 7.4 Two engines side by side: what a newer release changed
+        Docker's networking rules are not fixed: each release writes its own. To see the changes
+        rather than read about them, this section brings up a small **side world** of its own, beside
+        the one you have used so far: its `host1` runs this machine's engine, its `host2` runs
+        Debian's newest docker.io, the one `dnlab up --engine host2=28` picks. Both hosts sit on the
+        same kind of LAN with the same `lanpc` neighbour, so any difference below comes from the
+        engines alone. The side world's id is yours plus `v2`; the end of this section takes it down
+        again (so does `sudo .venv/bin/dnlab --world <that id> down`).
+        """),
+        code("""
+        from helpers.lessons import two_engines
+        side = two_engines.side_world(world)     # sudo .venv/bin/dnlab --world <id>v2 up --engine host2=28
+        print(two_engines.status_lines(side))
+        """),
+        md("""
+        The same command on both hosts: a web server (the course's `nginx` stand-in) with its port 80
+        published on the host's port 8080.
+        """),
+        code("""
+        for host in ("host1", "host2"):
+            display(two_engines.publish(side, host))      # docker run -d --name web -p 8080:80 nginx
+        """),
+        md("""
+        ### The rules, side by side
+        `iptables-save` prints one table at a time with `-t`: `raw` (consulted first, before
+        connection tracking and NAT), `filter` and `nat`. Below, both hosts' output is merged: a line
+        marked `-` only host1 has, a line marked `+` only host2 has, an unmarked line both have.
+        (Packet counters are left out so that equal rules compare equal.)
+        """),
+        code("""
+        rules = two_engines.rules_side_by_side(side)   # iptables-save -t raw / -t filter / -t nat on each host
+        rules
+        """),
+        md("""
+        What to look for: host2 jumps from `FORWARD` into a chain of its own, which sends packets on
+        to chains host1 does not have, and its raw table, empty on host1, holds a `DROP` for the web
+        container's address. Two more lines differ. host2's `DOCKER` chain ends with
+        `! -i docker0 -o docker0 -j DROP`: whatever enters docker0 from outside and is not let in by
+        the published port's `ACCEPT` just above it is dropped there. host1's nat table holds a
+        `MASQUERADE` for a container connecting to its own published port (`-s` and `-d` both the
+        container); host2 has none, and this section does not test what it does instead.
+        The course's engine table says, release by release:
+        [[engine:chains]]
+        """),
+        code("""
+        print("filter chains only host2 has:", ", ".join(rules.new_chains) or "none")
+        for host in rules.hosts:
+            print(f"{host}'s raw table:", rules.raw_rules[host] or "no rules")
+        """),
+        claim("ch07:v28-chains", """
+        claims.all_of("each engine writes the filter chains the engine table gives its release", {
+            f"{rules.labels[i]}: its Docker filter chains are {', '.join(rules.expected(host))}":
+                rules.docker_chains(host) == rules.expected(host)
+            for i, host in enumerate(rules.hosts)
+        }, evidence={host: rules.docker_chains(host) for host in rules.hosts})
+        """),
+        md("""
+        ### Probe 1: the published container's own address
+        A LAN neighbour can route a host's `docker0` subnet through that host (`ip route add
+        172.17.0.0/16 via <host>`, as chapter 1 did). `lanpc` does that for each host in turn and asks
+        the published container's **own** address, port 80, not the host's port 8080. We read the
+        counter of the raw-table rule before and after.
+        [[engine:direct-access]]
+        """),
+        code("""
+        direct = [two_engines.direct_access(side, host) for host in ("host1", "host2")]
+        facts.table(direct, ["host", "engine", "route on lanpc", "container", "reached", "answer",
+                             "raw rule", "raw drops counted"])
+        """),
+        claim("ch07:v28-direct", """
+        claims.all_of("the published container's own address, from lanpc through a route: on each engine as the "
+                      "engine table says", {
+            (f"{r['host']} (Docker {r['engine']}): the raw-table DROP of its address counted lanpc's packets, "
+             "and nothing answered" if r["raw era"] else
+             f"{r['host']} (Docker {r['engine']}): the container answered on its own address"):
+                (not r["reached"] and r["raw drops counted"] > 0) if r["raw era"] else r["reached"]
+            for r in direct
+        }, evidence=[{k: r[k] for k in ("host", "engine", "reached", "raw rule", "raw drops counted")} for r in direct])
+        """),
+        md("""
+        ### Probe 2: a port published on 127.0.0.1, asked by a neighbour
+        `-p 127.0.0.1:8081:80` is meant to keep a port for the host alone. Docker writes it as a nat
+        rule that DNATs packets *addressed to 127.0.0.1*, port 8081, into the container, and that rule
+        is consulted before the kernel routes the packet. A neighbour's ordinary tools never send to
+        127.0.0.1 over the LAN, but a hand-made frame can: an Ethernet frame addressed to the host's
+        MAC, holding an IP packet to 127.0.0.1. [[engine:loopback-publish]]
+
+        First the same command on both hosts:
+        """),
+        code("""
+        for host in ("host1", "host2"):
+            display(two_engines.publish(side, host, "local", "127.0.0.1:8081:80"))
+        """),
+        md("""
+        Now `lanpc` sends one TCP SYN to `127.0.0.1:8081` in a frame addressed to each host's MAC
+        (built with scapy in lanpc's namespace, through the course's guard, which sends such a frame
+        only to a lab host's loopback), while the host's `eth0` and `docker0` are captured. lanpc
+        pings the host first. Where the SYN gets in, the container's answer leaves the host with
+        source address 127.0.0.1, and a host that does not know lanpc's MAC yet asks for it by ARP
+        "who-has lanpc, tell 127.0.0.1", which lanpc never answers (we saw that in a capture while
+        writing this section): the ping makes the host learn lanpc's MAC first.
+        """),
+        code("""
+        loopback = [two_engines.loopback_from_lan(side, host) for host in ("host1", "host2")]
+        facts.table(loopback, ["host", "engine", "SYN reached the container (docker0)",
+                               "container answered (SYN-ACK on docker0)", "SYN-ACK left eth0, from", "lanpc got",
+                               "DNAT counted", "raw rule", "raw drops counted"])
+        """),
+        claim("ch07:v28-loopback", """
+        claims.all_of("a SYN to 127.0.0.1:8081 in a frame to each host's MAC: on each engine as the engine table says", {
+            (f"{r['host']} (Docker {r['engine']}): the raw-table DROP for 127.0.0.1 counted it and nothing reached "
+             "the container" if r["raw era"] else
+             f"{r['host']} (Docker {r['engine']}): it was DNATed into the container, which answered lanpc from 127.0.0.1"):
+                (r["raw drops counted"] > 0 and not r["SYN reached the container (docker0)"]) if r["raw era"]
+                else (r["DNAT counted"] > 0 and r["SYN reached the container (docker0)"]
+                      and r["SYN-ACK left eth0, from"] == "127.0.0.1" and r["lanpc got"] == "SA")
+            for r in loopback
+        }, evidence=[{k: v for k, v in r.items() if k != "table says"} for r in loopback])
+        """),
+        md("""
+        The counters, as you would read them on host2 (`-c` prints `[packets:bytes]` before each rule):
+        """),
+        code("""
+        facts.sh(side, "host2", "iptables-save -c -t raw")
+        """),
+        md("""
+        ### Probe 3: the routes of a container on an `--internal` network
+        An `--internal` network has no way out. [[engine:internal-route]]
+        The same three commands on both hosts: `docker network create --internal inside`,
+        `docker run -d --name inner --network inside alpine`, and then:
+        """),
+        code("""
+        internal = [two_engines.internal_routes(side, host) for host in ("host1", "host2")]
+        for r in internal:
+            display(r["shown"])
+        """),
+        claim("ch07:v28-internal", """
+        claims.all_of("a container on an --internal network: its default route on each engine as the engine table says", {
+            (f"{r['host']} (Docker {r['engine']}): a default route via the network's gateway {r['gateway']}"
+             if r["default route era"] else f"{r['host']} (Docker {r['engine']}): no default route"):
+                (r["default route"] or "").startswith(f"default via {r['gateway']} ") if r["default route era"]
+                else r["default route"] is None
+            for r in internal
+        }, evidence={r["host"]: r["default route"] for r in internal})
+        """),
+        md("""
+        Done with the side world: taking it down removes its engines, containers and namespaces.
+        """),
+        code("""
+        two_engines.take_down(world)      # sudo .venv/bin/dnlab --world <id>v2 down
+        """),
+        md("""
         ## Summary
         * One table shows what each driver gives a container: its own addresses or host1's, NAT or
           none, Docker's DNS or the daemon's resolver, and what it can reach.
@@ -202,6 +355,9 @@ def build():
           containers (through `docker_gwbridge`) are masqueraded by host1; host, macvlan and none are not.
         * Host networking avoids the veth hop, the per-packet NAT rewrite and the proxy; whether that
           shows as a measurable difference is in the table above, run by run.
+        * The same commands give different rules on different releases: two engines side by side
+          showed which rules each writes, and each claim checked that every engine did what the
+          course's engine table says of its release.
 
         ## Exercises
         1. Which scenario's container has two addresses, and which of them does host1 masquerade?
@@ -219,5 +375,7 @@ def build():
         lesson.stop()
         for s in running.values():
             s.stop()
+        from helpers.lessons import two_engines
+        two_engines.take_down(world)      # the side world of 7.4, if a run stopped before that section's end
         """),
     ])

@@ -147,3 +147,64 @@ def test_a_machine_resolves_through_the_lab_dns_and_sends_to_the_address():
     assert checked_target(world, "lanpc", "example.com", OWNED) == "203.0.113.10"
     assert machine.argv[-2:] == ["example.com", "203.0.113.10"]  # asked the lab's server, by address
     assert checked_target({"lanpc": FakeMachine(NSLOOKUP_NX), "inet": machine}, "lanpc", "web", OWNED) is None
+
+
+# --- the crafted frame to a lab host's loopback (chapter 7.4, moby#45610) ------------------------------
+
+HOST_MACS = {"host1": "4a:34:8d:1e:8b:50", "host2": "56:d0:eb:4a:c8:f8"}
+
+
+def test_a_crafted_frame_goes_only_to_a_lab_host_s_mac_and_loopback():
+    from helpers.world.guard import check_loopback_frame
+
+    assert check_loopback_frame("4A:34:8D:1E:8B:50", "127.0.0.1", HOST_MACS) == "host1"
+    assert check_loopback_frame("56:d0:eb:4a:c8:f8", "127.0.0.5", HOST_MACS) == "host2"
+    for address in ("198.51.100.11", "203.0.113.10", "8.8.8.8", "134744072", "localhost", "::1x"):
+        with pytest.raises(TrafficGuardError, match="only a lab host's loopback"):
+            check_loopback_frame(HOST_MACS["host1"], address, HOST_MACS)
+    for mac in ("ff:ff:ff:ff:ff:ff", "3a:cb:cb:b1:f0:e0", "4a:34:8d:1e:8b:51"):
+        with pytest.raises(TrafficGuardError, match="not the eth0 of a Docker host of this lab world"):
+            check_loopback_frame(mac, "127.0.0.1", HOST_MACS)
+
+
+class _Machine:
+    def __init__(self, role, calls):
+        self.role, self.namespace, self.calls = role, f"dnlab-t-{role}", calls
+
+    def run(self, argv, **_):
+        import json
+        import subprocess
+
+        self.calls.append((self.role, argv))
+        mac = HOST_MACS.get(self.role, "3a:cb:cb:b1:f0:e0")
+        return subprocess.CompletedProcess(argv, 0, json.dumps([{"address": mac}]), "")
+
+
+class _World:
+    def __init__(self):
+        self.calls = []
+        self.machines = {r: _Machine(r, self.calls) for r in ("router", "inet", "host1", "host2", "lanpc")}
+        self.hosts = {r: self.machines[r] for r in HOST_MACS}
+
+    def __getitem__(self, role):
+        return self.machines[role]
+
+
+def test_send_loopback_syn_refuses_before_anything_is_sent(monkeypatch):
+    """A non-loopback target, a host that is no Docker host, or a Docker host as the sender: refused
+    after reading the MACs only (no scapy run in any namespace)."""
+    from helpers.errors import UsageError
+    from helpers.world import guard
+
+    sent = []
+    monkeypatch.setattr(guard, "run", lambda argv, *a, **k: sent.append(argv))
+    world = _World()
+    with pytest.raises(TrafficGuardError, match="only a lab host's loopback"):
+        guard.send_loopback_syn(world, "lanpc", "host1", 8081, address="203.0.113.10")
+    with pytest.raises(UsageError, match="not a Docker host"):
+        guard.send_loopback_syn(world, "lanpc", "router", 8081)
+    with pytest.raises(UsageError, match="not a plain machine"):
+        guard.send_loopback_syn(world, "host2", "host1", 8081)
+    with pytest.raises(UsageError, match="is not a port"):
+        guard.send_loopback_syn(world, "lanpc", "host1", 0)
+    assert sent == [] and all(argv[:2] == ["ip", "-j"] for _, argv in world.calls)
