@@ -1,5 +1,6 @@
 # The course image dnlab/course: the course in /opt/dnlab, its venv (test and classroom extras),
-# Debian 13's docker.io, Chromium (so `make test` runs inside, offline), the lab images prebuilt, JupyterLab.
+# Debian 13's docker.io and Debian's docker.io 28.5 (the lab's default engine here), Chromium (so
+# `make test` runs inside, offline), the lab images prebuilt, JupyterLab.
 #
 #   docker build -t dnlab/course .
 #   docker run --rm -it --privileged -p 127.0.0.1:8888:8888 dnlab/course          # the course
@@ -12,6 +13,9 @@ FROM debian:trixie
 COPY . /opt/dnlab
 RUN bash /opt/dnlab/scripts/course-image/steps.sh
 ENV PATH=/opt/dnlab/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+# The lab's hosts run Debian's docker.io 28.5 (fetched by steps.sh): the engine closest to the Docker
+# Desktop its learners run. `-e DNLAB_ENGINE=system` runs Debian 13's own 26.1 instead.
+ENV DNLAB_ENGINE=28
 WORKDIR /opt/dnlab
 # The nested engines' data roots: overlay2 cannot stack on the image's own overlayfs, a volume is
 # the outer machine's filesystem.

@@ -15,7 +15,9 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends make ca-certificates
 # install.sh's own steps: packages, venv, images. The image's venv carries the classroom extra too,
 # and the machine check (doctor) waits for the container's first start: a build has no privileges.
-DNLAB_EXTRAS=test,classroom DNLAB_INSTALL_NO_DOCTOR=1 bash scripts/install.sh --tests
+# --engine 28: the Dockerfile's DNLAB_ENGINE=28 runs the lab's hosts on it, so the fetch must succeed here
+# (a course container may have no network: `docker run --network none`).
+DNLAB_EXTRAS=test,classroom DNLAB_INSTALL_NO_DOCTOR=1 bash scripts/install.sh --tests --engine 28
 # Keep the image small: package lists and download caches, unless they are a build's bind-mounted
 # cache (make course-image reuses them across builds; they are not part of its root's tar).
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin   # lists and apt's own binary caches (~120 MiB)
