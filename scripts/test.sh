@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run every test: unit, integration on real lab worlds, the browser test, and the notebooks (nbval:
-# --nbval-lax runs every cell and fails on an error; no output is compared, the notebooks store none).
+# Run every test: unit, integration on real lab worlds, the browser test, and the chapters' notebooks
+# (nbval: --nbval-lax runs every cell and fails on an error; no output is compared, the notebooks store
+# none). The labs' solution notebooks are not nbval's: each runs once, in full, inside its lab's
+# journey (tests/integration/test_lab_journeys.py, a kernel per notebook, an error in any cell fails it).
 # Selected by tier marker (tests/tiers.py); the classroom and course-image tiers have targets of their
 # own (they need `make course-image`). Arguments go to pytest: `bash scripts/test.sh -m unit` runs one
 # tier (a later -m wins). JUnit XML goes to $DNLAB_JUNIT (default below, one file per world, so legs
@@ -18,7 +20,7 @@ started=$(date +%s)
 junit=${DNLAB_JUNIT:-/run/dnlab-test-results/${DNLAB_WORLD:-t}.xml}
 .venv/bin/python -m pytest -p no:cacheprovider --junitxml "$junit" \
   -m "unit or world or lifecycle or notebooks or learner or browser" "$@" tests \
-  --nbval-lax notebooks labs/solutions
+  --nbval-lax notebooks
 rc=$?
 echo "test suite took $(( $(date +%s) - started )) s"
 .venv/bin/python scripts/test_report.py "$junit" || echo "no timing report: $junit was not written" >&2

@@ -19,7 +19,7 @@ TIERS = {
     "unit": "no root, no world: saved real outputs",
     "world": "root and the session's real lab world (tests/integration)",
     "lifecycle": "root: worlds or engines of their own brought up, killed, restarted, downed, cleaned",
-    "notebooks": "the chapters and lab solutions executed by nbval on the session world",
+    "notebooks": "the chapters executed by nbval on the session world (lab solutions: their journeys, world)",
     "learner": "the chapters executed as a learner runs them, read as a front end shows them",
     "browser": "a real JupyterLab and Voila in headless Chromium",
     "classroom": "JupyterHub with three learners in a throwaway engine (make test-classroom)",
@@ -33,6 +33,8 @@ OPT_IN = ("classroom", "course_image", "course_image_suite")
 TABLE = {
     "tests/unit/": "unit",
     "notebooks/": "notebooks",
+    # Not collected by `make test` (tests/integration/test_lab_journeys.py runs each once, tier world);
+    # the course image's own test and a hand-made `--nbval-lax labs/solutions` still find their tier here.
     "labs/solutions/": "notebooks",
     "tests/browser/": "browser",
     "tests/classroom/": "classroom",
@@ -61,9 +63,8 @@ TABLE = {
     "tests/integration/test_gossip_names.py": "world",
     "tests/integration/test_images.py": "world",
     "tests/integration/test_lab_dns.py": "world",
-    "tests/integration/test_lab_fixes_build.py": "world",
-    "tests/integration/test_lab_fixes_trouble.py": "world",
-    "tests/integration/test_labs.py": "world",
+    "tests/integration/test_lab_journeys.py": "world",         # runs labs/solutions/*.ipynb too
+    "tests/integration/test_labs_common.py": "world",
     "tests/integration/test_map_docker.py": "world",
     "tests/integration/test_paths.py": "world",
     "tests/integration/test_scenario_lock.py": "world",
