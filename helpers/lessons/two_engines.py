@@ -49,12 +49,24 @@ def side_world(world, suffix: str = SUFFIX):
     return World(WorldNames(world_id))
 
 
-def _down_quietly(world_id: str) -> None:
-    from helpers.world import manager
+def _dnlab() -> str:
+    """The `dnlab` command of this Python's environment."""
+    import shutil
+    import sys
+    from pathlib import Path
 
-    # At exit there is no one left to tell; `dnlab --world <id> down` or `dnlab clean` sweeps what is left.
+    beside = Path(sys.executable).parent / "dnlab"
+    return str(beside) if beside.exists() else (shutil.which("dnlab") or "dnlab")
+
+
+def _down_quietly(world_id: str) -> None:
+    """`dnlab --world <id> down` in a process of its own: at interpreter exit `manager.down` cannot
+    run here (its thread pool refuses new work once shutdown began)."""
+    import subprocess
+
+    # At exit there is no one left to tell; `dnlab --world <id> down` by hand sweeps what is left.
     with contextlib.suppress(Exception):
-        manager.down(world_id)
+        subprocess.run([_dnlab(), "--world", world_id, "down"], capture_output=True, timeout=120)
 
 
 def take_down(world, suffix: str = SUFFIX) -> list[str]:
@@ -81,13 +93,9 @@ def versions(side) -> dict[str, dict]:
 
 def status_lines(side) -> str:
     """`dnlab --world <id> status`, its dockerd lines (the real command, run now)."""
-    import shutil
     import subprocess
-    import sys
-    from pathlib import Path
 
-    dnlab = shutil.which("dnlab") or str(Path(sys.executable).parent / "dnlab")
-    out = subprocess.run([dnlab, "--world", side.names.world_id, "status"], capture_output=True, text=True,
+    out = subprocess.run([_dnlab(), "--world", side.names.world_id, "status"], capture_output=True, text=True,
                          timeout=60).stdout
     lines = [line.strip() for line in out.splitlines() if "dockerd" in line]
     return "\n".join([f"$ sudo .venv/bin/dnlab --world {side.names.world_id} status | grep dockerd", *lines])

@@ -256,8 +256,8 @@ def build():
         ### Probe 1: the published container's own address
         A LAN neighbour can route a host's `docker0` subnet through that host (`ip route add
         172.17.0.0/16 via <host>`, as chapter 1 did). `lanpc` does that for each host in turn and asks
-        the published container's **own** address, port 80, not the host's port 8080. We read the
-        counter of the raw-table rule before and after.
+        the published container's **own** address, port 80, not the host's port 8080. Where the host
+        has a raw-table rule for that address, we read its counter before and after.
         [[engine:direct-access]]
         """),
         code("""
@@ -277,9 +277,9 @@ def build():
         """),
         md("""
         ### Probe 2: a port published on 127.0.0.1, asked by a neighbour
-        `-p 127.0.0.1:8081:80` is meant to keep a port for the host alone. Docker writes it as a nat
-        rule that DNATs packets *addressed to 127.0.0.1*, port 8081, into the container, and that rule
-        is consulted before the kernel routes the packet. A neighbour's ordinary tools never send to
+        Docker writes `-p 127.0.0.1:8081:80` as a nat rule that DNATs packets *addressed to
+        127.0.0.1*, port 8081, into the container, and that rule is consulted before the kernel
+        routes the packet. A neighbour's ordinary tools never send to
         127.0.0.1 over the LAN, but a hand-made frame can: an Ethernet frame addressed to the host's
         MAC, holding an IP packet to 127.0.0.1. [[engine:loopback-publish]]
 
