@@ -251,6 +251,11 @@ def apt_options(apt_dir: Path) -> list[str]:
         "-o", f"Dir::State::lists={apt_dir / 'lists'}",
         "-o", f"Dir::Cache={apt_dir / 'cache'}",
         "-o", "Acquire::Languages=none",
+        # A mirror that is a dated snapshot (CI's, a classroom's cache) serves forky's and sid's Release
+        # files past their Valid-Until date, and apt then drops the suites ("Release file ... is
+        # expired"): seen in a fresh Debian 13 root, whose apt lacks the machine's own setting. The
+        # signatures are still checked (Signed-By); only the freshness date is not.
+        "-o", "Acquire::Check-Valid-Until=false",
         # The download folder is root's own: apt's `_apt` user could not write into it.
         "-o", "APT::Sandbox::User=root",
     ]
