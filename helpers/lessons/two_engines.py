@@ -101,11 +101,6 @@ def status_lines(side) -> str:
     return "\n".join([f"$ sudo .venv/bin/dnlab --world {side.names.world_id} status | grep dockerd", *lines])
 
 
-def label(side, host: str) -> str:
-    """"host2 (Docker 28.5.2+dfsg4)": how a result names its engine."""
-    return f"{host} (Docker {version(side, host)})"
-
-
 def _fresh(side, host: str, name: str) -> None:
     """Remove a container or network of this section left by an earlier run of the cell."""
     facts.sh(side, host, f"docker rm -f {name} >/dev/null 2>&1; docker network rm {name} >/dev/null 2>&1",
@@ -129,18 +124,32 @@ def container_ip(side, host: str, name: str, network: str = "bridge") -> str:
 
 def save(side, host: str) -> dict[str, list[str]]:
     """`iptables-save -t TABLE` of one host, per table, without comments, COMMIT and counters."""
-    out = {}
-    for table in TABLES:
-        text = facts.sh(side, host, f"iptables-save -t {table}").output
-        lines = []
-        for line in text.splitlines():
-            if line.startswith(("#", "*", "COMMIT")) or not line.strip():
-                continue
-            if line.startswith(":"):
-                line = line.rsplit(" [", 1)[0]  # `:FORWARD DROP [12:840]` -> `:FORWARD DROP`
-            lines.append(line)
-        out[table] = lines
-    return out
+    return {table: parse_save(facts.sh(side, host, f"iptables-save -t {table}").output) for table in TABLES}
+
+
+def parse_save(text: str) -> list[str]:
+    """The chain and rule lines of an `iptables-save` text (one table), without counters."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(("#", "*", "COMMIT")) or not line.strip():
+            continue
+        if line.startswith(":"):
+            line = line.rsplit(" [", 1)[0]  # `:FORWARD DROP [12:840]` -> `:FORWARD DROP`
+        lines.append(line)
+    return lines
+
+
+def split_tables(text: str) -> dict[str, str]:
+    """A whole `iptables-save` text cut into its tables (`*raw` ... `COMMIT`), by name."""
+    found: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("*"):
+            current = line[1:].strip()
+            found[current] = ""
+        elif current is not None:
+            found[current] += line + "\n"
+    return found
 
 
 def marked(left: list[str], right: list[str]) -> list[tuple[str, str]]:
@@ -191,6 +200,20 @@ class RulesDiff:
         """The lines of every table only one host has ("-": the first, "+": the second)."""
         return [line for rows in self.tables.values() for m, line in rows if m == mark]
 
+    def notable(self) -> dict[str, list[str]]:
+        """Two kinds of line the chapter points at, where only one host has them: a DROP in the DOCKER
+        chain of whatever enters a bridge from outside, and a MASQUERADE whose source and destination
+        are one container (its connection to its own published port)."""
+        first, second = self.hosts
+        out = {}
+        for mark, host in (("-", first), ("+", second)):
+            lines = self.only(mark)
+            out[f"only {host}: DROP in the DOCKER chain"] = [
+                line for line in lines if line.startswith("-A DOCKER ! -i") and line.endswith("-j DROP")]
+            out[f"only {host}: MASQUERADE of a container to itself"] = [
+                line for line in lines if line.endswith("-j MASQUERADE") and _same_ends(line)]
+        return out
+
     def __repr__(self) -> str:
         left, right = self.labels
         out = [f"  (both)   - {left} only   + {right} only"]
@@ -200,16 +223,27 @@ class RulesDiff:
         return "\n".join(out)
 
 
+def _same_ends(rule: str) -> bool:
+    """`-s X -d X` in an iptables rule line."""
+    words = rule.split()
+    src = words[words.index("-s") + 1] if "-s" in words else None
+    return src is not None and "-d" in words and words[words.index("-d") + 1] == src
+
+
 def rules_side_by_side(side, hosts: tuple[str, str] = ("host1", "host2")) -> RulesDiff:
     """`iptables-save` (raw, filter, nat) of both hosts, merged, the lines only one has marked."""
-    saved = {h: save(side, h) for h in hosts}
-    first, second = hosts
+    return compare({h: save(side, h) for h in hosts}, {h: version(side, h) for h in hosts})
+
+
+def compare(saved: dict[str, dict[str, list[str]]], versions: dict[str, str]) -> RulesDiff:
+    """Two hosts' rules (host -> table -> lines, in `saved`'s order) as a RulesDiff."""
+    first, second = hosts = tuple(saved)
     return RulesDiff(
-        hosts, (label(side, first), label(side, second)),
-        {t: marked(saved[first][t], saved[second][t]) for t in TABLES},
-        {h: chains(saved[h]["filter"]) for h in hosts},
-        {h: [line for line in saved[h]["raw"] if line.startswith("-A")] for h in hosts},
-        {h: version(side, h) for h in hosts})
+        hosts, tuple(f"{h} (Docker {versions[h]})" for h in hosts),
+        {t: marked(saved[first].get(t, []), saved[second].get(t, [])) for t in TABLES},
+        {h: chains(saved[h].get("filter", [])) for h in hosts},
+        {h: [line for line in saved[h].get("raw", []) if line.startswith("-A")] for h in hosts},
+        dict(versions))
 
 
 # --- probe 1: a published container's own address ------------------------------------------------

@@ -232,11 +232,12 @@ def build():
         md("""
         What to look for: host2 jumps from `FORWARD` into a chain of its own, which sends packets on
         to chains host1 does not have, and its raw table, empty on host1, holds a `DROP` for the web
-        container's address. Two more lines differ. host2's `DOCKER` chain ends with
-        `! -i docker0 -o docker0 -j DROP`: whatever enters docker0 from outside and is not let in by
-        the published port's `ACCEPT` just above it is dropped there. host1's nat table holds a
-        `MASQUERADE` for a container connecting to its own published port (`-s` and `-d` both the
-        container); host2 has none, and this section does not test what it does instead.
+        container's address. Two more kinds of line may differ, and the next cell prints them where
+        only one host has them: a `DROP` at the end of the `DOCKER` chain
+        (`! -i docker0 -o docker0 -j DROP`: whatever enters docker0 from outside and is not let in
+        by a published port's `ACCEPT` above it is dropped there), and a `MASQUERADE` whose `-s` and
+        `-d` are both the container (for a container connecting to its own published port; where
+        one host lacks it, this section does not test what that host does instead).
         The course's engine table says, release by release:
         [[engine:chains]]
         """),
@@ -244,6 +245,9 @@ def build():
         print("filter chains only host2 has:", ", ".join(rules.new_chains) or "none")
         for host in rules.hosts:
             print(f"{host}'s raw table:", rules.raw_rules[host] or "no rules")
+        for what, lines in rules.notable().items():
+            if lines:
+                print(what + ":", *lines, sep="\\n  ")
         """),
         claim("ch07:v28-chains", """
         claims.all_of("each engine writes the filter chains the engine table gives its release", {
