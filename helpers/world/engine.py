@@ -276,8 +276,8 @@ def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequen
             launch_script(hostname, binds, command, own_folders(paths))]
 
 
-def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:
-    """The HTTP status of GET `url` on the engine's socket; None if the engine does not answer.
+def _get(paths: HostPaths, url: str, timeout: float) -> tuple[int, bytes] | None:
+    """GET `url` on the engine's socket: (status, body), None if the engine does not answer.
     (No docker SDK import: a warm `up` stays at ~0.1 s.)"""
     if not paths.socket.exists():
         return None
@@ -287,29 +287,29 @@ def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:
         conn.sock.settimeout(timeout)
         conn.sock.connect(str(paths.socket))
         conn.request("GET", url)
-        return conn.getresponse().status
+        response = conn.getresponse()
+        return response.status, response.read()
     except OSError:
         return None
     finally:
         conn.close()
 
 
+def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:
+    """The HTTP status of GET `url` on the engine's socket; None if the engine does not answer."""
+    answer = _get(paths, url, timeout)
+    return answer[0] if answer else None
+
+
 def get_json(paths: HostPaths, url: str, timeout: float = 1.0) -> dict | list | None:
     """The JSON body of GET `url` on the engine's socket (None if it does not answer with 200)."""
-    if not paths.socket.exists():
+    answer = _get(paths, url, timeout)
+    if not answer or answer[0] != 200:
         return None
-    conn = http.client.HTTPConnection("localhost", timeout=timeout)
     try:
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.settimeout(timeout)
-        conn.sock.connect(str(paths.socket))
-        conn.request("GET", url)
-        response = conn.getresponse()
-        return json.loads(response.read()) if response.status == 200 else None
-    except (OSError, ValueError):
+        return json.loads(answer[1])
+    except ValueError:
         return None
-    finally:
-        conn.close()
 
 
 def server_version(paths: HostPaths, timeout: float = 1.0) -> str | None:
