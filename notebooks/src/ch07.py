@@ -229,18 +229,6 @@ def build():
         rules = two_engines.rules_side_by_side(side)   # iptables-save -t raw / -t filter / -t nat on each host
         rules
         """),
-        md("""
-        What to look for: host2 jumps from `FORWARD` into a chain of its own, which sends packets on
-        to chains host1 does not have, and its raw table, empty on host1, holds a `DROP` for the web
-        container's address. Two more kinds of line may differ, and the next cell prints them where
-        only one host has them: a `DROP` at the end of the `DOCKER` chain
-        (`! -i docker0 -o docker0 -j DROP`: whatever enters docker0 from outside and is not let in
-        by a published port's `ACCEPT` above it is dropped there), and a `MASQUERADE` whose `-s` and
-        `-d` are both the container (for a container connecting to its own published port; where
-        one host lacks it, this section does not test what that host does instead).
-        The course's engine table says, release by release:
-        [[engine:chains]]
-        """),
         code("""
         print("filter chains only host2 has:", ", ".join(rules.new_chains) or "none")
         for host in rules.hosts:
@@ -248,7 +236,19 @@ def build():
         for what, lines in rules.notable().items():
             if lines:
                 print(what + ":", *lines, sep="\\n  ")
-        """),
+        """, output="ch07:v28-rules"),
+        md("""
+        What to look for: host2 jumps from `FORWARD` into a chain of its own, which sends packets on
+        to chains host1 does not have, and its raw table holds a `DROP` for the web container's
+        address, where host1's raw table has no rules. Two more kinds of line may differ, and the
+        cell above printed them where only one host has them: a `DROP` at the end of the `DOCKER` chain
+        (`! -i docker0 -o docker0 -j DROP`: whatever enters docker0 from outside and is not let in
+        by a published port's `ACCEPT` above it is dropped there), and a `MASQUERADE` whose `-s` and
+        `-d` are both the container (for a container connecting to its own published port; where
+        one host lacks it, this section does not test what that host does instead).
+        The course's engine table says, release by release:
+        [[engine:chains]]
+        """, states={"ch07:v28-rules": ["no rules", "DROP"]}),
         claim("ch07:v28-chains", """
         claims.all_of("each engine writes the filter chains the engine table gives its release", {
             f"{rules.labels[i]}: its Docker filter chains are {', '.join(rules.expected(host))}":
@@ -297,17 +297,14 @@ def build():
         Now `lanpc` sends one TCP SYN to `127.0.0.1:8081` in a frame addressed to each host's MAC
         (built with scapy in lanpc's namespace, through the course's guard, which sends such a frame
         only to a lab host's loopback), while the host's `eth0` and `docker0` are captured. lanpc
-        pings the host first. Where the SYN gets in, the container's answer leaves the host with
-        source address 127.0.0.1, and a host that does not know lanpc's MAC yet asks for it by ARP
-        "who-has lanpc, tell 127.0.0.1", which lanpc never answers (we saw that in a capture while
-        writing this section): the ping makes the host learn lanpc's MAC first.
+        pings the host first, so that the host knows lanpc's MAC (why, below the table).
         """),
         code("""
         loopback = [two_engines.loopback_from_lan(side, host) for host in ("host1", "host2")]
         facts.table(loopback, ["host", "engine", "SYN reached the container (docker0)",
                                "container answered (SYN-ACK on docker0)", "SYN-ACK left eth0, from", "lanpc got",
                                "DNAT counted", "raw rule", "raw drops counted"])
-        """),
+        """, output="ch07:v28-loopback"),
         claim("ch07:v28-loopback", """
         claims.all_of("a SYN to 127.0.0.1:8081 in a frame to each host's MAC: on each engine as the engine table says", {
             (f"{r['host']} (Docker {r['engine']}): the raw-table DROP for 127.0.0.1 counted it and nothing reached "
@@ -320,8 +317,14 @@ def build():
         }, evidence=[{k: v for k, v in r.items() if k != "table says"} for r in loopback])
         """),
         md("""
+        Where the SYN got in, the container's SYN-ACK left the host with source address 127.0.0.1
+        (the column "SYN-ACK left eth0, from"): the un-DNAT restored the address the SYN was sent
+        to. A host that does not know lanpc's MAC yet asks for it by ARP "who-has lanpc, tell
+        127.0.0.1", which lanpc never answers, so no answer would come back (we saw that in a
+        capture while writing this section); hence the ping first.
+
         The counters, as you would read them on host2 (`-c` prints `[packets:bytes]` before each rule):
-        """),
+        """, states={"ch07:v28-loopback": ["127.0.0.1", "SYN-ACK left eth0, from"]}),
         code("""
         facts.sh(side, "host2", "iptables-save -c -t raw")
         """),
