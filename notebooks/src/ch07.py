@@ -15,7 +15,8 @@ def build():
         latency and throughput through host, bridge (DNAT and docker-proxy), macvlan and overlay;
         last, run two Docker releases side by side and see what a newer one changed in the rules.
 
-        **Prerequisites.** Chapters 1–6. This chapter starts every scenario at once (about 10 s).
+        **Prerequisites.** Chapters 1–6. This chapter starts every scenario at once (about 10 s);
+        section 7.4 brings up a second, small world beside yours (about 15 s for the whole section).
         """),
         code(SETUP),
         code("""
