@@ -10,9 +10,10 @@ Stresses:
 - `agent` (the default; the state seen in CI): TCP and UDP 7946 on host2's address are held for 3 s
   while host2 joins, as the agent of the swarm it has just left holds them when `swarm leave` returns
   before that agent is closed. The new gossip agent then fails to start ("error in agentInit:
-  ... address already in use" in host2's dockerd.log) and never retries (20.10 and 28.5.2 alike here): host2 lists no peers of any new
-  overlay, host1 only itself, names never cross. On the code before the fix every round is lost
-  (about 45 s a round: wait_for_name gives up after --limit); now swarm.ensure joins once 7946 is free
+  ... address already in use" in host2's dockerd.log) and never retries (20.10 and 28.5.2 alike
+  here): host2 lists no peers of any new overlay, host1 only itself, names never cross. On the code
+  before the fix every round is lost (about 45 s a round: wait_for_name gives up after --limit); now
+  swarm.ensure joins once 7946 is free
   (~10 s a round). `agent-learner`: the same hold while host2 joins as lab 6's learner joins (SDK init
   and join, no ensure): before the fix lost, now wait_for_name heals it (heal_gossip, ~20 s a round).
 - `cpu`: two niced busy loops during each round (killed at its end); `mtu`: the router's ports towards
