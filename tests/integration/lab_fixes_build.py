@@ -7,9 +7,10 @@ wrong (the audit's §8 cases: a `--link` name, a loopback-only port, an extra br
 masquerade-less "isolated" network, a macvlan gateway that does not exist or a range over a machine,
 a web server exec'd into the pod container, a restarted pod container).
 
-WRONG[n]: each runs on a freshly reset lab and resets it again (try/finally), before the solution
-notebook. RIGHT[n]: after the solution notebook's fix, each undoes what came before (the lab's reset)
-and leaves its own valid fix in place: the journey's last reset removes the last one.
+Every step starts with the lab's reset, which undoes what the step before left. WRONG[n] run before
+the solution notebook's start cell (lab.start: the reset, for these labs), which undoes the last one.
+RIGHT[n] run after the notebook's fix and leave their own valid fix in place: the journey's last reset
+(the notebook's reset cell) removes the last one.
 """
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ from helpers.lessons import facts
 from helpers.scenarios.webapp import wait_listening
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE
-from tests.integration.lab_journey import WEB, docker_cli, failing, fresh, item, run
+from tests.integration.lab_journey import WEB, docker_cli, failing, item, run
 
 
 def undone(world, number: int):
-    """The lab after its reset: whatever the previous fix left is gone (a right fix starts here)."""
+    """The lab after its reset: whatever the previous step left is gone (every fix starts here)."""
     lab = labs.get(number)
     lab.reset(world)
     return lab
@@ -39,20 +40,20 @@ def undone(world, number: int):
 def lab1_link_on_the_default_bridge_fails_naming_link(w):
     """The client resolves lab1-web from a `--link` /etc/hosts entry to the default bridge: it pings
     by name, but the name never goes through the embedded DNS."""
-    with fresh(w, 1) as lab:
-        docker_cli(w, "network create lab1-net")
-        docker_cli(w, f"run -d --name lab1-web {IMAGE} sleep 1000000")
-        docker_cli(w, "network connect lab1-net lab1-web")
-        docker_cli(w, f"run -d --name lab1-client --link lab1-web {IMAGE} sleep 1000000")
-        docker_cli(w, "network connect lab1-net lab1-client")
-        # The wrong fix does reach lab1-web by name: that is why a reach check alone accepted it.
-        assert "0% packet loss" in docker_cli(w, "exec lab1-client ping -c 1 lab1-web")
-        result = lab.check(w, record=False)
-        it = failing(result, "embedded DNS")
-        assert "/etc/hosts" in it.problem and "--link" in it.problem, str(result)
-        assert "--link" in it.hint
-        web = w.host1.docker.containers.get("lab1-web")
-        assert state.address_on(web, "bridge") in it.problem  # the address the hosts entry gives
+    lab = undone(w, 1)
+    docker_cli(w, "network create lab1-net")
+    docker_cli(w, f"run -d --name lab1-web {IMAGE} sleep 1000000")
+    docker_cli(w, "network connect lab1-net lab1-web")
+    docker_cli(w, f"run -d --name lab1-client --link lab1-web {IMAGE} sleep 1000000")
+    docker_cli(w, "network connect lab1-net lab1-client")
+    # The wrong fix does reach lab1-web by name: that is why a reach check alone accepted it.
+    assert "0% packet loss" in docker_cli(w, "exec lab1-client ping -c 1 lab1-web")
+    result = lab.check(w, record=False)
+    it = failing(result, "embedded DNS")
+    assert "/etc/hosts" in it.problem and "--link" in it.problem, str(result)
+    assert "--link" in it.hint
+    web = w.host1.docker.containers.get("lab1-web")
+    assert state.address_on(web, "bridge") in it.problem  # the address the hosts entry gives
 
 
 def lab1_network_connect_afterwards_passes(w):
@@ -70,20 +71,20 @@ def lab1_network_connect_afterwards_passes(w):
 # --- lab 2 -----------------------------------------------------------------------------------------
 
 def lab2_published_on_loopback_fails_saying_loopback(w):
-    with fresh(w, 2) as lab:
-        docker_cli(w, f"run -d --name lab2-web -p 127.0.0.1:9080:80 {IMAGE} httpd -f -p 80 -h /www")
-        result = lab.check(w, record=False)
-        it = failing(result, "port 9080 leads to")
-        assert "127.0.0.1:9080" in it.problem and "loopback" in it.problem, str(result)
-        assert "cannot gain" not in it.hint
-        assert item(result, "internet machine reaches").status == "pending"
+    lab = undone(w, 2)
+    docker_cli(w, f"run -d --name lab2-web -p 127.0.0.1:9080:80 {IMAGE} httpd -f -p 80 -h /www")
+    result = lab.check(w, record=False)
+    it = failing(result, "port 9080 leads to")
+    assert "127.0.0.1:9080" in it.problem and "loopback" in it.problem, str(result)
+    assert "cannot gain" not in it.hint
+    assert item(result, "internet machine reaches").status == "pending"
 
 
 def lab2_ports_swapped_fails_naming_the_published_port(w):
-    with fresh(w, 2) as lab:
-        docker_cli(w, f"run -d --name lab2-web -p 80:9080 {IMAGE} httpd -f -p 80 -h /www")
-        it = failing(lab.check(w, record=False), "port 9080 leads to")
-        assert "9080/tcp as 80" in it.problem and "host1's port first" in it.hint
+    lab = undone(w, 2)
+    docker_cli(w, f"run -d --name lab2-web -p 80:9080 {IMAGE} httpd -f -p 80 -h /www")
+    it = failing(lab.check(w, record=False), "port 9080 leads to")
+    assert "9080/tcp as 80" in it.problem and "host1's port first" in it.hint
 
 
 def lab2_published_on_host1_eth0_address_passes(w):
@@ -104,31 +105,31 @@ def _lab3_rest(world) -> None:
 
 
 def lab3_extra_bridge_connection_fails_naming_bridge(w):
-    with fresh(w, 3) as lab:
-        _lab3_rest(w)
-        run(w, "lab3-alone", network_mode="none")
-        w.host1.docker.networks.get("bridge").connect("lab3-a")
-        result = lab.check(w, record=False)
-        it = failing(result, "lab3-a cannot reach the internet service")
-        assert "lab3-a is also on bridge" in it.hint, str(result)
-        assert "no gateway" not in it.hint
+    lab = undone(w, 3)
+    _lab3_rest(w)
+    run(w, "lab3-alone", network_mode="none")
+    w.host1.docker.networks.get("bridge").connect("lab3-a")
+    result = lab.check(w, record=False)
+    it = failing(result, "lab3-a cannot reach the internet service")
+    assert "lab3-a is also on bridge" in it.hint, str(result)
+    assert "no gateway" not in it.hint
 
 
 def lab3_masquerade_disabled_is_not_isolation(w):
     """A bridge without masquerading still routes its packets out of host1 (they just get no
     answer): the check must fail on "internal" and must not claim its containers reach the internet."""
-    with fresh(w, 3) as lab:
-        w.host1.docker.networks.create("lab3-internal", options={"com.docker.network.bridge.enable_ip_masquerade":
-                                                                 "false"}, labels=w.label)
-        run(w, "lab3-a", network="lab3-internal")
-        run(w, "lab3-b", network="lab3-internal")
-        run(w, "lab3-alone", network_mode="none")
-        result = lab.check(w, record=False)
-        it = failing(result, "lab3-internal is internal")
-        assert "reach the internet" not in it.problem, str(result)
-        assert "enable_ip_masquerade=false" in it.problem and "still leave host1" in it.problem
-        gateway = w.host1.docker.networks.get("lab3-internal").attrs["IPAM"]["Config"][0]["Gateway"]
-        assert gateway in it.problem
+    lab = undone(w, 3)
+    w.host1.docker.networks.create("lab3-internal", options={"com.docker.network.bridge.enable_ip_masquerade":
+                                                             "false"}, labels=w.label)
+    run(w, "lab3-a", network="lab3-internal")
+    run(w, "lab3-b", network="lab3-internal")
+    run(w, "lab3-alone", network_mode="none")
+    result = lab.check(w, record=False)
+    it = failing(result, "lab3-internal is internal")
+    assert "reach the internet" not in it.problem, str(result)
+    assert "enable_ip_masquerade=false" in it.problem and "still leave host1" in it.problem
+    gateway = w.host1.docker.networks.get("lab3-internal").attrs["IPAM"]["Config"][0]["Gateway"]
+    assert gateway in it.problem
 
 
 def lab3_disconnect_bridge_then_connect_none_passes(w):
@@ -199,30 +200,30 @@ def _macvlan(world, gateway: str, ip_range: str | None) -> None:
 
 
 def lab5_gateway_that_does_not_exist_fails_naming_the_router(w):
-    with fresh(w, 5) as lab:
-        lan, router = _lan(w)
-        _macvlan(w, str(lan[254]), f"{lan[64]}/28")
-        result = lab.check(w, record=False)
-        it = failing(result, "gateway answers")
-        assert str(lan[254]) in it.problem and router in it.hint, str(result)
-        assert item(result, "internet service through the router").status == "fail"
+    lab = undone(w, 5)
+    lan, router = _lan(w)
+    _macvlan(w, str(lan[254]), f"{lan[64]}/28")
+    result = lab.check(w, record=False)
+    it = failing(result, "gateway answers")
+    assert str(lan[254]) in it.problem and router in it.hint, str(result)
+    assert item(result, "internet service through the router").status == "fail"
 
 
 def lab5_range_over_lanpc_fails_naming_lanpc(w):
-    with fresh(w, 5) as lab:
-        lan, router = _lan(w)
-        lanpc = facts.address(w, "lanpc")
-        _macvlan(w, router, f"{lan[0]}/27")  # .0-.31: lanpc's address is inside
-        it = failing(lab.check(w, record=False), "reserved range")
-        assert f"lanpc ({lanpc})" in it.problem
+    lab = undone(w, 5)
+    lan, router = _lan(w)
+    lanpc = facts.address(w, "lanpc")
+    _macvlan(w, router, f"{lan[0]}/27")  # .0-.31: lanpc's address is inside
+    it = failing(lab.check(w, record=False), "reserved range")
+    assert f"lanpc ({lanpc})" in it.problem
 
 
 def lab5_without_ip_range_fails_saying_so(w):
-    with fresh(w, 5) as lab:
-        _, router = _lan(w)
-        _macvlan(w, router, None)
-        it = failing(lab.check(w, record=False), "reserved range")
-        assert "no `--ip-range`" in it.problem and "--ip-range" in it.hint
+    lab = undone(w, 5)
+    _, router = _lan(w)
+    _macvlan(w, router, None)
+    it = failing(lab.check(w, record=False), "reserved range")
+    assert "no `--ip-range`" in it.problem and "--ip-range" in it.hint
 
 
 def lab5_other_range_made_with_the_cli_passes(w):
@@ -250,15 +251,15 @@ def _pod(world, app_command=IDLE, mode: str = "container:lab7-pod"):
 def lab7_server_exec_d_into_the_pod_container_fails(w):
     """httpd started by `docker exec -d` in lab7-pod while lab7-app only sleeps: the page is served,
     but not by lab7-app."""
-    with fresh(w, 7) as lab:
-        pod, _ = _pod(w)
-        docker_cli(w, "exec -d lab7-pod httpd -f -p 8080 -h /www")
-        # exec -d returns before httpd listens; on a busy machine the check could come first.
-        wait_listening(pod, 8080)
-        result = lab.check(w, record=False)
-        it = failing(result, "lab7-app's own process")
-        assert "a process of lab7-pod" in it.problem and "sleep 1000000" in it.problem, str(result)
-        assert "lab7-app's own command" in it.hint
+    lab = undone(w, 7)
+    pod, _ = _pod(w)
+    docker_cli(w, "exec -d lab7-pod httpd -f -p 8080 -h /www")
+    # exec -d returns before httpd listens; on a busy machine the check could come first.
+    wait_listening(pod, 8080)
+    result = lab.check(w, record=False)
+    it = failing(result, "lab7-app's own process")
+    assert "a process of lab7-pod" in it.problem and "sleep 1000000" in it.problem, str(result)
+    assert "lab7-app's own command" in it.hint
 
 
 def lab7_restarted_pod_container_has_a_real_hint_and_restarting_the_app_fixes_it(w):

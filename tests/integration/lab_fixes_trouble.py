@@ -66,13 +66,13 @@ def lab8_the_reset_undid_the_wrong_gateway(world, done):
 # --- 9. a name that does not resolve ---------------------------------------------------------------
 
 def _lab9_api_on_the_default_bridge_only(world) -> None:
-    """Back to the fault: lab9-api on the default bridge and nothing else."""
+    """Back to the fault: lab9-api on the default bridge and nothing else, as the start made it."""
     api = world.host1.docker.containers.get("lab9-api")
     if "lab9-net" in state.networks_of(api):
         facts.sh(world, "host1", "docker network disconnect lab9-net lab9-api")
     if "bridge" not in state.networks_of(world.host1.docker.containers.get("lab9-api")):
         facts.sh(world, "host1", "docker network connect bridge lab9-api")
-    assert not check(world, 9).passed
+    assert list(state.networks_of(world.host1.docker.containers.get("lab9-api"))) == ["bridge"]
 
 
 def _lab9_passes(world) -> None:
@@ -160,9 +160,10 @@ def _docker_rule(world) -> list[str]:
 
 def _break_masquerade(world) -> None:
     """The lab's fault again, as the start makes it: Docker's rule deleted (the notebook's fix, or the
-    one the reset's repair put back)."""
+    one the reset's repair put back; `-D` fails if it is not there), and no other rule masquerades
+    the bridge's subnet."""
     world["host1"].run(["iptables", "-t", "nat", "-D", *_docker_rule(world)])
-    assert not check(world, 11).passed
+    assert state.masquerade(facts.state(world, "host1", "rules"), _bridge_subnet(world)) is None
 
 
 def lab11_a_rule_that_matches_nothing_says_which_match_missed(world):
@@ -397,16 +398,15 @@ def _remake_overlay(world, mtu_option: str | None) -> None:
 
 
 def _lab13_as_started(world) -> None:
-    """The fault again, as the start leaves it: the overlay made without options, lab13-b knowing
-    lab13-a's name, the cloud's ports at the path's size; the check fails at the symptom."""
+    """The fault again, as the start leaves it: the overlay made without options (its containers get
+    1450), lab13-b knowing lab13-a's name, the cloud's ports at the path's size (smaller)."""
     _remake_overlay(world, None)
     b = world.host2.docker.containers.get("lab13-b")
     assert troubleshoot.wait_for_name(world, b, "lab13-a"), "host2 never learnt lab13-a's name again"
     for machine, names in troubleshoot._path_links().items():
         for name in names:
             world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
-    result = check(world, 13)
-    assert not items(result)[SYMPTOM[13]].ok, str(result)
+    assert facts.mtu(world, b) == 1450 and troubleshoot.path_mtu(world) == LAB13_PATH_MTU < 1450 + 50
 
 
 def lab13_wrong_fixes_fail_with_what_was_seen(world):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,14 +34,21 @@ WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
 CELL_TIMEOUT = 900  # seconds for one cell (lab 13's start makes a swarm; nbval's default was 2000)
 
 
+STEP_SECONDS: list[tuple[str, float]] = []  # (step, seconds) of the journey running now, for its report
+
+
 @contextmanager
 def step(name: str) -> Iterator[None]:
-    """One step of a journey: whatever fails inside it (an assertion, a LabError, a cell) says which step."""
+    """One step of a journey: whatever fails inside it (an assertion, a LabError, a cell) says which
+    step; its time goes to STEP_SECONDS."""
+    started = time.monotonic()
     try:
         yield
     except BaseException as error:
         error.add_note(f"journey step: {name}")
         raise
+    finally:
+        STEP_SECONDS.append((name, time.monotonic() - started))
 
 
 class SolutionNotebook:

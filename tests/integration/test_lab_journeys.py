@@ -1,17 +1,19 @@
 """Every lab walked as a learner walks it, on the session world, one journey per lab:
 
 reset -> the fresh check fails helpfully (its first failing item has a hint; strict raises)
--> the solution notebook's start cell (troubleshooting labs: the break, made once) -> the check names
-the symptom, never the cause, and its hint grows with each check -> each wrong fix a learner tries
-fails naming what is wrong, and is undone -> the right fix: the rest of the lab's solution notebook
+-> troubleshooting labs: the solution notebook's start cell (the break, made once), then the check
+names the symptom, never the cause, and its hint grows with each check -> each wrong fix a learner
+tries fails naming what is wrong, and is undone (build labs: by the reset that begins the next step,
+the last one by the notebook's start cell) -> the right fix: the rest of the lab's solution notebook
 (labs/solutions/NN_*.ipynb, in a kernel, cell by cell) -> the strict check passes and the pass is
 recorded -> each other valid fix passes (after undoing the one before) -> the notebook's reset cell
 leaves none of the lab's names, restores the world around the lab, and the check fails again.
 
 The solution notebooks run here, once each, in full (an error in any cell fails the journey); nbval
-no longer collects labs/solutions. Each step names itself when it fails ("journey step: ..."). The
-fixes are in lab_fixes_build.py (labs 1-7) and lab_fixes_trouble.py (labs 8-13); tests about the labs
-that are not one lab's journey are in test_labs_common.py.
+no longer collects labs/solutions. Each step names itself when it fails ("journey step: ..."), and
+a passing journey prints each step's seconds (-s). A journey that fails resets its lab. The fixes are
+in lab_fixes_build.py (labs 1-7) and lab_fixes_trouble.py (labs 8-13); tests about the labs that are
+not one lab's journey are in test_labs_common.py.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import pytest
 from helpers import labs
 from helpers.labs import progress
 from tests.integration import lab_fixes_build, lab_fixes_trouble
-from tests.integration.lab_journey import SolutionNotebook, baseline, names_left, step, text
+from tests.integration.lab_journey import STEP_SECONDS, SolutionNotebook, baseline, names_left, step, text
 from tests.integration.lab_symptoms import CAUSE_WORDS, SYMPTOM
 
 WRONG = {**lab_fixes_build.WRONG, **lab_fixes_trouble.WRONG}
@@ -38,27 +40,21 @@ def _assert_helpful_failure(result) -> None:
 
 
 def _symptom_and_growing_hints(world, lab) -> None:
-    """The first check after the start reports the symptom only; each further check gives another
-    hint (three, then the last one kept); a check right after a new start is the first again."""
+    """The first check after the start fails helpfully and reports the symptom only, in words that
+    name no cause; each further check gives another hint (three, then the last one kept)."""
     number = lab.number
-    broken = lab.check(world)
-    _assert_helpful_failure(broken)
-    assert any(SYMPTOM[number] in it.what for it in broken.failed), \
-        f"lab {number}'s check does not name the fault:\n{broken}"
-    progress.reset_checks(world.prefix, number)  # as the start left it: the next check is the first
     hints = []
-    for _ in range(4):
+    for n in range(4):
         result = lab.check(world, record=False)
+        if n == 0:
+            _assert_helpful_failure(result)
+            assert not any(w in text(result) for w in CAUSE_WORDS[number]), str(result)
         failed = result.failed
-        assert [it.what for it in failed] == [SYMPTOM[number]], str(result)
+        assert [it.what for it in failed] == [SYMPTOM[number]], f"lab {number}: not the symptom alone:\n{result}"
         assert failed[0].problem and failed[0].hint, str(result)
         hints.append(failed[0].hint)
     assert len(set(hints[:3])) == 3 and hints[3] == hints[2], hints
     assert "check again" in hints[0] and "check again" not in hints[2]
-    # The first check's words: the symptom only.
-    progress.reset_checks(world.prefix, number)
-    result = lab.check(world, record=False)
-    assert not any(w in text(result) for w in CAUSE_WORDS[number]), str(result)
 
 
 def _steps(table: dict, number: int) -> list:
@@ -68,8 +64,19 @@ def _steps(table: dict, number: int) -> list:
 @pytest.mark.parametrize("number", sorted(labs.LABS))
 def test_lab_journey(lab_world, number):
     world, lab = lab_world, labs.get(number)
-    trouble = lab.kind == "troubleshoot"
+    STEP_SECONDS.clear()
     started = time.monotonic()
+    try:
+        _journey(world, lab)
+    except BaseException:
+        lab.reset(world)  # a journey that failed half way leaves the next one a clean world
+        raise
+    print(f"lab {number} journey: {time.monotonic() - started:.1f} s (the kernel's start and stop: the rest)",
+          *(f"{seconds:6.1f} s  {name}" for name, seconds in STEP_SECONDS), sep="\n  ")
+
+
+def _journey(world, lab) -> None:
+    number, trouble = lab.number, lab.kind == "troubleshoot"
     notebook = SolutionNotebook(lab)
 
     with step("reset"):
@@ -85,14 +92,17 @@ def test_lab_journey(lab_world, number):
             lab.check(world, strict=True)
 
     with notebook.kernel():
-        with step(f"start: the first cell of {lab.solution_notebook}"):
-            notebook.run("start")
-        if trouble:
+        if trouble:  # the break, made once: everything up to the last reset happens on it
+            with step(f"start: the first cell of {lab.solution_notebook}"):
+                notebook.run("start")
             with step("the check names the symptom, and its hints grow"):
                 _symptom_and_growing_hints(world, lab)
         for fix in _steps(WRONG, number):
             with step(f"wrong fix {fix.__name__}"):
                 fix(world)
+        if not trouble:  # a build lab's start is its reset: it undoes the last wrong fix
+            with step(f"start: the first cell of {lab.solution_notebook}"):
+                notebook.run("start")
         with step(f"right fix: {lab.solution_notebook}, up to its own strict check"):
             notebook.run("fix")
         with step("strict check passes, the pass is recorded"):
@@ -115,4 +125,3 @@ def test_lab_journey(lab_world, number):
     for after in _steps(lab_fixes_trouble.AFTER, number):
         with step(f"after the reset: {after.__name__}"):
             after(world, done)
-    print(f"lab {number} journey: {time.monotonic() - started:.1f} s")
