@@ -58,6 +58,7 @@ TABLE = {
     "tests/integration/test_claims_ch09.py": "world",
     "tests/integration/test_doctor_live.py": "world",
     "tests/integration/test_endpoint_live.py": "world",
+    "tests/integration/test_engine_facts_live.py": "world",   # the engine table, on the engine in front
     "tests/integration/test_exec_root.py": "world",
     "tests/integration/test_explorer.py": "world",
     "tests/integration/test_gossip_names.py": "world",

@@ -30,6 +30,12 @@ TABLES = "from Docker's tables, not run here"
 TRIAL = "measured by hand on Debian's docker.io 28.5.2 (issue 25's trial), not yet by a test"
 
 
+def live_test(on: str) -> str:
+    """Measured by tests/integration/test_engine_facts_live.py on the engines `on` (each test leg runs
+    it on its own engine: Debian 12's 20.10, Debian 13's 26.1, the Docker 28 leg's 28.5)."""
+    return f"measured live (tests/integration/test_engine_facts_live.py) on {on}"
+
+
 def measured(tag: str) -> str:
     return f"measured live (claim {tag})"
 
@@ -115,7 +121,8 @@ FACTS: tuple[Fact, ...] = (
             "neighbour that routes to them", measured("ch01:unpublished") + " on 20.10 and 26.1 (DROP set)"),
         Era("28.0", "the same rule for the policy (dockerd's `--ip-forward-no-drop` turns it off); the "
             "raw-table direct-access rule drops those packets whatever the policy",
-            cited("Docker docs, Packet filtering and firewalls; " + IPTABLESDOC + "usernet-portmap.md"))),
+            live_test("28.5") + "; " + cited("Docker docs, Packet filtering and firewalls; " + IPTABLESDOC
+                                            + "usernet-portmap.md"))),
         "dockerd sets the filter FORWARD policy to DROP only when it turned IPv4 forwarding on itself. "
         "On a host that already forwarded, the policy stays ACCEPT. Before Docker 28.0, a LAN neighbour "
         "with a route to the container then reaches its unpublished ports. From 28.0 the raw-table rule "
@@ -167,9 +174,10 @@ FACTS: tuple[Fact, ...] = (
         "minus its localhost nameservers, and uses 8.8.8.8 and 8.8.4.4 if none is left. The same holds on "
         "every release the course names."),
     Fact("kv-store", "overlay's external key-value store (Consul, Etcd, ZooKeeper)", ("ch04 §4.1", "glossary"), (
-        Era("20.10", "deprecated, still accepted (`cluster-store`)", cited("Docker docs, Deprecated Engine Features")),
+        Era("20.10", "deprecated, still accepted (`cluster-store`)",
+            live_test("20.10") + "; " + cited("Docker docs, Deprecated Engine Features")),
         Era("23.0", "removed: swarm mode's own Raft store is the only way",
-            cited("Docker docs, Deprecated Engine Features"))),
+            live_test("26.1 and 28.5") + "; " + cited("Docker docs, Deprecated Engine Features"))),
         "The external key-value store of overlay networks was deprecated in Docker 20.10 and removed in "
         "23.0. Since then swarm mode keeps the state in its own Raft store."),
     Fact("abstract-socket", "dockerd's own abstract UNIX socket", ("ch03 §3.3",), (
@@ -178,13 +186,15 @@ FACTS: tuple[Fact, ...] = (
         "Docker 20.10's dockerd holds an abstract socket of its own; 26.1's holds none (the release in "
         "between that changed it is not claimed)."),
     Fact("network-mode", "`docker inspect`'s NetworkMode of a container run without --network", ("lab 3",), (
-        Era("20.10", "\"default\"", "measured live (lab 3's solution prints it) on 20.10"),
-        Era("26.1", "\"bridge\"", "measured live (lab 3's solution prints it) on 26.1")),
+        Era("20.10", "\"default\"", "measured live (lab 3's solution prints it) on 20.10; " + live_test("20.10")),
+        Era("26.1", "\"bridge\"", "measured live (lab 3's solution prints it) on 26.1; "
+            + live_test("26.1 and 28.5"))),
         "A container run without --network shows NetworkMode \"default\" on Docker 20.10 and \"bridge\" "
         "on 26.1 (the release in between that changed it is not claimed)."),
     Fact("enable-ipv4", "`docker network inspect`'s EnableIPv4 field", ("ch08",), (
-        Era("20.10", "absent", measured("ch08:inspect") + " on 20.10 and 26.1"),
-        Era("28.0", "present (IPv6-only networks: `--ipv4=false`)", cited("Docker Engine 28.0 release notes"))),
+        Era("20.10", "absent", measured("ch08:inspect") + " on 20.10 and 26.1; " + live_test("20.10 and 26.1")),
+        Era("28.0", "present (IPv6-only networks: `--ipv4=false`)",
+            live_test("28.5") + "; " + cited("Docker Engine 28.0 release notes"))),
         "Newer engines print the same inspect fields and add a few; Docker 28.0 added EnableIPv4 "
         "(IPv6-only networks: `--ipv4=false`)."),
     Fact("overlay-mtu", "the MTU Docker's overlay gives its containers", ("ch04 §4.4", "lab 13"), (
@@ -197,14 +207,14 @@ FACTS: tuple[Fact, ...] = (
         "`--opt encrypted` overlay subtracts the IPsec (ESP) overhead too, so its MTU is lower. This was "
         "measured on 20.10; Docker's overlay documentation for 26 to 29 describes the same option."),
     Fact("random-mac", "a bridge container's MAC address", ("ch02",), (
-        Era("20.10", "02:42 followed by the container's IPv4 address", cited("moby/moby#47146")),
-        Era("28.0", "random", cited("Docker Engine 28.0 release notes (issue 25's list), not checked in moby's "
-                                    "source here"))),
+        Era("20.10", "02:42 followed by the container's IPv4 address",
+            live_test("20.10 and 26.1") + "; " + cited("moby/moby#47146")),
+        Era("28.0", "random", live_test("28.5") + "; " + cited("Docker Engine 28.0 release notes"))),
         "Up to Docker 27 a bridge container's MAC is 02:42 followed by its IPv4 address. From Docker 28.0 "
         "it is random."),
     Fact("macvlan-gateway", "a macvlan network made without --gateway", ("ch05",), (
         Era("20.10", "Docker picks the subnet's first address as gateway; containers get a default route",
-            cited("libnetwork IPAM: the first usable address")),
+            live_test("20.10, 26.1 and 28.5") + "; " + cited("libnetwork IPAM: the first usable address")),
         Era("29.0", "no default gateway is assumed", cited("Docker Engine 29.0 release notes (issue 25's list), "
                                                            "not checked in moby's source here"))),
         "Without --gateway, Docker up to 28 gives a macvlan network its subnet's first address as "
