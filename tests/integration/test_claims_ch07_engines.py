@@ -144,14 +144,19 @@ def test_internal_claim_fails_with_a_default_route_on_28(side):
     assert_claim_fails("ch07:v28-internal", {"internal": internal}, mentions="host2 (Docker 28")
 
 
-def test_internal_claim_fails_without_the_default_route_on_the_older_engine(side):
-    """host1's internal container without the default route its release gives it."""
-    gateway = two_engines.read_internal(side, "host1")["gateway"]
-    side["host1"].run([*_inner_netns(side, "host1"), "del", "default"])
+def test_internal_claim_fails_when_host1s_container_has_the_other_route(side):
+    """host1's internal container given the other era's route: without the default route its release
+    gives it (20.10), or with one where its release gives none (26.1, the Debian 13 leg)."""
+    before = two_engines.read_internal(side, "host1")
+    gateway = before["gateway"]
+    had_route = before["default route era"]
+    flip, back = (("del", "default"), ("add", "default", "via", gateway)) if had_route else \
+        (("add", "default", "via", gateway), ("del", "default"))
+    side["host1"].run([*_inner_netns(side, "host1"), *flip])
     try:
         internal = [two_engines.read_internal(side, h) for h in HOSTS]
     finally:
-        side["host1"].run([*_inner_netns(side, "host1"), "add", "default", "via", gateway], check=False)
-    assert internal[0]["default route"] is None
+        side["host1"].run([*_inner_netns(side, "host1"), *back], check=False)
+    assert (internal[0]["default route"] is None) == had_route
     assert_claim_fails("ch07:v28-internal", {"internal": internal},
-                       mentions="a default route via the network's gateway")
+                       mentions="a default route via the network's gateway" if had_route else "no default route")
