@@ -187,7 +187,6 @@ def load_into(client, data: bytes | None = None) -> None:
 # --- seeds: a loaded image store, copied into fresh data-roots --------------------------------
 
 SEED_GLOB = "seed-*"
-SEED_PARTS = ("image", "overlay2")  # the image metadata and the overlay2 graph driver's layers
 
 
 def seed_path(build: str, dockerd: Path) -> Path:
@@ -200,26 +199,40 @@ def seed_path(build: str, dockerd: Path) -> Path:
 
 
 def is_fresh(data_root: Path) -> bool:
-    """No image store yet: an engine that never ran there, so a seed may be copied in or saved from it."""
-    return not any((data_root / part).exists() for part in SEED_PARTS)
+    """No image metadata yet: no dockerd ever ran there (dockerd makes `image/` as it starts), so a seed
+    may be copied in, or saved from it once loaded. Whatever else is there is a killed seeding's half."""
+    return not (data_root / "image").exists()
 
 
 def seed_data_root(data_root: Path, build: str, dockerd: Path) -> bool:
     """Give a fresh data-root the course images before its dockerd starts: True if it was seeded,
-    False if it must load them (no seed yet, a used data-root, or another file system)."""
+    False if it must load them (no seed yet, a used data-root, or another file system).
+
+    Made in a staging folder and moved into place layers first, `image/` last: an `up` killed on the
+    way leaves no metadata naming layers that are not there (dockerd would believe it has the images
+    and fail on them), and the next `up` removes the half and seeds or loads again."""
+    if not is_fresh(data_root):
+        return False
+    staging = data_root / ".seeding"
+    for half in (staging, data_root / "overlay2"):
+        shutil.rmtree(half, ignore_errors=True)
     seed = seed_path(build, dockerd)
-    if not seed.is_dir() or not is_fresh(data_root):
+    if not seed.is_dir():
         return False
     data_root.mkdir(parents=True, exist_ok=True)
     if os.stat(seed).st_dev != os.stat(data_root).st_dev:
         return False
     try:
-        shutil.copytree(seed / "image", data_root / "image", symlinks=True)
-        subprocess.run(["cp", "-a", "--link", str(seed / "overlay2"), str(data_root)], check=True,
+        staging.mkdir()
+        shutil.copytree(seed / "image", staging / "image", symlinks=True)
+        subprocess.run(["cp", "-a", "--link", str(seed / "overlay2"), str(staging)], check=True,
                        capture_output=True, timeout=60)
+        os.rename(staging / "overlay2", data_root / "overlay2")
+        os.rename(staging / "image", data_root / "image")
+        staging.rmdir()
     except (OSError, subprocess.SubprocessError):
-        for part in SEED_PARTS:  # half a store is worse than none: the engine loads instead
-            shutil.rmtree(data_root / part, ignore_errors=True)
+        for half in (staging, data_root / "image", data_root / "overlay2"):  # the engine loads instead
+            shutil.rmtree(half, ignore_errors=True)
         return False
     return True
 

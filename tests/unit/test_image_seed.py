@@ -74,3 +74,30 @@ def test_a_seed_is_saved_once_and_older_builds_swept(store):
     image.save_seed(store["loaded"], "b1", store["dockerd"])
     image.save_seed(store["loaded"], "b1", store["dockerd"])
     assert sorted(p.name for p in image.CACHE_ROOT.iterdir()) == [image.seed_path("b1", store["dockerd"]).name]
+
+
+def test_a_killed_seedings_half_is_removed_and_the_data_root_seeded_again(store):
+    """An `up` killed while seeding leaves layers without metadata (or a staging folder): the next
+    seeding starts from nothing, and never leaves `image/` naming layers that are not there."""
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    half = store["fresh"] / "overlay2" / "abc123" / "diff"
+    half.mkdir(parents=True)
+    (store["fresh"] / ".seeding" / "image").mkdir(parents=True)
+    assert image.is_fresh(store["fresh"])
+    assert image.seed_data_root(store["fresh"], "b1", store["dockerd"])
+    assert not (store["fresh"] / ".seeding").exists()
+    assert (half / "bin" / "busybox").exists() and (store["fresh"] / "image" / "overlay2").is_dir()
+
+
+def test_a_seeding_that_fails_leaves_no_metadata(store, monkeypatch):
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    real_run = image.subprocess.run
+
+    def failing_link(argv, **kwargs):
+        if argv[:3] == ["cp", "-a", "--link"]:
+            raise image.subprocess.CalledProcessError(1, argv)
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(image.subprocess, "run", failing_link)
+    assert not image.seed_data_root(store["fresh"], "b1", store["dockerd"])
+    assert image.is_fresh(store["fresh"]) and not (store["fresh"] / ".seeding").exists()
