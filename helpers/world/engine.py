@@ -570,7 +570,11 @@ def remove_cgroups(parent: str) -> list[Path]:
     removed = []
     for directory in cgroup_dirs(parent):
         for _ in range(20):  # a killed container's tasks leave its cgroup a moment after SIGKILL
-            for sub in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            try:
+                subs = sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True)
+            except OSError:  # a folder went while being listed (another sweep, the engine's own exit)
+                subs = []
+            for sub in subs:
                 if sub.is_dir():
                     with suppress(OSError):
                         sub.rmdir()
