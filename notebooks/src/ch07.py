@@ -380,10 +380,12 @@ def build():
         print([round(measure.measure(world, proxy, requests=5, transfers=3).mbps[0]) for _ in range(3)])
         """),
         code("""
+        # extra code: tidy up (this chapter's containers, its scenarios, and the side world of 7.4 if a
+        # run stopped before that section's end)
         lesson.stop()
         for s in running.values():
             s.stop()
         from helpers.lessons import two_engines
-        two_engines.take_down(world)      # the side world of 7.4, if a run stopped before that section's end
+        two_engines.take_down(world);
         """),
     ])
