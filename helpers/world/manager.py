@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from docker.errors import APIError as DockerAPIError
+
 from helpers.errors import DockerCliError, LabError, UsageError
 from helpers.world import engine, engines, image, leftovers, netns, worldlock
 from helpers.world.model import World
@@ -411,6 +413,38 @@ def _repair(names: WorldNames, missing: Missing, binaries: dict[str, Path | None
             _wait_service(names)
         for job in loads:
             job.result()
+
+
+def restart_engine(names: WorldNames, host: str, grace: float = 10.0) -> list[str]:
+    """Restart one host's engine in place, from the engine the world recorded for it, its data-root
+    (images, networks, containers) kept; the containers that were running on it are started again.
+
+    For a state that only a new dockerd process clears: a swarm's gossip agent that outlived its
+    swarm and holds 7946 (helpers/world/swarm.py). Returns the names of the containers started again."""
+    paths = names.host(host)
+    with _locked(names, "restart"):
+        client = engine.client(paths)
+        try:
+            running = [c.id for c in client.containers.list()]
+        finally:
+            client.close()
+        binaries = engines.bin_dir(engines.resolve({}, engines.read_record(names.state_dir))[host])
+        engine.stop(paths, grace=grace)
+        _start_engine(names, host, binaries)
+    client = engine.client(paths)
+    try:
+        started = []
+        for container_id in running:
+            container = client.containers.get(container_id)
+            try:
+                if container.status != "running":
+                    container.start()
+            except DockerAPIError:  # on a network that went meanwhile (a swarm's, after leaving it)
+                continue
+            started.append(container.name)
+        return started
+    finally:
+        client.close()
 
 
 def _repaired(names: WorldNames, missing: Missing, choice: dict[str, str] | None = None) -> list[str]:

@@ -6,6 +6,7 @@ can share one swarm and leave it the same way.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -33,23 +34,34 @@ def eth0_address(world, host: str) -> str:
 
 
 def ensure(world, labels: dict[str, str] | None = None) -> bool:
-    """Make (or reuse) the swarm; True if this call initialised it. Idempotent."""
+    """Make (or reuse) the swarm; True if this call initialised it. Idempotent. A swarm made here and
+    not completed (host2 could not join) is left again before the error goes on: a half-made swarm
+    would claim 10.0.0.0/24 for its `ingress` and break every later `swarm init` of the world."""
     h1, h2 = world.host1.docker, world.host2.docker
     addr = eth0_address(world, "host1")
     made = False
     if state(h1) != "active":
         h1.swarm.init(advertise_addr=addr, listen_addr=f"{addr}:2377", labels=labels or {})
         made = True
-    members = {node.id for node in h1.nodes.list()}
-    info2 = info(h2)
-    if info2.get("LocalNodeState") == "active" and info2.get("NodeID") not in members:
-        h2.swarm.leave(force=True)  # a worker of an earlier swarm
-        info2 = {}
-    if info2.get("LocalNodeState") != "active":
-        _join_host2(world)
-    # A swarm that says "active" may still have a member whose gossip never started (see heal_gossip).
-    if wait_gossip(world, GOSSIP_FORM_WAIT):
-        heal_gossip(world)
+    try:
+        members = {node.id for node in h1.nodes.list()}
+        info2 = info(h2)
+        if info2.get("LocalNodeState") == "active" and info2.get("NodeID") not in members:
+            h2.swarm.leave(force=True)  # a worker of an earlier swarm
+            info2 = {}
+        elif info2.get("LocalNodeState") in ("pending", "error", "locked"):
+            h2.swarm.leave(force=True)  # a join that never completed: a new one is refused until it goes
+            info2 = {}
+        if info2.get("LocalNodeState") != "active":
+            _join_host2(world)
+        # A swarm that says "active" may still have a member whose gossip never started (see heal_gossip).
+        if wait_gossip(world, GOSSIP_FORM_WAIT):
+            heal_gossip(world)
+    except BaseException:
+        if made:
+            with suppress(Exception):
+                leave(world)
+        raise
     return made
 
 
@@ -282,13 +294,44 @@ def wait_gossip(world, timeout: float) -> dict[str, list[str]]:
         time.sleep(0.2)
 
 
+def _gossip_listeners(world, host: str) -> str:
+    """What listens on TCP 7946 in the host's namespace, as `ss -Hltnp` prints it ('' for nothing)."""
+    return world[host].run(["ss", "-Hltnp", "sport = :7946"], check=False).stdout.strip()
+
+
 def _gossip_port_free(world, host: str, timeout: float) -> None:
-    """Wait until nothing listens on TCP 7946 in the host's namespace (the left swarm's agent is closed)."""
+    """Wait until nothing listens on TCP 7946 in the host's namespace (the left swarm's agent is closed).
+
+    If the host's own engine still holds it after `timeout` seconds, its gossip agent has outlived the
+    swarm (moby#31913 describes it after repeated leaves; once in CI on Docker 26.1 under load, 10 s and
+    more after `swarm leave` returned, so host2 could not join and every later overlay failed): only a
+    new dockerd process lets go of it, so that engine is restarted, saying so in one line on stderr. A
+    holder that is not the engine is an error naming it."""
+    from helpers.errors import LabError
+    from helpers.world import engine
+    from helpers.world.manager import command_for, restart_engine
+
     deadline = time.monotonic() + timeout
-    while world[host].run(["ss", "-Hltn", "sport = :7946"], check=False).stdout.strip():
+    while listeners := _gossip_listeners(world, host):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{host}'s engine still listens on 7946 {timeout:.0f} s after leaving the swarm")
+            break
         time.sleep(0.2)
+    else:
+        return
+    paths = world.hosts[host].paths
+    holders = {int(pid) for pid in re.findall(r"pid=(\d+)", listeners)}
+    if not holders or not holders <= set(engine.processes_of(paths)):
+        raise LabError(f"{host}'s TCP 7946 (the swarm's gossip) is held by another process than its engine "
+                       f"{timeout:.0f} s after it left the swarm: {listeners}",
+                       f"{command_for(world.names, 'down')} && {command_for(world.names, 'up')}")
+    started = time.monotonic()
+    restarted = restart_engine(world.names, host)
+    if _gossip_listeners(world, host):
+        raise LabError(f"{host}'s engine still holds TCP 7946 after a restart: {_gossip_listeners(world, host)}",
+                       f"{command_for(world.names, 'down')} && {command_for(world.names, 'up')}")
+    print(f"swarm gossip: {host}'s engine still held 7946 {timeout:.0f} s after leaving the swarm (its gossip "
+          f"agent outlived the swarm): engine restarted in {time.monotonic() - started:.1f} s"
+          f"{f', containers started again: {len(restarted)}' if restarted else ''}", file=sys.stderr, flush=True)
 
 
 def heal_gossip(world, timeout: float = GOSSIP_WAIT) -> str:
