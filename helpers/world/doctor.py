@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import textwrap
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ WITHOUT = {
             "not answer, VIP load balancing is absent); standalone containers on an overlay work",
 }
 MODULES = Path("/lib/modules")
+NAME_WIDTH = 32   # the check column of `table`: longer names wrap
 
 
 def _tool(name: str) -> Check:
@@ -402,10 +404,30 @@ def ready(checks: list[Check]) -> bool:
     return all(check.ok for check in checks if check.required)
 
 
-def table(checks: list[Check]) -> str:
-    rows = [("check", "result", "detail", "fix")]
-    rows += [(c.name, c.verdict, c.detail[:110], "" if c.ok else c.fix) for c in checks]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+def _wrapped(text: str, width: int, indent: str = "") -> list[str]:
+    """`text` in lines of at most `width` characters, broken between words only (a path or a command
+    longer than the column stays whole on its own line)."""
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False) or [""]
+
+
+def table(checks: list[Check], width: int = 100) -> str:
+    """The checks as a text table `width` characters wide (JupyterLab's output at its default width,
+    a terminal): the check, its result, and its detail with, under a failure, its fix. Long cells wrap
+    between words onto further lines of their row; nothing is cut."""
+    name_w = min(NAME_WIDTH, max(len(c.name) for c in checks)) if checks else len("check")
+    result_w = max(len("optional"), len("MISSING"))
+    detail_w = max(30, width - name_w - result_w - 4)
+    lines = [f"{'check'.ljust(name_w)}  {'result'.ljust(result_w)}  detail",
+             f"{'-' * name_w}  {'-' * result_w}  {'-' * detail_w}"]
+    for c in checks:
+        details = _wrapped(c.detail, detail_w)
+        if not c.ok and c.fix:
+            details += _wrapped(f"fix: {c.fix}", detail_w, indent="     ")
+        names = _wrapped(c.name, name_w, indent="  ")
+        for n in range(max(len(names), len(details))):
+            name = names[n] if n < len(names) else ""
+            result = c.verdict if n == 0 else ""
+            detail = details[n] if n < len(details) else ""
+            lines.append(f"{name.ljust(name_w)}  {result.ljust(result_w)}  {detail}".rstrip())
     return "\n".join(lines)

@@ -1,7 +1,9 @@
 """Pieces of the world that need no root: the image rootfs, the service protocol, the doctor table,
 the daemon config."""
 import io
+import json
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,25 @@ def test_doctor_table_lists_the_fix_of_each_failure():
     assert "optional" in text
     assert not doctor.ready(checks)
     assert doctor.ready(checks[1:])
+
+
+# `dnlab doctor`'s checks as run on this machine (Debian 12, docker.io 20.10, in a sandbox that withholds
+# cap_sys_resource), and the privileged-exec line as it reads when a world's host1 engine runs: chapter
+# 00 printed it cut mid-word ("... withholds cap_sys_res").
+SAVED_CHECKS = Path(__file__).parent / "data" / "doctor_checks_debian12.json"
+ON_A_WORLD = ("unable to apply caps: operation not permitted (on dnlab-e28's host1 engine; this machine "
+              "withholds cap_sys_resource)")
+
+
+def test_doctor_table_wraps_between_words_and_cuts_nothing():
+    checks = [doctor.Check(**row) for row in json.loads(SAVED_CHECKS.read_text())]
+    (privileged,) = [c for c in checks if c.name == "docker exec --privileged"]
+    privileged.detail = ON_A_WORLD
+    text = doctor.table(checks)
+    words = set(text.split())
+    for check in checks:
+        assert set(check.detail.split()) <= words, f"{check.name}: detail cut: {check.detail}"
+        if not check.ok and check.fix:
+            assert set(check.fix.split()) <= words, f"{check.name}: fix cut: {check.fix}"
+    assert max(map(len, text.splitlines())) <= 100, "wider than JupyterLab's output at its default width"
+    assert "cap_sys_res\n" not in text and "cap_sys_resource)" in text
