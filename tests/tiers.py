@@ -32,6 +32,7 @@ OPT_IN = ("classroom", "course_image", "course_image_suite")
 # entry wins over its folder's. Folders only where every file is of one tier.
 TABLE = {
     "tests/unit/": "unit",
+    "tests/unit/test_readme_contract.py": "unit",  # README.md as a contract (issue 20.5)
     "notebooks/": "notebooks",
     # Not collected by `make test` (tests/integration/test_lab_journeys.py runs each once, tier world);
     # the course image's own test and a hand-made `--nbval-lax labs/solutions` still find their tier here.
