@@ -69,6 +69,7 @@ TABLE = {
     "tests/integration/test_labs_common.py": "world",
     "tests/integration/test_map_docker.py": "world",
     "tests/integration/test_paths.py": "world",
+    "tests/integration/test_rule_trace.py": "world",           # the kernel's rule trace, --rules (issue 19)
     "tests/integration/test_scenario_lock.py": "world",
     "tests/integration/test_scenarios_drivers.py": "world",
     "tests/integration/test_shell.py": "world",

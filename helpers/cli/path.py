@@ -9,6 +9,9 @@ import time
 
 from helpers.world.naming import HOSTS
 
+RULES_HELP = ("also trace every netfilter rule the probe met, in each namespace (the kernel's own account, "
+              "xtables-monitor): printed after the path, and in --json as netfilter and each hop's rules_met")
+
 
 def _world(world_id: str | None):
     from helpers.world import lab
@@ -86,6 +89,8 @@ def show(path, args: argparse.Namespace, started: float, verb: str = "traced") -
         print(path.dumps())
     else:
         print(path.summary())
+        if getattr(args, "rules", False):
+            print("\n".join(path.rules_lines()))
         print(f"({verb} in {time.monotonic() - started:.2f} s)", file=sys.stderr)
     if getattr(args, "keep", None) and verb == "traced":
         print(f"saved: {args.keep}/pcaps/*.pcap (one per interface; Wireshark opens them) and "
@@ -113,7 +118,7 @@ def _path(args: argparse.Namespace) -> int:
                              f"{str(broken).splitlines()[0] if str(broken) else 'no detail'})",
                              f"dnlab path user-bridge egress --keep {args.from_dir}   # saves a new one") from None
     elif args.scenario and args.probe:
-        path = trace(_world(args.world), args.scenario, args.probe, keep=args.keep)
+        path = trace(_world(args.world), args.scenario, args.probe, keep=args.keep, rules=args.rules)
     else:
         raise UsageError("dnlab path needs a SCENARIO and a PROBE (or --from DIR of a saved run)",
                          "dnlab path user-bridge egress")
@@ -146,6 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "action, src, dst, src_mac, dst_mac, changes)")
     p.add_argument("--png", metavar="FILE", help="also draw the path figure into FILE")
     p.add_argument("--view", choices=("L2", "L3", "NAT"), default="NAT", help="the view drawn by --png")
+    p.add_argument("--rules", action="store_true", help=RULES_HELP)
     p.set_defaults(func=_path)
     p = sub.add_parser("map", help="a Docker host's namespaces, bridges, veth pairs and containers, read live")
     p.add_argument("--host", default=HOSTS[0], choices=HOSTS)

@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from helpers.cli.path import check_output_dir, check_output_file, show
+from helpers.cli.path import RULES_HELP, check_output_dir, check_output_file, show
 from helpers.world.naming import HOSTS
 
 EXAMPLES = """examples:
@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   dnlab trace alpine1 alpine2 --tcp 8080       a TCP connection (something must listen: nc -l -p 8080)
   dnlab trace b2 a1 --host host2               b2 on host2 to a1 on host1, across an overlay both joined
   dnlab trace lanpc 198.51.100.11 --tcp 8080   a machine to host1's published port
+  dnlab trace lanpc 198.51.100.11 --tcp 8080 --rules   ... and every netfilter rule it met (DNAT, FORWARD)
   dnlab trace alpine1 inet --json              the Path as JSON, as `dnlab path --json` prints it
 """
 
@@ -54,7 +55,7 @@ def _trace(args: argparse.Namespace) -> int:
     world = lab(args.world)
     kind, port = _kind(args)
     scenario = own_trace(world, args.source, args.target, kind, port, args.host)
-    path = trace(world, scenario, scenario.probe, keep=args.keep, start=False)
+    path = trace(world, scenario, scenario.probe, keep=args.keep, start=False, rules=args.rules)
     return show(path, args, started)
 
 
@@ -111,6 +112,7 @@ def _add_trace(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--png", metavar="FILE", help="also draw the path figure into FILE")
     p.add_argument("--view", choices=("L2", "L3", "NAT"), default="NAT", help="the view drawn by --png")
     p.add_argument("--keep", metavar="DIR", help="save the run into DIR: a pcap per interface, the tool outputs")
+    p.add_argument("--rules", action="store_true", help=RULES_HELP)
     p.set_defaults(func=_trace)
 
 

@@ -46,6 +46,9 @@ class Hop:
     kind: str = "machine"         # machine | container | docker (an engine's own namespace)
     steps: list[Step] = field(default_factory=list)
     changes: dict = field(default_factory=dict)   # field -> [before, after] since the previous hop
+    # The rules the kernel's trace says this packet met here (helpers/path/rules.py): hook, table,
+    # chain, rule (as iptables-save prints it), verdict, the packet before and after; [] untraced.
+    rules_met: list[dict] = field(default_factory=list)
 
     @property
     def action(self) -> str:
@@ -100,6 +103,10 @@ class Path:
     evidence: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     captured_at: list[str] = field(default_factory=list)
+    # The kernel's trace of the probe's own flow (`trace(..., rules=True)`, `--rules`): the flow
+    # traced, namespaces traced and not (with why), every rule met, and where trace and counters
+    # disagree (helpers/path/rules.py). Empty when the probe was not rule-traced.
+    netfilter: dict = field(default_factory=dict)
 
     @property
     def request(self) -> list[Hop]:
@@ -155,6 +162,33 @@ class Path:
             heard = f"heard at {len(x['heard_at'])} interface(s)"
             answer = f"{x['answered_by']} answered {x['answer']}" if x["answer"] else "no answer captured"
             lines.append(f"ARP: {x['asker'] or '?'} asked {x['question']} ({heard}); {answer}")
+        return lines
+
+    def rules_lines(self) -> list[str]:
+        """The rules the probe met, namespace by namespace, as the kernel's trace reported them."""
+        if not self.netfilter:
+            return ["rules met: not traced (add --rules)"]
+        lines = ["rules met (the kernel's trace, xtables-monitor):"]
+        shown = None
+        for e in self.netfilter.get("rules", []):
+            if (e["namespace"], e["leg"]) != shown:
+                shown = (e["namespace"], e["leg"])
+                packet = e["before"] or {}
+                lines.append(f"  {e['namespace']}, {e['leg']} {packet.get('src')} > {packet.get('dst')}:")
+            what = e["rule"] if e["kind"] == "rule" else f"{e['chain']} {e['kind']}"
+            line = f"    {e['hook'] or '?':11} {e['table']:6} {what}  => {e['verdict']}"
+            after, before = e.get("after") or {}, e.get("before") or {}
+            if e["acted"] and after and (after.get("src"), after.get("dst")) != (before.get("src"), before.get("dst")):
+                line += f"  (then {after.get('src')} > {after.get('dst')})"
+            lines.append(line)
+        for name, why in self.netfilter.get("untraced", {}).items():
+            lines.append(f"  {name}: not traced ({why}); its rules' counters stand instead")
+        quiet = [n for n in self.netfilter.get("traced", []) if not any(
+            e["namespace"] == n for e in self.netfilter.get("rules", []))]
+        if quiet:
+            lines.append(f"  no rule met in: {', '.join(quiet)}")
+        for text in self.netfilter.get("disagreements", []):
+            lines.append(f"  DISAGREE: {text}")
         return lines
 
     def where_dropped(self) -> Hop | None:

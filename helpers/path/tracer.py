@@ -24,9 +24,12 @@ from helpers.capture.tcpdump import Capture, Point
 from helpers.errors import LabError
 from helpers.observe import collect
 from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState
+from helpers.observe.nftrace import NfTrace, flow_of
 from helpers.path.build import Observed, build_path
 from helpers.path.model import Path
+from helpers.path.rules import attach
 from helpers.world import guard, userfile
+from helpers.world.naming import SERVICE_TCP_PORT
 from helpers.world.proc import NETNS_DIR
 
 BEFORE_MACHINE = ("links", "routes", "neighbours", "fdb", "rules")
@@ -137,11 +140,52 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
+def _rule_trace(targets: list[Target], spec, target: str) -> NfTrace | None:
+    """The kernel's rule trace of the probe's flow in every namespace read (None: the target is
+    a name, not an address, so no rule can match it)."""
+    flow = flow_of(spec.kind, target, spec.port, SERVICE_TCP_PORT)
+    if flow is None:
+        return None
+    return NfTrace({t.name: t.path for t in targets}, flow)
+
+
+def _rule_run(nft: NfTrace | None, targets: list[Target]) -> dict:
+    """What `rules.attach` and a saved run need of a rule trace."""
+    if nft is None:
+        return {"flow": None, "texts": {}, "untraced": {"all": "the target is a name, not an address"}}
+    return {"flow": asdict(nft.flow), "texts": nft.texts, "untraced": nft.untraced, "swept": nft.swept,
+            "counted": [t.name for t in targets if t.kind != "container"]}
+
+
+def _probe(world, source, target: str, spec, points: list[Point], nft: NfTrace | None, timeout: int | None, lap):
+    """The probe, inside the captures and (with `nft`) the rule trace; every TRACE rule is removed
+    and every monitor ended whatever happens (the captures stop in any case too)."""
+    if nft is not None:
+        nft.start()  # in this thread: its monitors die with it
+        lap("rules_start")
+    try:
+        capture = Capture(points)
+        capture.start()
+        lap("capture_start")
+        try:
+            result = guard.probe(world, source, target, spec.kind, spec.port,
+                                 timeout=timeout or (2 if spec.expect else 1))
+            lap("probe")
+        finally:
+            files = capture.stop()
+    finally:
+        if nft is not None:
+            nft.stop()
+    return result, capture, files
+
+
 def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = None,
-          start: bool = True, timeout: int | None = None) -> Path:
+          start: bool = True, timeout: int | None = None, rules: bool = False) -> Path:
     """Run the scenario's probe `probe_name` with captures around it; the packet's Path.
 
     `scenario` is a name ("user-bridge") or a Scenario. The scenario is started if needed.
+    `rules=True` also traces, in every namespace read, each netfilter rule the probe's own flow met
+    (helpers/observe/nftrace.py): `path.netfilter` and each hop's `rules_met`.
     """
     timings: dict[str, float] = {}
     clock = time.monotonic()
@@ -203,15 +247,8 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
         source = world.hosts[source_info.host].docker.containers.get(source_info.id)
     else:
         source = source_end.name  # a machine role
-    capture = Capture(points)
-    capture.start()
-    lap("capture_start")
-    try:
-        result = guard.probe(world, source, target, spec.kind, spec.port,
-                             timeout=timeout or (2 if spec.expect else 1))
-        lap("probe")
-    finally:
-        files = capture.stop()
+    nft = _rule_trace(targets, spec, target) if rules else None
+    result, capture, files = _probe(world, source, target, spec, points, nft, timeout, lap)
     lap("capture_stop")
     raw_after = _raw_all([t for t in targets if t.kind != "container"], AFTER_MACHINE, AFTER_CONTAINER)
     after = _state(targets, raw_after, base=before)
@@ -222,13 +259,16 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
                         description=spec.description, source=source_ns, target=target, reached=result.ok,
                         output=result.output, before=before, after=after, frames=frames, proxies=proxies)
     path = build_path(observed)
+    rule_run = _rule_run(nft, targets) if rules else None
+    if rule_run is not None:
+        attach(path, rule_run)
     path.evidence.update(evidence(world, path, result.output))
     lap("build")
     path.timings = {**timings, "total": round(sum(timings.values()), 3)}
     if capture.errors:
         path.evidence["capture_errors"] = {p.label: e for p, e in capture.errors.items()}
     if keep is not None:
-        _save(FsPath(keep), observed, targets, raw_before, raw_after, files, path)
+        _save(FsPath(keep), observed, targets, raw_before, raw_after, files, path, rule_run)
     capture.cleanup()
     return path
 
@@ -260,14 +300,16 @@ def evidence(world, path: Path, output: str) -> dict:
 
 # --- saving and replaying a run ------------------------------------------------------------------
 
-def _save(directory: FsPath, obs: Observed, targets: list[Target], raw_before, raw_after, files, path: Path) -> None:
+def _save(directory: FsPath, obs: Observed, targets: list[Target], raw_before, raw_after, files, path: Path,
+          rule_run: dict | None = None) -> None:
     """Write the run into the user's folder through its descriptor (helpers/world/userfile.py): root
     never writes through a link planted in it, nor in a folder it was handed."""
     with userfile.OutputDir(directory) as out, out.sub("pcaps") as pcap_dir:
-        _save_into(out, pcap_dir, obs, targets, raw_before, raw_after, files, path)
+        _save_into(out, pcap_dir, obs, targets, raw_before, raw_after, files, path, rule_run)
 
 
-def _save_into(out, pcap_dir, obs: Observed, targets: list[Target], raw_before, raw_after, files, path: Path) -> None:
+def _save_into(out, pcap_dir, obs: Observed, targets: list[Target], raw_before, raw_after, files, path: Path,
+               rule_run: dict | None = None) -> None:
     pcaps = {}
     for n, (point, file) in enumerate(files.items()):
         name = f"{n:02d}-{point.namespace}-{point.interface}.pcap".replace("/", "_").replace(":", "_")
@@ -282,6 +324,8 @@ def _save_into(out, pcap_dir, obs: Observed, targets: list[Target], raw_before, 
         "proxies": {ns: [asdict(p) for p in ps] for ns, ps in obs.proxies.items()},
         "raw_before": raw_before, "raw_after": raw_after, "evidence": path.evidence,
     }
+    if rule_run is not None:
+        meta["nftrace"] = rule_run  # what each xtables-monitor printed: `rebuild` lays it on again
     out.write("run.json", json.dumps(meta, indent=1).encode())
 
 
@@ -311,6 +355,8 @@ def rebuild(directory: str | os.PathLike) -> Path:
     """The Path of a saved run, rebuilt from its saved outputs and pcaps."""
     path = build_path(load(directory))
     meta = json.loads((FsPath(directory) / "run.json").read_text())
+    if meta.get("nftrace") is not None:
+        attach(path, meta["nftrace"])
     path.evidence.update(meta.get("evidence", {}))
     return path
 

@@ -1,0 +1,494 @@
+"""The kernel's own account of a probe: every netfilter rule its packets met, from nftables tracing.
+
+With iptables-nft (Debian 12 and 13, every engine the course runs), an `-j TRACE` rule in the raw
+table sets nftrace on the packets it matches, and `xtables-monitor --trace`, run in that namespace,
+prints each table:chain:rule a traced packet met, with its verdict, and the packet's headers each
+time it enters a hook (so a NAT rule's rewrite shows at the next hook). Tracing is per namespace: a
+packet that crosses a veth into another namespace is traced there only if a rule there marks it.
+
+For one probe, `NfTrace(namespaces, flow)`:
+
+- `start()` starts one `xtables-monitor --trace --event` per namespace (under `setpriv --pdeathsig
+  KILL`: it dies with the thread that started it, even on a SIGKILL), waits until the kernel lists
+  its netlink socket as subscribed to the trace group (`/proc/<pid>/net/netlink`; no sleep), then
+  inserts, first in raw PREROUTING and raw OUTPUT, TRACE rules matching only the probe's flow: its
+  protocol, its target address and port (the request), the same seen from the other side (the
+  reply), and the source port when the probe chose one. Each rule carries the comment
+  `dnlab-trace-<pid>-<random>[-new]` (`-new`: the raw table did not exist before and is removed
+  with the rules);
+- `stop()` deletes those rules, waits until each monitor has printed the deletion (netlink keeps
+  the order, so every trace line of the probe is in before it), ends the monitors and returns each
+  namespace's text. Call it in a `finally`: it runs on any exception, and a rule a SIGKILL left is
+  removed by the next trace's `sweep` (the comment names a pid that no longer lives).
+
+`parse_monitor(text)` turns what xtables-monitor printed into `Passage`s (one packet through one
+hook of one table: its headers there and the rules it met, each as iptables-save prints it, with
+its verdict). It is pure, so the unit tests replay saved real outputs.
+
+A namespace without xtables-monitor or with legacy iptables is not traced; `NfTrace.untraced`
+says why, and the path falls back to the rules' counters.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+MARK = "dnlab-trace-"
+_MARK_RE = re.compile(r"--comment\s+\"?" + re.escape(MARK) + r"(\d+)-([0-9a-f]+)(-new)?\"?")
+_PROTO = {"ping": "icmp", "tcp": "tcp", "http": "tcp", "udp": "udp"}
+_ICMP = {4: "icmp", 6: "ipv6-icmp"}
+# Verdicts xtables-monitor prints as numbers (enum nft_verdicts, as a u32).
+_VERDICTS = {"0xffffffff": "CONTINUE", "0xfffffffe": "BREAK", "0xfffffffd": "JUMP", "0xfffffffc": "GOTO",
+             "0xfffffffb": "RETURN"}
+TERMINAL = ("ACCEPT", "DROP", "QUEUE", "STOLEN", "REJECT")
+NETLINK_NETFILTER = 12
+NFNLGRP_NFTRACE_BIT = 1 << (9 - 1)   # group 9, bit 8 of /proc/net/netlink's Groups
+READY_TIMEOUT = 5.0
+DRAIN_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The probe's flow as the probe sends it: protocol, target address and port, source port if
+    chosen. Matched on the target side only (`-d` for the request, `-s` for the reply): a SNAT on
+    the way changes the source, never what the probe was sent to."""
+
+    kind: str                   # ping | tcp | http | udp
+    target: str                 # an address
+    port: int | None = None     # the target port (None for a ping)
+    sport: int | None = None    # the source port, when the probe chose one
+
+    @property
+    def family(self) -> int:
+        return ipaddress.ip_address(self.target).version
+
+    @property
+    def proto(self) -> str:
+        return _ICMP[self.family] if self.kind == "ping" else _PROTO[self.kind]
+
+    def matches(self) -> list[tuple[str, str]]:
+        """(face, iptables match) for the request and the reply."""
+        proto = f"-p {self.proto}"
+        if self.kind == "ping":
+            return [("request", f"{proto} -d {self.target}"), ("reply", f"{proto} -s {self.target}")]
+        request = f"{proto} -d {self.target} -m {self.proto} --dport {self.port}"
+        reply = f"{proto} -s {self.target} -m {self.proto} --sport {self.port}"
+        if self.sport is not None:
+            request += f" --sport {self.sport}"
+            reply += f" --dport {self.sport}"
+        return [("request", request), ("reply", reply)]
+
+    def restore_lines(self, comment: str, verb: str = "-I") -> str:
+        """The iptables-restore input that inserts (`-I`) or deletes (`-D`) the flow's TRACE rules."""
+        position = " 1" if verb == "-I" else ""
+        lines = ["*raw"]
+        for chain in ("PREROUTING", "OUTPUT"):
+            for _, match in self.matches():
+                lines.append(f"{verb} {chain}{position} {match} -m comment --comment {comment} -j TRACE")
+        return "\n".join([*lines, "COMMIT", ""])
+
+
+def flow_of(kind: str, target: str, port: int | None, default_port: int) -> Flow | None:
+    """The Flow of a probe, or None when its target is no address (a name only Docker's DNS knows)."""
+    try:
+        ipaddress.ip_address(target)
+    except ValueError:
+        return None
+    if kind == "ping":
+        return Flow(kind, target)
+    return Flow(kind, target, port or (80 if kind == "http" else default_port))
+
+
+# --- parsing what xtables-monitor printed ------------------------------------------------------------
+
+@dataclass
+class Met:
+    """One rule (or chain policy, or chain end) a packet met, as the kernel reported it."""
+
+    table: str
+    chain: str
+    kind: str                  # rule | policy | return
+    verdict: str               # ACCEPT, DROP, CONTINUE, RETURN, JUMP:DOCKER, ...
+    rule: str | None = None    # as iptables-save prints it: "-A DOCKER ! -i docker0 ... -j DNAT ..."
+    handle: str | None = None
+
+    @property
+    def target(self) -> str | None:
+        """The rule's `-j` target (DNAT, MASQUERADE, DROP, ...), from its text."""
+        if not self.rule:
+            return None
+        found = re.search(r"(?:^|\s)-[jg] (\S+)", self.rule)
+        return found.group(1) if found else None
+
+    @property
+    def acted(self) -> bool:
+        """A rule that decided (its verdict ends the chain's walk): not a policy, jump or return."""
+        return self.kind == "rule" and self.verdict.split(":")[0] in TERMINAL
+
+    @property
+    def ours(self) -> bool:
+        return bool(self.rule) and MARK in self.rule
+
+
+@dataclass
+class Passage:
+    """One packet through one hook of one table: the headers it had there, the rules it met."""
+
+    trace_id: str
+    family: int
+    packet: dict                       # IN, OUT, SRC, DST, SPORT, DPORT, ID, LEN, PROTO, FLAGS
+    met: list[Met] = field(default_factory=list)
+
+    @property
+    def table(self) -> str | None:
+        return self.met[0].table if self.met else None
+
+    @property
+    def hook(self) -> str | None:
+        """The base chain (iptables-nft names base chains by their hook: PREROUTING, FORWARD, ...)."""
+        return self.met[0].chain if self.met else None
+
+    @property
+    def starts(self) -> bool:
+        """The first passage of a packet: the TRACE rule of a dnlab trace marked it here."""
+        return bool(self.met) and self.met[0].ours
+
+
+def _packet(fields: list[str]) -> dict:
+    packet: dict = {"FLAGS": []}
+    for word in fields:
+        key, eq, value = word.partition("=")
+        if eq:
+            packet[key] = value
+        elif word.isupper():
+            packet["FLAGS"].append(word)
+    return packet
+
+
+def _met(spec: str, rest: str) -> Met:
+    """`raw:PREROUTING:rule:0x2:CONTINUE` (and the rule text after it) as a Met."""
+    parts = spec.split(":")
+    table, chain, kind = parts[0], parts[1], parts[2] if len(parts) > 2 else "unspec"
+    tail = parts[3:]
+    handle = tail.pop(0) if kind in ("rule", "return") and tail and tail[0].startswith("0x") and len(tail) > 1 else None
+    verdict = ":".join(_VERDICTS.get(p, p) for p in tail) or "CONTINUE"
+    rule = None
+    if rest:
+        words = rest.split()
+        # "-4 -t nat -A DOCKER ..." -> "-A DOCKER ..." (what iptables-save prints inside *nat)
+        while words and words[0] in ("-4", "-6"):
+            words = words[1:]
+        if words[:1] == ["-t"]:
+            words = words[2:]
+        rule = " ".join(words) or None
+    return Met(table, chain, kind, verdict, rule, handle)
+
+
+def parse_monitor(text: str) -> list[Passage]:
+    """The passages of `xtables-monitor --trace [--event]` output, in the order printed.
+
+    A `PACKET:` line opens a passage (the kernel sends the headers once per hook); the `TRACE:`
+    lines after it with the same id are what the packet met there. EVENT and NEWGEN lines (rule
+    changes) are left out.
+    """
+    passages: list[Passage] = []
+    current: dict[str, Passage] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 3 or words[0] not in ("PACKET:", "TRACE:"):
+            continue
+        family = 6 if words[1] == "10" else 4
+        trace_id = words[2]
+        if words[0] == "PACKET:":
+            passage = Passage(trace_id, family, _packet(words[3:]))
+            passages.append(passage)
+            current[trace_id] = passage
+            continue
+        if len(words) < 4:
+            continue
+        rest = line.split(words[3], 1)[1].strip()
+        met = _met(words[3], rest)
+        passage = current.get(trace_id)
+        if passage is None or (passage.met and passage.met[-1].kind == "policy"):
+            # a trace line with no packet line before it (the kernel sends headers once per hook)
+            passage = Passage(trace_id, family, {})
+            passages.append(passage)
+            current[trace_id] = passage
+        passage.met.append(met)
+    return passages
+
+
+def _fingerprint(passage: Passage) -> tuple | None:
+    """What NAT and forwarding leave alone: the IP ID and length (None for a passage without headers)."""
+    p = passage.packet
+    return (p.get("ID"), p.get("LEN")) if p.get("ID") is not None else None
+
+
+def packets(passages: list[Passage]) -> list[list[Passage]]:
+    """Passages grouped by packet: a packet starts where a dnlab TRACE rule marked it (the raw
+    table's first hook) and goes on through the passages that follow with the same trace id, or
+    (the kernel may give a forwarded packet a new trace id: seen on 6.18 between PREROUTING and
+    FORWARD) the same IP ID and length."""
+    grouped: list[list[Passage]] = []
+    for passage in passages:
+        if passage.starts or not grouped:
+            grouped.append([passage])
+            continue
+        same_id = [g for g in grouped if g[-1].trace_id == passage.trace_id]
+        mark = _fingerprint(passage)
+        same_packet = [g for g in grouped if mark is not None and _fingerprint(g[0]) == mark]
+        (same_id or same_packet or grouped)[-1].append(passage)
+    return grouped
+
+
+def face(group: list[Passage]) -> str | None:
+    """request or reply: which of the flow's TRACE rules marked this packet (None: not ours)."""
+    first = group[0].met[0] if group and group[0].met else None
+    if first is None or not first.ours or not first.rule:
+        return None
+    return "request" if " -d " in f" {first.rule} " else "reply"
+
+
+# --- the TRACE rules and monitors ---------------------------------------------------------------------
+
+def comment_for(made_table: bool, tag: str | None = None) -> str:
+    return f"{MARK}{os.getpid()}-{tag or secrets.token_hex(3)}" + ("-new" if made_table else "")
+
+
+def _tools(family: int) -> tuple[str, str]:
+    return ("ip6tables-restore", "ip6tables-save") if family == 6 else ("iptables-restore", "iptables-save")
+
+
+# Run in a namespace by the lab's Python: delete one nf_tables table (NFT_MSG_DELTABLE in a batch).
+# iptables-nft makes the raw table on the first rule and never removes it; a table the trace made goes.
+_DELETE_TABLE = r"""
+import socket, struct, sys
+family, name = int(sys.argv[1]), sys.argv[2].encode() + b"\0"
+def msg(kind, flags, fam, payload=b"", res=0):
+    body = struct.pack("BBH", fam, 0, socket.htons(res)) + payload
+    return struct.pack("=IHHII", 16 + len(body), kind, flags, 0, 0) + body
+attr = struct.pack("=HH", 4 + len(name), 1) + name
+attr += b"\0" * (-len(attr) % 4)
+batch = msg(0x10, 1, 0, res=10) + msg((10 << 8) | 2, 1 | 4, family, attr) + msg(0x11, 1, 0, res=10)
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+s.bind((0, 0))
+s.send(batch)
+data = s.recv(65536)
+err = struct.unpack("=i", data[16:20])[0] if struct.unpack("=H", data[4:6])[0] == 2 else 0
+sys.exit(0 if err in (0, -2) else 1)
+"""
+
+
+def _in_namespace(path: str, script: str, stdin: str = "", timeout: float = 15) -> subprocess.CompletedProcess:
+    return subprocess.run([shutil.which("nsenter") or "nsenter", f"--net={path}", "sh", "-c", script],
+                          input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _remove_script(family: int, drop_table: bool) -> str:
+    restore, save = _tools(family)
+    script = f"{restore} -w -n"
+    if drop_table:
+        nf_family = 10 if family == 6 else 2
+        python = shlex.quote(sys.executable)
+        script += (f" && {{ {save} -t raw 2>/dev/null | grep -q '^-A' || "
+                   f"exec {python} -c {shlex.quote(_DELETE_TABLE)} {nf_family} raw; }}")
+    return script
+
+
+def leftover_rules(save_text: str, alive=lambda pid: os.path.exists(f"/proc/{pid}")) -> list[tuple[str, bool]]:
+    """The dnlab TRACE rules of an `iptables-save -t raw` text whose owner no longer lives:
+    (the `-A ...` line, whether that trace made the raw table)."""
+    found = []
+    for line in save_text.splitlines():
+        mark = _MARK_RE.search(line)
+        if line.startswith("-A ") and mark and not alive(int(mark.group(1))):
+            found.append((line, bool(mark.group(3))))
+    return found
+
+
+def sweep(namespaces: dict[str, str], family: int = 4) -> dict[str, int]:
+    """Remove the TRACE rules a killed trace left in these namespaces (name -> netns path), and the
+    raw table where that trace made it and nothing else is in it. Returns name -> rules removed."""
+    _, save = _tools(family)
+
+    def one(item: tuple[str, str]) -> tuple[str, int]:
+        name, path = item
+        listed = _in_namespace(path, f"{save} -t raw 2>/dev/null")
+        stale = leftover_rules(listed.stdout)
+        if stale:
+            lines = "\n".join(["*raw", *("-D" + line[2:] for line, _ in stale), "COMMIT", ""])
+            _in_namespace(path, _remove_script(family, any(made for _, made in stale)), lines)
+        return name, len(stale)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return {name: n for name, n in pool.map(one, namespaces.items()) if n}
+
+
+def _subscribed(pid: int) -> bool:
+    """The kernel lists a netlink socket of `pid` as a member of the nftables trace group."""
+    try:
+        inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
+                  if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+        with open(f"/proc/{pid}/net/netlink") as listing:
+            table = listing.read().splitlines()[1:]
+    except OSError:
+        return False
+    for row in table:
+        cols = row.split()
+        if len(cols) >= 10 and cols[1] == str(NETLINK_NETFILTER) and cols[9] in inodes \
+                and int(cols[3], 16) & NFNLGRP_NFTRACE_BIT:
+            return True
+    return False
+
+
+def _deleted(text: str, comment: str) -> int:
+    """How many of a trace's rules the monitor has seen deleted."""
+    return sum(1 for line in text.splitlines() if line.startswith(" EVENT:") and " -D " in line
+               and f"--comment {comment} " in f"{line} ")
+
+
+@dataclass
+class _Monitor:
+    name: str
+    path: str
+    process: subprocess.Popen
+    output: object                 # an unnamed temporary file (nothing to remove, even on SIGKILL)
+    made_table: bool = False
+    comment: str = ""
+    added: bool = False
+
+    def text(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+
+def trace_tools_missing() -> str | None:
+    """Why this machine cannot trace rules (None if it can): xtables-monitor, setpriv, stdbuf,
+    and iptables-nft (legacy iptables sends TRACE to the kernel log instead)."""
+    for tool in ("xtables-monitor", "setpriv", "stdbuf", "nsenter", "iptables-restore"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed"
+    version = subprocess.run(["iptables", "-V"], capture_output=True, text=True, check=False).stdout
+    if "nf_tables" not in version:
+        return f"iptables is not iptables-nft ({version.strip() or 'no version'}): TRACE goes to the kernel log"
+    return None
+
+
+@dataclass
+class NfTrace:
+    """Rule tracing of one flow in many namespaces (name -> netns path). Start and stop it in one
+    thread (the monitors die with the thread that started them)."""
+
+    namespaces: dict[str, str]
+    flow: Flow
+    texts: dict[str, str] = field(default_factory=dict)
+    untraced: dict[str, str] = field(default_factory=dict)
+    swept: dict[str, int] = field(default_factory=dict)
+    _monitors: list[_Monitor] = field(default_factory=list)
+    _tag: str = field(default_factory=lambda: secrets.token_hex(3))
+
+    def start(self) -> NfTrace:
+        missing = trace_tools_missing()
+        if missing:
+            self.untraced = {name: missing for name in self.namespaces}
+            return self
+        self.swept = sweep(self.namespaces, self.flow.family)
+        argv = [shutil.which("setpriv"), "--pdeathsig", "KILL", shutil.which("nsenter")]
+        monitor = [shutil.which("stdbuf"), "-oL", shutil.which("xtables-monitor"), "--trace", "--event",
+                   f"-{self.flow.family}"]
+        for name, path in self.namespaces.items():
+            out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(); unnamed, nothing left on a kill
+            process = subprocess.Popen([*argv, f"--net={path}", *monitor], stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT)
+            self._monitors.append(_Monitor(name, path, process, out))
+        try:
+            self._wait_subscribed()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(self._add, self._monitors))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_subscribed(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        waiting = list(self._monitors)
+        while waiting and time.monotonic() < deadline:
+            for m in list(waiting):
+                if _subscribed(m.process.pid):
+                    waiting.remove(m)
+                elif m.process.poll() is not None:
+                    self.untraced[m.name] = f"xtables-monitor ended: {m.text().strip()[-200:] or 'no output'}"
+                    waiting.remove(m)
+            if waiting:
+                time.sleep(0.005)
+        for m in waiting:
+            self.untraced[m.name] = f"xtables-monitor was not subscribed after {READY_TIMEOUT} s"
+
+    def _add(self, m: _Monitor) -> None:
+        """Insert the flow's TRACE rules (one iptables-restore); the comment says whether the raw
+        table was made for them (`-new`), which `stop` and `sweep` then remove with them."""
+        if m.name in self.untraced:
+            return
+        restore, save = _tools(self.flow.family)
+        script = (f"if {save} 2>/dev/null | grep -q '^\\*raw'; then echo dnlab:had-raw >&2; sed s/@NEW@//; "
+                  f"else sed s/@NEW@/-new/; fi | {restore} -w -n")
+        added = _in_namespace(m.path, script, self.flow.restore_lines(f"{MARK}{os.getpid()}-{self._tag}@NEW@"))
+        m.made_table = "dnlab:had-raw" not in added.stderr
+        m.comment = comment_for(m.made_table, self._tag)
+        if added.returncode != 0:
+            error = added.stderr.replace("dnlab:had-raw", "").strip()[-200:]
+            self.untraced[m.name] = f"the TRACE rule could not be added: {error}"
+            return
+        m.added = True
+
+    def _remove(self, m: _Monitor) -> None:
+        if m.added:
+            _in_namespace(m.path, _remove_script(self.flow.family, m.made_table),
+                          self.flow.restore_lines(m.comment, "-D"))
+            m.added = False
+
+    def stop(self) -> dict[str, str]:
+        """Remove the rules, let each monitor print the last of the probe, end them; name -> text."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self._remove, self._monitors))
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        rules = 2 * len(self.flow.matches())
+        for m in self._monitors:
+            # The deletions' EVENT lines come after every trace line of the packets before them.
+            while m.comment and m.process.poll() is None and time.monotonic() < deadline \
+                    and _deleted(m.text(), m.comment) < rules:
+                time.sleep(0.005)
+        for m in self._monitors:
+            if m.process.poll() is None:
+                m.process.send_signal(signal.SIGTERM)
+        for m in self._monitors:
+            try:
+                m.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                m.process.kill()
+                m.process.wait()
+            if m.name not in self.untraced:
+                self.texts[m.name] = m.text()
+            m.output.close()
+        self._monitors = []
+        return self.texts
+
+    @property
+    def pids(self) -> list[int]:
+        return [m.process.pid for m in self._monitors]
+
+
+__all__ = ["Flow", "flow_of", "Met", "Passage", "parse_monitor", "packets", "face", "NfTrace", "sweep",
+           "leftover_rules", "trace_tools_missing", "MARK"]

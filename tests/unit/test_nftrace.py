@@ -1,0 +1,156 @@
+"""The kernel's rule trace (issue 19), replayed from saved real runs: what xtables-monitor printed in
+each namespace of lab world runs on this machine (Debian 12, docker.io 20.10, kernel 6.18), saved by
+`dnlab trace|path ... --rules --keep DIR` into tests/unit/data/paths/*-rules/run.json ("nftrace").
+
+Expected rules come from other sources of the same run (the counters iptables-save read, the
+containers' docker inspect), never from constants.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers.observe.nftrace import Flow, face, leftover_rules, packets, parse_monitor
+from helpers.path import rebuild
+from helpers.path.rules import disagreements
+
+DATA = Path(__file__).parent / "data" / "paths"
+RUNS = ("trace-lanpc-publish-rules", "user-bridge-isolation-rules", "user-bridge-egress-rules")
+
+
+def _meta(name: str) -> dict:
+    return json.loads((DATA / name / "run.json").read_text())
+
+
+def _container_ip(meta: dict, name: str) -> str:
+    container = next(t["container"] for t in meta["targets"] if t["name"] == name)
+    return container["endpoints"][0]["ip"]
+
+
+def _counted(path, target: str) -> list[dict]:
+    """The rules whose counters rose during the probe, with this `-j` target."""
+    return [r for r in path.rules if r["target"] == target]
+
+
+def test_monitor_output_parses_into_passages_and_packets():
+    text = _meta("trace-lanpc-publish-rules")["nftrace"]["texts"]["host1"]
+    passages = parse_monitor(text)
+    assert passages and all(p.met for p in passages)
+    groups = packets(passages)
+    # every packet starts at the trace's own raw-table rule, and is a request or a reply of the flow
+    assert all(g[0].met[0].ours for g in groups)
+    assert {face(g) for g in groups} <= {"request", "reply"}
+    first = groups[0]
+    assert [p.hook for p in first] == ["PREROUTING", "PREROUTING", "FORWARD", "POSTROUTING"]
+    assert [p.table for p in first] == ["raw", "nat", "filter", "nat"]
+    # a RETURN printed by number (0xfffffffb) is named
+    verdicts = {m.verdict for p in first for m in p.met}
+    assert "RETURN" in verdicts and not any(v.startswith("0x") for v in verdicts)
+
+
+def test_published_port_names_the_dnat_in_nat_prerouting_and_the_forward_accept():
+    meta = _meta("trace-lanpc-publish-rules")
+    path = rebuild(DATA / "trace-lanpc-publish-rules")
+    container = _container_ip(meta, "default-bridge-b")
+    dnat = [e for e in path.netfilter["rules"] if e["target"] == "DNAT"]
+    assert len(dnat) == 1
+    (entry,) = dnat
+    where = (entry["namespace"], entry["table"], entry["hook"], entry["leg"])
+    assert where == ("host1", "nat", "PREROUTING", "request")
+    assert f"--dport {meta['port']}" in entry["rule"] and entry["acted"]
+    # the packet before and after: the published address, then the container's
+    assert entry["before"]["dst"] == f"{meta['target']}:{meta['port']}"
+    assert entry["after"]["dst"].startswith(f"{container}:")
+    # the counters name the same DNAT rule
+    assert [r["rule"] for r in _counted(path, "DNAT") if r["namespace"] == "host1"] == [entry["rule"]]
+    accepts = [e for e in path.netfilter["rules"] if e["hook"] == "FORWARD" and e["acted"]]
+    assert [e["verdict"] for e in accepts] == ["ACCEPT"] and f"-d {container}/32" in accepts[0]["rule"]
+    # laid on the hop where the packet entered host1 (the kernel printed IN=eth0 there)
+    hop = next(h for h in path.hops if h.namespace == "host1" and h.leg == "request" and h.direction == "in")
+    assert any(e["target"] == "DNAT" for e in hop.rules_met)
+    assert path.netfilter["disagreements"] == []
+
+
+def test_isolation_names_its_drop_rule_the_counters_name_too():
+    path = rebuild(DATA / "user-bridge-isolation-rules")
+    drops = [e for e in path.netfilter["rules"] if e["verdict"] == "DROP"]
+    assert len(drops) == 1
+    (drop,) = drops
+    assert (drop["namespace"], drop["table"], drop["hook"], drop["chain"]) == \
+        ("host1", "filter", "FORWARD", "DOCKER-ISOLATION-STAGE-2")
+    assert [r["rule"] for r in _counted(path, "DROP")] == [drop["rule"]]
+    # the packet was forwarded between two bridges: the kernel printed both
+    assert drop["before"]["in"] != drop["before"]["out"] and drop["before"]["out"] in drop["rule"]
+    assert path.netfilter["disagreements"] == []
+    assert "DROP" in "\n".join(path.rules_lines())
+
+
+def test_masquerade_met_in_nat_postrouting_and_the_reply_accepted_as_established():
+    path = rebuild(DATA / "user-bridge-egress-rules")
+    masquerade = [e for e in path.netfilter["rules"] if e["target"] == "MASQUERADE"]
+    assert [(e["namespace"], e["hook"], e["leg"]) for e in masquerade] == [("host1", "POSTROUTING", "request")]
+    assert [r["rule"] for r in _counted(path, "MASQUERADE")] == [masquerade[0]["rule"]]
+    reply = [e for e in path.netfilter["rules"] if e["leg"] == "reply" and e["acted"]]
+    assert reply and "RELATED,ESTABLISHED" in reply[-1]["rule"] and reply[-1]["verdict"] == "ACCEPT"
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_trace_and_counters_agree_and_disagreement_is_flagged(name):
+    path = rebuild(DATA / name)
+    counted = _meta(name)["nftrace"]["counted"]
+    assert disagreements(path, counted) == []
+    acted = [e for e in path.netfilter["rules"] if e["acted"] and e["namespace"] in path.lanes
+             and e["namespace"] in counted]
+    assert acted
+    # Take away the counter of a rule the trace says acted: the cross-check must say so.
+    path.rules = [r for r in path.rules if r["rule"] != acted[0]["rule"]]
+    found = disagreements(path, counted)
+    assert found and acted[0]["rule"] in found[0]
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_no_entry_of_the_trace_itself_or_of_a_table_it_made(name):
+    path = rebuild(DATA / name)
+    for entry in path.netfilter["rules"]:
+        assert "dnlab-trace-" not in (entry["rule"] or "")
+    # lanpc and inet have no iptables tables of their own: the trace made raw there, and shows none of it
+    assert not [e for e in path.netfilter["rules"] if e["namespace"] in ("lanpc", "inet")]
+
+
+def test_json_carries_the_rules():
+    data = json.loads(rebuild(DATA / "trace-lanpc-publish-rules").dumps())
+    assert {"flow", "traced", "untraced", "rules", "disagreements"} <= set(data["netfilter"])
+    assert any(hop["rules_met"] for hop in data["hops"])
+    assert all("rules_met" in hop for hop in data["hops"])
+
+
+def test_a_run_without_rule_trace_says_so():
+    path = rebuild(DATA / "user-bridge-egress")
+    assert path.netfilter == {} and all(h.rules_met == [] for h in path.hops)
+    assert path.rules_lines() == ["rules met: not traced (add --rules)"]
+
+
+def test_flow_rules_match_only_the_probes_flow():
+    flow = Flow("tcp", "198.51.100.11", 8080)
+    text = flow.restore_lines("dnlab-trace-1-abc")
+    assert text.startswith("*raw\n") and text.endswith("COMMIT\n")
+    lines = text.splitlines()[1:-1]
+    assert len(lines) == 4 and all(" -j TRACE" in line and "--comment dnlab-trace-1-abc" in line for line in lines)
+    assert {line.split()[1] for line in lines} == {"PREROUTING", "OUTPUT"}
+    assert all(line.split()[2] == "1" for line in lines)  # inserted first: before any DROP of the raw table
+    assert "-d 198.51.100.11 -m tcp --dport 8080" in text and "-s 198.51.100.11 -m tcp --sport 8080" in text
+    chosen = Flow("udp", "203.0.113.10", 53, sport=40000).restore_lines("x", "-D")
+    assert "--dport 53 --sport 40000" in chosen and "--sport 53 --dport 40000" in chosen and " 1 " not in chosen
+    assert "-p icmp -d 172.18.0.3" in Flow("ping", "172.18.0.3").restore_lines("x")
+
+
+def test_leftover_rules_are_those_of_a_dead_owner_only():
+    """A real `iptables-save -t raw` of lanpc: a rule of a dead trace (made the table), one of a
+    live trace, and a learner's own rule."""
+    text = (Path(__file__).parent / "data" / "nftrace" / "lanpc_raw_leftovers.txt").read_text()
+    dead = leftover_rules(text, alive=lambda pid: pid != 999999)
+    assert [(line.split()[1], made) for line, made in dead] == [("PREROUTING", True)]
+    assert len(leftover_rules(text, alive=lambda pid: False)) == 2
+    assert leftover_rules(text, alive=lambda pid: True) == []
