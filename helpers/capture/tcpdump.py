@@ -33,7 +33,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.errors import LabError, MissingToolError
+from helpers.errors import LabError, MissingToolError, dnlab_command, env_world
 from helpers.world.naming import (
     CAPTURE_DIR,
     CAPTURE_OWNER,
@@ -131,7 +131,7 @@ def world_of(points: list[Point]) -> WorldNames:
             return WorldNames.from_prefix(prefix)
     where = ", ".join(p.path for p in points) or "no points"
     raise LabError(f"a capture runs only in a lab world's namespaces, and none of these is one: {where}",
-                   "dnlab status   # lists the world's machines")
+                   dnlab_command("status", env_world()) + "   # lists the world's machines")
 
 
 def captures_root(names: WorldNames) -> Path:
@@ -176,7 +176,7 @@ def _own_folder(names: WorldNames) -> tuple[Path, int]:
     root = captures_root(names)
     if not names.state_dir.is_dir():
         raise LabError(f"world {names.prefix} is not up (no {names.state_dir})",
-                       f"dnlab{f' --world {names.world_id}' if names.world_id else ''} up")
+                       dnlab_command("up", names.world_id))
     root.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
     handle = os.open(folder / CAPTURE_OWNER, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -12,7 +12,7 @@ import sys
 
 # light: each imports its room inside its commands
 from helpers.cli import classroom, engines, explorer, labs, path, trace
-from helpers.errors import LabError, UsageError
+from helpers.errors import LabError, UsageError, dnlab_command
 from helpers.world.naming import (
     EXIT_BROKEN_PIPE,
     EXIT_LAB_ERROR,
@@ -58,7 +58,7 @@ def _status_all(as_json: bool) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     if not rows:
-        print("no world of the course on this machine; make one with: dnlab --world <id> up")
+        print(f"no world of the course on this machine; make one with: {dnlab_command('up', '<id>')}")
     for row in rows:
         passed = ", ".join(map(str, row["labs passed"])) or "none"
         state = "unreadable" if row.get("error") else "up" if row["up"] else "not up"
@@ -75,8 +75,8 @@ def _problems(row: dict) -> list[str]:
         return [row["error"]]
     if row["up"] or row["engines answering"]:
         return row["missing"]
-    down = f"sudo dnlab{' --world ' + row['world'] if row['world'] else ''} down"
-    return [f"no engine answers: leftovers of a crashed world (`dnlab clean` or `{down}` removes them)"]
+    down, clean = dnlab_command("down", row["world"]), dnlab_command("clean", row["world"])
+    return [f"no engine answers: leftovers of a crashed world (`{clean}` or `{down}` removes them)"]
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -186,7 +186,7 @@ def _check_world(args: argparse.Namespace) -> None:
     an error (never the default world, which may be someone else's), a malformed one too."""
     if args.world == "":
         raise UsageError("the world id is empty (--world ''): name a world, or leave --world out for "
-                         f"${WORLD_ENV} or the default world", "dnlab --world w2 ...")
+                         f"${WORLD_ENV} or the default world", dnlab_command("...", "w2"))
     if args.world is None and os.environ.get(WORLD_ENV) == "":
         raise UsageError(f"the world id is empty ({WORLD_ENV}=''): name a world, or unset it for the default "
                          "world", f"unset {WORLD_ENV}   # or: export {WORLD_ENV}=w2")

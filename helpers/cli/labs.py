@@ -55,17 +55,20 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from helpers import labs
+    from helpers.world.naming import WorldNames, world_id_from_env
 
     lab = labs.get(args.number)
-    emit(f"{lab.describe()}\n\nnotebook: {lab.notebook}")
+    names = WorldNames(args.world if args.world is not None else world_id_from_env())
+    world = argparse.Namespace(names=names, prefix=names.prefix)  # no world needed to show a lab's text
+    emit(f"{lab.describe(world)}\n\nnotebook: {lab.notebook}")
     return 0
 
 
 def _start(args: argparse.Namespace) -> int:
     from helpers import labs
 
-    lab = labs.get(args.number)
-    emit(f"{lab.start(_world(args))}\n\n{lab.describe()}")
+    lab, world = labs.get(args.number), _world(args)
+    emit(f"{lab.start(world)}\n\n{lab.describe(world)}")
     return 0
 
 

@@ -11,7 +11,7 @@ learner's notebook. `dnlab lab list|show|start|check|reset` does the same from a
 """
 from __future__ import annotations
 
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command, env_world
 from helpers.labs.model import CheckResult, Checks, Item, Lab, LabCheckFailed
 
 
@@ -49,7 +49,7 @@ def get(number: int | str) -> Lab:
         if str(number) in (str(lab.number), lab.slug):
             return lab
     raise LabError(f"there is no lab {number!r}; the labs are {', '.join(map(str, _labs()))}",
-                   "dnlab lab list")
+                   dnlab_command("lab list", env_world()))
 
 
 def all_labs() -> list[Lab]:

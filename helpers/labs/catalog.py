@@ -431,10 +431,10 @@ LABS = [
         ["On host1, start `lab2-web` from `dnlab/box:latest` with the command `httpd -f -p 80 -h /www`.",
          "Publish its port 80 as port 9080 of host1.",
          "From the internet machine (`inet`), fetch `http://<host1's eth0 address>:9080/`: in a terminal "
-         "`sudo .venv/bin/dnlab shell inet`, then `wget -qO- http://<address>:9080/`; here "
+         "`{dnlab} shell inet`, then `wget -qO- http://<address>:9080/`; here "
          "`probe(world, 'inet', <address>, 'http', 9080)`."],
         check_publish, containers=[("host1", "lab2-web")],
-        tools="`sudo .venv/bin/dnlab shell host1`, then `ip addr show eth0` gives host1's address; "
+        tools="`{dnlab} shell host1`, then `ip addr show eth0` gives host1's address; "
               "`docker port lab2-web` shows what is published."),
     Lab(3, "isolation", "Isolate containers: none and --internal",
         "One container with no network at all, and two that talk to each other but not to the outside.",
@@ -464,7 +464,7 @@ LABS = [
          "(203.0.113.10, TCP 9000) through the router."],
         check_macvlan, containers=[("host1", "lab5-web")], networks=[("host1", "lab5-lan")],
         conflicting_scenarios=("macvlan",),
-        tools="`sudo .venv/bin/dnlab shell host1`, then `ip addr` and `ip route`, show the LAN and its router."),
+        tools="`{dnlab} shell host1`, then `ip addr` and `ip route`, show the LAN and its router."),
     Lab(6, "overlay", "An overlay across host1 and host2",
         "A container on host2 reaches a container on host1 by name, over VXLAN between the hosts.",
         ["Make host1 a swarm manager that advertises its eth0 address.",

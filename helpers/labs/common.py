@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import time
 
+from helpers.errors import dnlab_command
 from helpers.labs import state
 from helpers.labs.model import Checks
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE
-
-# A lab machine's own shell in a terminal: inside its namespace, `docker` talks to its own engine.
-SHELL = "sudo .venv/bin/dnlab shell"
 
 
 def cli(world, host: str) -> str:
@@ -25,9 +23,7 @@ def cli(world, host: str) -> str:
 def in_shell(world, machine: str, command: str) -> str:
     """A hint's terminal form of running `command` on a lab machine (never a Python argv list).
     `sudo` drops $DNLAB_WORLD, so a world other than the default one is named with `--world`."""
-    world_id = world.names.world_id
-    shell = SHELL.replace(" shell", f" --world {world_id} shell") if world_id else SHELL
-    return f"`{shell} {machine}`, then `{command}`"
+    return f"`{dnlab_command(f'shell {machine}', world.names.world_id)}`, then `{command}`"
 
 
 def need_container(world, c: Checks, host: str, name: str, hint: str = "") -> object | None:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.errors import DOCUMENTED, dnlab_command
+
 PASS, FAIL, PENDING = "pass", "fail", "pending"
 _MARK = {PASS: "✔", FAIL: "✘", PENDING: "…"}
 _COLOUR = {PASS: "#1a7f37", FAIL: "#cf222e", PENDING: "#6e7781"}
@@ -28,6 +30,16 @@ def inline_markdown(text: str) -> str:
         return html.escape(text, quote=False)
     return "".join(f"<code>{html.escape(part, quote=False)}</code>" if index % 2 else html.escape(part, quote=False)
                    for index, part in enumerate(parts))
+
+
+def fill(text: str, world: Any = None) -> str:
+    """A lab text as the learner reads it: `{dnlab}` becomes the command line that runs `dnlab` on
+    their world (`sudo` drops $DNLAB_WORLD, so another world is named with `--world`), `<prefix>` the
+    world's prefix (its docker contexts are `<prefix>-host1` ...). Without a world (a notebook written
+    ahead of time) `{dnlab}` is the README's form for the default world and `<prefix>` stays."""
+    if world is None:
+        return text.replace("{dnlab}", dnlab_command("", None, program=DOCUMENTED))
+    return text.replace("{dnlab}", dnlab_command("", world.names.world_id)).replace("<prefix>", world.prefix)
 
 
 class LabCheckFailed(AssertionError):
@@ -205,8 +217,9 @@ class Lab:
         if self.setup_fn is not None:
             self.setup_fn(world)
             return Started(f"Lab {self.number} is set up: something in it is broken. "
-                           "Find out what, fix it, then run the check.", self.task_markdown())
-        return Started(f"Lab {self.number} starts from a clean world: go ahead with the tasks.", self.task_markdown())
+                           "Find out what, fix it, then run the check.", self.task_markdown(world))
+        return Started(f"Lab {self.number} starts from a clean world: go ahead with the tasks.",
+                       self.task_markdown(world))
 
     def check(self, world, strict: bool = False, record: bool = True) -> CheckResult:
         """Check the real world; record a pass; with `strict`, raise LabCheckFailed if not passed."""
@@ -222,23 +235,25 @@ class Lab:
         return result
 
     # --- display ---------------------------------------------------------------------------------
-    def describe(self) -> str:
-        tasks = "\n".join(f"  {i}. {task}" for i, task in enumerate(self.tasks, 1))
+    def describe(self, world=None) -> str:
+        tasks = "\n".join(f"  {i}. {fill(task, world)}" for i, task in enumerate(self.tasks, 1))
         return f"Lab {self.number}: {self.title}\n\nGoal: {self.goal}\n\nTasks:\n{tasks}"
 
-    def task_markdown(self) -> str:
-        """Goal, tasks and tools as Markdown, without the title (the start cell shows this)."""
-        tasks = "\n".join(f"{i}. {task}" for i, task in enumerate(self.tasks, 1))
+    def task_markdown(self, world=None) -> str:
+        """Goal, tasks and tools as Markdown, without the title (the start cell shows this), their
+        commands written for `world` (`fill`)."""
+        tasks = "\n".join(f"{i}. {fill(task, world)}" for i, task in enumerate(self.tasks, 1))
         text = f"**Goal.** {self.goal}\n\n**Tasks**\n\n{tasks}\n"
         if self.tools:
-            text += f"\n**Tools that help.** {self.tools}\n"
+            text += f"\n**Tools that help.** {fill(self.tools, world)}\n"
         return text
 
     def markdown(self) -> str:
-        tasks = "\n".join(f"{i}. {task}" for i, task in enumerate(self.tasks, 1))
+        """The lab as a generated notebook shows it, written before any world is known (`fill`)."""
+        tasks = "\n".join(f"{i}. {fill(task)}" for i, task in enumerate(self.tasks, 1))
         text = f"# Lab {self.number}: {self.title}\n\n**Goal.** {self.goal}\n\n## Tasks\n\n{tasks}\n"
         if self.tools:
-            text += f"\n**Tools that help.** {self.tools}\n"
+            text += f"\n**Tools that help.** {fill(self.tools)}\n"
         return text
 
     def _repr_markdown_(self) -> str:

@@ -19,6 +19,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import labs
+from helpers.errors import DOCUMENTED, dnlab_command
 from helpers.labs import solutions
 from helpers.world import engine_facts
 
@@ -77,10 +78,15 @@ def solution_steps(number: int) -> tuple[str, list[tuple[str, str]]]:
     return doc, [(text, "\n".join(code).strip()) for text, code in steps]
 
 
+def _typed(words: str) -> str:
+    """`dnlab WORDS` as a notebook written ahead of time shows it: the README's form (default world)."""
+    return dnlab_command(words, None, program=DOCUMENTED)
+
+
 def learner_notebook(lab) -> nbformat.NotebookNode:
     intro = (lab.markdown() + "\nWork in the cells below with the docker SDK, or in a terminal with "
              "`docker --context <prefix>-host1 ...` (the next cell prints the contexts). The check reads "
-             f"the real world and says what is still missing; `dnlab lab check {lab.number}` does the same "
+             f"the real world and says what is still missing; `{_typed(f'lab check {lab.number}')}` does the same "
              "in a terminal. It looks things up by the names the tasks give, so use exactly those.")
     start_text = ("## Start\n\nThis builds the setup and breaks it somewhere. Do not read the code "
                   "that does it: find the fault with the course's tools." if lab.kind == "troubleshoot" else
@@ -99,7 +105,7 @@ def learner_notebook(lab) -> nbformat.NotebookNode:
                           "with a hint."),
         new_code_cell("lab.check(world)"),
         new_markdown_cell("## Start over\n\n`lab.reset(world)` removes what this lab's names made and repairs "
-                          f"what it broke (`dnlab lab reset {lab.number}` in a terminal). The solution is in "
+                          f"what it broke (`{_typed(f'lab reset {lab.number}')}` in a terminal). The solution is in "
                           f"`{lab.solution_notebook}`: try first."),
         new_code_cell("# lab.reset(world)"),
     ]
@@ -120,7 +126,7 @@ def solution_notebook(lab) -> nbformat.NotebookNode:
         cells.append(new_code_cell(code))
     if doc:
         cells.append(new_markdown_cell("### The same from a terminal\n\n`$P` is the world's prefix "
-                                       "(`dnlab status` shows it).\n\n```sh\n" + doc.strip() + "\n```"))
+                                       f"(`{_typed('status')}` shows it).\n\n```sh\n" + doc.strip() + "\n```"))
     why = solutions.WHY.get(lab.number)  # troubleshooting labs: the cause, only after the fix
     if why:
         cells.append(new_markdown_cell("## Why it broke, where it happens for real, and the evidence\n\n" + why))

@@ -20,7 +20,7 @@ import shlex
 import time
 from pathlib import Path
 
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command
 from helpers.labs import progress, state
 from helpers.labs.common import need_attached, need_container, need_reach
 from helpers.labs.model import Checks, Lab
@@ -45,11 +45,16 @@ from helpers.world.naming import (
 from helpers.world.service import parse_reply
 
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]
-START_HINT = "run the lab's start cell (or `dnlab lab start {n}`) to get the broken setup"
+def start_hint(world, number: int) -> str:
+    """Where a missing piece of a troubleshooting lab's setup comes from: the lab's start."""
+    return (f"run the lab's start cell (or `{dnlab_command(f'lab start {number}', world.names.world_id)}`) "
+            "to get the broken setup")
+
 # What the symptom's pending items say before the symptom is gone: nothing about the cause.
 FIX_LATER = "the fix itself"
-# The same tools for every troubleshooting lab, so the list points at no particular fault.
-TOOLS = ("a terminal on a lab machine: `sudo .venv/bin/dnlab shell host1` (or host2, lanpc, router, inet), "
+# The same tools for every troubleshooting lab, so the list points at no particular fault
+# ({dnlab}: the lab's `Lab.tools_markdown` writes the command line for the learner's world).
+TOOLS = ("a terminal on a lab machine: `{dnlab} shell host1` (or host2, lanpc, router, inet), "
          "then what you would use on a real Docker host: `docker ps`, `docker inspect`, "
          "`docker exec NAME ...` (the containers have busybox: ping, nc, wget, ip), `ip addr`, `ip route`, "
          "`ip neigh`, `iptables-save`, `tcpdump -ni IFACE`, `conntrack -L`, `bridge fdb`. "
@@ -68,13 +73,12 @@ def _network(world, host: str, name: str, **kwargs):
 
 
 def _container_or_start(world, c: Checks, host: str, name: str, number: int):
-    return need_container(world, c, host, name, hint=START_HINT.format(n=number))
+    return need_container(world, c, host, name, hint=start_hint(world, number))
 
 
 def shell(world, machine: str, command: str = "") -> str:
     """How a learner runs `command` on a lab machine from a terminal (Markdown code)."""
-    world_id = world.names.world_id
-    where = f"sudo .venv/bin/dnlab{f' --world {world_id}' if world_id else ''} shell {machine}"
+    where = dnlab_command(f"shell {machine}", world.names.world_id)
     return f"`{where} -- {command}`" if command else f"`{where}`"
 
 
@@ -532,7 +536,7 @@ def check_macvlan_host(world, c: Checks) -> None:
     address = web and state.address_on(web, "lab12-lan")
     if not address:
         if web:
-            c.expect("lab12-web is on lab12-lan", False, "it is not: the setup was changed", START_HINT.format(n=12))
+            c.expect("lab12-web is on lab12-lan", False, "it is not: the setup was changed", start_hint(world, 12))
         return c.pending("lanpc reaches lab12-web over HTTP", symptom, FIX_LATER)
     lanpc = need_reach(world, c, "lanpc reaches lab12-web over HTTP", "lanpc", address, "http", 80,
                        hint="the container must stay where it is, on the macvlan network")
@@ -750,11 +754,11 @@ def check_mtu(world, c: Checks) -> None:
     if not (a and b and network):
         if a and b:
             c.expect("network lab13-overlay exists", False, "host1's engine has no network lab13-overlay",
-                     START_HINT.format(n=13))
+                     start_hint(world, 13))
         return c.pending("lab13-b reaches lab13-a (small packets)", "lab13-b reaches lab13-a with full-size packets",
                          FIX_LATER)
     for container in (a, b):
-        need_attached(c, container, "lab13-overlay", START_HINT.format(n=13))
+        need_attached(c, container, "lab13-overlay", start_hint(world, 13))
     if not c.all_ok:
         return c.pending("lab13-b reaches lab13-a (small packets)", "lab13-b reaches lab13-a with full-size packets",
                          FIX_LATER)
@@ -808,7 +812,8 @@ def _check_cloud(world, c: Checks) -> int:
     c.expect("the LAN between the hosts (the cloud's network) is as the provider runs it", not changed,
              f"the router's ports were changed ({', '.join(f'{k} mtu {v}' for k, v in changed.items())}): in a "
              "real cloud you cannot change the provider's network, so this fix does not exist there",
-             "put the router's ports back (`dnlab lab start 13` makes the lab again) and make Docker fit the "
+             f"put the router's ports back (`{dnlab_command('lab start 13', world.names.world_id)}` makes the lab "
+             "again) and make Docker fit the "
              "network instead", evidence=_router_ports_evidence(world, made))
     return path
 
@@ -818,7 +823,7 @@ def _check_end_mtu(world, c: Checks, container, full: int) -> None:
     found = _overlay_interface(world, container, "lab13-overlay")
     if found is None:
         c.expect(f"{container.name}'s interface has the overlay's MTU", False, "its overlay interface is gone",
-                 START_HINT.format(n=13))
+                 start_hint(world, 13))
         return
     mtu, ifname = found.mtu, found.name
     if mtu < full:
@@ -840,7 +845,7 @@ def repair_mtu(world) -> list[str]:
 # --- the catalog ----------------------------------------------------------------------------------
 
 def _start_task(number: int, extra: str = "") -> str:
-    return f"Start the lab (the start cell or `dnlab lab start {number}`{extra})."
+    return f"Start the lab (the start cell or `{{dnlab}} lab start {number}`{extra})."
 
 
 LABS = [

@@ -30,10 +30,11 @@ def resolve_source(scenario: Scenario, spec: ProbeSpec):
     host = spec.source_container_host
     found = scenario.containers(host).get(end.name)
     if found is None:
-        from helpers.errors import UnresolvedEndpoint
+        from helpers.errors import UnresolvedEndpoint, dnlab_command
 
         raise UnresolvedEndpoint(f"scenario {scenario.name} has no container {end.name} on {host}",
-                                 f"dnlab path {scenario.name} {spec.name}   # starts the scenario")
+                                 dnlab_command(f"path {scenario.name} {spec.name}", scenario.world.names.world_id)
+                                 + "   # starts the scenario")
     return found
 
 

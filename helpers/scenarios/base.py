@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import docker.errors
 
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command
 from helpers.scenarios.endpoint import Endpoint
 
 # IDLE is PID 1 of a lab container: stays up, ignores nothing it shouldn't, exits at once on SIGKILL.
@@ -219,5 +219,6 @@ def register(cls: type[Scenario]) -> type[Scenario]:
 def get(world, name: str) -> Scenario:
     if name not in SCENARIOS:
         raise LabError(f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}",
-                       f"dnlab path {next(iter(sorted(SCENARIOS)), 'user-bridge')} egress")
+                       dnlab_command(f"path {next(iter(sorted(SCENARIOS)), 'user-bridge')} egress",
+                                     world.names.world_id))
     return SCENARIOS[name](world)

@@ -107,9 +107,10 @@ def _published(container) -> tuple[int, ...]:
 
 
 def dnlab_command(world, *words: str) -> str:
-    """The `dnlab ...` command line for this world (an error's fix names the world it is about)."""
-    world_id = world.names.world_id
-    return " ".join(["dnlab", *(["--world", world_id] if world_id else []), *words])
+    """The `dnlab ...` command line for this world, as it runs (an error's fix names the world it is about)."""
+    from helpers.errors import dnlab_command as typed
+
+    return typed(" ".join(words), world.names.world_id)
 
 
 class OwnTrace(Scenario):

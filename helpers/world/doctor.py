@@ -9,6 +9,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.errors import dnlab_command, env_world
 from helpers.world.proc import PACKAGE_OF
 
 
@@ -98,7 +99,7 @@ def _kernel_checks() -> list[Check]:
     """Try each link type and a NAT rule inside a throwaway namespace (never on the real host)."""
     with _throwaway_namespace() as namespace:
         if namespace is None:
-            return [Check("network namespaces", False, "ip netns add failed", "run as root: sudo dnlab doctor")]
+            return [Check("network namespaces", False, "ip netns add failed", dnlab_command("doctor", env_world()))]
         checks = [Check("network namespaces", True, "ip netns add works")]
         # veth first: macvlan, ipvlan and vlan are tried on top of it.
         checks += [_link_check(namespace, kind) for kind in sorted(LINK_TYPES, key=lambda k: k != "veth")]
@@ -119,7 +120,8 @@ def optional_feature(kind: str) -> Check:
         raise ValueError(f"unknown optional feature {kind!r}: one of {', '.join(WITHOUT)}")
     with _throwaway_namespace() as namespace:
         if namespace is None:
-            return Check(kind, False, "not tried: making a namespace needs root", "sudo dnlab doctor", False)
+            return Check(kind, False, "not tried: making a namespace needs root",
+                         dnlab_command("doctor", env_world()), False)
         if kind == "ipvs":
             return ipvs_check(_ipvs_in(namespace), _modules_dep())
         _link_check(namespace, "veth")
@@ -251,7 +253,7 @@ def _privileged_exec_check(world_id: str | None) -> Check:
 
     names = WorldNames(world_id)
     name = "docker exec --privileged"
-    fix = ("not needed: run tools from the lab machine's shell (`sudo .venv/bin/dnlab shell host1`) or "
+    fix = (f"not needed: run tools from the lab machine's shell (`{dnlab_command('shell host1', world_id)}`) or "
            "`nsenter -t <container pid> -n` instead")
     try:
         if engine.ping(names.host("host1"), timeout=1):
@@ -263,7 +265,8 @@ def _privileged_exec_check(world_id: str | None) -> Check:
                 where = "a scratch engine"
                 code, output = _exec_privileged(scratch.client, dict(names.label))
     except (LabError, OSError, RuntimeError) as error:  # no engine could be started: say so, untried
-        return Check(name, False, f"not tried: {error}", "run `dnlab doctor` again once the checks above pass",
+        again = dnlab_command("doctor", world_id)
+        return Check(name, False, f"not tried: {error}", f"run `{again}` again once the checks above pass",
                      required=False)
     except Exception as error:  # docker.errors.* : the engine refused the container itself
         return Check(name, False, f"not tried on {where}: {error}"[:200], fix, required=False)
@@ -283,7 +286,7 @@ def run_checks(world_id: str | None = None) -> list[Check]:
 
     root = os.geteuid() == 0
     checks = [Check("root", root, "running as root" if root else f"running as uid {os.geteuid()}",
-                    "sudo -E $(which dnlab) doctor")]
+                    dnlab_command("doctor", world_id if world_id is not None else env_world()))]
     checks += [_tool(name) for name in TOOLS]
     checks.append(_busybox())
     cli = shutil.which("docker")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from helpers.errors import DockerCliError, LabError
+from helpers.errors import DockerCliError, LabError, dnlab_command, env_world
 from helpers.world import netns
 from helpers.world.naming import (
     CGROUP_ROOT,
@@ -333,7 +333,8 @@ def wait_ready(paths: HostPaths, process: subprocess.Popen | None, timeout: floa
         time.sleep(0.03)
     tail = paths.log.read_text(errors="replace")[-1500:] if paths.log.exists() else ""
     raise LabError(f"dockerd did not come up (socket {paths.socket}). Its log ends:\n{tail}",
-                   "sudo dnlab down && sudo dnlab up")  # the manager names the world (never `clean`)
+                   f"{dnlab_command('down', env_world())} && {dnlab_command('up', env_world())}")
+    # (the manager names the world it starts, never `clean`)
 
 
 def pid(paths: HostPaths) -> int | None:

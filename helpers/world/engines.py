@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.errors import LabError, UsageError
+from helpers.errors import LabError, UsageError, dnlab_command, env_world, with_env
 from helpers.world.naming import CACHE_ROOT as DNLAB_CACHE
 from helpers.world.naming import HOSTS
 
@@ -73,16 +73,22 @@ RUNC = "usr/sbin/runc"
 
 def fetch_command(key: str) -> str:
     """The command that fetches release `key` ahead of time."""
-    return f"sudo dnlab engines fetch {key}"
+    return dnlab_command(f"engines fetch {key}")
 
 
 # --- the spec -----------------------------------------------------------------------------------
+
+def _up(options: str) -> str:
+    """The `up` a wrong engine spec is fixed by, for the world $DNLAB_WORLD names (the spec is read
+    before the command's world is known)."""
+    return dnlab_command(f"up {options}", env_world())
+
 
 def _check_choice(value: str, origin: str) -> str:
     if value not in CHOICES:
         raise UsageError(f"unknown engine {value!r} in {origin}: the engines are {', '.join(CHOICES)} "
                          f"({SYSTEM} = this machine's dockerd; 28 = Debian's docker.io 28.5)",
-                         "dnlab up --engine 28   # or: --engine host2=28")
+                         _up("--engine 28") + "   # or: --engine host2=28")
     return value
 
 
@@ -97,18 +103,18 @@ def parse_spec(spec: str | None, hosts: tuple[str, ...] = HOSTS) -> dict[str, st
     own: dict[str, str] = {}
     for item in (part.strip() for part in spec.split(",")):
         if not item:
-            raise UsageError(f"empty item in {origin}", "dnlab up --engine host1=system,host2=28")
+            raise UsageError(f"empty item in {origin}", _up("--engine host1=system,host2=28"))
         host, sep, value = item.rpartition("=")
         if not sep:
             if bare is not None:
-                raise UsageError(f"two engines for every host in {origin}", "dnlab up --engine 28")
+                raise UsageError(f"two engines for every host in {origin}", _up("--engine 28"))
             bare = _check_choice(item, origin)
             continue
         if host not in hosts:
             raise UsageError(f"unknown Docker host {host!r} in {origin}: the hosts are {', '.join(hosts)}",
-                             "dnlab up --engine host2=28")
+                             _up("--engine host2=28"))
         if host in own:
-            raise UsageError(f"{host} named twice in {origin}", "dnlab up --engine host1=system,host2=28")
+            raise UsageError(f"{host} named twice in {origin}", _up("--engine host1=system,host2=28"))
         own[host] = _check_choice(value, origin)
     return {h: own.get(h, bare) for h in hosts if h in own or bare is not None}  # type: ignore[misc]
 
@@ -295,10 +301,11 @@ def pick_version(madison: str, key: str, suites: tuple[str, ...]) -> tuple[str, 
 
 def _fetch_error(key: str, what: str, run: subprocess.CompletedProcess, mirror: str) -> LabError:
     tail = (run.stderr or run.stdout).strip()[-600:]
+    other = with_env(fetch_command(key), f"{MIRROR_ENV}=http://MIRROR/debian")
     return LabError(f"could not fetch Docker {key} (Debian's docker.io and containerd packages) from {mirror}: "
                     f"{what}" + (f"\n{tail}" if tail else ""),
                     f"check that this machine reaches {mirror}, then: {fetch_command(key)}   "
-                    f"(another Debian mirror: {MIRROR_ENV}=http://MIRROR/debian {fetch_command(key)})")
+                    f"(another Debian mirror: {other})")
 
 
 def _download(release: Release, work: Path, mirror: str, tools: Tools) -> dict[str, str]:
@@ -370,7 +377,7 @@ def fetch(key: str, root: Path = CACHE_ROOT, tools: Tools = Tools(), apt_dir: Pa
     release = RELEASES.get(key)
     if release is None:
         _check_choice(key, "the fetch")
-        raise UsageError(f"{SYSTEM} is the machine's own dockerd: nothing to fetch", "dnlab engines fetch 28")
+        raise UsageError(f"{SYSTEM} is the machine's own dockerd: nothing to fetch", fetch_command("28"))
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one fetch at a time: two `up`s of new worlds fetch once
@@ -382,8 +389,8 @@ def fetch(key: str, root: Path = CACHE_ROOT, tools: Tools = Tools(), apt_dir: Pa
         mirror = os.environ.get(MIRROR_ENV) or machine_mirror(apt_dir)
         if mirror is None:
             raise LabError(f"this machine's apt uses no Debian archive to fetch Docker {key} "
-                           f"(docker.io, containerd) from", f"{MIRROR_ENV}=http://deb.debian.org/debian "
-                           f"{fetch_command(key)}")
+                           f"(docker.io, containerd) from",
+                           with_env(fetch_command(key), f"{MIRROR_ENV}=http://deb.debian.org/debian"))
         started = time.monotonic()
         work = root / f".fetch-{key}-{os.getpid()}"
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import os
 
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command, with_env
 
 TRACEBACK_ENV = "DNLAB_TRACEBACK"   # set to 1: a failure prints its traceback too (for developers)
 
@@ -66,7 +66,8 @@ def explain(error: BaseException, world_id: str | None, command: str | None) -> 
         return LabError(f"{error.filename}: {error.strerror}", f"ls -ld {os.path.dirname(str(error.filename)) or '.'}")
     detail = str(error).splitlines()[0] if str(error) else "no detail"
     return LabError(f"unexpected {type(error).__name__}: {detail}",
-                    f"{TRACEBACK_ENV}=1 dnlab ...   # the same command shows where it failed; please report it")
+                    with_env(dnlab_command(f"{command or ''} ...", names.world_id), f"{TRACEBACK_ENV}=1")
+                    + "   # the same command shows where it failed; please report it")
 
 
 def show_traceback() -> bool:

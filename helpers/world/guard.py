@@ -23,7 +23,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.errors import TrafficGuardError, UsageError
+from helpers.errors import TrafficGuardError, UsageError, dnlab_command, env_world
 from helpers.world.naming import (
     ENGINE_DEFAULT_POOLS,
     INTERNET,
@@ -301,7 +301,7 @@ def _command(kind: str, target: str, port: int | None, timeout: int, size: int |
             port = -1
         if not 1 <= port <= 65535:
             raise UsageError(f"{given!r} is not a port: ports run from 1 to 65535",
-                             "dnlab trace SOURCE TARGET --tcp 8080")
+                             dnlab_command("trace SOURCE TARGET --tcp 8080", env_world()))
     if kind == "ping":
         return ["ping", "-c", "1", "-W", str(timeout), *(["-s", str(int(size))] if size else []), target]
     if kind == "tcp":

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from docker.errors import APIError as DockerAPIError
 
-from helpers.errors import DockerCliError, LabError, UsageError
+from helpers.errors import DockerCliError, LabError, UsageError, dnlab_command
 from helpers.world import engine, engines, image, leftovers, netns, worldlock
 from helpers.world.model import World
 from helpers.world.naming import (
@@ -68,14 +68,13 @@ def _names(world_id: str | None) -> WorldNames:
     default world would act on someone else's world."""
     if world_id == "" or (world_id is None and os.environ.get(WORLD_ENV) == ""):
         raise UsageError(f"the world id is empty (--world '' or {WORLD_ENV}=''): name a world, or leave both "
-                         "out for the default world", f"unset {WORLD_ENV}   # or: dnlab --world w2 ...")
+                         "out for the default world", f"unset {WORLD_ENV}   # or: {dnlab_command('...', 'w2')}")
     return WorldNames(world_id if world_id is not None else world_id_from_env())
 
 
 def command_for(names: WorldNames, verb: str) -> str:
     """The `dnlab` command line that does `verb` to this world (what a fix line tells the learner)."""
-    world = f" --world {names.world_id}" if names.world_id else ""
-    return f"sudo dnlab{world} {verb}"
+    return dnlab_command(verb, names.world_id)
 
 
 @contextmanager
@@ -792,7 +791,7 @@ def status_all(warnings: list[str] | None = None) -> list[dict]:
     for raw in leftovers.find(roots=(RUN_ROOT, DATA_ROOT)):
         rows.append({"prefix": repr(raw), "world": repr(raw), "up": False, "engines answering": [], "missing": [],
                      "error": "leftovers of a world id no command accepts (a control character in it): "
-                              "`sudo dnlab clean` removes them"})
+                              f"`{dnlab_command('clean', None)}` removes them"})
     return rows
 
 

@@ -46,7 +46,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command
 
 COURSE = "dnlab"
 WORLD_ENV = "DNLAB_WORLD"
@@ -214,7 +214,7 @@ def validate_world_id(world_id: str | None) -> str | None:
             ord(c) < 32 or ord(c) == 127 for c in world_id) else ""
         raise NamingError(
             f"world id {world_id!r} is not valid{control}: use 1 to 8 lower-case letters and digits, "
-            "starting with a letter", f"export {WORLD_ENV}=w2   # or: dnlab --world w2 ...")
+            "starting with a letter", f"export {WORLD_ENV}=w2   # or: {dnlab_command('...', 'w2')}")
     return world_id
 
 
@@ -295,7 +295,7 @@ class WorldNames:
     def namespace(self, role: str) -> str:
         if role not in ROLES + (SCRATCH,):
             raise NamingError(f"unknown machine {role!r}; the world has {', '.join(ROLES)}",
-                              "dnlab status   # lists the machines")
+                              dnlab_command("status", self.world_id) + "   # lists the machines")
         return f"{self.prefix}-{role}"
 
     @property
@@ -335,7 +335,7 @@ class WorldNames:
     def host(self, host: str) -> HostPaths:
         if host not in HOSTS + (SCRATCH,):
             raise NamingError(f"unknown Docker host {host!r}; the world has {', '.join(HOSTS)}",
-                              "dnlab status   # lists the Docker hosts")
+                              dnlab_command("status", self.world_id) + "   # lists the Docker hosts")
         return HostPaths(state=self.state_dir / host, data_root=self.data_dir / host)
 
     def context(self, host: str) -> str:

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from helpers.errors import LabError, UsageError
+from helpers.errors import LabError, UsageError, dnlab_command, env_world
 from helpers.world import engine
 from helpers.world.naming import HOSTS, ROLES, WORLD_ENV, WorldNames
 from helpers.world.proc import NETNS_DIR, require_root, which
@@ -30,13 +30,13 @@ def check_machine(machine: str) -> str:
     """Return `machine` if the world has it, else a LabError that lists the machines it has."""
     if machine not in ROLES:
         raise UsageError(f"unknown machine {machine!r}; a lab world has {', '.join(ROLES)}",
-                         "dnlab shell host1   # or host2, lanpc, router, inet")
+                         dnlab_command("shell host1", env_world()) + "   # or host2, lanpc, router, inet")
     return machine
 
 
 def up_command(names: WorldNames) -> str:
     """The one command that brings this world up."""
-    return f"sudo dnlab --world {names.world_id} up" if names.world_id else "sudo dnlab up"
+    return dnlab_command("up", names.world_id)
 
 
 def check_up(names: WorldNames, machine: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli, scenarios
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command
 from helpers.world import down, engine, engines, swarm, up
 from helpers.world.model import World
 from helpers.world.naming import HOSTS, IMAGE, INET_IP, WorldNames
@@ -87,7 +87,7 @@ def test_a_running_world_keeps_its_engines(mixed, monkeypatch):
     with pytest.raises(LabError) as raised:
         up(world_id, "28")
     assert "host1 runs engine system, asked for 28" in raised.value.problem
-    assert raised.value.fix == f"sudo dnlab --world {world_id} down && sudo dnlab --world {world_id} up --engine 28"
+    assert raised.value.fix == f"{dnlab_command('down', world_id)} && {dnlab_command('up', world_id)} --engine 28"
     assert up(world_id, "host2=28").reused  # the engine it runs: nothing to do
 
 

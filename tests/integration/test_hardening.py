@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.errors import dnlab_command
 from helpers.world import netns
 from helpers.world.naming import DATA_ROOT, EXIT_USAGE, MARKER_PREFIX, RUN_ROOT, WorldNames
 from tests.worlds import own_world_id, world_id_for_tests
@@ -105,7 +106,7 @@ def test_status_all_names_a_newline_worlds_leftovers_and_a_bare_clean_is_its_fix
         listed = dnlab("status", "--all", timeout=60)
         assert listed.returncode == 0, listed.stderr
         line = next((line for line in listed.stdout.splitlines() if "no command accepts" in line), "")
-        assert "sudo dnlab clean" in line, listed.stdout
+        assert dnlab_command("clean") in line, listed.stdout
         # The fix it prints, narrowed to this world so the test spares everyone else's leftovers:
         assert dnlab("clean", world=world_id).returncode == 0
         assert _left(namespaces, folders) == []

@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from helpers.errors import TrafficGuardError
+from helpers.errors import TrafficGuardError, dnlab_command
 from helpers.world import down, engine, lab, status, up
 from helpers.world.guard import check_target, probe, world_networks
 from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT, WorldNames
@@ -289,7 +289,7 @@ def test_status_says_an_engine_lacks_the_image_and_up_repairs_it(world):
     assert report["engines"]["host2"]["images lacking"] == [IMAGE] and report["engines"]["host1"]["image"]
     assert report["missing"] == [f"dockerd on host2 lacks {IMAGE}"]
     text = cli("status", world_id=world.names.world_id)
-    assert f"LACKS {IMAGE}" in text.stdout and f"fix: sudo dnlab --world {world.names.world_id} up" in text.stdout
+    assert f"LACKS {IMAGE}" in text.stdout and f"fix: {dnlab_command('up', world.names.world_id)}" in text.stdout
     repaired = cli("up", world_id=world.names.world_id)
     assert repaired.returncode == 0 and "on host2" in repaired.stdout and "already up" not in repaired.stdout
     assert IMAGE in world.host2.docker.images.get(IMAGE).tags  # read back through the SDK

@@ -23,6 +23,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from helpers.errors import dnlab_command
 from helpers.world import engine, manager, netns, status, up
 from helpers.world.naming import IMAGE, RUN_ROOT, HostPaths, WorldNames
 from tests.integration.world_checks import leftovers
@@ -168,7 +169,7 @@ def test_clean_spares_running_worlds_and_names_them(world):
                               timeout=60)
         assert kept.returncode == 0
         assert (f"world {session.prefix} is running (dockerd answers on host1, host2): left alone; "
-                f"to remove it: sudo dnlab --world {session.world_id} down") in kept.stdout
+                f"to remove it: {dnlab_command('down', session.world_id)}") in kept.stdout
         assert status(session.world_id)["up"]
     finally:
         manager.down(crashed)

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from helpers import cli
+from helpers.errors import dnlab_command
 from helpers.world import proc
 
 
@@ -61,7 +62,7 @@ def test_an_empty_world_id_is_a_usage_error_never_the_default_world(monkeypatch,
         monkeypatch.setattr(manager, action, lambda *a, **k: pytest.fail("acted on a world with an empty id"))
     monkeypatch.delenv("DNLAB_WORLD", raising=False)
     code, err = run(capsys, "--world", "", *command)
-    assert code == 2 and "world id is empty (--world '')" in err and "fix: dnlab --world w2" in err
+    assert code == 2 and "world id is empty (--world '')" in err and f"fix: {dnlab_command('...', 'w2')}" in err
     monkeypatch.setenv("DNLAB_WORLD", "")
     code, err = run(capsys, *command)
     assert code == 2 and "world id is empty (DNLAB_WORLD='')" in err and "fix: unset DNLAB_WORLD" in err

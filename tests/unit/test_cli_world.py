@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command
 from helpers.world import engine, manager, proc
 from helpers.world.naming import ENGINE_SOCKET_GROUP, WorldNames
 
@@ -45,7 +45,7 @@ def test_clean_spares_running_worlds_and_goes_on_past_one_it_cannot_sweep(machin
     assert code == 4  # one world could not be swept: a lab error, after sweeping the others
     assert "world dnlab-cc: removed namespace dnlab-cc-host1" in out
     assert ("world dnlab-bb is running (dockerd answers on host1): left alone; "
-            "to remove it: sudo dnlab --world bb down") in out
+            f"to remove it: {dnlab_command('down', 'bb')}") in out
     assert "world dnlab-aa: could not sweep it: OSError: a malformed leftover" in err
 
 
@@ -115,8 +115,9 @@ def test_status_all_lists_every_world_even_when_one_cannot_be_read(machine, monk
     assert rows["dnlab-bb"]["up"] is False and "dockerd on host1 does not answer" in rows["dnlab-bb"]["missing"]
 
 
-@pytest.mark.parametrize("world_id, fix", [("zz", "sudo dnlab --world zz down && sudo dnlab --world zz up"),
-                                           (None, "sudo dnlab down && sudo dnlab up")])
+@pytest.mark.parametrize("world_id, fix", [
+    ("zz", f"{dnlab_command('down', 'zz')} && {dnlab_command('up', 'zz')}"),
+    (None, f"{dnlab_command('down')} && {dnlab_command('up')}")])
 def test_an_engine_that_fails_to_start_names_its_own_world_never_clean(monkeypatch, world_id, fix):
     def wait_ready(paths, process, timeout=30):
         raise LabError("dockerd did not come up", "sudo dnlab clean && sudo dnlab up")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli
-from helpers.errors import LabError, UsageError
+from helpers.errors import LabError, UsageError, dnlab_command, with_env
 from helpers.world import engines
 
 DATA = Path(__file__).parent / "data"
@@ -46,7 +46,7 @@ def test_bad_spec_is_a_usage_error_naming_the_choices(spec, said):
     with pytest.raises(UsageError) as raised:
         engines.parse_spec(spec)
     assert said in raised.value.problem
-    assert raised.value.fix and raised.value.fix.startswith("dnlab up --engine")
+    assert raised.value.fix and raised.value.fix.startswith(dnlab_command("up --engine"))
     if "unknown engine" in said:
         assert "the engines are system, 28" in raised.value.problem
 
@@ -56,7 +56,7 @@ def test_unknown_engine_exits_2_before_root_is_asked(monkeypatch, capsys):
     code = cli.main(["--world", "zz", "up", "--engine", "27"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "unknown engine '27'" in err and "system, 28" in err and "fix: dnlab up --engine 28" in err
+    assert "unknown engine '27'" in err and "system, 28" in err and f"fix: {dnlab_command('up --engine 28')}" in err
 
 
 def test_the_environment_variable_has_the_same_syntax(monkeypatch, capsys):
@@ -86,7 +86,7 @@ def test_a_running_world_asked_for_another_engine_names_down_then_up(tmp_path):
         manager._check_engines(WorldNames("ea"), {"host1": "28", "host2": "28"},
                                {"host1": "system", "host2": "28"}, "28")
     assert "host1 runs engine system, asked for 28" in raised.value.problem
-    assert raised.value.fix == "sudo dnlab --world ea down && sudo dnlab --world ea up --engine 28"
+    assert raised.value.fix == f"{dnlab_command('down', 'ea')} && {dnlab_command('up', 'ea')} --engine 28"
 
 
 def test_record_round_trip(tmp_path):
@@ -221,7 +221,7 @@ def test_an_unreachable_archive_names_the_package_and_the_fix(fake_apt, monkeypa
         _fetch(fake_apt)
     problem = raised.value.problem
     assert "docker.io" in problem and "http://deb.debian.org/debian" in problem and "Could not resolve" in problem
-    assert "sudo dnlab engines fetch 28" in raised.value.fix
+    assert dnlab_command("engines fetch 28") in raised.value.fix
     assert list(fake_apt["root"].iterdir()) == [fake_apt["root"] / ".lock"]  # nothing half-made
 
 
@@ -252,13 +252,13 @@ def test_no_debian_archive_names_the_mirror_variable(fake_apt, monkeypatch):
     with pytest.raises(LabError) as raised:
         _fetch(fake_apt)
     assert "no Debian archive" in raised.value.problem
-    assert raised.value.fix == "DNLAB_ENGINE_MIRROR=http://deb.debian.org/debian sudo dnlab engines fetch 28"
+    assert raised.value.fix == with_env(dnlab_command("engines fetch 28"), "DNLAB_ENGINE_MIRROR=http://deb.debian.org/debian")
 
 
 def test_not_fetched_without_fetching_names_the_command(tmp_path):
     with pytest.raises(LabError) as raised:
         engines.bin_dir("28", fetch_missing=False, root=tmp_path)
-    assert raised.value.fix == "sudo dnlab engines fetch 28"
+    assert raised.value.fix == dnlab_command("engines fetch 28")
 
 
 # --- what doctor shows ------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_doctor_shows_each_hosts_engine_and_the_notes_of_each_version(monkeypatc
     monkeypatch.setattr(engines, "available", lambda root=None: {"system": {}, "28": None})
     report = doctor.engine_report("ea")
     assert "  host1: Docker 20.10.24+dfsg1 (engine system)\n  host2: Docker 28.5.2+dfsg4 (engine 28)" in report
-    assert "28: not fetched; fetch it once: sudo dnlab engines fetch 28" in report
+    assert f"28: not fetched; fetch it once: {dnlab_command('engines fetch 28')}" in report
     assert "(this machine's is Docker 20.10.24;" in report and "(a host's is Docker 28.5.2;" in report
     # each block renders its own version's truth (the table's: 28 keeps the isolation chains beside DOCKER-FORWARD)
     blocks = report.split("Statements that differ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import cli
+from helpers.errors import dnlab_command
 from helpers.world import netns, proc, shell
 from helpers.world.naming import WorldNames
 
@@ -27,8 +28,8 @@ def test_shell_needs_root(monkeypatch, capsys):
     assert code == 4 and "needs root" in err  # a lab error (naming.EXIT_LAB_ERROR), not a usage error
 
 
-@pytest.mark.parametrize("world_args, fix", [(["--world", "zz"], "fix: sudo dnlab --world zz up"),
-                                             ([], "fix: sudo dnlab up")])
+@pytest.mark.parametrize("world_args, fix", [(["--world", "zz"], f"fix: {dnlab_command('up', 'zz')}"),
+                                             ([], f"fix: {dnlab_command('up')}")])
 def test_world_not_up_gives_the_one_command_that_fixes_it(monkeypatch, capsys, world_args, fix):
     monkeypatch.setattr(proc.os, "geteuid", lambda: 0)
     monkeypatch.delenv("DNLAB_WORLD", raising=False)

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import cli
 from helpers.cli.path import check_output_dir, check_output_file
-from helpers.errors import LabError
+from helpers.errors import LabError, dnlab_command
 from helpers.scenarios import own
 from helpers.scenarios.endpoint import ADDRESS, CONTAINER, MACHINE, NAME
 from helpers.world import naming
@@ -78,7 +78,7 @@ def test_unknown_and_stopped_containers_name_the_fix(monkeypatch):
     with pytest.raises(LabError) as error:
         trace_of("nosuch", "alpine2")
     assert "'nosuch' is no container of host1" in error.value.problem
-    assert "alpine1, alpine2" in error.value.problem and error.value.fix.startswith("dnlab --world he shell host1")
+    assert "alpine1, alpine2" in error.value.problem and error.value.fix.startswith(dnlab_command("shell host1", "he"))
     with pytest.raises(LabError) as error:
         trace_of("alpine1", "nosuch")
     assert "host1 or host2" in error.value.problem and "ov2" in error.value.problem

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from helpers.errors import dnlab_command
 from helpers.labs import progress, troubleshoot
 from helpers.observe.parse import parse_iptables_save
 
@@ -56,9 +57,9 @@ def test_overlay_mtu_is_the_option_or_1500_minus_vxlan():
 
 def test_hints_give_the_terminal_form_of_a_command():
     world = SimpleNamespace(names=SimpleNamespace(world_id="w2"))
-    assert troubleshoot.shell(world, "host1", "ip route") == "`sudo .venv/bin/dnlab --world w2 shell host1 -- ip route`"
+    assert troubleshoot.shell(world, "host1", "ip route") == f"`{dnlab_command('shell host1', 'w2')} -- ip route`"
     default = SimpleNamespace(names=SimpleNamespace(world_id=None))
-    assert troubleshoot.shell(default, "inet") == "`sudo .venv/bin/dnlab shell inet`"
+    assert troubleshoot.shell(default, "inet") == f"`{dnlab_command('shell inet')}`"
 
 
 def test_lab13_hint_names_a_half_fix_as_seen_else_grows_by_stage():
