@@ -19,11 +19,11 @@ def build():
         network namespaces: a LAN (`198.51.100.0/24`) behind a router, an "internet" (`203.0.113.0/24`)
         whose service tells every client the address it sees it come from, and two Docker hosts, `host1` and
         `host2`, each with **its own `dockerd`**. One more plain machine, `lanpc`, sits on the LAN.
-        """),
+        """, id="0-setting-up-lab"),
         md("""
         ## Is this machine ready?
         `dnlab doctor` checks root, the tools and the kernel features the chapters use. Each failed line names the command that fixes it; `ipvlan`, `dummy`, 802.1Q VLAN (macvlan trunk mode) and IPVS (swarm services' routing mesh) are optional (a chapter that would use one says so in one line), and so is `docker exec --privileged`. The doctor also says whether this machine's own addresses or DNS servers use the lab's ranges.
-        """),
+        """, id="this-machine-ready"),
         code("""
         import helpers
         from helpers.lessons import claims
@@ -40,7 +40,7 @@ def build():
         md("""
         ## Bring the world up
         `helpers.lab()` returns the running world, making it if needed (the same as `dnlab up` in a terminal). It is idempotent: run it again and it reuses what runs.
-        """),
+        """, id="bring-world-up"),
         code("""
         from helpers.world import up
 
@@ -51,7 +51,7 @@ def build():
         md("""
         ## The world, as the kernel reports it
         Everything on this map is read from the namespaces right now with `ip -j`: the interfaces, their addresses, and which veth end is cabled to which (each end of a veth pair names its peer's interface index).
-        """),
+        """, id="world-as-kernel-reports"),
         code("""
         from helpers.draw.world_map import cables, describe, draw_world, observe_world
 
@@ -66,7 +66,7 @@ def build():
 
         lan_machines = chapters.lan_members(state)   # cabled by a veth pair whose router end is a port of lan0
         lan_machines
-        """),
+        """, id="code-helpers-lessons-import"),
         claim("ch00:cabling", """
         claims.holds("host1, host2 and lanpc are each cabled to the router's LAN bridge lan0",
                      lan_machines == ["host1", "host2", "lanpc"], evidence=lan_machines)
@@ -87,7 +87,7 @@ def build():
         (the shell sets `DOCKER_HOST` to its socket). Leave it with `exit`. If you run another world
         than the default one, add `--world ID` (or set `DNLAB_WORLD`), as below. Here are two commands
         typed that way on host1:
-        """),
+        """, id="being-lab-machine-dnlab"),
         code("""
         on_host1 = chapters.shell_facts(world, "host1")
         for shown in on_host1["commands"]:
@@ -105,7 +105,7 @@ def build():
         *network* namespace of the machine, and point `docker` at the engine's socket. (Avoid
         `ip netns exec` for starting `dockerd`: it remounts `/sys`, and `dockerd` started that way
         fails. Other commands run fine under it.)
-        """),
+        """, id="dnlab-shell-thin"),
         code("""
         host1_ns, host1_sock = world["host1"].namespace, world.host1.base_url
         chapters.typed_on_this_machine(f"nsenter --net=/run/netns/{host1_ns} ip -4 -br addr show eth0; "
@@ -120,7 +120,7 @@ def build():
 
         Let's ask a brand-new engine. `scratch_engine()` starts a fresh `dockerd` in its own namespace (nothing
         has ever run on it) and removes it afterwards; `cli()` runs the real `docker` CLI against it.
-        """),
+        """, id="does-fresh-docker-engine"),
         code("""
         from helpers.world import scratch_engine
 
@@ -156,7 +156,7 @@ def build():
 
         Each Docker host has a CLI context, so in a terminal you can type `docker --context dnlab-host1 ...`
         (in another world, `dnlab-<id>-host1`). The same command, run from here:
-        """),
+        """, id="overlay-driver-that"),
         code("""
         print(world.host1.cli("run", "--rm", "dnlab/box", "ip", "-o", "-4", "addr", "show", "eth0"))
         """),
@@ -175,9 +175,9 @@ def build():
         1. In a terminal, run `dnlab status` and find the pid of host2's `dockerd`.
         2. `sudo .venv/bin/dnlab shell host2`, then `docker network ls`. Is host2's engine as fresh as the
            scratch engine was? (`docker --context dnlab-host2 network ls` from outside gives the same.)
-        """),
+        """, id="summary"),
         solution("""
         # Solution 2: compare host2's networks with a fresh engine's (run after the chapters: they may differ)
         {n.name: n.attrs["Driver"] for n in world.host2.docker.networks.list()}
-        """),
+        """, id="solution-2-compare-host2"),
     ])

@@ -24,13 +24,13 @@ def build():
         `inet` is "the internet" (`203.0.113.10`), a service that tells each client the address it
         sees it come from. Lines such as `host1# iptables-save -t nat` are real commands, run on that
         machine just now: type them yourself after `sudo .venv/bin/dnlab shell host1`.
-        """),
+        """, id="chapter-1-basics-nat"),
         code(SETUP),
         code("""
         # extra code: this chapter's own containers (cleaned first) and the default-bridge scenario
         lesson = chapters.Lesson(world, "ch01").reset()
         bridge = scenarios.get(world, "default-bridge").start()
-        """),
+        """, id="code-extra-code-this-chapter"),
         md("""
         ## 1.1 What a fresh engine has
         > **The article says:** 「dockerの公式ページを参照しますと、docker engineをインストールするとデフォルトでbridgeとoverlayの二つのドライバーが用意されています。またインスタンスそのものが保持するhostのethernetもネットワーク一覧に含まれます。」
@@ -45,7 +45,7 @@ def build():
         **brand-new `dockerd`** in a throwaway namespace, run `docker network ls` on it, read its driver
         list, and remove it again. While it lives, we also create 15 networks without naming a subnet,
         to watch which address pool each one gets (section 1.5).
-        """),
+        """, id="1.1-fresh-engine-has"),
         code("""
         fresh = chapters.fresh_engine_tour(world)
         print("$ docker network ls        # on the brand-new engine")
@@ -75,12 +75,12 @@ def build():
         namespace with its own `lo` and `eth0`, its own address and its own default route — via a
         gateway that is an address of `host1`'s `docker0` bridge. The host then *routes* and
         *masquerades* for it. First, as you would look at it on host1:
-        """),
+        """, id="ingress-docker-gwbridge"),
         code("""
         box = lesson.box("box")                  # a container on the default bridge: ch01-box
         facts.sh(world, "host1", "docker exec ch01-box ip -4 addr show eth0; docker exec ch01-box ip route; "
                                  "ip -4 -br addr show docker0")
-        """),
+        """, id="code-box-lesson-box"),
         code("""
         view = chapters.container_view(world, box)
         facts.table(chapters.rows_of(view))
@@ -121,14 +121,14 @@ def build():
           drops by one, as at every router.
 
         On host1, the route, the rule and the forwarding switch:
-        """),
+        """, id="isolate-container-you"),
         code("""
         facts.sh(world, "host1", "ip route; iptables-save -t nat | grep MASQUERADE; sysctl net.ipv4.ip_forward")
         """),
         md("""
         Now one connection, watched with `tcpdump` on host1's `eth0` (after NAT), exactly as you would
         type it (`-c 1`: the first SYN only):
-        """),
+        """, id="now-one-connection"),
         code("""
         facts.sh(world, "host1", "timeout 5 tcpdump -ni eth0 -c 1 'tcp dst port 9000 and tcp[tcpflags] == tcp-syn' & "
                                  "sleep 1; docker exec ch01-box sh -c 'echo | nc -w 2 203.0.113.10 9000'; wait")
@@ -136,7 +136,7 @@ def build():
         md("""
         The same again, captured on `docker0` (before NAT) and `eth0` (after NAT) at once by the
         course's capture room, with the rule's packet counter before and after and the conntrack entry:
-        """),
+        """, id="same-again-captured"),
         code("""
         out = chapters.egress_snat(world, box)
         facts.table(chapters.rows_of(out))
@@ -180,7 +180,7 @@ def build():
         The kernel keeps one conntrack entry per connection: the **original** tuple (as the container
         sent it) and the **reply** tuple (what the answer will look like). The reply comes back to
         host1's address and is un-NATed by this entry, back to the container — no rule needed.
-        """),
+        """, id="conntrack-remembers-rewrite"),
         code("""
         facts.sh(world, "host1", "conntrack -L -p tcp --dport 9000")
         """),
@@ -200,7 +200,7 @@ def build():
         it connects out), and the lab image has no other client, so on host1 we enter each container's
         network namespace (`nsenter -t <its pid> -n`) and let host1's `python3` connect from there.
         The connection is the container's: its address, its routes, its `eth0`.
-        """),
+        """, id="when-port-must-change"),
         code("""
         clash = chapters.port_rewrite(world, lesson, port=40000)
         for shown in clash["commands"]:
@@ -226,7 +226,7 @@ def build():
         Figure: the egress path, traced by the packet-path room, in its NAT view. Every hop comes from a
         capture: to open those captures yourself, run `sudo .venv/bin/dnlab path default-bridge egress
         --keep /tmp/egress` in a terminal; it saves one pcap per interface for Wireshark or `tcpdump -r`.
-        """),
+        """, id="figure-egress-path"),
         code("""
         chapters.show_path(world, bridge, "egress", view="NAT")
         """),
@@ -239,11 +239,11 @@ def build():
         packet to host1:18080 gets its destination rewritten to the container's address and port 80.
         The container then sees the real client. Our web container answers every request with the
         client address it sees.
-        """),
+        """, id="1.4-coming-dnat-published"),
         code("""
         web = lesson.web("web", ports={"80/tcp": 18080})      # docker run -d -p 18080:80 --name ch01-web ...
         facts.sh(world, "host1", "docker port ch01-web; iptables-save -t nat | grep -e DNAT -e '^-A OUTPUT' -e '^-A PREROUTING'")
-        """),
+        """, id="code-web-lesson-web"),
         code("""
         inbound = chapters.inbound_dnat(world, web, 18080)
         facts.table(chapters.rows_of(inbound))
@@ -271,7 +271,7 @@ def build():
         is left out: a connection to `127.0.0.1:18080` is accepted by **`docker-proxy`**, a userland
         relay listening on the port, which opens a new connection from the bridge gateway, so the
         container sees `docker0`'s address.
-        """),
+        """, id="host1-itself-nat-output"),
         code("""
         facts.sh(world, "host1", "ss -ltnp | grep -e State -e ':18080 '")
         """),
@@ -306,7 +306,7 @@ def build():
 
         We start `ch01-hidden`, a web server on port 80 that publishes nothing, add that route on
         `lanpc` for a moment, and try its port 80, and the published `ch01-web`'s port 80 directly.
-        """),
+        """, id="keeps-unpublished-port-closed"),
         code("""
         closed = chapters.unpublished_port(world, lesson, web)
         facts.table([closed["unpublished"], closed["published_direct"]])
@@ -331,7 +331,7 @@ def build():
         firewall rules, which differ by engine version. Look at the table's second row too: whether
         the published container answered on its **own** address and port 80, not only on
         `host1:18080`, depends on the engine as well: [[engine:direct-access]]
-        """),
+        """, id="so-ports-that"),
         code("""
         chapters.show_path(world, bridge, "publish", view="NAT")
         """),
@@ -344,7 +344,7 @@ def build():
         subnet of Docker's default pools: `172.18/16`, `172.19/16`, then `172.20/14`, `172.24/14`,
         `172.28/14` cut into /16s, then `192.168.0.0/16` cut into /20s. The fresh engine above got
         15 new networks; we compare each with the documented order (`facts.DEFAULT_POOLS`).
-        """),
+        """, id="1.5-address-pools-172.17"),
         code("""
         facts.table(fresh["pool_walk"])
         """),
@@ -376,7 +376,7 @@ def build():
            shell host1`, then `iptables-save -c -t nat | grep 18080`.
         3. Predict the subnet the next user-defined network would get on a fresh engine if 172.18/16
            were already taken by your LAN.
-        """),
+        """, id="summary"),
         solution("""
         # 1. host1's eth0 address: MASQUERADE rewrote the source on the way out of eth0.
         r = helpers.world.guard.probe(world, box, "203.0.113.10", "tcp", 9000)
@@ -385,9 +385,9 @@ def build():
         print(facts.sh(world, "host1", "iptables-save -c -t nat | grep 18080"))
         # 3. the next free one: 172.17/16 (docker0) and 172.18/16 taken -> 172.19.0.0/16
         print(facts.next_default_subnet(["172.17.0.0/16", "172.18.0.0/16"]))
-        """),
+        """, id="solution-1-host1-s-eth0"),
         code("""
         lesson.stop()       # this chapter's containers
         bridge.stop()       # and the scenario it started
-        """),
+        """, id="code-lesson-stop-this"),
     ])

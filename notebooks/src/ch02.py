@@ -18,14 +18,14 @@ def build():
         **Prerequisites.** Chapter 1 (namespaces, the default route via the gateway). Every
         `host1# ...` line is a real command run on host1 just now; type it yourself after
         `sudo .venv/bin/dnlab shell host1`.
-        """),
+        """, id="chapter-2-bridge"),
         code(SETUP),
         code("""
         # extra code: the two bridge scenarios and this chapter's own containers
         default = scenarios.get(world, "default-bridge").start()   # a, b on docker0
         user = scenarios.get(world, "user-bridge").start()         # a, b on user-bridge-net; c on user-bridge-net2
         lesson = chapters.Lesson(world, "ch02").reset()
-        """),
+        """, id="code-extra-code-two-bridge"),
         md("""
         ## 2.1 docker0 is a Linux bridge, and containers plug in through veth pairs
         > **The article says:** 「ブリッジネットワークは第二層で動作しますが、L2スイッチとは厳密には異なります。…仮想ネットワークインターフェース同士(vethペア)をつなぐ…」
@@ -35,7 +35,7 @@ def build():
         end of a **veth pair** as its `eth0`; the other end lives on host1, enslaved to the bridge.
         Each end names the other's interface index (`eth0@if33` inside, `vethXXX@if32` outside), so we
         can match them for certain.
-        """),
+        """, id="2.1-docker0-linux-bridge"),
         code("""
         facts.sh(world, "host1", "ip -d link show docker0 | head -3; docker exec default-bridge-a ip link show eth0; "
                                  "ip link show master docker0")
@@ -43,7 +43,7 @@ def build():
         code("""
         from helpers.draw import draw_map
         draw_map(world, "host1")     # host1 as it is now: bridges, veth pairs, containers
-        """),
+        """, id="code-helpers-draw-import"),
         code("""
         a = default.containers()["a"]
         pair = facts.veth_peer(world, "host1", a)
@@ -64,11 +64,11 @@ def build():
         to the port it arrived on, and forwards by it. After `a` pings `b`, the FDB has `a`'s MAC on
         exactly `a`'s veth. `bridge fdb show br docker0` prints it (the `permanent` lines are the
         bridge's own addresses; we leave them out).
-        """),
+        """, id="2.2-bridge-learning-switch"),
         code("""
         c2c = probes.run_spec(default, "c2c")      # a pings b on docker0
         facts.table([c2c.row()])
-        """),
+        """, id="code-c2c-probes-run"),
         code("""
         facts.sh(world, "host1", "docker exec default-bridge-a cat /sys/class/net/eth0/address; "
                                  "bridge fdb show br docker0 | grep -v permanent")
@@ -97,7 +97,7 @@ def build():
         every engine's settings file sets `dns`, so queries never leave the lab. The container's
         `/etc/hosts` lists only itself. No server it can ask
         knows the other containers' names: only the engine does, and it answers only at `127.0.0.11`.
-        """),
+        """, id="2.3-default-bridge-vs"),
         code("""
         facts.sh(world, "host1", f"cat {world.names.host('host1').config} | grep -A2 dns; "
                                  "docker exec default-bridge-a cat /etc/resolv.conf /etc/hosts; "
@@ -115,7 +115,7 @@ def build():
         the lab's "internet", which runs the lab's DNS server. That server answers, but it knows no
         container's name: *NXDOMAIN* (no such name), as any DNS server outside the engine would
         answer. Only the engine knows the names, and it answers only at `127.0.0.11`.
-        """, states={"ch02:lookup": ["203.0.113.10", "NXDOMAIN"]}),
+        """, states={"ch02:lookup": ["203.0.113.10", "NXDOMAIN"]}, id="default-bridge-lookup"),
         claim("ch02:dns", """
         claims.all_of("a container name resolves on a user-defined bridge (embedded DNS) and not on the default bridge", {
             "on the default bridge, a's resolver is the daemon's dns setting, not 127.0.0.11":
@@ -138,7 +138,7 @@ def build():
         version: chains of the filter table, whose names changed over the releases, and on newer
         engines, before them, a raw-table rule for each container's address ([[engine:direct-access]]).
         So we read the version first. `c` lives on a second user bridge and tries to ping `b`.
-        """),
+        """, id="2.4-isolation-between-bridges"),
         code("""
         print(chapters.on_this_engine(world, "chains"))
         facts.sh(world, "host1", "iptables-save -t filter | grep -e ISOLATION -e DOCKER-FORWARD -e DOCKER-BRIDGE")
@@ -149,7 +149,7 @@ def build():
         isolation = chapters.isolation_rules(world)
         facts.table([{k: iso[k] for k in ("from", "to", "reached", "output", "ip_forward")},
                      {"from": "rules that counted the ping", "to": "; ".join(iso["counted"])}])
-        """),
+        """, id="code-b-c-user"),
         claim("ch02:isolation", """
         claims.all_of("c, on a second user bridge, cannot reach b: Docker's rules drop traffic between bridges", {
             "c could not reach b": not iso["reached"],
@@ -168,14 +168,14 @@ def build():
         *separation between applications*: every container started without `--network` lands on
         `docker0`, so unrelated containers can reach each other there (`a` reached `b` in 2.2).
         Two more pings, across docker0's border both ways, with the rules that counted each:
-        """),
+        """, id="default-bridge-not"),
         code("""
         into_docker0 = chapters.crossing(world, c, da)      # user bridge -> docker0 (da: default-bridge-a, 2.3)
         out_of_docker0 = chapters.crossing(world, da, b)    # docker0 -> user bridge
         facts.table([{"from": x["from"], "to": x["to"], "reached": x["reached"],
                       "dropped by": "; ".join(x["dropped_by"]) or "(no DROP rule counted it)"}
                      for x in (into_docker0, out_of_docker0)])
-        """),
+        """, id="code-into-docker0-chapters"),
         claim("ch02:docker0-isolated", """
         claims.all_of("docker0 is isolated from other bridges like any Docker bridge, yet shared by unrelated containers", {
             "docker0 appears in the isolation rules": bool(isolation["docker0_rules"]),
@@ -198,13 +198,13 @@ def build():
         real ways to isolate (the article's 「接続を遮断」). Whether the container keeps a default
         route depends on the engine: [[engine:internal-route]] The container's `ip route` below shows
         which case this engine is.
-        """),
+        """, id="2.5-internal-bridge-without"),
         code("""
         internal = chapters.internal_egress(world, lesson)     # docker network create --internal ch02-internal
         facts.sh(world, "host1", "docker network inspect -f '{{.Name}} internal={{.Internal}}' ch02-internal; "
                                  "docker exec ch02-in-internal ip route; "
                                  f"iptables-save -t filter | grep -- '{internal['subnet']}'")
-        """),
+        """, id="code-internal-chapters-internal"),
         code("""
         facts.table(chapters.rows_of(internal))
         """),
@@ -231,7 +231,7 @@ def build():
         ## Exercises
         1. Connect `user-bridge-c` to `user-bridge-net` as well. Can it now ping `b`? Why?
         2. Which nameserver does a container on the default bridge use, and where does it come from?
-        """),
+        """, id="summary"),
         solution("""
         # 1. Yes: c gets a second interface on b's bridge; the traffic never crosses bridges.
         net = world.host1.docker.networks.get("user-bridge-net")
@@ -241,7 +241,7 @@ def build():
         # 2. the daemon's `dns` setting (this lab sets it to the internet service); without one, a copy
         #    of the host's /etc/resolv.conf without its localhost nameservers (2.3)
         print(facts.resolv_nameservers(default.containers()["a"]), chapters.daemon_dns(world))
-        """),
+        """, id="solution-1-yes-c-gets"),
         code("""
         lesson.stop()
         user.stop()

@@ -20,7 +20,7 @@ def build():
 
         Lines such as `host1# docker run ...` are real commands, run on that lab machine just now;
         type them yourself after `sudo .venv/bin/dnlab shell host1`.
-        """),
+        """, id="chapter-3-host"),
         code(SETUP),
         code("""
         # extra code: the host scenario (host-app with --network host and a web server on 8090,
@@ -31,7 +31,7 @@ def build():
         lesson = chapters.Lesson(world, "ch03").reset()
         app, bridged = host.containers()["app"], host.containers()["bridged"]
         print("engine on host1:", world.host1.docker.version()["Version"])
-        """),
+        """, id="code-extra-code-host-scenario"),
         md("""
         ## 3.1 Same stack, same addresses
         > **The article says:** 「コンテナはホストと同じIPアドレス空間を共有します。」 (correct)
@@ -39,7 +39,7 @@ def build():
         Ask host1 and the container the same question, `ip addr show eth0`: the same interface,
         the same MAC, the same address. The kernel confirms it: the container's network namespace
         *is* host1's (the same inode), and Docker gives it no address of its own.
-        """),
+        """, id="3.1-same-stack-same"),
         code("""
         display(facts.sh(world, "host1", "ip addr show eth0"),
                 facts.sh(world, "host1", "docker exec host-app ip addr show eth0"),
@@ -60,7 +60,7 @@ def build():
         ## 3.2 `-p` is discarded, no NAT, no docker-proxy
         We ask for `-p 18099:80` on a host-network container with the real CLI. The engine warns
         that it discards it, and indeed adds no DNAT rule, starts no docker-proxy and reports no port.
-        """),
+        """, id="3.2-p-discarded-no"),
         code("""
         published = drivers.publish_ignored(world, lesson, network="host", host_port=18099)
         display(published["run"], published["docker port"],
@@ -76,7 +76,7 @@ def build():
         md("""
         Out to the internet, the container *is* host1: the internet service sees host1's address, and
         none of host1's MASQUERADE rules counts a packet (compare the counters `[packets:bytes]`).
-        """),
+        """, id="out-internet-container"),
         code("""
         nat = drivers.host_egress(world, app)
         display(facts.sh(world, "host1", "iptables-save -t nat -c | grep MASQUERADE"))
@@ -93,7 +93,7 @@ def build():
         And in: `host-app` runs a web server on port 8090. It listens in host1's namespace, so the LAN
         reaches it on host1's address — no `-p`, no DNAT, and the server sees the real client.
         `ss` on host1 lists it next to host1's own loopback-only service on 7070.
-        """),
+        """, id="host-app-runs"),
         code("""
         inbound = drivers.host_inbound(world, APP_PORT)
         display(facts.sh(world, "host1", f"ss -ltnp | grep -E ':({APP_PORT}|{LOOPBACK_PORT}) '"))
@@ -131,7 +131,7 @@ def build():
 
         host1 runs a loopback-only service on `127.0.0.1:7070` (a plain process in host1's namespace,
         not a container):
-        """),
+        """, id="3.3-real-risk-host1"),
         code("""
         risk = drivers.loopback_reach(world, app, bridged, LOOPBACK_PORT)
         facts.table(list(risk.values()))
@@ -156,7 +156,7 @@ def build():
         engine may hold abstract sockets of its own too: [[engine:abstract-socket]])
         On host1, `ss -xlp` shows the abstract ones (`@...`) and who owns them. The host-network
         container lists the very same sockets; a bridge container lists none of them.
-        """),
+        """, id="abstract-unix-sockets"),
         code("""
         sockets = drivers.abstract_sockets(world, app, bridged)
         display(facts.sh(world, "host1", "ss -xlp | grep -F ' @'"),
@@ -177,7 +177,7 @@ def build():
         tcpdump, so we lend it host1's binary read-only (`-v /usr:/usr:ro ...`); an attacker brings
         their own just as easily. Docker's default capability set includes `CAP_NET_RAW`, which is
         all a packet capture needs.
-        """),
+        """, id="sniffing-host1-s-traffic"),
         code("""
         sniff = drivers.sniff_host_traffic(world, lesson, network="host")
         display(sniff["run"], sniff["logs"])
@@ -212,7 +212,7 @@ def build():
         2. Which process owns port 7070 in host1's namespace? (Hint: `ss -ltnp` on host1.)
         3. Run the capture from a bridge container (`network="bridge"`). What does it see?
         4. Run it again on the host network with `cap_drop="NET_RAW"`. What does tcpdump say?
-        """),
+        """, id="same-capture-bridge"),
         solution("""
         # 1. It fails to bind: host-app already listens on 8090 in the same namespace (one port space).
         c = lesson.box("second", network_mode="host", command=["httpd", "-f", "-p", "8090"])
@@ -223,7 +223,7 @@ def build():
         print(drivers.sniff_host_traffic(world, lesson, network="bridge", role="sniff-bridge")["logs"])
         # 4. tcpdump cannot open a packet socket without CAP_NET_RAW.
         print(drivers.sniff_host_traffic(world, lesson, network="host", role="sniff-noraw", cap_drop="NET_RAW")["logs"])
-        """),
+        """, id="solution-1-fails-bind-host"),
         code("""
         lesson.stop()
         host.stop()

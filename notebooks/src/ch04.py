@@ -19,7 +19,7 @@ def build():
 
         **Prerequisites.** Chapters 1 and 2. Lines such as `host1# docker swarm init ...` are real
         commands, run on that lab machine just now; type them after `sudo .venv/bin/dnlab shell host1`.
-        """),
+        """, id="chapter-4-overlay"),
         code(SETUP),
         code("""
         # extra code: start from no swarm (so we can watch what it adds), and this chapter's own resources
@@ -28,7 +28,7 @@ def build():
         overlay.stop()
         lesson = chapters.Lesson(world, "ch04").reset()
         print("engine on host1:", world.host1.docker.version()["Version"])
-        """),
+        """, id="code-extra-code-start-no"),
         md("""
         ## 4.1 Forming the swarm
         > **The article says:** 「dockerではlibkvのライブラリにより可能となっており、対象のツールはConsul, Etcd, Zookeeperです。」
@@ -38,7 +38,7 @@ def build():
         mode**: host1 runs `docker swarm init --advertise-addr <its LAN address>` and becomes a
         manager; host2 runs the `docker swarm join --token ...` line that init prints and becomes a
         worker. (The token is a secret: it is hidden below.)
-        """),
+        """, id="4.1-forming-swarm"),
         code("""
         swarm = drivers.form_swarm(world, overlay.labels)
         display(swarm["init"], swarm["join"], facts.sh(world, "host2", "docker network ls"))
@@ -54,7 +54,7 @@ def build():
         `ingress` carries swarm **services'** routing mesh: a port published with `docker service create -p`
         answers on every node and is load-balanced by the kernel's IPVS. This chapter uses standalone
         containers on an attachable overlay, which need no IPVS. Whether this kernel has it:
-        """),
+        """, id="ingress-carries-swarm"),
         code("""
         from helpers.world import doctor
         print(doctor.feature_line("ipvs"))
@@ -63,7 +63,7 @@ def build():
         Where is the swarm's state? Not in Consul, etcd or ZooKeeper: the managers keep it in their
         **own Raft store**, a log (`wal`) and snapshots (`snap`) under the engine's data root, in
         `swarm/raft`. `docker node ls` answers only on a manager, from that store.
-        """),
+        """, id="where-swarm-s"),
         code("""
         store = drivers.swarm_store(world, "host1")
         display(store["docker node ls"], facts.sh(world, "host1", f"ls -l {store['raft dir']}"))
@@ -85,7 +85,7 @@ def build():
         **This engine and others.** [[engine:kv-store]] The lab's daemon config below sets no
         external store, and `docker info` does not report the field at all (Docker docs: *Deprecated
         features*, "Legacy overlay networks / cluster store").
-        """),
+        """, id="this-engine-others"),
         code("""
         display(facts.sh(world, "host1", f"cat {store['daemon config']}"))
         print("ClusterStore in docker info:", store["ClusterStore (docker info)"])
@@ -99,7 +99,7 @@ def build():
         (Not shown live: this machine's kernel has no IPsec support, so here dockerd logs "Failed
         Adding ... SA ... function not implemented" and an encrypted overlay's containers cannot
         reach each other. Try `--opt encrypted` on a full Linux host.)
-        """),
+        """, id="ports-swarm-needs"),
         code("""
         ports = chapters.swarm_ports(world, "host1")
         display(facts.sh(world, "host1", "ss -lntup | grep -E ':(2377|7946|4789) '"), facts.table(drivers.SWARM_PORTS))
@@ -117,7 +117,7 @@ def build():
         `overlay.start()` creates `overlay-net` with `--attachable` (without it only swarm *services*
         may join) and runs `overlay-a` on host1 and `overlay-b` on host2. The embedded DNS on host2
         resolves `overlay-a` although it runs on host1.
-        """),
+        """, id="4.2-container-host2-reaches"),
         code("""
         overlay.start()
         display(facts.sh(world, "host1", "docker network ls --filter driver=overlay"),
@@ -136,7 +136,7 @@ def build():
         exactly as you would type it. Each packet is printed twice: the **outer** header (host2's LAN
         address to host1's, UDP 4789, the VXLAN header with the network's **VNI**), then the
         **inner** packet, unchanged, between the two overlay addresses.
-        """),
+        """, id="4.3-vxlan-wire"),
         code("""
         facts.sh(world, "host2", "timeout 5 tcpdump -ni eth0 -c 4 udp port 4789 & sleep 1; "
                                  "docker exec overlay-b ping -c 2 overlay-a >/dev/null; wait")
@@ -144,7 +144,7 @@ def build():
         md("""
         The same capture decoded with scapy, next to the VNI that `docker network inspect` gives
         the network (`com.docker.network.driver.overlay.vxlanid_list`):
-        """),
+        """, id="same-capture-decoded"),
         code("""
         vx = drivers.overlay_vxlan(world, overlay)
         display(facts.sh(world, "host1", "docker network inspect -f '{{json .Options}}' overlay-net"), facts.table(vx["frames"]))
@@ -163,7 +163,7 @@ def build():
         ## 4.4 The overlay MTU, and the fault it causes
         [[engine:overlay-mtu]] The 1450 is **fixed**: the driver never reads the underlay's MTU
         (moby/libnetwork#1021). Here the underlay is 1500, so 1450 fits:
-        """),
+        """, id="4.4-overlay-mtu-fault"),
         code("""
         display(facts.sh(world, "host2", "ip link show eth0"), facts.sh(world, "host2", "docker exec overlay-b ip link show eth0"))
         """),
@@ -171,7 +171,7 @@ def build():
         To see that the 1450 does not come from the underlay, we shrink the whole underlay (host1's
         and host2's `eth0` and the LAN ports between them) to **1400**, as on many clouds and VPNs,
         and create a new overlay. Everything is put back afterwards.
-        """),
+        """, id="see-that-1450"),
         code("""
         small = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400)
         display(small["create"], small["inside"])
@@ -184,7 +184,7 @@ def build():
         """),
         md("""
         The fix is to tell the driver: `-o com.docker.network.driver.mtu=1400` gives `1400 − 50`.
-        """),
+        """, id="fix-tell-driver"),
         code("""
         fixed = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400,
                                                       options={"com.docker.network.driver.mtu": "1400"})
@@ -205,7 +205,7 @@ def build():
         **vanish**: the drop happens at layer 2, where nothing sends an ICMP "fragmentation needed"
         back, so neither end learns to send smaller packets. The classic symptom: `curl` connects
         and then hangs.
-        """),
+        """, id="fault-now-leave"),
         code("""
         fault = drivers.overlay_path_mtu(world, overlay, path_mtu=1400)
         display(fault["shown"])
@@ -235,7 +235,7 @@ def build():
         container gets a second interface on the host's `docker_gwbridge` bridge, with its default
         route. Docker masquerades that bridge like any other: `-s <gwbridge subnet> ! -o
         docker_gwbridge -j MASQUERADE`. The rule's packet counter rises during one connection.
-        """),
+        """, id="if-instead-hosts"),
         code("""
         display(facts.sh(world, "host1", "docker exec overlay-a ip route"),
                 facts.sh(world, "host1", "iptables-save -t nat -c | grep docker_gwbridge"))
@@ -276,7 +276,7 @@ def build():
         3. Shrink host1's and host2's `eth0` and the router ports `p-host1`, `p-host2` to 1400 and send
            a full-size ping (`-s 1422`) from overlay-b. Does it pass? What does `tcpdump -ni eth0 -v
            udp` on host2 show? Put the MTUs back to what they were.
-        """),
+        """, id="where-these-rules"),
         solution("""
         # 1. docker_gwbridge: overlay-a has eth1 on it and its default route through it
         print(facts.sh(world, "host1", "docker exec overlay-a ip route"))
@@ -291,9 +291,9 @@ def build():
                                            "sleep 1; docker exec overlay-b ping -c 3 -s 1422 overlay-a; wait", check=False, head=40))
         finally:
             drivers.set_mtu(world, links, restore=old)
-        """),
+        """, id="solution-1-docker-gwbridge-overlay"),
         code("""
         lesson.stop()
         overlay.stop()     # leaves the swarm on both hosts and removes docker_gwbridge
-        """),
+        """, id="code-lesson-stop-overlay"),
     ])

@@ -23,7 +23,7 @@ def build():
         **Prerequisites.** Chapter 2 (bridges and FDBs). The lab LAN is the bridge `lan0` on the router.
         Lines such as `host1# docker network create ...` are real commands, run on that lab machine
         just now; type them after `sudo .venv/bin/dnlab shell host1`.
-        """),
+        """, id="chapter-5-macvlan"),
         code(SETUP),
         code("""
         # extra code: start from no macvlan network, and this chapter's own containers
@@ -32,7 +32,7 @@ def build():
         mv.stop()
         lesson = chapters.Lesson(world, "ch05").reset()
         print("engine on host1:", world.host1.docker.version()["Version"])
-        """),
+        """, id="code-extra-code-start-no"),
         md("""
         > **The article says:** 「コンテナに独自のMACアドレスを割り当て、物理ネットワークに直接接続します。」
         > 「他のdriver同様にdocker network createコマンドでオプションに--driver macvlanを添えることで作成できます。
@@ -52,7 +52,7 @@ def build():
           Docker's IPAM knows only what it gave itself, so an overlap makes duplicate addresses.
 
         We read the LAN's prefix and router from host1 and type the command.
-        """),
+        """, id="article-says-mac"),
         code("""
         display(facts.sh(world, "host1", "ip -4 addr show eth0; ip route show default"),
                 drivers.macvlan_create_cli(world, mv))
@@ -61,7 +61,7 @@ def build():
         app = mv.containers()["app"]
         fit = drivers.macvlan_fit(world, net)
         facts.table(chapters.rows_of(fit))
-        """),
+        """, id="code-display-facts-sh"),
         claim("ch05:fits-lan", """
         claims.all_of("the macvlan network's addresses are the LAN's own", {
             "the subnet is the LAN's prefix (host1's eth0)": fit["subnet"] == fit["LAN (host1 eth0)"],
@@ -74,7 +74,7 @@ def build():
         ## 5.2 Its own MAC, learned by the LAN switch
         `lanpc` pings the container, then we ask the LAN switch (`lan0` on the router) where it
         learned the container's MAC: on host1's port, as an **extra** MAC next to host1's own.
-        """),
+        """, id="5.2-own-mac-learned"),
         code("""
         identity = drivers.macvlan_identity(world, mv)
         display(facts.sh(world, "host1", "docker exec macvlan-app ip link show eth0"),
@@ -91,7 +91,7 @@ def build():
         `lanpc` reaches the container's address like any neighbour, without port publishing or NAT,
         and the container sees `lanpc`'s own address. host1 cannot: the kernel does not deliver
         frames between a macvlan parent and its own macvlan children.
-        """),
+        """, id="5.3-lan-reaches-directly"),
         code("""
         reach = drivers.macvlan_reach(world, mv)
         facts.table(reach["rows"])
@@ -111,7 +111,7 @@ def build():
         and the owner answers. With macvlan the owner is the container itself, answering with its own
         MAC; host1 only carries the frame. We make `lanpc` forget its neighbours first, so the capture
         holds that first exchange; the L2 view lists it under the path.
-        """),
+        """, id="who-answers-who-has"),
         code("""
         facts.forget_neighbours(world, "lanpc")
         chapters.show_path(world, mv, "lan", view="L2")
@@ -144,7 +144,7 @@ def build():
         mode a container receives unicast only for its own MAC. It takes `macvlan_mode=passthru`, or a
         capture on the parent (host1's `eth0`) instead. We capture on the container's `eth0` while `lanpc` (after
         forgetting its neighbours) pings **host2**, and do the same in a bridge container on host1.
-        """),
+        """, id="5.4-applications-that-monitor"),
         code("""
         heard = drivers.lan_chatter_heard(world, app)
         heard_bridge = drivers.lan_chatter_heard(world, lesson.box("listener"))
@@ -163,7 +163,7 @@ def build():
         Give host1 its *own* macvlan interface on `eth0`, in the same `bridge` mode as the containers,
         and route the containers' range through it. host1 then talks to the containers as a sibling,
         not as the parent.
-        """),
+        """, id="5.5-workaround-macvlan-sub"),
         code("""
         shim = mv.add_host_shim()
         after = probes.run_spec(mv, "host")
@@ -190,7 +190,7 @@ def build():
         IP ranges), or the check switched off where the cloud allows it.
 
         We try to make one ipvlan link for real (this machine's kernel may lack the module):
-        """),
+        """, id="5.6-why-clouds-usually"),
         code("""
         from helpers.scenarios.macvlan import ipvlan_support
         supported, why = ipvlan_support(world)
@@ -202,7 +202,7 @@ def build():
         **Trunk mode.** `-o parent=eth0.10` asks Docker to make the 802.1Q VLAN sub-interface `eth0.10`
         and hang the network's containers on VLAN 10: one NIC, one network per VLAN. It needs the
         kernel's 802.1Q support:
-        """),
+        """, id="trunk-mode-o"),
         code("""
         from helpers.world import doctor
         print(doctor.feature_line("vlan"))
@@ -224,7 +224,7 @@ def build():
         1. Which MAC does `lanpc` have in its neighbour table for the container's address?
         2. Why does `egress` show no MASQUERADE at all on host1?
         3. Make the shim in `vepa` mode (`mv.add_host_shim(mode="vepa")`). Does host1 reach the container? Why?
-        """),
+        """, id="engine-versions-measured"),
         solution("""
         # 1. the container's own MAC (lanpc pings it first, so the entry is fresh)
         probes.run_spec(mv, "lan")
@@ -235,7 +235,7 @@ def build():
         # 3. No: a vepa sub-interface sends every frame out to the LAN switch, and lan0 does not send a
         #    frame back out of the port it came in on (no hairpin), so it never reaches the container.
         mv.add_host_shim(mode="vepa"); print(probes.run_spec(mv, "host").row()); mv.remove_host_shim()
-        """),
+        """, id="solution-1-container-s-own"),
         code("""
         lesson.stop()
         mv.stop()

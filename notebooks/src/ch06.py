@@ -18,7 +18,7 @@ def build():
         **Prerequisites.** Chapter 1 (a container's own namespace). Lines such as `host1# docker exec
         ...` are real commands, run on that lab machine just now; type them after
         `sudo .venv/bin/dnlab shell host1`.
-        """),
+        """, id="chapter-6-none"),
         code(SETUP),
         code("""
         # extra code: none-box (--network none) and none-peer (default bridge), and the chapter's helpers
@@ -26,14 +26,14 @@ def build():
         none = scenarios.get(world, "none").start()
         box, peer = none.containers()["box"], none.containers()["peer"]
         print("engine on host1:", world.host1.docker.version()["Version"])
-        """),
+        """, id="code-extra-code-none-box"),
         md("""
         > **The article says:** 「ネットワークを一切割り当てないモードです。ネットワークインターフェースが必要ない場合に使用されます。」
         > (no network is assigned; for when no interface is needed.) — correct, with one clarification:
         > the container still has a network namespace of its own, holding only the loopback interface.
 
         Ask the container itself, then Docker:
-        """),
+        """, id="article-says-no"),
         code("""
         display(facts.sh(world, "host1", "docker exec none-box ip addr"),
                 facts.sh(world, "host1", "docker exec none-box ip route | wc -l   # how many routes"),
@@ -54,7 +54,7 @@ def build():
         From `none-box` we try its own loopback, the internet service, host1 and a container on the
         default bridge (`none-peer`). Only loopback works; everything else fails at once with
         "Network is unreachable": the kernel has no route, so no packet is even sent.
-        """),
+        """, id="nothing-out-nothing"),
         code("""
         reach = drivers.none_reach(world, box, peer)
         facts.table(list(reach.values()))
@@ -71,7 +71,7 @@ def build():
         md("""
         The probes from the lab's own tooling agree: nothing is sent, so the path has no hop beyond
         the container.
-        """),
+        """, id="probes-lab-s"),
         code("""
         chapters.show_path(world, none, "egress", view="L3")
         """),
@@ -81,7 +81,7 @@ def build():
         That is not forever: disconnect it from `none` first (`docker network disconnect none
         none-box`), and then `docker network connect` works. Re-creating it with `--network <name>`
         works too.
-        """),
+        """, id="connecting-later"),
         code("""
         connect = facts.sh(world, "host1", "docker network connect bridge none-box", check=False)
         connect
@@ -89,13 +89,13 @@ def build():
         md("""
         And the way round it, on a fresh `--network none` container: refused, then disconnected
         from `none`, then connected:
-        """),
+        """, id="way-round-fresh"),
         code("""
         lesson = chapters.Lesson(world, "ch06").reset()
         rejoin = drivers.none_rejoin(world, lesson)     # docker network connect / disconnect none / connect
         display(*rejoin["commands"])
         facts.sh(world, "host1", f"docker exec {rejoin['container']} ip -o -4 addr")
-        """),
+        """, id="code-lesson-chapters-lesson"),
         claim("ch06:no-connect", """
         claims.all_of("Docker refuses to connect a container to another network while it is attached to none, "
                       "and only then: disconnected from none, it joins one", {
@@ -123,12 +123,12 @@ def build():
         ## Exercises
         1. Can `none-box` look up its neighbour's name (`nslookup none-peer`)? Why not, and which
            DNS server does its `/etc/resolv.conf` name?
-        """),
+        """, id="engine-versions-measured"),
         solution("""
         # 1. No: /etc/resolv.conf names a server (a copy of the engine's dns setting), but there is no
         #    route to it, so the query is never sent ("Network is unreachable" or a timeout).
         print(facts.sh(world, "host1", "docker exec none-box cat /etc/resolv.conf; docker exec none-box nslookup none-peer", check=False))
-        """),
+        """, id="solution-1-no-etc-resolv"),
         code("""
         lesson.stop()
         none.stop()

@@ -17,7 +17,7 @@ def build():
 
         **Prerequisites.** Chapters 1–6. This chapter starts every scenario at once (about 10 s);
         section 7.4 brings up a second, small world beside yours (about 15 s for the whole section).
-        """),
+        """, id="chapter-7-drivers-side"),
         code(SETUP),
         code("""
         lesson = chapters.Lesson(world, "ch07").reset()
@@ -30,7 +30,7 @@ def build():
         interface's subnet), whether it shares host1's namespace, host1's MASQUERADE rules for that
         subnet and how many packets they counted while the scenario's probes ran, its resolver,
         and the probes themselves (`(!)` would mark a probe that did not do what the scenario expects).
-        """),
+        """, id="7.1-one-table-read"),
         code("""
         rows = [chapters.scenario_row(world, s) for s in running.values()]
         facts.table(rows)
@@ -48,7 +48,7 @@ def build():
         the internet goes eth1 → docker_gwbridge → host1's eth0, and host1 masquerades it with the
         same kind of rule as docker0's. Here are the commands, as you would type them on host1
         (`sudo .venv/bin/dnlab shell host1`):
-        """),
+        """, id="which-containers-are-nated"),
         code("""
         overlay_a = running["overlay"].containers("host1")["a"]
         for command in (f"docker inspect -f '{{{{range $net, $_ := .NetworkSettings.Networks}}}}{{{{$net}}}} {{{{end}}}}' {overlay_a.name}",
@@ -65,7 +65,7 @@ def build():
         the stored translation to the rest.) An entry whose original source is host1's own eth0
         address is the host container's connection: conntrack tracks host-network traffic too,
         it just has nothing to translate (the reply tuple is the plain mirror of the original).
-        """),
+        """, id="one-more-connection"),
         code("""
         from helpers.world.guard import probe
         from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
@@ -98,7 +98,7 @@ def build():
         macvlan and overlay networks ask Docker's embedded DNS server at 127.0.0.11; a container on
         the default bridge is given the daemon's resolver instead (the `dns` setting of this lab's
         daemons), which is why, as chapter 2 showed, container names do not resolve there.
-        """),
+        """, id="whose-namespace-whose-resolver"),
         code("""
         host_app = running["host"].containers("host1")["app"]
         pid = "$(docker inspect -f '{{.State.Pid}}' %s)" % host_app.name
@@ -135,7 +135,7 @@ def build():
         `date` around each `wget`; a request time includes starting `wget` (about 1–2 ms), so
         latency differences are small by nature, throughput shows the path's cost better.
         This is what one timed request looks like, typed on lanpc:
-        """),
+        """, id="7.2-host-networking-faster"),
         code("""
         from helpers.lessons import measure
         measure_cases = chapters.measurement_cases(world, lesson)
@@ -166,7 +166,7 @@ def build():
         where the scheduler puts client and server). This is **measured data, not a proof**: the
         verdict column is computed from this run's samples and may read differently when you
         run it again — try it.
-        """),
+        """, id="numbers-allow-us-say"),
         code("""
         facts.table([measure.versus_baseline(cases, part) for part in ("DNAT", "docker-proxy", "macvlan", "overlay")])
         """),
@@ -182,7 +182,7 @@ def build():
         noise. So the article's "host is faster" is true in principle and often too small to
         measure here — and not a reason to give up the isolation that chapter 3 showed host
         networking loses.
-        """),
+        """, id="reading-each-path"),
         md("""
         ## 7.3 Explore the drivers yourself
         The table compresses each driver into one row. The **driver explorer** shows one driver at a
@@ -191,7 +191,7 @@ def build():
         read live from the container and from host1; the last panel lists what changed against the
         driver you looked at before. Go from *default bridge* to *macvlan* and read the NAT row.
         (`dnlab explorer` serves the same widget alone on a page, for a projector.)
-        """),
+        """, id="7.3-explore-drivers-yourself"),
         code("""
         from helpers.widgets import Explorer
         Explorer(world)
@@ -205,31 +205,31 @@ def build():
         same kind of LAN with the same `lanpc` neighbour, so any difference below comes from the
         engines alone. The side world's id is yours plus `v2`; the end of this section takes it down
         again (so does `sudo .venv/bin/dnlab --world <that id> down`).
-        """),
+        """, id="7.4-two-engines-side"),
         code("""
         from helpers.lessons import two_engines
         side = two_engines.side_world(world)     # sudo .venv/bin/dnlab --world <id>v2 up --engine host2=28
         print(two_engines.status_lines(side))
-        """),
+        """, id="code-helpers-lessons-import"),
         md("""
         The same command on both hosts: a web server (the course's `nginx` stand-in) with its port 80
         published on the host's port 8080.
-        """),
+        """, id="same-command-both"),
         code("""
         for host in ("host1", "host2"):
             display(two_engines.publish(side, host))      # docker run -d --name web -p 8080:80 nginx
-        """),
+        """, id="code-host-host1-host2"),
         md("""
         ### The rules, side by side
         `iptables-save` prints one table at a time with `-t`: `raw` (consulted first, before
         connection tracking and NAT), `filter` and `nat`. Below, both hosts' output is merged: a line
         marked `-` only host1 has, a line marked `+` only host2 has, an unmarked line both have.
         (Packet counters are left out so that equal rules compare equal.)
-        """),
+        """, id="rules-side-side"),
         code("""
         rules = two_engines.rules_side_by_side(side)   # iptables-save -t raw / -t filter / -t nat on each host
         rules
-        """),
+        """, id="code-rules-two-engines"),
         code("""
         print("filter chains only host2 has:", ", ".join(rules.new_chains) or "none")
         for host in rules.hosts:
@@ -249,7 +249,7 @@ def build():
         one host lacks it, this section does not test what that host does instead).
         The course's engine table says, release by release:
         [[engine:chains]]
-        """, states={"ch07:v28-rules": ["no rules", "DROP"]}),
+        """, states={"ch07:v28-rules": ["no rules", "DROP"]}, id="look-host2-jumps"),
         claim("ch07:v28-chains", """
         claims.all_of("each engine writes the filter chains the engine table gives its release", {
             f"{rules.labels[i]}: its Docker filter chains are {', '.join(rules.expected(host))}":
@@ -264,7 +264,7 @@ def build():
         the published container's **own** address, port 80, not the host's port 8080. Where the host
         has a raw-table rule for that address, we read its counter before and after.
         [[engine:direct-access]]
-        """),
+        """, id="probe-1-published-container"),
         code("""
         direct = [two_engines.direct_access(side, host) for host in ("host1", "host2")]
         facts.table(direct, ["host", "engine", "route on lanpc", "container", "reached", "answer",
@@ -289,7 +289,7 @@ def build():
         MAC, holding an IP packet to 127.0.0.1. [[engine:loopback-publish]]
 
         First the same command on both hosts:
-        """),
+        """, id="probe-2-port-published"),
         code("""
         for host in ("host1", "host2"):
             display(two_engines.publish(side, host, "local", "127.0.0.1:8081:80"))
@@ -299,7 +299,7 @@ def build():
         (built with scapy in lanpc's namespace, through the course's guard, which sends such a frame
         only to a lab host's loopback), while the host's `eth0` and `docker0` are captured. lanpc
         pings the host first, so that the host knows lanpc's MAC (why, below the table).
-        """),
+        """, id="now-lanpc-sends"),
         code("""
         loopback = [two_engines.loopback_from_lan(side, host) for host in ("host1", "host2")]
         facts.table(loopback, ["host", "engine", "SYN reached the container (docker0)",
@@ -325,7 +325,7 @@ def build():
         capture while writing this section); hence the ping first.
 
         The counters, as you would read them on host2 (`-c` prints `[packets:bytes]` before each rule):
-        """, states={"ch07:v28-loopback": ["127.0.0.1", "SYN-ACK left eth0, from"]}),
+        """, states={"ch07:v28-loopback": ["127.0.0.1", "SYN-ACK left eth0, from"]}, id="where-syn-got"),
         code("""
         facts.sh(side, "host2", "iptables-save -c -t raw")
         """),
@@ -334,7 +334,7 @@ def build():
         An `--internal` network has no way out. [[engine:internal-route]]
         The same three commands on both hosts: `docker network create --internal inside`,
         `docker run -d --name inner --network inside alpine`, and then:
-        """),
+        """, id="probe-3-routes-container"),
         code("""
         internal = [two_engines.internal_routes(side, host) for host in ("host1", "host2")]
         for r in internal:
@@ -351,10 +351,10 @@ def build():
         """),
         md("""
         Done with the side world: taking it down removes its engines, containers and namespaces.
-        """),
+        """, id="done-side-world"),
         code("""
         two_engines.take_down(world)      # sudo .venv/bin/dnlab --world <id>v2 down
-        """),
+        """, id="code-two-engines-take"),
         md("""
         ## Summary
         * One table shows what each driver gives a container: its own addresses or host1's, NAT or
@@ -370,7 +370,7 @@ def build():
         ## Exercises
         1. Which scenario's container has two addresses, and which of them does host1 masquerade?
         2. Repeat the docker-proxy case 3 times. Is its ratio to host stable?
-        """),
+        """, id="summary"),
         solution("""
         # 1. overlay-a: one address on overlay-net, one on docker_gwbridge; its default route leaves by
         #    the docker_gwbridge side (eth1), and host1's `-s <gwbridge subnet> ! -o docker_gwbridge` rule masquerades it.
@@ -378,7 +378,7 @@ def build():
         # 2.
         proxy = [c for c in cases if "docker-proxy" in c.label][0]
         print([round(measure.measure(world, proxy, requests=5, transfers=3).mbps[0]) for _ in range(3)])
-        """),
+        """, id="solution-1-overlay-one-address"),
         code("""
         # extra code: tidy up (this chapter's containers, its scenarios, and the side world of 7.4 if a
         # run stopped before that section's end)
@@ -387,5 +387,5 @@ def build():
             s.stop()
         from helpers.lessons import two_engines
         two_engines.take_down(world);
-        """),
+        """, id="code-extra-code-tidy-up"),
     ])

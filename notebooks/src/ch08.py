@@ -28,18 +28,18 @@ def build():
         `sudo .venv/bin/dnlab shell host1` (inside host1's namespace, `docker` talking to host1's own
         engine). We add two `--label` options to what we create, so that the lab can find and remove
         exactly what this chapter made.
-        """),
+        """, id="chapter-8-managing-networks"),
         code(SETUP),
         code("""
         lesson = chapters.Lesson(world, "ch08").reset()   # removes what an earlier run of this chapter left
         labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
         labels
-        """),
+        """, id="code-lesson-chapters-lesson"),
         md("""
         ## 8.1 ネットワークの作成 — create a network (article 3.1)
         The article's command, then what it made on host1: the engine's record of the network, and the
         Linux bridge the kernel now has for it (named `br-` + the first 12 characters of the network id).
-        """),
+        """, id="8.1-create-network-article"),
         code("""
         display(facts.sh(world, "host1", f"docker network create --driver bridge {labels} my_bridge_network"))
         display(facts.sh(world, "host1", "docker network inspect -f '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}} gateway {{.Gateway}}{{end}}' my_bridge_network"))
@@ -62,7 +62,7 @@ def build():
         md("""
         Nothing obliges you to take the defaults: `--subnet`, `--gateway`, `--label` (and `-o` driver
         options) choose them. A second network, for later:
-        """),
+        """, id="nothing-obliges-you"),
         code("""
         facts.sh(world, "host1", f"docker network create --subnet 10.123.2.0/24 --gateway 10.123.2.1 --label tier=web {labels} my_web_network")
         """),
@@ -70,7 +70,7 @@ def build():
         ## 8.2 コンテナのネットワーク接続 — run a container on a network (article 3.2, printed twice in the article)
         `--network` at `docker run` attaches the container when it starts. Then look inside it (its
         own `ip`), and at the network's list of containers:
-        """),
+        """, id="8.2-run-container-network"),
         code("""
         display(facts.sh(world, "host1", f"docker run -d --name my_container --network my_bridge_network {labels} "
                                          "dnlab/box:latest httpd -f -p 80 -h /www"))
@@ -91,7 +91,7 @@ def build():
         ### Connect and disconnect a running container
         The article attaches at `docker run`; a running container can also join and leave networks
         (`docker network connect` / `disconnect`). It gets a new interface, live, without a restart:
-        """),
+        """, id="connect-disconnect-running-container"),
         code("""
         display(facts.sh(world, "host1", "docker network connect my_web_network my_container"))
         display(facts.sh(world, "host1", "docker exec my_container ip -4 -o addr"))
@@ -101,7 +101,7 @@ def build():
         md("""
         The same two steps once more, this time read by the chapter (interfaces inside the container
         and its start time after each step):
-        """),
+        """, id="same-two-steps"),
         code("""
         moved = chapters.connect_disconnect(world, my_container, "my_web_network")
         """),
@@ -118,7 +118,7 @@ def build():
         `docker network ls` lists every network of *this* engine: the three it made by itself
         (`bridge`, `host`, `none`), the ones the course's scenarios left running, and ours.
         `--filter` narrows it (by `driver=`, `label=`, `name=`, ...), `--format` chooses the columns.
-        """),
+        """, id="8.3-list-networks-article"),
         code("""
         display(facts.sh(world, "host1", "docker network ls"))
         facts.sh(world, "host1", "docker network ls --filter label=tier=web --format '{{.Name}} {{.Driver}} {{.Scope}}'")
@@ -126,7 +126,7 @@ def build():
         md("""
         ## 8.4 ネットワークの詳細情報 — inspect a network (article 3.4)
         `docker network inspect` prints the engine's JSON record of a network.
-        """),
+        """, id="8.4-inspect-network-article"),
         code("""
         print(chapters.inspect_note(world))
         facts.sh(world, "host1", "docker network inspect my_bridge_network", head=45)
@@ -138,7 +138,7 @@ def build():
         `inspect` is Docker's *record*: what it assigned when the container joined. The kernel holds
         the truth. They agree as long as nobody changes the interface behind Docker's back; the chapter
         reads both (the kernel's side with `ip -j` inside each listed container, matched by MAC):
-        """),
+        """, id="inspect-docker-s"),
         code("""
         record = chapters.inspect_vs_kernel(world, "my_bridge_network")
         facts.table(record)
@@ -161,13 +161,13 @@ def build():
         ## Exercises
         1. List only the networks of driver `bridge` that carry this world's label.
         2. Why does `docker network rm my_bridge_network` fail right now? Read the error.
-        """),
+        """, id="summary"),
         solution("""
         # 1.
         display(facts.sh(world, "host1", f"docker network ls --filter driver=bridge --filter label=org.dnlab.world={world.prefix}"))
         # 2. a container is still attached: the engine refuses to remove a network in use.
         facts.sh(world, "host1", "docker network rm my_bridge_network", check=False)
-        """),
+        """, id="solution-1"),
         code("""
         lesson.stop()
         """),

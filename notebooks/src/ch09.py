@@ -33,7 +33,7 @@ def build():
         two containers sharing one network namespace — and what they do *not* share.
 
         **Prerequisites.** Chapters 1–8.
-        """),
+        """, id="chapter-9-summary-road"),
         code(SETUP),
         code("""
         lesson = chapters.Lesson(world, "ch09").reset()
@@ -56,9 +56,9 @@ def build():
         the instance is dropped. You would register each address as a secondary IP of the instance,
         or turn off the source/destination check where the cloud allows it (chapter 5). Need the host's stack and accept losing network isolation? → host. No network at
         all? → none.
-        """),
+        """, id="9.1-each-driver"),
         # One string, dedented alone: joined to an indented literal, dedent would keep the indent (a code block).
-        md("## 9.2 Every fact-check row, and where it was settled\n" + FACT_TABLE),
+        md("## 9.2 Every fact-check row, and where it was settled\n" + FACT_TABLE, id="9.2-fact-check-rows"),
         md("""
         ## 9.3 The pod model, live
         > **The article says:** 「Dockerネットワーク機構を理解することは、Kubernetesのネットワーク機構を学ぶ上でも重要なステップとなります。」
@@ -67,7 +67,7 @@ def build():
         and they talk over `localhost`. Docker can do exactly that: `--network container:<name>` puts
         a second container in the first one's namespace. Below, `ch09-app` serves on `127.0.0.1:8088`
         only, and `ch09-sidecar` is started in its namespace, as a pod's sidecar would be:
-        """),
+        """, id="9.3-pod-model-live"),
         code("""
         app = lesson.run_container("app", command=helpers.lessons.lesson.web_command(8088, bind="127.0.0.1"))
         helpers.lessons.lesson.wait_listening(app, 8088)
@@ -103,7 +103,7 @@ def build():
         only. The sidecar *starts* with app's hostname because Docker copies it into the sidecar's
         configuration, but each container keeps its own UTS namespace. The kernel shows it: the
         `net:[…]` links are the same inode, the `uts:[…]` links are not.
-        """),
+        """, id="container-network-does-not"),
         code("""
         pids = {c: f"$(docker inspect -f '{{{{.State.Pid}}}}' {c})" for c in ("ch09-app", "ch09-sidecar")}
         display(facts.sh(world, "host1", " ".join(["readlink"] + [f"/proc/{p}/ns/net" for p in pids.values()])))
@@ -113,7 +113,7 @@ def build():
         md("""
         Now rename app's host inside app's own UTS namespace (`nsenter -u` into it, as root on
         host1), and ask both again:
-        """),
+        """, id="now-rename-app"),
         code("""
         uts = chapters.pod_uts(world, app, sidecar, "renamed-app")
         display(facts.sh(world, "host1", "docker exec ch09-app hostname; docker exec ch09-sidecar hostname"))
@@ -143,14 +143,14 @@ def build():
         ## Exercises
         1. Which hostname did `sidecar` report before the rename, and why?
         2. Can `sidecar` publish a port of its own with `-p`? Try it.
-        """),
+        """, id="kubernetes-adds-top"),
         solution("""
         # 1. app's: Docker copies the owner's hostname into a container: network container's config;
         #    the UTS namespace itself stays separate (see the inodes and the rename above).
         print(uts["hostnames at start"])
         # 2. no: ports belong to the namespace's owner; Docker refuses -p with --network container:
         facts.sh(world, "host1", "docker run --rm --network container:ch09-app -p 8089:80 dnlab/box:latest true", check=False)
-        """),
+        """, id="solution-1-app-s-docker"),
         code("""
         lesson.stop()
         """),

@@ -22,7 +22,7 @@ def build():
         * **マックベラン** — the article's own katakana for macvlan; Japanese documentation writes
           macvlan (or マックブイラン). The article also writes *default gateway* in English, where
           Japanese texts usually write デフォルトゲートウェイ.
-        """),
+        """, id="chapter-10-glossary"),
         code("""
         from helpers.lessons import facts, glossary
         facts.table(glossary.rows())

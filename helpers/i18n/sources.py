@@ -1,0 +1,97 @@
+"""The English texts of the chapters, each with its id: read by building each chapter
+(notebooks/src/chNN.py) with `nb.KEEP_TEXT_IDS`, so the ids and texts are exactly what the English
+notebooks are generated from."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+import tokenize
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.world import engine_facts
+
+ENGINE = re.compile(r"\[\[engine:([a-z0-9-]+)\]\]")
+
+
+@dataclass
+class Text:
+    id: str             # ch01:summary, ch01:claim:snat, common:setup, common:engine:direct-access
+    kind: str           # markdown, code, claim, solution, engine
+    en: str             # the English, as the source writes it (markdown: before [[engine:...]] is rendered)
+    chapter: str        # the chapter it was read from (for a common text: the first that uses it)
+
+
+@dataclass
+class Chapter:
+    name: str                       # ch01
+    filename: str                   # 01_basics_nat.ipynb
+    notebook: object                # the nbformat notebook, each cell's text id in its metadata
+    texts: list[Text]
+    problems: list[str]             # a cell a learner reads that has no id
+    key: str = "dnlab_text"          # nb.TEXT_KEY: the cell metadata holding a text's id
+
+
+def has_comment(source: str) -> bool:
+    try:
+        return any(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return True
+
+
+@contextmanager
+def _nb_module(src: Path):
+    """The chapters' `nb` module, loaded from `src` under the name they import, keeping text ids."""
+    saved_path, saved_nb = list(sys.path), sys.modules.pop("nb", None)
+    sys.path.insert(0, str(src))
+    try:
+        import nb  # noqa: PLC0415  (the copy in `src`)
+        nb.KEEP_TEXT_IDS = True
+        yield nb
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.pop("nb", None)
+        if saved_nb is not None:
+            sys.modules["nb"] = saved_nb
+
+
+def _load(path: Path):
+    name = f"_dnlab_i18n_{abs(hash(str(path)))}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def chapter(src: Path, path: Path, key: str) -> Chapter:
+    """One chapter built with its text ids kept (the caller holds `_nb_module`)."""
+    name = path.stem
+    module = _load(path)
+    notebook = module.build()
+    texts, problems = [], []
+    for i, cell in enumerate(notebook.cells):
+        meta = cell.metadata.get(key)
+        if meta is None:
+            continue
+        if meta["id"] is None:
+            if meta["kind"] == "markdown" or has_comment(cell.source):
+                problems.append(f"{name}: cell {i} ({meta['kind']}, {cell.source[:50]!r}...) has text a learner "
+                                f"reads but no id= in {path.name}")
+            continue
+        full = meta["id"] if meta["id"].startswith("common:") else f"{name}:{meta['id']}"
+        meta["full_id"] = full
+        texts.append(Text(full, meta["kind"], meta["en"], name))
+        for fact in ENGINE.findall(meta["en"]) if meta["kind"] == "markdown" else []:
+            texts.append(Text(f"common:engine:{fact}", "engine", engine_facts.say(fact), name))
+    ids = [t.id for t in texts if not t.id.startswith("common:")]
+    problems += [f"{name}: id {i} is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    return Chapter(name, module.FILENAME, notebook, texts, problems, key)
+
+
+def chapters(src: Path) -> list[Chapter]:
+    """Every chapter of `src` (notebooks/src or a copy of it), in order."""
+    with _nb_module(src) as nb:
+        return [chapter(src, path, nb.TEXT_KEY) for path in sorted(src.glob("ch[0-9][0-9].py"))]
