@@ -33,6 +33,9 @@ OPT_IN = ("classroom", "course_image", "course_image_suite")
 TABLE = {
     "tests/unit/": "unit",
     "tests/unit/test_readme_contract.py": "unit",  # README.md as a contract (issue 20.5)
+    "tests/unit/test_path_figure_rules.py": "unit",  # the path figure's hooks and rules met (issue 19.3)
+    "tests/unit/test_translations.py": "unit",         # make check-translations (issue 22)
+    "tests/unit/test_translation_terms.py": "unit",    # the Japanese edition's one terminology (issue 22)
     "notebooks/": "notebooks",
     # Not collected by `make test` (tests/integration/test_lab_journeys.py runs each once, tier world);
     # the course image's own test and a hand-made `--nbval-lax labs/solutions` still find their tier here.

@@ -1,12 +1,12 @@
-"""python -m helpers.i18n check | build [chNN ...] | sync | accept ID ..."""
+"""python -m i18n check | build [chNN ...] | sync | accept ID ..."""
 from __future__ import annotations
 
 import sys
 
-from helpers.i18n import CATALOGS, ROOT, SOURCES, build, catalog, check, sources
+from i18n import CATALOGS, ROOT, SOURCES, build, catalog, check, sources
 
-HEADER = """Japanese of notebooks/src/{name}.py (issue 22). Format: helpers/i18n/catalog.py. Edit `ja`; after
-revising a stale text, `python -m helpers.i18n accept ID` stores the English it now translates."""
+HEADER = """Japanese of notebooks/src/{name}.py (issue 22). Format: i18n/catalog.py. Edit `ja`; after
+revising a stale text, `python -m i18n accept ID` stores the English it now translates."""
 
 
 def sync() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.i18n import CATALOGS, OUTPUT, SOURCES, catalog, sources
+from i18n import CATALOGS, OUTPUT, SOURCES, catalog, sources
 
 
 def render(text: str, entries: dict[str, catalog.Entry]) -> str:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.i18n import CATALOGS, SOURCES, catalog, sources
+from i18n import CATALOGS, SOURCES, catalog, sources
 
 QUOTE = re.compile(r"「[^」]*」")
 FENCE = re.compile(r"```.*?```", re.S)

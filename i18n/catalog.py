@@ -14,7 +14,7 @@ chapter, one `[[text]]` table per text, in the order of the chapter:
 
 `en` is the English the Japanese translates (as it stood when the Japanese was written or last
 reviewed), `en_sha` its hash: the check compares it with the hash of today's English, so a changed
-sentence makes the id stale until its Japanese is revised and accepted (`python -m helpers.i18n accept
+sentence makes the id stale until its Japanese is revised and accepted (`python -m i18n accept
 ID`). Texts are multi-line literal strings (no escapes: a diff shows the text as written); the newline
 after the opening quotes is not part of the text (TOML's rule); a text that contains three single quotes
 is written as a basic string with escapes.
