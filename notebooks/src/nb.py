@@ -23,7 +23,7 @@ def engine_sentences(text: str) -> str:
 
 
 # Each learner-facing text of a chapter carries a stable id (`md(..., id=)`, `code(..., id=)`, a claim's
-# tag): the Japanese edition's catalogs (i18n/ja/chNN.toml) are keyed by it (helpers/i18n). The id and
+# tag): the Japanese edition's catalogs (i18n/ja/chNN.toml) are keyed by it (i18n/). The id and
 # the English text ride in a cell's metadata under this key until `notebook()` removes them, so the
 # English notebooks are the same bytes with or without ids; `KEEP_TEXT_IDS` keeps them for the builder.
 TEXT_KEY = "dnlab_text"
