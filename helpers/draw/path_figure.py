@@ -9,6 +9,12 @@ packet, and a band over the lanes it crossed encapsulated. Views: L2 (MACs, and 
 captured around the probe), L3 (addresses, TTL), NAT (addresses and ports, with the rule that
 rewrote them). Everything comes from the Path: nothing is drawn from a fixed address or picture.
 
+A rule-traced path (`trace(..., rules=True)`, `--rules`) adds under each row whose hops met netfilter
+rules (`Hop.rules_met`, the kernel's own trace) the hooks the packet crossed there, in order, with the
+routing decision between them, and one line per rule that decided (its verdict ended the walk:
+ACCEPT, DROP, a NAT target): hook, table, the rule as iptables-save prints it, its outcome. A hook
+where no rule decided shows its policy. The DROP that stopped a packet is drawn in red.
+
 Geometry is in inches (one data unit = one inch), so fonts and spacing hold at the notebook's
 width (about 900 px at 100 dpi) whatever the number of lanes.
 """
@@ -37,17 +43,26 @@ CHANGE_LINE = 0.17        # one line of "what changed"
 OUTER_LINE = 0.23         # the outer-header line of an encapsulated packet
 FOOT_LINE = 0.17          # one line of the footnotes
 WHERE_LINE = 0.17         # one more line of a wrapped interface chain
+RULE_LINE = 0.16          # one line of the rules a packet met (6.5 pt monospace)
 CHAR = {6.5: 0.0545, 7.0: 0.0587, 7.5: 0.0628, 8.0: 0.067}   # monospace advance per point size
 MAX_WIDTH = 9.0           # inches (900 px); wider only if a header line needs it
+
+
+HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")   # netfilter's order in a namespace
+ROUTING = "routing decision"
+NAT_TARGETS = ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP")
+RULE_COLOUR = "#5f3dc4"   # a rule that accepted
 
 
 def _fields(view: str) -> tuple[str, ...]:
     return {"L2": ("src_mac", "dst_mac"), "L3": ("src", "dst", "ttl"), "NAT": ("src", "dst")}[view]
 
 
-def hop_text(hop: Hop, view: str) -> tuple[str, str]:
+def hop_text(hop: Hop, view: str, traced: list[dict] | None = None) -> tuple[str, str]:
     """(headers, change) for one hop in a view: the inner packet's headers and what changed
-    since the previous hop (with the NAT rule that did it, in the NAT view)."""
+    since the previous hop (with the NAT rule that did it, in the NAT view). `traced`: the rules the
+    kernel's trace says this packet met in the hop's namespace; a NAT rule among them is named by
+    its hook (its text is drawn there) instead of being written twice."""
     if view == "L2":
         headers = f"{hop.src_mac} > {hop.dst_mac}"
     elif view == "L3":
@@ -68,7 +83,11 @@ def hop_text(hop: Hop, view: str) -> tuple[str, str]:
     change = "; ".join(changed)
     if view == "NAT" and hop.action in ("masquerade", "snat", "dnat", "proxied", "un-nat", "dropped"):
         rule = next((s.rule for s in hop.steps if s.rule), None)
-        if rule:
+        met = next((e for e in traced or [] if e["acted"] and e["rule"] == rule), None) if rule else None
+        if met:
+            by = f"by the {outcome(met)} rule met in {met['table']} {met['hook']}"
+            change = (change + "  " if change else "") + by
+        elif rule:
             change = (change + "  " if change else "") + f"by {rule}"
         elif hop.action == "proxied":
             # No NAT rule: a userland relay opened a second connection; say which, from the trace.
@@ -115,12 +134,17 @@ class Row:
     def interfaces(self) -> str:
         return " › ".join(h.interface for h in self.hops)
 
+    @property
+    def met(self) -> list[dict]:
+        """The rules the kernel's trace laid on this row's hops (helpers/path/rules.py), in order."""
+        return [entry for hop in self.hops for entry in hop.rules_met]
+
 
 def rows(path: Path, view: str) -> list[Row]:
     """The path's hops grouped into the figure's rows (see the module docstring)."""
     found: list[Row] = []
     for hop in path.hops:
-        headers, change = hop_text(hop, view)
+        headers, change = hop_text(hop, view, traced_in(path, hop))
         outer = outer_text(hop, view)
         last = found[-1] if found else None
         if (last is None or last.leg != hop.leg or last.namespace != hop.namespace
@@ -133,6 +157,63 @@ def rows(path: Path, view: str) -> list[Row]:
             last.changes.append(change)
             last.rewrite = last.rewrite or any(k in hop.changes for k in _fields(view))
     return found
+
+
+def traced_in(path: Path, hop: Hop) -> list[dict]:
+    """The rules the kernel's trace says the packet of this hop's leg met in its namespace."""
+    return [e for e in path.netfilter.get("rules", []) if e["namespace"] == hop.namespace and e["leg"] == hop.leg]
+
+
+# --- the rules a packet met (the kernel's trace) ------------------------------------------------
+
+def outcome(entry: dict) -> str:
+    """What a rule did: its NAT target (DNAT, MASQUERADE, ...), else its verdict (ACCEPT, DROP)."""
+    target = entry.get("target")
+    return target if entry.get("acted") and target in NAT_TARGETS else (entry.get("verdict") or "?")
+
+
+def decided(entry: dict) -> bool:
+    """A rule whose verdict ended the packet's walk of its chain, or a policy that dropped it."""
+    return bool(entry["acted"]) or (entry["kind"] == "policy" and entry["verdict"] == "DROP")
+
+
+def hooks_crossed(met: list[dict]) -> list[str]:
+    """The hooks these rules were met in, in netfilter's order, with the routing decision where the
+    kernel takes it: after PREROUTING (unless the packet died there), before OUTPUT."""
+    found: list[str] = []
+    for hook in HOOKS:
+        here = [e for e in met if e["hook"] == hook]
+        if not here:
+            continue
+        if hook == "OUTPUT":
+            found.append(ROUTING)
+        policies = sorted({e["verdict"] for e in here if e["kind"] == "policy" and not decided(e)})
+        found.append(f"{hook} (policy {'/'.join(policies)})" if policies and not any(map(decided, here)) else hook)
+        if hook == "PREROUTING" and not any(e["verdict"] == "DROP" for e in here):
+            found.append(ROUTING)
+    return found
+
+
+def rule_lines(met: list[dict], chars: int) -> list[tuple[str, str]]:
+    """(line, colour) for the rules one row's packet met: the hooks it crossed, then each rule that
+    decided (hook, table, the rule as iptables-save prints it, its outcome), wrapped to `chars`."""
+    if not met:
+        return []
+    wrap = dict(width=chars, break_on_hyphens=False, break_long_words=True)
+    lines = [(line, MUTED) for line in textwrap.wrap("hooks: " + " › ".join(hooks_crossed(met)),
+                                                      subsequent_indent="       ", **wrap)]
+    for entry in filter(decided, met):
+        what = outcome(entry)
+        colour = DROP if what == "DROP" else HIGHLIGHT if what in NAT_TARGETS else RULE_COLOUR
+        rule = entry["rule"] or f"policy of {entry['chain']}"
+        text = f"{entry['hook']} {entry['table']}: {rule}  => {what}"
+        lines += [(line, colour) for line in textwrap.wrap(text, subsequent_indent="    ", **wrap)]
+    return lines
+
+
+def drop_rule(path: Path) -> dict | None:
+    """The rule (or policy) the kernel's trace says dropped the probe, if any."""
+    return next((e for e in path.netfilter.get("rules", []) if decided(e) and e["verdict"] == "DROP"), None)
 
 
 # --- lanes --------------------------------------------------------------------------------------
@@ -167,6 +248,11 @@ class _Columns:
     def change_chars(self) -> int:
         return max(30, int((self.end - self.where) / CHAR[7.0]))
 
+    @property
+    def rule_chars(self) -> int:
+        """Characters of a rules line (6.5 pt monospace), from the action column to the edge."""
+        return max(40, int((self.end - self.action - 0.1) / CHAR[6.5]))
+
 
 def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
     lanes_end = LANE_X0 + (len(lanes) - 1) * LANE_GAP + 0.3
@@ -187,7 +273,8 @@ def _extra(row: Row) -> float:
 
 def _row_height(row: Row, columns: _Columns) -> float:
     lines = sum(len(_wrap(c, columns.change_chars)) for c in row.changes)
-    return LINE + _extra(row) + CHANGE_LINE * lines + 0.06
+    rules = len(rule_lines(row.met, columns.rule_chars))
+    return LINE + _extra(row) + CHANGE_LINE * lines + RULE_LINE * rules + (0.04 if rules else 0) + 0.06
 
 
 def draw_path(path: Path, view: str = "L3") -> Drawing:
@@ -204,6 +291,7 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
     top = 1.25   # title, lane names, column heads
     body = sum(_row_height(r, columns) for r in table) + (0.35 if path.reply else 0) + (0.5 if not table else 0)
     width = columns.end
+    notes += rules_notes(path)
     foot = 0.15 + FOOT_LINE * len(_footer_lines(arp, notes, any(r.outer for r in table), width))
     height = top + body + foot
     figure, ax = canvas(width, height)
@@ -298,6 +386,10 @@ def _draw_row(ax, row: Row, y: float, lane_x: dict, columns: _Columns, previous)
             ax.text(columns.where, below - CHANGE_LINE * n, line, fontsize=7, family="monospace", va="center",
                     color=HIGHLIGHT if row.rewrite or "VXLAN" in line else MUTED)
             n += 1
+    top = below - CHANGE_LINE * n - 0.02
+    for k, (line, colour) in enumerate(rule_lines(row.met, columns.rule_chars)):
+        ax.text(columns.action, top - RULE_LINE * k, line, fontsize=6.5, family="monospace", va="center",
+                color=colour, fontweight="bold" if colour == DROP else "normal")
 
 
 def _encapsulated(ax, row: Row, y: float, columns: _Columns) -> None:
@@ -338,6 +430,22 @@ def _tunnel_band(ax, tunnel: list[tuple[Row, float]], lane_x: dict) -> None:
             rotation=90, zorder=0.6)
 
 
+def rules_notes(path: Path) -> list[str]:
+    """Footnotes of a rule-traced path: what the rules lines are, where the trace could not look."""
+    if not path.netfilter:
+        return []
+    found = ["Rules: the kernel's own trace of this probe's flow (xtables-monitor): under a row, the netfilter "
+             "hooks the packet crossed in that namespace and each rule whose verdict decided (jumps, returns "
+             "and rules that did not match are left out)."]
+    dropped = drop_rule(path)
+    if dropped:
+        found.append(f"Dropped in {dropped['namespace']} ({dropped['table']} {dropped['hook']}) by "
+                     f"{dropped['rule'] or 'the policy of ' + dropped['chain']}.")
+    found += [f"{name}: not traced ({why}); its rules' counters stand instead."
+              for name, why in path.netfilter.get("untraced", {}).items()]
+    return found
+
+
 def _footer(ax, bottom: float, arp: list[str], notes: list[str], tunnel: bool, width: float) -> None:
     for n, (line, colour) in enumerate(_footer_lines(arp, notes, tunnel, width)):
         ax.text(0.1, bottom - 0.08 - FOOT_LINE * n, line, fontsize=6.5, va="top", color=colour,
@@ -346,7 +454,8 @@ def _footer(ax, bottom: float, arp: list[str], notes: list[str], tunnel: bool, w
 
 def _footer_lines(arp: list[str], notes: list[str], tunnel: bool, width: float) -> list[tuple[str, str]]:
     """The footnotes, wrapped to the figure's width (an ARP line stays whole: tests find it)."""
-    texts = [(note, TUNNEL) for note in notes]
+    texts = [(note, DROP if note.startswith("Dropped in") else MUTED if note.startswith("Rules:") or
+              "not traced" in note else TUNNEL) for note in notes]
     if tunnel:
         texts.append(("Orange box: the outer header the tunnel adds (host to host, UDP 4789); the white box inside "
                       "it is the container's own packet, unchanged.", TUNNEL))
@@ -376,11 +485,12 @@ def alt_text(path: Path, view: str = "L3") -> str:
     """What the figure shows, as text (screen readers; notebook tests compare it)."""
     lines = [f"{path.scenario} {path.probe}, {view} view, lanes: {', '.join(path.lanes)}"]
     for hop in path.hops:
-        headers, change = hop_text(hop, view)
+        headers, change = hop_text(hop, view, traced_in(path, hop))
         outer = outer_text(hop, view)
         lines.append(f"{hop.leg} {hop.namespace} {hop.interface} {hop.action}: {headers}"
                      + (f" inside VXLAN ({outer})" if outer else "")
                      + (f" [changed: {change}]" if change else ""))
+        lines += [f"  {line.strip()}" for line, _ in rule_lines(hop.rules_met, 10_000)]
     if view == "L2":
         lines += path.arp_lines()
     return "\n".join(lines)
