@@ -234,7 +234,9 @@ def build():
         print(facts.sh(world, "host1", "iptables-save -t nat -c | grep MASQUERADE"))
         # 3. No: a vepa sub-interface sends every frame out to the LAN switch, and lan0 does not send a
         #    frame back out of the port it came in on (no hairpin), so it never reaches the container.
-        mv.add_host_shim(mode="vepa"); print(probes.run_spec(mv, "host").row()); mv.remove_host_shim()
+        mv.add_host_shim(mode="vepa")
+        display(facts.table([probes.run_spec(mv, "host").row()]))   # not reached
+        mv.remove_host_shim()
         """, id="solution-1-container-s-own"),
         code("""
         lesson.stop()

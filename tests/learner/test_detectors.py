@@ -79,6 +79,25 @@ def test_raw_dict_or_list_in_a_table_is_caught():
     assert _kinds(_nb(_code("facts.table(rows)", table("src: 172.17.0.2<br>a, b")))) == []
 
 
+# What chapter 02's exercise-1 solution printed (world lt, Docker 20.10.24): a probe row as Python's dict,
+# its scenario-design "expected" beside the live "reached" (issue 20.7).
+OLD_SOLUTION_OUTPUT = ("{'probe': 'isolation', 'from': 'container:c', 'to': 'container:b', 'kind': 'ping', "
+                       "'reached': True, 'expected': False, "
+                       "'output': 'round-trip min/avg/max = 0.146/0.146/0.146 ms'}\n")
+
+
+def test_a_solution_that_prints_a_raw_probe_row_is_caught():
+    printed = new_output("stream", name="stdout", text=OLD_SOLUTION_OUTPUT)
+    table = new_output("display_data", data={"text/html": "<table><tr><th>probe</th><th>reached</th></tr>"
+                                                          "<tr><td>isolation</td><td>True</td></tr></table>",
+                                             "text/plain": "<IPython.core.display.HTML object>"})
+    source = 'print(probes.run_spec(user, "isolation").row())'
+    assert _kinds(_nb(_code(source, printed, tags=["solution"]))) == ["raw probe row"]
+    assert _kinds(_nb(_code(source, table, tags=["solution"]))) == []
+    # A claim's folded evidence may pretty-print its rows: that is the evidence, not a solution's answer.
+    assert _kinds(_nb(_code(source, printed, tags=["claim"]))) == []
+
+
 def test_shown_commands_need_a_prompt_and_output():
     def shown(text):
         return view.shown_commands(_nb(_code("x", new_output("execute_result", data={"text/plain": text},

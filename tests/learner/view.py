@@ -9,6 +9,8 @@ to look. The detectors read outputs as a front end renders them:
 - a markdown cell must not contain an indented code block (a line indented 4+ spaces outside a
   fence, e.g. a `dedent` that failed after concatenation): it renders as grey code, not prose;
 - a table cell (`<td>`) must not hold a raw Python dict or list repr (`{'` or `['`);
+- a solution cell must not print a probe's row as a raw dict (`{'probe': ..., 'reached': True, ...}`):
+  it shows a table (`facts.table`);
 - no cell may end in an error (a learner sees the traceback);
 - a sentence stating what a cell prints (a markdown cell's `states`) must agree with that cell's
   output: its key words are in it (`prose_against_outputs`).
@@ -133,6 +135,23 @@ def raw_reprs_in_tables(nb) -> list[Problem]:
     return problems
 
 
+RAW_PROBE_ROW = re.compile(r"\{'[^'\n]+': .*'reached': (?:True|False)")
+
+
+def raw_probe_rows(nb) -> list[Problem]:
+    """A solution cell (tagged `solution`) that printed a probe row as Python's dict repr."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if "solution" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            for text in _texts(output):
+                match = RAW_PROBE_ROW.search(text)
+                if match:
+                    problems.append(Problem(i, "raw probe row", match.group(0)[:100]))
+    return problems
+
+
 def errors(nb) -> list[Problem]:
     problems = []
     for i, cell in enumerate(nb.cells):
@@ -195,8 +214,8 @@ def prose_against_outputs(nb) -> list[Problem]:
     return found
 
 
-DETECTORS = (missing_images, unrendered_figures, indented_code_in_markdown, raw_reprs_in_tables, errors,
-             prose_against_outputs)
+DETECTORS = (missing_images, unrendered_figures, indented_code_in_markdown, raw_reprs_in_tables, raw_probe_rows,
+             errors, prose_against_outputs)
 
 
 def problems(nb) -> list[Problem]:
