@@ -22,7 +22,8 @@ from i18n import CATALOGS, SOURCES, catalog, sources
 
 QUOTE = re.compile(r"「[^」]*」")
 FENCE = re.compile(r"```.*?```", re.S)
-SPAN = re.compile(r"`[^`\n]+`")
+SPAN = re.compile(r"`[^`]+`")          # a span may wrap across lines: compared with whitespace collapsed
+SPACE = re.compile(r"\s+")
 IP = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.])")
 
 
@@ -32,8 +33,8 @@ def kept(en: str, ja: str) -> list[str]:
     for quote in dict.fromkeys(QUOTE.findall(en)):
         if quote not in ja:
             out.append(f"article quote not verbatim: {quote[:40]}...")
-    en_spans, ja_plain = FENCE.sub("", en), FENCE.sub("", ja)
-    for span in dict.fromkeys(SPAN.findall(en_spans)):
+    en_spans, ja_plain = FENCE.sub("", en), SPACE.sub(" ", FENCE.sub("", ja))
+    for span in dict.fromkeys(SPACE.sub(" ", s) for s in SPAN.findall(en_spans)):
         if span not in ja_plain:
             out.append(f"code span {span} missing")
     for ip in dict.fromkeys(IP.findall(en)):
