@@ -239,16 +239,25 @@ def packets(passages: list[Passage]) -> list[list[Passage]]:
     """Passages grouped by packet: a packet starts where a dnlab TRACE rule marked it (the raw
     table's first hook) and goes on through the passages that follow with the same trace id, or
     (the kernel may give a forwarded packet a new trace id: seen on 6.18 between PREROUTING and
-    FORWARD) the same IP ID and length."""
+    FORWARD) the same IP ID and length. The kernel reuses trace ids: a later packet's FORWARD passage
+    may carry the id an earlier packet's had, so a passage whose headers are another packet's never
+    joins that one (seen here: the SYN's group took the next data packet's FORWARD walk); a packet
+    no dnlab rule marked in this namespace gets a group of its own, which `face` leaves out."""
     grouped: list[list[Passage]] = []
     for passage in passages:
         if passage.starts or not grouped:
             grouped.append([passage])
             continue
-        same_id = [g for g in grouped if g[-1].trace_id == passage.trace_id]
         mark = _fingerprint(passage)
+        same_id = [g for g in grouped if g[-1].trace_id == passage.trace_id
+                   and (mark is None or _fingerprint(g[0]) in (None, mark))]
         same_packet = [g for g in grouped if mark is not None and _fingerprint(g[0]) == mark]
-        (same_id or same_packet or grouped)[-1].append(passage)
+        if same_id or same_packet:
+            (same_id or same_packet)[-1].append(passage)
+        elif mark is None:
+            grouped[-1].append(passage)
+        else:
+            grouped.append([passage])
     return grouped
 
 

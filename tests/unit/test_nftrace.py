@@ -154,3 +154,17 @@ def test_leftover_rules_are_those_of_a_dead_owner_only():
     assert [(line.split()[1], made) for line, made in dead] == [("PREROUTING", True)]
     assert len(leftover_rules(text, alive=lambda pid: False)) == 2
     assert leftover_rules(text, alive=lambda pid: True) == []
+
+
+def test_a_reused_trace_id_does_not_join_another_packet():
+    """A real host1 trace (ch01-box -> inet, tcp): the kernel gave the third packet's FORWARD passage
+    the trace id the SYN's had; the SYN's walk must not take it (it showed FORWARD twice)."""
+    from helpers.path.rules import entries
+
+    text = (Path(__file__).parent / "data" / "nftrace" / "host1_reused_trace_id.txt").read_text()
+    groups = [g for g in packets(parse_monitor(text)) if face(g) == "request"]
+    syn = entries("host1", groups[0], "request")
+    accepts = [e for e in syn if e["hook"] == "FORWARD" and e["acted"]]
+    assert len(accepts) == 1, [e["rule"] for e in accepts]
+    assert {e["before"]["id"] for e in syn if e["before"]} == {groups[0][0].packet["ID"]}
+    assert [e["target"] for e in syn if e["acted"]] == ["ACCEPT", "MASQUERADE"]
