@@ -222,22 +222,31 @@ def build():
 
         ## Exercises
         1. Which MAC does `lanpc` have in its neighbour table for the container's address?
-        2. Why does `egress` show no MASQUERADE at all on host1?
+        2. host1 has MASQUERADE rules (for its bridges' subnets), yet they count no packet of `egress`,
+           and the internet sees the container's own LAN address. Why?
         3. Make the shim in `vepa` mode (`mv.add_host_shim(mode="vepa")`). Does host1 reach the container? Why?
-        """, id="engine-versions-measured"),
+        """, states={"ch05:masquerade": ["MASQUERADE", "no packet", "own LAN address"]}, id="engine-versions-measured"),
         solution("""
         # 1. the container's own MAC (lanpc pings it first, so the entry is fresh)
         probes.run_spec(mv, "lan")
         print(facts.sh(world, "lanpc", f"ip neigh show {app_ip}"), "container MAC:", facts.mac_of(world, app))
         # 2. the packet leaves through eth0's macvlan child with the container's LAN address and is switched
-        #    straight onto the LAN; host1's netfilter POSTROUTING never sees a routed packet from a bridge.
-        print(facts.sh(world, "host1", "iptables-save -t nat -c | grep MASQUERADE"))
+        #    straight onto the LAN: host1 never routes it, so its netfilter POSTROUTING (where MASQUERADE
+        #    sits, for packets from its bridges) never sees it. The rules, and what each counted meanwhile:
+        egress = drivers.host_egress(world, app)
+        counted = egress["MASQUERADE packets counted"]
+        display(facts.table([{"host1's MASQUERADE rule": rule, "packets it counted during egress": n}
+                             for rule, n in counted.items()]))
+        print("host1's MASQUERADE rules counted "
+              + (f"{sum(counted.values())} packets" if any(counted.values()) else "no packet")
+              + f" of egress; the internet saw {egress['internet saw']}, "
+              + ("the container's own LAN address" if egress["internet saw"] == app_ip else f"not {app_ip}"))
         # 3. No: a vepa sub-interface sends every frame out to the LAN switch, and lan0 does not send a
         #    frame back out of the port it came in on (no hairpin), so it never reaches the container.
         mv.add_host_shim(mode="vepa")
         display(facts.table([probes.run_spec(mv, "host").row()]))   # not reached
         mv.remove_host_shim()
-        """, id="solution-1-container-s-own"),
+        """, id="solution-1-container-s-own", output="ch05:masquerade"),
         code("""
         lesson.stop()
         mv.stop()

@@ -68,11 +68,12 @@ def claim(tag: str, text: str):
     return _text(cell, "claim:" + tag.split(":", 1)[1], "claim", cell.source)
 
 
-def solution(text: str, id: str | None = None):
-    """A solution cell, collapsed in JupyterLab (the learner clicks to open it)."""
+def solution(text: str, id: str | None = None, output: str | None = None):
+    """A solution cell, collapsed in JupyterLab (the learner clicks to open it); `output` tags it
+    `output:<tag>` as `code(output=)` does, so the exercise's prose can state what it prints."""
     cell = new_code_cell(textwrap.dedent(text).strip())
     cell.metadata["jupyter"] = {"source_hidden": True}
-    cell.metadata["tags"] = ["solution"]
+    cell.metadata["tags"] = ["solution"] + ([f"output:{output}"] if output else [])
     return _text(cell, id, "solution", cell.source)
 
 
