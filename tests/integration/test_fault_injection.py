@@ -257,7 +257,11 @@ def _lock_sequence(second: str) -> tuple[LockWatch, list[subprocess.Popen]]:
     watch = LockWatch(Path("/run/dnlab") / f"{NAMES.prefix}.lock")
     watch.start()
     first = start("down")
-    time.sleep(0.3)
+    # `up` starts once `down` holds the lock (the report's "0.3 s later" is what that took there): on a
+    # loaded machine `down`'s interpreter took longer than 0.3 s to start, and `up` came first.
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    while first.pid not in watch.order and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     middle = start("up")
     first.wait(timeout=COMMAND_TIMEOUT)
     time.sleep(0.4)
