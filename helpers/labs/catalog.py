@@ -7,8 +7,8 @@ from helpers.labs import state
 from helpers.labs.common import cli, in_shell, need_attached, need_container, need_network, need_only_on, need_reach
 from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
-from helpers.world import swarm
-from helpers.world.naming import INET_IP, ROLES, SERVICE_TCP_PORT
+from helpers.world import engine_facts, swarm
+from helpers.world.naming import IMAGE, INET_IP, ROLES, SERVICE_TCP_PORT
 
 WEB_CMD = "httpd -f -p 80 -h /www"
 
@@ -192,12 +192,22 @@ def check_isolation(world, c: Checks) -> None:
 
 # --- 4. one container on two networks ------------------------------------------------------------
 
+def two_networks_hint(world) -> str:
+    """How lab4-app gets onto both networks on host1's engine: two `--network` flags in one `docker run`
+    work from Docker 25.0 on, and the older engines refuse them (`Container cannot be connected to
+    network endpoints`, no container made); the engine table says which (fact multiple-networks)."""
+    version = world.host1.docker.version()["Version"]
+    era = engine_facts.fact("multiple-networks").on(version)
+    return (f"start lab4-app from {IMAGE} on both networks (`{cli(world, 'host1')} run --name lab4-app ...`). "
+            f"On host1's engine (Docker {version}) two `--network` flags in one `docker run` are {era.value}")
+
+
 def check_two_networks(world, c: Checks) -> None:
     front = need_network(world, c, "host1", "lab4-front", "bridge")
     back = need_network(world, c, "host1", "lab4-back", "bridge")
     web = need_container(world, c, "host1", "lab4-web")
     db = need_container(world, c, "host1", "lab4-db")
-    app = need_container(world, c, "host1", "lab4-app")
+    app = need_container(world, c, "host1", "lab4-app", hint=two_networks_hint(world))
     if front and back:
         if web:
             need_only_on(c, web, {"lab4-front"})
@@ -256,7 +266,8 @@ def range_problem(ranges: list[ipaddress.IPv4Network], machines: dict[str, str],
 
 def check_macvlan(world, c: Checks) -> None:
     lan = ipaddress.ip_interface(facts.ipv4(world, "host1", "eth0")[0]).network
-    router = (facts.default_route(world, "host1") or {}).get("via")
+    # The LAN's router is the task's to find (host1's own default route names it): hints point there.
+    find_router = in_shell(world, "host1", "ip route show default")
     net = need_network(world, c, "host1", "lab5-lan", "macvlan")
     if net:
         parent = (net.attrs.get("Options") or {}).get("parent")
@@ -289,16 +300,17 @@ def check_macvlan(world, c: Checks) -> None:
     if gateway:
         need_reach(world, c, "lab5-web's gateway answers", web, gateway,
                    problem=f"lab5-web's default route points to {gateway}, which does not answer",
-                   hint=f"the LAN's router is {router} (host1's own default route); a macvlan network's "
-                        "`--gateway` must be that router")
+                   hint="a macvlan network's `--gateway` must be the LAN's router, the one host1's own default "
+                        f"route goes through: {find_router} names it")
     else:
         c.expect("lab5-web's gateway answers", False, "lab5-web has no default route",
-                 f"give lab5-lan the LAN's router ({router}) as `--gateway`")
+                 f"give lab5-lan the LAN's router as `--gateway` (host1's default route goes through it: "
+                 f"{find_router})")
     need_reach(world, c, "lanpc reaches lab5-web over HTTP", "lanpc", address, "http", 80,
                hint=f"is `{WEB_CMD}` the container's command? (`{cli(world, 'host1')} logs lab5-web`)")
     need_reach(world, c, "lab5-web reaches the internet service through the router", web, str(INET_IP), "tcp",
-               SERVICE_TCP_PORT, hint=f"lab5-web's packets leave through its gateway {gateway}; the router "
-                                      f"that leads to the internet is {router}")
+               SERVICE_TCP_PORT, hint=f"lab5-web's packets leave through its gateway {gateway}: is it the LAN's "
+                                      f"router, the one host1's own default route goes through? ({find_router})")
 
 
 # --- 6. overlay across two hosts ---------------------------------------------------------------------

@@ -208,20 +208,40 @@ def check_network(world, c: Checks) -> None:
     api = _container_or_start(world, c, "host1", "lab9-api", 9)
     if not (web and api):
         return c.pending(symptom, FIX_LATER)
-    inspect = "docker inspect -f '{{json .NetworkSettings.Networks}}' lab9-web lab9-api"
     reached = _ping_by_name(world, web, "lab9-api")
-    c.expect(symptom, reached.ok, f"lab9-web: {last_line(reached)}", staged(stage, [
-        "a name is answered by a DNS server: which one does lab9-web ask, and what does that server know?",
-        f"{shell(world, 'host1', 'docker exec lab9-web cat /etc/resolv.conf')}: 127.0.0.11 is Docker's "
-        "embedded DNS; which containers' names does it answer, and for whom?",
-        f"compare where the two containers are attached: {shell(world, 'host1', inspect)}"]),
-        evidence=last_line(reached))
+    c.expect(symptom, reached.ok, f"lab9-web: {last_line(reached)}",
+             "" if reached.ok else _name_hint(world, web, api, stage), evidence=last_line(reached))
     if not reached.ok:
         return c.pending(FIX_LATER)
     need_attached(c, api, "lab9-net", "lab9-web asks Docker's DNS on lab9-net")
     _diagnosis(c, "lab9-api had been started on the default bridge: Docker's embedded DNS (127.0.0.11) "
                   "answers a container only with the names of containers on the same user-defined network, "
                   "so lab9-web's question for lab9-api got `bad address`. Now both are on lab9-net")
+
+
+def _name_hint(world, web, api, stage: int) -> str:
+    """Why lab9-web does not reach lab9-api by name, from what is there: an /etc/hosts line for the
+    name (read before any DNS server; a learner's `--add-host`, `--link` or edit, left after the fix)
+    that is not lab9-api's address on lab9-net; else, once both are on lab9-net, Docker's DNS asked
+    directly; else the staged hints, from where to look to what to compare."""
+    on_net = state.address_on(api, "lab9-net")
+    stale = [address for address in state.hosts_entries(web, "lab9-api") if address != on_net]
+    if stale:
+        return (f"lab9-web's /etc/hosts maps lab9-api to {', '.join(stale)} "
+                f"({shell(world, 'host1', 'docker exec lab9-web cat /etc/hosts')}), and that file is read before "
+                f"any DNS server is asked; lab9-api's address on lab9-net is {on_net or 'none (it is not on it)'}. "
+                "An edited line goes at `docker restart lab9-web` (Docker writes the file again); one that "
+                "`--add-host` or `--link` wrote stays until lab9-web is started afresh without it")
+    if on_net and state.address_on(web, "lab9-net"):
+        return (f"both are on lab9-net: ask Docker's DNS what it answers for lab9-api "
+                f"({shell(world, 'host1', 'docker exec lab9-web nslookup lab9-api 127.0.0.11')}) and compare it "
+                f"with lab9-api's address there, {on_net}")
+    inspect = "docker inspect -f '{{json .NetworkSettings.Networks}}' lab9-web lab9-api"
+    return staged(stage, [
+        "a name is answered by a DNS server: which one does lab9-web ask, and what does that server know?",
+        f"{shell(world, 'host1', 'docker exec lab9-web cat /etc/resolv.conf')}: 127.0.0.11 is Docker's "
+        "embedded DNS; which containers' names does it answer, and for whom?",
+        f"compare where the two containers are attached: {shell(world, 'host1', inspect)}"])
 
 
 def _ping_by_name(world, source, name: str, limit: int = 3) -> ProbeResult:

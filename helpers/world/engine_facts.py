@@ -224,6 +224,17 @@ FACTS: tuple[Fact, ...] = (
             + " on 20.10 and 26.1; on 28.5 and 29 " + cited("Docker docs, Host network driver")),),
         "Host networking behaves the same on every Linux release the course names (20.10 to 29). On "
         "Docker Desktop, host is the Linux VM's network, opt-in since Desktop 4.34."),
+    Fact("multiple-networks", "two `--network` flags in one `docker run` (a container on two networks from "
+         "its start)", ("lab 4",), (
+        Era("20.10", "refused with `Container cannot be connected to network endpoints: NET1, NET2`, and no "
+            "container is made: start it on one network, then `docker network connect` it to the other",
+            live_test("20.10")),
+        Era("25.0", "accepted: the container starts on every network named",
+            cited("Docker Engine API 1.44: POST /containers/create takes several EndpointsConfig entries "
+                  "(docker/compose commit 02cd50c relies on it)"))),
+        "Docker 20.10 refuses two `--network` flags in one `docker run` (`Container cannot be connected to "
+        "network endpoints`): start the container on one network, then `docker network connect` it to the "
+        "other. From Docker 25.0 (API 1.44) repeated `--network` flags work, as newer docs show."),
     Fact("none-network", "the `none` network", ("ch06",), (
         Era("20.10", "loopback only; no second network while attached to none",
             measured("ch06:no-connect") + " on 20.10 and 26.1; on 28.5 and 29 "

@@ -100,6 +100,34 @@ def measure_forward_policy(world, container) -> str:
                 else (lambda v: v.startswith("dockerd sets")))
 
 
+def measure_multiple_networks(world, container) -> str:
+    """A container created on two networks at once (what `docker run --network A --network B` asks):
+    20.10 refuses it and makes no container; API 1.44 engines (25.0 on) create it on both."""
+    import docker
+
+    client = world.host1.docker
+    nets = [client.networks.create(f"facts-live-n{i}", labels=world.label) for i in (1, 2)]
+    api = client.api
+    try:
+        made = api.create_container(IMAGE, IDLE, name="facts-live-two", labels=dict(world.label),
+                                    networking_config=api.create_networking_config(
+                                        {net.name: api.create_endpoint_config() for net in nets}))
+    except docker.errors.APIError as refused:
+        assert "cannot be connected to network endpoints" in str(refused), refused
+        assert not client.containers.list(all=True, filters={"name": "facts-live-two"}), "refused, yet made"
+        attached = None
+    else:
+        attached = set(client.containers.get(made["Id"]).attrs["NetworkSettings"]["Networks"])
+        client.containers.get(made["Id"]).remove(force=True)
+    finally:
+        for net in nets:
+            net.remove()
+    if attached is None:
+        return _era("multiple-networks", lambda v: v.startswith("refused"))
+    assert attached == {net.name for net in nets}, attached
+    return _era("multiple-networks", lambda v: v.startswith("accepted"))
+
+
 MEASURES = {
     "random-mac": measure_random_mac,
     "network-mode": measure_network_mode,
@@ -107,6 +135,7 @@ MEASURES = {
     "macvlan-gateway": measure_macvlan_gateway,
     "kv-store": measure_kv_store,
     "forward-policy": measure_forward_policy,
+    "multiple-networks": measure_multiple_networks,
 }
 
 
