@@ -441,8 +441,9 @@ def rules_notes(path: Path) -> list[str]:
     if dropped:
         found.append(f"Dropped in {dropped['namespace']} ({dropped['table']} {dropped['hook']}) by "
                      f"{dropped['rule'] or 'the policy of ' + dropped['chain']}.")
+    # Only the lanes: a namespace the packet never crossed (an engine's stale one) is no part of the figure.
     found += [f"{name}: not traced ({why}); its rules' counters stand instead."
-              for name, why in path.netfilter.get("untraced", {}).items()]
+              for name, why in path.netfilter.get("untraced", {}).items() if name in path.lanes]
     return found
 
 

@@ -15,7 +15,7 @@ from helpers.world.guard import check_target, container_names, probe, world_netw
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
 __all__ = ["Lesson", "fresh_engine_tour", "engine_tour", "container_view", "egress_snat", "port_rewrite",
-           "inbound_dnat", "unpublished_port", "show_path", "guarded_exec"]
+           "inbound_dnat", "unpublished_port", "show_path", "guarded_exec", "rule_trace", "met_rule"]
 
 
 # --- sending, always through the guard --------------------------------------------------------
@@ -315,6 +315,7 @@ def inbound_dnat(world, web, host_port: int) -> dict:
             "container_saw_from_host1_lan_address": _seen(from_host1_lan.output),
             "container_saw_from_host1_loopback": _seen(from_host1.output),
             "docker0_address": facts.address(world, "host1", "docker0"),
+            "container_address": pick_address(sdk_networks(web)),
             "docker_proxies": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port]}
 
 
@@ -382,22 +383,72 @@ def unpublished_port(world, lesson: Lesson, published) -> dict:
 
 # --- figures from the packet-path room --------------------------------------------------------
 
-def show_path(world, scenario, probe_name: str, view: str = "L3"):
+def show_path(world, scenario, probe_name: str, view: str = "L3", rules: bool = False):
     """Trace one probe of a running scenario and draw its packet path (helpers.path, helpers.draw): one
     line of verdict and rewrites, the hop-by-hop text folded under it (one click), then the figure
-    (a `Drawing`: an image in the notebook whatever was imported before)."""
+    (a `Drawing`: an image in the notebook whatever was imported before). `rules=True`: the kernel's
+    trace of every netfilter rule the probe met too (`dnlab path ... --rules`), drawn under its rows."""
     from helpers.draw import draw_path
     from helpers.draw.display import show_folded
     from helpers.path import trace
 
-    traced = trace(world, scenario, probe_name)
+    traced = trace(world, scenario, probe_name, rules=rules)
     show_path.last = traced  # the Path object, for a claim on its hops
     text = traced.summary()
     rewrites = [f"{r['field']} {r['before']} -> {r['after']} at {r['namespace']} {r['interface']}"
                 for r in traced.rewrites()]
     headline = text.splitlines()[0] + (f"; rewritten: {'; '.join(rewrites[:2])}" if rewrites else "")
+    if rules:
+        text += "\n" + "\n".join(traced.rules_lines())
     show_folded(headline + ("; ..." if len(rewrites) > 2 else ""), text)
     return draw_path(traced, view=view)
+
+
+def rule_trace(world, source: str, target: str, tcp: int | None = None, shown: tuple[str, ...] = ("host1",)) -> dict:
+    """What `dnlab trace SOURCE TARGET [--tcp PORT] --rules` does (the same `own_trace` and `trace`),
+    printed as the learner's terminal shows it, trimmed to the namespaces in `shown`: the command, the
+    verdict line, then every rule the probe's own packets met there, as the kernel's trace reported
+    it (helpers/observe/nftrace.py). Returns what the claims read: the rules met in `shown`, the
+    DROP if one stopped the probe, and where trace and counters disagree; "path" is the Path."""
+    from helpers.errors import dnlab_command
+    from helpers.path import trace
+    from helpers.scenarios.own import own_trace
+
+    words = f"trace {source} {target}" + (f" --tcp {tcp}" if tcp else "") + " --rules"
+    scenario = own_trace(world, source, target, "tcp" if tcp else "ping", tcp)
+    path = trace(world, scenario, scenario.probe, start=False, rules=True)
+    lines, keep, left = path.rules_lines(), True, 0
+    trimmed = lines[:1]
+    for line in lines[1:]:
+        if not line.startswith("    "):   # a namespace's heading (or a closing note): keep it if shown
+            keep = line.strip().split(",")[0] in shown
+        if keep and not line.startswith("  no rule met in"):
+            trimmed.append(line)
+        else:
+            left += 1
+    print(f"$ {dnlab_command(words, world.names.world_id)}")
+    print(path.summary().splitlines()[0])
+    print("  ...  (the hops: as `dnlab path` prints them)")
+    more = f"\n  ...  ({left} more line{'s' if left > 1 else ''}: the other namespaces)" if left else ""
+    print("\n".join(trimmed) + more)
+    met = [e for e in path.netfilter.get("rules", []) if e["namespace"] in shown]
+    dropped = next((e for e in met if e["verdict"] == "DROP" and (e["acted"] or e["kind"] == "policy")), None)
+    return {"command": words, "port": tcp, "reached": path.reached, "met": met,
+            "decided": [e for e in met if e["acted"]], "dropped": dropped,
+            "disagreements": path.netfilter.get("disagreements", []),
+            "untraced": path.netfilter.get("untraced", {}), "path": path}
+
+
+def met_rule(traced: dict, namespace: str, table: str, hook: str, target: str) -> dict | None:
+    """The first rule of `traced` (a `rule_trace`) that acted in `namespace`'s `table` at `hook`
+    with `-j target` (DNAT, MASQUERADE, ACCEPT, DROP): what the trace says decided there."""
+    return next((e for e in traced["met"] if e["acted"] and e["namespace"] == namespace and e["table"] == table
+                 and e["hook"] == hook and e["target"] == target), None)
+
+
+def same_rule(a: str | None, b: str | None) -> bool:
+    """Two rules as iptables-save prints them (spacing aside)."""
+    return a is not None and b is not None and a.split() == b.split()
 
 
 # --- display helpers -----------------------------------------------------------------------

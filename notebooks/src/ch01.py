@@ -176,6 +176,32 @@ def build():
         }, evidence={k: out[k] for k in ("ip_forward", "ttl_on_docker0", "ttl_on_eth0")})
         """),
         md("""
+        ### The kernel's own account: which rules this connection met
+        A counter that rose says the rule counted *a* packet between two readings: another flow could
+        have been counted too. The kernel can say exactly what happened to one connection. With
+        `--rules`, `dnlab trace` puts a `-j TRACE` rule matching this flow alone first in host1's raw
+        table, reads `xtables-monitor --trace` while the probe runs, and removes the rule again. Each
+        line is one rule the packet met: its hook, its table, the rule as `iptables-save` prints it and
+        its verdict (`JUMP` and `RETURN` walk Docker's chains; the MASQUERADE's verdict is `ACCEPT`,
+        its target rewrote the source). Type it in a terminal; here is host1's part of what it prints:
+        """, id="kernel-own-account-snat"),
+        code("""
+        snat_trace = chapters.rule_trace(world, "ch01-box", "inet", tcp=9000)   # dnlab trace ... --rules
+        """, id="code-snat-trace"),
+        claim("ch01:snat-trace", """
+        masq = chapters.met_rule(snat_trace, "host1", "nat", "POSTROUTING", "MASQUERADE")
+        claims.all_of("the kernel's trace names the MASQUERADE rule this very connection met in host1", {
+            "ch01-box reached the internet service": snat_trace["reached"],
+            "its first packet met a MASQUERADE rule in host1's nat POSTROUTING": masq is not None,
+            "it is Docker's rule for docker0's subnet, the one whose counter rose above":
+                masq is not None and chapters.same_rule(masq["rule"], out["masquerade_rule"]),
+            "the packet was leaving through eth0 when it met the rule":
+                ((masq or {}).get("before") or {}).get("out") == "eth0",
+            "the trace and the counters agree on every rule that acted": not snat_trace["disagreements"],
+        }, evidence={"MASQUERADE met": (masq or {}).get("rule"),
+                     "rules that decided in host1": [f"{e['hook']} {e['table']}: {e['rule']}" for e in snat_trace["decided"]]})
+        """),
+        md("""
         ### conntrack remembers the rewrite
         The kernel keeps one conntrack entry per connection: the **original** tuple (as the container
         sent it) and the **reply** tuple (what the answer will look like). The reply comes back to
@@ -226,10 +252,12 @@ def build():
         Figure: the egress path, traced by the packet-path room, in its NAT view. Every hop comes from a
         capture: to open those captures yourself, run `sudo .venv/bin/dnlab path default-bridge egress
         --keep /tmp/egress` in a terminal; it saves one pcap per interface for Wireshark or `tcpdump -r`.
+        The trace of its rules is on (`--rules`): under a row, the hooks the packet crossed in that
+        namespace and the rules that decided there.
         """, id="figure-egress-path"),
         code("""
-        chapters.show_path(world, bridge, "egress", view="NAT")
-        """),
+        chapters.show_path(world, bridge, "egress", view="NAT", rules=True)   # dnlab path default-bridge egress --rules
+        """, id="code-show-path-egress-rules"),
         md("""
         ## 1.4 Coming in: DNAT for a published port
         > **The article says:** 「内部への通信は物理NICで受けるためDNATされません。」
@@ -259,6 +287,31 @@ def build():
                 "the container saw lanpc's own address (no SNAT on the way in)":
                     inbound["container_saw_from_lanpc"] == inbound["lanpc_address"],
             }, evidence={"rule": inbound["dnat_rule"], "saw from lanpc": inbound["container_saw_from_lanpc"]}))
+        """),
+        md("""
+        The trace says it from inside host1: lanpc's own SYN meets the DNAT rule in nat **PREROUTING**,
+        before the routing decision (so host1 routes the packet to the container, not to itself), and
+        then a rule of the filter **FORWARD** hook that accepts traffic to the container's port 80:
+        """, id="dnat-trace-intro"),
+        code("""
+        dnat_trace = chapters.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18080)   # dnlab trace ... --rules
+        """, id="code-dnat-trace"),
+        claim("ch01:dnat-trace", """
+        dnat = chapters.met_rule(dnat_trace, "host1", "nat", "PREROUTING", "DNAT")
+        accept = chapters.met_rule(dnat_trace, "host1", "filter", "FORWARD", "ACCEPT")
+        web_ip, port = inbound["container_address"], dnat_trace["port"]
+        claims.all_of("the kernel's trace names the DNAT in nat PREROUTING and the FORWARD accept", {
+            f"lanpc reached host1's port {port}": dnat_trace["reached"],
+            f"its SYN met a DNAT rule for port {port} in host1's nat PREROUTING":
+                dnat is not None and f"--dport {port} " in dnat["rule"] + " ",
+            "it is the rule the nat DOCKER chain holds (above)":
+                dnat is not None and any(chapters.same_rule(dnat["rule"], rule) for rule in inbound["dnat_rule"]),
+            "after it the packet's destination is the container's port 80":
+                ((dnat or {}).get("after") or {}).get("dst") == f"{web_ip}:80",
+            "filter FORWARD then accepted it, by a rule for the container's address":
+                accept is not None and f"-d {web_ip}/32 " in accept["rule"],
+            "the trace and the counters agree on every rule that acted": not dnat_trace["disagreements"],
+        }, evidence={"DNAT": (dnat or {}).get("rule"), "accepted by": (accept or {}).get("rule")})
         """),
         md("""
         ### From host1 itself: nat OUTPUT, and docker-proxy for 127.0.0.1
@@ -333,8 +386,8 @@ def build():
         `host1:18080`, depends on the engine as well: [[engine:direct-access]]
         """, id="so-ports-that"),
         code("""
-        chapters.show_path(world, bridge, "publish", view="NAT")
-        """),
+        chapters.show_path(world, bridge, "publish", view="NAT", rules=True)   # dnlab path default-bridge publish --rules
+        """, id="code-show-path-publish-rules"),
         md("""
         ## 1.5 Address pools: 172.17.0.0/16 is only the first
         > **The article says:** 「一般にコンテナ内のIPアドレス帯は172.17.0.0/16が割り当てられることが多いです。」

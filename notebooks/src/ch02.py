@@ -163,6 +163,29 @@ def build():
                      "engine": isolation["engine"], "rules": isolation["rules"]})
         """),
         md("""
+        A counter names the DROP rule whose count rose while `c` pinged. The kernel can name the rule
+        `c`'s own ping met: `dnlab trace ... --rules` traces that one flow through host1's netfilter
+        hooks (a `-j TRACE` rule in the raw table, read by `xtables-monitor --trace`, removed after).
+        Type it in a terminal; here is host1's part of what it prints (`dnlab trace` expects a probe to
+        get through, hence its "NOT as expected"). The ping crosses PREROUTING, host1 decides to route
+        it, and in FORWARD Docker's chains send it to the rule that drops it:
+        """, id="isolation-trace-intro"),
+        code("""
+        iso_trace = chapters.rule_trace(world, "user-bridge-c", "user-bridge-b")   # dnlab trace ... --rules
+        """, id="code-isolation-trace"),
+        claim("ch02:isolation-trace", """
+        drop = iso_trace["dropped"]
+        claims.all_of("the kernel's trace names the rule that dropped c's ping", {
+            "c's ping did not reach b": not iso_trace["reached"],
+            "the trace says host1 dropped it": drop is not None,
+            "by a DROP rule Docker wrote between the bridges, one whose counter rose above":
+                drop is not None and any(chapters.same_rule(drop["rule"], rule.split(" [")[0]) for rule in iso["dropped_by"]),
+            "nothing after it: the ping never reached host1's POSTROUTING":
+                not any(e["hook"] == "POSTROUTING" and e["leg"] == "request" for e in iso_trace["met"]),
+        }, evidence={"dropped by": drop and f"{drop['table']} {drop['hook']}: {drop['rule']}",
+                     "counters": iso["dropped_by"]})
+        """),
+        md("""
         The default bridge is **not** an exception: `docker0` has its own lines in those chains, so
         containers on it are kept apart from every user bridge too. What the default bridge lacks is
         *separation between applications*: every container started without `--network` lands on
@@ -189,8 +212,8 @@ def build():
                      "a -> b": c2c.row()})
         """),
         code("""
-        chapters.show_path(world, user, "isolation", view="L3")
-        """),
+        chapters.show_path(world, user, "isolation", view="L3", rules=True)   # dnlab path user-bridge isolation --rules
+        """, id="code-show-path-isolation-rules"),
         md("""
         ## 2.5 `--internal`: a bridge without a way out
         An `--internal` network gets no MASQUERADE rule, and host1's filter table drops whatever tries to

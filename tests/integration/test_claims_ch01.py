@@ -85,10 +85,15 @@ def test_snat_conntrack_and_port_claims_fail_without_masquerade(world, lesson):
     for tag in ("ch01:snat", "ch01:conntrack", "ch01:routed", "ch01:default-route"):
         run_claim(tag, out=out)
     run_claim("ch01:port-rewrite", clash=chapters.port_rewrite(world, lesson))
+    run_claim("ch01:snat-trace", out=out, snat_trace=chapters.rule_trace(world, box.name, "inet", tcp=9000))
     with rule_removed(world, "nat", docker0_masquerade(world)):
         out = chapters.egress_snat(world, box)
         clash = chapters.port_rewrite(world, lesson)
+        snat_trace = chapters.rule_trace(world, box.name, "inet", tcp=9000)
     assert_claim_fails("ch01:snat", {"out": out}, mentions="on eth0 the same SYN's source is host1's eth0 address")
+    # the kernel's trace: the SYN left host1 un-masqueraded, no MASQUERADE rule met
+    assert_claim_fails("ch01:snat-trace", {"out": out, "snat_trace": snat_trace},
+                       mentions="its first packet met a MASQUERADE rule in host1's nat POSTROUTING")
     assert_claim_fails("ch01:conntrack", {"out": out}, mentions="the reply tuple is addressed to host1's eth0")
     assert_claim_fails("ch01:port-rewrite", {"clash": clash}, mentions="shows a port changed from 40000")
 
@@ -135,9 +140,15 @@ def test_dnat_and_proxy_claims_fail_when_nothing_is_published(world, lesson):
     inbound = chapters.inbound_dnat(world, published, 18098)
     for tag in ("ch01:dnat", "ch01:loopback-proxy", "ch01:host-output-dnat"):
         run_claim(tag, inbound=inbound)
+    run_claim("ch01:dnat-trace", inbound=inbound,
+              dnat_trace=chapters.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18098))
     bare = lesson.web("web-bare")                      # the same server, -p nothing
     inbound = chapters.inbound_dnat(world, bare, 18099)
     assert_claim_fails("ch01:dnat", {"inbound": inbound}, mentions="one DNAT rule for port 18080")
+    # the kernel's trace: lanpc's SYN to an unpublished port meets no DNAT in nat PREROUTING
+    dnat_trace = chapters.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18099)
+    assert_claim_fails("ch01:dnat-trace", {"inbound": inbound, "dnat_trace": dnat_trace},
+                       mentions="its SYN met a DNAT rule for port 18099 in host1's nat PREROUTING")
     assert_claim_fails("ch01:loopback-proxy", {"inbound": inbound}, mentions="a docker-proxy process serves")
 
 

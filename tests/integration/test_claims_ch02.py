@@ -142,18 +142,22 @@ def drops_removed(world, bridges: tuple[str, ...], containers=()):
 
 def _isolation(world, user) -> dict:
     c = user.containers()
-    return {"iso": chapters.crossing(world, c["c"], c["b"]), "isolation": chapters.isolation_rules(world)}
+    return {"iso": chapters.crossing(world, c["c"], c["b"]), "isolation": chapters.isolation_rules(world),
+            "iso_trace": chapters.rule_trace(world, c["c"].name, c["b"].name)}
 
 
 def test_isolation_claim_fails_without_the_drop_rule(world, bridges):
     _, user, _ = bridges
     c = user.containers()
-    run_claim("ch02:isolation", **_isolation(world, user))
+    true = _isolation(world, user)
+    run_claim("ch02:isolation", **true)
+    run_claim("ch02:isolation-trace", **true)
     # both directions: the request enters b's bridge, the reply enters c's
     with drops_removed(world, _bridge_devices(world), (c["b"], c["c"])):
         names = _isolation(world, user)
     assert names["iso"]["reached"]  # c reached b across bridges
     assert_claim_fails("ch02:isolation", names, mentions="c could not reach b")
+    assert_claim_fails("ch02:isolation-trace", names, mentions="the trace says host1 dropped it")
 
 
 def test_isolation_claim_fails_when_host1_does_not_forward(world, bridges):
@@ -168,6 +172,9 @@ def test_isolation_claim_fails_when_host1_does_not_forward(world, bridges):
         host1(world, "sysctl -q -w net.ipv4.ip_forward=1")
     assert not names["iso"]["reached"] and names["iso"]["ip_forward"] == 0
     assert_claim_fails("ch02:isolation", names, mentions="host1 forwards IPv4 (ip_forward=1)")
+    if not chapters.direct_access_in_raw(world.host1.docker.version()["Version"]):
+        # no route out: the ping dies at the routing decision, no DROP rule met (28's raw rule would be)
+        assert_claim_fails("ch02:isolation-trace", names, mentions="the trace says host1 dropped it")
 
 
 def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world, bridges):
@@ -188,6 +195,10 @@ def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world
     assert any(f"-A {own}" in rule for rule in names["iso"]["counted"])
     assert_claim_fails("ch02:isolation", names,
                        mentions="a DROP rule Docker wrote between the bridges counted the ping")
+    # the trace names the administrator's rule, which no Docker DROP's counter matches
+    assert names["iso_trace"]["dropped"]["rule"] == f"-A {own}"
+    assert_claim_fails("ch02:isolation-trace", names,
+                       mentions="by a DROP rule Docker wrote between the bridges, one whose counter rose above")
 
 
 def _docker0_names(world, default, user) -> dict:
