@@ -15,6 +15,7 @@ from helpers.cli import classroom, engines, explorer, labs, path, trace
 from helpers.errors import LabError, UsageError, dnlab_command
 from helpers.world.naming import (
     EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
     EXIT_LAB_ERROR,
     EXIT_NOT_UP,
     EXIT_USAGE,
@@ -211,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        # One line, no traceback: what a half-done command left is what `up` repairs and `status` names.
+        print(f"\ndnlab: {args.command or 'dnlab'} interrupted (Ctrl-C)", file=sys.stderr)
+        world = args.world or os.environ.get(WORLD_ENV) or None
+        print(f"  see what is left: {dnlab_command('status', world)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except LabError as error:
         return _report(error)
     except Exception as error:  # noqa: BLE001 - no traceback reaches the learner (issue 23.5): one line, a fix

@@ -151,11 +151,13 @@ PRIVATE_FILE_MODE = 0o600
 # `dnlab` exit statuses (README "The dnlab command"): 1 a check said no (doctor not ready, a path
 # not as expected, a lab not passed); 2 the command line (or $DNLAB_WORLD) is wrong; 3 `status`: the
 # world is not up; 4 the lab cannot do it now (its message names the one command that fixes it);
-# 141 stdout was closed early (`dnlab status | head -1`), as a shell reports a SIGPIPE.
+# 130 interrupted (Ctrl-C), as a shell reports a SIGINT; 141 stdout was closed early
+# (`dnlab status | head -1`), as a shell reports a SIGPIPE.
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NOT_UP = 3
 EXIT_LAB_ERROR = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell gives SIGINT
 EXIT_BROKEN_PIPE = 141
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN

@@ -150,3 +150,16 @@ def test_helpers_submodules_load_on_first_use():
         import helpers
 
         helpers.no_such_room  # noqa: B018 - the attribute access is the test
+
+
+def test_ctrl_c_ends_in_one_line_and_status_130_not_a_traceback(monkeypatch, capsys):
+    from helpers.world.naming import EXIT_INTERRUPTED
+
+    def interrupted(args):
+        raise KeyboardInterrupt  # what Ctrl-C raises in the middle of any command
+
+    monkeypatch.setattr(cli, "_check_world", interrupted)
+    code, err = run(capsys, "--world", "w7", "up")
+    assert code == EXIT_INTERRUPTED == 130
+    assert "dnlab: up interrupted (Ctrl-C)" in err and "Traceback" not in err
+    assert err.rstrip().endswith("--world w7 status"), err
