@@ -6,6 +6,10 @@
       -> read the live facts (helpers.widgets.facts, cached) -> draw (helpers.draw.draw_path, cached)
       -> show figure, facts, and what changed against the previously shown driver.
 
+The probe is rule-traced (`trace(..., rules=True)`, helpers/observe/nftrace.py): the panel "Rules this
+packet met" lists, per namespace and leg, every netfilter rule the probe's own packet met as the
+kernel reported it (hook, table, rule, verdict), the rules that decided in bold and the DROP in red.
+
 "Re-run probe" drops the cached trace and facts of the current choice and runs the probe again.
 Every failure shows as a readable message inside the widget (never a traceback); the traceback is
 kept in `Explorer.errors` for developers. Caches live per world in this kernel, so the chapter's
@@ -133,6 +137,51 @@ def reachability(path, spec) -> tuple[bool | None, list[str]]:
     return reached, lines
 
 
+def _rules_head(entry: dict) -> str:
+    packet = entry.get("before") or {}
+    return f"{entry['namespace']} · {entry['leg']} {packet.get('src')} > {packet.get('dst')}"
+
+
+def rules_panel(path) -> str:
+    """The "rules this packet met" panel (HTML): per namespace and leg the hooks crossed, then every
+    rule, chain end and policy the probe's own packet met, in the kernel's order (`Path.netfilter`)."""
+    from helpers.draw.path_figure import decided, hooks_crossed, outcome
+
+    netfilter = getattr(path, "netfilter", None) or {}
+    if not netfilter:
+        return '<p class="dnlab-rules-note">Not rule-traced: the counters in "Key facts" stand instead.</p>'
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for entry in netfilter.get("rules", []):
+        groups.setdefault((entry["namespace"], entry["leg"]), []).append(entry)
+    parts = []
+    for entries in groups.values():
+        rows = []
+        for e in entries:
+            what = e["rule"] if e["kind"] == "rule" else f"{e['chain']} {e['kind']}"
+            verdict = outcome(e)
+            css = "drop" if decided(e) and e["verdict"] == "DROP" else "decided" if decided(e) else "walk"
+            rows.append(f'<tr class="{css}" data-verdict="{html.escape(verdict)}"><td>{html.escape(e["hook"] or "?")}'
+                        f'</td><td>{html.escape(e["table"])}</td><td><code>{html.escape(what or "")}</code></td>'
+                        f"<td>{html.escape(verdict)}</td></tr>")
+        where = html.escape(entries[0]["namespace"])
+        hooks = html.escape(" › ".join(hooks_crossed(entries)))
+        parts.append(f'<div data-namespace="{where}"><b>{html.escape(_rules_head(entries[0]))}</b> '
+                     f'<span class="dnlab-rules-note">hooks: {hooks}'
+                     f'</span><table>{"".join(rows)}</table></div>')
+    quiet = [n for n in netfilter.get("traced", []) if not any(n == ns for ns, _ in groups)]
+    notes = [f"no rule met in: {', '.join(quiet)}"] if quiet else []
+    untraced = netfilter.get("untraced", {})
+    lanes = getattr(path, "lanes", None) or []
+    notes += [f"{name}: not traced ({why}); its counters stand instead" for name, why in untraced.items()
+              if name in lanes]
+    off = [name for name in untraced if name not in lanes]
+    notes += [f"not traced, off the packet's path: {', '.join(off)}"] if off else []
+    notes += [f"DISAGREE: {text}" for text in netfilter.get("disagreements", [])]
+    parts += [f'<p class="dnlab-rules-note">{html.escape(n)}</p>' for n in notes]
+    return ('<p class="dnlab-rules-note">The kernel\'s own trace of this probe\'s packet (xtables-monitor), '
+            "in the order it met them; bold: the rule that decided.</p>" + "".join(parts))
+
+
 def rules_hit(path) -> list[str]:
     """NAT rules whose packet counters rose while the probe ran (the tracer measured them), in a
     namespace the probe's flow entered (see helpers.path.build: other traffic raises counters too)."""
@@ -179,6 +228,11 @@ _STYLE = """<style>
 .dnlab-diff .gone { color: #c0392b; } .dnlab-diff .came { color: #1e8449; }
 .dnlab-facts .hit { color: #1e8449; } .dnlab-facts .nohit { color: #868e96; }
 .dnlab-nat-note { font-family: sans-serif; font-style: italic; color: #495057; }
+.dnlab-rules table { border-collapse: collapse; margin: 2px 0 6px 0; font-size: 12px; }
+.dnlab-rules td { padding: 1px 8px 1px 0; vertical-align: top; }
+.dnlab-rules tr.walk { color: #868e96; } .dnlab-rules tr.decided { font-weight: bold; }
+.dnlab-rules tr.drop { font-weight: bold; color: #c92a2a; }
+.dnlab-rules-note { font-style: italic; color: #495057; margin: 2px 0; }
 </style>"""
 
 
@@ -187,8 +241,10 @@ class Explorer(widgets.VBox):
 
     def __init__(self, world=None, *, scenario: str = "default-bridge", probe: str = "to the internet",
                  view: str = "L2", trace: Callable | None = None, draw: Callable | None = None,
-                 read: Callable | None = None, scenarios: dict | None = None, autoshow: bool = True):
+                 read: Callable | None = None, scenarios: dict | None = None, autoshow: bool = True,
+                 rules: bool = True):
         self._world = world
+        self.rules = rules                       # rule-trace each probe (the "rules this packet met" panel)
         self._trace, self._draw, self._read = trace, draw, read or read_facts
         self._registry = scenarios
         self.errors: list[str] = []             # tracebacks of failures shown as messages
@@ -212,11 +268,13 @@ class Explorer(widgets.VBox):
         self.caption = widgets.HTML()
         self.figure = widgets.HTML()
         self.summary = widgets.HTML()
+        self.rules_html = widgets.HTML()
         self.facts_html = widgets.HTML()
         self.diff_html = widgets.HTML()
         for widget, css in ((self.figure, "dnlab-figure"), (self.facts_html, "dnlab-facts"),
                             (self.diff_html, "dnlab-diff"), (self.message, "dnlab-message"),
-                            (self.caption, "dnlab-caption"), (self.status, "dnlab-status")):
+                            (self.caption, "dnlab-caption"), (self.status, "dnlab-status"),
+                            (self.rules_html, "dnlab-rules")):
             widget.add_class(css)
         # Figure across the whole width (it is read from the back of a classroom), facts and
         # what changed side by side under it.
@@ -230,7 +288,7 @@ class Explorer(widgets.VBox):
             self.probe,
             widgets.HBox([self.progress, self.status]),
             self.message,
-            self.caption, self.figure, self.summary,
+            self.caption, self.figure, self.summary, self.rules_html,
             widgets.HBox([facts_box, diff_box]),
         ])
         self.add_class("dnlab-explorer")
@@ -269,6 +327,17 @@ class Explorer(widgets.VBox):
 
             self._trace = trace
         return self._trace
+
+    def _rules_kwargs(self, trace) -> dict:
+        """{"rules": True} when rule-tracing and `trace` takes it (an injected test double may not)."""
+        import inspect
+
+        if not self.rules:
+            return {}
+        try:
+            return {"rules": True} if "rules" in inspect.signature(trace).parameters else {}
+        except (TypeError, ValueError):
+            return {}
 
     def _draw_fn(self):
         if self._draw is None:
@@ -334,7 +403,7 @@ class Explorer(widgets.VBox):
             self._step(2, f"tracing probe {probe_name} in {scenario.name}…")
             trace = self._trace_fn()
             # The explorer started the scenario already; a warm trace need not check it again.
-            self.cache.traces[key] = trace(self.world, scenario, probe_name, start=False)
+            self.cache.traces[key] = trace(self.world, scenario, probe_name, start=False, **self._rules_kwargs(trace))
         self._step(3, f"reading the facts of {scenario.name}…")
         facts = self._read(self.world, scenario, spec)
         if spec is not None:
@@ -372,6 +441,8 @@ class Explorer(widgets.VBox):
                               f' · {view} view</div>')
         summary = path.summary()
         self.summary.value = f"<details><summary>hop by hop</summary><pre>{html.escape(summary)}</pre></details>"
+        self.rules_html.value = ("<details open><summary><b>Rules this packet met</b></summary>"
+                                 f"{rules_panel(path)}</details>")
 
     def _show_not_offered(self, scenario, choice: str, specs) -> None:
         offered = [label for label in PROBES if probe_for(label, specs, scenario.driver)]
@@ -382,7 +453,7 @@ class Explorer(widgets.VBox):
                               f'<b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)} driver)'
                               f' · no “{html.escape(choice)}” probe</div>')
         self.figure.value = ""
-        self.summary.value = ""
+        self.summary.value = self.rules_html.value = ""
 
     def _show_error(self, error: Exception, name: str) -> None:
         if isinstance(error, LabError):
@@ -395,7 +466,7 @@ class Explorer(widgets.VBox):
         self.status.value = "<small>failed</small>"
         # Never leave another driver's figure or facts under this driver's name.
         self.path = None
-        self.figure.value = self.caption.value = self.summary.value = ""
+        self.figure.value = self.caption.value = self.summary.value = self.rules_html.value = ""
         if self.facts is not None and self.facts.scenario != name:
             self.facts = None
             self.facts_html.value = self.diff_html.value = ""

@@ -236,3 +236,43 @@ def test_a_failed_driver_leaves_no_other_drivers_figure_or_facts(parts):
     assert ex.figure.value == "" and ex.caption.value == "" and ex.facts_html.value == ""
     ex.driver.value = "macvlan"  # the diff compares with the last driver actually shown
     assert "from <b>default-bridge</b> to <b>macvlan</b>" in ex.diff_html.value
+
+
+def test_rules_panel_lists_what_the_packet_met_from_a_saved_run():
+    """The "rules this packet met" panel (issue 19.3), from a saved rule-traced run: every rule of
+    host1's walk in order, the deciding ones bold, the isolation DROP red; an untraced path says so."""
+    import re
+    from pathlib import Path
+
+    from helpers.path import rebuild
+    from helpers.widgets.explorer import rules_panel
+
+    data = Path(__file__).parent / "data" / "paths"
+    path = rebuild(data / "user-bridge-isolation-rules")
+    panel = rules_panel(path)
+    drop = next(e["rule"] for e in path.netfilter["rules"] if e["verdict"] == "DROP")
+    row = re.search(r'<tr class="drop" data-verdict="DROP"><td>FORWARD</td><td>filter</td><td><code>(.*?)</code>',
+                    panel)
+    assert row and row.group(1) == drop
+    assert 'data-namespace="host1"' in panel
+    assert "hooks: PREROUTING (policy ACCEPT) › routing decision › FORWARD" in panel
+    walk = re.findall(r'<tr class="walk" data-verdict="([^"]+)">', panel)
+    assert "JUMP:DOCKER-ISOLATION-STAGE-2" in walk        # the jumps that led there, greyed
+    publish = rules_panel(rebuild(data / "trace-lanpc-publish-rules"))
+    assert re.search(r'<tr class="decided" data-verdict="DNAT"><td>PREROUTING</td><td>nat</td>', publish)
+    assert "Not rule-traced" in rules_panel(rebuild(data / "user-bridge-egress"))
+
+
+def test_explorer_shows_the_rules_panel_and_asks_for_the_rule_trace(parts, monkeypatch):
+    kwargs, traced = parts
+    asked = []
+
+    def trace(world, scenario, probe, start=True, rules=False):
+        asked.append(rules)
+        return _Path(scenario.name, probe, reached=True)
+
+    monkeypatch.setattr(explorer_module, "rules_panel", lambda path: "<p>PANEL</p>")
+    ex = Explorer(**{**kwargs, "trace": trace})
+    assert asked == [True] and "Rules this packet met" in ex.rules_html.value and "PANEL" in ex.rules_html.value
+    ex.driver.value = "overlay"      # fails to start: no other driver's panel under its name
+    assert ex.rules_html.value == ""
