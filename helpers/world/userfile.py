@@ -8,7 +8,8 @@ root's `dnlab map --png /tmp/map.png` overwrite the decoy (issue 23.1). So:
 
 - `check_file` / `check_dir` refuse (UsageError, exit 2) a target under /proc, /sys or /dev, an
   existing name that is a link or not a regular file (or folder), an existing name of another user in
-  a sticky world-writable folder, and a path through a link another user planted in such a folder;
+  a sticky world-writable folder, a path through a link another user planted in such a folder, and
+  for `--png` an existing file that is not a PNG (`--png /etc/passwd` would have replaced it);
 - `write_file` writes a temporary file in the target's folder (O_CREAT|O_EXCL|O_NOFOLLOW, through the
   folder's descriptor) and renames it over the name: a link planted meanwhile is replaced, never
   followed; `OutputDir` does the same for each file of a saved run inside a folder opened O_NOFOLLOW.
@@ -78,6 +79,24 @@ def _check_existing(path: str, option: str, want_dir: bool) -> None:
     if info.st_uid != os.geteuid() and _sticky_public(folder):
         raise UsageError(f"{option} {path}: it belongs to another user (uid {info.st_uid}) in the shared "
                          f"folder {os.path.dirname(os.path.abspath(path))}", f"{option} {elsewhere}")
+    if option == "--png" and not want_dir and info.st_size and not _is_png(path):
+        # A typo or a tab completion (`--png /etc/passwd`) must not replace a file that is not a figure.
+        raise UsageError(f"{option} {path}: it exists and is not a PNG image; the course replaces only a PNG "
+                         "(a figure of an earlier run)", f"{option} {elsewhere}")
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png(path: str) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(PNG_SIGNATURE)) == PNG_SIGNATURE
+    finally:
+        os.close(fd)
 
 
 def check_file(path: str, option: str = "--png") -> None:
