@@ -7,7 +7,8 @@ cut to 6 characters plus `v2`, so two test legs never share one. The same comman
 (`docker run -d -p 8080:80 nginx`, `-p 127.0.0.1:8081:80`, an `--internal` network), and the same
 probes go through the guard (`probe`, and `send_loopback_syn` for the crafted frame of moby#45610).
 What each engine should do comes from the engine table (helpers/world/engine_facts.py), never from
-here. `take_down` (also registered with atexit by `side_world`) removes the side world.
+here. `take_down` (also registered with atexit by `side_world`) removes the side world; a kernel
+killed before either ran leaves it to the session world's `down` (`manager.adopt`).
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def side_world(world, suffix: str = SUFFIX):
 
     world_id = side_id(world, suffix)
     manager.up(world_id, SIDE_SPEC)
+    manager.adopt(world.names.world_id, world_id)  # the session world's `down` takes it too (a killed kernel)
     atexit.register(_down_quietly, world_id)
     return World(WorldNames(world_id))
 

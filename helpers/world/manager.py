@@ -616,12 +616,46 @@ def _teardown(names: WorldNames) -> list[str]:
     return removed
 
 
+SIDE_WORLDS_FILE = "side-worlds"  # in a world's state folder: ids of the worlds made for it, one a line
+
+
+def adopt(world_id: str | None, side_world_id: str) -> None:
+    """Record world `side_world_id` as made for world `world_id` (a lesson's side world, chapter 7's on two
+    engines): the `down` of `world_id` removes it too, so a kernel killed before its own tidy-up (no
+    atexit runs on SIGKILL) leaves nothing behind once its world goes."""
+    names = _names(world_id)
+    record = names.state_dir / SIDE_WORLDS_FILE
+    if side_world_id not in side_worlds(world_id):
+        with open(record, "a") as out:
+            out.write(side_world_id + "\n")
+        _private_file(record)
+
+
+def side_worlds(world_id: str | None) -> list[str]:
+    """The ids `adopt` recorded for world `world_id`, each a valid world id (anything else is skipped)."""
+    from helpers.world.naming import NamingError, validate_world_id
+
+    try:
+        lines = (_names(world_id).state_dir / SIDE_WORLDS_FILE).read_text().split()
+    except OSError:
+        return []
+    valid = []
+    for line in lines:
+        with suppress(NamingError):
+            valid.append(validate_world_id(line))
+    return [v for v in valid if v and v != world_id]
+
+
 def down(world_id: str | None = None) -> list[str]:
-    """Remove this world entirely: engines, containers, namespaces, contexts, files."""
+    """Remove this world entirely (engines, containers, namespaces, contexts, files), and the side
+    worlds made for it (`adopt`)."""
     require_root()
     names = _names(world_id)
+    removed = []
+    for side in side_worlds(world_id):
+        removed += [f"side world {side}: {what}" for what in down(side) if what.startswith("namespace")]
     with _locked(names, "down") as held:
-        removed = _teardown(names)
+        removed += _teardown(names)
         # What a world id with a control character left (`--world $'w\n'` before ids were matched whole).
         for stray in leftovers.sweep(names.prefix, (RUN_ROOT, DATA_ROOT)).values():
             removed += stray

@@ -25,7 +25,7 @@ from tests.worlds import own_world_id
 
 DNLAB = [sys.executable, "-m", "helpers"]
 # The worlds these tests make and remove, apart from any other run's (tests/conftest.py).
-IT1, IT2, IT3, IT4, IT5 = (own_world_id(f"it{n}") for n in range(1, 6))
+IT1, IT2, IT3, IT4, IT5, IT6, IT7 = (own_world_id(f"it{n}") for n in range(1, 8))
 
 
 def cli(*args: str, world_id: str) -> subprocess.CompletedProcess:
@@ -302,3 +302,29 @@ def test_an_empty_world_id_never_means_the_default_world():
         shown = subprocess.run([*DNLAB, *argv], capture_output=True, text=True, timeout=60,
                                env={**os.environ, **env})
         assert shown.returncode == 2 and "world id is empty" in shown.stderr and not shown.stdout
+
+
+def test_a_side_world_goes_with_the_down_of_its_world_even_after_its_maker_was_killed():
+    """Chapter 7's side world (helpers/lessons/two_engines.py) is taken down by the chapter or at its
+    kernel's exit; a SIGKILLed kernel does neither. `manager.adopt` records it in the session world,
+    whose `down` removes it too."""
+    maker_code = (f"import time\nfrom helpers.world import manager\nmanager.up({IT7!r})\n"
+                  f"manager.adopt({IT6!r}, {IT7!r})\nprint('made', flush=True)\ntime.sleep(600)\n")
+    repo = str(Path(__file__).resolve().parents[2])
+    try:
+        up(IT6)
+        maker = subprocess.Popen([sys.executable, "-c", maker_code], cwd=repo, stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, "PYTHONPATH": repo})
+        try:
+            assert maker.stdout.readline().strip() == "made"
+        finally:
+            maker.kill()
+            maker.wait(timeout=10)
+        assert status(IT7)["up"]  # what the killed maker left
+        removed = down(IT6)
+        assert any(line.startswith(f"side world {IT7}: namespace") for line in removed), removed
+        assert not status(IT7)["up"]
+        assert leftovers(IT7) == [] and leftovers(IT6) == []
+    finally:
+        down(IT7)
+        down(IT6)
