@@ -52,6 +52,7 @@ from helpers.world.naming import (
     COURSE_IMAGE_CHANGES,
     COURSE_IMAGE_DIR,
     COURSE_IMAGE_ROOTFS,
+    EXIT_LAB_ERROR,
     LABEL_CLASSROOM,
     PRIVATE_DIR_MODE,
 )
@@ -83,6 +84,26 @@ class Settings:
 
 def state_dir(name: str) -> Path:
     return CLASSROOM_STATE / name
+
+
+def hub_log(name: str) -> Path:
+    """The hub's own log (JupyterHub and its proxy), beside the owner's and outside the state folder
+    the owner removes at its end: a hub that fails to start leaves its reason here."""
+    return CLASSROOM_STATE / f"{name}-hub.log"
+
+
+def _private_log(path: Path):
+    """A fresh log file only root reads (a hub's log names its users and services), open for writing."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600), "wb")
+
+
+def log_tail(path: Path, lines: int = 12) -> str:
+    """The last `lines` lines of a log ('' if there is none): where a process says why it stopped."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
 def state_file(name: str) -> Path:
@@ -241,7 +262,7 @@ def serve(settings: Settings) -> int:
     home = f"/proc/{os.getpid()}/task/{threading.get_native_id()}/ns/net"
     home_fd = os.open(home, os.O_RDONLY)  # to come back for the teardown
     engine = sandbox.ThrowawayEngine(settings.name)
-    hub = None
+    hub, by_itself = None, False
     try:
         engine.start()
         ensure_image(engine, Path(settings.image_dir))
@@ -250,7 +271,8 @@ def serve(settings: Settings) -> int:
         enter_netns(f"{NETNS_DIR}/{engine.netns}")
         hub = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=folder,
                                env=hub_env(settings, engine, gateway, token),
-                               stdout=open(folder / "hub.log", "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                               stdout=_private_log(hub_log(settings.name)), stderr=subprocess.STDOUT)
+        started = time.monotonic()
         _write_state(settings.name, {"pid": os.getpid(), "hub_pid": hub.pid, "listen": settings.listen,
                                      "token": token, "docker": engine.base_url, "netns": engine.netns,
                                      "gateway": gateway, "settings": {**asdict(settings), "code": "",
@@ -258,14 +280,19 @@ def serve(settings: Settings) -> int:
         asyncio.run(_until_signal(sock, hub))
     finally:
         sock.close()
-        _step("the hub stopped the learners' servers and exited", _stop_hub, hub)
+        by_itself = hub is not None and hub.poll() is not None  # it ended before our stop: it failed
+        if by_itself:
+            print(f"classroom: the hub exited by itself (status {hub.returncode}) after "
+                  f"{time.monotonic() - started:.1f} s; its log, kept: {hub_log(settings.name)}", flush=True)
+        else:
+            _step("the hub stopped the learners' servers and exited", _stop_hub, hub)
         enter_netns(f"/proc/self/fd/{home_fd}")
         os.close(home_fd)
         with contextlib.suppress(Exception):
             _step("removed the classroom's containers, volumes, network", remove_made, engine.client)
         _step("removed the engine (processes, namespace, data)", engine.stop)
         shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    return EXIT_LAB_ERROR if by_itself else 0
 
 
 def _step(what: str, action, *args):
@@ -357,20 +384,28 @@ def login(name: str, user: str, password: str, timeout: float = 30) -> str:
 
 
 def wait_ready(name: str, owner: subprocess.Popen, timeout: float = 300) -> None:
-    """Until the hub answers through the relay; the owner's log tail if it ends first."""
+    """Until the hub answers through the relay. If the owner ends first, the error says why: the
+    hub's last lines (its log is kept), else the owner's."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if owner.poll() is not None:
-            log = state_dir(name).parent / f"{name}.log"
-            tail = log.read_text()[-2000:] if log.is_file() else ""
-            raise LabError(f"the classroom stopped while starting (exit {owner.returncode}):\n{tail}",
-                           f"make classroom-down; less {log}")
+            raise _stopped_while_starting(name, owner.returncode)
         with contextlib.suppress(LabError, OSError, urllib.error.URLError, ValueError, KeyError):
             if api(name, "/", timeout=2) is not None:
                 return
         time.sleep(0.5)
-    raise LabError(f"the classroom's hub did not answer within {timeout:.0f} s",
-                   f"less {state_dir(name)}/hub.log")
+    raise LabError(f"the classroom's hub did not answer within {timeout:.0f} s", f"less {hub_log(name)}")
+
+
+def _stopped_while_starting(name: str, status: int | None) -> LabError:
+    """The owner ended before the hub answered (it removed all it made): the hub's last lines say why
+    (JupyterHub's own error, e.g. no configurable-http-proxy on PATH); without them, the owner's."""
+    hub, owner = log_tail(hub_log(name)), log_tail(CLASSROOM_STATE / f"{name}.log")
+    if hub:
+        return LabError(f"the classroom stopped while starting (exit {status}); the hub's last lines:\n{hub}",
+                        f"less {hub_log(name)}   # the hub's whole log")
+    return LabError(f"the classroom stopped while starting (exit {status}); its owner's last lines:\n{owner}",
+                    f"less {CLASSROOM_STATE / f'{name}.log'}")
 
 
 def up(settings: Settings, timeout: float = 300) -> subprocess.Popen:
@@ -416,9 +451,10 @@ def down(name: str = CLASSROOM, timeout: float = 180) -> list[str]:
         done += sandbox.remove(full)
     shutil.rmtree(state_dir(name), ignore_errors=True)
     log = CLASSROOM_STATE / f"{name}.log"
-    with contextlib.suppress(OSError):  # the owner's own account of its teardown, then its log goes too
+    with contextlib.suppress(OSError):  # the owner's own account of its teardown, then its logs go too
         done += [line for line in log.read_text().splitlines() if line.startswith("classroom: ")]
     log.unlink(missing_ok=True)
+    hub_log(name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         CLASSROOM_STATE.rmdir()  # only if no other classroom is left
     return done

@@ -76,3 +76,59 @@ def test_an_owner_that_finished_is_gone_even_before_its_parent_reaps_it():
         running.kill()
         running.wait()
     assert not classroom._alive(running.pid)
+
+
+# JupyterHub 6.1's own words when the proxy is missing (jupyterhub/proxy.py logs them, then app.py),
+# as a hub started without configurable-http-proxy on PATH prints them before it exits.
+NO_PROXY = (
+    "[I 2026-12-07 10:00:00.101 JupyterHub app:3354] Running JupyterHub version 6.1.1\n"
+    "[E 2026-12-07 10:00:00.512 JupyterHub proxy:800] Failed to find proxy ['configurable-http-proxy']\n"
+    "    The proxy can be installed with `npm install -g configurable-http-proxy`.To install `npm`, install "
+    "nodejs which includes `npm`.If you see an `EACCES` error or permissions error, refer to the `npm` "
+    "documentation on How To Prevent Permissions Errors.\n"
+    "[C 2026-12-07 10:00:00.513 JupyterHub app:3763] Failed to start proxy\n")
+
+
+class _Engine:
+    """A throwaway engine that makes nothing: the classroom's own steps around the hub are the test."""
+
+    def __init__(self, name: str):
+        self.name, self.netns, self.base_url, self.client = name, f"dnlab-sbx-{name}", "unix:///nowhere", None
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_hub_that_fails_to_start_keeps_its_log_and_the_error_gives_its_reason(tmp_path, monkeypatch, capsys):
+    """`make classroom` with JupyterHub unable to start (here: no configurable-http-proxy): the owner
+    removes what it made, the hub's log stays, and `up`'s error carries its last lines. It used to say
+    only "the hub stopped the learners' servers and exited in 0.0 s", with the hub's log deleted."""
+    hub = tmp_path / "fake-python"
+    hub.write_text("#!/bin/sh\ncat <<'EOF'\n" + NO_PROXY + "EOF\nexit 1\n")
+    hub.chmod(0o755)
+    monkeypatch.setattr(classroom, "CLASSROOM_STATE", tmp_path / "classroom")
+    monkeypatch.setattr(classroom.sandbox, "ThrowawayEngine", _Engine)
+    listen = classroom.listener
+    monkeypatch.setattr(classroom, "listener", lambda address: listen("127.0.0.1:0"))
+    for step, result in (("ensure_image", "dnlab/course:latest"), ("ensure_network", "10.99.0.1"),
+                         ("enter_netns", None), ("remove_made", [])):
+        monkeypatch.setattr(classroom, step, lambda *args, result=result: result)
+    monkeypatch.setattr(classroom, "hub_env", lambda *args: {"PATH": "/usr/bin:/bin"})
+    monkeypatch.setattr(classroom.sys, "executable", str(hub))  # the hub is `sys.executable -m jupyterhub`
+    settings = classroom.Settings(name="tc", code="c0de", admin_password="pw")
+    classroom.serve(settings)
+    # What the owner printed is its log (`up` starts it with stdout there).
+    (tmp_path / "classroom" / "tc.log").write_text(capsys.readouterr().out)
+    assert not (tmp_path / "classroom" / "tc").exists()  # the owner removed its state folder
+
+    owner = subprocess.Popen(["true"])
+    owner.wait()
+    with pytest.raises(LabError) as stopped:
+        classroom.wait_ready("tc", owner, timeout=5)
+    assert "Failed to find proxy ['configurable-http-proxy']" in stopped.value.problem
+    assert "Failed to start proxy" in stopped.value.problem
+    kept = Path(stopped.value.fix.split()[1])
+    assert kept.is_file() and "configurable-http-proxy" in kept.read_text()
