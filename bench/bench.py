@@ -4,7 +4,9 @@ Run as root: `sudo .venv/bin/python bench/bench.py [--repeat N] [--engine SPEC] 
 It uses its own world (`bench`, or --world) and removes it at the end. `--engine 28` measures on Docker
 28 (helpers/world/engines.py; the same as DNLAB_ENGINE=28), `--up-only` stops after up and its baseline.
 Targets (issue text): cold up <= 3 s, warm up <= 0.3 s, down <= 3 s,
-probe with capture and path <= 2 s, map <= 1 s, explorer warm switch <= 0.5 s, cold <= 3 s.
+probe with capture and path <= 2 s, map <= 1 s, explorer warm switch <= 0.5 s, cold <= 3 s; the same
+probe with the rule trace (`--rules`, issue 19) <= 1.3x the probe without it.
+`--probe-only` measures the probe rows alone on a world that is up already (`--world ID`, left up).
 """
 from __future__ import annotations
 
@@ -65,6 +67,30 @@ def explorer_switches(world, repeat: int) -> tuple[list[float], dict[str, list[f
     return warm, cold
 
 
+RULES_RATIO = 1.3   # a probe with the rule trace, against the same probe without it
+
+
+def probe_rows(world, repeat: int) -> tuple[list, float]:
+    """The probe with captures and path, without and with the rule trace (`--rules`), alternated so a
+    busy machine slows both alike; the rows and the ratio of the medians."""
+    from helpers.path import trace
+
+    trace(world, "user-bridge", "egress", rules=True)  # scenario warm: the target measures the probe
+    plain, ruled = [], []
+    for _ in range(repeat):
+        plain += timed(lambda: trace(world, "user-bridge", "egress"), 1)
+        ruled += timed(lambda: trace(world, "user-bridge", "egress", rules=True), 1)
+    ratio = statistics.median(ruled) / statistics.median(plain)
+    rows = [("probe + capture + path (user-bridge egress)", plain, 2.0),
+            ("the same probe with --rules (the rule trace)", ruled, RULES_RATIO * statistics.median(plain))]
+    return rows, ratio
+
+
+def rules_verdict(ratio: float) -> str:
+    return (f"--rules against the same probe without: {ratio:.2f}x (target <= {RULES_RATIO}x) "
+            + ("ok" if ratio <= RULES_RATIO else "SLOW"))
+
+
 def main() -> None:
     global WORLD  # cli() runs its commands on this world
     parser = argparse.ArgumentParser()
@@ -72,6 +98,8 @@ def main() -> None:
     parser.add_argument("--world", default=WORLD)
     parser.add_argument("--engine", default=None, metavar="SPEC", help="as `dnlab up --engine` (DNLAB_ENGINE)")
     parser.add_argument("--up-only", action="store_true", help="cold and warm up and the baseline only")
+    parser.add_argument("--probe-only", action="store_true",
+                        help="the probe rows (with and without --rules) on a world already up, left up")
     args = parser.parse_args()
     repeat = args.repeat
     WORLD = args.world
@@ -82,6 +110,15 @@ def main() -> None:
 
     image.cached_rootfs()  # "image already built"
     rows: list[tuple[str, list[float], float | None]] = []
+    if args.probe_only:
+        world = lab(WORLD)
+        baseline = timed(lambda: subprocess.run(
+            ["docker", "--context", world.host1.context, "run", "--rm", IMAGE, "true"],
+            check=True, capture_output=True), repeat)
+        probes, ratio = probe_rows(world, repeat)
+        report(probes, baseline, repeat, world.host1.docker.version()["Version"])
+        print(rules_verdict(ratio))
+        return
 
     cli("down")
     cold = []
@@ -100,11 +137,8 @@ def main() -> None:
         cli("down")
         return report(rows, baseline, repeat, version)
 
-    from helpers.path import trace
-
-    trace(world, "user-bridge", "egress")  # scenario warm: the target measures the probe
-    rows.append(("probe + capture + path (user-bridge egress)",
-                 timed(lambda: trace(world, "user-bridge", "egress"), repeat), 2.0))
+    probes, ratio = probe_rows(world, repeat)
+    rows += probes
     rows.append(("`dnlab map --host host1`", timed(lambda: cli("map", "--host", "host1", "--json"), repeat), 1.0))
 
     warm_switch, cold_switch = explorer_switches(world, repeat)
@@ -118,6 +152,7 @@ def main() -> None:
         downs += timed(lambda: cli("down"), 1)
     rows.append(("`dnlab down`", downs, 3.0))
     report(rows, baseline, repeat, version)
+    print(rules_verdict(ratio))
 
 
 def report(rows: list, baseline: list[float], repeat: int, version: str) -> None:
