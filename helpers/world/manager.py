@@ -414,7 +414,7 @@ def _repair(names: WorldNames, missing: Missing, binaries: dict[str, Path | None
             job.result()
 
 
-def restart_engine(names: WorldNames, host: str, grace: float = 10.0) -> list[str]:
+def restart_engine(names: WorldNames, host: str, grace: float = 0.0) -> list[str]:
     """Restart one host's engine in place, from the engine the world recorded for it, its data-root
     (images, networks, containers) kept; the containers that were running on it are started again.
 
