@@ -1,13 +1,18 @@
 """The topology map of one Docker host: its NIC, its bridges, and every container on a bridge
 side by side beneath it, each joined to the bridge by its own veth pair (a bridge is a switch:
-its ports are parallel, not a chain). Containers on no bridge of the host (host, none, macvlan)
-get their own row, saying how they are connected instead. All of it comes from a HostMap read
-live, so a learner's own networks and containers appear like the course's, marked "by hand".
+its ports are parallel, not a chain). A container on two bridges is drawn once, between them: the
+bridges it joins are stacked, it hangs from the upper one and a second veth line goes down to the
+lower one. Containers on no bridge of the host (host, none, macvlan) get their own row, saying how
+they are connected instead. All of it comes from a HostMap read live, so a learner's own networks
+and containers appear like the course's, marked "by hand".
 
-Geometry is in inches (one data unit = one inch) at the notebook's width (9 inches, 900 px).
+Geometry is in inches (one data unit = one inch) at the notebook's width (9 inches, 900 px); the
+text inside a box is 8 pt (11 px), readable where JupyterLab shows the PNG at its own size.
 """
 from __future__ import annotations
 
+import itertools
+import textwrap
 from dataclasses import dataclass, field
 
 from helpers.draw.display import Drawing, canvas
@@ -19,17 +24,28 @@ ENGINE = "#495057"
 EXITED = "#adb5bd"
 BRIDGE = "#495057"
 WIDTH = 9.0
-SLOT = 1.74            # one container's column
-PER_ROW = 5            # containers side by side in one band (5 x 1.74 in fits 9 in)
-BOX_H = 0.56
-BAR_H = 0.42
+SLOT = 2.16            # one container's column
+PER_ROW = 4            # containers side by side in one band (4 x 2.16 in fits 9 in)
+BAR_H = 0.46
 VETH_H = 0.5           # the veth line between the bridge and a container
+GAP = 0.3              # between two bands, or two stacked bridges no container joins
+TITLE_PT, LINE_PT, VETH_PT = 8.5, 8, 7   # at 100 dpi: 12, 11 and 10 px high
+LINE_H = 0.16          # one text line of a box, inches
+WRAP = 30              # characters of one box line at LINE_PT in a SLOT-wide box
+BOX_H = 0.42 + LINE_H  # a box with one line under its title
+
+
+def box_height(lines: int) -> float:
+    """A container box with its title and `lines` lines of text."""
+    return 0.42 + LINE_H * max(1, lines)
 
 
 @dataclass
 class Section:
     """One bridge (a host's, or br0 in an overlay's namespace), one macvlan network, or the group
-    of containers on neither, and the containers drawn under it."""
+    of containers on neither, and the containers drawn under it. `down` names the containers that
+    also join the next bridge of their block (stacked below this one): container name -> that
+    attachment, drawn as a second veth line down to it."""
 
     title: str
     subtitle: str
@@ -37,6 +53,7 @@ class Section:
     members: list[tuple[ContainerNode, Attachment | None]] = field(default_factory=list)
     bridge: bool = True
     end_label: str = "host end"   # where the other end of each veth is
+    down: dict[str, Attachment] = field(default_factory=dict)
 
     @property
     def slots(self) -> int:
@@ -45,7 +62,7 @@ class Section:
     @property
     def width(self) -> float:
         """Inches: a slot per container, and at least what the bridge's own text needs."""
-        text = max(len(self.title) * 0.064, len(self.subtitle) * 0.052) + 0.3
+        text = max(len(self.title) * 0.068, len(self.subtitle) * 0.055) + 0.3
         return min(WIDTH - 0.2, max(self.slots * SLOT, text))
 
     @property
@@ -64,10 +81,9 @@ def _key(a: Attachment) -> str | None:
     return a.bridge if a.namespace is None else f"{a.namespace}/{a.bridge}"
 
 
-def sections(host_map: HostMap) -> list[Section]:
-    """Bridges with their containers (in the order the kernel lists the bridges), then each
-    overlay's own namespace with its br0, then macvlan networks (by their parent interface), then
-    the containers on none of these (host network, none, exited)."""
+def _found(host_map: HostMap) -> dict[str, Section]:
+    """Every group a container can hang from, by key: the host's bridges (in the order the kernel
+    lists them), then each overlay's own namespace with its br0, then macvlan networks (by parent)."""
     nets = {n.name: n for n in host_map.networks}
     net_of_bridge = {n.bridge: n for n in host_map.networks if n.bridge}
     found: dict[str, Section] = {}
@@ -89,18 +105,86 @@ def sections(host_map: HostMap) -> list[Section]:
             f"{net.name}: {net.driver} on parent {net.parent or '?'}",
             f"{', '.join(net.subnets)}; each container has its own MAC on {net.parent or '?'}'s LAN"
             f"{_MARKS.get(net.origin, '')}", _colour(net.origin), bridge=False)
+    return found
+
+
+def _hangs_from(c: ContainerNode, found: dict[str, Section], nets: dict[str, NetworkNode]) -> dict[str, Attachment]:
+    """key -> attachment, for each group of `found` a running container hangs from (first one each)."""
+    keys: dict[str, Attachment] = {}
+    for a in c.attachments if c.running else []:
+        key = _key(a) or (f"{nets[a.network].driver}:{a.network}" if a.network in nets else None)
+        if key in found:
+            keys.setdefault(key, a)
+    return keys
+
+
+def _chain(keys: list[str], links: set[frozenset[str]]) -> list[str]:
+    """The bridges of one block in stacking order: a path (each shares containers with at most two,
+    no cycle) from its end that comes first; else as the kernel lists them."""
+    neighbours = {k: {other for link in links if k in link for other in link if other != k} for k in keys}
+    ends = [k for k in keys if len(neighbours[k]) <= 1]
+    if len(keys) == 1 or any(len(n) > 2 for n in neighbours.values()) or not ends:
+        return keys
+    order = [ends[0]]
+    while len(order) < len(keys):
+        step = [k for k in neighbours[order[-1]] if k not in order]
+        if not step:
+            return keys
+        order.append(step[0])
+    return order
+
+
+def _stacks(keys: list[str], links: set[frozenset[str]]) -> list[list[str]]:
+    """The bridges joined by shared containers (directly or through others), each set in stacking
+    order; the others alone. In the kernel's order of their first bridge."""
+    group = {k: {k} for k in keys}
+    for link in links:
+        merged = set().union(*(group[k] for k in link))
+        for k in merged:
+            group[k] = merged
+    order: list[list[str]] = []
+    for key in keys:
+        if not any(key in b for b in order):
+            order.append(_chain([k for k in keys if k in group[key]], links))
+    return order
+
+
+def blocks(host_map: HostMap) -> list[list[Section]]:
+    """The map's groups, each container in exactly one of them. Bridges that share a container are
+    one block, stacked (`_chain`); a container on two of them hangs from the upper one and reaches
+    the next with a line down (`Section.down`); then the bridges with no shared container, macvlan
+    networks (with the containers on no bridge), and the containers on none of these."""
+    found = _found(host_map)
+    nets = {n.name: n for n in host_map.networks}
+    bridge_keys = [k for k, s in found.items() if s.bridge]
+    hangs = {c.name: _hangs_from(c, found, nets) for c in host_map.containers}
+    links = {frozenset(pair) for c in host_map.containers
+             for pair in itertools.combinations([k for k in bridge_keys if k in hangs[c.name]], 2)}
+    order = _stacks(bridge_keys, links)
     loose = Section("not on a bridge of this host", "each in its own way (see each box)", ENGINE, bridge=False)
     for c in host_map.containers:
-        placed = False
-        for a in c.attachments if c.running else []:
-            key = _key(a) or (f"{nets[a.network].driver}:{a.network}" if a.network in nets else None)
-            if key in found:
-                found[key].members.append((c, a))
-                placed = True
-        if not placed:
+        on = hangs[c.name]
+        chained = next((b for b in order if set(b) & set(on)), None)
+        if chained is not None:
+            at = [i for i, k in enumerate(chained) if k in on]
+            found[chained[at[0]]].members.append((c, on[chained[at[0]]]))
+            if len(at) > 1 and at[1] == at[0] + 1:
+                found[chained[at[0]]].down[c.name] = on[chained[at[1]]]
+        elif on:
+            first = next(iter(on))
+            found[first].members.append((c, on[first]))
+        else:
             loose.members.append((c, None))
-    kept = [s for key, s in found.items() if s.bridge or s.members]  # a macvlan network shows with its containers
-    return kept + ([loose] if loose.members else [])
+    for key in bridge_keys:  # a container that also goes down sits in the last row, nearest the next bridge
+        found[key].members.sort(key=lambda m: m[0].name in found[key].down)
+    kept = [[found[k] for k in b] for b in order]
+    kept += [[s] for key, s in found.items() if not s.bridge and s.members]  # a macvlan network with its containers
+    return kept + ([[loose]] if loose.members else [])
+
+
+def sections(host_map: HostMap) -> list[Section]:
+    """Every group of the map, in drawing order (`blocks`, flattened); each container is in one."""
+    return [part for block in blocks(host_map) for part in block]
 
 
 _MARKS = {"hand": ", made by hand", "engine": ", the engine's own"}
@@ -117,25 +201,27 @@ def _published(c: ContainerNode) -> list[str]:
     return list(seen)
 
 
-def _container_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMap) -> list[str]:
-    """What a container box says: its address on this bridge, or how it is connected at all."""
+def _container_lines(c: ContainerNode, drawn: list[Attachment], host_map: HostMap) -> list[str]:
+    """What a container box says: its address on each bridge it is drawn on (with the network's name
+    when there are two), or how it is connected at all; then every other network it is on."""
     nets = {n.name: n for n in host_map.networks}
-    lines = []
-    if attachment is not None:
-        lines.append(f"{attachment.interface} {attachment.ip or 'no IPv4'}")
-    elif not c.running:
+    named = len(drawn) > 1
+    lines = [f"{a.interface} {a.ip or 'no IPv4'}" + (f" {a.network}" if named else "") for a in drawn]
+    if not drawn and not c.running:
         lines.append("exited; networks: " + (", ".join(a.network or "?" for a in c.attachments) or c.network_mode))
-    elif c.network_mode == "host":
+    elif not drawn and c.network_mode == "host":
         lines.append(f"host network: shares {host_map.host}'s own stack")
-    elif c.network_mode == "none":
+    elif not drawn and c.network_mode == "none":
         lines.append("loopback only")
     for other in c.attachments if c.running else []:
-        if other is attachment or other.bridge:
+        if any(other is a for a in drawn):
             continue
         net = nets.get(other.network or "")
         where = other.network or "?"
         if net is not None and net.driver in ("macvlan", "ipvlan"):
             where = f"{net.driver} {net.name} on {net.parent or '?'}"
+        elif other.bridge:
+            where = f"{where} (bridge {other.bridge}, veth {other.host_veth})"
         lines.append(f"{other.interface} {other.ip or ''} {where}".replace("  ", " "))
     if c.network_mode.startswith("container:"):
         lines.append("shares another container's stack")
@@ -143,53 +229,78 @@ def _container_lines(c: ContainerNode, attachment: Attachment | None, host_map: 
     return lines or [c.network_mode]
 
 
-def _box_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMap) -> list[str]:
-    """The box's lines, wrapped to the box's width (6 pt text: about 34 characters)."""
-    import textwrap
+def _drawn(c: ContainerNode, attachment: Attachment | None, part: Section | None) -> list[Attachment]:
+    below = part.down.get(c.name) if part is not None else None
+    return [a for a in (attachment, below) if a is not None]
 
-    return [part for line in _container_lines(c, attachment, host_map) for part in textwrap.wrap(line, 34)]
+
+def _box_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMap,
+               part: Section | None = None) -> list[str]:
+    """The box's lines, wrapped to the box's width (WRAP characters at LINE_PT)."""
+    return [piece for line in _container_lines(c, _drawn(c, attachment, part), host_map)
+            for piece in textwrap.wrap(line, WRAP, break_on_hyphens=False)]
 
 
 def draw_host_map(host_map: HostMap) -> Drawing:
     """The map of one Docker host, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
 
-    parts = sections(host_map)
+    parts = blocks(host_map)
     bands = _bands(parts)
-    lines_per_box = max([len(_box_lines(c, a, host_map)) for s in parts for c, a in s.members] + [1])
-    box_h = BOX_H + 0.13 * (lines_per_box - 1)
+    lines_per_box = max([len(_box_lines(c, a, host_map, s)) for b in parts for s in b for c, a in s.members] + [1])
+    box_h = box_height(lines_per_box)
     height = 1.25 + sum(_band_height(band, box_h) for band in bands) + 0.3
     figure, ax = canvas(WIDTH, height)
     _host_box(ax, host_map)
     y = -1.25
     for band in bands:
         x = 0.1
-        for part in band:
-            _section(ax, part, x, y, box_h, host_map)
-            x += part.width + 0.12
+        for block in band:
+            _block(ax, block, x, y, box_h, host_map)
+            x += _block_width(block) + 0.12
         y -= _band_height(band, box_h)
     ax.text(0.1, -height + 0.12, "blue: made by the course's scenarios   orange: made by hand   "
-            "grey: the engine's own   light grey box: an exited container", fontsize=6.5, color=ENGINE, va="bottom")
-    containers = sum(len(s.members) for s in parts)
-    return Drawing(figure, f"[figure: {host_map.host} map, {len(parts)} groups, {containers} containers]")
+            "grey: the engine's own   light grey box: an exited container", fontsize=7, color=ENGINE, va="bottom")
+    containers = sum(len(s.members) for b in parts for s in b)
+    groups = sum(len(b) for b in parts)
+    return Drawing(figure, f"[figure: {host_map.host} map, {groups} groups, {containers} containers]")
 
 
-def _bands(parts: list[Section]) -> list[list[Section]]:
-    """Sections packed left to right into bands of at most PER_ROW container slots."""
-    bands: list[list[Section]] = [[]]
+def _block_width(block: list[Section] | Section) -> float:
+    return max(part.width for part in _as_block(block))
+
+
+def _as_block(block: list[Section] | Section) -> list[Section]:
+    return [block] if isinstance(block, Section) else block
+
+
+def _bands(parts: list[list[Section]]) -> list[list[list[Section]]]:
+    """Blocks packed left to right into bands as wide as the figure."""
+    bands: list[list[list[Section]]] = [[]]
     used = 0.0
-    for part in parts:
-        if bands[-1] and used + part.width > WIDTH - 0.2:
+    for block in parts:
+        if bands[-1] and used + _block_width(block) > WIDTH - 0.2:
             bands.append([])
             used = 0.0
-        bands[-1].append(part)
-        used += part.width + 0.12
+        bands[-1].append(block)
+        used += _block_width(block) + 0.12
     return [b for b in bands if b]
 
 
-def _band_height(band: list[Section], box_h: float) -> float:
-    """A band is as tall as its tallest section; a bridge with no container (an overlay's ingress
-    namespace, an idle docker0) takes only its bar."""
-    return max(BAR_H + (p.rows if p.members else 0) * (_drop(p) + box_h) for p in band) + 0.3
+def _part_height(part: Section, box_h: float, last: bool) -> float:
+    """One bridge of a block: its bar and rows; a line's length more when containers go down to the
+    next, a small gap when none do; a bridge with no container takes only its bar."""
+    height = BAR_H + (part.rows if part.members else 0) * (_drop(part) + box_h)
+    return height if last else height + (VETH_H if part.down else GAP)
+
+
+def _block_height(block: list[Section] | Section, box_h: float) -> float:
+    parts = _as_block(block)
+    return sum(_part_height(p, box_h, i == len(parts) - 1) for i, p in enumerate(parts))
+
+
+def _band_height(band: list, box_h: float) -> float:
+    """A band is as tall as its tallest block (a Section alone is a block of one)."""
+    return max(_block_height(block, box_h) for block in band) + GAP
 
 
 def _drop(part: Section) -> float:
@@ -209,19 +320,36 @@ def _host_box(ax, host_map: HostMap) -> None:
             fontsize=7.5, va="center")
 
 
-def _section(ax, part: Section, x: float, y: float, box_h: float, host_map: HostMap) -> None:
+def _block(ax, block: list[Section], x: float, y: float, box_h: float, host_map: HostMap) -> None:
+    """The bridges of one block stacked at the block's width, each with its containers; a container
+    that also joins the next bridge gets a line down to it, labelled with that veth's other end."""
+    width = _block_width(block)
+    for i, part in enumerate(block):
+        boxes = _section(ax, part, x, y, width, box_h, host_map)
+        y -= _part_height(part, box_h, i == len(block) - 1)
+        if i + 1 < len(block):
+            for name, (cx, bottom) in boxes.items():
+                if name in part.down:
+                    ax.plot([cx, cx], [bottom, y], color=BRIDGE, lw=1.1, zorder=0)
+                    ax.text(cx + 0.04, y + VETH_H / 2, f"{block[i + 1].end_label}: {part.down[name].host_veth}",
+                            fontsize=VETH_PT, color=ENGINE, va="center")
+
+
+def _section(ax, part: Section, x: float, y: float, width: float, box_h: float,
+             host_map: HostMap) -> dict[str, tuple[float, float]]:
+    """One bar and its containers; name -> (x of its box's centre, y of its box's bottom)."""
     from matplotlib.patches import FancyBboxPatch
 
-    width = part.width
     left = x + (width - part.slots * SLOT) / 2   # the containers, centred under their bridge
     if part.bridge:
         ax.add_patch(FancyBboxPatch((x + 0.04, y - BAR_H), width - 0.08, BAR_H, boxstyle="round,pad=0.01",
                                     fc="white", ec=part.colour, lw=1.6))
-        ax.text(x + width / 2, y - 0.14, part.title, ha="center", va="center", fontsize=7.5, fontweight="bold")
-        ax.text(x + width / 2, y - 0.31, part.subtitle, ha="center", va="center", fontsize=6.5, color=part.colour)
+        ax.text(x + width / 2, y - 0.15, part.title, ha="center", va="center", fontsize=8, fontweight="bold")
+        ax.text(x + width / 2, y - 0.33, part.subtitle, ha="center", va="center", fontsize=7, color=part.colour)
     else:
-        ax.text(x + 0.08, y - 0.14, part.title, va="center", fontsize=7.5, fontweight="bold", color=part.colour)
-        ax.text(x + 0.08, y - 0.31, part.subtitle, va="center", fontsize=6.5, color=part.colour)
+        ax.text(x + 0.08, y - 0.15, part.title, va="center", fontsize=8, fontweight="bold", color=part.colour)
+        ax.text(x + 0.08, y - 0.33, part.subtitle, va="center", fontsize=7, color=part.colour)
+    boxes = {}
     for n, (c, attachment) in enumerate(part.members):
         row, col = divmod(n, PER_ROW)
         # Rows after the first sit half a slot over, so their veth lines pass between the boxes above.
@@ -230,17 +358,25 @@ def _section(ax, part: Section, x: float, y: float, box_h: float, host_map: Host
         if part.bridge:
             # Each container hangs from the bridge by its own veth pair: a port of the switch.
             ax.plot([cx, cx], [y - BAR_H, top], color=BRIDGE, lw=1.1, zorder=0)
-            ax.text(cx + 0.04, top + VETH_H / 2, f"{part.end_label}: {attachment.host_veth}", fontsize=6,
+            ax.text(cx + 0.04, top + VETH_H / 2, f"{part.end_label}: {attachment.host_veth}", fontsize=VETH_PT,
                     color=ENGINE, va="center")
-        edge, face, ink = _box_colours(c)
-        ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
-                                    boxstyle="round,pad=0.01", fc=face, ec=edge, lw=1))
-        title = c.name + (" (by hand)" if c.origin == "hand" else "") + ("" if c.running else " (exited)")
-        # A long name (by hand, exited) steps down a point so it stays inside its box.
-        ax.text(cx, top - 0.14, title, ha="center", va="center", fontsize=7 if len(title) <= 24 else 6,
-                fontweight="bold", color=ink)
-        for k, line in enumerate(_box_lines(c, attachment, host_map)):
-            ax.text(cx, top - 0.32 - 0.13 * k, line, ha="center", va="center", fontsize=6, color=ink)
+        _box(ax, c, _box_lines(c, attachment, host_map, part), cx, top, box_h)
+        boxes[c.name] = (cx, top - box_h)
+    return boxes
+
+
+def _box(ax, c: ContainerNode, lines: list[str], cx: float, top: float, box_h: float) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    edge, face, ink = _box_colours(c)
+    ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
+                                boxstyle="round,pad=0.01", fc=face, ec=edge, lw=1))
+    title = c.name + (" (by hand)" if c.origin == "hand" else "") + ("" if c.running else " (exited)")
+    # A long name (by hand, exited) steps down a point so it stays inside its box.
+    ax.text(cx, top - 0.16, title, ha="center", va="center", fontsize=TITLE_PT if len(title) <= 26 else LINE_PT,
+            fontweight="bold", color=ink)
+    for k, line in enumerate(lines):
+        ax.text(cx, top - 0.38 - LINE_H * k, line, ha="center", va="center", fontsize=LINE_PT, color=ink)
 
 
 def _box_colours(c: ContainerNode) -> tuple[str, str, str]:
