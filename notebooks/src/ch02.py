@@ -167,8 +167,10 @@ def build():
         `c`'s own ping met: `dnlab trace ... --rules` traces that one flow through host1's netfilter
         hooks (a `-j TRACE` rule in the raw table, read by `xtables-monitor --trace`, removed after).
         Type it in a terminal; here is host1's part of what it prints (`dnlab trace` expects a probe to
-        get through, hence its "NOT as expected"). The ping crosses PREROUTING, host1 decides to route
-        it, and in FORWARD Docker's chains send it to the rule that drops it:
+        get through, hence its "NOT as expected"). Where the ping dies depends on the engine: on one
+        that writes a raw-table rule for each container's address (above), that rule drops it in
+        PREROUTING, before any routing; on one that does not, host1 routes it and in FORWARD Docker's
+        chains send it to the rule that drops it. The output names the one met here:
         """, id="isolation-trace-intro"),
         code("""
         iso_trace = chapters.rule_trace(world, "user-bridge-c", "user-bridge-b")   # dnlab trace ... --rules
