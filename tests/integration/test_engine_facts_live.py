@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from helpers.world import engine_facts, engines
+from helpers.world import engine_facts, engines, swarm
 from helpers.world.naming import IDLE, IMAGE
 
 # Outside every lab and Docker pool, and never routed (RFC 2544's benchmark range): a macvlan network
@@ -70,7 +70,8 @@ def measure_macvlan_gateway(world, container) -> str:
         routes = client.containers.run(IMAGE, ["ip", "route"], network=network.name, remove=True,
                                        labels=world.label).decode()
     finally:
-        network.remove()
+        # `run(remove=True)` returns before the engine has released the endpoint ("has active endpoints").
+        assert swarm.remove_when_released(network), "the macvlan network still has a container"
     first = str(next(ipaddress.ip_network(MACVLAN_SUBNET).hosts()))
     return _era("macvlan-gateway", (lambda v: "first address" in v) if f"default via {first}" in routes
                 else (lambda v: v.startswith("no default gateway")))
