@@ -186,8 +186,9 @@ def _met(spec: str, rest: str) -> Met:
     rule = None
     if rest:
         words = rest.split()
-        # "-4 -t nat -A DOCKER ..." -> "-A DOCKER ..." (what iptables-save prints inside *nat)
-        while words and words[0] in ("-4", "-6"):
+        # "-4 -t nat -A DOCKER ..." (iptables 1.8.9, Debian 12) or "iptables -t nat -A DOCKER ..."
+        # (1.8.11, Debian 13) -> "-A DOCKER ..." (what iptables-save prints inside *nat)
+        while words and words[0] in ("-4", "-6", "iptables", "ip6tables"):
             words = words[1:]
         if words[:1] == ["-t"]:
             words = words[2:]

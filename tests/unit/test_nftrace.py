@@ -1,6 +1,7 @@
 """The kernel's rule trace (issue 19), replayed from saved real runs: what xtables-monitor printed in
-each namespace of lab world runs on this machine (Debian 12, docker.io 20.10, kernel 6.18), saved by
-`dnlab trace|path ... --rules --keep DIR` into tests/unit/data/paths/*-rules/run.json ("nftrace").
+each namespace of lab world runs (Debian 12: docker.io 20.10, iptables 1.8.9; `*-d13`: a Debian 13 root,
+docker.io 26.1, iptables 1.8.11, which prefixes each rule with `iptables -t TABLE`; kernel 6.18), saved
+by `dnlab trace|path ... --rules --keep DIR` into tests/unit/data/paths/*-rules*/run.json ("nftrace").
 
 Expected rules come from other sources of the same run (the counters iptables-save read, the
 containers' docker inspect), never from constants.
@@ -17,7 +18,8 @@ from helpers.path import rebuild
 from helpers.path.rules import disagreements
 
 DATA = Path(__file__).parent / "data" / "paths"
-RUNS = ("trace-lanpc-publish-rules", "user-bridge-isolation-rules", "user-bridge-egress-rules")
+RUNS = ("trace-lanpc-publish-rules", "user-bridge-isolation-rules", "user-bridge-egress-rules",
+        "user-bridge-isolation-rules-d13", "user-bridge-egress-rules-d13")
 
 
 def _meta(name: str) -> dict:
@@ -73,8 +75,9 @@ def test_published_port_names_the_dnat_in_nat_prerouting_and_the_forward_accept(
     assert path.netfilter["disagreements"] == []
 
 
-def test_isolation_names_its_drop_rule_the_counters_name_too():
-    path = rebuild(DATA / "user-bridge-isolation-rules")
+@pytest.mark.parametrize("name", ["user-bridge-isolation-rules", "user-bridge-isolation-rules-d13"])
+def test_isolation_names_its_drop_rule_the_counters_name_too(name):
+    path = rebuild(DATA / name)
     drops = [e for e in path.netfilter["rules"] if e["verdict"] == "DROP"]
     assert len(drops) == 1
     (drop,) = drops
@@ -87,8 +90,9 @@ def test_isolation_names_its_drop_rule_the_counters_name_too():
     assert "DROP" in "\n".join(path.rules_lines())
 
 
-def test_masquerade_met_in_nat_postrouting_and_the_reply_accepted_as_established():
-    path = rebuild(DATA / "user-bridge-egress-rules")
+@pytest.mark.parametrize("name", ["user-bridge-egress-rules", "user-bridge-egress-rules-d13"])
+def test_masquerade_met_in_nat_postrouting_and_the_reply_accepted_as_established(name):
+    path = rebuild(DATA / name)
     masquerade = [e for e in path.netfilter["rules"] if e["target"] == "MASQUERADE"]
     assert [(e["namespace"], e["hook"], e["leg"]) for e in masquerade] == [("host1", "POSTROUTING", "request")]
     assert [r["rule"] for r in _counted(path, "MASQUERADE")] == [masquerade[0]["rule"]]
@@ -115,6 +119,8 @@ def test_no_entry_of_the_trace_itself_or_of_a_table_it_made(name):
     path = rebuild(DATA / name)
     for entry in path.netfilter["rules"]:
         assert "dnlab-trace-" not in (entry["rule"] or "")
+        # as iptables-save prints it inside its table: iptables 1.8.11's "iptables -t nat " prefix cut
+        assert entry["rule"] is None or entry["rule"].startswith("-A "), entry["rule"]
     # lanpc and inet have no iptables tables of their own: the trace made raw there, and shows none of it
     assert not [e for e in path.netfilter["rules"] if e["namespace"] in ("lanpc", "inet")]
 
