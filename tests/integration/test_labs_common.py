@@ -98,7 +98,7 @@ def test_doctor_says_whether_privileged_exec_works_here(w):
     assert not check.required  # no lab needs it
     if not check.ok:
         assert real.stderr.strip().split("container process: ")[-1].removesuffix(": unknown") in check.detail
-        assert "dnlab shell" in check.fix
+        assert "dnlab" in check.fix and " shell host1" in check.fix  # the command as it runs (dnlab_command)
     assert "host1 engine" in check.detail or check.ok
 
 
