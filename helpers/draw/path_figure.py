@@ -259,7 +259,9 @@ def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
     action = lanes_end + 0.1
     # At least the column head ("interfaces (in order)") wide, in a browser's font too (the explorer's SVG).
     where_chars = min(26, max([len(r.interfaces) for r in table] + [24]))
-    where = action + 11 * CHAR[7.5] + 0.12
+    # The action column holds its longest word (11 characters) and its head, "what happened", with a gap
+    # before the next head (they ran together: "what happenedinterfaces").
+    where = action + max(11 * CHAR[7.5], 13 * CHAR[7.0]) + 0.2
     headers = where + where_chars * CHAR[6.5] + 0.15
     widest = max([len(r.headers) * CHAR[7.5] for r in table] + [len(r.outer) * CHAR[6.5] + 0.2 for r in table] + [2.0])
     return _Columns(action, where, headers, max(MAX_WIDTH, headers + widest + 0.15))
@@ -298,7 +300,7 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
 
     lane_x = {name: LANE_X0 + i * LANE_GAP for i, name in enumerate(lanes)}
     _title(ax, path, view)
-    _lane_heads(ax, lane_x, labels, columns, view, bool(table))
+    _lane_heads(ax, lane_x, labels, columns, view, bool(table), ports=_has_ports(table))
     bottom = -height + foot
     for x in lane_x.values():
         ax.plot([x, x], [-top + 0.1, bottom], color=LANE, lw=1, zorder=0)
@@ -329,6 +331,11 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
     return Drawing(figure, _caption(path, view, table))
 
 
+def _has_ports(table: list[Row]) -> bool:
+    """Whether the packets drawn carry ports (TCP, UDP); a ping's headers read `src > dst`."""
+    return any(":" in row.headers for row in table)
+
+
 def _title(ax, path: Path, view: str) -> None:
     verdict = "reached" if path.reached else "did NOT reach"
     port = f":{path.port}" if path.port else ""
@@ -338,7 +345,9 @@ def _title(ax, path: Path, view: str) -> None:
         ax.text(0.1, -0.38, path.description, fontsize=7.5, color=MUTED, va="top", style="italic")
 
 
-def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str, heads: bool = True) -> None:
+def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str, heads: bool = True,
+                ports: bool = True) -> None:
+    """The lanes' names and the column heads; `ports`: the probe's packets carry ports (a ping's do not)."""
     # Names alternate between two heights so neighbours never overlap, however long they are.
     for i, (lane, x) in enumerate(lane_x.items()):
         name, note = labels[lane]
@@ -350,7 +359,7 @@ def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str, he
         return   # no row: column heads over nothing would only puzzle
     titles = ((columns.action, "what happened"), (columns.where, "interfaces (in order)"),
               (columns.headers, {"L2": "frame: src MAC > dst MAC", "L3": "packet: src > dst, TTL",
-                                 "NAT": "packet: src:port > dst:port"}[view]))
+                                 "NAT": "packet: src:port > dst:port" if ports else "packet: src > dst"}[view]))
     for x, text in titles:
         ax.text(x, -1.1, text, fontsize=7, color=MUTED, va="bottom", style="italic")
 

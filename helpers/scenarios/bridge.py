@@ -84,5 +84,5 @@ class UserBridge(_BridgeScenario):
         specs = super().probe_specs()
         specs["isolation"] = ProbeSpec(
             "isolation", "container:c", "container:b", "ping", expect=False,
-            description="two user bridges cannot talk: the packet dies in host1's FORWARD chain")
+            description="two user bridges cannot talk: host1 drops the packet between them")
         return specs

@@ -3,12 +3,13 @@ met netfilter rules shows the hooks it crossed there and the rules that decided,
 over another, within the notebook's width); the isolation figure names its DROP rule."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
 from helpers.draw import alt_text, draw_path
-from helpers.draw.path_figure import DROP, ROUTING, hooks_crossed, rows
+from helpers.draw.path_figure import CHAR, DROP, ROUTING, hooks_crossed, rows
 from helpers.path import rebuild
 from tests.unit.test_draw_figures import MAX_PX, overlapping_texts
 
@@ -85,3 +86,29 @@ def test_hooks_are_in_netfilters_order_with_the_routing_decision():
     assert hooks_crossed([_entry("PREROUTING", verdict="DROP")]) == ["PREROUTING"]
     # a FORWARD policy DROP decided (20.10's unpublished port): no "(policy ...)" on the hook, it gets a line
     assert hooks_crossed([_entry("FORWARD", "policy", "DROP", acted=False)]) == ["FORWARD"]
+
+
+def _column_heads(drawing) -> list:
+    heads = ("what happened", "interfaces (in order)", "packet:", "frame:")
+    return [t for t in drawing.axes[0].texts if t.get_text().startswith(heads)]
+
+
+@pytest.mark.parametrize("run", sorted(p.name for p in DATA.iterdir()))
+@pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
+def test_column_heads_stand_apart(run, view):
+    """The heads ran together ("what happenedinterfaces (in order)", 6 px apart, issue 20.7): two
+    characters' width apart at least."""
+    drawing = draw_path(rebuild(DATA / run), view=view)
+    renderer = drawing.figure.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(renderer) for t in _column_heads(drawing)), key=lambda b: b.x0)
+    gap = 2 * CHAR[7.0] * drawing.figure.dpi
+    assert len(boxes) == 3
+    gaps = [right.x0 - left.x1 for left, right in itertools.pairwise(boxes)]
+    assert all(g >= gap for g in gaps), [(b.x0, b.x1) for b in boxes]
+
+
+def test_a_ping_in_the_nat_view_has_no_ports_in_its_head():
+    ping = draw_path(rebuild(DATA / "user-bridge-isolation-rules"), view="NAT")
+    assert [t.get_text() for t in _column_heads(ping)][-1] == "packet: src > dst"
+    tcp = draw_path(rebuild(DATA / "trace-lanpc-publish-rules"), view="NAT")
+    assert [t.get_text() for t in _column_heads(tcp)][-1] == "packet: src:port > dst:port"
