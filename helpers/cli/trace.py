@@ -56,7 +56,13 @@ def _trace(args: argparse.Namespace) -> int:
     kind, port = _kind(args)
     scenario = own_trace(world, args.source, args.target, kind, port, args.host)
     path = trace(world, scenario, scenario.probe, keep=args.keep, start=False, rules=args.rules)
-    return show(path, args, started)
+    code = show(path, args, started)
+    if not path.reached and not args.json:
+        instead = scenario.published_instead()
+        if instead:
+            print(f"hint: {args.target}'s own address is private to its Docker host (the LAN routes no "
+                  f"container network); its port {port} is published there: {' or '.join(instead)}")
+    return code
 
 
 def _scenario_list(args: argparse.Namespace) -> int:

@@ -537,6 +537,10 @@ def deliver_steps(ctx: HopContext) -> list[Step]:
     if found:
         rule, delta = found
         return [Step("dropped", f"dropped by {rule} (+{delta})", rule=str(rule), counter=delta)]
+    if hop.dst_ip and ctx.ns.routes and lookup_route(ctx.ns.routes, hop.dst_ip) is None:
+        # No route: the kernel drops it when routing it, before any filter rule could count it.
+        return [Step("dropped", f"{hop.namespace} has no route to {hop.dst_ip} (its routing table has neither "
+                                "a route to that network nor a default route): dropped, no rule involved")]
     return [Step("dropped", f"not seen after {hop.namespace} {hop.interface}: no rule's counter rose here")]
 
 

@@ -140,6 +140,30 @@ class OwnTrace(Scenario):
     def stop(self) -> None:
         """Nothing to remove: a trace never touches the learner's own containers."""
 
+    def published_instead(self) -> list[str]:
+        """When the target is a container on another machine than the source: the `dnlab trace` lines
+        that reach its port through the host ports publishing it (a container's own address is private
+        to its Docker host: the LAN has no route to it). Empty when nothing publishes that port."""
+        from helpers.world.naming import HOSTS
+
+        end = self.target
+        if not end.is_container or self.kind not in ("tcp", "udp") or not self.port:
+            return []
+        host = next((h for c, h in sorted(self.picked) if c == end.name), None)
+        if host not in HOSTS or (self.source.is_container and self.host == host):
+            return []
+        try:
+            ports = self.world.hosts[host].docker.containers.get(end.name).attrs["NetworkSettings"]["Ports"] or {}
+        except Exception:  # noqa: BLE001 - a hint only: the container went meanwhile
+            return []
+        address = self.world[host].read_address()
+        host_ports = sorted({int(b["HostPort"]) for b in ports.get(f"{self.port}/{self.kind}") or []
+                             if b.get("HostIp") in ("", "0.0.0.0")})
+        from helpers.errors import dnlab_command
+
+        return [dnlab_command(f"trace {_plain(self.source)} {address} --{self.kind} {p}", self.world.names.world_id)
+                for p in host_ports]
+
     def probe_specs(self) -> dict[str, ProbeSpec]:
         description = f"{self.kind} from {_plain(self.source)} to {_plain(self.target)}" + (
             f" port {self.port}" if self.port else "")

@@ -111,6 +111,23 @@ def test_a_machine_to_a_published_port_reaches_the_container(alpine_net, capsys)
     assert any(h["action"] in ("dnat", "proxied") for h in path["hops"])
 
 
+def test_a_containers_own_address_from_the_lan_says_no_route_and_names_the_published_port(alpine_net, capsys):
+    """Issue 20.7: it ended in "no rule's counter rose here". The router has no route to a Docker host's
+    container network; the hint names the trace that gets through, by the published port."""
+    world = alpine_net
+    code, out, err = dnlab(capsys, world, "trace", "lanpc", "alpine2", "--tcp", str(PORT))
+    a2 = ip_of(world, "alpine2")
+    assert code == 1 and "did not reach" in out.splitlines()[0]
+    assert f"router has no route to {a2}" in out and "no rule's counter rose here" not in out, out
+    host1 = world["host1"].read_address()
+    [hint] = [line for line in out.splitlines() if line.startswith("hint:")]
+    assert f"trace lanpc {host1} --tcp {PUBLISHED}" in hint and f"--world {world.names.world_id}" in hint, hint
+    # the hint runs as printed: it reaches alpine2 through host1's published port
+    words = hint.split(": ", 1)[1].split(" trace ", 1)[1].split()
+    code, out, err = dnlab(capsys, world, "trace", *words)
+    assert code == 0 and "lanpc reached" in out.splitlines()[0], out
+
+
 def test_udp_datagram_and_the_port_unreachable_answer(alpine_net, capsys):
     world = alpine_net
     code, out, err = dnlab(capsys, world, "trace", "alpine1", "alpine2", "--udp", "5353", "--json")
