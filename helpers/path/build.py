@@ -348,6 +348,7 @@ def _hop(s: _Seen, leg: str, segment: int, t0: int, obs: Observed) -> Hop:
     return Hop(leg=leg, segment=segment, namespace=s.namespace, interface=s.interface, direction=s.direction,
                time_us=round((f.time_ns - t0) / 1000, 1), src=inner.endpoint("src"), dst=inner.endpoint("dst"),
                src_mac=inner.src_mac, dst_mac=inner.dst_mac, proto=inner.proto, ttl=inner.ttl, info=info,
+               icmp_id=inner.icmp_id if inner.icmp_type in (0, 8, 128, 129) else None,
                outer=outer, host=ns.host if ns else None, kind=ns.kind if ns else "machine")
 
 
@@ -642,14 +643,16 @@ def build_path(obs: Observed) -> Path:
 
 
 def _conntrack(obs: Observed, hops: list[Hop]) -> list[dict]:
-    """Conntrack entries whose original tuple is the request as it entered a namespace."""
+    """Conntrack entries whose original tuple is the request as it entered a namespace: the probe's own
+    flow only (a ping's by its echo identifier too: an earlier ping between the same two addresses
+    keeps its entry for 30 s, and was listed as if part of this trace)."""
     found = []
-    wanted = {(h.namespace, h.src_ip, h.dst_ip, _port(h.src), _port(h.dst)) for h in hops
+    wanted = {(h.namespace, h.src_ip, h.dst_ip, _port(h.src), _port(h.dst), h.icmp_id) for h in hops
               if h.leg == "request" and h.direction in ("in", "loop")}
     for name, ns in obs.after.namespaces.items():
         for entry in ns.conntrack:
             o = entry.original
-            if (name, o.src, o.dst, o.sport, o.dport) in wanted:
+            if (name, o.src, o.dst, o.sport, o.dport, o.icmp_id if entry.proto == "icmp" else None) in wanted:
                 r = entry.reply
                 found.append({"namespace": name, "proto": entry.proto, "state": entry.state,
                               "original": _tuple_text(o), "reply": _tuple_text(r),

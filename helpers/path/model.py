@@ -41,6 +41,7 @@ class Hop:
     proto: str | None
     ttl: int | None = None
     info: str = ""                # "[S] seq 123", "echo-request seq 0"
+    icmp_id: int | None = None    # an ICMP echo's identifier (what conntrack keys a ping by)
     outer: dict | None = None     # VXLAN: outer src/dst/macs/vni
     host: str | None = None       # the Docker host of a container namespace
     kind: str = "machine"         # machine | container | docker (an engine's own namespace)

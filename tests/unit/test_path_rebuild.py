@@ -209,3 +209,13 @@ def test_cli_rebuilds_a_saved_run_without_a_world(capsys, tmp_path):
     assert code == 0 and png.stat().st_size > 10_000
     assert data["hops"] == rebuild(DATA / "user-bridge-egress").to_json()["hops"]
     assert any(h["action"] == "masquerade" for h in data["hops"])
+
+
+def test_a_pings_conntrack_is_its_own_not_an_earlier_pings():
+    """A saved run taken right after another ping between the same two containers (issue 20.7): host1's
+    conntrack held both (ids 7 and 13); the path lists only its own echo's, by the id the capture saw."""
+    path = rebuild(DATA / "user-bridge-c2c-second-ping")
+    ids = {h.icmp_id for h in path.hops if h.leg == "request"}
+    assert len(ids) == 1 and None not in ids
+    [own] = ids
+    assert [e["original"].rsplit(" id ", 1)[1] for e in path.conntrack] == [str(own)], path.conntrack
