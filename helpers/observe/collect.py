@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from helpers.observe import parse
 from helpers.observe.model import NamespaceState
@@ -27,6 +28,16 @@ COMMANDS = {
 }
 MACHINE_PARTS = ("links", "routes", "neighbours", "fdb", "rules", "conntrack")
 CONTAINER_PARTS = ("links", "routes", "neighbours")
+
+
+def live_netns(path: Path) -> bool:
+    """Whether a netns file (an engine's `exec-root/netns/<id>`) holds a namespace now: a live one is a
+    bind mount of nsfs (another device than its folder's); the empty file an engine leaves when its
+    namespace went is on the folder's own device, and `nsenter` into it fails ("Invalid argument")."""
+    try:
+        return path.stat().st_dev != path.parent.stat().st_dev
+    except OSError:
+        return False
 
 
 def raw_outputs(netns_path: str, parts: tuple[str, ...]) -> dict[str, str]:

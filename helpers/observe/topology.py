@@ -156,15 +156,17 @@ def host_map(world, host: str = "host1") -> HostMap:
     return assemble(host, host_state, networks, containers, states.namespaces, world.prefix, engine_states)
 
 
-def overlay_targets(netns_dir: Path, networks: list[collect.NetworkInfo]) -> dict[collect.Target, str]:
+def overlay_targets(netns_dir: Path, networks: list[collect.NetworkInfo],
+                    live=collect.live_netns) -> dict[collect.Target, str]:
     """The namespace of each overlay network on this host (`1-<first 10 of its id>`), to read
-    with its links and FDB: Target -> network name. Only networks this host has joined have one."""
+    with its links and FDB: Target -> network name. Only networks this host has joined have one, and
+    only a file that holds a namespace now (`live`: an engine leaves an empty file behind one that went)."""
     found = {}
     entries = sorted(netns_dir.iterdir()) if netns_dir.is_dir() else []
     for net in (n for n in networks if n.driver == "overlay"):
         for entry in entries:
             named = OVERLAY_NETNS.match(entry.name)
-            if named and net.id.startswith(named["id"]):
+            if named and net.id.startswith(named["id"]) and live(entry):
                 found[collect.Target(entry.name, "docker", str(entry), parts=("links", "fdb"))] = net.name
     return found
 

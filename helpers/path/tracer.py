@@ -23,7 +23,7 @@ from helpers.capture.decode import read_pcap
 from helpers.capture.tcpdump import Capture, Point
 from helpers.errors import LabError
 from helpers.observe import collect
-from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState
+from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState, live_netns
 from helpers.observe.nftrace import NfTrace, flow_of
 from helpers.path.build import Observed, build_path
 from helpers.path.model import Path
@@ -60,7 +60,8 @@ def _engine_namespaces(world, host: str, containers: list[ContainerInfo]) -> lis
                 continue
         except OSError:
             continue
-        found.append(Target(f"{host}:{entry.name}", "docker", str(entry)))
+        if live_netns(entry):  # an engine leaves an empty file behind a namespace that went
+            found.append(Target(f"{host}:{entry.name}", "docker", str(entry)))
     return found
 
 
