@@ -78,24 +78,24 @@ def fetch_command(key: str) -> str:
 
 # --- the spec -----------------------------------------------------------------------------------
 
-def _up(options: str) -> str:
-    """The `up` a wrong engine spec is fixed by, for the world $DNLAB_WORLD names (the spec is read
-    before the command's world is known)."""
-    return dnlab_command(f"up {options}", env_world())
+def _up(options: str, world_id: str | None) -> str:
+    """The `up` a wrong engine spec is fixed by, for world `world_id` (None: the one $DNLAB_WORLD names)."""
+    return dnlab_command(f"up {options}", world_id or env_world())
 
 
-def _check_choice(value: str, origin: str) -> str:
+def _check_choice(value: str, origin: str, world_id: str | None) -> str:
     if value not in CHOICES:
         raise UsageError(f"unknown engine {value!r} in {origin}: the engines are {', '.join(CHOICES)} "
                          f"({SYSTEM} = this machine's dockerd; 28 = Debian's docker.io 28.5)",
-                         _up("--engine 28") + "   # or: --engine host2=28")
+                         _up("--engine 28", world_id) + "   # or: --engine host2=28")
     return value
 
 
-def parse_spec(spec: str | None, hosts: tuple[str, ...] = HOSTS) -> dict[str, str]:
+def parse_spec(spec: str | None, hosts: tuple[str, ...] = HOSTS, world_id: str | None = None) -> dict[str, str]:
     """host -> choice for the hosts `spec` names: `28` names all, `host2=28` one, items joined by
     commas (`28,host1=system`: a host's own item wins over the bare one). Empty: {}. UsageError
-    (exit 2) on an unknown engine or host, a host named twice, two bare engines or an empty item."""
+    (exit 2) on an unknown engine or host, a host named twice, two bare engines or an empty item; its
+    fix is the `up` of world `world_id` (None: the world $DNLAB_WORLD names)."""
     if spec is None or not spec.strip():
         return {}
     origin = f"--engine {spec!r} (or ${ENGINE_ENV})"
@@ -103,19 +103,19 @@ def parse_spec(spec: str | None, hosts: tuple[str, ...] = HOSTS) -> dict[str, st
     own: dict[str, str] = {}
     for item in (part.strip() for part in spec.split(",")):
         if not item:
-            raise UsageError(f"empty item in {origin}", _up("--engine host1=system,host2=28"))
+            raise UsageError(f"empty item in {origin}", _up("--engine host1=system,host2=28", world_id))
         host, sep, value = item.rpartition("=")
         if not sep:
             if bare is not None:
-                raise UsageError(f"two engines for every host in {origin}", _up("--engine 28"))
-            bare = _check_choice(item, origin)
+                raise UsageError(f"two engines for every host in {origin}", _up("--engine 28", world_id))
+            bare = _check_choice(item, origin, world_id)
             continue
         if host not in hosts:
             raise UsageError(f"unknown Docker host {host!r} in {origin}: the hosts are {', '.join(hosts)}",
-                             _up("--engine host2=28"))
+                             _up("--engine host2=28", world_id))
         if host in own:
-            raise UsageError(f"{host} named twice in {origin}", _up("--engine host1=system,host2=28"))
-        own[host] = _check_choice(value, origin)
+            raise UsageError(f"{host} named twice in {origin}", _up("--engine host1=system,host2=28", world_id))
+        own[host] = _check_choice(value, origin, world_id)
     return {h: own.get(h, bare) for h in hosts if h in own or bare is not None}  # type: ignore[misc]
 
 

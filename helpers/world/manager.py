@@ -338,7 +338,7 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
     `up --engine SPEC` (an engine's data-root is not carried across versions). A release not cached
     yet is fetched before anything is made."""
     given = engine_spec if engine_spec is not None else os.environ.get(engines.ENGINE_ENV)
-    wanted = engines.parse_spec(given)  # bad input exits 2 before anything else
+    wanted = engines.parse_spec(given, world_id=_names(world_id).world_id)  # bad input exits 2 before anything else
     require_root()
     names = _names(world_id)
     for tool in ("ip", "nsenter", "dockerd", "containerd", "runc", "iptables"):

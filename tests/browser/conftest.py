@@ -141,8 +141,13 @@ def voila_explorer(world, artifacts):
         stop_server(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module, closed after its last test: Playwright's sync API keeps an event
+    loop running in the main thread while it lives, and a later tier's asyncio.run() (the classroom
+    owner's, tests/unit/test_classroom_parts.py) refused to start ("cannot be called from a running
+    event loop"). A session-scoped one lived until the end of the run (tests/browser is no package, so
+    "package" scope would be the session's too)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
