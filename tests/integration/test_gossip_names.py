@@ -18,7 +18,8 @@ import pytest
 
 from helpers import scenarios
 from helpers.world import swarm
-from helpers.world.naming import GOSSIP_DIAGNOSIS, IDLE, IMAGE
+from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_FORM_WAIT, IDLE, IMAGE
+from tests.waits import until
 
 
 @pytest.fixture
@@ -140,17 +141,27 @@ def test_a_worker_without_gossip_is_healed_while_waiting_for_a_name(world, agent
     assert not _both_engines_count_both(world, net.id)
     # A rejoin of the target (the repair before this one) leaves it so; the heal re-forms host2's membership.
     assert swarm.wait_for_name(world, b, "gossip-heal-a"), swarm.last_diagnosis(world)
-    assert swarm.gossip_missing(world) == {}
-    assert _both_engines_count_both(world, net.id)
+    _settled(world, net.id)
     said = capsys.readouterr().err
     assert said.count("host2 left the swarm and joined it again") == 1 and "healed" in said, said
     nodes = sorted(n.attrs["Description"]["Hostname"] for n in h1.nodes.list())
     assert nodes == ["host1", "host2"], nodes  # host2's old node is not left behind as Down
 
 
+def _settled(world, network_id: str | None = None) -> None:
+    """Both engines count both among the peers of `ingress` (and of `network_id`), polled: once, in a
+    Docker 28 leg under load, host1 counted host2 when the heal said "healed" and not a moment later
+    (why is not known yet), and a snapshot here failed. A real loss still fails, after GOSSIP_FORM_WAIT."""
+    def both() -> bool:
+        return not swarm.gossip_missing(world) and (network_id is None or _both_engines_count_both(world, network_id))
+
+    until(both, timeout=GOSSIP_FORM_WAIT, every=0.2, reason="each engine to count the other among its gossip peers",
+          seen=lambda: swarm.gossip_peers(world))
+
+
 def test_ensure_heals_a_swarm_whose_worker_has_no_gossip(world, agentless_host2, capsys):
     swarm.ensure(world)
-    assert swarm.gossip_missing(world) == {}
+    _settled(world)
     said = capsys.readouterr().err
     assert "host2 left the swarm and joined it again" in said and "healed" in said, said
     # A new overlay after it: both engines count both, and the name crosses at once.
