@@ -43,7 +43,7 @@ from helpers.world.naming import (
     parse_namespace,
     parse_prefix,
 )
-from helpers.world.proc import NETNS_DIR, which
+from helpers.world.proc import NETNS_DIR, end_all, which
 
 # tcpdump's answer to SIGUSR1 (its "print the counts" signal on Linux), one line on stderr.
 _COUNTS = re.compile(rb"(\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel")
@@ -303,15 +303,8 @@ class Capture:
         """Wait until each tcpdump has caught up, stop it (SIGINT flushes its file) and return the
         pcaps that were written."""
         self._settle()
+        end_all([run.process for run in self._running], signal.SIGINT)
         for run in self._running:
-            if run.process.poll() is None:
-                run.process.send_signal(signal.SIGINT)
-        for run in self._running:
-            try:
-                run.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                run.process.kill()
-                run.process.wait()
             if run.process.stderr:
                 run.process.stderr.close()
             if run.ready and run.file.exists():

@@ -44,6 +44,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from helpers.world.proc import end_all
+
 MARK = "dnlab-trace-"
 _MARK_RE = re.compile(r"--comment\s+\"?" + re.escape(MARK) + r"(\d+)-([0-9a-f]+)(-new)?\"?")
 _PROTO = {"ping": "icmp", "tcp": "tcp", "http": "tcp", "udp": "udp"}
@@ -480,15 +482,8 @@ class NfTrace:
             while m.comment and m.process.poll() is None and time.monotonic() < deadline \
                     and _deleted(m.text(), m.comment) < rules:
                 time.sleep(0.005)
+        end_all([m.process for m in self._monitors], signal.SIGTERM)
         for m in self._monitors:
-            if m.process.poll() is None:
-                m.process.send_signal(signal.SIGTERM)
-        for m in self._monitors:
-            try:
-                m.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                m.process.kill()
-                m.process.wait()
             if m.name not in self.untraced:
                 self.texts[m.name] = m.text()
             m.output.close()

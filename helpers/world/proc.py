@@ -66,3 +66,17 @@ def lock_held(path: Path) -> bool:
         except BlockingIOError:
             return True
         return False
+
+
+def end_all(processes: Sequence[subprocess.Popen], signal_number: int, timeout: float = 5.0) -> None:
+    """Send `signal_number` to each process still running, then wait for each; one that has not ended
+    `timeout` s after is killed (tcpdump's captures, xtables-monitor's traces: SIGINT/SIGTERM flush them)."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal_number)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
