@@ -193,9 +193,9 @@ def check_isolation(world, c: Checks) -> None:
 # --- 4. one container on two networks ------------------------------------------------------------
 
 def two_networks_hint(world) -> str:
-    """How lab4-app gets onto both networks on host1's engine: two `--network` flags in one `docker run`
-    work from Docker 25.0 on, and the older engines refuse them (`Container cannot be connected to
-    network endpoints`, no container made); the engine table says which (fact multiple-networks)."""
+    """How lab4-app gets onto both networks on host1's engine: whether two `--network` flags in one
+    `docker run` work there is the engine table's to say (fact multiple-networks), read for the version
+    host1 runs."""
     version = world.host1.docker.version()["Version"]
     era = engine_facts.fact("multiple-networks").on(version)
     return (f"start lab4-app from {IMAGE} on both networks (`{cli(world, 'host1')} run --name lab4-app ...`). "

@@ -303,7 +303,7 @@ def _gossip_port_free(world, host: str, timeout: float) -> None:
     """Wait until nothing listens on TCP 7946 in the host's namespace (the left swarm's agent is closed).
 
     If the host's own engine still holds it after `timeout` seconds, its gossip agent has outlived the
-    swarm (moby#31913 describes it after repeated leaves; once in CI on Docker 26.1 under load, 10 s and
+    swarm (moby#31913 describes it after repeated leaves; once in CI's Debian 13 leg under load, 10 s and
     more after `swarm leave` returned, so host2 could not join and every later overlay failed): only a
     new dockerd process lets go of it, so that engine is restarted, saying so in one line on stderr. A
     holder that is not the engine is an error naming it."""
