@@ -8,7 +8,7 @@
 #
 # The build steps are scripts/course-image/steps.sh alone: `make course-image` runs the same script in
 # a debootstrapped Debian 13 root and imports it offline with this file's ENV, WORKDIR, VOLUME, EXPOSE,
-# ENTRYPOINT and CMD as `docker import --change` lines (helpers/world/course_image.py reads them here).
+# ENTRYPOINT and CMD as `docker import --change` lines (helpers/hosting/course_image.py reads them here).
 FROM debian:trixie
 COPY . /opt/dnlab
 RUN bash /opt/dnlab/scripts/course-image/steps.sh

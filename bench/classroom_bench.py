@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from helpers.world import classroom  # noqa: E402 (after the path line: bench runs from a checkout)
+from helpers.hosting import classroom  # noqa: E402 (after the path line: bench runs from a checkout)
 from helpers.world.naming import CLASSROOM_CONTAINER, LABEL_LEARNER, WORLD_ENV  # noqa: E402
 
 NAME = f"{os.environ.get(WORLD_ENV) or 'bench'}-bench"

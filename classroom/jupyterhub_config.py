@@ -1,7 +1,7 @@
 """JupyterHub for one workshop: each learner gets a privileged dnlab/course container with a lab world
 of its own inside (DockerSpawner), on a bridge where learners cannot reach each other.
 
-`make classroom` (helpers/world/classroom.py) runs the hub with this file inside the classroom's own
+`make classroom` (helpers/hosting/classroom.py) runs the hub with this file inside the classroom's own
 engine namespace and sets the DNLAB_CLASSROOM_* variables below; every one has a default, so
 `jupyterhub -f classroom/jupyterhub_config.py` also renders (tests/unit/test_classroom_config.py).
 
@@ -80,7 +80,7 @@ c = get_config()  # noqa: F821  (given by JupyterHub's config loader)
 
 # --- the hub, the proxy, their state ------------------------------------------------------------
 # The proxy listens on the engine namespace's loopback; the machine reaches it through the relay of
-# helpers/world/classroom.py. The hub's API listens on the classroom network's gateway, which the
+# helpers/hosting/classroom.py. The hub's API listens on the classroom network's gateway, which the
 # learners' servers reach (INPUT of the engine namespace, which enable_icc=false leaves open).
 c.JupyterHub.bind_url = f"http://127.0.0.1:{naming.CLASSROOM_PROXY_PORT}"
 c.JupyterHub.hub_bind_url = f"http://{HUB_IP}:{naming.CLASSROOM_HUB_PORT}"

@@ -4,7 +4,7 @@ The hub starts it (classroom/jupyterhub_config.py) inside the classroom engine's
 API address and the service's token in the environment. The page is behind the hub's OAuth: only a
 user holding `access:services!service=dnlab-status` opens it, which the hub's admin role has and a
 learner's does not. It shows what `dnlab classroom status` prints, read the same way
-(`helpers.world.classroom.learner_rows`: the hub's users, and each learner's container).
+(`helpers.hosting.classroom.learner_rows`: the hub's users, and each learner's container).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 
 from helpers.cli.classroom import COLUMNS, cells
-from helpers.world.classroom import learner_rows
+from helpers.hosting.classroom import learner_rows
 
 
 def hub_users() -> list[dict]:

@@ -1,4 +1,4 @@
-"""`dnlab classroom up|down|status|serve`: a workshop's JupyterHub (helpers/world/classroom.py).
+"""`dnlab classroom up|down|status|serve`: a workshop's JupyterHub (helpers/hosting/classroom.py).
 
 `make classroom` runs `up`, `make classroom-down` runs `down`; `status` is the instructor view.
 """
@@ -14,7 +14,7 @@ COLUMNS = ("learner", "server", "world", "labs passed")
 
 
 def _settings(args: argparse.Namespace):
-    from helpers.world.classroom import Settings
+    from helpers.hosting.classroom import Settings
 
     # Secrets come from the environment, never the command line (`ps` shows command lines to all).
     return Settings(name=args.name, listen=args.listen, code=os.environ.get("DNLAB_CLASSROOM_CODE", ""),
@@ -23,7 +23,7 @@ def _settings(args: argparse.Namespace):
 
 
 def _up(args: argparse.Namespace) -> int:
-    from helpers.world import classroom
+    from helpers.hosting import classroom
 
     settings = _settings(args)
     if not settings.code or not settings.admin_password:
@@ -42,13 +42,13 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from helpers.world import classroom
+    from helpers.hosting import classroom
 
     return classroom.serve(_settings(args))
 
 
 def _down(args: argparse.Namespace) -> int:
-    from helpers.world import classroom
+    from helpers.hosting import classroom
 
     for line in classroom.down(args.name) or ["nothing of the classroom was left"]:
         print(line)
@@ -73,7 +73,7 @@ def table(rows: list[dict]) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from helpers.world import classroom
+    from helpers.hosting import classroom
 
     rows = classroom.status(args.name)
     print(json.dumps(rows, indent=2) if args.json else table(rows))

@@ -60,7 +60,7 @@ def start(namespace: str, paths: HostPaths, cgroup_parent: str, hostname: str | 
 
     `hostname` (default: the host's folder name, i.e. its role) is what `docker info` and
     `docker node ls` call the engine. `extra_config`: daemon.json settings added to `daemon_config`'s
-    (a throwaway engine's runtime, helpers/world/sandbox.py). `lab_dns=False` (a throwaway engine,
+    (a throwaway engine's runtime, helpers/hosting/sandbox.py). `lab_dns=False` (a throwaway engine,
     outside any world): neither the engine nor its containers are given the lab's DNS server, whose
     address means nothing there (a course container would take the inner world's `inet` for its resolver).
     `binaries`: a folder of dockerd, containerd, its shim, docker-proxy (and runc, if the release's runs

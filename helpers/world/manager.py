@@ -748,7 +748,7 @@ class CleanReport:
     running: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    # Throwaway engines (helpers/world/sandbox.py) whose owner crashed, and those still in use.
+    # Throwaway engines (helpers/hosting/sandbox.py) whose owner crashed, and those still in use.
     sandboxes: dict[str, list[str]] = field(default_factory=dict)
     sandboxes_in_use: list[str] = field(default_factory=list)
 
@@ -790,7 +790,7 @@ def clean(only: set[str] | None = None) -> CleanReport:
 def _sweep_sandboxes(report: CleanReport, only: set[str] | None) -> None:
     """Remove throwaway engines whose owner is gone. With `only` (`clean --world W`): those named W or
     W-... alone (a developer's or CI run's sandboxes take its world id as their name or its prefix)."""
-    from helpers.world import sandbox
+    from helpers.world import lifecycle as sandbox
 
     ids = None if only is None else {WorldNames.from_prefix(p).world_id or "" for p in only}
     for full in sandbox.discover():

@@ -165,7 +165,7 @@ ROLES = ("router", "inet") + MACHINES
 # A throwaway engine in its own namespace, made only for a lesson that needs a *fresh* engine
 # (`manager.scratch_engine`); not part of a running world's health.
 SCRATCH = "scratch"
-# A throwaway engine of the course's own kind, outside any world (helpers/world/sandbox.py: the
+# A throwaway engine of the course's own kind, outside any world (helpers/hosting/sandbox.py: the
 # course image's own test, the classroom): namespace, state dir (RUN_ROOT), data dir (DATA_ROOT) and
 # cgroup parent are all SANDBOX_PREFIX + its name; its namespace's `lo` carries the alias
 # SANDBOX_MARKER_PREFIX + that same full name. Never a world prefix (`dnlab-<id>` has one dash), so a
@@ -175,7 +175,7 @@ SANDBOX_PREFIX = "dnlab-sbx-"
 SANDBOX_MARKER_PREFIX = "dnlab-sandbox="
 SANDBOX_OWNER = ".owner"
 SANDBOX_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
-# Its runtime on a machine that withholds capabilities (runc through helpers/world/runc_caps.py).
+# Its runtime on a machine that withholds capabilities (runc through helpers/hosting/runc_caps.py).
 SANDBOX_RUNTIME = "dnlab-runc"
 # The course image (Dockerfile; `make course-image` builds it offline as a root filesystem tar plus the
 # Dockerfile's `docker import --change` lines, cached here and keyed on the repository's tree).
@@ -349,7 +349,7 @@ class WorldNames:
         return {LABEL_WORLD: self.prefix}
 
 
-# --- the classroom (classroom/, `make classroom`, helpers/world/classroom.py) --------------------
+# --- the classroom (classroom/, `make classroom`, helpers/hosting/classroom.py) --------------------
 # One JupyterHub for a workshop: its engine is a sandbox (SANDBOX_PREFIX + CLASSROOM), never the
 # machine's own Docker; each learner gets a privileged COURSE_IMAGE container there, with a lab
 # world of its own inside. Everything the classroom makes in its engine carries LABEL_CLASSROOM.

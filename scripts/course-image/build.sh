@@ -65,8 +65,8 @@ inside() {
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     /bin/bash -c "bash $INNER/scripts/course-image/steps.sh \
-      && $INNER/.venv/bin/python -m helpers.world.course_image changes $INNER/Dockerfile > /tmp/changes.json \
-      && $INNER/.venv/bin/python -m helpers.world.course_image command /tmp/changes.json $OUT/rootfs.tar \
+      && $INNER/.venv/bin/python -m helpers.hosting.course_image changes $INNER/Dockerfile > /tmp/changes.json \
+      && $INNER/.venv/bin/python -m helpers.hosting.course_image command /tmp/changes.json $OUT/rootfs.tar \
          > /root/import-command.txt && cp /tmp/changes.json /root/changes.json"
 }
 

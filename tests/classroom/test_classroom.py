@@ -22,7 +22,7 @@ import urllib.request
 
 import pytest
 
-from helpers.world import classroom, sandbox
+from helpers.hosting import classroom, sandbox
 from helpers.world.naming import (
     CLASSROOM_CONTAINER,
     CLASSROOM_HUB_PORT,

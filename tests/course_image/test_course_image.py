@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from helpers.world import sandbox
+from helpers.hosting import sandbox
 from helpers.world.naming import (
     COURSE_IMAGE,
     COURSE_IMAGE_CHANGES,

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.world import engine, sandbox
+from helpers.hosting import sandbox
+from helpers.world import engine
 from helpers.world.naming import (
     COURSE_IMAGE,
     COURSE_IMAGE_CHANGES,

@@ -1,4 +1,4 @@
-"""The throwaway engine (helpers/world/sandbox.py): it runs containers, its published ports answer
+"""The throwaway engine (helpers/hosting/sandbox.py): it runs containers, its published ports answer
 inside its namespace, `stop` leaves nothing, and `dnlab clean` removes one whose owner crashed."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.world import engine, image, netns, sandbox
+from helpers.hosting import sandbox
+from helpers.world import engine, image, netns
 from helpers.world.naming import IMAGE, INET_IP
 from tests.worlds import world_id_for_tests
 
@@ -93,7 +94,7 @@ def test_clean_removes_a_crashed_owners_sandbox_and_spares_a_live_one():
     full = sandbox.full_name(name)
     # An owner that starts a sandbox and dies without stopping it (SIGKILL: no cleanup runs).
     owner = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from helpers.world.sandbox import ThrowawayEngine\n"
+        [sys.executable, "-c", "import sys, time; from helpers.hosting.sandbox import ThrowawayEngine\n"
          f"e = ThrowawayEngine({name!r}).start(); print('up', flush=True); time.sleep(600)"],
         cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:

@@ -17,7 +17,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from helpers.cli.classroom import table
-from helpers.world import classroom, naming
+from helpers.hosting import classroom
+from helpers.world import naming
 from tests.aio import run_async
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Parts of helpers/world/classroom.py that need no engine: the listen address, the relay, the owner's
+"""Parts of helpers/hosting/classroom.py that need no engine: the listen address, the relay, the owner's
 liveness as `dnlab classroom down` judges it."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.errors import LabError
-from helpers.world import classroom
+from helpers.hosting import classroom
 from tests.aio import run_async
 
 

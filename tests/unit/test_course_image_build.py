@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers.errors import LabError
-from helpers.world import course_image, runc_caps
+from helpers.hosting import course_image, runc_caps
 from helpers.world.naming import COURSE_IMAGE, COURSE_IMAGE_PORT
 
 ROOT = Path(__file__).resolve().parents[2]

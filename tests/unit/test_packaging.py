@@ -23,8 +23,10 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # (`jupyter lab` by scripts/start.sh, `python -m voila` by `dnlab explorer`).
 SERVERS = {"jupyterlab", "voila"}
 # The data flow of docs/ARCHITECTURE.md, as ranks: a room imports only rooms of its rank or lower.
+# hosting (throwaway engines, the course image, the classroom) sits above every room of the course and
+# below the CLI: it uses the world, and nothing but the CLI uses it.
 RANK = {"errors": 0, "world": 1, "scenarios": 2, "observe": 3, "capture": 3, "path": 4, "draw": 5,
-        "widgets": 6, "lessons": 6, "labs": 7, "cli": 8, "__main__": 9, "__init__": 9}
+        "widgets": 6, "lessons": 6, "labs": 7, "hosting": 8, "cli": 9, "__main__": 10, "__init__": 10}
 
 
 def _imports(path: Path) -> set[str]:

@@ -8,50 +8,39 @@ a loopback and nothing else, so a published port is reached from inside it (`run
 
 Every name is `naming.SANDBOX_PREFIX + name` (namespace, state and data folders, cgroup parent), the
 namespace is labelled, and the owner holds a lock while it lives: `dnlab clean` (`sweep`) removes a
-sandbox whose owner is gone, and never one in use. `stop()` removes everything it made.
+sandbox whose owner is gone, and never one in use. `stop()` removes everything it made. Naming,
+removal and the sweep live in helpers/world/lifecycle.py (the world's `clean` needs them, hosting not).
 """
 from __future__ import annotations
 
 import fcntl
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from helpers.errors import LabError, UsageError
-from helpers.world import engine, netns, runc_caps
+from helpers.errors import LabError
+from helpers.hosting import runc_caps
+from helpers.world import engine, netns
+from helpers.world.lifecycle import (  # noqa: F401 - the sandbox's names and removal, for its users
+    discover,
+    full_name,
+    in_use,
+    leftovers,
+    marker_of,
+    paths_of,
+    remove,
+    sweep,
+)
 from helpers.world.naming import (
-    DATA_ROOT,
     PRIVATE_DIR_MODE,
-    RUN_ROOT,
-    SANDBOX_MARKER_PREFIX,
-    SANDBOX_NAME,
     SANDBOX_OWNER,
-    SANDBOX_PREFIX,
     SANDBOX_RUNTIME,
     HostPaths,
 )
-from helpers.world.proc import NETNS_DIR, lock_held, require_root, which
-
-
-def full_name(name: str) -> str:
-    """The namespace (and folder, cgroup) name of sandbox `name`; UsageError if it does not fit."""
-    if not SANDBOX_NAME.fullmatch(name):
-        raise UsageError(f"throwaway engine name {name!r} is not valid: 1 to 16 of a-z, 0-9 and '-', "
-                         "starting with a letter", "ThrowawayEngine('ia-test')")
-    return SANDBOX_PREFIX + name
-
-
-def paths_of(full: str) -> HostPaths:
-    """Where sandbox `full` (namespace name) keeps its engine's files."""
-    return HostPaths(state=RUN_ROOT / full, data_root=DATA_ROOT / full)
-
-
-def marker_of(full: str) -> str:
-    return SANDBOX_MARKER_PREFIX + full
+from helpers.world.proc import NETNS_DIR, require_root, which
 
 
 class ThrowawayEngine:
@@ -159,7 +148,7 @@ class ThrowawayEngine:
 
 def runtime_config(paths: HostPaths) -> dict:
     """daemon.json settings for the engine's runtime: none on a machine with every capability; on one
-    that withholds some, runc through helpers/world/runc_caps.py (see there), so `--privileged` runs."""
+    that withholds some, runc through helpers/hosting/runc_caps.py (see there), so `--privileged` runs."""
     if not runc_caps.machine_withholds():
         return {}
     wrapper = paths.state / SANDBOX_RUNTIME
@@ -167,80 +156,3 @@ def runtime_config(paths: HostPaths) -> dict:
                        f"{shlex.quote(which('runc'))} \"$@\"\n")
     wrapper.chmod(0o700)
     return {"runtimes": {SANDBOX_RUNTIME: {"path": str(wrapper)}}, "default-runtime": SANDBOX_RUNTIME}
-
-
-# --- removal (stop, and `dnlab clean` after a crash) --------------------------------------------
-
-def in_use(full: str) -> bool:
-    """True if a live owner holds sandbox `full`'s lock."""
-    lock = paths_of(full).state / SANDBOX_OWNER
-    return lock.exists() and lock_held(lock)
-
-
-def remove(full: str) -> list[str]:
-    """Remove every trace of sandbox `full`: its engine and what runs below it, its namespace (only if
-    it carries the sandbox's label), mounts, folders and cgroups. What was removed."""
-    removed = []
-    paths = paths_of(full)
-    if engine.processes_of(paths):
-        engine.stop(paths)
-        removed.append(f"dockerd of {full}")
-    if netns.exists(full) and netns.marker_of(full) == marker_of(full):
-        netns.delete(full)
-        removed.append(f"namespace {full}")
-    # Below the state folder: the exec-root's own shared bind (engine.share_exec_root), the
-    # namespaces dockerd mounted in it; below the data-root: containers' overlay mounts.
-    engine.unmount_below(paths.state, paths.data_root)
-    for directory in (paths.state, paths.data_root):
-        if directory.exists():
-            shutil.rmtree(directory, ignore_errors=True)
-            removed.append(f"directory {directory}")
-    removed += [f"cgroup {c}" for c in engine.remove_cgroups("/" + full)]
-    engine.release_mountpoints()  # the last user of the engines' mount points the course made
-    for root in (RUN_ROOT, DATA_ROOT):
-        with suppress(OSError):
-            root.rmdir()  # only if empty: no world nor other sandbox is left
-    return removed
-
-
-
-
-def discover() -> list[str]:
-    """Full names of every sandbox that left anything: a labelled namespace or a folder."""
-    found = set()
-    for root in (RUN_ROOT, DATA_ROOT):
-        if root.is_dir():
-            found.update(e.name for e in root.iterdir() if e.name.startswith(SANDBOX_PREFIX))
-    for name in netns.list_names():
-        if name.startswith(SANDBOX_PREFIX) and netns.marker_of(name) == marker_of(name):
-            found.add(name)
-    return sorted(n for n in found if SANDBOX_NAME.fullmatch(n.removeprefix(SANDBOX_PREFIX)))
-
-
-def sweep() -> tuple[dict[str, list[str]], list[str]]:
-    """Remove every sandbox whose owner is gone. (removed per sandbox, sandboxes in use left alone)."""
-    swept, busy = {}, []
-    for full in discover():
-        if in_use(full):
-            busy.append(full)
-            continue
-        swept[full] = remove(full)
-    return swept, busy
-
-
-def leftovers(full: str) -> list[str]:
-    """What of sandbox `full` still exists (a test's proof that `stop` removed everything)."""
-    paths = paths_of(full)
-    left = [f"process {pid}" for pid in engine.processes_of(paths)]
-    if netns.exists(full):
-        left.append(f"namespace {full}")
-    for directory in (paths.state, paths.data_root):
-        if directory.exists():
-            left.append(f"directory {directory}")
-    marks = (str(paths.state), str(paths.data_root))
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4]
-        if point.startswith(marks):
-            left.append(f"mount {point}")
-    left += [f"cgroup {c}" for c in engine.cgroup_dirs("/" + full)]
-    return left

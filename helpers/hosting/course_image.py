@@ -5,8 +5,8 @@ debootstrapped Debian 13 root and imports its tar with `docker import`. Whatever
 on the image (ENV, WORKDIR, VOLUME, EXPOSE, ENTRYPOINT, CMD) is read from the Dockerfile itself here,
 so the two builds cannot drift apart; an instruction that `docker import` cannot carry is an error.
 
-    python -m helpers.world.course_image changes [Dockerfile]     the lines, as a JSON list
-    python -m helpers.world.course_image command [changes.json [rootfs.tar]]   the `docker import` to run
+    python -m helpers.hosting.course_image changes [Dockerfile]     the lines, as a JSON list
+    python -m helpers.hosting.course_image command [changes.json [rootfs.tar]]   the `docker import` to run
 """
 from __future__ import annotations
 

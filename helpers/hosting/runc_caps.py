@@ -3,7 +3,7 @@
 Some machines (containers, CI sandboxes; this project's own, which withholds CAP_SYS_RESOURCE) run
 every process with a reduced capability bounding set. `docker run --privileged` asks runc for every
 capability the kernel knows, and runc then fails with "unable to apply caps: operation not
-permitted". On such a machine only, a throwaway engine (helpers/world/sandbox.py) runs containers
+permitted". On such a machine only, a throwaway engine (helpers/hosting/sandbox.py) runs containers
 through this wrapper: it removes from the container's capability sets the ones this machine does not
 have (no process here could hold them anyway) and execs the real runc with the same arguments.
 Everything else --privileged gives (devices, writable /sys and cgroups, no seccomp, no masked paths)

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers.errors import LabError
-from helpers.world import sandbox
+from helpers.hosting import sandbox
 from helpers.world.naming import (
     CLASSROOM,
     CLASSROOM_CONTAINER,
