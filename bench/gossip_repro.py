@@ -80,14 +80,11 @@ def cpu_load(seconds: float = 60.0):
 @contextmanager
 def small_path(world):
     """Lab 13's cloud: the router's ports towards the hosts carry 1450 bytes, the hosts' eth0 say 1500."""
-    from helpers.lessons.drivers import PATH_ONLY, set_mtu
+    from helpers.world import mtu
     from helpers.world.naming import LAB13_PATH_MTU
 
-    old = set_mtu(world, PATH_ONLY, LAB13_PATH_MTU)
-    try:
+    with mtu.lowered(world, mtu.PATH_ONLY, LAB13_PATH_MTU):
         yield
-    finally:
-        set_mtu(world, PATH_ONLY, restore=old)
 
 
 def restart_host2(world) -> None:

@@ -6,7 +6,7 @@ Rooms, and the one way data flows between them::
       -> path (the packet-path model) -> draw / widgets;   labs (checks) and cli use them all.
 
 The chapter notebooks' own tools (facts, claims, demonstrations, measurements, glossary) live in
-one room on top of these, `helpers.lessons` (``from helpers.lessons import chapters, claims, facts``).
+one room on top of these, `helpers.lessons` (``from helpers.lessons import ch01, claims, facts``).
 
 A notebook starts with ``world = helpers.lab()``: the running world, made if needed.
 """

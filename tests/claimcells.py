@@ -48,13 +48,17 @@ def claim_source(tag: str) -> str:
 
 
 def run_claim(tag: str, **names: Any) -> Any:
-    """Execute the claim cell `tag` with `names` bound (plus `claims`, `facts`, `chapters` as the
-    chapter's setup cell imports them); return the value of its last expression."""
-    from helpers.lessons import chapters, claims, facts, probes
+    """Execute the claim cell `tag` with `names` bound (plus `claims`, `facts`, `probes` and the
+    chapter's own `chNN` as its setup cell imports them); return the value of its last expression."""
+    import importlib
 
+    from helpers.lessons import claims, facts, probes
+
+    chapter = tag.split(":", 1)[0]
     tree = ast.parse(claim_source(tag))
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    scope = {"claims": claims, "facts": facts, "chapters": chapters, "probes": probes, **names}
+    scope = {"claims": claims, "facts": facts, "probes": probes,
+             chapter: importlib.import_module(f"helpers.lessons.{chapter}"), **names}
     exec(compile(tree, f"<claim {tag}>", "exec"), scope)
     if last is None:
         return None

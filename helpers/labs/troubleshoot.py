@@ -25,6 +25,7 @@ from helpers.labs import progress, state
 from helpers.labs.common import need_attached, need_container, need_reach
 from helpers.labs.model import Checks, Lab
 from helpers.lessons import facts
+from helpers.world import mtu as link_mtu
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
 from helpers.world.manager import command_for
@@ -635,32 +636,13 @@ def repair_macvlan_host(world) -> list[str]:
 # kernel (5.9+) answers the container with ICMP "fragmentation needed" from the VXLAN port and
 # fragments the outer packets, so the fault heals after one lost packet: that is not the lab.
 
-def _cloud_links() -> dict[str, list[str]]:
-    """The links whose MTU lab 13 records and restores: the hosts' NICs and the cloud's ports."""
-    from helpers.lessons.drivers import UNDERLAY  # host1/host2 eth0 and the router's p-host1/p-host2
-
-    return UNDERLAY
-
-
-def _path_links() -> dict[str, list[str]]:
-    """The cloud's side of the path between host1 and host2 (the router's ports), which lab 13 shrinks."""
-    from helpers.lessons.drivers import PATH_ONLY
-
-    return PATH_ONLY
-
-
 def _record_path(world) -> Path:
     return world.names.state_dir / LAB13_MTU_RECORD
 
 
-def _link_mtus(world, links: dict[str, list[str]]) -> dict[str, int]:
-    """{"machine:ifname": mtu} as `ip -j link` reads now."""
-    return {f"{machine}:{name}": facts.mtu(world, machine, name) for machine, names in links.items() for name in names}
-
-
 def path_mtu(world) -> int:
     """What the LAN between host1 and host2 carries: the smallest MTU of the router's ports on the way."""
-    return min(_link_mtus(world, _path_links()).values())
+    return min(link_mtu.read(world, link_mtu.PATH_ONLY).values())
 
 
 def break_mtu(world) -> None:
@@ -669,7 +651,7 @@ def break_mtu(world) -> None:
     1500. The MTUs found are recorded first, and put back if anything here fails."""
     _fresh_start(world, 13)
     record = _record_path(world)
-    record.write_text(json.dumps(_link_mtus(world, _cloud_links())))
+    record.write_text(json.dumps(link_mtu.read(world, link_mtu.UNDERLAY)))
     try:
         # The swarm and the overlay first, the cloud's smaller path last: on a path that drops full-size
         # frames the hosts' own TCP (swarm join over TLS, large gossip syncs) stalls too, which would
@@ -682,9 +664,7 @@ def break_mtu(world) -> None:
             raise LabError("the swarm's gossip did not carry lab13-a's name to host2, so the lab cannot start "
                            f"(what each engine knew: {swarm.last_diagnosis(world)})",
                            f"{command_for(world.names, 'down')} && {command_for(world.names, 'up')}")
-        for machine, names in _path_links().items():
-            for name in names:
-                world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
+        link_mtu.lower(world, link_mtu.PATH_ONLY, LAB13_PATH_MTU)
     except BaseException:
         restore_underlay(world)
         raise
@@ -708,13 +688,9 @@ def restore_underlay(world) -> list[str]:
         before = {key: int(value) for key, value in json.loads(record.read_text()).items()}
     except (FileNotFoundError, ValueError):
         reference = facts.mtu(world, "router", "p-lanpc")
-        before = {key: reference for key in _link_mtus(world, _cloud_links())}
-    done = []
-    for key, mtu in _link_mtus(world, _cloud_links()).items():
-        if mtu != before.get(key, mtu):
-            machine, name = key.split(":")
-            world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(before[key])])
-            done.append(f"MTU {before[key]} of {name} on {machine} (was {mtu})")
+        before = {key: reference for key in link_mtu.read(world, link_mtu.UNDERLAY)}
+    now = link_mtu.read(world, link_mtu.UNDERLAY)
+    done = link_mtu.restore(world, {key: before.get(key, mtu) for key, mtu in now.items()})
     record.unlink(missing_ok=True)
     return done
 
@@ -816,7 +792,7 @@ def check_mtu(world, c: Checks) -> None:
 
 def _router_ports_evidence(world, made: dict[str, int]) -> str:
     """The router ports' MTUs now, and those the lab made (when recorded): what the cloud check saw."""
-    now = ", ".join(f"{k} mtu {v}" for k, v in _link_mtus(world, _path_links()).items())
+    now = ", ".join(f"{k} mtu {v}" for k, v in link_mtu.read(world, link_mtu.PATH_ONLY).items())
     before = ", ".join(f"{k} {v}" for k, v in made.items() if k.startswith("router"))
     return f"router ports {now}" + (f" (before the lab: {before})" if made else "")
 
@@ -828,7 +804,7 @@ def _check_cloud(world, c: Checks) -> int:
         made = {key: int(value) for key, value in json.loads(_record_path(world).read_text()).items()}
     except (FileNotFoundError, ValueError):
         made = {}
-    changed = {key: mtu for key, mtu in _link_mtus(world, _path_links()).items() if mtu != LAB13_PATH_MTU}
+    changed = {key: mtu for key, mtu in link_mtu.read(world, link_mtu.PATH_ONLY).items() if mtu != LAB13_PATH_MTU}
     c.expect("the LAN between the hosts (the cloud's network) is as the provider runs it", not changed,
              f"the router's ports were changed ({', '.join(f'{k} mtu {v}' for k, v in changed.items())}): in a "
              "real cloud you cannot change the provider's network, so this fix does not exist there",

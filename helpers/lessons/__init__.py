@@ -1,15 +1,18 @@
 """Lessons: what the chapter notebooks call, on top of the other rooms.
 
-A chapter imports its tools from here in one short line::
+A chapter imports its tools from here in one short line (its setup cell)::
 
-    from helpers.lessons import chapters, claims, facts, probes
+    from helpers.lessons import ch01, claims, facts, probes
 
+* `ch00` ... `ch10`: one module per chapter, beside its notebook source `notebooks/src/chNN.py` and
+  its claim tests `tests/integration/test_claims_chNN.py`: the chapter's compound demonstrations
+  (one call, one idea, evidence as a dict), and the shared helpers it uses, as `chNN.NAME`;
+* `common`: what several chapters share (guarded sends, the packet-path figure, the rule trace);
 * `facts`: live state as plain Python data (a thin layer over `helpers.observe` and `helpers.capture`);
 * `claims`: statements a cell proves (they fail CI the day they stop being true);
-* `chapters`: compound demonstrations (one call, one idea, evidence as a dict);
 * `lesson`: a chapter's own ad-hoc containers and networks (`Lesson`);
 * `probes`: a scenario's probes run for real, with their verdicts;
-* `measure`: latency and throughput through each driver (chapter 7);
+* `measure`, `two_engines`: chapter 7's latency/throughput and its two engines side by side;
 * `glossary`: the article's terms (chapter 10).
 
 Nothing is imported here: `from helpers.lessons import facts` loads only what it names.

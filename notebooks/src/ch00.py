@@ -62,9 +62,9 @@ def build():
         print(describe(state))
         """),
         code("""
-        from helpers.lessons import chapters
+        from helpers.lessons import ch00
 
-        lan_machines = chapters.lan_members(state)   # cabled by a veth pair whose router end is a port of lan0
+        lan_machines = ch00.lan_members(state)   # cabled by a veth pair whose router end is a port of lan0
         lan_machines
         """, id="code-helpers-lessons-import"),
         claim("ch00:cabling", """
@@ -89,7 +89,7 @@ def build():
         typed that way on host1:
         """, id="being-lab-machine-dnlab"),
         code("""
-        on_host1 = chapters.shell_facts(world, "host1")
+        on_host1 = ch00.shell_facts(world, "host1")
         for shown in on_host1["commands"]:
             print(repr(shown), end="\\n\\n")
         """),
@@ -108,7 +108,7 @@ def build():
         """, id="dnlab-shell-thin"),
         code("""
         host1_ns, host1_sock = world["host1"].namespace, world.host1.base_url
-        chapters.typed_on_this_machine(f"nsenter --net=/run/netns/{host1_ns} ip -4 -br addr show eth0; "
+        ch00.typed_on_this_machine(f"nsenter --net=/run/netns/{host1_ns} ip -4 -br addr show eth0; "
                                        f"DOCKER_HOST={host1_sock} docker info --format '{{{{.DockerRootDir}}}}'")
         """),
         md("""
@@ -127,10 +127,10 @@ def build():
         with scratch_engine(world.names.world_id) as fresh:
             print("$ docker network ls        # on the brand-new engine")
             print(fresh.cli("network", "ls"))
-            networks = chapters.network_drivers(fresh.client)
+            networks = ch00.network_drivers(fresh.client)
             print("$ docker info --format '{{.Plugins.Network}}'   # the network drivers it has")
             print(fresh.cli("info", "--format", "{{.Plugins.Network}}"))
-            drivers = chapters.engine_drivers(fresh.client)
+            drivers = ch00.engine_drivers(fresh.client)
         networks
         """),
         claim("ch00:fresh-engine", """

@@ -1,5 +1,5 @@
 """Chapter 1: basics and NAT (article section 1)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "01_basics_nat.ipynb"
 
@@ -25,10 +25,10 @@ def build():
         sees it come from. Lines such as `host1# iptables-save -t nat` are real commands, run on that
         machine just now: type them yourself after `sudo .venv/bin/dnlab shell host1`.
         """, id="chapter-1-basics-nat"),
-        code(SETUP),
+        code(setup("ch01")),
         code("""
         # extra code: this chapter's own containers (cleaned first) and the default-bridge scenario
-        lesson = chapters.Lesson(world, "ch01").reset()
+        lesson = ch01.Lesson(world, "ch01").reset()
         bridge = scenarios.get(world, "default-bridge").start()
         """, id="code-extra-code-this-chapter"),
         md("""
@@ -47,7 +47,7 @@ def build():
         to watch which address pool each one gets (section 1.5).
         """, id="1.1-fresh-engine-has"),
         code("""
-        fresh = chapters.fresh_engine_tour(world)
+        fresh = ch01.fresh_engine_tour(world)
         print("$ docker network ls        # on the brand-new engine")
         print(fresh["network_ls"])
         """),
@@ -82,8 +82,8 @@ def build():
                                  "ip -4 -br addr show docker0")
         """, id="code-box-lesson-box"),
         code("""
-        view = chapters.container_view(world, box)
-        facts.table(chapters.rows_of(view))
+        view = ch01.container_view(world, box)
+        facts.table(ch01.rows_of(view))
         """),
         claim("ch01:own-namespace", """
         claims.all_of("the container has its own network namespace, and its way out is host1's docker0", {
@@ -138,8 +138,8 @@ def build():
         course's capture room, with the rule's packet counter before and after and the conntrack entry:
         """, id="same-again-captured"),
         code("""
-        out = chapters.egress_snat(world, box)
-        facts.table(chapters.rows_of(out))
+        out = ch01.egress_snat(world, box)
+        facts.table(ch01.rows_of(out))
         """),
         claim("ch01:default-route", """
         claims.article_vs_reality(
@@ -186,15 +186,15 @@ def build():
         its target rewrote the source). Type it in a terminal; here is host1's part of what it prints:
         """, id="kernel-own-account-snat"),
         code("""
-        snat_trace = chapters.rule_trace(world, "ch01-box", "inet", tcp=9000)   # dnlab trace ... --rules
+        snat_trace = ch01.rule_trace(world, "ch01-box", "inet", tcp=9000)   # dnlab trace ... --rules
         """, id="code-snat-trace"),
         claim("ch01:snat-trace", """
-        masq = chapters.met_rule(snat_trace, "host1", "nat", "POSTROUTING", "MASQUERADE")
+        masq = ch01.met_rule(snat_trace, "host1", "nat", "POSTROUTING", "MASQUERADE")
         claims.all_of("the kernel's trace names the MASQUERADE rule this very connection met in host1", {
             "ch01-box reached the internet service": snat_trace["reached"],
             "its first packet met a MASQUERADE rule in host1's nat POSTROUTING": masq is not None,
             "it is Docker's rule for docker0's subnet, the one whose counter rose above":
-                masq is not None and chapters.same_rule(masq["rule"], out["masquerade_rule"]),
+                masq is not None and ch01.same_rule(masq["rule"], out["masquerade_rule"]),
             "the packet was leaving through eth0 when it met the rule":
                 ((masq or {}).get("before") or {}).get("out") == "eth0",
             "the trace and the counters agree on every rule that acted": not snat_trace["disagreements"],
@@ -228,7 +228,7 @@ def build():
         The connection is the container's: its address, its routes, its `eth0`.
         """, id="when-port-must-change"),
         code("""
-        clash = chapters.port_rewrite(world, lesson, port=40000)
+        clash = ch01.port_rewrite(world, lesson, port=40000)
         for shown in clash["commands"]:
             print(repr(shown), end="\\n\\n")
         facts.table(clash["connections"])
@@ -256,7 +256,7 @@ def build():
         namespace and the rules that decided there.
         """, id="figure-egress-path"),
         code("""
-        chapters.show_path(world, bridge, "egress", view="NAT", rules=True)   # dnlab path default-bridge egress --rules
+        ch01.show_path(world, bridge, "egress", view="NAT", rules=True)   # dnlab path default-bridge egress --rules
         """, id="code-show-path-egress-rules"),
         md("""
         ## 1.4 Coming in: DNAT for a published port
@@ -273,8 +273,8 @@ def build():
         facts.sh(world, "host1", "docker port ch01-web; iptables-save -t nat | grep -e DNAT -e '^-A OUTPUT' -e '^-A PREROUTING'")
         """, id="code-web-lesson-web"),
         code("""
-        inbound = chapters.inbound_dnat(world, web, 18080)
-        facts.table(chapters.rows_of(inbound))
+        inbound = ch01.inbound_dnat(world, web, 18080)
+        facts.table(ch01.rows_of(inbound))
         """),
         claim("ch01:dnat", """
         claims.article_vs_reality(
@@ -294,18 +294,18 @@ def build():
         then a rule of the filter **FORWARD** hook that accepts traffic to the container's port 80:
         """, id="dnat-trace-intro"),
         code("""
-        dnat_trace = chapters.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18080)   # dnlab trace ... --rules
+        dnat_trace = ch01.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18080)   # dnlab trace ... --rules
         """, id="code-dnat-trace"),
         claim("ch01:dnat-trace", """
-        dnat = chapters.met_rule(dnat_trace, "host1", "nat", "PREROUTING", "DNAT")
-        accept = chapters.met_rule(dnat_trace, "host1", "filter", "FORWARD", "ACCEPT")
+        dnat = ch01.met_rule(dnat_trace, "host1", "nat", "PREROUTING", "DNAT")
+        accept = ch01.met_rule(dnat_trace, "host1", "filter", "FORWARD", "ACCEPT")
         web_ip, port = inbound["container_address"], dnat_trace["port"]
         claims.all_of("the kernel's trace names the DNAT in nat PREROUTING and the FORWARD accept", {
             f"lanpc reached host1's port {port}": dnat_trace["reached"],
             f"its SYN met a DNAT rule for port {port} in host1's nat PREROUTING":
                 dnat is not None and f"--dport {port} " in dnat["rule"] + " ",
             "it is the rule the nat DOCKER chain holds (above)":
-                dnat is not None and any(chapters.same_rule(dnat["rule"], rule) for rule in inbound["dnat_rule"]),
+                dnat is not None and any(ch01.same_rule(dnat["rule"], rule) for rule in inbound["dnat_rule"]),
             "after it the packet's destination is the container's port 80":
                 ((dnat or {}).get("after") or {}).get("dst") == f"{web_ip}:80",
             "filter FORWARD then accepted it, by a rule for the container's address":
@@ -347,7 +347,7 @@ def build():
         }, evidence={"saw": inbound["container_saw_from_host1_loopback"], "proxies": inbound["docker_proxies"]})
         """),
         code("""
-        print(chapters.on_this_engine(world, "loopback"))
+        print(ch01.on_this_engine(world, "loopback"))
         """),
         md("""
         ### What keeps an unpublished port closed?
@@ -361,7 +361,7 @@ def build():
         `lanpc` for a moment, and try its port 80, and the published `ch01-web`'s port 80 directly.
         """, id="keeps-unpublished-port-closed"),
         code("""
-        closed = chapters.unpublished_port(world, lesson, web)
+        closed = ch01.unpublished_port(world, lesson, web)
         facts.table([closed["unpublished"], closed["published_direct"]])
         """),
         code("""
@@ -377,7 +377,7 @@ def build():
         }, evidence=closed)
         """),
         code("""
-        print(chapters.on_this_engine(world, "unpublished"))
+        print(ch01.on_this_engine(world, "unpublished"))
         """),
         md("""
         So "ports that are not published are not reachable from outside" is a property of host1's
@@ -386,7 +386,7 @@ def build():
         `host1:18080`, depends on the engine as well: [[engine:direct-access]]
         """, id="so-ports-that"),
         code("""
-        chapters.show_path(world, bridge, "publish", view="NAT", rules=True)   # dnlab path default-bridge publish --rules
+        ch01.show_path(world, bridge, "publish", view="NAT", rules=True)   # dnlab path default-bridge publish --rules
         """, id="code-show-path-publish-rules"),
         md("""
         ## 1.5 Address pools: 172.17.0.0/16 is only the first

@@ -1,5 +1,5 @@
 """Chapter 2: the bridge driver (article 1.1 and 2.1)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "02_bridge.ipynb"
 
@@ -19,12 +19,12 @@ def build():
         `host1# ...` line is a real command run on host1 just now; type it yourself after
         `sudo .venv/bin/dnlab shell host1`.
         """, id="chapter-2-bridge"),
-        code(SETUP),
+        code(setup("ch02")),
         code("""
         # extra code: the two bridge scenarios and this chapter's own containers
         default = scenarios.get(world, "default-bridge").start()   # a, b on docker0
         user = scenarios.get(world, "user-bridge").start()         # a, b on user-bridge-net; c on user-bridge-net2
-        lesson = chapters.Lesson(world, "ch02").reset()
+        lesson = ch02.Lesson(world, "ch02").reset()
         """, id="code-extra-code-two-bridge"),
         md("""
         ## 2.1 docker0 is a Linux bridge, and containers plug in through veth pairs
@@ -47,7 +47,7 @@ def build():
         code("""
         a = default.containers()["a"]
         pair = facts.veth_peer(world, "host1", a)
-        device = chapters.bridge_device(world, "host1", "docker0")
+        device = ch02.bridge_device(world, "host1", "docker0")
         facts.table([{**pair, "bridge kind": device["kind"]}])
         """),
         claim("ch02:veth", """
@@ -74,7 +74,7 @@ def build():
                                  "bridge fdb show br docker0 | grep -v permanent")
         """),
         code("""
-        learned = chapters.learned_port(world, "host1", "docker0", a)
+        learned = ch02.learned_port(world, "host1", "docker0", a)
         facts.table([learned])
         """),
         claim("ch02:fdb", """
@@ -85,7 +85,7 @@ def build():
                          evidence=learned))
         """),
         code("""
-        chapters.show_path(world, default, "c2c", view="L2")
+        ch02.show_path(world, default, "c2c", view="L2")
         """),
         md("""
         ## 2.3 Default bridge vs user-defined bridge: names
@@ -105,8 +105,8 @@ def build():
         """),
         code("""
         ua, da = user.containers()["a"], default.containers()["a"]
-        on_default = chapters.name_resolution(world, da, "default-bridge-b")
-        on_user = chapters.name_resolution(world, ua, "user-bridge-b")
+        on_default = ch02.name_resolution(world, da, "default-bridge-b")
+        on_user = ch02.name_resolution(world, ua, "user-bridge-b")
         facts.table([{"what": key, "default bridge (default-bridge-a)": on_default[key],
                       "user bridge (user-bridge-a)": on_user[key]} for key in on_default])
         """, output="ch02:lookup"),
@@ -140,13 +140,13 @@ def build():
         So we read the version first. `c` lives on a second user bridge and tries to ping `b`.
         """, id="2.4-isolation-between-bridges"),
         code("""
-        print(chapters.on_this_engine(world, "chains"))
+        print(ch02.on_this_engine(world, "chains"))
         facts.sh(world, "host1", "iptables-save -t filter | grep -e ISOLATION -e DOCKER-FORWARD -e DOCKER-BRIDGE")
         """),
         code("""
         b, c = user.containers()["b"], user.containers()["c"]
-        iso = chapters.crossing(world, c, b)                 # c pings b; host1's rule counters read around it
-        isolation = chapters.isolation_rules(world)
+        iso = ch02.crossing(world, c, b)                 # c pings b; host1's rule counters read around it
+        isolation = ch02.isolation_rules(world)
         facts.table([{k: iso[k] for k in ("from", "to", "reached", "output", "ip_forward")},
                      {"from": "rules that counted the ping", "to": "; ".join(iso["counted"])}])
         """, id="code-b-c-user"),
@@ -173,7 +173,7 @@ def build():
         chains send it to the rule that drops it. The output names the one met here:
         """, id="isolation-trace-intro"),
         code("""
-        iso_trace = chapters.rule_trace(world, "user-bridge-c", "user-bridge-b")   # dnlab trace ... --rules
+        iso_trace = ch02.rule_trace(world, "user-bridge-c", "user-bridge-b")   # dnlab trace ... --rules
         """, id="code-isolation-trace"),
         claim("ch02:isolation-trace", """
         drop = iso_trace["dropped"]
@@ -181,7 +181,7 @@ def build():
             "c's ping did not reach b": not iso_trace["reached"],
             "the trace says host1 dropped it": drop is not None,
             "by a DROP rule Docker wrote between the bridges, one whose counter rose above":
-                drop is not None and any(chapters.same_rule(drop["rule"], rule.split(" [")[0]) for rule in iso["dropped_by"]),
+                drop is not None and any(ch02.same_rule(drop["rule"], rule.split(" [")[0]) for rule in iso["dropped_by"]),
             "nothing after it: the ping never reached host1's POSTROUTING":
                 not any(e["hook"] == "POSTROUTING" and e["leg"] == "request" for e in iso_trace["met"]),
         }, evidence={"dropped by": drop and f"{drop['table']} {drop['hook']}: {drop['rule']}",
@@ -195,8 +195,8 @@ def build():
         Two more pings, across docker0's border both ways, with the rules that counted each:
         """, id="default-bridge-not"),
         code("""
-        into_docker0 = chapters.crossing(world, c, da)      # user bridge -> docker0 (da: default-bridge-a, 2.3)
-        out_of_docker0 = chapters.crossing(world, da, b)    # docker0 -> user bridge
+        into_docker0 = ch02.crossing(world, c, da)      # user bridge -> docker0 (da: default-bridge-a, 2.3)
+        out_of_docker0 = ch02.crossing(world, da, b)    # docker0 -> user bridge
         facts.table([{"from": x["from"], "to": x["to"], "reached": x["reached"],
                       "dropped by": "; ".join(x["dropped_by"]) or "(no DROP rule counted it)"}
                      for x in (into_docker0, out_of_docker0)])
@@ -214,7 +214,7 @@ def build():
                      "a -> b": c2c.row()})
         """),
         code("""
-        chapters.show_path(world, user, "isolation", view="L3", rules=True)   # dnlab path user-bridge isolation --rules
+        ch02.show_path(world, user, "isolation", view="L3", rules=True)   # dnlab path user-bridge isolation --rules
         """, id="code-show-path-isolation-rules"),
         md("""
         ## 2.5 `--internal`: a bridge without a way out
@@ -225,13 +225,13 @@ def build():
         which case this engine is.
         """, id="2.5-internal-bridge-without"),
         code("""
-        internal = chapters.internal_egress(world, lesson)     # docker network create --internal ch02-internal
+        internal = ch02.internal_egress(world, lesson)     # docker network create --internal ch02-internal
         facts.sh(world, "host1", "docker network inspect -f '{{.Name}} internal={{.Internal}}' ch02-internal; "
                                  "docker exec ch02-in-internal ip route; "
                                  f"iptables-save -t filter | grep -- '{internal['subnet']}'")
         """, id="code-internal-chapters-internal"),
         code("""
-        facts.table(chapters.rows_of(internal))
+        facts.table(ch02.rows_of(internal))
         """),
         claim("ch02:internal", """
         claims.all_of("a container on an --internal network has no way out", {
@@ -265,7 +265,7 @@ def build():
         net.disconnect("user-bridge-c")
         # 2. the daemon's `dns` setting (this lab sets it to the internet service); without one, a copy
         #    of the host's /etc/resolv.conf without its localhost nameservers (2.3)
-        print(facts.resolv_nameservers(default.containers()["a"]), chapters.daemon_dns(world))
+        print(facts.resolv_nameservers(default.containers()["a"]), ch02.daemon_dns(world))
         """, id="solution-1-yes-c-gets"),
         code("""
         lesson.stop()

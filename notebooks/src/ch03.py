@@ -1,5 +1,5 @@
 """Chapter 3: the host driver (article 1.2 and 2.2)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "03_host.ipynb"
 
@@ -21,14 +21,13 @@ def build():
         Lines such as `host1# docker run ...` are real commands, run on that lab machine just now;
         type them yourself after `sudo .venv/bin/dnlab shell host1`.
         """, id="chapter-3-host"),
-        code(SETUP),
+        code(setup("ch03")),
         code("""
         # extra code: the host scenario (host-app with --network host and a web server on 8090,
         # host-bridged on the default bridge, and a service host1 binds to 127.0.0.1:7070)
-        from helpers.lessons import drivers
         from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
         host = scenarios.get(world, "host").start()
-        lesson = chapters.Lesson(world, "ch03").reset()
+        lesson = ch03.Lesson(world, "ch03").reset()
         app, bridged = host.containers()["app"], host.containers()["bridged"]
         print("engine on host1:", world.host1.docker.version()["Version"])
         """, id="code-extra-code-host-scenario"),
@@ -46,8 +45,8 @@ def build():
                 facts.sh(world, "host1", "docker inspect -f '{{.HostConfig.NetworkMode}} {{json .NetworkSettings.Networks.host.IPAddress}}' host-app"))
         """),
         code("""
-        view = drivers.host_stack_view(world, app)
-        facts.table(chapters.rows_of(view))
+        view = ch03.host_stack_view(world, app)
+        facts.table(ch03.rows_of(view))
         """),
         claim("ch03:same-stack", """
         claims.all_of("the host-network container is host1's own network stack", {
@@ -62,7 +61,7 @@ def build():
         that it discards it, and indeed adds no DNAT rule, starts no docker-proxy and reports no port.
         """, id="3.2-p-discarded-no"),
         code("""
-        published = drivers.publish_ignored(world, lesson, network="host", host_port=18099)
+        published = ch03.publish_ignored(world, lesson, network="host", host_port=18099)
         display(published["run"], published["docker port"],
                 facts.sh(world, "host1", "iptables-save -t nat | grep -- '--dport 18099' || echo '(no nat rule mentions 18099)'"))
         """),
@@ -78,9 +77,9 @@ def build():
         none of host1's MASQUERADE rules counts a packet (compare the counters `[packets:bytes]`).
         """, id="out-internet-container"),
         code("""
-        nat = drivers.host_egress(world, app)
+        nat = ch03.host_egress(world, app)
         display(facts.sh(world, "host1", "iptables-save -t nat -c | grep MASQUERADE"))
-        facts.table(chapters.rows_of(nat))
+        facts.table(ch03.rows_of(nat))
         """),
         claim("ch03:no-nat", """
         claims.all_of("out to the internet, the host-network container is host1 itself: no NAT", {
@@ -95,9 +94,9 @@ def build():
         `ss` on host1 lists it next to host1's own loopback-only service on 7070.
         """, id="host-app-runs"),
         code("""
-        inbound = drivers.host_inbound(world, APP_PORT)
+        inbound = ch03.host_inbound(world, APP_PORT)
         display(facts.sh(world, "host1", f"ss -ltnp | grep -E ':({APP_PORT}|{LOOPBACK_PORT}) '"))
-        facts.table(chapters.rows_of(inbound))
+        facts.table(ch03.rows_of(inbound))
         """),
         claim("ch03:inbound", """
         claims.all_of(f"the LAN reaches the container's server on host1's address, port {inbound['port']}, without DNAT", {
@@ -107,7 +106,7 @@ def build():
         }, evidence=inbound)
         """),
         code("""
-        chapters.show_path(world, host, "egress", view="L3")
+        ch03.show_path(world, host, "egress", view="L3")
         """),
         md("""
         ## 3.3 The real risk: host1's network namespace is the container's
@@ -133,7 +132,7 @@ def build():
         not a container):
         """, id="3.3-real-risk-host1"),
         code("""
-        risk = drivers.loopback_reach(world, app, bridged, LOOPBACK_PORT)
+        risk = ch03.loopback_reach(world, app, bridged, LOOPBACK_PORT)
         facts.table(list(risk.values()))
         """),
         claim("ch03:loopback-risk", """
@@ -147,7 +146,7 @@ def build():
             }, evidence=risk))
         """),
         code("""
-        chapters.show_path(world, host, "loopback", view="L3")
+        ch03.show_path(world, host, "loopback", view="L3")
         """),
         md("""
         ### Abstract UNIX sockets
@@ -158,7 +157,7 @@ def build():
         container lists the very same sockets; a bridge container lists none of them.
         """, id="abstract-unix-sockets"),
         code("""
-        sockets = drivers.abstract_sockets(world, app, bridged)
+        sockets = ch03.abstract_sockets(world, app, bridged)
         display(facts.sh(world, "host1", "ss -xlp | grep -F ' @'"),
                 facts.sh(world, "host1", "docker exec host-app cat /proc/net/unix | grep -F ' @'"),
                 facts.sh(world, "host1", "docker exec host-bridged cat /proc/net/unix | grep -F ' @' || echo '(none)'"))
@@ -179,7 +178,7 @@ def build():
         all a packet capture needs.
         """, id="sniffing-host1-s-traffic"),
         code("""
-        sniff = drivers.sniff_host_traffic(world, lesson, network="host")
+        sniff = ch03.sniff_host_traffic(world, lesson, network="host")
         display(sniff["run"], sniff["logs"])
         """),
         claim("ch03:sniff", """
@@ -220,9 +219,9 @@ def build():
         # 2.
         print(facts.sh(world, "host1", "ss -ltnp | grep ':7070 '"))
         # 3. Nothing of lanpc -> host1: a bridge container's eth0 carries only its own traffic.
-        print(drivers.sniff_host_traffic(world, lesson, network="bridge", role="sniff-bridge")["logs"])
+        print(ch03.sniff_host_traffic(world, lesson, network="bridge", role="sniff-bridge")["logs"])
         # 4. tcpdump cannot open a packet socket without CAP_NET_RAW.
-        print(drivers.sniff_host_traffic(world, lesson, network="host", role="sniff-noraw", cap_drop="NET_RAW")["logs"])
+        print(ch03.sniff_host_traffic(world, lesson, network="host", role="sniff-noraw", cap_drop="NET_RAW")["logs"])
         """, id="solution-1-fails-bind-host"),
         code("""
         lesson.stop()

@@ -1,5 +1,5 @@
 """Chapter 4: the overlay driver (article 1.3 and 2.3)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "04_overlay.ipynb"
 
@@ -20,13 +20,12 @@ def build():
         **Prerequisites.** Chapters 1 and 2. Lines such as `host1# docker swarm init ...` are real
         commands, run on that lab machine just now; type them after `sudo .venv/bin/dnlab shell host1`.
         """, id="chapter-4-overlay"),
-        code(SETUP),
+        code(setup("ch04")),
         code("""
         # extra code: start from no swarm (so we can watch what it adds), and this chapter's own resources
-        from helpers.lessons import drivers
         overlay = scenarios.get(world, "overlay")
         overlay.stop()
-        lesson = chapters.Lesson(world, "ch04").reset()
+        lesson = ch04.Lesson(world, "ch04").reset()
         print("engine on host1:", world.host1.docker.version()["Version"])
         """, id="code-extra-code-start-no"),
         md("""
@@ -40,7 +39,7 @@ def build():
         worker. (The token is a secret: it is hidden below.)
         """, id="4.1-forming-swarm"),
         code("""
-        swarm = drivers.form_swarm(world, overlay.labels)
+        swarm = ch04.form_swarm(world, overlay.labels)
         display(swarm["init"], swarm["join"], facts.sh(world, "host2", "docker network ls"))
         """),
         claim("ch04:swarm-networks", """
@@ -65,7 +64,7 @@ def build():
         `swarm/raft`. `docker node ls` answers only on a manager, from that store.
         """, id="where-swarm-s"),
         code("""
-        store = drivers.swarm_store(world, "host1")
+        store = ch04.swarm_store(world, "host1")
         display(store["docker node ls"], facts.sh(world, "host1", f"ls -l {store['raft dir']}"))
         """),
         claim("ch04:raft", """
@@ -101,8 +100,8 @@ def build():
         reach each other. Try `--opt encrypted` on a full Linux host.)
         """, id="ports-swarm-needs"),
         code("""
-        ports = chapters.swarm_ports(world, "host1")
-        display(facts.sh(world, "host1", "ss -lntup | grep -E ':(2377|7946|4789) '"), facts.table(drivers.SWARM_PORTS))
+        ports = ch04.swarm_ports(world, "host1")
+        display(facts.sh(world, "host1", "ss -lntup | grep -E ':(2377|7946|4789) '"), facts.table(ch04.SWARM_PORTS))
         """),
         claim("ch04:swarm-ports", """
         claims.all_of("host1 listens on the swarm's ports", {
@@ -122,13 +121,13 @@ def build():
         overlay.start()
         display(facts.sh(world, "host1", "docker network ls --filter driver=overlay"),
                 facts.sh(world, "host2", "docker exec overlay-b ping -c 2 overlay-a"))
-        c2c = drivers.overlay_c2c(world, overlay)
+        c2c = ch04.overlay_c2c(world, overlay)
         """),
         claim("ch04:c2c", """
         claims.holds("overlay-b (host2) pings overlay-a (host1) by name", c2c["reached"], evidence=c2c)
         """),
         code("""
-        chapters.show_path(world, overlay, "c2c", view="L3")
+        ch04.show_path(world, overlay, "c2c", view="L3")
         """),
         md("""
         ## 4.3 VXLAN on the wire
@@ -146,7 +145,7 @@ def build():
         the network (`com.docker.network.driver.overlay.vxlanid_list`):
         """, id="same-capture-decoded"),
         code("""
-        vx = drivers.overlay_vxlan(world, overlay)
+        vx = ch04.overlay_vxlan(world, overlay)
         display(facts.sh(world, "host1", "docker network inspect -f '{{json .Options}}' overlay-net"), facts.table(vx["frames"]))
         """),
         claim("ch04:vxlan", """
@@ -173,7 +172,7 @@ def build():
         and create a new overlay. Everything is put back afterwards.
         """, id="see-that-1450"),
         code("""
-        small = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400)
+        small = ch04.overlay_mtu_on_small_underlay(world, lesson, underlay=1400)
         display(small["create"], small["inside"])
         """),
         claim("ch04:mtu-fixed", """
@@ -186,7 +185,7 @@ def build():
         The fix is to tell the driver: `-o com.docker.network.driver.mtu=1400` gives `1400 − 50`.
         """, id="fix-tell-driver"),
         code("""
-        fixed = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400,
+        fixed = ch04.overlay_mtu_on_small_underlay(world, lesson, underlay=1400,
                                                       options={"com.docker.network.driver.mtu": "1400"})
         display(fixed["create"], fixed["inside"])
         """),
@@ -207,7 +206,7 @@ def build():
         and then hangs.
         """, id="fault-now-leave"),
         code("""
-        fault = drivers.overlay_path_mtu(world, overlay, path_mtu=1400)
+        fault = ch04.overlay_path_mtu(world, overlay, path_mtu=1400)
         display(fault["shown"])
         facts.table([fault["small ping"], fault["full-size ping"]])
         """),
@@ -239,7 +238,7 @@ def build():
         code("""
         display(facts.sh(world, "host1", "docker exec overlay-a ip route"),
                 facts.sh(world, "host1", "iptables-save -t nat -c | grep docker_gwbridge"))
-        egress = drivers.overlay_egress_nat(world, overlay)
+        egress = ch04.overlay_egress_nat(world, overlay)
         display(facts.sh(world, "host1", "iptables-save -t nat -c | grep -- '! -o docker_gwbridge'"))
         """),
         claim("ch04:gwbridge-nat", """
@@ -284,13 +283,10 @@ def build():
         print(facts.sh(world, "host1", "docker network inspect -f '{{json .Options}}' overlay-net"), {f["vni"] for f in vx["frames"]})
         # 3. It passes, fragmented: "flags [+]" and "offset" on the outer UDP or on the inner ICMP packet.
         #    The first ping may be lost while the kernel learns the smaller MTU.
-        links = {"host1": ["eth0"], "host2": ["eth0"], "router": ["p-host1", "p-host2"]}
-        old = drivers.set_mtu(world, links, 1400)
-        try:
+        from helpers.world import mtu      # the MTU of the world's links: read, lower, put back
+        with mtu.lowered(world, mtu.UNDERLAY, 1400):    # host1/host2 eth0 and the router's ports, put back after
             print(facts.sh(world, "host2", "timeout 5 tcpdump -ni eth0 -v -c 4 'udp port 4789 or (ip[6:2] & 0x1fff != 0)' & "
                                            "sleep 1; docker exec overlay-b ping -c 3 -s 1422 overlay-a; wait", check=False, head=40))
-        finally:
-            drivers.set_mtu(world, links, restore=old)
         """, id="solution-1-docker-gwbridge-overlay"),
         code("""
         lesson.stop()

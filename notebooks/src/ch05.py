@@ -1,5 +1,5 @@
 """Chapter 5: the macvlan driver (article 1.4 and 2.4)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "05_macvlan.ipynb"
 
@@ -24,13 +24,12 @@ def build():
         Lines such as `host1# docker network create ...` are real commands, run on that lab machine
         just now; type them after `sudo .venv/bin/dnlab shell host1`.
         """, id="chapter-5-macvlan"),
-        code(SETUP),
+        code(setup("ch05")),
         code("""
         # extra code: start from no macvlan network, and this chapter's own containers
-        from helpers.lessons import drivers
         mv = scenarios.get(world, "macvlan")
         mv.stop()
-        lesson = chapters.Lesson(world, "ch05").reset()
+        lesson = ch05.Lesson(world, "ch05").reset()
         print("engine on host1:", world.host1.docker.version()["Version"])
         """, id="code-extra-code-start-no"),
         md("""
@@ -55,12 +54,12 @@ def build():
         """, id="article-says-mac"),
         code("""
         display(facts.sh(world, "host1", "ip -4 addr show eth0; ip route show default"),
-                drivers.macvlan_create_cli(world, mv))
+                ch05.macvlan_create_cli(world, mv))
         mv.start()      # the scenario adopts the network (same name and labels) and runs macvlan-app on it
         net = mv.networks()[0]
         app = mv.containers()["app"]
-        fit = drivers.macvlan_fit(world, net)
-        facts.table(chapters.rows_of(fit))
+        fit = ch05.macvlan_fit(world, net)
+        facts.table(ch05.rows_of(fit))
         """, id="code-display-facts-sh"),
         claim("ch05:fits-lan", """
         claims.all_of("the macvlan network's addresses are the LAN's own", {
@@ -76,7 +75,7 @@ def build():
         learned the container's MAC: on host1's port, as an **extra** MAC next to host1's own.
         """, id="5.2-own-mac-learned"),
         code("""
-        identity = drivers.macvlan_identity(world, mv)
+        identity = ch05.macvlan_identity(world, mv)
         display(facts.sh(world, "host1", "docker exec macvlan-app ip link show eth0"),
                 facts.sh(world, "host1", "ip link show eth0"), identity["bridge fdb"])
         """),
@@ -93,7 +92,7 @@ def build():
         frames between a macvlan parent and its own macvlan children.
         """, id="5.3-lan-reaches-directly"),
         code("""
-        reach = drivers.macvlan_reach(world, mv)
+        reach = ch05.macvlan_reach(world, mv)
         facts.table(reach["rows"])
         """),
         claim("ch05:reach", """
@@ -114,10 +113,10 @@ def build():
         """, id="who-answers-who-has"),
         code("""
         facts.forget_neighbours(world, "lanpc")
-        chapters.show_path(world, mv, "lan", view="L2")
+        ch05.show_path(world, mv, "lan", view="L2")
         """),
         code("""
-        arp = chapters.show_path.last.arp_exchanges()
+        arp = ch05.show_path.last.arp_exchanges()
         app_ip, mac = facts.address(world, app), facts.mac_of(world, app)
         """),
         claim("ch05:arp", """
@@ -146,8 +145,8 @@ def build():
         forgetting its neighbours) pings **host2**, and do the same in a bridge container on host1.
         """, id="5.4-applications-that-monitor"),
         code("""
-        heard = drivers.lan_chatter_heard(world, app)
-        heard_bridge = drivers.lan_chatter_heard(world, lesson.box("listener"))
+        heard = ch05.lan_chatter_heard(world, app)
+        heard_bridge = ch05.lan_chatter_heard(world, lesson.box("listener"))
         facts.table([heard, heard_bridge])
         """),
         claim("ch05:hears-lan", """
@@ -233,7 +232,7 @@ def build():
         # 2. the packet leaves through eth0's macvlan child with the container's LAN address and is switched
         #    straight onto the LAN: host1 never routes it, so its netfilter POSTROUTING (where MASQUERADE
         #    sits, for packets from its bridges) never sees it. The rules, and what each counted meanwhile:
-        egress = drivers.host_egress(world, app)
+        egress = ch05.host_egress(world, app)
         counted = egress["MASQUERADE packets counted"]
         display(facts.table([{"host1's MASQUERADE rule": rule, "packets it counted during egress": n}
                              for rule, n in counted.items()]))

@@ -1,5 +1,5 @@
 """Chapter 6: the none driver (article 2.5)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "06_none.ipynb"
 
@@ -19,10 +19,9 @@ def build():
         ...` are real commands, run on that lab machine just now; type them after
         `sudo .venv/bin/dnlab shell host1`.
         """, id="chapter-6-none"),
-        code(SETUP),
+        code(setup("ch06")),
         code("""
         # extra code: none-box (--network none) and none-peer (default bridge), and the chapter's helpers
-        from helpers.lessons import drivers
         none = scenarios.get(world, "none").start()
         box, peer = none.containers()["box"], none.containers()["peer"]
         print("engine on host1:", world.host1.docker.version()["Version"])
@@ -38,8 +37,8 @@ def build():
         display(facts.sh(world, "host1", "docker exec none-box ip addr"),
                 facts.sh(world, "host1", "docker exec none-box ip route | wc -l   # how many routes"),
                 facts.sh(world, "host1", "docker inspect -f 'mode={{.HostConfig.NetworkMode}} IPAddress={{json .NetworkSettings.Networks.none.IPAddress}}' none-box"))
-        view = drivers.none_view(world, box)
-        facts.table(chapters.rows_of(view))
+        view = ch06.none_view(world, box)
+        facts.table(ch06.rows_of(view))
         """),
         claim("ch06:lo-only", """
         claims.all_of("a none container has its own namespace with only lo, no route, and no address from Docker", {
@@ -56,16 +55,16 @@ def build():
         "Network is unreachable": the kernel has no route, so no packet is even sent.
         """, id="nothing-out-nothing"),
         code("""
-        reach = drivers.none_reach(world, box, peer)
+        reach = ch06.none_reach(world, box, peer)
         facts.table(list(reach.values()))
         """),
         claim("ch06:unreachable", """
         claims.all_of("loopback works; the internet, host1 and a bridge container fail with 'Network is unreachable'", {
             "its own loopback answers": reach["loopback"]["reached"],
-            "the internet service: unreachable (no route)": not reach["internet"]["reached"] and drivers.unreachable(reach["internet"]),
-            "host1: unreachable (no route)": not reach["host1"]["reached"] and drivers.unreachable(reach["host1"]),
+            "the internet service: unreachable (no route)": not reach["internet"]["reached"] and ch06.unreachable(reach["internet"]),
+            "host1: unreachable (no route)": not reach["host1"]["reached"] and ch06.unreachable(reach["host1"]),
             "a bridge container: unreachable (no route)": not reach["bridge neighbour"]["reached"]
-                and drivers.unreachable(reach["bridge neighbour"]),
+                and ch06.unreachable(reach["bridge neighbour"]),
         }, evidence=reach)
         """),
         md("""
@@ -73,7 +72,7 @@ def build():
         the container.
         """, id="probes-lab-s"),
         code("""
-        chapters.show_path(world, none, "egress", view="L3")
+        ch06.show_path(world, none, "egress", view="L3")
         """),
         md("""
         ## Connecting it later
@@ -91,8 +90,8 @@ def build():
         from `none`, then connected:
         """, id="way-round-fresh"),
         code("""
-        lesson = chapters.Lesson(world, "ch06").reset()
-        rejoin = drivers.none_rejoin(world, lesson)     # docker network connect / disconnect none / connect
+        lesson = ch06.Lesson(world, "ch06").reset()
+        rejoin = ch06.none_rejoin(world, lesson)     # docker network connect / disconnect none / connect
         display(*rejoin["commands"])
         facts.sh(world, "host1", f"docker exec {rejoin['container']} ip -o -4 addr")
         """, id="code-lesson-chapters-lesson"),

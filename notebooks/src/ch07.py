@@ -1,5 +1,5 @@
 """Chapter 7: the drivers side by side (article section 2)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "07_drivers_side_by_side.ipynb"
 
@@ -18,10 +18,10 @@ def build():
         **Prerequisites.** Chapters 1–6. This chapter starts every scenario at once (about 10 s);
         section 7.4 brings up a second, small world beside yours (about 15 s for the whole section).
         """, id="chapter-7-drivers-side"),
-        code(SETUP),
+        code(setup("ch07")),
         code("""
-        lesson = chapters.Lesson(world, "ch07").reset()
-        running = {name: scenarios.get(world, name).start() for name in chapters.SIDE_BY_SIDE}
+        lesson = ch07.Lesson(world, "ch07").reset()
+        running = {name: scenarios.get(world, name).start() for name in ch07.SIDE_BY_SIDE}
         """),
         md("""
         ## 7.1 One table, read live
@@ -32,7 +32,7 @@ def build():
         and the probes themselves (`(!)` would mark a probe that did not do what the scenario expects).
         """, id="7.1-one-table-read"),
         code("""
-        rows = [chapters.scenario_row(world, s) for s in running.values()]
+        rows = [ch07.scenario_row(world, s) for s in running.values()]
         facts.table(rows)
         """),
         claim("ch07:probes", """
@@ -78,7 +78,7 @@ def build():
         claims.all_of(
             "host1 masquerades a container's traffic exactly when it leaves through a Docker bridge: docker0, "
             "a user-defined bridge, or docker_gwbridge for the overlay container; host, macvlan and none get no NAT",
-            {**{"all six scenarios were read": {r["scenario"] for r in rows} >= set(chapters.SIDE_BY_SIDE)},
+            {**{"all six scenarios were read": {r["scenario"] for r in rows} >= set(ch07.SIDE_BY_SIDE)},
              **{(f"{r['scenario']}: a MASQUERADE rule for its way out {r['way out']} counted its packets"
                  if r["scenario"] in behind_a_bridge
                  else f"{r['scenario']}: no MASQUERADE or SNAT rule of host1 would apply to its way out {r['way out']}"):
@@ -89,7 +89,7 @@ def build():
                                       "packets during probes": r["masqueraded packets"]} for r in rows})
         """),
         code("""
-        print(chapters.engine_firewall_note(world))
+        print(ch07.engine_firewall_note(world))
         """),
         md("""
         ### Whose namespace, whose resolver
@@ -138,7 +138,7 @@ def build():
         """, id="7.2-host-networking-faster"),
         code("""
         from helpers.lessons import measure
-        measure_cases = chapters.measurement_cases(world, lesson)
+        measure_cases = ch07.measurement_cases(world, lesson)
         host1_ip = facts.address(world, "host1")
         facts.sh(world, "lanpc", f"s=$(date +%s%N); busybox wget -q -O /dev/null http://{host1_ip}:18081/small; "
                                  "e=$(date +%s%N); echo $(( (e-s)/1000 )) microseconds")

@@ -1,5 +1,5 @@
 """Chapter 8: managing networks (article 3.1-3.4)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "08_managing_networks.ipynb"
 
@@ -29,9 +29,9 @@ def build():
         engine). We add two `--label` options to what we create, so that the lab can find and remove
         exactly what this chapter made.
         """, id="chapter-8-managing-networks"),
-        code(SETUP),
+        code(setup("ch08")),
         code("""
-        lesson = chapters.Lesson(world, "ch08").reset()   # removes what an earlier run of this chapter left
+        lesson = ch08.Lesson(world, "ch08").reset()   # removes what an earlier run of this chapter left
         labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
         labels
         """, id="code-lesson-chapters-lesson"),
@@ -46,8 +46,8 @@ def build():
         facts.sh(world, "host1", "ip -br addr show type bridge")
         """),
         code("""
-        created = chapters.created_network(world, "my_bridge_network")
-        facts.table(chapters.rows_of(created))
+        created = ch08.created_network(world, "my_bridge_network")
+        facts.table(ch08.rows_of(created))
         """),
         claim("ch08:create", """
         claims.all_of("`docker network create --driver bridge my_bridge_network` made a Linux bridge on host1, "
@@ -79,7 +79,7 @@ def build():
         """),
         code("""
         my_container = world.host1.docker.containers.get("my_container")
-        attached = chapters.attachment(world, my_container, "my_bridge_network")
+        attached = ch08.attachment(world, my_container, "my_bridge_network")
         """),
         claim("ch08:run", """
         claims.all_of("`docker run --network my_bridge_network` put my_container on that network", {
@@ -103,7 +103,7 @@ def build():
         and its start time after each step):
         """, id="same-two-steps"),
         code("""
-        moved = chapters.connect_disconnect(world, my_container, "my_web_network")
+        moved = ch08.connect_disconnect(world, my_container, "my_web_network")
         """),
         claim("ch08:connect", """
         claims.all_of("`docker network connect` gives a running container a new interface in the network, "
@@ -128,11 +128,11 @@ def build():
         `docker network inspect` prints the engine's JSON record of a network.
         """, id="8.4-inspect-network-article"),
         code("""
-        print(chapters.inspect_note(world))
+        print(ch08.inspect_note(world))
         facts.sh(world, "host1", "docker network inspect my_bridge_network", head=45)
         """),
         code("""
-        facts.table(chapters.inspect_fields(world.host1.docker.networks.get("my_bridge_network")))
+        facts.table(ch08.inspect_fields(world.host1.docker.networks.get("my_bridge_network")))
         """),
         md("""
         `inspect` is Docker's *record*: what it assigned when the container joined. The kernel holds
@@ -140,7 +140,7 @@ def build():
         reads both (the kernel's side with `ip -j` inside each listed container, matched by MAC):
         """, id="inspect-docker-s"),
         code("""
-        record = chapters.inspect_vs_kernel(world, "my_bridge_network")
+        record = ch08.inspect_vs_kernel(world, "my_bridge_network")
         facts.table(record)
         """),
         claim("ch08:inspect", """

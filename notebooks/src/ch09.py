@@ -1,5 +1,5 @@
 """Chapter 9: summary and the road to Kubernetes (article section 4)."""
-from nb import SETUP, claim, code, md, notebook, solution
+from nb import claim, code, md, notebook, setup, solution
 
 FILENAME = "09_summary_kubernetes.ipynb"
 
@@ -34,9 +34,9 @@ def build():
 
         **Prerequisites.** Chapters 1–8.
         """, id="chapter-9-summary-road"),
-        code(SETUP),
+        code(setup("ch09")),
         code("""
-        lesson = chapters.Lesson(world, "ch09").reset()
+        lesson = ch09.Lesson(world, "ch09").reset()
         labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
         """),
         md("""
@@ -77,8 +77,8 @@ def build():
         """),
         code("""
         sidecar = world.host1.docker.containers.get("ch09-sidecar")
-        pod = chapters.pod_view(world, app, sidecar, 8088)
-        facts.table(chapters.rows_of(pod))
+        pod = ch09.pod_view(world, app, sidecar, 8088)
+        facts.table(ch09.rows_of(pod))
         """),
         claim("ch09:pod", """
         claims.all_of("the sidecar lives in app's network namespace and reaches app's 127.0.0.1-only server", {
@@ -89,7 +89,7 @@ def build():
         """),
         code("""
         outsider = lesson.box("outsider")
-        from_outside = chapters.reach_from_outside(world, outsider, app, 8088)
+        from_outside = ch09.reach_from_outside(world, outsider, app, 8088)
         from_outside
         """),
         claim("ch09:outsider", """
@@ -115,9 +115,9 @@ def build():
         host1), and ask both again:
         """, id="now-rename-app"),
         code("""
-        uts = chapters.pod_uts(world, app, sidecar, "renamed-app")
+        uts = ch09.pod_uts(world, app, sidecar, "renamed-app")
         display(facts.sh(world, "host1", "docker exec ch09-app hostname; docker exec ch09-sidecar hostname"))
-        facts.table(chapters.rows_of(uts))
+        facts.table(ch09.rows_of(uts))
         """),
         claim("ch09:uts", """
         claims.all_of("with `--network container:` the network namespace is shared but the UTS namespace is not: "

@@ -51,8 +51,8 @@ def md(text: str, states: dict[str, list[str]] | None = None, id: str | None = N
 def code(text: str, output: str | None = None, id: str | None = None):
     """A code cell; `output` tags it `output:<tag>` so prose can state what it prints (`md(states=)`);
     `id` names it for the catalogs when it has comments a learner reads."""
-    if text is SETUP and id is None:
-        id = "common:setup"  # one text in every chapter that runs it: i18n/ja/common.toml
+    if text.startswith(SETUP.split("{chapter}")[0]) and id is None:
+        id = "setup"
     cell = new_code_cell(textwrap.dedent(text).strip())
     if output:
         cell.metadata["tags"] = [f"output:{output}"]
@@ -80,10 +80,16 @@ def solution(text: str, id: str | None = None, output: str | None = None):
 SETUP = """
 import helpers
 from helpers import scenarios
-from helpers.lessons import chapters, claims, facts, probes
+from helpers.lessons import {chapter}, claims, facts, probes
 world = helpers.lab()          # the lab world named by $DNLAB_WORLD
 world
 """
+
+
+def setup(chapter: str) -> str:
+    """A chapter's first code cell: the world, and the chapter's own helpers as `chNN`
+    (helpers/lessons/chNN.py, beside this chapter's source). Its text id is `setup` (i18n/ja/chNN.toml)."""
+    return SETUP.format(chapter=chapter)
 
 
 def notebook(cells) -> nbformat.NotebookNode:

@@ -19,7 +19,8 @@ import ipaddress
 
 from helpers import labs
 from helpers.labs import state, troubleshoot
-from helpers.lessons import chapters, facts
+from helpers.lessons import ch01, facts
+from helpers.world import mtu as link_mtu
 from helpers.world.naming import IMAGE, LAB13_PATH_MTU, ROUTER_LAN_IP, ROUTER_WAN_IP
 from tests.integration.lab_journey import WEB, check, items, text
 from tests.integration.lab_symptoms import SYMPTOM
@@ -188,15 +189,15 @@ def lab11_a_route_back_is_not_a_source_rewrite(world):
     subnet = _bridge_subnet(world)
     host1 = facts.address(world, "host1")
     app = state.address_on(world.host1.docker.containers.get("lab11-app"), "bridge")
-    if chapters.direct_access_in_raw(world.host1.docker.version()["Version"]):
-        dropped_before = sum(r.packets for r in chapters.raw_drops(world, app))
+    if ch01.direct_access_in_raw(world.host1.docker.version()["Version"]):
+        dropped_before = sum(r.packets for r in ch01.raw_drops(world, app))
         try:
             world["router"].run(["ip", "route", "add", subnet, "via", host1])
             result = check(world, 11)
         finally:
             world["router"].run(["ip", "route", "del", subnet], check=False)
         assert not items(result)[SYMPTOM[11]].ok, str(result)
-        assert sum(r.packets for r in chapters.raw_drops(world, app)) > dropped_before, \
+        assert sum(r.packets for r in ch01.raw_drops(world, app)) > dropped_before, \
             "the internet's answers to the container's own address were not dropped by the raw-table rule"
         return
     try:
@@ -417,7 +418,7 @@ def _lab13_as_started(world) -> None:
     _remake_overlay(world, None)
     b = world.host2.docker.containers.get("lab13-b")
     assert troubleshoot.wait_for_name(world, b, "lab13-a"), "host2 never learnt lab13-a's name again"
-    for machine, names in troubleshoot._path_links().items():
+    for machine, names in link_mtu.PATH_ONLY.items():
         for name in names:
             world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
     assert facts.mtu(world, b) == 1450 and troubleshoot.path_mtu(world) == LAB13_PATH_MTU < 1450 + 50

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from helpers.draw.world_map import observe_world
-from helpers.lessons import chapters
+from helpers.lessons import ch00, common
 from helpers.world import doctor, scratch_engine
 from tests.claimcells import assert_claim_fails, run_claim
 
@@ -34,11 +34,11 @@ def test_doctor_claim_fails_when_tcpdump_cannot_run(world):
 
 
 def test_cabling_claim_fails_when_lanpc_is_unplugged_from_lan0(world):
-    run_claim("ch00:cabling", lan_machines=chapters.lan_members(observe_world(world)))
+    run_claim("ch00:cabling", lan_machines=ch00.lan_members(observe_world(world)))
     router = world["router"]
     router.run(["ip", "link", "set", "p-lanpc", "nomaster"])
     try:
-        lan_machines = chapters.lan_members(observe_world(world))
+        lan_machines = ch00.lan_members(observe_world(world))
     finally:
         router.run(["ip", "link", "set", "p-lanpc", "master", "lan0"])
     assert lan_machines == ["host1", "host2"]
@@ -48,16 +48,16 @@ def test_cabling_claim_fails_when_lanpc_is_unplugged_from_lan0(world):
 def test_shell_claim_fails_for_a_shell_on_another_machine(world):
     """The claim checks the shell against host1's own engine and address, read independently:
     a shell that landed on host2 (another namespace, another engine) must not pass."""
-    run_claim("ch00:shell", on_host1=chapters.shell_facts(world, "host1"), world=world)
-    elsewhere = chapters.shell_facts(world, "host2")
+    run_claim("ch00:shell", on_host1=ch00.shell_facts(world, "host1"), world=world)
+    elsewhere = ch00.shell_facts(world, "host2")
     assert_claim_fails("ch00:shell", {"on_host1": elsewhere, "world": world},
                        mentions="docker in that shell answers from host1's engine")
 
 
 def test_fresh_engine_claim_fails_on_an_engine_with_an_extra_network(world):
     with scratch_engine(world.names.world_id) as scratch:
-        drivers = chapters.engine_drivers(scratch.client)
-        run_claim("ch00:fresh-engine", networks=chapters.network_drivers(scratch.client), drivers=drivers)
+        drivers = common.engine_drivers(scratch.client)
+        run_claim("ch00:fresh-engine", networks=common.network_drivers(scratch.client), drivers=drivers)
         scratch.client.networks.create("extra", driver="bridge", labels=world.label)
-        networks = chapters.network_drivers(scratch.client)
+        networks = common.network_drivers(scratch.client)
     assert_claim_fails("ch00:fresh-engine", {"networks": networks, "drivers": drivers}, mentions="extra")

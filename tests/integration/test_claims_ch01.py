@@ -14,7 +14,7 @@ import shlex
 
 import pytest
 
-from helpers.lessons import chapters, facts
+from helpers.lessons import ch01, common, facts
 from helpers.world import scratch_engine
 from helpers.world.naming import INET_IP
 from helpers.world.proc import run
@@ -23,7 +23,7 @@ from tests.claimcells import assert_claim_fails, run_claim
 
 @pytest.fixture(scope="module")
 def lesson(world):
-    lesson = chapters.Lesson(world, "tch01").reset()
+    lesson = ch01.Lesson(world, "tch01").reset()
     yield lesson
     lesson.stop()
 
@@ -44,7 +44,7 @@ def rule_removed(world, table: str, rule: str):
 
 
 def docker0_masquerade(world) -> str:
-    subnet = chapters._docker0_subnet(world)
+    subnet = ch01._docker0_subnet(world)
     rule = facts.masquerade_rule(world, "host1", subnet)
     assert rule, "the true world has Docker's MASQUERADE rule for docker0"
     return rule
@@ -52,9 +52,9 @@ def docker0_masquerade(world) -> str:
 
 def test_fresh_engine_claim_fails_on_an_engine_with_an_extra_network(world):
     with scratch_engine(world.names.world_id) as scratch:
-        run_claim("ch01:fresh-engine", fresh=chapters.engine_tour(scratch.client, world.label, pools=0))
+        run_claim("ch01:fresh-engine", fresh=ch01.engine_tour(scratch.client, world.label, pools=0))
         scratch.client.networks.create("extra", driver="bridge", labels=world.label)
-        tour = chapters.engine_tour(scratch.client, world.label, pools=0)
+        tour = ch01.engine_tour(scratch.client, world.label, pools=0)
     assert_claim_fails("ch01:fresh-engine", {"fresh": tour}, mentions="its networks are exactly")
 
 
@@ -67,29 +67,29 @@ def test_pool_claim_fails_when_the_lan_already_uses_172_18(world):
         for command in ("link add lan9 type veth peer name lan9p", "addr add 172.18.0.1/16 dev lan9",
                         "link set lan9 up", "link set lan9p up"):
             run(["ip", "-n", namespace, *command.split()])
-        tour = chapters.engine_tour(scratch.client, world.label, pools=2)
+        tour = ch01.engine_tour(scratch.client, world.label, pools=2)
     assert tour["pool_walk"][0]["subnet"] != "172.18.0.0/16"
     assert_claim_fails("ch01:pools", {"fresh": tour}, mentions="the documented pools predict")
 
 
 def test_own_namespace_claim_fails_for_a_host_network_container(world, lesson):
-    run_claim("ch01:own-namespace", view=chapters.container_view(world, lesson.box("box")))
+    run_claim("ch01:own-namespace", view=ch01.container_view(world, lesson.box("box")))
     shared = lesson.box("hostnet", network_mode="host")
-    assert_claim_fails("ch01:own-namespace", {"view": chapters.container_view(world, shared)},
+    assert_claim_fails("ch01:own-namespace", {"view": ch01.container_view(world, shared)},
                        mentions="its network namespace is not host1's")
 
 
 def test_snat_conntrack_and_port_claims_fail_without_masquerade(world, lesson):
     box = lesson.box("box")
-    out = chapters.egress_snat(world, box)
+    out = ch01.egress_snat(world, box)
     for tag in ("ch01:snat", "ch01:conntrack", "ch01:routed", "ch01:default-route"):
         run_claim(tag, out=out)
-    run_claim("ch01:port-rewrite", clash=chapters.port_rewrite(world, lesson))
-    run_claim("ch01:snat-trace", out=out, snat_trace=chapters.rule_trace(world, box.name, "inet", tcp=9000))
+    run_claim("ch01:port-rewrite", clash=ch01.port_rewrite(world, lesson))
+    run_claim("ch01:snat-trace", out=out, snat_trace=common.rule_trace(world, box.name, "inet", tcp=9000))
     with rule_removed(world, "nat", docker0_masquerade(world)):
-        out = chapters.egress_snat(world, box)
-        clash = chapters.port_rewrite(world, lesson)
-        snat_trace = chapters.rule_trace(world, box.name, "inet", tcp=9000)
+        out = ch01.egress_snat(world, box)
+        clash = ch01.port_rewrite(world, lesson)
+        snat_trace = common.rule_trace(world, box.name, "inet", tcp=9000)
     assert_claim_fails("ch01:snat", {"out": out}, mentions="on eth0 the same SYN's source is host1's eth0 address")
     # the kernel's trace: the SYN left host1 un-masqueraded, no MASQUERADE rule met
     assert_claim_fails("ch01:snat-trace", {"out": out, "snat_trace": snat_trace},
@@ -102,7 +102,7 @@ def test_routed_claim_fails_with_forwarding_off(world, lesson):
     box = lesson.box("box")
     host1(world, "sysctl -q -w net.ipv4.ip_forward=0")
     try:
-        out = chapters.egress_snat(world, box)
+        out = ch01.egress_snat(world, box)
     finally:
         host1(world, "sysctl -q -w net.ipv4.ip_forward=1")
     assert_claim_fails("ch01:routed", {"out": out}, mentions="ip_forward is 1")
@@ -113,7 +113,7 @@ def test_default_route_claim_fails_without_a_default_route(world, lesson):
     route = facts.default_route(world, "host1")
     host1(world, "ip route del default")
     try:
-        out = chapters.egress_snat(world, box)
+        out = ch01.egress_snat(world, box)
     finally:
         host1(world, f"ip route add default via {route['via']} dev {route['dev']}")
     assert_claim_fails("ch01:default-route", {"out": out}, mentions="host1 has a default route")
@@ -127,7 +127,7 @@ def test_default_route_claim_fails_when_a_specific_route_carries_the_traffic(wor
     specific = f"{ipaddress.ip_network(f'{INET_IP}/24', strict=False)} via {route['via']} dev {route['dev']}"
     host1(world, f"ip route add {specific}")
     try:
-        out = chapters.egress_snat(world, box)
+        out = ch01.egress_snat(world, box)
     finally:
         host1(world, f"ip route del {specific}")
     assert out["host1_default_route"] is not None and out["syn_on_eth0"] is not None
@@ -137,16 +137,16 @@ def test_default_route_claim_fails_when_a_specific_route_carries_the_traffic(wor
 
 def test_dnat_and_proxy_claims_fail_when_nothing_is_published(world, lesson):
     published = lesson.web("web", ports={"80/tcp": 18098})
-    inbound = chapters.inbound_dnat(world, published, 18098)
+    inbound = ch01.inbound_dnat(world, published, 18098)
     for tag in ("ch01:dnat", "ch01:loopback-proxy", "ch01:host-output-dnat"):
         run_claim(tag, inbound=inbound)
     run_claim("ch01:dnat-trace", inbound=inbound,
-              dnat_trace=chapters.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18098))
+              dnat_trace=common.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18098))
     bare = lesson.web("web-bare")                      # the same server, -p nothing
-    inbound = chapters.inbound_dnat(world, bare, 18099)
+    inbound = ch01.inbound_dnat(world, bare, 18099)
     assert_claim_fails("ch01:dnat", {"inbound": inbound}, mentions="one DNAT rule for port 18080")
     # the kernel's trace: lanpc's SYN to an unpublished port meets no DNAT in nat PREROUTING
-    dnat_trace = chapters.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18099)
+    dnat_trace = common.rule_trace(world, "lanpc", inbound["host1_address"], tcp=18099)
     assert_claim_fails("ch01:dnat-trace", {"inbound": inbound, "dnat_trace": dnat_trace},
                        mentions="its SYN met a DNAT rule for port 18099 in host1's nat PREROUTING")
     assert_claim_fails("ch01:loopback-proxy", {"inbound": inbound}, mentions="a docker-proxy process serves")
@@ -156,7 +156,7 @@ def test_host_output_claim_fails_without_dockers_nat_output_rule(world, lesson):
     published = lesson.web("web", ports={"80/tcp": 18098})
     (rule,) = [str(r) for r in facts.matching(facts.iptables(world, "host1"), "-A OUTPUT", "DOCKER")]
     with rule_removed(world, "nat", rule):
-        inbound = chapters.inbound_dnat(world, published, 18098)
+        inbound = ch01.inbound_dnat(world, published, 18098)
     assert inbound["container_saw_from_host1_lan_address"] == inbound["docker0_address"]  # docker-proxy took it
     assert_claim_fails("ch01:host-output-dnat", {"inbound": inbound}, mentions="nat OUTPUT sends")
 
@@ -166,18 +166,18 @@ def test_unpublished_claim_fails_when_forward_policy_is_accept(world, lesson):
     ACCEPT. From 28.0 that alone opens nothing (fact "direct-access"): the false world also lacks the
     raw-table rule of the container's address and the DOCKER chain's DROP into docker0."""
     published = lesson.web("web", ports={"80/tcp": 18098})
-    run_claim("ch01:unpublished", closed=chapters.unpublished_port(world, lesson, published))
+    run_claim("ch01:unpublished", closed=ch01.unpublished_port(world, lesson, published))
     hidden = lesson.web("hidden")
     hidden.reload()
     hidden_ip = hidden.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
     with contextlib.ExitStack() as opened:
-        if chapters.direct_access_in_raw(world.host1.docker.version()["Version"]):
-            for raw in chapters.raw_drops(world, hidden_ip):
+        if ch01.direct_access_in_raw(world.host1.docker.version()["Version"]):
+            for raw in ch01.raw_drops(world, hidden_ip):
                 opened.enter_context(rule_removed(world, "raw", str(raw)))
             opened.enter_context(rule_removed(world, "filter", "-A DOCKER ! -i docker0 -o docker0 -j DROP"))
         host1(world, "iptables -P FORWARD ACCEPT")
         opened.callback(host1, world, "iptables -P FORWARD DROP")
-        closed = chapters.unpublished_port(world, lesson, published)
+        closed = ch01.unpublished_port(world, lesson, published)
     assert closed["unpublished"]["reached"]
     assert_claim_fails("ch01:unpublished", {"closed": closed}, mentions="did not reach the unpublished")
 
@@ -189,7 +189,7 @@ def test_unpublished_claim_fails_when_the_route_never_reached_host1(world, lesso
     lanpc = facts.address(world, "lanpc")
     host1(world, f"iptables -t raw -I PREROUTING -s {lanpc} -j DROP")
     try:
-        closed = chapters.unpublished_port(world, lesson, published)
+        closed = ch01.unpublished_port(world, lesson, published)
     finally:
         host1(world, f"iptables -t raw -D PREROUTING -s {lanpc} -j DROP")
     assert not closed["unpublished"]["reached"]

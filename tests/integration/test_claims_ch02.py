@@ -15,7 +15,7 @@ import shlex
 import pytest
 
 from helpers import scenarios
-from helpers.lessons import chapters, facts, probes
+from helpers.lessons import ch01, ch02, common, facts, probes
 from tests.claimcells import assert_claim_fails, run_claim
 
 
@@ -23,7 +23,7 @@ from tests.claimcells import assert_claim_fails, run_claim
 def bridges(world):
     default = scenarios.get(world, "default-bridge").start()
     user = scenarios.get(world, "user-bridge").start()
-    lesson = chapters.Lesson(world, "tch02").reset()
+    lesson = ch02.Lesson(world, "tch02").reset()
     yield default, user, lesson
     lesson.stop()
     user.stop()
@@ -53,7 +53,7 @@ def rules_removed(world, *fragments_each: tuple[str, ...]):
 def test_veth_claim_fails_when_the_veth_is_pulled_off_docker0(world, bridges):
     default, _, _ = bridges
     a = default.containers()["a"]
-    device = chapters.bridge_device(world, "host1", "docker0")
+    device = ch02.bridge_device(world, "host1", "docker0")
     pair = facts.veth_peer(world, "host1", a)
     run_claim("ch02:veth", pair=pair, device=device)
     host1(world, f"ip link set {pair['host_ifname']} nomaster")
@@ -71,11 +71,11 @@ def test_fdb_claim_fails_when_the_bridge_does_not_learn(world, bridges):
     link = json.loads(world["host1"].run(["ip", "-d", "-j", "link", "show", "docker0"]).stdout)[0]
     ageing = link["linkinfo"]["info_data"]["ageing_time"]
     assert probes.run_spec(default, "c2c").ok
-    run_claim("ch02:fdb", learned=chapters.learned_port(world, "host1", "docker0", a))
+    run_claim("ch02:fdb", learned=ch02.learned_port(world, "host1", "docker0", a))
     host1(world, "ip link set docker0 type bridge ageing_time 0")
     try:
         c2c = probes.run_spec(default, "c2c")
-        learned = chapters.learned_port(world, "host1", "docker0", a)
+        learned = ch02.learned_port(world, "host1", "docker0", a)
     finally:
         host1(world, f"ip link set docker0 type bridge ageing_time {ageing}")
     assert c2c.ok  # still delivered, by flooding
@@ -85,8 +85,8 @@ def test_fdb_claim_fails_when_the_bridge_does_not_learn(world, bridges):
 def test_dns_claim_fails_where_the_name_does_resolve(world, bridges):
     """The 'default bridge' side measured on a user-defined network: there the name resolves."""
     default, user, _ = bridges
-    on_user = chapters.name_resolution(world, user.containers()["a"], "user-bridge-b")
-    on_default = chapters.name_resolution(world, default.containers()["a"], "default-bridge-b")
+    on_user = ch02.name_resolution(world, user.containers()["a"], "user-bridge-b")
+    on_default = ch02.name_resolution(world, default.containers()["a"], "default-bridge-b")
     run_claim("ch02:dns", on_default=on_default, on_user=on_user)
     assert_claim_fails("ch02:dns", {"on_default": on_user, "on_user": on_user},
                        mentions="a's resolver is the daemon's dns setting")
@@ -97,11 +97,11 @@ def test_dns_claim_fails_when_the_lab_dns_refuses(world, bridges):
     finds no address here too, but for another reason than "no server knows the name". Before the
     claim required the resolver's NXDOMAIN, this world passed it (truth audit 2)."""
     default, user, _ = bridges
-    on_user = chapters.name_resolution(world, user.containers()["a"], "user-bridge-b")
+    on_user = ch02.name_resolution(world, user.containers()["a"], "user-bridge-b")
     reject = ["-p", "udp", "--dport", "53", "-j", "REJECT"]
     world["inet"].run(["iptables", "-I", "INPUT", *reject])
     try:
-        refused = chapters.name_resolution(world, default.containers()["a"], "default-bridge-b")
+        refused = ch02.name_resolution(world, default.containers()["a"], "default-bridge-b")
     finally:
         world["inet"].run(["iptables", "-D", "INPUT", *reject])
     assert refused["resolved"] is None and refused["lookup outcome"] == "refused"
@@ -142,8 +142,8 @@ def drops_removed(world, bridges: tuple[str, ...], containers=()):
 
 def _isolation(world, user) -> dict:
     c = user.containers()
-    return {"iso": chapters.crossing(world, c["c"], c["b"]), "isolation": chapters.isolation_rules(world),
-            "iso_trace": chapters.rule_trace(world, c["c"].name, c["b"].name)}
+    return {"iso": ch02.crossing(world, c["c"], c["b"]), "isolation": ch02.isolation_rules(world),
+            "iso_trace": common.rule_trace(world, c["c"].name, c["b"].name)}
 
 
 def test_isolation_claim_fails_without_the_drop_rule(world, bridges):
@@ -172,7 +172,7 @@ def test_isolation_claim_fails_when_host1_does_not_forward(world, bridges):
         host1(world, "sysctl -q -w net.ipv4.ip_forward=1")
     assert not names["iso"]["reached"] and names["iso"]["ip_forward"] == 0
     assert_claim_fails("ch02:isolation", names, mentions="host1 forwards IPv4 (ip_forward=1)")
-    if not chapters.direct_access_in_raw(world.host1.docker.version()["Version"]):
+    if not ch01.direct_access_in_raw(world.host1.docker.version()["Version"]):
         # no route out: the ping dies at the routing decision, no DROP rule met (28's raw rule would be)
         assert_claim_fails("ch02:isolation-trace", names, mentions="the trace says host1 dropped it")
 
@@ -203,8 +203,8 @@ def test_isolation_claim_fails_when_another_rule_drops_between_the_bridges(world
 
 def _docker0_names(world, default, user) -> dict:
     a, c, b = default.containers()["a"], user.containers()["c"], user.containers()["b"]
-    return {"c2c": probes.run_spec(default, "c2c"), "isolation": chapters.isolation_rules(world),
-            "into_docker0": chapters.crossing(world, c, a), "out_of_docker0": chapters.crossing(world, a, b)}
+    return {"c2c": probes.run_spec(default, "c2c"), "isolation": ch02.isolation_rules(world),
+            "into_docker0": ch02.crossing(world, c, a), "out_of_docker0": ch02.crossing(world, a, b)}
 
 
 def test_docker0_claim_fails_when_docker0_is_left_out_of_isolation(world, bridges):
@@ -232,7 +232,7 @@ def test_docker0_claim_fails_when_only_docker0s_drop_is_deleted(world, bridges):
 
 def test_internal_claim_fails_on_an_ordinary_bridge(world, bridges):
     _, _, lesson = bridges
-    run_claim("ch02:internal", internal=chapters.internal_egress(world, lesson))
-    open_net = chapters.internal_egress(world, lesson, internal=False)
+    run_claim("ch02:internal", internal=ch02.internal_egress(world, lesson))
+    open_net = ch02.internal_egress(world, lesson, internal=False)
     assert open_net["probe"]["reached"]
     assert_claim_fails("ch02:internal", {"internal": open_net}, mentions="the network is internal")

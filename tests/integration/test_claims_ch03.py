@@ -2,14 +2,14 @@
 
 The false worlds are built on the lab engines: a bridge container stands where the host-network one
 stood, a bridge container publishes the port, a capture runs without the host network or without
-CAP_NET_RAW. Each runs the chapter's own demonstration (helpers.lessons.drivers) and hands its
+CAP_NET_RAW. Each runs the chapter's own demonstration (helpers/lessons/ch03.py) and hands its
 result to the chapter's own claim cell.
 """
 from __future__ import annotations
 
 import pytest
 
-from helpers.lessons import drivers
+from helpers.lessons import ch03
 from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
 from tests.claimcells import assert_claim_fails, run_claim
 from tests.worlds import scenario_and_lesson
@@ -24,39 +24,39 @@ def host(world):
 def test_same_stack(world, host):
     scenario, _ = host
     c = scenario.containers()
-    run_claim("ch03:same-stack", view=drivers.host_stack_view(world, c["app"]))
-    assert_claim_fails("ch03:same-stack", {"view": drivers.host_stack_view(world, c["bridged"])},
+    run_claim("ch03:same-stack", view=ch03.host_stack_view(world, c["app"]))
+    assert_claim_fails("ch03:same-stack", {"view": ch03.host_stack_view(world, c["bridged"])},
                        mentions="it is in host1's network namespace")
 
 
 def test_p_ignored_fails_when_a_bridge_container_publishes(world, host):
     _, lesson = host
-    run_claim("ch03:p-ignored", published=drivers.publish_ignored(world, lesson, network="host", host_port=18097))
-    published = drivers.publish_ignored(world, lesson, network="bridge", host_port=18098, role="pb")
+    run_claim("ch03:p-ignored", published=ch03.publish_ignored(world, lesson, network="host", host_port=18097))
+    published = ch03.publish_ignored(world, lesson, network="bridge", host_port=18098, role="pb")
     assert_claim_fails("ch03:p-ignored", {"published": published}, mentions="no DNAT rule for the port")
 
 
 def test_no_nat_fails_for_a_bridge_container(world, host):
     scenario, _ = host
     c = scenario.containers()
-    run_claim("ch03:no-nat", nat=drivers.host_egress(world, c["app"]))
-    assert_claim_fails("ch03:no-nat", {"nat": drivers.host_egress(world, c["bridged"])},
+    run_claim("ch03:no-nat", nat=ch03.host_egress(world, c["app"]))
+    assert_claim_fails("ch03:no-nat", {"nat": ch03.host_egress(world, c["bridged"])},
                        mentions="no MASQUERADE rule counted a packet")
 
 
 def test_inbound_fails_for_a_published_bridge_port(world, host):
     _, lesson = host
-    run_claim("ch03:inbound", inbound=drivers.host_inbound(world, APP_PORT))
+    run_claim("ch03:inbound", inbound=ch03.host_inbound(world, APP_PORT))
     lesson.web("pub", ports={"80/tcp": 18091})
-    assert_claim_fails("ch03:inbound", {"inbound": drivers.host_inbound(world, 18091)},
+    assert_claim_fails("ch03:inbound", {"inbound": ch03.host_inbound(world, 18091)},
                        mentions="no DNAT rule mentions the port")
 
 
 def test_loopback_risk_fails_from_a_bridge_container(world, host):
     scenario, _ = host
     c = scenario.containers()
-    run_claim("ch03:loopback-risk", risk=drivers.loopback_reach(world, c["app"], c["bridged"], LOOPBACK_PORT))
-    risk = drivers.loopback_reach(world, c["bridged"], c["bridged"], LOOPBACK_PORT)
+    run_claim("ch03:loopback-risk", risk=ch03.loopback_reach(world, c["app"], c["bridged"], LOOPBACK_PORT))
+    risk = ch03.loopback_reach(world, c["bridged"], c["bridged"], LOOPBACK_PORT)
     assert_claim_fails("ch03:loopback-risk", {"risk": risk},
                        mentions="the host-network container reaches host1's 127.0.0.1:7070")
 
@@ -64,8 +64,8 @@ def test_loopback_risk_fails_from_a_bridge_container(world, host):
 def test_abstract_sockets_fail_from_a_bridge_container(world, host):
     scenario, _ = host
     c = scenario.containers()
-    run_claim("ch03:abstract-sockets", sockets=drivers.abstract_sockets(world, c["app"], c["bridged"]))
-    sockets = drivers.abstract_sockets(world, c["bridged"], c["bridged"])
+    run_claim("ch03:abstract-sockets", sockets=ch03.abstract_sockets(world, c["app"], c["bridged"]))
+    sockets = ch03.abstract_sockets(world, c["bridged"], c["bridged"])
     assert_claim_fails("ch03:abstract-sockets", {"sockets": sockets},
                        mentions="the host-network container lists every one of them")
 
@@ -77,21 +77,21 @@ def test_abstract_sockets_fail_without_host1s_admin_socket(world, host):
     c = scenario.containers()
     scenario.stop_admin_socket()
     try:
-        sockets = drivers.abstract_sockets(world, c["app"], c["bridged"])
+        sockets = ch03.abstract_sockets(world, c["app"], c["bridged"])
     finally:
         scenario.start_admin_socket()
     assert_claim_fails("ch03:abstract-sockets", {"sockets": sockets},
                        mentions="host1's admin socket is among host1's abstract sockets")
-    run_claim("ch03:abstract-sockets", sockets=drivers.abstract_sockets(world, c["app"], c["bridged"]))
+    run_claim("ch03:abstract-sockets", sockets=ch03.abstract_sockets(world, c["app"], c["bridged"]))
 
 
 @pytest.mark.parametrize("network,cap_drop", [("bridge", ""), ("host", "NET_RAW")])
 def test_sniff_fails_without_host_network_or_net_raw(world, host, network, cap_drop):
     _, lesson = host
-    sniff = drivers.sniff_host_traffic(world, lesson, network=network, role=f"sniff-{network}", cap_drop=cap_drop)
+    sniff = ch03.sniff_host_traffic(world, lesson, network=network, role=f"sniff-{network}", cap_drop=cap_drop)
     assert_claim_fails("ch03:sniff", {"sniff": sniff}, mentions="the container's tcpdump shows")
 
 
 def test_sniff_holds_on_the_host_network(world, host):
     _, lesson = host
-    run_claim("ch03:sniff", sniff=drivers.sniff_host_traffic(world, lesson, network="host"))
+    run_claim("ch03:sniff", sniff=ch03.sniff_host_traffic(world, lesson, network="host"))

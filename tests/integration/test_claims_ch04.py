@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.lessons import chapters, drivers, facts
+from helpers.lessons import ch04, facts
 from helpers.lessons.lesson import Lesson
 from helpers.world import swarm as swarm_room
 from tests.claimcells import assert_claim_fails, run_claim
@@ -33,34 +33,34 @@ def lesson(world):
 def test_swarm_networks_fail_when_host2_never_joins(world, overlay):
     overlay.stop()
     try:
-        alone = drivers.form_swarm(world, overlay.labels, join=False)
+        alone = ch04.form_swarm(world, overlay.labels, join=False)
         assert_claim_fails("ch04:swarm-networks", {"swarm": alone}, mentions="after: host2 lists ingress")
     finally:
         swarm_room.leave(world)
-    run_claim("ch04:swarm-networks", swarm=drivers.form_swarm(world, overlay.labels))
+    run_claim("ch04:swarm-networks", swarm=ch04.form_swarm(world, overlay.labels))
 
 
 def test_raft_fails_on_a_worker(world, overlay):
     overlay.start()
-    run_claim("ch04:raft", store=drivers.swarm_store(world, "host1"))
-    assert_claim_fails("ch04:raft", {"store": drivers.swarm_store(world, "host2")},
+    run_claim("ch04:raft", store=ch04.swarm_store(world, "host1"))
+    assert_claim_fails("ch04:raft", {"store": ch04.swarm_store(world, "host2")},
                        mentions="it is a swarm manager")
 
 
 def test_swarm_ports_fail_on_a_worker(world, overlay):
     overlay.start()
-    run_claim("ch04:swarm-ports", ports=chapters.swarm_ports(world, "host1"))
-    assert_claim_fails("ch04:swarm-ports", {"ports": chapters.swarm_ports(world, "host2")}, mentions="2377/tcp")
+    run_claim("ch04:swarm-ports", ports=ch04.swarm_ports(world, "host1"))
+    assert_claim_fails("ch04:swarm-ports", {"ports": ch04.swarm_ports(world, "host2")}, mentions="2377/tcp")
 
 
 def test_c2c_fails_when_overlay_a_leaves_the_overlay(world, overlay):
     overlay.start()
-    run_claim("ch04:c2c", c2c=drivers.overlay_c2c(world, overlay))
+    run_claim("ch04:c2c", c2c=ch04.overlay_c2c(world, overlay))
     a = overlay.containers("host1")["a"]
     network = overlay.networks("host1")[0]
     network.disconnect(a)  # still running (the guard knows its name), but not on overlay-net
     try:
-        assert_claim_fails("ch04:c2c", {"c2c": drivers.overlay_c2c(world, overlay)}, mentions="pings overlay-a")
+        assert_claim_fails("ch04:c2c", {"c2c": ch04.overlay_c2c(world, overlay)}, mentions="pings overlay-a")
     finally:
         network.connect(a)
         overlay.wait_c2c()
@@ -68,8 +68,8 @@ def test_c2c_fails_when_overlay_a_leaves_the_overlay(world, overlay):
 
 def test_mtu_fixed_fails_with_an_mtu_option(world, overlay, lesson):
     overlay.start()
-    small = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400,
-                                                  options={drivers.MTU_OPTION: "1350"})
+    small = ch04.overlay_mtu_on_small_underlay(world, lesson, underlay=1400,
+                                                  options={ch04.MTU_OPTION: "1350"})
     assert small["container eth0 MTU"] == 1300  # the audit's measurement: the option minus 50
     assert_claim_fails("ch04:mtu-fixed", {"small": small}, mentions="got 1450")
     assert facts.mtu(world, "host1") == facts.mtu(world, "lanpc")  # the underlay was put back
@@ -77,15 +77,15 @@ def test_mtu_fixed_fails_with_an_mtu_option(world, overlay, lesson):
 
 def test_mtu_option_fails_without_the_option(world, overlay, lesson):
     overlay.start()
-    plain = drivers.overlay_mtu_on_small_underlay(world, lesson, underlay=1400)
+    plain = ch04.overlay_mtu_on_small_underlay(world, lesson, underlay=1400)
     run_claim("ch04:mtu-fixed", small=plain)
     assert_claim_fails("ch04:mtu-option", {"fixed": plain}, mentions="an MTU option was given")
 
 
 def test_mtu_path_fails_on_a_full_size_path(world, overlay):
     overlay.start()
-    run_claim("ch04:mtu-path", fault=drivers.overlay_path_mtu(world, overlay, path_mtu=1400))
-    fault = drivers.overlay_path_mtu(world, overlay, path_mtu=1500)
+    run_claim("ch04:mtu-path", fault=ch04.overlay_path_mtu(world, overlay, path_mtu=1400))
+    fault = ch04.overlay_path_mtu(world, overlay, path_mtu=1500)
     assert_claim_fails("ch04:mtu-path", {"fault": fault}, mentions="a full-size ping is lost")
 
 
@@ -98,32 +98,32 @@ def _postrouting_position(world, rule: str) -> int:
 
 def test_gwbridge_nat_fails_without_the_masquerade_rule(world, overlay):
     overlay.start()
-    run_claim("ch04:gwbridge-nat", egress=drivers.overlay_egress_nat(world, overlay))
-    rule = facts.masquerade_rule(world, "host1", drivers.gwbridge_subnet(world))
+    run_claim("ch04:gwbridge-nat", egress=ch04.overlay_egress_nat(world, overlay))
+    rule = facts.masquerade_rule(world, "host1", ch04.gwbridge_subnet(world))
     spec = rule.removeprefix("-A POSTROUTING ").split()
     position = _postrouting_position(world, rule)
     world.host1.run(["iptables", "-t", "nat", "-D", "POSTROUTING", *spec])
     try:
-        egress = drivers.overlay_egress_nat(world, overlay)
+        egress = ch04.overlay_egress_nat(world, overlay)
         assert_claim_fails("ch04:gwbridge-nat", {"egress": egress}, mentions="MASQUERADE exists")
     finally:
         world.host1.run(["iptables", "-t", "nat", "-I", "POSTROUTING", str(position), *spec])
-    assert facts.masquerade_rule(world, "host1", drivers.gwbridge_subnet(world)) == rule
+    assert facts.masquerade_rule(world, "host1", ch04.gwbridge_subnet(world)) == rule
 
 
 def test_vxlan_fails_on_another_data_port(world, overlay):
     """A swarm made with `--data-path-port 4790`: the overlay's packets no longer go to 4789."""
     overlay.start()
-    run_claim("ch04:vxlan", vx=drivers.overlay_vxlan(world, overlay))
+    run_claim("ch04:vxlan", vx=ch04.overlay_vxlan(world, overlay))
     overlay.stop()
     try:
         h1, h2 = facts.address(world, "host1"), facts.address(world, "host2")
         facts.sh(world, "host1", f"docker swarm init --advertise-addr {h1} --data-path-port 4790")
         token = facts.sh(world, "host1", "docker swarm join-token -q worker").output.strip()
-        drivers.label_swarm(world.host1.docker, overlay.labels)  # so overlay.stop() leaves it
+        ch04.label_swarm(world.host1.docker, overlay.labels)  # so overlay.stop() leaves it
         facts.sh(world, "host2", f"docker swarm join --token {token} --advertise-addr {h2} {h1}:2377")
         overlay.start()
-        vx = drivers.overlay_vxlan(world, overlay)
+        vx = ch04.overlay_vxlan(world, overlay)
         assert {f["udp dport"] for f in vx["frames"]} == {4790}
         assert_claim_fails("ch04:vxlan", {"vx": vx}, mentions="outer UDP destination port 4789")
     finally:

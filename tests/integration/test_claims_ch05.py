@@ -12,7 +12,7 @@ import ipaddress
 
 import pytest
 
-from helpers.lessons import chapters, drivers, facts, probes
+from helpers.lessons import ch05, common, facts, probes
 from tests.claimcells import assert_claim_fails, run_claim
 from tests.worlds import scenario_and_lesson
 
@@ -53,34 +53,34 @@ def test_fits_lan_fails_for_a_wrong_gateway_and_range(world, mv):
         IPAMPool(subnet=str(lan), gateway=str(lan.network_address + 254),
                  iprange=str(ipaddress.ip_network(f"{lanpc}/28", strict=False)))]))
     try:
-        fit = drivers.macvlan_fit(world, wrong)
+        fit = ch05.macvlan_fit(world, wrong)
         assert_claim_fails("ch05:fits-lan", {"fit": fit}, mentions="the gateway is the LAN's router")
         assert_claim_fails("ch05:fits-lan", {"fit": fit}, mentions="no LAN machine's address is inside the ip-range")
     finally:
         wrong.remove()
     # the chapter's way: the CLI command, then the scenario adopts the network
-    drivers.macvlan_create_cli(world, scenario)
+    ch05.macvlan_create_cli(world, scenario)
     scenario.start()
-    run_claim("ch05:fits-lan", fit=drivers.macvlan_fit(world, scenario.networks()[0]))
+    run_claim("ch05:fits-lan", fit=ch05.macvlan_fit(world, scenario.networks()[0]))
 
 
 def test_own_mac_and_reach_fail_with_the_parent_on_another_link(world, mv):
     scenario, _ = mv
     scenario.start()
-    run_claim("ch05:own-mac", identity=drivers.macvlan_identity(world, scenario))
-    run_claim("ch05:reach", reach=drivers.macvlan_reach(world, scenario))
+    run_claim("ch05:own-mac", identity=ch05.macvlan_identity(world, scenario))
+    run_claim("ch05:reach", reach=ch05.macvlan_reach(world, scenario))
     with parent_elsewhere(world, scenario):
-        assert_claim_fails("ch05:own-mac", {"identity": drivers.macvlan_identity(world, scenario)},
+        assert_claim_fails("ch05:own-mac", {"identity": ch05.macvlan_identity(world, scenario)},
                            mentions="lan0 learned it")
-        assert_claim_fails("ch05:reach", {"reach": drivers.macvlan_reach(world, scenario)},
+        assert_claim_fails("ch05:reach", {"reach": ch05.macvlan_reach(world, scenario)},
                            mentions="lanpc reaches the container")
 
 
 def _arp_names(world, scenario) -> dict:
     facts.forget_neighbours(world, "lanpc")
-    chapters.show_path(world, scenario, "lan", view="L2")
+    common.show_path(world, scenario, "lan", view="L2")
     app = scenario.containers()["app"]
-    return {"arp": chapters.show_path.last.arp_exchanges(), "app": app,
+    return {"arp": common.show_path.last.arp_exchanges(), "app": app,
             "app_ip": facts.address(world, app), "mac": facts.mac_of(world, app)}
 
 
@@ -95,8 +95,8 @@ def test_arp_fails_with_the_parent_on_another_link(world, mv):
 def test_hears_lan_fails_for_a_bridge_listener(world, mv):
     scenario, lesson = mv
     scenario.start()
-    bridge = drivers.lan_chatter_heard(world, lesson.box("listener"))
-    macvlan = drivers.lan_chatter_heard(world, scenario.containers()["app"])
+    bridge = ch05.lan_chatter_heard(world, lesson.box("listener"))
+    macvlan = ch05.lan_chatter_heard(world, scenario.containers()["app"])
     run_claim("ch05:hears-lan", heard=macvlan, heard_bridge=bridge)
     assert_claim_fails("ch05:hears-lan", {"heard": bridge, "heard_bridge": bridge},
                        mentions="the macvlan container heard lanpc's ARP broadcast")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.lessons import drivers, facts
+from helpers.lessons import ch06, facts
 from tests.claimcells import assert_claim_fails, run_claim
 from tests.worlds import scenario_and_lesson
 
@@ -21,17 +21,17 @@ def none(world):
 def test_lo_only_fails_for_a_bridge_container(world, none):
     scenario, _ = none
     c = scenario.containers()
-    run_claim("ch06:lo-only", view=drivers.none_view(world, c["box"]))
-    assert_claim_fails("ch06:lo-only", {"view": drivers.none_view(world, c["peer"])},
+    run_claim("ch06:lo-only", view=ch06.none_view(world, c["box"]))
+    assert_claim_fails("ch06:lo-only", {"view": ch06.none_view(world, c["peer"])},
                        mentions="its only interface is lo")
 
 
 def test_unreachable_fails_from_a_bridge_container(world, none):
     scenario, lesson = none
     c = scenario.containers()
-    run_claim("ch06:unreachable", reach=drivers.none_reach(world, c["box"], c["peer"]), drivers=drivers)
-    reach = drivers.none_reach(world, c["peer"], lesson.box("neighbour"))
-    assert_claim_fails("ch06:unreachable", {"reach": reach, "drivers": drivers},
+    run_claim("ch06:unreachable", reach=ch06.none_reach(world, c["box"], c["peer"]))
+    reach = ch06.none_reach(world, c["peer"], lesson.box("neighbour"))
+    assert_claim_fails("ch06:unreachable", {"reach": reach},
                        mentions="the internet service: unreachable")
 
 
@@ -39,7 +39,7 @@ def test_no_connect_fails_for_a_bridge_container(world, none):
     scenario, lesson = none
     box = scenario.containers()["box"]
     connect = facts.sh(world, "host1", f"docker network connect bridge {box.name}", check=False)
-    rejoin = drivers.none_rejoin(world, lesson)
+    rejoin = ch06.none_rejoin(world, lesson)
     run_claim("ch06:no-connect", connect=connect, world=world, box=box, rejoin=rejoin)
     other = lesson.network("second")
     joiner = lesson.box("joiner")
@@ -57,7 +57,7 @@ def test_no_connect_fails_when_the_refusal_is_another_error(world, none):
     connect = facts.sh(world, "host1", f"docker network connect {lesson.name}-no-such-net {box.name}", check=False)
     assert connect.returncode != 0 and facts.interfaces(world, box) == ["lo"]
     assert_claim_fails("ch06:no-connect",
-                       {"connect": connect, "world": world, "box": box, "rejoin": drivers.none_rejoin(world, lesson)},
+                       {"connect": connect, "world": world, "box": box, "rejoin": ch06.none_rejoin(world, lesson)},
                        mentions="Docker's refusal names the none mode")
 
 
@@ -67,7 +67,7 @@ def test_no_connect_fails_when_the_container_cannot_join_after_all(world, none):
     scenario, lesson = none
     box = scenario.containers()["box"]
     connect = facts.sh(world, "host1", f"docker network connect bridge {box.name}", check=False)
-    stuck = drivers.none_rejoin(world, lesson, disconnect=False)
+    stuck = ch06.none_rejoin(world, lesson, disconnect=False)
     assert stuck["joined"].returncode != 0 and stuck["interfaces"] == ["lo"]
     assert_claim_fails("ch06:no-connect", {"connect": connect, "world": world, "box": box, "rejoin": stuck},
                        mentions="then docker network connect bridge succeeded")

@@ -2,8 +2,8 @@
 
 Each test changes the real world (deletes one of Docker's MASQUERADE rules, joins a container to
 the host container's namespace, gives a default-bridge container Docker's DNS address, stops the
-server a measurement reaches), runs the chapter's own demonstration (`chapters.scenario_row`,
-`chapters.container_row`, `measure.measure`) on it, and hands the result to the very cell the learner runs. The world is
+server a measurement reaches), runs the chapter's own demonstration (`ch07.scenario_row`,
+`ch07.container_row`, `measure.measure`) on it, and hands the result to the very cell the learner runs. The world is
 restored in `finally`.
 """
 from __future__ import annotations
@@ -14,15 +14,15 @@ from contextlib import contextmanager
 import pytest
 
 from helpers import scenarios
-from helpers.lessons import chapters, facts, measure
+from helpers.lessons import ch07, facts, measure
 from tests.claimcells import assert_claim_fails, run_claim
 
 
 @pytest.fixture(scope="module")
 def side_by_side(world):
     """Every scenario of the chapter running, and the chapter's table read on the true world."""
-    running = {name: scenarios.get(world, name).start() for name in chapters.SIDE_BY_SIDE}
-    rows = [chapters.scenario_row(world, s) for s in running.values()]
+    running = {name: scenarios.get(world, name).start() for name in ch07.SIDE_BY_SIDE}
+    rows = [ch07.scenario_row(world, s) for s in running.values()]
     yield running, rows
     for scenario in running.values():
         scenario.stop()
@@ -30,7 +30,7 @@ def side_by_side(world):
 
 @pytest.fixture
 def lesson(world):
-    lesson = chapters.Lesson(world, "ch07t").reset()
+    lesson = ch07.Lesson(world, "ch07t").reset()
     yield lesson
     lesson.stop()
 
@@ -63,7 +63,7 @@ def test_probes_claim_fails_without_docker0_masquerade(world, side_by_side):
     """No MASQUERADE for docker0: the default-bridge container's egress probe gets no answer."""
     running, rows = side_by_side
     with without_rule(world, "docker0"):
-        row = chapters.scenario_row(world, running["default-bridge"])
+        row = ch07.scenario_row(world, running["default-bridge"])
     assert "egress:no(!)" in row["probes"]
     assert_claim_fails("ch07:probes", {"rows": _replace(rows, row)}, mentions="egress:no(!)")
 
@@ -72,7 +72,7 @@ def test_nat_claim_fails_without_the_gwbridge_masquerade(world, side_by_side):
     """The overlay container's way out is docker_gwbridge: without its rule nothing masquerades it."""
     running, rows = side_by_side
     with without_rule(world, "docker_gwbridge"):
-        row = chapters.scenario_row(world, running["overlay"])
+        row = ch07.scenario_row(world, running["overlay"])
     assert row["MASQUERADE rules"] == [] and row["way out"].startswith("eth1")
     assert_claim_fails("ch07:nat", {"rows": _replace(rows, row)},
                        mentions="overlay: a MASQUERADE rule for its way out")
@@ -86,7 +86,7 @@ def test_nat_claim_fails_when_host1_masquerades_everything_out_of_eth0(world, si
     rule = ["POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"]
     world["host1"].run(["iptables", "-t", "nat", "-A", *rule])
     try:
-        row = chapters.scenario_row(world, running["host"])
+        row = ch07.scenario_row(world, running["host"])
     finally:
         world["host1"].run(["iptables", "-t", "nat", "-D", *rule])
     assert row["MASQUERADE rules"] == ["-A POSTROUTING -o eth0 -j MASQUERADE"]
@@ -99,7 +99,7 @@ def test_netns_claim_fails_with_a_container_joined_to_the_host_container(world, 
     without being on the host driver."""
     running, rows = side_by_side
     joined = lesson.joined("joined", running["host"].containers("host1")["app"])
-    row = chapters.container_row(world, "joined to host-app", "(--network container:host-app)", joined)
+    row = ch07.container_row(world, "joined to host-app", "(--network container:host-app)", joined)
     assert row["same netns as host1"] and row["driver"] != "host"
     assert_claim_fails("ch07:netns", {"rows": rows + [row]}, mentions="no container of another driver is")
 
@@ -108,14 +108,14 @@ def test_dns_claim_fails_when_a_default_bridge_container_asks_127_0_0_11(world, 
     """`docker run --dns 127.0.0.11` on the default bridge: its resolver is then that address."""
     _, rows = side_by_side
     box = lesson.box("dns", dns=["127.0.0.11"])
-    row = chapters.container_row(world, "default bridge, --dns 127.0.0.11", "bridge", box)
+    row = ch07.container_row(world, "default bridge, --dns 127.0.0.11", "bridge", box)
     assert row["docker networks"] == ["bridge"] and row["DNS"] == "127.0.0.11"
     assert_claim_fails("ch07:dns", {"rows": rows + [row]}, mentions="default-bridge containers use another nameserver")
 
 
 def test_measured_claim_fails_when_the_server_stops_answering(world, side_by_side, lesson):
     """The published bridge server is stopped: its case gets no samples, the other one all of them."""
-    cases = chapters.measurement_cases(world, lesson)
+    cases = ch07.measurement_cases(world, lesson)
     host = next(c for c in cases if c.label.startswith("host (lanpc"))
     dnat = next(c for c in cases if "DNAT" in c.label)
     measure.measure(world, host, requests=30, transfers=5)

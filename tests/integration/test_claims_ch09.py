@@ -3,14 +3,14 @@
 False worlds: a "sidecar" that is an ordinary container (its own namespace); an app that binds
 0.0.0.0 instead of 127.0.0.1; two containers run with `--network host --uts host`, which do share
 one UTS namespace (the machine's: the chapter's reader then refuses to rename it). The chapter's own
-readers (`chapters.pod_view`, `reach_from_outside`, `pod_uts`) read them, and the very cells the
+readers (`ch09.pod_view`, `reach_from_outside`, `pod_uts`) read them, and the very cells the
 learner runs must fail, naming the broken condition.
 """
 from __future__ import annotations
 
 import pytest
 
-from helpers.lessons import chapters, facts
+from helpers.lessons import ch09, facts
 from helpers.lessons.lesson import wait_listening, web_command
 from helpers.world.naming import IMAGE
 from tests.claimcells import assert_claim_fails, run_claim
@@ -20,8 +20,8 @@ PORT = 8088
 
 @pytest.fixture
 def lesson(world):
-    chapters.Lesson(world, "ch09").reset()
-    lesson = chapters.Lesson(world, "ch09t").reset()
+    ch09.Lesson(world, "ch09").reset()
+    lesson = ch09.Lesson(world, "ch09t").reset()
     lesson.shell_labels = " ".join(f"--label {key}={value}" for key, value in lesson.labels.items())
     yield lesson
     lesson.stop()
@@ -42,16 +42,16 @@ def _sidecar(world, lesson, app):
 def test_true_world_claims_hold(world, lesson):
     app = _app(lesson)
     sidecar = _sidecar(world, lesson, app)
-    run_claim("ch09:pod", pod=chapters.pod_view(world, app, sidecar, PORT))
-    run_claim("ch09:outsider", from_outside=chapters.reach_from_outside(world, lesson.box("outsider"), app, PORT))
-    run_claim("ch09:uts", uts=chapters.pod_uts(world, app, sidecar, "renamed-app"))
+    run_claim("ch09:pod", pod=ch09.pod_view(world, app, sidecar, PORT))
+    run_claim("ch09:outsider", from_outside=ch09.reach_from_outside(world, lesson.box("outsider"), app, PORT))
+    run_claim("ch09:uts", uts=ch09.pod_uts(world, app, sidecar, "renamed-app"))
 
 
 def test_pod_claim_fails_for_a_sidecar_with_its_own_namespace(world, lesson):
     """An ordinary container beside app: its own namespace, its own 127.0.0.1 with nothing on 8088."""
     app = _app(lesson)
     apart = lesson.box("apart")
-    pod = chapters.pod_view(world, app, apart, PORT)
+    pod = ch09.pod_view(world, app, apart, PORT)
     assert not pod["sidecar -> 127.0.0.1"]["reached"]
     message = assert_claim_fails("ch09:pod", {"pod": pod}, mentions="one network namespace (same kernel inode)")
     assert "the sidecar reached 127.0.0.1:8088" in message
@@ -60,7 +60,7 @@ def test_pod_claim_fails_for_a_sidecar_with_its_own_namespace(world, lesson):
 def test_outsider_claim_fails_when_app_binds_every_address(world, lesson):
     """httpd on 0.0.0.0:8088: a container on the same bridge reaches it by app's address."""
     app = _app(lesson, bind="")
-    from_outside = chapters.reach_from_outside(world, lesson.box("outsider"), app, PORT)
+    from_outside = ch09.reach_from_outside(world, lesson.box("outsider"), app, PORT)
     assert from_outside["reached"]
     assert_claim_fails("ch09:outsider", {"from_outside": from_outside}, mentions="cannot reach that server")
 
@@ -72,6 +72,6 @@ def test_uts_claim_fails_for_containers_sharing_a_uts_namespace(world, lesson):
         facts.sh(world, "host1", f"docker run -d --name {name} --network host --uts host {lesson.shell_labels} "
                                  f"{IMAGE} sleep 1000000")
     a, b = (world.host1.docker.containers.get(n) for n in ("ch09t-a", "ch09t-b"))
-    uts = chapters.pod_uts(world, a, b, "must-not-happen")
+    uts = ch09.pod_uts(world, a, b, "must-not-happen")
     assert uts["rename"].startswith("refused"), uts["rename"]
     assert_claim_fails("ch09:uts", {"uts": uts}, mentions="two UTS namespaces")

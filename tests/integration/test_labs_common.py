@@ -11,6 +11,7 @@ import pytest
 from helpers import labs
 from helpers.labs import state, troubleshoot
 from helpers.lessons import facts
+from helpers.world import mtu as link_mtu
 from helpers.world.naming import IDLE, IMAGE, LAB13_MTU_RECORD, LAB13_PATH_MTU
 from tests.integration.lab_journey import docker_cli, failing, fresh, run
 from tests.integration.lab_symptoms import CAUSE_WORDS
@@ -170,7 +171,7 @@ def test_lab13_reset_restores_every_lan_mtu_on_every_exit_path(lab_world, monkey
 
     # A start that fails half way through shrinking the path (a link that is not there, after the two
     # real ports were shrunk) puts them back before it raises.
-    monkeypatch.setattr(troubleshoot, "_path_links", lambda: {"router": ["p-host1", "p-host2", "no-such-port"]})
+    monkeypatch.setattr(link_mtu, "PATH_ONLY", {"router": ["p-host1", "p-host2", "no-such-port"]})
     with pytest.raises(Exception, match="no-such-port"):
         lab.start(world)
     monkeypatch.undo()

@@ -33,8 +33,8 @@ def _kinds(nb) -> list[str]:
 def test_figure_cell_without_png_is_caught():
     text = new_output("execute_result", data={"text/plain": "[figure: ...]"}, execution_count=1)
     image = new_output("display_data", data={"image/png": PNG, "text/plain": "[figure]"})
-    bad = _nb(_code("chapters.show_path(world, bridge, 'egress', view='NAT')", text))
-    good = _nb(_code("chapters.show_path(world, bridge, 'egress', view='NAT')", image))
+    bad = _nb(_code("ch01.show_path(world, bridge, 'egress', view='NAT')", text))
+    good = _nb(_code("ch01.show_path(world, bridge, 'egress', view='NAT')", image))
     assert _kinds(bad) == ["no image"]
     assert _kinds(good) == []
 

@@ -2,11 +2,11 @@
 on real outputs saved from world tc (Docker 20.10.24, tests/unit/data/claims/):
 
 - ch02:dns: `facts.lookup_outcome` tells the resolver's NXDOMAIN from a resolver that refused;
-- ch02:isolation / docker0-isolated: `chapters.drops_between` names the DROP that counted the
+- ch02:isolation / docker0-isolated: `ch02.drops_between` names the DROP that counted the
   probe, and none when host1 does not forward;
 - ch01:default-route: `facts.route_for` is the kernel's longest-prefix choice, so a specific route
   to the internet's /24 is not taken for the default route;
-- ch07:nat: `chapters.source_nat_for` sees `-o eth0 -j MASQUERADE`, not only Docker's `-s SUBNET` rules;
+- ch07:nat: `ch07.source_nat_for` sees `-o eth0 -j MASQUERADE`, not only Docker's `-s SUBNET` rules;
 - ch00:fresh-engine: the claim cell itself, on a real fresh engine's drivers and networks, and on the
   article's world (two drivers, bridge and overlay).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers.lessons import chapters, facts
+from helpers.lessons import ch02, ch07, facts
 from helpers.observe.parse import parse_iptables_save, parse_routes
 from tests.claimcells import assert_claim_fails, run_claim
 
@@ -42,7 +42,7 @@ def test_lookup_outcome_tells_nxdomain_from_a_refused_resolver():
 def _crossing(name: str) -> tuple[dict, dict]:
     saved = json.loads(_text(name))
     rules = [parse_iptables_save(saved[k]) for k in ("before", "after")]
-    return saved, chapters.drops_between(*rules, (saved["source_bridge"], saved["target_bridge"]))
+    return saved, ch02.drops_between(*rules, (saved["source_bridge"], saved["target_bridge"]))
 
 
 def test_the_drop_into_bs_bridge_counted_the_ping():
@@ -62,7 +62,7 @@ def test_a_drop_of_the_reply_or_in_the_administrators_chain_does_not_count():
     saved = json.loads(_text("isolation_forwarding.json"))
     before, after = (parse_iptables_save(saved[k]) for k in ("before", "after"))
     # read the other way round (b -> c): the DROP that counted is `-o` the *source* bridge, a reply's
-    found = chapters.drops_between(before, after, (saved["target_bridge"], saved["source_bridge"]))
+    found = ch02.drops_between(before, after, (saved["target_bridge"], saved["source_bridge"]))
     assert found["dropped_by"] == [] and found["counted"]
 
 
@@ -72,11 +72,11 @@ def test_on_docker28_the_raw_table_filter_of_bs_address_is_the_drop_that_acted()
     saved = json.loads(_text("isolation_docker28.json"))
     before, after = (parse_iptables_save(saved[k]) for k in ("before", "after"))
     bridges = (saved["source_bridge"], saved["target_bridge"])
-    found = chapters.drops_between(before, after, bridges, saved["target_address"])
+    found = ch02.drops_between(before, after, bridges, saved["target_address"])
     assert not saved["reached"]
     assert found["dropped_by"] == [f"-A PREROUTING -d {saved['target_address']}/32 ! -i {bridges[1]} -j DROP [raw]"]
     # without the target's address the raw rule is not known to be the target's own filter
-    assert chapters.drops_between(before, after, bridges)["dropped_by"] == []
+    assert ch02.drops_between(before, after, bridges)["dropped_by"] == []
 
 
 def _routes(name: str):
@@ -96,15 +96,15 @@ def test_route_for_picks_a_more_specific_route_over_the_default():
 
 def test_source_nat_for_sees_only_dockers_rule_on_the_true_world():
     rules = parse_iptables_save(_text("host1_nat.txt"))
-    docker0 = [str(r) for r in chapters.source_nat_for(rules, "172.17.0.0/16", "eth0")]
+    docker0 = [str(r) for r in ch07.source_nat_for(rules, "172.17.0.0/16", "eth0")]
     assert docker0 and all("-s 172.17.0.0/16" in r for r in docker0)
-    assert chapters.source_nat_for(rules, LAN, "eth0") == []    # the host driver's way out: no NAT
+    assert ch07.source_nat_for(rules, LAN, "eth0") == []    # the host driver's way out: no NAT
 
 
 def test_source_nat_for_sees_a_catch_all_masquerade_out_of_eth0():
     rules = parse_iptables_save(_text("host1_nat_eth0_masquerade.txt"))
-    assert [str(r) for r in chapters.source_nat_for(rules, LAN, "eth0")] == ["-A POSTROUTING -o eth0 -j MASQUERADE"]
-    assert chapters.source_nat_for(rules, LAN, "eth1") == []    # it names another exit
+    assert [str(r) for r in ch07.source_nat_for(rules, LAN, "eth0")] == ["-A POSTROUTING -o eth0 -j MASQUERADE"]
+    assert ch07.source_nat_for(rules, LAN, "eth1") == []    # it names another exit
 
 
 def _fresh() -> dict:

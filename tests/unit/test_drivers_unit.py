@@ -1,9 +1,10 @@
-"""Pure parts of helpers.lessons.drivers, fed saved real outputs (no root, no world)."""
+"""Pure parts of the chapters' helpers (helpers/lessons/common.py, ch03.py), on saved real outputs (no world)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.lessons.drivers import _abstract_names, probe_row, short
+from helpers.lessons.ch03 import _abstract_names
+from helpers.lessons.common import probe_row, short
 from helpers.lessons.probes import Verdict
 from helpers.scenarios.base import ProbeSpec
 from helpers.world.guard import ProbeResult
