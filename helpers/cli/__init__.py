@@ -117,14 +117,27 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
+    from helpers.observe import nftrace
     from helpers.world import manager
 
     # An explicit --world sweeps that world alone; $DNLAB_WORLD does not narrow it: `clean` is the
     # machine's sweep, and it spares running worlds anyway.
-    report = manager.clean({manager.WorldNames(args.world).prefix} if args.world else None)
+    only = {manager.WorldNames(args.world).prefix} if args.world else None
+    # A killed rule trace's TRACE rules, in running worlds too (the rest of a crashed world goes below).
+    traces = {}
+    for prefix in manager.discover():
+        if only is None or prefix in only:
+            removed = nftrace.sweep_world(manager.WorldNames.from_prefix(prefix))
+            if removed:
+                traces[prefix] = removed
+    report = manager.clean(only)
+    for prefix, removed in traces.items():
+        print(f"world {prefix}: removed {sum(removed.values())} TRACE rules a killed rule trace left "
+              f"(in {', '.join(sorted(removed))})")
     for warning in report.warnings:
         print(f"dnlab: warning: {warning}", file=sys.stderr)
-    if not (report.swept or report.running or report.failed or report.sandboxes or report.sandboxes_in_use):
+    if not (report.swept or report.running or report.failed or report.sandboxes or report.sandboxes_in_use
+            or traces):
         print("nothing of the course was left on this machine")
     for full, removed in report.sandboxes.items():
         print(f"throwaway engine {full} (its owner is gone): removed " + "; ".join(removed))
@@ -206,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # argparse's own usage errors exit 2 (EXIT_USAGE) here
     try:
         _check_world(args)
+        _sweep_rule_traces(args)
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, where it can be caught
         return code
@@ -226,6 +240,19 @@ def main(argv: list[str] | None = None) -> int:
         if failures.show_traceback():
             raise
         return _report(failures.explain(error, args.world, args.command))
+
+
+def _sweep_rule_traces(args: argparse.Namespace) -> None:
+    """What a rule trace killed with SIGKILL left in this command's world (its ledger names it: one
+    look at a folder when there is none), removed before the command runs."""
+    if os.geteuid() != 0:
+        return
+    from helpers.observe.nftrace import LEDGER_DIR, sweep_ledgers
+    from helpers.world.naming import WorldNames, world_id_from_env
+
+    names = WorldNames(args.world if args.world is not None else world_id_from_env())
+    if (names.state_dir / LEDGER_DIR).is_dir():
+        sweep_ledgers(names.state_dir / LEDGER_DIR)
 
 
 def _report(error: LabError) -> int:

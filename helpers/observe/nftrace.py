@@ -18,8 +18,16 @@ For one probe, `NfTrace(namespaces, flow)`:
   with the rules);
 - `stop()` deletes those rules, waits until each monitor has printed the deletion (netlink keeps
   the order, so every trace line of the probe is in before it), ends the monitors and returns each
-  namespace's text. Call it in a `finally`: it runs on any exception, and a rule a SIGKILL left is
-  removed by the next trace's `sweep` (the comment names a pid that no longer lives).
+  namespace's text. Call it in a `finally`: it runs on any exception.
+
+A SIGKILL runs no `finally`. Its monitors die with it (pdeathsig), and what it could not remove is in
+its *ledger*: with `ledger_dir` (the tracer's is `<world run folder>/nftrace`), `start()` writes
+`<pid>-<tag>.json` there (each namespace's path and inode, each monitor's pid and start time) before
+it adds a rule, and holds an flock on it until `stop()` removes it. `sweep_ledgers(dir)` takes the
+ledgers whose lock is free (the owner is gone): it kills their monitors if any still live and
+removes their rules. The next trace runs it, so does every `dnlab` command for its world
+(helpers/cli), and `dnlab clean` also looks in every namespace of each world for the rules of a dead
+owner (`sweep_world`), ledger or not.
 
 `parse_monitor(text)` turns what xtables-monitor printed into `Passage`s (one packet through one
 hook of one table: its headers there and the rules it met, each as iptables-save prints it, with
@@ -30,7 +38,9 @@ says why, and the path falls back to the rules' counters.
 """
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import json
 import os
 import re
 import secrets
@@ -42,9 +52,11 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from helpers.world.proc import end_all
+from helpers.world.proc import NETNS_DIR, end_all
 
 MARK = "dnlab-trace-"
 _MARK_RE = re.compile(r"--comment\s+\"?" + re.escape(MARK) + r"(\d+)-([0-9a-f]+)(-new)?\"?")
@@ -58,6 +70,8 @@ NETLINK_NETFILTER = 12
 NFNLGRP_NFTRACE_BIT = 1 << (9 - 1)   # group 9, bit 8 of /proc/net/netlink's Groups
 READY_TIMEOUT = 5.0
 DRAIN_TIMEOUT = 2.0
+LEDGER_DIR = "nftrace"      # in a world's run folder: one ledger per running trace
+LEDGER_GRACE = 60.0         # a ledger still being written (`.tmp`) is left alone this long
 
 
 @dataclass(frozen=True)
@@ -329,15 +343,23 @@ def leftover_rules(save_text: str, alive=lambda pid: os.path.exists(f"/proc/{pid
     return found
 
 
-def sweep(namespaces: dict[str, str], family: int = 4) -> dict[str, int]:
+def _alive(pid: int) -> bool:
+    return os.path.exists(f"/proc/{pid}")
+
+
+def sweep(namespaces: dict[str, str], family: int = 4, owner: int | None = None) -> dict[str, int]:
     """Remove the TRACE rules a killed trace left in these namespaces (name -> netns path), and the
-    raw table where that trace made it and nothing else is in it. Returns name -> rules removed."""
+    raw table where that trace made it and nothing else is in it. Returns name -> rules removed.
+    `owner`: a pid known to be that of a gone trace (its ledger's lock is free) even if the pid lives again."""
     _, save = _tools(family)
+
+    def alive(pid: int) -> bool:
+        return pid != owner and _alive(pid)
 
     def one(item: tuple[str, str]) -> tuple[str, int]:
         name, path = item
         listed = _in_namespace(path, f"{save} -t raw 2>/dev/null")
-        stale = leftover_rules(listed.stdout)
+        stale = leftover_rules(listed.stdout, alive)
         if stale:
             lines = "\n".join(["*raw", *("-D" + line[2:] for line, _ in stale), "COMMIT", ""])
             _in_namespace(path, _remove_script(family, any(made for _, made in stale)), lines)
@@ -345,6 +367,140 @@ def sweep(namespaces: dict[str, str], family: int = 4) -> dict[str, int]:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return {name: n for name, n in pool.map(one, namespaces.items()) if n}
+
+
+# --- ledgers: what a trace killed with SIGKILL left, and its sweep -----------------------------------
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (field 22 of /proc/PID/stat): a pid and it name one process, ever."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+@dataclass
+class _Ledger:
+    """A running trace's record of where it put rules and monitors, locked while it lives."""
+
+    path: Path
+    handle: int
+
+    @classmethod
+    def write(cls, directory: Path, tag: str, record: dict) -> _Ledger:
+        directory.mkdir(mode=0o700, exist_ok=True)
+        final = directory / f"{os.getpid()}-{tag}.json"
+        partial = directory / f".{final.name}.tmp"
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        os.write(handle, json.dumps(record).encode())
+        os.rename(partial, final)  # the lock is the file's: it moves with it
+        return cls(final, handle)
+
+    def close(self) -> None:
+        with suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self.handle)
+
+
+def _sweep_ledger(path: Path) -> dict[str, int] | None:
+    """Sweep one ledger if its owner is gone (None: it lives, or the ledger is another sweep's)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        if path.name.endswith(".tmp"):  # killed while writing it: no rule was added yet
+            with suppress(OSError):
+                if time.time() - os.fstat(handle).st_mtime > LEDGER_GRACE:
+                    path.unlink()
+            return {}
+        try:
+            record = json.loads(os.read(handle, 1 << 20) or b"{}")
+        except ValueError:
+            record = {}
+        for pid, started in record.get("monitors", []):
+            if _start_time(pid) == started:  # the monitor itself, not a process that took its pid
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        here = {name: where for name, (where, inode) in record.get("namespaces", {}).items()
+                if inode is not None and _inode(where) == inode}
+        removed = sweep(here, record.get("family", 4), record.get("pid")) if here else {}
+        with suppress(FileNotFoundError):
+            path.unlink()
+        return removed
+    finally:
+        os.close(handle)
+
+
+def sweep_ledgers(directory: Path) -> dict[str, int]:
+    """Sweep the ledgers of gone traces in `directory`: kill their monitors, remove their rules.
+    Returns namespace -> rules removed."""
+    removed: dict[str, int] = {}
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        for name, n in (_sweep_ledger(entry) or {}).items():
+            removed[name] = removed.get(name, 0) + n
+    return removed
+
+
+def lab_namespaces(names) -> dict[str, str]:
+    """Every network namespace of a world (`naming.WorldNames`), name -> a path to enter: its
+    machines', its engines' own (overlays, containers' sandboxes) and its containers' (their
+    processes sit below the engines' cgroup parent `/<prefix>-<host>/`), each namespace once."""
+    from helpers.world import engine
+    from helpers.world.naming import HOSTS
+
+    found: dict[int, tuple[str, str]] = {}
+
+    def add(name: str, where: str) -> None:
+        inode = _inode(where)
+        if inode is not None:
+            found.setdefault(inode, (name, where))
+
+    for role, namespace in names.namespaces.items():
+        add(role, f"{NETNS_DIR}/{namespace}")
+    for host in HOSTS:
+        directory = names.host(host).exec_root / "netns"
+        for entry in sorted(directory.iterdir()) if directory.is_dir() else []:
+            with suppress(OSError):
+                if entry.stat().st_dev != directory.stat().st_dev:  # an engine's empty file of a gone one: no
+                    add(f"{host}:{entry.name}", str(entry))
+    cgroups = tuple(f"/{names.prefix}-{host}/" for host in HOSTS)
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and any(c in (entry / "cgroup").read_text() for c in cgroups) \
+                    and engine.in_own_pid_namespace(entry.name):
+                add(f"pid {entry.name}", str(entry / "ns" / "net"))
+        except OSError:
+            continue
+    return dict(found.values())
+
+
+def sweep_world(names) -> dict[str, int]:
+    """What `dnlab clean` does for a world: its ledgers, then every namespace of it for the rules of a
+    dead owner (left by a trace that kept no ledger). Returns namespace -> rules removed."""
+    removed = sweep_ledgers(names.state_dir / LEDGER_DIR)
+    namespaces = lab_namespaces(names)
+    for family in (4, 6):
+        for name, n in sweep(namespaces, family).items():
+            removed[name] = removed.get(name, 0) + n
+    return removed
 
 
 def _subscribed(pid: int) -> bool:
@@ -404,18 +560,23 @@ class NfTrace:
 
     namespaces: dict[str, str]
     flow: Flow
+    ledger_dir: Path | None = None     # where the ledger goes (None: no ledger; a SIGKILL leaves rules)
     texts: dict[str, str] = field(default_factory=dict)
     untraced: dict[str, str] = field(default_factory=dict)
     swept: dict[str, int] = field(default_factory=dict)
     _monitors: list[_Monitor] = field(default_factory=list)
     _tag: str = field(default_factory=lambda: secrets.token_hex(3))
+    _ledger: _Ledger | None = None
 
     def start(self) -> NfTrace:
         missing = trace_tools_missing()
         if missing:
             self.untraced = {name: missing for name in self.namespaces}
             return self
-        self.swept = sweep(self.namespaces, self.flow.family)
+        if self.ledger_dir is not None:
+            self.swept = sweep_ledgers(self.ledger_dir)
+        for name, n in sweep(self.namespaces, self.flow.family).items():
+            self.swept[name] = self.swept.get(name, 0) + n
         argv = [shutil.which("setpriv"), "--pdeathsig", "KILL", shutil.which("nsenter")]
         monitor = [shutil.which("stdbuf"), "-oL", shutil.which("xtables-monitor"), "--trace", "--event",
                    f"-{self.flow.family}"]
@@ -425,6 +586,11 @@ class NfTrace:
                                        stderr=subprocess.STDOUT)
             self._monitors.append(_Monitor(name, path, process, out))
         try:
+            if self.ledger_dir is not None:  # before any rule goes in
+                self._ledger = _Ledger.write(self.ledger_dir, self._tag, {
+                    "pid": os.getpid(), "family": self.flow.family,
+                    "namespaces": {n: [p, _inode(p)] for n, p in self.namespaces.items()},
+                    "monitors": [[m.process.pid, _start_time(m.process.pid)] for m in self._monitors]})
             self._wait_subscribed()
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(self._add, self._monitors))
@@ -488,6 +654,9 @@ class NfTrace:
                 self.texts[m.name] = m.text()
             m.output.close()
         self._monitors = []
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
         return self.texts
 
     @property
@@ -496,4 +665,5 @@ class NfTrace:
 
 
 __all__ = ["Flow", "flow_of", "Met", "Passage", "parse_monitor", "packets", "face", "NfTrace", "sweep",
-           "leftover_rules", "trace_tools_missing", "MARK"]
+           "sweep_ledgers", "sweep_world", "lab_namespaces", "leftover_rules", "trace_tools_missing", "MARK",
+           "LEDGER_DIR"]

@@ -24,7 +24,7 @@ from helpers.capture.tcpdump import Capture, Point
 from helpers.errors import LabError
 from helpers.observe import collect
 from helpers.observe.collect import ContainerInfo, Proxy, Target, WorldState, live_netns
-from helpers.observe.nftrace import NfTrace, flow_of
+from helpers.observe.nftrace import LEDGER_DIR, NfTrace, flow_of
 from helpers.path.build import Observed, build_path
 from helpers.path.model import Path
 from helpers.path.rules import attach
@@ -141,13 +141,13 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
-def _rule_trace(targets: list[Target], spec, target: str) -> NfTrace | None:
+def _rule_trace(world, targets: list[Target], spec, target: str) -> NfTrace | None:
     """The kernel's rule trace of the probe's flow in every namespace read (None: the target is
-    a name, not an address, so no rule can match it)."""
+    a name, not an address, so no rule can match it). Its ledger goes in the world's run folder."""
     flow = flow_of(spec.kind, target, spec.port, SERVICE_TCP_PORT)
     if flow is None:
         return None
-    return NfTrace({t.name: t.path for t in targets}, flow)
+    return NfTrace({t.name: t.path for t in targets}, flow, ledger_dir=world.names.state_dir / LEDGER_DIR)
 
 
 def _rule_run(nft: NfTrace | None, targets: list[Target]) -> dict:
@@ -248,7 +248,7 @@ def trace(world, scenario, probe_name: str, *, keep: str | os.PathLike | None = 
         source = world.hosts[source_info.host].docker.containers.get(source_info.id)
     else:
         source = source_end.name  # a machine role
-    nft = _rule_trace(targets, spec, target) if rules else None
+    nft = _rule_trace(world, targets, spec, target) if rules else None
     result, capture, files = _probe(world, source, target, spec, points, nft, timeout, lap)
     lap("capture_stop")
     raw_after = _raw_all([t for t in targets if t.kind != "container"], AFTER_MACHINE, AFTER_CONTAINER)

@@ -5,7 +5,10 @@ over several seeded rounds, then check what must hold whatever was killed where:
 - no orphan process of the world: one dockerd per host (its pidfile's), one containerd below it,
   a shim only for a container its engine knows, the one internet service, no tcpdump at all;
 - no capture folder once no trace runs;
-- after the last `down`: no process, namespace, mount, folder or docker context of the world.
+- after the last `down`: no process, namespace, mount, folder or docker context of the world;
+- a rule trace (`--rules`) killed while its TRACE rules and monitors exist leaves, after the next
+  `dnlab` command (a trace, `up`, `clean`, `down`), no TRACE rule in any namespace of the world and
+  no monitor.
 
 It uses its own world (`fi`), never the session world, and drives `dnlab` as a learner's terminal
 does (a process killed with SIGKILL, so nothing of it runs a cleanup). The seed is printed in every
@@ -20,12 +23,15 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from helpers.observe.nftrace import LEDGER_DIR, MARK
 from helpers.world import engine, netns
-from helpers.world.naming import CAPTURE_DIR, HOSTS, WorldNames
+from helpers.world.naming import CAPTURE_DIR, HOSTS, SERVICE_TCP_PORT, WorldNames
+from tests.waits import until
 from tests.worlds import own_world_id
 
 WORLD_ID = own_world_id("fi")  # apart from any other run's worlds (tests/conftest.py)
@@ -86,9 +92,9 @@ def _processes() -> dict[int, tuple[str, int, str]]:
     return found
 
 
-def _world_netns() -> set[int]:
-    """Inodes of the world's network namespaces: its machines', its engines' own (overlays) and its
-    containers' (their processes sit in the engines' cgroup-parent, /<prefix>-<host>)."""
+def _world_netns() -> dict[int, Path]:
+    """Inode -> a path to enter, of the world's network namespaces: its machines', its engines' own
+    (overlays) and its containers' (their processes sit in the engines' cgroup-parent, /<prefix>-<host>)."""
     files = [Path(netns.NETNS_DIR) / n for n in netns.list_names() if n.startswith(f"{NAMES.prefix}-")]
     files += [f for h in HOSTS for f in (NAMES.host(h).exec_root / "netns").glob("*")]
     cgroups = tuple(f"/{NAMES.prefix}-{h}/" for h in HOSTS)
@@ -98,10 +104,11 @@ def _world_netns() -> set[int]:
                 files.append(entry / "ns" / "net")
         except OSError:
             continue
-    inodes = set()
+    inodes = {}
     for file in files:
         try:
-            inodes.add(file.stat().st_ino)
+            if file.parent.name != "netns" or file.stat().st_dev != file.parent.stat().st_dev:
+                inodes.setdefault(file.stat().st_ino, file)  # not an engine's empty file of a gone namespace
         except OSError:
             continue
     return inodes
@@ -147,6 +154,62 @@ def _orphans() -> list[str]:
     if len(services) != 1:
         wrong.append(f"internet service processes: {services}")
     return wrong
+
+
+def _in_namespaces(comm: str) -> list[str]:
+    """Every process named `comm` (xtables-monitor, nft) in one of the world's namespaces."""
+    inodes = _world_netns()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == comm \
+                    and (entry / "ns" / "net").stat().st_ino in inodes:
+                found.append(f"{comm} {entry.name}")
+        except OSError:
+            continue
+    return found
+
+
+def _monitors() -> list[str]:
+    return _in_namespaces("xtables-monitor") + _in_namespaces("nft")
+
+
+def _trace_rules() -> list[str]:
+    """Every dnlab TRACE rule (and the native chain a trace adds) in any namespace of the world."""
+    def one(path: Path) -> list[str]:
+        listed = subprocess.run(["nsenter", f"--net={path}", "sh", "-c", "iptables-save; ip6tables-save; "
+                                 "nft list ruleset 2>/dev/null"], capture_output=True, text=True, timeout=30)
+        return [f"{path}: {line.strip()}" for line in listed.stdout.splitlines() if MARK.rstrip("-") in line]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [line for lines in pool.map(one, _world_netns().values()) for line in lines]
+
+
+def _killed_tracing(args: tuple[str, ...]) -> list[str]:
+    """Run a rule trace and SIGKILL it while its TRACE rules and monitors exist; the rules seen then.
+    It is stopped (SIGSTOP, with its children) while looked at, so the kill lands in the state seen."""
+    process = subprocess.Popen([DNLAB, "--world", WORLD_ID, *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def frozen_with_rules() -> list[str]:
+        if process.poll() is not None or not _monitors():
+            return []
+        os.killpg(process.pid, signal.SIGSTOP)
+        rules = _trace_rules()
+        if rules:
+            process.kill()
+        os.killpg(process.pid, signal.SIGCONT)
+        return rules
+
+    try:
+        seen = until(lambda: process.poll() is not None or frozen_with_rules(), timeout=60, every=0.02,
+                     reason=f"`{' '.join(args)}` to have its TRACE rules and monitors in place",
+                     seen=lambda: (process.poll(), _monitors()))
+    finally:
+        process.kill()
+        process.wait()
+    assert seen is not True, f"`{' '.join(args)}` ended (exit {process.returncode}) before its rules were seen"
+    return seen
 
 
 def _captures_left() -> list[str]:
@@ -213,6 +276,39 @@ def test_killed_up_down_trace_and_engine_leave_a_world_that_heals(fi_world):
     _healthy_up(log)
     gone = _dnlab("down")
     assert gone.returncode == 0, f"down failed after: {log}\n{gone.stdout}{gone.stderr}"
+    assert not _leftovers(), f"left after down: {_leftovers()}; {log}"
+
+
+# --- a killed rule trace (issue 19): its TRACE rules and monitors go at the next command ------------
+
+KILLED_TRACES = [("path", "user-bridge", "egress", "--rules"),
+                 ("trace", "lanpc", "inet", "--tcp", str(SERVICE_TCP_PORT), "--rules")]
+NEXT_COMMANDS = [("path", "user-bridge", "egress"), ("up",), ("clean",), ("down",)]
+
+
+def test_a_killed_rule_trace_leaves_no_trace_rule_nor_monitor_after_the_next_command(fi_world):
+    made = _dnlab("up")
+    assert made.returncode == 0, made.stderr
+    log = []
+    for n, command in enumerate(NEXT_COMMANDS):
+        killed = KILLED_TRACES[n % len(KILLED_TRACES)]
+        left = _killed_tracing(killed)
+        log.append(f"{' '.join(killed)} killed with {len(left)} TRACE rules in place")
+        # Its monitors die with it (pdeathsig): no command needed for that.
+        until(lambda: not _monitors(), timeout=10, every=0.05, reason="the killed trace's monitors to end",
+              seen=_monitors)
+        if command == ("clean",):
+            # `clean` finds them without the trace's ledger too (a trace that kept none, or lost it).
+            ledgers = sorted((NAMES.state_dir / LEDGER_DIR).glob("*.json"))
+            assert ledgers, f"the killed trace left no ledger; {log}"
+            for ledger in ledgers:
+                ledger.unlink()
+        done = _dnlab(*command)
+        log.append(f"then {' '.join(command)} (exit {done.returncode})")
+        assert done.returncode == 0, f"{log}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        now = _trace_rules()
+        assert not now, f"{len(now)} TRACE rules left after {log}, e.g. {now[:3]} ({len(left)} before it)"
+        assert not _monitors(), f"monitors left after {log}: {_monitors()}"
     assert not _leftovers(), f"left after down: {_leftovers()}; {log}"
 
 

@@ -9,6 +9,7 @@ containers' docker inspect), never from constants.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,29 @@ def test_a_reused_trace_id_does_not_join_another_packet():
     assert len(accepts) == 1, [e["rule"] for e in accepts]
     assert {e["before"]["id"] for e in syn if e["before"]} == {groups[0][0].packet["ID"]}
     assert [e["target"] for e in syn if e["acted"]] == ["ACCEPT", "MASQUERADE"]
+
+
+def test_a_ledger_is_swept_once_its_owner_is_gone_and_kills_only_its_own_monitor(tmp_path):
+    """A trace's ledger (what a SIGKILL leaves): left alone while its owner holds the lock; once the
+    lock is free, its monitor is killed (the pid with the recorded start time, not one that took the
+    pid later) and the ledger goes."""
+    import subprocess
+
+    from helpers.observe.nftrace import _Ledger, _start_time, sweep_ledgers
+
+    monitor = subprocess.Popen(["sleep", "60"])
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        record = {"pid": 999999, "family": 4, "namespaces": {},
+                  "monitors": [[monitor.pid, _start_time(monitor.pid)], [bystander.pid, "1"]]}
+        ledger = _Ledger.write(tmp_path, "abc123", record)
+        assert ledger.path.name.endswith("-abc123.json") and sweep_ledgers(tmp_path) == {}
+        assert ledger.path.exists() and monitor.poll() is None  # its owner lives: untouched
+        os.close(ledger.handle)  # the owner dies: the kernel lets go of its lock
+        assert sweep_ledgers(tmp_path) == {}
+        assert monitor.wait(timeout=5) == -9 and bystander.poll() is None
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        for process in (monitor, bystander):
+            process.kill()
+            process.wait()
