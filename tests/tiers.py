@@ -79,6 +79,7 @@ TABLE = {
     "tests/integration/test_trace_cli.py": "world",
     "tests/integration/test_down_roots.py": "lifecycle",       # the last world's down, its roots
     "tests/integration/test_engine_env.py": "lifecycle",       # worlds of its own; host2's engine killed
+    "tests/integration/test_engine_lifecycle.py": "lifecycle", # EngineSite stop/remove, the marked sweep
     "tests/integration/test_engines_live.py": "lifecycle",     # worlds of its own on Docker 28 (issue 25.1)
     "tests/integration/test_engine_pidns.py": "lifecycle",     # down/clean beside a course container's engines
     "tests/integration/test_fault_injection.py": "lifecycle",  # SIGKILL of up, down, trace, engines

@@ -8,8 +8,9 @@ a loopback and nothing else, so a published port is reached from inside it (`run
 
 Every name is `naming.SANDBOX_PREFIX + name` (namespace, state and data folders, cgroup parent), the
 namespace is labelled, and the owner holds a lock while it lives: `dnlab clean` (`sweep`) removes a
-sandbox whose owner is gone, and never one in use. `stop()` removes everything it made. Naming,
-removal and the sweep live in helpers/world/lifecycle.py (the world's `clean` needs them, hosting not).
+sandbox whose owner is gone, and never one in use. `stop()` removes everything it made. Its
+lifecycle (start, stop, remove), names and sweep are helpers/world/lifecycle.py's `EngineSite` and
+`sweep`, shared with the world's engines (the world's `clean` needs them; hosting it does not).
 """
 from __future__ import annotations
 
@@ -23,16 +24,14 @@ from pathlib import Path
 
 from helpers.errors import LabError
 from helpers.hosting import runc_caps
-from helpers.world import engine, netns
+from helpers.world import engine
 from helpers.world.lifecycle import (  # noqa: F401 - the sandbox's names and removal, for its users
-    discover,
     full_name,
     in_use,
     leftovers,
     marker_of,
-    paths_of,
     remove,
-    sweep,
+    sandbox_site,
 )
 from helpers.world.naming import (
     PRIVATE_DIR_MODE,
@@ -49,7 +48,8 @@ class ThrowawayEngine:
     def __init__(self, name: str):
         self.name = name
         self.netns = full_name(name)
-        self.paths = paths_of(self.netns)
+        self.site = sandbox_site(self.netns)   # the one engine lifecycle (helpers/world/lifecycle.py)
+        self.paths = self.site.paths
         self._owner = None
         self._client = None
 
@@ -65,11 +65,9 @@ class ThrowawayEngine:
         try:
             remove(self.netns)  # a crashed earlier owner's leftovers (the lock said it is gone)
             self._take_owner()   # remove() took the state dir, lock file included: take it again
-            netns.create(self.netns, marker_of(self.netns))
+            self.site.make_namespace()
             # lab_dns=False: no world here, so its containers get the machine's resolver as on any Docker.
-            process = engine.start(self.netns, self.paths, "/" + self.netns, hostname=self.netns,
-                                   extra_config=runtime_config(self.paths), lab_dns=False)
-            engine.wait_ready(self.paths, process)
+            self.site.start(hostname=self.netns, extra_config=runtime_config(self.paths), lab_dns=False)
         except BaseException:
             self.stop()
             raise

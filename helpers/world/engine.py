@@ -124,7 +124,7 @@ def _mount_points() -> list[str]:
     return [line.split()[4].replace("\\040", " ") for line in lines]
 
 
-def _containing_mount(path: str, points: list[str]) -> str:
+def containing_mount(path: str, points: list[str]) -> str:
     """The mount `path` lies on: the longest mount point that is `path` or one of its parents."""
     found = "/"
     for point in points:
@@ -252,8 +252,8 @@ def launch_script(hostname: str, binds: list[tuple[Path, str]], command: Sequenc
     """The sh run inside the engine's new mount and UTS namespaces, ending in `exec command`; with
     `own` ((root, the world's folder in it), from `own_folders`), each root shows that folder alone."""
     points = _mount_points()
-    slaves = sorted({_containing_mount(target, points) for _, target in binds}
-                    | {_containing_mount(str(root), points) for root, _ in own})
+    slaves = sorted({containing_mount(target, points) for _, target in binds}
+                    | {containing_mount(str(root), points) for root, _ in own})
     mount = which("mount")
     lines = ["set -e", f"echo {shlex.quote(hostname)} > /proc/sys/kernel/hostname"]
     lines += [f"{mount} --make-slave {shlex.quote(point)}" for point in slaves]
@@ -425,12 +425,6 @@ def unmount_below(*roots: Path) -> None:
             mounts.append(point)
     for point in sorted(set(mounts), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
-
-
-def remove_files(paths: HostPaths) -> None:
-    unmount_below(paths.state, paths.data_root)
-    for directory in (paths.state, paths.data_root):
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- the docker CLI: one runner, and the contexts a learner types (`docker --context dnlab-host1`) --

@@ -1,29 +1,147 @@
-"""Engines outside a world's hosts: throwaway engines' names, in-use test, removal and sweep.
+"""One engine lifecycle for every dockerd the course runs, and the one sweep of what crashed owners left.
 
-A throwaway engine (helpers/hosting/sandbox.py) is named `naming.SANDBOX_PREFIX + name` (namespace,
-state and data folders, cgroup parent); its namespace's `lo` carries `SANDBOX_MARKER_PREFIX + full`,
-and its owner holds `SANDBOX_OWNER` locked in its state folder while it lives. What is here needs no
-hosting: `dnlab clean` (helpers/world/manager.py) removes a sandbox whose owner is gone, and never one in use.
+Three kinds of engine, one type. A world's Docker hosts (host1, host2), a lesson's scratch engine
+(`manager.scratch_engine`) and a throwaway engine outside any world (helpers/hosting/sandbox.py) are
+each an `EngineSite`: a network namespace whose `lo` carries its owner's marker, the engine's folders
+(`HostPaths`: state with socket, pidfile and exec-root; data-root), and a cgroup parent:
+
+    site         namespace = cgroup parent  folders (under RUN_ROOT, DATA_ROOT)  marker on its lo
+    world host   <prefix>-host1             <prefix>/host1                       dnlab-world=<prefix>
+    scratch      <prefix>-scratch           <prefix>/scratch                     dnlab-world=<prefix>
+    throwaway    dnlab-sbx-<name>           dnlab-sbx-<name>                     dnlab-sandbox=dnlab-sbx-<name>
+
+`start` launches dockerd there (`engine.start`: its own mount and UTS namespaces) and waits until it
+answers; `stop` ends it and everything below it (containerd, shims, containers); `remove` also
+deletes the namespace (only if it carries the site's marker: a same-named namespace of a learner
+is never touched), unmounts what lies below the folders, removes them and the cgroups. `leftovers`
+lists what of a site still exists (a test's proof that `remove` left nothing).
+
+The sweep (`sweep`, run by `dnlab clean` through `manager.clean`): what the course left is found by
+its marks (`find_marked`): a namespace whose `lo` carries `dnlab-world=<prefix>` (and whose name is
+that world's) or `dnlab-sandbox=<full name>` (and is named so), and the folders of RUN_ROOT and
+DATA_ROOT named as a world or a sandbox. Each owner found is swept unless it is busy: a world whose
+lock is held or whose engine lives (the manager says), a sandbox whose owner holds its lock
+(`naming.SANDBOX_OWNER`, flock, while the owning process lives).
 """
 from __future__ import annotations
 
 import shutil
-from contextlib import suppress
+import subprocess
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.errors import UsageError
+from helpers.errors import LabError, UsageError
 from helpers.world import engine, netns
 from helpers.world.naming import (
     DATA_ROOT,
+    MARKER_PREFIX,
     RUN_ROOT,
     SANDBOX_MARKER_PREFIX,
     SANDBOX_NAME,
     SANDBOX_OWNER,
     SANDBOX_PREFIX,
     HostPaths,
+    NamingError,
+    WorldNames,
+    parse_namespace,
+    parse_prefix,
 )
 from helpers.world.proc import lock_held
 
+
+@dataclass(frozen=True)
+class EngineSite:
+    """Where one engine of the course lives and whose mark it carries (see the module docstring)."""
+
+    namespace: str
+    paths: HostPaths
+    cgroup_parent: str
+    marker: str
+
+    def owns_namespace(self) -> bool:
+        """True if the site's namespace exists and carries the site's marker."""
+        return netns.exists(self.namespace) and netns.marker_of(self.namespace) == self.marker
+
+    def make_namespace(self) -> None:
+        """A bare namespace (loopback only) with the site's marker: for an engine that is in no world's
+        topology (scratch, throwaway); a world's hosts get theirs from the world's topology."""
+        netns.create(self.namespace, self.marker)
+
+    def start(self, *, hostname: str | None = None, extra_config: dict | None = None, lab_dns: bool = True,
+              binaries: Path | None = None, fix: str | None = None) -> subprocess.Popen:
+        """Start dockerd in the site's namespace (`engine.start`: the same launch for every engine) and wait
+        until it answers. If it does not come up, the LabError's fix is `fix` when given (the command
+        that repairs THIS owner: a world names its own `down && up`, never `clean`)."""
+        process = engine.start(self.namespace, self.paths, self.cgroup_parent, hostname=hostname,
+                               extra_config=extra_config, lab_dns=lab_dns, binaries=binaries)
+        self.wait_ready(process, fix)
+        return process
+
+    def wait_ready(self, process: subprocess.Popen | None, fix: str | None = None) -> None:
+        """`engine.wait_ready`, its LabError's fix replaced by `fix` when given."""
+        try:
+            engine.wait_ready(self.paths, process)
+        except LabError as failed:
+            if fix is None:
+                raise
+            raise LabError(failed.problem, fix) from None
+
+    def running(self) -> bool:
+        """True if any process of the engine lives (dockerd, containerd, shims, containers)."""
+        return bool(engine.processes_of(self.paths))
+
+    def stop(self, grace: float = 0.0) -> bool:
+        """End the engine and everything below it (`engine.stop`; `grace` seconds for dockerd after
+        SIGTERM). True if anything of it was running."""
+        was_running = self.running()
+        if was_running:
+            engine.stop(self.paths, grace=grace)
+        return was_running
+
+    def remove(self) -> list[str]:
+        """Remove every trace of the engine: its processes, its namespace (only if marked as the site's),
+        mounts below its folders, the folders, its cgroups. What was removed."""
+        removed = []
+        if self.stop():
+            removed.append(f"dockerd of {self.namespace}")
+        if self.owns_namespace():
+            netns.delete(self.namespace)
+            removed.append(f"namespace {self.namespace}")
+        # Below the state folder: the exec-root's own shared bind (engine.share_exec_root), the
+        # namespaces dockerd mounted in it; below the data-root: containers' overlay mounts.
+        engine.unmount_below(self.paths.state, self.paths.data_root)
+        for directory in (self.paths.state, self.paths.data_root):
+            if directory.exists():
+                shutil.rmtree(directory, ignore_errors=True)
+                removed.append(f"directory {directory}")
+        removed += [f"cgroup {c}" for c in engine.remove_cgroups(self.cgroup_parent)]
+        return removed
+
+    def leftovers(self) -> list[str]:
+        """What of the site still exists: processes, the namespace, folders, mounts below them, cgroups."""
+        left = [f"process {pid}" for pid in engine.processes_of(self.paths)]
+        if netns.exists(self.namespace):
+            left.append(f"namespace {self.namespace}")
+        for directory in (self.paths.state, self.paths.data_root):
+            if directory.exists():
+                left.append(f"directory {directory}")
+        marks = (str(self.paths.state), str(self.paths.data_root))
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            point = line.split()[4]
+            if point.startswith(marks):
+                left.append(f"mount {point}")
+        left += [f"cgroup {c}" for c in engine.cgroup_dirs(self.cgroup_parent)]
+        return left
+
+
+def world_site(names: WorldNames, host: str) -> EngineSite:
+    """The site of a world's Docker host (`host1`, `host2`) or of its scratch engine (`naming.SCRATCH`)."""
+    return EngineSite(names.namespace(host), names.host(host), f"/{names.prefix}-{host}", names.marker)
+
+
+# --- throwaway engines' names (helpers/hosting/sandbox.py runs them) -----------------------------
 
 def full_name(name: str) -> str:
     """The namespace (and folder, cgroup) name of sandbox `name`; UsageError if it does not fit."""
@@ -42,8 +160,10 @@ def marker_of(full: str) -> str:
     return SANDBOX_MARKER_PREFIX + full
 
 
+def sandbox_site(full: str) -> EngineSite:
+    """The site of throwaway engine `full` (`dnlab-sbx-<name>`)."""
+    return EngineSite(full, paths_of(full), "/" + full, marker_of(full))
 
-# --- removal (stop, and `dnlab clean` after a crash) --------------------------------------------
 
 def in_use(full: str) -> bool:
     """True if a live owner holds sandbox `full`'s lock."""
@@ -52,69 +172,133 @@ def in_use(full: str) -> bool:
 
 
 def remove(full: str) -> list[str]:
-    """Remove every trace of sandbox `full`: its engine and what runs below it, its namespace (only if
-    it carries the sandbox's label), mounts, folders and cgroups. What was removed."""
-    removed = []
-    paths = paths_of(full)
-    if engine.processes_of(paths):
-        engine.stop(paths)
-        removed.append(f"dockerd of {full}")
-    if netns.exists(full) and netns.marker_of(full) == marker_of(full):
-        netns.delete(full)
-        removed.append(f"namespace {full}")
-    # Below the state folder: the exec-root's own shared bind (engine.share_exec_root), the
-    # namespaces dockerd mounted in it; below the data-root: containers' overlay mounts.
-    engine.unmount_below(paths.state, paths.data_root)
-    for directory in (paths.state, paths.data_root):
-        if directory.exists():
-            shutil.rmtree(directory, ignore_errors=True)
-            removed.append(f"directory {directory}")
-    removed += [f"cgroup {c}" for c in engine.remove_cgroups("/" + full)]
-    engine.release_mountpoints()  # the last user of the engines' mount points the course made
-    for root in (RUN_ROOT, DATA_ROOT):
-        with suppress(OSError):
-            root.rmdir()  # only if empty: no world nor other sandbox is left
+    """Remove every trace of sandbox `full` (`EngineSite.remove`), then the course's roots if they are
+    left empty. What was removed."""
+    removed = sandbox_site(full).remove()
+    remove_empty_roots()  # the last user of the engines' mount points the course made
     return removed
-
-
-
-
-def discover() -> list[str]:
-    """Full names of every sandbox that left anything: a labelled namespace or a folder."""
-    found = set()
-    for root in (RUN_ROOT, DATA_ROOT):
-        if root.is_dir():
-            found.update(e.name for e in root.iterdir() if e.name.startswith(SANDBOX_PREFIX))
-    for name in netns.list_names():
-        if name.startswith(SANDBOX_PREFIX) and netns.marker_of(name) == marker_of(name):
-            found.add(name)
-    return sorted(n for n in found if SANDBOX_NAME.fullmatch(n.removeprefix(SANDBOX_PREFIX)))
-
-
-def sweep() -> tuple[dict[str, list[str]], list[str]]:
-    """Remove every sandbox whose owner is gone. (removed per sandbox, sandboxes in use left alone)."""
-    swept, busy = {}, []
-    for full in discover():
-        if in_use(full):
-            busy.append(full)
-            continue
-        swept[full] = remove(full)
-    return swept, busy
 
 
 def leftovers(full: str) -> list[str]:
     """What of sandbox `full` still exists (a test's proof that `stop` removed everything)."""
-    paths = paths_of(full)
-    left = [f"process {pid}" for pid in engine.processes_of(paths)]
-    if netns.exists(full):
-        left.append(f"namespace {full}")
-    for directory in (paths.state, paths.data_root):
-        if directory.exists():
-            left.append(f"directory {directory}")
-    marks = (str(paths.state), str(paths.data_root))
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4]
-        if point.startswith(marks):
-            left.append(f"mount {point}")
-    left += [f"cgroup {c}" for c in engine.cgroup_dirs("/" + full)]
-    return left
+    return sandbox_site(full).leftovers()
+
+
+def remove_empty_roots(roots: tuple[Path, ...] = (RUN_ROOT, DATA_ROOT)) -> None:
+    """Once the last world or sandbox is gone: release the mount points the course made for engines,
+    and remove the course's root folders if they are empty. A mount point stays (the course image's
+    VOLUME /var/lib/dnlab: rmdir there says "Device or resource busy")."""
+    engine.release_mountpoints()
+    for root in roots:
+        if root.is_dir() and not root.is_mount() and not any(root.iterdir()):
+            with suppress(OSError):  # something was made there meanwhile: it is someone's
+                root.rmdir()
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+def _is_prefix(name: str) -> bool:
+    try:
+        parse_prefix(name)
+    except NamingError:
+        return False
+    return True
+
+
+def _is_sandbox(name: str) -> bool:
+    return name.startswith(SANDBOX_PREFIX) and bool(SANDBOX_NAME.fullmatch(name.removeprefix(SANDBOX_PREFIX)))
+
+
+@dataclass
+class Marked:
+    """What the course left on the machine, by owner: world prefixes and sandboxes' full names."""
+
+    worlds: set[str] = field(default_factory=set)
+    sandboxes: set[str] = field(default_factory=set)
+
+
+def find_marked(roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> Marked:
+    """Every world and sandbox that left a namespace carrying its marker, or a folder (or a world's lock
+    file) in `roots` named as it. A namespace without the right marker is never counted, whatever its name."""
+    found = Marked()
+    for root in roots:
+        if root.is_dir():
+            for entry in root.iterdir():
+                name = entry.name.removesuffix(".lock")
+                if _is_prefix(name):
+                    found.worlds.add(name)
+                elif _is_sandbox(entry.name):
+                    found.sandboxes.add(entry.name)
+    for name in netns.list_names():
+        parsed = parse_namespace(name)
+        if parsed or _is_sandbox(name):  # only names of the scheme are asked for their marker
+            marker = netns.marker_of(name)
+            if parsed and marker == MARKER_PREFIX + parsed[0]:
+                found.worlds.add(parsed[0])
+            elif _is_sandbox(name) and marker == marker_of(name):
+                found.sandboxes.add(name)
+    return found
+
+
+@dataclass
+class Owner:
+    """One owner the sweep may remove: its `claim` yields None when it is free (and keeps it claimed,
+    e.g. its lock held, until the block ends) or why it is busy; `remove` removes it."""
+
+    name: str
+    claim: Callable[[], AbstractContextManager[str | None]]
+    remove: Callable[[], list[str]]
+
+
+@dataclass
+class Swept:
+    """What `sweep` did: removed per owner, busy owners with why, owners whose removal failed."""
+
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    busy: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def sweep(owners: Iterable[Owner]) -> Swept:
+    """Remove every owner that is free; leave busy ones alone; one failure never stops the others."""
+    done = Swept()
+    for owner in owners:
+        try:
+            with owner.claim() as busy:
+                if busy:
+                    done.busy[owner.name] = busy
+                    continue
+                done.removed[owner.name] = owner.remove()
+        except Exception as error:  # noqa: BLE001 - report it, sweep the others
+            done.failed[owner.name] = f"{type(error).__name__}: {error}"
+    return done
+
+
+class _SandboxClaim:
+    """A sandbox is busy while a live owner holds its lock."""
+
+    def __init__(self, full: str):
+        self.full = full
+
+    def __enter__(self) -> str | None:
+        return "its owner holds its lock" if in_use(self.full) else None
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def sandbox_owner(full: str) -> Owner:
+    """Sandbox `full` as the sweep sees it (its removal leaves the roots in place: the sweep's caller
+    removes empty roots once, at the end)."""
+    return Owner(full, lambda: _SandboxClaim(full), lambda: sandbox_site(full).remove())
+
+
+def sandboxes(ids: set[str] | None = None, marked: Marked | None = None) -> Iterator[Owner]:
+    """The sandboxes `find_marked` finds, as owners to sweep; with `ids` (world ids), those named `<id>`
+    or `<id>-...` alone (a developer's or CI run's sandboxes take its world id as their name or prefix)."""
+    marked = marked if marked is not None else find_marked()
+    for full in sorted(marked.sandboxes):
+        name = full.removeprefix(SANDBOX_PREFIX)
+        if ids is not None and not any(name == i or name.startswith(f"{i}-") for i in ids if i):
+            continue
+        yield sandbox_owner(full)

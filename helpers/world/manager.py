@@ -21,7 +21,7 @@ from urllib.parse import quote
 from docker.errors import APIError as DockerAPIError
 
 from helpers.errors import DockerCliError, LabError, UsageError, dnlab_command
-from helpers.world import engine, engines, image, leftovers, netns, worldlock
+from helpers.world import engine, engines, image, leftovers, lifecycle, netns, worldlock
 from helpers.world.model import World
 from helpers.world.naming import (
     DATA_ROOT,
@@ -43,7 +43,6 @@ from helpers.world.naming import (
     WORLD_ENV,
     HostPaths,
     WorldNames,
-    parse_namespace,
     world_id_from_env,
 )
 from helpers.world.proc import require_root, which
@@ -85,10 +84,6 @@ def _locked(names: WorldNames, verb: str = "up") -> Iterator[worldlock.Held]:
         yield held
 
 
-def _cgroup_parent(names: WorldNames, host: str) -> str:
-    return f"/{names.prefix}-{host}"
-
-
 def _private_dir(path: Path) -> None:
     """A folder only root can enter (mkdir's own mode is masked by the umask; an older one may be 0755)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -101,7 +96,7 @@ def _private_file(path: Path) -> None:
     path.chmod(PRIVATE_FILE_MODE)
 
 
-def _make_private(names: WorldNames) -> None:
+def make_private(names: WorldNames) -> None:
     """The world's folders 0700 and its logs and configs 0600: they hold the engines' sockets and
     data, the learner's traffic log and the engines' logs, none of them for other users."""
     # RUN_ROOT and DATA_ROOT too: no other user lists the worlds, nor reaches a world's lock (issue 23.2).
@@ -279,7 +274,7 @@ def _service_execing(names: WorldNames) -> bool:
         return False
 
 
-def _wait_service(names: WorldNames, timeout: float = 10) -> None:
+def wait_service(names: WorldNames, timeout: float = 10) -> None:
     """The service is up once it listens inside `inet` (read from the namespace's socket table)."""
     deadline = time.monotonic() + timeout
     port = f":{SERVICE_TCP_PORT:04X}"
@@ -304,21 +299,22 @@ def _wait_service(names: WorldNames, timeout: float = 10) -> None:
 
 def _start_engine(names: WorldNames, host: str, binaries: Path | None = None) -> None:
     """Start `host`'s engine from `binaries` (engines.bin_dir of its choice; None: the machine's)."""
-    paths = names.host(host)
-    engine.stop(paths)  # a stale engine of a crashed world, if any
+    site = lifecycle.world_site(names, host)
+    site.stop()  # a stale engine of a crashed world, if any
     # A crashed swarm member restarts once the others' gossip has dropped it (issue 12.8).
-    engine.wait_peers_forget(paths, [names.host(h) for h in HOSTS if h != host])
-    process = engine.start(names.namespace(host), paths, _cgroup_parent(names, host), binaries=binaries)
-    _wait_engine(names, paths, process)
+    engine.wait_peers_forget(site.paths, [names.host(h) for h in HOSTS if h != host])
+    site.start(binaries=binaries, fix=repair_fix(names))
 
 
-def _wait_engine(names: WorldNames, paths: HostPaths, process: subprocess.Popen) -> None:
-    """engine.wait_ready, with the fix that concerns THIS world only (never `clean`: that would sweep
-    other learners' worlds too, and a crashed engine is repaired by `down` and `up` of its own world)."""
-    try:
-        engine.wait_ready(paths, process)
-    except LabError as failed:
-        raise LabError(failed.problem, f"{command_for(names, 'down')} && {command_for(names, 'up')}") from None
+def repair_fix(names: WorldNames) -> str:
+    """The fix for an engine of this world that does not come up: THIS world's `down` and `up` (never
+    `clean`: that would sweep other learners' worlds too)."""
+    return f"{command_for(names, 'down')} && {command_for(names, 'up')}"
+
+
+def wait_engine(names: WorldNames, host: str, process: subprocess.Popen | None = None) -> None:
+    """Wait until `host`'s engine answers; if it does not, a LabError whose fix is `repair_fix`."""
+    lifecycle.world_site(names, host).wait_ready(process, repair_fix(names))
 
 
 def _load_image(names: WorldNames, host: str, archive: Path | None) -> None:
@@ -348,7 +344,7 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
         report = UpReport(names.prefix, reused=_topology_ok(names))
         recorded = engines.read_record(names.state_dir) if report.reused else None
         if report.reused:
-            _check_engines(names, wanted, recorded, given or "")
+            check_engines(names, wanted, recorded, given or "")
         choice = engines.resolve(wanted, recorded)
         binaries = {h: engines.bin_dir(v) for h, v in choice.items()}
         if not report.reused:
@@ -359,7 +355,7 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
             report.made.append(f"namespaces {', '.join(names.namespaces.values())}")
         if recorded != choice:
             engines.write_record(names.state_dir, choice)
-        _make_private(names)
+        make_private(names)
         missing = _missing(names)
         if missing:
             _repair(names, missing, binaries)
@@ -368,7 +364,7 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
     return report
 
 
-def _check_engines(names: WorldNames, wanted: dict[str, str], recorded: dict[str, str] | None, given: str) -> None:
+def check_engines(names: WorldNames, wanted: dict[str, str], recorded: dict[str, str] | None, given: str) -> None:
     """A running world keeps its hosts' engines: asking for another one is an error naming the fix."""
     differ = engines.conflicts(wanted, recorded)
     if differ:
@@ -409,7 +405,7 @@ def _repair(names: WorldNames, missing: Missing, binaries: dict[str, Path | None
             job.result()
         loads = [pool.submit(_load_image, names, h, rootfs) for h in missing.images]
         if missing.service:
-            _wait_service(names)
+            wait_service(names)
         for job in loads:
             job.result()
 
@@ -428,7 +424,7 @@ def restart_engine(names: WorldNames, host: str, grace: float = 0.0) -> list[str
         finally:
             client.close()
         binaries = engines.bin_dir(engines.resolve({}, engines.read_record(names.state_dir))[host])
-        engine.stop(paths, grace=grace)
+        lifecycle.world_site(names, host).stop(grace=grace)
         _start_engine(names, host, binaries)
     client = engine.client(paths)
     try:
@@ -488,28 +484,22 @@ def scratch_engine(world_id: str | None = None):
     """
     require_root()
     names = _names(world_id)
-    namespace, paths = names.namespace(SCRATCH), names.host(SCRATCH)
-    if netns.exists(namespace) and netns.marker_of(namespace) == names.marker:
-        engine.stop(paths)
-        netns.delete(namespace)
-    netns.create(namespace, names.marker)
+    site = lifecycle.world_site(names, SCRATCH)
+    site.remove()  # an earlier lesson's, killed before its own tidy-up
+    site.make_namespace()
     # A fresh engine of the release the world's host1 runs (the chapters compare it with host1's).
     recorded = engines.read_record(names.state_dir)
     wanted = engines.parse_spec(os.environ.get(engines.ENGINE_ENV))
     binaries = engines.bin_dir(engines.resolve({} if recorded else wanted, recorded)["host1"])
     client = None
     try:
-        process = engine.start(namespace, paths, _cgroup_parent(names, SCRATCH), binaries=binaries)
-        _wait_engine(names, paths, process)
-        client = engine.client(paths)
-        yield ScratchEngine(client, paths.base_url)
+        site.start(binaries=binaries, fix=repair_fix(names))
+        client = engine.client(site.paths)
+        yield ScratchEngine(client, site.paths.base_url)
     finally:
         if client is not None:
             client.close()
-        engine.stop(paths)
-        netns.delete(namespace)
-        engine.remove_files(paths)
-        _remove_cgroups(names, (SCRATCH,))
+        site.remove()
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -551,11 +541,6 @@ def _context_ok(names: WorldNames, host: str, contexts: dict[str, str]) -> bool:
 
 # --- removing ---------------------------------------------------------------------------------
 
-def _remove_cgroups(names: WorldNames, hosts: tuple[str, ...] = HOSTS + (SCRATCH,)) -> None:
-    for host in hosts:
-        engine.remove_cgroups(_cgroup_parent(names, host))
-
-
 def _manifest_namespaces(names: WorldNames) -> set[str]:
     try:
         return set(json.loads(names.manifest.read_text())["namespaces"])
@@ -563,7 +548,7 @@ def _manifest_namespaces(names: WorldNames) -> set[str]:
         return set()
 
 
-def _end_captures(names: WorldNames) -> None:
+def end_captures(names: WorldNames) -> None:
     """End every capture of this world, in any namespace (Docker's own too, which deleting the
     machines never reaches): each tcpdump names the world's capture folder on its command line
     (helpers/capture/tcpdump.py), so another world's captures are never hit."""
@@ -583,9 +568,10 @@ def _end_captures(names: WorldNames) -> None:
 def _teardown(names: WorldNames) -> list[str]:
     """Remove every trace of one world. Touches only what carries its names and label."""
     removed = []
-    _end_captures(names)
+    end_captures(names)
+    sites = [lifecycle.world_site(names, h) for h in HOSTS + (SCRATCH,)]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(lambda h: engine.stop(names.host(h)), HOSTS + (SCRATCH,)))
+        list(pool.map(lambda site: site.stop(), sites))
     pid = _service_pid(names)
     if pid is not None:
         netns.kill_all([pid])
@@ -605,9 +591,8 @@ def _teardown(names: WorldNames) -> list[str]:
         if contexts.get(context) == names.host(host).base_url:
             engine.remove_context(context)
             removed.append(f"context {context}")
-        engine.remove_files(names.host(host))
-    engine.remove_files(names.host(SCRATCH))
-    _remove_cgroups(names)
+    for site in sites:  # its folders and cgroups (its namespace went above, with the world's)
+        site.remove()
     engine.unmount_below(names.state_dir, names.data_dir)
     for directory in (names.state_dir, names.data_dir):
         if directory.exists():
@@ -660,16 +645,8 @@ def down(world_id: str | None = None) -> list[str]:
         for stray in leftovers.sweep(names.prefix, (RUN_ROOT, DATA_ROOT)).values():
             removed += stray
         held.remove()  # while held: a waiting `up` then takes the lock afresh, never beside a newcomer
-    _remove_empty_roots()
+    lifecycle.remove_empty_roots((RUN_ROOT, DATA_ROOT))
     return removed
-
-
-def _remove_empty_roots() -> None:
-    engine.release_mountpoints()  # the last world gone: the engines' mount points the course made
-    for root in (RUN_ROOT, DATA_ROOT):
-        # A mount point stays: the course image's VOLUME /var/lib/dnlab (rmdir: "Device or resource busy").
-        if root.is_dir() and not root.is_mount() and not any(root.iterdir()):
-            root.rmdir()
 
 
 def _is_prefix(name: str) -> bool:
@@ -702,31 +679,19 @@ def _context_endpoints(warnings: list[str]) -> dict[str, str]:
     return found
 
 
-def discover(warnings: list[str] | None = None) -> list[str]:
-    """Prefixes of every world of the course that left anything on this machine. What could not be
-    read (a malformed context) goes into `warnings`, never stops the search."""
+def discover(warnings: list[str] | None = None, marked: lifecycle.Marked | None = None) -> list[str]:
+    """Prefixes of every world of the course that left anything on this machine: a namespace carrying
+    its marker or a folder (`lifecycle.find_marked`), or a docker context aimed at its folder. What
+    could not be read (a malformed context) goes into `warnings`, never stops the search."""
     warnings = warnings if warnings is not None else []
-    prefixes: set[str] = set()
-    for root in (RUN_ROOT, DATA_ROOT):
-        if root.is_dir():
-            prefixes.update(name for entry in root.iterdir() if _is_prefix(name := entry.name.removesuffix(".lock")))
-    for namespace in netns.list_names():
-        parsed = parse_namespace(namespace)
-        if parsed and netns.marker_of(namespace) == WorldNames.from_prefix(parsed[0]).marker:
-            prefixes.add(parsed[0])
+    marked = marked if marked is not None else lifecycle.find_marked((RUN_ROOT, DATA_ROOT))
+    prefixes = set(marked.worlds)
     for endpoint in _context_endpoints(warnings).values():
         if endpoint.startswith(f"unix://{RUN_ROOT}/"):
             candidate = endpoint[len(f"unix://{RUN_ROOT}/"):].split("/")[0]
             if _is_prefix(candidate):
                 prefixes.add(candidate)
     return sorted(prefixes)
-
-
-@contextmanager
-def _lock_if_free(names: WorldNames) -> Iterator[worldlock.Held | None]:
-    """Take the world's `up`/`down` lock without waiting: the lock if taken, None if someone holds it."""
-    with worldlock.locked(names.prefix, "clean", wait=False, root=RUN_ROOT) as held:
-        yield held
 
 
 def running_reason(names: WorldNames) -> str | None:
@@ -753,57 +718,50 @@ class CleanReport:
     sandboxes_in_use: list[str] = field(default_factory=list)
 
 
-def _sweep_one(prefix: str, report: CleanReport) -> None:
-    """Sweep one world unless it runs: an `up`/`down` holds its lock, or an engine of it answers."""
-    names = WorldNames.from_prefix(prefix)
-    with _lock_if_free(names) as free:
+@contextmanager
+def _world_claim(names: WorldNames) -> Iterator[str | None]:
+    """A world is free to sweep when no `up`/`down` holds its lock (taken here, without waiting, and
+    held while it is swept, then removed) and no engine of it answers or lives; else why it is busy."""
+    with worldlock.locked(names.prefix, "clean", wait=False, root=RUN_ROOT) as free:
         reason = running_reason(names) if free else "an `up` or `down` of it is under way"
-        if reason:
-            report.running[prefix] = reason
-            return
-        report.swept[prefix] = _teardown(names)
-        free.remove()
+        yield reason
+        if not reason:
+            free.remove()
+
+
+def world_owner(prefix: str) -> lifecycle.Owner:
+    """World `prefix` as the sweep (`lifecycle.sweep`) sees it: claimed by its lock, removed by `_teardown`."""
+    names = WorldNames.from_prefix(prefix)
+    return lifecycle.Owner(prefix, lambda: _world_claim(names), lambda: _teardown(names))
 
 
 def clean(only: set[str] | None = None) -> CleanReport:
-    """Sweep every world of the course that is NOT running (a crash's leftovers); running worlds
-    (another learner's session) are left alone and named. Nothing else is touched. `only` limits the
-    sweep to those prefixes."""
+    """Sweep every world and throwaway engine of the course that is NOT running (a crash's leftovers),
+    in one sweep (`lifecycle.sweep`) of what carries the course's marks; running ones (another
+    learner's session) are left alone and named. Nothing else is touched. `only` limits the sweep to
+    those prefixes (and the sandboxes named after their world ids)."""
     require_root()
     report = CleanReport()
-    for prefix in discover(report.warnings):
-        if only is not None and prefix not in only:
-            continue
-        try:
-            _sweep_one(prefix, report)
-        except Exception as error:  # noqa: BLE001 - one bad leftover must not stop the sweep of the others
-            report.failed[prefix] = f"{type(error).__name__}: {error}"
+    marked = lifecycle.find_marked((RUN_ROOT, DATA_ROOT))
+    worlds = [world_owner(p) for p in discover(report.warnings, marked) if only is None or p in only]
+    ids = None if only is None else {WorldNames.from_prefix(p).world_id or "" for p in only}
+    sandboxes = list(lifecycle.sandboxes(ids, marked))
+    done = lifecycle.sweep([*worlds, *sandboxes])
+    sandbox_names = {owner.name for owner in sandboxes}
+    for name, removed in done.removed.items():
+        (report.sandboxes if name in sandbox_names else report.swept)[name] = removed
+    for name, reason in done.busy.items():
+        if name in sandbox_names:
+            report.sandboxes_in_use.append(name)
+        else:
+            report.running[name] = reason
+    report.failed.update(done.failed)
     # Namespaces and folders with the course's marks whose names no command accepts (issue 23.3).
     for prefix in [None] if only is None else sorted(only):
         swept = leftovers.sweep(prefix, (RUN_ROOT, DATA_ROOT))
         report.swept.update({repr(raw): removed for raw, removed in swept.items()})
-    _sweep_sandboxes(report, only)
-    _remove_empty_roots()
+    lifecycle.remove_empty_roots((RUN_ROOT, DATA_ROOT))
     return report
-
-
-def _sweep_sandboxes(report: CleanReport, only: set[str] | None) -> None:
-    """Remove throwaway engines whose owner is gone. With `only` (`clean --world W`): those named W or
-    W-... alone (a developer's or CI run's sandboxes take its world id as their name or its prefix)."""
-    from helpers.world import lifecycle as sandbox
-
-    ids = None if only is None else {WorldNames.from_prefix(p).world_id or "" for p in only}
-    for full in sandbox.discover():
-        name = full.removeprefix(sandbox.SANDBOX_PREFIX)
-        if ids is not None and not any(name == i or name.startswith(f"{i}-") for i in ids if i):
-            continue
-        if sandbox.in_use(full):
-            report.sandboxes_in_use.append(full)
-            continue
-        try:
-            report.sandboxes[full] = sandbox.remove(full)
-        except Exception as error:  # noqa: BLE001 - as for worlds: report it, sweep the others
-            report.failed[full] = f"{type(error).__name__}: {error}"
 
 
 def status_all(warnings: list[str] | None = None) -> list[dict]:

@@ -125,12 +125,12 @@ def test_a_capture_folder_is_removed_on_every_exit_path(world):
 
 
 def test_down_ends_the_worlds_captures_in_dockers_namespaces_too(world, box):
-    """What `down` and `clean` run first (manager._end_captures): a capture in a container's
+    """What `down` and `clean` run first (manager.end_captures): a capture in a container's
     namespace, whose owner is alive, ends; it is found by the world's capture folder alone."""
     cap = Capture([_container_point(box), _machine(world, "host1")]).start()
     try:
         assert sorted(_world_tcpdumps(world)) == sorted(cap.pids)
-        manager._end_captures(world.names)
+        manager.end_captures(world.names)
         assert _gone_within(cap.pids, 2.0)
     finally:
         cap.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from helpers.world import engine, manager
+from helpers.world import engine, lifecycle
 
 
 def test_the_last_down_leaves_an_empty_root_that_is_a_mount_point(tmp_path, monkeypatch):
@@ -13,11 +13,9 @@ def test_the_last_down_leaves_an_empty_root_that_is_a_mount_point(tmp_path, monk
     data_root.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "dnlab-test-volume", str(data_root)], check=True)
     try:
-        monkeypatch.setattr(manager, "RUN_ROOT", run_root)
-        monkeypatch.setattr(manager, "DATA_ROOT", data_root)
         # The machine's real mount points belong to the worlds running here: not this test's to release.
         monkeypatch.setattr(engine, "release_mountpoints", lambda: None)
-        manager._remove_empty_roots()
+        lifecycle.remove_empty_roots((run_root, data_root))
         assert not run_root.exists()                        # an empty folder: removed
         assert data_root.is_dir() and data_root.is_mount()  # the volume: left as it is
     finally:

@@ -172,7 +172,7 @@ def test_up_replaces_a_service_that_serves_no_dns(world, clients):
                                 old, "helpers.world.service"], start_new_session=True)
     try:
         names.service_pidfile.write_text(str(process.pid))
-        manager._wait_service(names)
+        manager.wait_service(names)
         dns_sockets = ["ss", "-H", "-l", "-u", "-n", f"sport = :{DNS_PORT}"]
         assert not world["inet"].run(dns_sockets).stdout.strip()  # nothing serves DNS in inet
         report = manager.up(names.world_id)

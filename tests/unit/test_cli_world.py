@@ -30,7 +30,7 @@ def test_the_engine_socket_belongs_to_root_alone():
 
 def test_clean_spares_running_worlds_and_goes_on_past_one_it_cannot_sweep(machine, monkeypatch, capsys):
     worlds = ["dnlab-aa", "dnlab-bb", "dnlab-cc"]
-    monkeypatch.setattr(manager, "discover", lambda warnings=None: worlds)
+    monkeypatch.setattr(manager, "discover", lambda warnings=None, marked=None: worlds)
     monkeypatch.setattr(manager, "running_reason",
                         lambda names: "dockerd answers on host1" if names.prefix == "dnlab-bb" else None)
 
@@ -52,7 +52,7 @@ def test_clean_spares_running_worlds_and_goes_on_past_one_it_cannot_sweep(machin
 def test_clean_spares_a_world_whose_up_holds_the_lock(machine, monkeypatch):
     import fcntl
 
-    monkeypatch.setattr(manager, "discover", lambda warnings=None: ["dnlab-aa"])
+    monkeypatch.setattr(manager, "discover", lambda warnings=None, marked=None: ["dnlab-aa"])
     monkeypatch.setattr(manager, "running_reason", lambda names: None)  # engines not (yet) answering
     monkeypatch.setattr(manager, "_teardown", lambda names: pytest.fail("swept a world being made"))
     (machine / "run").mkdir()
@@ -63,7 +63,7 @@ def test_clean_spares_a_world_whose_up_holds_the_lock(machine, monkeypatch):
 
 
 def test_clean_with_a_world_sweeps_that_world_alone(machine, monkeypatch, capsys):
-    monkeypatch.setattr(manager, "discover", lambda warnings=None: ["dnlab-aa", "dnlab-bb"])
+    monkeypatch.setattr(manager, "discover", lambda warnings=None, marked=None: ["dnlab-aa", "dnlab-bb"])
     monkeypatch.setattr(manager, "running_reason", lambda names: None)
     monkeypatch.setattr(manager, "_teardown", lambda names: [f"directory of {names.prefix}"])
     assert cli.main(["--world", "bb", "clean"]) == 0
@@ -100,7 +100,7 @@ def test_a_context_pointing_into_the_run_folder_with_a_malformed_name_is_skipped
 
 
 def test_status_all_lists_every_world_even_when_one_cannot_be_read(machine, monkeypatch):
-    monkeypatch.setattr(manager, "discover", lambda warnings=None: ["dnlab-aa", "dnlab-bb"])
+    monkeypatch.setattr(manager, "discover", lambda warnings=None, marked=None: ["dnlab-aa", "dnlab-bb"])
     real_status = manager.status
 
     def status(world_id):
@@ -125,7 +125,7 @@ def test_an_engine_that_fails_to_start_names_its_own_world_never_clean(monkeypat
     monkeypatch.setattr(manager.engine, "wait_ready", wait_ready)
     names = WorldNames(world_id)
     with pytest.raises(LabError) as failed:
-        manager._wait_engine(names, names.host("host1"), None)
+        manager.wait_engine(names, "host1", None)
     assert failed.value.fix == fix and "clean" not in failed.value.fix
 
 
@@ -137,7 +137,7 @@ def test_world_folders_and_files_are_made_private(machine, monkeypatch):
     monkeypatch.setattr(WorldNames, "data_dir", property(lambda self: machine / "data" / self.prefix))
     state.mkdir(parents=True)
     state.chmod(0o755)  # a world made before this change
-    manager._make_private(names)
+    manager.make_private(names)
     modes = {p.relative_to(machine): p.stat().st_mode & 0o777 for p in Path(machine).rglob("*")}
     assert modes[Path("run/dnlab-zz")] == modes[Path("data/dnlab-zz")] == 0o700
     assert modes[Path("run/dnlab-zz/host1")] == 0o700

@@ -14,10 +14,10 @@ from helpers.world.naming import INET_IP, MACHINE_IPS, MADE_MOUNTPOINTS_RECORD, 
 
 def test_containing_mount_is_the_longest_parent_mount_point():
     points = ["/", "/run", "/run/netns", "/etc/resolv.conf", "/runner"]
-    assert engine._containing_mount("/run/containerd", points) == "/run"
-    assert engine._containing_mount("/runner/x", points) == "/runner"
-    assert engine._containing_mount("/etc/resolv.conf", points) == "/etc/resolv.conf"
-    assert engine._containing_mount("/var/lib/docker", points) == "/"
+    assert engine.containing_mount("/run/containerd", points) == "/run"
+    assert engine.containing_mount("/runner/x", points) == "/runner"
+    assert engine.containing_mount("/etc/resolv.conf", points) == "/etc/resolv.conf"
+    assert engine.containing_mount("/var/lib/docker", points) == "/"
 
 
 def test_launch_script_sets_the_name_makes_holders_slave_binds_then_execs(monkeypatch):

@@ -90,7 +90,7 @@ def test_a_running_world_asked_for_another_engine_names_down_then_up(tmp_path):
     from helpers.world.naming import WorldNames
 
     with pytest.raises(LabError) as raised:
-        manager._check_engines(WorldNames("ea"), {"host1": "28", "host2": "28"},
+        manager.check_engines(WorldNames("ea"), {"host1": "28", "host2": "28"},
                                {"host1": "system", "host2": "28"}, "28")
     assert "host1 runs engine system, asked for 28" in raised.value.problem
     assert raised.value.fix == f"{dnlab_command('down', 'ea')} && {dnlab_command('up', 'ea')} --engine 28"
