@@ -6,35 +6,33 @@
     lab.check(world)             # what still is wrong, with hints; records a pass
     lab.reset(world)             # removes what the lab's names made, repairs what it broke
 
-Reference solutions are in `helpers.labs.solutions` (and labs/solutions/*.ipynb), never in the
-learner's notebook. `dnlab lab list|show|start|check|reset` does the same from a terminal.
+Each lab is one module, `helpers/labs/labNN.py`, listed in `helpers/labs/registry.py`. Reference
+solutions are each lab's `solution` (run by `helpers.labs.solutions.apply`, shown in
+labs/solutions/*.ipynb), never in the learner's notebook. `dnlab lab list|show|start|check|reset`
+does the same from a terminal.
 """
 from __future__ import annotations
 
 from helpers.errors import LabError, dnlab_command, env_world
 from helpers.labs.model import CheckResult, Checks, Item, Lab, LabCheckFailed
 
-
-def _registry() -> dict[int, Lab]:
-    from helpers.labs import catalog, troubleshoot
-
-    labs = {}
-    for lab in [*catalog.LABS, *troubleshoot.LABS]:
-        if lab.number in labs:
-            raise RuntimeError(f"two labs have the number {lab.number}")
-        labs[lab.number] = lab
-    return labs
-
-
 _LABS: dict[int, Lab] | None = None
 
 
 def _labs() -> dict[int, Lab]:
-    # Built on first use: the catalog imports the docker SDK, which `dnlab up` should not pay for.
+    # Built on first use: the lab modules import the docker SDK, which `dnlab up` should not pay for.
     global _LABS
     if _LABS is None:
-        _LABS = _registry()
+        from helpers.labs import registry
+
+        _LABS = registry.load()
     return _LABS
+
+
+def reload() -> None:
+    """Read the registry again on next use (a test that lists a lab of its own)."""
+    global _LABS
+    _LABS = None
 
 
 def __getattr__(name: str):

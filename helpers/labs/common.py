@@ -10,8 +10,12 @@ import time
 from helpers.errors import dnlab_command
 from helpers.labs import state
 from helpers.labs.model import Checks
-from helpers.world.guard import probe
-from helpers.world.naming import IMAGE
+from helpers.world import swarm
+from helpers.world.guard import check_target, container_names, probe, world_networks
+from helpers.world.naming import GOSSIP_WAIT, IMAGE
+
+WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]   # busybox's web server, as a container's command
+WEB_CMD = "httpd -f -p 80 -h /www"                 # the same, as a hint writes it
 
 
 def cli(world, host: str) -> str:
@@ -153,3 +157,12 @@ def probe_hint(world, source, target: str, output: str, expect: bool) -> str:
     if "unreachable" in text:
         return f"{name} has no route towards {target}: {look} shows its routes"
     return f"no answer came back from {target}: {look} shows where {name} sends its packets"
+
+
+def wait_for_name(world, source, name: str, limit: float = GOSSIP_WAIT) -> bool:
+    """Wait until `source` reaches container `name` by name (small pings). Seen here: a container made
+    on host1 is known to host2's embedded DNS only once the swarm's gossip has carried it there, a
+    moment after `docker run` returns; the lab's setup must work for small packets when start ends
+    (helpers.world.swarm.wait_for_name: it also repairs a table the gossip lost)."""
+    check_target(name, world_networks(world), container_names(world))
+    return swarm.wait_for_name(world, source, name, limit)

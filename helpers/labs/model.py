@@ -161,6 +161,7 @@ class Lab:
     `check_fn(world, checks)` adds items; `setup_fn(world)` prepares the starting state (the
     troubleshooting labs build a working setup and break it); `repair_fn(world)` undoes what the
     lab changed outside named containers and networks (routes, iptables rules, swarm, links).
+    Each lab is one module, `helpers/labs/labNN.py`, whose `LAB` is listed in helpers/labs/registry.py.
     """
 
     number: int
@@ -178,6 +179,13 @@ class Lab:
     # Course scenarios (e.g. the explorer's warm `macvlan`) that hold what this lab needs, such as
     # the LAN subnet on host1's eth0: reset stops them, so the learner's `network create` works.
     conflicting_scenarios: Sequence[str] = ()
+    summary: str = ""                               # labs/README.md's line: what you build or fix
+    solution: Callable[[Any], None] | None = None   # the reference solution (its body: the solution notebook)
+    why: str = ""                                   # troubleshooting: why it broke (shown after the fix)
+    symptom: str = ""                               # troubleshooting: what the first check reports
+    cause_words: Sequence[str] = ()                 # troubleshooting: words no text before the fix may say
+    # What the lab breaks in host1 or on the LAN (not in its named things): put right when another lab starts.
+    host_repair: Callable[[Any], list[str]] | None = None
 
     @property
     def notebook(self) -> str:

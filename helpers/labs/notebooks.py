@@ -1,10 +1,10 @@
-"""Write the lab notebooks from the Lab registry and the reference solutions.
+"""Write the lab notebooks and labs/README.md's table from the lab registry (helpers/labs/registry.py).
 
-    python -m helpers.labs.notebooks          # (re)writes labs/NN_*.ipynb and labs/solutions/NN_*.ipynb
+    python -m helpers.labs.notebooks    # (re)writes labs/NN_*.ipynb, labs/solutions/NN_*.ipynb, the README's table
 
 Learner notebooks get the goal, tasks, empty "your turn" cells and a check cell; solution notebooks
-get the body of `helpers.labs.solutions.labNN` (split at `# %% text` lines, whose text continues on
-`# %%+ text` lines) and a strict check.
+get the body of the lab's `solution` (helpers/labs/labNN.py; split at `# %% text` lines, whose text
+continues on `# %%+ text` lines) and a strict check.
 Generating both from one source keeps the tested solution and the shown one the same code.
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import labs
 from helpers.errors import DOCUMENTED, dnlab_command
-from helpers.labs import solutions
 from helpers.world import engine_facts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +38,7 @@ import docker
 
 import helpers
 from helpers import labs
-from helpers.labs.troubleshoot import wait_for_name
+from helpers.labs.common import wait_for_name
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE, INET_IP
@@ -54,7 +53,7 @@ YOUR_TURN = "# your turn: the docker SDK (world.host1.docker, world.host2.docker
 
 def solution_steps(number: int) -> tuple[str, list[tuple[str, str]]]:
     """(CLI docstring, [(explanation, code), ...]) of a reference solution."""
-    function = solutions.SOLUTIONS[number]
+    function = labs.get(number).solution
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     body = tree.body[0].body
     doc = ast.get_docstring(tree.body[0]) or ""
@@ -127,7 +126,7 @@ def solution_notebook(lab) -> nbformat.NotebookNode:
     if doc:
         cells.append(new_markdown_cell("### The same from a terminal\n\n`$P` is the world's prefix "
                                        f"(`{_typed('status')}` shows it).\n\n```sh\n" + doc.strip() + "\n```"))
-    why = solutions.WHY.get(lab.number)  # troubleshooting labs: the cause, only after the fix
+    why = lab.why  # troubleshooting labs: the cause, only after the fix
     if why:
         cells.append(new_markdown_cell("## Why it broke, where it happens for real, and the evidence\n\n" + why))
     cells += [
@@ -153,14 +152,35 @@ def render(lab) -> dict[Path, str]:
             ROOT / lab.solution_notebook: nbformat.writes(solution_notebook(lab)) + "\n"}
 
 
+README = ROOT / "labs" / "README.md"
+TABLE_HEAD = "| # | Lab | What you build or fix |\n|---|-----|------------------------|\n"
+
+
+def readme_table(all_labs: list | None = None) -> str:
+    """labs/README.md's table of labs, one row per registered lab (its number, slug and summary)."""
+    rows = "".join(f"| {lab.number} | {lab.slug} | {lab.summary} |\n" for lab in all_labs or labs.all_labs())
+    return TABLE_HEAD + rows
+
+
+def readme_with_table(readme: str, table: str) -> str:
+    """`readme` with its table of labs (the header line and the rows under it) replaced by `table`."""
+    start = readme.index(TABLE_HEAD)
+    end = start + len(TABLE_HEAD)
+    while readme.startswith("| ", end):
+        end = readme.index("\n", end) + 1
+    return readme[:start] + table + readme[end:]
+
+
 def write_all() -> list[Path]:
     written = []
+    outputs = {README: readme_with_table(README.read_text(), readme_table())}
     for lab in labs.all_labs():
-        for path, text in render(lab).items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists() or path.read_text() != text:
-                path.write_text(text)
-                written.append(path)
+        outputs.update(render(lab))
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            written.append(path)
     return written
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 
 from helpers import labs
-from helpers.labs import state, troubleshoot
+from helpers.labs import common, lab12, lab13, state
 from helpers.lessons import ch01, facts
 from helpers.world import mtu as link_mtu
 from helpers.world.naming import IMAGE, LAB13_PATH_MTU, ROUTER_LAN_IP, ROUTER_WAN_IP
@@ -314,7 +314,7 @@ def _remove_shims(world) -> list[str]:
     pointing at the shim's MAC, and until that entry goes stale (about 30 s) lanpc's requests get
     their answers sent nowhere; the lab's reset removes lab12-web itself."""
     done = labs.get(12).repair_fn(world)
-    assert troubleshoot.host_macvlans(world) == []
+    assert lab12.host_macvlans(world) == []
     facts.forget_neighbours(world, world.host1.docker.containers.get("lab12-web"))
     return done
 
@@ -385,7 +385,7 @@ def lab12_a_vepa_shim_gets_its_own_hint(world):
 
 def lab12_the_reset_removed_the_shim(world, done):
     assert "link lab12-fix of host1" in done, done
-    assert troubleshoot.host_macvlans(world) == []
+    assert lab12.host_macvlans(world) == []
 
 
 # --- 13. small packets pass, large ones vanish ----------------------------------------------------
@@ -417,11 +417,11 @@ def _lab13_as_started(world) -> None:
     1450), lab13-b knowing lab13-a's name, the cloud's ports at the path's size (smaller)."""
     _remake_overlay(world, None)
     b = world.host2.docker.containers.get("lab13-b")
-    assert troubleshoot.wait_for_name(world, b, "lab13-a"), "host2 never learnt lab13-a's name again"
+    assert common.wait_for_name(world, b, "lab13-a"), "host2 never learnt lab13-a's name again"
     for machine, names in link_mtu.PATH_ONLY.items():
         for name in names:
             world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(LAB13_PATH_MTU)])
-    assert facts.mtu(world, b) == 1450 and troubleshoot.path_mtu(world) == LAB13_PATH_MTU < 1450 + 50
+    assert facts.mtu(world, b) == 1450 and lab13.path_mtu(world) == LAB13_PATH_MTU < 1450 + 50
 
 
 def lab13_wrong_fixes_fail_with_what_was_seen(world):
@@ -430,7 +430,7 @@ def lab13_wrong_fixes_fail_with_what_was_seen(world):
     - both ends: the full-size ping passes in fragments; the items say so, and that the overlay's
       packets still do not fit the path;
     - the overlay made again with `-o com.docker.network.driver.mtu=1500`: nothing changes (the
-      containers get 1450, as troubleshoot.overlay_mtu says); the hint quotes the option;
+      containers get 1450, as lab13.overlay_mtu says); the hint quotes the option;
     - the hosts' own eth0 lowered to the path's size: the ping passes (the kernel fragments the outer
       packets), the item about whole packets fails;
     - the cloud's ports raised back: the symptom goes, the item about the cloud fails.
@@ -448,7 +448,7 @@ def lab13_wrong_fixes_fail_with_what_was_seen(world):
         for name in ("lab13-a", "lab13-b"):
             end = found[f"{name}'s eth0 has the MTU lab13-overlay gives its containers (1450)"]
             assert not end.ok and "fragments" in end.problem and "1400" in end.problem, end
-        path = troubleshoot.path_mtu(world)
+        path = lab13.path_mtu(world)
         whole = found[f"lab13-overlay's full-size packets cross the LAN whole (1450 + 50 ≤ {path})"]
         assert not whole.ok and "mtu=" in whole.hint, whole
 
@@ -458,7 +458,7 @@ def lab13_wrong_fixes_fail_with_what_was_seen(world):
         assert not it.ok and "driver.mtu=1500" in it.hint and "1500 bytes" in it.hint, str(result)
         network = state.network(world.host1.docker, "lab13-overlay")
         b = world.host2.docker.containers.get("lab13-b")
-        assert facts.mtu(world, b) == troubleshoot.overlay_mtu(network) == 1450
+        assert facts.mtu(world, b) == lab13.overlay_mtu(network) == 1450
 
         # The hosts' own NICs lowered to the path's size: this kernel (5.9+) then answers lab13-b from
         # the VXLAN port with ICMP "fragmentation needed" (the first large ping is lost) and splits the

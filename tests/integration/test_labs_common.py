@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from helpers import labs
-from helpers.labs import state, troubleshoot
+from helpers.labs import lab13, state
 from helpers.lessons import facts
 from helpers.world import mtu as link_mtu
 from helpers.world.naming import IDLE, IMAGE, LAB13_MTU_RECORD, LAB13_PATH_MTU
@@ -181,7 +181,7 @@ def test_lab13_reset_restores_every_lan_mtu_on_every_exit_path(lab_world, monkey
     world["router"].run(["ip", "link", "set", "dev", "p-host2", "mtu", "1400"])
     (world.names.state_dir / LAB13_MTU_RECORD).unlink(missing_ok=True)
     try:
-        assert "MTU 1500 of p-host2 on router (was 1400)" in troubleshoot.restore_underlay(world)
+        assert "MTU 1500 of p-host2 on router (was 1400)" in lab13.restore_underlay(world)
     finally:
         world["router"].run(["ip", "link", "set", "dev", "p-host2", "mtu", str(before["router:p-host2"])])
     assert _underlay_mtus(world) == before

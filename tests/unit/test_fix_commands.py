@@ -16,8 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import errors
-from helpers.labs import catalog, troubleshoot
+from helpers import errors, labs
 from helpers.world import manager, shell
 from helpers.world.naming import WorldNames
 
@@ -76,7 +75,7 @@ def _world(world_id: str | None):
     return SimpleNamespace(names=names, prefix=names.prefix)
 
 
-LABS_WITH_A_TERMINAL = [lab for lab in catalog.LABS + troubleshoot.LABS
+LABS_WITH_A_TERMINAL = [lab for lab in labs.all_labs()
                         if "{dnlab}" in " ".join([*lab.tasks, lab.tools])]
 
 
@@ -95,7 +94,7 @@ def test_a_labs_tools_that_help_name_the_learners_world(lab, monkeypatch):
 
 
 def test_the_lab_notebooks_written_ahead_say_the_readmes_form():
-    text = "\n".join(lab.markdown() for lab in catalog.LABS + troubleshoot.LABS)
+    text = "\n".join(lab.markdown() for lab in labs.all_labs())
     assert "{dnlab}" not in text and "sudo .venv/bin/dnlab shell host1" in text
     assert "`dnlab lab start" not in text
 

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers.labs import catalog, troubleshoot
+from helpers.labs import lab04, lab05, lab09
 from helpers.labs.model import FAIL, Checks
 from helpers.world.guard import ProbeResult
 from helpers.world.naming import WorldNames
@@ -57,12 +57,12 @@ def _failed(c: Checks) -> dict[str, str]:
 
 def _lab9(monkeypatch, web: Box, api: Box, stage: int = 3) -> dict[str, str]:
     boxes = {"lab9-web": web, "lab9-api": api}
-    monkeypatch.setattr(troubleshoot, "_stage", lambda world, number: stage)
-    monkeypatch.setattr(troubleshoot, "_container_or_start", lambda world, c, host, name, number: boxes[name])
-    monkeypatch.setattr(troubleshoot, "_ping_by_name",
+    monkeypatch.setattr(lab09, "stage_of", lambda world, number: stage)
+    monkeypatch.setattr(lab09, "container_or_start", lambda world, c, host, name, number: boxes[name])
+    monkeypatch.setattr(lab09, "_ping_by_name",
                         lambda world, source, name: ProbeResult(source.name, name, "ping", False, LOSS, 1))
     c = Checks()
-    troubleshoot.check_network(_world(), c)
+    lab09.check_network(_world(), c)
     return _failed(c)
 
 
@@ -99,12 +99,12 @@ def lab4(monkeypatch):
     `docker run --network lab4-front --network lab4-back` leaves)."""
     made = {"lab4-web": Box("lab4-web", {"lab4-front": {"IPAddress": "172.21.0.2"}}),
             "lab4-db": Box("lab4-db", {"lab4-back": {"IPAddress": "172.22.0.2"}})}
-    monkeypatch.setattr(catalog, "need_network", lambda world, c, host, name, driver: SimpleNamespace(name=name))
-    monkeypatch.setattr(catalog.state, "container", lambda client, name: made.get(name))
+    monkeypatch.setattr(lab04, "need_network", lambda world, c, host, name, driver: SimpleNamespace(name=name))
+    monkeypatch.setattr(lab04.state, "container", lambda client, name: made.get(name))
 
     def check(version: str) -> dict[str, str]:
         c = Checks()
-        catalog.check_two_networks(_world(version), c)
+        lab04.check_two_networks(_world(version), c)
         return _failed(c)
     return check
 
@@ -138,13 +138,13 @@ def _lab5(monkeypatch, route_of_web: dict | None) -> dict[str, str]:
     def need_reach(world, c, what, source, target, kind="ping", port=None, expect=True, problem="", hint=""):
         c.expect(what, False, problem or "the probe did not get through", hint)
 
-    monkeypatch.setattr(catalog.facts, "ipv4", ipv4)
-    monkeypatch.setattr(catalog.facts, "default_route", default_route)
-    monkeypatch.setattr(catalog, "need_network", lambda world, c, host, name, driver: net)
-    monkeypatch.setattr(catalog, "need_container", lambda world, c, host, name: web)
-    monkeypatch.setattr(catalog, "need_reach", need_reach)
+    monkeypatch.setattr(lab05.facts, "ipv4", ipv4)
+    monkeypatch.setattr(lab05.facts, "default_route", default_route)
+    monkeypatch.setattr(lab05, "need_network", lambda world, c, host, name, driver: net)
+    monkeypatch.setattr(lab05, "need_container", lambda world, c, host, name: web)
+    monkeypatch.setattr(lab05, "need_reach", need_reach)
     c = Checks()
-    catalog.check_macvlan(_world(), c)
+    lab05.check_macvlan(_world(), c)
     return _failed(c)
 
 

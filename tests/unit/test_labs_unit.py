@@ -14,8 +14,9 @@ from helpers import labs
 from helpers.cli import build_parser, main
 from helpers.errors import LabError
 from helpers.labs import notebooks, progress, solutions, state
-from helpers.labs.catalog import publish_problem, range_problem
 from helpers.labs.common import telling_line
+from helpers.labs.lab02 import publish_problem
+from helpers.labs.lab05 import range_problem
 from helpers.labs.model import FAIL, PASS, PENDING, CheckResult, Checks, Started, inline_markdown
 from helpers.observe.model import NamespaceState
 from helpers.observe.parse import parse_iptables_save
