@@ -29,7 +29,8 @@ if [ "$prev" = --engine ]; then
 fi
 # curl, bind9-dnsutils (dig) and netcat-openbsd (nc) go into the toolbox image dnlab/tools with
 # iproute2, iptables and tcpdump: copied from these packages, same names on Debian 12 and 13.
-PACKAGES="docker.io busybox-static iproute2 iptables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
+# nftables (nft): a learner's own tables, named by the rule trace (helpers/observe/nftrace.py).
+PACKAGES="docker.io busybox-static iproute2 iptables nftables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
 . /etc/os-release
 # Debian 13 split the docker CLI out of docker.io into its own package, docker-cli (Debian 12's and
 # Ubuntu's docker.io still ship it). A machine that already has a `docker` (docker-ce-cli) keeps it.

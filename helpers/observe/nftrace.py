@@ -33,6 +33,15 @@ owner (`sweep_world`), ledger or not.
 hook of one table: its headers there and the rules it met, each as iptables-save prints it, with
 its verdict). It is pure, so the unit tests replay saved real outputs.
 
+A learner's own nftables table (`nft add table inet mine`, a base chain at a hook) is traced by the
+same rules: nftrace, once set by the raw-table TRACE rule (priority -300), holds for every later
+base chain of the packet, and xtables-monitor prints those events too (measured here, nft 1.0.6,
+kernel 6.18: `TRACE: 1 <id> mine:fwd:rule:0x2:DROP`, family 1 = inet), without the rule's text for
+an inet table (for an ip one, its iptables translation). So `stop()` reads each native table met
+(`nft -a list table FAMILY NAME`, in `native`), and `parse_monitor(text, native)` names its rules
+by handle as nft prints them (`Met.syntax` "nft"), its base chains by their hook. A chain at a
+priority below -300 sees the packet before the TRACE rule marks it: not traced.
+
 A namespace without xtables-monitor or with legacy iptables is not traced; `NfTrace.untraced`
 says why, and the path falls back to the rules' counters.
 """
@@ -66,6 +75,8 @@ _ICMP = {4: "icmp", 6: "ipv6-icmp"}
 _VERDICTS = {"0xffffffff": "CONTINUE", "0xfffffffe": "BREAK", "0xfffffffd": "JUMP", "0xfffffffc": "GOTO",
              "0xfffffffb": "RETURN"}
 TERMINAL = ("ACCEPT", "DROP", "QUEUE", "STOLEN", "REJECT")
+IPTABLES_TABLES = ("raw", "mangle", "nat", "filter", "security")   # iptables-nft's own; any other is native
+NFPROTO = {"1": "inet", "2": "ip", "3": "arp", "5": "netdev", "7": "bridge", "10": "ip6"}
 NETLINK_NETFILTER = 12
 NFNLGRP_NFTRACE_BIT = 1 << (9 - 1)   # group 9, bit 8 of /proc/net/netlink's Groups
 READY_TIMEOUT = 5.0
@@ -138,11 +149,12 @@ class Met:
     verdict: str               # ACCEPT, DROP, CONTINUE, RETURN, JUMP:DOCKER, ...
     rule: str | None = None    # as iptables-save prints it: "-A DOCKER ! -i docker0 ... -j DNAT ..."
     handle: str | None = None
+    syntax: str = "iptables"   # "nft": a native table's rule, as `nft list` prints it
 
     @property
     def target(self) -> str | None:
         """The rule's `-j` target (DNAT, MASQUERADE, DROP, ...), from its text."""
-        if not self.rule:
+        if not self.rule or self.syntax != "iptables":
             return None
         found = re.search(r"(?:^|\s)-[jg] (\S+)", self.rule)
         return found.group(1) if found else None
@@ -165,6 +177,8 @@ class Passage:
     family: int
     packet: dict                       # IN, OUT, SRC, DST, SPORT, DPORT, ID, LEN, PROTO, FLAGS
     met: list[Met] = field(default_factory=list)
+    nfproto: str = "2"                 # the table's family as printed (1 inet, 2 ip, 10 ip6, ...)
+    base: str | None = None            # a native base chain's hook (PREROUTING, FORWARD, ...)
 
     @property
     def table(self) -> str | None:
@@ -172,8 +186,9 @@ class Passage:
 
     @property
     def hook(self) -> str | None:
-        """The base chain (iptables-nft names base chains by their hook: PREROUTING, FORWARD, ...)."""
-        return self.met[0].chain if self.met else None
+        """The base chain (iptables-nft names base chains by their hook: PREROUTING, FORWARD, ...;
+        a native one's hook comes from its table's listing)."""
+        return self.base or (self.met[0].chain if self.met else None)
 
     @property
     def starts(self) -> bool:
@@ -212,12 +227,13 @@ def _met(spec: str, rest: str) -> Met:
     return Met(table, chain, kind, verdict, rule, handle)
 
 
-def parse_monitor(text: str) -> list[Passage]:
+def parse_monitor(text: str, native: str | None = None) -> list[Passage]:
     """The passages of `xtables-monitor --trace [--event]` output, in the order printed.
 
     A `PACKET:` line opens a passage (the kernel sends the headers once per hook); the `TRACE:`
     lines after it with the same id are what the packet met there. EVENT and NEWGEN lines (rule
-    changes) are left out.
+    changes) are left out. `native`: `nft -a list table` of the native tables met (`NfTrace.native`),
+    whose rules are then named as nft prints them.
     """
     passages: list[Passage] = []
     current: dict[str, Passage] = {}
@@ -228,7 +244,7 @@ def parse_monitor(text: str) -> list[Passage]:
         family = 6 if words[1] == "10" else 4
         trace_id = words[2]
         if words[0] == "PACKET:":
-            passage = Passage(trace_id, family, _packet(words[3:]))
+            passage = Passage(trace_id, family, _packet(words[3:]), nfproto=words[1])
             passages.append(passage)
             current[trace_id] = passage
             continue
@@ -239,11 +255,78 @@ def parse_monitor(text: str) -> list[Passage]:
         passage = current.get(trace_id)
         if passage is None or (passage.met and passage.met[-1].kind == "policy"):
             # a trace line with no packet line before it (the kernel sends headers once per hook)
-            passage = Passage(trace_id, family, {})
+            passage = Passage(trace_id, family, {}, nfproto=words[1])
             passages.append(passage)
             current[trace_id] = passage
         passage.met.append(met)
+    if native:
+        _name_native(passages, parse_nft_listing(native))
     return passages
+
+
+def native_tables(text: str) -> set[tuple[str, str]]:
+    """(family, table) of every native nftables table (not iptables-nft's) a monitor's text met."""
+    found = set()
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 4 and words[0] == "TRACE:":
+            table = words[3].split(":")[0]
+            family = NFPROTO.get(words[1], words[1])
+            if table not in IPTABLES_TABLES or family not in ("ip", "ip6"):
+                found.add((family, table))
+    return found
+
+
+_HANDLE = re.compile(r"\s+# handle (\d+)$")
+
+
+def parse_nft_listing(text: str) -> dict[tuple[str, str, str], dict]:
+    """`nft -a list table ...` output: (family, table, chain) -> {"hook": HOOK or None, "rules":
+    {handle (0x..): the rule as nft prints it}}. Sets, maps and other blocks are skipped."""
+    chains: dict[tuple[str, str, str], dict] = {}
+    blocks: list[dict | tuple | None] = []   # what each open brace opened: a table, a chain, other
+    for raw in text.splitlines():
+        found = _HANDLE.search(raw.rstrip())
+        body = (raw.rstrip()[:found.start()] if found else raw).strip()
+        words = body.split()
+        if body.endswith("{"):
+            if not blocks and words[:1] == ["table"] and len(words) >= 3:
+                blocks.append((words[1], words[2]))
+            elif len(blocks) == 1 and isinstance(blocks[0], tuple) and words[:1] == ["chain"]:
+                blocks.append(chains.setdefault((*blocks[0], words[1]), {"hook": None, "rules": {}}))
+            else:
+                blocks.append(None)
+            continue
+        if body.startswith("}"):
+            if blocks:
+                blocks.pop()
+            continue
+        chain = blocks[-1] if len(blocks) == 2 else None
+        if not isinstance(chain, dict):
+            continue
+        if words[:1] == ["type"] and "hook" in words:
+            chain["hook"] = words[words.index("hook") + 1].rstrip(";").upper()
+        elif found is not None and body:  # the counter's numbers were the listing's moment, not the rule
+            chain["rules"][f"0x{int(found.group(1)):x}"] = re.sub(r"counter packets \d+ bytes \d+", "counter", body)
+    return chains
+
+
+def _name_native(passages: list[Passage], chains: dict[tuple[str, str, str], dict]) -> None:
+    """Name a native table's rules (as nft prints them) and base chains (by hook)."""
+    for passage in passages:
+        family = NFPROTO.get(passage.nfproto, passage.nfproto)
+        for met in passage.met:
+            if met.table in IPTABLES_TABLES and family in ("ip", "ip6"):
+                continue
+            listed = chains.get((family, met.table, met.chain))
+            if listed is None:
+                continue
+            if passage.met[0] is met and listed["hook"]:
+                passage.base = listed["hook"]
+            met.table = f"{family} {met.table}"
+            if met.kind == "rule":
+                met.syntax = "nft"
+                met.rule = listed["rules"].get(met.handle or "") or f"(rule handle {met.handle}: gone from the table)"
 
 
 def _fingerprint(passage: Passage) -> tuple | None:
@@ -562,6 +645,7 @@ class NfTrace:
     flow: Flow
     ledger_dir: Path | None = None     # where the ledger goes (None: no ledger; a SIGKILL leaves rules)
     texts: dict[str, str] = field(default_factory=dict)
+    native: dict[str, str] = field(default_factory=dict)     # name -> `nft -a list table` of native tables met
     untraced: dict[str, str] = field(default_factory=dict)
     swept: dict[str, int] = field(default_factory=dict)
     _monitors: list[_Monitor] = field(default_factory=list)
@@ -578,8 +662,8 @@ class NfTrace:
         for name, n in sweep(self.namespaces, self.flow.family).items():
             self.swept[name] = self.swept.get(name, 0) + n
         argv = [shutil.which("setpriv"), "--pdeathsig", "KILL", shutil.which("nsenter")]
-        monitor = [shutil.which("stdbuf"), "-oL", shutil.which("xtables-monitor"), "--trace", "--event",
-                   f"-{self.flow.family}"]
+        # No -4/-6: that filter drops a native inet table's events (family 1), not only the other IP's.
+        monitor = [shutil.which("stdbuf"), "-oL", shutil.which("xtables-monitor"), "--trace", "--event"]
         for name, path in self.namespaces.items():
             out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(); unnamed, nothing left on a kill
             process = subprocess.Popen([*argv, f"--net={path}", *monitor], stdin=subprocess.DEVNULL, stdout=out,
@@ -653,11 +737,28 @@ class NfTrace:
             if m.name not in self.untraced:
                 self.texts[m.name] = m.text()
             m.output.close()
+        self._list_native()
         self._monitors = []
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
         return self.texts
+
+    def _list_native(self) -> None:
+        """`nft -a list table` of each native table the probe met, where it met one (rare: no cost else)."""
+        wanted = {name: native_tables(text) for name, text in self.texts.items()}
+        wanted = {name: tables for name, tables in wanted.items() if tables}
+        nft = shutil.which("nft")
+        if not wanted or nft is None:
+            return
+
+        def one(name: str) -> tuple[str, str]:
+            script = "; ".join(f"{nft} -a list table {shlex.quote(family)} {shlex.quote(table)}"
+                               for family, table in sorted(wanted[name]))
+            return name, _in_namespace(self.namespaces[name], script).stdout
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            self.native.update(pool.map(one, wanted))
 
     @property
     def pids(self) -> list[int]:

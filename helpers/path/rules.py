@@ -8,7 +8,8 @@ echo request and reply of the flow in each namespace (xtables-monitor prints no 
 In each namespace the first packet of each leg is kept (the SYN and the SYN-ACK; the echo request
 and reply): the packet the hops are built from. Each rule it met carries the hook it was met in
 (the base chain: PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING), its table and chain, the rule as
-iptables-save prints it, the verdict, and the packet there (`before`) and at its next hook
+iptables-save prints it (a learner's own nftables table: "inet mine", the rule as nft prints it,
+`syntax` "nft"), the verdict, and the packet there (`before`) and at its next hook
 (`after`: where a NAT rule's rewrite shows; None after the last hook of the namespace).
 
 `disagreements(path)` is the cross-check with the counters: a rule the trace says acted (its
@@ -18,7 +19,7 @@ counter did not rise.
 from __future__ import annotations
 
 from helpers.observe.nftrace import Flow, Passage, face, packets, parse_monitor
-from helpers.path.model import Hop, Path
+from helpers.path.model import Hop, Path, Step
 
 IN_HOOKS = ("PREROUTING", "INPUT")
 
@@ -67,9 +68,13 @@ def entries(namespace: str, group: list[Passage], leg: str) -> list[dict]:
         for met in passage.met:
             if met.ours or (made and met.table == "raw"):
                 continue  # the dnlab TRACE rule itself, and the raw table made for it
+            rule = met.rule
+            if rule is None and met.kind == "rule":  # a native table's, not listed (no nft on the machine)
+                rule = f"(rule handle {met.handle} of nft table {met.table})"
             found.append({"namespace": namespace, "leg": leg, "hook": passage.hook, "table": met.table,
-                          "chain": met.chain, "kind": met.kind, "rule": met.rule, "verdict": met.verdict,
-                          "target": met.target, "acted": met.acted, "before": before, "after": after})
+                          "chain": met.chain, "kind": met.kind, "rule": rule, "verdict": met.verdict,
+                          "target": met.target, "acted": met.acted, "syntax": met.syntax,
+                          "before": before, "after": after})
     return found
 
 
@@ -92,13 +97,14 @@ def attach(path: Path, run: dict) -> None:
     {namespace: monitor output}, "untraced": {namespace: why}, "swept": {namespace: n}}."""
     flow = Flow(**run["flow"]) if run.get("flow") else None
     texts: dict[str, str] = run.get("texts", {})
+    native: dict[str, str] = run.get("native", {})
     rules: list[dict] = []
     ports = {"request": _ports_of(path, "request", "src"), "reply": _ports_of(path, "reply", "dst")}
     if flow is not None and flow.kind == "ping":
         ports = {"request": set(), "reply": set()}
     for namespace, text in texts.items():
         seen: set[str] = set()
-        for group in packets(parse_monitor(text)):
+        for group in packets(parse_monitor(text, native.get(namespace))):
             leg = face(group)
             if leg is None or leg in seen or not _ours(group, leg, ports[leg]):
                 continue
@@ -108,9 +114,24 @@ def attach(path: Path, run: dict) -> None:
         hop = _hop_for(path.hops, entry)
         if hop is not None:
             hop.rules_met.append(entry)
+        _dropped_by(path.hops, entry)
     path.netfilter = {"flow": run.get("flow"), "traced": sorted(texts), "untraced": run.get("untraced", {}),
                       "swept": run.get("swept", {}), "rules": rules}
     path.netfilter["disagreements"] = disagreements(path, run.get("counted", sorted(texts)))
+
+
+def _dropped_by(hops: list[Hop], entry: dict) -> None:
+    """The kernel's trace says this rule dropped the probe where its leg was last seen: the hop says
+    so, where the counters could not (a native nftables table's rule, whose counter no one read)."""
+    if not entry["acted"] or entry["verdict"].split(":")[0] not in ("DROP", "REJECT"):
+        return
+    leg = [h for h in hops if h.leg == entry["leg"] and h.segment == 0]
+    if not leg or leg[-1].namespace != entry["namespace"] or leg[-1].action == "dropped":
+        return
+    last = leg[-1]
+    last.steps = [s for s in last.steps if s.kind not in ("delivered", "received")]
+    last.steps.append(Step("dropped", f"dropped by `{entry['rule']}` ({entry['table']} {entry['chain']}, "
+                                      f"{entry['hook']}): the kernel's trace", rule=entry["rule"]))
 
 
 def disagreements(path: Path, counted: list[str]) -> list[str]:
@@ -120,7 +141,8 @@ def disagreements(path: Path, counted: list[str]) -> list[str]:
     found = []
     for entry in path.netfilter.get("rules", []):
         where = entry["namespace"]
-        if not entry["acted"] or where not in counted or where not in path.lanes:
+        if not entry["acted"] or where not in counted or where not in path.lanes \
+                or entry.get("syntax", "iptables") != "iptables":  # a native table's: no counter read
             continue
         if (where, entry["table"], entry["rule"]) not in rose:
             found.append(f"{where}: the trace says `{entry['rule']}` ({entry['table']}) gave {entry['verdict']} "

@@ -154,8 +154,8 @@ def _rule_run(nft: NfTrace | None, targets: list[Target]) -> dict:
     """What `rules.attach` and a saved run need of a rule trace."""
     if nft is None:
         return {"flow": None, "texts": {}, "untraced": {"all": "the target is a name, not an address"}}
-    return {"flow": asdict(nft.flow), "texts": nft.texts, "untraced": nft.untraced, "swept": nft.swept,
-            "counted": [t.name for t in targets if t.kind != "container"]}
+    return {"flow": asdict(nft.flow), "texts": nft.texts, "native": nft.native, "untraced": nft.untraced,
+            "swept": nft.swept, "counted": [t.name for t in targets if t.kind != "container"]}
 
 
 def _probe(world, source, target: str, spec, points: list[Point], nft: NfTrace | None, timeout: int | None, lap):

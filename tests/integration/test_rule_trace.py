@@ -111,6 +111,44 @@ def test_isolated_bridges_name_their_drop_rule(bridges, capsys):
     assert trace_rules(world) == {} and monitors(world) == []
 
 
+@pytest.fixture
+def learners_table(bridges):
+    """A learner's own nftables table in host1 (issue 19.5): a forward chain that drops lanpc's packets."""
+    where = namespaces(bridges)["host1"]
+    lanpc = bridges["lanpc"].read_address()
+
+    def nft(*args: str) -> str:
+        return run(["nsenter", f"--net={where}", "nft", *args]).stdout
+
+    nft("add", "table", "inet", "mine")
+    try:
+        nft("add", "chain", "inet", "mine", "block", "{ type filter hook forward priority 0; }")
+        nft("add", "rule", "inet", "mine", "block", "ip", "saddr", lanpc, "drop")
+        yield nft
+    finally:
+        nft("delete", "table", "inet", "mine")
+
+
+def test_a_learners_own_nft_table_that_drops_the_probe_is_named(bridges, learners_table, capsys):
+    world = bridges
+    host1 = world["host1"].read_address()
+    port = scenarios.get(world, "default-bridge").published_port
+    code, path = dnlab(capsys, world, "trace", "lanpc", host1, "--tcp", str(port), "--rules")
+    assert code == 1 and not path["reached"]  # 1: the probe did not get through
+    # the rule as nft prints it, read here on its own
+    (listed,) = [line.strip() for line in learners_table("list", "chain", "inet", "mine", "block").splitlines()
+                 if line.strip().endswith("drop")]
+    drops = [e for e in path["netfilter"]["rules"] if e["verdict"] == "DROP"]
+    assert [(e["namespace"], e["table"], e["chain"], e["hook"], e["rule"], e["syntax"]) for e in drops] == \
+        [("host1", "inet mine", "block", "FORWARD", listed, "nft")], drops
+    dropped = next(h for h in path["hops"] if h["action"] == "dropped")
+    assert [e["rule"] for e in dropped["rules_met"] if e["verdict"] == "DROP"] == [listed]
+    assert path["netfilter"]["disagreements"] == []
+    # the trace left its own things nowhere, and the learner's table as it was
+    assert trace_rules(world) == {} and monitors(world) == []
+    assert listed in learners_table("list", "table", "inet", "mine")
+
+
 def test_a_killed_trace_leaves_no_monitor_and_its_rules_are_swept(bridges):
     """SIGKILL `dnlab trace --rules` once its TRACE rules are in: its monitors die with it
     (pdeathsig), and the rules it could not remove go at the next trace's sweep."""

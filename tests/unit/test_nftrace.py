@@ -201,3 +201,60 @@ def test_a_ledger_is_swept_once_its_owner_is_gone_and_kills_only_its_own_monitor
         for process in (monitor, bystander):
             process.kill()
             process.wait()
+
+
+def test_a_learners_own_nft_table_is_named_as_nft_prints_it():
+    """A real run (Debian 12, nft 1.0.6): lanpc to host1's published port, dropped in host1 by a
+    learner's `table inet mine` (forward hook). xtables-monitor printed the table, chain, handle and
+    verdict (`mine:block:rule:0x2:DROP`); the rule's text comes from the `nft -a list table` the trace
+    read, by handle. The counters never saw it: no disagreement, and the hop says dropped."""
+    from helpers.observe.nftrace import parse_nft_listing
+
+    name = "trace-lanpc-native-drop-rules"
+    meta = _meta(name)
+    listing = meta["nftrace"]["native"]["host1"]
+    (chain,) = parse_nft_listing(listing).values()
+    assert chain["hook"] == "FORWARD"
+    (listed,) = chain["rules"].values()
+    assert f"# handle {int(next(iter(chain['rules'])), 16)}" in next(line for line in listing.splitlines()
+                                                                   if line.strip().startswith(listed))
+    path = rebuild(DATA / name)
+    drops = [e for e in path.netfilter["rules"] if e["verdict"] == "DROP"]
+    assert [(e["namespace"], e["table"], e["chain"], e["hook"], e["rule"], e["syntax"], e["leg"]) for e in drops] \
+        == [("host1", "inet mine", "block", "FORWARD", listed, "nft", "request")]
+    # the packet there is the DNATed one (the kernel printed it after nat PREROUTING)
+    dnat = next(e for e in path.netfilter["rules"] if e["target"] == "DNAT")
+    assert drops[0]["before"]["dst"] == dnat["after"]["dst"] != dnat["before"]["dst"]
+    assert path.netfilter["disagreements"] == [] and not path.reached
+    last = [h for h in path.hops if h.leg == "request"][-1]
+    assert last.namespace == "host1" and last.action == "dropped" and listed in last.detail
+    assert any(e["rule"] == listed for e in last.rules_met)
+    assert f"inet mine {listed}  => DROP" in "\n".join(path.rules_lines())
+    # without the listing (no nft on the machine) the rule is still placed, by handle
+    bare = parse_monitor(meta["nftrace"]["texts"]["host1"])
+    native = [m for p in bare for m in p.met if m.table == "mine"]
+    assert native and {(m.chain, m.handle, m.verdict, m.rule) for m in native} == {("block", "0x2", "DROP", None)}
+
+
+def test_nft_listing_skips_sets_and_keeps_each_chains_hook():
+    from helpers.observe.nftrace import parse_nft_listing
+
+    listing = """table inet mine { # handle 2
+	set blocked { # handle 3
+		type ipv4_addr
+		elements = { 192.0.2.1 }
+	}
+	chain out { # handle 1
+		type filter hook output priority filter; policy accept;
+		ip daddr @blocked drop # handle 4
+		tcp dport { 80, 443 } counter packets 3 bytes 180 accept # handle 5
+	}
+	chain helper { # handle 6
+		drop # handle 7
+	}
+}
+"""
+    assert parse_nft_listing(listing) == {
+        ("inet", "mine", "out"): {"hook": "OUTPUT", "rules": {"0x4": "ip daddr @blocked drop",
+                                                              "0x5": "tcp dport { 80, 443 } counter accept"}},
+        ("inet", "mine", "helper"): {"hook": None, "rules": {"0x7": "drop"}}}
