@@ -163,12 +163,16 @@ def wait_forgotten(world, network_id: str, timeout: float) -> None:
 
 
 def leave(world) -> list[str]:
-    """Both hosts leave the swarm (the worker first), `docker_gwbridge` goes, names come back."""
+    """Both hosts leave the swarm (the worker first), `docker_gwbridge` goes, names come back. Returns
+    once each engine that left has let go of its gossip port (7946): `swarm leave` can return while the
+    old agent still holds it, and a join in that moment (`swarm.ensure`'s, or a learner's own `docker
+    swarm join` in lab 6) would start an engine without gossip."""
     left = []
     for host in ("host2", "host1"):
         client = world.hosts[host].docker
         if state(client) in ("active", "pending", "error", "locked"):
             client.swarm.leave(force=True)
+            _gossip_port_free(world, host, GOSSIP_FORM_WAIT)
             left.append(f"swarm on {host}")
         for network in client.networks.list(names=["docker_gwbridge"]):
             # The swarm made it; it goes once no container uses it (a learner's may still).

@@ -196,6 +196,42 @@ def _held_by(world, host: str, seconds: float, as_engine: bool):
         holder.wait(timeout=5)
 
 
+def _gossip_listeners(world, host: str) -> str:
+    return world[host].run(["ss", "-Hltn", "sport = :7946"], check=False).stdout.strip()
+
+
+def test_leave_returns_once_the_left_agent_has_let_go_of_7946(world, monkeypatch, capsys):
+    """Seen in a test run under load: right after `swarm.leave`, host2's old agent still held 7946, so the
+    next join (a test's, a learner's) could not start gossip. Here the old agent's linger is a process that
+    holds 7946 for 1.5 s from the moment host2's `swarm leave` returns: `leave` must wait it out."""
+    import docker.models.swarm
+
+    swarm.ensure(world)
+    host2, lingering = world.host2.docker, []
+    original = docker.models.swarm.Swarm.leave
+
+    def leave_and_linger(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        if self.client is host2:
+            holder = subprocess.Popen(["nsenter", f"--net=/run/netns/{world['host2'].namespace}", sys.executable,
+                                       "-c", HOLD, world["host2"].read_address("eth0"), "1.5",
+                                       str(world.hosts["host2"].paths.exec_root)], stdout=subprocess.PIPE, text=True)
+            assert holder.stdout.readline().strip() == "held", "could not hold 7946 on host2"
+            lingering.append(holder)
+        return result
+
+    monkeypatch.setattr(docker.models.swarm.Swarm, "leave", leave_and_linger)
+    try:
+        swarm.leave(world)
+        assert lingering, "host2 never left the swarm"
+        assert _gossip_listeners(world, "host2") == "", "swarm.leave returned while host2's 7946 was still held"
+        assert "engine restarted" not in capsys.readouterr().err  # waited out: a linger needs no restart
+    finally:
+        for holder in lingering:
+            holder.kill()
+            holder.wait(timeout=5)
+
+
 def test_an_engine_still_holding_7946_after_leaving_is_restarted_and_host2_joins(world, monkeypatch, capsys):
     monkeypatch.setattr(swarm, "GOSSIP_FORM_WAIT", 2.0)
     swarm.leave(world)
