@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from helpers.hosting import classroom  # noqa: E402 (after the path line: bench runs from a checkout)
-from helpers.world.naming import CLASSROOM_CONTAINER, LABEL_LEARNER, WORLD_ENV  # noqa: E402
+from helpers.hosting.classroom_names import CLASSROOM_CONTAINER, LABEL_LEARNER  # noqa: E402
+from helpers.world.naming import WORLD_ENV  # noqa: E402
 
 NAME = f"{os.environ.get(WORLD_ENV) or 'bench'}-bench"
 CODE = "bench-code"

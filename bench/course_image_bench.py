@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from helpers.hosting import sandbox  # noqa: E402 (after the path line: bench runs from a checkout)
-from helpers.world.naming import (  # noqa: E402
+from helpers.hosting.course_image import (  # noqa: E402
     COURSE_IMAGE,
     COURSE_IMAGE_CHANGES,
     COURSE_IMAGE_DIR,

@@ -26,11 +26,12 @@ import docker
 from jupyterhub.auth import Authenticator
 from traitlets import Unicode
 
+from helpers.hosting import classroom_names, course_image
 from helpers.world import naming
 
 ENV = os.environ.get
-STATE = ENV("DNLAB_CLASSROOM_STATE", str(naming.CLASSROOM_STATE))
-DOCKER_URL = ENV("DNLAB_CLASSROOM_DOCKER", f"unix://{naming.RUN_ROOT}/{naming.SANDBOX_PREFIX}{naming.CLASSROOM}/docker.sock")
+STATE = ENV("DNLAB_CLASSROOM_STATE", str(classroom_names.CLASSROOM_STATE))
+DOCKER_URL = ENV("DNLAB_CLASSROOM_DOCKER", f"unix://{naming.RUN_ROOT}/{naming.SANDBOX_PREFIX}{classroom_names.CLASSROOM}/docker.sock")
 HUB_IP = ENV("DNLAB_CLASSROOM_HUB_IP", "127.0.0.1")
 ADMIN = ENV("DNLAB_CLASSROOM_ADMIN", "instructor")
 CULL_TIMEOUT = int(ENV("DNLAB_CLASSROOM_CULL_TIMEOUT", "3600"))
@@ -64,11 +65,12 @@ def make_volumes(spawner) -> None:
     """pre_spawn_hook: make the learner's named volumes labelled as the classroom's before Docker
     would make them unlabelled, so `make classroom-down` finds every one by label."""
     client = docker.DockerClient(base_url=DOCKER_URL)
-    labels = {naming.LABEL_CLASSROOM: naming.CLASSROOM, naming.LABEL_LEARNER: spawner.user.name}
+    labels = {classroom_names.LABEL_CLASSROOM: classroom_names.CLASSROOM,
+              classroom_names.LABEL_LEARNER: spawner.user.name}
     try:
-        mine = {"label": f"{naming.LABEL_LEARNER}={spawner.user.name}"}
+        mine = {"label": f"{classroom_names.LABEL_LEARNER}={spawner.user.name}"}
         existing = {volume.name for volume in client.volumes.list(filters=mine)}
-        for template in naming.CLASSROOM_VOLUMES:
+        for template in classroom_names.CLASSROOM_VOLUMES:
             name = template.format(username=spawner.user.name)
             if name not in existing:
                 client.volumes.create(name=name, labels=labels)
@@ -82,8 +84,8 @@ c = get_config()  # noqa: F821  (given by JupyterHub's config loader)
 # The proxy listens on the engine namespace's loopback; the machine reaches it through the relay of
 # helpers/hosting/classroom.py. The hub's API listens on the classroom network's gateway, which the
 # learners' servers reach (INPUT of the engine namespace, which enable_icc=false leaves open).
-c.JupyterHub.bind_url = f"http://127.0.0.1:{naming.CLASSROOM_PROXY_PORT}"
-c.JupyterHub.hub_bind_url = f"http://{HUB_IP}:{naming.CLASSROOM_HUB_PORT}"
+c.JupyterHub.bind_url = f"http://127.0.0.1:{classroom_names.CLASSROOM_PROXY_PORT}"
+c.JupyterHub.hub_bind_url = f"http://{HUB_IP}:{classroom_names.CLASSROOM_HUB_PORT}"
 c.JupyterHub.hub_connect_ip = HUB_IP
 c.JupyterHub.db_url = f"sqlite:///{STATE}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{STATE}/jupyterhub_cookie_secret"
@@ -105,23 +107,23 @@ c.Authenticator.allow_all = True    # anyone with the code: the workshop's door 
 # --- one course container per learner -------------------------------------------------------------
 c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
 c.DockerSpawner.client_kwargs = {"base_url": DOCKER_URL}
-c.DockerSpawner.image = naming.COURSE_IMAGE
+c.DockerSpawner.image = course_image.COURSE_IMAGE
 c.DockerSpawner.pull_policy = "never"          # no registry: the image is imported by make classroom
-c.DockerSpawner.name_template = naming.CLASSROOM_CONTAINER
-c.DockerSpawner.network_name = naming.CLASSROOM_NETWORK
+c.DockerSpawner.name_template = classroom_names.CLASSROOM_CONTAINER
+c.DockerSpawner.network_name = classroom_names.CLASSROOM_NETWORK
 c.DockerSpawner.use_internal_ip = True         # the hub reaches servers by their classroom address
-c.DockerSpawner.port = naming.COURSE_IMAGE_PORT   # the entrypoint's jupyterhub-singleuser
+c.DockerSpawner.port = course_image.COURSE_IMAGE_PORT   # the entrypoint's jupyterhub-singleuser
 c.DockerSpawner.remove = True                  # a stopped server leaves its volumes, not its container
-c.DockerSpawner.volumes = dict(naming.CLASSROOM_VOLUMES)
+c.DockerSpawner.volumes = dict(classroom_names.CLASSROOM_VOLUMES)
 c.DockerSpawner.pre_spawn_hook = make_volumes
-c.DockerSpawner.notebook_dir = naming.COURSE_HOME
+c.DockerSpawner.notebook_dir = classroom_names.COURSE_HOME
 # The learner is root in their container (the world needs it); jupyter-server refuses root unless told.
 # The image's entrypoint passes the spawner's arguments on to jupyterhub-singleuser.
 c.DockerSpawner.args = ["--allow-root"]
 c.DockerSpawner.default_url = "/lab/tree/notebooks/00_setup.ipynb"
-c.DockerSpawner.environment = {"DNLAB_PROGRESS_DIR": naming.CLASSROOM_PROGRESS_DIR}
+c.DockerSpawner.environment = {"DNLAB_PROGRESS_DIR": classroom_names.CLASSROOM_PROGRESS_DIR}
 c.DockerSpawner.extra_create_kwargs = {
-    "labels": {naming.LABEL_CLASSROOM: naming.CLASSROOM, naming.LABEL_LEARNER: "{username}"},
+    "labels": {classroom_names.LABEL_CLASSROOM: classroom_names.CLASSROOM, classroom_names.LABEL_LEARNER: "{username}"},
     "hostname": "{username}",
 }
 # Privileged: the learner's world makes namespaces, bridges and its own dockerds inside.
@@ -141,7 +143,7 @@ c.JupyterHub.services = [
     # is /services/dnlab-status/ for the admins (the hub's OAuth). Services get PATH and little else:
     # the engine's socket is given to it.
     {"name": "dnlab-status", "api_token": ENV("DNLAB_CLASSROOM_STATUS_TOKEN", ""),
-     "url": f"http://127.0.0.1:{naming.CLASSROOM_PAGE_PORT}", "oauth_no_confirm": True,
+     "url": f"http://127.0.0.1:{classroom_names.CLASSROOM_PAGE_PORT}", "oauth_no_confirm": True,
      "command": [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "status_page.py")],
      "environment": {"DNLAB_CLASSROOM_DOCKER": DOCKER_URL}},
 ]

@@ -12,6 +12,18 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_DNLAB = REPO / ".venv" / "bin" / "dnlab"
 WORLD_ENV = "DNLAB_WORLD"   # the same name as helpers.world.naming's (this module imports no room)
 
+# `dnlab` exit statuses (README "The dnlab command"): 1 a check said no (doctor not ready, a path
+# not as expected, a lab not passed); 2 the command line (or $DNLAB_WORLD) is wrong; 3 `status`: the
+# world is not up; 4 the lab cannot do it now (its message names the one command that fixes it);
+# 130 interrupted (Ctrl-C), as a shell reports a SIGINT; 141 stdout was closed early
+# (`dnlab status | head -1`), as a shell reports a SIGPIPE.
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOT_UP = 3
+EXIT_LAB_ERROR = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell gives SIGINT
+EXIT_BROKEN_PIPE = 141
+
 
 def dnlab_program() -> str:
     """How a learner's shell runs `dnlab`: `dnlab` is not on root's PATH (`sudo` keeps its own), it is

@@ -7,10 +7,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# The world `make test` uses when DNLAB_WORLD is unset (tests/conftest.py): inside the image, its own.
+TEST_WORLD = "t"
+
 
 def world_id_for_tests() -> str:
-    """$DNLAB_WORLD when set (each developer has their own world), else the test world `t`."""
-    return os.environ.get("DNLAB_WORLD") or "t"
+    """$DNLAB_WORLD when set (each developer has their own world), else the test world TEST_WORLD."""
+    return os.environ.get("DNLAB_WORLD") or TEST_WORLD
 
 
 def own_world_id(suffix: str) -> str:

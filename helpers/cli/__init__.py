@@ -12,13 +12,17 @@ import sys
 
 # light: each imports its room inside its commands
 from helpers.cli import classroom, engines, explorer, labs, path, trace
-from helpers.errors import LabError, UsageError, dnlab_command
-from helpers.world.naming import (
+from helpers.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_LAB_ERROR,
     EXIT_NOT_UP,
     EXIT_USAGE,
+    LabError,
+    UsageError,
+    dnlab_command,
+)
+from helpers.world.naming import (
     WORLD_ENV,
     NamingError,
     validate_world_id,
@@ -215,7 +219,7 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one `dnlab` command; its exit status is one of naming's EXIT_* (README "The dnlab command")."""
+    """Run one `dnlab` command; its exit status is one of helpers.errors' EXIT_* (README "The dnlab command")."""
     args = build_parser().parse_args(argv)  # argparse's own usage errors exit 2 (EXIT_USAGE) here
     try:
         _check_world(args)

@@ -8,7 +8,8 @@ import argparse
 import json
 import os
 
-from helpers.world.naming import CLASSROOM, CLASSROOM_LISTEN, COURSE_IMAGE_DIR
+from helpers.hosting.classroom_names import CLASSROOM, CLASSROOM_LISTEN
+from helpers.hosting.course_image import COURSE_IMAGE_DIR
 
 COLUMNS = ("learner", "server", "world", "labs passed")
 

@@ -38,9 +38,9 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from helpers.errors import LabError
+from helpers.errors import EXIT_LAB_ERROR, LabError
 from helpers.hosting import sandbox
-from helpers.world.naming import (
+from helpers.hosting.classroom_names import (
     CLASSROOM,
     CLASSROOM_CONTAINER,
     CLASSROOM_LISTEN,
@@ -48,14 +48,10 @@ from helpers.world.naming import (
     CLASSROOM_PROGRESS_DIR,
     CLASSROOM_PROXY_PORT,
     CLASSROOM_STATE,
-    COURSE_IMAGE,
-    COURSE_IMAGE_CHANGES,
-    COURSE_IMAGE_DIR,
-    COURSE_IMAGE_ROOTFS,
-    EXIT_LAB_ERROR,
     LABEL_CLASSROOM,
-    PRIVATE_DIR_MODE,
 )
+from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_DIR, COURSE_IMAGE_ROOTFS
+from helpers.world.naming import PRIVATE_DIR_MODE
 from helpers.world.proc import NETNS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,15 @@ import sys
 from pathlib import Path
 
 from helpers.errors import LabError
-from helpers.world.naming import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_DIR, COURSE_IMAGE_ROOTFS
+from helpers.world.naming import CACHE_ROOT
+
+# The course image (Dockerfile; `make course-image` builds it offline as a root filesystem tar plus the
+# Dockerfile's `docker import --change` lines, cached here and keyed on the repository's tree).
+COURSE_IMAGE = "dnlab/course:latest"
+COURSE_IMAGE_DIR = CACHE_ROOT / "course-image"
+COURSE_IMAGE_ROOTFS = "rootfs.tar"
+COURSE_IMAGE_CHANGES = "changes.json"
+COURSE_IMAGE_PORT = 8888
 
 # What `docker import --change` applies (Docker's documented list), and what only a build runs.
 IMPORTABLE = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "ONBUILD", "USER", "VOLUME", "WORKDIR")

@@ -36,10 +36,12 @@ from helpers.world.lifecycle import (  # noqa: F401 - the sandbox's names and re
 from helpers.world.naming import (
     PRIVATE_DIR_MODE,
     SANDBOX_OWNER,
-    SANDBOX_RUNTIME,
     HostPaths,
 )
 from helpers.world.proc import NETNS_DIR, require_root, which
+
+# Its runtime on a machine that withholds capabilities (runc through helpers/hosting/runc_caps.py).
+SANDBOX_RUNTIME = "dnlab-runc"
 
 
 class ThrowawayEngine:

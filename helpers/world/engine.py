@@ -21,10 +21,8 @@ from helpers.world.naming import (
     CGROUP_ROOT,
     DATA_ROOT,
     ENGINE_FIXED_DIRS,
-    ENGINE_LOG_LEVEL_ENV,
     ENGINE_MACHINE_FILES,
     ENGINE_PRIVATE_DIR,
-    ENGINE_SOCKET_GROUP,
     INET_IP,
     MACHINE_IPS,
     MADE_MOUNTPOINTS_RECORD,
@@ -32,6 +30,12 @@ from helpers.world.naming import (
     HostPaths,
 )
 from helpers.world.proc import NETNS_DIR, which
+
+# The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
+ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
+# The group of each lab engine's socket (dockerd `group`): root alone. dockerd's default, `docker`,
+# would give every member of that group root on the machine through the lab engines.
+ENGINE_SOCKET_GROUP = "root"
 
 
 def daemon_config(cgroup_parent: str) -> dict:

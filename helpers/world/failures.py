@@ -7,7 +7,7 @@ and its fix, never a traceback (issue 23.5: exit 1 is documented as "a check sai
 - a full disk (ENOSPC) and a file that cannot be written name the folder;
 - anything else: one line naming the error, and DNLAB_TRACEBACK=1 to see where it came from.
 
-All exit with EXIT_LAB_ERROR (4: the lab cannot do it now; the message names the fix).
+All exit with helpers.errors.EXIT_LAB_ERROR (4: the lab cannot do it now; the message names the fix).
 """
 from __future__ import annotations
 

@@ -139,26 +139,10 @@ GOSSIP_DIAGNOSIS = "gossip-diagnosis.jsonl"
 # How long a swarm member's gossip agent may take to count every member among the peers of `ingress`
 # after a join (about 1 s here); past it, helpers.world.swarm.heal_gossip re-forms the worker's membership.
 GOSSIP_FORM_WAIT = 10.0
-# The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
-ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
-# The group of each lab engine's socket (dockerd `group`): root alone. dockerd's default, `docker`,
-# would give every member of that group root on the machine through the lab engines.
-ENGINE_SOCKET_GROUP = "root"
 # Each world's folders (run state, engine data) and files (logs, daemon.json, the service's log):
 # root's alone, so no other user reads a learner's traffic or reaches an engine's files.
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
-# `dnlab` exit statuses (README "The dnlab command"): 1 a check said no (doctor not ready, a path
-# not as expected, a lab not passed); 2 the command line (or $DNLAB_WORLD) is wrong; 3 `status`: the
-# world is not up; 4 the lab cannot do it now (its message names the one command that fixes it);
-# 130 interrupted (Ctrl-C), as a shell reports a SIGINT; 141 stdout was closed early
-# (`dnlab status | head -1`), as a shell reports a SIGPIPE.
-EXIT_CHECK_FAILED = 1
-EXIT_USAGE = 2
-EXIT_NOT_UP = 3
-EXIT_LAB_ERROR = 4
-EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell gives SIGINT
-EXIT_BROKEN_PIPE = 141
 HOSTS = ("host1", "host2")           # machines that run their own dockerd
 MACHINES = HOSTS + ("lanpc",)        # every machine on the LAN
 ROLES = ("router", "inet") + MACHINES
@@ -175,20 +159,6 @@ SANDBOX_PREFIX = "dnlab-sbx-"
 SANDBOX_MARKER_PREFIX = "dnlab-sandbox="
 SANDBOX_OWNER = ".owner"
 SANDBOX_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
-# Its runtime on a machine that withholds capabilities (runc through helpers/hosting/runc_caps.py).
-SANDBOX_RUNTIME = "dnlab-runc"
-# The course image (Dockerfile; `make course-image` builds it offline as a root filesystem tar plus the
-# Dockerfile's `docker import --change` lines, cached here and keyed on the repository's tree).
-COURSE_IMAGE = "dnlab/course:latest"
-COURSE_IMAGE_DIR = CACHE_ROOT / "course-image"
-COURSE_IMAGE_ROOTFS = "rootfs.tar"
-COURSE_IMAGE_CHANGES = "changes.json"
-COURSE_IMAGE_PORT = 8888
-# `make test-course-image-suite`: the course's whole `make test` inside the image; its output is kept
-# as COURSE_IMAGE_DIR / COURSE_IMAGE_SUITE_LOG.format(sandbox=<the throwaway engine's name>).
-COURSE_IMAGE_SUITE_LOG = "suite-{sandbox}.log"
-# The world `make test` uses when DNLAB_WORLD is unset (tests/conftest.py): inside the image, its own.
-TEST_WORLD = "t"
 MACHINE_IPS = {
     "host1": ipaddress.ip_address("198.51.100.11"),
     "host2": ipaddress.ip_address("198.51.100.12"),
@@ -347,29 +317,3 @@ class WorldNames:
     @property
     def label(self) -> dict[str, str]:
         return {LABEL_WORLD: self.prefix}
-
-
-# --- the classroom (classroom/, `make classroom`, helpers/hosting/classroom.py) --------------------
-# One JupyterHub for a workshop: its engine is a sandbox (SANDBOX_PREFIX + CLASSROOM), never the
-# machine's own Docker; each learner gets a privileged COURSE_IMAGE container there, with a lab
-# world of its own inside. Everything the classroom makes in its engine carries LABEL_CLASSROOM.
-CLASSROOM = "classroom"
-LABEL_CLASSROOM = "org.dnlab.classroom"
-LABEL_LEARNER = "org.dnlab.learner"          # on a learner's container and volumes: the hub user name
-CLASSROOM_NETWORK = "dnlab-classroom"        # a bridge with inter-container traffic off (enable_icc=false)
-CLASSROOM_CONTAINER = "dnlab-learner-{username}"
-COURSE_HOME = "/opt/dnlab"                   # the course inside the course image (its Dockerfile)
-# Per learner, a named volume on each mount point: their chapters, their labs and lab progress
-# (kept across server restarts: an empty named volume starts as a copy of the image's folder), and
-# the data roots of their world's engines (overlay2 cannot stack on the container's overlay root).
-CLASSROOM_VOLUMES = {
-    "dnlab-learner-{username}-notebooks": f"{COURSE_HOME}/notebooks",
-    "dnlab-learner-{username}-labs": f"{COURSE_HOME}/labs",
-    "dnlab-learner-{username}-engines": str(DATA_ROOT),
-}
-CLASSROOM_PROGRESS_DIR = f"{COURSE_HOME}/labs/.progress"   # DNLAB_PROGRESS_DIR in a learner's server
-CLASSROOM_STATE = RUN_ROOT / "classroom"     # not a world prefix: a world's clean never takes it
-CLASSROOM_HUB_PORT = 8081                    # the hub's API, for the learners' servers (gateway address)
-CLASSROOM_PROXY_PORT = 8000                  # the proxy, on the engine namespace's loopback only
-CLASSROOM_PAGE_PORT = 8090                   # the instructor view's page (a hub service), loopback too
-CLASSROOM_LISTEN = "127.0.0.1:8000"          # the machine's address the relay serves the hub on

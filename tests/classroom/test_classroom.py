@@ -23,16 +23,9 @@ import urllib.request
 import pytest
 
 from helpers.hosting import classroom, sandbox
-from helpers.world.naming import (
-    CLASSROOM_CONTAINER,
-    CLASSROOM_HUB_PORT,
-    CLASSROOM_NETWORK,
-    COURSE_IMAGE_DIR,
-    COURSE_IMAGE_PORT,
-    COURSE_IMAGE_ROOTFS,
-    LABEL_LEARNER,
-    WORLD_ENV,
-)
+from helpers.hosting.classroom_names import CLASSROOM_CONTAINER, CLASSROOM_HUB_PORT, CLASSROOM_NETWORK, LABEL_LEARNER
+from helpers.hosting.course_image import COURSE_IMAGE_DIR, COURSE_IMAGE_PORT, COURSE_IMAGE_ROOTFS
+from helpers.world.naming import WORLD_ENV
 
 NAME = f"{os.environ.get(WORLD_ENV) or 'ci'}-class"   # a sandbox name `dnlab --world X clean` may sweep
 LEARNERS = ("ada", "bob", "cy")

@@ -19,17 +19,14 @@ from dataclasses import dataclass, field
 import pytest
 
 from helpers.hosting import sandbox
-from helpers.world.naming import (
+from helpers.hosting.course_image import (
     COURSE_IMAGE,
     COURSE_IMAGE_CHANGES,
     COURSE_IMAGE_DIR,
     COURSE_IMAGE_PORT,
     COURSE_IMAGE_ROOTFS,
-    IMAGE,
-    SERVICE_TCP_PORT,
-    WORLD_ENV,
-    WorldNames,
 )
+from helpers.world.naming import IMAGE, SERVICE_TCP_PORT, WORLD_ENV, WorldNames
 from helpers.world.service import parse_reply
 
 CONTAINER = "dnlab-course-test"

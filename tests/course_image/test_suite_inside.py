@@ -26,23 +26,18 @@ from pathlib import Path
 import pytest
 
 from helpers.hosting import sandbox
+from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_DIR, COURSE_IMAGE_ROOTFS
 from helpers.world import engine
-from helpers.world.naming import (
-    COURSE_IMAGE,
-    COURSE_IMAGE_CHANGES,
-    COURSE_IMAGE_DIR,
-    COURSE_IMAGE_ROOTFS,
-    COURSE_IMAGE_SUITE_LOG,
-    TEST_WORLD,
-    WORLD_ENV,
-    WorldNames,
-)
+from helpers.world.naming import WORLD_ENV, WorldNames
+from tests.worlds import TEST_WORLD
 
 CONTAINER = "dnlab-course-suite"
 SUITE_TIMEOUT = 3600.0      # ~10 min measured on an idle 2-core machine; a shared one is slower
 SUMMARY = re.compile(r"^=+ (.+) in ([0-9.]+)s(?: \([0-9:]+\))? =+$", re.M)
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
 INNER = WorldNames(TEST_WORLD)
+# The suite's output is kept as COURSE_IMAGE_DIR / SUITE_LOG.format(sandbox=<the throwaway engine's name>).
+SUITE_LOG = "suite-{sandbox}.log"
 
 
 def pytest_counts(output: str) -> tuple[dict[str, int], float] | None:
@@ -149,7 +144,7 @@ def box():
 
 
 def test_make_test_passes_inside_the_image(box):
-    log = COURSE_IMAGE_DIR / COURSE_IMAGE_SUITE_LOG.format(sandbox=box.name)
+    log = COURSE_IMAGE_DIR / SUITE_LOG.format(sandbox=box.name)
     started = time.monotonic()
     # As the README's `docker run --rm -it --privileged dnlab/course make test`; -rfE lists failures.
     container = box.client.containers.run(COURSE_IMAGE, ["make", "test"], name=CONTAINER, privileged=True,

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.errors import dnlab_command
+from helpers.errors import EXIT_USAGE, dnlab_command
 from helpers.world import netns
-from helpers.world.naming import DATA_ROOT, EXIT_USAGE, MARKER_PREFIX, RUN_ROOT, WorldNames
+from helpers.world.naming import DATA_ROOT, MARKER_PREFIX, RUN_ROOT, WorldNames
 from tests.worlds import own_world_id, world_id_for_tests
 
 REPO = Path(__file__).resolve().parents[2]

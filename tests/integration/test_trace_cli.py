@@ -13,8 +13,8 @@ import docker.errors
 import pytest
 
 from helpers import cli, scenarios
-from helpers.errors import dnlab_command
-from helpers.world import guard, naming, swarm
+from helpers.errors import EXIT_LAB_ERROR, dnlab_command
+from helpers.world import guard, swarm
 from helpers.world.naming import GOSSIP_WAIT, IDLE, IMAGE, LABEL_SCENARIO, LABEL_WORLD, OVERLAY_VXLANID_OPTION
 from tests.waits import until
 
@@ -142,7 +142,7 @@ def test_udp_datagram_and_the_port_unreachable_answer(alpine_net, capsys):
 
 def test_unknown_container_is_a_clear_error(alpine_net, capsys):
     code, out, err = dnlab(capsys, alpine_net, "trace", "alpine1", "no-such-box")
-    assert code == getattr(naming, "EXIT_LAB_ERROR", 2) and out == ""
+    assert code == EXIT_LAB_ERROR and out == ""
     assert "'no-such-box' is no container of host1 or host2" in err and "alpine2" in err
     assert f"fix: {dnlab_command('shell', alpine_net.names.world_id)}" in err and "docker ps -a" in err
 

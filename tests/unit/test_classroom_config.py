@@ -17,7 +17,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from helpers.cli.classroom import table
-from helpers.hosting import classroom
+from helpers.hosting import classroom, classroom_names, course_image
 from helpers.world import naming
 from tests.aio import run_async
 
@@ -47,14 +47,15 @@ HUB = SimpleNamespace(public_host="", url="http://172.18.0.1:8081/hub/", base_ur
 
 def test_spawner_gives_each_learner_a_privileged_limited_course_container(config):
     spawner = DockerSpawner(config=config, user=_user("alice"), hub=HUB)
-    assert spawner.image == naming.COURSE_IMAGE and spawner.pull_policy == "never"
+    assert spawner.image == course_image.COURSE_IMAGE and spawner.pull_policy == "never"
     assert spawner.client_kwargs == {"base_url": ENV["DNLAB_CLASSROOM_DOCKER"]}  # never the machine's Docker
     assert spawner.extra_host_config["privileged"] is True
     assert spawner.cpu_limit == 0.75 and spawner.mem_limit == 700 * 2**20
-    assert spawner.network_name == naming.CLASSROOM_NETWORK and spawner.use_internal_ip
+    assert spawner.network_name == classroom_names.CLASSROOM_NETWORK and spawner.use_internal_ip
     assert spawner.container_name == "dnlab-learner-alice"
     labels = spawner._render_templates(spawner.extra_create_kwargs)["labels"]
-    assert labels == {naming.LABEL_CLASSROOM: naming.CLASSROOM, naming.LABEL_LEARNER: "alice"}
+    assert labels == {classroom_names.LABEL_CLASSROOM: classroom_names.CLASSROOM,
+                      classroom_names.LABEL_LEARNER: "alice"}
     # Per-learner named volumes: notebooks, labs (with the progress record) and the engines' data.
     binds = spawner.volume_binds
     assert binds == {"dnlab-learner-alice-notebooks": {"bind": "/opt/dnlab/notebooks", "mode": "rw"},
@@ -67,15 +68,15 @@ def test_spawner_gives_each_learner_a_privileged_limited_course_container(config
 
 def test_hub_listens_for_learners_on_the_gateway_and_runs_the_culler(config):
     hub = config.JupyterHub
-    assert hub.hub_bind_url == f"http://172.18.0.1:{naming.CLASSROOM_HUB_PORT}"
-    assert hub.bind_url == f"http://127.0.0.1:{naming.CLASSROOM_PROXY_PORT}"  # only the relay reaches it
+    assert hub.hub_bind_url == f"http://172.18.0.1:{classroom_names.CLASSROOM_HUB_PORT}"
+    assert hub.bind_url == f"http://127.0.0.1:{classroom_names.CLASSROOM_PROXY_PORT}"  # only the relay reaches it
     services = {s["name"]: s for s in hub.services}
     culler = services["idle-culler"]["command"]
     assert culler[1:3] == ["-m", "jupyterhub_idle_culler"] and "--timeout=20" in culler
     assert services["dnlab-status"]["api_token"] == "t0ken"
     page = services["dnlab-status"]
     assert Path(page["command"][-1]) == ROOT / "classroom" / "status_page.py" and Path(page["command"][-1]).is_file()
-    assert page["url"] == f"http://127.0.0.1:{naming.CLASSROOM_PAGE_PORT}"  # the namespace's loopback
+    assert page["url"] == f"http://127.0.0.1:{classroom_names.CLASSROOM_PAGE_PORT}"  # the namespace's loopback
     assert page["environment"] == {"DNLAB_CLASSROOM_DOCKER": ENV["DNLAB_CLASSROOM_DOCKER"]}
     roles = {r["name"]: r for r in hub.load_roles}
     assert "delete:servers" in roles["idle-culler"]["scopes"]
@@ -122,9 +123,9 @@ def test_classroom_network_turns_inter_container_traffic_off():
             return Network()
 
     assert classroom.ensure_network(SimpleNamespace(networks=Networks())) == "172.18.0.1"
-    assert made["name"] == naming.CLASSROOM_NETWORK and made["driver"] == "bridge"
+    assert made["name"] == classroom_names.CLASSROOM_NETWORK and made["driver"] == "bridge"
     assert made["options"] == {"com.docker.network.bridge.enable_icc": "false"}
-    assert made["labels"] == {naming.LABEL_CLASSROOM: naming.CLASSROOM}
+    assert made["labels"] == {classroom_names.LABEL_CLASSROOM: classroom_names.CLASSROOM}
 
 
 def test_instructor_table():

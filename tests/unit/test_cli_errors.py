@@ -1,11 +1,11 @@
 """Clear errors: each names what is wrong and the one command that fixes it (no root needed).
-Usage errors (the command line, $DNLAB_WORLD) exit 2, lab errors 4 (naming.EXIT_*)."""
+Usage errors (the command line, $DNLAB_WORLD) exit 2, lab errors 4 (errors.EXIT_*)."""
 import subprocess
 import sys
 
 import pytest
 
-from helpers import cli
+from helpers import cli, errors
 from helpers.errors import dnlab_command
 from helpers.world import proc
 
@@ -81,16 +81,15 @@ def test_an_empty_world_id_is_refused_by_the_python_entry_too(monkeypatch):
 
 
 def test_usage_errors_and_lab_errors_have_distinct_exit_statuses(monkeypatch, capsys):
-    from helpers.world import naming
 
-    assert len({naming.EXIT_CHECK_FAILED, naming.EXIT_USAGE, naming.EXIT_NOT_UP, naming.EXIT_LAB_ERROR,
-                naming.EXIT_BROKEN_PIPE}) == 5
+    assert len({errors.EXIT_CHECK_FAILED, errors.EXIT_USAGE, errors.EXIT_NOT_UP, errors.EXIT_LAB_ERROR,
+                errors.EXIT_BROKEN_PIPE}) == 5
     with pytest.raises(SystemExit) as argparse_error:
         cli.main(["no-such-command"])
-    assert argparse_error.value.code == naming.EXIT_USAGE
+    assert argparse_error.value.code == errors.EXIT_USAGE
     monkeypatch.setattr(proc.os, "geteuid", lambda: 1000)
     code, _ = run(capsys, "up")
-    assert code == naming.EXIT_LAB_ERROR
+    assert code == errors.EXIT_LAB_ERROR
     assert "exit status" in cli.build_parser().format_help()
 
 
@@ -153,7 +152,7 @@ def test_helpers_submodules_load_on_first_use():
 
 
 def test_ctrl_c_ends_in_one_line_and_status_130_not_a_traceback(monkeypatch, capsys):
-    from helpers.world.naming import EXIT_INTERRUPTED
+    from helpers.errors import EXIT_INTERRUPTED
 
     def interrupted(args):
         raise KeyboardInterrupt  # what Ctrl-C raises in the middle of any command

@@ -10,7 +10,8 @@ import pytest
 from helpers import cli
 from helpers.errors import LabError, dnlab_command
 from helpers.world import engine, manager, proc
-from helpers.world.naming import ENGINE_SOCKET_GROUP, WorldNames
+from helpers.world.engine import ENGINE_SOCKET_GROUP
+from helpers.world.naming import WorldNames
 
 
 @pytest.fixture

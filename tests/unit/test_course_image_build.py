@@ -13,7 +13,7 @@ import pytest
 
 from helpers.errors import LabError
 from helpers.hosting import course_image, runc_caps
-from helpers.world.naming import COURSE_IMAGE, COURSE_IMAGE_PORT
+from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_PORT
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

@@ -25,7 +25,7 @@ def test_unknown_machine_lists_the_valid_ones(capsys):
 def test_shell_needs_root(monkeypatch, capsys):
     monkeypatch.setattr(proc.os, "geteuid", lambda: 1000)
     code, err = run(capsys, "--world", "zz", "shell", "host1")
-    assert code == 4 and "needs root" in err  # a lab error (naming.EXIT_LAB_ERROR), not a usage error
+    assert code == 4 and "needs root" in err  # a lab error (helpers.errors.EXIT_LAB_ERROR), not a usage error
 
 
 @pytest.mark.parametrize("world_args, fix", [(["--world", "zz"], f"fix: {dnlab_command('up', 'zz')}"),

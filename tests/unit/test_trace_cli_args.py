@@ -9,10 +9,9 @@ import pytest
 
 from helpers import cli
 from helpers.cli.path import check_output_dir, check_output_file
-from helpers.errors import LabError, dnlab_command
+from helpers.errors import EXIT_LAB_ERROR, LabError, dnlab_command
 from helpers.scenarios import own
 from helpers.scenarios.endpoint import ADDRESS, CONTAINER, MACHINE, NAME
-from helpers.world import naming
 
 
 def box(name: str, host: str, ip: str, running: bool = True) -> own.Box:
@@ -122,7 +121,7 @@ def test_a_bad_output_path_fails_before_any_world_is_touched(monkeypatch, capsys
     monkeypatch.setattr(world, "lab", no_world)
     code = cli.main(["--world", "he", *argv])
     err = capsys.readouterr().err
-    assert code == getattr(naming, "EXIT_LAB_ERROR", 2)
+    assert code == EXIT_LAB_ERROR
     assert ("does not exist" in err or "not a folder" in err) and "fix: " in err
 
 

@@ -3,9 +3,8 @@ PNG (a typo or a tab completion such as `--png /etc/passwd`, which root would ha
 import pytest
 
 from helpers import cli
-from helpers.errors import UsageError
+from helpers.errors import EXIT_USAGE, UsageError
 from helpers.world import userfile
-from helpers.world.naming import EXIT_USAGE
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
 
