@@ -5,15 +5,25 @@ One call, one idea, evidence as a dict; the chapter's claim cells decide (helper
 from __future__ import annotations
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import engine_drivers, network_drivers
 
 # What the chapter's notebook calls (as ch00.NAME): its own demonstrations and the shared helpers it uses.
 __all__ = [
-    "dnlab_command", "engine_drivers", "lan_members", "network_drivers", "shell_facts",
+    "dnlab_command", "doctor_checks", "engine_drivers", "lan_members", "network_drivers", "shell_facts",
     "typed_on_this_machine"
 ]
 
 
+@measured
+def doctor_checks() -> list:
+    """What `dnlab doctor` checks on this machine (helpers/world/doctor.py), read now."""
+    from helpers.world import doctor
+
+    return doctor.run_checks()
+
+
+@measured
 def lan_members(state) -> list[str]:
     """Machines whose cable (veth pair) ends on a port of the router's LAN bridge `lan0`, read
     from an observed world (`helpers.draw.world_map.observe_world`): both the pair and the port."""
@@ -30,6 +40,7 @@ def lan_members(state) -> list[str]:
     return sorted(found)
 
 
+@measured
 def typed_on_this_machine(command: str, timeout: float = 60) -> facts.Shown:
     """Run `command` in a shell on this machine (the root namespace, as root), shown as a terminal
     transcript: for the `dnlab shell ...` and `nsenter ...` lines a learner types to get ON a lab
@@ -44,11 +55,13 @@ def typed_on_this_machine(command: str, timeout: float = 60) -> facts.Shown:
     return facts.Shown("root@machine", command, (result.stdout + result.stderr).rstrip("\n"), result.returncode)
 
 
+@measured
 def dnlab_command(world, args: str) -> str:
     """`dnlab ARGS` as the learner types it for this world (`--world ID` unless it is the default one)."""
     return f"dnlab --world {world.names.world_id} {args}" if world.names.world_id else f"dnlab {args}"
 
 
+@measured
 def shell_facts(world, machine: str = "host1") -> dict:
     """What `dnlab shell MACHINE -- ...` reports: the engine `docker` talks to (its data root) and
     the machine's eth0 address (`ip -j`), with the commands shown as typed."""

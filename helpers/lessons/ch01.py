@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import (
     engine_drivers,
     ip_forward,
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 
+@measured
 def engine_tour(client, label: dict[str, str], pools: int = 15, cli=None) -> dict:
     """What an engine has (networks, drivers, and `docker network ls` through `cli` if given), then
     `pools` networks made without a subnet, each with the subnet it got and the one Docker's
@@ -53,6 +55,7 @@ def engine_tour(client, label: dict[str, str], pools: int = 15, cli=None) -> dic
     return {"networks": networks, "drivers": drivers, "network_ls": listing, "pool_walk": walk}
 
 
+@measured
 def next_default_subnet_or_none(used: list[str]) -> str | None:
     try:
         return facts.next_default_subnet(used)
@@ -60,6 +63,7 @@ def next_default_subnet_or_none(used: list[str]) -> str | None:
         return None
 
 
+@measured
 def fresh_engine_tour(world, pools: int = 15) -> dict:
     """`engine_tour` on a brand-new dockerd (scratch namespace), removed afterwards."""
     from helpers.world import scratch_engine
@@ -68,6 +72,7 @@ def fresh_engine_tour(world, pools: int = 15) -> dict:
         return engine_tour(scratch.client, world.label, pools, cli=scratch.cli)
 
 
+@measured
 def container_view(world, container) -> dict:
     """What a bridge container has: its own namespace, interfaces, address, default route, and
     the gateway Docker says it gave it."""
@@ -110,6 +115,7 @@ def _docker0_subnet(world) -> str:
     return str(ipaddress.ip_interface(facts.ipv4(world, "host1", "docker0")[0]).network)
 
 
+@measured
 def egress_snat(world, container) -> dict:
     """One TCP connection from a bridge container to the internet service, captured on docker0
     (before NAT) and on eth0 (after), with the MASQUERADE rule counter, the conntrack entry,
@@ -153,6 +159,7 @@ def _connect_from_port(world, container, port: int, timeout: int = 3):
     return facts.sh(world, "host1", command, check=False, head=3, timeout=timeout + 10)
 
 
+@measured
 def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
     """Two containers connect to the internet service from the *same* local port. After SNAT both
     would be host1:port -> inet:9000, one tuple; netfilter must rewrite the port (L4) of one.
@@ -186,6 +193,7 @@ def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
     return {"port": port, "connections": rows, "commands": shown}
 
 
+@measured
 def inbound_dnat(world, web, host_port: int) -> dict:
     """lanpc, inet and host1 itself connect to a published port: through PREROUTING's DNAT (from
     outside), nat OUTPUT's DNAT (host1 to its own LAN address), and docker-proxy (host1's 127.0.0.1)."""
@@ -219,6 +227,7 @@ def inbound_dnat(world, web, host_port: int) -> dict:
             "docker_proxies": [p for p in facts.docker_proxies(world, "host1") if p["host_port"] == host_port]}
 
 
+@measured
 def direct_access_in_raw(version: str) -> bool:
     """Whether the engine drops packets to a container's own address in the raw table (the era of
     fact "direct-access" that begins at 28.0), rather than leaving it to the filter table."""
@@ -227,6 +236,7 @@ def direct_access_in_raw(version: str) -> bool:
     return engine_facts.fact("direct-access").on(version).since != "20.10"
 
 
+@measured
 def raw_drops(world, address: str) -> list:
     """host1's raw-table DROP rules for traffic to `address` (`-d ADDRESS/32 ! -i BRIDGE -j DROP`)."""
     rules = facts.state(world, "host1", "rules").rules
@@ -244,6 +254,7 @@ def _forward_protection(world, raw_filter: bool, hidden_ip: str) -> tuple[str, b
     return "filter FORWARD policy DROP", bool(policy and policy.target == "DROP")
 
 
+@measured
 def unpublished_port(world, lesson: Lesson, published) -> dict:
     """Route from lanpc to docker0's subnet through host1 (a LAN neighbour can add that route),
     then probe an unpublished container's port 80 and the published container's port 80 directly.

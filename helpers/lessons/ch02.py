@@ -6,6 +6,7 @@ One call, one idea, evidence as a dict; the chapter's claim cells decide (helper
 from __future__ import annotations
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import ip_forward, on_this_engine, probe_summary, rows_of, rule_trace, same_rule, show_path
 from helpers.lessons.lesson import Lesson
 from helpers.scenarios.endpoint import pick_address, sdk_networks
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 
+@measured
 def bridge_device(world, host: str, name: str) -> dict:
     """Kind, state and MTU of a Linux bridge device (`ip -d -j link show`)."""
     link = facts.ip_json(world, host, "-d", "link", "show", "dev", name)[0]
@@ -27,6 +29,7 @@ def bridge_device(world, host: str, name: str) -> dict:
             "state": link.get("operstate"), "mtu": link["mtu"], "mac": link["address"]}
 
 
+@measured
 def learned_port(world, host: str, bridge: str, container) -> dict:
     """Which bridge port the FDB maps the container's MAC to, and which port its veth really is."""
     mac = facts.mac_of(world, container)
@@ -35,16 +38,19 @@ def learned_port(world, host: str, bridge: str, container) -> dict:
     return {"container": container.name, "mac": mac, "fdb_port": learned, "veth_host_end": peer["host_ifname"]}
 
 
+@measured
 def filter_rules(world, host: str, fragment: str) -> list[str]:
     """Lines of the filter table (`iptables-save -t filter`) that mention `fragment`."""
     return [str(r) for r in facts.matching(facts.iptables(world, host, "filter"), fragment)]
 
 
+@measured
 def network_subnet(network) -> str:
     network.reload()
     return network.attrs["IPAM"]["Config"][0]["Subnet"]
 
 
+@measured
 def daemon_dns(world, host: str = "host1") -> list[str]:
     """The `dns` setting of a host's dockerd (its daemon.json): what default-bridge containers get."""
     import json
@@ -52,6 +58,7 @@ def daemon_dns(world, host: str = "host1") -> list[str]:
     return json.loads(world.names.host(host).config.read_text()).get("dns", [])
 
 
+@measured
 def name_resolution(world, container, other: str) -> dict:
     """How `container` resolves the name of container `other`: its resolv.conf, the daemon's dns
     setting, whether its namespace DNATs 127.0.0.11 to the engine's embedded DNS, its /etc/hosts,
@@ -75,6 +82,7 @@ def name_resolution(world, container, other: str) -> dict:
             **{f"lookup {k}": v or "(none)" for k, v in facts.lookup_outcome(text, other).items()}}
 
 
+@measured
 def isolation_rules(world, host: str = "host1") -> dict:
     """The filter chains that keep Docker bridges apart, named for the running engine's version
     (the engine table's `filter_chains`), which of them exist, and their rules (those naming docker0
@@ -105,6 +113,7 @@ def _direct_access_drop(rule, bridge: str, address: str | None) -> bool:
             and address is not None and rule.dst in (address, f"{address}/32"))
 
 
+@measured
 def drops_between(before: list, after: list, bridges: tuple[str, str], target_address: str | None = None) -> dict:
     """Which rules (typed, any table) counted packets between two readings (`iptables-save -c`), and
     which of them are Docker's own DROP rules for the request's way across, from bridge
@@ -132,6 +141,7 @@ def drops_between(before: list, after: list, bridges: tuple[str, str], target_ad
                            for r, _ in rose if on_the_way_across(r)]}
 
 
+@measured
 def crossing(world, source, target, host: str = "host1") -> dict:
     """`source` pings container `target` on another bridge of `host`; host1's rule counters (every
     table) are read before and after, so the DROP rule that stopped it is named by its counter, and
@@ -152,6 +162,7 @@ def _all_rules(world, host: str) -> list:
     return [r for r in facts.state(world, host, "rules").rules if not r.is_policy]
 
 
+@measured
 def internal_egress(world, lesson: Lesson, internal: bool = True) -> dict:
     """A container on a new bridge network (`--internal` by default) tries the internet service."""
     name = "internal" if internal else "not-internal"

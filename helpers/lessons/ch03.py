@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import (
     docker_addresses,
     lesson_labels,
@@ -41,11 +42,13 @@ SNIFFER_MOUNTS = "-v /usr:/usr:ro -v /lib:/lib:ro -v /lib64:/lib64:ro"
 SNIFFER = "/usr/bin/tcpdump -Z root -U -l -c 2 -ni eth0 icmp"   # -Z root: the image has no tcpdump user
 
 
+@measured
 def masquerade_packets(world, host: str = "host1") -> dict[str, int]:
     """Every MASQUERADE rule of the host's nat table with its packet counter (`iptables-save -c`)."""
     return {str(r): r.packets for r in facts.iptables(world, host) if r.target == "MASQUERADE"}
 
 
+@measured
 def host_stack_view(world, container) -> dict:
     """Is the container host1's network stack? Its namespace, addresses, and Docker's view of it."""
     container.reload()
@@ -56,6 +59,7 @@ def host_stack_view(world, container) -> dict:
             "address Docker gave it": docker_addresses(container)}
 
 
+@measured
 def publish_ignored(world, lesson: Lesson, network: str = "host", host_port: int = 18099,
                     role: str = "p") -> dict:
     """`docker run --network <network> -p <host_port>:80` typed on host1, then what the engine made
@@ -71,6 +75,7 @@ def publish_ignored(world, lesson: Lesson, network: str = "host", host_port: int
             "port bindings Docker reports": world.host1.docker.containers.get(name).ports}
 
 
+@measured
 def host_egress(world, container) -> dict:
     """The container connects to the internet service; who the internet saw, and whether any
     MASQUERADE rule of host1 counted a packet meanwhile."""
@@ -83,6 +88,7 @@ def host_egress(world, container) -> dict:
             "MASQUERADE packets counted": {rule: after.get(rule, 0) - n for rule, n in before.items()}}
 
 
+@measured
 def host_inbound(world, port: int) -> dict:
     """lanpc connects to host1's LAN address on `port`; who the server saw, and host1's DNAT rules
     for that port (a published bridge port has one; a host-network server needs none)."""
@@ -92,6 +98,7 @@ def host_inbound(world, port: int) -> dict:
             "DNAT rules for the port": [r for r in facts.dnat_rules(world, "host1") if f"--dport {port} " in r]}
 
 
+@measured
 def loopback_reach(world, host_container, bridge_container, port: int) -> dict:
     """host1's 127.0.0.1-only service, tried from `host_container` and from a bridge container
     (on its own 127.0.0.1 and on host1's LAN address)."""
@@ -108,6 +115,7 @@ def _abstract_names(unix_table: str) -> set[str]:
             if len(line.split()) >= 8 and line.split()[-1].startswith("@")}
 
 
+@measured
 def abstract_sockets(world, container, bridge_container) -> dict:
     """Abstract UNIX sockets live in the network namespace (no file, no permission bits): host1's
     list (/proc/net/unix in host1's namespace, with the host scenario's admin socket in it), and
@@ -124,6 +132,7 @@ def abstract_sockets(world, container, bridge_container) -> dict:
             "host1's sockets the bridge container lists": seen(bridge_container)}
 
 
+@measured
 def sniff_host_traffic(world, lesson: Lesson, network: str = "host", role: str = "sniff",
                        cap_drop: str = "") -> dict:
     """A container started with Docker's default capabilities (CAP_NET_RAW among them) runs

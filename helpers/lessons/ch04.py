@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import guarded_exec, lesson_labels, probe_row, remove_container, short, show_path
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world import mtu
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 
+@measured
 def swarm_ports(world, host: str = "host1") -> dict:
     """The swarm's listening sockets on a host: 2377/tcp (managers), 7946 tcp+udp (gossip),
     4789/udp (VXLAN data, a kernel socket with no process)."""
@@ -38,6 +40,7 @@ def swarm_ports(world, host: str = "host1") -> dict:
             if s["port"] in (2377, 7946, 4789)}
 
 
+@measured
 def vxlan_capture(world, scenario) -> list[dict]:
     """Capture on the router's port towards host2 while overlay-b pings overlay-a by name, and
     decode outer and inner headers with scapy."""
@@ -71,6 +74,7 @@ def _networks_by_engine(world, host: str) -> dict[str, str]:
     return {n["name"]: n["driver"] for n in facts.engine_networks(world, host) if LABEL_WORLD not in n["labels"]}
 
 
+@measured
 def form_swarm(world, labels: dict[str, str], join: bool = True) -> dict:
     """`docker swarm init --advertise-addr <host1 eth0>` on host1 and, if `join`, `docker swarm
     join --token ... <host1>:2377` on host2, typed as a learner would (token hidden in the
@@ -99,6 +103,7 @@ def _settled_networks(world, host: str, timeout: float = 8) -> dict[str, str]:
         time.sleep(0.2)
 
 
+@measured
 def label_swarm(client, labels: dict[str, str]) -> None:
     """Add labels to the swarm's spec (`docker swarm init` has no --label)."""
     current = client.api.inspect_swarm()
@@ -107,6 +112,7 @@ def label_swarm(client, labels: dict[str, str]) -> None:
     client.api.update_swarm(version=current["Version"]["Index"], swarm_spec=spec)
 
 
+@measured
 def swarm_store(world, host: str = "host1") -> dict:
     """Where the swarm keeps its state: is `host` a manager, what `docker node ls` says, and the
     Raft log and snapshots under the engine's data root (swarm/raft)."""
@@ -135,6 +141,7 @@ SWARM_PORTS = [
 ]
 
 
+@measured
 def overlay_c2c(world, scenario, size: int | None = None) -> dict:
     """overlay-b (host2) pings overlay-a (host1) by name, through the guard."""
     b = scenario.containers("host2")["b"]
@@ -142,6 +149,7 @@ def overlay_c2c(world, scenario, size: int | None = None) -> dict:
     return probe_row("c2c", out)
 
 
+@measured
 def overlay_vxlan(world, scenario) -> dict:
     """The decoded VXLAN frames of a b -> a ping on the LAN, with what they must match: host1's and
     host2's LAN addresses, the two overlay addresses and the network's VNI (docker network inspect)."""
@@ -155,6 +163,7 @@ def overlay_vxlan(world, scenario) -> dict:
             "vni (docker network inspect)": int(net.attrs["Options"][OVERLAY_VXLANID_OPTION].split(",")[0])}
 
 
+@measured
 def overlay_mtu_on_small_underlay(world, lesson: Lesson, underlay: int = 1400,
                                   options: dict[str, str] | None = None) -> dict:
     """Shrink the whole underlay (host1/host2 eth0 and the LAN ports) to `underlay`, then make a
@@ -182,6 +191,7 @@ def overlay_mtu_on_small_underlay(world, lesson: Lesson, underlay: int = 1400,
     return result
 
 
+@measured
 def overlay_path_mtu(world, scenario, path_mtu: int = 1400) -> dict:
     """The cloud/VPN fault: the path between the hosts (the LAN ports) carries only `path_mtu`
     bytes while the hosts' eth0 and the overlay keep their MTU. A small ping and a full-size one
@@ -199,11 +209,13 @@ def overlay_path_mtu(world, scenario, path_mtu: int = 1400) -> dict:
             "small ping": small, "full-size ping": big, "shown": shown}
 
 
+@measured
 def gwbridge_subnet(world, host: str = "host1") -> str:
     net = world.hosts[host].docker.networks.get("docker_gwbridge")
     return net.attrs["IPAM"]["Config"][0]["Subnet"]
 
 
+@measured
 def overlay_egress_nat(world, scenario) -> dict:
     """overlay-a connects to the internet: its packets leave through docker_gwbridge (its second
     interface), so Docker's `-s <gwbridge subnet> ! -o docker_gwbridge -j MASQUERADE` must count them."""

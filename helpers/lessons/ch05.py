@@ -10,6 +10,7 @@ import ipaddress
 
 from helpers.lessons import facts
 from helpers.lessons.ch03 import host_egress
+from helpers.lessons.claims import measured
 from helpers.lessons.common import docker_addresses, rows_of, short, show_path
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world.guard import probe
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 
+@measured
 def macvlan_create_cli(world, scenario, name: str = "macvlan-net", parent: str = "eth0") -> facts.Shown:
     """`docker network create -d macvlan --subnet --gateway --ip-range -o parent=` typed on host1,
     with the LAN's values read live (host1's eth0 prefix and default gateway) and the scenario's
@@ -34,6 +36,7 @@ def macvlan_create_cli(world, scenario, name: str = "macvlan-net", parent: str =
                                     f"--ip-range {IP_RANGE} -o parent={parent} {labels} {name}")
 
 
+@measured
 def macvlan_fit(world, network) -> dict:
     """Does a macvlan network's IPAM fit the LAN it sits on? Its subnet, gateway and ip-range next
     to the LAN read live: host1's eth0 prefix, its default gateway, every LAN machine's address."""
@@ -52,6 +55,7 @@ def macvlan_fit(world, network) -> dict:
                                                        if ipaddress.ip_address(a) in ipaddress.ip_network(ip_range))}
 
 
+@measured
 def macvlan_identity(world, scenario) -> dict:
     """The container's MAC next to host1's, and where the LAN switch (lan0 on the router) learned it,
     after a ping from lanpc (so the switch has seen the container's frames)."""
@@ -70,6 +74,7 @@ def macvlan_identity(world, scenario) -> dict:
             "bridge fdb": fdb}
 
 
+@measured
 def macvlan_reach(world, scenario) -> dict:
     """lanpc -> the container (ping and http), host1 -> the container, the container -> internet."""
     from helpers.lessons.probes import run_spec
@@ -83,6 +88,7 @@ def macvlan_reach(world, scenario) -> dict:
             "lanpc": facts.address(world, "lanpc"), "container": docker_addresses(app)}
 
 
+@measured
 def lan_chatter_heard(world, listener, host: str = "host2") -> dict:
     """What a container's eth0 hears while lanpc talks to `host` (not to the container): lanpc first
     forgets its neighbours, so it broadcasts an ARP question, then pings `host` (unicast).

@@ -10,6 +10,7 @@ import ipaddress
 from typing import Any
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import docker_addresses, probe_row, rows_of, show_path
 from helpers.lessons.lesson import Lesson
 from helpers.scenarios.endpoint import pick_address
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 
+@measured
 def none_view(world, container) -> dict:
     """What a container's namespace holds: interfaces, routes, whether it is its own, and the
     network mode and addresses Docker reports."""
@@ -33,6 +35,7 @@ def none_view(world, container) -> dict:
             "address Docker gave it": docker_addresses(container)}
 
 
+@measured
 def none_reach(world, container, neighbour) -> dict:
     """From `container`: its own loopback, the internet service, host1, and a bridge `neighbour`."""
     host1 = facts.address(world, "host1")
@@ -46,6 +49,7 @@ def none_reach(world, container, neighbour) -> dict:
     return {name: probe_row(name, r) for name, r in tries.items()}
 
 
+@measured
 def none_rejoin(world, lesson: Lesson, network: str = "bridge", disconnect: bool = True) -> dict:
     """A fresh `--network none` container of `lesson`: `docker network connect NETWORK` while it is
     attached to none, then `docker network disconnect none` (skipped if not `disconnect`: the
@@ -68,6 +72,7 @@ def none_rejoin(world, lesson: Lesson, network: str = "bridge", disconnect: bool
             "address in the subnet": any(ipaddress.ip_interface(a).ip in subnet for a in addresses)}
 
 
+@measured
 def unreachable(row: dict[str, Any]) -> bool:
     """The kernel refused at once: no route ('Network is unreachable'), nothing was sent."""
     return "unreachable" in row["output"].lower()

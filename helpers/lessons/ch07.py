@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.lesson import Lesson
 from helpers.world.naming import INET_IP
 
@@ -20,6 +21,7 @@ __all__ = [
 SIDE_BY_SIDE = ("default-bridge", "user-bridge", "host", "none", "macvlan", "overlay")
 
 
+@measured
 def way_out(world, container) -> dict:
     """The interface a container's default route leaves by, and that interface's subnet, read inside
     the container (`ip -j route`, `ip -j addr`). For an overlay container this is eth1 on
@@ -34,6 +36,7 @@ def way_out(world, container) -> dict:
     return {"dev": route["dev"], "subnet": subnet}
 
 
+@measured
 def source_nat_for(rules: list, subnet: str, exit_dev: str | None, destination: str = str(INET_IP)) -> list:
     """The nat rules (typed) that would rewrite the source of traffic from `subnet` to
     `destination` leaving by `exit_dev`: any MASQUERADE or SNAT whose `-s` takes some of the subnet
@@ -61,6 +64,7 @@ def source_nat_for(rules: list, subnet: str, exit_dev: str | None, destination: 
             and takes_source(r) and takes_destination(r) and takes_exit(r)]
 
 
+@measured
 def masquerade_for(world, subnet: str | None, host: str = "host1") -> list:
     """host1's MASQUERADE/SNAT rules that would apply to traffic from `subnet` on its way to the
     internet service (`source_nat_for`; typed, with packet counters)."""
@@ -70,6 +74,7 @@ def masquerade_for(world, subnet: str | None, host: str = "host1") -> list:
     return source_nat_for(facts.iptables(world, host), subnet, exit_dev)
 
 
+@measured
 def scenario_row(world, scenario) -> dict:
     """One line of the drivers table, read live from the scenario's first container on host1,
     with the scenario's probes run in between the two counter readings."""
@@ -79,6 +84,7 @@ def scenario_row(world, scenario) -> dict:
     return container_row(world, scenario.name, scenario.driver, container, lambda: run_all(scenario))
 
 
+@measured
 def container_row(world, name: str, driver: str, container, run_probes=None) -> dict:
     """The drivers-table line of one container (`run_probes()` returns probe verdicts, or None).
 
@@ -105,6 +111,7 @@ def container_row(world, name: str, driver: str, container, run_probes=None) -> 
             "all as expected": all(v.as_expected for v in verdicts)}
 
 
+@measured
 def engine_firewall_note(world, host: str = "host1") -> str:
     """Which engine the learner is looking at, and what newer engines do with the same NAT."""
     from helpers.world import engine_facts
@@ -115,6 +122,7 @@ def engine_firewall_note(world, host: str = "host1") -> str:
             + " Docker docs: 'Packet filtering and firewalls', 'Docker with nftables'.")
 
 
+@measured
 def measurement_cases(world, lesson: Lesson) -> list:
     """The same web server (with /small and /big) reached through each driver."""
     from helpers.lessons.measure import BIG_MB, Case

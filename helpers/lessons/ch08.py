@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import rows_of
 from helpers.lessons.lesson import Lesson
 
@@ -24,6 +25,7 @@ def _in_default_pools(subnet: str) -> bool:
     return any(net.subnet_of(ipaddress.ip_network(base)) for base, _ in facts.DEFAULT_POOLS)
 
 
+@measured
 def created_network(world, name: str, host: str = "host1") -> dict:
     """What `docker network create` made: the engine's record (driver, subnet, gateway) and the
     kernel's (the Linux bridge br-<first 12 characters of the id> on the host, its addresses)."""
@@ -48,6 +50,7 @@ def _running_interfaces(world, container) -> dict[str, list[str]]:
             if i.name != "lo"}
 
 
+@measured
 def attachment(world, container, network_name: str, host: str = "host1") -> dict:
     """Where `docker run --network NAME` put a container: its addresses as the kernel holds them
     (inside the container), the network's subnet, and the container list of `network inspect`."""
@@ -63,6 +66,7 @@ def attachment(world, container, network_name: str, host: str = "host1") -> dict
             "network inspect lists": listed}
 
 
+@measured
 def connect_disconnect(world, container, network_name: str, host: str = "host1") -> dict:
     """`docker network connect` then `disconnect` on a container, reading its interfaces (inside
     it) and its start time after each step: a live change, or a restart in disguise?"""
@@ -88,6 +92,7 @@ def connect_disconnect(world, container, network_name: str, host: str = "host1")
             "same start time": container.attrs["State"]["StartedAt"] == started}
 
 
+@measured
 def inspect_vs_kernel(world, network_name: str, host: str = "host1") -> list[dict]:
     """For each container `docker network inspect` lists: the address and MAC it records, and
     the ones the kernel holds on the container's interface in that network (`ip -j` inside)."""
@@ -105,6 +110,7 @@ def inspect_vs_kernel(world, network_name: str, host: str = "host1") -> list[dic
     return rows
 
 
+@measured
 def inspect_note(world, host: str = "host1") -> str:
     """Which engine's `inspect` the learner reads, and what newer engines add."""
     from helpers.world import engine_facts
@@ -115,6 +121,7 @@ def inspect_note(world, host: str = "host1") -> str:
             + " Docker docs: 'docker network inspect' and 'docker network create' (CLI reference).")
 
 
+@measured
 def inspect_fields(network) -> list[dict]:
     """`docker network inspect`, read field by field, with what each field means."""
     network.reload()

@@ -6,6 +6,7 @@ One call, one idea, evidence as a dict; the chapter's claim cells decide (helper
 from __future__ import annotations
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.lessons.common import rows_of
 from helpers.lessons.lesson import Lesson
 from helpers.world.guard import probe
@@ -27,6 +28,7 @@ def _hostname(container) -> str:
     return container.exec_run(["hostname"]).output.decode().strip()
 
 
+@measured
 def pod_view(world, app, sidecar, port: int) -> dict:
     """The 'pod': do two containers share one network namespace (inode, addresses), and does the
     second reach a server the first binds to 127.0.0.1 only (probe through the guard)?"""
@@ -37,6 +39,7 @@ def pod_view(world, app, sidecar, port: int) -> dict:
             "sidecar -> 127.0.0.1": {"reached": result.ok, "output": result.output.strip()}}
 
 
+@measured
 def reach_from_outside(world, outsider, app, port: int) -> dict:
     """A container outside the 'pod' tries the app's own address on `port` (through the guard)."""
 
@@ -45,6 +48,7 @@ def reach_from_outside(world, outsider, app, port: int) -> dict:
     return {"from": outsider.name, "to": f"{target}:{port}", "reached": result.ok, "output": result.output.strip()}
 
 
+@measured
 def pod_uts(world, app, sidecar, new_name: str) -> dict:
     """Network namespace shared, UTS namespace not: the two containers' namespace inodes, their
     hostnames at start (Docker copies the app's into the sidecar's config), then app's hostname

@@ -14,13 +14,79 @@ or, where one statement rests on several observations, names each so a failure s
 nbval then fails CI the day the fact stops being true. Claim cells are tagged ``claim:<chapter>:<name>``
 in the notebooks (``notebooks/src/nb.py:claim``) so that tests can run the very same cell on a lab world
 where the claim is false and see it fail (``tests/claimcells.py``).
+
+A claim also shows the code that measured its evidence, folded under it, as a book shows the code it
+calls: the helpers marked `@measured` (the chapters' `chNN`, `common`, `facts`, `probes`, `measure`,
+`two_engines`) that a cell called since the previous claim (the previous claim's, when none was).
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import pprint
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
+
+
+class _Measuring:
+    """The measuring helpers called since the last claim (outermost calls only: a helper that calls
+    another is the one shown), and those the last claim showed."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.since: list[Callable] = []
+        self.last: list[Callable] = []
+
+    def taken(self) -> list[Callable]:
+        with self.lock:
+            if self.since:
+                self.last, self.since = self.since, []
+            return list(self.last)
+
+
+_MEASURING = _Measuring()
+
+
+def measured(fn: Callable) -> Callable:
+    """Mark `fn` as code that measures what a claim states: a claim made after it ran offers its
+    source (`inspect.getsource`), folded under the evidence."""
+    @functools.wraps(fn)
+    def measuring(*args, **kwargs):
+        with _MEASURING.lock:
+            if _MEASURING.depth == 0 and fn not in _MEASURING.since:
+                _MEASURING.since.append(fn)
+            _MEASURING.depth += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with _MEASURING.lock:
+                _MEASURING.depth -= 1
+
+    measuring.measures = fn
+    return measuring
+
+
+def code_name(fn: Callable) -> str:
+    """How a notebook calls a measuring helper: `ch01.egress_snat`, `facts.sh`."""
+    return f"{fn.__module__.removeprefix('helpers.lessons.')}.{fn.__qualname__}"
+
+
+def code_file(fn: Callable) -> str:
+    """The file that holds a measuring helper, from the repository's root (helpers/lessons/ch01.py)."""
+    from pathlib import Path
+
+    path = Path(inspect.getsourcefile(inspect.unwrap(fn)) or "?").resolve()
+    root = Path(__file__).resolve().parents[2]
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def code_of(fn: Callable) -> str:
+    """The source of a measuring helper, as its module holds it (decorator included)."""
+    return inspect.getsource(fn)
 
 
 class ClaimFailed(AssertionError):
@@ -40,6 +106,7 @@ class Claim:
     conditions: list[str] = field(default_factory=list)  # the named observations that all held
     article_says: str | None = None                      # set by article_vs_reality
     reality: str | None = None
+    measured_by: list[Callable] = field(default_factory=_MEASURING.taken)  # the code that measured it
 
     def __repr__(self) -> str:
         lines = []
@@ -49,6 +116,8 @@ class Claim:
         lines += [f"  ✔ {c}" for c in self.conditions]
         if self.evidence is not None:
             lines.append("  evidence: " + _evidence_text(self.evidence).replace("\n", "\n            "))
+        if self.measured_by:
+            lines.append("  measured by: " + ", ".join(code_name(fn) for fn in self.measured_by))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -66,7 +135,17 @@ class Claim:
         if self.evidence is not None:
             parts.append("<details><summary>evidence (what was observed)</summary>"
                          f"<pre>{escape(_evidence_text(self.evidence))}</pre></details>")
+        if self.measured_by:
+            parts.append(self._code_html())
         return "".join(parts)
+
+    def _code_html(self) -> str:
+        """The code that measured the evidence, folded: each helper's name, file and source."""
+        names = ", ".join(code_name(fn) for fn in self.measured_by)
+        shown = "".join(f"<p style='margin:4px 0'><code>{escape(code_name(fn))}</code> in "
+                        f"<code>{escape(code_file(fn))}</code></p><pre>{escape(code_of(fn))}</pre>"
+                        for fn in self.measured_by)
+        return f"<details><summary>the code that measured it: {escape(names)}</summary>{shown}</details>"
 
 
 def _failed(statement: str, detail: str, evidence: Any) -> ClaimFailed:
@@ -99,4 +178,4 @@ def article_vs_reality(article_says: str, reality: str, proof: Claim) -> Claim:
     """The fact-check pattern: what the article says, what really happens, and the live proof,
     shown as visibly separate parts."""
     return Claim(proof.statement, proof.evidence, conditions=proof.conditions,
-                 article_says=article_says, reality=reality)
+                 article_says=article_says, reality=reality, measured_by=proof.measured_by)

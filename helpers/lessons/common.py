@@ -12,6 +12,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from helpers.lessons.claims import measured
 from helpers.lessons.lesson import Lesson
 from helpers.scenarios.endpoint import sdk_networks
 from helpers.world.guard import ProbeResult, check_target, container_names, world_networks
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 
+@measured
 def guarded_exec(world, container, target: str, argv: list[str]) -> tuple[int, str]:
     """Run `argv` in a container after the traffic guard accepted `target` (for commands `probe`
     has no kind for, e.g. a fixed local port or a timed transfer)."""
@@ -32,11 +34,13 @@ def guarded_exec(world, container, target: str, argv: list[str]) -> tuple[int, s
     return code, out.decode(errors="replace")
 
 
+@measured
 def network_drivers(client) -> dict[str, str]:
     """name -> driver of every network an engine lists (what `docker network ls` shows)."""
     return {n["Name"]: n["Driver"] for n in client.api.networks()}
 
 
+@measured
 def engine_drivers(client) -> list[str]:
     """The network drivers an engine has (`docker info`'s Plugins.Network), sorted."""
     return sorted(client.info()["Plugins"]["Network"])
@@ -51,6 +55,7 @@ ENGINE_TOPICS = {
 }
 
 
+@measured
 def on_this_engine(world, topic: str, host: str = "host1") -> str:
     """What holds for `topic` on the running engine (its version read now), then the course's one
     sentence on every engine, both from the engine table."""
@@ -62,11 +67,13 @@ def on_this_engine(world, topic: str, host: str = "host1") -> str:
     return here + "\nAcross releases: " + " ".join(engine_facts.say(i) for i in ids)
 
 
+@measured
 def engine_major(world, host: str = "host1") -> int:
     """The major version of a host's engine (20 for Debian 12's 20.10, 26 for Debian 13's 26.1)."""
     return int(world.hosts[host].docker.version()["Version"].split(".")[0])
 
 
+@measured
 def ip_forward(world, host: str = "host1") -> int:
     """host's net.ipv4.ip_forward (1: it routes between its interfaces)."""
     return int(world[host].run(["sysctl", "-n", "net.ipv4.ip_forward"]).stdout.strip())
@@ -79,6 +86,7 @@ def probe_summary(result) -> dict:
             else ("(no answer)" if not result.ok else "(no output)")}
 
 
+@measured
 def show_path(world, scenario, probe_name: str, view: str = "L3", rules: bool = False):
     """Trace one probe of a running scenario and draw its packet path (helpers.path, helpers.draw): one
     line of verdict and rewrites, the hop-by-hop text folded under it (one click), then the figure
@@ -100,6 +108,7 @@ def show_path(world, scenario, probe_name: str, view: str = "L3", rules: bool = 
     return draw_path(traced, view=view)
 
 
+@measured
 def rule_trace(world, source: str, target: str, tcp: int | None = None, shown: tuple[str, ...] = ("host1",)) -> dict:
     """What `dnlab trace SOURCE TARGET [--tcp PORT] --rules` does (the same `own_trace` and `trace`),
     printed as the learner's terminal shows it, trimmed to the namespaces in `shown`: the command, the
@@ -135,6 +144,7 @@ def rule_trace(world, source: str, target: str, tcp: int | None = None, shown: t
             "untraced": path.netfilter.get("untraced", {}), "path": path}
 
 
+@measured
 def met_rule(traced: dict, namespace: str, table: str, hook: str, target: str) -> dict | None:
     """The first rule of `traced` (a `rule_trace`) that acted in `namespace`'s `table` at `hook`
     with `-j target` (DNAT, MASQUERADE, ACCEPT, DROP): what the trace says decided there."""
@@ -142,6 +152,7 @@ def met_rule(traced: dict, namespace: str, table: str, hook: str, target: str) -
                  and e["hook"] == hook and e["target"] == target), None)
 
 
+@measured
 def same_rule(a: str | None, b: str | None) -> bool:
     """Two rules as iptables-save prints them (spacing aside)."""
     return a is not None and b is not None and a.split() == b.split()
@@ -163,17 +174,20 @@ def probe_row(name: str, result: ProbeResult) -> dict:
             "reached": result.ok, "output": short(result.output)}
 
 
+@measured
 def lesson_labels(lesson: Lesson) -> str:
     """`--label k=v ...` of a lesson, for a docker CLI command (so `lesson.stop()` removes it)."""
     return " ".join(f"--label {k}={v}" for k, v in lesson.labels.items())
 
 
+@measured
 def docker_addresses(container) -> dict[str, str]:
     """network -> the IPv4 address Docker gave the container there ('' where it gave none)."""
     container.reload()
     return sdk_networks(container)
 
 
+@measured
 def remove_container(world, name: str) -> None:
     for c in world.host1.docker.containers.list(all=True, filters={"name": f"^/{name}$"}):
         c.remove(force=True)

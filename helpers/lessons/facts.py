@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from helpers.lessons.claims import measured
 from helpers.observe import collect, parse
 from helpers.observe.model import ConntrackEntry, FdbEntry, NamespaceState, Rule, Tuple
 from helpers.world.naming import ROLES
@@ -49,6 +50,7 @@ def _target(world, place: Place) -> collect.Target:
     return collect.Target(place.name, "container", f"/proc/{_pid(place)}/ns/net")
 
 
+@measured
 def state(world, place: Place, *parts: str) -> NamespaceState:
     """A typed snapshot of `place` through `helpers.observe` (only the `parts` asked for: links,
     routes, neighbours, fdb, rules, conntrack), so each fact reads only what it needs."""
@@ -56,6 +58,7 @@ def state(world, place: Place, *parts: str) -> NamespaceState:
     return collect.read_namespace(target.name, target.kind, target.path, parts or None)
 
 
+@measured
 def run_in(world, place: Place, argv: list[str], check: bool = True,
            timeout: float = 30) -> subprocess.CompletedProcess:
     """Run a host tool (sh, ip, ss, ...) inside `place`'s network namespace."""
@@ -68,6 +71,7 @@ def run_in(world, place: Place, argv: list[str], check: bool = True,
     return result
 
 
+@measured
 def ip_json(world, place: Place, *args: str) -> list[dict]:
     """`ip -j <args>` inside `place`, as iproute2 prints it (for a cell that shows the raw JSON)."""
     return json.loads(run_in(world, place, ["ip", "-j", *args]).stdout or "[]")
@@ -80,16 +84,19 @@ def _interface(world, place: Place, ifname: str):
     return iface
 
 
+@measured
 def interfaces(world, place: Place) -> list[str]:
     return [iface.name for iface in state(world, place, "links").interfaces]
 
 
+@measured
 def ipv4(world, place: Place, ifname: str | None = None) -> list[str]:
     """IPv4 addresses with prefix (e.g. 172.17.0.2/16), optionally of one interface."""
     return [a.cidr for iface in state(world, place, "links").interfaces if not ifname or iface.name == ifname
             for a in iface.ipv4 if not ipaddress.ip_address(a.address).is_loopback]
 
 
+@measured
 def address(world, place: Place, ifname: str = "eth0") -> str:
     """The first IPv4 address of `ifname` in `place`, without prefix: a machine's through the one
     reader of a machine's address (`Machine.read_address`), a container's from its namespace."""
@@ -101,11 +108,13 @@ def address(world, place: Place, ifname: str = "eth0") -> str:
     return found[0].split("/")[0]
 
 
+@measured
 def default_route(world, place: Place) -> dict | None:
     route = next((r for r in state(world, place, "routes").routes if r.dst == "default"), None)
     return {"via": route.gateway, "dev": route.dev} if route else None
 
 
+@measured
 def route_for(routes: list, address: str) -> dict | None:
     """The route the kernel's longest-prefix match picks for `address` among `routes` (typed, main
     table, unicast): {"dst", "via", "dev"}, dst "default" for 0.0.0.0/0. `ip route get` names the
@@ -117,24 +126,29 @@ def route_for(routes: list, address: str) -> dict | None:
     return {"dst": best.dst, "via": best.gateway, "dev": best.dev} if best else None
 
 
+@measured
 def route_to(world, place: Place, address: str) -> dict | None:
     """`route_for` on a lab machine's or container's own routes (`ip -j route`)."""
     return route_for(state(world, place, "routes").routes, address)
 
 
+@measured
 def mtu(world, place: Place, ifname: str = "eth0") -> int:
     return _interface(world, place, ifname).mtu
 
 
+@measured
 def mac_of(world, place: Place, ifname: str = "eth0") -> str:
     return _interface(world, place, ifname).mac
 
 
+@measured
 def forget_neighbours(world, place: Place) -> None:
     """Flush a lab machine's or container's neighbour (ARP) table, so its next packet must ask again."""
     run_in(world, place, ["ip", "neigh", "flush", "all"])
 
 
+@measured
 def same_netns(world, place_a: Place, place_b: Place) -> bool:
     """True if two places are one network namespace (compared by the kernel's inode)."""
     return os.stat(_target(world, place_a).path).st_ino == os.stat(_target(world, place_b).path).st_ino
@@ -142,6 +156,7 @@ def same_netns(world, place_a: Place, place_b: Place) -> bool:
 
 # --- the engine -------------------------------------------------------------------------------
 
+@measured
 def engine_networks(world, host: str = "host1") -> list[dict]:
     """name, driver, scope, subnets and labels of every network the engine lists."""
     rows = []
@@ -152,10 +167,12 @@ def engine_networks(world, host: str = "host1") -> list[dict]:
     return sorted(rows, key=lambda r: r["name"])
 
 
+@measured
 def swarm_state(world, host: str) -> str:
     return world.hosts[host].docker.info()["Swarm"]["LocalNodeState"]
 
 
+@measured
 def next_default_subnet(used: list[str]) -> str:
     """The subnet Docker's default pools give next, given the subnets already in use."""
     taken = [ipaddress.ip_network(s) for s in used]
@@ -166,6 +183,7 @@ def next_default_subnet(used: list[str]) -> str:
     raise RuntimeError("the default pools are exhausted")
 
 
+@measured
 def cli(world, host: str, args: str, check: bool = True) -> str:
     """What the real `docker --context <prefix>-<host> <args>` prints (stdout and stderr), run by
     the course's one docker CLI runner (`engine.run_docker`; its DockerCliError if it fails)."""
@@ -203,6 +221,7 @@ class Shown:
         return "\n".join([f"{self.machine}# {self.command}", *shown, *tail, *status])
 
 
+@measured
 def sh(world, machine: str, command: str, *, head: int = 20, check: bool = True, timeout: float = 60) -> Shown:
     """Run `command` in a shell on a lab machine, exactly as the learner would type it after
     `sudo .venv/bin/dnlab shell <machine>`: inside that machine's network namespace, with `docker`
@@ -221,21 +240,25 @@ def sh(world, machine: str, command: str, *, head: int = 20, check: bool = True,
 
 # --- netfilter, conntrack, docker-proxy -------------------------------------------------------------
 
+@measured
 def iptables(world, host: str = "host1", table: str = "nat") -> list[Rule]:
     """The rules of one table with their counters (`iptables-save -c`), typed; chain policies left out."""
     return [r for r in state(world, host, "rules").rules if r.table == table and not r.is_policy]
 
 
+@measured
 def matching(rules: list[Rule], *fragments: str) -> list[Rule]:
     """The rules whose `-A CHAIN ...` line contains every fragment."""
     return [r for r in rules if all(f in str(r) for f in fragments)]
 
 
+@measured
 def nat_rules(world, host: str = "host1") -> list[str]:
     """The nat table's rules, one `-A CHAIN ...` line each (as `iptables-save -t nat` prints them)."""
     return [str(r) for r in iptables(world, host)]
 
 
+@measured
 def rule_packets(world, host: str, *fragments: str) -> int:
     """Packet counter of the first nat rule containing every fragment."""
     found = matching(iptables(world, host), *fragments)
@@ -244,12 +267,14 @@ def rule_packets(world, host: str, *fragments: str) -> int:
     return found[0].packets
 
 
+@measured
 def masquerade_rule(world, host: str, subnet: str) -> str | None:
     """Docker's `-s SUBNET ! -o BRIDGE -j MASQUERADE` rule of a bridge network, if it has one."""
     return next((str(r) for r in iptables(world, host)
                  if r.target == "MASQUERADE" and r.src == subnet and "out_if" in r.negated), None)
 
 
+@measured
 def dnat_rules(world, host: str = "host1") -> list[str]:
     return [str(r) for r in iptables(world, host) if r.target == "DNAT"]
 
@@ -258,27 +283,32 @@ def _ends(t: Tuple) -> dict:
     return {"src": t.src, "dst": t.dst, "sport": t.sport, "dport": t.dport}
 
 
+@measured
 def conntrack_rows(entries: list[ConntrackEntry], proto: str = "tcp", dport: int | None = None) -> list[dict]:
     """Entries of one protocol (and original destination port) as {"original", "reply", "state"}."""
     return [{"original": _ends(e.original), "reply": _ends(e.reply), "state": e.state or ""}
             for e in entries if e.proto == proto and (dport is None or e.original.dport == dport)]
 
 
+@measured
 def conntrack(world, host: str, proto: str = "tcp", dport: int | None = None) -> list[dict]:
     """Connection-tracking entries as {"original": {...}, "reply": {...}, "state": ...}."""
     return conntrack_rows(state(world, host, "conntrack").conntrack, proto, dport)
 
 
+@measured
 def proxy_row(proxy: collect.Proxy) -> dict:
     return {"pid": proxy.pid, "host_ip": proxy.host_ip, "host_port": proxy.host_port,
             "container_ip": proxy.container_ip, "container_port": proxy.container_port}
 
 
+@measured
 def docker_proxies(world, host: str = "host1") -> list[dict]:
     """docker-proxy processes of this host's engine (found by their network namespace)."""
     return [proxy_row(p) for p in collect.docker_proxies({host: _target(world, host).path})[host]]
 
 
+@measured
 def listening(world, place: Place) -> list[dict]:
     """Listening TCP and UDP sockets: {"proto", "local", "port", "process"} (`ss -lntup`)."""
     out = run_in(world, place, ["ss", "-H", "-lntup"]).stdout
@@ -294,16 +324,19 @@ def listening(world, place: Place) -> list[dict]:
 
 # --- bridges, veths, fdb ----------------------------------------------------------------------
 
+@measured
 def fdb_rows(entries: list[FdbEntry], bridge: str) -> list[dict]:
     """Learned (dynamic) entries of one bridge's forwarding database: MAC -> port."""
     return [{"mac": e.mac, "port": e.port} for e in entries if e.bridge == bridge and e.learned and e.vlan is None]
 
 
+@measured
 def bridge_fdb(world, machine: str, bridge: str) -> list[dict]:
     """Learned (dynamic) entries of a Linux bridge's forwarding database: MAC -> port."""
     return fdb_rows(state(world, machine, "fdb").fdb, bridge)
 
 
+@measured
 def veth_row(host: NamespaceState, inside: NamespaceState, ifname: str = "eth0") -> dict:
     """The host end of `inside`'s veth `ifname`: the pair names each other's ifindex."""
     mine = inside.interface(ifname)
@@ -314,16 +347,19 @@ def veth_row(host: NamespaceState, inside: NamespaceState, ifname: str = "eth0")
     raise LookupError(f"no veth peer of {inside.name}:{ifname} on {host.name}")
 
 
+@measured
 def veth_peer(world, host: str, container, ifname: str = "eth0") -> dict:
     """The host end of a container's veth: matched by the ifindex each end reports of the other."""
     return veth_row(state(world, host, "links"), state(world, container, "links"), ifname)
 
 
+@measured
 def resolv_nameservers(container) -> list[str]:
     code, out = container.exec_run(["cat", "/etc/resolv.conf"])
     return re.findall(r"^nameserver\s+(\S+)", out.decode(), re.M)
 
 
+@measured
 def lookup(container, name: str) -> tuple[bool, str]:
     """Resolve a container name with the container's own resolver (nslookup, inside the lab).
 
@@ -334,6 +370,7 @@ def lookup(container, name: str) -> tuple[bool, str]:
     return code == 0 and "Address" in text.split("Name:")[-1], text.strip()
 
 
+@measured
 def lookup_outcome(text: str, name: str) -> dict:
     """What a busybox `nslookup NAME` printed, read as which server answered and how: "NXDOMAIN"
     (the server answered: no such name), "answered" (it gave an address), "refused", "timed out" or
@@ -356,6 +393,7 @@ def lookup_outcome(text: str, name: str) -> dict:
 
 # --- captures ---------------------------------------------------------------------------------
 
+@measured
 def capture(world, where: list[tuple[Place, str]], action: Callable[[], Any],
             keep: Callable[[Any], bool] | None = None) -> tuple[Any, list[list]]:
     """tcpdump on every (place, interface) at once while `action()` runs (`helpers.capture`), then

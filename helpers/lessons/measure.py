@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from helpers.lessons.claims import measured
 from helpers.world.guard import check_target, container_names, world_networks
 
 BIG_MB = 32
@@ -47,6 +48,7 @@ def _run(world, client, target: str, script: str) -> tuple[list[int], str]:
     return [int(x) for x in result.stdout.split()], error
 
 
+@measured
 def measure(world, case: Case, requests: int = 20, transfers: int = 3) -> Case:
     """Time `requests` requests for the 3-byte file and `transfers` of the big one through `case`."""
     wget = "busybox wget"
@@ -59,6 +61,7 @@ def measure(world, case: Case, requests: int = 20, transfers: int = 3) -> Case:
     return case
 
 
+@measured
 def completeness(cases: list[Case]) -> dict:
     """How many requests and transfers of each case completed (and why one stopped)."""
     return {c.label: {"requests": len(c.latency_ms), "transfers": len(c.mbps),
@@ -66,6 +69,7 @@ def completeness(cases: list[Case]) -> dict:
             for c in cases}
 
 
+@measured
 def summary(cases: list[Case]) -> list[dict]:
     """Median and spread of each case, and its ratio to its host-network baseline."""
     by_label = {c.label: c for c in cases}
@@ -84,6 +88,7 @@ def summary(cases: list[Case]) -> list[dict]:
     return rows
 
 
+@measured
 def versus_baseline(cases: list[Case], label_part: str) -> dict:
     """The case whose label contains `label_part` against its baseline (same client, host network):
     medians, ranges and ratios, and what the numbers allow one to say. A difference counts only when

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpers.lessons.claims import measured
 from helpers.scenarios.base import ProbeSpec, Scenario
 from helpers.scenarios.endpoint import Endpoint, sdk_networks
 from helpers.world.guard import ProbeResult, probe
 
 
+@measured
 def resolve_target(scenario: Scenario, target: str | Endpoint, *, source=None, default_host: str = "host1") -> str:
     """An address or name to send to, by the one resolver (`helpers.scenarios.endpoint`):
     "container:<role>[@host]" -> the container's address (on a network it shares with `source`,
@@ -22,6 +24,7 @@ def resolve_target(scenario: Scenario, target: str | Endpoint, *, source=None, d
     return end.resolve(scenario, default_host=default_host, prefer=prefer)
 
 
+@measured
 def resolve_source(scenario: Scenario, spec: ProbeSpec):
     """The probe's sender: the scenario's docker SDK Container, or the machine role."""
     end = spec.source_end
@@ -68,6 +71,7 @@ def _last_line(output: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
+@measured
 def run_spec(scenario: Scenario, spec: ProbeSpec | str, timeout: int = 2) -> Verdict:
     if isinstance(spec, str):
         spec = scenario.probe_specs()[spec]
@@ -80,5 +84,6 @@ def run_spec(scenario: Scenario, spec: ProbeSpec | str, timeout: int = 2) -> Ver
     return Verdict(spec, result)
 
 
+@measured
 def run_all(scenario: Scenario, timeout: int = 2) -> list[Verdict]:
     return [run_spec(scenario, spec, timeout) for spec in scenario.probe_specs().values()]

@@ -19,6 +19,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from helpers.lessons import facts
+from helpers.lessons.claims import measured
 from helpers.world import engine_facts
 from helpers.world.guard import probe, send_loopback_syn
 from helpers.world.naming import NGINX_IMAGE
@@ -30,6 +31,7 @@ WEB_PORT, LOCAL_PORT = 8080, 8081
 SIDE_SPEC = "host2=28"
 
 
+@measured
 def side_id(world, suffix: str = SUFFIX) -> str:
     """The side world's id: the session world's id (or `dnlab`, the default world's) cut to fit, plus
     `suffix` (a world id is at most 8 characters)."""
@@ -37,6 +39,7 @@ def side_id(world, suffix: str = SUFFIX) -> str:
     return base[:8 - len(suffix)] + suffix
 
 
+@measured
 def side_world(world, suffix: str = SUFFIX):
     """Bring up (or reuse) the side world, host1 on the machine's engine and host2 on Docker 28; it
     is taken down at interpreter exit if `take_down` was not called first."""
@@ -71,6 +74,7 @@ def _down_quietly(world_id: str) -> None:
         subprocess.run([_dnlab(), "--world", world_id, "down"], capture_output=True, timeout=120)
 
 
+@measured
 def take_down(world, suffix: str = SUFFIX) -> list[str]:
     """Remove the side world of the session `world` (its engines, containers, namespaces), as
     `dnlab --world <side id> down` does; nothing happens if it is not there."""
@@ -80,10 +84,12 @@ def take_down(world, suffix: str = SUFFIX) -> list[str]:
     return manager.down(side_id(world, suffix))
 
 
+@measured
 def version(side, host: str) -> str:
     return side.hosts[host].docker.version()["Version"]
 
 
+@measured
 def versions(side) -> dict[str, dict]:
     """Each host's engine as `dnlab status` reports it: the world's recorded choice and the version
     the engine's API answers."""
@@ -93,6 +99,7 @@ def versions(side) -> dict[str, dict]:
     return {h: {"engine": e["engine"], "version": e["version"]} for h, e in engines.items()}
 
 
+@measured
 def status_lines(side) -> str:
     """`dnlab --world <id> status`, its dockerd lines (the real command, run now)."""
     import subprocess
@@ -109,6 +116,7 @@ def _fresh(side, host: str, name: str) -> None:
              check=False)
 
 
+@measured
 def publish(side, host: str, name: str = WEB, publish_spec: str = f"{WEB_PORT}:80") -> facts.Shown:
     """`docker run -d --name NAME -p SPEC nginx` on one host of the side world (the course's nginx
     stand-in: busybox httpd on port 80)."""
@@ -117,6 +125,7 @@ def publish(side, host: str, name: str = WEB, publish_spec: str = f"{WEB_PORT}:8
     return facts.sh(side, host, f"docker run -d --name {name} -p {publish_spec} {image}")
 
 
+@measured
 def container_ip(side, host: str, name: str, network: str = "bridge") -> str:
     container = side.hosts[host].docker.containers.get(name)
     return container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"]
@@ -124,11 +133,13 @@ def container_ip(side, host: str, name: str, network: str = "bridge") -> str:
 
 # --- the rules, side by side -------------------------------------------------------------------
 
+@measured
 def save(side, host: str) -> dict[str, list[str]]:
     """`iptables-save -t TABLE` of one host, per table, without comments, COMMIT and counters."""
     return {table: parse_save(facts.sh(side, host, f"iptables-save -t {table}").output) for table in TABLES}
 
 
+@measured
 def parse_save(text: str) -> list[str]:
     """The chain and rule lines of an `iptables-save` text (one table), without counters."""
     lines = []
@@ -141,6 +152,7 @@ def parse_save(text: str) -> list[str]:
     return lines
 
 
+@measured
 def split_tables(text: str) -> dict[str, str]:
     """A whole `iptables-save` text cut into its tables (`*raw` ... `COMMIT`), by name."""
     found: dict[str, str] = {}
@@ -154,6 +166,7 @@ def split_tables(text: str) -> dict[str, str]:
     return found
 
 
+@measured
 def marked(left: list[str], right: list[str]) -> list[tuple[str, str]]:
     """The two lists merged in order, each line marked " " (both), "-" (left only), "+" (right only)."""
     rows: list[tuple[str, str]] = []
@@ -168,6 +181,7 @@ def marked(left: list[str], right: list[str]) -> list[tuple[str, str]]:
     return rows
 
 
+@measured
 def chains(lines: list[str]) -> list[str]:
     return [line[1:].split()[0] for line in lines if line.startswith(":")]
 
@@ -232,11 +246,13 @@ def _same_ends(rule: str) -> bool:
     return src is not None and "-d" in words and words[words.index("-d") + 1] == src
 
 
+@measured
 def rules_side_by_side(side, hosts: tuple[str, str] = ("host1", "host2")) -> RulesDiff:
     """`iptables-save` (raw, filter, nat) of both hosts, merged, the lines only one has marked."""
     return compare({h: save(side, h) for h in hosts}, {h: version(side, h) for h in hosts})
 
 
+@measured
 def compare(saved: dict[str, dict[str, list[str]]], versions: dict[str, str]) -> RulesDiff:
     """Two hosts' rules (host -> table -> lines, in `saved`'s order) as a RulesDiff."""
     first, second = hosts = tuple(saved)
@@ -250,6 +266,7 @@ def compare(saved: dict[str, dict[str, list[str]]], versions: dict[str, str]) ->
 
 # --- probe 1: a published container's own address ------------------------------------------------
 
+@measured
 def raw_drops(side, host: str, *fragments: str) -> list:
     """host's raw-table DROP rules whose line holds every fragment, with their counters."""
     rules = facts.state(side, host, "rules").rules
@@ -260,10 +277,12 @@ def _counted(rules: list) -> int:
     return sum(r.packets for r in rules)
 
 
+@measured
 def docker0_subnet(side, host: str) -> str:
     return str(ipaddress.ip_interface(facts.ipv4(side, host, "docker0")[0]).network)
 
 
+@measured
 def direct_access(side, host: str, name: str = WEB) -> dict:
     """lanpc routes host's docker0 subnet through host (any LAN neighbour can add that route), then
     asks the published container's OWN address, port 80; the route is removed afterwards. With the
@@ -300,6 +319,7 @@ def _tcp(frame) -> bool:
     return frame.proto == "tcp"
 
 
+@measured
 def loopback_from_lan(side, host: str, name: str = LOCAL, port: int = LOCAL_PORT) -> dict:
     """lanpc sends one TCP SYN to 127.0.0.1:`port` in a frame addressed to host's MAC (the guard's
     `send_loopback_syn`), while host's eth0 and docker0 are captured; with the counters of the raw
@@ -332,6 +352,7 @@ def loopback_from_lan(side, host: str, name: str = LOCAL, port: int = LOCAL_PORT
 
 # --- probe 3: an --internal network's routes ---------------------------------------------------------
 
+@measured
 def internal_routes(side, host: str) -> dict:
     """`docker network create --internal inside`, a container on it, and its `ip route`."""
     for name in (INNER, INSIDE):
@@ -341,6 +362,7 @@ def internal_routes(side, host: str) -> dict:
     return read_internal(side, host)
 
 
+@measured
 def read_internal(side, host: str) -> dict:
     """The `inner` container's routes, read now, and the gateway Docker gave its network."""
     shown = facts.sh(side, host, f"docker exec {INNER} ip route")

@@ -26,10 +26,10 @@ def build():
         """, id="this-machine-ready"),
         code("""
         import helpers
-        from helpers.lessons import claims
+        from helpers.lessons import ch00, claims
         from helpers.world import doctor
 
-        checks = doctor.run_checks()
+        checks = ch00.doctor_checks()
         print(doctor.table(checks))
         """),
         claim("ch00:doctor", """
