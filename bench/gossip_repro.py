@@ -80,8 +80,8 @@ def cpu_load(seconds: float = 60.0):
 @contextmanager
 def small_path(world):
     """Lab 13's cloud: the router's ports towards the hosts carry 1450 bytes, the hosts' eth0 say 1500."""
+    from helpers.labs.lab13 import LAB13_PATH_MTU
     from helpers.world import mtu
-    from helpers.world.naming import LAB13_PATH_MTU
 
     with mtu.lowered(world, mtu.PATH_ONLY, LAB13_PATH_MTU):
         yield

@@ -12,7 +12,8 @@ from helpers.labs import state
 from helpers.labs.model import Checks
 from helpers.world import swarm
 from helpers.world.guard import check_target, container_names, probe, world_networks
-from helpers.world.naming import GOSSIP_WAIT, IMAGE
+from helpers.world.naming import IMAGE
+from helpers.world.swarm import GOSSIP_WAIT
 
 WEB = ["httpd", "-f", "-p", "80", "-h", "/www"]   # busybox's web server, as a container's command
 WEB_CMD = "httpd -f -p 80 -h /www"                 # the same, as a hint writes it

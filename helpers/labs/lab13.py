@@ -35,12 +35,15 @@ from helpers.world.guard import probe
 from helpers.world.manager import command_for
 from helpers.world.naming import (
     IMAGE,
-    LAB13_MTU_RECORD,
-    LAB13_PATH_MTU,
     OVERLAY_DEFAULT_UNDERLAY_MTU,
     OVERLAY_MTU_OPTION,
     VXLAN_OVERHEAD,
 )
+
+# Lab 13's "cloud": what the LAN between host1 and host2 carries while the hosts' NICs still say
+# 1500 (a common cloud/OpenStack tenant-network size), and where the lab records the MTUs it found.
+LAB13_PATH_MTU = 1450
+LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs, gone with the world)
 
 # What the first check reports while the fault is in place: what the learner sees, never the cause.
 SYMPTOM = "lab13-b reaches lab13-a with full-size packets (1450 bytes)"

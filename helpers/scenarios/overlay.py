@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world import swarm
-from helpers.world.naming import GOSSIP_WAIT, INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
+from helpers.world.naming import INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
+from helpers.world.swarm import GOSSIP_WAIT
 
 NETWORK = "overlay-net"
 

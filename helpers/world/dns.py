@@ -33,7 +33,10 @@ from dnslib import PTR, QTYPE, RCODE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSServer
 
 from helpers.errors import LabError
-from helpers.world.naming import DNS_TTL, LAB_DOMAIN, NAME_INTERFACE, PRIVATE_FILE_MODE, ROLES, WorldNames
+from helpers.world.naming import LAB_DOMAIN, PRIVATE_FILE_MODE, ROLES, WorldNames
+
+DNS_TTL = 5                          # seconds: short, as a lab may move a machine
+NAME_INTERFACE = {"router": "lan0"}  # the interface a machine's name stands for (others: eth0)
 
 RESOLV_CONF = (Path("/etc/resolv.conf"), Path("/run/systemd/resolve/resolv.conf"))
 CACHE_SECONDS = 2.0   # one address read per machine per burst of questions (busybox asks A and AAAA)

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.errors import TrafficGuardError, UsageError, dnlab_command, env_world
-from helpers.world.naming import (
-    ENGINE_DEFAULT_POOLS,
-    INTERNET,
-    LAN,
-    SERVICE_TCP_PORT,
-    SWARM_DEFAULT_POOL,
-)
+from helpers.world.naming import INTERNET, LAN, SERVICE_TCP_PORT
 from helpers.world.proc import run
+
+# Docker's address pools when daemon.json sets no `default-address-pools` (the same on 20.10 and 26.1):
+# local networks take a /16 of 172.17-31 or a /20 of 192.168; swarm's overlays a /24 of 10.0.0.0/8
+# unless `swarm init --default-addr-pool` said otherwise. The guard owns a Docker subnet only inside these.
+ENGINE_DEFAULT_POOLS = ("172.17.0.0/16", "172.18.0.0/15", "172.20.0.0/14", "172.24.0.0/13", "192.168.0.0/16")
+SWARM_DEFAULT_POOL = "10.0.0.0/8"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

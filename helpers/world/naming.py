@@ -37,6 +37,12 @@ Every world uses the same plan: its namespaces are isolated, so two worlds never
 
     LAN        198.51.100.0/24   router .1, host1 .11, host2 .12, lanpc .20
     internet   203.0.113.0/24    router .1, inet .10 (TCP service port 9000, HTTP port 80, DNS 53)
+
+This module holds that scheme (and the names Docker itself gives that the course reads: overlay
+options, an overlay's namespace) and nothing else: other constants live with their owners (exit
+codes in helpers/errors.py, gossip waits in swarm, address pools in guard, engine settings in engine,
+the lab DNS's TTL in dns, lab 13's MTU in helpers/labs/lab13.py, the course image's and the
+classroom's in helpers/hosting/).
 """
 from __future__ import annotations
 
@@ -96,13 +102,6 @@ SERVICE_HTTP_PORT = 80
 # internet service's address; every other single label does not exist (NXDOMAIN), as on the internet.
 DNS_PORT = 53
 LAB_DOMAIN = "lab.test"
-DNS_TTL = 5                          # seconds: short, as a lab may move a machine
-NAME_INTERFACE = {"router": "lan0"}  # the interface a machine's name stands for (others: eth0)
-# Docker's address pools when daemon.json sets no `default-address-pools` (the same on 20.10 and 26.1):
-# local networks take a /16 of 172.17-31 or a /20 of 192.168; swarm's overlays a /24 of 10.0.0.0/8
-# unless `swarm init --default-addr-pool` said otherwise. The guard owns a Docker subnet only inside these.
-ENGINE_DEFAULT_POOLS = ("172.17.0.0/16", "172.18.0.0/15", "172.20.0.0/14", "172.24.0.0/13", "192.168.0.0/16")
-SWARM_DEFAULT_POOL = "10.0.0.0/8"
 # Docker's overlay driver: the underlay MTU it assumes unless the network has the option below
 # (it never reads the real underlay), and the bytes VXLAN adds (outer Ethernet, IP, UDP, VXLAN).
 OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"
@@ -114,10 +113,6 @@ OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
 # "<epoch>-" (1 on a first join) and the first characters of the network's id, 12 in all (it holds
 # br0, vxlan0 and one veth per local container).
 OVERLAY_NETNS = re.compile(r"^\d+-(?P<id>[0-9a-z]+)$")
-# Lab 13's "cloud": what the LAN between host1 and host2 carries while the hosts' NICs still say
-# 1500 (a common cloud/OpenStack tenant-network size), and where the lab records the MTUs it found.
-LAB13_PATH_MTU = 1450
-LAB13_MTU_RECORD = "lab13-underlay-mtu.json"   # in the world's state dir (tmpfs, gone with the world)
 # Captures (helpers/capture): each one's folder is <state dir>/CAPTURE_DIR/<pid>-<random>, holding its
 # pcaps and CAPTURE_OWNER, a file its owner keeps locked (flock) while it lives: a folder whose lock is
 # free is a dead owner's and is swept. Every tcpdump names its folder on its command line, which is
@@ -128,17 +123,6 @@ CAPTURE_OWNER = ".owner"
 # two traces or explorer tabs never make the same scenario's containers and networks at once.
 SCENARIO_LOCK = "scenario-{}.lock"
 
-# How long the course waits for a swarm's gossip to carry a container's name to the other engine's
-# embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
-# suite) it was seen to take far longer, so waits are generous and end as soon as the name resolves.
-GOSSIP_WAIT = 60.0
-# After this many seconds without the name, its container rejoins its overlay networks once
-# (helpers.world.swarm.wait_for_name says why); a failure is described in this file of the state folder.
-GOSSIP_REJOIN_AFTER = 8.0
-GOSSIP_DIAGNOSIS = "gossip-diagnosis.jsonl"
-# How long a swarm member's gossip agent may take to count every member among the peers of `ingress`
-# after a join (about 1 s here); past it, helpers.world.swarm.heal_gossip re-forms the worker's membership.
-GOSSIP_FORM_WAIT = 10.0
 # Each world's folders (run state, engine data) and files (logs, daemon.json, the service's log):
 # root's alone, so no other user reads a learner's traffic or reaches an engine's files.
 PRIVATE_DIR_MODE = 0o700

@@ -14,7 +14,17 @@ from contextlib import contextmanager, suppress
 
 import docker.errors
 
-from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_FORM_WAIT, GOSSIP_REJOIN_AFTER, GOSSIP_WAIT
+# How long the course waits for a swarm's gossip to carry a container's name to the other engine's
+# embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
+# suite) it was seen to take far longer, so waits are generous and end as soon as the name resolves.
+GOSSIP_WAIT = 60.0
+# After this many seconds without the name, its container rejoins its overlay networks once
+# (helpers.world.swarm.wait_for_name says why); a failure is described in this file of the state folder.
+GOSSIP_REJOIN_AFTER = 8.0
+GOSSIP_DIAGNOSIS = "gossip-diagnosis.jsonl"
+# How long a swarm member's gossip agent may take to count every member among the peers of `ingress`
+# after a join (about 1 s here); past it, helpers.world.swarm.heal_gossip re-forms the worker's membership.
+GOSSIP_FORM_WAIT = 10.0
 
 
 def info(client) -> dict:

@@ -19,9 +19,10 @@ import ipaddress
 
 from helpers import labs
 from helpers.labs import common, lab12, lab13, state
+from helpers.labs.lab13 import LAB13_PATH_MTU
 from helpers.lessons import ch01, facts
 from helpers.world import mtu as link_mtu
-from helpers.world.naming import IMAGE, LAB13_PATH_MTU, ROUTER_LAN_IP, ROUTER_WAN_IP
+from helpers.world.naming import IMAGE, ROUTER_LAN_IP, ROUTER_WAN_IP
 from tests.integration.lab_journey import WEB, check, items, text
 from tests.integration.lab_symptoms import SYMPTOM
 

@@ -18,7 +18,8 @@ import pytest
 
 from helpers import scenarios
 from helpers.world import swarm
-from helpers.world.naming import GOSSIP_DIAGNOSIS, GOSSIP_FORM_WAIT, IDLE, IMAGE
+from helpers.world.naming import IDLE, IMAGE
+from helpers.world.swarm import GOSSIP_DIAGNOSIS, GOSSIP_FORM_WAIT
 from tests.waits import until
 
 

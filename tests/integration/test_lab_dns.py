@@ -12,19 +12,9 @@ import pytest
 from docker.types import IPAMConfig, IPAMPool
 
 from helpers.errors import TrafficGuardError
-from helpers.world.dns import read_log
+from helpers.world.dns import NAME_INTERFACE, read_log
 from helpers.world.guard import probe, world_networks
-from helpers.world.naming import (
-    DNS_PORT,
-    IDLE,
-    IMAGE,
-    LAB_DOMAIN,
-    LABEL_SCENARIO,
-    NAME_INTERFACE,
-    ROLES,
-    SERVICE_TCP_PORT,
-    TOOLS_IMAGE,
-)
+from helpers.world.naming import DNS_PORT, IDLE, IMAGE, LAB_DOMAIN, LABEL_SCENARIO, ROLES, SERVICE_TCP_PORT, TOOLS_IMAGE
 from helpers.world.service import parse_reply
 
 SCENARIO = "test-lab-dns"

@@ -10,9 +10,10 @@ import pytest
 
 from helpers import labs
 from helpers.labs import lab13, state
+from helpers.labs.lab13 import LAB13_MTU_RECORD, LAB13_PATH_MTU
 from helpers.lessons import facts
 from helpers.world import mtu as link_mtu
-from helpers.world.naming import IDLE, IMAGE, LAB13_MTU_RECORD, LAB13_PATH_MTU
+from helpers.world.naming import IDLE, IMAGE
 from tests.integration.lab_journey import docker_cli, failing, fresh, run
 from tests.integration.lab_symptoms import CAUSE_WORDS
 

@@ -5,6 +5,8 @@ import pytest
 
 from helpers.errors import TrafficGuardError
 from helpers.world.guard import (
+    ENGINE_DEFAULT_POOLS,
+    SWARM_DEFAULT_POOL,
     _command,
     as_address,
     check_target,
@@ -14,7 +16,7 @@ from helpers.world.guard import (
     parse_hosts,
     parse_nslookup,
 )
-from helpers.world.naming import ENGINE_DEFAULT_POOLS, INTERNET, LAN, SWARM_DEFAULT_POOL
+from helpers.world.naming import INTERNET, LAN
 
 OWNED = [LAN, INTERNET, ipaddress.ip_network("172.17.0.0/16"), ipaddress.ip_network("172.18.0.0/16")]
 NAMES = {"web", "user-bridge-a"}
