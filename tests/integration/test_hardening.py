@@ -358,7 +358,9 @@ def test_an_endpoint_syntax_error_exits_2(world, source, target):
 def test_a_name_is_sent_to_the_address_that_was_checked(world):
     """A container swaps its /etc/hosts between a lab address and 8.8.8.8 as fast as it can; each
     probe by that name is refused or sent to the lab address, never to 8.8.8.8 (counted by tcpdump on
-    host1's eth0, where the container's packets leave its engine)."""
+    host1's eth0, where the container's packets leave its engine). 30 to 60 probes: more until both a
+    refusal and a probe sent to the lab address have been seen (most catch the file mid-rewrite:
+    `bad address`, nothing sent)."""
     import time
 
     from helpers.errors import TrafficGuardError
@@ -373,21 +375,25 @@ def test_a_name_is_sent_to_the_address_that_was_checked(world):
                                 "-nn", "-l", "-q", "dst", "host", "8.8.8.8"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)  # tcpdump listening
+        # tcpdump's socket is bound once it says "listening on" on stderr (EOF: it failed to start)
+        said = next((line for line in iter(tcpdump.stderr.readline, "") if "listening on" in line), None)
+        assert said, "tcpdump did not start on host1's eth0"
         sent, refused = [], 0
-        for _ in range(60):
+        for n in range(1, 61):
             try:
                 result = guard.probe(world, container, "flip", "ping", timeout=1)
             except TrafficGuardError:
                 refused += 1
                 continue
             sent.append(result.output.splitlines()[0] if result.output else "")
-        time.sleep(1.0)
+            if n >= 30 and refused and any(f"({INET_IP})" in line for line in sent):
+                break
+        time.sleep(1.0)  # a packet on its way out still reaches the capture
     finally:
         tcpdump.terminate()
         out, _ = tcpdump.communicate(timeout=10)
         container.remove(force=True)
-    assert not out.strip(), f"probes left for 8.8.8.8 (refused {refused} of 60): {out}"
+    assert not out.strip(), f"probes left for 8.8.8.8 (refused {refused} of {refused + len(sent)}): {out}"
     # Each probe: refused (8.8.8.8 seen), `bad address` (the file caught mid-rewrite: nothing sent), or
     # sent to the lab address it was checked at.
     assert all(f"({INET_IP})" in line or "bad address" in line for line in sent), sent
