@@ -5,7 +5,8 @@ It uses its own world (`bench`, or --world) and removes it at the end. `--engine
 28 (helpers/world/engines.py; the same as DNLAB_ENGINE=28), `--up-only` stops after up and its baseline.
 Targets (issue text): cold up <= 3 s, warm up <= 0.3 s, down <= 3 s,
 probe with capture and path <= 2 s, map <= 1 s, explorer warm switch <= 0.5 s, cold <= 3 s; the same
-probe with the rule trace (`--rules`, issue 19) <= 1.3x the probe without it.
+probe with the rule trace (`--rules`, issue 19) <= 1.3x the probe without it (2026-12-07, loaded:
+1.22-1.48x, was 2.11-2.93x; docs/MEASUREMENTS.md).
 `--probe-only` measures the probe rows alone on a world that is up already (`--world ID`, left up).
 """
 from __future__ import annotations

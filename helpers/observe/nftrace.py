@@ -8,24 +8,29 @@ packet that crosses a veth into another namespace is traced there only if a rule
 
 For one probe, `NfTrace(namespaces, flow)`:
 
-- `start()` starts one `xtables-monitor --trace --event` per namespace (under `setpriv --pdeathsig
-  KILL`: it dies with the thread that started it, even on a SIGKILL), waits until the kernel lists
-  its netlink socket as subscribed to the trace group (`/proc/<pid>/net/netlink`; no sleep), then
-  inserts, first in raw PREROUTING and raw OUTPUT, TRACE rules matching only the probe's flow: its
-  protocol, its target address and port (the request), the same seen from the other side (the
-  reply), and the source port when the probe chose one. Each rule carries the comment
-  `dnlab-trace-<pid>-<random>[-new]` (`-new`: the raw table did not exist before and is removed
-  with the rules);
-- `stop()` deletes those rules, waits until each monitor has printed the deletion (netlink keeps
-  the order, so every trace line of the probe is in before it), ends the monitors and returns each
-  namespace's text. Call it in a `finally`: it runs on any exception.
+- `launch()` starts one `xtables-monitor --trace --event` per namespace (under `setpriv --pdeathsig
+  KILL`: it dies with the thread that started it, even on a SIGKILL) and writes the ledger (below);
+- `arm()` (any thread: the tracer runs it beside the captures' start) waits, per namespace, until
+  the kernel lists the monitor's netlink socket as subscribed to the trace group
+  (`/proc/<pid>/net/netlink`; no sleep), then adds the marks: where `nft` is installed, a table of
+  the trace's own, `table ip dnlab-trace-<pid>-<random>` (one `nft -f`), whose PREROUTING and OUTPUT
+  base chains sit just before the raw table (priority raw - 1) and set nftrace on the probe's flow
+  only: its protocol, its target address and port (the request), the same seen from the other side
+  (the reply), and the source port when the probe chose one (xtables-monitor prints those rules as
+  iptables would: `-m comment --comment dnlab-trace-... -j TRACE`). Without nft, the same matches
+  as `-j TRACE` rules first in iptables' raw PREROUTING and OUTPUT, commented
+  `dnlab-trace-<pid>-<random>[-new]` (`-new`: the raw table was made for them and goes with them);
+  `start()` is launch, arm and `wait_ready()`;
+- `stop()` deletes the table (or the rules), waits until each monitor has printed the deletion
+  (netlink keeps the order, so every trace line of the probe is in before it), ends the monitors
+  and returns each namespace's text. Call it in a `finally`: it runs on any exception.
 
 A SIGKILL runs no `finally`. Its monitors die with it (pdeathsig), and what it could not remove is in
 its *ledger*: with `ledger_dir` (the tracer's is `<world run folder>/nftrace`), `start()` writes
 `<pid>-<tag>.json` there (each namespace's path and inode, each monitor's pid and start time) before
-it adds a rule, and holds an flock on it until `stop()` removes it. `sweep_ledgers(dir)` takes the
+it adds a mark, and holds an flock on it until `stop()` removes it. `sweep_ledgers(dir)` takes the
 ledgers whose lock is free (the owner is gone): it kills their monitors if any still live and
-removes their rules. The next trace runs it, so does every `dnlab` command for its world
+removes their tables and rules. The next trace runs it, so does every `dnlab` command for its world
 (helpers/cli), and `dnlab clean` also looks in every namespace of each world for the rules of a dead
 owner (`sweep_world`), ledger or not.
 
@@ -34,13 +39,13 @@ hook of one table: its headers there and the rules it met, each as iptables-save
 its verdict). It is pure, so the unit tests replay saved real outputs.
 
 A learner's own nftables table (`nft add table inet mine`, a base chain at a hook) is traced by the
-same rules: nftrace, once set by the raw-table TRACE rule (priority -300), holds for every later
+same marks: nftrace, once set (priority -301 or the raw table's -300), holds for every later
 base chain of the packet, and xtables-monitor prints those events too (measured here, nft 1.0.6,
 kernel 6.18: `TRACE: 1 <id> mine:fwd:rule:0x2:DROP`, family 1 = inet), without the rule's text for
 an inet table (for an ip one, its iptables translation). So `stop()` reads each native table met
 (`nft -a list table FAMILY NAME`, in `native`), and `parse_monitor(text, native)` names its rules
 by handle as nft prints them (`Met.syntax` "nft"), its base chains by their hook. A chain at a
-priority below -300 sees the packet before the TRACE rule marks it: not traced.
+priority below -301 (or -300 without nft) sees the packet before the trace marks it: not traced.
 
 A namespace without xtables-monitor or with legacy iptables is not traced; `NfTrace.untraced`
 says why, and the path falls back to the rules' counters.
@@ -48,6 +53,7 @@ says why, and the path falls back to the rules' counters.
 from __future__ import annotations
 
 import fcntl
+import functools
 import ipaddress
 import json
 import os
@@ -116,6 +122,30 @@ class Flow:
             reply += f" --dport {self.sport}"
         return [("request", request), ("reply", reply)]
 
+    def nft_matches(self) -> list[tuple[str, str]]:
+        """(face, nft match) for the request and the reply: `matches()` in nft's words."""
+        ip = "ip6" if self.family == 6 else "ip"
+        if self.kind == "ping":
+            l4 = f"meta l4proto {self.proto}"
+            return [("request", f"{ip} daddr {self.target} {l4}"), ("reply", f"{ip} saddr {self.target} {l4}")]
+        request = f"{ip} daddr {self.target} {self.proto} dport {self.port}"
+        reply = f"{ip} saddr {self.target} {self.proto} sport {self.port}"
+        if self.sport is not None:
+            request += f" {self.proto} sport {self.sport}"
+            reply += f" {self.proto} dport {self.sport}"
+        return [("request", request), ("reply", reply)]
+
+    def nft_table(self, name: str) -> str:
+        """`nft -f` input: a table of the trace's own (`name`, also each rule's comment) whose base
+        chains, just before the raw table's (priority raw - 1), set nftrace on the flow's packets.
+        xtables-monitor prints its rules as iptables would (`-m comment --comment NAME -j TRACE`)."""
+        chains = []
+        for chain, hook in (("PREROUTING", "prerouting"), ("OUTPUT", "output")):
+            rules = [f"\t\t{match} meta nftrace set 1 comment \"{name}\"" for _, match in self.nft_matches()]
+            chains.append(f"\tchain {chain} {{\n\t\ttype filter hook {hook} priority raw - 1; policy accept;\n"
+                          + "\n".join(rules) + "\n\t}")
+        return f"table {'ip6' if self.family == 6 else 'ip'} {name} {{\n" + "\n".join(chains) + "\n}\n"
+
     def restore_lines(self, comment: str, verb: str = "-I") -> str:
         """The iptables-restore input that inserts (`-I`) or deletes (`-D`) the flow's TRACE rules."""
         position = " 1" if verb == "-I" else ""
@@ -166,7 +196,8 @@ class Met:
 
     @property
     def ours(self) -> bool:
-        return bool(self.rule) and MARK in self.rule
+        """A dnlab trace's own: its TRACE rule, or anything of the table a trace made (its policies)."""
+        return (bool(self.rule) and MARK in self.rule) or self.table.startswith(MARK)
 
 
 @dataclass
@@ -272,7 +303,7 @@ def native_tables(text: str) -> set[tuple[str, str]]:
         if len(words) >= 4 and words[0] == "TRACE:":
             table = words[3].split(":")[0]
             family = NFPROTO.get(words[1], words[1])
-            if table not in IPTABLES_TABLES or family not in ("ip", "ip6"):
+            if (table not in IPTABLES_TABLES or family not in ("ip", "ip6")) and not table.startswith(MARK):
                 found.add((family, table))
     return found
 
@@ -404,14 +435,25 @@ def _in_namespace(path: str, script: str, stdin: str = "", timeout: float = 15) 
                           input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def _remove_script(family: int, drop_table: bool) -> str:
+def _drop_raw(family: int) -> str:
+    """The command that deletes the raw table (nft where installed: a C binary, not an interpreter)."""
+    nft = shutil.which("nft")
+    if nft:
+        return f"{nft} delete table {'ip6' if family == 6 else 'ip'} raw"
+    python = shlex.quote(sys.executable)
+    return f"exec {python} -c {shlex.quote(_DELETE_TABLE)} {10 if family == 6 else 2} raw"
+
+
+def _remove_script(family: int, drop_table: bool, comment: str | None = None) -> str:
+    """Delete the rules on stdin; where the trace made the raw table, the table goes too. With the
+    trace's `comment`: if the table holds only its rules, one table deletion removes them all."""
     restore, save = _tools(family)
+    if drop_table and comment:
+        others = f"{save} -t raw 2>/dev/null | grep '^-A' | grep -qv -- {shlex.quote(f'--comment {comment}')}"
+        return f"if {others}; then {restore} -w -n; else {_drop_raw(family)}; fi"
     script = f"{restore} -w -n"
     if drop_table:
-        nf_family = 10 if family == 6 else 2
-        python = shlex.quote(sys.executable)
-        script += (f" && {{ {save} -t raw 2>/dev/null | grep -q '^-A' || "
-                   f"exec {python} -c {shlex.quote(_DELETE_TABLE)} {nf_family} raw; }}")
+        script += f" && {{ {save} -t raw 2>/dev/null | grep -q '^-A' || {_drop_raw(family)}; }}"
     return script
 
 
@@ -424,6 +466,10 @@ def leftover_rules(save_text: str, alive=lambda pid: os.path.exists(f"/proc/{pid
         if line.startswith("-A ") and mark and not alive(int(mark.group(1))):
             found.append((line, bool(mark.group(3))))
     return found
+
+
+_NFT_SPLIT = "@@dnlab-nft-tables@@"
+_TABLE_RE = re.compile(r"^table (ip6?) (" + re.escape(MARK) + r"(\d+)-[0-9a-f]+)$", re.M)
 
 
 def _alive(pid: int) -> bool:
@@ -439,14 +485,21 @@ def sweep(namespaces: dict[str, str], family: int = 4, owner: int | None = None)
     def alive(pid: int) -> bool:
         return pid != owner and _alive(pid)
 
+    nft = shutil.which("nft")
+
     def one(item: tuple[str, str]) -> tuple[str, int]:
         name, path = item
-        listed = _in_namespace(path, f"{save} -t raw 2>/dev/null")
-        stale = leftover_rules(listed.stdout, alive)
+        listed = _in_namespace(path, f"{save} -t raw 2>/dev/null" + (f"; echo {_NFT_SPLIT}; {nft} list tables" if nft
+                                                                      else ""))
+        rules, _, tables = listed.stdout.partition(_NFT_SPLIT)
+        stale = leftover_rules(rules, alive)
         if stale:
             lines = "\n".join(["*raw", *("-D" + line[2:] for line, _ in stale), "COMMIT", ""])
             _in_namespace(path, _remove_script(family, any(made for _, made in stale)), lines)
-        return name, len(stale)
+        gone = [(ip, table) for ip, table, pid in _TABLE_RE.findall(tables) if not alive(int(pid))]
+        if gone:
+            _in_namespace(path, "; ".join(f"{nft} delete table {ip} {table}" for ip, table in gone))
+        return name, len(stale) + len(gone)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return {name: n for name, n in pool.map(one, namespaces.items()) if n}
@@ -603,6 +656,26 @@ def _subscribed(pid: int) -> bool:
     return False
 
 
+def _raw_section(save_text: str) -> str | None:
+    """The `*raw` table of an iptables-save text (None: the namespace has no raw table)."""
+    lines = save_text.splitlines()
+    if "*raw" not in lines:
+        return None
+    start = lines.index("*raw")
+    end = next((i for i in range(start, len(lines)) if lines[i] == "COMMIT"), len(lines))
+    return "\n".join(lines[start:end + 1])
+
+
+def _only_ours(text: str, comment: str, family: int) -> bool:
+    """A monitor saw its namespace's raw table made (it was subscribed before) and no rule added to it
+    but the trace's own (`comment`): the table holds nothing else."""
+    made = f"NEW table: table raw {'ip6' if family == 6 else 'ip'} "
+    events = [line for line in text.splitlines() if line.startswith(" EVENT:")]
+    if not any(made in line for line in events):
+        return False
+    return all(f"--comment {comment} " in f"{line} " for line in events if re.search(r"-t raw -[AI] ", line))
+
+
 def _deleted(text: str, comment: str) -> int:
     """How many of a trace's rules the monitor has seen deleted."""
     return sum(1 for line in text.splitlines() if line.startswith(" EVENT:") and " -D " in line
@@ -618,12 +691,15 @@ class _Monitor:
     made_table: bool = False
     comment: str = ""
     added: bool = False
+    subscribed: bool = False
+    own_table: bool = False        # the trace's own nft table (else TRACE rules in iptables' raw table)
 
     def text(self) -> str:
         self.output.seek(0)
         return self.output.read().decode(errors="replace")
 
 
+@functools.lru_cache(maxsize=1)
 def trace_tools_missing() -> str | None:
     """Why this machine cannot trace rules (None if it can): xtables-monitor, setpriv, stdbuf,
     and iptables-nft (legacy iptables sends TRACE to the kernel log instead)."""
@@ -651,16 +727,29 @@ class NfTrace:
     _monitors: list[_Monitor] = field(default_factory=list)
     _tag: str = field(default_factory=lambda: secrets.token_hex(3))
     _ledger: _Ledger | None = None
+    _nft: str | None = None
 
     def start(self) -> NfTrace:
+        """launch, arm, wait_ready: the trace is on when it returns."""
+        self.launch()
+        try:
+            self.arm()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def launch(self) -> NfTrace:
+        """Sweep what gone traces left (their ledgers), start the monitors, write this trace's ledger.
+        In the thread that stops the trace: its monitors die with it."""
         missing = trace_tools_missing()
         if missing:
             self.untraced = {name: missing for name in self.namespaces}
             return self
         if self.ledger_dir is not None:
             self.swept = sweep_ledgers(self.ledger_dir)
-        for name, n in sweep(self.namespaces, self.flow.family).items():
-            self.swept[name] = self.swept.get(name, 0) + n
+        self._nft = shutil.which("nft")
         argv = [shutil.which("setpriv"), "--pdeathsig", "KILL", shutil.which("nsenter")]
         # No -4/-6: that filter drops a native inet table's events (family 1), not only the other IP's.
         monitor = [shutil.which("stdbuf"), "-oL", shutil.which("xtables-monitor"), "--trace", "--event"]
@@ -675,49 +764,100 @@ class NfTrace:
                     "pid": os.getpid(), "family": self.flow.family,
                     "namespaces": {n: [p, _inode(p)] for n, p in self.namespaces.items()},
                     "monitors": [[m.process.pid, _start_time(m.process.pid)] for m in self._monitors]})
-            self._wait_subscribed()
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                list(pool.map(self._add, self._monitors))
         except BaseException:
             self.stop()
             raise
         return self
 
+    def arm(self) -> None:
+        """Insert the flow's TRACE rules in every namespace (any thread: a monitor need not be
+        subscribed yet, only before the probe; the tracer runs this beside the captures' start)."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(self._add, self._monitors))
+
+    def wait_ready(self) -> None:
+        """Return once every monitor is subscribed to the trace group (or known not to be)."""
+        self._wait_subscribed()
+
     def _wait_subscribed(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
-        waiting = list(self._monitors)
-        while waiting and time.monotonic() < deadline:
-            for m in list(waiting):
-                if _subscribed(m.process.pid):
-                    waiting.remove(m)
-                elif m.process.poll() is not None:
-                    self.untraced[m.name] = f"xtables-monitor ended: {m.text().strip()[-200:] or 'no output'}"
-                    waiting.remove(m)
-            if waiting:
+        for m in self._monitors:
+            self._await(m, deadline)
+
+    def _await(self, m: _Monitor, deadline: float) -> bool:
+        """Wait until this monitor is subscribed (no sleep guessed: the kernel lists its socket)."""
+        while not m.subscribed and m.name not in self.untraced:
+            if _subscribed(m.process.pid):
+                m.subscribed = True
+            elif m.process.poll() is not None:
+                self.untraced[m.name] = f"xtables-monitor ended: {m.text().strip()[-200:] or 'no output'}"
+            elif time.monotonic() >= deadline:
+                self.untraced[m.name] = f"xtables-monitor was not subscribed after {READY_TIMEOUT} s"
+            else:
                 time.sleep(0.005)
-        for m in waiting:
-            self.untraced[m.name] = f"xtables-monitor was not subscribed after {READY_TIMEOUT} s"
+        return m.subscribed and m.name not in self.untraced
 
     def _add(self, m: _Monitor) -> None:
-        """Insert the flow's TRACE rules (one iptables-restore); the comment says whether the raw
-        table was made for them (`-new`), which `stop` and `sweep` then remove with them."""
-        if m.name in self.untraced:
+        """Insert the flow's TRACE rules (iptables-save, then iptables-restore); the comment says
+        whether the raw table was made for them (`-new`), which `stop` and `sweep` then remove with
+        them. A gone trace's rules in the raw table as saved are removed here (what `sweep` did in a
+        process of its own per namespace). Its monitor is subscribed first, so it sees the raw table
+        made (which lets `_remove` drop the table at once)."""
+        if not self._await(m, time.monotonic() + READY_TIMEOUT):
+            return
+        if self._nft is not None:
+            self._add_table(m)
             return
         restore, save = _tools(self.flow.family)
-        script = (f"if {save} 2>/dev/null | grep -q '^\\*raw'; then echo dnlab:had-raw >&2; sed s/@NEW@//; "
-                  f"else sed s/@NEW@/-new/; fi | {restore} -w -n")
-        added = _in_namespace(m.path, script, self.flow.restore_lines(f"{MARK}{os.getpid()}-{self._tag}@NEW@"))
-        m.made_table = "dnlab:had-raw" not in added.stderr
+        nsenter = shutil.which("nsenter") or "nsenter"
+        # Two processes, no shell: on a loaded machine each process started is what costs.
+        listed = subprocess.run([nsenter, f"--net={m.path}", save], capture_output=True, text=True, timeout=15,
+                                check=False)
+        raw = _raw_section(listed.stdout)
+        m.made_table = raw is None
         m.comment = comment_for(m.made_table, self._tag)
+        added = subprocess.run([nsenter, f"--net={m.path}", restore, "-w", "-n"], input=self.flow.restore_lines(
+            m.comment), capture_output=True, text=True, timeout=15, check=False)
         if added.returncode != 0:
-            error = added.stderr.replace("dnlab:had-raw", "").strip()[-200:]
-            self.untraced[m.name] = f"the TRACE rule could not be added: {error}"
+            self.untraced[m.name] = f"the TRACE rule could not be added: {added.stderr.strip()[-200:]}"
             return
         m.added = True
+        stale = leftover_rules(raw or "")
+        if stale:
+            lines = "\n".join(["*raw", *("-D" + line[2:] for line, _ in stale), "COMMIT", ""])
+            _in_namespace(m.path, _remove_script(self.flow.family, False), lines)
+            self.swept[m.name] = self.swept.get(m.name, 0) + len(stale)
+            others = [line for line in (raw or "").splitlines() if line.startswith("-A ")]
+            # the table was only a gone trace's (it made it): it goes with this trace's rules
+            m.made_table = m.made_table or (len(others) == len(stale) and all(made for _, made in stale))
+
+    def _add_table(self, m: _Monitor) -> None:
+        """Where nft is installed: the trace's own table (one `nft -f`), nothing of iptables' touched."""
+        m.comment = f"{MARK}{os.getpid()}-{self._tag}"
+        added = subprocess.run([shutil.which("nsenter") or "nsenter", f"--net={m.path}", self._nft, "-f", "-"],
+                               input=self.flow.nft_table(m.comment), capture_output=True, text=True, timeout=15,
+                               check=False)
+        if added.returncode != 0:
+            self.untraced[m.name] = f"the trace's nft table could not be added: {added.stderr.strip()[-200:]}"
+            return
+        m.added = m.own_table = True
 
     def _remove(self, m: _Monitor) -> None:
+        if m.added and m.own_table:
+            subprocess.run([shutil.which("nsenter") or "nsenter", f"--net={m.path}", self._nft, "delete", "table",
+                            "ip6" if self.flow.family == 6 else "ip", m.comment], capture_output=True, timeout=15,
+                           check=False)
+            m.added = False
+        if m.added and m.made_table and _only_ours(m.text(), m.comment, self.flow.family):
+            # The monitor saw the table made and nothing but this trace's rules added: drop it whole.
+            nft = shutil.which("nft")
+            if nft is not None:
+                subprocess.run([shutil.which("nsenter") or "nsenter", f"--net={m.path}", nft, "delete", "table",
+                                "ip6" if self.flow.family == 6 else "ip", "raw"], capture_output=True, timeout=15,
+                               check=False)
+                m.added = False
         if m.added:
-            _in_namespace(m.path, _remove_script(self.flow.family, m.made_table),
+            _in_namespace(m.path, _remove_script(self.flow.family, m.made_table, m.comment),
                           self.flow.restore_lines(m.comment, "-D"))
             m.added = False
 

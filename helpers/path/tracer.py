@@ -160,13 +160,23 @@ def _rule_run(nft: NfTrace | None, targets: list[Target]) -> dict:
 
 def _probe(world, source, target: str, spec, points: list[Point], nft: NfTrace | None, timeout: int | None, lap):
     """The probe, inside the captures and (with `nft`) the rule trace; every TRACE rule is removed
-    and every monitor ended whatever happens (the captures stop in any case too)."""
+    and every monitor ended whatever happens (the captures stop in any case too). The TRACE rules go
+    in beside the captures' start (both wait on their own processes), the monitors before both."""
     if nft is not None:
-        nft.start()  # in this thread: its monitors die with it
+        nft.launch()  # in this thread: its monitors die with it
         lap("rules_start")
     try:
         capture = Capture(points)
-        capture.start()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            arming = pool.submit(nft.arm) if nft is not None else None
+            capture.start()  # in this thread too (its tcpdumps die with it)
+            try:
+                if arming is not None:
+                    arming.result()
+                    nft.wait_ready()
+            except BaseException:
+                capture.stop()
+                raise
         lap("capture_start")
         try:
             result = guard.probe(world, source, target, spec.kind, spec.port,

@@ -37,11 +37,15 @@ def namespaces(world) -> dict[str, str]:
 
 
 def saved(path: str) -> str:
-    return run(["nsenter", f"--net={path}", "iptables-save"], check=False).stdout
+    """iptables-save, and the nft ruleset (where a trace's own table shows: iptables-save leaves it out)."""
+    return run(["nsenter", f"--net={path}", "sh", "-c", "iptables-save; nft list ruleset 2>/dev/null"],
+               check=False).stdout
 
 
 def tables(world) -> dict[str, set[str]]:
-    return {name: {line[1:] for line in saved(path).splitlines() if line.startswith("*")}
+    """Each machine's tables: iptables-save's `*raw`..., and nft's `table ip raw {`... (a trace's own too)."""
+    return {name: {line[1:] if line.startswith("*") else line.rstrip(" {") for line in saved(path).splitlines()
+                   if line.startswith(("*", "table "))}
             for name, path in namespaces(world).items()}
 
 

@@ -19,8 +19,10 @@ from helpers.path import rebuild
 from helpers.path.rules import disagreements
 
 DATA = Path(__file__).parent / "data" / "paths"
+# `*-own-table`: the marks in a table of the trace's own (`nft -f`), not TRACE rules in iptables' raw table
 RUNS = ("trace-lanpc-publish-rules", "user-bridge-isolation-rules", "user-bridge-egress-rules",
-        "user-bridge-isolation-rules-d13", "user-bridge-egress-rules-d13")
+        "user-bridge-isolation-rules-d13", "user-bridge-egress-rules-d13", "user-bridge-isolation-rules-own-table",
+        "user-bridge-egress-rules-own-table")
 
 
 def _meta(name: str) -> dict:
@@ -76,7 +78,8 @@ def test_published_port_names_the_dnat_in_nat_prerouting_and_the_forward_accept(
     assert path.netfilter["disagreements"] == []
 
 
-@pytest.mark.parametrize("name", ["user-bridge-isolation-rules", "user-bridge-isolation-rules-d13"])
+@pytest.mark.parametrize("name", ["user-bridge-isolation-rules", "user-bridge-isolation-rules-d13",
+                                  "user-bridge-isolation-rules-own-table"])
 def test_isolation_names_its_drop_rule_the_counters_name_too(name):
     path = rebuild(DATA / name)
     drops = [e for e in path.netfilter["rules"] if e["verdict"] == "DROP"]
@@ -91,7 +94,8 @@ def test_isolation_names_its_drop_rule_the_counters_name_too(name):
     assert "DROP" in "\n".join(path.rules_lines())
 
 
-@pytest.mark.parametrize("name", ["user-bridge-egress-rules", "user-bridge-egress-rules-d13"])
+@pytest.mark.parametrize("name", ["user-bridge-egress-rules", "user-bridge-egress-rules-d13",
+                                  "user-bridge-egress-rules-own-table"])
 def test_masquerade_met_in_nat_postrouting_and_the_reply_accepted_as_established(name):
     path = rebuild(DATA / name)
     masquerade = [e for e in path.netfilter["rules"] if e["target"] == "MASQUERADE"]
@@ -119,7 +123,7 @@ def test_trace_and_counters_agree_and_disagreement_is_flagged(name):
 def test_no_entry_of_the_trace_itself_or_of_a_table_it_made(name):
     path = rebuild(DATA / name)
     for entry in path.netfilter["rules"]:
-        assert "dnlab-trace-" not in (entry["rule"] or "")
+        assert "dnlab-trace-" not in (entry["rule"] or "") and not entry["table"].startswith("dnlab-trace-")
         # as iptables-save prints it inside its table: iptables 1.8.11's "iptables -t nat " prefix cut
         assert entry["rule"] is None or entry["rule"].startswith("-A "), entry["rule"]
     # lanpc and inet have no iptables tables of their own: the trace made raw there, and shows none of it
@@ -258,3 +262,31 @@ def test_nft_listing_skips_sets_and_keeps_each_chains_hook():
         ("inet", "mine", "out"): {"hook": "OUTPUT", "rules": {"0x4": "ip daddr @blocked drop",
                                                               "0x5": "tcp dport { 80, 443 } counter accept"}},
         ("inet", "mine", "helper"): {"hook": None, "rules": {"0x7": "drop"}}}
+
+
+def test_the_traces_own_table_marks_only_the_flow_just_before_the_raw_table():
+    text = Flow("tcp", "198.51.100.11", 8080, sport=40000).nft_table("dnlab-trace-1-abc")
+    assert text.startswith("table ip dnlab-trace-1-abc {")
+    assert text.count("type filter hook prerouting priority raw - 1;") == 1
+    assert text.count("type filter hook output priority raw - 1;") == 1
+    rules = [line.strip() for line in text.splitlines() if "nftrace" in line]
+    assert rules == 2 * ["ip daddr 198.51.100.11 tcp dport 8080 tcp sport 40000 meta nftrace set 1 "
+                         'comment "dnlab-trace-1-abc"',
+                         "ip saddr 198.51.100.11 tcp sport 8080 tcp dport 40000 meta nftrace set 1 "
+                         'comment "dnlab-trace-1-abc"']
+    assert "ip6 daddr fd00::2 meta l4proto ipv6-icmp" in Flow("ping", "fd00::2").nft_table("x")
+
+
+def test_the_own_tables_marks_are_read_back_as_the_flows_and_its_policies_left_out():
+    """A real run: xtables-monitor printed the trace's own table's rules as iptables would
+    (`-t dnlab-trace-... -A PREROUTING -d ... -j TRACE`); each packet starts there, its face comes
+    from them, and nothing of that table (its rules, its chains' policies) is an entry."""
+    text = _meta("user-bridge-isolation-rules-own-table")["nftrace"]["texts"]["host1"]
+    groups = packets(parse_monitor(text))
+    assert groups and all(g[0].met[0].ours and g[0].met[0].table.startswith("dnlab-trace-") for g in groups)
+    assert {face(g) for g in groups} == {"request"}
+    from helpers.path.rules import entries
+
+    found = entries("host1", groups[0], "request")
+    assert found and not [e for e in found if e["table"].startswith("dnlab-trace-")]
+    assert [e["hook"] for e in found][:1] == ["PREROUTING"]
