@@ -99,8 +99,17 @@ def test_published_port_names_the_dnat_and_the_forward_accept(bridges, capsys):
     assert trace_rules(world) == {} and tables(world) == before and monitors(world) == []
 
 
-def test_isolated_bridges_name_their_drop_rule(bridges, capsys):
+@pytest.mark.parametrize("marks", ["own table", "raw-table rules"])
+def test_isolated_bridges_name_their_drop_rule(bridges, capsys, monkeypatch, marks):
+    """Marked by a table of the trace's own (nft), and the way without nft: TRACE rules in iptables'
+    raw table, which the trace makes where there is none and removes after."""
     world = bridges
+    if marks == "raw-table rules":
+        import shutil
+
+        which = shutil.which
+        monkeypatch.setattr(shutil, "which", lambda cmd, *a, **k: None if cmd == "nft" else which(cmd, *a, **k))
+    before = tables(world)
     code, path = dnlab(capsys, world, "path", "user-bridge", "isolation", "--rules")
     assert code == 0 and not path["reached"]
     drops = [e for e in path["netfilter"]["rules"] if e["verdict"] == "DROP"]
@@ -112,7 +121,7 @@ def test_isolated_bridges_name_their_drop_rule(bridges, capsys):
     assert [r["rule"] for r in path["rules"] if r["target"] == "DROP"] == [drops[0]["rule"]]
     dropped = next(h for h in path["hops"] if h["action"] == "dropped")
     assert [e["rule"] for e in dropped["rules_met"] if e["verdict"] == "DROP"] == [drops[0]["rule"]]
-    assert trace_rules(world) == {} and monitors(world) == []
+    assert trace_rules(world) == {} and monitors(world) == [] and tables(world) == before
 
 
 @pytest.fixture
