@@ -18,6 +18,7 @@ from helpers.lessons.common import (
     probe_row,
     remove_container,
     rows_of,
+    rule_trace,
     short,
     show_path,
 )
@@ -29,9 +30,12 @@ from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT
 # What the chapter's notebook calls (as ch03.NAME): its own demonstrations and the shared helpers it uses.
 __all__ = [
     "abstract_sockets", "host_egress", "host_inbound", "host_stack_view", "Lesson",
-    "loopback_reach", "masquerade_packets", "publish_ignored", "rows_of", "show_path",
-    "sniff_host_traffic", "SNIFFER", "SNIFFER_MOUNTS"
+    "loopback_reach", "masquerade_packets", "nat_met", "publish_ignored", "rows_of", "rule_trace",
+    "show_path", "sniff_host_traffic", "SNIFFER", "SNIFFER_MOUNTS"
 ]
+
+# Targets of the nat table that rewrite an address or a port.
+NAT_TARGETS = ("MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NETMAP")
 
 
 # The host tcpdump, lent read-only to a lab container: the lab image is busybox only, and an
@@ -86,6 +90,23 @@ def host_egress(world, container) -> dict:
             "internet saw": who_sees(out.output) if out.ok else None,
             "host1 address": facts.address(world, "host1"),
             "MASQUERADE packets counted": {rule: after.get(rule, 0) - n for rule, n in before.items()}}
+
+
+@measured
+def nat_met(traced: dict, namespace: str = "host1") -> dict:
+    """What the kernel's trace (a `rule_trace`) says the probe's first packet met of `namespace`'s
+    nat table on its way out: the hooks it crossed there (each met a rule or the chain's policy),
+    every rule with a NAT target (MASQUERADE, SNAT, DNAT, REDIRECT, NETMAP) that acted on it, and
+    the packet as nat POSTROUTING saw it (its source before any rewrite there)."""
+    met = [e for e in traced["met"] if e["namespace"] == namespace and e["leg"] == "request" and e["table"] == "nat"]
+    last = next((e for e in reversed(met) if e["hook"] == "POSTROUTING"), None)
+    return {"traced in": namespace, "untraced": traced["untraced"].get(namespace),
+            "nat hooks crossed": list(dict.fromkeys(e["hook"] for e in met)),
+            "nat lines met": [f"{e['hook']}: {e['rule'] or e['kind'] + ' of chain ' + e['chain']} => {e['verdict']}"
+                              for e in met],
+            "NAT rules that acted": [f"{e['hook']}: {e['rule']}" for e in met
+                                     if e["acted"] and e["target"] in NAT_TARGETS],
+            "at nat POSTROUTING": (last or {}).get("before")}
 
 
 @measured

@@ -89,6 +89,31 @@ def build():
         }, evidence=nat)
         """),
         md("""
+        Counters only say that no MASQUERADE rule counted *any* packet between two readings. The
+        kernel's own trace (chapter 1: `dnlab trace ... --rules`) follows this one connection through
+        host1's netfilter hooks. host-app's SYN is host1's own packet, so it enters host1's nat table
+        at **OUTPUT**, where a bridge container's packet would enter at PREROUTING, and leaves it at
+        **POSTROUTING**. Each line below is what it met there; a `policy` line means no rule of that
+        chain matched it. None is a MASQUERADE, SNAT or DNAT rule: Docker's MASQUERADE rules match
+        only a bridge network's subnet (`-s` that subnet), and this packet already carries host1's
+        own address:
+        """, id="no-nat-trace-intro"),
+        code("""
+        nat_trace = ch03.rule_trace(world, "host-app", "inet", tcp=9000)   # dnlab trace ... --rules
+        """, id="code-no-nat-trace"),
+        claim("ch03:no-nat-trace", """
+        met = ch03.nat_met(nat_trace)
+        claims.all_of("the kernel's trace: host-app's connection met no NAT rule in host1", {
+            "host-app reached the internet service": nat_trace["reached"],
+            "its SYN was host1's own packet: it crossed host1's nat OUTPUT, then POSTROUTING":
+                met["nat hooks crossed"] == ["OUTPUT", "POSTROUTING"],
+            "no MASQUERADE, SNAT or DNAT rule acted on it": not met["NAT rules that acted"],
+            "at nat POSTROUTING its source was already host1's own address":
+                (met["at nat POSTROUTING"] or {}).get("src", "").rsplit(":", 1)[0] == nat["host1 address"],
+            "the trace and the counters agree on every rule that acted": not nat_trace["disagreements"],
+        }, evidence=met)
+        """),
+        md("""
         And in: `host-app` runs a web server on port 8090. It listens in host1's namespace, so the LAN
         reaches it on host1's address — no `-p`, no DNAT, and the server sees the real client.
         `ss` on host1 lists it next to host1's own loopback-only service on 7070.

@@ -1,16 +1,19 @@
 """Chapter 3's claims fail on real lab worlds where they are false, and hold where they are true.
 
 The false worlds are built on the lab engines: a bridge container stands where the host-network one
-stood, a bridge container publishes the port, a capture runs without the host network or without
-CAP_NET_RAW. Each runs the chapter's own demonstration (helpers/lessons/ch03.py) and hands its
-result to the chapter's own claim cell.
+stood, a bridge container publishes the port, host1 masquerades its own address, a capture runs
+without the host network or without CAP_NET_RAW. Each runs the chapter's own demonstration
+(helpers/lessons/ch03.py) and hands its result to the chapter's own claim cell.
 """
 from __future__ import annotations
+
+import shlex
 
 import pytest
 
 from helpers.lessons import ch03
 from helpers.scenarios.host import APP_PORT, LOOPBACK_PORT
+from helpers.world.naming import SERVICE_TCP_PORT
 from tests.claimcells import assert_claim_fails, run_claim
 from tests.worlds import scenario_and_lesson
 
@@ -42,6 +45,39 @@ def test_no_nat_fails_for_a_bridge_container(world, host):
     run_claim("ch03:no-nat", nat=ch03.host_egress(world, c["app"]))
     assert_claim_fails("ch03:no-nat", {"nat": ch03.host_egress(world, c["bridged"])},
                        mentions="no MASQUERADE rule counted a packet")
+
+
+def test_no_nat_trace_fails_for_a_bridge_container(world, host):
+    """The kernel's trace of the bridge container's SYN: it enters host1's nat table at PREROUTING
+    and meets Docker's MASQUERADE rule in POSTROUTING."""
+    scenario, _ = host
+    c = scenario.containers()
+    nat = ch03.host_egress(world, c["app"])
+    own = ch03.rule_trace(world, c["app"].name, "inet", tcp=SERVICE_TCP_PORT)
+    run_claim("ch03:no-nat-trace", nat=nat, nat_trace=own)
+    bridged = ch03.rule_trace(world, c["bridged"].name, "inet", tcp=SERVICE_TCP_PORT)
+    assert_claim_fails("ch03:no-nat-trace", {"nat": nat, "nat_trace": bridged},
+                       mentions="no MASQUERADE, SNAT or DNAT rule acted on it")
+    assert_claim_fails("ch03:no-nat-trace", {"nat": nat, "nat_trace": bridged},
+                       mentions="it crossed host1's nat OUTPUT, then POSTROUTING")
+
+
+def test_no_nat_trace_fails_when_host1_masquerades_its_own_address(world, host):
+    """The same host-network container, but host1 has a MASQUERADE rule for its own address: the
+    trace names it acting on host-app's SYN (nothing visible changes: the address stays host1's)."""
+    scenario, _ = host
+    c = scenario.containers()
+    nat = ch03.host_egress(world, c["app"])
+    own = f"POSTROUTING -s {nat['host1 address']}/32 -o eth0 -j MASQUERADE"
+    world["host1"].run(["iptables", "-t", "nat", "-I", *shlex.split(own)])
+    try:
+        traced = ch03.rule_trace(world, c["app"].name, "inet", tcp=SERVICE_TCP_PORT)
+    finally:
+        world["host1"].run(["iptables", "-t", "nat", "-D", *shlex.split(own)])
+    assert traced["reached"]
+    message = assert_claim_fails("ch03:no-nat-trace", {"nat": nat, "nat_trace": traced},
+                                 mentions="no MASQUERADE, SNAT or DNAT rule acted on it")
+    assert f"-A {own}" in message  # the evidence names the rule
 
 
 def test_inbound_fails_for_a_published_bridge_port(world, host):
