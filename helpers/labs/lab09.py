@@ -6,6 +6,7 @@ helpers/labs/registry.py).
 """
 from __future__ import annotations
 
+from helpers.errors import LabError
 from helpers.labs import state
 from helpers.labs.common import need_attached
 from helpers.labs.model import Checks, Lab
@@ -17,11 +18,13 @@ from helpers.labs.trouble import (
     last_line,
     make_network,
     name_the_cause,
+    rule_verdict,
     run_box,
     shell,
     stage_of,
     staged,
     start_task,
+    traced_probe,
 )
 from helpers.lessons import facts
 from helpers.world.guard import ProbeResult, check_target, container_names, world_networks
@@ -80,7 +83,23 @@ def _name_hint(world, web, api, stage: int) -> str:
         "a name is answered by a DNS server: which one does lab9-web ask, and what does that server know?",
         f"{shell(world, 'host1', 'docker exec lab9-web cat /etc/resolv.conf')}: 127.0.0.11 is Docker's "
         "embedded DNS; which containers' names does it answer, and for whom?",
-        f"compare where the two containers are attached: {shell(world, 'host1', inspect)}"])
+        f"compare where the two containers are attached: {shell(world, 'host1', inspect)}"
+        + (_by_address(world, web, api) if stage >= 3 else "")])
+
+
+def _by_address(world, web, api) -> str:
+    """The last hint's evidence: lab9-web pinging lab9-api by an address of it (the first Docker
+    lists), with the kernel's trace of that ping: where it died and by which rule, as observed."""
+    address = next((a for a in (state.address_on(api, n) for n in sorted(state.networks_of(api))) if a), None)
+    if address is None:
+        return ""
+    try:
+        traced = traced_probe(world, web.name, address)
+    except LabError as error:  # the hint stays; the trace's own error says what was wrong
+        return f". (The kernel's trace of lab9-web's ping to {address} could not run: {error})"
+    said = rule_verdict(world, traced, web.name, address)
+    answer = "gets through" if traced.reached else "gets no answer"
+    return f". And by its address {address}: lab9-web's ping {answer}; {said}"
 
 
 def _ping_by_name(world, source, name: str, limit: int = 3) -> ProbeResult:

@@ -110,3 +110,33 @@ def name_the_cause(c: Checks, cause: str) -> None:
 
 def start_task(number: int, extra: str = "") -> str:
     return f"Start the lab (the start cell or `{{dnlab}} lab start {number}`{extra})."
+
+
+def traced_probe(world, source: str, target: str, kind: str = "ping", port: int | None = None):
+    """One probe with the kernel's rule trace around it, as `dnlab trace SOURCE TARGET --rules` runs
+    it (helpers/path, helpers/observe/nftrace.py): its Path, `netfilter` filled."""
+    from helpers.path import trace
+    from helpers.scenarios.own import own_trace
+
+    scenario = own_trace(world, source, target, kind, port)
+    return trace(world, scenario, scenario.probe, start=False, rules=True)
+
+
+def rule_verdict(world, path, source: str, target: str, kind: str = "ping", port: int | None = None) -> str:
+    """A later hint's quote of the kernel's trace of one probe (a `traced_probe`): the command that
+    shows it, then the rule that dropped the probe, where and with which verdict, as the kernel
+    reported it; or that it got through, or that nothing traced dropped it. What the trace saw,
+    never the fix."""
+    option = f" --{kind} {port}" if kind in ("tcp", "udp") and port else ""
+    command = f"`{dnlab_command(f'trace {source} {target}{option} --rules', world.names.world_id)}`"
+    rules = path.netfilter.get("rules", [])
+    dropped = next((e for e in rules if e["acted"] and e["verdict"].split(":")[0] in ("DROP", "REJECT")), None)
+    if dropped is not None:
+        return (f"{command} (the kernel's own account of that probe) says it was dropped in "
+                f"{dropped['namespace']} by `{dropped['rule'] or dropped['chain'] + ' policy'}` "
+                f"({dropped['table']} {dropped['hook']}, verdict {dropped['verdict']})")
+    if path.reached:
+        return f"{command} (the kernel's own account of that probe) says it got through"
+    untraced = path.netfilter.get("untraced", {})
+    return (f"{command} (the kernel's own account of that probe): no rule dropped it where it was traced"
+            + (f" (not traced: {', '.join(sorted(untraced))})" if untraced else ""))

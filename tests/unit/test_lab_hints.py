@@ -8,6 +8,8 @@
   made); the hint for the missing lab4-app says so on such an engine (engine fact multiple-networks).
 - lab 5: the hints named the LAN router's address outright; finding it is part of the task, so they
   point to where it is read (host1's default route).
+- lab 9's last hint quotes the kernel's rule trace of lab9-web's ping to lab9-api's address (issue
+  19.4), saved from world la (Docker 20.10.24): the DROP rule that stopped it, where, its verdict.
 """
 from __future__ import annotations
 
@@ -18,12 +20,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers.labs import lab04, lab05, lab09
+from helpers.labs import lab04, lab05, lab09, trouble
 from helpers.labs.model import FAIL, Checks
+from helpers.path import rebuild
 from helpers.world.guard import ProbeResult
 from helpers.world.naming import WorldNames
 
 DATA = Path(__file__).parent / "data" / "labs"
+PATHS = Path(__file__).parent / "data" / "paths"
 LOSS = "PING lab9-api (172.17.0.2): 56 data bytes\n\n--- lab9-api ping statistics ---\n" \
        "1 packets transmitted, 0 packets received, 100% packet loss\n"
 
@@ -61,9 +65,43 @@ def _lab9(monkeypatch, web: Box, api: Box, stage: int = 3) -> dict[str, str]:
     monkeypatch.setattr(lab09, "container_or_start", lambda world, c, host, name, number: boxes[name])
     monkeypatch.setattr(lab09, "_ping_by_name",
                         lambda world, source, name: ProbeResult(source.name, name, "ping", False, LOSS, 1))
+    monkeypatch.setattr(lab09, "traced_probe", _saved_isolation_trace)
     c = Checks()
     lab09.check_network(_world(), c)
     return _failed(c)
+
+
+def _saved_isolation_trace(world, source: str, target: str, kind: str = "ping", port=None):
+    """lab9-web (lab9-net) pinging lab9-api's default-bridge address, traced with --rules on world la."""
+    assert (source, target, kind) == ("lab9-web", "172.17.0.2", "ping"), (source, target, kind)
+    return rebuild(PATHS / "lab9-isolation-rules")
+
+
+def test_lab9_last_hint_quotes_the_rule_that_dropped_the_ping_by_address(monkeypatch):
+    bridge = {"bridge": {"IPAddress": "172.17.0.2"}}
+    web = Box("lab9-web", {"lab9-net": {"IPAddress": "172.18.0.2"}})
+    hint = _lab9(monkeypatch, web, Box("lab9-api", bridge))["lab9-web reaches lab9-api by name"]
+    assert "by its address 172.17.0.2: lab9-web's ping gets no answer" in hint
+    assert "--world lt trace lab9-web 172.17.0.2 --rules`" in hint
+    assert ("dropped in host1 by `-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP` (filter FORWARD, verdict DROP)"
+            in hint), hint
+    assert not any(word in hint.lower() for word in lab09.CAUSE_WORDS), hint
+    # the trace runs for the last hint only: the earlier ones cost no trace
+    monkeypatch.setattr(lab09, "traced_probe", lambda *a, **k: pytest.fail("traced before the last hint"))
+    for stage in (1, 2):
+        c = Checks()
+        monkeypatch.setattr(lab09, "stage_of", lambda world, number, stage=stage: stage)
+        lab09.check_network(_world(), c)
+        assert "trace" not in _failed(c)["lab9-web reaches lab9-api by name"]
+
+
+def test_a_rule_verdict_says_what_the_trace_saw():
+    """Dropped: the rule, namespace, table, hook and verdict; got through: no rule is named."""
+    world = _world()
+    dropped = trouble.rule_verdict(world, rebuild(PATHS / "user-bridge-isolation-rules"), "c", "172.18.0.2")
+    assert "dropped in host1 by `-A DOCKER-ISOLATION-STAGE-2" in dropped and "verdict DROP" in dropped
+    through = trouble.rule_verdict(world, rebuild(PATHS / "user-bridge-egress-rules"), "a", "inet", "tcp", 9000)
+    assert "trace a inet --tcp 9000 --rules`" in through and through.endswith("says it got through")
 
 
 def test_lab9_names_a_stale_hosts_line_once_both_are_attached(monkeypatch):
