@@ -16,8 +16,8 @@ in the notebooks (``notebooks/src/nb.py:claim``) so that tests can run the very 
 where the claim is false and see it fail (``tests/claimcells.py``).
 
 A claim also shows the code that measured its evidence, folded under it, as a book shows the code it
-calls: the helpers marked `@measured` (the chapters' `chNN`, `common`, `facts`, `probes`, `measure`,
-`two_engines`) that a cell called since the previous claim (the previous claim's, when none was).
+calls: the helpers marked `@measured` (the chapters' `chNN`, `common`, `facts`, `probes`) that a cell
+called since the previous claim (the previous claim's, when none was).
 """
 from __future__ import annotations
 

@@ -137,25 +137,24 @@ def build():
         This is what one timed request looks like, typed on lanpc:
         """, id="7.2-host-networking-faster"),
         code("""
-        from helpers.lessons import measure
         measure_cases = ch07.measurement_cases(world, lesson)
         host1_ip = facts.address(world, "host1")
         facts.sh(world, "lanpc", f"s=$(date +%s%N); busybox wget -q -O /dev/null http://{host1_ip}:18081/small; "
                                  "e=$(date +%s%N); echo $(( (e-s)/1000 )) microseconds")
         """),
         code("""
-        cases = [measure.measure(world, c, requests=30, transfers=5) for c in measure_cases]
+        cases = [ch07.measure(world, c, requests=30, transfers=5) for c in measure_cases]
         """),
         claim("ch07:measured", """
         claims.holds("every case was measured: 30 requests and 5 transfers each, all completed",
-                     all(n["requests"] == 30 and n["transfers"] == 5 for n in measure.completeness(cases).values()),
-                     evidence=measure.completeness(cases))
+                     all(n["requests"] == 30 and n["transfers"] == 5 for n in ch07.completeness(cases).values()),
+                     evidence=ch07.completeness(cases))
         """),
         code("""
-        facts.table(measure.summary(cases))
+        facts.table(ch07.summary(cases))
         """),
         code("""
-        measure.plot(cases);
+        ch07.plot(cases);
         """),
         md("""
         ### What the numbers allow us to say
@@ -168,7 +167,7 @@ def build():
         run it again — try it.
         """, id="numbers-allow-us-say"),
         code("""
-        facts.table([measure.versus_baseline(cases, part) for part in ("DNAT", "docker-proxy", "macvlan", "overlay")])
+        facts.table([ch07.versus_baseline(cases, part) for part in ("DNAT", "docker-proxy", "macvlan", "overlay")])
         """),
         md("""
         **Reading it.** What each path *costs* is certain, because the earlier chapters captured
@@ -207,9 +206,8 @@ def build():
         again (so does `sudo .venv/bin/dnlab --world <that id> down`).
         """, id="7.4-two-engines-side"),
         code("""
-        from helpers.lessons import two_engines
-        side = two_engines.side_world(world)     # sudo .venv/bin/dnlab --world <id>v2 up --engine host2=28
-        print(two_engines.status_lines(side))
+        side = ch07.side_world(world)     # sudo .venv/bin/dnlab --world <id>v2 up --engine host2=28
+        print(ch07.status_lines(side))
         """, id="code-helpers-lessons-import"),
         md("""
         The same command on both hosts: a web server (the course's `nginx` stand-in) with its port 80
@@ -217,7 +215,7 @@ def build():
         """, id="same-command-both"),
         code("""
         for host in ("host1", "host2"):
-            display(two_engines.publish(side, host))      # docker run -d --name web -p 8080:80 nginx
+            display(ch07.publish(side, host))      # docker run -d --name web -p 8080:80 nginx
         """, id="code-host-host1-host2"),
         md("""
         ### The rules, side by side
@@ -227,7 +225,7 @@ def build():
         (Packet counters are left out so that equal rules compare equal.)
         """, id="rules-side-side"),
         code("""
-        rules = two_engines.rules_side_by_side(side)   # iptables-save -t raw / -t filter / -t nat on each host
+        rules = ch07.rules_side_by_side(side)   # iptables-save -t raw / -t filter / -t nat on each host
         rules
         """, id="code-rules-two-engines"),
         code("""
@@ -266,7 +264,7 @@ def build():
         [[engine:direct-access]]
         """, id="probe-1-published-container"),
         code("""
-        direct = [two_engines.direct_access(side, host) for host in ("host1", "host2")]
+        direct = [ch07.direct_access(side, host) for host in ("host1", "host2")]
         facts.table(direct, ["host", "engine", "route on lanpc", "container", "reached", "answer",
                              "raw rule", "raw drops counted"])
         """),
@@ -292,7 +290,7 @@ def build():
         """, id="probe-2-port-published"),
         code("""
         for host in ("host1", "host2"):
-            display(two_engines.publish(side, host, "local", "127.0.0.1:8081:80"))
+            display(ch07.publish(side, host, "local", "127.0.0.1:8081:80"))
         """),
         md("""
         Now `lanpc` sends one TCP SYN to `127.0.0.1:8081` in a frame addressed to each host's MAC
@@ -301,7 +299,7 @@ def build():
         pings the host first, so that the host knows lanpc's MAC (why, below the table).
         """, id="now-lanpc-sends"),
         code("""
-        loopback = [two_engines.loopback_from_lan(side, host) for host in ("host1", "host2")]
+        loopback = [ch07.loopback_from_lan(side, host) for host in ("host1", "host2")]
         facts.table(loopback, ["host", "engine", "SYN reached the container (docker0)",
                                "container answered (SYN-ACK on docker0)", "SYN-ACK left eth0, from", "lanpc got",
                                "DNAT counted", "raw rule", "raw drops counted"])
@@ -336,7 +334,7 @@ def build():
         `docker run -d --name inner --network inside alpine`, and then:
         """, id="probe-3-routes-container"),
         code("""
-        internal = [two_engines.internal_routes(side, host) for host in ("host1", "host2")]
+        internal = [ch07.internal_routes(side, host) for host in ("host1", "host2")]
         for r in internal:
             display(r["shown"])
         """),
@@ -353,7 +351,7 @@ def build():
         Done with the side world: taking it down removes its engines, containers and namespaces.
         """, id="done-side-world"),
         code("""
-        two_engines.take_down(world)      # sudo .venv/bin/dnlab --world <id>v2 down
+        ch07.take_down(world)      # sudo .venv/bin/dnlab --world <id>v2 down
         """, id="code-two-engines-take"),
         md("""
         ## Summary
@@ -377,7 +375,7 @@ def build():
         print(by["overlay"]["addresses"], "| way out:", by["overlay"]["way out"], "|", by["overlay"]["MASQUERADE rules"])
         # 2.
         proxy = [c for c in cases if "docker-proxy" in c.label][0]
-        print([round(measure.measure(world, proxy, requests=5, transfers=3).mbps[0]) for _ in range(3)])
+        print([round(ch07.measure(world, proxy, requests=5, transfers=3).mbps[0]) for _ in range(3)])
         """, id="solution-1-overlay-one-address"),
         code("""
         # extra code: tidy up (this chapter's containers, its scenarios, and the side world of 7.4 if a
@@ -385,7 +383,6 @@ def build():
         lesson.stop()
         for s in running.values():
             s.stop()
-        from helpers.lessons import two_engines
-        two_engines.take_down(world);
+        ch07.take_down(world);
         """, id="code-extra-code-tidy-up"),
     ])

@@ -12,7 +12,7 @@ def build():
         each one live. The **source** column says where a term comes from: *the article* (then the
         next column gives its exact spelling there) or *added by the course*, a standard term the
         article does not use (ネットワーク名前空間, UTS名前空間, サブネット, ポート公開,
-        コネクショントラッキング, Pod). The list lives in `helpers/lessons/glossary.py`, and a test
+        コネクショントラッキング, Pod). The list lives in `helpers/lessons/ch10.py`, and a test
         checks every "article" spelling against the article's text.
 
         Three of the article's words need a note:
@@ -24,7 +24,7 @@ def build():
           Japanese texts usually write デフォルトゲートウェイ.
         """, id="chapter-10-glossary"),
         code("""
-        from helpers.lessons import facts, glossary
-        facts.table(glossary.rows())
+        from helpers.lessons import ch10, facts
+        facts.table(ch10.rows())
         """),
     ])

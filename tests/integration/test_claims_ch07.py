@@ -3,7 +3,7 @@
 Each test changes the real world (deletes one of Docker's MASQUERADE rules, joins a container to
 the host container's namespace, gives a default-bridge container Docker's DNS address, stops the
 server a measurement reaches), runs the chapter's own demonstration (`ch07.scenario_row`,
-`ch07.container_row`, `measure.measure`) on it, and hands the result to the very cell the learner runs. The world is
+`ch07.container_row`, `ch07.measure`) on it, and hands the result to the very cell the learner runs. The world is
 restored in `finally`.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 
 from helpers import scenarios
-from helpers.lessons import ch07, facts, measure
+from helpers.lessons import ch07, facts
 from tests.claimcells import assert_claim_fails, run_claim
 
 
@@ -118,9 +118,9 @@ def test_measured_claim_fails_when_the_server_stops_answering(world, side_by_sid
     cases = ch07.measurement_cases(world, lesson)
     host = next(c for c in cases if c.label.startswith("host (lanpc"))
     dnat = next(c for c in cases if "DNAT" in c.label)
-    measure.measure(world, host, requests=30, transfers=5)
-    run_claim("ch07:measured", cases=[host], measure=measure)
+    ch07.measure(world, host, requests=30, transfers=5)
+    run_claim("ch07:measured", cases=[host])
     lesson.containers("host1")["web-bridge"].stop(timeout=1)
-    measure.measure(world, dnat, requests=30, transfers=5)
+    ch07.measure(world, dnat, requests=30, transfers=5)
     assert dnat.latency_ms == [] and dnat.error
-    assert_claim_fails("ch07:measured", {"cases": [host, dnat], "measure": measure}, mentions="'requests': 0")
+    assert_claim_fails("ch07:measured", {"cases": [host, dnat]}, mentions="'requests': 0")

@@ -305,7 +305,7 @@ def test_an_empty_world_id_never_means_the_default_world():
 
 
 def test_a_side_world_goes_with_the_down_of_its_world_even_after_its_maker_was_killed():
-    """Chapter 7's side world (helpers/lessons/two_engines.py) is taken down by the chapter or at its
+    """Chapter 7's side world (helpers/lessons/ch07.py, section 7.4) is taken down by the chapter or at its
     kernel's exit; a SIGKILLed kernel does neither. `manager.adopt` records it in the session world,
     whose `down` removes it too."""
     maker_code = (f"import time\nfrom helpers.world import manager\nmanager.up({IT7!r})\n"

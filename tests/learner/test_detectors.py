@@ -39,7 +39,7 @@ def test_figure_cell_without_png_is_caught():
     assert _kinds(good) == []
 
 
-@pytest.mark.parametrize("source", ["draw_map(world, 'host1')", "measure.plot(cases);", "draw_world(world, state);",
+@pytest.mark.parametrize("source", ["draw_map(world, 'host1')", "ch07.plot(cases);", "draw_world(world, state);",
                                     "fig = draw_path(path, view='L2')", "x = 1"])
 def test_what_counts_as_a_figure_cell(source):
     cell = _code(source)

@@ -37,7 +37,7 @@ def test_the_figure_cells_are_found():
     found = {nb.name: view.figure_cells(nbformat.read(str(nb), as_version=4)) for nb in CHAPTERS}
     for nb, cells in found.items():
         if nb.startswith(DRAWING_CHAPTERS):
-            assert cells, f"{nb}: no figure cell found (show_path/draw_path/draw_map/draw_world/measure.plot)"
+            assert cells, f"{nb}: no figure cell found (show_path/draw_path/draw_map/draw_world/ch07.plot)"
     assert sum(len(c) for c in found.values()) >= len(DRAWING_CHAPTERS)
 
 

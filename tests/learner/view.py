@@ -4,7 +4,7 @@ Each detector returns `Problem`s naming the cell and what is wrong, so a failing
 to look. The detectors read outputs as a front end renders them:
 
 - a figure cell (it draws: `show_path`, `draw_path`, `draw_map`, `draw_world`, `draw_host_map`,
-  `measure.plot`, or it is tagged `figure`) must have an `image/png` output;
+  `ch07.plot`, or it is tagged `figure`) must have an `image/png` output;
 - no output may hold matplotlib's `<Figure size ...>` (a figure that was never rendered);
 - a markdown cell must not contain an indented code block (a line indented 4+ spaces outside a
   fence, e.g. a `dedent` that failed after concatenation): it renders as grey code, not prose;
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import nbformat
 
-FIGURE_CALL = re.compile(r"\b(show_path|draw_path|draw_map|draw_world|draw_host_map)\s*\(|\bmeasure\.plot\s*\(")
+FIGURE_CALL = re.compile(r"\b(show_path|draw_path|draw_map|draw_world|draw_host_map)\s*\(|\bch07\.plot\s*\(")
 FIGURE_TAG = "figure"
 TD = re.compile(r"<td\b[^>]*>(.*?)</td>", re.S | re.I)
 RAW_REPR = ("{'", "['")      # Python's repr of a dict or list of strings

@@ -23,7 +23,7 @@ from helpers.observe.parse import parse_iptables_save
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-HELPERS = ("facts", "probes", "measure", "two_engines", "common")
+HELPERS = ("facts", "probes", "common")
 MASQUERADE = "*nat\n[3:180] -A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n"
 
 

@@ -127,7 +127,7 @@ def test_host_map_puts_a_bridges_containers_side_by_side():
 
 
 def test_measure_plot_shows_ratios_against_the_baseline():
-    from helpers.lessons.measure import Case, plot
+    from helpers.lessons.ch07 import Case, plot
 
     base = Case("host (a -> b)", None, "b", 1)
     base.latency_ms, base.mbps = [2.0, 2.0, 2.2], [1000.0, 1000.0]

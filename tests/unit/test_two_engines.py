@@ -5,7 +5,7 @@ each with `docker run -d -p 8080:80 nginx`, `-p 127.0.0.1:8081:80 nginx` and an 
 """
 from pathlib import Path
 
-from helpers.lessons import two_engines
+from helpers.lessons import ch07
 from helpers.world import engine_facts
 
 DATA = Path(__file__).parent / "data" / "two_engines"
@@ -15,22 +15,22 @@ VERSIONS = {"host1": "20.10.24+dfsg1", "host2": "28.5.2+dfsg4"}
 def _saved() -> dict:
     texts = {"host1": (DATA / "host1-20.10.24.iptables-save").read_text(),
              "host2": (DATA / "host2-28.5.2.iptables-save").read_text()}
-    return {h: {t: two_engines.parse_save(body) for t, body in two_engines.split_tables(text).items()}
+    return {h: {t: ch07.parse_save(body) for t, body in ch07.split_tables(text).items()}
             for h, text in texts.items()}
 
 
 def test_counters_and_comments_are_left_out():
-    lines = two_engines.parse_save("# Generated\n*filter\n:FORWARD DROP [12:840]\n-A FORWARD -j X\nCOMMIT\n")
+    lines = ch07.parse_save("# Generated\n*filter\n:FORWARD DROP [12:840]\n-A FORWARD -j X\nCOMMIT\n")
     assert lines == [":FORWARD DROP", "-A FORWARD -j X"]
 
 
 def test_the_merge_marks_each_line_once_by_who_has_it():
-    rows = two_engines.marked(["a", "b", "c", "d"], ["a", "x", "c", "b"])
+    rows = ch07.marked(["a", "b", "c", "d"], ["a", "x", "c", "b"])
     assert sorted(rows) == sorted([(" ", "a"), (" ", "b"), (" ", "c"), ("-", "d"), ("+", "x")])
 
 
 def test_the_saved_engines_differ_as_the_engine_table_says():
-    diff = two_engines.compare(_saved(), VERSIONS)
+    diff = ch07.compare(_saved(), VERSIONS)
     assert diff.new_chains == ["DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-FORWARD"]
     assert diff.raw_rules["host1"] == []
     assert "-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 8081 -j DROP" in diff.raw_rules["host2"]
@@ -60,5 +60,5 @@ def test_the_side_world_id_fits_the_scheme():
 
     for session, side in (("sb", "sbv2"), ("lead", "leadv2"), ("abcdefgh", "abcdefv2"), (None, "dnlabv2")):
         world = type("W", (), {"names": WorldNames(session)})()
-        assert two_engines.side_id(world) == side and validate_world_id(side) == side
-    assert two_engines.side_id(type("W", (), {"names": WorldNames("t")})(), "vt") == "tvt"
+        assert ch07.side_id(world) == side and validate_world_id(side) == side
+    assert ch07.side_id(type("W", (), {"names": WorldNames("t")})(), "vt") == "tvt"

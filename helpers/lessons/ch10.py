@@ -1,5 +1,5 @@
-"""Terms of the course, in Japanese and English, with their meanings and the chapter that shows
-each one live. Rendered by notebooks/10_glossary.ipynb.
+"""Chapter 10 (glossary): the terms of the course, in Japanese and English, with their meanings and
+the chapter that shows each one live. Rendered by notebooks/10_glossary.ipynb (notebooks/src/ch10.py).
 
 Each term says where it comes from: either **the article** (then `article` holds the exact string
 the source article writes, verified against its text by tests/unit/test_glossary.py), or **the
