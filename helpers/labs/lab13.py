@@ -33,12 +33,9 @@ from helpers.world import engine_facts, swarm
 from helpers.world import mtu as link_mtu
 from helpers.world.guard import probe
 from helpers.world.manager import command_for
-from helpers.world.naming import (
-    IMAGE,
-    OVERLAY_DEFAULT_UNDERLAY_MTU,
-    OVERLAY_MTU_OPTION,
-    VXLAN_OVERHEAD,
-)
+from helpers.world.mtu import OVERLAY_DEFAULT_UNDERLAY_MTU, VXLAN_OVERHEAD
+from helpers.world.naming import IMAGE
+from helpers.world.swarm import OVERLAY_MTU_OPTION
 
 # Lab 13's "cloud": what the LAN between host1 and host2 carries while the hosts' NICs still say
 # 1500 (a common cloud/OpenStack tenant-network size), and where the lab records the MTUs it found.

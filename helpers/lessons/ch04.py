@@ -14,14 +14,9 @@ from helpers.lessons.common import guarded_exec, lesson_labels, probe_row, remov
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world import mtu
 from helpers.world.guard import probe
-from helpers.world.naming import (
-    INET_IP,
-    LABEL_WORLD,
-    OVERLAY_MTU_OPTION,
-    OVERLAY_VXLANID_OPTION,
-    SERVICE_TCP_PORT,
-    VXLAN_OVERHEAD,
-)
+from helpers.world.mtu import VXLAN_OVERHEAD
+from helpers.world.naming import INET_IP, LABEL_WORLD, SERVICE_TCP_PORT
+from helpers.world.swarm import OVERLAY_MTU_OPTION, OVERLAY_VXLANID_OPTION
 
 # What the chapter's notebook calls (as ch04.NAME): its own demonstrations and the shared helpers it uses.
 __all__ = [

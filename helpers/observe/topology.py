@@ -19,7 +19,8 @@ from pathlib import Path
 from helpers.observe import collect
 from helpers.observe.model import Interface, NamespaceState
 from helpers.observe.parse import peer_pairs
-from helpers.world.naming import LABEL_SCENARIO, LABEL_WORLD, OVERLAY_NETNS, OVERLAY_VXLANID_OPTION
+from helpers.world.naming import LABEL_SCENARIO, LABEL_WORLD, OVERLAY_NETNS
+from helpers.world.swarm import OVERLAY_VXLANID_OPTION
 
 
 @dataclass

@@ -5,6 +5,7 @@ import fcntl
 import http.client
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -18,10 +19,7 @@ from pathlib import Path
 from helpers.errors import DockerCliError, LabError, dnlab_command, env_world
 from helpers.world import netns
 from helpers.world.naming import (
-    CGROUP_ROOT,
     DATA_ROOT,
-    ENGINE_FIXED_DIRS,
-    ENGINE_MACHINE_FILES,
     ENGINE_PRIVATE_DIR,
     INET_IP,
     MACHINE_IPS,
@@ -30,6 +28,17 @@ from helpers.world.naming import (
     HostPaths,
 )
 from helpers.world.proc import NETNS_DIR, which
+
+# Folders an engine writes whatever its flags say (dockerd 20.10 and 26.1, containerd 1.6/1.7):
+# libnetwork's load-balancer sandboxes (/var/lib/docker/network/files/lb_<net>), dockerd's plugin
+# exec-root (/run/docker/plugins), containerd's shim sockets (/run/containerd/s), 20.10's trust key
+# (/etc/docker/key.json). In each engine's own mount namespace, each is bind-mounted from
+# <host state>/ENGINE_PRIVATE_DIR/<name with "/" as "-">, so nothing lands in the machine's folders.
+ENGINE_FIXED_DIRS = ("/var/lib/docker", "/run/docker", "/run/containerd", "/etc/docker")
+# Files an engine reads as "its machine's": in its own mount namespace they name the lab (resolver
+# INET_IP, its hostname), so dockerd itself never resolves through the machine's resolver.
+ENGINE_MACHINE_FILES = ("/etc/resolv.conf", "/etc/hosts")
+CGROUP_ROOT = Path("/sys/fs/cgroup")   # where engines' cgroup parents live (v1 controllers or v2)
 
 # The environment variable that sets the lab engines' log level (dockerd `log-level`; default warn).
 ENGINE_LOG_LEVEL_ENV = "DNLAB_ENGINE_LOG_LEVEL"
@@ -122,10 +131,15 @@ def _flat(target: str) -> str:
     return target.strip("/").replace("/", "-")
 
 
-def _mount_points() -> list[str]:
-    """Mount points of this process's mount namespace (`/proc/self/mountinfo`, field 5)."""
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def mount_points() -> list[str]:
+    """Mount points of this process's mount namespace (`/proc/self/mountinfo`, field 5), unescaped: the
+    kernel writes a space, tab, newline or backslash in a path as \\ooo (a leftover of a world id with a
+    newline has `\\012` in its folders' mount points)."""
     lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    return [line.split()[4].replace("\\040", " ") for line in lines]
+    return [_OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in lines]
 
 
 def containing_mount(path: str, points: list[str]) -> str:
@@ -223,7 +237,7 @@ def share_exec_root(paths: HostPaths) -> None:
     root = str(paths.exec_root)
     unmount_below(paths.exec_root)
     for _ in range(8):  # a bind per earlier start that was never undone, at most
-        if root not in _mount_points():
+        if root not in mount_points():
             break
         subprocess.run([which("umount"), "-l", root], capture_output=True)
     subprocess.run([which("mount"), "--bind", "--make-shared", root, root], check=True, capture_output=True)
@@ -255,7 +269,7 @@ def launch_script(hostname: str, binds: list[tuple[Path, str]], command: Sequenc
                   own: Sequence[tuple[Path, Path]] = ()) -> str:
     """The sh run inside the engine's new mount and UTS namespaces, ending in `exec command`; with
     `own` ((root, the world's folder in it), from `own_folders`), each root shows that folder alone."""
-    points = _mount_points()
+    points = mount_points()
     slaves = sorted({containing_mount(target, points) for _, target in binds}
                     | {containing_mount(str(root), points) for root, _ in own})
     mount = which("mount")
@@ -422,11 +436,7 @@ def stop(paths: HostPaths, grace: float = 0.0) -> None:
 def unmount_below(*roots: Path) -> None:
     """Unmount whatever a crashed engine left mounted under its own directories, deepest first."""
     prefixes = tuple(str(root).rstrip("/") + "/" for root in roots)
-    mounts = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if (point + "/").startswith(prefixes):
-            mounts.append(point)
+    mounts = [point for point in mount_points() if (point + "/").startswith(prefixes)]
     for point in sorted(set(mounts), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
 

@@ -13,18 +13,23 @@ each an `EngineSite`: a network namespace whose `lo` carries its owner's marker,
 `start` launches dockerd there (`engine.start`: its own mount and UTS namespaces) and waits until it
 answers; `stop` ends it and everything below it (containerd, shims, containers); `remove` also
 deletes the namespace (only if it carries the site's marker: a same-named namespace of a learner
-is never touched), unmounts what lies below the folders, removes them and the cgroups. `leftovers`
-lists what of a site still exists (a test's proof that `remove` left nothing).
+is never touched), unmounts what lies below the folders, removes them and the cgroups. That removal
+is `remove_marked`, the one code path that does it, also for what a world no command accepts left
+(helpers/world/leftovers.py: its sites built from its raw prefix). `leftovers` lists what of a site
+still exists (a test's proof that `remove` left nothing).
 
 The sweep (`sweep`, run by `dnlab clean` through `manager.clean`): what the course left is found by
 its marks (`find_marked`): a namespace whose `lo` carries `dnlab-world=<prefix>` (and whose name is
 that world's) or `dnlab-sandbox=<full name>` (and is named so), and the folders of RUN_ROOT and
-DATA_ROOT named as a world or a sandbox. Each owner found is swept unless it is busy: a world whose
-lock is held or whose engine lives (the manager says), a sandbox whose owner holds its lock
-(`naming.SANDBOX_OWNER`, flock, while the owning process lives).
+DATA_ROOT named as a world or a sandbox; and `Stray`s, the marked namespaces and folders of a world
+whose prefix holds a control character (helpers/world/leftovers.py). Each owner found is swept unless
+it is busy: a world whose lock is held or whose engine lives (the manager says), a sandbox whose owner
+holds its lock (`naming.SANDBOX_OWNER`, flock, while the owning process lives); a stray never is.
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
@@ -45,8 +50,10 @@ from helpers.world.naming import (
     HostPaths,
     NamingError,
     WorldNames,
+    malformed_prefix,
     parse_namespace,
     parse_prefix,
+    plain,
 )
 from helpers.world.proc import lock_held
 
@@ -102,22 +109,8 @@ class EngineSite:
 
     def remove(self) -> list[str]:
         """Remove every trace of the engine: its processes, its namespace (only if marked as the site's),
-        mounts below its folders, the folders, its cgroups. What was removed."""
-        removed = []
-        if self.stop():
-            removed.append(f"dockerd of {self.namespace}")
-        if self.owns_namespace():
-            netns.delete(self.namespace)
-            removed.append(f"namespace {self.namespace}")
-        # Below the state folder: the exec-root's own shared bind (engine.share_exec_root), the
-        # namespaces dockerd mounted in it; below the data-root: containers' overlay mounts.
-        engine.unmount_below(self.paths.state, self.paths.data_root)
-        for directory in (self.paths.state, self.paths.data_root):
-            if directory.exists():
-                shutil.rmtree(directory, ignore_errors=True)
-                removed.append(f"directory {directory}")
-        removed += [f"cgroup {c}" for c in engine.remove_cgroups(self.cgroup_parent)]
-        return removed
+        mounts below its folders, the folders, its cgroups (`remove_marked`). What was removed."""
+        return remove_marked(self.marker, [self.namespace], [self.paths.state, self.paths.data_root], [self])
 
     def leftovers(self) -> list[str]:
         """What of the site still exists: processes, the namespace, folders, mounts below them, cgroups."""
@@ -128,12 +121,41 @@ class EngineSite:
             if directory.exists():
                 left.append(f"directory {directory}")
         marks = (str(self.paths.state), str(self.paths.data_root))
-        for line in Path("/proc/self/mountinfo").read_text().splitlines():
-            point = line.split()[4]
-            if point.startswith(marks):
-                left.append(f"mount {point}")
+        left += [f"mount {point}" for point in engine.mount_points() if point.startswith(marks)]
         left += [f"cgroup {c}" for c in engine.cgroup_dirs(self.cgroup_parent)]
         return left
+
+
+def _shown(name: str | Path) -> str:
+    """A name or path as a report line shows it: quoted if a control or blank character is in it."""
+    return str(name) if plain(str(name)) == str(name) else repr(str(name))
+
+
+def remove_marked(marker: str, namespaces: Iterable[str], folders: Iterable[Path],
+                  sites: Iterable[EngineSite] = ()) -> list[str]:
+    """The one removal of what an owner of the course left (an engine's site, a world no command accepts):
+    stop the engines of `sites`, delete each of `namespaces` that carries `marker` (a same-named namespace
+    without it is never touched), unmount what lies below `folders`, remove them (a file: unlink), remove
+    the sites' cgroups. What was removed, one line each."""
+    sites, folders = list(sites), list(folders)
+    removed = [f"dockerd of {_shown(site.namespace)}" for site in sites if site.stop()]
+    for name in namespaces:
+        if netns.exists(name) and netns.marker_of(name) == marker:
+            netns.delete(name)
+            removed.append(f"namespace {_shown(name)}")
+    # Below an engine's state folder: the exec-root's own shared bind (engine.share_exec_root), the
+    # namespaces dockerd mounted in it; below its data-root: containers' overlay mounts.
+    engine.unmount_below(*folders)
+    for folder in folders:
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(f"directory {_shown(folder)}")
+        elif os.path.lexists(folder):
+            folder.unlink(missing_ok=True)
+            removed.append(f"{'lock' if folder.name.endswith('.lock') else 'file'} {_shown(folder)}")
+    for site in sites:
+        removed += [f"cgroup {_shown(c)}" for c in engine.remove_cgroups(site.cgroup_parent)]
+    return removed
 
 
 def world_site(names: WorldNames, host: str) -> EngineSite:
@@ -210,16 +232,41 @@ def _is_sandbox(name: str) -> bool:
 
 
 @dataclass
+class Stray:
+    """What a world whose prefix no command accepts left (helpers/world/leftovers.py): its raw prefix,
+    the namespaces carrying its marker, its folders and lock file."""
+
+    prefix: str
+    namespaces: list[str] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+
+
+@dataclass
 class Marked:
-    """What the course left on the machine, by owner: world prefixes and sandboxes' full names."""
+    """What the course left on the machine, by owner: world prefixes, sandboxes' full names, and the
+    leftovers of worlds no command accepts (`Stray`s, by raw prefix)."""
 
     worlds: set[str] = field(default_factory=set)
     sandboxes: set[str] = field(default_factory=set)
+    strays: dict[str, Stray] = field(default_factory=dict)
+
+    def stray(self, prefix: str) -> Stray:
+        return self.strays.setdefault(prefix, Stray(prefix))
+
+
+def _manifest_names(folder: Path, name: str) -> bool:
+    """True if `folder` holds a world's manifest naming `name` as its prefix."""
+    with suppress(OSError, ValueError, TypeError, AttributeError):
+        return json.loads((folder / "manifest.json").read_text()).get("prefix") == name
+    return False
 
 
 def find_marked(roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> Marked:
     """Every world and sandbox that left a namespace carrying its marker, or a folder (or a world's lock
-    file) in `roots` named as it. A namespace without the right marker is never counted, whatever its name."""
+    file) in `roots` named as it. A namespace without the right marker is never counted, whatever its name;
+    a name outside the scheme is not even read. Strays: a namespace `<raw>-<role>` marked `dnlab-world=<raw>`
+    whose name reads as a world's once its control characters go; a folder (or lock) named as such a
+    prefix, or a folder of the run root whose manifest names it."""
     found = Marked()
     for root in roots:
         if root.is_dir():
@@ -229,12 +276,18 @@ def find_marked(roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> Marked:
                     found.worlds.add(name)
                 elif _is_sandbox(entry.name):
                     found.sandboxes.add(entry.name)
+                elif malformed_prefix(name) or (root == roots[0] and _manifest_names(entry, name)):
+                    found.stray(name).folders.append(entry)
     for name in netns.list_names():
         parsed = parse_namespace(name)
-        if parsed or _is_sandbox(name):  # only names of the scheme are asked for their marker
-            marker = netns.marker_of(name)
-            if parsed and marker == MARKER_PREFIX + parsed[0]:
+        reads_as = None if parsed else parse_namespace(plain(name))
+        if parsed or reads_as or _is_sandbox(name):  # only names of the scheme are asked for their marker
+            marker = netns.marker_of(name) or ""
+            raw = marker.removeprefix(MARKER_PREFIX) if marker.startswith(MARKER_PREFIX) else None
+            if parsed and raw == parsed[0]:
                 found.worlds.add(parsed[0])
+            elif reads_as and raw is not None and name == f"{raw}-{reads_as[1]}":
+                found.stray(raw).namespaces.append(name)
             elif _is_sandbox(name) and marker == marker_of(name):
                 found.sandboxes.add(name)
     return found

@@ -642,8 +642,13 @@ def down(world_id: str | None = None) -> list[str]:
     with _locked(names, "down") as held:
         removed += _teardown(names)
         # What a world id with a control character left (`--world $'w\n'` before ids were matched whole).
-        for stray in leftovers.sweep(names.prefix, (RUN_ROOT, DATA_ROOT)).values():
-            removed += stray
+        strays = lifecycle.sweep(leftovers.owners({names.prefix}, roots=(RUN_ROOT, DATA_ROOT)))
+        for stray_removed in strays.removed.values():
+            removed += stray_removed
+        if strays.failed:
+            name, why = next(iter(strays.failed.items()))
+            raise LabError(f"could not remove the leftovers {name} of world {names.prefix}: {why}",
+                           dnlab_command("down", names.world_id))
         held.remove()  # while held: a waiting `up` then takes the lock afresh, never beside a newcomer
     lifecycle.remove_empty_roots((RUN_ROOT, DATA_ROOT))
     return removed
@@ -746,7 +751,9 @@ def clean(only: set[str] | None = None) -> CleanReport:
     worlds = [world_owner(p) for p in discover(report.warnings, marked) if only is None or p in only]
     ids = None if only is None else {WorldNames.from_prefix(p).world_id or "" for p in only}
     sandboxes = list(lifecycle.sandboxes(ids, marked))
-    done = lifecycle.sweep([*worlds, *sandboxes])
+    # Namespaces and folders with the course's marks whose names no command accepts (issue 23.3).
+    strays = leftovers.owners(only, marked, (RUN_ROOT, DATA_ROOT))
+    done = lifecycle.sweep([*worlds, *sandboxes, *strays])
     sandbox_names = {owner.name for owner in sandboxes}
     for name, removed in done.removed.items():
         (report.sandboxes if name in sandbox_names else report.swept)[name] = removed
@@ -756,10 +763,6 @@ def clean(only: set[str] | None = None) -> CleanReport:
         else:
             report.running[name] = reason
     report.failed.update(done.failed)
-    # Namespaces and folders with the course's marks whose names no command accepts (issue 23.3).
-    for prefix in [None] if only is None else sorted(only):
-        swept = leftovers.sweep(prefix, (RUN_ROOT, DATA_ROOT))
-        report.swept.update({repr(raw): removed for raw, removed in swept.items()})
     lifecycle.remove_empty_roots((RUN_ROOT, DATA_ROOT))
     return report
 
@@ -768,7 +771,8 @@ def status_all(warnings: list[str] | None = None) -> list[dict]:
     """One line of status per world of the course on this machine (a workshop server has several).
     A world whose status cannot be read gets a row with its `error`; the others are still listed."""
     rows = []
-    for prefix in discover(warnings):
+    marked = lifecycle.find_marked((RUN_ROOT, DATA_ROOT))
+    for prefix in discover(warnings, marked):
         world_id = WorldNames.from_prefix(prefix).world_id
         try:
             report = status(world_id)
@@ -780,7 +784,7 @@ def status_all(warnings: list[str] | None = None) -> list[dict]:
                      "engines answering": [h for h, e in report["engines"].items() if e["answers"]],
                      "missing": report["missing"]})
     # A malformed id's leftovers: only a bare `clean` can name them.
-    for raw in leftovers.find(roots=(RUN_ROOT, DATA_ROOT)):
+    for raw in sorted(marked.strays):
         rows.append({"prefix": repr(raw), "world": repr(raw), "up": False, "engines answering": [], "missing": [],
                      "error": "leftovers of a world id no command accepts (a control character in it): "
                               f"`{dnlab_command('clean', None)}` removes them"})

@@ -10,6 +10,11 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# Docker's overlay driver: the underlay MTU it assumes unless the network says otherwise
+# (`swarm.OVERLAY_MTU_OPTION`: it never reads the real underlay), and the bytes VXLAN adds to each
+# packet (outer Ethernet, IP, UDP, VXLAN headers).
+OVERLAY_DEFAULT_UNDERLAY_MTU = 1500
+VXLAN_OVERHEAD = 50
 # The hosts' NICs and the router's ports between them: the underlay an overlay is carried on.
 UNDERLAY = {"host1": ["eth0"], "host2": ["eth0"], "router": ["p-host1", "p-host2"]}
 # The LAN's side of the path between host1 and host2 only (the router's ports: a cloud's network).

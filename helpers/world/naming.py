@@ -23,7 +23,7 @@ Naming scheme (``W`` is the world id; the default world has none)::
                                                         daemon.json, exec/ (dockerd exec-root, a shared
                                                         mount), private/ (bound, in the engine's own mount
                                                         namespace, over /etc/resolv.conf, /etc/hosts and
-                                                        ENGINE_FIXED_DIRS)
+                                                        engine.ENGINE_FIXED_DIRS)
     engine data          /var/lib/dnlab/<prefix>/<host>/ (dockerd data-root)
     docker contexts      <prefix>-host1, <prefix>-host2  (so ``docker --context dnlab-host1``)
     docker labels        org.dnlab.world=<prefix> on what the course makes;
@@ -38,11 +38,14 @@ Every world uses the same plan: its namespaces are isolated, so two worlds never
     LAN        198.51.100.0/24   router .1, host1 .11, host2 .12, lanpc .20
     internet   203.0.113.0/24    router .1, inet .10 (TCP service port 9000, HTTP port 80, DNS 53)
 
-This module holds that scheme (and the names Docker itself gives that the course reads: overlay
-options, an overlay's namespace) and nothing else: other constants live with their owners (exit
-codes in helpers/errors.py, gossip waits in swarm, address pools in guard, engine settings in engine,
-the lab DNS's TTL in dns, lab 13's MTU in helpers/labs/lab13.py, the course image's and the
-classroom's in helpers/hosting/).
+This module holds that scheme: names, labels, name patterns, paths, the address plan and the modes
+of the world's folders and files (used by every room that writes one), the name rules that read a
+leftover's malformed prefix (`plain`, `malformed_prefix`), and the one name Docker itself gives that
+the course reads (an overlay's namespace). Nothing else: other constants live with their owners (exit
+codes in helpers/errors.py, gossip waits and overlay options in swarm, MTU numbers in mtu, address
+pools in guard, engine settings and the machine's folders an engine covers in engine, the lab DNS's
+TTL in dns, lab 13's MTU in helpers/labs/lab13.py, the course image's and the classroom's in
+helpers/hosting/).
 """
 from __future__ import annotations
 
@@ -74,18 +77,10 @@ MARKER_PREFIX = "dnlab-world="
 RUN_ROOT = Path("/run/dnlab")
 DATA_ROOT = Path("/var/lib/dnlab")
 CACHE_ROOT = Path("/var/cache/dnlab")
-CGROUP_ROOT = Path("/sys/fs/cgroup")   # where engines' cgroup parents live (v1 controllers or v2)
-# Folders an engine writes whatever its flags say (dockerd 20.10 and 26.1, containerd 1.6/1.7):
-# libnetwork's load-balancer sandboxes (/var/lib/docker/network/files/lb_<net>), dockerd's plugin
-# exec-root (/run/docker/plugins), containerd's shim sockets (/run/containerd/s), 20.10's trust key
-# (/etc/docker/key.json). In each engine's own mount namespace, each is bind-mounted from
-# <host state>/ENGINE_PRIVATE_DIR/<name with "/" as "-">, so nothing lands in the machine's folders.
-ENGINE_FIXED_DIRS = ("/var/lib/docker", "/run/docker", "/run/containerd", "/etc/docker")
-# Files an engine reads as "its machine's": in its own mount namespace they name the lab (resolver
-# INET_IP, its hostname), so dockerd itself never resolves through the machine's resolver.
-ENGINE_MACHINE_FILES = ("/etc/resolv.conf", "/etc/hosts")
+# An engine's own folder in its state folder: what it binds over the machine's folders and files
+# (engine.ENGINE_FIXED_DIRS, engine.ENGINE_MACHINE_FILES) in its own mount namespace.
 ENGINE_PRIVATE_DIR = "private"
-# Mount points of ENGINE_FIXED_DIRS that were missing and that the course made (in RUN_ROOT): the
+# Mount points of engine.ENGINE_FIXED_DIRS that were missing and that the course made (in RUN_ROOT): the
 # last world to go removes them, so the machine's tree is left as it was found.
 MADE_MOUNTPOINTS_RECORD = "made-mountpoints.json"
 
@@ -102,13 +97,6 @@ SERVICE_HTTP_PORT = 80
 # internet service's address; every other single label does not exist (NXDOMAIN), as on the internet.
 DNS_PORT = 53
 LAB_DOMAIN = "lab.test"
-# Docker's overlay driver: the underlay MTU it assumes unless the network has the option below
-# (it never reads the real underlay), and the bytes VXLAN adds (outer Ethernet, IP, UDP, VXLAN).
-OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"
-OVERLAY_DEFAULT_UNDERLAY_MTU = 1500
-VXLAN_OVERHEAD = 50
-# The VNI(s) Docker gave an overlay network, in `docker network inspect`'s Options.
-OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
 # An overlay network's own namespace on a host, under the engine's exec-root netns/: libnetwork's
 # "<epoch>-" (1 on a first join) and the first characters of the network's id, 12 in all (it holds
 # br0, vxlan0 and one veth per local container).
@@ -200,6 +188,23 @@ def parse_namespace(name: str) -> tuple[str, str] | None:
     """(prefix, role) if `name` fits the namespace scheme, else None."""
     match = _NAMESPACE.fullmatch(name)
     return (match.group(1), match.group(2)) if match else None
+
+
+def plain(name: str) -> str:
+    """`name` without control or blank characters: what a terminal shows of it."""
+    return "".join(c for c in name if c.isprintable() and not c.isspace())
+
+
+def malformed_prefix(name: str) -> bool:
+    """True if `name` is no prefix, but a world's once its control characters go: what a world id such as
+    `$'w\\n'` left before ids were matched whole (issue 23.3; helpers/world/leftovers.py)."""
+    if name == plain(name):
+        return False
+    try:
+        parse_prefix(plain(name))
+    except NamingError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ from contextlib import contextmanager, suppress
 
 import docker.errors
 
+# The options of an overlay network (`docker network create -o KEY=VALUE`, `docker network inspect`'s
+# Options): the MTU Docker gives its containers (less VXLAN's bytes, `mtu.VXLAN_OVERHEAD`; unset, it
+# assumes `mtu.OVERLAY_DEFAULT_UNDERLAY_MTU`), and the VNI(s) Docker chose for it.
+OVERLAY_MTU_OPTION = "com.docker.network.driver.mtu"
+OVERLAY_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
+
 # How long the course waits for a swarm's gossip to carry a container's name to the other engine's
 # embedded DNS. Usually under a second; after many swarm leave/join rounds on the same addresses (the test
 # suite) it was seen to take far longer, so waits are generous and end as soon as the name resolves.

@@ -2,7 +2,7 @@
 
 Each engine has its own network, mount and UTS namespaces: its hostname is its role, its
 /etc/resolv.conf names the lab's DNS, and the folders Docker writes whatever its flags say
-(`naming.ENGINE_FIXED_DIRS`) are the world's own in its mount namespace. What is read here is read
+(`engine.ENGINE_FIXED_DIRS`) are the world's own in its mount namespace. What is read here is read
 independently of the manager: /proc of the engine's process, the machine's own file tree and mount
 table, `docker info`, the sockets of the host's network namespace.
 """
@@ -17,10 +17,9 @@ import pytest
 
 from helpers import scenarios
 from helpers.world import down, engine, swarm, up
+from helpers.world.engine import ENGINE_FIXED_DIRS, ENGINE_MACHINE_FILES
 from helpers.world.guard import probe
 from helpers.world.naming import (
-    ENGINE_FIXED_DIRS,
-    ENGINE_MACHINE_FILES,
     ENGINE_PRIVATE_DIR,
     HOSTS,
     IDLE,

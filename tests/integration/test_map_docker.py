@@ -16,8 +16,8 @@ from helpers import cli, scenarios
 from helpers.draw.host_figure import draw_host_map, sections
 from helpers.observe.topology import HostMap, host_map
 from helpers.world import guard, swarm
-from helpers.world.naming import IDLE, IMAGE, OVERLAY_VXLANID_OPTION
-from helpers.world.swarm import GOSSIP_WAIT
+from helpers.world.naming import IDLE, IMAGE
+from helpers.world.swarm import GOSSIP_WAIT, OVERLAY_VXLANID_OPTION
 from tests.waits import until
 
 OVERLAY, MACVLAN, BRIDGE = "map-overlay", "map-macvlan", "map-bridge"

@@ -15,8 +15,8 @@ import pytest
 from helpers import cli, scenarios
 from helpers.errors import EXIT_LAB_ERROR, dnlab_command
 from helpers.world import guard, swarm
-from helpers.world.naming import IDLE, IMAGE, LABEL_SCENARIO, LABEL_WORLD, OVERLAY_VXLANID_OPTION
-from helpers.world.swarm import GOSSIP_WAIT
+from helpers.world.naming import IDLE, IMAGE, LABEL_SCENARIO, LABEL_WORLD
+from helpers.world.swarm import GOSSIP_WAIT, OVERLAY_VXLANID_OPTION
 from tests.waits import until
 
 PORT = 8080

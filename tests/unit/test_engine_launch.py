@@ -21,7 +21,7 @@ def test_containing_mount_is_the_longest_parent_mount_point():
 
 
 def test_launch_script_sets_the_name_makes_holders_slave_binds_then_execs(monkeypatch):
-    monkeypatch.setattr(engine, "_mount_points", lambda: ["/", "/run", "/etc/resolv.conf"])
+    monkeypatch.setattr(engine, "mount_points", lambda: ["/", "/run", "/etc/resolv.conf"])
     binds = [(Path("/run/dnlab/w x/host1/private/run-containerd"), "/run/containerd"),
              (Path("/run/dnlab/w/host1/private/var-lib-docker"), "/var/lib/docker"),
              (Path("/run/dnlab/w/host1/private/etc-resolv.conf"), "/etc/resolv.conf")]

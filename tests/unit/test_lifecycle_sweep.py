@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from helpers.world import lifecycle
+from helpers.world import leftovers, lifecycle
 from helpers.world.naming import WorldNames
 
 
@@ -55,3 +55,66 @@ def test_sandboxes_of_a_world_id_are_those_named_after_it():
     marked = lifecycle.Marked(sandboxes={"dnlab-sbx-ab", "dnlab-sbx-ab-suite", "dnlab-sbx-abc", "dnlab-sbx-x"})
     assert [o.name for o in lifecycle.sandboxes({"ab"}, marked)] == ["dnlab-sbx-ab", "dnlab-sbx-ab-suite"]
     assert len(list(lifecycle.sandboxes(None, marked))) == 4
+
+
+# --- strays: what a world id with a control character left (helpers/world/leftovers.py, issue 23.3) ---
+
+RAW = "dnlab-zz\n"  # `--world $'zz\n'` before ids were matched whole
+
+
+def _pretend_stray_machine(tmp_path, monkeypatch) -> tuple[dict, list, list]:
+    """A stray's folders (state with a running host1 engine's paths, lock, data) and namespaces; a
+    learner's look-alikes beside them. Returns the namespaces' markers, what was deleted, what was killed."""
+    run, data, cgroups = tmp_path / "run", tmp_path / "data", tmp_path / "cgroup"
+    (run / RAW / "host1").mkdir(parents=True)
+    (run / f"{RAW}.lock").touch()
+    (data / RAW / "host1").mkdir(parents=True)
+    (cgroups / "memory" / f"/{RAW}-host1".lstrip("/") / "docker").mkdir(parents=True)
+    (run / "learner stuff").mkdir()  # a blank in a name that reads as no prefix: not the course's
+    markers = {
+        f"{RAW}-router": "dnlab-world=" + RAW,          # the stray's, marked
+        f"{RAW}-host1": "dnlab-world=" + RAW,
+        "dnlab-zz\t-inet": "dnlab-world=" + RAW,        # reads as the world's, but not named <raw>-<role>
+        "dnlab-zz\r-lanpc": None,                       # course-like name, no marker
+        "learner-net": "dnlab-world=" + RAW,            # foreign name, the stray's marker
+    }
+    deleted, killed = [], []
+    monkeypatch.setattr(lifecycle.netns, "list_names", lambda: sorted(markers))
+    monkeypatch.setattr(lifecycle.netns, "exists", lambda name: name in markers and name not in deleted)
+    monkeypatch.setattr(lifecycle.netns, "marker_of", lambda name: markers[name])
+    monkeypatch.setattr(lifecycle.netns, "delete", deleted.append)
+    monkeypatch.setattr(lifecycle.netns, "kill_all", killed.extend)
+    host1_exec = str(run / RAW / "host1" / "exec")
+    monkeypatch.setattr(lifecycle.engine, "processes_of",
+                        lambda paths: [4242] if str(paths.exec_root) == host1_exec and not killed else [])
+    monkeypatch.setattr(lifecycle.engine, "CGROUP_ROOT", cgroups)
+    return markers, deleted, killed
+
+
+def test_find_marked_finds_a_strays_marked_namespaces_and_its_folders(tmp_path, monkeypatch):
+    _pretend_stray_machine(tmp_path, monkeypatch)
+    found = lifecycle.find_marked((tmp_path / "run", tmp_path / "data"))
+    assert set(found.strays) == {RAW} and not found.worlds and not found.sandboxes
+    stray = found.strays[RAW]
+    assert sorted(stray.namespaces) == [f"{RAW}-host1", f"{RAW}-router"]
+    assert sorted(stray.folders) == sorted([tmp_path / "run" / RAW, tmp_path / "run" / f"{RAW}.lock",
+                                            tmp_path / "data" / RAW])
+
+
+def test_a_stray_is_removed_by_the_one_lifecycle_and_nothing_foreign_is_touched(tmp_path, monkeypatch):
+    markers, deleted, killed = _pretend_stray_machine(tmp_path, monkeypatch)
+    roots = (tmp_path / "run", tmp_path / "data")
+    assert leftovers.owners({"dnlab-other"}, roots=roots) == []  # reads as another world: not this one's
+    (owner,) = leftovers.owners({"dnlab-zz"}, roots=roots)
+    done = lifecycle.sweep([owner])
+    assert done.failed == {} and done.busy == {}
+    removed = done.removed[repr(RAW)]
+    assert killed == [4242] and f"dockerd of {RAW + '-host1'!r}" in removed
+    assert sorted(deleted) == [f"{RAW}-host1", f"{RAW}-router"]
+    assert f"namespace {RAW + '-router'!r}" in removed
+    assert f"directory {str(roots[0] / RAW)!r}" in removed and f"lock {str(roots[0] / f'{RAW}.lock')!r}" in removed
+    assert not (roots[0] / RAW).exists() and not (roots[1] / RAW).exists()
+    assert not (roots[0] / f"{RAW}.lock").exists()
+    assert f"cgroup {str(tmp_path / 'cgroup' / 'memory' / (RAW + '-host1'))!r}" in removed
+    assert (roots[0] / "learner stuff").is_dir()  # reads as no prefix: left alone
+    assert all("\n" not in line for line in removed)  # one line each, as `dnlab clean` prints them

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from helpers.observe.collect import ContainerInfo, Endpoint, NetworkInfo, from_outputs, network_info
 from helpers.observe.topology import assemble, overlay_targets
-from helpers.world.naming import LABEL_WORLD, OVERLAY_VXLANID_OPTION
+from helpers.world.naming import LABEL_WORLD
+from helpers.world.swarm import OVERLAY_VXLANID_OPTION
 
 DATA = json.loads((Path(__file__).parent / "data" / "host1_map_overlay.json").read_text())
 OVERLAY = "test-net"
