@@ -4,8 +4,9 @@ Before world ids were matched whole (`naming.validate_world_id`), `--world $'w\\
 (`re.match` with `$` matches before a final newline) and made namespaces and folders named
 `dnlab-w\\n-router`, `/run/dnlab/dnlab-w\\n`: no command could name them again, so `down`, `clean`
 and the fix `status --all` printed all left them (issue 23.3). The one sweep finds them by the course's
-marks (`lifecycle.find_marked`'s `Stray`s: a namespace marked `dnlab-world=<raw prefix>` and named
-`<raw prefix>-<role>`, a folder named as a world prefix with control or blank characters in it, or
+marks (`lifecycle.find_marked`'s `Stray`s: a namespace named `<raw prefix>-<role>` and marked
+`dnlab-world=<raw prefix>` (the kernel keeps an alias up to its first newline, so the marker may read
+as the plain prefix), a folder named as a world prefix with control or blank characters in it, or
 whose manifest names it), and removes each with the one lifecycle (`lifecycle.remove_marked`): the
 engines of its folders are stopped as `EngineSite`s built from its raw prefix, its marked namespaces,
 folders and the engines' cgroups removed. `dnlab clean` sweeps them all; `down` and `clean --world W`
@@ -33,7 +34,7 @@ def owner(stray: lifecycle.Stray, roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROO
     """Stray `stray` as the sweep sees it, named by its quoted raw prefix. Never busy: no command can
     start, stop or lock a world of that prefix."""
     return lifecycle.Owner(repr(stray.prefix), lambda: nullcontext(None), lambda: lifecycle.remove_marked(
-        MARKER_PREFIX + stray.prefix, stray.namespaces, stray.folders, sites(stray.prefix, roots)))
+        stray.markers, stray.namespaces, stray.folders, sites(stray.prefix, roots)))
 
 
 def owners(prefixes: Iterable[str] | None = None, marked: lifecycle.Marked | None = None,

@@ -32,7 +32,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +110,7 @@ class EngineSite:
     def remove(self) -> list[str]:
         """Remove every trace of the engine: its processes, its namespace (only if marked as the site's),
         mounts below its folders, the folders, its cgroups (`remove_marked`). What was removed."""
-        return remove_marked(self.marker, [self.namespace], [self.paths.state, self.paths.data_root], [self])
+        return remove_marked({self.marker}, [self.namespace], [self.paths.state, self.paths.data_root], [self])
 
     def leftovers(self) -> list[str]:
         """What of the site still exists: processes, the namespace, folders, mounts below them, cgroups."""
@@ -131,16 +131,16 @@ def _shown(name: str | Path) -> str:
     return str(name) if plain(str(name)) == str(name) else repr(str(name))
 
 
-def remove_marked(marker: str, namespaces: Iterable[str], folders: Iterable[Path],
+def remove_marked(markers: Collection[str], namespaces: Iterable[str], folders: Iterable[Path],
                   sites: Iterable[EngineSite] = ()) -> list[str]:
     """The one removal of what an owner of the course left (an engine's site, a world no command accepts):
-    stop the engines of `sites`, delete each of `namespaces` that carries `marker` (a same-named namespace
-    without it is never touched), unmount what lies below `folders`, remove them (a file: unlink), remove
-    the sites' cgroups. What was removed, one line each."""
+    stop the engines of `sites`, delete each of `namespaces` that carries one of the owner's `markers` (a
+    same-named namespace without one is never touched), unmount what lies below `folders`, remove them (a
+    file: unlink), remove the sites' cgroups. What was removed, one line each."""
     sites, folders = list(sites), list(folders)
     removed = [f"dockerd of {_shown(site.namespace)}" for site in sites if site.stop()]
     for name in namespaces:
-        if netns.exists(name) and netns.marker_of(name) == marker:
+        if netns.exists(name) and netns.marker_of(name) in markers:
             netns.delete(name)
             removed.append(f"namespace {_shown(name)}")
     # Below an engine's state folder: the exec-root's own shared bind (engine.share_exec_root), the
@@ -234,10 +234,11 @@ def _is_sandbox(name: str) -> bool:
 @dataclass
 class Stray:
     """What a world whose prefix no command accepts left (helpers/world/leftovers.py): its raw prefix,
-    the namespaces carrying its marker, its folders and lock file."""
+    its namespaces and the markers they carry, its folders and lock file."""
 
     prefix: str
     namespaces: list[str] = field(default_factory=list)
+    markers: set[str] = field(default_factory=set)
     folders: list[Path] = field(default_factory=list)
 
 
@@ -264,9 +265,10 @@ def _manifest_names(folder: Path, name: str) -> bool:
 def find_marked(roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> Marked:
     """Every world and sandbox that left a namespace carrying its marker, or a folder (or a world's lock
     file) in `roots` named as it. A namespace without the right marker is never counted, whatever its name;
-    a name outside the scheme is not even read. Strays: a namespace `<raw>-<role>` marked `dnlab-world=<raw>`
-    whose name reads as a world's once its control characters go; a folder (or lock) named as such a
-    prefix, or a folder of the run root whose manifest names it."""
+    a name outside the scheme is not even read. Strays: a namespace `<raw>-<role>` whose name reads as a
+    world's once its control characters go, marked `dnlab-world=<raw>` (or its plain prefix: the kernel
+    cut the alias at the newline); a folder (or lock) named as such a prefix, or a folder of the run root
+    whose manifest names it."""
     found = Marked()
     for root in roots:
         if root.is_dir():
@@ -283,11 +285,16 @@ def find_marked(roots: tuple[Path, Path] = (RUN_ROOT, DATA_ROOT)) -> Marked:
         reads_as = None if parsed else parse_namespace(plain(name))
         if parsed or reads_as or _is_sandbox(name):  # only names of the scheme are asked for their marker
             marker = netns.marker_of(name) or ""
-            raw = marker.removeprefix(MARKER_PREFIX) if marker.startswith(MARKER_PREFIX) else None
-            if parsed and raw == parsed[0]:
+            marked_as = marker.removeprefix(MARKER_PREFIX) if marker.startswith(MARKER_PREFIX) else None
+            if parsed and marked_as == parsed[0]:
                 found.worlds.add(parsed[0])
-            elif reads_as and raw is not None and name == f"{raw}-{reads_as[1]}":
-                found.stray(raw).namespaces.append(name)
+            elif reads_as and marked_as is not None and plain(marked_as) == reads_as[0] \
+                    and name.endswith(f"-{reads_as[1]}"):
+                # The kernel keeps an alias up to its first newline, so the marker may read as the plain
+                # prefix: the stray is the one the namespace's own name gives.
+                stray = found.stray(name.removesuffix(f"-{reads_as[1]}"))
+                stray.namespaces.append(name)
+                stray.markers.add(marker)
             elif _is_sandbox(name) and marker == marker_of(name):
                 found.sandboxes.add(name)
     return found

@@ -72,11 +72,11 @@ def _pretend_stray_machine(tmp_path, monkeypatch) -> tuple[dict, list, list]:
     (cgroups / "memory" / f"/{RAW}-host1".lstrip("/") / "docker").mkdir(parents=True)
     (run / "learner stuff").mkdir()  # a blank in a name that reads as no prefix: not the course's
     markers = {
-        f"{RAW}-router": "dnlab-world=" + RAW,          # the stray's, marked
-        f"{RAW}-host1": "dnlab-world=" + RAW,
-        "dnlab-zz\t-inet": "dnlab-world=" + RAW,        # reads as the world's, but not named <raw>-<role>
+        f"{RAW}-router": "dnlab-world=dnlab-zz",        # the stray's, as the kernel keeps its alias
+        f"{RAW}-host1": "dnlab-world=" + RAW,           # the stray's, its raw prefix whole
+        f"{RAW}-inet": "dnlab-world=dnlab-other",       # named as the stray's, another world's marker
         "dnlab-zz\r-lanpc": None,                       # course-like name, no marker
-        "learner-net": "dnlab-world=" + RAW,            # foreign name, the stray's marker
+        "learner-net": "dnlab-world=dnlab-zz",          # foreign name, the stray's marker
     }
     deleted, killed = [], []
     monkeypatch.setattr(lifecycle.netns, "list_names", lambda: sorted(markers))
