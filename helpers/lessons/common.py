@@ -109,12 +109,14 @@ def show_path(world, scenario, probe_name: str, view: str = "L3", rules: bool = 
 
 
 @measured
-def rule_trace(world, source: str, target: str, tcp: int | None = None, shown: tuple[str, ...] = ("host1",)) -> dict:
+def rule_trace(world, source: str, target: str, tcp: int | None = None, shown: tuple[str, ...] = ("host1",),
+               quiet: bool = False) -> dict:
     """What `dnlab trace SOURCE TARGET [--tcp PORT] --rules` does (the same `own_trace` and `trace`),
     printed as the learner's terminal shows it, trimmed to the namespaces in `shown`: the command, the
     verdict line, then every rule the probe's own packets met there, as the kernel's trace reported
-    it (helpers/observe/nftrace.py). Returns what the claims read: the rules met in `shown`, the
-    DROP if one stopped the probe, and where trace and counters disagree; "path" is the Path."""
+    it (helpers/observe/nftrace.py); `quiet`: nothing printed (a table shows several). Returns what
+    the claims read: the rules met in `shown`, the DROP if one stopped the probe, and where trace
+    and counters disagree; "path" is the Path."""
     from helpers.errors import dnlab_command
     from helpers.path import trace
     from helpers.scenarios.own import own_trace
@@ -131,11 +133,12 @@ def rule_trace(world, source: str, target: str, tcp: int | None = None, shown: t
             trimmed.append(line)
         else:
             left += 1
-    print(f"$ {dnlab_command(words, world.names.world_id)}")
-    print(path.summary().splitlines()[0])
-    print("  ...  (the hops: as `dnlab path` prints them)")
-    more = f"\n  ...  ({left} more line{'s' if left > 1 else ''}: the other namespaces)" if left else ""
-    print("\n".join(trimmed) + more)
+    if not quiet:
+        print(f"$ {dnlab_command(words, world.names.world_id)}")
+        print(path.summary().splitlines()[0])
+        print("  ...  (the hops: as `dnlab path` prints them)")
+        more = f"\n  ...  ({left} more line{'s' if left > 1 else ''}: the other namespaces)" if left else ""
+        print("\n".join(trimmed) + more)
     met = [e for e in path.netfilter.get("rules", []) if e["namespace"] in shown]
     dropped = next((e for e in met if e["verdict"] == "DROP" and (e["acted"] or e["kind"] == "policy")), None)
     return {"command": words, "port": tcp, "reached": path.reached, "met": met,
