@@ -29,17 +29,18 @@ from dataclasses import dataclass, field
 
 from helpers.lessons import facts
 from helpers.lessons.claims import measured
+from helpers.lessons.common import rule_trace, same_rule
 from helpers.lessons.lesson import Lesson
 from helpers.world import engine_facts
 from helpers.world.guard import check_target, container_names, probe, send_loopback_syn, world_networks
-from helpers.world.naming import INET_IP, NGINX_IMAGE
+from helpers.world.naming import INET_IP, NGINX_IMAGE, SERVICE_TCP_PORT
 
 # What the chapter's notebook calls (as ch07.NAME): its own demonstrations and the shared helpers it uses.
 __all__ = [
     "completeness", "container_row", "direct_access", "engine_firewall_note", "internal_routes", "Lesson",
-    "loopback_from_lan", "masquerade_for", "measure", "measurement_cases", "plot", "publish",
-    "rules_side_by_side", "scenario_row", "SIDE_BY_SIDE", "side_world", "source_nat_for", "status_lines",
-    "summary", "take_down", "versus_baseline", "way_out"
+    "loopback_from_lan", "masquerade_for", "measure", "measurement_cases", "nat_by_trace", "plot", "publish",
+    "rule_trace", "rules_side_by_side", "same_rule", "scenario_row", "SIDE_BY_SIDE", "side_world",
+    "source_nat_for", "status_lines", "summary", "take_down", "versus_baseline", "way_out"
 ]
 
 
@@ -134,6 +135,23 @@ def container_row(world, name: str, driver: str, container, run_probes=None) -> 
             "probes": " ".join(f"{v.spec.name}:{'ok' if v.ok else 'no'}{'' if v.as_expected else '(!)'}"
                                for v in verdicts) or "(none run)",
             "all as expected": all(v.as_expected for v in verdicts)}
+
+
+@measured
+def nat_by_trace(world, scenario) -> dict:
+    """The kernel's trace of one connection of a scenario: its first container on host1 (the one
+    `scenario_row` reads) connects to the internet service, traced as `dnlab trace CONTAINER inet
+    --tcp 9000 --rules` traces it (`rule_trace`, nothing printed). Whether it got through, the hooks
+    of host1's nat table its SYN crossed, each MASQUERADE, SNAT or DNAT rule that acted on it there
+    and at which hook, and where trace and counters disagree."""
+    _, container = next(iter(sorted(scenario.containers("host1").items())))
+    traced = rule_trace(world, container.name, "inet", tcp=SERVICE_TCP_PORT, quiet=True)
+    nat = [e for e in traced["met"] if e["table"] == "nat" and e["leg"] == "request"]
+    acted = [e for e in nat if e["acted"] and e["target"] in ("MASQUERADE", "SNAT", "DNAT")]
+    return {"scenario": scenario.name, "container": container.name, "reached": traced["reached"],
+            "host1 nat hooks crossed": ", ".join(dict.fromkeys(e["hook"] for e in nat)) or "(none)",
+            "NAT rules that acted": [e["rule"] for e in acted], "acted at": [e["hook"] for e in acted],
+            "disagreements": traced["disagreements"]}
 
 
 @measured

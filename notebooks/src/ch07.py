@@ -88,6 +88,41 @@ def build():
             evidence={r["scenario"]: {"way out": r["way out"], "rules": r["MASQUERADE rules"],
                                       "packets during probes": r["masqueraded packets"]} for r in rows})
         """),
+        md("""
+        ### The kernel's account: one connection per driver
+        The counters add up every packet a rule counted while all of a scenario's probes ran. The
+        kernel's trace follows one connection alone (chapter 1: `dnlab trace ... --rules`): each
+        scenario's container from the table connects to the internet service once more, traced as
+        `dnlab trace CONTAINER inet --tcp 9000 --rules` would trace it. The table keeps what happened
+        in host1's nat table: the hooks the SYN crossed there and each NAT rule that acted on it. The
+        `none` container has no way out, so there is nothing to trace. A bridge container's SYN
+        enters host1's nat table at PREROUTING and meets a MASQUERADE at POSTROUTING; the host
+        container's SYN is host1's own (OUTPUT, then POSTROUTING) and meets none; the macvlan
+        container's SYN leaves through host1's eth0 without entering host1's IP stack, so host1's nat
+        table never sees it.
+        """, id="nat-by-trace"),
+        code("""
+        traces = [ch07.nat_by_trace(world, s) for name, s in running.items() if name != "none"]   # dnlab trace ... --rules
+        facts.table(traces)
+        """, id="code-nat-by-trace"),
+        claim("ch07:nat-trace", """
+        behind_a_bridge = ("default-bridge", "user-bridge", "overlay")
+        masquerades = {r["scenario"]: r["MASQUERADE rules"] for r in rows}
+        claims.all_of(
+            "the kernel's trace of one connection per driver: a MASQUERADE acted exactly on those that left through a Docker bridge",
+            {**{"every scenario with a way out was traced": {t["scenario"] for t in traces} == set(ch07.SIDE_BY_SIDE) - {"none"}},
+             **{(f"{t['scenario']}: its connection met a MASQUERADE in host1's nat POSTROUTING, a rule the table above lists for it"
+                 if t["scenario"] in behind_a_bridge
+                 else f"{t['scenario']}: its connection got through and no NAT rule of host1 acted on it"):
+                (t["reached"] and t["acted at"] == ["POSTROUTING"]
+                 and any(ch07.same_rule(t["NAT rules that acted"][0], r) for r in masquerades[t["scenario"]]))
+                if t["scenario"] in behind_a_bridge
+                else t["reached"] and not t["NAT rules that acted"]
+                for t in traces},
+             "the trace and the counters agree on every rule that acted": not any(t["disagreements"] for t in traces)},
+            evidence={t["scenario"]: {"nat hooks": t["host1 nat hooks crossed"], "acted": t["NAT rules that acted"]}
+                      for t in traces})
+        """),
         code("""
         print(ch07.engine_firewall_note(world))
         """),

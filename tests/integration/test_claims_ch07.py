@@ -94,6 +94,42 @@ def test_nat_claim_fails_when_host1_masquerades_everything_out_of_eth0(world, si
                        mentions="host: no MASQUERADE or SNAT rule of host1 would apply to its way out")
 
 
+@pytest.fixture(scope="module")
+def traces(world, side_by_side):
+    """The kernel's trace of one connection per scenario with a way out, on the true world."""
+    running, _ = side_by_side
+    return [ch07.nat_by_trace(world, s) for name, s in running.items() if name != "none"]
+
+
+def test_nat_trace_claim_holds_on_the_true_world(side_by_side, traces):
+    _, rows = side_by_side
+    run_claim("ch07:nat-trace", rows=rows, traces=traces)
+
+
+def test_nat_trace_claim_fails_without_docker0_masquerade(world, side_by_side, traces):
+    """No MASQUERADE for docker0: the default-bridge container's SYN leaves un-NATed (no answer)."""
+    running, rows = side_by_side
+    with without_rule(world, "docker0"):
+        trace = ch07.nat_by_trace(world, running["default-bridge"])
+    assert trace["NAT rules that acted"] == []
+    assert_claim_fails("ch07:nat-trace", {"rows": rows, "traces": _replace(traces, trace)},
+                       mentions="default-bridge: its connection met a MASQUERADE in host1's nat POSTROUTING")
+
+
+def test_nat_trace_claim_fails_when_host1_masquerades_everything_out_of_eth0(world, side_by_side, traces):
+    """An administrator's `-o eth0 -j MASQUERADE`: the trace names it acting on the host container's SYN."""
+    running, rows = side_by_side
+    rule = ["POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"]
+    world["host1"].run(["iptables", "-t", "nat", "-I", *rule])
+    try:
+        trace = ch07.nat_by_trace(world, running["host"])
+    finally:
+        world["host1"].run(["iptables", "-t", "nat", "-D", *rule])
+    assert trace["NAT rules that acted"] == ["-A POSTROUTING -o eth0 -j MASQUERADE"]
+    assert_claim_fails("ch07:nat-trace", {"rows": rows, "traces": _replace(traces, trace)},
+                       mentions="host: its connection got through and no NAT rule of host1 acted on it")
+
+
 def test_netns_claim_fails_with_a_container_joined_to_the_host_container(world, side_by_side, lesson):
     """A container started with `--network container:host-app` is in host1's namespace too,
     without being on the host driver."""
