@@ -872,10 +872,18 @@ class NfTrace:
             while m.comment and m.process.poll() is None and time.monotonic() < deadline \
                     and _deleted(m.text(), m.comment) < rules:
                 time.sleep(0.005)
+        # A monitor that ended on its own stopped reading mid-trace: xtables-monitor exits on a rule it
+        # cannot print (a learner's ip table with `ct original ...`: "Parsing nftables rule failed").
+        ended = [m for m in self._monitors if m.process.poll() is not None and m.name not in self.untraced]
         end_all([m.process for m in self._monitors], signal.SIGTERM)
         for m in self._monitors:
             if m.name not in self.untraced:
                 self.texts[m.name] = m.text()
+            if m in ended:
+                said = [line.strip() for line in self.texts[m.name].splitlines()
+                        if line.strip() and not line.startswith((" EVENT:", " TRACE:", "PACKET:", "NEWGEN:"))]
+                why = "; ".join(said[-2:]) or "no word"
+                self.untraced[m.name] = f"xtables-monitor ended during the trace ({why}): only what it printed before"
             m.output.close()
         self._list_native()
         self._monitors = []

@@ -183,7 +183,10 @@ class Path:
                 line += f"  (then {after.get('src')} > {after.get('dst')})"
             lines.append(line)
         for name, why in self.netfilter.get("untraced", {}).items():
-            lines.append(f"  {name}: not traced ({why}); its rules' counters stand instead")
+            if name in self.netfilter.get("traced", []):  # the trace was cut short there
+                lines.append(f"  {name}: trace cut short ({why}); its rules' counters stand for the rest")
+            else:
+                lines.append(f"  {name}: not traced ({why}); its rules' counters stand instead")
         quiet = [n for n in self.netfilter.get("traced", []) if not any(
             e["namespace"] == n for e in self.netfilter.get("rules", []))]
         if quiet:

@@ -162,6 +162,35 @@ def test_a_learners_own_nft_table_that_drops_the_probe_is_named(bridges, learner
     assert listed in learners_table("list", "table", "inet", "mine")
 
 
+def test_a_rule_xtables_monitor_cannot_print_cuts_the_trace_short_and_says_so(bridges, capsys):
+    """A learner's `ip` table whose rule xtables-monitor cannot print (`ct original ...`: it exits,
+    "Parsing nftables rule failed"): the path says host1's trace was cut short, still names the
+    DROP (by handle, from nft's listing), and nothing of the trace is left."""
+    world = bridges
+    where = namespaces(world)["host1"]
+    lanpc = world["lanpc"].read_address()
+
+    def nft(*args: str) -> str:
+        return run(["nsenter", f"--net={where}", "nft", *args]).stdout
+
+    nft("add", "table", "ip", "mine")
+    try:
+        nft("add", "chain", "ip", "mine", "block", "{ type filter hook forward priority 0; }")
+        nft("add", "rule", "ip", "mine", "block", "ct", "original", "ip", "saddr", lanpc, "drop")
+        host1 = world["host1"].read_address()
+        port = scenarios.get(world, "default-bridge").published_port
+        code, path = dnlab(capsys, world, "trace", "lanpc", host1, "--tcp", str(port), "--rules")
+        (listed,) = [line.strip() for line in nft("list", "chain", "ip", "mine", "block").splitlines()
+                     if line.strip().endswith("drop")]
+    finally:
+        nft("delete", "table", "ip", "mine")
+    assert code == 1 and not path["reached"]
+    assert path["netfilter"]["untraced"]["host1"].startswith("xtables-monitor ended during the trace")
+    assert [(e["table"], e["rule"]) for e in path["netfilter"]["rules"] if e["verdict"] == "DROP"] == \
+        [("ip mine", listed)]
+    assert trace_rules(world) == {} and monitors(world) == []
+
+
 def test_a_killed_trace_leaves_no_monitor_and_its_rules_are_swept(bridges):
     """SIGKILL `dnlab trace --rules` once its TRACE rules are in: its monitors die with it
     (pdeathsig), and the rules it could not remove go at the next trace's sweep."""
