@@ -3,7 +3,7 @@
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT)
 
-.PHONY: start test test-engine28 test-debian13 course-image test-course-image test-course-image-suite classroom classroom-down test-classroom bench down clean
+.PHONY: start test test-engine28 test-debian13 course-image test-course-image test-course-image-suite test-course-image-arm64 classroom classroom-down test-classroom bench down clean
 start:
 	$(SUDO) bash scripts/start.sh
 test:
@@ -22,13 +22,19 @@ test-debian13:
 	$(SUDO) bash scripts/debian13.sh
 # The course image (Dockerfile) built offline from a debootstrapped Debian 13 root: a rootfs tar and
 # its `docker import` command; and its test in a throwaway engine (not part of `make test`).
+# VARIANT=test adds what `make test` inside needs; ARCH=arm64 builds Debian's arm64 under qemu-user-static.
+VARIANT ?= learner
+ARCH ?=
 course-image:
-	$(SUDO) bash scripts/course-image/build.sh
+	$(SUDO) env VARIANT=$(VARIANT) ARCH=$(ARCH) bash scripts/course-image/build.sh
 test-course-image:
 	$(SUDO) bash scripts/course-image/test.sh
 # The course's whole `make test` inside the image, in a throwaway engine: counts, time, its log kept.
 test-course-image-suite:
 	$(SUDO) bash scripts/course-image/test.sh --suite
+# The arm64 image (ARCH=arm64, built under qemu-user-static) smoke-tested under emulation in a throwaway engine.
+test-course-image-arm64:
+	$(SUDO) bash scripts/course-image/test.sh --arm64
 # A workshop's JupyterHub (README "Running a workshop"): a course container per learner, in an engine
 # of its own; the hub on LISTEN of this machine until `make classroom-down`, which removes it all.
 CODE ?=

@@ -25,8 +25,9 @@ TIERS = {
     "classroom": "JupyterHub with three learners in a throwaway engine (make test-classroom)",
     "course_image": "the course image in a throwaway engine (make test-course-image)",
     "course_image_suite": "the whole make test inside the course image (make test-course-image-suite)",
+    "course_image_arm64": "the arm64 course image under emulation (make test-course-image-arm64)",
 }
-OPT_IN = ("classroom", "course_image", "course_image_suite")
+OPT_IN = ("classroom", "course_image", "course_image_suite", "course_image_arm64")
 
 # Repository-relative file, or folder ending in "/" (every file below it): its tier. A file's own
 # entry wins over its folder's. Folders only where every file is of one tier.
@@ -46,6 +47,9 @@ TABLE = {
     "tests/learner/test_executed.py": "unit",
     "tests/learner/test_learner_view.py": "learner",
     "tests/course_image/test_course_image.py": "course_image",
+    "tests/course_image/test_docker_build.py": "course_image",
+    "tests/course_image/test_entrypoint_cgroup2.py": "course_image",
+    "tests/course_image/test_arm64.py": "course_image_arm64",
     "tests/course_image/test_suite_inside.py": "course_image_suite",
     # tests/integration: the session world, or worlds and engines of a test's own (lifecycle)
     "tests/integration/test_capture_lifetime.py": "world",

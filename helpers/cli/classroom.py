@@ -9,7 +9,7 @@ import json
 import os
 
 from helpers.hosting.classroom_names import CLASSROOM, CLASSROOM_LISTEN
-from helpers.hosting.course_image import COURSE_IMAGE_DIR
+from helpers.hosting.course_image import course_image_dir
 
 COLUMNS = ("learner", "server", "world", "labs passed")
 
@@ -100,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--cpu", type=float, default=1.0, help="cores per learner (default 1.0)")
         p.add_argument("--mem", default="1G", help="memory per learner, Docker's notation (default 1G)")
         p.add_argument("--cull-timeout", type=int, default=3600, help="seconds idle before a server is stopped")
-        p.add_argument("--image-dir", default=str(COURSE_IMAGE_DIR), help="make course-image's output")
+        p.add_argument("--image-dir", default=str(course_image_dir()), help="make course-image's output")
         p.set_defaults(func=func)
     p = verbs.add_parser("down", help="stop the hub and every learner's server; remove all the classroom made")
     _common(p)

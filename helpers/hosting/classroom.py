@@ -50,7 +50,7 @@ from helpers.hosting.classroom_names import (
     CLASSROOM_STATE,
     LABEL_CLASSROOM,
 )
-from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_DIR, COURSE_IMAGE_ROOTFS
+from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_ROOTFS, course_image_dir
 from helpers.world.naming import PRIVATE_DIR_MODE
 from helpers.world.proc import NETNS_DIR
 
@@ -74,7 +74,8 @@ class Settings:
     cpu: float = 1.0
     mem: str = "1G"
     cull_timeout: int = 3600
-    image_dir: str = str(COURSE_IMAGE_DIR)   # `make course-image` writes the rootfs and changes here
+    # `make course-image` writes the learner image's rootfs and changes here ($DNLAB_COURSE_IMAGE_DIR: elsewhere)
+    image_dir: str = field(default_factory=lambda: str(course_image_dir()))
     extra_env: dict[str, str] = field(default_factory=dict)
 
 

@@ -6,11 +6,15 @@ on the image (ENV, WORKDIR, VOLUME, EXPOSE, ENTRYPOINT, CMD) is read from the Do
 so the two builds cannot drift apart; an instruction that `docker import` cannot carry is an error.
 
     python -m helpers.hosting.course_image changes [Dockerfile]     the lines, as a JSON list
-    python -m helpers.hosting.course_image command [changes.json [rootfs.tar]]   the `docker import` to run
+    python -m helpers.hosting.course_image command [changes.json [rootfs.tar [ARCH]]]   the `docker import` to run
+
+A root of another architecture than the machine's (`make course-image ARCH=arm64`) is imported with
+`--platform linux/ARCH`, so the image's config names its architecture (a tar carries none).
 """
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -25,6 +29,18 @@ COURSE_IMAGE_DIR = CACHE_ROOT / "course-image"
 COURSE_IMAGE_ROOTFS = "rootfs.tar"
 COURSE_IMAGE_CHANGES = "changes.json"
 COURSE_IMAGE_PORT = 8888
+# The learner image (what learners and the classroom run) of this machine's architecture is built in
+# COURSE_IMAGE_DIR; `make course-image VARIANT=test` (adds what `make test` inside needs) and ARCH=arm64
+# in folders of their own beside it (scripts/course-image/build.sh names them the same way).
+COURSE_IMAGE_VARIANTS = ("learner", "test")
+COURSE_IMAGE_DIR_ENV = "DNLAB_COURSE_IMAGE_DIR"   # another folder than COURSE_IMAGE_DIR (a developer's own build)
+
+
+def course_image_dir(variant: str = "learner", arch: str | None = None) -> Path:
+    """Where `make course-image VARIANT=variant ARCH=arch` leaves its rootfs tar (arch None: the machine's)."""
+    base = os.environ.get(COURSE_IMAGE_DIR_ENV) or str(COURSE_IMAGE_DIR)
+    return Path(base + ("" if variant == "learner" else f"-{variant}") + (f"-{arch}" if arch else ""))
+
 
 # What `docker import --change` applies (Docker's documented list), and what only a build runs.
 IMPORTABLE = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "ONBUILD", "USER", "VOLUME", "WORKDIR")
@@ -64,10 +80,25 @@ def import_changes(text: str) -> list[str]:
     return changes
 
 
-def import_command(changes: list[str], rootfs: Path | None = None, tag: str = COURSE_IMAGE) -> str:
+# Debian's architecture names -> the OCI platform's (those the course image is built for).
+OCI_ARCH = {"amd64": "amd64", "arm64": "arm64"}
+
+
+def import_args(arch: str | None) -> list[str]:
+    """`--platform linux/ARCH` for a root of another architecture than the machine's (build.sh passes
+    ARCH only then; inside an emulated root the machine would answer ARCH itself); none for None."""
+    if arch is None:
+        return []
+    if arch not in OCI_ARCH:
+        raise LabError(f"no course image for the architecture {arch}", "make course-image ARCH=arm64")
+    return ["--platform", f"linux/{OCI_ARCH[arch]}"]
+
+
+def import_command(changes: list[str], rootfs: Path | None = None, tag: str = COURSE_IMAGE,
+                   arch: str | None = None) -> str:
     """The `docker import` command line that makes the course image from the built root's tar."""
     rootfs = rootfs or COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS
-    parts = ["docker", "import"]
+    parts = ["docker", "import", *import_args(arch)]
     for change in changes:
         parts += ["--change", change]
     return " ".join(shlex.quote(part) for part in [*parts, str(rootfs), tag])
@@ -82,7 +113,8 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["command"]:
         path = Path(argv[1] if len(argv) > 1 else COURSE_IMAGE_DIR / COURSE_IMAGE_CHANGES)
         rootfs = Path(argv[2]) if len(argv) > 2 else path.parent / COURSE_IMAGE_ROOTFS
-        print(import_command(json.loads(path.read_text()), rootfs))
+        arch = argv[3] if len(argv) > 3 else None
+        print(import_command(json.loads(path.read_text()), rootfs, arch=arch))
         return 0
     print(__doc__.strip().splitlines()[-2:], file=sys.stderr)
     return 2

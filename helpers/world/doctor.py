@@ -9,7 +9,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.errors import dnlab_command, env_world
+from helpers.errors import LabError, dnlab_command, env_world
 from helpers.world.proc import PACKAGE_OF
 
 
@@ -53,10 +53,40 @@ MODULES = Path("/lib/modules")
 NAME_WIDTH = 32   # the check column of `table`: longer names wrap
 
 
-def _tool(name: str) -> Check:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
+# What an engine runs: a fetched engine's `bin/` holds its own (runc only where it runs), the machine's
+# engine (`system`) the ones on PATH.
+ENGINE_TOOLS = ("dockerd", "containerd", "runc", "docker-proxy")
+
+
+def _tool(name: str, first: list[Path] | None = None) -> Check:
+    """`name` in the folders `first` (a fetched engine's bin/), else on PATH."""
+    path = next((str(folder / name) for folder in first or [] if os.access(folder / name, os.X_OK)), None)
+    path = path or shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
     return Check(f"tool {name}", bool(path), path or "not found",
                  f"sudo apt-get install -y {PACKAGE_OF.get(name, name)}")
+
+
+def _engine_tool(name: str, world_id: str | None) -> Check:
+    """An engine's tool for every engine the world's next `up` runs ($DNLAB_ENGINE, else its record,
+    else the machine's): a course image that carries only Docker 28 needs no dockerd on PATH."""
+    from helpers.world import engines
+    from helpers.world.naming import WorldNames, world_id_from_env
+
+    names = WorldNames(world_id if world_id is not None else world_id_from_env())
+    try:
+        wanted = engines.parse_spec(os.environ.get(engines.ENGINE_ENV), world_id=world_id)
+    except LabError:
+        wanted = {}   # `up` says what is wrong with the variable; here, the machine's tools count
+    checks = []
+    for choice in sorted(set(engines.resolve(wanted, engines.read_record(names.state_dir)).values())):
+        try:
+            folder = engines.bin_dir(choice, fetch_missing=False)
+        except LabError:
+            folder = None   # not fetched: `up` fetches it; its tools are then the package's
+        checks.append(_tool(name, [folder] if folder else []))
+    missing = [c for c in checks if not c.ok]
+    return missing[0] if missing else Check(f"tool {name}", True, ", ".join(sorted({c.detail for c in checks})),
+                                            checks[0].fix)
 
 
 def _busybox() -> Check:
@@ -287,7 +317,7 @@ def run_checks(world_id: str | None = None) -> list[Check]:
     root = os.geteuid() == 0
     checks = [Check("root", root, "running as root" if root else f"running as uid {os.geteuid()}",
                     dnlab_command("doctor", world_id if world_id is not None else env_world()))]
-    checks += [_tool(name) for name in TOOLS]
+    checks += [_engine_tool(name, world_id) if name in ENGINE_TOOLS else _tool(name) for name in TOOLS]
     checks.append(_busybox())
     cli = shutil.which("docker")
     checks.append(Check("docker CLI (for `docker --context dnlab-host1`)", bool(cli), cli or "not found",

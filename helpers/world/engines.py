@@ -10,8 +10,9 @@ Two choices today:
   checked (`dockerd --version` answers 28.), then renamed into `CACHE_ROOT/<version>/`: a failed
   fetch leaves nothing half-made, and afterwards the engine runs offline.
 
-A cached release holds `root/` (the extracted packages) and `bin/` (relative links to the binaries
-dockerd runs: dockerd, containerd and its shim, docker-proxy, docker-init, runc). `bin/` is the one
+A cached release holds `root/` (the extracted packages, without the programs `bin/` does not link) and
+`bin/` (relative links to the binaries dockerd runs: dockerd, containerd and its shim, docker-proxy,
+docker-init, runc). `bin/` is the one
 thing `engine.start` is given: first on dockerd's PATH, so containerd, the shim and docker-proxy are
 the package's. The package's runc goes into `bin/` only if it runs here: runc 1.3.6 needs glibc 2.38,
 so on Debian 12 `bin/` has none and the machine's runc (1.1.5) is used; on Debian 13 the package's.
@@ -341,6 +342,16 @@ def _first_line(run: subprocess.CompletedProcess) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _prune(root: Path, keep: set[Path]) -> None:
+    """Remove every program of the packages that `bin/` does not link (ctr, runc's and containerd's test
+    tools, ~70 MiB of the 216): nothing runs them, and the course image carries this folder."""
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if path.resolve() not in keep and os.access(path, os.X_OK):
+            path.unlink()
+
+
 def _extract(release: Release, work: Path, tools: Tools) -> dict[str, str]:
     """dpkg -x every package into work/stage/root, link stage/bin, check the engine; what it holds."""
     stage = work / "stage"
@@ -361,6 +372,7 @@ def _extract(release: Release, work: Path, tools: Tools) -> dict[str, str]:
     else:  # runc 1.3.6 needs glibc 2.38: Debian 12's 2.36 cannot run it; dockerd finds the machine's
         why = _first_line(runc).replace(str(root / RUNC), "runc")[:160] if runc is not None else "not in the packages"
         runc_used = f"the machine's (the package's does not run here: {why})"
+    _prune(root, {(bins / link).resolve() for link in os.listdir(bins)})
     answer = _first_line(_run([str(bins / "dockerd"), "--version"]))
     found = re.search(rf"version ({re.escape(release.key)}\.\d+\.\d+)", answer)
     if found is None:

@@ -325,6 +325,15 @@ def _load_image(names: WorldNames, host: str, archive: Path | None) -> None:
         client.close()
 
 
+def _require_engine_tools(binaries: dict[str, Path | None]) -> None:
+    """dockerd, containerd and runc of each host's engine: a fetched one's bin/ first (the learner's course
+    image carries Docker 28 alone), the machine's PATH for what it lacks (runc on Debian 12) and for `system`."""
+    for folder in set(binaries.values()):
+        for tool in ("dockerd", "containerd", "runc"):
+            if folder is None or not (folder / tool).exists():
+                which(tool)
+
+
 def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
     """Make the world, or reuse it if it runs, or repair it after a crash. Idempotent.
 
@@ -337,7 +346,7 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
     wanted = engines.parse_spec(given, world_id=_names(world_id).world_id)  # bad input exits 2 before anything else
     require_root()
     names = _names(world_id)
-    for tool in ("ip", "nsenter", "dockerd", "containerd", "runc", "iptables"):
+    for tool in ("ip", "nsenter", "iptables"):   # the engines' own: once the choice is known, below
         which(tool)
     started = time.monotonic()
     with _locked(names):
@@ -347,6 +356,7 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
             check_engines(names, wanted, recorded, given or "")
         choice = engines.resolve(wanted, recorded)
         binaries = {h: engines.bin_dir(v) for h, v in choice.items()}
+        _require_engine_tools(binaries)
         if not report.reused:
             _teardown(names)  # a half-made world of a killed `up`: start from nothing
             _write_manifest(names)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make course-image`: the course image built here without any registry. A fresh Debian 13 root (the
+# `make course-image [VARIANT=test] [ARCH=arm64]`: the course image built here without any registry. A fresh Debian 13 root (the
 # debootstrapped base that `make test-debian13` caches), the repository copied in by `git archive HEAD`
 # to /opt/dnlab, the Dockerfile's own build steps (scripts/course-image/steps.sh) run in it, then the
 # root as a tar plus the Dockerfile's image settings as `docker import --change` lines:
@@ -7,6 +7,13 @@
 #   /var/cache/dnlab/course-image/rootfs.tar     the image's filesystem
 #   /var/cache/dnlab/course-image/changes.json   ENV, WORKDIR, VOLUME, EXPOSE, ENTRYPOINT, CMD
 #   /var/cache/dnlab/course-image/key            the repository tree (HEAD^{tree}) they were built from
+#
+# VARIANT=learner (default: what learners and the classroom run) or test (adds what `make test` inside
+# needs: steps.sh test); ARCH=arm64 (or any Debian architecture; default this machine's) debootstraps
+# that architecture's Debian 13 and runs the steps under qemu-user-static through binfmt_misc. Each
+# other variant or architecture has a folder of its own: course-image-test, course-image-arm64,
+# course-image-test-arm64 (helpers/hosting/course_image.py course_image_dir), so the default one others
+# import is never overwritten by them.
 #
 # A rebuild of an unchanged tree does nothing. It prints the `docker import` command that makes the
 # image in an engine; `make test-course-image` imports it into a throwaway engine and tests it.
@@ -18,7 +25,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 CACHE=${DNLAB_DEBIAN13_CACHE:-/var/cache/dnlab/debian13}    # base.tar, pip-cache (its .debs seed ours)
-OUT=${DNLAB_COURSE_IMAGE_DIR:-/var/cache/dnlab/course-image}
+VARIANT=${VARIANT:-learner}
+NATIVE=$(dpkg --print-architecture)
+ARCH=${ARCH:-$NATIVE}
+suffix=""
+[ "$VARIANT" = learner ] || suffix="-$VARIANT"
+[ "$ARCH" = "$NATIVE" ] || suffix="$suffix-$ARCH"
+OUT=${DNLAB_COURSE_IMAGE_DIR:-/var/cache/dnlab/course-image}$suffix
 SUITE=trixie
 ROOT=$OUT/root
 INNER=/opt/dnlab
@@ -26,12 +39,13 @@ INNER=/opt/dnlab
 fail() { echo "course-image: $1" >&2; [ -n "${2:-}" ] && echo "  fix: $2" >&2; exit 2; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, mounts, chroot)" "sudo make course-image"
+case "$VARIANT" in learner|test) ;; *) fail "unknown VARIANT=$VARIANT (learner or test)" "make course-image VARIANT=test" ;; esac
 git -C "$REPO" rev-parse --verify -q HEAD >/dev/null || fail "no git commit to build from" "git commit, then make course-image"
 # shellcheck source=../lib/debian-root.sh
 . "$REPO/scripts/lib/debian-root.sh"
 
 print_import() {
-  echo "==> the image, offline: rootfs $(du -m "$OUT/rootfs.tar" | cut -f1) MiB; to make it in an engine:"
+  echo "==> the $VARIANT image ($ARCH), offline: rootfs $(du -m "$OUT/rootfs.tar" | cut -f1) MiB; to make it in an engine:"
   echo "    $(cat "$OUT/import-command.txt")"
 }
 
@@ -39,10 +53,10 @@ prepare_root() {
   mkdir -p "$CACHE/pip-cache"
   # Its own apt archive: CI builds the image while the Debian 13 leg installs into its root.
   own_apt_archives "$OUT/apt-archives" "$CACHE/apt-archives"
-  ensure_base
+  ensure_base "$ARCH"
   rm -rf "$ROOT"
   mkdir -p "$ROOT"
-  tar -C "$ROOT" -xf "$CACHE/base.tar"
+  tar -C "$ROOT" -xf "$(base_tar "$ARCH")"
   mkdir -p "$ROOT$INNER"
   git -C "$REPO" archive --format=tar HEAD | tar -C "$ROOT$INNER" -xf -
   # Name resolution and TLS for apt and pip during the build; replaced by the engine's at run time.
@@ -64,9 +78,9 @@ inside() {
   exec chroot "$ROOT" /usr/bin/env -i \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
-    /bin/bash -c "bash $INNER/scripts/course-image/steps.sh \
+    /bin/bash -c "bash $INNER/scripts/course-image/steps.sh $VARIANT \
       && $INNER/.venv/bin/python -m helpers.hosting.course_image changes $INNER/Dockerfile > /tmp/changes.json \
-      && $INNER/.venv/bin/python -m helpers.hosting.course_image command /tmp/changes.json $OUT/rootfs.tar \
+      && $INNER/.venv/bin/python -m helpers.hosting.course_image command /tmp/changes.json $OUT/rootfs.tar $FOREIGN \
          > /root/import-command.txt && cp /tmp/changes.json /root/changes.json"
 }
 
@@ -75,6 +89,8 @@ finish_root() {
   mv "$ROOT/root/changes.json" "$OUT/changes.json.tmp"
   mv "$ROOT/root/import-command.txt" "$OUT/import-command.txt"
   rm -f "$ROOT/etc/apt/apt.conf.d/90dnlab-keep"
+  # The base's own .debs (debootstrap leaves them), hidden under the bind-mounted archive during the steps.
+  find "$ROOT/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
   : > "$ROOT/etc/resolv.conf"
   rm -rf "$ROOT/root/.cache"
   # The base's own CA bundle again (ca-certificates makes it from the root's certificates).
@@ -95,9 +111,11 @@ main() {
     print_import
     return 0
   fi
-  echo "==> building the course image of tree ${key:0:12} in $ROOT"
+  echo "==> building the course image ($VARIANT, $ARCH) of tree ${key:0:12} in $ROOT"
   prepare_root
-  export ROOT CACHE INNER OUT
+  FOREIGN=""   # the architecture import names (--platform), only when it is not the machine's
+  [ "$ARCH" = "$NATIVE" ] || FOREIGN=$ARCH
+  export ROOT CACHE INNER OUT VARIANT ARCH FOREIGN
   export -f inside mount_root
   unshare --mount --pid --fork --propagation private bash -c inside \
     || fail "the build steps failed (above)" "sudo make course-image   # after fixing the cause"
@@ -109,7 +127,7 @@ main() {
   mv "$OUT/changes.json.tmp" "$OUT/changes.json"
   echo "$key" > "$OUT/key"
   rm -rf "$ROOT"
-  echo "==> course image built in $(( SECONDS - started )) s"
+  echo "==> course image ($VARIANT, $ARCH) built in $(( SECONDS - started )) s"
   print_import
 }
 

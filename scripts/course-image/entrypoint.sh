@@ -48,7 +48,8 @@ nest_cgroup_v2() {
   # Repeat: a process started while moving the others would keep the root busy.
   local pid tries
   for tries in 1 2 3 4 5; do
-    [ -s "$CGROUP/cgroup.procs" ] || break
+    # Read, not `[ -s ]`: the kernel's cgroup files all have size 0 (`-s` never saw a process here).
+    [ -n "$(cat "$CGROUP/cgroup.procs")" ] || break
     while read -r pid; do
       echo "$pid" > "$CGROUP/init/cgroup.procs" 2>/dev/null || true   # a process gone meanwhile
     done < "$CGROUP/cgroup.procs"

@@ -1,26 +1,66 @@
 #!/usr/bin/env bash
 # The course image's build steps: the ONE list, run by both builds so they cannot differ:
-#   the Dockerfile (`docker build -t dnlab/course .`: RUN bash scripts/course-image/steps.sh), and
+#   the Dockerfile (`docker build -t dnlab/course .`: RUN bash scripts/course-image/steps.sh $VARIANT), and
 #   `make course-image` (scripts/course-image/build.sh: a debootstrapped Debian 13 root, offline import).
-# Runs as root in a Debian 13 root that holds the repository at /opt/dnlab (this script's ../..).
-# It only installs things: the Debian packages and venv of scripts/install.sh --tests (Chromium
-# included, so `make test` works inside, offline), the classroom extra (jupyterhub-singleuser for a
-# hub's spawner), the course's lab images prebuilt into /var/cache/dnlab. No engine, no namespace.
+# Runs as root in a Debian 13 root (any architecture Debian builds) that holds the repository at
+# /opt/dnlab (this script's ../..). It only installs things: no engine, no namespace.
+#
+#   steps.sh [learner]   the image learners run: the course, its venv (with the classroom extra, for a
+#                        hub's spawner), Docker 28.5 (Debian's docker.io fetched: the lab's engine) and
+#                        Debian 13's own 26.1 (chapter 7 sets the two side by side), the lab images
+#                        prebuilt, JupyterLab. No browser, no test tools.
+#   steps.sh test        the same, then what `make test` inside needs: the test extra and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+VARIANT=${1:-learner}
 [ "$(id -u)" -eq 0 ] || { echo "steps.sh: needs root (it installs Debian packages)" >&2; exit 2; }
+case "$VARIANT" in
+  learner|test) ;;
+  *) echo "steps.sh: unknown variant '$VARIANT' (learner or test). Fix: bash scripts/course-image/steps.sh test" >&2; exit 2 ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
+# Documentation, manual pages and message translations: nobody reads them in the image (~40 MiB), nor
+# containerd's programs dockerd never runs (ctr, the v1 shims, containerd-stress: ~45 MiB). dpkg leaves
+# them out of every package installed from here on (copyright files stay); the base's go below.
+cat > /etc/dpkg/dpkg.cfg.d/90dnlab-lean <<'LEAN'
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+path-exclude=/usr/bin/ctr
+path-exclude=/usr/bin/containerd-stress
+path-exclude=/usr/bin/containerd-shim
+path-exclude=/usr/bin/containerd-shim-runc-v1
+LEAN
 # make: `make test` inside the image (Docker Hub's debian:trixie lacks it; the debootstrapped root has it).
 apt-get update -q
 apt-get install -y -q --no-install-recommends make ca-certificates
-# install.sh's own steps: packages, venv, images. The image's venv carries the classroom extra too,
-# and the machine check (doctor) waits for the container's first start: a build has no privileges.
-# --engine 28: the Dockerfile's DNLAB_ENGINE=28 runs the lab's hosts on it, so the fetch must succeed here
-# (a course container may have no network: `docker run --network none`).
-DNLAB_EXTRAS=test,classroom DNLAB_INSTALL_NO_DOCTOR=1 bash scripts/install.sh --tests --engine 28
+# install.sh's own steps: packages, venv, images. The machine check (doctor) waits for the container's
+# first start: a build has no privileges. --engine 28: the Dockerfile's DNLAB_ENGINE=28 runs the lab's
+# hosts on it, so the fetch must succeed here (a course container may have no network:
+# `docker run --network none`).
+DNLAB_EXTRAS=classroom DNLAB_INSTALL_NO_DOCTOR=1 bash scripts/install.sh --engine 28
+if [ "$VARIANT" = test ]; then
+  DNLAB_EXTRAS=test,classroom DNLAB_INSTALL_NO_DOCTOR=1 bash scripts/install.sh --tests --engine 28
+fi
 # Keep the image small: package lists and download caches, unless they are a build's bind-mounted
 # cache (make course-image reuses them across builds; they are not part of its root's tar).
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin   # lists and apt's own binary caches (~120 MiB)
 mountpoint -q /var/cache/apt/archives || apt-get clean
 mountpoint -q /root/.cache/pip || rm -rf /root/.cache/pip
-echo "==> course image steps done: $(cat /etc/debian_version), $(dockerd --version)"
+# What the base brought of the same (see 90dnlab-lean above).
+find /usr/share/doc -mindepth 2 \( -type f -o -type l \) ! -name copyright -delete
+find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+rm -rf /usr/share/man/* /usr/share/info/*
+# The hub's own web pages' assets (~40 MiB): a course container runs jupyterhub-singleuser, whose pages
+# are jupyter_server's; the hub (the classroom's, on the machine) serves its own.
+if [ "$VARIANT" = learner ]; then rm -rf /opt/dnlab/.venv/share/jupyterhub/static/components; fi
+# The Python packages' own test suites (~26 MiB) and Babel's locale data but English's (~30 MiB; the
+# course and JupyterLab run in English): nothing the course runs imports them.
+site=$(echo /opt/dnlab/.venv/lib/python3*/site-packages)
+find "$site" -mindepth 2 -type d \( -name tests -o -name test \) -prune -exec rm -rf {} +
+find "$site/babel/locale-data" -name '*.dat' ! -name 'en.dat' ! -name 'en_*.dat' ! -name 'root.dat' -delete
+echo "==> course image steps ($VARIANT, $(dpkg --print-architecture)) done: Debian $(cat /etc/debian_version)," \
+  "$(/var/cache/dnlab/engines/28.*/bin/dockerd --version)"

@@ -24,7 +24,7 @@ import pytest
 
 from helpers.hosting import classroom, sandbox
 from helpers.hosting.classroom_names import CLASSROOM_CONTAINER, CLASSROOM_HUB_PORT, CLASSROOM_NETWORK, LABEL_LEARNER
-from helpers.hosting.course_image import COURSE_IMAGE_DIR, COURSE_IMAGE_PORT, COURSE_IMAGE_ROOTFS
+from helpers.hosting.course_image import COURSE_IMAGE_PORT, COURSE_IMAGE_ROOTFS, course_image_dir
 from helpers.world.naming import WORLD_ENV
 
 NAME = f"{os.environ.get(WORLD_ENV) or 'ci'}-class"   # a sandbox name `dnlab --world X clean` may sweep
@@ -89,8 +89,8 @@ class Room:
 
 @pytest.fixture(scope="module")
 def room():
-    if not (COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS).is_file():
-        pytest.fail(f"no built course image in {COURSE_IMAGE_DIR}: run `sudo make course-image` first")
+    if not (course_image_dir() / COURSE_IMAGE_ROOTFS).is_file():
+        pytest.fail(f"no built course image in {course_image_dir()}: run `sudo make course-image` first")
     settings = classroom.Settings(
         name=NAME, listen=f"127.0.0.1:{_free_port()}", code="workshop-code-17", admin="teacher",
         admin_password="teacher-only-pw", cpu=1.0, mem="1G", cull_timeout=CULL_TIMEOUT,

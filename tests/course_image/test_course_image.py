@@ -4,8 +4,9 @@ The image `make course-image` built (rootfs tar + the Dockerfile's `--change` li
 a ThrowawayEngine and run as a learner runs it, `docker run --privileged -p 127.0.0.1:8888:8888`, its
 port reached from inside the engine's own namespace. Checked: the token it prints opens JupyterLab and
 nothing else does, the lab world is up inside, a container on the inner host1 reaches the inner
-internet service through real SNAT, the notebooks' nbval run passes inside, `docker stop` takes the
-world down, and afterwards nothing of the engine is left on the machine.
+internet service through real SNAT, every notebook runs inside, `docker stop` takes the world down,
+and afterwards nothing of the engine is left on the machine. The image is the learner's (lean: no test
+tools, no browser); its size is checked against the 1.0 GB (GiB) it must stay under.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from helpers.hosting import sandbox
 from helpers.hosting.course_image import (
     COURSE_IMAGE,
     COURSE_IMAGE_CHANGES,
-    COURSE_IMAGE_DIR,
     COURSE_IMAGE_PORT,
     COURSE_IMAGE_ROOTFS,
+    course_image_dir,
 )
 from helpers.world.naming import IMAGE, SERVICE_TCP_PORT, WORLD_ENV, WorldNames
 from helpers.world.service import parse_reply
@@ -33,6 +34,7 @@ CONTAINER = "dnlab-course-test"
 READY_TIMEOUT = 180.0       # a loaded 2-core machine; the target (<= 10 s) is measured, not asserted
 TOKEN_LINE = re.compile(r"http://127\.0\.0\.1:\d+/lab\?token=([0-9a-f]+)")
 INNER = WorldNames(None)    # the world `dnlab up` makes inside the container (no DNLAB_WORLD there)
+LEAN_LIMIT = 2**30          # bytes of the learner image's root filesystem tar (issue 21: <= 1.0 GB, du -m <= 1024)
 
 
 @dataclass
@@ -78,9 +80,10 @@ def _report(name: str, value: str) -> None:
 
 @pytest.fixture(scope="module")
 def course():
-    rootfs, changes = COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS, COURSE_IMAGE_DIR / COURSE_IMAGE_CHANGES
+    folder = course_image_dir()
+    rootfs, changes = folder / COURSE_IMAGE_ROOTFS, folder / COURSE_IMAGE_CHANGES
     if not (rootfs.exists() and changes.exists()):
-        pytest.fail(f"no built course image in {COURSE_IMAGE_DIR}: run `sudo make test-course-image` (it builds one)")
+        pytest.fail(f"no built course image in {folder}: run `sudo make test-course-image` (it builds one)")
     box = sandbox.ThrowawayEngine(f"{os.environ.get(WORLD_ENV) or 'ci'}-course")
     with box:
         started = time.monotonic()
@@ -95,7 +98,8 @@ def course():
         _wait_ready(running, started)
         running.measured["run_to_ready"] = time.monotonic() - started
         _report("docker run -> JupyterLab answers with the printed token",
-                f"{running.measured['run_to_ready']:.1f} s (target <= 10 s)")
+                f"{running.measured['run_to_ready']:.1f} s (target <= 3 s)")
+        running.measured["rootfs_bytes"] = rootfs.stat().st_size
         yield running
 
 
@@ -147,13 +151,31 @@ def test_container_on_host1_reaches_the_internet_through_snat(course):
     assert own != host1, result.stdout        # ...not the container's own: MASQUERADE rewrote it
 
 
-def test_notebooks_pass_inside(course):
+def test_the_learner_image_is_lean(course):
+    """No test tools, no browser: what only `make test` inside needs is the test variant's
+    (`make course-image VARIANT=test`). Both engines are there: 28.5, the lab's, and Debian 13's 26.1."""
+    assert course.measured["rootfs_bytes"] <= LEAN_LIMIT, f"{course.measured['rootfs_bytes'] / 2**20:.0f} MiB"
+    absent = course.exec("sh", "-c", "python -c 'import pytest' 2>/dev/null && echo pytest; "
+                         "python -c 'import playwright' 2>/dev/null && echo playwright; "
+                         "command -v chromium ruff ctr; true")
+    assert absent.returncode == 0 and absent.stdout.strip() == "", absent.stdout + absent.stderr
+    engines = course.exec("sh", "-c", "/var/cache/dnlab/engines/28.*/bin/dockerd --version; dockerd --version")
+    assert engines.returncode == 0, engines.stdout + engines.stderr
+    assert [line.split()[2][:3] for line in engines.stdout.splitlines()] == ["28.", "26."], engines.stdout
+
+
+def test_notebooks_run_inside(course):
+    """Every chapter and lab solution, each cell without an error (what `--nbval-lax` asks), with
+    nbclient's `jupyter execute`: the learner image has no pytest (the test variant runs nbval itself)."""
     started = time.monotonic()
-    result = course.exec("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval-lax",
-                         "notebooks", "labs/solutions", timeout=3600)
-    _report("nbval inside the container", f"{time.monotonic() - started:.0f} s: "
-            f"{(result.stdout.strip().splitlines() or ['(no output)'])[-1]}")
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    script = ("for nb in $(find notebooks labs/solutions -name '*.ipynb' | sort); do "
+              "jupyter execute \"$nb\" || { echo \"FAILED $nb\"; exit 1; }; echo \"RAN $nb\"; done")
+    result = course.exec("sh", "-c", script, timeout=3600)
+    executed = result.stdout.count("RAN ")
+    _report("notebooks run inside the container (jupyter execute)",
+            f"{time.monotonic() - started:.0f} s, {executed} notebooks, exit {result.returncode}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    assert executed >= 20, result.stderr[-2000:]
 
 
 def test_stop_takes_the_world_down_and_nothing_is_left(course):

@@ -2,7 +2,7 @@
 
 `docker run --rm -it --privileged dnlab/course make test` is what the README gives a Docker Desktop
 user; here it runs in a throwaway engine of the course's own kind (never the machine's Docker), its
-output kept in COURSE_IMAGE_DIR (`suite-<engine>.log`), and pytest's own counts and time reported.
+output kept in the test image's folder (`suite-<engine>.log`), and pytest's own counts and time reported.
 
 The container's world is the test world `t`, the same id as the machine's own test world (the lead's
 CI may run it at the same moment). While the suite runs, the test checks once that the two cannot
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from helpers.hosting import sandbox
-from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_DIR, COURSE_IMAGE_ROOTFS
+from helpers.hosting.course_image import COURSE_IMAGE, COURSE_IMAGE_CHANGES, COURSE_IMAGE_ROOTFS, course_image_dir
 from helpers.world import engine
 from helpers.world.naming import WORLD_ENV, WorldNames
 from tests.worlds import TEST_WORLD
@@ -36,7 +36,7 @@ SUITE_TIMEOUT = 3600.0      # ~10 min measured on an idle 2-core machine; a shar
 SUMMARY = re.compile(r"^=+ (.+) in ([0-9.]+)s(?: \([0-9:]+\))? =+$", re.M)
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
 INNER = WorldNames(TEST_WORLD)
-# The suite's output is kept as COURSE_IMAGE_DIR / SUITE_LOG.format(sandbox=<the throwaway engine's name>).
+# The suite's output is kept as course_image_dir("test") / SUITE_LOG.format(sandbox=<the throwaway engine's name>).
 SUITE_LOG = "suite-{sandbox}.log"
 
 
@@ -128,9 +128,10 @@ def _watch(container, cgroup_parent: str, deadline: float) -> dict | None:
 
 @pytest.fixture(scope="module")
 def box():
-    rootfs, changes = COURSE_IMAGE_DIR / COURSE_IMAGE_ROOTFS, COURSE_IMAGE_DIR / COURSE_IMAGE_CHANGES
+    folder = course_image_dir("test")   # `make test` inside needs the test variant (its tools, Chromium)
+    rootfs, changes = folder / COURSE_IMAGE_ROOTFS, folder / COURSE_IMAGE_CHANGES
     if not (rootfs.exists() and changes.exists()):
-        pytest.fail(f"no built course image in {COURSE_IMAGE_DIR}: "
+        pytest.fail(f"no built test image in {folder}: "
                     "run `sudo make test-course-image-suite` (it builds one)")
     engine_box = sandbox.ThrowawayEngine(f"{os.environ.get(WORLD_ENV) or 'ci'}-suite")
     with engine_box:
@@ -144,7 +145,7 @@ def box():
 
 
 def test_make_test_passes_inside_the_image(box):
-    log = COURSE_IMAGE_DIR / SUITE_LOG.format(sandbox=box.name)
+    log = course_image_dir("test") / SUITE_LOG.format(sandbox=box.name)
     started = time.monotonic()
     # As the README's `docker run --rm -it --privileged dnlab/course make test`; -rfE lists failures.
     container = box.client.containers.run(COURSE_IMAGE, ["make", "test"], name=CONTAINER, privileged=True,

@@ -34,7 +34,7 @@ def test_changes_of_the_real_dockerfile():
 
 def test_the_dockerfile_runs_the_steps_script_and_nothing_else():
     runs = [line for line in course_image.logical_lines(DOCKERFILE) if line.split()[0] == "RUN"]
-    assert runs == ["RUN bash /opt/dnlab/scripts/course-image/steps.sh"]
+    assert runs == ['RUN bash /opt/dnlab/scripts/course-image/steps.sh "$VARIANT"']
     build = (ROOT / "scripts/course-image/build.sh").read_text()
     assert "scripts/course-image/steps.sh" in build
 
@@ -133,3 +133,26 @@ def test_engines_use_cgroupfs_so_a_path_cgroup_parent_works_under_systemd_on_cgr
     config = engine.daemon_config("/dnlab-host1")
     assert config["cgroup-parent"] == "/dnlab-host1"
     assert "native.cgroupdriver=cgroupfs" in config["exec-opts"]
+
+
+def test_doctor_finds_an_engines_tools_in_its_bin_when_the_machine_has_none(tmp_path, monkeypatch):
+    """The learner image carries Docker 28 alone (no dockerd on PATH): doctor looks in the bin/ of the
+    engine the world's `up` runs; for the machine's engine (`system`) a missing dockerd stays MISSING."""
+    from helpers.world import doctor, engines
+
+    bins = tmp_path / "28.5.2" / "bin"
+    bins.mkdir(parents=True)
+    (bins / "dockerd").write_text("#!/bin/sh\n")
+    (bins / "dockerd").chmod(0o755)
+    monkeypatch.setattr(engines, "bin_dir", lambda choice, fetch_missing=True, root=None:
+                        None if choice == engines.SYSTEM else bins)
+    monkeypatch.setattr(doctor.shutil, "which", lambda *a, **k: None)
+    monkeypatch.setenv("DNLAB_WORLD", "zz")
+    monkeypatch.setattr(engines, "read_record", lambda state_dir: None)
+    monkeypatch.setenv(engines.ENGINE_ENV, "28")
+    found = doctor._engine_tool("dockerd", None)
+    assert found.ok and found.detail == str(bins / "dockerd")
+    monkeypatch.delenv(engines.ENGINE_ENV)
+    assert not doctor._engine_tool("dockerd", None).ok
+    monkeypatch.setenv(engines.ENGINE_ENV, "host2=28")   # host1 still the machine's: its dockerd is missing
+    assert not doctor._engine_tool("dockerd", None).ok

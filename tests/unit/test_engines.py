@@ -164,7 +164,7 @@ def fake_apt(tmp_path):
         "usr/sbin/docker-proxy": "exit 0\n"})
     _deb(debs, "containerd", "2.1.9+ds1-5", {
         "usr/bin/containerd": 'echo "containerd github.com/containerd/containerd/v2 2.1.9+unknown"\n',
-        "usr/bin/containerd-shim-runc-v2": "exit 0\n"})
+        "usr/bin/containerd-shim-runc-v2": "exit 0\n", "usr/bin/ctr": "exit 0\n"})
     # As on Debian 12: the package's runc cannot run here.
     _deb(debs, "runc", "1.3.6+ds1-1", {"usr/sbin/runc": "echo \"runc: version `GLIBC_2.38' not found\" >&2; exit 1\n"})
     _deb(debs, "tini-static", "0.19.0-6+b2", {"usr/bin/tini-static": "exit 0\n"})
@@ -197,6 +197,8 @@ def test_fetch_uses_a_private_apt_and_caches_a_whole_release(fake_apt, monkeypat
     assert sorted(p.name for p in (folder / "bin").iterdir()) == sorted(engines.BINARIES)
     assert all((folder / "bin" / name).resolve().is_file() for name in engines.BINARIES)
     assert not (folder / "bin" / "runc").exists()
+    # Programs nothing links are not kept (ctr); the linked ones are.
+    assert not (folder / "root/usr/bin/ctr").exists() and (folder / "root/usr/bin/containerd").is_file()
     assert [p.name for p in fake_apt["root"].iterdir() if p.name.startswith(".fetch")] == []
     calls = fake_apt["log"].read_text().splitlines()
     assert [c.split()[0] + " " + c.split()[-1] for c in calls[:2]] == ["apt-get update", "apt-cache docker.io"]
