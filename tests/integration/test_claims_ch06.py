@@ -1,7 +1,12 @@
-"""Chapter 6's claims fail on real lab worlds where they are false, and hold where they are true.
+"""Chapter 6's claims fail on real lab worlds where they are false.
 
 The false world is a container with a network instead of none: the scenario's own default-bridge
 neighbour `none-peer`, and a bridge container that Docker lets join a second network.
+
+Where a claim holds, its cell runs in the chapter itself: nbval executes notebooks/06_none.ipynb on the
+session world, and a claim cell raises there if its claim is false (tests/unit/test_claim_coverage.py
+checks that every claim runs on the true world somewhere). ch06:no-connect's control stays here: its
+none_rejoin is the false world's evidence too.
 """
 from __future__ import annotations
 
@@ -21,7 +26,6 @@ def none(world):
 def test_lo_only_fails_for_a_bridge_container(world, none):
     scenario, _ = none
     c = scenario.containers()
-    run_claim("ch06:lo-only", view=ch06.none_view(world, c["box"]))
     assert_claim_fails("ch06:lo-only", {"view": ch06.none_view(world, c["peer"])},
                        mentions="its only interface is lo")
 
@@ -29,7 +33,6 @@ def test_lo_only_fails_for_a_bridge_container(world, none):
 def test_unreachable_fails_from_a_bridge_container(world, none):
     scenario, lesson = none
     c = scenario.containers()
-    run_claim("ch06:unreachable", reach=ch06.none_reach(world, c["box"], c["peer"]))
     reach = ch06.none_reach(world, c["peer"], lesson.box("neighbour"))
     assert_claim_fails("ch06:unreachable", {"reach": reach},
                        mentions="the internet service: unreachable")

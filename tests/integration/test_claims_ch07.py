@@ -1,10 +1,14 @@
-"""Chapter 7's claim cells, run on lab worlds where each claim is false (and once where it is true).
+"""Chapter 7's claim cells, run on lab worlds where each claim is false (and where it is true, as their control).
 
 Each test changes the real world (deletes one of Docker's MASQUERADE rules, joins a container to
 the host container's namespace, gives a default-bridge container Docker's DNS address, stops the
 server a measurement reaches), runs the chapter's own demonstration (`ch07.scenario_row`,
 `ch07.container_row`, `ch07.measure`) on it, and hands the result to the very cell the learner runs. The world is
 restored in `finally`.
+
+nbval executes notebooks/07_drivers_side_by_side.ipynb on the session world too; the true runs stay here
+because the false worlds are built from them (the table `rows` and the `traces` read once, the host case
+measured).
 """
 from __future__ import annotations
 

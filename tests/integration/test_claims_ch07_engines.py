@@ -6,6 +6,10 @@ one host the way a claim rules out: deletes the raw-table rule Docker 28 wrote, 
 engine such a rule; deletes a chain; adds or removes a container's default route. It then runs the
 chapter's own demonstration (`ch07.*`) and hands the result to the very cell the learner runs.
 Each host's rules are saved first and restored afterwards (`iptables-restore`).
+
+The claims also run where they hold (`test_true_world_claims_hold`) on this same side world: its
+Docker 28 host is another engine than the session world's, and that run is the control of the false
+worlds made from it (nbval runs the section too, on the notebook's own side world `v2`).
 """
 from __future__ import annotations
 
