@@ -31,6 +31,7 @@ from helpers.hosting.course_image import (  # noqa: E402
 
 CONTAINER = "dnlab-course-bench"
 TIMEOUT = 120.0
+TARGET_S = 3.0                      # issue 21: run to JupyterLab answering, the world up
 READY_LINE = "The course is ready"   # scripts/course-image/entrypoint.sh, after the world is up
 
 
@@ -88,7 +89,7 @@ def main() -> None:
     print(f"{'measure':48} {'median':>8} {'min':>7} {'max':>7} {'ratio':>7} {'target s':>9}  verdict")
     median = statistics.median(ready)
     print(f"{'docker run -> JupyterLab answers (world up)':48} {median:8.3f} {min(ready):7.3f} {max(ready):7.3f} "
-          f"{median / base:7.2f}x {10.0:9.2f}  {'ok' if median <= 10.0 else 'SLOW'}")
+          f"{median / base:7.2f}x {TARGET_S:9.2f}  {'ok' if median <= TARGET_S else 'SLOW'}")
 
 
 if __name__ == "__main__":
