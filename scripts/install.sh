@@ -39,6 +39,11 @@ if ! command -v docker >/dev/null 2>&1 && [ "${ID:-}" = debian ] \
    && { ! [ "$debian_major" -lt 13 ] 2>/dev/null; }; then
   PACKAGES="$PACKAGES docker-cli"
 fi
+# pwru (the optional kernel-function trace, helpers/world/pwru.py; `dnlab doctor` says whether it runs):
+# packaged from Debian 13 on, so not on Debian 12 (nor Ubuntu), where the doctor says so.
+if [ "${ID:-}" = debian ] && [ "$debian_major" -ge 13 ] 2>/dev/null; then
+  PACKAGES="$PACKAGES pwru"
+fi
 # Debian packages Chromium as a deb; Ubuntu's `chromium` only installs a snap, which needs snapd
 # (absent in containers), so there the tests use Playwright's own Chromium build instead.
 # A machine with its own Node.js (e.g. a vendor's nodejs, which bundles npm and conflicts with

@@ -65,6 +65,7 @@ TABLE = {
     "tests/integration/test_claims_ch08.py": "world",
     "tests/integration/test_claims_ch09.py": "world",
     "tests/integration/test_doctor_live.py": "world",
+    "tests/integration/test_pwru_live.py": "world",   # the kernel-function trace line (issue 19.6)
     "tests/integration/test_endpoint_live.py": "world",
     "tests/integration/test_engine_facts_live.py": "world",   # the engine table, on the engine in front
     "tests/integration/test_exec_root.py": "world",

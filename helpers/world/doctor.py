@@ -310,6 +310,14 @@ def _privileged_exec_check(world_id: str | None) -> Check:
     return Check(name, False, f"{reason} (on {where}{lacks})", fix, required=False)
 
 
+def _kernel_trace_check() -> Check:
+    """Optional: can one probe be traced through the kernel's functions (pwru, BTF, kprobes)?"""
+    from helpers.world import pwru
+
+    found = pwru.availability()
+    return Check(pwru.NAME, found.ok, found.detail, found.fix, required=False)
+
+
 def run_checks(world_id: str | None = None) -> list[Check]:
     """Every check; `world_id` (default: $DNLAB_WORLD) picks the engine the privileged exec is tried on."""
     from helpers.world.naming import world_id_from_env
@@ -326,6 +334,7 @@ def run_checks(world_id: str | None = None) -> list[Check]:
         checks.append(plan_overlap(_root_addresses(), _root_nameservers()))
     if root and shutil.which("ip"):
         checks += _kernel_checks()
+    checks.append(_kernel_trace_check())
     if root and ready(checks):
         checks.append(_privileged_exec_check(world_id if world_id is not None else world_id_from_env()))
     return checks
