@@ -510,6 +510,18 @@ def scratch_engine(world_id: str | None = None):
         if client is not None:
             client.close()
         site.remove()
+        _remove_if_unused(names)
+
+
+def _remove_if_unused(names) -> None:
+    """The world's own folders, where a scratch engine alone made them (`dnlab doctor` on a machine
+    with no world up): left empty, `status --all` would call them a crashed world's leftovers."""
+    if any(netns.exists(ns) for ns in names.namespaces.values()):
+        return
+    for folder in (names.state_dir, names.data_dir):
+        if folder.is_dir() and not any(folder.iterdir()):
+            with suppress(OSError):  # something was made there meanwhile: it is someone's
+                folder.rmdir()
 
 
 # --- reporting --------------------------------------------------------------------------------

@@ -206,3 +206,16 @@ def test_a_malformed_context_stops_neither_status_all_nor_clean(world, tmp_path,
         assert leftovers(crashed) == []
     finally:
         manager.down(crashed)
+
+
+def test_a_scratch_engine_of_a_world_not_up_leaves_no_world_behind():
+    """`dnlab doctor` runs a scratch engine for a world that may not be up (the default one on a fresh
+    machine): it went, but the world's own folders stayed, empty, and `status --all` then listed a
+    crashed world's leftovers there."""
+    world_id = own_world_id("sc")
+    names = WorldNames(world_id)
+    assert not any(netns.exists(ns) for ns in names.namespaces.values()), f"world {world_id} is up"
+    with manager.scratch_engine(world_id) as scratch:
+        assert scratch.client.ping()
+    assert not names.state_dir.exists() and not names.data_dir.exists()
+    assert world_id not in {entry.get("world") for entry in manager.status_all()}
