@@ -24,7 +24,7 @@ from pathlib import Path
 
 from helpers.errors import LabError
 from helpers.hosting import runc_caps
-from helpers.world import engine
+from helpers.world import engine, engines
 from helpers.world.lifecycle import (  # noqa: F401 - the sandbox's names and removal, for its users
     full_name,
     in_use,
@@ -47,8 +47,11 @@ SANDBOX_RUNTIME = "dnlab-runc"
 class ThrowawayEngine:
     """A dockerd in a namespace of its own; a context manager (`with ThrowawayEngine("x") as sbx:`)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, engine: str = "system"):
+        """`engine`: the machine's dockerd (`system`) or a fetched release (`28`, helpers/world/engines.py):
+        the machine's 20.10 ignores `docker import --platform` (its imports say amd64), 28 honours it."""
         self.name = name
+        self.engine = engine
         self.netns = full_name(name)
         self.site = sandbox_site(self.netns)   # the one engine lifecycle (helpers/world/lifecycle.py)
         self.paths = self.site.paths
@@ -69,7 +72,8 @@ class ThrowawayEngine:
             self._take_owner()   # remove() took the state dir, lock file included: take it again
             self.site.make_namespace()
             # lab_dns=False: no world here, so its containers get the machine's resolver as on any Docker.
-            self.site.start(hostname=self.netns, extra_config=runtime_config(self.paths), lab_dns=False)
+            self.site.start(hostname=self.netns, extra_config=runtime_config(self.paths), lab_dns=False,
+                            binaries=engines.bin_dir(self.engine))
         except BaseException:
             self.stop()
             raise

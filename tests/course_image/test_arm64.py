@@ -42,7 +42,8 @@ def box():
     if not os.path.exists("/proc/sys/fs/binfmt_misc/qemu-aarch64"):
         pytest.fail("arm64 programs do not run here (no qemu-aarch64 in binfmt_misc): "
                     "sudo make course-image ARCH=arm64   # installs qemu-user-static and registers it")
-    with sandbox.ThrowawayEngine(f"{os.environ.get(WORLD_ENV) or 'ci'}-arm") as engine_box:
+    # Docker 28 (fetched): the machine's 20.10 ignores `import --platform` and would call the image amd64.
+    with sandbox.ThrowawayEngine(f"{os.environ.get(WORLD_ENV) or 'ci'}-arm", engine="28") as engine_box:
         started = time.monotonic()
         args = ["import", *import_args("arm64")]
         for change in json.loads(changes.read_text()):
@@ -56,8 +57,9 @@ def box():
 
 def _run(box, *argv: str, privileged: bool = True, timeout: float = 1800):
     started = time.monotonic()
-    result = box.docker("run", "--rm", *(["--privileged"] if privileged else []), "--platform", "linux/arm64",
-                        COURSE_IMAGE, *argv, timeout=timeout, check=False)
+    # No --platform: the image is local and says arm64; asking for a platform may send an engine to a registry.
+    result = box.docker("run", "--rm", *(["--privileged"] if privileged else []), COURSE_IMAGE, *argv,
+                        timeout=timeout, check=False)
     return result, time.monotonic() - started
 
 
