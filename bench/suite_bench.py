@@ -13,6 +13,7 @@ Standard library only (the loader calls this checkout's `dnlab`).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -95,9 +96,11 @@ def one_run(number: int, loaded: bool, commit: str) -> Run:
     started = time.monotonic()
     try:
         with log.open("w") as out:
+            # The caller's environment as it is (a machine's CA bundle and proxy settings are what npm,
+            # pip and apt reach their mirrors with): CI=true added, DNLAB_* left out (each leg sets its own).
+            env = {k: v for k, v in os.environ.items() if not k.startswith("DNLAB_")} | {"CI": "true"}
             run.exit_code = subprocess.run(["bash", ".ci/run"], cwd=clone, stdout=out, stderr=subprocess.STDOUT,
-                                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "CI": "true",
-                                                "HOME": "/root"}).returncode
+                                           env=env).returncode
     finally:
         run.seconds = time.monotonic() - started
         if loader is not None:
