@@ -199,7 +199,8 @@ def listener(listen: str) -> socket.socket:
     return sock
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy one direction of a relayed connection until it ends; close the writer then."""
     try:
         while data := await reader.read(65536):
             writer.write(data)
@@ -218,7 +219,7 @@ async def _join(client_reader, client_writer, port: int) -> None:
     except OSError:
         client_writer.close()
         return
-    await asyncio.gather(_pipe(client_reader, writer), _pipe(reader, client_writer))
+    await asyncio.gather(pipe(client_reader, writer), pipe(reader, client_writer))
 
 
 async def relay(sock: socket.socket, port: int, stop: asyncio.Event) -> None:

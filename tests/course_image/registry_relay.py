@@ -10,12 +10,13 @@ build arguments, which Docker does not keep in the image. Every host it connecte
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import os
 import socket
 import threading
 from urllib.parse import urlsplit
+
+from helpers.hosting.classroom import pipe
 
 CLONE_NEWNET = 0x40000000
 
@@ -49,18 +50,6 @@ def listen_in_netns(netns_path: str) -> socket.socket:
     return made["sock"]
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
 class RegistryRelay:
     """`with RegistryRelay(netns_path) as relay:` relay.url is the proxy's URL inside the namespace."""
 
@@ -92,7 +81,7 @@ class RegistryRelay:
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         else:
             upstream_writer.write(head)   # the request as it came (absolute form: servers accept it)
-        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 
     def __enter__(self) -> RegistryRelay:
         async def serve() -> None:
