@@ -14,7 +14,9 @@ from helpers.lessons import facts
 from helpers.lessons.claims import measured
 from helpers.lessons.common import (
     docker_addresses,
+    host_egress,
     lesson_labels,
+    masquerade_packets,
     probe_row,
     remove_container,
     rows_of,
@@ -25,7 +27,7 @@ from helpers.lessons.common import (
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.scenarios.host import ADMIN_SOCKET
 from helpers.world.guard import probe
-from helpers.world.naming import IMAGE, INET_IP, SERVICE_TCP_PORT
+from helpers.world.naming import IMAGE
 
 # What the chapter's notebook calls (as ch03.NAME): its own demonstrations and the shared helpers it uses.
 __all__ = [
@@ -44,12 +46,6 @@ SNIFFER_MOUNTS = "-v /usr:/usr:ro -v /lib:/lib:ro -v /lib64:/lib64:ro"
 
 
 SNIFFER = "/usr/bin/tcpdump -Z root -U -l -c 2 -ni eth0 icmp"   # -Z root: the image has no tcpdump user
-
-
-@measured
-def masquerade_packets(world, host: str = "host1") -> dict[str, int]:
-    """Every MASQUERADE rule of the host's nat table with its packet counter (`iptables-save -c`)."""
-    return {str(r): r.packets for r in facts.iptables(world, host) if r.target == "MASQUERADE"}
 
 
 @measured
@@ -77,19 +73,6 @@ def publish_ignored(world, lesson: Lesson, network: str = "host", host_port: int
             "docker-proxy for the port": [p for p in facts.docker_proxies(world, "host1")
                                           if p["host_port"] == host_port],
             "port bindings Docker reports": world.host1.docker.containers.get(name).ports}
-
-
-@measured
-def host_egress(world, container) -> dict:
-    """The container connects to the internet service; who the internet saw, and whether any
-    MASQUERADE rule of host1 counted a packet meanwhile."""
-    before = masquerade_packets(world)
-    out = probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT)
-    after = masquerade_packets(world)
-    return {"source": container.name, "reached": out.ok, "output": short(out.output),
-            "internet saw": who_sees(out.output) if out.ok else None,
-            "host1 address": facts.address(world, "host1"),
-            "MASQUERADE packets counted": {rule: after.get(rule, 0) - n for rule, n in before.items()}}
 
 
 @measured

@@ -9,9 +9,8 @@ from __future__ import annotations
 import ipaddress
 
 from helpers.lessons import facts
-from helpers.lessons.ch03 import host_egress
 from helpers.lessons.claims import measured
-from helpers.lessons.common import docker_addresses, rows_of, short, show_path
+from helpers.lessons.common import docker_addresses, host_egress, rows_of, short, show_path
 from helpers.lessons.lesson import Lesson, who_sees
 from helpers.world.guard import probe
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from helpers.lessons import facts
 from helpers.lessons.claims import measured
-from helpers.lessons.lesson import Lesson
+from helpers.lessons.lesson import Lesson, who_sees
 from helpers.scenarios.endpoint import sdk_networks
-from helpers.world.guard import ProbeResult, check_target, container_names, world_networks
+from helpers.world.guard import ProbeResult, check_target, container_names, probe, world_networks
+from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
 
 # What the chapters' modules re-export to their notebooks, and what they share.
 __all__ = [
-    "docker_addresses", "engine_drivers", "engine_major", "ENGINE_TOPICS", "guarded_exec",
-    "ip_forward", "lesson_labels", "met_rule", "network_drivers", "on_this_engine", "probe_row",
+    "docker_addresses", "engine_drivers", "engine_major", "ENGINE_TOPICS", "guarded_exec", "host_egress",
+    "ip_forward", "lesson_labels", "masquerade_packets", "met_rule", "network_drivers", "on_this_engine", "probe_row",
     "probe_summary", "remove_container", "rows_of", "rule_trace", "same_rule", "short", "show_path"
 ]
 
@@ -194,3 +196,24 @@ def docker_addresses(container) -> dict[str, str]:
 def remove_container(world, name: str) -> None:
     for c in world.host1.docker.containers.list(all=True, filters={"name": f"^/{name}$"}):
         c.remove(force=True)
+
+
+# --- shared by chapters 3 and 5 (a host-network container's way out) ---------------------------------
+
+@measured
+def masquerade_packets(world, host: str = "host1") -> dict[str, int]:
+    """Every MASQUERADE rule of the host's nat table with its packet counter (`iptables-save -c`)."""
+    return {str(r): r.packets for r in facts.iptables(world, host) if r.target == "MASQUERADE"}
+
+
+@measured
+def host_egress(world, container) -> dict:
+    """The container connects to the internet service; who the internet saw, and whether any
+    MASQUERADE rule of host1 counted a packet meanwhile."""
+    before = masquerade_packets(world)
+    out = probe(world, container, str(INET_IP), "tcp", SERVICE_TCP_PORT)
+    after = masquerade_packets(world)
+    return {"source": container.name, "reached": out.ok, "output": short(out.output),
+            "internet saw": who_sees(out.output) if out.ok else None,
+            "host1 address": facts.address(world, "host1"),
+            "MASQUERADE packets counted": {rule: after.get(rule, 0) - n for rule, n in before.items()}}

@@ -75,3 +75,28 @@ def test_the_shared_modules_are_the_rooms_documented_list():
     shared = set(COMMON) - {"__init__"}
     assert _named(bullets) == shared, "helpers/lessons/__init__.py's bullets"
     assert _named(row.split("|")[2]) == shared, "docs/ARCHITECTURE.md's lessons row"
+
+
+def chapter_imports(source: str) -> set[str]:
+    """The chapter modules (`helpers.lessons.chNN`) a module's source imports."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found |= {n.rsplit(".", 1)[1] for n in names
+                  if n.startswith("helpers.lessons.") and CHAPTER.fullmatch(n.rsplit(".", 1)[1])}
+    return found
+
+
+def test_no_chapter_module_imports_another():
+    """What two chapters use lives in `common` (chapter 5 once took `host_egress` from chapter 3), so
+    a chapter's module can change without reaching into another chapter."""
+    reaching = {path.stem: sorted(chapter_imports(path.read_text()) - {path.stem})
+                for path in sorted(LESSONS.glob("ch[0-9][0-9].py"))}
+    assert {stem: found for stem, found in reaching.items() if found} == {}
+    assert chapter_imports("from helpers.lessons.ch03 import host_egress\n") == {"ch03"}
+    assert chapter_imports("from helpers.lessons import ch03, facts\n") == {"ch03"}
