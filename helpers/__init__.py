@@ -39,4 +39,12 @@ def lab(world_id: str | None = None):
     return _lab(world_id)
 
 
-__all__ = ["lab", "LabError", "__version__"]
+def use_language(language: str) -> str:
+    """Figures, labels, hints and `dnlab` messages in `language` ("en" or "ja") from here on
+    (helpers/language.py); the Japanese notebooks' first cell calls it."""
+    from helpers import language as _language
+
+    return _language.use(language)
+
+
+__all__ = ["lab", "use_language", "LabError", "__version__"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+HELPERS = ROOT / "helpers"                  # the library: its translate(...) texts (helpers/language.py)
 SOURCES = ROOT / "notebooks" / "src"        # the English chapter sources (chNN.py, nb.py)
 CATALOGS = ROOT / "i18n" / "ja"             # the Japanese catalogs, edition.toml and terms.toml
 OUTPUT = ROOT / "notebooks" / "ja"          # the generated Japanese chapters

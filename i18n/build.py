@@ -1,6 +1,8 @@
 """notebooks/ja/NN_*.ipynb: the chapters declared translated, built from the same sources as the
 English with each text's Japanese in place (code cells: the catalog's Japanese of the cell, the same
-code by `check.same_code`; a cell without Japanese stays English)."""
+code by `check.same_code`; a cell without Japanese stays English). The one line of code the Japanese
+edition adds: its first cell that imports helpers puts Japanese in force (`LANGUAGE_LINE`, helpers/language.py), so the
+figures, hints and `dnlab` messages of the chapter speak Japanese too."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +10,21 @@ from pathlib import Path
 import nbformat
 
 from i18n import CATALOGS, OUTPUT, SOURCES, catalog, sources
+
+
+LANGUAGE_LINE = 'helpers.use_language("ja")   # 図の文字・ヒント・dnlab の表示も日本語に'
+
+
+def with_language(setup: str) -> str:
+    """A code cell with `LANGUAGE_LINE` right after its `import helpers`."""
+    lines = setup.split("\n")
+    at = lines.index("import helpers") + 1
+    return "\n".join(lines[:at] + [LANGUAGE_LINE] + lines[at:])
+
+
+def without_language(source: str) -> str:
+    """A Japanese code cell as the catalog has it (the inverse of `with_language`)."""
+    return "\n".join(line for line in source.split("\n") if line != LANGUAGE_LINE)
 
 
 def render(text: str, entries: dict[str, catalog.Entry]) -> str:
@@ -28,6 +45,8 @@ def japanese(ch: sources.Chapter, entries: dict[str, catalog.Entry]):
         entry = entries.get(meta.get("full_id", ""))
         if entry and entry.ja.strip():
             cell.source = render(entry.ja, entries) if cell.cell_type == "markdown" else entry.ja
+    first = next(c for c in nb.cells if c.cell_type == "code" and "import helpers" in c.source.split("\n"))
+    first.source = with_language(first.source)
     nb.metadata["dnlab"] = {"edition": "ja", "english": f"../{ch.filename}"}
     return nb
 

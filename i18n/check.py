@@ -8,7 +8,10 @@ For the chapters declared translated (i18n/ja/edition.toml) it fails on
 - a Japanese text that drops what must stay as it is: an article quote 「...」, an inline `code` span,
   an IP address, an `[[engine:...]]` marker, a key word a cell's prose states about an output;
 - a code cell whose Japanese is not the same code: only comments and the prose strings a claim shows
-  (with a space, not an article quote, not a key or a compared value) may differ.
+  (with a space, not an article quote, not a key or a compared value) may differ;
+- a library text (`translate(...)` under helpers/: figure labels, the explorer, labs, the CLI) whose
+  Japanese is missing, stale, or has other `{field}`s than the English, once its room (`draw`,
+  `widgets`, `labs`, `cli`) is declared in edition.toml.
 Chapters not declared are reported "not yet translated" with how far they are, and never fail.
 """
 from __future__ import annotations
@@ -18,7 +21,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from i18n import CATALOGS, SOURCES, catalog, sources
+import string
+
+from i18n import CATALOGS, HELPERS, SOURCES, catalog, sources
 
 QUOTE = re.compile(r"「[^」]*」")
 FENCE = re.compile(r"```.*?```", re.S)
@@ -103,6 +108,14 @@ class Report:
         return "\n".join(self.lines + tail)
 
 
+def fields(text: str) -> list[str]:
+    """The `{field}`s of a runtime text, in order (str.format's own parser)."""
+    try:
+        return sorted(f for _, f, _, _ in string.Formatter().parse(text) if f is not None)
+    except ValueError as e:
+        return [f"<unparsable: {e}>"]
+
+
 def _text_problems(text: sources.Text, entry: catalog.Entry | None, states: list[str]) -> list[str]:
     if entry is None or not entry.ja.strip():
         return ["missing: no Japanese for this English text"]
@@ -114,6 +127,8 @@ def _text_problems(text: sources.Text, entry: catalog.Entry | None, states: list
         out += [f"stated key word {w!r} missing" for w in states if w not in entry.ja]
     elif text.kind in ("code", "claim", "solution"):
         out += same_code(text.en, entry.ja)
+    elif text.kind == "runtime" and fields(text.en) != fields(entry.ja):
+        out.append(f"fields differ: {fields(text.en)} in the English, {fields(entry.ja)} in the Japanese")
     return out
 
 
@@ -126,7 +141,27 @@ def _states(ch: sources.Chapter) -> dict[str, list[str]]:
     return out
 
 
-def run(src: Path = SOURCES, catalogs: Path = CATALOGS) -> Report:
+def _runtime(report: Report, helpers_dir: Path, cats: dict, declared: list[str]) -> None:
+    texts, problems = sources.runtime(helpers_dir)
+    report.failures += problems
+    for room in sources.RUNTIME_ROOMS:
+        mine = [t for t in texts if t.chapter == room]
+        cat = cats.get(room, {})
+        if room not in declared:
+            have = sum(1 for t in mine if t.id in cat and cat[t.id].ja.strip())
+            if mine or cat:
+                report.lines.append(f"{room}: not yet translated ({have}/{len(mine)} texts have Japanese)")
+            continue
+        found = [f"{t.id}: {p}" for t in mine for p in _text_problems(t, cat.get(t.id), [])]
+        known = {t.id for t in mine}
+        found += [f"{i}: unknown id: no translate() call has it (renamed or removed?)" for i in cat if i not in known]
+        unreviewed = sum(1 for t in mine if t.id in cat and not cat[t.id].reviewed)
+        report.lines.append(f"{room}: translated, {len(mine)} texts, {len(found)} problem(s), "
+                            f"{unreviewed} not yet reviewed by a second reader")
+        report.failures += found
+
+
+def run(src: Path = SOURCES, catalogs: Path = CATALOGS, helpers_dir: Path = HELPERS) -> Report:
     report = Report()
     chapters = sources.chapters(src)
     cats = catalog.load_dir(catalogs)
@@ -134,7 +169,7 @@ def run(src: Path = SOURCES, catalogs: Path = CATALOGS) -> Report:
     declared = catalog.translated(catalogs)
     known = {t.id for ch in chapters for t in ch.texts}
     for name in declared:
-        if name not in {ch.name for ch in chapters}:
+        if name not in {ch.name for ch in chapters} and name not in sources.RUNTIME_ROOMS:
             report.failures.append(f"{name}: declared translated in edition.toml, but there is no {name}.py")
     for ch in chapters:
         is_declared = ch.name in declared
@@ -153,6 +188,7 @@ def run(src: Path = SOURCES, catalogs: Path = CATALOGS) -> Report:
         report.lines.append(f"{ch.name}: translated, {len(texts)} texts, {len(problems)} problem(s), "
                             f"{unreviewed} not yet reviewed by a second reader")
         report.failures += problems
+    _runtime(report, helpers_dir, cats, declared)
     orphans = [i for i in cats.get("common", {}) if i not in known]
     report.failures += [f"{i}: unknown id: no chapter uses it (renamed or removed?)" for i in orphans]
     return report

@@ -95,3 +95,49 @@ def chapters(src: Path) -> list[Chapter]:
     """Every chapter of `src` (notebooks/src or a copy of it), in order."""
     with _nb_module(src) as nb:
         return [chapter(src, path, nb.TEXT_KEY) for path in sorted(src.glob("ch[0-9][0-9].py"))]
+
+
+# The texts the library itself shows (helpers/language.py): each `translate("room:...", "English", ...)`
+# call under helpers/, read from the code's syntax tree (both arguments are literals by that module's rule).
+RUNTIME_ROOMS = ("draw", "widgets", "labs", "cli")
+
+
+def _translate_calls(path: Path, root: Path):
+    import ast  # noqa: PLC0415
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if name != "translate":
+            continue
+        where = f"{path.relative_to(root)}:{node.lineno}"
+        args = node.args[:2]
+        if len(args) < 2 or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+            yield where, None, None
+            continue
+        yield where, args[0].value, args[1].value
+
+
+def runtime(helpers_dir: Path) -> tuple[list[Text], list[str]]:
+    """Every runtime text of the library: (texts, problems). A problem is a call whose id or English
+    is not a literal, an id outside the rooms, or one id given two different Englishes."""
+    texts: dict[str, Text] = {}
+    problems = []
+    root = helpers_dir.parent
+    for path in sorted(helpers_dir.rglob("*.py")):
+        if path.name == "language.py":
+            continue        # its docstring's examples are not texts
+        for where, text_id, en in _translate_calls(path, root):
+            if text_id is None:
+                problems.append(f"{where}: translate() needs a literal id and a literal English text")
+                continue
+            room = text_id.split(":", 1)[0]
+            if room not in RUNTIME_ROOMS or ":" not in text_id:
+                problems.append(f"{where}: id {text_id!r} must start with one of {', '.join(RUNTIME_ROOMS)} and a colon")
+                continue
+            if text_id in texts and texts[text_id].en != en:
+                problems.append(f"{where}: id {text_id} is used with two different English texts")
+                continue
+            texts[text_id] = Text(text_id, "runtime", en, room)
+    return list(texts.values()), problems

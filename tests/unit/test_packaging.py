@@ -25,7 +25,7 @@ SERVERS = {"jupyterlab", "voila"}
 # The data flow of docs/ARCHITECTURE.md, as ranks: a room imports only rooms of its rank or lower.
 # hosting (throwaway engines, the course image, the classroom) sits above every room of the course and
 # below the CLI: it uses the world, and nothing but the CLI uses it.
-RANK = {"errors": 0, "world": 1, "scenarios": 2, "observe": 3, "capture": 3, "path": 4, "draw": 5,
+RANK = {"errors": 0, "language": 0, "world": 1, "scenarios": 2, "observe": 3, "capture": 3, "path": 4, "draw": 5,
         "widgets": 6, "lessons": 6, "labs": 7, "hosting": 8, "cli": 9, "__main__": 10, "__init__": 10}
 
 

@@ -1,0 +1,85 @@
+"""The language a learner reads (issue 22): English, or the Japanese edition.
+
+Owns which language is in force, and the Japanese of the texts the library itself shows: figure
+labels and legends, the explorer's labels, labs' checks and hints, the CLI's messages. Each such text
+is written in the code as English beside a stable id::
+
+    translate("draw:legend:nat", "address rewritten (NAT)")
+    translate("labs:lab01:hint1", "Is {name} on the network you think?", name=container)
+
+returns the English as written, or, with Japanese in force, its Japanese from the catalog
+`i18n/ja/<room>.toml` (`<room>` is the id's first part: `draw`, `widgets`, `labs`, `cli`). `{field}`s
+are filled with `str.format` in either language. `python -m i18n check` reads every `translate(...)`
+call under helpers/ (their arguments must be string literals) and fails on one whose Japanese is
+missing or stale once its room is declared translated (i18n/ja/edition.toml), as for the chapters.
+
+In force, first match wins: `use("ja")` (the first code cell of every Japanese notebook calls it, and
+it sets $DNLAB_LANG so the `dnlab` commands a cell runs answer in the same language); else $DNLAB_LANG
+(`ja` or `en`); else a Japanese locale ($LC_ALL, $LC_MESSAGES, $LANG starting with `ja`); else English.
+
+A base module like `errors`: every room may import it; it imports nothing of the course.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+
+LANGUAGES = ("en", "ja")
+ENV = "DNLAB_LANG"
+CATALOGS = Path(__file__).resolve().parents[1] / "i18n" / "ja"   # beside the chapters' catalogs
+
+_chosen: str | None = None
+
+
+def _from_environment() -> str:
+    chosen = os.environ.get(ENV, "").strip().lower()
+    if chosen:
+        return "ja" if chosen.startswith("ja") else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def current() -> str:
+    """The language in force: "en" or "ja"."""
+    return _chosen or _from_environment()
+
+
+def use(language: str) -> str:
+    """Put `language` ("en" or "ja") in force for this process and the commands it starts."""
+    if language not in LANGUAGES:
+        from helpers.errors import LabError  # noqa: PLC0415
+
+        raise LabError(f"no {language!r} edition of the course: the languages are {', '.join(LANGUAGES)}",
+                       fix='helpers.use_language("ja")')
+    global _chosen
+    _chosen = language
+    os.environ[ENV] = language
+    return language
+
+
+@functools.cache
+def _catalog(room: str) -> dict[str, str]:
+    path = CATALOGS / f"{room}.toml"
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {t["id"]: t.get("ja", "") for t in data.get("text", [])}
+
+
+def japanese(text_id: str) -> str | None:
+    """The catalog's Japanese of `text_id`, or None where it has none yet."""
+    return _catalog(text_id.split(":", 1)[0]).get(text_id) or None
+
+
+def translate(text_id: str, english: str, **fields: object) -> str:
+    """`english` (with its `{field}`s filled), or its Japanese when Japanese is in force and the
+    catalog has it. Ids and English must be literals: the translation check reads them from the code."""
+    text = english
+    if current() == "ja":
+        text = japanese(text_id) or english
+    return text.format(**fields) if fields else text

@@ -1,0 +1,122 @@
+"""The language in force and the library's texts (helpers/language.py), and the translation check over
+them (i18n: `translate(...)` calls under helpers/, issue 22)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from helpers import language
+from i18n import CATALOGS, HELPERS, catalog, check, sources
+
+
+@pytest.fixture
+def clean_language(monkeypatch):
+    for name in ("DNLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(language, "_chosen", None)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "en"),
+    ({"DNLAB_LANG": "ja"}, "ja"),
+    ({"DNLAB_LANG": "en", "LANG": "ja_JP.UTF-8"}, "en"),       # the course's own switch wins
+    ({"LANG": "ja_JP.UTF-8"}, "ja"),
+    ({"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),       # LC_ALL overrides LANG, as for every program
+    ({"LANG": "C.UTF-8"}, "en"),
+])
+def test_the_language_in_force(clean_language, env, expected):
+    for name, value in env.items():
+        clean_language.setenv(name, value)
+    assert language.current() == expected
+
+
+def test_use_puts_japanese_in_force_for_the_commands_a_cell_runs(clean_language):
+    import os
+
+    assert language.use("ja") == "ja"
+    assert language.current() == "ja" and os.environ["DNLAB_LANG"] == "ja"
+
+
+def test_an_unknown_language_is_refused_with_the_fix(clean_language):
+    from helpers.errors import LabError
+
+    with pytest.raises(LabError, match='use_language\\("ja"\\)'):
+        language.use("fr")
+
+
+def test_translate_gives_the_catalogs_japanese_or_the_english(clean_language, tmp_path):
+    (tmp_path / "draw.toml").write_text(catalog.dumps([
+        catalog.Entry("draw:test:hops", en="{n} hops", ja="{n} ホップ")]), encoding="utf-8")
+    clean_language.setattr(language, "CATALOGS", tmp_path)
+    language._catalog.cache_clear()
+    try:
+        assert language.translate("draw:test:hops", "{n} hops", n=3) == "3 hops"
+        language.use("ja")
+        assert language.translate("draw:test:hops", "{n} hops", n=3) == "3 ホップ"
+        assert language.translate("draw:test:none", "no Japanese yet") == "no Japanese yet"
+    finally:
+        language._catalog.cache_clear()
+
+
+@pytest.fixture
+def library(tmp_path):
+    """helpers/ (only its language module) and i18n/ja, copied, with one room of texts declared."""
+    helpers_dir, cats = tmp_path / "helpers", tmp_path / "i18n" / "ja"
+    shutil.copytree(CATALOGS, cats)
+    (helpers_dir / "draw").mkdir(parents=True)
+    (helpers_dir / "draw" / "figure.py").write_text(
+        'from helpers.language import translate\n'
+        'TITLE = translate("draw:test:title", "The path of {what}", what="x")\n', encoding="utf-8")
+    return helpers_dir, cats
+
+
+def _declare(cats, *rooms):
+    path = cats / "edition.toml"
+    listed = "".join(f'"{room}", ' for room in rooms)
+    path.write_text(path.read_text(encoding="utf-8").replace("translated = [", f"translated = [{listed}", 1),
+                    encoding="utf-8")
+
+
+def _failures(helpers_dir, cats):
+    return [f for f in check.run(catalogs=cats, helpers_dir=helpers_dir).failures if f.startswith(("draw", "helpers"))]
+
+
+def test_a_library_text_is_read_from_the_code(library):
+    helpers_dir, _ = library
+    texts, problems = sources.runtime(helpers_dir)
+    assert [(t.id, t.en) for t in texts] == [("draw:test:title", "The path of {what}")] and problems == []
+
+
+def test_a_declared_room_fails_on_a_missing_then_stale_text_naming_it(library):
+    helpers_dir, cats = library
+    assert _failures(helpers_dir, cats) == []                          # undeclared: reported, not failed
+    _declare(cats, "draw")
+    assert _failures(helpers_dir, cats) == ["draw:test:title: missing: no Japanese for this English text"]
+    catalog.save(cats / "draw.toml", [catalog.Entry("draw:test:title", en="The path of {what}", ja="{what} の経路")])
+    assert _failures(helpers_dir, cats) == []
+    figure = helpers_dir / "draw" / "figure.py"
+    figure.write_text(figure.read_text().replace("The path of", "The route of"), encoding="utf-8")
+    assert _failures(helpers_dir, cats) == [
+        "draw:test:title: stale: the English changed after its Japanese was last reviewed"]
+
+
+def test_fields_must_be_the_same_in_both_languages(library):
+    helpers_dir, cats = library
+    _declare(cats, "draw")
+    catalog.save(cats / "draw.toml", [catalog.Entry("draw:test:title", en="The path of {what}", ja="経路")])
+    assert _failures(helpers_dir, cats) == [
+        "draw:test:title: fields differ: ['what'] in the English, [] in the Japanese"]
+
+
+def test_a_call_that_is_not_literal_is_a_problem(library):
+    helpers_dir, cats = library
+    (helpers_dir / "draw" / "other.py").write_text('from helpers.language import translate\nlabel = "x"\n'
+                                                   'translate("draw:test:y", label)\n', encoding="utf-8")
+    assert _failures(helpers_dir, cats) == [
+        "helpers/draw/other.py:3: translate() needs a literal id and a literal English text"]
+
+
+def test_the_library_has_no_problem_texts():
+    assert sources.runtime(HELPERS)[1] == []
