@@ -71,7 +71,7 @@ TERMS: list[Term] = [
          "外へ出るときに送信元を書き換え、外からはホストに見えるようにする"),
     Term("DNAT", "DNAT", "dī-natto", "destination NAT",
          "rewrites the destination of a published port to the container", "01",
-         "公開したポートあての宛先をコンテナへ書き換える"),
+         "公開したポートあてのパケットの宛先を、コンテナのアドレスへ書き換える"),
     Term("ポート公開 (-p)", None, "pōto kōkai", "port publishing",
          "a DNAT rule (and a docker-proxy) from a host port to a container port", "01",
          "ホストのポートからコンテナのポートへの DNAT ルール（と docker-proxy）"),
