@@ -24,6 +24,7 @@ def build():
           Japanese texts usually write デフォルトゲートウェイ.
         """, id="chapter-10-glossary"),
         code("""
+        import helpers
         from helpers.lessons import ch10, facts
         facts.table(ch10.rows())
         """),
