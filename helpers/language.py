@@ -8,7 +8,8 @@ is written in the code as English beside a stable id::
     translate("labs:lab01:hint1", "Is {name} on the network you think?", name=container)
 
 returns the English as written, or, with Japanese in force, its Japanese from the catalog
-`i18n/ja/<room>.toml` (`<room>` is the id's first part: `draw`, `widgets`, `labs`, `cli`). `{field}`s
+`i18n/ja/<room>.toml` (`<room>` is the id's first part: `lessons` (claim boxes, what chapter helpers
+print), `draw`, `widgets`, `labs`, `cli`). `{field}`s
 are filled with `str.format` in either language. `python -m i18n check` reads every `translate(...)`
 call under helpers/ (their arguments must be string literals) and fails on one whose Japanese is
 missing or stale once its room is declared translated (i18n/ja/edition.toml), as for the chapters.

@@ -99,7 +99,7 @@ def chapters(src: Path) -> list[Chapter]:
 
 # The texts the library itself shows (helpers/language.py): each `translate("room:...", "English", ...)`
 # call under helpers/, read from the code's syntax tree (both arguments are literals by that module's rule).
-RUNTIME_ROOMS = ("draw", "widgets", "labs", "cli")
+RUNTIME_ROOMS = ("lessons", "draw", "widgets", "labs", "cli")
 
 
 def _translate_calls(path: Path, root: Path):

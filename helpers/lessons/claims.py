@@ -25,10 +25,13 @@ import functools
 import inspect
 import pprint
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
+
+from helpers.language import translate
 
 
 class _Measuring:
@@ -95,6 +98,11 @@ class ClaimFailed(AssertionError):
     pass
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes in a fixed-width font: a Japanese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _evidence_text(evidence: Any) -> str:
     if isinstance(evidence, str):
         return evidence
@@ -113,29 +121,36 @@ class Claim:
     def __repr__(self) -> str:
         lines = []
         if self.article_says is not None:
-            lines += [f"THE ARTICLE SAYS: {self.article_says}", f"WHAT REALLY HAPPENS: {self.reality}"]
-        lines.append(f"PROVEN: {self.statement}")
+            lines += [translate("lessons:claim:article-says-plain", "THE ARTICLE SAYS: {text}", text=self.article_says),
+                      translate("lessons:claim:reality-plain", "WHAT REALLY HAPPENS: {text}", text=self.reality)]
+        lines.append(translate("lessons:claim:proven-plain", "PROVEN: {text}", text=self.statement))
         lines += [f"  ✔ {c}" for c in self.conditions]
         if self.evidence is not None:
-            lines.append("  evidence: " + _evidence_text(self.evidence).replace("\n", "\n            "))
+            label = translate("lessons:claim:evidence-plain", "  evidence: ")
+            lines.append(label + _evidence_text(self.evidence).replace("\n", "\n" + " " * _width(label)))
         if self.measured_by:
-            lines.append("  measured by: " + ", ".join(code_name(fn) for fn in self.measured_by))
+            lines.append(translate("lessons:claim:measured-by-plain", "  measured by: {names}",
+                                   names=", ".join(code_name(fn) for fn in self.measured_by)))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         parts = []
         if self.article_says is not None:
+            says = translate("lessons:claim:article-says", "The article says:")
+            happens = translate("lessons:claim:reality", "What really happens:")
             parts.append(
                 '<div style="border-left:4px solid #c0392b;padding:2px 8px;margin:4px 0">'
-                f"<b>✘ The article says:</b> {escape(self.article_says)}</div>"
+                f"<b>✘ {says}</b> {escape(self.article_says)}</div>"
                 '<div style="border-left:4px solid #27ae60;padding:2px 8px;margin:4px 0">'
-                f"<b>✔ What really happens:</b> {escape(self.reality or '')}</div>")
-        parts.append(f"<div><b>✔ proven live on this lab world:</b> {escape(self.statement)}</div>")
+                f"<b>✔ {happens}</b> {escape(self.reality or '')}</div>")
+        proven = translate("lessons:claim:proven", "proven live on this lab world:")
+        parts.append(f"<div><b>✔ {proven}</b> {escape(self.statement)}</div>")
         if self.conditions:
             parts.append("<ul style='margin:2px 0'>" + "".join(f"<li>✔ {escape(c)}</li>" for c in self.conditions)
                          + "</ul>")
         if self.evidence is not None:
-            parts.append("<details><summary>evidence (what was observed)</summary>"
+            summary = translate("lessons:claim:evidence", "evidence (what was observed)")
+            parts.append(f"<details><summary>{summary}</summary>"
                          f"<pre>{escape(_evidence_text(self.evidence))}</pre></details>")
         if self.measured_by:
             parts.append(self._code_html())
@@ -144,20 +159,25 @@ class Claim:
     def _code_html(self) -> str:
         """The code that measured the evidence, folded: each helper's name, file and source."""
         names = ", ".join(code_name(fn) for fn in self.measured_by)
-        shown = "".join(f"<p style='margin:4px 0'><code>{escape(code_name(fn))}</code> in "
-                        f"<code>{escape(code_file(fn))}</code></p><pre>{escape(code_of(fn))}</pre>"
+        shown = "".join("<p style='margin:4px 0'>" + translate(
+                            "lessons:claim:code-in", "{name} in {file}", name=f"<code>{escape(code_name(fn))}</code>",
+                            file=f"<code>{escape(code_file(fn))}</code>") + f"</p><pre>{escape(code_of(fn))}</pre>"
                         for fn in self.measured_by)
-        return f"<details><summary>the code that measured it: {escape(names)}</summary>{shown}</details>"
+        summary = translate("lessons:claim:code", "the code that measured it: {names}", names=escape(names))
+        return f"<details><summary>{summary}</summary>{shown}</details>"
 
 
 def _failed(statement: str, detail: str, evidence: Any) -> ClaimFailed:
-    return ClaimFailed(f"NOT TRUE on this lab world: {statement}\n{detail}\n  evidence: {_evidence_text(evidence)}")
+    return ClaimFailed(translate("lessons:claim:not-true", "NOT TRUE on this lab world: {text}", text=statement)
+                       + f"\n{detail}\n" + translate("lessons:claim:evidence-plain", "  evidence: ")
+                       + _evidence_text(evidence))
 
 
 def holds(statement: str, condition: bool, evidence: Any = None) -> Claim:
     """Assert one observation; return a Claim that displays as a proven statement."""
     if not condition:
-        raise _failed(statement, "  the observation above does not hold", evidence)
+        raise _failed(statement, translate("lessons:claim:does-not-hold", "  the observation above does not hold"),
+                      evidence)
     return Claim(statement, evidence)
 
 
@@ -171,8 +191,10 @@ def all_of(statement: str, conditions: dict[str, bool], evidence: Any = None) ->
 
 def equals(statement: str, observed: Any, expected: Any) -> Claim:
     if observed != expected:
-        raise ClaimFailed(f"NOT TRUE on this lab world: {statement}\n  observed: {observed!r}\n"
-                          f"  expected: {expected!r}")
+        raise ClaimFailed(translate("lessons:claim:not-true", "NOT TRUE on this lab world: {text}", text=statement)
+                          + "\n" + translate("lessons:claim:observed-expected",
+                                              "  observed: {observed}\n  expected: {expected}",
+                                              observed=repr(observed), expected=repr(expected)))
     return Claim(statement, observed)
 
 

@@ -13,7 +13,8 @@ from i18n import CATALOGS, HELPERS, catalog, check, sources
 @pytest.fixture
 def clean_language(monkeypatch):
     for name in ("DNLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")     # recorded, so use()'s own setting is undone after the test too
+        monkeypatch.delenv(name)
     monkeypatch.setattr(language, "_chosen", None)
     return monkeypatch
 
@@ -120,3 +121,18 @@ def test_a_call_that_is_not_literal_is_a_problem(library):
 
 def test_the_library_has_no_problem_texts():
     assert sources.runtime(HELPERS)[1] == []
+
+
+def test_a_claim_box_speaks_the_language_in_force(clean_language):
+    """The claim box's own words (helpers/lessons/claims.py) in Japanese, the statement as the cell wrote it."""
+    from helpers.lessons import claims
+
+    claim = claims.article_vs_reality("記事の文", "実際の文", claims.holds("ルールがある", True, evidence={"rule": 1}))
+    assert "The article says:" in claim._repr_html_() and "PROVEN: ルールがある" in repr(claim)
+    language.use("ja")
+    html, text = claim._repr_html_(), repr(claim)
+    assert "記事の記述：" in html and "実際に起きること：" in html and "証拠（実際に観測したもの）" in html
+    assert "The article says" not in html and "proven live" not in html
+    assert text.splitlines()[:3] == ["記事の記述：記事の文", "実際に起きること：実際の文", "証明済み：ルールがある"]
+    with pytest.raises(claims.ClaimFailed, match="このラボ環境では成り立たない：ルールがある"):
+        claims.holds("ルールがある", False)
