@@ -9,10 +9,21 @@ is written in the code as English beside a stable id::
 
 returns the English as written, or, with Japanese in force, its Japanese from the catalog
 `i18n/ja/<room>.toml` (`<room>` is the id's first part: `lessons` (claim boxes, what chapter helpers
-print), `draw`, `widgets`, `labs`, `cli`). `{field}`s
+print), `draw`, `widgets`, `labs`, `cli`, `world`). `{field}`s
 are filled with `str.format` in either language. `python -m i18n check` reads every `translate(...)`
 call under helpers/ (their arguments must be string literals) and fails on one whose Japanese is
 missing or stale once its room is declared translated (i18n/ja/edition.toml), as for the chapters.
+
+A lab's texts that are data, not calls (helpers/labs/labNN.py's `LAB`: title, goal, tasks, tools,
+summary, symptom, why, and its reference solution's cell texts and comments), are read by the same
+check from the lab registry itself (`i18n.sources.lab_texts`), each with a stable id
+`labs:labNN:<field>` (`title`, `goal`, `task1`..., `tools`, `summary`, `symptom`, `why`, and per
+solution cell `stepK` (its explanation), `codeK` (its code, comments in Japanese: the same code) and
+`terminal` (the docstring's shell form)); the lab shows them through `data_text(id, english)`, which
+is `translate` without fields and without the literal rule. One mechanism for every lab: checks' and
+hints' sentences are `translate("labs:labNN:...", ...)` calls; the `LAB`'s fields are data ids.
+A room may be declared translated a part at a time (edition.toml `"labs:lab01"`, `"cli:lab"`): the
+check then fails on that part's ids and on the room's shared ids (`labs:model:...`, `labs:common:...`).
 
 In force, first match wins: `use("ja")` (the first code cell of every Japanese notebook calls it, and
 it sets $DNLAB_LANG so the `dnlab` commands a cell runs answer in the same language); else $DNLAB_LANG
@@ -25,6 +36,8 @@ from __future__ import annotations
 import functools
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 LANGUAGES = ("en", "ja")
@@ -72,6 +85,18 @@ def _catalog(room: str) -> dict[str, str]:
     return {t["id"]: t.get("ja", "") for t in data.get("text", [])}
 
 
+@contextmanager
+def speaking(language: str) -> Iterator[str]:
+    """`language` in force inside the block only (the notebook generator writes both editions)."""
+    global _chosen
+    saved = _chosen
+    _chosen = language
+    try:
+        yield language
+    finally:
+        _chosen = saved
+
+
 def japanese(text_id: str) -> str | None:
     """The catalog's Japanese of `text_id`, or None where it has none yet."""
     return _catalog(text_id.split(":", 1)[0]).get(text_id) or None
@@ -84,3 +109,11 @@ def translate(text_id: str, english: str, **fields: object) -> str:
     if current() == "ja":
         text = japanese(text_id) or english
     return text.format(**fields) if fields else text
+
+
+def data_text(text_id: str, english: str) -> str:
+    """A text held as data (a lab's title, goal, tasks...: `i18n.sources.lab_texts` gives each its id):
+    `english`, or its Japanese when Japanese is in force and the catalog has it. No `{field}`s."""
+    if current() == "ja":
+        return japanese(text_id) or english
+    return english

@@ -15,6 +15,12 @@ an engine fact's sentence, `[[engine:<fact>]]` in the English). Catalogs (`i18n/
 `i18n/ja/common.toml`; `i18n/catalog.py` says the format) hold, per id, the Japanese, the
 English it translates and that English's hash, and a reviewed flag. `i18n/ja/edition.toml` lists the
 chapters declared translated: only those fail the check; the others are reported "not yet translated".
+
+The library's texts (helpers/language.py) are checked the same way: each `translate("room:...")` call
+under helpers/, and the labs' data texts (each `LAB`'s title, goal, tasks, ..., its solution cells:
+`labs:labNN:<field>`, read from the lab registry by `sources.lab_texts`), in i18n/ja/<room>.toml. A room
+is declared whole (`"labs"`) or a part at a time (`"cli:lab"`, `"labs:lab01"`). The Japanese lab
+notebooks (labs/ja/) are written by `python -m helpers.labs.notebooks`, not by `build`.
 """
 from __future__ import annotations
 

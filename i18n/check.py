@@ -127,6 +127,8 @@ def _text_problems(text: sources.Text, entry: catalog.Entry | None, states: list
         out += [f"stated key word {w!r} missing" for w in states if w not in entry.ja]
     elif text.kind in ("code", "claim", "solution"):
         out += same_code(text.en, entry.ja)
+    elif text.kind == "terminal":
+        out += _text_problems_terminal(text.en, entry.ja)
     elif text.kind == "runtime" and fields(text.en) != fields(entry.ja):
         out.append(f"fields differ: {fields(text.en)} in the English, {fields(entry.ja)} in the Japanese")
     return out
@@ -141,12 +143,47 @@ def _states(ch: sources.Chapter) -> dict[str, list[str]]:
     return out
 
 
+def part_of(text_id: str) -> str:
+    """The part of a room an id belongs to: `labs:lab01:goal` -> `labs:lab01`, `cli:lab:reset` -> `cli:lab`."""
+    return ":".join(text_id.split(":", 2)[:2])
+
+
+def is_declared(text_id: str, declared: list[str]) -> bool:
+    """A runtime text is checked when its room is declared (`labs`), or its part (`labs:lab01`); the
+    labs' shared parts (`sources.LAB_SHARED`: every lab shows them) once any lab is."""
+    room, part = text_id.split(":", 1)[0], part_of(text_id)
+    if room in declared or part in declared:
+        return True
+    return part in sources.LAB_SHARED and any(re.fullmatch(r"labs:lab\d+", d) for d in declared)
+
+
+def _text_problems_terminal(en: str, ja: str) -> list[str]:
+    """A shell block's Japanese: the same commands, only the `# comments` (and `<placeholders>`) translated."""
+    def commands(text: str) -> list[str]:
+        return [re.sub(r"<[^>]*>", "<>", line.split("#", 1)[0]).strip() for line in text.strip().splitlines()]
+    return [] if commands(en) == commands(ja) else ["the commands differ (only # comments may be translated)"]
+
+
 def _runtime(report: Report, helpers_dir: Path, cats: dict, declared: list[str]) -> None:
     texts, problems = sources.runtime(helpers_dir)
     report.failures += problems
     for room in sources.RUNTIME_ROOMS:
         mine = [t for t in texts if t.chapter == room]
         cat = cats.get(room, {})
+        part = [t for t in mine if is_declared(t.id, declared)]
+        shared = {t.id: cats.get(catalog.catalog_of(t.id), {}).get(t.id) for t in mine if t.id.startswith("common:")}
+        cat = {**cat, **{i: e for i, e in shared.items() if e is not None}}   # an engine fact's Japanese
+        if part and room not in declared:
+            have = sum(1 for t in mine if t.id in cat and cat[t.id].ja.strip())
+            found = [f"{t.id}: {p}" for t in part for p in _text_problems(t, cat.get(t.id), [])]
+            known = {t.id for t in mine}
+            found += [f"{i}: unknown id: no translate() call has it (renamed or removed?)" for i in cat
+                      if i not in known and is_declared(i, declared) and not i.startswith("common:")]
+            parts = sorted(d for d in declared if d.startswith(room + ":"))
+            report.lines.append(f"{room}: translated in part ({', '.join(parts)}: {len(part)} texts, "
+                                f"{len(found)} problem(s)); {have}/{len(mine)} texts of the room have Japanese")
+            report.failures += found
+            continue
         if room not in declared:
             have = sum(1 for t in mine if t.id in cat and cat[t.id].ja.strip())
             if mine or cat:
@@ -154,7 +191,8 @@ def _runtime(report: Report, helpers_dir: Path, cats: dict, declared: list[str])
             continue
         found = [f"{t.id}: {p}" for t in mine for p in _text_problems(t, cat.get(t.id), [])]
         known = {t.id for t in mine}
-        found += [f"{i}: unknown id: no translate() call has it (renamed or removed?)" for i in cat if i not in known]
+        found += [f"{i}: unknown id: no translate() call has it (renamed or removed?)" for i in cat
+                  if i not in known and not i.startswith("common:")]
         unreviewed = sum(1 for t in mine if t.id in cat and not cat[t.id].reviewed)
         report.lines.append(f"{room}: translated, {len(mine)} texts, {len(found)} problem(s), "
                             f"{unreviewed} not yet reviewed by a second reader")
@@ -169,7 +207,7 @@ def run(src: Path = SOURCES, catalogs: Path = CATALOGS, helpers_dir: Path = HELP
     declared = catalog.translated(catalogs)
     known = {t.id for ch in chapters for t in ch.texts}
     for name in declared:
-        if name not in {ch.name for ch in chapters} and name not in sources.RUNTIME_ROOMS:
+        if name not in {ch.name for ch in chapters} and name.split(":")[0] not in sources.RUNTIME_ROOMS:
             report.failures.append(f"{name}: declared translated in edition.toml, but there is no {name}.py")
     for ch in chapters:
         is_declared = ch.name in declared
@@ -189,6 +227,7 @@ def run(src: Path = SOURCES, catalogs: Path = CATALOGS, helpers_dir: Path = HELP
                             f"{unreviewed} not yet reviewed by a second reader")
         report.failures += problems
     _runtime(report, helpers_dir, cats, declared)
+    known |= {t.id for t in sources.runtime(helpers_dir)[0] if t.id.startswith("common:")}   # the labs' facts
     orphans = [i for i in cats.get("common", {}) if i not in known]
     report.failures += [f"{i}: unknown id: no chapter uses it (renamed or removed?)" for i in orphans]
     return report

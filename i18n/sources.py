@@ -99,7 +99,7 @@ def chapters(src: Path) -> list[Chapter]:
 
 # The texts the library itself shows (helpers/language.py): each `translate("room:...", "English", ...)`
 # call under helpers/, read from the code's syntax tree (both arguments are literals by that module's rule).
-RUNTIME_ROOMS = ("lessons", "draw", "widgets", "labs", "cli")
+RUNTIME_ROOMS = ("lessons", "draw", "widgets", "labs", "cli", "world")   # world: what a reset says it undid
 
 
 def _translate_calls(path: Path, root: Path):
@@ -119,9 +119,52 @@ def _translate_calls(path: Path, root: Path):
         yield where, args[0].value, args[1].value
 
 
-def runtime(helpers_dir: Path) -> tuple[list[Text], list[str]]:
-    """Every runtime text of the library: (texts, problems). A problem is a call whose id or English
-    is not a literal, an id outside the rooms, or one id given two different Englishes."""
+# A lab's data texts (helpers/labs/labNN.py's `LAB`, and its reference solution's cells): each with its
+# stable id `labs:labNN:<field>` (helpers/language.py says which), read from the lab registry itself,
+# so a changed sentence in a `LAB` makes its id stale just as a changed `translate(...)` literal does.
+LAB_SHARED = ("labs:model", "labs:common", "labs:trouble", "labs:notebook", "common:engine")   # every lab shows them
+LAB_FIELDS = ("title", "goal", "tools", "summary", "symptom", "why")
+MARKDOWN_FIELDS = ("goal", "tools", "why")           # checked as markdown: code spans, addresses kept
+
+
+def lab_texts(all_labs: list | None = None) -> list[Text]:
+    """Every data text of every lab (or of `all_labs`), in the lab's order: fields, tasks, solution cells,
+    and the engine facts a solution cell names (`[[engine:ID]]`: `common:engine:ID`, in common.toml as
+    for the chapters, so a lab declared translated needs their Japanese too)."""
+    from helpers import labs as lab_room  # noqa: PLC0415
+    from helpers.labs import notebooks  # noqa: PLC0415
+
+    out = []
+    for lab in all_labs if all_labs is not None else lab_room.all_labs():
+        def add(field: str, kind: str, en: str, lab=lab) -> None:
+            if en.strip():
+                out.append(Text(lab.text_id(field), kind, en, "labs"))
+        for field in LAB_FIELDS[:2]:
+            add(field, "markdown" if field in MARKDOWN_FIELDS else "data", getattr(lab, field))
+        for i, task in enumerate(lab.tasks, 1):
+            add(f"task{i}", "markdown", task)
+        for field in LAB_FIELDS[2:]:
+            add(field, "markdown" if field in MARKDOWN_FIELDS else "data", getattr(lab, field))
+        if lab.solution is None:
+            continue
+        doc, steps = notebooks.solution_steps(lab.number)
+        for k, (text, code) in enumerate(steps, 1):
+            add(f"step{k}", "markdown", text)
+            for fact in ENGINE.findall(text):   # the engine table's sentence: the chapters' common:engine:ID
+                out.append(Text(f"common:engine:{fact}", "engine", engine_facts.say(fact), "labs"))
+            if has_comment(code):
+                add(f"code{k}", "code", code)
+        add("terminal", "terminal", doc.strip())
+    return out
+
+
+def runtime(helpers_dir: Path, labs: bool | None = None) -> tuple[list[Text], list[str]]:
+    """Every runtime text of the library: (texts, problems), with the labs' data texts (`lab_texts`,
+    from the registry as imported) when `labs` is True, or by default when `helpers_dir` has the labs
+    room. A problem is a call whose id or English is not a literal, an id outside the rooms, or one id
+    given two different Englishes."""
+    if labs is None:
+        labs = (helpers_dir / "labs" / "registry.py").exists()
     texts: dict[str, Text] = {}
     problems = []
     root = helpers_dir.parent
@@ -140,4 +183,8 @@ def runtime(helpers_dir: Path) -> tuple[list[Text], list[str]]:
                 problems.append(f"{where}: id {text_id} is used with two different English texts")
                 continue
             texts[text_id] = Text(text_id, "runtime", en, room)
+    for t in lab_texts() if labs else []:
+        if t.id in texts and t.kind != "engine":
+            problems.append(f"{t.id}: a lab's data text and a translate() call have the same id")
+        texts[t.id] = t
     return list(texts.values()), problems

@@ -37,10 +37,14 @@ TABLE = {
     "tests/unit/test_path_figure_rules.py": "unit",  # the path figure's hooks and rules met (issue 19.3)
     "tests/unit/test_translations.py": "unit",         # make check-translations (issue 22)
     "tests/unit/test_translation_terms.py": "unit",    # the Japanese edition's one terminology (issue 22)
+    "tests/unit/test_labs_japanese.py": "unit",        # the labs' Japanese: ids, check, labs/ja, CLI (issue 22)
     "notebooks/": "notebooks",
     # Not collected by `make test` (tests/integration/test_lab_journeys.py runs each once, tier world);
     # the course image's own test and a hand-made `--nbval-lax labs/solutions` still find their tier here.
     "labs/solutions/": "notebooks",
+    # The Japanese edition of the labs (issue 22): not collected by `make test` either; each Japanese
+    # learner notebook runs once, cells start-check-reset, in tests/integration/test_lab_notebooks_ja.py.
+    "labs/ja/": "notebooks",
     "tests/browser/": "browser",
     "tests/classroom/": "classroom",
     "tests/learner/test_detectors.py": "unit",
@@ -74,6 +78,7 @@ TABLE = {
     "tests/integration/test_images.py": "world",
     "tests/integration/test_lab_dns.py": "world",
     "tests/integration/test_lab_journeys.py": "world",         # runs labs/solutions/*.ipynb too
+    "tests/integration/test_lab_notebooks_ja.py": "world",     # labs/ja/NN_*.ipynb, once each (issue 22)
     "tests/integration/test_labs_common.py": "world",
     "tests/integration/test_map_docker.py": "world",
     "tests/integration/test_paths.py": "world",

@@ -4,6 +4,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
+
+from helpers.language import current, translate
+
+ROOT = Path(__file__).resolve().parents[2]   # the course folder: labs/ and labs/ja/
 
 
 def emit(text: object) -> bool:
@@ -40,11 +45,13 @@ def listing(prefix: str) -> str:
     from helpers.labs import progress
 
     passed = progress.load(prefix)
-    lines = [f"labs of world {prefix} (progress in {progress.progress_file(prefix)}):"]
+    lines = [translate("cli:lab:list-head", "labs of world {prefix} (progress in {file}):",
+                       prefix=prefix, file=progress.progress_file(prefix))]
     for lab in labs.all_labs():
-        state = "passed " if str(lab.number) in passed else "not yet"
-        lines.append(f"  {lab.number:2d}  {state}  {lab.title}  [{lab.slug}]")
-    lines.append(f"{len(passed)} of {len(labs.LABS)} passed")
+        state = (translate("cli:lab:list-passed", "passed ") if str(lab.number) in passed
+                 else translate("cli:lab:list-not-yet", "not yet"))
+        lines.append(f"  {lab.number:2d}  {state}  {lab.say('title')}  [{lab.slug}]")
+    lines.append(translate("cli:lab:list-tail", "{passed} of {total} passed", passed=len(passed), total=len(labs.LABS)))
     return "\n".join(lines)
 
 
@@ -60,8 +67,14 @@ def _show(args: argparse.Namespace) -> int:
     lab = labs.get(args.number)
     names = WorldNames(args.world if args.world is not None else world_id_from_env())
     world = argparse.Namespace(names=names, prefix=names.prefix)  # no world needed to show a lab's text
-    emit(f"{lab.describe(world)}\n\nnotebook: {lab.notebook}")
+    emit(lab.describe(world) + "\n\n" + translate("cli:lab:notebook", "notebook: {path}", path=_notebook(lab)))
     return 0
+
+
+def _notebook(lab) -> str:
+    """The learner's notebook in the language in force (the English one where no Japanese is written)."""
+    path = lab.notebook_in(current())
+    return path if (ROOT / path).exists() else lab.notebook
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -84,19 +97,24 @@ def _reset(args: argparse.Namespace) -> int:
     from helpers import labs
 
     done = labs.get(args.number).reset(_world(args))
-    emit("reset: " + ("; ".join(done) if done else "nothing of this lab was there"))
+    emit(translate("cli:lab:reset", "reset: {done}",
+                   done="; ".join(done) if done
+                   else translate("cli:lab:reset-nothing", "nothing of this lab was there")))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `lab` and its subcommands to the `dnlab` parser."""
-    parser = sub.add_parser("lab", help="hands-on labs: list, show, start, check, reset")
+    parser = sub.add_parser("lab", help=translate("cli:lab:help", "hands-on labs: list, show, start, check, reset"))
     labsub = parser.add_subparsers(dest="lab_command", required=True)
-    labsub.add_parser("list", help="every lab, and which ones you passed").set_defaults(func=_list)
-    for name, func, text in (("show", _show, "goal and tasks of lab N"),
-                             ("start", _start, "fresh start of lab N (troubleshooting: the broken setup)"),
-                             ("check", _check, "check lab N against the real world (exit 0 if passed)"),
-                             ("reset", _reset, "remove what lab N made, repair what it broke")):
+    labsub.add_parser("list", help=translate("cli:lab:help-list", "every lab, and which ones you passed")
+                      ).set_defaults(func=_list)
+    for name, func, text in (
+            ("show", _show, translate("cli:lab:help-show", "goal and tasks of lab N")),
+            ("start", _start, translate("cli:lab:help-start",
+                                        "fresh start of lab N (troubleshooting: the broken setup)")),
+            ("check", _check, translate("cli:lab:help-check", "check lab N against the real world (exit 0 if passed)")),
+            ("reset", _reset, translate("cli:lab:help-reset", "remove what lab N made, repair what it broke"))):
         p = labsub.add_parser(name, help=text)
-        p.add_argument("number", help="lab number or slug (see `dnlab lab list`)")
+        p.add_argument("number", help=translate("cli:lab:help-number", "lab number or slug (see `dnlab lab list`)"))
         p.set_defaults(func=func)

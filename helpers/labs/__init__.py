@@ -46,7 +46,10 @@ def get(number: int | str) -> Lab:
     for lab in _labs().values():
         if str(number) in (str(lab.number), lab.slug):
             return lab
-    raise LabError(f"there is no lab {number!r}; the labs are {', '.join(map(str, _labs()))}",
+    from helpers.language import translate
+
+    raise LabError(translate("labs:model:no-such-lab", "there is no lab {number}; the labs are {labs}",
+                             number=repr(number), labs=", ".join(map(str, _labs()))),
                    dnlab_command("lab list", env_world()))
 
 

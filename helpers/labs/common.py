@@ -10,6 +10,7 @@ import time
 from helpers.errors import dnlab_command
 from helpers.labs import state
 from helpers.labs.model import Checks
+from helpers.language import translate
 from helpers.world import swarm
 from helpers.world.guard import check_target, container_names, probe, world_networks
 from helpers.world.naming import IMAGE
@@ -28,23 +29,28 @@ def cli(world, host: str) -> str:
 def in_shell(world, machine: str, command: str) -> str:
     """A hint's terminal form of running `command` on a lab machine (never a Python argv list).
     `sudo` drops $DNLAB_WORLD, so a world other than the default one is named with `--world`."""
-    return f"`{dnlab_command(f'shell {machine}', world.names.world_id)}`, then `{command}`"
+    return translate("labs:common:in-shell", "`{shell}`, then `{command}`",
+                     shell=dnlab_command(f"shell {machine}", world.names.world_id), command=command)
 
 
 def need_container(world, c: Checks, host: str, name: str, hint: str = "") -> object | None:
     """Item "container NAME runs on HOST"; the Container if it does."""
-    what = f"container {name} runs on {host}"
+    what = translate("labs:common:container-runs", "container {name} runs on {host}", name=name, host=host)
     found = state.container(world.hosts[host].docker, name)
     if found is None:
         elsewhere = [h for h in world.hosts if h != host and state.container(world.hosts[h].docker, name)]
-        where = f" (there is one on {elsewhere[0]}, but the task wants it on {host})" if elsewhere else ""
-        c.expect(what, False, f"there is no container named {name} on {host}{where}",
-                 hint or f"start one from {IMAGE} with exactly this name (`{cli(world, host)} run --name ...`)")
+        where = translate("labs:common:container-elsewhere", " (there is one on {other}, but the task wants it "
+                          "on {host})", other=elsewhere[0], host=host) if elsewhere else ""
+        c.expect(what, False, translate("labs:common:no-container", "there is no container named {name} on "
+                                        "{host}{where}", name=name, host=host, where=where),
+                 hint or translate("labs:common:start-one", "start one from {image} with exactly this name "
+                                   "(`{docker} run --name ...`)", image=IMAGE, docker=cli(world, host)))
         return None
     if found.status != "running":
-        c.expect(what, False, f"{name} exists on {host} but is {found.status}",
-                 f"its command must keep running (e.g. `sleep 1000000`); "
-                 f"`{cli(world, host)} logs {name}` shows why it stopped")
+        c.expect(what, False, translate("labs:common:container-stopped", "{name} exists on {host} but is {status}",
+                                        name=name, host=host, status=found.status),
+                 translate("labs:common:keep-running", "its command must keep running (e.g. `sleep 1000000`); "
+                           "`{docker} logs {name}` shows why it stopped", docker=cli(world, host), name=name))
         return None
     c.expect(what, True, evidence=f"{found.short_id}, {found.attrs['Config']['Image']}")
     return found
@@ -52,18 +58,24 @@ def need_container(world, c: Checks, host: str, name: str, hint: str = "") -> ob
 
 def need_network(world, c: Checks, host: str, name: str, driver: str, hint: str = "") -> object | None:
     """Item "network NAME (DRIVER) exists on HOST"; the Network (full attrs) if it does."""
-    what = f"network {name} ({driver}) exists on {host}"
+    what = translate("labs:common:network-exists", "network {name} ({driver}) exists on {host}",
+                     name=name, driver=driver, host=host)
     found = state.network(world.hosts[host].docker, name)
     if found is None:
-        c.expect(what, False, f"{host}'s engine has no network called {name}",
-                 hint or f"networks are made with `{cli(world, host)} network create`")
+        c.expect(what, False, translate("labs:common:no-network", "{host}'s engine has no network called {name}",
+                                        host=host, name=name),
+                 hint or translate("labs:common:network-create", "networks are made with `{docker} network create`",
+                                   docker=cli(world, host)))
         return None
     actual = found.attrs.get("Driver")
     if actual != driver:
-        c.expect(what, False, f"{name} uses the {actual} driver, the task asks for {driver}",
-                 "a network's driver is fixed when it is made: remove it and make it again")
+        c.expect(what, False, translate("labs:common:wrong-driver", "{name} uses the {actual} driver, the task asks "
+                                        "for {driver}", name=name, actual=actual, driver=driver),
+                 translate("labs:common:driver-fixed",
+                           "a network's driver is fixed when it is made: remove it and make it again"))
         return None
-    c.expect(what, True, evidence=f"subnet {', '.join(map(str, state.subnets(found))) or '-'}")
+    c.expect(what, True, evidence=translate("labs:common:subnet", "subnet {subnets}",
+                                            subnets=", ".join(map(str, state.subnets(found))) or "-"))
     return found
 
 
@@ -73,27 +85,39 @@ def need_attached(c: Checks, container_obj, network_name: str, hint: str = "") -
     # The engine refuses `network connect` beside `none`, and for a container in another's (or the
     # host's) namespace: say what it takes instead of suggesting a refused command.
     if mode.startswith("container:") or mode == "host":
-        hint = (f"{container_obj.name} was started with `--network {mode.split(':')[0]}`, which no network can "
-                f"join: remove it and start it again with `--network {network_name}`")
+        hint = translate("labs:common:shared-namespace", "{name} was started with `--network {mode}`, which no "
+                         "network can join: remove it and start it again with `--network {network}`",
+                         name=container_obj.name, mode=mode.split(":")[0], network=network_name)
     elif "none" in attached:
-        hint = (f"{container_obj.name} is on `none`, beside which Docker connects nothing: "
-                f"`docker network disconnect none {container_obj.name}` first, then `docker network connect`")
+        hint = translate("labs:common:on-none", "{name} is on `none`, beside which Docker connects nothing: "
+                         "`docker network disconnect none {name}` first, then `docker network connect`",
+                         name=container_obj.name)
     return c.expect(
-        f"{container_obj.name} is attached to {network_name}", network_name in attached,
-        f"{container_obj.name} is on {', '.join(attached) or 'no network'}, not on {network_name}",
-        hint or "a running container joins another network with `docker network connect`",
-        evidence=f"address {state.address_on(container_obj, network_name) or '-'}")
+        translate("labs:common:attached", "{name} is attached to {network}", name=container_obj.name,
+                  network=network_name),
+        network_name in attached,
+        translate("labs:common:not-attached", "{name} is on {networks}, not on {network}", name=container_obj.name,
+                  networks=", ".join(attached) or translate("labs:common:no-network-at-all", "no network"),
+                  network=network_name),
+        hint or translate("labs:common:connect", "a running container joins another network with "
+                          "`docker network connect`"),
+        evidence=translate("labs:common:address", "address {address}",
+                           address=state.address_on(container_obj, network_name) or "-"))
 
 
 def need_only_on(c: Checks, container_obj, network_names: set[str]) -> bool:
     attached = set(state.networks_of(container_obj))
     extra, missing = attached - network_names, network_names - attached
     problem = "; ".join(filter(None, [
-        f"it is also on {', '.join(sorted(extra))}" if extra else "",
-        f"it is not on {', '.join(sorted(missing))}" if missing else ""]))
-    return c.expect(f"{container_obj.name} is on {', '.join(sorted(network_names))} and nothing else",
+        translate("labs:common:also-on", "it is also on {networks}", networks=", ".join(sorted(extra)))
+        if extra else "",
+        translate("labs:common:not-on", "it is not on {networks}", networks=", ".join(sorted(missing)))
+        if missing else ""]))
+    return c.expect(translate("labs:common:only-on", "{name} is on {networks} and nothing else",
+                              name=container_obj.name, networks=", ".join(sorted(network_names))),
                     not extra and not missing, problem,
-                    "`docker network connect` / `docker network disconnect` change a container's networks")
+                    translate("labs:common:connect-disconnect",
+                              "`docker network connect` / `docker network disconnect` change a container's networks"))
 
 
 def need_reach(world, c: Checks, what: str, source, target: str, kind: str = "ping",
@@ -116,8 +140,10 @@ def need_reach(world, c: Checks, what: str, source, target: str, kind: str = "pi
         c.expect(what, True, evidence=last_line)
         return result
     telling = telling_line(result.output) or last_line
-    default = (f"the probe did not get through: {telling or 'no answer'}" if expect
-               else f"the probe got through, but it should not: {last_line}")
+    default = (translate("labs:common:probe-failed", "the probe did not get through: {output}",
+                         output=telling or translate("labs:common:no-answer", "no answer")) if expect
+               else translate("labs:common:probe-passed", "the probe got through, but it should not: {output}",
+                              output=last_line))
     c.expect(what, False, problem or default, hint or probe_hint(world, source, target, result.output, expect))
     return None
 
@@ -146,18 +172,25 @@ def probe_hint(world, source, target: str, output: str, expect: bool) -> str:
         look = f"`{cli(world, host)} exec {name} ip route`"
         inspect = f"`{cli(world, host)} inspect -f '{{{{json .NetworkSettings.Networks}}}}' {name}`"
     if not expect:
-        return f"something connects {name} to {target}: {inspect} shows " + (
-            "the route it took" if isinstance(source, str) else "its networks")
+        if isinstance(source, str):
+            return translate("labs:common:connected-route", "something connects {name} to {target}: {inspect} shows "
+                             "the route it took", name=name, target=target, inspect=inspect)
+        return translate("labs:common:connected-networks", "something connects {name} to {target}: {inspect} shows "
+                         "its networks", name=name, target=target, inspect=inspect)
     if "bad address" in text:
         if isinstance(source, str):
-            return f"{name} cannot resolve the name {target}: lab machines know no container names, use an address"
-        return (f"{name} cannot resolve the name {target}: the embedded DNS answers only names of containers "
-                f"on a network {name} shares with them")
+            return translate("labs:common:machine-no-names", "{name} cannot resolve the name {target}: lab machines "
+                             "know no container names, use an address", name=name, target=target)
+        return translate("labs:common:dns-scope", "{name} cannot resolve the name {target}: the embedded DNS answers "
+                         "only names of containers on a network {name} shares with them", name=name, target=target)
     if "refused" in text:
-        return f"{target} answers, but nothing listens on that port there (is the server the container's command?)"
+        return translate("labs:common:refused", "{target} answers, but nothing listens on that port there (is the "
+                         "server the container's command?)", target=target)
     if "unreachable" in text:
-        return f"{name} has no route towards {target}: {look} shows its routes"
-    return f"no answer came back from {target}: {look} shows where {name} sends its packets"
+        return translate("labs:common:no-route", "{name} has no route towards {target}: {look} shows its routes",
+                         name=name, target=target, look=look)
+    return translate("labs:common:silence", "no answer came back from {target}: {look} shows where {name} sends "
+                     "its packets", target=target, look=look, name=name)
 
 
 def wait_for_name(world, source, name: str, limit: float = GOSSIP_WAIT) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from helpers.labs import state
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE
@@ -23,24 +24,35 @@ def need_embedded_dns(world, c: Checks, client, name: str, target, network: str)
     hosts = state.hosts_entries(client, name)
     servers = facts.resolv_nameservers(client)
     answers = state.dns_answers(client, name, EMBEDDED_DNS) if EMBEDDED_DNS in servers else []
-    what = f"{client.name} finds {name} through Docker's embedded DNS ({EMBEDDED_DNS})"
+    what = translate("labs:lab01:finds-by-dns", "{client} finds {name} through Docker's embedded DNS ({dns})",
+                     client=client.name, name=name, dns=EMBEDDED_DNS)
     if hosts:
         return c.expect(
             what, False,
-            f"{client.name}'s /etc/hosts maps {name} to {', '.join(hosts)}: an entry written by `--link` "
-            "(or `--add-host`), which is read before any DNS server is asked",
-            f"`--link` is the default bridge's old way to name containers; on {network} the embedded DNS "
-            f"does it. Start {client.name} again on {network} without `--link` "
-            f"(`{cli(world, 'host1')} rm -f {client.name}`, then `... run --network {network} ...`)")
+            translate("labs:lab01:hosts-entry", "{client}'s /etc/hosts maps {name} to {addresses}: an entry written "
+                      "by `--link` (or `--add-host`), which is read before any DNS server is asked",
+                      client=client.name, name=name, addresses=", ".join(hosts)),
+            translate("labs:lab01:no-link", "`--link` is the default bridge's old way to name containers; on "
+                      "{network} the embedded DNS does it. Start {client} again on {network} without `--link` "
+                      "(`{docker} rm -f {client}`, then `... run --network {network} ...`)",
+                      network=network, client=client.name, docker=cli(world, "host1")))
     if EMBEDDED_DNS not in servers:
-        return c.expect(what, False, f"{client.name}'s /etc/resolv.conf names {', '.join(servers) or 'no server'}",
-                        f"only containers on a user-defined network get {EMBEDDED_DNS} as their resolver")
+        return c.expect(what, False,
+                        translate("labs:lab01:resolv-conf", "{client}'s /etc/resolv.conf names {servers}",
+                                  client=client.name,
+                                  servers=", ".join(servers) or translate("labs:lab01:no-server", "no server")),
+                        translate("labs:lab01:only-user-defined", "only containers on a user-defined network get "
+                                  "{dns} as their resolver", dns=EMBEDDED_DNS))
     return c.expect(what, expected in answers,
-                    f"{EMBEDDED_DNS} answers {name} with {', '.join(answers) or 'nothing'}; "
-                    f"{name}'s address on {network} is {expected}",
-                    f"the embedded DNS answers with the address on the network both containers share "
-                    f"(`{cli(world, 'host1')} exec {client.name} nslookup {name}`)",
-                    evidence=f"{EMBEDDED_DNS} answers {name} = {expected}")
+                    translate("labs:lab01:dns-answer", "{dns} answers {name} with {answers}; {name}'s address on "
+                              "{network} is {expected}", dns=EMBEDDED_DNS, name=name,
+                              answers=", ".join(answers) or translate("labs:lab01:nothing", "nothing"),
+                              network=network, expected=expected),
+                    translate("labs:lab01:dns-shared", "the embedded DNS answers with the address on the network both "
+                              "containers share (`{docker} exec {client} nslookup {name}`)",
+                              docker=cli(world, "host1"), client=client.name, name=name),
+                    evidence=translate("labs:lab01:dns-evidence", "{dns} answers {name} = {expected}",
+                                       dns=EMBEDDED_DNS, name=name, expected=expected))
 
 
 def check_user_bridge(world, c: Checks) -> None:
@@ -49,16 +61,17 @@ def check_user_bridge(world, c: Checks) -> None:
     client = need_container(world, c, "host1", "lab1-client")
     for container in (web, client):
         if container and net:
-            need_attached(c, container, "lab1-net", "`--network` when the container starts, or "
-                                                    "`docker network connect` afterwards")
+            need_attached(c, container, "lab1-net", translate(
+                "labs:lab01:attach", "`--network` when the container starts, or `docker network connect` afterwards"))
+    by_name = translate("labs:lab01:reaches-by-name", "lab1-client reaches lab1-web by its name")
     if not c.all_ok:
-        return c.pending("lab1-client finds lab1-web through Docker's embedded DNS (127.0.0.11)",
-                         "lab1-client reaches lab1-web by its name")
+        return c.pending(translate("labs:lab01:finds-by-dns", "{client} finds {name} through Docker's embedded DNS "
+                                   "({dns})", client="lab1-client", name="lab1-web", dns=EMBEDDED_DNS), by_name)
     if not need_embedded_dns(world, c, client, "lab1-web", web, "lab1-net"):
-        return c.pending("lab1-client reaches lab1-web by its name")
-    need_reach(world, c, "lab1-client reaches lab1-web by its name", client, "lab1-web",
-               hint=f"the name resolves; does lab1-web answer pings? (`{cli(world, 'host1')} exec lab1-client "
-                    "ping -c 1 lab1-web`)")
+        return c.pending(by_name)
+    need_reach(world, c, by_name, client, "lab1-web",
+               hint=translate("labs:lab01:ping-hint", "the name resolves; does lab1-web answer pings? (`{docker} exec "
+                              "lab1-client ping -c 1 lab1-web`)", docker=cli(world, "host1")))
 
 
 def solution(world):

@@ -9,6 +9,7 @@ import ipaddress
 
 from helpers.labs.common import WEB, WEB_CMD, in_shell, need_container, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import probe
@@ -23,51 +24,59 @@ def publish_problem(ports: dict, host1_ip: str) -> tuple[str, str]:
     bindings = ports.get("80/tcp") or []
     others = {key: value for key, value in ports.items() if value and key != "80/tcp"}
     shown = ", ".join(f"{b.get('HostIp') or '*'}:{b.get('HostPort')}" for b in bindings)
+    order = translate("labs:lab02:port-order",
+                      "`-p HOSTPORT:CONTAINERPORT`: host1's port first, the container's second")
     if not bindings and others:
-        published = "; ".join(f"{key} as {', '.join(b.get('HostPort', '') for b in value)}"
+        published = "; ".join(translate("labs:lab02:published-as", "{key} as {ports}", key=key,
+                                        ports=", ".join(b.get("HostPort", "") for b in value))
                               for key, value in others.items())
-        return (f"lab2-web publishes its port {published}, not its port 80, where the web server listens",
-                "`-p HOSTPORT:CONTAINERPORT`: host1's port first, the container's second")
+        return (translate("labs:lab02:other-port", "lab2-web publishes its port {published}, not its port 80, where "
+                          "the web server listens", published=published), order)
     if not bindings:
-        return ("lab2-web publishes nothing for its port 80/tcp",
-                "ports are published when a container is created (`-p`, or `ports=` in the SDK): "
-                "remove lab2-web and run it again with one")
+        return (translate("labs:lab02:nothing-published", "lab2-web publishes nothing for its port 80/tcp"),
+                translate("labs:lab02:publish-at-create", "ports are published when a container is created (`-p`, "
+                          "or `ports=` in the SDK): remove lab2-web and run it again with one"))
     on_9080 = [b for b in bindings if b.get("HostPort") == str(PUBLISHED)]
     if not on_9080:
-        return (f"lab2-web's port 80 is published as {shown}, not as host1's port {PUBLISHED}",
-                "`-p HOSTPORT:CONTAINERPORT`: host1's port first, the container's second")
+        return (translate("labs:lab02:wrong-host-port", "lab2-web's port 80 is published as {shown}, not as host1's "
+                          "port {port}", shown=shown, port=PUBLISHED), order)
     addresses = sorted({b.get("HostIp") or "" for b in on_9080})
     if all(ipaddress.ip_address(a).is_loopback for a in addresses if a):
-        return (f"lab2-web's port 80 is published on {shown}: host1's loopback, meant for host1 alone; "
-                "the internet service cannot reach it",
-                f"an address in `-p ADDRESS:{PUBLISHED}:80` limits where the port listens; leave it out "
-                f"(all of host1's addresses) or give host1's eth0 address ({host1_ip})")
-    return (f"lab2-web's port 80 is published on {shown}, an address that is not host1's eth0 ({host1_ip})",
-            f"leave the address out of `-p` (all of host1's addresses) or give {host1_ip}")
+        return (translate("labs:lab02:loopback", "lab2-web's port 80 is published on {shown}: host1's loopback, "
+                          "meant for host1 alone; the internet service cannot reach it", shown=shown),
+                translate("labs:lab02:loopback-hint", "an address in `-p ADDRESS:{port}:80` limits where the port "
+                          "listens; leave it out (all of host1's addresses) or give host1's eth0 address ({ip})",
+                          port=PUBLISHED, ip=host1_ip))
+    return (translate("labs:lab02:other-address", "lab2-web's port 80 is published on {shown}, an address that is "
+                      "not host1's eth0 ({ip})", shown=shown, ip=host1_ip),
+            translate("labs:lab02:other-address-hint", "leave the address out of `-p` (all of host1's addresses) or "
+                      "give {ip}", ip=host1_ip))
 
 
 def check_publish(world, c: Checks) -> None:
     host1_ip = swarm.eth0_address(world, "host1")
     web = need_container(world, c, "host1", "lab2-web")
+    serves = translate("labs:lab02:serves", "lab2-web serves HTTP on its port 80")
+    leads = translate("labs:lab02:leads", "host1's port 9080 leads to lab2-web's port 80")
+    reaches = translate("labs:lab02:reaches", "the internet machine reaches lab2-web through host1:9080")
     if not web:
-        return c.pending("lab2-web serves HTTP on its port 80", "host1's port 9080 leads to lab2-web's port 80",
-                         "the internet machine reaches lab2-web through host1:9080")
-    need_reach(world, c, "lab2-web serves HTTP on its port 80", web, "127.0.0.1", "http", 80,
-               problem="nothing answers HTTP on port 80 inside lab2-web",
-               hint=f"the lab image's busybox has a web server: `{WEB_CMD}` as the container's command")
+        return c.pending(serves, leads, reaches)
+    need_reach(world, c, serves, web, "127.0.0.1", "http", 80,
+               problem=translate("labs:lab02:no-http", "nothing answers HTTP on port 80 inside lab2-web"),
+               hint=translate("labs:lab02:httpd", "the lab image's busybox has a web server: `{command}` as the "
+                              "container's command", command=WEB_CMD))
     ports = web.attrs["NetworkSettings"].get("Ports") or {}
     bindings = ports.get("80/tcp") or []
     public = [b for b in bindings if b.get("HostPort") == str(PUBLISHED)
               and b.get("HostIp") in ("", "0.0.0.0", "::", host1_ip)]
     problem, hint = ("", "") if public else publish_problem(ports, host1_ip)
-    c.expect("host1's port 9080 leads to lab2-web's port 80", bool(public), problem, hint,
+    c.expect(leads, bool(public), problem, hint,
              evidence=", ".join(f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings))
     if not c.all_ok:
-        return c.pending("the internet machine reaches lab2-web through host1:9080")
-    need_reach(world, c, "the internet machine reaches lab2-web through host1:9080", "inet", host1_ip,
-               "http", PUBLISHED,
-               hint="host1 must forward its port 9080 to lab2-web: "
-                    + in_shell(world, "host1", f"iptables-save -t nat | grep {PUBLISHED}") + " shows the DNAT rule")
+        return c.pending(reaches)
+    need_reach(world, c, reaches, "inet", host1_ip, "http", PUBLISHED,
+               hint=translate("labs:lab02:dnat-hint", "host1 must forward its port 9080 to lab2-web: {shell} shows the "
+                              "DNAT rule", shell=in_shell(world, "host1", f"iptables-save -t nat | grep {PUBLISHED}")))
 
 
 def solution(world):

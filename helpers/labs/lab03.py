@@ -8,6 +8,7 @@ from __future__ import annotations
 from helpers.labs import state
 from helpers.labs.common import cli, in_shell, need_attached, need_container, need_network, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE, INET_IP, SERVICE_TCP_PORT
@@ -20,11 +21,12 @@ def not_internal_problem(net) -> str:
     pools = (net.attrs.get("IPAM") or {}).get("Config") or []
     gateways = [pool.get("Gateway") for pool in pools if pool.get("Gateway")]
     gateway = f" ({', '.join(gateways)})" if gateways else ""
-    text = (f"{net.name} is not internal: Docker gave it a gateway{gateway} on host1, and host1 routes its "
-            "containers' packets out")
+    text = translate("labs:lab03:not-internal", "{name} is not internal: Docker gave it a gateway{gateway} on host1, "
+                     "and host1 routes its containers' packets out", name=net.name, gateway=gateway)
     if (net.attrs.get("Options") or {}).get(MASQUERADE_OPTION) == "false":
-        text += (f"; `{MASQUERADE_OPTION}=false` only stops the source rewrite: the packets still leave host1, "
-                 "with their private source address, and no answer finds its way back")
+        text += translate("labs:lab03:masquerade-off", "; `{option}=false` only stops the source rewrite: the "
+                          "packets still leave host1, with their private source address, and no answer finds its "
+                          "way back", option=MASQUERADE_OPTION)
     return text
 
 
@@ -32,49 +34,60 @@ def outside_hint(world, container_obj, network: str) -> str:
     """What lets `container_obj` out, as seen: another network it is on, or its default route."""
     extra = sorted(set(state.networks_of(container_obj)) - {network})
     if extra:
-        return (f"{container_obj.name} is also on {', '.join(extra)}, which has a way out "
-                f"(`{cli(world, 'host1')} network disconnect {extra[0]} {container_obj.name}`)")
+        return translate("labs:lab03:also-on", "{name} is also on {networks}, which has a way out "
+                         "(`{docker} network disconnect {first} {name}`)", name=container_obj.name,
+                         networks=", ".join(extra), docker=cli(world, "host1"), first=extra[0])
     route = facts.default_route(world, container_obj)
     if route:
         # An internal network's containers keep a default route on some engines: what stops their
         # packets is host1's filter rules for the bridge, so that is where to look.
-        return (f"{container_obj.name}'s packets leave through its default route via {route['via']}, and "
-                "nothing on host1 drops them: " + in_shell(world, "host1", "iptables-save -t filter")
-                + f" shows the rules Docker made for {network}")
-    return f"`{cli(world, 'host1')} network inspect {network}` shows how it is set up"
+        return translate("labs:lab03:default-route", "{name}'s packets leave through its default route via {via}, "
+                         "and nothing on host1 drops them: {shell} shows the rules Docker made for {network}",
+                         name=container_obj.name, via=route["via"],
+                         shell=in_shell(world, "host1", "iptables-save -t filter"), network=network)
+    return translate("labs:lab03:inspect", "`{docker} network inspect {network}` shows how it is set up",
+                     docker=cli(world, "host1"), network=network)
 
 
 def check_isolation(world, c: Checks) -> None:
     alone = need_container(world, c, "host1", "lab3-alone")
     if alone:
         attached = sorted(state.networks_of(alone))
-        c.expect("lab3-alone is on the none network and nothing else", attached == ["none"],
-                 f"lab3-alone is on {', '.join(attached) or 'no network'}",
-                 "`--network none` when it starts; or `docker network disconnect` it from each network, then "
-                 "`docker network connect none lab3-alone` (Docker refuses `none` beside another network)",
-                 evidence=f"network mode {alone.attrs['HostConfig']['NetworkMode']}")
+        c.expect(translate("labs:lab03:alone-on-none", "lab3-alone is on the none network and nothing else"),
+                 attached == ["none"],
+                 translate("labs:lab03:alone-is-on", "lab3-alone is on {networks}", networks=", ".join(attached)
+                           or translate("labs:common:no-network-at-all", "no network")),
+                 translate("labs:lab03:alone-hint", "`--network none` when it starts; or `docker network disconnect` "
+                           "it from each network, then `docker network connect none lab3-alone` (Docker refuses "
+                           "`none` beside another network)"),
+                 evidence=translate("labs:lab03:network-mode", "network mode {mode}",
+                                    mode=alone.attrs["HostConfig"]["NetworkMode"]))
         names = sorted(facts.interfaces(world, alone))
-        c.expect("lab3-alone has no interface but loopback", names == ["lo"],
-                 f"it has the interfaces {', '.join(names)}",
-                 "a container's interfaces come from its networks: `docker inspect lab3-alone` lists them",
+        c.expect(translate("labs:lab03:only-loopback", "lab3-alone has no interface but loopback"), names == ["lo"],
+                 translate("labs:lab03:interfaces", "it has the interfaces {names}", names=", ".join(names)),
+                 translate("labs:lab03:interfaces-hint", "a container's interfaces come from its networks: "
+                           "`docker inspect lab3-alone` lists them"),
                  evidence=", ".join(names))
-        need_reach(world, c, "lab3-alone cannot reach the internet service", alone, str(INET_IP), "tcp",
-                   SERVICE_TCP_PORT, expect=False, hint=outside_hint(world, alone, "none"))
+        need_reach(world, c, translate("labs:lab03:alone-cut-off", "lab3-alone cannot reach the internet service"),
+                   alone, str(INET_IP), "tcp", SERVICE_TCP_PORT, expect=False, hint=outside_hint(world, alone, "none"))
     net = need_network(world, c, "host1", "lab3-internal", "bridge")
     if net:
-        c.expect("lab3-internal is internal (no way out of the host)", bool(net.attrs.get("Internal")),
-                 not_internal_problem(net),
-                 "`docker network create --help` lists the option that keeps a network's traffic inside the host",
+        c.expect(translate("labs:lab03:is-internal", "lab3-internal is internal (no way out of the host)"),
+                 bool(net.attrs.get("Internal")), not_internal_problem(net),
+                 translate("labs:lab03:internal-hint", "`docker network create --help` lists the option that keeps "
+                           "a network's traffic inside the host"),
                  evidence="Internal: true")
     a = need_container(world, c, "host1", "lab3-a")
     b = need_container(world, c, "host1", "lab3-b")
     for container in (a, b):
         if container and net:
             need_attached(c, container, "lab3-internal")
+    by_name = translate("labs:lab03:a-reaches-b", "lab3-a reaches lab3-b by name")
+    cut_off = translate("labs:lab03:a-cut-off", "lab3-a cannot reach the internet service")
     if not (a and b and net) or not c.all_ok:
-        return c.pending("lab3-a reaches lab3-b by name", "lab3-a cannot reach the internet service")
-    need_reach(world, c, "lab3-a reaches lab3-b by name", a, "lab3-b")
-    need_reach(world, c, "lab3-a cannot reach the internet service", a, str(INET_IP), "tcp", SERVICE_TCP_PORT,
+        return c.pending(by_name, cut_off)
+    need_reach(world, c, by_name, a, "lab3-b")
+    need_reach(world, c, cut_off, a, str(INET_IP), "tcp", SERVICE_TCP_PORT,
                expect=False, hint=outside_hint(world, a, "lab3-internal"))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from helpers.labs import state
 from helpers.labs.common import cli, need_container, need_network, need_only_on, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world import engine_facts
 from helpers.world.guard import probe
@@ -20,8 +21,9 @@ def two_networks_hint(world) -> str:
     host1 runs."""
     version = world.host1.docker.version()["Version"]
     era = engine_facts.fact("multiple-networks").on(version)
-    return (f"start lab4-app from {IMAGE} on both networks (`{cli(world, 'host1')} run --name lab4-app ...`). "
-            f"On host1's engine (Docker {version}) two `--network` flags in one `docker run` are {era.value}")
+    return translate("labs:lab04:two-networks-hint", "start lab4-app from {image} on both networks (`{docker} run "
+                     "--name lab4-app ...`). On host1's engine (Docker {version}) two `--network` flags in one "
+                     "`docker run` are {era}", image=IMAGE, docker=cli(world, "host1"), version=version, era=era.value)
 
 
 def check_two_networks(world, c: Checks) -> None:
@@ -37,13 +39,14 @@ def check_two_networks(world, c: Checks) -> None:
             need_only_on(c, db, {"lab4-back"})
         if app:
             need_only_on(c, app, {"lab4-front", "lab4-back"})
+    to_web = translate("labs:lab04:app-web", "lab4-app reaches lab4-web by name")
+    to_db = translate("labs:lab04:app-db", "lab4-app reaches lab4-db by name")
+    apart = translate("labs:lab04:apart", "lab4-web cannot reach lab4-db, even by address")
     if not c.all_ok:
-        return c.pending("lab4-app reaches lab4-web by name", "lab4-app reaches lab4-db by name",
-                         "lab4-web cannot reach lab4-db, even by address")
-    need_reach(world, c, "lab4-app reaches lab4-web by name", app, "lab4-web")
-    need_reach(world, c, "lab4-app reaches lab4-db by name", app, "lab4-db")
-    need_reach(world, c, "lab4-web cannot reach lab4-db, even by address", web,
-               state.address_on(db, "lab4-back"), expect=False)
+        return c.pending(to_web, to_db, apart)
+    need_reach(world, c, to_web, app, "lab4-web")
+    need_reach(world, c, to_db, app, "lab4-db")
+    need_reach(world, c, apart, web, state.address_on(db, "lab4-back"), expect=False)
 
 
 def solution(world):

@@ -12,6 +12,7 @@ import docker
 from helpers.labs import state
 from helpers.labs.common import WEB, WEB_CMD, cli, in_shell, need_container, need_network, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IMAGE, INET_IP, ROLES, SERVICE_TCP_PORT
@@ -38,20 +39,23 @@ def range_problem(ranges: list[ipaddress.IPv4Network], machines: dict[str, str],
     """What is wrong with where lab5-web's address comes from ("" if nothing): no reserved range, a
     range that covers a machine of the LAN, or an address outside the range or taken by a machine."""
     if not address:
-        return "lab5-web is not attached to lab5-lan"
+        return translate("labs:lab05:not-attached", "lab5-web is not attached to lab5-lan")
     if not ranges:
-        return (f"lab5-lan has no `--ip-range`: Docker may hand out any address of the LAN subnet, "
-                f"including the machines' ({', '.join(f'{role} {ip}' for ip, role in machines.items())}); "
-                f"lab5-web got {address}")
+        return translate("labs:lab05:no-range", "lab5-lan has no `--ip-range`: Docker may hand out any address of "
+                         "the LAN subnet, including the machines' ({machines}); lab5-web got {address}",
+                         machines=", ".join(f"{role} {ip}" for ip, role in machines.items()), address=address)
     covered = [f"{role} ({ip})" for ip, role in machines.items()
                if any(ipaddress.ip_address(ip) in r for r in ranges)]
     if covered:
-        return (f"lab5-lan's --ip-range {', '.join(map(str, ranges))} covers {', '.join(covered)}: "
-                "the next container may get that machine's address")
+        return translate("labs:lab05:range-covers", "lab5-lan's --ip-range {ranges} covers {covered}: the next "
+                         "container may get that machine's address", ranges=", ".join(map(str, ranges)),
+                         covered=", ".join(covered))
     if address in machines:
-        return f"lab5-web's address {address} is {machines[address]}'s"
+        return translate("labs:lab05:address-taken", "lab5-web's address {address} is {machine}'s", address=address,
+                         machine=machines[address])
     if not any(ipaddress.ip_address(address) in r for r in ranges):
-        return f"lab5-web's address {address} lies outside lab5-lan's --ip-range {', '.join(map(str, ranges))}"
+        return translate("labs:lab05:outside-range", "lab5-web's address {address} lies outside lab5-lan's "
+                         "--ip-range {ranges}", address=address, ranges=", ".join(map(str, ranges)))
     return ""
 
 
@@ -62,46 +66,58 @@ def check_macvlan(world, c: Checks) -> None:
     net = need_network(world, c, "host1", "lab5-lan", "macvlan")
     if net:
         parent = (net.attrs.get("Options") or {}).get("parent")
-        c.expect("lab5-lan's parent is host1's eth0", parent == "eth0", f"its parent is {parent or 'not set'}",
-                 "the parent is the host interface on the LAN (" + in_shell(world, "host1", "ip addr") + " shows it)")
+        unset = translate("labs:lab05:not-set", "not set")
+        c.expect(translate("labs:lab05:parent", "lab5-lan's parent is host1's eth0"), parent == "eth0",
+                 translate("labs:lab05:parent-is", "its parent is {parent}", parent=parent or unset),
+                 translate("labs:lab05:parent-hint", "the parent is the host interface on the LAN ({shell} shows it)",
+                           shell=in_shell(world, "host1", "ip addr")))
         pools = state.subnets(net)
-        c.expect("lab5-lan's subnet is the LAN host1 is on", lan in pools,
-                 f"its subnet is {', '.join(map(str, pools)) or 'not set'}; host1's eth0 is on {lan}",
-                 "a macvlan network takes the LAN's subnet and gateway (" + in_shell(world, "host1", "ip route")
-                 + " shows them)")
+        c.expect(translate("labs:lab05:subnet", "lab5-lan's subnet is the LAN host1 is on"), lan in pools,
+                 translate("labs:lab05:subnet-is", "its subnet is {subnet}; host1's eth0 is on {lan}",
+                           subnet=", ".join(map(str, pools)) or unset, lan=lan),
+                 translate("labs:lab05:subnet-hint", "a macvlan network takes the LAN's subnet and gateway ({shell} "
+                           "shows them)", shell=in_shell(world, "host1", "ip route")))
     web = need_container(world, c, "host1", "lab5-web")
-    later = ("lab5-web's gateway answers", "lanpc reaches lab5-web over HTTP",
-             "lab5-web reaches the internet service through the router")
+    answers = translate("labs:lab05:gateway-answers", "lab5-web's gateway answers")
+    http = translate("labs:lab05:lanpc-http", "lanpc reaches lab5-web over HTTP")
+    out = translate("labs:lab05:reaches-internet", "lab5-web reaches the internet service through the router")
+    reserved = translate("labs:lab05:reserved", "lab5-web's address is in a reserved range that no LAN machine is in")
+    later = (answers, http, out)
     if not (net and web) or not c.all_ok:
-        return c.pending("lab5-web's address is in a reserved range that no LAN machine is in", *later)
+        return c.pending(reserved, *later)
     machines = lan_machines(world, lan)
     address = state.address_on(web, "lab5-lan")
     ranges = ip_ranges(net)
     problem = range_problem(ranges, machines, address)
-    c.expect("lab5-web's address is in a reserved range that no LAN machine is in", not problem, problem,
-             "`--ip-range` reserves a part of the subnet for containers: pick one that no machine's address "
-             "falls in (" + in_shell(world, "lanpc", "ip addr show eth0") + ", and the same on host1, host2 and "
-             "the router, shows each one's)",
-             evidence=f"{address} in {', '.join(map(str, ranges))}; the machines are "
-                      + ", ".join(f"{role} {ip}" for ip, role in machines.items()))
+    c.expect(reserved, not problem, problem,
+             translate("labs:lab05:range-hint", "`--ip-range` reserves a part of the subnet for containers: pick one "
+                       "that no machine's address falls in ({shell}, and the same on host1, host2 and the router, "
+                       "shows each one's)", shell=in_shell(world, "lanpc", "ip addr show eth0")),
+             evidence=translate("labs:lab05:range-evidence", "{address} in {ranges}; the machines are {machines}",
+                                address=address, ranges=", ".join(map(str, ranges)),
+                                machines=", ".join(f"{role} {ip}" for ip, role in machines.items())))
     if not c.all_ok:
         return c.pending(*later)
     route = facts.default_route(world, web) or {}
     gateway = route.get("via")
     if gateway:
-        need_reach(world, c, "lab5-web's gateway answers", web, gateway,
-                   problem=f"lab5-web's default route points to {gateway}, which does not answer",
-                   hint="a macvlan network's `--gateway` must be the LAN's router, the one host1's own default "
-                        f"route goes through: {find_router} names it")
+        need_reach(world, c, answers, web, gateway,
+                   problem=translate("labs:lab05:gateway-silent", "lab5-web's default route points to {gateway}, "
+                                     "which does not answer", gateway=gateway),
+                   hint=translate("labs:lab05:gateway-hint", "a macvlan network's `--gateway` must be the LAN's "
+                                  "router, the one host1's own default route goes through: {shell} names it",
+                                  shell=find_router))
     else:
-        c.expect("lab5-web's gateway answers", False, "lab5-web has no default route",
-                 f"give lab5-lan the LAN's router as `--gateway` (host1's default route goes through it: "
-                 f"{find_router})")
-    need_reach(world, c, "lanpc reaches lab5-web over HTTP", "lanpc", address, "http", 80,
-               hint=f"is `{WEB_CMD}` the container's command? (`{cli(world, 'host1')} logs lab5-web`)")
-    need_reach(world, c, "lab5-web reaches the internet service through the router", web, str(INET_IP), "tcp",
-               SERVICE_TCP_PORT, hint=f"lab5-web's packets leave through its gateway {gateway}: is it the LAN's "
-                                      f"router, the one host1's own default route goes through? ({find_router})")
+        c.expect(answers, False, translate("labs:lab05:no-default", "lab5-web has no default route"),
+                 translate("labs:lab05:give-gateway", "give lab5-lan the LAN's router as `--gateway` (host1's default "
+                           "route goes through it: {shell})", shell=find_router))
+    need_reach(world, c, http, "lanpc", address, "http", 80,
+               hint=translate("labs:lab05:http-hint", "is `{command}` the container's command? (`{docker} logs "
+                              "lab5-web`)", command=WEB_CMD, docker=cli(world, "host1")))
+    need_reach(world, c, out, web, str(INET_IP), "tcp", SERVICE_TCP_PORT,
+               hint=translate("labs:lab05:out-hint", "lab5-web's packets leave through its gateway {gateway}: is it "
+                              "the LAN's router, the one host1's own default route goes through? ({shell})",
+                              gateway=gateway, shell=find_router))
 
 
 def solution(world):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from helpers.labs.common import cli, in_shell, need_attached, need_container, need_network, need_reach, wait_for_name
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import probe
@@ -17,39 +18,51 @@ def check_overlay(world, c: Checks) -> None:
     host1_ip = swarm.eth0_address(world, "host1")
     # The engines' own view of the swarm: besides the state, who manages it and what it advertises.
     s1, s2 = (swarm.info(world.hosts[host].docker) for host in ("host1", "host2"))
-    ok1 = c.expect("host1 is a swarm manager", s1.get("LocalNodeState") == "active" and s1.get("ControlAvailable"),
-                   f"host1's swarm state is {s1.get('LocalNodeState') or 'inactive'}",
+    ok1 = c.expect(translate("labs:lab06:manager", "host1 is a swarm manager"),
+                   s1.get("LocalNodeState") == "active" and s1.get("ControlAvailable"),
+                   translate("labs:lab06:host1-state", "host1's swarm state is {state}",
+                             state=s1.get("LocalNodeState") or "inactive"),
                    f"`{cli(world, 'host1')} swarm init --help`")
     if ok1:
-        c.expect("the swarm advertises host1's eth0 address", s1.get("NodeAddr") == host1_ip,
-                 f"host1 advertises {s1.get('NodeAddr')}, which host2 cannot use",
-                 "the other host must reach the manager at the address it has on the LAN (`ip -j addr` in host1)",
+        c.expect(translate("labs:lab06:advertises", "the swarm advertises host1's eth0 address"),
+                 s1.get("NodeAddr") == host1_ip,
+                 translate("labs:lab06:advertises-other", "host1 advertises {address}, which host2 cannot use",
+                           address=s1.get("NodeAddr")),
+                 translate("labs:lab06:advertise-hint", "the other host must reach the manager at the address it has "
+                           "on the LAN (`ip -j addr` in host1)"),
                  evidence=s1.get("NodeAddr"))
+    joined = translate("labs:lab06:joined", "host2 has joined host1's swarm")
     if s2.get("LocalNodeState") == "active" and ok1:
         members = {node.id for node in world.host1.docker.nodes.list()}
-        c.expect("host2 has joined host1's swarm", s2.get("NodeID") in members,
-                 "host2 is in a swarm, but not in host1's", "leave it, then join host1's")
+        c.expect(joined, s2.get("NodeID") in members,
+                 translate("labs:lab06:other-swarm", "host2 is in a swarm, but not in host1's"),
+                 translate("labs:lab06:other-swarm-hint", "leave it, then join host1's"))
     else:
-        c.expect("host2 has joined host1's swarm", False,
-                 f"host2's swarm state is {s2.get('LocalNodeState') or 'inactive'}",
-                 "host1 prints the join command (`swarm join-token worker`); run it against host2's engine")
+        c.expect(joined, False,
+                 translate("labs:lab06:host2-state", "host2's swarm state is {state}",
+                           state=s2.get("LocalNodeState") or "inactive"),
+                 translate("labs:lab06:join-hint", "host1 prints the join command (`swarm join-token worker`); run it "
+                           "against host2's engine"))
+    by_name = translate("labs:lab06:by-name", "lab6-b (host2) reaches lab6-a (host1) by name")
     if not c.all_ok:
-        return c.pending("network lab6-overlay (overlay, attachable) exists", "lab6-a and lab6-b run on it",
-                         "lab6-b (host2) reaches lab6-a (host1) by name")
+        return c.pending(translate("labs:lab06:network-pending", "network lab6-overlay (overlay, attachable) exists"),
+                         translate("labs:lab06:containers-pending", "lab6-a and lab6-b run on it"), by_name)
     net = need_network(world, c, "host1", "lab6-overlay", "overlay")
     if net:
-        c.expect("lab6-overlay is attachable", bool(net.attrs.get("Attachable")),
-                 "plain containers (not services) cannot join it", "an overlay must be made attachable for that")
+        c.expect(translate("labs:lab06:attachable", "lab6-overlay is attachable"), bool(net.attrs.get("Attachable")),
+                 translate("labs:lab06:not-attachable", "plain containers (not services) cannot join it"),
+                 translate("labs:lab06:attachable-hint", "an overlay must be made attachable for that"))
     a = need_container(world, c, "host1", "lab6-a")
     b = need_container(world, c, "host2", "lab6-b")
     for container in (a, b):
         if container and net:
             need_attached(c, container, "lab6-overlay")
     if not c.all_ok:
-        return c.pending("lab6-b (host2) reaches lab6-a (host1) by name")
-    need_reach(world, c, "lab6-b (host2) reaches lab6-a (host1) by name", b, "lab6-a",
-               hint="VXLAN travels as UDP 4789 between the hosts' eth0: "
-                    + in_shell(world, "host1", "tcpdump -ni eth0 udp port 4789") + " shows whether it flows")
+        return c.pending(by_name)
+    need_reach(world, c, by_name, b, "lab6-a",
+               hint=translate("labs:lab06:vxlan-hint", "VXLAN travels as UDP 4789 between the hosts' eth0: {shell} "
+                              "shows whether it flows",
+                              shell=in_shell(world, "host1", "tcpdump -ni eth0 udp port 4789")))
 
 
 def repair_overlay(world) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from helpers.labs import state
 from helpers.labs.common import cli, need_attached, need_container, need_network, need_reach
 from helpers.labs.model import Checks, Lab
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world.guard import probe
 from helpers.world.naming import IDLE, IMAGE
@@ -18,30 +19,39 @@ POD_PORT = 8080
 def shares_namespace_hint(pod, app) -> str:
     """Why two containers that were set up to share a namespace no longer do, from their start times."""
     if state.started_at(pod) > state.started_at(app):
-        return (f"lab7-pod was started again ({pod.attrs['State']['StartedAt'][:19]}) after lab7-app "
-                f"({app.attrs['State']['StartedAt'][:19]}): it got a new network namespace and lab7-app still "
-                "holds the old one. Restart lab7-app too (`docker restart lab7-app`): it then joins the new one")
-    return "restart lab7-app (`docker restart lab7-app`): it joins lab7-pod's namespace as it is now"
+        return translate("labs:lab07:pod-restarted", "lab7-pod was started again ({pod}) after lab7-app ({app}): it "
+                         "got a new network namespace and lab7-app still holds the old one. Restart lab7-app too "
+                         "(`docker restart lab7-app`): it then joins the new one",
+                         pod=pod.attrs["State"]["StartedAt"][:19], app=app.attrs["State"]["StartedAt"][:19])
+    return translate("labs:lab07:restart-app", "restart lab7-app (`docker restart lab7-app`): it joins lab7-pod's "
+                     "namespace as it is now")
 
 
 def need_server_of(world, c: Checks, pod, app, port: int) -> bool:
     """Item: the process listening on `port` in the pod's namespace is one of `app`'s processes
     (`ss -ltnp` there, against `docker top lab7-app`), not one started inside the pod container."""
-    what = f"the server on port {port} is lab7-app's own process"
+    what = translate("labs:lab07:server-of", "the server on port {port} is lab7-app's own process", port=port)
     found = state.listeners(world, pod, port)
     app_pids, pod_pids = state.process_ids(app), state.process_ids(pod)
     mine = [(pid, command) for pid, command in found if pid in app_pids]
     if mine:
-        return c.expect(what, True, evidence=f"{mine[0][1]} pid {mine[0][0]}, in `docker top lab7-app`")
+        return c.expect(what, True, evidence=translate("labs:lab07:server-evidence", "{command} pid {pid}, in "
+                                                       "`docker top lab7-app`", command=mine[0][1], pid=mine[0][0]))
     if not found:
-        problem = f"nothing listens on port {port} in lab7-pod's network namespace"
+        problem = translate("labs:lab07:nothing-listens", "nothing listens on port {port} in lab7-pod's network "
+                            "namespace", port=port)
     else:
-        owners = ", ".join(f"{command} (pid {pid}, a process of "
-                           f"{'lab7-pod' if pid in pod_pids else 'neither container'})" for pid, command in found)
-        problem = f"port {port} is served by {owners}, not by lab7-app"
-    return c.expect(what, False, f"{problem}; lab7-app runs `{state.command_of(app)}`",
-                    f"in a pod each container runs its own program: lab7-app's own command must be the web "
-                    f"server (`httpd -f -p {port} -h /www`), so remove lab7-app and run it again with it")
+        neither = translate("labs:lab07:neither", "neither container")
+        owners = ", ".join(translate("labs:lab07:owner", "{command} (pid {pid}, a process of {owner})",
+                                     command=command, pid=pid, owner="lab7-pod" if pid in pod_pids else neither)
+                           for pid, command in found)
+        problem = translate("labs:lab07:served-by", "port {port} is served by {owners}, not by lab7-app", port=port,
+                            owners=owners)
+    return c.expect(what, False, translate("labs:lab07:app-runs", "{problem}; lab7-app runs `{command}`",
+                                           problem=problem, command=state.command_of(app)),
+                    translate("labs:lab07:own-program", "in a pod each container runs its own program: lab7-app's own "
+                              "command must be the web server (`httpd -f -p {port} -h /www`), so remove lab7-app and "
+                              "run it again with it", port=port))
 
 
 def check_pod(world, c: Checks) -> None:
@@ -57,26 +67,32 @@ def check_pod(world, c: Checks) -> None:
         mode = app.attrs["HostConfig"]["NetworkMode"]
         # The engine stores the full id whatever the learner typed (name, short id).
         shares = mode in (f"container:{pod.id}", "container:lab7-pod")
-        c.expect("lab7-app shares lab7-pod's network namespace", shares,
-                 f"lab7-app's network mode is {mode}",
-                 "the network mode is chosen at start (`--network container:lab7-pod`); "
-                 "Kubernetes pods work the same way", evidence=mode[:22])
+        c.expect(translate("labs:lab07:shares", "lab7-app shares lab7-pod's network namespace"), shares,
+                 translate("labs:lab07:mode", "lab7-app's network mode is {mode}", mode=mode),
+                 translate("labs:lab07:mode-hint", "the network mode is chosen at start (`--network "
+                           "container:lab7-pod`); Kubernetes pods work the same way"), evidence=mode[:22])
         if shares:
-            c.expect("lab7-app and lab7-pod see one and the same namespace",
+            c.expect(translate("labs:lab07:same-netns", "lab7-app and lab7-pod see one and the same namespace"),
                      facts.same_netns(world, app, pod),
-                     f"their /proc/PID/ns/net differ (lab7-pod {state.netns_inode(pod)}, "
-                     f"lab7-app {state.netns_inode(app)})",
-                     shares_namespace_hint(pod, app), evidence=f"netns inode {state.netns_inode(pod)}")
-    later = (f"lab7-pod reaches lab7-app's web server on 127.0.0.1:{POD_PORT}",
-             f"lab7-peer reaches lab7-app through the name lab7-pod, port {POD_PORT}")
+                     translate("labs:lab07:netns-differ", "their /proc/PID/ns/net differ (lab7-pod {pod}, lab7-app "
+                               "{app})", pod=state.netns_inode(pod), app=state.netns_inode(app)),
+                     shares_namespace_hint(pod, app),
+                     evidence=translate("labs:lab07:inode", "netns inode {inode}", inode=state.netns_inode(pod)))
+    later = (translate("labs:lab07:pod-reaches", "lab7-pod reaches lab7-app's web server on 127.0.0.1:{port}",
+                       port=POD_PORT),
+             translate("labs:lab07:peer-reaches", "lab7-peer reaches lab7-app through the name lab7-pod, port {port}",
+                       port=POD_PORT))
     if not c.all_ok:
-        return c.pending(f"the server on port {POD_PORT} is lab7-app's own process", *later)
+        return c.pending(translate("labs:lab07:server-of", "the server on port {port} is lab7-app's own process",
+                                   port=POD_PORT), *later)
     if not need_server_of(world, c, pod, app, POD_PORT):
         return c.pending(*later)
     need_reach(world, c, later[0], pod, "127.0.0.1", "http", POD_PORT,
-               hint=f"lab7-app's web server listens; `{cli(world, 'host1')} logs lab7-app` shows its errors")
+               hint=translate("labs:lab07:logs", "lab7-app's web server listens; `{docker} logs lab7-app` shows its "
+                              "errors", docker=cli(world, "host1")))
     need_reach(world, c, later[1], peer, "lab7-pod", "http", POD_PORT,
-               hint="lab7-peer must share a network with lab7-pod (`docker network inspect lab7-net`)")
+               hint=translate("labs:lab07:peer-hint", "lab7-peer must share a network with lab7-pod (`docker network "
+                              "inspect lab7-net`)"))
 
 
 def solution(world):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
-    FIX_LATER,
     TOOLS,
     container_or_start,
+    fix_later,
     fresh_start,
     last_line,
     name_the_cause,
@@ -21,6 +21,7 @@ from helpers.labs.trouble import (
     staged,
     start_task,
 )
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world.naming import INET_IP, ROUTER_LAN_IP, ROUTER_WAN_IP, SERVICE_TCP_PORT
 
@@ -39,29 +40,31 @@ def break_route(world) -> None:
 
 def check_route(world, c: Checks) -> None:
     stage = stage_of(world, 8)
-    symptom = SYMPTOM
+    symptom = LAB.say("symptom")
     app = container_or_start(world, c, "host1", "lab8-app", 8)
     if not app:
-        return c.pending(symptom, FIX_LATER)
+        return c.pending(symptom, fix_later())
     target = f"{INET_IP}:{SERVICE_TCP_PORT}"
     reached = probe_again(world, app, str(INET_IP), "tcp", SERVICE_TCP_PORT)
-    c.expect(symptom, reached.ok, f"lab8-app gets no answer from {target}: {last_line(reached)}",
+    c.expect(symptom, reached.ok,
+             translate("labs:lab08:no-answer", "lab8-app gets no answer from {target}: {output}", target=target,
+                       output=last_line(reached)),
              staged(stage, [
-                 "follow the packets outwards: does host1 itself reach the internet service? does lanpc, "
-                 "its neighbour on the same LAN?",
-                 f"try {shell(world, 'host1', f'curl -sS -m 2 http://{INET_IP}/')} and the same on lanpc; "
-                 "where one machine gets through and the other does not, compare how each decides "
-                 "where to send a packet",
-                 f"compare the routing tables: {shell(world, 'host1', 'ip route')} and "
-                 f"{shell(world, 'lanpc', 'ip route')}"]),
+                 translate("labs:lab08:hint1", "follow the packets outwards: does host1 itself reach the internet "
+                           "service? does lanpc, its neighbour on the same LAN?"),
+                 translate("labs:lab08:hint2", "try {curl} and the same on lanpc; where one machine gets through and "
+                           "the other does not, compare how each decides where to send a packet",
+                           curl=shell(world, "host1", f"curl -sS -m 2 http://{INET_IP}/")),
+                 translate("labs:lab08:hint3", "compare the routing tables: {host1} and {lanpc}",
+                           host1=shell(world, "host1", "ip route"), lanpc=shell(world, "lanpc", "ip route"))]),
              evidence=last_line(reached))
     if not reached.ok:
-        return c.pending(FIX_LATER)
+        return c.pending(fix_later())
     _check_way_out(world, c)
     default = facts.default_route(world, "host1") or {}
-    name_the_cause(c, f"host1 had lost its default route: a packet for anything beyond the LAN had no route "
-                  f"in host1, so lab8-app's connections died there. Now: default via {default.get('via')} "
-                  f"dev {default.get('dev')}")
+    name_the_cause(c, translate("labs:lab08:cause", "host1 had lost its default route: a packet for anything beyond "
+                                "the LAN had no route in host1, so lab8-app's connections died there. Now: default "
+                                "via {via} dev {dev}", via=default.get("via"), dev=default.get("dev")))
 
 
 def _check_way_out(world, c: Checks) -> None:
@@ -74,23 +77,28 @@ def _check_way_out(world, c: Checks) -> None:
     elsewhere = probe_again(world, "host1", other)
     if default is None:
         used = lookup_route(routes, str(INET_IP))
-        problem = (f"host1 has no default route: only `{used}` leads out, so every other address beyond "
-                   f"the LAN is still unreachable (host1 → {other}, another internet address: "
-                   f"{last_line(elsewhere)})")
-        hint = "a route for one address fixes one destination; what does lanpc have that covers them all?"
+        problem = translate("labs:lab08:one-route", "host1 has no default route: only `{used}` leads out, so every "
+                            "other address beyond the LAN is still unreachable (host1 → {other}, another internet "
+                            "address: {output})", used=used, other=other, output=last_line(elsewhere))
+        hint = translate("labs:lab08:one-route-hint", "a route for one address fixes one destination; what does "
+                         "lanpc have that covers them all?")
     else:
-        problem = f"host1's default route `{default}` does not lead out: host1 → {other}: {last_line(elsewhere)}"
-        hint = "the default gateway must be the LAN's router; lanpc's routing table names it"
-    c.expect("host1 reaches any address beyond the LAN, not only the internet service",
+        problem = translate("labs:lab08:bad-default", "host1's default route `{default}` does not lead out: "
+                            "host1 → {other}: {output}", default=default, other=other, output=last_line(elsewhere))
+        hint = translate("labs:lab08:bad-default-hint", "the default gateway must be the LAN's router; lanpc's "
+                         "routing table names it")
+    c.expect(translate("labs:lab08:any-address", "host1 reaches any address beyond the LAN, not only the internet "
+                       "service"),
              default is not None and elsewhere.ok, problem, hint,
-             evidence=f"default route `{default}`; host1 → {other}: {last_line(elsewhere)}")
+             evidence=translate("labs:lab08:evidence", "default route `{default}`; host1 → {other}: {output}",
+                                default=default, other=other, output=last_line(elsewhere)))
 
 
 def repair_route(world) -> list[str]:
     """host1's default route via the router again (missing, or a learner's via another machine)."""
     if (facts.default_route(world, "host1") or {}).get("via") != str(ROUTER_LAN_IP):
         world["host1"].run(["ip", "route", "replace", "default", "via", str(ROUTER_LAN_IP)])
-        return ["default route of host1"]
+        return [translate("labs:lab08:reset-route", "default route of host1")]
     return []
 
 

@@ -11,9 +11,9 @@ from helpers.labs import state
 from helpers.labs.common import need_attached
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
-    FIX_LATER,
     TOOLS,
     container_or_start,
+    fix_later,
     fresh_start,
     last_line,
     make_network,
@@ -26,6 +26,7 @@ from helpers.labs.trouble import (
     start_task,
     traced_probe,
 )
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world.guard import ProbeResult, check_target, container_names, world_networks
 
@@ -45,20 +46,21 @@ def break_network(world) -> None:
 
 def check_network(world, c: Checks) -> None:
     stage = stage_of(world, 9)
-    symptom = SYMPTOM
+    symptom = LAB.say("symptom")
     web = container_or_start(world, c, "host1", "lab9-web", 9)
     api = container_or_start(world, c, "host1", "lab9-api", 9)
     if not (web and api):
-        return c.pending(symptom, FIX_LATER)
+        return c.pending(symptom, fix_later())
     reached = _ping_by_name(world, web, "lab9-api")
     c.expect(symptom, reached.ok, f"lab9-web: {last_line(reached)}",
              "" if reached.ok else _name_hint(world, web, api, stage), evidence=last_line(reached))
     if not reached.ok:
-        return c.pending(FIX_LATER)
-    need_attached(c, api, "lab9-net", "lab9-web asks Docker's DNS on lab9-net")
-    name_the_cause(c, "lab9-api had been started on the default bridge: Docker's embedded DNS (127.0.0.11) "
-                  "answers a container only with the names of containers on the same user-defined network, "
-                  "so lab9-web's question for lab9-api got `bad address`. Now both are on lab9-net")
+        return c.pending(fix_later())
+    need_attached(c, api, "lab9-net", translate("labs:lab09:asks-dns", "lab9-web asks Docker's DNS on lab9-net"))
+    name_the_cause(c, translate("labs:lab09:cause", "lab9-api had been started on the default bridge: Docker's "
+                                "embedded DNS (127.0.0.11) answers a container only with the names of containers on "
+                                "the same user-defined network, so lab9-web's question for lab9-api got `bad "
+                                "address`. Now both are on lab9-net"))
 
 
 def _name_hint(world, web, api, stage: int) -> str:
@@ -69,21 +71,25 @@ def _name_hint(world, web, api, stage: int) -> str:
     on_net = state.address_on(api, "lab9-net")
     stale = [address for address in state.hosts_entries(web, "lab9-api") if address != on_net]
     if stale:
-        return (f"lab9-web's /etc/hosts maps lab9-api to {', '.join(stale)} "
-                f"({shell(world, 'host1', 'docker exec lab9-web cat /etc/hosts')}), and that file is read before "
-                f"any DNS server is asked; lab9-api's address on lab9-net is {on_net or 'none (it is not on it)'}. "
-                "An edited line goes at `docker restart lab9-web` (Docker writes the file again); one that "
-                "`--add-host` or `--link` wrote stays until lab9-web is started afresh without it")
+        return translate("labs:lab09:hosts-line", "lab9-web's /etc/hosts maps lab9-api to {stale} ({shell}), and that "
+                         "file is read before any DNS server is asked; lab9-api's address on lab9-net is {on_net}. An "
+                         "edited line goes at `docker restart lab9-web` (Docker writes the file again); one that "
+                         "`--add-host` or `--link` wrote stays until lab9-web is started afresh without it",
+                         stale=", ".join(stale), shell=shell(world, "host1", "docker exec lab9-web cat /etc/hosts"),
+                         on_net=on_net or translate("labs:lab09:not-on-it", "none (it is not on it)"))
     if on_net and state.address_on(web, "lab9-net"):
-        return (f"both are on lab9-net: ask Docker's DNS what it answers for lab9-api "
-                f"({shell(world, 'host1', 'docker exec lab9-web nslookup lab9-api 127.0.0.11')}) and compare it "
-                f"with lab9-api's address there, {on_net}")
+        return translate("labs:lab09:ask-dns", "both are on lab9-net: ask Docker's DNS what it answers for lab9-api "
+                         "({shell}) and compare it with lab9-api's address there, {on_net}",
+                         shell=shell(world, "host1", "docker exec lab9-web nslookup lab9-api 127.0.0.11"),
+                         on_net=on_net)
     inspect = "docker inspect -f '{{json .NetworkSettings.Networks}}' lab9-web lab9-api"
     return staged(stage, [
-        "a name is answered by a DNS server: which one does lab9-web ask, and what does that server know?",
-        f"{shell(world, 'host1', 'docker exec lab9-web cat /etc/resolv.conf')}: 127.0.0.11 is Docker's "
-        "embedded DNS; which containers' names does it answer, and for whom?",
-        f"compare where the two containers are attached: {shell(world, 'host1', inspect)}"
+        translate("labs:lab09:hint1", "a name is answered by a DNS server: which one does lab9-web ask, and what "
+                  "does that server know?"),
+        translate("labs:lab09:hint2", "{shell}: 127.0.0.11 is Docker's embedded DNS; which containers' names does it "
+                  "answer, and for whom?", shell=shell(world, "host1", "docker exec lab9-web cat /etc/resolv.conf")),
+        translate("labs:lab09:hint3", "compare where the two containers are attached: {shell}",
+                  shell=shell(world, "host1", inspect))
         + (_by_address(world, web, api) if stage >= 3 else "")])
 
 
@@ -96,10 +102,14 @@ def _by_address(world, web, api) -> str:
     try:
         traced = traced_probe(world, web.name, address)
     except LabError as error:  # the hint stays; the trace's own error says what was wrong
-        return f". (The kernel's trace of lab9-web's ping to {address} could not run: {error})"
+        return translate("labs:lab09:trace-failed", ". (The kernel's trace of lab9-web's ping to {address} could not "
+                         "run: {error})", address=address, error=error)
     said = rule_verdict(world, traced, web.name, address)
-    answer = "gets through" if traced.reached else "gets no answer"
-    return f". And by its address {address}: lab9-web's ping {answer}; {said}"
+    if traced.reached:
+        return translate("labs:lab09:by-address-through", ". And by its address {address}: lab9-web's ping gets "
+                         "through; {said}", address=address, said=said)
+    return translate("labs:lab09:by-address-silent", ". And by its address {address}: lab9-web's ping gets no "
+                     "answer; {said}", address=address, said=said)
 
 
 def _ping_by_name(world, source, name: str, limit: int = 3) -> ProbeResult:

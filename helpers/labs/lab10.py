@@ -9,9 +9,9 @@ from __future__ import annotations
 from helpers.labs.common import WEB
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
-    FIX_LATER,
     TOOLS,
     container_or_start,
+    fix_later,
     fresh_start,
     last_line,
     name_the_cause,
@@ -22,6 +22,7 @@ from helpers.labs.trouble import (
     staged,
     start_task,
 )
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world import engine_facts, swarm
 from helpers.world.naming import IMAGE
@@ -51,34 +52,39 @@ def _shop_hint(world, shop, stage: int) -> str:
     if to and shop.attrs["HostConfig"].get("NetworkMode") != "host":
         listening = sorted({row["port"] for row in facts.listening(world, shop) if row["proto"] == "tcp"})
         if int(to[0].split("/")[0]) not in listening:
-            return (f"host1's port {SHOP_PORT} leads to lab10-shop's port {to[0]}, but inside lab10-shop the "
-                    f"server listens on {', '.join(map(str, listening)) or 'no TCP port'}")
+            return translate("labs:lab10:wrong-container-port", "host1's port {port} leads to lab10-shop's port {to}, "
+                             "but inside lab10-shop the server listens on {listening}", port=SHOP_PORT, to=to[0],
+                             listening=", ".join(map(str, listening))
+                             or translate("labs:lab10:no-tcp-port", "no TCP port"))
     return staged(stage, [
-        "split the path in two: does the shop answer inside host1, at the container's own address? "
-        f"then, what leads from host1's port {SHOP_PORT} to it?",
-        f"{shell(world, 'host1', 'curl -sS -m 2 http://CONTAINER-ADDRESS/')} (the address from "
-        f"`docker inspect lab10-shop`), then {shell(world, 'host1', 'docker port lab10-shop')} and "
-        f"{shell(world, 'host1', 'iptables-save -t nat')}",
-        "how does a port of a Docker host come to lead into a container, and when is that decided? "
-        f"(`docker port lab10-shop` lists what host1 forwards to it: {_published(shop) or 'nothing'})"])
+        translate("labs:lab10:hint1", "split the path in two: does the shop answer inside host1, at the container's "
+                  "own address? then, what leads from host1's port {port} to it?", port=SHOP_PORT),
+        translate("labs:lab10:hint2", "{curl} (the address from `docker inspect lab10-shop`), then {port} and {nat}",
+                  curl=shell(world, "host1", "curl -sS -m 2 http://CONTAINER-ADDRESS/"),
+                  port=shell(world, "host1", "docker port lab10-shop"),
+                  nat=shell(world, "host1", "iptables-save -t nat")),
+        translate("labs:lab10:hint3", "how does a port of a Docker host come to lead into a container, and when is "
+                  "that decided? (`docker port lab10-shop` lists what host1 forwards to it: {published})",
+                  published=_published(shop) or translate("labs:lab01:nothing", "nothing"))])
 
 
 def check_publish_fix(world, c: Checks) -> None:
     stage = stage_of(world, 10)
-    symptom = SYMPTOM
+    symptom = LAB.say("symptom")
     host1_ip = swarm.eth0_address(world, "host1")
     shop = container_or_start(world, c, "host1", "lab10-shop", 10)
     if not shop:
-        return c.pending(symptom, FIX_LATER)
+        return c.pending(symptom, fix_later())
     reached = probe_again(world, "inet", host1_ip, "http", SHOP_PORT)
-    c.expect(symptom, reached.ok, f"from inet, http://{host1_ip}:{SHOP_PORT}/ gets: {last_line(reached)}",
+    c.expect(symptom, reached.ok, translate("labs:lab10:from-inet", "from inet, http://{ip}:{port}/ gets: {output}",
+                                            ip=host1_ip, port=SHOP_PORT, output=last_line(reached)),
              "" if reached.ok else _shop_hint(world, shop, stage), evidence=last_line(reached))
     if not reached.ok:
-        return c.pending(FIX_LATER)
+        return c.pending(fix_later())
     how = _shop_route(world, c, shop)
-    name_the_cause(c, "lab10-shop had been started without `-p`: nothing led from host1's port 9081 into it "
-                  "(no DNAT rule, no docker-proxy), and a container's published ports are fixed when it is "
-                  f"created. Now: {how}")
+    name_the_cause(c, translate("labs:lab10:cause", "lab10-shop had been started without `-p`: nothing led from "
+                                "host1's port 9081 into it (no DNAT rule, no docker-proxy), and a container's "
+                                "published ports are fixed when it is created. Now: {how}", how=how))
 
 
 def _shop_route(world, c: Checks, shop) -> str:
@@ -86,19 +92,22 @@ def _shop_route(world, c: Checks, shop) -> str:
     network (`--network host`, a valid route: the shop then shares host1's network namespace)."""
     published = _published(shop)
     if any(b.endswith(f":{SHOP_PORT}") for bindings in published.values() for b in bindings):
-        c.expect(f"host1's port {SHOP_PORT} leads to lab10-shop", True, evidence=published)
-        return f"lab10-shop publishes {published}"
+        c.expect(translate("labs:lab10:leads", "host1's port {port} leads to lab10-shop", port=SHOP_PORT), True,
+                 evidence=published)
+        return translate("labs:lab10:publishes", "lab10-shop publishes {published}", published=published)
     mode = shop.attrs["HostConfig"].get("NetworkMode")
     owner = facts.sh(world, "host1", f"ss -Hlntp 'sport = :{SHOP_PORT}'", check=False).output
     pid = shop.attrs["State"]["Pid"]
     ours = mode == "host" and f"pid={pid}," in owner
-    c.expect(f"host1's port {SHOP_PORT} leads to lab10-shop", ours,
-             f"host1:{SHOP_PORT} answers, but not from lab10-shop (network mode {mode}; the listener there: "
-             f"{owner.strip() or 'none seen'})",
-             "the answer must come from lab10-shop itself", evidence=f"--network host: lab10-shop's process "
-             f"(pid {pid}) listens on host1's port {SHOP_PORT}")
-    return ("lab10-shop runs with `--network host`: it listens on host1's own port, no NAT and no isolation "
-            "of its network (it shares host1's namespace)")
+    c.expect(translate("labs:lab10:leads", "host1's port {port} leads to lab10-shop", port=SHOP_PORT), ours,
+             translate("labs:lab10:other-answer", "host1:{port} answers, but not from lab10-shop (network mode "
+                       "{mode}; the listener there: {owner})", port=SHOP_PORT, mode=mode,
+                       owner=owner.strip() or translate("labs:lab10:none-seen", "none seen")),
+             translate("labs:lab10:from-shop", "the answer must come from lab10-shop itself"),
+             evidence=translate("labs:lab10:host-evidence", "--network host: lab10-shop's process (pid {pid}) listens "
+                                "on host1's port {port}", pid=pid, port=SHOP_PORT))
+    return translate("labs:lab10:host-network", "lab10-shop runs with `--network host`: it listens on host1's own "
+                     "port, no NAT and no isolation of its network (it shares host1's namespace)")
 
 
 def solution(world):

@@ -12,9 +12,9 @@ import shlex
 from helpers.labs import state
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
-    FIX_LATER,
     TOOLS,
     container_or_start,
+    fix_later,
     fresh_start,
     last_line,
     name_the_cause,
@@ -25,6 +25,7 @@ from helpers.labs.trouble import (
     staged,
     start_task,
 )
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world import swarm
 from helpers.world.guard import ProbeResult
@@ -72,23 +73,25 @@ def _why_not_matched(rule, source: str, way_out: str | None) -> str:
     if rule.src:
         inside = ipaddress.ip_address(source) in ipaddress.ip_network(rule.src, strict=False)
         if inside == ("src" in rule.negated):
-            reasons.append(f"its source match `{'! ' if 'src' in rule.negated else ''}-s {rule.src}` "
-                           f"does not take lab11-app's {source}")
+            match = f"{'! ' if 'src' in rule.negated else ''}-s {rule.src}"
+            reasons.append(translate("labs:lab11:source-miss", "its source match `{match}` does not take "
+                                     "lab11-app's {source}", match=match, source=source))
     if rule.out_if and way_out:
         name = rule.out_if  # iptables: a trailing "+" matches every interface with that prefix
         same = way_out.startswith(name[:-1]) if name.endswith("+") else way_out == name
         if same == ("out_if" in rule.negated):  # the match, after its "!", fails
-            reasons.append(f"its out-interface match `{'! ' if 'out_if' in rule.negated else ''}-o "
-                           f"{rule.out_if}` does not take the way out, {way_out}")
-    return "; ".join(reasons) or "an earlier rule of the chain took them"
+            reasons.append(translate("labs:lab11:out-miss", "its out-interface match `{match}` does not take the "
+                                     "way out, {way_out}", match=f"{'! ' if 'out_if' in rule.negated else ''}-o "
+                                     f"{rule.out_if}", way_out=way_out))
+    return "; ".join(reasons) or translate("labs:lab11:earlier-rule", "an earlier rule of the chain took them")
 
 
 def check_masquerade(world, c: Checks) -> None:
     stage = stage_of(world, 11)
-    symptom = SYMPTOM
+    symptom = LAB.say("symptom")
     app = container_or_start(world, c, "host1", "lab11-app", 11)
     if not app:
-        return c.pending(symptom, FIX_LATER)
+        return c.pending(symptom, fix_later())
     source = state.address_on(app, "bridge") or "?"
     # The rules' counters are read around the probe: a rule that rewrote it counted its first packet.
     before = facts.state(world, "host1", "rules").rules
@@ -97,35 +100,45 @@ def check_masquerade(world, c: Checks) -> None:
     counted = _counted(before, after)
     if not reached.ok:
         itself = probe_again(world, "host1", str(INET_IP), "tcp", SERVICE_TCP_PORT)
-        problem = (f"lab11-app gets no answer from {INET_IP}:{SERVICE_TCP_PORT} ({last_line(reached)}); "
-                   f"host1 itself {'does' if itself.ok else 'gets none either'}")
+        if itself.ok:
+            problem = translate("labs:lab11:no-answer-host-ok", "lab11-app gets no answer from {target} ({output}); "
+                                "host1 itself does", target=f"{INET_IP}:{SERVICE_TCP_PORT}", output=last_line(reached))
+        else:
+            problem = translate("labs:lab11:no-answer-both", "lab11-app gets no answer from {target} ({output}); "
+                                "host1 itself gets none either", target=f"{INET_IP}:{SERVICE_TCP_PORT}",
+                                output=last_line(reached))
         problem += _unmatched_rules(world, after, counted, source)
         c.expect(symptom, False, problem, staged(stage, [
-            "follow one connection: what leaves host1 towards the internet, and what does the internet "
-            "service receive?",
-            f"capture on the internet machine while lab11-app connects: "
-            f"{shell(world, 'inet', f'tcpdump -ni eth0 tcp port {SERVICE_TCP_PORT}')}; which source address "
-            "arrives, and could the internet answer it?",
-            f"compare what host1 and host2 do to their containers' outgoing packets: "
-            f"{shell(world, 'host1', 'iptables-save -t nat')} and the same on host2"]))
-        return c.pending(FIX_LATER)
+            translate("labs:lab11:hint1", "follow one connection: what leaves host1 towards the internet, and what "
+                      "does the internet service receive?"),
+            translate("labs:lab11:hint2", "capture on the internet machine while lab11-app connects: {shell}; which "
+                      "source address arrives, and could the internet answer it?",
+                      shell=shell(world, "inet", f"tcpdump -ni eth0 tcp port {SERVICE_TCP_PORT}")),
+            translate("labs:lab11:hint3", "compare what host1 and host2 do to their containers' outgoing packets: "
+                      "{shell} and the same on host2", shell=shell(world, "host1", "iptables-save -t nat"))]))
+        return c.pending(fix_later())
     c.expect(symptom, True, evidence=last_line(reached))
     seen = _seen_as(reached)
     host1_ip = swarm.eth0_address(world, "host1")
-    c.expect("host1 rewrites lab11-app's source on the way out", bool(counted),
-             f"no source-rewriting rule of host1's nat table counted the probe's packets: the internet saw "
-             f"{seen}, lab11-app's own address{_route_back(world, seen)}",
-             "the real internet has no route back to private addresses (172.16.0.0/12 is RFC 1918): host1 "
-             "must send lab11-app's packets out with its own address, as Docker does for every bridge",
-             evidence="; ".join(f"`{rule}` counted {n} packet(s) of the probe" for rule, n in counted))
-    c.expect("the internet sees lab11-app as host1", seen == host1_ip,
-             f"the internet service saw the connection come from {seen}, not from host1 ({host1_ip})",
-             "a masquerade takes the address of the interface the packet leaves by; an SNAT takes the "
-             "address you give it", evidence=seen)
-    name_the_cause(c, "host1 had lost the MASQUERADE rule Docker adds for the default bridge "
-                  f"(`-A {' '.join(_docker_rule(_bridge_subnet(world)))}`): lab11-app's packets left with "
-                  f"its private address {source}, to which no answer can find its way back. Now: "
-                  + "; ".join(f"`{rule}`" for rule, _ in counted))
+    c.expect(translate("labs:lab11:rewrites", "host1 rewrites lab11-app's source on the way out"), bool(counted),
+             translate("labs:lab11:not-rewritten", "no source-rewriting rule of host1's nat table counted the probe's "
+                       "packets: the internet saw {seen}, lab11-app's own address{route_back}", seen=seen,
+                       route_back=_route_back(world, seen)),
+             translate("labs:lab11:rfc1918", "the real internet has no route back to private addresses "
+                       "(172.16.0.0/12 is RFC 1918): host1 must send lab11-app's packets out with its own address, "
+                       "as Docker does for every bridge"),
+             evidence="; ".join(translate("labs:lab11:counted", "`{rule}` counted {n} packet(s) of the probe",
+                                          rule=rule, n=n) for rule, n in counted))
+    c.expect(translate("labs:lab11:seen-as-host1", "the internet sees lab11-app as host1"), seen == host1_ip,
+             translate("labs:lab11:seen-from", "the internet service saw the connection come from {seen}, not from "
+                       "host1 ({ip})", seen=seen, ip=host1_ip),
+             translate("labs:lab11:masquerade-vs-snat", "a masquerade takes the address of the interface the packet "
+                       "leaves by; an SNAT takes the address you give it"), evidence=seen)
+    name_the_cause(c, translate("labs:lab11:cause", "host1 had lost the MASQUERADE rule Docker adds for the default "
+                                "bridge (`-A {rule}`): lab11-app's packets left with its private address {source}, to "
+                                "which no answer can find its way back. Now: {now}",
+                                rule=" ".join(_docker_rule(_bridge_subnet(world))), source=source,
+                                now="; ".join(f"`{rule}`" for rule, _ in counted)))
 
 
 def _seen_as(reached: ProbeResult) -> str:
@@ -146,7 +159,8 @@ def _route_back(world, seen: str) -> str:
         return ""
     if route is None or route.dst == "default":
         return ""
-    return f"; the answer came back only because the router has the route `{route}`, which no internet router has"
+    return translate("labs:lab11:route-back", "; the answer came back only because the router has the route "
+                     "`{route}`, which no internet router has", route=route)
 
 
 def _unmatched_rules(world, rules, counted, source: str) -> str:
@@ -160,11 +174,12 @@ def _unmatched_rules(world, rules, counted, source: str) -> str:
     notes = []
     for rule in _rewriting(rules):
         if rule.key in hit:
-            notes.append(f"; host1's rule `{rule}` did rewrite its packets ({hit[rule.key]} counted), "
-                         "yet no answer came back: which address did it give them?")
+            notes.append(translate("labs:lab11:rule-rewrote", "; host1's rule `{rule}` did rewrite its packets ({n} "
+                                   "counted), yet no answer came back: which address did it give them?",
+                                   rule=rule, n=hit[rule.key]))
         elif not _docker_made(rule, docker_made):
-            notes.append(f"; host1's rule `{rule}` counted none of its packets: "
-                         f"{_why_not_matched(rule, source, way.dev if way else None)}")
+            notes.append(translate("labs:lab11:rule-missed", "; host1's rule `{rule}` counted none of its packets: "
+                                   "{why}", rule=rule, why=_why_not_matched(rule, source, way.dev if way else None)))
     return "".join(notes)
 
 
@@ -177,10 +192,10 @@ def repair_masquerade(world) -> list[str]:
     for rule in _rewriting(facts.state(world, "host1", "rules").rules):
         if not _docker_made(rule, docker_made):
             world["host1"].run(["iptables", "-t", "nat", "-D", rule.chain, *shlex.split(rule.spec)], check=False)
-            done.append(f"your nat rule `{rule}` of host1")
+            done.append(translate("labs:lab11:reset-rule", "your nat rule `{rule}` of host1", rule=rule))
     if world["host1"].run(["iptables", "-t", "nat", "-C", *_docker_rule(subnet)], check=False).returncode != 0:
         world["host1"].run(["iptables", "-t", "nat", "-A", *_docker_rule(subnet)])
-        done.append("MASQUERADE rule of host1")
+        done.append(translate("labs:lab11:reset-masquerade", "MASQUERADE rule of host1"))
     return done
 
 

@@ -12,9 +12,9 @@ from helpers.labs import state
 from helpers.labs.common import WEB, need_reach
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
-    FIX_LATER,
     TOOLS,
     container_or_start,
+    fix_later,
     fresh_start,
     last_line,
     make_network,
@@ -27,6 +27,7 @@ from helpers.labs.trouble import (
     start_hint,
     start_task,
 )
+from helpers.language import translate
 from helpers.lessons import facts
 
 # What the first check reports while the fault is in place: what the learner sees, never the cause.
@@ -78,47 +79,57 @@ def _shim_problem(world, address: str) -> str:
     for link in host_macvlans(world):
         name = link["name"]
         if link["mode"] != "bridge":
-            notes.append(f"host1's macvlan link {name} is in {link['mode']} mode: its frames to lab12-web go "
-                         "out through eth0 to the LAN switch, which does not send a frame back out of the port "
-                         "it came in on; only in bridge mode do two macvlan links of one parent reach each "
-                         "other directly")
+            notes.append(translate("labs:lab12:link-mode", "host1's macvlan link {name} is in {mode} mode: its frames "
+                                   "to lab12-web go out through eth0 to the LAN switch, which does not send a frame "
+                                   "back out of the port it came in on; only in bridge mode do two macvlan links of "
+                                   "one parent reach each other directly", name=name, mode=link["mode"]))
         if not link["up"]:
-            notes.append(f"host1's macvlan link {name} is down")
+            notes.append(translate("labs:lab12:link-down", "host1's macvlan link {name} is down", name=name))
         if route is None or route.dev != name:
-            notes.append(f"host1's route to {address} is `{route}`: it does not go through {name}")
+            notes.append(translate("labs:lab12:route-elsewhere", "host1's route to {address} is `{route}`: it does not "
+                                   "go through {name}", address=address, route=route, name=name))
     return "; ".join(notes)
 
 
 def check_macvlan_host(world, c: Checks) -> None:
     stage = stage_of(world, 12)
-    symptom = SYMPTOM
+    symptom = LAB.say("symptom")
     web = container_or_start(world, c, "host1", "lab12-web", 12)
     address = web and state.address_on(web, "lab12-lan")
     if not address:
         if web:
-            c.expect("lab12-web is on lab12-lan", False, "it is not: the setup was changed", start_hint(world, 12))
-        return c.pending("lanpc reaches lab12-web over HTTP", symptom, FIX_LATER)
-    lanpc = need_reach(world, c, "lanpc reaches lab12-web over HTTP", "lanpc", address, "http", 80,
-                       hint="the container must stay where it is, on the macvlan network")
+            c.expect(translate("labs:lab12:on-lan", "lab12-web is on lab12-lan"), False,
+                     translate("labs:lab12:setup-changed", "it is not: the setup was changed"), start_hint(world, 12))
+        return c.pending(translate("labs:lab12:lanpc-http", "lanpc reaches lab12-web over HTTP"), symptom, fix_later())
+    lanpc = need_reach(world, c, translate("labs:lab12:lanpc-http", "lanpc reaches lab12-web over HTTP"), "lanpc",
+                       address, "http", 80,
+                       hint=translate("labs:lab12:stay", "the container must stay where it is, on the macvlan network"))
     reached = probe_again(world, "host1", address, "http", 80)
     observed = _shim_problem(world, address)
-    c.expect(symptom, reached.ok,
-             f"host1 gets no answer from lab12-web at {address} ({last_line(reached)})"
-             + (", though lanpc on the same LAN does" if lanpc else ""), observed or staged(stage, [
-                 "what is different between lanpc and host1, as seen from lab12-web? look at how lab12-web "
-                 f"is attached to the LAN: {shell(world, 'host1', 'docker network inspect lab12-lan')}",
-                 f"watch host1 ask for lab12-web's MAC address: {shell(world, 'host1', 'ip neigh')} after "
-                 f"{shell(world, 'host1', f'curl -sS -m 2 http://{address}/')}; Docker's macvlan page "
-                 "explains who may talk to a macvlan container",
-                 "host1 needs its own way onto that segment, beside eth0 rather than through it; "
-                 "`docker network inspect lab12-lan` shows an address the network keeps free for it"]),
+    problem = (translate("labs:lab12:no-answer-lanpc-ok", "host1 gets no answer from lab12-web at {address} "
+                         "({output}), though lanpc on the same LAN does", address=address,
+                         output=last_line(reached)) if lanpc
+               else translate("labs:lab12:no-answer", "host1 gets no answer from lab12-web at {address} ({output})",
+                              address=address, output=last_line(reached)))
+    c.expect(symptom, reached.ok, problem, observed or staged(stage, [
+                 translate("labs:lab12:hint1", "what is different between lanpc and host1, as seen from lab12-web? "
+                           "look at how lab12-web is attached to the LAN: {shell}",
+                           shell=shell(world, "host1", "docker network inspect lab12-lan")),
+                 translate("labs:lab12:hint2", "watch host1 ask for lab12-web's MAC address: {neigh} after {curl}; "
+                           "Docker's macvlan page explains who may talk to a macvlan container",
+                           neigh=shell(world, "host1", "ip neigh"),
+                           curl=shell(world, "host1", f"curl -sS -m 2 http://{address}/")),
+                 translate("labs:lab12:hint3", "host1 needs its own way onto that segment, beside eth0 rather than "
+                           "through it; `docker network inspect lab12-lan` shows an address the network keeps free "
+                           "for it")]),
              evidence=last_line(reached))
     if not reached.ok:
-        return c.pending(FIX_LATER)
+        return c.pending(fix_later())
     shim = _check_shim(world, c, web, address)
-    name_the_cause(c, "a macvlan parent and its own macvlan children cannot talk: the kernel hands a child's "
-                  "frames straight to the wire (or to a sibling), never up to the parent's own stack, and the "
-                  f"LAN switch does not send them back. Now host1 has its own macvlan sibling {shim}")
+    name_the_cause(c, translate("labs:lab12:cause", "a macvlan parent and its own macvlan children cannot talk: the "
+                                "kernel hands a child's frames straight to the wire (or to a sibling), never up to "
+                                "the parent's own stack, and the LAN switch does not send them back. Now host1 has "
+                                "its own macvlan sibling {shim}", shim=shim))
 
 
 def _check_shim(world, c: Checks, web, address: str) -> str:
@@ -128,10 +139,13 @@ def _check_shim(world, c: Checks, web, address: str) -> str:
 
     route = lookup_route(facts.state(world, "host1", "routes").routes, address)
     dev = route.dev if route else None
-    c.expect(f"host1's way onto lab12-lan is called {SHIM}", dev == SHIM,
-             f"host1 reaches lab12-web through {dev}; the task asks to call what you add on host1 {SHIM}",
-             f"rename it (`ip link set {dev} down; ip link set {dev} name {SHIM}; ip link set {SHIM} up`, then "
-             "its route again) or make it again with that name", evidence=f"route `{route}`")
+    c.expect(translate("labs:lab12:called", "host1's way onto lab12-lan is called {shim}", shim=SHIM), dev == SHIM,
+             translate("labs:lab12:called-other", "host1 reaches lab12-web through {dev}; the task asks to call what "
+                       "you add on host1 {shim}", dev=dev, shim=SHIM),
+             translate("labs:lab12:rename", "rename it (`ip link set {dev} down; ip link set {dev} name {shim}; ip "
+                       "link set {shim} up`, then its route again) or make it again with that name",
+                       dev=dev, shim=SHIM),
+             evidence=translate("labs:lab12:route-evidence", "route `{route}`", route=route))
     link = next((link for link in host_macvlans(world) if link["name"] == dev), None)
     addresses = link["addresses"] if link else []
     network = state.network(world.host1.docker, "lab12-lan")
@@ -140,22 +154,31 @@ def _check_shim(world, c: Checks, web, address: str) -> str:
     kept = set((pool.get("AuxiliaryAddresses") or {}).values()) | {pool.get("Gateway")}
     # Docker hands containers the addresses of the ip-range, except those it keeps (aux, gateway).
     given = [a for a in addresses if ipaddress.ip_address(a) in ip_range and a not in kept]
-    c.expect(f"{dev}'s address is one Docker never gives a container on lab12-lan", bool(addresses) and not given,
-             f"{dev} has {', '.join(given)}, inside lab12-lan's ip-range {ip_range} and not kept by the network: "
-             "Docker does not know host1 took it and gives it to the next container on lab12-lan, which two "
-             "machines then answer for" if given else f"{dev} has no IPv4 address of its own",
-             "`docker network inspect lab12-lan` shows an address the network keeps for the host "
-             "(AuxiliaryAddresses); a free address of the LAN outside its ip-range does as well",
-             evidence=f"{', '.join(addresses)} (ip-range {ip_range}, kept: {', '.join(sorted(filter(None, kept)))})")
+    c.expect(translate("labs:lab12:address-kept", "{dev}'s address is one Docker never gives a container on lab12-lan",
+                       dev=dev), bool(addresses) and not given,
+             translate("labs:lab12:address-given", "{dev} has {given}, inside lab12-lan's ip-range {ip_range} and not "
+                       "kept by the network: Docker does not know host1 took it and gives it to the next container on "
+                       "lab12-lan, which two machines then answer for", dev=dev, given=", ".join(given),
+                       ip_range=ip_range) if given
+             else translate("labs:lab12:no-address", "{dev} has no IPv4 address of its own", dev=dev),
+             translate("labs:lab12:aux-hint", "`docker network inspect lab12-lan` shows an address the network keeps "
+                       "for the host (AuxiliaryAddresses); a free address of the LAN outside its ip-range does as "
+                       "well"),
+             evidence=translate("labs:lab12:address-evidence", "{addresses} (ip-range {ip_range}, kept: {kept})",
+                                addresses=", ".join(addresses), ip_range=ip_range,
+                                kept=", ".join(sorted(filter(None, kept)))))
     # Outside the range is not enough: the address must not be another machine's (read from each).
     others = {a.split("/")[0]: machine for machine in ("router", "host2", "lanpc") for a in facts.ipv4(world, machine)}
     clash = {a: others[a] for a in addresses if a in others}
-    c.expect(f"{dev}'s address belongs to no other machine of the LAN", not clash,
-             "; ".join(f"{dev} has {a}, which {machine} already has: two machines now answer for it"
+    c.expect(translate("labs:lab12:no-clash", "{dev}'s address belongs to no other machine of the LAN", dev=dev),
+             not clash,
+             "; ".join(translate("labs:lab12:clash", "{dev} has {address}, which {machine} already has: two machines "
+                                 "now answer for it", dev=dev, address=a, machine=machine)
                        for a, machine in clash.items()),
-             "use the address lab12-lan keeps for the host (`docker network inspect lab12-lan`)",
+             translate("labs:lab12:use-aux", "use the address lab12-lan keeps for the host (`docker network inspect "
+                       "lab12-lan`)"),
              evidence=", ".join(addresses))
-    return f"{dev} ({', '.join(addresses) or 'no address'})"
+    return f"{dev} ({', '.join(addresses) or translate('labs:lab12:no-address-short', 'no address')})"
 
 
 def repair_macvlan_host(world) -> list[str]:
@@ -163,7 +186,7 @@ def repair_macvlan_host(world) -> list[str]:
     done = []
     for link in host_macvlans(world):
         if world["host1"].run(["ip", "link", "del", link["name"]], check=False).returncode == 0:
-            done.append(f"link {link['name']} of host1")
+            done.append(translate("labs:lab12:reset-link", "link {name} of host1", name=link["name"]))
     return done
 
 

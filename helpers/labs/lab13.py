@@ -14,9 +14,9 @@ from helpers.labs import state
 from helpers.labs.common import need_attached, need_reach, wait_for_name
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
-    FIX_LATER,
     TOOLS,
     container_or_start,
+    fix_later,
     fresh_start,
     last_line,
     make_network,
@@ -28,6 +28,7 @@ from helpers.labs.trouble import (
     start_hint,
     start_task,
 )
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.world import engine_facts, swarm
 from helpers.world import mtu as link_mtu
@@ -73,8 +74,9 @@ def break_mtu(world) -> None:
         run_box(world, "host1", "lab13-a", network="lab13-overlay")
         b = run_box(world, "host2", "lab13-b", network="lab13-overlay")
         if not wait_for_name(world, b, "lab13-a"):
-            raise LabError("the swarm's gossip did not carry lab13-a's name to host2, so the lab cannot start "
-                           f"(what each engine knew: {swarm.last_diagnosis(world)})",
+            raise LabError(translate("labs:lab13:gossip-failed", "the swarm's gossip did not carry lab13-a's name "
+                                     "to host2, so the lab cannot start (what each engine knew: {diagnosis})",
+                                     diagnosis=swarm.last_diagnosis(world)),
                            f"{command_for(world.names, 'down')} && {command_for(world.names, 'up')}")
         link_mtu.lower(world, link_mtu.PATH_ONLY, LAB13_PATH_MTU)
     except BaseException:
@@ -124,25 +126,31 @@ def _mtu_hint(world, network, ends: dict[str, int | None], stage: int) -> str:
     an mtu option the path does not carry), else the next step of the staged hints."""
     full, option = overlay_mtu(network), (network.attrs.get("Options") or {}).get(OVERLAY_MTU_OPTION)
     if len(set(ends.values())) > 1:
-        seen = ", ".join(f"{name}'s eth0 mtu {mtu}" for name, mtu in ends.items())
-        return (f"the two ends differ ({seen}): a packet fits on the way out from one end, and the answer "
-                "from the other end is as large as before. What gives both ends their size?")
+        seen = ", ".join(translate("labs:lab13:end-seen", "{name}'s eth0 mtu {mtu}", name=name, mtu=mtu)
+                         for name, mtu in ends.items())
+        return translate("labs:lab13:ends-differ", "the two ends differ ({seen}): a packet fits on the way out from "
+                         "one end, and the answer from the other end is as large as before. What gives both ends "
+                         "their size?", seen=seen)
+    measure = shell(world, "host1", "docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS")
     if option:
-        return (f"lab13-overlay was made with `-o {OVERLAY_MTU_OPTION}={option}`: its containers get {full} and "
-                f"send VXLAN packets of up to {full + VXLAN_OVERHEAD} bytes; measure what the LAN between "
-                "the hosts carries: "
-                f"{shell(world, 'host1', 'docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS')}")
+        return translate("labs:lab13:option-set", "lab13-overlay was made with `-o {name}={option}`: its containers "
+                         "get {full} and send VXLAN packets of up to {packet} bytes; measure what the LAN between the "
+                         "hosts carries: {measure}", name=OVERLAY_MTU_OPTION, option=option, full=full,
+                         packet=full + VXLAN_OVERHEAD, measure=measure)
     return staged(stage, [
-        "small packets pass and large ones vanish, with no error: somewhere on the way a packet of that size "
-        "does not fit, and nobody tells the sender. Which interfaces and machines does it cross?",
-        f"watch where the large ping goes: {shell(world, 'host2', 'tcpdump -ni eth0 udp port 4789')} and the "
-        f"same on host1, while you ping; compare {shell(world, 'host2', 'docker exec lab13-b ip link show eth0')} "
-        f"with {shell(world, 'host2', 'ip link show eth0')}",
-        f"the overlay wraps each frame in 50 bytes of VXLAN: a {full}-byte frame leaves host2 as a "
-        f"{full + VXLAN_OVERHEAD}-byte packet. Find the largest packet the LAN between the hosts carries "
-        f"({shell(world, 'host1', 'docker exec lab13-a ping -c 1 -W 1 -s SIZE HOST2-ADDRESS')}, packet = SIZE + "
-        "28), then read Docker's overlay driver options (`docker network create --help`, Docker docs: "
-        "\"Overlay network driver\")"])
+        translate("labs:lab13:hint1", "small packets pass and large ones vanish, with no error: somewhere on the way "
+                  "a packet of that size does not fit, and nobody tells the sender. Which interfaces and machines "
+                  "does it cross?"),
+        translate("labs:lab13:hint2", "watch where the large ping goes: {tcpdump} and the same on host1, while you "
+                  "ping; compare {inside} with {outside}",
+                  tcpdump=shell(world, "host2", "tcpdump -ni eth0 udp port 4789"),
+                  inside=shell(world, "host2", "docker exec lab13-b ip link show eth0"),
+                  outside=shell(world, "host2", "ip link show eth0")),
+        translate("labs:lab13:hint3", "the overlay wraps each frame in 50 bytes of VXLAN: a {full}-byte frame leaves "
+                  "host2 as a {packet}-byte packet. Find the largest packet the LAN between the hosts carries "
+                  "({measure}, packet = SIZE + 28), then read Docker's overlay driver options (`docker network "
+                  "create --help`, Docker docs: \"Overlay network driver\")", full=full, packet=full + VXLAN_OVERHEAD,
+                  measure=measure)])
 
 
 def check_mtu(world, c: Checks) -> None:
@@ -150,54 +158,67 @@ def check_mtu(world, c: Checks) -> None:
     a = container_or_start(world, c, "host1", "lab13-a", 13)
     b = container_or_start(world, c, "host2", "lab13-b", 13)
     network = state.network(world.host1.docker, "lab13-overlay")
+    small = translate("labs:lab13:small", "lab13-b reaches lab13-a (small packets)")
     if not (a and b and network):
         if a and b:
-            c.expect("network lab13-overlay exists", False, "host1's engine has no network lab13-overlay",
+            c.expect(translate("labs:lab13:network-exists", "network lab13-overlay exists"), False,
+                     translate("labs:lab13:no-network", "host1's engine has no network lab13-overlay"),
                      start_hint(world, 13))
-        return c.pending("lab13-b reaches lab13-a (small packets)", "lab13-b reaches lab13-a with full-size packets",
-                         FIX_LATER)
+        return c.pending(small, translate("labs:lab13:full-size-pending", "lab13-b reaches lab13-a with full-size "
+                                          "packets"), fix_later())
     for container in (a, b):
         need_attached(c, container, "lab13-overlay", start_hint(world, 13))
     if not c.all_ok:
-        return c.pending("lab13-b reaches lab13-a (small packets)", "lab13-b reaches lab13-a with full-size packets",
-                         FIX_LATER)
+        return c.pending(small, translate("labs:lab13:full-size-pending", "lab13-b reaches lab13-a with full-size "
+                                          "packets"), fix_later())
     full = overlay_mtu(network)
-    if not need_reach(world, c, "lab13-b reaches lab13-a (small packets)", b, "lab13-a",
-                      hint="the lab's setup no longer works even for small packets: start it again"):
-        return c.pending(f"lab13-b reaches lab13-a with full-size packets ({full} bytes)", FIX_LATER)
+    full_size = translate("labs:lab13:full-size", "lab13-b reaches lab13-a with full-size packets ({size} bytes)",
+                          size=full)
+    if not need_reach(world, c, small, b, "lab13-a",
+                      hint=translate("labs:lab13:small-hint", "the lab's setup no longer works even for small "
+                                     "packets: start it again")):
+        return c.pending(full_size, fix_later())
     # The proof a learner would give: a packet of the overlay's full MTU gets there and back. A lost one
     # is lost for good (no server to retry), and an answer takes well under a millisecond here: 1 s.
     big = probe(world, b, "lab13-a", size=full - 28, timeout=1)
-    c.expect(f"lab13-b reaches lab13-a with full-size packets ({full} bytes)", big.ok,
-             f"a {full}-byte ping (payload {full - 28}) from lab13-b gets no answer, though small ones do",
+    c.expect(full_size, big.ok,
+             translate("labs:lab13:big-lost", "a {size}-byte ping (payload {payload}) from lab13-b gets no answer, "
+                       "though small ones do", size=full, payload=full - 28),
              "" if big.ok else _mtu_hint(world, network, _ends_mtu(world, a, b), stage), evidence=last_line(big))
     if not big.ok:
-        return c.pending(FIX_LATER)
+        return c.pending(fix_later())
     path = _check_cloud(world, c)
     option = (network.attrs.get("Options") or {}).get(OVERLAY_MTU_OPTION)
-    c.expect(f"lab13-overlay's full-size packets cross the LAN whole ({full} + {VXLAN_OVERHEAD} ≤ {path})",
+    c.expect(translate("labs:lab13:whole", "lab13-overlay's full-size packets cross the LAN whole ({full} + "
+                       "{overhead} ≤ {path})", full=full, overhead=VXLAN_OVERHEAD, path=path),
              full + VXLAN_OVERHEAD <= path,
-             f"lab13-overlay gives its containers {full}, so their full-size frames leave as "
-             f"{full + VXLAN_OVERHEAD}-byte VXLAN packets; the LAN between the hosts carries {path}: the ping "
-             "passed only because something on the way cut it into fragments",
-             f"tell Docker the size of the path: the overlay's `-o {OVERLAY_MTU_OPTION}=...` (it never reads the "
-             "underlay itself); the containers on it get that minus 50",
-             evidence=f"{OVERLAY_MTU_OPTION}={option or 'unset (1500)'}, containers {full}, LAN {path}")
+             translate("labs:lab13:fragmented", "lab13-overlay gives its containers {full}, so their full-size frames "
+                       "leave as {packet}-byte VXLAN packets; the LAN between the hosts carries {path}: the ping "
+                       "passed only because something on the way cut it into fragments", full=full,
+                       packet=full + VXLAN_OVERHEAD, path=path),
+             translate("labs:lab13:tell-docker", "tell Docker the size of the path: the overlay's `-o {name}=...` (it "
+                       "never reads the underlay itself); the containers on it get that minus 50",
+                       name=OVERLAY_MTU_OPTION),
+             evidence=translate("labs:lab13:option-evidence", "{name}={option}, containers {full}, LAN {path}",
+                                name=OVERLAY_MTU_OPTION,
+                                option=option or translate("labs:lab13:unset", "unset (1500)"), full=full, path=path))
     for container in (a, b):
         _check_end_mtu(world, c, container, full)
-    name_the_cause(c, f"the LAN between host1 and host2 carries only {path} bytes while their eth0 say "
-                  f"{facts.mtu(world, 'host1')}; Docker's overlay gave its containers 1500 − 50 = 1450 (it never "
-                  f"reads the underlay), so a full-size frame left host2 as a 1500-byte VXLAN packet that the "
-                  "cloud's network dropped without a word: no ICMP \"fragmentation needed\" reached lab13-b "
-                  f"(a path-MTU black hole). Now lab13-overlay says {OVERLAY_MTU_OPTION}={option}, its "
-                  f"containers get {full}")
+    name_the_cause(c, translate("labs:lab13:cause", "the LAN between host1 and host2 carries only {path} bytes while "
+                                "their eth0 say {eth0}; Docker's overlay gave its containers 1500 − 50 = 1450 (it "
+                                "never reads the underlay), so a full-size frame left host2 as a 1500-byte VXLAN "
+                                "packet that the cloud's network dropped without a word: no ICMP \"fragmentation "
+                                "needed\" reached lab13-b (a path-MTU black hole). Now lab13-overlay says "
+                                "{name}={option}, its containers get {full}", path=path,
+                                eth0=facts.mtu(world, "host1"), name=OVERLAY_MTU_OPTION, option=option, full=full))
 
 
 def _router_ports_evidence(world, made: dict[str, int]) -> str:
     """The router ports' MTUs now, and those the lab made (when recorded): what the cloud check saw."""
     now = ", ".join(f"{k} mtu {v}" for k, v in link_mtu.read(world, link_mtu.PATH_ONLY).items())
     before = ", ".join(f"{k} {v}" for k, v in made.items() if k.startswith("router"))
-    return f"router ports {now}" + (f" (before the lab: {before})" if made else "")
+    return translate("labs:lab13:router-ports", "router ports {now}", now=now) + (
+        translate("labs:lab13:before-lab", " (before the lab: {before})", before=before) if made else "")
 
 
 def _check_cloud(world, c: Checks) -> int:
@@ -208,12 +229,16 @@ def _check_cloud(world, c: Checks) -> int:
     except (FileNotFoundError, ValueError):
         made = {}
     changed = {key: mtu for key, mtu in link_mtu.read(world, link_mtu.PATH_ONLY).items() if mtu != LAB13_PATH_MTU}
-    c.expect("the LAN between the hosts (the cloud's network) is as the provider runs it", not changed,
-             f"the router's ports were changed ({', '.join(f'{k} mtu {v}' for k, v in changed.items())}): in a "
-             "real cloud you cannot change the provider's network, so this fix does not exist there",
-             f"put the router's ports back (`{dnlab_command('lab start 13', world.names.world_id)}` makes the lab "
-             "again) and make Docker fit the "
-             "network instead", evidence=_router_ports_evidence(world, made))
+    c.expect(translate("labs:lab13:cloud",
+                       "the LAN between the hosts (the cloud's network) is as the provider runs it"),
+             not changed,
+             translate("labs:lab13:cloud-changed", "the router's ports were changed ({changed}): in a real cloud you "
+                       "cannot change the provider's network, so this fix does not exist there",
+                       changed=", ".join(f"{k} mtu {v}" for k, v in changed.items())),
+             translate("labs:lab13:cloud-hint", "put the router's ports back (`{command}` makes the lab again) and "
+                       "make Docker fit the network instead",
+                       command=dnlab_command("lab start 13", world.names.world_id)),
+             evidence=_router_ports_evidence(world, made))
     return path
 
 
@@ -221,19 +246,24 @@ def _check_end_mtu(world, c: Checks, container, full: int) -> None:
     """Each end's interface has the MTU the network gives it (what it gets again at a restart)."""
     found = _overlay_interface(world, container, "lab13-overlay")
     if found is None:
-        c.expect(f"{container.name}'s interface has the overlay's MTU", False, "its overlay interface is gone",
-                 start_hint(world, 13))
+        c.expect(translate("labs:lab13:end-mtu-pending", "{name}'s interface has the overlay's MTU",
+                           name=container.name), False,
+                 translate("labs:lab13:interface-gone", "its overlay interface is gone"), start_hint(world, 13))
         return
     mtu, ifname = found.mtu, found.name
     if mtu < full:
-        problem = (f"{container.name}'s {ifname} has MTU {mtu}, lab13-overlay gives its containers {full}: the "
-                   f"full-size ping passed only because each sender cut its packets into fragments of {mtu}")
+        problem = translate("labs:lab13:end-smaller", "{name}'s {ifname} has MTU {mtu}, lab13-overlay gives its "
+                            "containers {full}: the full-size ping passed only because each sender cut its packets "
+                            "into fragments of {mtu}", name=container.name, ifname=ifname, mtu=mtu, full=full)
     else:
-        problem = (f"{container.name}'s {ifname} has MTU {mtu}, more than lab13-overlay carries ({full}): "
-                   f"what it sends above {full} bytes is dropped at the overlay's VXLAN port")
-    c.expect(f"{container.name}'s {ifname} has the MTU lab13-overlay gives its containers ({full})", mtu == full,
-             problem, "an MTU set by hand inside a running container is replaced when it restarts: the network "
-             "must give both ends the right size", evidence=f"{ifname} mtu {mtu}")
+        problem = translate("labs:lab13:end-larger", "{name}'s {ifname} has MTU {mtu}, more than lab13-overlay "
+                            "carries ({full}): what it sends above {full} bytes is dropped at the overlay's VXLAN "
+                            "port", name=container.name, ifname=ifname, mtu=mtu, full=full)
+    c.expect(translate("labs:lab13:end-mtu", "{name}'s {ifname} has the MTU lab13-overlay gives its containers "
+                       "({full})", name=container.name, ifname=ifname, full=full), mtu == full,
+             problem, translate("labs:lab13:by-hand", "an MTU set by hand inside a running container is replaced when "
+                                "it restarts: the network must give both ends the right size"),
+             evidence=f"{ifname} mtu {mtu}")
 
 
 def repair_mtu(world) -> list[str]:

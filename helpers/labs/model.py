@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpers.errors import DOCUMENTED, dnlab_command
+from helpers.language import data_text, translate
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
 _MARK = {PASS: "✔", FAIL: "✘", PENDING: "…"}
@@ -79,21 +80,23 @@ class CheckResult:
 
     def summary(self) -> str:
         done = sum(item.ok for item in self.items)
-        verdict = "PASSED" if self.passed else "not yet"
-        return f"Lab {self.number} ({self.title}): {verdict}, {done}/{len(self.items)} checks pass"
+        verdict = (translate("labs:model:passed", "PASSED") if self.passed
+                   else translate("labs:model:not-yet", "not yet"))
+        return translate("labs:model:summary", "Lab {number} ({title}): {verdict}, {done}/{total} checks pass",
+                         number=self.number, title=self.title, verdict=verdict, done=done, total=len(self.items))
 
     def __str__(self) -> str:
         lines = [self.summary()]
         for item in self.items:
             lines.append(f"  {_MARK[item.status]} {item.what}")
             if item.status == FAIL:
-                lines.append(f"      wrong: {item.problem}")
+                lines.append(translate("labs:model:wrong", "      wrong: {problem}", problem=item.problem))
                 if item.hint:
-                    lines.append(f"      hint:  {item.hint}")
+                    lines.append(translate("labs:model:hint", "      hint:  {hint}", hint=item.hint))
             elif item.status == PENDING and item.problem:
-                lines.append(f"      ({item.problem})")
+                lines.append(translate("labs:model:pending-note", "      ({note})", note=item.problem))
             elif item.evidence:
-                lines.append(f"      seen: {item.evidence}")
+                lines.append(translate("labs:model:seen", "      seen: {evidence}", evidence=item.evidence))
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -103,14 +106,17 @@ class CheckResult:
             mark = f"<span style='color:{_COLOUR[item.status]}'>{_MARK[item.status]}</span>"
             out.append(f"- {mark} {inline_markdown(item.what)}")
             if item.status == FAIL:
-                out.append(f"  <br><span style='color:{_COLOUR[FAIL]}'>still wrong: "
-                           f"{inline_markdown(item.problem)}</span>")
+                wrong = translate("labs:model:still-wrong", "still wrong: {problem}",
+                                  problem=inline_markdown(item.problem))
+                out.append(f"  <br><span style='color:{_COLOUR[FAIL]}'>{wrong}</span>")
                 if item.hint:
-                    out.append(f"  <br><i>hint: {inline_markdown(item.hint)}</i>")
+                    hint = translate("labs:model:hint-html", "hint: {hint}", hint=inline_markdown(item.hint))
+                    out.append(f"  <br><i>{hint}</i>")
             elif item.status == PENDING and item.problem:
                 out.append(f"  <br><small>{inline_markdown(item.problem)}</small>")
             elif item.evidence:
-                out.append(f"  <br><small>seen: {inline_markdown(item.evidence)}</small>")
+                seen = translate("labs:model:seen-html", "seen: {evidence}", evidence=inline_markdown(item.evidence))
+                out.append(f"  <br><small>{seen}</small>")
         return "\n".join(out)
 
     def raise_if_failed(self) -> CheckResult:
@@ -136,7 +142,8 @@ class Checks:
 
     def pending(self, *whats: str) -> None:
         for what in whats:
-            self.items.append(Item(what, PENDING, "checked once the items above pass"))
+            self.items.append(Item(what, PENDING, translate("labs:model:pending",
+                                                            "checked once the items above pass")))
 
 
 @dataclass
@@ -189,11 +196,19 @@ class Lab:
 
     @property
     def notebook(self) -> str:
-        return f"labs/{self.number:02d}_{self.slug.replace('-', '_')}.ipynb"
+        return self.notebook_in("en")
 
     @property
     def solution_notebook(self) -> str:
-        return f"labs/solutions/{self.number:02d}_{self.slug.replace('-', '_')}.ipynb"
+        return self.solution_notebook_in("en")
+
+    def notebook_in(self, language: str) -> str:
+        """The learner's notebook of the edition: labs/NN_*.ipynb, the Japanese labs/ja/NN_*.ipynb."""
+        return f"labs/{'ja/' if language == 'ja' else ''}{self.number:02d}_{self.slug.replace('-', '_')}.ipynb"
+
+    def solution_notebook_in(self, language: str) -> str:
+        return (f"labs/{'ja/' if language == 'ja' else ''}solutions/"
+                f"{self.number:02d}_{self.slug.replace('-', '_')}.ipynb")
 
     # --- lifecycle -------------------------------------------------------------------------------
     def reset(self, world) -> list[str]:
@@ -207,13 +222,15 @@ class Lab:
             running = scenario(world, name)
             if running.containers() or running.networks():
                 running.stop()
-                done.append(f"the course's {name} scenario (it holds what this lab needs)")
+                done.append(translate("labs:model:reset-scenario",
+                                      "the course's {name} scenario (it holds what this lab needs)", name=name))
         for host, name in self.containers:
             if state.remove_container(world.hosts[host].docker, name):
-                done.append(f"container {name} on {host}")
+                done.append(translate("labs:model:reset-container", "container {name} on {host}",
+                                      name=name, host=host))
         for host, name in self.networks:
             if state.remove_network(world, host, name):
-                done.append(f"network {name} on {host}")
+                done.append(translate("labs:model:reset-network", "network {name} on {host}", name=name, host=host))
         if self.repair_fn is not None:
             done += self.repair_fn(world)
         return done
@@ -224,16 +241,19 @@ class Lab:
         self.reset(world)
         if self.setup_fn is not None:
             self.setup_fn(world)
-            return Started(f"Lab {self.number} is set up: something in it is broken. "
-                           "Find out what, fix it, then run the check.", self.task_markdown(world))
-        return Started(f"Lab {self.number} starts from a clean world: go ahead with the tasks.",
+            return Started(translate("labs:model:started-broken", "Lab {number} is set up: something in it is "
+                                     "broken. Find out what, fix it, then run the check.", number=self.number),
+                           self.task_markdown(world))
+        return Started(translate("labs:model:started-clean",
+                                 "Lab {number} starts from a clean world: go ahead with the tasks.",
+                                 number=self.number),
                        self.task_markdown(world))
 
     def check(self, world, strict: bool = False, record: bool = True) -> CheckResult:
         """Check the real world; record a pass; with `strict`, raise LabCheckFailed if not passed."""
         checks = Checks()
         self.check_fn(world, checks)
-        result = CheckResult(self.number, self.title, checks.items)
+        result = CheckResult(self.number, self.say("title"), checks.items)
         if result.passed and record:
             from helpers.labs import progress
 
@@ -243,25 +263,43 @@ class Lab:
         return result
 
     # --- display ---------------------------------------------------------------------------------
+    def text_id(self, field: str) -> str:
+        """The stable id of one of this lab's data texts: `labs:lab01:goal` (i18n.sources.lab_texts)."""
+        return f"labs:lab{self.number:02d}:{field}"
+
+    def say(self, field: str) -> str:
+        """A data text (title, goal, tools, summary, symptom, why) in the language in force."""
+        return data_text(self.text_id(field), getattr(self, field))
+
+    def shown_tasks(self) -> list[str]:
+        """The tasks in the language in force (ids `labs:labNN:task1`...)."""
+        return [data_text(self.text_id(f"task{i}"), task) for i, task in enumerate(self.tasks, 1)]
+
     def describe(self, world=None) -> str:
-        tasks = "\n".join(f"  {i}. {fill(task, world)}" for i, task in enumerate(self.tasks, 1))
-        return f"Lab {self.number}: {self.title}\n\nGoal: {self.goal}\n\nTasks:\n{tasks}"
+        tasks = "\n".join(f"  {i}. {fill(task, world)}" for i, task in enumerate(self.shown_tasks(), 1))
+        return translate("labs:model:describe", "Lab {number}: {title}\n\nGoal: {goal}\n\nTasks:\n{tasks}",
+                         number=self.number, title=self.say("title"), goal=self.say("goal"), tasks=tasks)
+
+    def _tools_line(self, world=None) -> str:
+        return translate("labs:model:tools", "\n**Tools that help.** {tools}\n", tools=fill(self.say("tools"), world))
 
     def task_markdown(self, world=None) -> str:
         """Goal, tasks and tools as Markdown, without the title (the start cell shows this), their
         commands written for `world` (`fill`)."""
-        tasks = "\n".join(f"{i}. {fill(task, world)}" for i, task in enumerate(self.tasks, 1))
-        text = f"**Goal.** {self.goal}\n\n**Tasks**\n\n{tasks}\n"
+        tasks = "\n".join(f"{i}. {fill(task, world)}" for i, task in enumerate(self.shown_tasks(), 1))
+        text = translate("labs:model:task-markdown", "**Goal.** {goal}\n\n**Tasks**\n\n{tasks}\n",
+                         goal=self.say("goal"), tasks=tasks)
         if self.tools:
-            text += f"\n**Tools that help.** {fill(self.tools, world)}\n"
+            text += self._tools_line(world)
         return text
 
     def markdown(self) -> str:
         """The lab as a generated notebook shows it, written before any world is known (`fill`)."""
-        tasks = "\n".join(f"{i}. {fill(task)}" for i, task in enumerate(self.tasks, 1))
-        text = f"# Lab {self.number}: {self.title}\n\n**Goal.** {self.goal}\n\n## Tasks\n\n{tasks}\n"
+        tasks = "\n".join(f"{i}. {fill(task)}" for i, task in enumerate(self.shown_tasks(), 1))
+        text = translate("labs:model:markdown", "# Lab {number}: {title}\n\n**Goal.** {goal}\n\n## Tasks\n\n{tasks}\n",
+                         number=self.number, title=self.say("title"), goal=self.say("goal"), tasks=tasks)
         if self.tools:
-            text += f"\n**Tools that help.** {fill(self.tools)}\n"
+            text += self._tools_line()
         return text
 
     def _repr_markdown_(self) -> str:

@@ -1,25 +1,36 @@
 """Write the lab notebooks and labs/README.md's table from the lab registry (helpers/labs/registry.py).
 
-    python -m helpers.labs.notebooks    # (re)writes labs/NN_*.ipynb, labs/solutions/NN_*.ipynb, the README's table
+    python -m helpers.labs.notebooks    # (re)writes labs/NN_*.ipynb, labs/solutions/NN_*.ipynb, the README's table,
+                                        # and the Japanese edition labs/ja/NN_*.ipynb, labs/ja/solutions/NN_*.ipynb
 
 Learner notebooks get the goal, tasks, empty "your turn" cells and a check cell; solution notebooks
 get the body of the lab's `solution` (helpers/labs/labNN.py; split at `# %% text` lines, whose text
 continues on `# %%+ text` lines) and a strict check.
 Generating both from one source keeps the tested solution and the shown one the same code.
+
+The Japanese edition (issue 22) is the same generator with Japanese in force (`language.speaking`):
+every text comes through `translate` or the lab's data texts (`Lab.say`, ids `labs:labNN:...`, read by
+`python -m i18n check`); solution code cells are the catalog's Japanese of the cell (the same code,
+comments in Japanese); the first cell that imports helpers also calls `helpers.use_language("ja")`.
+Written for the labs declared translated in i18n/ja/edition.toml (`"labs"`, or `"labs:lab01"` ...).
 """
 from __future__ import annotations
 
 import ast
 import inspect
+import os
+import re
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import labs
+from helpers import labs, language
 from helpers.errors import DOCUMENTED, dnlab_command
+from helpers.language import data_text, translate
 from helpers.world import engine_facts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +59,30 @@ world = helpers.lab()
 lab = labs.get({number})
 lab.start(world)"""
 
-YOUR_TURN = "# your turn: the docker SDK (world.host1.docker, world.host2.docker) or a terminal\n"
+LANGUAGE_LINE = 'helpers.use_language("ja")   # 図の文字・ヒント・dnlab の表示も日本語に'   # as i18n/build.py's
+ENGINE = re.compile(r"\[\[engine:([a-z0-9-]+)\]\]")
+
+
+def _first_cell(code: str) -> str:
+    """The setup cell; in the Japanese edition with `LANGUAGE_LINE` after its `import helpers`."""
+    if language.current() != "ja":
+        return code
+    lines = code.split("\n")
+    at = lines.index("import helpers") + 1
+    return "\n".join(lines[:at] + [LANGUAGE_LINE] + lines[at:])
+
+
+def _engine(text: str) -> str:
+    """`[[engine:ID]]` as the engine table's sentence; in Japanese, the chapters' Japanese of it
+    (`common:engine:ID`, i18n/ja/common.toml) where there is one."""
+    if language.current() == "ja":
+        text = ENGINE.sub(lambda m: language.japanese(f"common:engine:{m.group(1)}") or m.group(0), text)
+    return engine_facts.render(text)
+
+
+def _your_turn() -> str:
+    return translate("labs:notebook:your-turn",
+                     "# your turn: the docker SDK (world.host1.docker, world.host2.docker) or a terminal") + "\n"
 
 
 def solution_steps(number: int) -> tuple[str, list[tuple[str, str]]]:
@@ -83,73 +117,99 @@ def _typed(words: str) -> str:
 
 
 def learner_notebook(lab) -> nbformat.NotebookNode:
-    intro = (lab.markdown() + "\nWork in the cells below with the docker SDK, or in a terminal with "
-             "`docker --context <prefix>-host1 ...` (the next cell prints the contexts). The check reads "
-             f"the real world and says what is still missing; `{_typed(f'lab check {lab.number}')}` does the same "
-             "in a terminal. It looks things up by the names the tasks give, so use exactly those.")
-    start_text = ("## Start\n\nThis builds the setup and breaks it somewhere. Do not read the code "
-                  "that does it: find the fault with the course's tools." if lab.kind == "troubleshoot" else
-                  "## Start\n\nA clean slate: removes this lab's containers and networks, if any, and shows the task "
-                  "again.")
+    edition = language.current()
+    intro = lab.markdown() + translate(
+        "labs:notebook:intro",
+        "\nWork in the cells below with the docker SDK, or in a terminal with "
+        "`docker --context <prefix>-host1 ...` (the next cell prints the contexts). The check reads "
+        "the real world and says what is still missing; `{check}` does the same "
+        "in a terminal. It looks things up by the names the tasks give, so use exactly those.",
+        check=_typed(f"lab check {lab.number}"))
+    start_text = (translate("labs:notebook:start-trouble", "## Start\n\nThis builds the setup and breaks it "
+                            "somewhere. Do not read the code that does it: find the fault with the course's tools.")
+                  if lab.kind == "troubleshoot" else
+                  translate("labs:notebook:start-build", "## Start\n\nA clean slate: removes this lab's containers "
+                            "and networks, if any, and shows the task again."))
     cells = [
         new_markdown_cell(intro),
-        new_code_cell(SETUP.format(number=lab.number)),
+        new_code_cell(_first_cell(SETUP.format(number=lab.number))),
         new_markdown_cell(start_text),
         new_code_cell("lab.start(world)"),
-        new_markdown_cell("## Your turn"),
-        new_code_cell(YOUR_TURN),
+        new_markdown_cell(translate("labs:notebook:your-turn-heading", "## Your turn")),
+        new_code_cell(_your_turn()),
         new_code_cell(""),
         new_code_cell(""),
-        new_markdown_cell("## Check\n\nRun this as often as you like: red lines say what is still wrong, "
-                          "with a hint."),
+        new_markdown_cell(translate("labs:notebook:check", "## Check\n\nRun this as often as you like: red lines "
+                                    "say what is still wrong, with a hint.")),
         new_code_cell("lab.check(world)"),
-        new_markdown_cell("## Start over\n\n`lab.reset(world)` removes what this lab's names made and repairs "
-                          f"what it broke (`{_typed(f'lab reset {lab.number}')}` in a terminal). The solution is in "
-                          f"`{lab.solution_notebook}`: try first."),
-        new_code_cell("# lab.reset(world)"),
+        new_markdown_cell(translate("labs:notebook:start-over",
+                                    "## Start over\n\n`lab.reset(world)` removes what this lab's names made and "
+                                    "repairs what it broke (`{reset}` in a terminal). The solution is in "
+                                    "`{solution}`: try first.",
+                                    reset=_typed(f"lab reset {lab.number}"),
+                                    solution=lab.solution_notebook_in(edition))),
+        new_code_cell(translate("labs:notebook:reset-cell", "# lab.reset(world)")),
     ]
-    return _notebook(cells)
+    return _notebook(cells, lab.notebook_in(edition), lab.notebook)
 
 
 def solution_notebook(lab) -> nbformat.NotebookNode:
+    edition = language.current()
     doc, steps = solution_steps(lab.number)
     cells = [
-        new_markdown_cell(f"# Lab {lab.number}, solution: {lab.title}\n\n**Goal.** {lab.goal}\n\n"
-                          f"Try `{lab.notebook}` first. This notebook starts the lab afresh, solves it "
-                          "step by step, and ends with the check passing."),
-        new_code_cell(SOLUTION_SETUP.format(number=lab.number)),
+        new_markdown_cell(translate("labs:notebook:solution-intro",
+                                    "# Lab {number}, solution: {title}\n\n**Goal.** {goal}\n\n"
+                                    "Try `{notebook}` first. This notebook starts the lab afresh, solves it "
+                                    "step by step, and ends with the check passing.",
+                                    number=lab.number, title=lab.say("title"), goal=lab.say("goal"),
+                                    notebook=lab.notebook_in(edition))),
+        new_code_cell(_first_cell(SOLUTION_SETUP.format(number=lab.number))),
     ]
-    for text, code in steps:
-        if text:
-            cells.append(new_markdown_cell(engine_facts.render(text)))  # [[engine:ID]]: the engine table's sentence
-        cells.append(new_code_cell(code))
+    for k, (text, code) in enumerate(steps, 1):
+        if text:   # [[engine:ID]]: the engine table's sentence
+            cells.append(new_markdown_cell(_engine(data_text(lab.text_id(f"step{k}"), text))))
+        cells.append(new_code_cell(data_text(lab.text_id(f"code{k}"), code)))
     if doc:
-        cells.append(new_markdown_cell("### The same from a terminal\n\n`$P` is the world's prefix "
-                                       f"(`{_typed('status')}` shows it).\n\n```sh\n" + doc.strip() + "\n```"))
+        cells.append(new_markdown_cell(translate(
+            "labs:notebook:terminal", "### The same from a terminal\n\n`$P` is the world's prefix "
+            "(`{status}` shows it).", status=_typed("status"))
+            + "\n\n```sh\n" + data_text(lab.text_id("terminal"), doc.strip()) + "\n```"))
     why = lab.why  # troubleshooting labs: the cause, only after the fix
     if why:
-        cells.append(new_markdown_cell("## Why it broke, where it happens for real, and the evidence\n\n" + why))
+        cells.append(new_markdown_cell(translate("labs:notebook:why", "## Why it broke, where it happens for real, "
+                                                 "and the evidence") + "\n\n" + lab.say("why")))
     cells += [
-        new_markdown_cell("## Check"),
+        new_markdown_cell(translate("labs:notebook:check-heading", "## Check")),
         new_code_cell("lab.check(world, strict=True, record=False)"),
-        new_markdown_cell("## Tidy up"),
+        new_markdown_cell(translate("labs:notebook:tidy", "## Tidy up")),
         new_code_cell("lab.reset(world)"),
     ]
-    return _notebook(cells)
+    return _notebook(cells, lab.solution_notebook_in(edition), lab.solution_notebook)
 
 
-def _notebook(cells) -> nbformat.NotebookNode:
-    notebook = new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"}})
+def _notebook(cells, path: str = "", english: str = "") -> nbformat.NotebookNode:
+    metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                "language_info": {"name": "python"}}
+    if path != english:   # the Japanese edition names its English original, as the chapters' do
+        metadata["dnlab"] = {"edition": "ja", "english": os.path.relpath(english, Path(path).parent)}
+    notebook = new_notebook(cells=cells, metadata=metadata)
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index:02d}"  # stable ids: regenerating changes nothing
     return notebook
 
 
-def render(lab) -> dict[Path, str]:
-    return {ROOT / lab.notebook: nbformat.writes(learner_notebook(lab)) + "\n",
-            ROOT / lab.solution_notebook: nbformat.writes(solution_notebook(lab)) + "\n"}
+def render(lab, edition: str = "en") -> dict[Path, str]:
+    """Both notebooks of `lab` in `edition` ("en", or "ja": labs/ja/...)."""
+    with language.speaking(edition):
+        return {ROOT / lab.notebook_in(edition): nbformat.writes(learner_notebook(lab)) + "\n",
+                ROOT / lab.solution_notebook_in(edition): nbformat.writes(solution_notebook(lab)) + "\n"}
+
+
+def japanese_labs(catalogs: Path = language.CATALOGS) -> list:
+    """The labs declared translated (i18n/ja/edition.toml: `"labs"` for all, or `"labs:lab01"` ...)."""
+    path = catalogs / "edition.toml"
+    declared = tomllib.loads(path.read_text(encoding="utf-8")).get("translated", []) if path.exists() else []
+    return [lab for lab in labs.all_labs() if "labs" in declared or lab.text_id("").rstrip(":") in declared]
 
 
 README = ROOT / "labs" / "README.md"
@@ -176,6 +236,8 @@ def write_all() -> list[Path]:
     outputs = {README: readme_with_table(README.read_text(), readme_table())}
     for lab in labs.all_labs():
         outputs.update(render(lab))
+    for lab in japanese_labs():
+        outputs.update(render(lab, "ja"))
     for path, text in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != text:

@@ -21,18 +21,20 @@ from helpers.errors import dnlab_command
 from helpers.labs import progress
 from helpers.labs.common import need_container
 from helpers.labs.model import Checks
+from helpers.language import translate
 from helpers.world.guard import ProbeResult, probe
 from helpers.world.naming import IDLE, IMAGE
 
 
 def start_hint(world, number: int) -> str:
     """Where a missing piece of a troubleshooting lab's setup comes from: the lab's start."""
-    return (f"run the lab's start cell (or `{dnlab_command(f'lab start {number}', world.names.world_id)}`) "
-            "to get the broken setup")
+    return translate("labs:trouble:start-hint", "run the lab's start cell (or `{command}`) to get the broken setup",
+                     command=dnlab_command(f"lab start {number}", world.names.world_id))
 
 
-# What the symptom's pending items say before the symptom is gone: nothing about the cause.
-FIX_LATER = "the fix itself"
+def fix_later() -> str:
+    """What the symptom's pending items say before the symptom is gone: nothing about the cause."""
+    return translate("labs:trouble:fix-later", "the fix itself")
 
 
 # The same tools for every troubleshooting lab, so the list points at no particular fault
@@ -71,7 +73,8 @@ def stage_of(world, number: int) -> int:
 def staged(stage: int, steps: list[str]) -> str:
     """The hint for this check: one step more precise at each further check, the last one kept."""
     hint = steps[min(stage, len(steps)) - 1]
-    return hint if stage >= len(steps) else hint + " (check again for a more precise hint)"
+    return hint if stage >= len(steps) else hint + translate("labs:trouble:check-again",
+                                                             " (check again for a more precise hint)")
 
 
 def fresh_start(world, number: int) -> None:
@@ -99,13 +102,14 @@ def probe_again(world, source, target: str, kind: str = "ping", port: int | None
 
 
 def last_line(result: ProbeResult) -> str:
-    return (result.output.strip().splitlines() or ["no answer"])[-1][:160] or "no answer"
+    none = translate("labs:common:no-answer", "no answer")
+    return (result.output.strip().splitlines() or [none])[-1][:160] or none
 
 
 def name_the_cause(c: Checks, cause: str) -> None:
     """Once everything passes, name the cause (never before: the learner finds it)."""
     if c.all_ok:
-        c.expect("what had broken", True, evidence=cause)
+        c.expect(translate("labs:trouble:what-broke", "what had broken"), True, evidence=cause)
 
 
 def start_task(number: int, extra: str = "") -> str:
@@ -132,11 +136,16 @@ def rule_verdict(world, path, source: str, target: str, kind: str = "ping", port
     rules = path.netfilter.get("rules", [])
     dropped = next((e for e in rules if e["acted"] and e["verdict"].split(":")[0] in ("DROP", "REJECT")), None)
     if dropped is not None:
-        return (f"{command} (the kernel's own account of that probe) says it was dropped in "
-                f"{dropped['namespace']} by `{dropped['rule'] or dropped['chain'] + ' policy'}` "
-                f"({dropped['table']} {dropped['hook']}, verdict {dropped['verdict']})")
+        return translate("labs:trouble:trace-dropped", "{command} (the kernel's own account of that probe) says it "
+                         "was dropped in {namespace} by `{rule}` ({table} {hook}, verdict {verdict})",
+                         command=command, namespace=dropped["namespace"],
+                         rule=dropped["rule"] or dropped["chain"] + " policy", table=dropped["table"],
+                         hook=dropped["hook"], verdict=dropped["verdict"])
     if path.reached:
-        return f"{command} (the kernel's own account of that probe) says it got through"
+        return translate("labs:trouble:trace-through", "{command} (the kernel's own account of that probe) says it "
+                         "got through", command=command)
     untraced = path.netfilter.get("untraced", {})
-    return (f"{command} (the kernel's own account of that probe): no rule dropped it where it was traced"
-            + (f" (not traced: {', '.join(sorted(untraced))})" if untraced else ""))
+    return translate("labs:trouble:trace-nothing", "{command} (the kernel's own account of that probe): no rule "
+                     "dropped it where it was traced", command=command) + (
+        translate("labs:trouble:untraced", " (not traced: {where})", where=", ".join(sorted(untraced)))
+        if untraced else "")

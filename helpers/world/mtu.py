@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from helpers.language import translate
+
 # Docker's overlay driver: the underlay MTU it assumes unless the network says otherwise
 # (`swarm.OVERLAY_MTU_OPTION`: it never reads the real underlay), and the bytes VXLAN adds to each
 # packet (outer Ethernet, IP, UDP, VXLAN headers).
@@ -53,7 +55,8 @@ def restore(world, before: dict[str, int]) -> list[str]:
         if now != before[key]:
             machine, name = key.split(":")
             world[machine].run(["ip", "link", "set", "dev", name, "mtu", str(before[key])])
-            done.append(f"MTU {before[key]} of {name} on {machine} (was {now})")
+            done.append(translate("world:reset:mtu", "MTU {mtu} of {name} on {machine} (was {now})", mtu=before[key],
+                                  name=name, machine=machine, now=now))
     return done
 
 

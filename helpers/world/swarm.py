@@ -14,6 +14,8 @@ from contextlib import contextmanager, suppress
 
 import docker.errors
 
+from helpers.language import translate
+
 # The options of an overlay network (`docker network create -o KEY=VALUE`, `docker network inspect`'s
 # Options): the MTU Docker gives its containers (less VXLAN's bytes, `mtu.VXLAN_OVERHEAD`; unset, it
 # assumes `mtu.OVERLAY_DEFAULT_UNDERLAY_MTU`), and the VNI(s) Docker chose for it.
@@ -189,11 +191,11 @@ def leave(world) -> list[str]:
         if state(client) in ("active", "pending", "error", "locked"):
             client.swarm.leave(force=True)
             _gossip_port_free(world, host, GOSSIP_FORM_WAIT)
-            left.append(f"swarm on {host}")
+            left.append(translate("world:reset:swarm", "swarm on {host}", host=host))
         for network in client.networks.list(names=["docker_gwbridge"]):
             # The swarm made it; it goes once no container uses it (a learner's may still).
             if network.name == "docker_gwbridge" and remove_when_released(network):
-                left.append(f"network docker_gwbridge on {host}")
+                left.append(translate("world:reset:gwbridge", "network docker_gwbridge on {host}", host=host))
         _restore_names(world, host)
     return left
 
