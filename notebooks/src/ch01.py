@@ -96,7 +96,8 @@ def build():
         }, evidence=view)
         """),
         md("""
-        To isolate a container you do not "cut the host's connection": you run it with
+        The article isolates a container by 「コンテナネットワークとの接続を遮断」 (cutting its connection
+        to the container network); Docker does that with one of three commands: run it with
         `--network none` (chapter 6), put it on an `--internal` network (chapter 2), or
         `docker network disconnect` it (chapter 8).
 

@@ -95,9 +95,10 @@ def build():
         The first three are sockets we can see listening on host1; ESP is an IP protocol (number 50),
         not a port: an **encrypted** overlay (`docker network create --opt encrypted`) wraps its VXLAN
         packets in IPsec ESP, and a firewall that allows only TCP/UDP silently drops them.
-        (Not shown live: this machine's kernel has no IPsec support, so here dockerd logs "Failed
-        Adding ... SA ... function not implemented" and an encrypted overlay's containers cannot
-        reach each other. Try `--opt encrypted` on a full Linux host.)
+        (Not shown live: the kernel the course is tested on has no IPsec support, and on such a kernel
+        dockerd logs "Failed Adding ... SA ... function not implemented" and an encrypted overlay's
+        containers cannot reach each other. Try `--opt encrypted` on a Linux host whose kernel has
+        IPsec, the `esp4` module.)
         """, id="ports-swarm-needs"),
         code("""
         ports = ch04.swarm_ports(world, "host1")

@@ -6,7 +6,7 @@ FILENAME = "09_summary_kubernetes.ipynb"
 FACT_TABLE = """
 | # | Article says (section) | Verdict | Settled live in |
 |---|---|---|---|
-| 1 | two default drivers, bridge and overlay; host NIC listed (1) | outdated (the Docker 1.x guide the article cites said so) | 01 §1.1 (fresh engine); 04 §4.1 (`ingress`, `docker_gwbridge` after the swarm) |
+| 1 | two default drivers, bridge and overlay; host NIC listed (1) | wrong (a fresh engine lists `bridge`, `host` and `none`; the host's NIC is never in the list) | 01 §1.1 (fresh engine); 04 §4.1 (`ingress`, `docker_gwbridge` after the swarm) |
 | 2 | containers use the host network; isolate by cutting (1) | partly | 01 §1.2 (own namespace); 02 §2.5 (`--internal`); 06 (none); 08 §8.2 (disconnect) |
 | 3 | the physical NIC does NAT (1) | wrong | 01 §1.3 (MASQUERADE rule and counter); 07 §7.1 (NAT follows the way out: bridges, and overlay through `docker_gwbridge`; none for host and macvlan) |
 | 4 | container IPs are usually 172.17.0.0/16 (1) | partly | 01 §1.5 (15 networks on a fresh engine, pool by pool) |
