@@ -100,6 +100,28 @@ TABLE = {
     "tests/integration/test_world_sysctls.py": "lifecycle",    # worlds of its own on a forwarding machine
 }
 
+# Test files whose tests never meet the session world's engines ($DNLAB_ENGINE chooses only those): their
+# engines, if any, are chosen by the test itself, so CI's Docker 28 leg (.ci/run), which runs on this
+# machine right after this machine's leg, would run them exactly as that leg just did. .ci/run leaves
+# them out of the Docker 28 leg (`make test-engine28` still runs everything); the Debian 13 leg runs
+# them on its own machine's engine (26.1). tests/unit/test_tiers_engines.py checks that none of them
+# asks for the session world's engines (`world` fixture, `lab()`, `up()` without a spec).
+SAME_ON_EVERY_SESSION_ENGINE = {
+    "tests/integration/test_claims_ch07_engines.py":
+        "its side world's engines are ch07.SIDE_SPEC's (host1 the machine's, host2 Docker 28)",
+    "tests/integration/test_engines_live.py": "worlds of its own, each up with an explicit engine spec",
+    "tests/integration/test_sandbox.py": "throwaway engines on the machine's dockerd (ThrowawayEngine's default)",
+    "tests/integration/test_engine_lifecycle.py": "engine sites on the machine's dockerd, and bare namespaces",
+    "tests/integration/test_engine_pidns.py": "processes and their pid namespaces, no engine",
+    "tests/integration/test_down_roots.py": "folders and a tmpfs mount, no engine",
+    "tests/integration/test_pwru_live.py": "the machine's packages and kernel, no engine",
+}
+
+
+def other_engine_ignores() -> str:
+    """pytest's --ignore options for SAME_ON_EVERY_SESSION_ENGINE, as .ci/run's Docker 28 leg passes them."""
+    return " ".join(f"--ignore={path}" for path in SAME_ON_EVERY_SESSION_ENGINE)
+
 
 class UntieredTest(Exception):
     """A test file the table does not name."""
