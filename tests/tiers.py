@@ -94,6 +94,7 @@ TABLE = {
     "tests/integration/test_engine_pidns.py": "lifecycle",     # down/clean beside a course container's engines
     "tests/integration/test_fault_injection.py": "lifecycle",  # SIGKILL of up, down, trace, engines
     "tests/integration/test_hardening.py": "lifecycle",        # worlds of its own, their locks, down/clean
+    "tests/integration/test_hardening_no_engine.py": "lifecycle",  # usage refusals, a lock's waiter: no engine
     "tests/integration/test_sandbox.py": "lifecycle",          # throwaway engines stopped, crashed, cleaned
     "tests/integration/test_world.py": "lifecycle",            # up, down, two worlds, a killed up
     "tests/integration/test_world_cleanup.py": "lifecycle",    # crashed worlds swept by clean
@@ -115,6 +116,8 @@ SAME_ON_EVERY_SESSION_ENGINE = {
     "tests/integration/test_engine_pidns.py": "processes and their pid namespaces, no engine",
     "tests/integration/test_down_roots.py": "folders and a tmpfs mount, no engine",
     "tests/integration/test_pwru_live.py": "the machine's packages and kernel, no engine",
+    "tests/integration/test_hardening_no_engine.py":
+        "refusals as usage before any world is read, the writer's link race, a lock's waiter: no engine",
 }
 
 

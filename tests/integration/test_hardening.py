@@ -9,7 +9,9 @@
   folders (23.6).
 
 Every `dnlab` runs as its own process (`python -m helpers` from this checkout), as a learner's terminal
-runs it. Worlds made here are named after the session world (`own_world_id`), never fixed ids.
+runs it. Worlds made here are named after the session world (`own_world_id`), never fixed ids. The
+reproductions that meet no engine (a world id with a control character, kernel folders and ports refused
+as usage, the planted-link race, a waiter on the lock) are in test_hardening_no_engine.py.
 """
 from __future__ import annotations
 
@@ -24,36 +26,10 @@ import pytest
 from helpers.errors import EXIT_USAGE, dnlab_command
 from helpers.world import netns
 from helpers.world.naming import DATA_ROOT, MARKER_PREFIX, RUN_ROOT, WorldNames
-from tests.worlds import own_world_id, world_id_for_tests
-
-REPO = Path(__file__).resolve().parents[2]
-NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
-
-
-def dnlab(*args: str, world: str | None = None, timeout: float = 180, **kwargs) -> subprocess.CompletedProcess:
-    """`dnlab [--world W] ARGS` from this checkout, as its own process."""
-    argv = [sys.executable, "-m", "helpers", *(["--world", world] if world is not None else []), *args]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, **kwargs)
-
-
-def no_traceback(result: subprocess.CompletedProcess) -> None:
-    assert "Traceback" not in result.stderr, result.stderr
-
+from tests.integration.dnlab_process import NOBODY, REPO, as_nobody, dnlab, no_traceback, shared_folder
+from tests.worlds import own_world_id
 
 # --- 23.3: world ids matched whole; a newline id's leftovers removed -------------------------------
-
-@pytest.mark.parametrize("bad", ["hh\n", "hh\n\n", "h\th", "hh\r", "\nhh"])
-def test_a_world_id_with_a_control_character_is_refused(bad):
-    for argv in (("status",), ("down",), ("up",)):
-        result = dnlab(*argv, world=bad, timeout=30)
-        assert result.returncode == EXIT_USAGE, (bad, argv, result.stdout, result.stderr)
-        assert "is not valid" in result.stderr and "fix:" in result.stderr
-        no_traceback(result)
-    env_result = subprocess.run([sys.executable, "-m", "helpers", "status"], capture_output=True, text=True,
-                                cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "DNLAB_WORLD": bad})
-    assert env_result.returncode == EXIT_USAGE, env_result.stderr
-
 
 def _plant_newline_world(world_id: str) -> tuple[str, list[str], list[Path]]:
     """What `--world $'<id>\\n' up` left before the fix: five labelled namespaces, the state folder
@@ -117,22 +93,8 @@ def test_status_all_names_a_newline_worlds_leftovers_and_a_bare_clean_is_its_fix
 # --- 23.1: no file written through a planted link ---------------------------------------------------
 
 @pytest.fixture
-def shared_dir(tmp_path_factory):
-    """A sticky, world-writable folder like /tmp (its own, so nothing else of /tmp is touched), with
-    a root-owned decoy file and decoy folder in it."""
-    import shutil
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="dnlab-hh-shared-", dir="/tmp"))
-    folder.chmod(0o1777)
-    (folder / "decoy").write_text("root's own file\n")
-    (folder / "decoy-dir").mkdir()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def as_nobody(*argv: str) -> None:
-    subprocess.run([*NOBODY, *argv], check=True, capture_output=True, text=True)
+def shared_dir():
+    yield from shared_folder()
 
 
 def test_map_png_never_writes_through_a_link_planted_by_another_user(world, shared_dir):
@@ -177,37 +139,6 @@ def test_path_keep_and_png_never_write_through_a_planted_link(world, shared_dir)
     assert all(p.is_file() and not p.is_symlink() for p in (shared_dir / "fresh" / "pcaps").iterdir())
 
 
-@pytest.mark.parametrize("argv", [
-    ("map", "--png", "/proc/x.png"), ("map", "--png", "/sys/x.png"), ("map", "--png", "/dev/x.png"),
-    ("map", "--png", "/dev/null"), ("path", "user-bridge", "egress", "--keep", "/proc/x"),
-    ("path", "user-bridge", "egress", "--png", "/proc/x.png"), ("trace", "a", "b", "--keep", "/sys/x"),
-    ("trace", "a", "b", "--png", "/proc/self/x.png"),
-])
-def test_kernel_folders_and_devices_are_refused_with_exit_2(argv):
-    result = dnlab(*argv, world=world_id_for_tests(), timeout=120)
-    assert result.returncode == EXIT_USAGE, (argv, result.returncode, result.stderr)
-    assert "fix:" in result.stderr
-    no_traceback(result)
-
-
-def test_a_link_planted_after_the_check_is_replaced_not_followed(shared_dir, monkeypatch):
-    """The race the check cannot close: a link appears between check and write. The write is a temp
-    file renamed over the name, so the link itself is replaced and its target stays as it was."""
-    from helpers.world import userfile
-
-    target = shared_dir / "late.png"
-    monkeypatch.setattr(userfile, "check_file", lambda path, option="--png": as_nobody(
-        "ln", "-s", str(shared_dir / "decoy"), str(target)))
-    userfile.write_file(str(target), b"\x89PNG new")
-    assert (shared_dir / "decoy").read_text() == "root's own file\n"
-    assert not target.is_symlink() and target.read_bytes() == b"\x89PNG new"
-    with userfile.OutputDir(shared_dir / "kept") as out:
-        (shared_dir / "kept" / "pcaps").symlink_to(shared_dir / "decoy-dir")
-        with pytest.raises(userfile.UsageError, match="link"):
-            out.sub("pcaps")
-    assert list((shared_dir / "decoy-dir").iterdir()) == []
-
-
 # --- 23.2: the world's lock is root's alone, and a waiter says what it waits for --------------------
 
 def test_user_nobody_cannot_take_or_read_a_worlds_lock(world):
@@ -219,25 +150,6 @@ def test_user_nobody_cannot_take_or_read_a_worlds_lock(world):
                  ["ls", str(RUN_ROOT)], ["ls", str(DATA_ROOT)]):
         taken = subprocess.run([*NOBODY, *argv], capture_output=True, text=True, timeout=10)
         assert taken.returncode != 0, f"user nobody ran {argv}: {taken.stdout}"
-
-
-def test_a_command_waiting_for_the_lock_says_for_what():
-    """A real `up`'s lock (worldlock.locked, as manager.up takes it) held 3 s by another process: the
-    `down` that waits for it names it, with its pid, and runs once it is free."""
-    prefix = WorldNames(own_world_id("lk")).prefix
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom helpers.world import worldlock\n"
-         f"with worldlock.locked({prefix!r}, 'up'):\n    print('held', flush=True)\n    time.sleep(3)"],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        result = dnlab("down", world=own_world_id("lk"), timeout=60)
-        assert result.returncode == 0, result.stderr
-        assert f"waiting for another `up` of world {prefix}, pid {holder.pid}" in result.stderr, result.stderr
-        assert holder.poll() is not None, "down ran while the lock was held"
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 # --- 23.5: no traceback reaches the learner --------------------------------------------------------
@@ -322,26 +234,6 @@ def test_a_full_capture_folder_is_one_line_with_its_fix(own_world):
         _one_line_with_fix(result, 4, "is full")
     finally:
         subprocess.run(["umount", "-l", str(captures)], check=False)
-
-
-@pytest.mark.parametrize("option,port", [("--tcp", "0"), ("--tcp", "99999"), ("--tcp", "-1"), ("--udp", "70000"),
-                                         ("--udp", "0"), ("--tcp", "http")])
-def test_a_port_outside_1_to_65535_is_a_usage_error(option, port):
-    result = dnlab("trace", "a", "b", f"{option}={port}", world=own_world_id("fa"), timeout=30)
-    assert result.returncode == EXIT_USAGE, (option, port, result.returncode, result.stderr)
-    assert "port" in result.stderr
-    no_traceback(result)
-
-
-def test_the_guard_refuses_a_port_it_would_have_replaced():
-    from helpers.errors import UsageError
-    from helpers.world import guard
-
-    for port in (0, -1, 65536, 99999, "x"):
-        with pytest.raises(UsageError, match="not a port"):
-            guard._command("tcp", "203.0.113.10", port, 2)
-    assert guard._command("tcp", "203.0.113.10", None, 2)[-1].endswith(" 9000")   # no port: the service's
-    assert guard._command("udp", "203.0.113.10", 65535, 2)[-1] == "65535"
 
 
 @pytest.mark.parametrize("source,target", [("container:a@host9", "b"), ("host1", "foo:bar"), ("container:", "b"),
