@@ -62,5 +62,28 @@ if [ "$VARIANT" = learner ]; then rm -rf /opt/dnlab/.venv/share/jupyterhub/stati
 site=$(echo /opt/dnlab/.venv/lib/python3*/site-packages)
 find "$site" -mindepth 2 -type d \( -name tests -o -name test \) -prune -exec rm -rf {} +
 find "$site/babel/locale-data" -name '*.dat' ! -name 'en.dat' ! -name 'en_*.dat' ! -name 'root.dat' -delete
+# What nothing in a running image reads (issue 21: the learner image <= 1.0 GB, 10^9 bytes, as `docker
+# image inspect` counts it): the C sources Cython compiled the packages' extensions from (~14 MiB; the
+# compiled .so stay), the web assets' source maps (~8 MiB; only a browser's developer tools fetch them),
+# jedi's stubs of the ~150 third-party packages the venv does not hold (~9 MiB; those of the packages
+# it holds, docker's and requests' among them, and the standard library's stay: completion in the
+# notebooks uses them), debconf's backup copies, and Debian's pip (~10 MiB: the venv has its own; dpkg
+# refuses, and the build fails, if a package needs it).
+find /opt/dnlab/.venv \( -name '*.c' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.map' \) -type f -delete
+for dist in "$site"/jedi/third_party/typeshed/stubs/*/; do
+  held=""
+  for module in "$dist"*; do
+    name=$(basename "$module" .pyi)
+    if compgen -G "$site/$name" >/dev/null || compgen -G "$site/$name.*" >/dev/null; then held=1; break; fi
+  done
+  [ -n "$held" ] || rm -rf "$dist"
+done
+rm -f /var/cache/debconf/*-old
+if dpkg -s python3-pip >/dev/null 2>&1; then dpkg --purge python3-pip >/dev/null; fi
+# Identical files once, as hard links (~28 MiB): JupyterLab's static assets are both in its package and
+# in share/jupyter/lab, Voila's and the widgets' likewise. Every path stays and reads the same; nothing
+# rewrites these files in place (pip replaces a file, it does not write into it). Mode and owner must
+# match; only times may differ.
+hardlink --quiet --ignore-time --minimum-size 1K /opt/dnlab/.venv /usr
 echo "==> course image steps ($VARIANT, $(dpkg --print-architecture)) done: Debian $(cat /etc/debian_version)," \
   "$(/var/cache/dnlab/engines/28.*/bin/dockerd --version)"

@@ -6,7 +6,8 @@ port reached from inside the engine's own namespace. Checked: the token it print
 nothing else does, the lab world is up inside, a container on the inner host1 reaches the inner
 internet service through real SNAT, every notebook runs inside, `docker stop` takes the world down,
 and afterwards nothing of the engine is left on the machine. The image is the learner's (lean: no test
-tools, no browser); its size is checked against the 1.0 GB (GiB) it must stay under.
+tools, no browser); its size, as `docker image inspect` gives it, is checked against the 1.0 GB
+(10^9 bytes, not GiB) it must stay under.
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ CONTAINER = "dnlab-course-test"
 READY_TIMEOUT = 180.0       # a loaded 2-core machine; the target (<= 10 s) is measured, not asserted
 TOKEN_LINE = re.compile(r"http://127\.0\.0\.1:\d+/lab\?token=([0-9a-f]+)")
 INNER = WorldNames(None)    # the world `dnlab up` makes inside the container (no DNLAB_WORLD there)
-LEAN_LIMIT = 2**30          # bytes of the learner image's root filesystem tar (issue 21: <= 1.0 GB, du -m <= 1024)
+# Bytes of the learner image as `docker image inspect` gives its Size (issue 21: <= 1.0 GB). Decimal: 10^9
+# bytes are 953.7 MiB; the rootfs tar it is imported from is larger (a header per file).
+LEAN_LIMIT = 10**9
 
 
 @dataclass
@@ -89,8 +92,9 @@ def course():
         started = time.monotonic()
         box.import_rootfs(rootfs, COURSE_IMAGE, json.loads(changes.read_text()))
         _report("docker import", f"{time.monotonic() - started:.1f} s")
-        _report("image size", f"{box.client.images.get(COURSE_IMAGE).attrs['Size'] / 2**20:.0f} MiB "
-                f"(rootfs tar {rootfs.stat().st_size / 2**20:.0f} MiB)")
+        image_bytes = box.client.images.get(COURSE_IMAGE).attrs["Size"]
+        _report("image size (docker image inspect)", f"{image_bytes} bytes, {image_bytes / 2**20:.1f} MiB "
+                f"(rootfs tar {rootfs.stat().st_size} bytes, {rootfs.stat().st_size / 2**20:.1f} MiB)")
         started = time.monotonic()
         box.docker("run", "-d", "--privileged", "-p", f"127.0.0.1:{COURSE_IMAGE_PORT}:{COURSE_IMAGE_PORT}",
                    "--name", CONTAINER, COURSE_IMAGE)
@@ -99,7 +103,7 @@ def course():
         running.measured["run_to_ready"] = time.monotonic() - started
         _report("docker run -> JupyterLab answers with the printed token",
                 f"{running.measured['run_to_ready']:.1f} s (target <= 3 s)")
-        running.measured["rootfs_bytes"] = rootfs.stat().st_size
+        running.measured["image_bytes"] = image_bytes
         yield running
 
 
@@ -154,7 +158,8 @@ def test_container_on_host1_reaches_the_internet_through_snat(course):
 def test_the_learner_image_is_lean(course):
     """No test tools, no browser: what only `make test` inside needs is the test variant's
     (`make course-image VARIANT=test`). Both engines are there: 28.5, the lab's, and Debian 13's 26.1."""
-    assert course.measured["rootfs_bytes"] <= LEAN_LIMIT, f"{course.measured['rootfs_bytes'] / 2**20:.0f} MiB"
+    assert course.measured["image_bytes"] <= LEAN_LIMIT, \
+        f"{course.measured['image_bytes']} bytes ({course.measured['image_bytes'] / 2**20:.1f} MiB) > 10^9"
     absent = course.exec("sh", "-c", "python -c 'import pytest' 2>/dev/null && echo pytest; "
                          "python -c 'import playwright' 2>/dev/null && echo playwright; "
                          "command -v chromium ruff ctr; true")
