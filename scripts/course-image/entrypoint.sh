@@ -97,7 +97,8 @@ serve() {
 
 serve_lab() {
   # The token is the only key to a root shell in a privileged container: random, never a default.
-  JUPYTER_TOKEN=${JUPYTER_TOKEN:-$(python -c 'import secrets; print(secrets.token_hex(24))')}
+  # From the kernel's random source with od, not a Python (its start is time the learner waits for).
+  JUPYTER_TOKEN=${JUPYTER_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}
   export JUPYTER_TOKEN
   serve jupyter lab --ip 0.0.0.0 --port "$PORT" --no-browser --allow-root \
     --ServerApp.root_dir="$COURSE" --ServerApp.log_level=WARN notebooks/00_setup.ipynb

@@ -85,5 +85,14 @@ if dpkg -s python3-pip >/dev/null 2>&1; then dpkg --purge python3-pip >/dev/null
 # rewrites these files in place (pip replaces a file, it does not write into it). Mode and owner must
 # match; only times may differ.
 hardlink --quiet --ignore-time --minimum-size 1K /opt/dnlab/.venv /usr
+# The start (issue 21: `docker run` to JupyterLab answering with the world up <= 3 s). jupyter_server
+# imports jsonschema, which imports rfc3987-syntax when it is installed (jupyter-events asks for
+# jsonschema's format-nongpl extra), and that module compiles a Lark grammar at import: 1.2 s of
+# JupyterLab's 2.7 s to listening, measured in the image. Without it (and lark, which nothing else
+# needs) jsonschema leaves the "iri" formats unchecked, which no schema of JupyterLab or the course uses.
+/opt/dnlab/.venv/bin/python -m pip uninstall -y -q rfc3987-syntax lark
+# The course's own modules compiled now: the editable install left the ones no build step imported
+# (the internet service's among them) to be compiled again at every container's start.
+/opt/dnlab/.venv/bin/python -m compileall -q /opt/dnlab/helpers >/dev/null
 echo "==> course image steps ($VARIANT, $(dpkg --print-architecture)) done: Debian $(cat /etc/debian_version)," \
   "$(/var/cache/dnlab/engines/28.*/bin/dockerd --version)"
