@@ -33,7 +33,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.errors import LabError, MissingToolError, dnlab_command, env_world
+from helpers.errors import LabError, dnlab_command, env_world
 from helpers.world.naming import (
     CAPTURE_DIR,
     CAPTURE_OWNER,
@@ -43,7 +43,7 @@ from helpers.world.naming import (
     parse_namespace,
     parse_prefix,
 )
-from helpers.world.proc import NETNS_DIR, end_all, which
+from helpers.world.proc import NETNS_DIR, dying_with_owner, end_all, which
 
 # tcpdump's answer to SIGUSR1 (its "print the counts" signal on Linux), one line on stderr.
 _COUNTS = re.compile(rb"(\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel")
@@ -190,14 +190,6 @@ def _release(folder: Path, handle: int) -> None:
     os.close(handle)
 
 
-def _setpriv() -> str:
-    path = shutil.which("setpriv") or shutil.which("setpriv", path="/usr/bin:/bin")
-    if not path:
-        raise MissingToolError("`setpriv` is not installed (it ties each tcpdump to its owner's life)",
-                               "sudo apt-get install -y util-linux")
-    return path
-
-
 # --- the capture ------------------------------------------------------------------------------
 
 @dataclass
@@ -233,13 +225,13 @@ class Capture:
         sweep(names)
         self.directory, handle = _own_folder(names)
         self._finalizer = weakref.finalize(self, _release, self.directory, handle)
-        setpriv, tcpdump, nsenter = _setpriv(), which("tcpdump"), which("nsenter")
+        tcpdump, nsenter = which("tcpdump"), which("nsenter")
         for n, point in enumerate(self.points):
             file = self.directory / f"{n:03d}-{point.namespace}-{point.interface}.pcap".replace("/", "_")
-            # setpriv: the kernel kills tcpdump when its owner dies; nsenter execs it (same pid).
-            argv = [setpriv, "--pdeathsig", "KILL", nsenter, f"--net={point.path}", tcpdump,
-                    "-i", point.interface, "-w", str(file), "-U", "--immediate-mode", "-n",
-                    "-s", str(self.snaplen), "--time-stamp-precision=nano", "-Z", "root"]
+            # The kernel kills tcpdump when its owner dies; nsenter execs it (same pid).
+            argv = dying_with_owner([nsenter, f"--net={point.path}", tcpdump,
+                                     "-i", point.interface, "-w", str(file), "-U", "--immediate-mode", "-n",
+                                     "-s", str(self.snaplen), "--time-stamp-precision=nano", "-Z", "root"])
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE)
             self._running.append(_Running(point, file, process))

@@ -71,7 +71,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.world.proc import NETNS_DIR, end_all
+from helpers.world.proc import NETNS_DIR, dying_with_owner, end_all
 
 MARK = "dnlab-trace-"
 _MARK_RE = re.compile(r"--comment\s+\"?" + re.escape(MARK) + r"(\d+)-([0-9a-f]+)(-new)?\"?")
@@ -750,12 +750,13 @@ class NfTrace:
         if self.ledger_dir is not None:
             self.swept = sweep_ledgers(self.ledger_dir)
         self._nft = shutil.which("nft")
-        argv = [shutil.which("setpriv"), "--pdeathsig", "KILL", shutil.which("nsenter")]
+        nsenter = shutil.which("nsenter")
         # No -4/-6: that filter drops a native inet table's events (family 1), not only the other IP's.
         monitor = [shutil.which("stdbuf"), "-oL", shutil.which("xtables-monitor"), "--trace", "--event"]
         for name, path in self.namespaces.items():
             out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(); unnamed, nothing left on a kill
-            process = subprocess.Popen([*argv, f"--net={path}", *monitor], stdin=subprocess.DEVNULL, stdout=out,
+            process = subprocess.Popen(dying_with_owner([nsenter, f"--net={path}", *monitor]),
+                                       stdin=subprocess.DEVNULL, stdout=out,
                                        stderr=subprocess.STDOUT)
             self._monitors.append(_Monitor(name, path, process, out))
         try:
