@@ -12,7 +12,12 @@ figure appears once either way. Outside IPython (the CLI, unit tests) nothing is
 """
 from __future__ import annotations
 
+import functools
 import io
+import warnings
+from pathlib import Path
+
+from helpers.language import current, translate
 
 DPI = 100                   # 9 inches -> 900 px: the width of a notebook's output area
 # Strong references on purpose: the result of `draw_world(world);` is dropped at once by the cell.
@@ -88,6 +93,86 @@ class Drawing:
         return self.figure.savefig(*args, **kwargs)
 
 
+# Japanese glyphs: Debian's fonts-ipafont-gothic (12 MB installed; fonts-noto-cjk would be 91 MB),
+# installed by scripts/install.sh. DejaVu (matplotlib's own) stays first, so Latin text, addresses and
+# the arrows look as in English; matplotlib (>= 3.6) takes a glyph DejaVu lacks from the next family.
+JAPANESE_FONTS = {"IPAPGothic": "/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf",    # proportional
+                  "IPAGothic": "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"}      # fixed width
+FONT_PACKAGE = "fonts-ipafont-gothic"
+
+
+@functools.cache
+def _japanese_fonts() -> bool:
+    """Register the Japanese fonts with matplotlib (by file: its font cache may predate their install);
+    False, with a warning naming the fix, when they are not installed."""
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    for name, path in JAPANESE_FONTS.items():
+        if name not in known:
+            if not Path(path).exists():
+                warnings.warn(f"no Japanese font for the figures ({path} is missing): their Japanese would "
+                              f"show as empty boxes. Fix: sudo apt-get install {FONT_PACKAGE}", stacklevel=3)
+                return False
+            font_manager.fontManager.addfont(path)
+    return True
+
+
+def sans() -> str | list[str]:
+    """The font family of a figure's text in the language in force."""
+    return ["DejaVu Sans", "IPAPGothic"] if current() == "ja" and _japanese_fonts() else "sans-serif"
+
+
+def mono() -> str | list[str]:
+    """The fixed-width family (headers, interfaces, rules): a list, as matplotlib only falls back
+    along a list of families, never inside the generic "monospace"."""
+    return ["DejaVu Sans Mono", "IPAGothic"] if current() == "ja" and _japanese_fonts() else "monospace"
+
+
+def fonts() -> dict:
+    """rcParams for a figure drawn in the language in force: `with matplotlib.rc_context(fonts()):`
+    around the code that makes its texts (a text takes its family when it is made)."""
+    return {"font.family": sans()}
+
+
+def in_language(draw):
+    """Decorate a drawing function: its texts are made with the fonts of the language in force."""
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(fonts()):
+            return draw(*args, **kwargs)
+    return drawn
+
+
+def columns(text: str) -> int:
+    """The width of `text` in columns: a Japanese character takes two, as it is drawn about twice as
+    wide as a Latin letter (the figures size boxes and wrap lines by characters)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, width: int, **options) -> list[str]:
+    """`textwrap.wrap(text, width, **options)`, counting a Japanese character as two columns and
+    breaking Japanese between any two characters (it has no spaces between words)."""
+    import re
+    import textwrap
+
+    if columns(text) == len(text):
+        return textwrap.wrap(text, width, **options)
+    indent = options.get("subsequent_indent", "")
+    lines, line = [], ""
+    for token in re.findall(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]|\S+\s*|\s+", text):
+        if line and columns(line + token.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = indent + token.lstrip()
+        else:
+            line += token
+    return lines + ([line.rstrip()] if line.strip() else [])
+
+
 def canvas(width: float, height: float):
     """A figure of `width` x `height` inches whose axes count in inches, y downwards from 0 at the top,
     with no frame; it has a renderer from the start, so boxes can be sized to their text. Returns
@@ -132,22 +217,24 @@ class Folded:
     """A short headline with a long text folded under it (an HTML <details>): the text twin of
     a figure stays one click away instead of fifty lines above the image."""
 
-    def __init__(self, headline: str, text: str, label: str = "hop by hop, as text") -> None:
-        self.headline, self.text, self.label = headline, text, label
+    def __init__(self, headline: str, text: str, label: str | None = None) -> None:
+        self.headline, self.text = headline, text
+        self.label = label or translate("draw:folded:label", "hop by hop, as text")
 
     def _repr_html_(self) -> str:
         import html
 
         lines = self.text.count("\n") + 1
         return (f"<div class='dnlab-folded'><div>{html.escape(self.headline)}</div>"
-                f"<details><summary>{html.escape(self.label)} ({lines} lines, click to open)</summary>"
+                f"<details><summary>{html.escape(self.label)} "
+                f"{html.escape(translate('draw:folded:open', '({lines} lines, click to open)', lines=lines))}</summary>"
                 f"<pre>{html.escape(self.text)}</pre></details></div>")
 
     def __repr__(self) -> str:
         return self.headline
 
 
-def show_folded(headline: str, text: str, label: str = "hop by hop, as text") -> None:
+def show_folded(headline: str, text: str, label: str | None = None) -> None:
     """Display a `Folded` in a notebook; print the whole text elsewhere (a terminal, a script)."""
     from IPython import get_ipython
 

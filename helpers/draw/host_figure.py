@@ -12,10 +12,10 @@ text inside a box is 8 pt (11 px), readable where JupyterLab shows the PNG at it
 from __future__ import annotations
 
 import itertools
-import textwrap
 from dataclasses import dataclass, field
 
-from helpers.draw.display import Drawing, canvas
+from helpers.draw.display import Drawing, canvas, columns, in_language, wrap
+from helpers.language import translate
 from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
 
 HAND = "#e67700"
@@ -52,8 +52,11 @@ class Section:
     colour: str
     members: list[tuple[ContainerNode, Attachment | None]] = field(default_factory=list)
     bridge: bool = True
-    end_label: str = "host end"   # where the other end of each veth is
+    end_label: str = ""           # where the other end of each veth is (default: the host)
     down: dict[str, Attachment] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.end_label = self.end_label or translate("draw:host:host-end", "host end")
 
     @property
     def slots(self) -> int:
@@ -62,7 +65,7 @@ class Section:
     @property
     def width(self) -> float:
         """Inches: a slot per container, and at least what the bridge's own text needs."""
-        text = max(len(self.title) * 0.068, len(self.subtitle) * 0.055) + 0.3
+        text = max(columns(self.title) * 0.068, columns(self.subtitle) * 0.055) + 0.3
         return min(WIDTH - 0.2, max(self.slots * SLOT, text))
 
     @property
@@ -91,20 +94,26 @@ def _found(host_map: HostMap) -> dict[str, Section]:
         net = net_of_bridge.get(iface["name"])
         found[iface["name"]] = Section(
             f"{iface['name']}  {', '.join(iface['addresses'])}",
-            _network_text(net) if net else "a Linux bridge with no Docker network",
+            _network_text(net) if net else translate("draw:host:plain-bridge", "a Linux bridge with no Docker network"),
             _colour(net.origin) if net else HAND)
     for o in host_map.overlays:
         net = nets.get(o.network)
         found[f"{o.namespace}/{o.bridge}"] = Section(
-            f"{o.bridge}  {', '.join(o.addresses)}  in {o.namespace} (overlay {o.network}'s namespace)",
-            f"{o.vxlan} VNI {o.vni} to peers {', '.join(o.peers) or 'none yet'}; Docker network {o.network}"
-            + (_MARKS.get(net.origin, "") if net else ""), _colour(net.origin) if net else ENGINE,
-            end_label=f"{o.namespace} end")
+            f"{o.bridge}  {', '.join(o.addresses)}  " + translate(
+                "draw:host:overlay-ns", "in {namespace} (overlay {network}'s namespace)", namespace=o.namespace,
+                network=o.network),
+            translate("draw:host:overlay-peers", "{vxlan} VNI {vni} to peers {peers}; Docker network {network}",
+                      vxlan=o.vxlan, vni=o.vni, network=o.network,
+                      peers=', '.join(o.peers) or translate("draw:host:no-peers", "none yet"))
+            + (_mark(net.origin) if net else ""), _colour(net.origin) if net else ENGINE,
+            end_label=translate("draw:host:ns-end", "{namespace} end", namespace=o.namespace))
     for net in (n for n in host_map.networks if n.driver in ("macvlan", "ipvlan")):
         found[f"{net.driver}:{net.name}"] = Section(
-            f"{net.name}: {net.driver} on parent {net.parent or '?'}",
-            f"{', '.join(net.subnets)}; each container has its own MAC on {net.parent or '?'}'s LAN"
-            f"{_MARKS.get(net.origin, '')}", _colour(net.origin), bridge=False)
+            translate("draw:host:macvlan", "{name}: {driver} on parent {parent}", name=net.name, driver=net.driver,
+                      parent=net.parent or '?'),
+            translate("draw:host:macvlan-mac", "{subnets}; each container has its own MAC on {parent}'s LAN",
+                      subnets=', '.join(net.subnets), parent=net.parent or '?')
+            + _mark(net.origin), _colour(net.origin), bridge=False)
     return found
 
 
@@ -161,7 +170,8 @@ def blocks(host_map: HostMap) -> list[list[Section]]:
     links = {frozenset(pair) for c in host_map.containers
              for pair in itertools.combinations([k for k in bridge_keys if k in hangs[c.name]], 2)}
     order = _stacks(bridge_keys, links)
-    loose = Section("not on a bridge of this host", "each in its own way (see each box)", ENGINE, bridge=False)
+    loose = Section(translate("draw:host:loose", "not on a bridge of this host"),
+                    translate("draw:host:loose-how", "each in its own way (see each box)"), ENGINE, bridge=False)
     for c in host_map.containers:
         on = hangs[c.name]
         chained = next((b for b in order if set(b) & set(on)), None)
@@ -187,16 +197,24 @@ def sections(host_map: HostMap) -> list[Section]:
     return [part for block in blocks(host_map) for part in block]
 
 
-_MARKS = {"hand": ", made by hand", "engine": ", the engine's own"}
+def _mark(origin: str) -> str:
+    """What a network's origin adds to its text: made by hand, the engine's own, or nothing (the course's)."""
+    if origin == "hand":
+        return translate("draw:host:mark-hand", ", made by hand")
+    if origin == "engine":
+        return translate("draw:host:mark-engine", ", the engine's own")
+    return ""
 
 
 def _network_text(net: NetworkNode) -> str:
-    return f"Docker network {net.name} ({net.driver}{_MARKS.get(net.origin, '')})"
+    return translate("draw:host:network", "Docker network {name} ({driver}{mark})", name=net.name, driver=net.driver,
+                     mark=_mark(net.origin))
 
 
 def _published(c: ContainerNode) -> list[str]:
     """Published ports, one per host port (the IPv4 and IPv6 bindings of one port are one line)."""
-    seen = dict.fromkeys(f"publishes :{b.get('HostPort')}->{port}"
+    seen = dict.fromkeys(translate("draw:host:publishes", "publishes :{host_port}->{port}",
+                                   host_port=b.get('HostPort'), port=port)
                          for port, bindings in sorted(c.ports.items()) for b in bindings or [])
     return list(seen)
 
@@ -206,25 +224,29 @@ def _container_lines(c: ContainerNode, drawn: list[Attachment], host_map: HostMa
     when there are two), or how it is connected at all; then every other network it is on."""
     nets = {n.name: n for n in host_map.networks}
     named = len(drawn) > 1
-    lines = [f"{a.interface} {a.ip or 'no IPv4'}" + (f" {a.network}" if named else "") for a in drawn]
+    lines = [f"{a.interface} {a.ip or translate('draw:host:no-ipv4', 'no IPv4')}" + (f" {a.network}" if named else "")
+             for a in drawn]
     if not drawn and not c.running:
-        lines.append("exited; networks: " + (", ".join(a.network or "?" for a in c.attachments) or c.network_mode))
+        lines.append(translate("draw:host:exited-networks", "exited; networks: {networks}",
+                               networks=", ".join(a.network or "?" for a in c.attachments) or c.network_mode))
     elif not drawn and c.network_mode == "host":
-        lines.append(f"host network: shares {host_map.host}'s own stack")
+        lines.append(translate("draw:host:host-network", "host network: shares {host}'s own stack", host=host_map.host))
     elif not drawn and c.network_mode == "none":
-        lines.append("loopback only")
+        lines.append(translate("draw:host:loopback", "loopback only"))
     for other in c.attachments if c.running else []:
         if any(other is a for a in drawn):
             continue
         net = nets.get(other.network or "")
         where = other.network or "?"
         if net is not None and net.driver in ("macvlan", "ipvlan"):
-            where = f"{net.driver} {net.name} on {net.parent or '?'}"
+            where = translate("draw:host:on-parent", "{driver} {name} on {parent}", driver=net.driver, name=net.name,
+                              parent=net.parent or '?')
         elif other.bridge:
-            where = f"{where} (bridge {other.bridge}, veth {other.host_veth})"
+            where = translate("draw:host:other-bridge", "{network} (bridge {bridge}, veth {veth})", network=where,
+                              bridge=other.bridge, veth=other.host_veth)
         lines.append(f"{other.interface} {other.ip or ''} {where}".replace("  ", " "))
     if c.network_mode.startswith("container:"):
-        lines.append("shares another container's stack")
+        lines.append(translate("draw:host:shares", "shares another container's stack"))
     lines += _published(c)
     return lines or [c.network_mode]
 
@@ -238,9 +260,10 @@ def _box_lines(c: ContainerNode, attachment: Attachment | None, host_map: HostMa
                part: Section | None = None) -> list[str]:
     """The box's lines, wrapped to the box's width (WRAP characters at LINE_PT)."""
     return [piece for line in _container_lines(c, _drawn(c, attachment, part), host_map)
-            for piece in textwrap.wrap(line, WRAP, break_on_hyphens=False)]
+            for piece in wrap(line, WRAP, break_on_hyphens=False)]
 
 
+@in_language
 def draw_host_map(host_map: HostMap) -> Drawing:
     """The map of one Docker host, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
 
@@ -258,8 +281,9 @@ def draw_host_map(host_map: HostMap) -> Drawing:
             _block(ax, block, x, y, box_h, host_map)
             x += _block_width(block) + 0.12
         y -= _band_height(band, box_h)
-    ax.text(0.1, -height + 0.12, "blue: made by the course's scenarios   orange: made by hand   "
-            "grey: the engine's own   light grey box: an exited container", fontsize=7, color=ENGINE, va="bottom")
+    ax.text(0.1, -height + 0.12, translate("draw:host:legend", "blue: made by the course's scenarios   orange: made "
+                                           "by hand   grey: the engine's own   light grey box: an exited container"),
+            fontsize=7, color=ENGINE, va="bottom")
     containers = sum(len(s.members) for b in parts for s in b)
     groups = sum(len(b) for b in parts)
     return Drawing(figure, f"[figure: {host_map.host} map, {groups} groups, {containers} containers]")
@@ -312,12 +336,13 @@ def _host_box(ax, host_map: HostMap) -> None:
     from matplotlib.patches import FancyBboxPatch
 
     nic = next((i for i in host_map.interfaces if i["name"] == "eth0"), None)
-    ax.text(0.1, -0.12, f"{host_map.host}: bridges, veth pairs and containers (read live)", fontsize=10,
-            fontweight="bold", va="top")
+    ax.text(0.1, -0.12, translate("draw:host:title", "{host}: bridges, veth pairs and containers (read live)",
+                                  host=host_map.host), fontsize=10, fontweight="bold", va="top")
     ax.add_patch(FancyBboxPatch((0.1, -1.0), WIDTH - 0.2, 0.45, boxstyle="round,pad=0.02", fc="#f1f3f5", ec=BRIDGE))
-    ax.text(0.25, -0.775, f"{host_map.host}'s network namespace   eth0 {', '.join(nic['addresses']) if nic else '-'}"
-            "   (the bridges below are devices of this namespace; each container has a namespace of its own)",
-            fontsize=7.5, va="center")
+    ax.text(0.25, -0.775, translate("draw:host:namespace", "{host}'s network namespace   eth0 {addresses}   (the "
+                                    "bridges below are devices of this namespace; each container has a namespace of "
+                                    "its own)", host=host_map.host,
+                                    addresses=', '.join(nic['addresses']) if nic else '-'), fontsize=7.5, va="center")
 
 
 def _block(ax, block: list[Section], x: float, y: float, box_h: float, host_map: HostMap) -> None:
@@ -371,9 +396,10 @@ def _box(ax, c: ContainerNode, lines: list[str], cx: float, top: float, box_h: f
     edge, face, ink = _box_colours(c)
     ax.add_patch(FancyBboxPatch((cx - SLOT / 2 + 0.07, top - box_h), SLOT - 0.14, box_h,
                                 boxstyle="round,pad=0.01", fc=face, ec=edge, lw=1))
-    title = c.name + (" (by hand)" if c.origin == "hand" else "") + ("" if c.running else " (exited)")
+    title = (c.name + (translate("draw:host:by-hand", " (by hand)") if c.origin == "hand" else "")
+             + ("" if c.running else translate("draw:host:exited", " (exited)")))
     # A long name (by hand, exited) steps down a point so it stays inside its box.
-    ax.text(cx, top - 0.16, title, ha="center", va="center", fontsize=TITLE_PT if len(title) <= 26 else LINE_PT,
+    ax.text(cx, top - 0.16, title, ha="center", va="center", fontsize=TITLE_PT if columns(title) <= 26 else LINE_PT,
             fontweight="bold", color=ink)
     for k, line in enumerate(lines):
         ax.text(cx, top - 0.38 - LINE_H * k, line, ha="center", va="center", fontsize=LINE_PT, color=ink)

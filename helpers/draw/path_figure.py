@@ -23,7 +23,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
-from helpers.draw.display import Drawing, canvas
+from helpers.draw.display import Drawing, canvas, columns, in_language, mono, wrap
+from helpers.language import translate
 from helpers.path.model import ACTIONS, Hop, Path
 
 VIEWS = ("L2", "L3", "NAT")
@@ -79,20 +80,23 @@ def hop_text(hop: Hop, view: str, traced: list[dict] | None = None) -> tuple[str
                     continue
             changed.append(f"{name} {before} -> {after}")
     if "outer" in hop.changes:
-        changed.append("VXLAN header " + ("added (encapsulated)" if hop.outer else "removed (decapsulated)"))
+        changed.append(translate("draw:path:vxlan-added", "VXLAN header added (encapsulated)") if hop.outer
+                       else translate("draw:path:vxlan-removed", "VXLAN header removed (decapsulated)"))
     change = "; ".join(changed)
     if view == "NAT" and hop.action in ("masquerade", "snat", "dnat", "proxied", "un-nat", "dropped"):
         rule = next((s.rule for s in hop.steps if s.rule), None)
         met = next((e for e in traced or [] if e["acted"] and e["rule"] == rule), None) if rule else None
         if met:
-            by = f"by the {outcome(met)} rule met in {met['table']} {met['hook']}"
+            by = translate("draw:path:by-rule-met", "by the {target} rule met in {table} {hook}", target=outcome(met),
+                           table=met['table'], hook=met['hook'])
             change = (change + "  " if change else "") + by
         elif rule:
-            change = (change + "  " if change else "") + f"by {rule}"
+            change = (change + "  " if change else "") + translate("draw:path:by", "by {rule}", rule=rule)
         elif hop.action == "proxied":
             # No NAT rule: a userland relay opened a second connection; say which, from the trace.
             relay = next((s.detail for s in hop.steps if s.kind == "proxied"), "")
-            change = (change + "  " if change else "") + (f"by {relay}" if relay else "by docker-proxy")
+            change = (change + "  " if change else "") + translate("draw:path:by", "by {rule}",
+                                                                   rule=relay or "docker-proxy")
     return headers, change
 
 
@@ -186,12 +190,17 @@ def hooks_crossed(met: list[dict]) -> list[str]:
         if not here:
             continue
         if hook == "OUTPUT":
-            found.append(ROUTING)
+            found.append(_routing())
         policies = sorted({e["verdict"] for e in here if e["kind"] == "policy" and not decided(e)})
         found.append(f"{hook} (policy {'/'.join(policies)})" if policies and not any(map(decided, here)) else hook)
         if hook == "PREROUTING" and not any(e["verdict"] == "DROP" for e in here):
-            found.append(ROUTING)
+            found.append(_routing())
     return found
+
+
+def _routing() -> str:
+    """ROUTING in the language in force."""
+    return translate("draw:path:routing", "routing decision")
 
 
 def rule_lines(met: list[dict], chars: int) -> list[tuple[str, str]]:
@@ -199,15 +208,15 @@ def rule_lines(met: list[dict], chars: int) -> list[tuple[str, str]]:
     decided (hook, table, the rule as iptables-save prints it, its outcome), wrapped to `chars`."""
     if not met:
         return []
-    wrap = dict(width=chars, break_on_hyphens=False, break_long_words=True)
-    lines = [(line, MUTED) for line in textwrap.wrap("hooks: " + " › ".join(hooks_crossed(met)),
-                                                      subsequent_indent="       ", **wrap)]
+    options = dict(break_on_hyphens=False, break_long_words=True)
+    lines = [(line, MUTED) for line in wrap(translate("draw:path:hooks", "hooks: ") + " › ".join(hooks_crossed(met)),
+                                            chars, subsequent_indent="       ", **options)]
     for entry in filter(decided, met):
         what = outcome(entry)
         colour = DROP if what == "DROP" else HIGHLIGHT if what in NAT_TARGETS else RULE_COLOUR
         rule = entry["rule"] or f"policy of {entry['chain']}"
         text = f"{entry['hook']} {entry['table']}: {rule}  => {what}"
-        lines += [(line, colour) for line in textwrap.wrap(text, subsequent_indent="    ", **wrap)]
+        lines += [(line, colour) for line in textwrap.wrap(text, chars, subsequent_indent="    ", **options)]
     return lines
 
 
@@ -226,11 +235,13 @@ def lane_label(path: Path, lane: str) -> tuple[str, str]:
         return lane, ""
     host, entry = lane.split(":", 1)
     if entry == "ingress_sbox":
-        return f"{host}\ningress ns", (f"{host} ingress ns = {lane}: the namespace of the swarm's routing mesh "
-                                       f"on {host}.")
-    return f"{host}\noverlay ns", (f"{host} overlay ns = {lane}: the namespace Docker's overlay driver made on "
-                                   f"{host} for the overlay network whose id starts with {entry.split('-', 1)[-1]} "
-                                   "(its br0 bridges the containers' veths and vxlan0, the tunnel end).")
+        return f"{host}\n" + translate("draw:path:ingress-ns", "ingress ns"), translate(
+            "draw:path:ingress-note", "{host} ingress ns = {lane}: the namespace of the swarm's routing mesh on "
+            "{host}.", host=host, lane=lane)
+    return f"{host}\n" + translate("draw:path:overlay-ns", "overlay ns"), translate(
+        "draw:path:overlay-note", "{host} overlay ns = {lane}: the namespace Docker's overlay driver made on {host} "
+        "for the overlay network whose id starts with {id} (its br0 bridges the containers' veths and vxlan0, the "
+        "tunnel end).", host=host, lane=lane, id=entry.split('-', 1)[-1])
 
 
 # --- drawing ------------------------------------------------------------------------------------
@@ -258,7 +269,7 @@ def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
     lanes_end = LANE_X0 + (len(lanes) - 1) * LANE_GAP + 0.3
     action = lanes_end + 0.1
     # At least the column head ("interfaces (in order)") wide, in a browser's font too (the explorer's SVG).
-    where_chars = min(26, max([len(r.interfaces) for r in table] + [24]))
+    where_chars = min(26, max([len(r.interfaces) for r in table] + [24, columns(_head_where()) + 2]))
     # The action column holds its longest word (11 characters) and its head, "what happened", with a gap
     # before the next head (they ran together: "what happenedinterfaces").
     where = action + max(11 * CHAR[7.5], 13 * CHAR[7.0]) + 0.2
@@ -279,6 +290,7 @@ def _row_height(row: Row, columns: _Columns) -> float:
     return LINE + _extra(row) + CHANGE_LINE * lines + RULE_LINE * rules + (0.04 if rules else 0) + 0.06
 
 
+@in_language
 def draw_path(path: Path, view: str = "L3") -> Drawing:
     """The path in the L2, L3 or NAT view, as a `Drawing` (a PNG in a notebook, no pyplot needed)."""
 
@@ -288,7 +300,7 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
     table = rows(path, view)
     columns = _columns(path, lanes, table)
     labels = {lane: lane_label(path, lane) for lane in lanes}
-    notes = [note for _, note in labels.values() if note]
+    notes = [(note, TUNNEL) for _, note in labels.values() if note]
     arp = path.arp_lines() if view == "L2" else []
     top = 1.25   # title, lane names, column heads
     body = sum(_row_height(r, columns) for r in table) + (0.35 if path.reply else 0) + (0.5 if not table else 0)
@@ -325,8 +337,11 @@ def draw_path(path: Path, view: str = "L3") -> Drawing:
     if not table:
         # Nothing left the source: say so, with what the probe itself reported.
         said = next((line.strip() for line in (path.output or "").splitlines() if line.strip()), "")
-        ax.text(LANE_X0 + 0.2, y, f"no packet of the probe was captured: it never left {path.source}"
-                + (f"\nthe probe said: {said[:90]}" if said else ""), fontsize=8.5, color=DROP, va="top")
+        ax.text(LANE_X0 + 0.2, y, translate("draw:path:none-captured",
+                                            "no packet of the probe was captured: it never left {source}",
+                                            source=path.source)
+                + ("\n" + translate("draw:path:probe-said", "the probe said: {said}", said=said[:90]) if said else ""),
+                fontsize=8.5, color=DROP, va="top")
     _footer(ax, bottom, arp, notes, any(r.outer for r in table), width)
     return Drawing(figure, _caption(path, view, table))
 
@@ -337,10 +352,16 @@ def _has_ports(table: list[Row]) -> bool:
 
 
 def _title(ax, path: Path, view: str) -> None:
-    verdict = "reached" if path.reached else "did NOT reach"
     port = f":{path.port}" if path.port else ""
-    ax.text(0.1, -0.12, f"{path.scenario} / {path.probe}, {view} view: {path.source} {verdict} {path.target}{port}",
-            fontsize=10, fontweight="bold", va="top")
+    fields = dict(scenario=path.scenario, probe=path.probe, view=view, source=path.source,
+                  target=f"{path.target}{port}")
+    if path.reached:
+        title = translate("draw:path:title-reached", "{scenario} / {probe}, {view} view: {source} reached {target}",
+                          **fields)
+    else:
+        title = translate("draw:path:title-not-reached",
+                          "{scenario} / {probe}, {view} view: {source} did NOT reach {target}", **fields)
+    ax.text(0.1, -0.12, title, fontsize=10, fontweight="bold", va="top")
     if path.description:
         ax.text(0.1, -0.38, path.description, fontsize=7.5, color=MUTED, va="top", style="italic")
 
@@ -357,17 +378,25 @@ def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str, he
         ax.plot([x, x], [y - 0.03, -1.13], color=LANE, lw=0.6, ls=":", zorder=0)
     if not heads:
         return   # no row: column heads over nothing would only puzzle
-    titles = ((columns.action, "what happened"), (columns.where, "interfaces (in order)"),
-              (columns.headers, {"L2": "frame: src MAC > dst MAC", "L3": "packet: src > dst, TTL",
-                                 "NAT": "packet: src:port > dst:port" if ports else "packet: src > dst"}[view]))
+    heads = {"L2": translate("draw:path:head-l2", "frame: src MAC > dst MAC"),
+             "L3": translate("draw:path:head-l3", "packet: src > dst, TTL"),
+             "NAT": translate("draw:path:head-nat-ports", "packet: src:port > dst:port") if ports
+             else translate("draw:path:head-nat", "packet: src > dst")}
+    titles = ((columns.action, translate("draw:path:head-action", "what happened")),
+              (columns.where, _head_where()), (columns.headers, heads[view]))
     for x, text in titles:
         ax.text(x, -1.1, text, fontsize=7, color=MUTED, va="bottom", style="italic")
+
+
+def _head_where() -> str:
+    return translate("draw:path:head-where", "interfaces (in order)")
 
 
 def _leg_divider(ax, y: float, columns: _Columns) -> float:
     y -= 0.05
     ax.plot([0.05, columns.end - 0.05], [y, y], color=ARROW["reply"], lw=0.6, ls="--", alpha=0.6)
-    ax.text(0.08, y - 0.04, "reply", fontsize=7.5, color=ARROW["reply"], style="italic", va="top")
+    ax.text(0.08, y - 0.04, translate("draw:path:reply", "reply"), fontsize=7.5, color=ARROW["reply"],
+            style="italic", va="top")
     return y - 0.3
 
 
@@ -380,24 +409,24 @@ def _draw_row(ax, row: Row, y: float, lane_x: dict, columns: _Columns, previous)
         ax.annotate("", xy=(x, y), xytext=(lane_x.get(prow.namespace, LANE_X0), py),
                     arrowprops=dict(arrowstyle="-|>", color=ARROW[row.leg], lw=1.1, shrinkA=4, shrinkB=4))
     ax.plot([x], [y], marker="X" if dropped else "o", ms=7, color=colour, zorder=3)
-    ax.text(columns.action, y, row.action, fontsize=7.5, family="monospace", va="center", color=colour,
+    ax.text(columns.action, y, row.action, fontsize=7.5, family=mono(), va="center", color=colour,
             fontweight="bold")
     for n, line in enumerate(_where_lines(row.interfaces)):
-        ax.text(columns.where, y - n * WHERE_LINE, line, fontsize=6.5, family="monospace", va="center", color=MUTED)
+        ax.text(columns.where, y - n * WHERE_LINE, line, fontsize=6.5, family=mono(), va="center", color=MUTED)
     below = y - LINE * 0.55 - _extra(row)
     if row.outer:
         _encapsulated(ax, row, y, columns)
     else:
-        ax.text(columns.headers, y, row.headers, fontsize=7.5, family="monospace", va="center")
+        ax.text(columns.headers, y, row.headers, fontsize=7.5, family=mono(), va="center")
     n = 0
     for change in row.changes:
         for line in _wrap(change, columns.change_chars):
-            ax.text(columns.where, below - CHANGE_LINE * n, line, fontsize=7, family="monospace", va="center",
+            ax.text(columns.where, below - CHANGE_LINE * n, line, fontsize=7, family=mono(), va="center",
                     color=HIGHLIGHT if row.rewrite or "VXLAN" in line else MUTED)
             n += 1
     top = below - CHANGE_LINE * n - 0.02
     for k, (line, colour) in enumerate(rule_lines(row.met, columns.rule_chars)):
-        ax.text(columns.action, top - RULE_LINE * k, line, fontsize=6.5, family="monospace", va="center",
+        ax.text(columns.action, top - RULE_LINE * k, line, fontsize=6.5, family=mono(), va="center",
                 color=colour, fontweight="bold" if colour == DROP else "normal")
 
 
@@ -406,10 +435,10 @@ def _encapsulated(ax, row: Row, y: float, columns: _Columns) -> None:
     from matplotlib.patches import FancyBboxPatch
 
     x0 = columns.headers - 0.08
-    outer = ax.text(x0 + 0.08, y + 0.02, row.outer, fontsize=6.5, family="monospace", va="center", color=TUNNEL,
+    outer = ax.text(x0 + 0.08, y + 0.02, row.outer, fontsize=6.5, family=mono(), va="center", color=TUNNEL,
                     zorder=3)
     inner_y = y - OUTER_LINE + 0.02
-    inner = ax.text(x0 + 0.18, inner_y, row.headers, fontsize=7.5, family="monospace", va="center", zorder=4)
+    inner = ax.text(x0 + 0.18, inner_y, row.headers, fontsize=7.5, family=mono(), va="center", zorder=4)
     inner_w = _width(ax, inner) + 0.16
     outer_w = max(inner_w + 0.2, _width(ax, outer) + 0.16)
     ax.add_patch(FancyBboxPatch((x0, y - OUTER_LINE - 0.1), outer_w, OUTER_LINE + 0.22, boxstyle="round,pad=0.01",
@@ -435,23 +464,28 @@ def _tunnel_band(ax, tunnel: list[tuple[Row, float]], lane_x: dict) -> None:
     ax.add_patch(Rectangle((left, bottom), right - left, top - bottom, fc=TUNNEL_FILL, ec=TUNNEL, lw=0.8,
                            ls="--", zorder=0.5, alpha=0.9))
     # The label sits on the band's left edge, clear of the dots and arrows inside it.
-    ax.text(left - 0.03, (top + bottom) / 2, "VXLAN tunnel", fontsize=6.5, color=TUNNEL, ha="right", va="center",
+    ax.text(left - 0.03, (top + bottom) / 2, translate("draw:path:tunnel", "VXLAN tunnel"), fontsize=6.5,
+            color=TUNNEL, ha="right", va="center",
             rotation=90, zorder=0.6)
 
 
-def rules_notes(path: Path) -> list[str]:
-    """Footnotes of a rule-traced path: what the rules lines are, where the trace could not look."""
+def rules_notes(path: Path) -> list[tuple[str, str]]:
+    """Footnotes of a rule-traced path, each with its colour: what the rules lines are, the rule that
+    dropped the probe, where the trace could not look."""
     if not path.netfilter:
         return []
-    found = ["Rules: the kernel's own trace of this probe's flow (xtables-monitor): under a row, the netfilter "
-             "hooks the packet crossed in that namespace and each rule whose verdict decided (jumps, returns "
-             "and rules that did not match are left out)."]
+    found = [(translate("draw:path:rules-note", "Rules: the kernel's own trace of this probe's flow (xtables-monitor): "
+                        "under a row, the netfilter hooks the packet crossed in that namespace and each rule whose "
+                        "verdict decided (jumps, returns and rules that did not match are left out)."), MUTED)]
     dropped = drop_rule(path)
     if dropped:
-        found.append(f"Dropped in {dropped['namespace']} ({dropped['table']} {dropped['hook']}) by "
-                     f"{dropped['rule'] or 'the policy of ' + dropped['chain']}.")
+        found.append((translate("draw:path:dropped", "Dropped in {namespace} ({table} {hook}) by {rule}.",
+                                namespace=dropped['namespace'], table=dropped['table'], hook=dropped['hook'],
+                                rule=dropped['rule'] or translate("draw:path:policy-of", "the policy of {chain}",
+                                                                  chain=dropped['chain'])), DROP))
     # Only the lanes: a namespace the packet never crossed (an engine's stale one) is no part of the figure.
-    found += [f"{name}: not traced ({why}); its rules' counters stand instead."
+    found += [(translate("draw:path:untraced", "{name}: not traced ({why}); its rules' counters stand instead.",
+                         name=name, why=why), MUTED)
               for name, why in path.netfilter.get("untraced", {}).items() if name in path.lanes]
     return found
 
@@ -459,20 +493,20 @@ def rules_notes(path: Path) -> list[str]:
 def _footer(ax, bottom: float, arp: list[str], notes: list[str], tunnel: bool, width: float) -> None:
     for n, (line, colour) in enumerate(_footer_lines(arp, notes, tunnel, width)):
         ax.text(0.1, bottom - 0.08 - FOOT_LINE * n, line, fontsize=6.5, va="top", color=colour,
-                family="monospace" if line.startswith("ARP") else None)
+                family=mono() if line.startswith("ARP") else None)
 
 
-def _footer_lines(arp: list[str], notes: list[str], tunnel: bool, width: float) -> list[tuple[str, str]]:
-    """The footnotes, wrapped to the figure's width (an ARP line stays whole: tests find it)."""
-    texts = [(note, DROP if note.startswith("Dropped in") else MUTED if note.startswith("Rules:") or
-              "not traced" in note else TUNNEL) for note in notes]
+def _footer_lines(arp: list[str], notes: list[tuple[str, str]], tunnel: bool, width: float) -> list[tuple[str, str]]:
+    """The footnotes (text, colour), wrapped to the figure's width (an ARP line stays whole: tests find it)."""
+    texts = list(notes)
     if tunnel:
-        texts.append(("Orange box: the outer header the tunnel adds (host to host, UDP 4789); the white box inside "
-                      "it is the container's own packet, unchanged.", TUNNEL))
+        texts.append((translate("draw:path:tunnel-note", "Orange box: the outer header the tunnel adds (host to "
+                                "host, UDP 4789); the white box inside it is the container's own packet, unchanged."),
+                      TUNNEL))
     chars = int((width - 0.3) / 0.05)   # proportional 6.5 pt text: about 0.05 inch a character
     lines = [(line, MUTED) for line in arp]
     for text, colour in texts:
-        lines += [(line, colour) for line in textwrap.wrap(text, chars)]
+        lines += [(line, colour) for line in wrap(text, chars)]
     return lines
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers.draw.display import Drawing, canvas
+from helpers.draw.display import Drawing, canvas, in_language, mono
+from helpers.language import translate
 from helpers.observe import machine_targets, read_all
 from helpers.observe.collect import WorldState
 from helpers.observe.parse import peer_pairs
@@ -55,6 +56,7 @@ def describe(state: WorldState) -> str:
     return "\n".join(lines)
 
 
+@in_language
 def draw_world(world, state: WorldState | None = None) -> Drawing:
     """The world as observed now, as a `Drawing` (a PNG in a notebook, no pyplot needed).
 
@@ -74,7 +76,8 @@ def draw_world(world, state: WorldState | None = None) -> Drawing:
     heights = {name: 0.3 + 0.17 * len(rows) for name, rows in lines.items()}
     height = 0.55 + max(sum(heights[n] + 0.25 for n in names) for names in columns.values()) + 0.1
     figure, ax = canvas(WORLD_WIDTH, height)
-    ax.text(0.1, -0.1, "The lab world as the kernel reports it: namespaces, interfaces, veth cables (red)",
+    ax.text(0.1, -0.1, translate("draw:world:title",
+                                 "The lab world as the kernel reports it: namespaces, interfaces, veth cables (red)"),
             fontsize=10, fontweight="bold", va="top")
     ends: dict[tuple[str, str], tuple[float, float, float]] = {}   # (ns, iface) -> left x, right x, y
     for column, names in columns.items():
@@ -87,7 +90,7 @@ def draw_world(world, state: WorldState | None = None) -> Drawing:
                     color="#1d3461", va="center")
             for k, (iface, text) in enumerate(lines[name]):
                 y = top - 0.33 - 0.17 * k
-                ax.text(x + 0.12, y, text, fontsize=6.5, family="monospace", va="center")
+                ax.text(x + 0.12, y, text, fontsize=6.5, family=mono(), va="center")
                 if iface:
                     ends[(name, iface)] = (x, x + w, y)
             top -= h + 0.25
@@ -120,8 +123,10 @@ def _box_lines(ns, name: str, cabled: set) -> list[tuple[str | None, str]]:
             containers[iface.master] = containers.get(iface.master, 0) + 1
             continue
         addrs = " ".join(a.cidr for a in iface.ipv4)
-        port = f" port of {iface.master}" if iface.master else ""
+        port = " " + translate("draw:world:port-of", "port of {bridge}", bridge=iface.master) if iface.master else ""
         out.append((iface.name, f"{iface.name} [{iface.kind or 'dev'}] {addrs}{port}".rstrip()))
     for bridge, count in containers.items():
-        out.append((None, f"  + {count} container veth{'s' if count > 1 else ''} on {bridge}"))
+        out.append((None, "  + " + (translate("draw:world:veths", "{count} container veths on {bridge}", count=count,
+                                              bridge=bridge) if count > 1 else
+                                    translate("draw:world:veth", "1 container veth on {bridge}", bridge=bridge))))
     return out

@@ -27,6 +27,7 @@ import ipaddress
 import statistics
 from dataclasses import dataclass, field
 
+from helpers.language import translate
 from helpers.lessons import facts
 from helpers.lessons.claims import measured
 from helpers.lessons.common import rule_trace, same_rule
@@ -307,6 +308,15 @@ def plot(cases: list[Case]):
     the spread of its runs (p10-p90 over the baseline's median) as a bar, and a vertical line
     at 1.0 marking the baseline. One panel for request time, one for throughput; labels sit
     above their rows, so the plot keeps the figure's full width. Returns a `Drawing`."""
+    import matplotlib
+
+    from helpers.draw.display import fonts
+
+    with matplotlib.rc_context(fonts()):   # the texts take the fonts of the language in force when made
+        return _plot(cases)
+
+
+def _plot(cases: list[Case]):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -318,13 +328,15 @@ def plot(cases: list[Case]):
     figure = Figure(figsize=(9.0, 1.5 + 0.9 * max(rows, 1)), layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplots(2, 1)
-    metrics = (("latency_ms", "HTTP request time (3-byte file) / baseline: lower is faster", "ms"),
-               ("mbps", f"throughput ({BIG_MB} MiB file) / baseline: higher is faster", "MB/s"))
+    metrics = (("latency_ms", translate("draw:ch07:latency", "HTTP request time (3-byte file) / baseline: lower is "
+                                        "faster"), "ms"),
+               ("mbps", translate("draw:ch07:throughput", "throughput ({size} MiB file) / baseline: higher is faster",
+                                  size=BIG_MB), "MB/s"))
     for ax, (name, title, unit) in zip(panels, metrics, strict=True):
         _ratio_panel(ax, compared, by_label, name, unit)
         ax.set_title(title, fontsize=9, loc="left")
-    panels[-1].set_xlabel("ratio to the baseline (1.0, dashed: host networking from the same client); "
-                          "dot: median, bar: 10th to 90th percentile of the runs", fontsize=8)
+    panels[-1].set_xlabel(translate("draw:ch07:ratio", "ratio to the baseline (1.0, dashed: host networking from the "
+                                    "same client); dot: median, bar: 10th to 90th percentile of the runs"), fontsize=8)
     return Drawing(figure, f"[figure: {rows} cases against their host-network baselines, request time and throughput]")
 
 
@@ -332,7 +344,8 @@ def _ratio_panel(ax, compared: list[Case], by_label: dict, name: str, unit: str)
     """One metric: a row per case, its label above the dot, the baseline line at 1.0."""
     med = statistics.median
     ax.axvline(1.0, color="#495057", ls="--", lw=1)
-    ax.text(1.0, 1.0, " baseline", transform=ax.get_xaxis_transform(), fontsize=7, color="#495057", va="top")
+    ax.text(1.0, 1.0, translate("draw:ch07:baseline", " baseline"), transform=ax.get_xaxis_transform(), fontsize=7,
+            color="#495057", va="top")
     ratios = []
     for row, case in enumerate(compared):
         y = -row
