@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 
 from helpers.errors import LabError
+from helpers.language import translate
 from helpers.scenarios.endpoint import ADDRESS
-from helpers.widgets.facts import CATEGORIES, TITLES, Facts, diff_facts, mark_hits, nat_lines, read_facts
+from helpers.widgets.facts import CATEGORIES, Facts, diff_facts, mark_hits, nat_lines, read_facts, title
 from helpers.world.naming import HOSTS, INTERNET, LAN
 
 # (label, scenario name), in the order the course teaches them.
@@ -53,6 +54,27 @@ PROBES: tuple[str, ...] = (
     "container to the host",
 )
 VIEWS = ("L2", "L3", "NAT")
+
+
+def driver_label(name: str) -> str:
+    """A driver scenario's label in the language in force (DRIVERS holds the English)."""
+    return {"default-bridge": translate("widgets:driver:default-bridge", "default bridge"),
+            "user-bridge": translate("widgets:driver:user-bridge", "user bridge"),
+            "host": translate("widgets:driver:host", "host"),
+            "none": translate("widgets:driver:none", "none"),
+            "macvlan": translate("widgets:driver:macvlan", "macvlan"),
+            "overlay": translate("widgets:driver:overlay", "overlay")}.get(name, name)
+
+
+def probe_label(choice: str) -> str:
+    """A probe choice's label in the language in force (the choice itself, PROBES, stays English:
+    `probe_kind` answers in it)."""
+    return {"container to container": translate("widgets:probe:c2c", "container to container"),
+            "to the internet": translate("widgets:probe:egress", "to the internet"),
+            "from the internet": translate("widgets:probe:publish", "from the internet"),
+            "from the host": translate("widgets:probe:from-host", "from the host"),
+            "from the LAN": translate("widgets:probe:from-lan", "from the LAN"),
+            "container to the host": translate("widgets:probe:to-host", "container to the host")}.get(choice, choice)
 
 
 def _address(text: str):
@@ -124,14 +146,19 @@ def reachability(path, spec) -> tuple[bool | None, list[str]]:
     """(reached, lines) from a traced Path: what the probe did, against what the scenario expects."""
     reached = getattr(path, "reached", None)
     reached = reached if isinstance(reached, bool) else None
-    verdict = {True: "reached", False: "did NOT reach", None: "result unknown:"}[reached]
+    verdict = {True: translate("widgets:reach:reached", "reached"),
+               False: translate("widgets:reach:not-reached", "did NOT reach"),
+               None: translate("widgets:reach:unknown", "result unknown:")}[reached]
     source = getattr(path, "source", None) or spec.source
     target = getattr(path, "target", None) or spec.target
     port = f" port {spec.port}" if spec.port else ""
     lines = [f"{spec.name}: {source} {verdict} {target} ({spec.kind}{port})"]
     if reached is not None:
-        lines.append("as the scenario expects" if reached == spec.expect
-                     else f"UNEXPECTED: the scenario expects it {'to get' if spec.expect else 'not to get'} through")
+        lines.append(translate("widgets:reach:expected", "as the scenario expects") if reached == spec.expect
+                     else translate("widgets:reach:unexpected-through", "UNEXPECTED: the scenario expects it to get "
+                                    "through") if spec.expect
+                     else translate("widgets:reach:unexpected-blocked", "UNEXPECTED: the scenario expects it not to "
+                                    "get through"))
     if spec.description:
         lines.append(spec.description)
     return reached, lines
@@ -149,7 +176,9 @@ def rules_panel(path) -> str:
 
     netfilter = getattr(path, "netfilter", None) or {}
     if not netfilter:
-        return '<p class="dnlab-rules-note">Not rule-traced: the counters in "Key facts" stand instead.</p>'
+        return ('<p class="dnlab-rules-note">'
+                + html.escape(translate("widgets:rules:untraced", 'Not rule-traced: the counters in "Key facts" stand '
+                                        'instead.')) + "</p>")
     groups: dict[tuple[str, str], list[dict]] = {}
     for entry in netfilter.get("rules", []):
         groups.setdefault((entry["namespace"], entry["leg"]), []).append(entry)
@@ -166,20 +195,22 @@ def rules_panel(path) -> str:
         where = html.escape(entries[0]["namespace"])
         hooks = html.escape(" › ".join(hooks_crossed(entries)))
         parts.append(f'<div data-namespace="{where}"><b>{html.escape(_rules_head(entries[0]))}</b> '
-                     f'<span class="dnlab-rules-note">hooks: {hooks}'
+                     f'<span class="dnlab-rules-note">{html.escape(translate("widgets:rules:hooks", "hooks:"))} {hooks}'
                      f'</span><table>{"".join(rows)}</table></div>')
     quiet = [n for n in netfilter.get("traced", []) if not any(n == ns for ns, _ in groups)]
-    notes = [f"no rule met in: {', '.join(quiet)}"] if quiet else []
+    notes = [translate("widgets:rules:quiet", "no rule met in: {names}", names=', '.join(quiet))] if quiet else []
     untraced = netfilter.get("untraced", {})
     lanes = getattr(path, "lanes", None) or []
-    notes += [f"{name}: not traced ({why}); its counters stand instead" for name, why in untraced.items()
-              if name in lanes]
+    notes += [translate("widgets:rules:not-traced", "{name}: not traced ({why}); its counters stand instead", name=name,
+                        why=why) for name, why in untraced.items() if name in lanes]
     off = [name for name in untraced if name not in lanes]
-    notes += [f"not traced, off the packet's path: {', '.join(off)}"] if off else []
+    notes += [translate("widgets:rules:off-path", "not traced, off the packet's path: {names}",
+                        names=', '.join(off))] if off else []
     notes += [f"DISAGREE: {text}" for text in netfilter.get("disagreements", [])]
     parts += [f'<p class="dnlab-rules-note">{html.escape(n)}</p>' for n in notes]
-    return ('<p class="dnlab-rules-note">The kernel\'s own trace of this probe\'s packet (xtables-monitor), '
-            "in the order it met them; bold: the rule that decided.</p>" + "".join(parts))
+    return ('<p class="dnlab-rules-note">' + html.escape(translate(
+        "widgets:rules:head", "The kernel's own trace of this probe's packet (xtables-monitor), in the order it met "
+        "them; bold: the rule that decided.")) + "</p>" + "".join(parts))
 
 
 def rules_hit(path) -> list[str]:
@@ -189,7 +220,8 @@ def rules_hit(path) -> list[str]:
     for rule in getattr(path, "rules", None) or []:
         if rule.get("table") == "nat" and rule.get("delta") and rule.get("flow") is not False:
             where = rule.get("namespace") or rule.get("ns")
-            hit.append(f"hit by this probe (+{rule['delta']}) in {where}: {rule.get('rule')}")
+            hit.append(translate("widgets:rules:hit", "hit by this probe (+{delta}) in {where}: {rule}",
+                                 delta=rule['delta'], where=where, rule=rule.get('rule')))
     return hit
 
 
@@ -254,14 +286,21 @@ class Explorer(widgets.VBox):
         self.probe_name: str | None = None       # the scenario's probe now shown (None: not offered)
         self.path = None                         # the Path now shown
 
-        self.driver = widgets.Dropdown(options=list(DRIVERS), value=scenario, description="Driver")
-        self.probe = widgets.ToggleButtons(options=list(PROBES), value=probe, description="Probe")
+        # The options' values stay the English names (what the code and the tests choose by); their
+        # labels are in the language in force.
+        self.driver = widgets.Dropdown(options=[(driver_label(name), name) for _, name in DRIVERS], value=scenario,
+                                       description=translate("widgets:label:driver", "Driver"))
+        self.probe = widgets.ToggleButtons(options=[(probe_label(p), p) for p in PROBES], value=probe,
+                                           description=translate("widgets:label:probe", "Probe"))
         self.probe.style.button_width = "auto"
-        self.view = widgets.ToggleButtons(options=list(VIEWS), value=view, description="View")
+        self.view = widgets.ToggleButtons(options=list(VIEWS), value=view,
+                                          description=translate("widgets:label:view", "View"))
         self.view.style.button_width = "5em"
-        self.rerun = widgets.Button(description="Re-run probe", icon="refresh",
-                                    tooltip="send the probe again, live, and redraw")
-        self.progress = widgets.IntProgress(value=0, min=0, max=4, description="Working",
+        self.rerun = widgets.Button(description=translate("widgets:label:rerun", "Re-run probe"), icon="refresh",
+                                    tooltip=translate("widgets:label:rerun-tip",
+                                                      "send the probe again, live, and redraw"))
+        self.progress = widgets.IntProgress(value=0, min=0, max=4,
+                                            description=translate("widgets:label:working", "Working"),
                                             bar_style="info", layout=widgets.Layout(visibility="hidden"))
         self.status = widgets.HTML()
         self.message = widgets.HTML()
@@ -278,9 +317,11 @@ class Explorer(widgets.VBox):
             widget.add_class(css)
         # Figure across the whole width (it is read from the back of a classroom), facts and
         # what changed side by side under it.
-        facts_box = widgets.VBox([widgets.HTML("<b>Key facts</b>"), self.facts_html],
+        facts_box = widgets.VBox([widgets.HTML(f"<b>{translate('widgets:label:facts', 'Key facts')}</b>"),
+                                  self.facts_html],
                                  layout=widgets.Layout(width="56%", padding="0 12px 0 0"))
-        diff_box = widgets.VBox([widgets.HTML("<b>What changed against the previous driver</b>"), self.diff_html],
+        diff_box = widgets.VBox([widgets.HTML("<b>" + translate("widgets:label:diff", "What changed against the "
+                                                                "previous driver") + "</b>"), self.diff_html],
                                 layout=widgets.Layout(width="44%"))
         super().__init__([
             widgets.HTML(_STYLE),
@@ -380,7 +421,8 @@ class Explorer(widgets.VBox):
                 self._show_figure(scenario, probe_name, view, choice)
             seconds = time.perf_counter() - started
             self.timings.append((f"{name}/{choice}/{view}", seconds))
-            self.status.value = f"<small>ready in {seconds:.2f} s</small>"
+            ready = translate("widgets:status:ready", "ready in {seconds} s", seconds=f"{seconds:.2f}")
+            self.status.value = f"<small>{ready}</small>"
         except Exception as error:  # noqa: BLE001 - every failure becomes a message in the widget
             self.errors.append(traceback.format_exc())
             self._show_error(error, name)
@@ -390,7 +432,8 @@ class Explorer(widgets.VBox):
     def _ensure_started(self, name: str, force: bool = False):
         scenario = self.cache.scenarios.get(name)
         if scenario is None or force:
-            self._step(1, f"starting scenario {name} (first time only: it stays warm)…")
+            self._step(1, translate("widgets:status:starting", "starting scenario {name} (first time only: it stays "
+                                    "warm)…", name=name))
             scenario = self._scenario_class(name).start()
             self.cache.scenarios[name] = scenario
         return scenario
@@ -400,11 +443,12 @@ class Explorer(widgets.VBox):
         if key in self.cache.facts:
             return self.cache.facts[key]
         if spec is not None and key not in self.cache.traces:
-            self._step(2, f"tracing probe {probe_name} in {scenario.name}…")
+            self._step(2, translate("widgets:status:tracing", "tracing probe {probe} in {scenario}…", probe=probe_name,
+                                    scenario=scenario.name))
             trace = self._trace_fn()
             # The explorer started the scenario already; a warm trace need not check it again.
             self.cache.traces[key] = trace(self.world, scenario, probe_name, start=False, **self._rules_kwargs(trace))
-        self._step(3, f"reading the facts of {scenario.name}…")
+        self._step(3, translate("widgets:status:reading", "reading the facts of {scenario}…", scenario=scenario.name))
         facts = self._read(self.world, scenario, spec)
         if spec is not None:
             path = self.cache.traces[key]
@@ -414,7 +458,7 @@ class Explorer(widgets.VBox):
             mark_hits(facts, getattr(path, "rules", None), proxied=proxied)
             facts.expected = spec.expect
         else:
-            facts.reachability = ["(no probe: see the note above)"]
+            facts.reachability = [translate("widgets:facts:no-probe", "(no probe: see the note above)")]
         self.cache.facts[key] = facts
         return facts
 
@@ -422,7 +466,7 @@ class Explorer(widgets.VBox):
         path = self.path = self.cache.traces[(scenario.name, probe_name)]
         key = (scenario.name, probe_name, view)
         if key not in self.cache.figures:
-            self._step(4, f"drawing the {view} view…")
+            self._step(4, translate("widgets:status:drawing", "drawing the {view} view…", view=view))
             svg = figure_svg(self._draw_fn()(path, view=view))
             # The figure's text alternative (screen readers), from the drawing room if it has one.
             try:
@@ -436,22 +480,34 @@ class Explorer(widgets.VBox):
         self.figure.value = self.cache.figures[key]
         self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}"'
                               f' data-probe="{html.escape(probe_name)}"'
-                              f' data-view="{view}"><b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)}'
-                              f' driver) · {html.escape(choice)} (probe <code>{html.escape(probe_name)}</code>)'
-                              f' · {view} view</div>')
+                              f' data-view="{view}"><b>{html.escape(scenario.name)}</b> '
+                              + html.escape(translate("widgets:caption:driver", "({driver} driver)",
+                                                      driver=scenario.driver))
+                              + f' · {html.escape(probe_label(choice))} ('
+                              + html.escape(translate("widgets:caption:probe", "probe")) +
+                              f' <code>{html.escape(probe_name)}</code>) · '
+                              + html.escape(translate("widgets:caption:view", "{view} view", view=view)) + '</div>')
         summary = path.summary()
-        self.summary.value = f"<details><summary>hop by hop</summary><pre>{html.escape(summary)}</pre></details>"
-        self.rules_html.value = ("<details open><summary><b>Rules this packet met</b></summary>"
-                                 f"{rules_panel(path)}</details>")
+        hops = html.escape(translate("widgets:label:hops", "hop by hop"))
+        self.summary.value = (f"<details><summary>{hops}</summary>"
+                              f"<pre>{html.escape(summary)}</pre></details>")
+        self.rules_html.value = ("<details open><summary><b>"
+                                 + html.escape(translate("widgets:label:rules", "Rules this packet met"))
+                                 + f"</b></summary>{rules_panel(path)}</details>")
 
     def _show_not_offered(self, scenario, choice: str, specs) -> None:
-        offered = [label for label in PROBES if probe_for(label, specs, scenario.driver)]
-        self.message.value = (f'<div class="dnlab-note">The <b>{html.escape(scenario.name)}</b> scenario offers no '
-                              f'“{html.escape(choice)}” probe. It offers: '
-                              f'{html.escape(", ".join(offered) or "no probe of this explorer")}.</div>')
+        offered = [probe_label(label) for label in PROBES if probe_for(label, specs, scenario.driver)]
+        self.message.value = ('<div class="dnlab-note">' + html.escape(translate(
+            "widgets:note:not-offered", "The {scenario} scenario offers no “{choice}” probe. It offers: {offered}.",
+            scenario=scenario.name, choice=probe_label(choice),
+            offered=", ".join(offered) or translate("widgets:note:none-offered", "no probe of this explorer")))
+            + '</div>')
         self.caption.value = (f'<div data-scenario="{html.escape(scenario.name)}" data-probe="">'
-                              f'<b>{html.escape(scenario.name)}</b> ({html.escape(scenario.driver)} driver)'
-                              f' · no “{html.escape(choice)}” probe</div>')
+                              f'<b>{html.escape(scenario.name)}</b> '
+                              + html.escape(translate("widgets:caption:driver", "({driver} driver)",
+                                                      driver=scenario.driver)) + ' · '
+                              + html.escape(translate("widgets:caption:no-probe", "no “{choice}” probe",
+                                                      choice=probe_label(choice))) + '</div>')
         self.figure.value = ""
         self.summary.value = self.rules_html.value = ""
 
@@ -460,10 +516,12 @@ class Explorer(widgets.VBox):
             problem, fix = error.problem, error.fix
         else:
             problem, fix = f"{type(error).__name__}: {error}", None
-        fix_html = f"<br>Fix: <code>{html.escape(fix)}</code>" if fix else ""
-        self.message.value = (f'<div class="dnlab-error"><b>Could not show {html.escape(name)}:</b> '
-                              f'{html.escape(str(problem))}{fix_html}</div>')
-        self.status.value = "<small>failed</small>"
+        fix_word = html.escape(translate("widgets:error:fix", "Fix:"))
+        fix_html = f"<br>{fix_word} <code>{html.escape(fix)}</code>" if fix else ""
+        self.message.value = ('<div class="dnlab-error"><b>'
+                              + html.escape(translate("widgets:error:could-not", "Could not show {name}:", name=name))
+                              + f'</b> {html.escape(str(problem))}{fix_html}</div>')
+        self.status.value = f"<small>{html.escape(translate('widgets:status:failed', 'failed'))}</small>"
         # Never leave another driver's figure or facts under this driver's name.
         self.path = None
         self.figure.value = self.caption.value = self.summary.value = self.rules_html.value = ""
@@ -474,15 +532,18 @@ class Explorer(widgets.VBox):
     # --- rendering facts ------------------------------------------------------------------------
     @staticmethod
     def _facts_table(facts: Facts) -> str:
-        head = (f"<p>scenario <b>{html.escape(facts.scenario)}</b>, driver <b>{html.escape(facts.driver)}</b>, "
-                f"container <code>{html.escape(facts.container or '-')}</code> on {html.escape(facts.host)}</p>")
+        head = "<p>" + translate("widgets:facts:head", "scenario {scenario}, driver {driver}, container {container} on "
+                                 "{host}", scenario=f"<b>{html.escape(facts.scenario)}</b>",
+                                 driver=f"<b>{html.escape(facts.driver)}</b>",
+                                 container=f"<code>{html.escape(facts.container or '-')}</code>",
+                                 host=html.escape(facts.host)) + "</p>"
         rows = []
         for category in CATEGORIES:
             if category == "nat":
                 items = Explorer._nat_html(facts)
             else:
                 items = "<br>".join(html.escape(item) for item in getattr(facts, category)) or "-"
-            rows.append(f'<tr data-fact="{category}"><th>{TITLES[category]}</th><td>{items}</td></tr>')
+            rows.append(f'<tr data-fact="{category}"><th>{html.escape(title(category))}</th><td>{items}</td></tr>')
         return head + "<table>" + "".join(rows) + "</table>"
 
     @staticmethod
@@ -495,22 +556,28 @@ class Explorer(widgets.VBox):
             return "<br>".join(html.escape(n) for n in notes + [sentence]) or "-"
         lines = [f'<div class="dnlab-nat-note">{html.escape(sentence)}</div>']
         for rule, hit, packets in marked:
-            mark = (f'<b class="hit">✔ hit (+{packets})</b>' if hit else '<span class="nohit">· not hit</span>')
+            mark = (f'<b class="hit">✔ {translate("widgets:nat:hit", "hit (+{packets})", packets=packets)}</b>' if hit
+                    else f'<span class="nohit">· {translate("widgets:nat:not-hit", "not hit")}</span>')
             lines.append(f'<div data-hit="{str(hit).lower()}">{mark} {html.escape(rule)}</div>')
-        lines += [f'<div class="dnlab-nat-note">also hit in {html.escape(item)}</div>' for item in facts.nat_elsewhere]
+        lines += ['<div class="dnlab-nat-note">'
+                  + html.escape(translate("widgets:nat:elsewhere", "also hit in {where}", where=item)) + "</div>"
+                  for item in facts.nat_elsewhere]
         return "".join(lines)
 
     @staticmethod
     def _diff_html(previous: Facts | None, current: Facts) -> str:
         if previous is None:
-            return "<i>(pick another driver to compare)</i>"
+            return f"<i>{html.escape(translate('widgets:diff:none', '(pick another driver to compare)'))}</i>"
         if previous.scenario == current.scenario:
-            return f"<i>(the previous driver was this one: {html.escape(current.scenario)})</i>"
+            return "<i>" + html.escape(translate("widgets:diff:same", "(the previous driver was this one: {scenario})",
+                                                 scenario=current.scenario)) + "</i>"
         lines = []
         for line in diff_facts(previous, current):
             css = "gone" if line.startswith("  - ") else "came" if line.startswith("  + ") else ""
             lines.append(f'<span class="{css}">{html.escape(line)}</span>')
-        return (f"<p>from <b>{html.escape(previous.scenario)}</b> to <b>{html.escape(current.scenario)}</b>:</p>"
+        return ("<p>" + translate("widgets:diff:from-to", "from {previous} to {current}:",
+                                  previous=f"<b>{html.escape(previous.scenario)}</b>",
+                                  current=f"<b>{html.escape(current.scenario)}</b>") + "</p>"
                 "<pre>" + "\n".join(lines) + "</pre>")
 
 

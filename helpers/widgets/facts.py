@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 
 from helpers.errors import LabError
+from helpers.language import translate
 from helpers.observe import (
     Interface,
     NetworkInfo,
@@ -35,6 +36,15 @@ TITLES = {
     "nat": "NAT rules involved (iptables-save -t nat)",
     "reachability": "Reachability",
 }
+
+
+def title(category: str) -> str:
+    """A category's title (TITLES) in the language in force."""
+    return {"addresses": translate("widgets:facts:addresses", "Container addresses"),
+            "routes": translate("widgets:facts:routes", "Container routes"),
+            "networks": translate("widgets:facts:networks", "Network (docker network inspect)"),
+            "nat": translate("widgets:facts:nat", "NAT rules involved (iptables-save -t nat)"),
+            "reachability": translate("widgets:facts:reachability", "Reachability")}[category]
 
 
 @dataclass
@@ -166,7 +176,7 @@ def read_facts(world, scenario, spec=None) -> Facts:
     facts = Facts(scenario=scenario.name, driver=scenario.driver)
     focus = focus_container(scenario, spec)
     if focus is None:
-        facts.addresses = ["(the scenario has no container)"]
+        facts.addresses = [translate("widgets:facts:no-container", "(the scenario has no container)")]
         return facts
     host, container = focus
     client = world.hosts[host].docker
@@ -184,7 +194,7 @@ def read_facts(world, scenario, spec=None) -> Facts:
         raise LabError(f"could not read the network namespace of {facts.container} on {host}",
                        "press “Re-run probe” (it restarts the scenario)")
     facts.addresses = format_addresses(seen[inside.name].interfaces)
-    facts.routes = format_routes(seen[inside.name].routes) or ["(no IPv4 routes)"]
+    facts.routes = format_routes(seen[inside.name].routes) or [translate("widgets:facts:no-routes", "(no IPv4 routes)")]
 
     networks = docker_networks(world, host)
     needles: list[str] = []
@@ -196,10 +206,11 @@ def read_facts(world, scenario, spec=None) -> Facts:
         # An overlay container's second leg (eth1) is on docker_gwbridge, which inspect does not
         # list among its networks: its egress is NATed there, so it belongs to the facts.
         for net in (n for n in networks if n.name == "docker_gwbridge"):
-            facts.networks.append(network_summary(net) + " (the overlay's way out: eth1)")
+            facts.networks.append(network_summary(net) + translate("widgets:facts:gwbridge",
+                                                                   " (the overlay's way out: eth1)"))
             needles.extend([*net.subnets, net.bridge])
     if not facts.networks:
-        facts.networks = ["(attached to no network)"]
+        facts.networks = [translate("widgets:facts:no-network", "(attached to no network)")]
     rules = seen[docker_host.name].rules
     facts.nat = nat_rules(rules, needles) or [_no_rule(rules, scenario.driver)]
     return facts
@@ -209,7 +220,8 @@ def _no_rule(rules: list[Rule], driver: str) -> str:
     """Why the NAT list is empty: no rule for this container, or no Docker rule in iptables at all
     (Docker 29 can keep its rules in nftables: `nft list ruleset` shows them there)."""
     if any(rule.chain.startswith("DOCKER") for rule in rules):
-        return f"(none: Docker installed no NAT rule for this {driver} container)"
+        return translate("widgets:facts:no-nat", "(none: Docker installed no NAT rule for this {driver} container)",
+                         driver=driver)
     from helpers.world.engine_facts import say
 
     return ("(none in iptables: this engine keeps no DOCKER chain there. " + say("nftables")
@@ -231,7 +243,7 @@ def mark_hits(facts: Facts, path_rules: list[dict], proxied: bool = False) -> Fa
         if where == facts.host:
             facts.nat_hits[rule["rule"]] = facts.nat_hits.get(rule["rule"], 0) + rule["delta"]
             if rule["rule"] not in facts.nat:
-                facts.nat = [r for r in facts.nat if not r.startswith("(none")] + [rule["rule"]]
+                facts.nat = [r for r in facts.nat if not r.startswith("(")] + [rule["rule"]]   # a note goes
         else:
             facts.nat_elsewhere.append(f"{where}: {rule['rule']} (+{rule['delta']})")
     return facts
@@ -242,16 +254,18 @@ def nat_lines(facts: Facts) -> tuple[str, list[tuple[str, bool, int]]]:
     and how many of the listed rules the probe actually went through."""
     rules = [r for r in facts.nat if not r.startswith("(")]
     if facts.nat_hits is None:
-        return "No probe ran, so no counter was compared: these are the rules that name this container.", \
-            [(r, False, 0) for r in rules]
+        return translate("widgets:nat:no-probe", "No probe ran, so no counter was compared: these are the rules "
+                         "that name this container."), [(r, False, 0) for r in rules]
     hit = [r for r in rules if facts.nat_hits.get(r)]
-    sentence = (f"Counters read before and after the probe: {len(hit)} of the {len(rules)} rules listed counted "
-                f"its packets (✔); the others name this container or its network but this probe did not use them.")
+    sentence = translate("widgets:nat:counted", "Counters read before and after the probe: {hit} of the {listed} rules "
+                         "listed counted its packets (✔); the others name this container or its network but this "
+                         "probe did not use them.", hit=len(hit), listed=len(rules))
     if not rules:
-        sentence = "Counters read before and after the probe: no nat rule of this host counted its packets."
+        sentence = translate("widgets:nat:none-counted", "Counters read before and after the probe: no nat rule of "
+                             "this host counted its packets.")
     if facts.proxied and not hit:
-        sentence += (" The probe went to docker-proxy, a userland relay that opens its own connection: "
-                     "no NAT rule needed.")
+        sentence += translate("widgets:nat:proxied", " The probe went to docker-proxy, a userland relay that opens its "
+                              "own connection: no NAT rule needed.")
     return sentence, [(r, bool(facts.nat_hits.get(r)), facts.nat_hits.get(r, 0)) for r in rules]
 
 
@@ -265,9 +279,9 @@ def diff_facts(previous: Facts | None, current: Facts) -> list[str]:
         gone = [item for item in old[category] if item not in new[category]]
         came = [item for item in new[category] if item not in old[category]]
         if not gone and not came:
-            lines.append(f"{TITLES[category]}: unchanged")
+            lines.append(translate("widgets:diff:unchanged", "{title}: unchanged", title=title(category)))
             continue
-        lines.append(f"{TITLES[category]}:")
+        lines.append(f"{title(category)}:")
         lines.extend(f"  - {item}" for item in gone)
         lines.extend(f"  + {item}" for item in came)
     return lines
