@@ -146,13 +146,14 @@ def reachability(path, spec) -> tuple[bool | None, list[str]]:
     """(reached, lines) from a traced Path: what the probe did, against what the scenario expects."""
     reached = getattr(path, "reached", None)
     reached = reached if isinstance(reached, bool) else None
-    verdict = {True: translate("widgets:reach:reached", "reached"),
-               False: translate("widgets:reach:not-reached", "did NOT reach"),
-               None: translate("widgets:reach:unknown", "result unknown:")}[reached]
-    source = getattr(path, "source", None) or spec.source
-    target = getattr(path, "target", None) or spec.target
-    port = f" port {spec.port}" if spec.port else ""
-    lines = [f"{spec.name}: {source} {verdict} {target} ({spec.kind}{port})"]
+    fields = dict(name=spec.name, source=getattr(path, "source", None) or spec.source,
+                  target=getattr(path, "target", None) or spec.target,
+                  what=f"{spec.kind} port {spec.port}" if spec.port else spec.kind)
+    lines = [translate("widgets:reach:reached", "{name}: {source} reached {target} ({what})", **fields)
+             if reached else
+             translate("widgets:reach:not-reached", "{name}: {source} did NOT reach {target} ({what})", **fields)
+             if reached is False else
+             translate("widgets:reach:unknown", "{name}: {source} result unknown: {target} ({what})", **fields)]
     if reached is not None:
         lines.append(translate("widgets:reach:expected", "as the scenario expects") if reached == spec.expect
                      else translate("widgets:reach:unexpected-through", "UNEXPECTED: the scenario expects it to get "
