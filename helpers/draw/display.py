@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import warnings
 from pathlib import Path
 
@@ -115,7 +116,16 @@ def _japanese_fonts() -> bool:
                               f"show as empty boxes. Fix: sudo apt-get install {FONT_PACKAGE}", stacklevel=3)
                 return False
             font_manager.fontManager.addfont(path)
+    # IPA Gothic has one weight: a bold title's Japanese is drawn at the regular weight (its Latin stays
+    # bold in DejaVu). matplotlib logs that at every new size; in a notebook the log is red text under
+    # the figure, so that one message about these fonts is dropped.
+    logging.getLogger("matplotlib.font_manager").addFilter(_no_bold_ipa)
     return True
+
+
+def _no_bold_ipa(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not (message.startswith("Failed to find font weight") and any(n in message for n in JAPANESE_FONTS))
 
 
 def sans() -> str | list[str]:

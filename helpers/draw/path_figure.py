@@ -269,7 +269,7 @@ def _columns(path: Path, lanes: list[str], table: list[Row]) -> _Columns:
     lanes_end = LANE_X0 + (len(lanes) - 1) * LANE_GAP + 0.3
     action = lanes_end + 0.1
     # At least the column head ("interfaces (in order)") wide, in a browser's font too (the explorer's SVG).
-    where_chars = min(26, max([len(r.interfaces) for r in table] + [24, columns(_head_where()) + 2]))
+    where_chars = min(26, max([len(r.interfaces) for r in table] + [24, columns(_head_where())]))
     # The action column holds its longest word (11 characters) and its head, "what happened", with a gap
     # before the next head (they ran together: "what happenedinterfaces").
     where = action + max(11 * CHAR[7.5], 13 * CHAR[7.0]) + 0.2

@@ -1,0 +1,166 @@
+"""The Japanese edition's figures and explorer (issue 22): with Japanese in force every figure is drawn
+from saved real runs with its labels in Japanese, and matplotlib finds a glyph for every character
+(its "Glyph ... missing from font" warning is what a learner would see as empty boxes); the explorer's
+widgets show Japanese labels while their values stay the English names the code chooses by."""
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from helpers import language
+from helpers.draw import draw_path
+from helpers.draw.display import JAPANESE_FONTS, wrap
+from helpers.draw.host_figure import draw_host_map
+from helpers.path import rebuild
+from tests.unit.test_draw_figures import MAX_PX, overlapping_texts
+from tests.unit.test_host_map_figure import MAPS
+
+DATA = Path(__file__).parent / "data"
+KANA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")     # hiragana, katakana, kanji
+
+
+@pytest.fixture
+def japanese(monkeypatch):
+    for name in ("DNLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(language, "_chosen", None)
+    language.use("ja")
+    yield
+    monkeypatch.setattr(language, "_chosen", None)    # monkeypatch restores $DNLAB_LANG after this
+
+
+def _rendered(drawing) -> list[str]:
+    """Render the drawing to PNG as a notebook does; the warnings matplotlib gave while doing it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert drawing.png().startswith(b"\x89PNG")
+    return [str(w.message) for w in caught]
+
+
+def _texts(drawing) -> list[str]:
+    return [t.get_text() for ax in drawing.axes for t in ax.texts] + [
+        text for ax in drawing.axes for text in (ax.get_title(loc="left"), ax.get_xlabel())]
+
+
+def test_the_japanese_font_is_installed():
+    """Debian's fonts-ipafont-gothic (scripts/install.sh): without it every test below would warn."""
+    missing = [path for path in JAPANESE_FONTS.values() if not Path(path).exists()]
+    assert not missing, f"missing {missing}. Fix: sudo apt-get install fonts-ipafont-gothic"
+
+
+@pytest.mark.parametrize("run", sorted(p.name for p in (DATA / "paths").iterdir()))
+@pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
+def test_every_path_figure_draws_its_japanese(japanese, run, view):
+    drawing = draw_path(rebuild(DATA / "paths" / run), view=view)
+    assert [w for w in _rendered(drawing) if "missing from font" in w] == []
+    texts = _texts(drawing)
+    assert KANA.search(texts[0]), texts[0]                                     # the title
+    assert any(t == "何が起きたか" for t in texts) or not drawing.axes[0].lines[1:]   # a column head
+    width, height = drawing.size_px()
+    assert width <= MAX_PX and height <= 1000 and overlapping_texts(drawing) == []
+
+
+@pytest.mark.parametrize("name", sorted(MAPS))
+def test_every_host_map_draws_its_japanese(japanese, name):
+    drawing = draw_host_map(MAPS[name]())
+    assert [w for w in _rendered(drawing) if "missing from font" in w] == []
+    texts = _texts(drawing)
+    assert "ブリッジ" in texts[0] and any(t.startswith("青: ") for t in texts)
+    assert drawing.size_px()[0] <= MAX_PX and overlapping_texts(drawing) == []
+
+
+def test_the_world_map_draws_its_japanese(japanese):
+    import json
+    from types import SimpleNamespace
+
+    from helpers.draw.world_map import draw_world
+    from helpers.observe.collect import WorldState, from_outputs
+
+    saved = json.loads((DATA / "facts_default_bridge.json").read_text())
+    state = WorldState({name: from_outputs(name, "machine", "", {"links": saved[name]["links"]})
+                        for name in ("host1", "router")})
+    world = {name: SimpleNamespace(namespace=f"dnlab-t-{name}") for name in ("host1", "router")}
+    drawing = draw_world(world, state)
+    assert [w for w in _rendered(drawing) if "missing from font" in w] == []
+    texts = _texts(drawing)
+    assert texts[0].startswith("カーネルが報告するラボ環境") and any("上にコンテナの veth" in t for t in texts)
+    assert overlapping_texts(drawing) == []
+
+
+def test_chapter_7s_plot_draws_its_japanese(japanese):
+    from helpers.lessons.ch07 import Case, plot
+
+    base = Case("host (a -> b)", None, "b", 1)
+    base.latency_ms, base.mbps = [2.0, 2.0, 2.2], [1000.0, 1000.0]
+    slow = Case("bridge, published, DNAT (a -> b)", None, "b", 1, baseline="host (a -> b)")
+    slow.latency_ms, slow.mbps = [3.0, 3.0, 3.2], [500.0, 500.0]
+    drawing = plot([base, slow])
+    assert [w for w in _rendered(drawing) if "missing from font" in w] == []
+    assert any(t.startswith("HTTP リクエスト時間") for t in _texts(drawing))
+
+
+def test_the_check_fails_without_the_japanese_font(japanese, monkeypatch):
+    """The glyph check can fail: the same figure drawn with only DejaVu warns about missing glyphs."""
+    from helpers.draw import display
+
+    monkeypatch.setattr(display, "sans", lambda: "DejaVu Sans")
+    monkeypatch.setattr(display, "fonts", lambda: {"font.family": "DejaVu Sans"})
+    drawing = draw_host_map(MAPS["course scenarios"]())
+    assert [w for w in _rendered(drawing) if "missing from font" in w]
+
+
+def test_english_figures_keep_their_english(monkeypatch):
+    monkeypatch.setenv("DNLAB_LANG", "en")
+    monkeypatch.setattr(language, "_chosen", None)
+    drawing = draw_host_map(MAPS["course scenarios"]())
+    assert not any(KANA.search(t) for t in _texts(drawing))
+
+
+def test_japanese_wraps_by_columns():
+    line = "コンテナはそれぞれ自分の名前空間を持つ eth0 172.17.0.2/16"
+    lines = wrap(line, 20)
+    assert lines == ["コンテナはそれぞれ自", "分の名前空間を持つ", "eth0 172.17.0.2/16"]   # 20, 18 and 18 columns
+    assert wrap("eth0 172.17.0.2/16 no IPv4", 14) == ["eth0", "172.17.0.2/16", "no IPv4"]   # textwrap's own
+
+
+# --- the explorer -----------------------------------------------------------------------------------
+
+def test_the_explorer_shows_japanese_labels(japanese):
+    from tests.unit.test_explorer_unit import SPECS, _scenario_class, _World
+
+    import matplotlib.pyplot as plt
+
+    from helpers.widgets import explorer as explorer_module
+    from helpers.widgets.explorer import Explorer
+    from helpers.widgets.facts import Facts
+
+    explorer_module._CACHES.clear()
+
+    def draw(path, view="L2"):
+        figure = plt.figure()
+        figure.text(0.1, 0.5, f"{path.scenario} {view}")
+        return figure
+
+    class _Path:
+        scenario, probe, reached, source, target = "default-bridge", "egress", True, "a", "inet"
+
+        def summary(self):
+            return "a > inet"
+
+    registry = {"default-bridge": _scenario_class("default-bridge", "bridge", list(SPECS))}
+    ex = Explorer(_World(), scenarios=registry, trace=lambda *a, **k: _Path(), draw=draw,
+                  read=lambda w, s, spec: Facts(s.name, s.driver, addresses=["eth0 172.17.0.2/16"]))
+    try:
+        assert (ex.driver.description, ex.probe.description, ex.view.description) == ("ドライバ", "プローブ", "ビュー")
+        assert ex.rerun.description == "プローブを再実行"
+        assert ex.driver.label == "デフォルトブリッジ" and ex.driver.value == "default-bridge"
+        assert ex.probe.label == "インターネットへ" and ex.probe.value == "to the internet"
+        assert "コンテナのアドレス" in ex.facts_html.value and "到達した" in ex.facts_html.value
+        assert "このパケットが出会ったルール" in ex.rules_html.value and ex.errors == []
+        assert ex.status.value.endswith("秒で完了</small>")
+    finally:
+        explorer_module._CACHES.clear()
+        plt.close("all")
