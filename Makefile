@@ -1,7 +1,8 @@
 # The course's two commands:
 #   make start   set up everything (as root or through sudo) and open the course in JupyterLab
+#                (the Japanese edition: make start DNLAB_LANG=ja, or a Japanese locale)
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
-SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT,DNLAB_LANG)
 
 .PHONY: start test test-engine28 test-debian13 course-image test-course-image test-course-image-suite test-course-image-arm64 classroom classroom-down test-classroom bench down clean
 start:
@@ -46,7 +47,7 @@ classroom:
 	[ -f /var/cache/dnlab/course-image/rootfs.tar ] || $(MAKE) course-image
 	@# @: the code and the password stay off the terminal's echo of this line
 	@$(SUDO) env DNLAB_CLASSROOM_CODE="$(CODE)" DNLAB_CLASSROOM_ADMIN_PASSWORD="$(ADMIN_PASSWORD)" \
-		.venv/bin/dnlab classroom up --name "$(NAME)" --listen "$(LISTEN)"
+		.venv/bin/dnlab classroom up --name "$(NAME)" --listen "$(LISTEN)" --lang "$(or $(DNLAB_LANG),en)"
 classroom-down:
 	$(SUDO) .venv/bin/dnlab classroom down --name "$(NAME)"
 # The classroom end to end in a throwaway engine (tier `classroom`: not part of `make test`). Its JUnit

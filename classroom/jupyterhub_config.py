@@ -14,6 +14,8 @@ engine namespace and sets the DNLAB_CLASSROOM_* variables below; every one has a
     DNLAB_CLASSROOM_ACTIVITY_INTERVAL  how often the hub reads the proxy's activity (the culler's input)
     DNLAB_CLASSROOM_STATE         folder for the hub's database, cookie secret and proxy token
     DNLAB_CLASSROOM_STATUS_TOKEN  API token of the instructor view (`dnlab classroom status`)
+    DNLAB_CLASSROOM_LANG          the edition learners get: en (default) or ja, the Japanese notebooks with
+                                  JupyterLab's menus in Japanese (the container's DNLAB_LANG)
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import docker
 from jupyterhub.auth import Authenticator
 from traitlets import Unicode
 
-from helpers.hosting import classroom_names, course_image
+from helpers.hosting import classroom_names, course_image, jupyterlab
 from helpers.world import naming
 
 ENV = os.environ.get
@@ -120,8 +122,10 @@ c.DockerSpawner.notebook_dir = classroom_names.COURSE_HOME
 # The learner is root in their container (the world needs it); jupyter-server refuses root unless told.
 # The image's entrypoint passes the spawner's arguments on to jupyterhub-singleuser.
 c.DockerSpawner.args = ["--allow-root"]
-c.DockerSpawner.default_url = "/lab/tree/notebooks/00_setup.ipynb"
-c.DockerSpawner.environment = {"DNLAB_PROGRESS_DIR": classroom_names.CLASSROOM_PROGRESS_DIR}
+LANGUAGE = "ja" if ENV("DNLAB_CLASSROOM_LANG", "en") == "ja" else "en"
+c.DockerSpawner.default_url = jupyterlab.default_url(LANGUAGE)
+# DNLAB_LANG: the entrypoint selects JupyterLab's language with it, and the course's helpers read it.
+c.DockerSpawner.environment = {"DNLAB_PROGRESS_DIR": classroom_names.CLASSROOM_PROGRESS_DIR, "DNLAB_LANG": LANGUAGE}
 c.DockerSpawner.extra_create_kwargs = {
     "labels": {classroom_names.LABEL_CLASSROOM: classroom_names.CLASSROOM, classroom_names.LABEL_LEARNER: "{username}"},
     "hostname": "{username}",

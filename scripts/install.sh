@@ -31,6 +31,9 @@ fi
 # iproute2, iptables and tcpdump: copied from these packages, same names on Debian 12 and 13.
 # nftables (nft): a learner's own tables, named by the rule trace (helpers/observe/nftrace.py).
 PACKAGES="docker.io busybox-static iproute2 iptables nftables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
+# fonts-ipafont-gothic: the Japanese edition's figures (helpers/draw/display.py; 12 MB installed, where
+# fonts-noto-cjk would take 91 MB).
+PACKAGES="$PACKAGES fonts-ipafont-gothic"
 . /etc/os-release
 # Debian 13 split the docker CLI out of docker.io into its own package, docker-cli (Debian 12's and
 # Ubuntu's docker.io still ship it). A machine that already has a `docker` (docker-ce-cli) keeps it.

@@ -20,7 +20,8 @@ def _settings(args: argparse.Namespace):
     # Secrets come from the environment, never the command line (`ps` shows command lines to all).
     return Settings(name=args.name, listen=args.listen, code=os.environ.get("DNLAB_CLASSROOM_CODE", ""),
                     admin=args.admin, admin_password=os.environ.get("DNLAB_CLASSROOM_ADMIN_PASSWORD", ""),
-                    cpu=args.cpu, mem=args.mem, cull_timeout=args.cull_timeout, image_dir=args.image_dir)
+                    cpu=args.cpu, mem=args.mem, cull_timeout=args.cull_timeout, image_dir=args.image_dir,
+                    language=args.lang)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -101,6 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--mem", default="1G", help="memory per learner, Docker's notation (default 1G)")
         p.add_argument("--cull-timeout", type=int, default=3600, help="seconds idle before a server is stopped")
         p.add_argument("--image-dir", default=str(course_image_dir()), help="make course-image's output")
+        p.add_argument("--lang", choices=("en", "ja"), default="en",
+                       help="the edition learners get (ja: the Japanese notebooks, JupyterLab in Japanese)")
         p.set_defaults(func=func)
     p = verbs.add_parser("down", help="stop the hub and every learner's server; remove all the classroom made")
     _common(p)

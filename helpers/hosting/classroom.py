@@ -77,6 +77,7 @@ class Settings:
     # `make course-image` writes the learner image's rootfs and changes here ($DNLAB_COURSE_IMAGE_DIR: elsewhere)
     image_dir: str = field(default_factory=lambda: str(course_image_dir()))
     extra_env: dict[str, str] = field(default_factory=dict)
+    language: str = "en"      # the edition every learner's JupyterLab opens: "en" or "ja" (issue 22)
 
 
 def state_dir(name: str) -> Path:
@@ -245,7 +246,8 @@ def hub_env(settings: Settings, engine: sandbox.ThrowawayEngine, gateway: str, t
             "DNLAB_CLASSROOM_MEM": settings.mem,
             "DNLAB_CLASSROOM_CULL_TIMEOUT": str(settings.cull_timeout),
             "DNLAB_CLASSROOM_STATE": str(state_dir(settings.name)),
-            "DNLAB_CLASSROOM_STATUS_TOKEN": token}
+            "DNLAB_CLASSROOM_STATUS_TOKEN": token,
+            "DNLAB_CLASSROOM_LANG": settings.language}
 
 
 def serve(settings: Settings) -> int:
@@ -414,7 +416,8 @@ def up(settings: Settings, timeout: float = 300) -> subprocess.Popen:
     log = CLASSROOM_STATE / f"{settings.name}.log"
     argv = [sys.executable, "-m", "helpers", "classroom", "serve", "--name", settings.name,
             "--listen", settings.listen, "--admin", settings.admin, "--cpu", str(settings.cpu),
-            "--mem", settings.mem, "--cull-timeout", str(settings.cull_timeout), "--image-dir", settings.image_dir]
+            "--mem", settings.mem, "--cull-timeout", str(settings.cull_timeout), "--image-dir", settings.image_dir,
+            "--lang", settings.language]
     env = {**os.environ, **settings.extra_env, "DNLAB_CLASSROOM_CODE": settings.code,
            "DNLAB_CLASSROOM_ADMIN_PASSWORD": settings.admin_password}  # never on a command line
     owner = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True, stdin=subprocess.DEVNULL,

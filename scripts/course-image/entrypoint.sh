@@ -9,6 +9,9 @@
 #       any command, run in /opt/dnlab (after the cgroup step below).
 #   JUPYTERHUB_API_TOKEN set (a hub's DockerSpawner started the container)
 #       the world up, then jupyterhub-singleuser on 0.0.0.0:8888 with the spawner's arguments.
+#   docker run ... -e DNLAB_LANG=ja dnlab/course
+#       the Japanese edition: JupyterLab opens notebooks/ja/00_setup.ipynb, its menus in Japanese
+#       (helpers/hosting/jupyterlab.py; a hub passes DNLAB_LANG in the spawner's environment).
 #
 # Nested engines: on cgroup v2 (Docker Desktop, Debian 13) the container's cgroup namespace root holds
 # this process; a cgroup with processes cannot give controllers to children ("no internal processes"),
@@ -95,16 +98,24 @@ serve() {
   wait_listening || stop_all 1
 }
 
+# The language's first notebook ($DNLAB_LANG, else a Japanese locale, else English); JupyterLab's own
+# language setting is written for it on the way.
+first_notebook() {
+  (cd "$COURSE" && python -m helpers.hosting.jupyterlab)
+}
+
 serve_lab() {
   # The token is the only key to a root shell in a privileged container: random, never a default.
   # From the kernel's random source with od, not a Python (its start is time the learner waits for).
   JUPYTER_TOKEN=${JUPYTER_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}
   export JUPYTER_TOKEN
+  local first
+  first=$(first_notebook)
   serve jupyter lab --ip 0.0.0.0 --port "$PORT" --no-browser --allow-root \
-    --ServerApp.root_dir="$COURSE" --ServerApp.log_level=WARN notebooks/00_setup.ipynb
+    --ServerApp.root_dir="$COURSE" --ServerApp.log_level=WARN "$first"
   echo
   echo "  The course is ready. Open (the token is this run's own):"
-  echo "    http://127.0.0.1:$PORT/lab/tree/notebooks/00_setup.ipynb?token=$JUPYTER_TOKEN"
+  echo "    http://127.0.0.1:$PORT/lab/tree/$first?token=$JUPYTER_TOKEN"
   echo "  JupyterLab's start page: http://127.0.0.1:$PORT/lab?token=$JUPYTER_TOKEN"
   echo "  Stop with Ctrl-C (or docker stop): the lab world goes down with the container."
   echo
@@ -114,6 +125,7 @@ serve_lab() {
 
 serve_hub() {
   [ "${1:-}" = jupyterhub-singleuser ] && shift   # the spawner's cmd may name it again
+  first_notebook >/dev/null   # JupyterLab's language; the hub's default_url opens the notebook
   serve jupyterhub-singleuser --ip 0.0.0.0 --port "$PORT" "$@"
   say "ready for the hub: jupyterhub-singleuser on port $PORT"
   wait "$server_pid" || true

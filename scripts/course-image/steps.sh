@@ -57,11 +57,13 @@ rm -rf /usr/share/man/* /usr/share/info/*
 # The hub's own web pages' assets (~40 MiB): a course container runs jupyterhub-singleuser, whose pages
 # are jupyter_server's; the hub (the classroom's, on the machine) serves its own.
 if [ "$VARIANT" = learner ]; then rm -rf /opt/dnlab/.venv/share/jupyterhub/static/components; fi
-# The Python packages' own test suites (~26 MiB) and Babel's locale data but English's (~30 MiB; the
-# course and JupyterLab run in English): nothing the course runs imports them.
+# The Python packages' own test suites (~26 MiB) and Babel's locale data but English's and Japanese's
+# (~30 MiB; the course and JupyterLab run in English or Japanese, and JupyterLab checks a language pack's
+# locale with Babel): nothing the course runs imports them.
 site=$(echo /opt/dnlab/.venv/lib/python3*/site-packages)
 find "$site" -mindepth 2 -type d \( -name tests -o -name test \) -prune -exec rm -rf {} +
-find "$site/babel/locale-data" -name '*.dat' ! -name 'en.dat' ! -name 'en_*.dat' ! -name 'root.dat' -delete
+find "$site/babel/locale-data" -name '*.dat' ! -name 'en.dat' ! -name 'en_*.dat' ! -name 'ja.dat' ! -name 'ja_*.dat' \
+  ! -name 'root.dat' -delete
 # What nothing in a running image reads (issue 21: the learner image <= 1.0 GB, 10^9 bytes, as `docker
 # image inspect` counts it): the C sources Cython compiled the packages' extensions from (~14 MiB; the
 # compiled .so stay), the web assets' source maps (~8 MiB; only a browser's developer tools fetch them),
