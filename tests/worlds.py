@@ -23,6 +23,25 @@ def own_world_id(suffix: str) -> str:
     return world_id_for_tests()[:8 - len(suffix)] + suffix
 
 
+def japanese_chapters_here() -> bool:
+    """Whether this leg runs the Japanese chapters (notebooks/ja) under nbval and the learner tier.
+
+    One leg does: this machine's (`make test`: Debian 12, its own Docker engine). Their code is the
+    English chapters' code (`make check-translations` fails on a code cell that differs in more than its
+    comments and prose strings), so what differs between engines is proven by the English chapters on
+    every leg; the Japanese run proves the Japanese notebooks themselves run and show what they should.
+    The Docker 28 leg ($DNLAB_ENGINE) and Debian 13 (its leg, the course image's suite) leave them out.
+    $DNLAB_JA_NOTEBOOKS=1 or 0 decides instead."""
+    chosen = os.environ.get("DNLAB_JA_NOTEBOOKS", "")
+    if chosen in ("0", "1"):
+        return chosen == "1"
+    try:
+        debian = int(open("/etc/debian_version").read().split(".")[0])   # noqa: SIM115 - one read
+    except (OSError, ValueError):
+        debian = 0                                                       # testing/sid: "trixie/sid"
+    return not os.environ.get("DNLAB_ENGINE") and 0 < debian < 13
+
+
 @contextmanager
 def scenario_and_lesson(world, driver: str, lesson_name: str, start: bool = True) -> Iterator[tuple]:
     """A driver scenario (started, or fresh and stopped) and a test's own Lesson (its ad-hoc

@@ -125,7 +125,7 @@ def _japanese_fonts() -> bool:
 
 def _no_bold_ipa(record: logging.LogRecord) -> bool:
     message = record.getMessage()
-    return not (message.startswith("Failed to find font weight") and any(n in message for n in JAPANESE_FONTS))
+    return not ("Failed to find font weight" in message and any(n in message for n in JAPANESE_FONTS))
 
 
 def sans() -> str | list[str]:

@@ -97,19 +97,16 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def jupyter_lab(world, artifacts, tmp_path_factory):
-    """(base_url, token) of a JupyterLab serving the repository, stopped after the session."""
+def _serve_lab(home: Path, log: Path, *options: str):
+    """(base_url, token) of a JupyterLab serving the repository with its settings in `home`, stopped
+    when the generator is closed."""
     port, token = free_port(), secrets.token_hex(16)
-    home = tmp_path_factory.mktemp("jupyterlab")
     _lab_settings(home / "settings")
-    log = artifacts / "jupyterlab.log"
-    env = dict(os.environ, DNLAB_WORLD=os.environ["DNLAB_WORLD"], PYTHONPATH=str(REPO),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    env = dict(os.environ, PYTHONPATH=str(REPO), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     argv = [sys.executable, "-m", "jupyter", "lab", "--ip", "127.0.0.1", "--port", str(port), "--no-browser",
             "--allow-root", f"--ServerApp.token={token}", f"--ServerApp.root_dir={REPO}",
             "--ServerApp.port_retries=0", f"--LabApp.user_settings_dir={home / 'settings'}",
-            f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+            f"--LabApp.workspaces_dir={home / 'workspaces'}", *options]
     with open(log, "wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=env, cwd=REPO, start_new_session=True)
@@ -119,6 +116,26 @@ def jupyter_lab(world, artifacts, tmp_path_factory):
         yield base, token
     finally:
         stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(world, artifacts, tmp_path_factory):
+    """(base_url, token) of a JupyterLab serving the repository, stopped after the session; its
+    kernels inherit DNLAB_WORLD of the session's world (the world fixture set it)."""
+    yield from _serve_lab(tmp_path_factory.mktemp("jupyterlab"), artifacts / "jupyterlab.log")
+
+
+@pytest.fixture
+def japanese_lab(artifacts, tmp_path):
+    """(base_url, token, first notebook) of a JupyterLab started with the settings `make start` writes
+    for DNLAB_LANG=ja (helpers/hosting/jupyterlab.py), in a settings folder of its own
+    (`--LabApp.app_settings_dir`): never the environment's JupyterLab, which other runs share."""
+    from helpers.hosting import jupyterlab
+
+    first = jupyterlab.prepare("ja", tmp_path / "app-settings")
+    for base, token in _serve_lab(tmp_path, artifacts / "jupyterlab-ja.log",
+                                  f"--LabApp.app_settings_dir={tmp_path / 'app-settings'}"):
+        yield base, token, first
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,12 @@ import nbformat
 import pytest
 
 from tests.learner import executed, view
+from tests.worlds import japanese_chapters_here
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("0*_*.ipynb")) + [NOTEBOOKS / "10_glossary.ipynb"]
+# The Japanese edition's chapters (issue 22), on the leg that runs them under nbval (tests/worlds.py).
+JA_CHAPTERS = sorted((NOTEBOOKS / "ja").glob("0*_*.ipynb")) if japanese_chapters_here() else []
 EXPLORER = NOTEBOOKS / "explorer.ipynb"
 # The chapters whose lessons are figures (audit §1): each must draw at least one.
 DRAWING_CHAPTERS = ("00_", "01_", "02_", "03_", "04_", "05_", "06_", "07_")
@@ -41,7 +44,12 @@ def test_the_figure_cells_are_found():
     assert sum(len(c) for c in found.values()) >= len(DRAWING_CHAPTERS)
 
 
-@pytest.mark.parametrize("notebook", CHAPTERS + [EXPLORER], ids=lambda p: p.stem)
+def _name(notebook: Path) -> str:
+    """notebooks/01_basics_nat.ipynb -> 01_basics_nat.ipynb; the Japanese one -> ja/01_basics_nat.ipynb."""
+    return str(notebook.relative_to(NOTEBOOKS))
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS + JA_CHAPTERS + [EXPLORER], ids=lambda p: _name(p).removesuffix(".ipynb"))
 def test_learner_sees_figures_prose_and_tables(world, notebook, tmp_path):
     assert os.environ.get("DNLAB_WORLD") == world.names.world_id  # the kernel inherits it
     started = time.monotonic()
@@ -49,14 +57,14 @@ def test_learner_sees_figures_prose_and_tables(world, notebook, tmp_path):
     source = "nbval's run in this session"
     if nb is None:
         nb, source = view.execute(notebook), "executed here (nbclient)"
-    TIMES[notebook.name] = time.monotonic() - started
-    out = Path(os.environ.get("DNLAB_LEARNER_OUT") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(out / notebook.name))
-    print(f"{notebook.name}: {source}, read in {TIMES[notebook.name]:.1f} s, "
-          f"{len(view.figure_cells(nb))} figure cells; kept in {out / notebook.name}")
+    name = _name(notebook)
+    TIMES[name] = time.monotonic() - started
+    kept = Path(os.environ.get("DNLAB_LEARNER_OUT") or tmp_path) / name
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(kept))
+    print(f"{name}: {source}, read in {TIMES[name]:.1f} s, {len(view.figure_cells(nb))} figure cells; kept in {kept}")
     problems = view.problems(nb)
-    assert not problems, f"{notebook.name} (executed copy: {out / notebook.name}):\n" + "\n".join(map(str, problems))
+    assert not problems, f"{name} (executed copy: {kept}):\n" + "\n".join(map(str, problems))
     if notebook.name.startswith(COMMAND_CHAPTERS):
         commands = view.shown_commands(nb)
         assert len(set(commands)) >= 2, \

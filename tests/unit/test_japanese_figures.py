@@ -129,13 +129,12 @@ def test_japanese_wraps_by_columns():
 # --- the explorer -----------------------------------------------------------------------------------
 
 def test_the_explorer_shows_japanese_labels(japanese):
-    from tests.unit.test_explorer_unit import SPECS, _scenario_class, _World
-
     import matplotlib.pyplot as plt
 
     from helpers.widgets import explorer as explorer_module
     from helpers.widgets.explorer import Explorer
     from helpers.widgets.facts import Facts
+    from tests.unit.test_explorer_unit import SPECS, _scenario_class, _World
 
     explorer_module._CACHES.clear()
 
