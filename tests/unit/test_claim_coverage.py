@@ -9,9 +9,11 @@ import shlex
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from tests import tiers
 from tests.claimcells import NOTEBOOKS, all_claim_tags
+from tests.worlds import japanese_chapters_here
 
 TESTS = Path(__file__).resolve().parent.parent
 CLAIM_CALL = re.compile(r"\bclaims\.(holds|all_of|equals|article_vs_reality)\(")
@@ -83,6 +85,20 @@ def true_world_runs() -> dict[str, list[str]]:
     return runs
 
 
+def _patterns(conftest: Path, node: ast.Assign) -> list[str]:
+    """The patterns an assignment gives: a literal as written, else the conftest's own value (it
+    decides, e.g. notebooks/ja/conftest.py by the leg)."""
+    try:
+        return ast.literal_eval(node.value)
+    except ValueError:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(f"_conftest_{abs(hash(str(conftest)))}", conftest)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return getattr(module, node.targets[0].id)
+
+
 def nbval_paths() -> list[Path]:
     """What scripts/test.sh hands to `--nbval-lax` (the words after it on its line, up to the next option)."""
     (line,) = [line for line in TEST_SCRIPT.read_text().splitlines()
@@ -105,7 +121,7 @@ def ignored_by_a_conftest(notebook: Path, root: Path) -> bool:
         for node in ast.walk(ast.parse(conftest.read_text())) if conftest.exists() else ():
             names = {getattr(target, "id", "") for target in getattr(node, "targets", [])}
             if names & {"collect_ignore", "collect_ignore_glob"} and any(
-                    fnmatch.fnmatch(relative, pattern) for pattern in ast.literal_eval(node.value)):
+                    fnmatch.fnmatch(relative, pattern) for pattern in _patterns(conftest, node)):
                 return True
         if folder == root:
             return False
@@ -141,7 +157,17 @@ def test_scripts_test_sh_hands_the_chapters_to_nbval():
     """The reading below is the script's: the chapters' folder is what `--nbval-lax` gets."""
     assert NOTEBOOKS.resolve() in nbval_paths()
     assert collected_by_nbval(NOTEBOOKS / "01_basics_nat.ipynb")
-    assert not collected_by_nbval(NOTEBOOKS / "ja" / "01_basics_nat.ipynb")  # notebooks/ja/conftest.py
+    # notebooks/ja/conftest.py: the Japanese chapters on one leg (tests/worlds.py)
+    assert collected_by_nbval(NOTEBOOKS / "ja" / "01_basics_nat.ipynb") == japanese_chapters_here()
+
+
+@pytest.mark.parametrize("chosen", ["0", "1"])
+def test_the_japanese_chapters_leg_is_chosen(monkeypatch, chosen):
+    monkeypatch.setenv("DNLAB_JA_NOTEBOOKS", chosen)
+    assert collected_by_nbval(NOTEBOOKS / "ja" / "01_basics_nat.ipynb") is (chosen == "1")
+    monkeypatch.delenv("DNLAB_JA_NOTEBOOKS")
+    monkeypatch.setenv("DNLAB_ENGINE", "28")                              # the Docker 28 leg
+    assert not collected_by_nbval(NOTEBOOKS / "ja" / "01_basics_nat.ipynb")
 
 
 def test_every_claim_runs_on_the_true_world_somewhere():
