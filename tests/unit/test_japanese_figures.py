@@ -4,6 +4,7 @@ from saved real runs with its labels in Japanese, and matplotlib finds a glyph f
 widgets show Japanese labels while their values stay the English names the code chooses by."""
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
@@ -29,7 +30,9 @@ def japanese(monkeypatch):
     monkeypatch.setattr(language, "_chosen", None)
     language.use("ja")
     yield
-    monkeypatch.setattr(language, "_chosen", None)    # monkeypatch restores $DNLAB_LANG after this
+    # use() set $DNLAB_LANG, which monkeypatch does not restore when it was unset before (delenv of an
+    # absent variable records nothing): later tests would run in Japanese.
+    os.environ.pop("DNLAB_LANG", None)
 
 
 def _rendered(drawing) -> list[str]:

@@ -21,7 +21,8 @@ HELPERS = ROOT / "helpers"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Declared but never imported: the course's servers, started as programs
 # (`jupyter lab` by scripts/start.sh, `python -m voila` by `dnlab explorer`).
-SERVERS = {"jupyterlab", "voila"}
+SERVERS = {"jupyterlab", "voila",
+           "jupyterlab-language-pack-ja-jp"}   # JupyterLab loads it (helpers/hosting/jupyterlab.py selects it)
 # The data flow of docs/ARCHITECTURE.md, as ranks: a room imports only rooms of its rank or lower.
 # hosting (throwaway engines, the course image, the classroom) sits above every room of the course and
 # below the CLI: it uses the world, and nothing but the CLI uses it.
