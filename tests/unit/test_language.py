@@ -2,7 +2,6 @@
 them (i18n: `translate(...)` calls under helpers/, issue 22)."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -17,10 +16,7 @@ def clean_language(monkeypatch):
         monkeypatch.setenv(name, "")     # recorded, so use()'s own setting is undone after the test too
         monkeypatch.delenv(name)
     monkeypatch.setattr(language, "_chosen", None)
-    yield monkeypatch
-    # use() sets $DNLAB_LANG; monkeypatch restores only what it saw set (delenv of an absent variable
-    # records nothing), so without this every later test of the run would be in Japanese.
-    os.environ.pop("DNLAB_LANG", None)
+    return monkeypatch
 
 
 @pytest.mark.parametrize(("env", "expected"), [
@@ -38,6 +34,8 @@ def test_the_language_in_force(clean_language, env, expected):
 
 
 def test_use_puts_japanese_in_force_for_the_commands_a_cell_runs(clean_language):
+    import os
+
     assert language.use("ja") == "ja"
     assert language.current() == "ja" and os.environ["DNLAB_LANG"] == "ja"
 
@@ -68,13 +66,10 @@ def library(tmp_path):
     """helpers/ (only its language module) and i18n/ja, copied, with one room of texts declared."""
     helpers_dir, cats = tmp_path / "helpers", tmp_path / "i18n" / "ja"
     shutil.copytree(CATALOGS, cats)
-    for room in sources.RUNTIME_ROOMS:     # the real rooms' texts are not in this library: only its own
-        (cats / f"{room}.toml").unlink(missing_ok=True)
+    # The real draw room (its catalog, its declaration) is not this library's: only its own text is.
+    (cats / "draw.toml").unlink(missing_ok=True)
     edition = cats / "edition.toml"
-    text = edition.read_text(encoding="utf-8")
-    for room in sources.RUNTIME_ROOMS:
-        text = text.replace(f', "{room}"', "")
-    edition.write_text(text, encoding="utf-8")
+    edition.write_text(edition.read_text(encoding="utf-8").replace(', "draw"', ""), encoding="utf-8")
     (helpers_dir / "draw").mkdir(parents=True)
     (helpers_dir / "draw" / "figure.py").write_text(
         'from helpers.language import translate\n'
