@@ -51,6 +51,15 @@ def test_the_language_chooses_the_first_notebook_and_jupyterlabs_locale(tmp_path
     assert "not installed" not in out.stderr       # the language pack is installed (pyproject.toml)
 
 
+def test_the_settings_folder_is_jupyterlabs_own(monkeypatch, tmp_path):
+    from jupyterlab.commands import get_app_dir
+
+    monkeypatch.delenv("JUPYTERLAB_DIR", raising=False)
+    assert jupyterlab.settings_dir() == Path(get_app_dir()) / "settings"
+    monkeypatch.setenv("JUPYTERLAB_DIR", str(tmp_path))
+    assert jupyterlab.settings_dir() == Path(get_app_dir()) / "settings" == tmp_path / "settings"
+
+
 def test_english_takes_out_only_the_courses_locale(tmp_path):
     folder = tmp_path / "lab" / "settings"
     folder.mkdir(parents=True)
