@@ -24,13 +24,17 @@ def own_world_id(suffix: str) -> str:
 
 
 def japanese_chapters_here() -> bool:
-    """Whether this leg runs the Japanese chapters (notebooks/ja) under nbval and the learner tier.
+    """Whether this leg runs the Japanese edition: the chapters (notebooks/ja) under nbval and the
+    learner tier, and the lab notebooks (labs/ja, tests/integration/test_lab_notebooks_ja.py).
 
-    One leg does: this machine's (`make test`: Debian 12, its own Docker engine). Their code is the
-    English chapters' code (`make check-translations` fails on a code cell that differs in more than its
-    comments and prose strings), so what differs between engines is proven by the English chapters on
-    every leg; the Japanese run proves the Japanese notebooks themselves run and show what they should.
-    The Docker 28 leg ($DNLAB_ENGINE) and Debian 13 (its leg, the course image's suite) leave them out.
+    One leg does: Debian 13's (`make test` on Debian 13 and its own Docker 26.1: CI's `make
+    test-debian13`, the course image's suite). Their code is the English notebooks' code (`make
+    check-translations` fails on a code cell that differs in more than its comments and prose strings),
+    so what differs between engines is proven by the English notebooks on every leg; the Japanese run
+    proves the Japanese notebooks themselves run and show what they should. Why that leg: in CI it runs
+    beside this machine's two legs (Debian 12, then Docker 28) and ends minutes before them, so the
+    Japanese edition's ~5 minutes cost CI no time there, where on this machine's leg they added ~230 s to
+    CI's longest path. Debian 12 and the Docker 28 leg ($DNLAB_ENGINE) leave them out.
     $DNLAB_JA_NOTEBOOKS=1 or 0 decides instead."""
     chosen = os.environ.get("DNLAB_JA_NOTEBOOKS", "")
     if chosen in ("0", "1"):
@@ -39,7 +43,7 @@ def japanese_chapters_here() -> bool:
         debian = int(open("/etc/debian_version").read().split(".")[0])   # noqa: SIM115 - one read
     except (OSError, ValueError):
         debian = 0                                                       # testing/sid: "trixie/sid"
-    return not os.environ.get("DNLAB_ENGINE") and 0 < debian < 13
+    return not os.environ.get("DNLAB_ENGINE") and debian >= 13
 
 
 @contextmanager

@@ -7,8 +7,9 @@ The cheapest honest run, chosen for the suite's budget: the learner notebooks on
 code cells are the English notebook's plus the language line; the Japanese solution notebooks are the
 English solutions' code with Japanese comments (`i18n.check.same_code`, tests/unit/test_labs_japanese.py)
 and the English ones run in full in tests/integration/test_lab_journeys.py, so they are not run a
-second time here (`--nbval-lax labs/ja/solutions` runs them by hand). The Docker 28 leg
-($DNLAB_ENGINE set) skips this file: the Japanese text is the same on every engine.
+second time here (`--nbval-lax labs/ja/solutions` runs them by hand). One leg runs this file, the one
+that runs the Japanese chapters (tests/worlds.py `japanese_chapters_here` says which and why): the
+Japanese text is the same on every engine.
 """
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from nbclient.exceptions import CellExecutionError
 
 from helpers.labs import notebooks
 from tests.integration.lab_journey import CELL_TIMEOUT, ROOT, baseline, names_left
+from tests.worlds import japanese_chapters_here
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("DNLAB_ENGINE")),
-                                reason="run once per suite, on the machine's own engines (see the docstring)")
+pytestmark = pytest.mark.skipif(not japanese_chapters_here(),
+                                reason="the Japanese edition runs on one leg, Debian 13's (tests/worlds.py)")
 
 KANA = re.compile(r"[\u3040-\u30ff]")
 
