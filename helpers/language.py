@@ -27,7 +27,9 @@ check then fails on that part's ids and on the room's shared ids (`labs:model:..
 
 In force, first match wins: `use("ja")` (the first code cell of every Japanese notebook calls it, and
 it sets $DNLAB_LANG so the `dnlab` commands a cell runs answer in the same language); else $DNLAB_LANG
-(`ja` or `en`); else a Japanese locale ($LC_ALL, $LC_MESSAGES, $LANG starting with `ja`); else English.
+(`ja` or `en`); else the $DNLAB_LANG of the `sudo` that started this process (`DNLAB_LANG=ja sudo make
+start`: sudo's default env_reset drops the variable, but the sudo process still holds the learner's
+environment); else a Japanese locale ($LC_ALL, $LC_MESSAGES, $LANG starting with `ja`); else English.
 
 A base module like `errors`: every room may import it; it imports nothing of the course.
 """
@@ -47,8 +49,39 @@ CATALOGS = Path(__file__).resolve().parents[1] / "i18n" / "ja"   # beside the ch
 _chosen: str | None = None
 
 
+SUDO_DEPTH = 8     # parents looked at for the sudo that started us (sudo, its pty monitor, make, bash ...)
+
+
+def _parent(pid: int) -> int:
+    # /proc/PID/stat: "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def from_sudo(pid: int | None = None) -> str:
+    """$DNLAB_LANG as the learner set it before `sudo`: read from the environment of the nearest `sudo`
+    among this process's parents ("" if none, or it had none). Only under sudo ($SUDO_USER set), where
+    the variable was dropped; root reads any process's environment."""
+    if not os.environ.get("SUDO_USER"):
+        return ""
+    try:
+        pid = _parent(pid or os.getpid())
+        for _ in range(SUDO_DEPTH):
+            if pid <= 1:
+                return ""
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "sudo":
+                for entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                    if entry.startswith(ENV.encode() + b"="):
+                        return entry.split(b"=", 1)[1].decode(errors="replace")
+                return ""
+            pid = _parent(pid)
+    except (OSError, ValueError, IndexError):
+        return ""
+    return ""
+
+
 def _from_environment() -> str:
-    chosen = os.environ.get(ENV, "").strip().lower()
+    chosen = (os.environ.get(ENV, "") or from_sudo()).strip().lower()
     if chosen:
         return "ja" if chosen.startswith("ja") else "en"
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):

@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+# The language in force (helpers/language.py), for this script's commands and JupyterLab's kernels:
+# `DNLAB_LANG=ja sudo make start` too, whose sudo dropped the variable.
+DNLAB_LANG=$(.venv/bin/python -c 'from helpers import language; print(language.current())')
+export DNLAB_LANG
 .venv/bin/dnlab up
 first=$(.venv/bin/python -m helpers.hosting.jupyterlab)
 echo "==> opening JupyterLab on $first (the kernel runs as root: it drives the lab world)"

@@ -12,7 +12,7 @@ from i18n import CATALOGS, HELPERS, catalog, check, sources
 
 @pytest.fixture
 def clean_language(monkeypatch):
-    for name in ("DNLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+    for name in ("DNLAB_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "SUDO_USER"):
         monkeypatch.setenv(name, "")     # recorded, so use()'s own setting is undone after the test too
         monkeypatch.delenv(name)
     monkeypatch.setattr(language, "_chosen", None)
@@ -140,3 +140,27 @@ def test_a_claim_box_speaks_the_language_in_force(clean_language):
     assert text.splitlines()[:3] == ["記事の記述：記事の文", "実際に起きること：実際の文", "証明済み：ルールがある"]
     with pytest.raises(claims.ClaimFailed, match="このラボ環境では成り立たない：ルールがある"):
         claims.holds("ルールがある", False)
+
+
+def test_the_language_a_learner_set_before_sudo(tmp_path):
+    """`DNLAB_LANG=ja sudo make start`: sudo drops the variable, the course reads it from the sudo process.
+    Here a stand-in named `sudo` (comm is the name it was run by) holds DNLAB_LANG=ja and starts a child
+    without it, as sudo's env_reset does; the child finds Japanese in force. Without the variable, or
+    when not under sudo ($SUDO_USER unset), nothing is read."""
+    import os
+    import subprocess
+    import sys
+
+    sudo = tmp_path / "sudo"
+    sudo.symlink_to("/bin/bash")
+    probe = "from helpers import language; print(language.current(), repr(language.from_sudo()))"
+    child = (f"env -u DNLAB_LANG -u LANG -u LC_ALL -u LC_MESSAGES {{user}} {sys.executable} -c '{probe}'; true")
+
+    def run(outer_env: dict, user: str = "SUDO_USER=learner") -> str:
+        env = {k: v for k, v in os.environ.items() if k not in ("DNLAB_LANG", "SUDO_USER")} | outer_env
+        return subprocess.run([str(sudo), "-c", child.format(user=user)], env=env, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    assert run({"DNLAB_LANG": "ja"}) == "ja 'ja'"
+    assert run({}) == "en ''"
+    assert run({"DNLAB_LANG": "ja"}, user="-u SUDO_USER") == "en ''"
