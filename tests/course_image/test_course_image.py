@@ -169,6 +169,25 @@ def test_the_learner_image_is_lean(course):
     assert [line.split()[2][:3] for line in engines.stdout.splitlines()] == ["28.", "26."], engines.stdout
 
 
+def test_the_japanese_edition_is_inside(course):
+    """`-e DNLAB_LANG=ja` has what it needs in the image (issue 22): the running JupyterLab serves its
+    Japanese language pack, the lab CLI answers in Japanese, and a figure drawn in Japanese finds its
+    glyphs (matplotlib warns "Glyph ... missing" otherwise: turned into an error here)."""
+    url = f"http://127.0.0.1:{COURSE_IMAGE_PORT}/lab/api/translations/ja_JP?token={course.token}"
+    served = course.box.run(["curl", "-s", "--max-time", "10", url]).stdout
+    assert json.loads(served).get("data"), served[:500]
+    shown = course.box.docker("exec", "-e", "DNLAB_LANG=ja", CONTAINER, "dnlab", "lab", "show", "1", check=False)
+    assert shown.returncode == 0 and re.search(r"[\u3040-\u30ff]", shown.stdout), shown.stdout + shown.stderr
+    drawn = course.exec("python", "-W", "error::UserWarning", "-c", (
+        "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+        "from helpers import language; from helpers.draw import display\n"
+        "language.use('ja')\n"
+        "with matplotlib.rc_context(display.fonts()):\n"
+        "    fig = plt.figure(); fig.text(0.1, 0.5, 'ブリッジ ネットワーク名前空間'); fig.savefig('/tmp/ja.png')\n"
+        "print('drawn')"))
+    assert drawn.returncode == 0 and "drawn" in drawn.stdout, drawn.stdout + drawn.stderr
+
+
 def test_notebooks_run_inside(course):
     """Every chapter and lab solution, each cell without an error (what `--nbval-lax` asks), with
     nbclient's `jupyter execute`: the learner image has no pytest (the test variant runs nbval itself)."""
