@@ -251,11 +251,12 @@ def _sweep_rule_traces(args: argparse.Namespace) -> None:
     look at a folder when there is none), removed before the command runs."""
     if os.geteuid() != 0:
         return
-    from helpers.observe.nftrace import LEDGER_DIR, sweep_ledgers
-    from helpers.world.naming import WorldNames, world_id_from_env
+    from helpers.world.naming import LEDGER_DIR, WorldNames, world_id_from_env
 
     names = WorldNames(args.world if args.world is not None else world_id_from_env())
     if (names.state_dir / LEDGER_DIR).is_dir():
+        from helpers.observe.nftrace import sweep_ledgers  # the tracer (20 ms of imports) only when needed
+
         sweep_ledgers(names.state_dir / LEDGER_DIR)
 
 

@@ -71,6 +71,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.world.naming import LEDGER_DIR  # in a world's run folder: one ledger per running trace
 from helpers.world.proc import NETNS_DIR, dying_with_owner, end_all
 
 MARK = "dnlab-trace-"
@@ -87,7 +88,6 @@ NETLINK_NETFILTER = 12
 NFNLGRP_NFTRACE_BIT = 1 << (9 - 1)   # group 9, bit 8 of /proc/net/netlink's Groups
 READY_TIMEOUT = 5.0
 DRAIN_TIMEOUT = 2.0
-LEDGER_DIR = "nftrace"      # in a world's run folder: one ledger per running trace
 LEDGER_GRACE = 60.0         # a ledger still being written (`.tmp`) is left alone this long
 
 

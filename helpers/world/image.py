@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -29,7 +30,9 @@ import time
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
+from helpers.world import engine
 from helpers.world.images import archive, busybox, toolbox
 from helpers.world.images.archive import ImageConfig
 from helpers.world.images.busybox import (  # noqa: F401  (the lab image's API, used by the doctor)
@@ -51,6 +54,7 @@ from helpers.world.naming import (
     LABEL_STANDS_IN,
     NGINX_IMAGE,
     TOOLS_IMAGE,
+    HostPaths,
 )
 
 ARCHIVE_GLOB = "images-*.tar"
@@ -157,6 +161,17 @@ def has_build(client, build: str) -> bool:
     """Whether this engine already holds every course image of this build, under its tag."""
     held = client.images.list(filters={"label": f"{LABEL_BUILD}={build}"})
     tags = {tag for image in held for tag in (image.tags or [])}
+    return all(spec.tag in tags for spec in course_images(build))
+
+
+def engine_has_build(paths: HostPaths, build: str) -> bool:
+    """`has_build` asked on the engine's socket (`engine.get_json`), without the docker SDK: False if
+    the engine does not answer, so the caller goes on to load (and reports what fails there)."""
+    query = quote(json.dumps({"label": [f"{LABEL_BUILD}={build}"]}))
+    held = engine.get_json(paths, f"/images/json?filters={query}", timeout=5.0)
+    if not isinstance(held, list):
+        return False
+    tags = {tag for found in held if isinstance(found, dict) for tag in (found.get("RepoTags") or [])}
     return all(spec.tag in tags for spec in course_images(build))
 
 

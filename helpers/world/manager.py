@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from docker.errors import APIError as DockerAPIError
-
 from helpers.errors import DockerCliError, LabError, UsageError, dnlab_command
 from helpers.world import engine, engines, image, leftovers, lifecycle, netns, worldlock
 from helpers.world.model import World
@@ -318,6 +316,11 @@ def wait_engine(names: WorldNames, host: str, process: subprocess.Popen | None =
 
 
 def _load_image(names: WorldNames, host: str, archive: Path | None) -> None:
+    """Load the course images into `host`'s engine unless it holds this build already (a seeded
+    data-root does): asked on the socket first, so a cold `up` never imports the docker SDK."""
+    archive = archive or image.cached_archive()
+    if image.engine_has_build(names.host(host), image.build_of(archive)):
+        return
     client = engine.client(names.host(host))
     try:
         image.load_course_images(client, archive)
@@ -426,6 +429,8 @@ def restart_engine(names: WorldNames, host: str, grace: float = 0.0) -> list[str
 
     For a state that only a new dockerd process clears: a swarm's gossip agent that outlived its
     swarm and holds 7946 (helpers/world/swarm.py). Returns the names of the containers started again."""
+    from docker.errors import APIError as DockerAPIError  # the SDK (60 ms of imports): not on `up`'s path
+
     paths = names.host(host)
     with _locked(names, "restart"):
         client = engine.client(paths)

@@ -107,6 +107,10 @@ OVERLAY_NETNS = re.compile(r"^\d+-(?P<id>[0-9a-z]+)$")
 # how `down` and `clean` end a world's captures in any namespace, Docker's own included.
 CAPTURE_DIR = "captures"
 CAPTURE_OWNER = ".owner"
+# A rule trace (helpers/observe/nftrace.py) keeps one ledger per running trace in <state dir>/LEDGER_DIR:
+# what a trace killed with SIGKILL left is found by it (named here so every command can look for that
+# folder without importing the tracer).
+LEDGER_DIR = "nftrace"
 # Starting a scenario (helpers/scenarios/base.py) holds <state dir>/SCENARIO_LOCK.format(name) (flock):
 # two traces or explorer tabs never make the same scenario's containers and networks at once.
 SCENARIO_LOCK = "scenario-{}.lock"
