@@ -367,7 +367,7 @@ def pid(paths: HostPaths) -> int | None:
 
 
 def processes_of(paths: HostPaths) -> list[int]:
-    """dockerd, containerd and shims of this engine, and every process below them.
+    """dockerd, containerd and shims of this engine, and every process below them (`processes_of_each`).
 
     Found by their command lines naming this engine's exec-root or data-root (dockerd's flags,
     containerd's config, the shims' `-address`), so a foreign engine is never hit, nor a client that
@@ -377,10 +377,16 @@ def processes_of(paths: HostPaths) -> list[int]:
     with the very same paths, and its engines must not be taken for ours. (Ours never leave our pid
     namespace; their containers are found as descendants.)
     """
-    marks = (str(paths.exec_root), str(paths.data_root))
+    return processes_of_each([paths])[0]
+
+
+def processes_of_each(engines: Sequence[HostPaths]) -> list[list[int]]:
+    """`processes_of` of each engine, from one walk of /proc (a world's teardown asks for three: each
+    walk reads two files of every process on the machine)."""
+    marks = [(str(paths.exec_root), str(paths.data_root)) for paths in engines]
     own_pid_ns = _pid_namespace("self")
     parents: dict[int, int] = {}
-    roots = []
+    roots: list[list[int]] = [[] for _ in engines]
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -390,10 +396,16 @@ def processes_of(paths: HostPaths) -> list[int]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if any(mark in cmdline for mark in marks) and _pid_namespace(entry) == own_pid_ns:
-            roots.append(int(entry))
+        for index, engine_marks in enumerate(marks):
+            if any(mark in cmdline for mark in engine_marks) and _pid_namespace(entry) == own_pid_ns:
+                roots[index].append(int(entry))
+    return [_with_descendants(found, parents) for found in roots]
+
+
+def _with_descendants(roots: list[int], parents: dict[int, int]) -> list[int]:
+    """`roots` and every process below them (`parents`: pid -> parent pid)."""
     found = set(roots)
-    changed = True
+    changed = bool(found)
     while changed:
         changed = False
         for child, parent in parents.items():

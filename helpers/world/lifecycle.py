@@ -32,7 +32,8 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,10 +108,12 @@ class EngineSite:
             engine.stop(self.paths, grace=grace)
         return was_running
 
-    def remove(self) -> list[str]:
+    def remove(self, *, stopped: bool = False) -> list[str]:
         """Remove every trace of the engine: its processes, its namespace (only if marked as the site's),
-        mounts below its folders, the folders, its cgroups (`remove_marked`). What was removed."""
-        return remove_marked({self.marker}, [self.namespace], [self.paths.state, self.paths.data_root], [self])
+        mounts below its folders, the folders, its cgroups (`remove_marked`). What was removed.
+        `stopped`: the caller has just found the engine stopped (`stop_all`), so it is not looked for again."""
+        return remove_marked({self.marker}, [self.namespace], [self.paths.state, self.paths.data_root], [self],
+                             stopped=stopped)
 
     def leftovers(self) -> list[str]:
         """What of the site still exists: processes, the namespace, folders, mounts below them, cgroups."""
@@ -126,19 +129,35 @@ class EngineSite:
         return left
 
 
+def stop_all(sites: Sequence[EngineSite]) -> list[EngineSite]:
+    """Stop the engines of `sites`, side by side, until one walk of /proc finds none of their processes
+    (a site's `stop` walks it twice; nothing running, as before a new world, costs one walk in all).
+    The sites that were running."""
+    stopped: list[EngineSite] = []
+    for _ in range(3):  # a process forked while its engine was being killed is found by the next walk
+        running = [site for site, pids in zip(sites, engine.processes_of_each([s.paths for s in sites]),
+                                              strict=True) if pids]
+        if not running:
+            break
+        with ThreadPoolExecutor(max_workers=len(running)) as pool:
+            list(pool.map(lambda site: engine.stop(site.paths), running))
+        stopped += [site for site in running if site not in stopped]
+    return stopped
+
+
 def _shown(name: str | Path) -> str:
     """A name or path as a report line shows it: quoted if a control or blank character is in it."""
     return str(name) if plain(str(name)) == str(name) else repr(str(name))
 
 
 def remove_marked(markers: Collection[str], namespaces: Iterable[str], folders: Iterable[Path],
-                  sites: Iterable[EngineSite] = ()) -> list[str]:
+                  sites: Iterable[EngineSite] = (), *, stopped: bool = False) -> list[str]:
     """The one removal of what an owner of the course left (an engine's site, a world no command accepts):
-    stop the engines of `sites`, delete each of `namespaces` that carries one of the owner's `markers` (a
-    same-named namespace without one is never touched), unmount what lies below `folders`, remove them (a
-    file: unlink), remove the sites' cgroups. What was removed, one line each."""
+    stop the engines of `sites` (unless the caller has, `stopped`), delete each of `namespaces` that carries
+    one of the owner's `markers` (a same-named namespace without one is never touched), unmount what lies
+    below `folders`, remove them (a file: unlink), remove the sites' cgroups. What was removed, one line each."""
     sites, folders = list(sites), list(folders)
-    removed = [f"dockerd of {_shown(site.namespace)}" for site in sites if site.stop()]
+    removed = [] if stopped else [f"dockerd of {_shown(site.namespace)}" for site in sites if site.stop()]
     for name in namespaces:
         if netns.exists(name) and netns.marker_of(name) in markers:
             netns.delete(name)

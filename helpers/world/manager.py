@@ -597,8 +597,7 @@ def _teardown(names: WorldNames) -> list[str]:
     removed = []
     end_captures(names)
     sites = [lifecycle.world_site(names, h) for h in HOSTS + (SCRATCH,)]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(lambda site: site.stop(), sites))
+    lifecycle.stop_all(sites)
     pid = _service_pid(names)
     if pid is not None:
         netns.kill_all([pid])
@@ -619,7 +618,7 @@ def _teardown(names: WorldNames) -> list[str]:
             engine.remove_context(context)
             removed.append(f"context {context}")
     for site in sites:  # its folders and cgroups (its namespace went above, with the world's)
-        site.remove()
+        site.remove(stopped=True)
     engine.unmount_below(names.state_dir, names.data_dir)
     for directory in (names.state_dir, names.data_dir):
         if directory.exists():
