@@ -213,9 +213,13 @@ def _missing(names: WorldNames, images: dict[str, list[str] | None] | None = Non
 # --- making -----------------------------------------------------------------------------------
 
 def _build_topology(names: WorldNames) -> None:
+    """The five namespaces, their links, addresses and routes. Each step's processes (`ip`, `sysctl`)
+    run side by side where they touch different namespaces: most of their time is exec'ing them."""
     ns = names.namespaces
-    for role in ROLES:
-        netns.create(ns[role], names.marker)
+    # The first alone: on a machine where no namespace was ever named, `ip netns add` mounts /run/netns.
+    netns.create(ns[ROLES[0]], names.marker)
+    with ThreadPoolExecutor(max_workers=len(ROLES)) as pool:
+        list(pool.map(lambda role: netns.create(ns[role], names.marker), ROLES[1:]))
     router = [
         "link add lan0 type bridge",
         f"addr add {ROUTER_LAN_IP}/{LAN.prefixlen} dev lan0",
@@ -228,12 +232,14 @@ def _build_topology(names: WorldNames) -> None:
         router += [f"link add p-{machine} type veth peer name eth0 netns {ns[machine]}",
                    f"link set p-{machine} master lan0", f"link set p-{machine} up"]
     netns.batch(ns["router"], router)
-    netns.sysctl(ns["router"], "net.ipv4.ip_forward", "1")
-    for machine in MACHINES:
-        netns.batch(ns[machine], [f"addr add {MACHINE_IPS[machine]}/{LAN.prefixlen} dev eth0",
-                                  "link set eth0 up", f"route add default via {ROUTER_LAN_IP}"])
-    netns.batch(ns["inet"], [f"addr add {INET_IP}/24 dev eth0", "link set eth0 up",
-                             f"route add default via {ROUTER_WAN_IP}"])
+    inside = {machine: [f"addr add {MACHINE_IPS[machine]}/{LAN.prefixlen} dev eth0", "link set eth0 up",
+                        f"route add default via {ROUTER_LAN_IP}"] for machine in MACHINES}
+    inside["inet"] = [f"addr add {INET_IP}/24 dev eth0", "link set eth0 up", f"route add default via {ROUTER_WAN_IP}"]
+    with ThreadPoolExecutor(max_workers=len(inside) + 1) as pool:
+        jobs = [pool.submit(netns.sysctl, ns["router"], "net.ipv4.ip_forward", "1")]
+        jobs += [pool.submit(netns.batch, ns[role], commands) for role, commands in inside.items()]
+        for job in jobs:
+            job.result()
 
 
 def _start_service(names: WorldNames) -> None:
@@ -295,12 +301,15 @@ def wait_service(names: WorldNames, timeout: float = 10) -> None:
                    f"{command_for(names, 'down')} && {command_for(names, 'up')}")
 
 
-def _start_engine(names: WorldNames, host: str, binaries: Path | None = None) -> None:
-    """Start `host`'s engine from `binaries` (engines.bin_dir of its choice; None: the machine's)."""
+def _start_engine(names: WorldNames, host: str, binaries: Path | None = None, stale: bool = True) -> None:
+    """Start `host`'s engine from `binaries` (engines.bin_dir of its choice; None: the machine's).
+    `stale=False`: the world was torn down just before (`_teardown` stopped every engine of it), so
+    neither a stale engine nor a crashed swarm member is looked for."""
     site = lifecycle.world_site(names, host)
-    site.stop()  # a stale engine of a crashed world, if any
-    # A crashed swarm member restarts once the others' gossip has dropped it (issue 12.8).
-    engine.wait_peers_forget(site.paths, [names.host(h) for h in HOSTS if h != host])
+    if stale:
+        site.stop()  # a stale engine of a crashed world, if any
+        # A crashed swarm member restarts once the others' gossip has dropped it (issue 12.8).
+        engine.wait_peers_forget(site.paths, [names.host(h) for h in HOSTS if h != host])
     site.start(binaries=binaries, fix=repair_fix(names))
 
 
@@ -360,18 +369,23 @@ def up(world_id: str | None = None, engine_spec: str | None = None) -> UpReport:
         choice = engines.resolve(wanted, recorded)
         binaries = {h: engines.bin_dir(v) for h, v in choice.items()}
         _require_engine_tools(binaries)
+        seeds: dict[str, Seed] | None = None
         if not report.reused:
             _teardown(names)  # a half-made world of a killed `up`: start from nothing
             _write_manifest(names)
-            _build_topology(names)
+            make_private(names)  # before the seeds below write into its folders
+            seeds = _make_topology_and_seeds(names, binaries)
             _topology_stamp(names).touch()
             report.made.append(f"namespaces {', '.join(names.namespaces.values())}")
         if recorded != choice:
             engines.write_record(names.state_dir, choice)
         make_private(names)
-        missing = _missing(names)
+        # A world just torn down and made lacks every part (its contexts went with the teardown): no need
+        # to ask each part, which costs a docker CLI run.
+        missing = _missing(names) if seeds is None else Missing(
+            engines=list(HOSTS), service=True, contexts=list(HOSTS) if _docker_cli_present() else [])
         if missing:
-            _repair(names, missing, binaries)
+            _repair(names, missing, binaries, seeds)
             report.made += _repaired(names, missing, choice)
     report.seconds = time.monotonic() - started
     return report
@@ -387,28 +401,64 @@ def check_engines(names: WorldNames, wanted: dict[str, str], recorded: dict[str,
                        f"{command_for(names, 'down')} && {command_for(names, 'up')} --engine {given}")
 
 
-def _start_and_load(names: WorldNames, host: str, archive: Path | None, binaries: Path | None = None) -> None:
+@dataclass(frozen=True)
+class Seed:
+    """How a host's data-root got its course images before its engine starts (helpers/world/image.py):
+    from the seed of this build and dockerd (`seeded`), or not, and then, if it was `fresh`, its engine
+    leaves that seed once it has loaded them."""
+
+    fresh: bool
+    seeded: bool
+
+    @property
+    def leaves_seed(self) -> bool:
+        return self.fresh and not self.seeded
+
+
+def _seed(names: WorldNames, host: str, archive: Path | None, binaries: Path | None) -> Seed:
+    """Seed `host`'s data-root if it is fresh and a seed of this build and dockerd exists."""
+    build = image.build_of(archive) if archive else None
+    fresh = build is not None and image.is_fresh(names.host(host).data_root)
+    return Seed(fresh, fresh and image.seed_data_root(names.host(host).data_root, build, _dockerd(binaries)))
+
+
+def _dockerd(binaries: Path | None) -> Path:
+    return binaries / "dockerd" if binaries else Path(which("dockerd"))
+
+
+def _make_topology_and_seeds(names: WorldNames, binaries: dict[str, Path | None]) -> dict[str, Seed]:
+    """A new world's namespaces and links, and its engines' data-roots seeded meanwhile (neither needs
+    the other; each engine starts once both are done): what each seeding did, by host."""
+    archive = image.cached_archive()
+    with ThreadPoolExecutor(max_workers=len(HOSTS)) as pool:
+        seeding = {h: pool.submit(_seed, names, h, archive, binaries.get(h)) for h in HOSTS}
+        _build_topology(names)
+        return {h: job.result() for h, job in seeding.items()}
+
+
+def _start_and_load(names: WorldNames, host: str, archive: Path | None, binaries: Path | None = None,
+                    seed: Seed | None = None) -> None:
     """Start a host's engine and load the course images into it at once (no wait for the other).
     A fresh data-root starts from the seed of this build and dockerd, if there is one; the first
-    fresh one to load leaves that seed (helpers/world/image.py)."""
-    data_root = names.host(host).data_root
-    dockerd = binaries / "dockerd" if binaries else Path(which("dockerd"))
-    build = image.build_of(archive) if archive else None
-    fresh = build is not None and image.is_fresh(data_root)
-    seeded = fresh and image.seed_data_root(data_root, build, dockerd)
-    _start_engine(names, host, binaries)
+    fresh one to load leaves that seed (helpers/world/image.py). `seed`: the data-root was seeded
+    already, in a world torn down just before (no stale engine of it can run, none is looked for)."""
+    done = seed if seed is not None else _seed(names, host, archive, binaries)
+    _start_engine(names, host, binaries, stale=seed is None)
     _load_image(names, host, archive)
-    if fresh and not seeded:
-        image.save_seed(data_root, build, dockerd)
+    if done.leaves_seed and archive is not None:
+        image.save_seed(names.host(host).data_root, image.build_of(archive), _dockerd(binaries))
 
 
-def _repair(names: WorldNames, missing: Missing, binaries: dict[str, Path | None] | None = None) -> None:
-    """Start what does not run, load the lab image where it is missing, make the contexts: in parallel."""
+def _repair(names: WorldNames, missing: Missing, binaries: dict[str, Path | None] | None = None,
+            seeds: dict[str, Seed] | None = None) -> None:
+    """Start what does not run, load the lab image where it is missing, make the contexts: in parallel.
+    `seeds`: a new world's data-roots, seeded already (`_make_topology_and_seeds`)."""
     loads_for = missing.engines + list(missing.images)
     rootfs = image.cached_archive() if loads_for else None
     with ThreadPoolExecutor(max_workers=6) as pool:
         # Each engine loads the course images as soon as it answers, while the rest goes on.
-        jobs = [pool.submit(_start_and_load, names, h, rootfs, (binaries or {}).get(h)) for h in missing.engines]
+        jobs = [pool.submit(_start_and_load, names, h, rootfs, (binaries or {}).get(h), (seeds or {}).get(h))
+                for h in missing.engines]
         if missing.service:
             jobs.append(pool.submit(_start_service, names))
         for host in missing.contexts:
