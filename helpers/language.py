@@ -9,7 +9,9 @@ is written in the code as English beside a stable id::
 
 returns the English as written, or, with Japanese in force, its Japanese from the catalog
 `i18n/ja/<room>.toml` (`<room>` is the id's first part: `lessons` (claim boxes, what chapter helpers
-print), `draw`, `widgets`, `labs`, `cli`, `world`). `{field}`s
+print), `draw`, `widgets`, `labs`, `cli`, `world` (what a reset undid, a probe's summary), `scenarios`
+(each probe's description, a path figure's italic subtitle: a saved path keeps its English, and
+`helpers.scenarios.probe_description` writes it again in the language in force)). `{field}`s
 are filled with `str.format` in either language. `python -m i18n check` reads every `translate(...)`
 call under helpers/ (their arguments must be string literals) and fails on one whose Japanese is
 missing or stale once its room is declared translated (i18n/ja/edition.toml), as for the chapters.

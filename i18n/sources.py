@@ -99,7 +99,8 @@ def chapters(src: Path) -> list[Chapter]:
 
 # The texts the library itself shows (helpers/language.py): each `translate("room:...", "English", ...)`
 # call under helpers/, read from the code's syntax tree (both arguments are literals by that module's rule).
-RUNTIME_ROOMS = ("lessons", "draw", "widgets", "labs", "cli", "world")   # world: what a reset says it undid
+# world: what a reset says it undid, what a probe reached; scenarios: each probe's description (a figure's subtitle)
+RUNTIME_ROOMS = ("lessons", "draw", "widgets", "labs", "cli", "world", "scenarios")
 
 
 def _translate_calls(path: Path, root: Path):

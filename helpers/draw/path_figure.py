@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from helpers.draw.display import Drawing, canvas, columns, in_language, mono, wrap
 from helpers.language import translate
 from helpers.path.model import ACTIONS, Hop, Path
+from helpers.scenarios import probe_description
 
 VIEWS = ("L2", "L3", "NAT")
 HIGHLIGHT = "#d9480f"     # rewrites
@@ -363,7 +364,8 @@ def _title(ax, path: Path, view: str) -> None:
                           "{scenario} / {probe}, {view} view: {source} did NOT reach {target}", **fields)
     ax.text(0.1, -0.12, title, fontsize=10, fontweight="bold", va="top")
     if path.description:
-        ax.text(0.1, -0.38, path.description, fontsize=7.5, color=MUTED, va="top", style="italic")
+        subtitle = probe_description(path.scenario, path.probe, path.description, path.kind, path.port)
+        ax.text(0.1, -0.38, subtitle, fontsize=7.5, color=MUTED, va="top", style="italic")
 
 
 def _lane_heads(ax, lane_x: dict, labels: dict, columns: _Columns, view: str, heads: bool = True,

@@ -71,6 +71,28 @@ def running(world) -> dict[str, Running]:
     return dict(sorted(found.items()))
 
 
+def probe_description(scenario: str, probe: str, saved: str, kind: str = "ping", port: int | None = None) -> str:
+    """A traced probe's description (a figure's subtitle) in the language in force. A path keeps the
+    description its probe had when traced (the saved runs: English), so it is written again here by its
+    scenario (a course scenario's `probe_specs`, or a learner's own trace from its ends `a -> b`, `kind`
+    and `port`) when that English still reads `saved`; else `saved` as it is (an older wording has no
+    translation to show)."""
+    from helpers.language import speaking
+    from helpers.scenarios.own import OwnTrace, trace_description
+
+    def written() -> str | None:
+        if scenario == OwnTrace.name:
+            source, arrow, target = probe.partition(" -> ")
+            return trace_description(kind, source, target, port) if arrow else None
+        cls = SCENARIOS.get(scenario)
+        spec = cls(None).probe_specs().get(probe) if cls else None   # probe_specs reads no world
+        return spec.description if spec else None
+
+    with speaking("en"):
+        english = written()
+    return (written() or saved) if english == saved else saved
+
+
 def stop(world, name: str) -> None:
     """Remove scenario `name` from the world's engines: by its own `stop()` when it is one of the
     course's classes (an overlay also leaves the swarm it made), else by its labels."""
@@ -95,4 +117,5 @@ def stop_all(world) -> list[str]:
     return names
 
 
-__all__ = ["SCENARIOS", "Scenario", "ProbeSpec", "Running", "get", "register", "running", "stop", "stop_all"]
+__all__ = ["SCENARIOS", "Scenario", "ProbeSpec", "Running", "get", "probe_description", "register", "running", "stop",
+           "stop_all"]

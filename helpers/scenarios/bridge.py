@@ -12,6 +12,7 @@ Every address is resolved when a probe runs, from observed state: nothing here n
 """
 from __future__ import annotations
 
+from helpers.language import translate
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.scenarios.webapp import web_command
 from helpers.world.naming import SERVICE_TCP_PORT
@@ -39,13 +40,17 @@ class _BridgeScenario(Scenario):
     def probe_specs(self) -> dict[str, ProbeSpec]:
         specs = [
             ProbeSpec("c2c", "container:a", "container:b", "ping",
-                      description="container to container on the same bridge: pure L2, one FDB lookup"),
+                      description=translate("scenarios:bridge:c2c",
+                                            "container to container on the same bridge: pure L2, one FDB lookup")),
             ProbeSpec("egress", "container:a", "machine:inet", "tcp", SERVICE_TCP_PORT,
-                      description="container to the internet service: MASQUERADE rewrites the source"),
+                      description=translate("scenarios:bridge:egress",
+                                            "container to the internet service: MASQUERADE rewrites the source")),
             ProbeSpec("publish", "inet", "machine:host1", "http", self.published_port,
-                      description="internet client to the published port: DNAT rewrites the destination"),
+                      description=translate("scenarios:bridge:publish",
+                                            "internet client to the published port: DNAT rewrites the destination")),
             ProbeSpec("loopback", "host1", "127.0.0.1", "http", self.published_port,
-                      description="host1's own loopback to the published port: docker-proxy relays"),
+                      description=translate("scenarios:bridge:loopback",
+                                            "host1's own loopback to the published port: docker-proxy relays")),
         ]
         return {spec.name: spec for spec in specs}
 
@@ -84,5 +89,6 @@ class UserBridge(_BridgeScenario):
         specs = super().probe_specs()
         specs["isolation"] = ProbeSpec(
             "isolation", "container:c", "container:b", "ping", expect=False,
-            description="two user bridges cannot talk: host1 drops the packet between them")
+            description=translate("scenarios:bridge:isolation",
+                                  "two user bridges cannot talk: host1 drops the packet between them"))
         return specs

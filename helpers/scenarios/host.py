@@ -19,6 +19,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
+from helpers.language import translate
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.world.naming import INET_IP, SERVICE_TCP_PORT
@@ -111,15 +112,20 @@ class HostScenario(Scenario):
     def probe_specs(self) -> dict[str, ProbeSpec]:
         specs = [
             ProbeSpec("egress", "container:app", str(INET_IP), "tcp", SERVICE_TCP_PORT,
-                      description="out to the internet with host1's own address: no NAT rule involved"),
+                      description=translate("scenarios:host:egress",
+                                            "out to the internet with host1's own address: no NAT rule involved")),
             ProbeSpec("inbound", "lanpc", "machine:host1", "http", APP_PORT,
-                      description="the LAN reaches the container's server on host1's address, no DNAT"),
+                      description=translate("scenarios:host:inbound",
+                                            "the LAN reaches the container's server on host1's address, no DNAT")),
             ProbeSpec("loopback", "container:app", "127.0.0.1", "http", LOOPBACK_PORT,
-                      description="host1's 127.0.0.1-only service, reached from the host-network container"),
+                      description=translate("scenarios:host:loopback",
+                                            "host1's 127.0.0.1-only service, reached from the host-network container")),
             ProbeSpec("isolation", "container:bridged", "127.0.0.1", "http", LOOPBACK_PORT, expect=False,
-                      description="a bridge container's 127.0.0.1 is its own: host1's service is not there"),
+                      description=translate("scenarios:host:isolation",
+                                            "a bridge container's 127.0.0.1 is its own: host1's service is not there")),
             ProbeSpec("bridge-loopback", "container:bridged", "machine:host1", "http", LOOPBACK_PORT,
-                      expect=False, description="nor is it on host1's LAN address: it is bound to loopback"),
+                      expect=False, description=translate("scenarios:host:bridge-loopback",
+                                                          "nor is it on host1's LAN address: it is bound to loopback")),
         ]
         return {s.name: s for s in specs}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from helpers.language import translate
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.scenarios.webapp import wait_listening, web_command
 from helpers.world.naming import INET_IP, LAN, ROUTER_LAN_IP, SERVICE_TCP_PORT
@@ -46,13 +47,17 @@ class MacvlanScenario(Scenario):
     def probe_specs(self) -> dict[str, ProbeSpec]:
         specs = [
             ProbeSpec("lan", "lanpc", "container:app",
-                      description="the plain LAN machine reaches the container directly (its own MAC)"),
+                      description=translate("scenarios:macvlan:lan",
+                                            "the plain LAN machine reaches the container directly (its own MAC)")),
             ProbeSpec("lan-http", "lanpc", "container:app", "http", 80,
-                      description="and its web server, with no port publishing and no NAT"),
+                      description=translate("scenarios:macvlan:lan-http",
+                                            "and its web server, with no port publishing and no NAT")),
             ProbeSpec("host", "host1", "container:app", expect=False,
-                      description="host1 cannot: the kernel filters parent <-> macvlan child traffic"),
+                      description=translate("scenarios:macvlan:host",
+                                            "host1 cannot: the kernel filters parent <-> macvlan child traffic")),
             ProbeSpec("egress", "container:app", str(INET_IP), "tcp", SERVICE_TCP_PORT,
-                      description="out through the LAN router with its own LAN address: no NAT on host1"),
+                      description=translate("scenarios:macvlan:egress",
+                                            "out through the LAN router with its own LAN address: no NAT on host1")),
         ]
         return {s.name: s for s in specs}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from helpers.language import translate
 from helpers.scenarios.base import ProbeSpec, Scenario, register
 from helpers.world import swarm
 from helpers.world.naming import INET_IP, LABEL_SCENARIO, SERVICE_TCP_PORT
@@ -70,11 +71,14 @@ class OverlayScenario(Scenario):
     def probe_specs(self) -> dict[str, ProbeSpec]:
         specs = [
             ProbeSpec("c2c", "container:b", f"{self.name}-a", source_host="host2",
-                      description="a container on host2 pings one on host1 by name, across the LAN"),
+                      description=translate("scenarios:overlay:c2c",
+                                            "a container on host2 pings one on host1 by name, across the LAN")),
             ProbeSpec("c2c-ip", "container:b", "container:a@host1", source_host="host2",
-                      description="the same by overlay address: VXLAN in UDP 4789 on the LAN"),
+                      description=translate("scenarios:overlay:c2c-ip",
+                                            "the same by overlay address: VXLAN in UDP 4789 on the LAN")),
             ProbeSpec("egress", "container:a", str(INET_IP), "tcp", SERVICE_TCP_PORT,
-                      description="out through docker_gwbridge, masqueraded on host1's eth0"),
+                      description=translate("scenarios:overlay:egress",
+                                            "out through docker_gwbridge, masqueraded on host1's eth0")),
         ]
         return {s.name: s for s in specs}
 

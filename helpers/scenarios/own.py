@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from helpers.errors import LabError
+from helpers.language import translate
 from helpers.scenarios.base import ProbeSpec, Scenario
 from helpers.scenarios.endpoint import (
     ADDRESS,
@@ -35,9 +36,23 @@ from helpers.scenarios.endpoint import (
 from helpers.world.naming import ROLES
 
 KINDS = ("ping", "tcp", "udp")
-# A UDP probe "reaches" only when something answers it; an ICMP port unreachable in the reply leg
-# shows the datagram arrived and no socket took it.
-UDP_NOTE = " (reached = something answered; an ICMP port unreachable = it arrived, nothing listens)"
+
+
+def udp_note() -> str:
+    """What "reached" means for a UDP probe, appended to its description: it "reaches" only when
+    something answers it; an ICMP port unreachable in the reply leg shows the datagram arrived and no
+    socket took it."""
+    return translate("scenarios:trace:udp-note",
+                     " (reached = something answered; an ICMP port unreachable = it arrived, nothing listens)")
+
+
+def trace_description(kind: str, source: str, target: str, port: int | None = None) -> str:
+    """A learner's own probe described, its ends as they wrote them (`_plain`), in the language in force."""
+    text = (translate("scenarios:trace:port", "{kind} from {source} to {target} port {port}",
+                      kind=kind, source=source, target=target, port=port) if port
+            else translate("scenarios:trace:plain", "{kind} from {source} to {target}",
+                           kind=kind, source=source, target=target))
+    return text + (udp_note() if kind == "udp" else "")
 
 
 @dataclass(frozen=True)
@@ -165,10 +180,7 @@ class OwnTrace(Scenario):
                 for p in host_ports]
 
     def probe_specs(self) -> dict[str, ProbeSpec]:
-        description = f"{self.kind} from {_plain(self.source)} to {_plain(self.target)}" + (
-            f" port {self.port}" if self.port else "")
-        if self.kind == "udp":
-            description += UDP_NOTE
+        description = trace_description(self.kind, _plain(self.source), _plain(self.target), self.port)
         spec = ProbeSpec(self.probe, str(self.source), str(self.target), self.kind, self.port,
                          source_host=self.source.on(self.host), description=description)
         return {spec.name: spec}

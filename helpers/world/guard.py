@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.errors import TrafficGuardError, UsageError, dnlab_command, env_world
+from helpers.language import translate
 from helpers.world.naming import INTERNET, LAN, SERVICE_TCP_PORT
 from helpers.world.proc import run
 
@@ -283,8 +284,10 @@ class ProbeResult:
     returncode: int
 
     def __str__(self) -> str:
-        verdict = "reached" if self.ok else "did not reach"
-        return f"{self.source} {verdict} {self.target} ({self.kind}): {self.output.strip()[:200]}"
+        fields = dict(source=self.source, target=self.target, kind=self.kind, output=self.output.strip()[:200])
+        if self.ok:
+            return translate("world:probe:reached", "{source} reached {target} ({kind}): {output}", **fields)
+        return translate("world:probe:not-reached", "{source} did not reach {target} ({kind}): {output}", **fields)
 
 
 _TOOL = {"ping": "ping", "tcp": "nc", "http": "wget", "udp": "tftp"}   # the busybox applet of each kind
@@ -404,9 +407,12 @@ class CraftedResult:
     answer: str | None   # the TCP flags of the answer seen on the source's eth0 ("SA"), or None
 
     def __str__(self) -> str:
-        got = f"answered with TCP flags {self.answer}" if self.answer else "no answer"
-        return (f"{self.source} -> {self.target}:{self.port} in a frame to {self.host}'s MAC {self.mac} "
-                f"(source port {self.sport}): {got}")
+        got = (translate("world:probe:answered", "answered with TCP flags {flags}", flags=self.answer) if self.answer
+               else translate("world:probe:no-answer", "no answer"))
+        return translate("world:probe:crafted",
+                         "{source} -> {target}:{port} in a frame to {host}'s MAC {mac} (source port {sport}): {got}",
+                         source=self.source, target=self.target, port=self.port, host=self.host, mac=self.mac,
+                         sport=self.sport, got=got)
 
 
 def send_loopback_syn(world, source: str, host: str, port: int, address: str = "127.0.0.1",

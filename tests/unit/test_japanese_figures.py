@@ -166,3 +166,54 @@ def test_the_explorer_shows_japanese_labels(japanese):
     finally:
         explorer_module._CACHES.clear()
         plt.close("all")
+
+
+# --- the probes' own words: a path figure's subtitle, a probe's summary ------------------------------
+
+SUBTITLES = {   # saved run: (its English, as the run saved it; its Japanese)
+    "user-bridge-egress": ("container to the internet service: MASQUERADE rewrites the source",
+                           "コンテナからインターネットのサービスへ: MASQUERADE が送信元を書き換える"),
+    "trace-lanpc-publish-rules": ("tcp from lanpc to 198.51.100.11 port 8080",
+                                  "lanpc から 198.51.100.11 のポート 8080 への tcp"),
+    # saved with an older wording of the scenario's: no translation of it exists, so it stays as saved
+    "user-bridge-isolation": ("two user bridges cannot talk: the packet dies in host1's FORWARD chain",) * 2,
+}
+
+
+def _subtitle(run: str) -> str:
+    drawing = draw_path(rebuild(DATA / "paths" / run), view="L3")
+    return drawing.axes[0].texts[1].get_text()   # under the title: the probe's description, in italics
+
+
+@pytest.mark.parametrize("run", sorted(SUBTITLES))
+def test_a_path_figures_subtitle_reads_in_japanese(japanese, run):
+    assert _subtitle(run) == SUBTITLES[run][1]
+
+
+@pytest.mark.parametrize("run", sorted(SUBTITLES))
+def test_a_path_figures_subtitle_stays_as_saved_in_english(monkeypatch, run):
+    monkeypatch.setenv("DNLAB_LANG", "en")
+    monkeypatch.setattr(language, "_chosen", None)
+    assert _subtitle(run) == SUBTITLES[run][0] == rebuild(DATA / "paths" / run).description
+
+
+def test_a_probe_summary_reads_in_japanese_and_english_is_unchanged(monkeypatch):
+    """What a lab's reference solution prints (`print(probe(...))`) and ch07's crafted SYN: Japanese with
+    Japanese in force; in English, byte for byte the text it was before it was translatable."""
+    from helpers.world.guard import CraftedResult, ProbeResult
+
+    reached = ProbeResult("lab1-client", "lab1-web", "ping", True, "1 packets received\n", 0)
+    lost = ProbeResult("lab1-client", "lab1-web", "ping", False, " 100% packet loss \n", 1)
+    crafted = CraftedResult("sender", "host1", "02:42:ac:11:00:01", "127.0.0.1", 8081, 40000, "SA")
+    silent = CraftedResult("sender", "host1", "02:42:ac:11:00:01", "127.0.0.1", 8081, 40000, None)
+    monkeypatch.setattr(language, "_chosen", "en")
+    assert str(reached) == "lab1-client reached lab1-web (ping): 1 packets received"
+    assert str(lost) == "lab1-client did not reach lab1-web (ping): 100% packet loss"
+    assert str(crafted) == ("sender -> 127.0.0.1:8081 in a frame to host1's MAC 02:42:ac:11:00:01 (source port 40000): "
+                            "answered with TCP flags SA")
+    assert str(silent).endswith("(source port 40000): no answer")
+    monkeypatch.setattr(language, "_chosen", "ja")
+    assert str(reached) == "lab1-client は lab1-web に到達した（ping）: 1 packets received"
+    assert str(lost) == "lab1-client は lab1-web に到達しなかった（ping）: 100% packet loss"
+    assert str(crafted).endswith("（送信元ポート 40000）: TCP フラグ SA で応答あり")
+    assert str(silent).endswith(": 応答なし")

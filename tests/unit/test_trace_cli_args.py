@@ -144,7 +144,7 @@ def test_an_icmp_port_unreachable_answers_a_udp_datagram():
     elsewhere = Frame(3, 90, src="172.18.0.9", dst="172.18.0.2", proto="icmp", icmp_type=3, icmp_code=3)
     assert _answers(datagram, refused) and _answers(datagram, answer) and not _answers(datagram, elsewhere)
     assert trace_of("alpine1", "alpine2", kind="udp", port=5353).probe_specs()["alpine1@host1 -> alpine2@host1"] \
-        .description.endswith(own.UDP_NOTE)
+        .description.endswith(own.udp_note())
 
 
 def test_a_published_port_brings_its_container_into_the_trace():
