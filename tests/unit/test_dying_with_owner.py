@@ -2,11 +2,10 @@
 `dying_with_owner`), even when the owner dies the instant it started them: setpriv's parent-death signal
 alone is set too late in that case (found by test_fault_injection under load: "tcpdumps outlived the
 killed trace", the trace killed 0.03 s into its capture). Real processes, no root, no world.
-With a bare `setpriv --pdeathsig KILL` (the code before), the first test's owners left 18 of 40 sleeps
+With a bare `setpriv --pdeathsig KILL` (the code before), the first test's owners left 4 to 18 of 40 sleeps
 running here."""
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -14,24 +13,26 @@ import sys
 import time
 import uuid
 
-from helpers.world.proc import dying_with_owner
-
 OWNERS = 40
 
 
-def _started_by_owners_that_die_at_once(argv_of) -> str:
-    """Fork OWNERS owners; each starts `sleep` through `argv_of` and exits at once. Returns the mark
-    each sleep carries in its command line."""
+# An owner: a process of its own (not a fork of the test's, which has threads) that starts the command
+# through `dying_with_owner` (the pid it writes in is the owner's own) and exits at once.
+OWNER = ("import os, subprocess, sys\n"
+         "from helpers.world.proc import dying_with_owner\n"
+         "subprocess.Popen(dying_with_owner(sys.argv[1:]), stdin=subprocess.DEVNULL)\n"
+         "os._exit(0)\n")
+
+
+def _started_by_owners_that_die_at_once(owner: str = OWNER) -> str:
+    """Start OWNERS owners side by side; each starts `sleep` and exits at once. Returns the mark each
+    sleep carries in its command line."""
     mark = f"dnlab-owner-test-{uuid.uuid4().hex[:8]}"
     sleeper = [shutil.which("bash"), "-c", f"exec -a {mark} sleep 60"]
-    for _ in range(OWNERS):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                subprocess.Popen(argv_of(sleeper), stdin=subprocess.DEVNULL)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
+    owners = [subprocess.Popen([sys.executable, "-c", owner, *sleeper], stdin=subprocess.DEVNULL)
+              for _ in range(OWNERS)]
+    for process in owners:
+        process.wait()
     return mark
 
 
@@ -47,7 +48,7 @@ def _gone(mark: str, within: float = 5.0) -> bool:
 
 
 def test_no_command_outlives_an_owner_that_died_the_instant_it_started_it():
-    mark = _started_by_owners_that_die_at_once(dying_with_owner)
+    mark = _started_by_owners_that_die_at_once()
     try:
         assert _gone(mark), f"{len(_running(mark))} of {OWNERS} commands outlived their owner"
     finally:
