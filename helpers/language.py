@@ -66,8 +66,14 @@ def from_sudo(pid: int | None = None) -> str:
     the variable was dropped; root reads any process's environment."""
     if not os.environ.get("SUDO_USER"):
         return ""
+    return _sudo_language(pid or os.getpid())
+
+
+@functools.cache
+def _sudo_language(pid: int) -> str:
+    # Cached: a process's sudo ancestor does not change, and `current()` runs for every translated text.
     try:
-        pid = _parent(pid or os.getpid())
+        pid = _parent(pid)
         for _ in range(SUDO_DEPTH):
             if pid <= 1:
                 return ""
