@@ -64,3 +64,24 @@ def scenario_and_lesson(world, driver: str, lesson_name: str, start: bool = True
     finally:
         lesson.stop()
         scenario.stop()
+
+
+def engine_log_errors(world_id: str, last: int = 40) -> str:
+    """The last `last` error lines of each of the world's engines' logs (dockerd's, with what containerd
+    and runc told it), headed by where they came from: printed when a session failed, before `down`
+    removes the logs with the world."""
+    from helpers.world.naming import HOSTS, WorldNames
+
+    names = WorldNames(world_id)
+    parts = []
+    for host in HOSTS:
+        log = names.host(host).log
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError as error:
+            parts.append(f"==> {log}: not read ({error})")
+            continue
+        errors = [line for line in lines if "level=error" in line or "level=fatal" in line]
+        parts.append(f"==> {log}: {len(errors)} error lines of {len(lines)}, the last {min(last, len(errors))}:")
+        parts.extend(errors[-last:])
+    return "\n".join(parts)
