@@ -118,6 +118,8 @@ SAME_ON_EVERY_SESSION_ENGINE = {
     "tests/integration/test_pwru_live.py": "the machine's packages and kernel, no engine",
     "tests/integration/test_hardening_no_engine.py":
         "refusals as usage before any world is read, the writer's link race, a lock's waiter: no engine",
+    "tests/browser/test_japanese_lab_browser.py":
+        "a JupyterLab of its own with the Japanese settings, read in Chromium: no world, no engine",
 }
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.worlds import world_id_for_tests
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -93,8 +95,12 @@ def _lab_settings(directory: Path) -> None:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+    """artifacts/<session world>/: logs and screenshots of this session's servers and pages. A folder per
+    world, because CI's two legs on one machine run from one clone side by side (each `open(log, "wb")`
+    would cut the other leg's log, which the Voila fixture reads its URL from)."""
+    folder = ARTIFACTS / world_id_for_tests()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _serve_lab(home: Path, log: Path, *options: str):
