@@ -22,6 +22,13 @@ def dnlab(*args: str, world: str | None = None, timeout: float = 180, **kwargs) 
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, **kwargs)
 
 
+def dnlab_started(*args: str, world: str | None = None) -> subprocess.Popen:
+    """`dnlab [--world W] ARGS` from this checkout, started as its own process; its stderr a text pipe."""
+    argv = [sys.executable, "-m", "helpers", *(["--world", world] if world is not None else []), *args]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
 def no_traceback(result: subprocess.CompletedProcess) -> None:
     assert "Traceback" not in result.stderr, result.stderr
 

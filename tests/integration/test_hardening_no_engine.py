@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from helpers.errors import EXIT_USAGE
 from helpers.world.naming import WorldNames
-from tests.integration.dnlab_process import REPO, as_nobody, dnlab, no_traceback, shared_folder
+from tests.integration.dnlab_process import REPO, as_nobody, dnlab, dnlab_started, no_traceback, shared_folder
+from tests.waits import until
 from tests.worlds import own_world_id, world_id_for_tests
 
 
@@ -74,22 +76,37 @@ def test_a_link_planted_after_the_check_is_replaced_not_followed(shared_dir, mon
 # --- 23.2: a waiter says what it waits for ------------------------------------------------------------
 
 def test_a_command_waiting_for_the_lock_says_for_what():
-    """A real `up`'s lock (worldlock.locked, as manager.up takes it) held 3 s by another process: the
-    `down` that waits for it names it, with its pid, and runs once it is free."""
+    """A real `up`'s lock (worldlock.locked, as manager.up takes it) held by another process until the test
+    lets it go: the `down` that waits for it names it, with its pid, is still waiting when it is let go
+    (not a guessed hold of a few seconds, which a `dnlab` slow to start under load arrived after), and
+    runs once it is free."""
     prefix = WorldNames(own_world_id("lk")).prefix
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom helpers.world import worldlock\n"
-         f"with worldlock.locked({prefix!r}, 'up'):\n    print('held', flush=True)\n    time.sleep(3)"],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", "import sys\nfrom helpers.world import worldlock\n"
+         f"with worldlock.locked({prefix!r}, 'up'):\n    print('held', flush=True)\n    sys.stdin.readline()"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True)
+    down = None
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = dnlab("down", world=own_world_id("lk"), timeout=60)
-        assert result.returncode == 0, result.stderr
-        assert f"waiting for another `up` of world {prefix}, pid {holder.pid}" in result.stderr, result.stderr
-        assert holder.poll() is not None, "down ran while the lock was held"
+        down = dnlab_started("down", world=own_world_id("lk"))
+        said: list[str] = []
+        reader = threading.Thread(target=lambda: said.extend(down.stderr), daemon=True)
+        reader.start()
+        waiting = f"waiting for another `up` of world {prefix}, pid {holder.pid}"
+        until(lambda: any(waiting in line for line in said) or down.poll() is not None, timeout=120, every=0.05,
+              reason="`dnlab down` to start (a Python process: seconds under load) and meet the held lock",
+              seen=lambda: "".join(said))
+        assert down.poll() is None, f"down ended while the lock was held: {''.join(said)}"
+        holder.communicate("go\n", timeout=30)              # the lock is let go
+        assert down.wait(timeout=120) == 0, "".join(said)
+        reader.join(timeout=30)
+        assert any(waiting in line for line in said), "".join(said)
     finally:
-        holder.kill()
-        holder.wait()
+        for process in (holder, down):
+            if process is not None:
+                process.kill()
+                process.wait()
 
 
 # --- 23.5: ports checked as usage ---------------------------------------------------------------------
