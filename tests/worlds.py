@@ -31,10 +31,10 @@ def japanese_chapters_here() -> bool:
     test-debian13`, the course image's suite). Their code is the English notebooks' code (`make
     check-translations` fails on a code cell that differs in more than its comments and prose strings),
     so what differs between engines is proven by the English notebooks on every leg; the Japanese run
-    proves the Japanese notebooks themselves run and show what they should. Why that leg: in CI it runs
-    beside this machine's two legs (Debian 12, then Docker 28) and ends minutes before them, so the
-    Japanese edition's ~5 minutes cost CI no time there, where on this machine's leg they added ~230 s to
-    CI's longest path. Debian 12 and the Docker 28 leg ($DNLAB_ENGINE) leave them out.
+    proves the Japanese notebooks themselves run and show what they should. Why that leg: once, not on
+    each of the three legs CI runs side by side, and on the one that runs the whole suite on another
+    Debian (the edition's ~5 minutes added ~230 s to CI's longest path when they ran on this machine's
+    leg). Debian 12 and the Docker 28 leg ($DNLAB_ENGINE) leave them out.
     $DNLAB_JA_NOTEBOOKS=1 or 0 decides instead."""
     chosen = os.environ.get("DNLAB_JA_NOTEBOOKS", "")
     if chosen in ("0", "1"):
