@@ -241,10 +241,14 @@ def _healthy_up(log: list[str]) -> None:
 
 @pytest.fixture
 def fi_world():
-    """World `fi`, taken down before (a leftover of an earlier run) and after the test."""
-    _dnlab("down")
+    """World `fi`, taken down before (a leftover of an earlier run) and after the test: by the manager in
+    this process (a cleanup, not a command under test: the tests drive `dnlab` as processes of their own,
+    and a `dnlab down` process costs an interpreter's start more, twice per test)."""
+    from helpers.world import manager
+
+    manager.down(WORLD_ID)
     yield
-    _dnlab("down")
+    manager.down(WORLD_ID)
 
 
 def test_killed_up_down_trace_and_engine_leave_a_world_that_heals(fi_world):
