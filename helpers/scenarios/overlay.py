@@ -85,9 +85,7 @@ class OverlayScenario(Scenario):
     def stop(self) -> None:
         made_here = self.swarm_made_here()
         # Containers on every host first: the manager refuses to remove a network still in use.
-        for host in self.world.hosts.values():
-            for container in host.docker.containers.list(all=True, filters=self._filters()):
-                container.remove(force=True)
+        self.remove_containers()
         self._remove_network()
         if made_here:
             swarm.leave_if_unused(self.world)  # a lab's overlay may still use it

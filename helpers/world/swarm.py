@@ -215,14 +215,20 @@ def _restore_names(world, host: str) -> None:
     longer answers for containers with published ports on user-defined bridges; a restart
     registers their names again. Only the world's own labelled containers are restarted.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from helpers.world.naming import LABEL_WORLD
 
     client = world.hosts[host].docker
+    restart = []
     for container in client.containers.list(filters={"label": f"{LABEL_WORLD}={world.prefix}"}):
         settings = container.attrs["NetworkSettings"]
         user_defined = [n for n in settings["Networks"] if n not in ("bridge", "host", "none")]
         if user_defined and any(settings.get("Ports") or {}):
-            container.restart(timeout=0)
+            restart.append(container)
+    # side by side: each restart waits on its own container's stop and start, not on the others'
+    with ThreadPoolExecutor(max_workers=max(1, min(len(restart), 8))) as pool:
+        list(pool.map(lambda container: container.restart(timeout=0), restart))
 
 
 # --- names across the hosts ------------------------------------------------------------------------
