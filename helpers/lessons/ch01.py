@@ -159,28 +159,6 @@ def _connect_from_port(world, container, port: int, timeout: int = 3):
     return facts.sh(world, "host1", command, check=False, head=3, timeout=timeout + 10)
 
 
-def _one_then_other(world, boxes: list, ips: dict[str, str], port: int) -> list:
-    """`_connect_from_port` from each box in turn: the second starts once conntrack holds the
-    first's connection (its SYN has been sent, so its tuple is taken), not once the first is over.
-    Where the first is answered at once nothing changes; where nothing answers (no MASQUERADE) the
-    two wait out their timeouts together. If the first ends without an entry, the second starts then."""
-    from concurrent.futures import ThreadPoolExecutor, wait
-
-    first, second = boxes
-
-    def first_tracked() -> bool:
-        return any(e["original"]["src"] == ips[first.name] and e["original"]["sport"] == port
-                   for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT))
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(_connect_from_port, world, first, port)
-        # one look is one `conntrack -L`; the first's SYN leaves within milliseconds
-        while not wait([running], timeout=0.02).done and not first_tracked():
-            pass
-        other = _connect_from_port(world, second, port)
-        return [running.result(), other]
-
-
 @measured
 def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
     """Two containers connect to the internet service from the *same* local port. After SNAT both
@@ -195,7 +173,7 @@ def port_rewrite(world, lesson: Lesson, port: int = 40000) -> dict:
     world["host1"].run(["conntrack", "-D", "-p", "tcp", "--dport", str(SERVICE_TCP_PORT)], check=False)
     shown, (on_docker0, on_eth0) = facts.capture(
         world, [("host1", "docker0"), ("host1", "eth0")],
-        lambda: _one_then_other(world, boxes, ips, port), keep=_syn_to_service)
+        lambda: [_connect_from_port(world, box, port) for box in boxes], keep=_syn_to_service)
     entries = [e for e in facts.conntrack(world, "host1", dport=SERVICE_TCP_PORT) if e["original"]["sport"] == port]
     rows = []
     for box, run in zip(boxes, shown, strict=True):
