@@ -15,7 +15,12 @@ its image store (`image/` and the graph driver's `overlay2/`, nothing else) in C
 data-root of the same dockerd version starts from a copy of it instead: the metadata copied (dockerd
 rewrites it), the layers hard-linked (overlayfs never writes a lower layer; a container's changes go
 to its own upper folder, and `docker rmi` only unlinks). 60 ms instead of a load. Where the seed and
-the data-root are on different file systems (the course image's VOLUME), the engine loads as before.
+the data-root are on different file systems, the layers are copied instead (a tenth of a load's CPU).
+
+The course image cannot leave a seed at build time (no dockerd runs in `docker build`), and its engines'
+data-roots are on its VOLUME, new at every `docker run`: its build writes the store a load would leave,
+`store-<build>` (helpers/world/imagestore.py), and a fresh data-root with no seed of its dockerd starts
+from a copy of that.
 """
 from __future__ import annotations
 
@@ -213,6 +218,12 @@ def seed_path(build: str, dockerd: Path) -> Path:
     return CACHE_ROOT / f"seed-{build}-{identity}"
 
 
+def store_path(build: str) -> Path:
+    """The image store of `build` written offline (helpers/world/imagestore.py: the course image's build),
+    valid for every dockerd with the overlay2 driver."""
+    return CACHE_ROOT / f"store-{build}"
+
+
 def is_fresh(data_root: Path) -> bool:
     """No image metadata yet: no dockerd ever ran there (dockerd makes `image/` as it starts), so a seed
     may be copied in, or saved from it once loaded. Whatever else is there is a killed seeding's half."""
@@ -221,7 +232,9 @@ def is_fresh(data_root: Path) -> bool:
 
 def seed_data_root(data_root: Path, build: str, dockerd: Path) -> bool:
     """Give a fresh data-root the course images before its dockerd starts: True if it was seeded,
-    False if it must load them (no seed yet, a used data-root, or another file system).
+    False if it must load them (no seed of this build and dockerd nor a store of this build, or a
+    used data-root). The seed of the data-root's own dockerd first, else the store written offline.
+    Layers hard-linked on the same file system, copied across two.
 
     Made in a staging folder and moved into place layers first, `image/` last: an `up` killed on the
     way leaves no metadata naming layers that are not there (dockerd would believe it has the images
@@ -231,17 +244,16 @@ def seed_data_root(data_root: Path, build: str, dockerd: Path) -> bool:
     staging = data_root / ".seeding"
     for half in (staging, data_root / "overlay2"):
         shutil.rmtree(half, ignore_errors=True)
-    seed = seed_path(build, dockerd)
-    if not seed.is_dir():
+    seed = next((s for s in (seed_path(build, dockerd), store_path(build)) if s.is_dir()), None)
+    if seed is None:
         return False
     data_root.mkdir(parents=True, exist_ok=True)
-    if os.stat(seed).st_dev != os.stat(data_root).st_dev:
-        return False
+    same_file_system = os.stat(seed).st_dev == os.stat(data_root).st_dev
     try:
         staging.mkdir()
         shutil.copytree(seed / "image", staging / "image", symlinks=True)
-        subprocess.run(["cp", "-a", "--link", str(seed / "overlay2"), str(staging)], check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(["cp", "-a", *(["--link"] if same_file_system else []), str(seed / "overlay2"), str(staging)],
+                       check=True, capture_output=True, timeout=60)
         os.rename(staging / "overlay2", data_root / "overlay2")
         os.rename(staging / "image", data_root / "image")
         staging.rmdir()
