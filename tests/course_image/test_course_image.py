@@ -155,6 +155,47 @@ def test_container_on_host1_reaches_the_internet_through_snat(course):
     assert own != host1, result.stdout        # ...not the container's own: MASQUERADE rewrote it
 
 
+# Run inside the container: each inner engine holds the archive's images under their ids, got them by no
+# `docker load` (the engine's events since its start hold none), and `docker save` puts each layer of
+# dnlab/tools back together with its digest (from the store's tar-split and files).
+STORE_CHECK = """
+import hashlib, json, subprocess, tarfile, tempfile, time
+from helpers.world import image
+archive = image.cached_archive()
+build = image.build_of(archive)
+assert image.store_path(build).is_dir(), f"no store of build {build} in the image"
+with tarfile.open(archive) as saved:
+    wanted = {tag: "sha256:" + hashlib.sha256(saved.extractfile(entry["Config"]).read()).hexdigest()
+              for entry in json.load(saved.extractfile("manifest.json")) for tag in entry["RepoTags"]}
+def docker(host, *argv, **kw):
+    return subprocess.run(["docker", "--context", f"dnlab-{host}", *argv], check=True, capture_output=True, **kw)
+for host in ("host1", "host2"):
+    held = dict(line.split() for line in docker(host, "images", "--no-trunc", "--format",
+                "{{.Repository}}:{{.Tag}} {{.ID}}", text=True).stdout.splitlines())
+    assert all(held.get(tag) == image_id for tag, image_id in wanted.items()), (host, held, wanted)
+    events = docker(host, "events", "--since", "0", "--until", str(int(time.time()) + 1), "--filter", "type=image",
+                    "--format", "{{.Action}} {{.Actor.ID}}", text=True).stdout
+    assert "load" not in events.split(), (host, events)
+with tempfile.TemporaryDirectory() as folder:
+    docker("host1", "save", "-o", f"{folder}/tools.tar", "dnlab/tools")
+    with tarfile.open(f"{folder}/tools.tar") as saved:
+        entry = json.load(saved.extractfile("manifest.json"))[0]
+        diff_ids = json.loads(saved.extractfile(entry["Config"]).read())["rootfs"]["diff_ids"]
+        got = ["sha256:" + hashlib.sha256(saved.extractfile(name).read()).hexdigest() for name in entry["Layers"]]
+    assert got == diff_ids, (got, diff_ids)
+print(f"store {build}: both engines hold {len(wanted)} images, no load; dnlab/tools saved, {len(got)} layers intact")
+"""
+
+
+def test_engines_start_from_the_images_store_with_no_load(course):
+    """The image's build wrote the store a `docker load` would leave (helpers/world/imagestore.py); each
+    inner engine's fresh data-root on the VOLUME is a copy of it: no engine loaded the images at the
+    start (issue 21's time), and each holds them as a load would, `docker save` included."""
+    result = course.exec("python", "-c", STORE_CHECK)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    _report("inner engines' images", result.stdout.strip())
+
+
 def test_the_learner_image_is_lean(course):
     """No test tools, no browser: what only `make test` inside needs is the test variant's
     (`make course-image VARIANT=test`). Both engines are there: 28.5, the lab's, and Debian 13's 26.1."""

@@ -1,5 +1,6 @@
 """Seeds of the course images (helpers/world/image.py): a loaded image store copied into a fresh
-data-root instead of a `docker load`: layers hard-linked, metadata copied, nothing else taken."""
+data-root instead of a `docker load`: layers hard-linked (copied across file systems), metadata
+copied, nothing else taken."""
 from __future__ import annotations
 
 import os
@@ -50,7 +51,8 @@ def test_a_used_data_root_or_another_build_or_dockerd_is_not_seeded(store, tmp_p
     assert image.is_fresh(store["fresh"])
 
 
-def test_a_seed_on_another_file_system_is_not_used(store, monkeypatch):
+def test_a_seed_on_another_file_system_is_copied(store, monkeypatch):
+    """The course image's VOLUME: no hard link can reach the seed, so its layers are copied."""
     image.save_seed(store["loaded"], "b1", store["dockerd"])
     real_stat = os.stat
 
@@ -63,8 +65,28 @@ def test_a_seed_on_another_file_system_is_not_used(store, monkeypatch):
         return OtherDevice(real) if Path(path) == store["fresh"] else real
 
     monkeypatch.setattr(image.os, "stat", stat)
-    assert not image.seed_data_root(store["fresh"], "b1", store["dockerd"])
-    assert image.is_fresh(store["fresh"])  # nothing half-copied: the engine loads as before
+    assert image.seed_data_root(store["fresh"], "b1", store["dockerd"])
+    seeded_layer = store["fresh"] / "overlay2" / "abc123" / "diff" / "bin" / "busybox"
+    original = store["loaded"] / "overlay2" / "abc123" / "diff" / "bin" / "busybox"
+    assert seeded_layer.read_bytes() == original.read_bytes() and not os.path.samefile(seeded_layer, original)
+    assert os.readlink(store["fresh"] / "overlay2" / "l" / "SHORT") == "../abc123/diff"
+    assert not image.is_fresh(store["fresh"]) and not (store["fresh"] / ".seeding").exists()
+
+
+def test_the_store_written_offline_seeds_when_no_seed_of_the_dockerd_exists(store):
+    """The course image's build writes `store-<build>` (helpers/world/imagestore.py): any dockerd's
+    fresh data-root starts from it; a seed of the data-root's own dockerd, if there is one, comes first."""
+    written = image.store_path("b1")
+    (written / "overlay2" / "w1" / "diff").mkdir(parents=True)
+    (written / "overlay2" / "w1" / "diff" / "written").write_text("offline")
+    (written / "image" / "overlay2").mkdir(parents=True)
+    assert image.seed_data_root(store["fresh"], "b1", store["dockerd"])
+    assert (store["fresh"] / "overlay2" / "w1" / "diff" / "written").read_text() == "offline"
+    assert not image.seed_data_root(store["fresh"], "b2", store["dockerd"])   # no store of that build
+    image.save_seed(store["loaded"], "b1", store["dockerd"])
+    again = store["fresh"].parent / "again"
+    assert image.seed_data_root(again, "b1", store["dockerd"])
+    assert (again / "overlay2" / "abc123").is_dir() and not (again / "overlay2" / "w1").exists()
 
 
 def test_a_seed_is_saved_once_and_older_builds_swept(store):
