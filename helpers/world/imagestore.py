@@ -12,7 +12,8 @@ What dockerd itself writes for a load (overlay2 graph driver; the layout of Dock
 from their seeds): `image/overlay2/` with the images' configs under `imagedb/content/sha256/<id>`,
 `repositories.json` naming the tags, and per layer `layerdb/sha256/<chain id>/` (`diff`, `size`,
 `cache-id`, `parent`, and `tar-split.json.gz`: the layer tar's headers and each file's CRC-64, from
-which `docker save` puts the exact tar back together and checks it against the layer's digest); and
+which `docker save` puts the exact tar back together and checks it against the layer's digest: the JSON
+here is byte for byte what Docker 28.5 wrote for the same archive); and
 `overlay2/<cache id>/` with the unpacked `diff/`, its short `link` name (and `l/<link>` pointing to
 it), the `lower` chain and a `work/` folder for a layer with a parent, `committed` for a base layer.
 The cache ids and link names are derived from the chain ids here (dockerd draws them at random): any
