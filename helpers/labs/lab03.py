@@ -6,7 +6,7 @@ in this module (listed in helpers/labs/registry.py).
 from __future__ import annotations
 
 from helpers.labs import state
-from helpers.labs.common import cli, in_shell, need_attached, need_container, need_network, need_reach
+from helpers.labs.common import cli, in_shell, need_attached, need_container, need_network, need_reach, need_reaches
 from helpers.labs.model import Checks, Lab
 from helpers.language import translate
 from helpers.lessons import facts
@@ -86,9 +86,10 @@ def check_isolation(world, c: Checks) -> None:
     cut_off = translate("labs:lab03:a-cut-off", "lab3-a cannot reach the internet service")
     if not (a and b and net) or not c.all_ok:
         return c.pending(by_name, cut_off)
-    need_reach(world, c, by_name, a, "lab3-b")
-    need_reach(world, c, cut_off, a, str(INET_IP), "tcp", SERVICE_TCP_PORT,
-               expect=False, hint=outside_hint(world, a, "lab3-internal"))
+    # Both at once: the probe that must not get out waits its whole timeout for no answer.
+    need_reaches(world, c, dict(what=by_name, source=a, target="lab3-b"),
+                 dict(what=cut_off, source=a, target=str(INET_IP), kind="tcp", port=SERVICE_TCP_PORT,
+                      expect=False, hint=outside_hint(world, a, "lab3-internal")))
 
 
 def solution(world):

@@ -10,7 +10,7 @@ import ipaddress
 import docker
 
 from helpers.labs import state
-from helpers.labs.common import WEB, WEB_CMD, cli, in_shell, need_container, need_network, need_reach
+from helpers.labs.common import WEB, WEB_CMD, cli, in_shell, need_container, need_network, need_reaches
 from helpers.labs.model import Checks, Lab
 from helpers.language import translate
 from helpers.lessons import facts
@@ -100,24 +100,27 @@ def check_macvlan(world, c: Checks) -> None:
         return c.pending(*later)
     route = facts.default_route(world, web) or {}
     gateway = route.get("via")
+    probes = []   # independent: made at once (a gateway that does not exist waits its whole timeout)
     if gateway:
-        need_reach(world, c, answers, web, gateway,
-                   problem=translate("labs:lab05:gateway-silent", "lab5-web's default route points to {gateway}, "
-                                     "which does not answer", gateway=gateway),
-                   hint=translate("labs:lab05:gateway-hint", "a macvlan network's `--gateway` must be the LAN's "
-                                  "router, the one host1's own default route goes through: {shell} names it",
-                                  shell=find_router))
+        probes.append(dict(
+            what=answers, source=web, target=gateway,
+            problem=translate("labs:lab05:gateway-silent", "lab5-web's default route points to {gateway}, "
+                              "which does not answer", gateway=gateway),
+            hint=translate("labs:lab05:gateway-hint", "a macvlan network's `--gateway` must be the LAN's "
+                           "router, the one host1's own default route goes through: {shell} names it",
+                           shell=find_router)))
     else:
         c.expect(answers, False, translate("labs:lab05:no-default", "lab5-web has no default route"),
                  translate("labs:lab05:give-gateway", "give lab5-lan the LAN's router as `--gateway` (host1's default "
                            "route goes through it: {shell})", shell=find_router))
-    need_reach(world, c, http, "lanpc", address, "http", 80,
-               hint=translate("labs:lab05:http-hint", "is `{command}` the container's command? (`{docker} logs "
-                              "lab5-web`)", command=WEB_CMD, docker=cli(world, "host1")))
-    need_reach(world, c, out, web, str(INET_IP), "tcp", SERVICE_TCP_PORT,
-               hint=translate("labs:lab05:out-hint", "lab5-web's packets leave through its gateway {gateway}: is it "
-                              "the LAN's router, the one host1's own default route goes through? ({shell})",
-                              gateway=gateway, shell=find_router))
+    need_reaches(world, c, *probes,
+                 dict(what=http, source="lanpc", target=address, kind="http", port=80,
+                      hint=translate("labs:lab05:http-hint", "is `{command}` the container's command? (`{docker} logs "
+                                     "lab5-web`)", command=WEB_CMD, docker=cli(world, "host1"))),
+                 dict(what=out, source=web, target=str(INET_IP), kind="tcp", port=SERVICE_TCP_PORT,
+                      hint=translate("labs:lab05:out-hint", "lab5-web's packets leave through its gateway {gateway}: "
+                                     "is it the LAN's router, the one host1's own default route goes through? "
+                                     "({shell})", gateway=gateway, shell=find_router)))
 
 
 def solution(world):

@@ -6,7 +6,7 @@ all in this module (listed in helpers/labs/registry.py).
 from __future__ import annotations
 
 from helpers.labs import state
-from helpers.labs.common import cli, need_attached, need_container, need_network, need_reach
+from helpers.labs.common import cli, need_attached, need_container, need_network, need_reaches
 from helpers.labs.model import Checks, Lab
 from helpers.language import translate
 from helpers.lessons import facts
@@ -87,12 +87,13 @@ def check_pod(world, c: Checks) -> None:
                                    port=POD_PORT), *later)
     if not need_server_of(world, c, pod, app, POD_PORT):
         return c.pending(*later)
-    need_reach(world, c, later[0], pod, "127.0.0.1", "http", POD_PORT,
-               hint=translate("labs:lab07:logs", "lab7-app's web server listens; `{docker} logs lab7-app` shows its "
-                              "errors", docker=cli(world, "host1")))
-    need_reach(world, c, later[1], peer, "lab7-pod", "http", POD_PORT,
-               hint=translate("labs:lab07:peer-hint", "lab7-peer must share a network with lab7-pod (`docker network "
-                              "inspect lab7-net`)"))
+    need_reaches(world, c,
+                 dict(what=later[0], source=pod, target="127.0.0.1", kind="http", port=POD_PORT,
+                      hint=translate("labs:lab07:logs", "lab7-app's web server listens; `{docker} logs lab7-app` "
+                                     "shows its errors", docker=cli(world, "host1"))),
+                 dict(what=later[1], source=peer, target="lab7-pod", kind="http", port=POD_PORT,
+                      hint=translate("labs:lab07:peer-hint", "lab7-peer must share a network with lab7-pod "
+                                     "(`docker network inspect lab7-net`)")))
 
 
 def solution(world):

@@ -7,11 +7,12 @@ helpers/labs/registry.py).
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 from helpers.errors import LabError, dnlab_command
 from helpers.labs import state
-from helpers.labs.common import need_attached, need_reach, wait_for_name
+from helpers.labs.common import at_once, need_attached, need_reach, reach, wait_for_name
 from helpers.labs.model import Checks, Lab
 from helpers.labs.trouble import (
     TOOLS,
@@ -115,10 +116,10 @@ def overlay_mtu(network) -> int:
     return int(option or OVERLAY_DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD
 
 
-def _ends_mtu(world, a, b) -> dict[str, int | None]:
-    """Each end's MTU on lab13-overlay, as `ip -j link` in the container reads it."""
-    found = {c.name: _overlay_interface(world, c, "lab13-overlay") for c in (a, b)}
-    return {name: (iface.mtu if iface else None) for name, iface in found.items()}
+def _ends_mtu(ends: dict) -> dict[str, int | None]:
+    """Each end's MTU on lab13-overlay, from its interface as `ip -j link` in the container read it
+    (`_overlay_interface`, by container name)."""
+    return {name: (iface.mtu if iface else None) for name, iface in ends.items()}
 
 
 def _mtu_hint(world, network, ends: dict[str, int | None], stage: int) -> str:
@@ -174,17 +175,23 @@ def check_mtu(world, c: Checks) -> None:
     full = overlay_mtu(network)
     full_size = translate("labs:lab13:full-size", "lab13-b reaches lab13-a with full-size packets ({size} bytes)",
                           size=full)
-    if not need_reach(world, c, small, b, "lab13-a",
-                      hint=translate("labs:lab13:small-hint", "the lab's setup no longer works even for small "
-                                     "packets: start it again")):
-        return c.pending(full_size, fix_later())
+    # The small ping, the full-size one and the look at both ends' interfaces are independent: made at
+    # once (the full-size ping waits its whole timeout while the fault is there). The full-size result
+    # counts only once the small one passed; the ends are read once, for the hint and for their items.
     # The proof a learner would give: a packet of the overlay's full MTU gets there and back. A lost one
     # is lost for good (no server to retry), and an answer takes well under a millisecond here: 1 s.
-    big = probe(world, b, "lab13-a", size=full - 28, timeout=1)
+    reached, big, *found = at_once(partial(reach, world, b, "lab13-a"),
+                                   partial(probe, world, b, "lab13-a", size=full - 28, timeout=1),
+                                   *(partial(_overlay_interface, world, end, "lab13-overlay") for end in (a, b)))
+    ends = {end.name: iface for end, iface in zip((a, b), found, strict=True)}
+    if not need_reach(world, c, small, b, "lab13-a",
+                      hint=translate("labs:lab13:small-hint", "the lab's setup no longer works even for small "
+                                     "packets: start it again"), result=reached):
+        return c.pending(full_size, fix_later())
     c.expect(full_size, big.ok,
              translate("labs:lab13:big-lost", "a {size}-byte ping (payload {payload}) from lab13-b gets no answer, "
                        "though small ones do", size=full, payload=full - 28),
-             "" if big.ok else _mtu_hint(world, network, _ends_mtu(world, a, b), stage), evidence=last_line(big))
+             "" if big.ok else _mtu_hint(world, network, _ends_mtu(ends), stage), evidence=last_line(big))
     if not big.ok:
         return c.pending(fix_later())
     path = _check_cloud(world, c)
@@ -203,7 +210,7 @@ def check_mtu(world, c: Checks) -> None:
                                 name=OVERLAY_MTU_OPTION,
                                 option=option or translate("labs:lab13:unset", "unset (1500)"), full=full, path=path))
     for container in (a, b):
-        _check_end_mtu(world, c, container, full)
+        _check_end_mtu(world, c, container, full, ends[container.name])
     name_the_cause(c, translate("labs:lab13:cause", "the LAN between host1 and host2 carries only {path} bytes while "
                                 "their eth0 say {eth0}; Docker's overlay gave its containers 1500 − 50 = 1450 (it "
                                 "never reads the underlay), so a full-size frame left host2 as a 1500-byte VXLAN "
@@ -213,9 +220,10 @@ def check_mtu(world, c: Checks) -> None:
                                 eth0=facts.mtu(world, "host1"), name=OVERLAY_MTU_OPTION, option=option, full=full))
 
 
-def _router_ports_evidence(world, made: dict[str, int]) -> str:
-    """The router ports' MTUs now, and those the lab made (when recorded): what the cloud check saw."""
-    now = ", ".join(f"{k} mtu {v}" for k, v in link_mtu.read(world, link_mtu.PATH_ONLY).items())
+def _router_ports_evidence(ports: dict[str, int], made: dict[str, int]) -> str:
+    """The router ports' MTUs now (`ports`, as read), and those the lab made (when recorded): what the
+    cloud check saw."""
+    now = ", ".join(f"{k} mtu {v}" for k, v in ports.items())
     before = ", ".join(f"{k} {v}" for k, v in made.items() if k.startswith("router"))
     return translate("labs:lab13:router-ports", "router ports {now}", now=now) + (
         translate("labs:lab13:before-lab", " (before the lab: {before})", before=before) if made else "")
@@ -223,12 +231,13 @@ def _router_ports_evidence(world, made: dict[str, int]) -> str:
 
 def _check_cloud(world, c: Checks) -> int:
     """The cloud's network is the provider's: the lab's fix is Docker's side. Returns the path MTU."""
-    path = path_mtu(world)
+    ports = link_mtu.read(world, link_mtu.PATH_ONLY)   # read once: the path's MTU, what changed, the evidence
+    path = min(ports.values())                           # as path_mtu(world) reads it
     try:
         made = {key: int(value) for key, value in json.loads(_record_path(world).read_text()).items()}
     except (FileNotFoundError, ValueError):
         made = {}
-    changed = {key: mtu for key, mtu in link_mtu.read(world, link_mtu.PATH_ONLY).items() if mtu != LAB13_PATH_MTU}
+    changed = {key: mtu for key, mtu in ports.items() if mtu != LAB13_PATH_MTU}
     c.expect(translate("labs:lab13:cloud",
                        "the LAN between the hosts (the cloud's network) is as the provider runs it"),
              not changed,
@@ -238,13 +247,13 @@ def _check_cloud(world, c: Checks) -> int:
              translate("labs:lab13:cloud-hint", "put the router's ports back (`{command}` makes the lab again) and "
                        "make Docker fit the network instead",
                        command=dnlab_command("lab start 13", world.names.world_id)),
-             evidence=_router_ports_evidence(world, made))
+             evidence=_router_ports_evidence(ports, made))
     return path
 
 
-def _check_end_mtu(world, c: Checks, container, full: int) -> None:
-    """Each end's interface has the MTU the network gives it (what it gets again at a restart)."""
-    found = _overlay_interface(world, container, "lab13-overlay")
+def _check_end_mtu(world, c: Checks, container, full: int, found) -> None:
+    """Each end's interface has the MTU the network gives it (what it gets again at a restart);
+    `found`: its interface on lab13-overlay as read during the check (`_overlay_interface`)."""
     if found is None:
         c.expect(translate("labs:lab13:end-mtu-pending", "{name}'s interface has the overlay's MTU",
                            name=container.name), False,
