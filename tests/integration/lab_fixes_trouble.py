@@ -16,6 +16,7 @@ verdict and words asserted.
 from __future__ import annotations
 
 import ipaddress
+from functools import partial
 
 from helpers import labs
 from helpers.labs import common, lab12, lab13, state
@@ -401,16 +402,16 @@ def _set_mtu(world, host: str, name: str, mtu: int) -> None:
 
 def _remake_overlay(world, mtu_option: str | None) -> None:
     """What a learner does with the SDK: both containers and the network made again, with an mtu
-    option (None: without options, as the start makes it)."""
-    for host, name in (("host1", "lab13-a"), ("host2", "lab13-b")):
-        state.remove_container(world.hosts[host].docker, name)
+    option (None: without options, as the start makes it). Each host's engine removes and starts its
+    own container at the same time as the other's (an overlay attach takes seconds on each)."""
+    ends = (("host1", "lab13-a"), ("host2", "lab13-b"))
+    common.at_once(*(partial(state.remove_container, world.hosts[host].docker, name) for host, name in ends))
     state.remove_network(world, "host1", "lab13-overlay")
     options = {} if mtu_option is None else {"com.docker.network.driver.mtu": mtu_option}
     world.host1.docker.networks.create("lab13-overlay", driver="overlay", attachable=True, labels=world.label,
                                        options=options)
-    for host, name in (("host1", "lab13-a"), ("host2", "lab13-b")):
-        world.hosts[host].docker.containers.run(IMAGE, ["sleep", "1000000"], name=name, network="lab13-overlay",
-                                                detach=True, labels=world.label)
+    common.at_once(*(partial(world.hosts[host].docker.containers.run, IMAGE, ["sleep", "1000000"], name=name,
+                             network="lab13-overlay", detach=True, labels=world.label) for host, name in ends))
 
 
 def _lab13_as_started(world) -> None:

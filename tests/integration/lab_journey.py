@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbclient.util import run_sync
 
 from helpers import labs
 from helpers.labs import state
@@ -51,10 +52,45 @@ def step(name: str) -> Iterator[None]:
         STEP_SECONDS.append((name, time.monotonic() - started))
 
 
+class Kernels:
+    """A fresh kernel for each journey, each started one journey ahead: while a journey runs, the next
+    one's kernel boots (1-3 s), in the same folder (labs/solutions/, every solution notebook's) with
+    the same environment (the session world, the module's throwaway progress record). Each kernel
+    still runs one notebook only and is shut down after it; `close()` ends the one left over."""
+
+    def __init__(self) -> None:
+        self.spare: tuple[str, object] | None = None   # (its folder, its kernel manager)
+
+    def _start(self, client: NotebookClient) -> object:
+        client.km = client.create_kernel_manager()
+        client.start_new_kernel()   # the process only: the client connects when the journey needs it
+        return client.km
+
+    def give(self, client: NotebookClient) -> None:
+        """`client` gets the kernel started for it one journey ago (or one started now), and the next
+        journey's kernel starts booting."""
+        folder = client.resources["metadata"]["path"]
+        if self.spare is not None and self.spare[0] == folder:
+            client.km = self.spare[1]
+            self.spare = None
+        else:
+            self.close()
+            self._start(client)
+        starter = NotebookClient(client.nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources=client.resources)
+        self.spare = (folder, self._start(starter))
+
+    def close(self) -> None:
+        if self.spare is not None:
+            km, self.spare = self.spare[1], None
+            run_sync(km.shutdown_kernel)(now=True)
+            run_sync(km.cleanup_resources)()
+
+
 class SolutionNotebook:
     """A lab's solution notebook in three parts, run in one kernel: `start`, `fix`, `tidy`."""
 
-    def __init__(self, lab) -> None:
+    def __init__(self, lab, kernels: Kernels | None = None) -> None:
+        self.kernels = kernels or Kernels()
         self.path = ROOT / lab.solution_notebook
         self.nb = nbformat.read(self.path, as_version=4)
         code = [i for i, cell in enumerate(self.nb.cells) if cell.cell_type == "code"]
@@ -66,14 +102,30 @@ class SolutionNotebook:
             f"{self.path.name} must end with its strict check and its reset cell: {sources[-2:]}"
         self.parts = {"start": code[:1], "fix": code[1:-1], "tidy": code[-1:]}
         self.ran: list[int] = []
+        # "immediate": the kernel is killed once the reset cell has returned rather than asked to exit
+        # (a graceful exit waited 0.3-1.4 s per lab for nothing: a lab notebook's cells leave nothing
+        # to the kernel's exit handlers, facts.capture removes its own pcaps).
         self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                     resources={"metadata": {"path": str(self.path.parent)}})
+                                     resources={"metadata": {"path": str(self.path.parent)}},
+                                     shutdown_kernel="immediate")
+
+    @contextmanager
+    def booting(self) -> Iterator[SolutionNotebook]:
+        """The notebook's own kernel, started in its folder ahead of the journey (`Kernels`) or now, so
+        that it boots while the journey's first steps run; shut down at the end, whatever happens.
+        `kernel()` waits for it."""
+        self.client.reset_execution_trackers()
+        self.kernels.give(self.client)
+        try:
+            yield self
+        finally:
+            if self.client.km is not None:  # (nbclient already cleaned up after a client that never connected)
+                self.client._cleanup_kernel()  # nbclient's own end of setup_kernel(): the kernel, its client
 
     @contextmanager
     def kernel(self) -> Iterator[SolutionNotebook]:
-        """The kernel, started in the notebook's folder; shut down at the end, whatever happens."""
-        self.client.reset_execution_trackers()
-        with self.client.setup_kernel():
+        """The kernel (started by `booting`), ready for cells: its client connected once it answers."""
+        with self.client.setup_kernel(cleanup_kc=False):  # booting() shuts it down
             yield self
         missing = [i for part in self.parts.values() for i in part if i not in self.ran]
         assert not missing, f"{self.path.name}: cells {missing} never ran"

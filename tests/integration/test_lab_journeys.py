@@ -24,7 +24,15 @@ import pytest
 from helpers import labs
 from helpers.labs import progress
 from tests.integration import lab_fixes_build, lab_fixes_trouble
-from tests.integration.lab_journey import STEP_SECONDS, SolutionNotebook, baseline, names_left, step, text
+from tests.integration.lab_journey import (
+    STEP_SECONDS,
+    Kernels,
+    SolutionNotebook,
+    baseline,
+    names_left,
+    step,
+    text,
+)
 from tests.integration.lab_symptoms import CAUSE_WORDS, SYMPTOM
 
 WRONG = {**lab_fixes_build.WRONG, **lab_fixes_trouble.WRONG}
@@ -61,13 +69,21 @@ def _steps(table: dict, number: int) -> list:
     return table.get(number, [])
 
 
+@pytest.fixture(scope="module")
+def kernels(lab_world):
+    """Each journey's kernel started one journey ahead (its boot overlaps the journey before)."""
+    pool = Kernels()
+    yield pool
+    pool.close()
+
+
 @pytest.mark.parametrize("number", sorted(labs.LABS))
-def test_lab_journey(lab_world, number):
+def test_lab_journey(lab_world, kernels, number):
     world, lab = lab_world, labs.get(number)
     STEP_SECONDS.clear()
     started = time.monotonic()
     try:
-        _journey(world, lab)
+        _journey(world, lab, kernels)
     except BaseException:
         lab.reset(world)  # a journey that failed half way leaves the next one a clean world
         raise
@@ -75,48 +91,49 @@ def test_lab_journey(lab_world, number):
           *(f"{seconds:6.1f} s  {name}" for name, seconds in STEP_SECONDS), sep="\n  ")
 
 
-def _journey(world, lab) -> None:
+def _journey(world, lab, kernels: Kernels) -> None:
     number, trouble = lab.number, lab.kind == "troubleshoot"
-    notebook = SolutionNotebook(lab)
+    notebook = SolutionNotebook(lab, kernels)
 
-    with step("reset"):
-        lab.reset(world)
-        before = baseline(world)
-    with step("fresh check fails helpfully"):
-        fresh = lab.check(world)
-        _assert_helpful_failure(fresh)
-        assert fresh.failed[0].hint, f"the first failing item of lab {number} has no hint:\n{fresh}"
-        if trouble:  # before the start, the pending titles name no cause either
-            assert not any(w in text(fresh) for w in CAUSE_WORDS[number]), str(fresh)
-        with pytest.raises(labs.LabCheckFailed, match=f"Lab {number}"):
-            lab.check(world, strict=True)
+    with notebook.booting():  # the kernel boots while the first two steps run
+        with step("reset"):
+            lab.reset(world)
+            before = baseline(world)
+        with step("fresh check fails helpfully"):
+            fresh = lab.check(world)
+            _assert_helpful_failure(fresh)
+            assert fresh.failed[0].hint, f"the first failing item of lab {number} has no hint:\n{fresh}"
+            if trouble:  # before the start, the pending titles name no cause either
+                assert not any(w in text(fresh) for w in CAUSE_WORDS[number]), str(fresh)
+            with pytest.raises(labs.LabCheckFailed, match=f"Lab {number}"):
+                lab.check(world, strict=True)
 
-    with notebook.kernel():
-        if trouble:  # the break, made once: everything up to the last reset happens on it
-            with step(f"start: the first cell of {lab.solution_notebook}"):
-                notebook.run("start")
-            with step("the check names the symptom, and its hints grow"):
-                _symptom_and_growing_hints(world, lab)
-        for fix in _steps(WRONG, number):
-            with step(f"wrong fix {fix.__name__}"):
-                fix(world)
-        if not trouble:  # a build lab's start is its reset: it undoes the last wrong fix
-            with step(f"start: the first cell of {lab.solution_notebook}"):
-                notebook.run("start")
-        with step(f"right fix: {lab.solution_notebook}, up to its own strict check"):
-            notebook.run("fix")
-        with step("strict check passes, the pass is recorded"):
-            solved = lab.check(world, strict=True)
-            assert solved.passed and not solved.failed
-            assert number in progress.passed_numbers(world.prefix)
-        for fix in _steps(RIGHT, number):
-            with step(f"other right fix {fix.__name__}"):
-                fix(world)
-        for fix in _steps(lab_fixes_trouble.LAST, number):
-            with step(f"before the reset: {fix.__name__}"):
-                fix(world)
-        with step(f"reset: the last cell of {lab.solution_notebook}"):
-            done = notebook.tidy()
+        with notebook.kernel():
+            if trouble:  # the break, made once: everything up to the last reset happens on it
+                with step(f"start: the first cell of {lab.solution_notebook}"):
+                    notebook.run("start")
+                with step("the check names the symptom, and its hints grow"):
+                    _symptom_and_growing_hints(world, lab)
+            for fix in _steps(WRONG, number):
+                with step(f"wrong fix {fix.__name__}"):
+                    fix(world)
+            if not trouble:  # a build lab's start is its reset: it undoes the last wrong fix
+                with step(f"start: the first cell of {lab.solution_notebook}"):
+                    notebook.run("start")
+            with step(f"right fix: {lab.solution_notebook}, up to its own strict check"):
+                notebook.run("fix")
+            with step("strict check passes, the pass is recorded"):
+                solved = lab.check(world, strict=True)
+                assert solved.passed and not solved.failed
+                assert number in progress.passed_numbers(world.prefix)
+            for fix in _steps(RIGHT, number):
+                with step(f"other right fix {fix.__name__}"):
+                    fix(world)
+            for fix in _steps(lab_fixes_trouble.LAST, number):
+                with step(f"before the reset: {fix.__name__}"):
+                    fix(world)
+            with step(f"reset: the last cell of {lab.solution_notebook}"):
+                done = notebook.tidy()
 
     with step("after the reset: no names, the world as before, the check fails again"):
         assert names_left(world, lab) == []
