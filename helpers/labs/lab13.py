@@ -338,11 +338,14 @@ def solution(world):
     facts.sh(world, "host1", f"docker exec lab13-a ping -c 1 -W 1 -s 1423 {host2}", check=False)
     # %% The fix on Docker's side: make the overlay again, telling the driver the size of the underlay. An
     # %%+ option of a network is set when it is made, so the containers go first and come back on the new
-    # %%+ network.
+    # %%+ network. `docker network rm` of a swarm's network returns before host1 has let go of it: wait until
+    # %%+ host1 no longer finds it, or making it again at once can fail with "already exists".
     labels = " ".join(f"--label {key}={value}" for key, value in world.label.items())
     print(facts.sh(world, "host1", "docker rm -f lab13-a"))
     print(facts.sh(world, "host2", "docker rm -f lab13-b"))
     print(facts.sh(world, "host1", "docker network rm lab13-overlay"))
+    facts.sh(world, "host1", "for i in $(seq 50); do docker network inspect lab13-overlay >/dev/null 2>&1 || break; "
+                             "sleep 0.2; done; ! docker network inspect lab13-overlay >/dev/null 2>&1")
     print(facts.sh(world, "host1", f"docker network create -d overlay --attachable {labels} "
                                    "-o com.docker.network.driver.mtu=1450 lab13-overlay"))
     print(facts.sh(world, "host1", f"docker run -d --name lab13-a --network lab13-overlay {labels} "
