@@ -2,7 +2,7 @@
 #   make start   set up everything (as root or through sudo) and open the course in JupyterLab
 #                (the Japanese edition: make start DNLAB_LANG=ja, or a Japanese locale)
 #   make test    run every test: unit, integration on real lab worlds, browser, notebooks
-SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT,DNLAB_LANG)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo --preserve-env=DNLAB_WORLD,CI,DNLAB_JUNIT,DNLAB_LANG,DNLAB_COURSE_IMAGE_REUSE)
 
 .PHONY: start test test-engine28 test-debian13 course-image test-course-image test-course-image-suite test-course-image-arm64 classroom classroom-down test-classroom bench down clean
 start:
