@@ -48,8 +48,12 @@ done
 [ $# -gt 0 ] || fail "no command to run in the VM" "bash scripts/course-image/arm64-system.sh -- uname -a"
 [ "$(id -u)" -eq 0 ] || fail "needs root (the disk keeps the image's owners)" "sudo bash $0 -- $*"
 [ -f "$ROOTFS" ] || fail "no arm64 image at $ROOTFS" "sudo make course-image ARCH=arm64"
-command -v qemu-system-aarch64 >/dev/null \
-  || fail "qemu-system-aarch64 is not installed" "sudo apt-get install -y --no-install-recommends qemu-system-arm"
+if ! command -v qemu-system-aarch64 >/dev/null; then
+  echo "==> installing qemu-system-arm (qemu-system-aarch64: the arm64 VM)" >&2
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends qemu-system-arm; } \
+    >/dev/null || fail "qemu-system-aarch64 is not installed and apt-get could not install it" \
+    "sudo apt-get install -y --no-install-recommends qemu-system-arm"
+fi
 command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null \
   || fail "mkfs.ext4 and debugfs are not installed" "sudo apt-get install -y e2fsprogs"
 
