@@ -138,6 +138,9 @@ $bb hostname dnlab-arm64
 [ -s /etc/hosts ] || printf '127.0.0.1 localhost\n::1 localhost\n' > /etc/hosts
 $bb ip link set lo up
 echo "DNLAB-SYSTEM: booted $(uname -srm) in $(cut -d' ' -f1 /proc/uptime) s"
+# The environment an engine gives a container's process (HOME, HOSTNAME; no TERM without -t), then the image's.
+unset TERM
+export HOME=/root HOSTNAME=dnlab-arm64
 . /dnlab-system/image.env
 command=$(cat /dnlab-system/command)
 started=$(cut -d' ' -f1 /proc/uptime)
