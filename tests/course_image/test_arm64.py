@@ -72,6 +72,39 @@ def _run(box, *argv: str, privileged: bool = True, timeout: float = 1800):
     return result, time.monotonic() - started
 
 
+SMOKE = emulation.smoke_script(INNER.context("host1"), IMAGE)
+
+
+def _outcomes(stderr: str) -> list[tuple[str, emulation.Outcome]]:
+    return emulation.smoke_outcomes(stderr, INNER.context("host1"), IMAGE)
+
+
+def test_up_and_a_traced_path_under_full_system_emulation():
+    """The steps qemu-user cannot carry, on a real arm64 kernel: every one must run. First in the file: it
+    needs no engine of this machine (the import of the fixture below comes after it)."""
+    folder = course_image_dir(arch="arm64")
+    if not (folder / COURSE_IMAGE_ROOTFS).exists():
+        pytest.fail(f"no arm64 course image in {folder}: run `sudo make test-course-image-arm64` (it builds one)")
+    started = time.monotonic()
+    # The VM's own limit (TIMEOUT inside) ends it first; this one only guards against a hung script.
+    result = subprocess.run(["nice", "-n", "19", "bash", str(REPO / "scripts/course-image/arm64-system.sh"),
+                             "--timeout", "2400", "--", "sh", "-c", SMOKE],
+                            capture_output=True, text=True, timeout=2400 + 600, check=False)
+    seconds = time.monotonic() - started
+    outcomes = _outcomes(result.stderr)
+    system = [line for line in result.stderr.splitlines() if line.startswith(("==> ", "DNLAB-SYSTEM:"))]
+    _report("full-system emulation (qemu-system-aarch64)", f"{seconds:.0f} s in all, exit {result.returncode}: "
+            + " | ".join(system))
+    _report("dnlab up + docker run + dnlab trace (full-system)",
+            "; ".join(f"{name}: {outcome}" for name, outcome in outcomes) or "no step ended")
+    print(result.stderr[-4000:])
+    names = [name for name, _, _ in emulation.smoke_steps(INNER.context("host1"), IMAGE)]
+    assert result.returncode == 0 and [(n, o.status) for n, o in outcomes] == [(n, emulation.RAN) for n in names], \
+        result.stderr[-4000:]
+    path = json.loads(result.stdout)
+    assert path["reached"] is True, path["output"]
+
+
 def test_the_image_says_arm64(box):
     attrs = box.client.images.get(COURSE_IMAGE).attrs
     assert (attrs["Os"], attrs["Architecture"]) == ("linux", "arm64")
@@ -99,13 +132,6 @@ def test_doctor_runs_under_emulation(box):
     assert failed == [], failed                             # only qemu-user's known limitations may fail
 
 
-SMOKE = emulation.smoke_script(INNER.context("host1"), IMAGE)
-
-
-def _outcomes(stderr: str) -> list[tuple[str, emulation.Outcome]]:
-    return emulation.smoke_outcomes(stderr, INNER.context("host1"), IMAGE)
-
-
 def test_up_and_a_traced_path_under_qemu_user(box):
     result, seconds = _run(box, "sh", "-c", SMOKE, timeout=2400)
     outcomes = _outcomes(result.stderr)
@@ -122,30 +148,5 @@ def test_up_and_a_traced_path_under_qemu_user(box):
             pytest.xfail(f"{emulation.NOT_RUN}: {name}: {outcome.reason}"
                          + (f"; hence not run: {', '.join(after)}" if after else ""))
     assert [name for name, _ in outcomes] == names and result.returncode == 0, result.stderr[-4000:]
-    path = json.loads(result.stdout)
-    assert path["reached"] is True, path["output"]
-
-
-def test_up_and_a_traced_path_under_full_system_emulation():
-    """The steps qemu-user cannot carry, on a real arm64 kernel: every one must run."""
-    folder = course_image_dir(arch="arm64")
-    if not (folder / COURSE_IMAGE_ROOTFS).exists():
-        pytest.fail(f"no arm64 course image in {folder}: run `sudo make test-course-image-arm64` (it builds one)")
-    started = time.monotonic()
-    # The VM's own limit (TIMEOUT inside) ends it first; this one only guards against a hung script.
-    result = subprocess.run(["nice", "-n", "19", "bash", str(REPO / "scripts/course-image/arm64-system.sh"),
-                             "--timeout", "2400", "--", "sh", "-c", SMOKE],
-                            capture_output=True, text=True, timeout=2400 + 600, check=False)
-    seconds = time.monotonic() - started
-    outcomes = _outcomes(result.stderr)
-    system = [line for line in result.stderr.splitlines() if line.startswith(("==> ", "DNLAB-SYSTEM:"))]
-    _report("full-system emulation (qemu-system-aarch64)", f"{seconds:.0f} s in all, exit {result.returncode}: "
-            + " | ".join(system))
-    _report("dnlab up + docker run + dnlab trace (full-system)",
-            "; ".join(f"{name}: {outcome}" for name, outcome in outcomes) or "no step ended")
-    print(result.stderr[-4000:])
-    names = [name for name, _, _ in emulation.smoke_steps(INNER.context("host1"), IMAGE)]
-    assert result.returncode == 0 and [(n, o.status) for n, o in outcomes] == [(n, emulation.RAN) for n in names], \
-        result.stderr[-4000:]
     path = json.loads(result.stdout)
     assert path["reached"] is True, path["output"]
