@@ -147,6 +147,10 @@ started=$(cut -d' ' -f1 /proc/uptime)
 eval "$ENTRYPOINT $command" > /dnlab-system/stdout 2> /dnlab-system/stderr < /dev/null
 rc=$?
 echo "$rc" > /dnlab-system/exit
+# For a failure's diagnosis: the kernel's messages and the lab's logs (on tmpfs: gone at power-off).
+dmesg > /dnlab-system/dmesg 2>&1
+mkdir -p /dnlab-system/logs
+find /run/dnlab /var/lib/dnlab -maxdepth 4 -name '*.log' -exec cp --parents {} /dnlab-system/logs/ \; 2>/dev/null
 echo "DNLAB-SYSTEM: exit $rc after $(awk -v s="$started" '{ printf "%.0f", $1 - s }' /proc/uptime) s"
 sync
 $bb poweroff -f
@@ -178,7 +182,9 @@ main() {
   echo "==> the VM ran $(( SECONDS - booted )) s (qemu exit $rc); console: $console" >&2
   grep -a '^DNLAB-SYSTEM:' "$console" | tr -d '\r' >&2 || true
   local file
-  for file in stdout stderr exit; do
+  rm -rf "$SYSTEM/logs"
+  debugfs -R "rdump /dnlab-system/logs $SYSTEM" "$disk" >/dev/null 2>&1 || true
+  for file in stdout stderr exit dmesg; do
     debugfs -R "dump /dnlab-system/$file $SYSTEM/$file" "$disk" >/dev/null 2>&1 || rm -f "$SYSTEM/$file"
   done
   cat "$SYSTEM/stdout" 2>/dev/null || true
