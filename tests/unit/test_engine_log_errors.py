@@ -10,6 +10,9 @@ RUNC_FAILURE = ('time="2026-12-07T11:31:02.1Z" level=error msg="Handler for POST
                 'create failed: runc create failed: unable to start container process: waiting for init '
                 'preliminary setup: read init-p: connection reset by peer: unknown"')
 NOISE = 'time="2026-12-07T11:31:00.0Z" level=warning msg="Running modprobe bridge br_netfilter failed"'
+EVERY_START = ('time="2026-12-07T14:15:05.603Z" level=error msg="error reading the kernel parameter '
+               'net.ipv4.vs.conn_reuse_mode" error="open /proc/sys/net/ipv4/vs/conn_reuse_mode: no such file '
+               'or directory"')
 
 
 def _logs_in(tmp_path, monkeypatch, logs: dict[str, str]) -> None:
@@ -22,7 +25,7 @@ def _logs_in(tmp_path, monkeypatch, logs: dict[str, str]) -> None:
 
 
 def test_only_the_error_lines_are_shown_under_their_log(tmp_path, monkeypatch):
-    _logs_in(tmp_path, monkeypatch, {"host1": f"{NOISE}\n{RUNC_FAILURE}\n{NOISE}\n", "host2": f"{NOISE}\n"})
+    _logs_in(tmp_path, monkeypatch, {"host1": f"{NOISE}\n{RUNC_FAILURE}\n{EVERY_START}\n", "host2": f"{NOISE}\n"})
     shown = engine_log_errors("lt")
     assert f"==> {tmp_path}/host1/dockerd.log: 1 error lines of 3, the last 1:\n{RUNC_FAILURE}" in shown
     assert f"==> {tmp_path}/host2/dockerd.log: 0 error lines of 1" in shown
