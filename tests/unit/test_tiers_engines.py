@@ -7,6 +7,8 @@ meet the session's engines fails here until it leaves the table (and runs on the
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,9 +62,57 @@ def test_a_file_left_out_on_other_engines_never_meets_the_session_engines(relati
 
 def test_ci_leaves_them_out_of_the_docker_28_leg_only():
     run = (ROOT / ".ci" / "run").read_text()
-    start = run.index("DNLAB_ENGINE=28 DNLAB_WORLD=e28 bash scripts/test.sh")
-    engine28 = run[start:run.index("| tee", start)]  # the leg's command, its continuation lines included
-    assert "$same_everywhere" in engine28, engine28
-    assert "from tests.tiers import other_engine_ignores" in run
-    assert tiers.other_engine_ignores().split() == [f"--ignore={p}" for p in tiers.SAME_ON_EVERY_SESSION_ENGINE]
+    commands = []
+    for world in ("e28", "e28b"):  # each part's command, its continuation lines included
+        start = run.index(f"DNLAB_ENGINE=28 DNLAB_WORLD={world} bash scripts/test.sh")
+        commands.append(run[start:run.index("\n", run.index("-m ", start))])
+    assert "$part1" in commands[0] and "other_engine_ignores(part=1)" in run, commands[0]
+    assert "other_engine_ignores(part=2)" in commands[1], commands[1]
     assert "same_everywhere" not in (ROOT / "Makefile").read_text()  # make test-engine28 runs every file
+
+
+# The paths scripts/test.sh gives pytest: pytest collects a path it is given whatever --ignore says.
+GIVEN_TO_PYTEST = ("tests", "notebooks")
+
+
+def _runs(part: int) -> set[str]:
+    """The collected files part `part` of the Docker 28 leg runs (those no --ignore of it covers)."""
+    ignored = [option.removeprefix("--ignore=") for option in tiers.other_engine_ignores(part=part).split()]
+    assert not set(ignored) & set(GIVEN_TO_PYTEST), ignored
+    return {path for path in tiers.collected_paths(ROOT)
+            if not any(path == left or path.startswith(left + "/") for left in ignored)}
+
+
+def test_pytest_collects_exactly_the_second_parts_files():
+    """The real collection of part 2, as .ci/run's command line asks for it."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+               "-m", "world or lifecycle or notebooks or learner or browser",
+               *tiers.other_engine_ignores(part=2).split(), *GIVEN_TO_PYTEST[:1], "--nbval-lax", "notebooks"]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
+    files = {line.split("::")[0] for line in out.splitlines() if "::" in line}
+    assert files == set(tiers.ENGINE28_SECOND_PART), out[-2000:]
+
+
+def test_the_docker_28_legs_two_parts_run_every_file_of_the_leg_once():
+    every = set(tiers.collected_paths(ROOT))
+    first, second = _runs(1), _runs(2)
+    assert first.isdisjoint(second), first & second
+    assert first | second == every - set(tiers.SAME_ON_EVERY_SESSION_ENGINE)
+    assert second == set(tiers.ENGINE28_SECOND_PART)
+    assert {"notebooks/04_overlay.ipynb", "tests/integration/test_claims_ch01.py"} <= first
+    with pytest.raises(ValueError, match="parts 1 and 2"):
+        tiers.other_engine_ignores(part=3)
+
+
+def test_the_partition_is_checked_on_a_tree_with_a_file_of_neither(tmp_path):
+    """A new test file lands in part 1 (the rest), never in neither part: checked on a made-up tree."""
+    for relative in (*tiers.ENGINE28_SECOND_PART, "tests/integration/test_new.py", "notebooks/11_new.ipynb",
+                     "tests/unit/test_saved.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    second = tiers.other_engine_ignores(part=2, root=tmp_path).split()
+    assert "--ignore=tests/integration/test_new.py" in second and "--ignore=notebooks/11_new.ipynb" in second
+    assert "--ignore=tests/unit" in second
+    assert not any(p in option for option in second for p in tiers.ENGINE28_SECOND_PART)
+    first = tiers.other_engine_ignores(part=1, root=tmp_path).split()
+    assert "--ignore=tests/integration/test_new.py" not in first
