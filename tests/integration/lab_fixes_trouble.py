@@ -467,7 +467,15 @@ def lab13_wrong_fixes_fail_with_what_was_seen(world):
         # outer packets; the symptom goes, but every full-size packet now crosses in fragments.
         for host in ("host1", "host2"):
             world[host].run(["ip", "link", "set", "dev", "eth0", "mtu", str(path)])
-        result = next(r for r in (check(world, 13) for _ in range(2)) if items(r)[SYMPTOM[13]].ok)
+        tries = []
+        for _ in range(2):
+            tries.append(check(world, 13))
+            if items(tries[-1])[SYMPTOM[13]].ok:
+                break
+        else:
+            raise AssertionError("the symptom stayed with the hosts' eth0 at the path's size:\n"
+                                 + "\n\n".join(map(str, tries)))
+        result = tries[-1]
         whole = items(result)[f"lab13-overlay's full-size packets cross the LAN whole (1450 + 50 ≤ {path})"]
         assert not whole.ok and "fragments" in whole.problem, str(result)
     finally:
