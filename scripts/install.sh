@@ -30,7 +30,9 @@ fi
 # curl, bind9-dnsutils (dig) and netcat-openbsd (nc) go into the toolbox image dnlab/tools with
 # iproute2, iptables and tcpdump: copied from these packages, same names on Debian 12 and 13.
 # nftables (nft): a learner's own tables, named by the rule trace (helpers/observe/nftrace.py).
-PACKAGES="docker.io busybox-static iproute2 iptables nftables tcpdump conntrack util-linux mount procps python3-venv python3-pip curl bind9-dnsutils netcat-openbsd"
+# python3-venv, not python3-pip: the venv gets its own pip from Debian's python3-pip-whl (ensurepip), and
+# the course image drops Debian's pip (scripts/course-image/steps.sh), so `make test` inside it installs.
+PACKAGES="docker.io busybox-static iproute2 iptables nftables tcpdump conntrack util-linux mount procps python3-venv curl bind9-dnsutils netcat-openbsd"
 # fonts-ipafont-gothic: the Japanese edition's figures (helpers/draw/display.py; 12 MB installed, where
 # fonts-noto-cjk would take 91 MB).
 PACKAGES="$PACKAGES fonts-ipafont-gothic"
