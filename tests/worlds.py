@@ -71,6 +71,9 @@ def scenario_and_lesson(world, driver: str, lesson_name: str, start: bool = True
 ENGINE_LOG_NOISE = (
     "error reading the kernel parameter net.ipv4.vs.",   # no ipvs sysctls in a world's namespace
     "default vlan on bridge", "reexec to set bridge default vlan",   # /sys/class/net is read-only there
+    "error reading the kernel parameter net.ipv4.neigh.default.gc_thresh",   # none in a network namespace
+    # the lab asking a worker or a node in no swarm about its swarm (swarm.state and the polls)
+    "This node is not a swarm manager.",
 )
 
 
