@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fcntl
-import http.client
 import json
 import os
 import re
@@ -12,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -294,23 +293,39 @@ def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequen
             launch_script(hostname, binds, command, own_folders(paths))]
 
 
-def _get(paths: HostPaths, url: str, timeout: float) -> tuple[int, bytes] | None:
-    """GET `url` on the engine's socket: (status, body), None if the engine does not answer.
-    (No docker SDK import: a warm `up` stays at ~0.1 s.)"""
+def _get(paths: HostPaths, url: str, timeout: float,
+         keep_waiting: Callable[[], bool] | None = None) -> tuple[int, bytes] | None:
+    """GET `url` on the engine's socket: (status, body), None if the engine does not answer (each
+    connect and read is given `timeout` seconds; with `keep_waiting`, a read that timed out is waited
+    on again while it says True).
+
+    HTTP/1.0 by hand: the answer is the rest of the stream, never chunked. Neither the docker SDK nor
+    http.client (which imports the email parser and ssl, ~20 ms of a cold `up`'s CLI start) is loaded."""
     if not paths.socket.exists():
         return None
-    conn = http.client.HTTPConnection("localhost", timeout=timeout)
     try:
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.settimeout(timeout)
-        conn.sock.connect(str(paths.socket))
-        conn.request("GET", url)
-        response = conn.getresponse()
-        return response.status, response.read()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(paths.socket))
+            conn.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
+            chunks = []
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    if keep_waiting is not None and keep_waiting():
+                        continue
+                    raise
+                if not chunk:
+                    break
+                chunks.append(chunk)
     except OSError:
         return None
-    finally:
-        conn.close()
+    head, blank, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].split()  # b"HTTP/1.0 200 OK"
+    if not blank or len(status) < 2 or not status[0].startswith(b"HTTP/") or not status[1].isdigit():
+        return None
+    return int(status[1]), body
 
 
 def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:
@@ -342,13 +357,25 @@ def ping(paths: HostPaths, timeout: float = 1.0) -> bool:
 
 
 def wait_ready(paths: HostPaths, process: subprocess.Popen | None, timeout: float = 30) -> None:
+    """Wait until the engine answers `GET /_ping`, at most `timeout` seconds; LabError if it does not.
+
+    dockerd makes its socket early and serves it only once its start is done (~0.5 s later on Docker
+    28.5): a ping sent meanwhile is held by the kernel until then, and answered the moment it serves. So
+    the ping is held for the whole wait, its process looked at every 0.1 s (a dockerd that died ends the
+    wait at once), not given up after a fixed time and sent again (that cost up to a poll's interval and
+    a new connection after dockerd was ready)."""
     deadline = time.monotonic() + timeout
+
+    def keep_waiting() -> bool:
+        return time.monotonic() < deadline and (process is None or process.poll() is None)
+
     while time.monotonic() < deadline:
-        if ping(paths, timeout=0.5):
+        answer = _get(paths, "/_ping", 0.1, keep_waiting)
+        if answer and answer[0] == 200:
             return
         if process is not None and process.poll() is not None:
             break
-        time.sleep(0.03)
+        time.sleep(0.03)  # no socket yet (or a stale one refused): dockerd has not made it
     tail = paths.log.read_text(errors="replace")[-1500:] if paths.log.exists() else ""
     raise LabError(f"dockerd did not come up (socket {paths.socket}). Its log ends:\n{tail}",
                    f"{dnlab_command('down', env_world())} && {dnlab_command('up', env_world())}")

@@ -123,3 +123,113 @@ def test_no_swarm_no_wait(tmp_path):
     paths = HostPaths(state=tmp_path / "s", data_root=tmp_path / "d")
     other = HostPaths(state=tmp_path / "nobody", data_root=tmp_path / "d2")
     assert engine.wait_peers_forget(paths, [other]) == 0.0
+
+
+# --- waiting for an engine to answer: its socket, served late (engine.wait_ready) -------------------
+
+@pytest.fixture
+def short_dir():
+    """A folder whose socket path fits a Unix socket's 108 bytes (pytest's tmp_path may not)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="dnl-ping-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _engine_paths(folder: Path) -> HostPaths:
+    return HostPaths(state=folder / "state", data_root=folder / "data")
+
+
+def _listening(paths: HostPaths):
+    """A Unix socket at the engine's path that listens but has not accepted yet, as dockerd's does from
+    the start of its init until it serves."""
+    import socket
+
+    paths.state.mkdir(parents=True, exist_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(paths.socket))
+    listener.listen(8)
+    return listener
+
+
+def test_a_ping_sent_before_the_engine_serves_is_answered_when_it_serves(short_dir):
+    """The ping is held across the engine's start: answered the moment it serves, here 0.7 s after it was
+    sent (past the 0.5 s a ping was given before), on that same connection."""
+    import threading
+    import time
+
+    paths = _engine_paths(short_dir)
+    listener = _listening(paths)
+    requests = []
+
+    def serve_late():
+        time.sleep(0.7)  # the engine's own start, not a wait of the code under test
+        conn, _ = listener.accept()
+        requests.append(conn.recv(4096))
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nOK")
+        conn.close()
+
+    server = threading.Thread(target=serve_late)
+    sent = time.monotonic()
+    server.start()
+    try:
+        engine.wait_ready(paths, None, timeout=10)
+    finally:
+        server.join()
+        listener.close()
+    assert 0.7 <= time.monotonic() - sent < 5
+    assert len(requests) == 1 and requests[0].startswith(b"GET /_ping HTTP/1.0\r\n")
+
+
+def test_an_engine_that_dies_before_it_serves_ends_the_wait_at_once(short_dir):
+    """A held ping does not outlive its dockerd: the wait ends with the LabError naming the socket and
+    the log's tail soon after the process exits, not at the timeout."""
+    import subprocess
+    import time
+
+    from helpers.errors import LabError
+
+    paths = _engine_paths(short_dir)
+    listener = _listening(paths)
+    paths.log.write_text("failed to start daemon: the test's reason\n")
+    process = subprocess.Popen(["sleep", "0.3"])
+    started = time.monotonic()
+    try:
+        with pytest.raises(LabError) as failed:
+            engine.wait_ready(paths, process, timeout=30)
+    finally:
+        listener.close()
+        process.wait()
+    assert time.monotonic() - started < 5
+    assert str(paths.socket) in failed.value.problem and "the test's reason" in failed.value.problem
+
+
+def test_the_engine_api_answer_is_read_whole_with_its_status(short_dir):
+    """`get_json` and `get_status` over the HTTP/1.0 exchange: a body longer than one read, a 404, and a
+    peer that closes without an answer (None, as an engine that does not answer)."""
+    import threading
+
+    paths = _engine_paths(short_dir)
+    listener = _listening(paths)
+    body = json.dumps([{"Id": f"sha256:{i:064x}"} for i in range(2000)]).encode()
+    answers = [b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + body,
+               b"HTTP/1.0 404 Not Found\r\n\r\n{}", b""]
+
+    def serve():
+        for answer in answers:
+            conn, _ = listener.accept()
+            conn.recv(4096)
+            conn.sendall(answer)
+            conn.close()
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        assert engine.get_json(paths, "/images/json") == json.loads(body)
+        assert engine.get_status(paths, "/images/x/json") == 404
+        assert engine.get_status(paths, "/_ping") is None
+    finally:
+        server.join()
+        listener.close()
