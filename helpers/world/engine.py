@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -296,36 +298,25 @@ def launch_argv(namespace: str, paths: HostPaths, hostname: str, command: Sequen
 def _get(paths: HostPaths, url: str, timeout: float,
          keep_waiting: Callable[[], bool] | None = None) -> tuple[int, bytes] | None:
     """GET `url` on the engine's socket: (status, body), None if the engine does not answer (each
-    connect and read is given `timeout` seconds; with `keep_waiting`, a read that timed out is waited
-    on again while it says True).
-
-    HTTP/1.0 by hand: the answer is the rest of the stream, never chunked. Neither the docker SDK nor
-    http.client (which imports the email parser and ssl, ~20 ms of a cold `up`'s CLI start) is loaded."""
+    connect and read is given `timeout` seconds; with `keep_waiting`, a request not yet answered is
+    held while it says True). (No docker SDK import: a warm `up` stays at ~0.1 s.)"""
     if not paths.socket.exists():
         return None
+    conn = http.client.HTTPConnection("localhost", timeout=timeout)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(timeout)
-            conn.connect(str(paths.socket))
-            conn.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
-            chunks = []
-            while True:
-                try:
-                    chunk = conn.recv(65536)
-                except TimeoutError:
-                    if keep_waiting is not None and keep_waiting():
-                        continue
-                    raise
-                if not chunk:
-                    break
-                chunks.append(chunk)
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.settimeout(timeout)
+        conn.sock.connect(str(paths.socket))
+        conn.request("GET", url)
+        while keep_waiting is not None and not select.select([conn.sock], [], [], timeout)[0]:
+            if not keep_waiting():
+                return None
+        response = conn.getresponse()
+        return response.status, response.read()
     except OSError:
         return None
-    head, blank, body = b"".join(chunks).partition(b"\r\n\r\n")
-    status = head.split(b"\r\n", 1)[0].split()  # b"HTTP/1.0 200 OK"
-    if not blank or len(status) < 2 or not status[0].startswith(b"HTTP/") or not status[1].isdigit():
-        return None
-    return int(status[1]), body
+    finally:
+        conn.close()
 
 
 def get_status(paths: HostPaths, url: str, timeout: float = 1.0) -> int | None:

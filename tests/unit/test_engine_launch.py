@@ -180,7 +180,7 @@ def test_a_ping_sent_before_the_engine_serves_is_answered_when_it_serves(short_d
         server.join()
         listener.close()
     assert 0.7 <= time.monotonic() - sent < 5
-    assert len(requests) == 1 and requests[0].startswith(b"GET /_ping HTTP/1.0\r\n")
+    assert len(requests) == 1 and requests[0].startswith(b"GET /_ping HTTP/1.")
 
 
 def test_an_engine_that_dies_before_it_serves_ends_the_wait_at_once(short_dir):
@@ -207,7 +207,7 @@ def test_an_engine_that_dies_before_it_serves_ends_the_wait_at_once(short_dir):
 
 
 def test_the_engine_api_answer_is_read_whole_with_its_status(short_dir):
-    """`get_json` and `get_status` over the HTTP/1.0 exchange: a body longer than one read, a 404, and a
+    """`get_json` and `get_status` over an HTTP exchange: a body longer than one read, a 404, and a
     peer that closes without an answer (None, as an engine that does not answer)."""
     import threading
 
