@@ -5,16 +5,19 @@
 # one in a container. What qemu-user cannot carry (rtnetlink's link and address requests, nftables'
 # netlink: helpers/hosting/emulation.py) is carried here by that kernel.
 #
-#   arm64-system.sh [--rootfs TAR] [--changes JSON] [--timeout S] -- COMMAND...
+#   arm64-system.sh [--rootfs TAR] [--changes JSON] [--timeout S] [--wall-clock] -- COMMAND...
 #       boots, runs `entrypoint.sh COMMAND...` as the image's ENTRYPOINT would (the image's ENV and
 #       WORKDIR from changes.json), powers off. Prints the command's stdout and stderr and exits with
 #       its exit status (124: it did not end within the timeout; 125: the VM did not get to run it).
 #       Default TAR and JSON: the arm64 learner image (make course-image ARCH=arm64).
+#       --wall-clock: the VM's clock is this machine's, not its instruction count (see CLOCK below):
+#       how dockerd 28.5's containerd wait failed here (docs/COURSE_IMAGE.md "arm64").
 #
 # Kept in $SYSTEM (the image's folder's system/): the kernel (fetched once, ~30 MB, its modules
 # uncompressed with a modules.dep), the last run's disk (sparse, removed at the next run) and its
-# console (console.log). The VM has no network device (-nic none): nothing leaves it, the lab's traffic
-# stays in its own namespaces. No engine of this machine is touched.
+# console (console.log: the kernel's boot messages, then the command's stderr as it runs, each line
+# stamped with the seconds since qemu started, on this machine's clock). The VM has no network device
+# (-nic none): nothing leaves it, the lab's traffic stays in its own namespaces. No engine of this machine is touched.
 #
 # Not what a container gives: the init below mounts /proc, /sys, /dev, the cgroup2 hierarchy, /run and
 # /tmp itself and brings `lo` up, as an engine would for a container; the kernel's module loader uses
@@ -31,6 +34,20 @@ TIMEOUT=3600
 KERNEL_PACKAGE=linux-image-cloud-arm64   # virtio, NVMe and ext4 built in; netfilter, bridge, veth as modules
 SUITE=trixie
 DISK_SIZE=8G
+# The emulated CPU: everything of `max` but pointer authentication, whose QARMA cipher qemu computes in
+# software at every signed return (the Debian kernel signs each non-leaf function's): the kernel booted
+# in 17 s with it, 6-9 s without (2026-12-07, load 4-7). Nothing in the course uses it; `max` keeps the
+# RNDR instruction, which seeds the kernel's CRNG at boot ("random: crng init done" at 0.000000).
+CPU=max,pauth=off
+# The VM's clock. Under TCG each instruction is emulated on this shared 2-core machine, at a speed that
+# follows its load; with the machine's clock, programs' own timeouts run out while the emulation waits
+# for a core: dockerd 28.5 gives the containerd it starts 15 s to answer (moby's libcontainerd
+# startupTimeout), and containerd 2.1 printed its first line 7 s after dockerd started it and served
+# after 12.5 s, so both hosts' dockerd ended "failed to start containerd: timeout waiting for containerd
+# to start". -icount shift=0: the clock advances 1 ns per instruction executed, so to the programs the
+# VM is a 1 GHz arm64 machine however loaded this one is (their timeouts stay theirs, counted in the VM's
+# own work); idle time passes at the real rate (sleep=on). qemu then runs both vCPUs in one thread.
+CLOCK=(-icount shift=0,sleep=on)
 
 fail() { echo "arm64-system: $1" >&2; [ -n "${2:-}" ] && echo "  fix: $2" >&2; exit 125; }
 # shellcheck source=../lib/debian-root.sh
@@ -41,6 +58,7 @@ while [ $# -gt 0 ]; do
     --rootfs) ROOTFS=$2; shift 2 ;;
     --changes) CHANGES=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
+    --wall-clock) CLOCK=(); shift ;;
     --) shift; break ;;
     *) fail "unknown argument $1" "bash scripts/course-image/arm64-system.sh -- uname -a" ;;
   esac
@@ -126,6 +144,12 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null || true
 mkdir -p /dev/pts /dev/shm /dev/mqueue
+# The links runc makes in a container's /dev (devtmpfs has none; bash's process substitution needs /dev/fd).
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
+ln -sfn /proc/kcore /dev/core
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t mqueue mqueue /dev/mqueue
@@ -144,8 +168,10 @@ export HOME=/root HOSTNAME=dnlab-arm64
 . /dnlab-system/image.env
 command=$(cat /dnlab-system/command)
 started=$(cut -d' ' -f1 /proc/uptime)
-eval "$ENTRYPOINT $command" > /dnlab-system/stdout 2> /dnlab-system/stderr < /dev/null
+# stderr also to the console, as it comes: the machine stamps each line with its own clock.
+eval "$ENTRYPOINT $command" > /dnlab-system/stdout 2> >(tee /dnlab-system/stderr > /dev/console) < /dev/null
 rc=$?
+wait $! 2>/dev/null || true   # tee's last lines
 echo "$rc" > /dnlab-system/exit
 # For a failure's diagnosis: the kernel's messages and the lab's logs (on tmpfs: gone at power-off).
 dmesg > /dnlab-system/dmesg 2>&1
@@ -156,6 +182,14 @@ sync
 $bb poweroff -f
 INIT
   chmod 755 "$root/dnlab-system/init"
+}
+
+# Each line of the console, its \r dropped, after the seconds since START ($SECONDS) it came at.
+stamp() {
+  local line cr=$'\r'
+  while IFS= read -r line || [ -n "$line" ]; do
+    printf '%4d s | %s\n' "$(( SECONDS - $1 ))" "${line%"$cr"}"
+  done
 }
 
 main() {
@@ -172,15 +206,21 @@ main() {
   # ext4 (built into the kernel) on an NVMe disk (also built in): no initramfs needed.
   mkfs.ext4 -q -F -L dnlab-arm64 -d "$root" "$disk" "$DISK_SIZE" >&2
   rm -rf "$root"
-  echo "==> disk ready after $(( SECONDS - started )) s; booting $(cat "$SYSTEM/kernel/package") under qemu-system-aarch64" >&2
+  echo "==> disk ready after $(( SECONDS - started )) s; booting $(cat "$SYSTEM/kernel/package") under" \
+    "qemu-system-aarch64 -cpu $CPU ${CLOCK[*]:-"(this machine's clock)"}" >&2
   local booted=$SECONDS rc=0
-  timeout --kill-after 30 "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2048 -nographic -nic none \
-    -no-reboot -kernel "$SYSTEM/kernel/vmlinuz" \
+  set +e
+  timeout --kill-after 30 "$TIMEOUT" qemu-system-aarch64 -M virt -cpu "$CPU" "${CLOCK[@]}" -smp 2 -m 2048 \
+    -nographic -nic none -no-reboot -kernel "$SYSTEM/kernel/vmlinuz" \
     -append "console=ttyAMA0 root=/dev/nvme0n1 rw rootwait init=/dnlab-system/init panic=-1" \
     -drive "file=$disk,if=none,id=disk,format=raw" -device nvme,drive=disk,serial=dnlab \
-    < /dev/null > "$console" 2>&1 || rc=$?
+    < /dev/null 2>&1 | stamp "$booted" > "$console"
+  rc=${PIPESTATUS[0]}
+  set -e
   echo "==> the VM ran $(( SECONDS - booted )) s (qemu exit $rc); console: $console" >&2
-  grep -a '^DNLAB-SYSTEM:' "$console" | tr -d '\r' >&2 || true
+  # When (this machine's seconds since qemu started) the VM got to run the command, and each smoke step
+  # ended (helpers/hosting/emulation.py STEP_MARK), indented: not a step's own mark.
+  grep -a -E '^ *[0-9]+ s \| (DNLAB-SYSTEM:|==> dnlab-arm64 step )' "$console" | sed 's/^ */    console at /' >&2 || true
   local file
   rm -rf "$SYSTEM/logs"
   debugfs -R "rdump /dnlab-system/logs $SYSTEM" "$disk" >/dev/null 2>&1 || true
