@@ -33,7 +33,8 @@ test-course-image:
 # The course's whole `make test` inside the image, in a throwaway engine: counts, time, its log kept.
 test-course-image-suite:
 	$(SUDO) bash scripts/course-image/test.sh --suite
-# The arm64 image (ARCH=arm64, built under qemu-user-static) smoke-tested under emulation in a throwaway engine.
+# The arm64 image (ARCH=arm64, built under qemu-user-static) smoke-tested under emulation: qemu-user in a
+# throwaway engine, then full-system (qemu-system-aarch64, scripts/course-image/arm64-system.sh).
 test-course-image-arm64:
 	$(SUDO) bash scripts/course-image/test.sh --arm64
 # A workshop's JupyterHub (README "Running a workshop"): a course container per learner, in an engine

@@ -9,9 +9,10 @@
 # inside the test variant (make course-image VARIANT=test) (`docker run --rm --privileged dnlab/course make test`), its passed/failed counts and
 # time; its output kept in /var/cache/dnlab/course-image-test/suite-<engine>.log.
 # `make test-course-image-arm64` (test.sh --arm64): the arm64 image (make course-image ARCH=arm64, under
-# qemu-user-static) in a throwaway engine, as far as qemu-user carries it (tests/course_image/test_arm64.py;
-# full-system emulation, scripts/course-image/arm64-system.sh, is run by hand: docs/COURSE_IMAGE.md). DNLAB_COURSE_IMAGE_REUSE=1: the image already built, even of an
-# earlier tree (build.sh prints what changed since).
+# qemu-user-static) in a throwaway engine, as far as qemu-user carries it, then `dnlab up`, a container and
+# a traced path under full-system emulation (scripts/course-image/arm64-system.sh, ~4-5 min here;
+# tests/course_image/test_arm64.py, docs/COURSE_IMAGE.md). DNLAB_COURSE_IMAGE_REUSE=1: the image already
+# built, even of an earlier tree (build.sh prints what changed since).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "test-course-image: needs root. Fix: sudo make test-course-image" >&2; exit 2; }
