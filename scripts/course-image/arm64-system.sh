@@ -35,8 +35,8 @@ KERNEL_PACKAGE=linux-image-cloud-arm64   # virtio, NVMe and ext4 built in; netfi
 SUITE=trixie
 DISK_SIZE=8G
 # The emulated CPU: everything of `max` but pointer authentication, whose QARMA cipher qemu computes in
-# software at every signed return (the Debian kernel signs each non-leaf function's): the kernel booted
-# in 17 s with it, 6-9 s without (2026-12-07, load 4-7). Nothing in the course uses it; `max` keeps the
+# software at each signed pointer (a kernel built for it signs its return addresses): the kernel booted
+# in 17 s with it, 6-9 s without (2026-12-07, load 2-9). Nothing in the course uses it; `max` keeps the
 # RNDR instruction, which seeds the kernel's CRNG at boot ("random: crng init done" at 0.000000).
 CPU=max,pauth=off
 # The VM's clock. Under TCG each instruction is emulated on this shared 2-core machine, at a speed that
