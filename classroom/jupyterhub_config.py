@@ -23,8 +23,10 @@ import hmac
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
+from dockerspawner import DockerSpawner
 from jupyterhub.auth import Authenticator
 from traitlets import Unicode
 
@@ -38,6 +40,9 @@ HUB_IP = ENV("DNLAB_CLASSROOM_HUB_IP", "127.0.0.1")
 ADMIN = ENV("DNLAB_CLASSROOM_ADMIN", "instructor")
 CULL_TIMEOUT = int(ENV("DNLAB_CLASSROOM_CULL_TIMEOUT", "3600"))
 CULL_EVERY = int(ENV("DNLAB_CLASSROOM_CULL_EVERY", str(max(5, min(300, CULL_TIMEOUT // 4)))))
+# Docker API calls in flight at once, for all learners together: below the SDK client's connection pool
+# (docker.constants.DEFAULT_MAX_POOL_SIZE, 10), so no call waits for or throws away a connection.
+DOCKER_THREADS = 8
 # A hub name is a path segment, a container name and a volume name: keep it to what all three take.
 LEARNER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
@@ -61,6 +66,16 @@ class WorkshopAuthenticator(Authenticator):
         if expected and hmac.compare_digest(password.encode(), expected.encode()):
             return name
         return None
+
+
+class ClassroomSpawner(DockerSpawner):
+    """DockerSpawner whose Docker calls run side by side. DockerSpawner runs every call of every learner
+    in one thread (its class-wide `ThreadPoolExecutor(1)`), so one learner's `docker stop` (the
+    container's world going down, seconds) held back every other learner's spawn, poll and stop:
+    `make classroom-down` stopped the servers one after another, and a culled server's stop delayed
+    the next spawn. dockerd serves concurrent calls; the SDK client is shared, its pool sized above."""
+
+    _executor = ThreadPoolExecutor(DOCKER_THREADS, thread_name_prefix="docker")
 
 
 def make_volumes(spawner) -> None:
@@ -107,7 +122,7 @@ c.Authenticator.admin_users = {ADMIN}
 c.Authenticator.allow_all = True    # anyone with the code: the workshop's door is the code itself
 
 # --- one course container per learner -------------------------------------------------------------
-c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+c.JupyterHub.spawner_class = ClassroomSpawner   # configured below as DockerSpawner
 c.DockerSpawner.client_kwargs = {"base_url": DOCKER_URL}
 c.DockerSpawner.image = course_image.COURSE_IMAGE
 c.DockerSpawner.pull_policy = "never"          # no registry: the image is imported by make classroom

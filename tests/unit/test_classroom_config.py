@@ -3,7 +3,9 @@ traitlets' own loader and given to a real DockerSpawner and WorkshopAuthenticato
 JupyterHub values rendered into a pod spec by KubeSpawner's own get_pod_manifest. No engine, no hub."""
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,7 +48,8 @@ HUB = SimpleNamespace(public_host="", url="http://172.18.0.1:8081/hub/", base_ur
 
 
 def test_spawner_gives_each_learner_a_privileged_limited_course_container(config):
-    spawner = DockerSpawner(config=config, user=_user("alice"), hub=HUB)
+    assert issubclass(config.JupyterHub.spawner_class, DockerSpawner)
+    spawner = config.JupyterHub.spawner_class(config=config, user=_user("alice"), hub=HUB)
     assert spawner.image == course_image.COURSE_IMAGE and spawner.pull_policy == "never"
     assert spawner.client_kwargs == {"base_url": ENV["DNLAB_CLASSROOM_DOCKER"]}  # never the machine's Docker
     assert spawner.extra_host_config["privileged"] is True
@@ -64,6 +67,21 @@ def test_spawner_gives_each_learner_a_privileged_limited_course_container(config
     assert spawner.get_env()["DNLAB_PROGRESS_DIR"].startswith(binds["dnlab-learner-alice-labs"]["bind"])
     assert spawner.remove is True  # a stopped server leaves its volumes only
     assert spawner.get_args() == ["--allow-root"]  # root in the container: jupyter-server refuses it otherwise
+
+
+def test_learners_docker_calls_run_side_by_side(config, monkeypatch):
+    """Two learners' Docker calls (a culled server's `docker stop` and another's spawn) in flight at once:
+    each call waits at a barrier for the other, which DockerSpawner's own single thread never lets come."""
+    spawner_class = config.JupyterHub.spawner_class
+    both = threading.Barrier(2, timeout=5)
+    monkeypatch.setattr(spawner_class, "_docker", lambda self, method, *args, **kwargs: both.wait() is not None)
+    spawners = [spawner_class(config=config, user=_user(name), hub=HUB) for name in ("alice", "bob")]
+
+    async def stop_and_spawn() -> list[bool]:
+        return await asyncio.gather(spawners[0].docker("stop", "a"), spawners[1].docker("create_container"))
+
+    assert run_async(stop_and_spawn()) == [True, True]
+    assert spawner_class._executor._max_workers < 10  # below the SDK client's pool of connections
 
 
 def test_hub_listens_for_learners_on_the_gateway_and_runs_the_culler(config):
