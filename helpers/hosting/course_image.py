@@ -13,6 +13,7 @@ A root of another architecture than the machine's (`make course-image ARCH=arm64
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -28,6 +29,9 @@ COURSE_IMAGE = "dnlab/course:latest"
 COURSE_IMAGE_DIR = CACHE_ROOT / "course-image"
 COURSE_IMAGE_ROOTFS = "rootfs.tar"
 COURSE_IMAGE_CHANGES = "changes.json"
+# Beside them: an engine's image store holding the course image, kept by the first engine that imported
+# it (the classroom's), for the next engine of the same dockerd (`engine_store`); a rebuild removes them.
+ENGINE_STORE_PREFIX = "engine-store-"
 COURSE_IMAGE_PORT = 8888
 # The learner image (what learners and the classroom run) of this machine's architecture is built in
 # COURSE_IMAGE_DIR; `make course-image VARIANT=test` (adds what `make test` inside needs) and ARCH=arm64
@@ -40,6 +44,21 @@ def course_image_dir(variant: str = "learner", arch: str | None = None) -> Path:
     """Where `make course-image VARIANT=variant ARCH=arch` leaves its rootfs tar (arch None: the machine's)."""
     base = os.environ.get(COURSE_IMAGE_DIR_ENV) or str(COURSE_IMAGE_DIR)
     return Path(base + ("" if variant == "learner" else f"-{variant}") + (f"-{arch}" if arch else ""))
+
+
+def engine_store(image_dir: Path, dockerd: Path) -> Path | None:
+    """Where an engine run from `dockerd` keeps (and a new one finds) its image store holding the course
+    image built in `image_dir`: named after that build (its rootfs tar's size and time) and the dockerd
+    binary, so a rebuilt image or another engine never starts from a stale one. None if no image is built."""
+    try:
+        built = (image_dir / COURSE_IMAGE_ROOTFS).stat()
+    except FileNotFoundError:
+        return None
+    # Here, not at the top: the hub's configuration and `dnlab`'s parser read this module, not the world's.
+    from helpers.world.image import dockerd_identity  # the world's seeds name their dockerd the same way
+
+    build = hashlib.sha256(f"{built.st_size}:{built.st_mtime_ns}".encode()).hexdigest()[:12]
+    return image_dir / f"{ENGINE_STORE_PREFIX}{build}-{dockerd_identity(dockerd)}"
 
 
 # What `docker import --change` applies (Docker's documented list), and what only a build runs.

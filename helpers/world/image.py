@@ -209,13 +209,17 @@ def load_into(client, data: bytes | None = None) -> None:
 SEED_GLOB = "seed-*"
 
 
-def seed_path(build: str, dockerd: Path) -> Path:
-    """The seed of `build` for engines run from the binary `dockerd`: each release, and each upgrade
-    of the machine's docker.io, keeps its own (its store's layout is that release's)."""
+def dockerd_identity(dockerd: Path) -> str:
+    """A short name of the binary `dockerd` (its path, size and time): each release, and each upgrade
+    of the machine's docker.io, keeps its own seeds (its store's layout is that release's)."""
     binary = dockerd.resolve()
     stat = binary.stat()
-    identity = hashlib.sha256(f"{binary}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    return CACHE_ROOT / f"seed-{build}-{identity}"
+    return hashlib.sha256(f"{binary}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+
+
+def seed_path(build: str, dockerd: Path) -> Path:
+    """The seed of `build` for engines run from the binary `dockerd`."""
+    return CACHE_ROOT / f"seed-{build}-{dockerd_identity(dockerd)}"
 
 
 def store_path(build: str) -> Path:
@@ -233,8 +237,15 @@ def is_fresh(data_root: Path) -> bool:
 def seed_data_root(data_root: Path, build: str, dockerd: Path) -> bool:
     """Give a fresh data-root the course images before its dockerd starts: True if it was seeded,
     False if it must load them (no seed of this build and dockerd nor a store of this build, or a
-    used data-root). The seed of the data-root's own dockerd first, else the store written offline.
-    Layers hard-linked on the same file system, copied across two.
+    used data-root). The seed of the data-root's own dockerd first, else the store written offline."""
+    seed = next((s for s in (seed_path(build, dockerd), store_path(build)) if s.is_dir()), None)
+    return copy_store(seed, data_root)
+
+
+def copy_store(seed: Path | None, data_root: Path) -> bool:
+    """Copy the image store `seed` (a seed, a store written offline; None: there is none) into the fresh
+    `data_root` before its dockerd starts: True if done, False if the engine must load its images itself
+    (no seed, or a used data-root). Layers hard-linked on the same file system, copied across two.
 
     Made in a staging folder and moved into place layers first, `image/` last: an `up` killed on the
     way leaves no metadata naming layers that are not there (dockerd would believe it has the images
@@ -244,7 +255,6 @@ def seed_data_root(data_root: Path, build: str, dockerd: Path) -> bool:
     staging = data_root / ".seeding"
     for half in (staging, data_root / "overlay2"):
         shutil.rmtree(half, ignore_errors=True)
-    seed = next((s for s in (seed_path(build, dockerd), store_path(build)) if s.is_dir()), None)
     if seed is None:
         return False
     data_root.mkdir(parents=True, exist_ok=True)
@@ -265,12 +275,20 @@ def seed_data_root(data_root: Path, build: str, dockerd: Path) -> bool:
 
 
 def save_seed(data_root: Path, build: str, dockerd: Path) -> None:
-    """Keep a just-loaded data-root's image store as the seed of its build and dockerd binary.
-    Only for a data-root that was fresh when its engine started, right after the load, before any
-    container exists. Written aside, then renamed: two engines loading at once both try, one wins."""
+    """Keep a just-loaded data-root's image store as the seed of its build and dockerd binary (`keep_store`),
+    and sweep other builds' seeds."""
     seed = seed_path(build, dockerd)
+    if keep_store(data_root, seed):
+        _sweep_seeds(seed)
+
+
+def keep_store(data_root: Path, seed: Path) -> bool:
+    """Keep a just-loaded data-root's image store (`image/`, the graph driver's `overlay2/`; layers
+    hard-linked) as `seed`. Only for a data-root that was fresh when its engine started, right after the
+    load, before any container exists. Written aside, then renamed: two engines loading at once both try,
+    one wins. True if this call made it."""
     if seed.exists():
-        return
+        return False
     seed.parent.mkdir(parents=True, exist_ok=True)
     aside = Path(tempfile.mkdtemp(dir=seed.parent, prefix=f".{seed.name}-"))
     try:
@@ -280,8 +298,8 @@ def save_seed(data_root: Path, build: str, dockerd: Path) -> None:
         os.rename(aside, seed)
     except (OSError, subprocess.SubprocessError):
         shutil.rmtree(aside, ignore_errors=True)  # seeds are an optimisation: loading still works
-        return
-    _sweep_seeds(seed)
+        return False
+    return True
 
 
 def _sweep_seeds(keep: Path, age: float = 600.0) -> None:

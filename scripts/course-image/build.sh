@@ -7,6 +7,8 @@
 #   /var/cache/dnlab/course-image/rootfs.tar     the image's filesystem
 #   /var/cache/dnlab/course-image/changes.json   ENV, WORKDIR, VOLUME, EXPOSE, ENTRYPOINT, CMD
 #   /var/cache/dnlab/course-image/key            the repository tree (HEAD^{tree}) they were built from
+#   /var/cache/dnlab/course-image/engine-store-* an engine's image store of this image, kept by the
+#                                                classroom (helpers/hosting/classroom.py); a rebuild removes it
 #
 # VARIANT=learner (default: what learners and the classroom run) or test (adds what `make test` inside
 # needs: steps.sh test); ARCH=arm64 (or any Debian architecture; default this machine's) debootstraps
@@ -136,6 +138,9 @@ main() {
   finish_root
   echo "==> steps done after $(( SECONDS - started )) s; writing the root's tar"
   rm -f "$OUT/key"
+  # Engines' image stores of the image being replaced (helpers/hosting/course_image.py engine_store):
+  # named after its tar, so never used again; their files are the old image's last links.
+  rm -rf "$OUT"/engine-store-* "$OUT"/.engine-store-*
   tar -C "$ROOT" --numeric-owner --xattrs --xattrs-include='*' -cf "$OUT/rootfs.tar.tmp" .
   mv "$OUT/rootfs.tar.tmp" "$OUT/rootfs.tar"
   mv "$OUT/changes.json.tmp" "$OUT/changes.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.errors import LabError
-from helpers.hosting import classroom
+from helpers.hosting import classroom, course_image
 from tests.aio import run_async
 
 
@@ -94,8 +94,9 @@ class _Engine:
 
     def __init__(self, name: str):
         self.name, self.netns, self.base_url, self.client = name, f"dnlab-sbx-{name}", "unix:///nowhere", None
+        self.dockerd, self.seeded = Path("/nowhere/dockerd"), False
 
-    def start(self) -> None:
+    def start(self, seed: Path | None = None) -> None:
         pass
 
     def stop(self) -> None:
@@ -118,7 +119,7 @@ def test_a_hub_that_fails_to_start_keeps_its_log_and_the_error_gives_its_reason(
         monkeypatch.setattr(classroom, step, lambda *args, result=result: result)
     monkeypatch.setattr(classroom, "hub_env", lambda *args: {"PATH": "/usr/bin:/bin"})
     monkeypatch.setattr(classroom.sys, "executable", str(hub))  # the hub is `sys.executable -m jupyterhub`
-    settings = classroom.Settings(name="tc", code="c0de", admin_password="pw")
+    settings = classroom.Settings(name="tc", code="c0de", admin_password="pw", image_dir=str(tmp_path))
     classroom.serve(settings)
     # What the owner printed is its log (`up` starts it with stdout there).
     (tmp_path / "classroom" / "tc.log").write_text(capsys.readouterr().out)
@@ -132,3 +133,53 @@ def test_a_hub_that_fails_to_start_keeps_its_log_and_the_error_gives_its_reason(
     assert "Failed to start proxy" in stopped.value.problem
     kept = Path(stopped.value.fix.split()[1])
     assert kept.is_file() and "configurable-http-proxy" in kept.read_text()
+
+
+def test_the_engine_store_is_named_after_the_image_build_and_the_dockerd(tmp_path):
+    """The classroom's kept image store (course_image.engine_store): none before an image is built, and
+    another name once the image is rebuilt or another dockerd runs, so no engine starts from a stale one."""
+    dockerd, other = tmp_path / "dockerd", tmp_path / "dockerd-28"
+    dockerd.write_text("#!/bin/sh\n")
+    other.write_text("#!/bin/sh\n# another release\n")
+    assert course_image.engine_store(tmp_path, dockerd) is None
+    (tmp_path / course_image.COURSE_IMAGE_ROOTFS).write_bytes(b"the image")
+    store = course_image.engine_store(tmp_path, dockerd)
+    assert store.parent == tmp_path and store.name.startswith(course_image.ENGINE_STORE_PREFIX)
+    assert course_image.engine_store(tmp_path, dockerd) == store
+    assert course_image.engine_store(tmp_path, other) != store
+    (tmp_path / course_image.COURSE_IMAGE_ROOTFS).write_bytes(b"the image, rebuilt")
+    assert course_image.engine_store(tmp_path, dockerd) != store
+
+
+def test_the_classroom_keeps_its_engines_image_store_after_an_import_only(tmp_path):
+    """`ensure_image`: an engine that already holds the course image (started from the kept store)
+    imports nothing and keeps nothing; one that imported keeps its store for the next classroom."""
+    kept, imported = [], []
+
+    class Images:
+        def __init__(self, holds: bool):
+            self.holds = holds
+
+        def get(self, tag):
+            if not self.holds:
+                raise KeyError(tag)
+            return type("Image", (), {"id": "sha256:held"})
+
+    class Engine:
+        def __init__(self, holds: bool):
+            self.client = type("Client", (), {"images": Images(holds)})
+
+        def import_rootfs(self, tar, tag, changes):
+            imported.append(tag)
+            return "sha256:new"
+
+        def keep_seed(self, seed):
+            kept.append(seed)
+
+    (tmp_path / course_image.COURSE_IMAGE_ROOTFS).write_bytes(b"tar")
+    (tmp_path / course_image.COURSE_IMAGE_CHANGES).write_text("[]")
+    store = tmp_path / "engine-store-x"
+    assert classroom.ensure_image(Engine(holds=True), tmp_path, store) == "sha256:held"
+    assert kept == [] and imported == []
+    assert classroom.ensure_image(Engine(holds=False), tmp_path, store) == "sha256:new"
+    assert kept == [store] and imported == [course_image.COURSE_IMAGE]
