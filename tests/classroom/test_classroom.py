@@ -10,6 +10,7 @@ also a page of the hub (/services/dnlab-status/), which a learner cannot open.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,6 +20,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,7 +32,14 @@ from helpers.world.naming import WORLD_ENV
 
 NAME = f"{os.environ.get(WORLD_ENV) or 'ci'}-class"   # a sandbox name `dnlab --world X clean` may sweep
 LEARNERS = ("ada", "bob", "cy")
-CULL_TIMEOUT = 40          # seconds idle; the test keeps every learner active until the culling step
+# Seconds idle before the culler stops a server; the test keeps every learner active until the culling
+# step. The margin for an active learner, by construction: the keeper's request reaches the proxy (which
+# records it as activity) at most KEEP_EVERY + KEEP_TIMEOUT after the previous one, each learner's in a
+# thread of its own, and the hub reads the proxy's activity every ACTIVITY_EVERY: what the culler judges is
+# at most ~7 s old, plus scheduling delays, against 20 s (the culling step prints how old it was).
+CULL_TIMEOUT = 20
+CULL_EVERY = ACTIVITY_EVERY = 2
+KEEP_EVERY, KEEP_TIMEOUT = 2, 3
 SPAWN_TIMEOUT = 300.0      # a loaded 2-core machine; spawn times are printed, not asserted
 
 
@@ -50,6 +60,7 @@ class Room:
         self._stop = threading.Event()
         self._client = None
         self._keeper = threading.Thread(target=self._keep_active, daemon=True)
+        self._touches = ThreadPoolExecutor(4 * len(LEARNERS), thread_name_prefix="keeper")
 
     @property
     def client(self):
@@ -60,22 +71,27 @@ class Room:
             self._client = docker.DockerClient(base_url=classroom.read_state(NAME)["docker"])
         return self._client
 
-    def get(self, path: str, token: str) -> int:
+    def get(self, path: str, token: str, timeout: float = 20) -> int:
         """HTTP status of GET `path` through the relay with `token` (redirects not followed)."""
         request = urllib.request.Request(classroom.hub_url(NAME, path), headers={"Authorization": f"token {token}"})
         opener = urllib.request.build_opener(classroom._Stay)
         try:
-            with opener.open(request, timeout=20) as answer:
+            with opener.open(request, timeout=timeout) as answer:
                 return answer.status
         except urllib.error.HTTPError as answer:
             return answer.code
 
     def _keep_active(self) -> None:
-        """Every few seconds, a request to each active learner's server: the proxy records it as
-        activity, so the culler stops only whom the test lets go idle."""
-        while not self._stop.wait(4):
+        """Every KEEP_EVERY seconds, a request to each active learner's server, each in a thread of its
+        own (a slow server never holds back another's): the proxy records it as activity when it passes,
+        so the culler stops only whom the test lets go idle. A request that fails or times out (a loaded
+        machine) is simply followed by the next round's."""
+        def touch(name: str) -> None:
+            with contextlib.suppress(OSError):  # urllib's URLError and timeouts are OSErrors
+                self.get(f"/user/{name}/api/contents", self.tokens[name], timeout=KEEP_TIMEOUT)
+        while not self._stop.wait(KEEP_EVERY):
             for name in list(self.active):
-                self.get(f"/user/{name}/api/contents", self.tokens[name])
+                self._touches.submit(touch, name)
 
     def container(self, name: str):
         return self.client.containers.get(CLASSROOM_CONTAINER.format(username=name))
@@ -94,7 +110,8 @@ def room():
     settings = classroom.Settings(
         name=NAME, listen=f"127.0.0.1:{_free_port()}", code="workshop-code-17", admin="teacher",
         admin_password="teacher-only-pw", cpu=1.0, mem="1G", cull_timeout=CULL_TIMEOUT,
-        extra_env={"DNLAB_CLASSROOM_CULL_EVERY": "5", "DNLAB_CLASSROOM_ACTIVITY_INTERVAL": "5"})
+        extra_env={"DNLAB_CLASSROOM_CULL_EVERY": str(CULL_EVERY),
+                   "DNLAB_CLASSROOM_ACTIVITY_INTERVAL": str(ACTIVITY_EVERY)})
     started = time.monotonic()
     owner = classroom.up(settings, timeout=600)
     print(f"\n  classroom up (engine, image import, hub, proxy, relay): {time.monotonic() - started:.1f} s")
@@ -104,9 +121,10 @@ def room():
         yield running
     finally:
         running._stop.set()
+        running._touches.shutdown(wait=False, cancel_futures=True)
         started = time.monotonic()
-        classroom.down(NAME)
-        print(f"\n  classroom down: {time.monotonic() - started:.1f} s")
+        done = classroom.down(NAME)
+        print(f"\n  classroom down: {time.monotonic() - started:.1f} s; " + "; ".join(done))
         owner.wait(30)
         left = sandbox.leftovers(sandbox.full_name(NAME))
         assert not left, f"the classroom left: {left}"
@@ -117,10 +135,14 @@ def room():
 
 def test_three_learners_log_in_and_get_servers_with_their_own_worlds(room: Room):
     started = {}
-    for name in LEARNERS:
+
+    def arrive(name: str) -> None:
+        """A learner logs in and asks for a server, as all three do at the start of a workshop."""
         started[name] = time.monotonic()
         room.tokens[name] = classroom.login(NAME, name, room.settings.code)
         classroom.api(NAME, f"users/{name}/server", token=room.tokens[name], method="POST", body={}, timeout=60)
+    with ThreadPoolExecutor(len(LEARNERS)) as arrivals:
+        list(arrivals.map(arrive, LEARNERS))
     waiting, deadline = set(LEARNERS), time.monotonic() + SPAWN_TIMEOUT
     while waiting and time.monotonic() < deadline:
         for name in sorted(waiting):
@@ -205,12 +227,20 @@ def test_a_learner_cannot_reach_another_learners_container_or_world(room: Room):
 
 def test_the_idle_culler_stops_an_idle_server_and_keeps_its_volumes(room: Room):
     room.active.discard("cy")  # cy goes idle; ada and bob stay active
-    deadline, culled = time.monotonic() + CULL_TIMEOUT + 120, False
-    while time.monotonic() < deadline and not culled:
-        server = classroom.api(NAME, "users/cy", token=room.tokens["cy"])["servers"].get("")
-        culled = server is None
-        time.sleep(2)
+    idle, culled, stalest = time.monotonic(), False, 0.0
+    while time.monotonic() < idle + CULL_TIMEOUT + 120 and not culled:
+        users = {user["name"]: user for user in classroom.api(NAME, "users")}  # the instructor view's token
+        culled = "" not in (users["cy"].get("servers") or {})
+        # How old ada's and bob's activity is as the hub knows it (the culler's input): the keeper's margin.
+        now = datetime.now(UTC)
+        for name in ("ada", "bob"):
+            seen = (users[name].get("servers") or {}).get("", {}).get("last_activity")
+            if seen:
+                stalest = max(stalest, (now - datetime.fromisoformat(seen)).total_seconds())
+        time.sleep(0.5)  # one cheap API call a look
     assert culled, f"cy's server still runs {CULL_TIMEOUT + 120} s after going idle"
+    print(f"\n  cy's server gone {time.monotonic() - idle:.1f} s after cy went idle (culler: {CULL_TIMEOUT} s idle);"
+          f" ada's and bob's activity as the hub knew it: at most {stalest:.1f} s old")
     rows = {row["learner"]: row for row in classroom.status(NAME)}
     assert not rows["cy"]["container"] and rows["ada"]["server_ready"] and rows["bob"]["server_ready"]
     kept = {v.name for v in room.client.volumes.list(filters={"label": f"{LABEL_LEARNER}=cy"})}
