@@ -106,7 +106,7 @@ c.JupyterHub.hub_bind_url = f"http://{HUB_IP}:{classroom_names.CLASSROOM_HUB_POR
 c.JupyterHub.hub_connect_ip = HUB_IP
 c.JupyterHub.db_url = f"sqlite:///{STATE}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{STATE}/jupyterhub_cookie_secret"
-c.JupyterHub.pid_file = f"{STATE}/jupyterhub.pid"
+c.JupyterHub.pid_file = f"{STATE}/{classroom_names.CLASSROOM_HUB_PID_FILE}"
 c.ConfigurableHTTPProxy.pid_file = f"{STATE}/proxy.pid"
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
 # Stopping the hub (make classroom-down) stops every learner's server with it.

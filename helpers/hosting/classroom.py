@@ -43,6 +43,7 @@ from helpers.hosting import course_image, sandbox
 from helpers.hosting.classroom_names import (
     CLASSROOM,
     CLASSROOM_CONTAINER,
+    CLASSROOM_HUB_PID_FILE,
     CLASSROOM_LISTEN,
     CLASSROOM_NETWORK,
     CLASSROOM_PROGRESS_DIR,
@@ -294,13 +295,15 @@ def serve(settings: Settings) -> int:
             print(f"classroom: the hub exited by itself (status {hub.returncode}) after "
                   f"{time.monotonic() - started:.1f} s; its log, kept: {hub_log(settings.name)}", flush=True)
         else:
-            _step("the hub stopped the learners' servers and exited", _stop_hub, hub)
+            _step("the hub stopped the learners' servers and its proxy", _stop_hub, hub,
+                  folder / CLASSROOM_HUB_PID_FILE)
         enter_netns(f"/proc/self/fd/{home_fd}")
         os.close(home_fd)
         with contextlib.suppress(Exception):
             _step("removed the classroom's containers, volumes, network", remove_made, engine.client)
         _step("removed the engine (processes, namespace, data)", engine.stop)
-        shutil.rmtree(folder, ignore_errors=True)
+        _reap(hub)
+        shutil.rmtree(folder, ignore_errors=True)  # the hub's database: only once the hub has exited
     return EXIT_LAB_ERROR if by_itself else 0
 
 
@@ -327,11 +330,30 @@ async def _until_signal(sock: socket.socket, hub: subprocess.Popen) -> None:
     await asyncio.gather(relay(sock, CLASSROOM_PROXY_PORT, stop), watch_hub())
 
 
-def _stop_hub(hub: subprocess.Popen | None, grace: float = 120) -> None:
-    """SIGTERM: the hub stops every learner's server (cleanup_servers) and its proxy, then exits."""
+def _stop_hub(hub: subprocess.Popen | None, pid_file: Path, grace: float = 120) -> None:
+    """SIGTERM: the hub stops every learner's server (cleanup_servers) and its proxy, removes its pid file
+    (the last step of its cleanup), then exits. Returns when the pid file it had is gone, or the hub has
+    ended: its interpreter's own teardown (2.5 s on a loaded machine, touching nothing of the classroom)
+    then runs beside the removal of what it ran, and `_reap` waits for it. A hub still there after
+    `grace` seconds is killed."""
     if hub is None or hub.poll() is not None:
         return
+    had_pid_file = pid_file.is_file()
     hub.terminate()
+    deadline = time.monotonic() + grace
+    while hub.poll() is None and time.monotonic() < deadline:
+        if had_pid_file and not pid_file.exists():
+            return
+        time.sleep(0.05)
+    if hub.poll() is None:
+        hub.kill()
+        hub.wait()
+
+
+def _reap(hub: subprocess.Popen | None, grace: float = 30) -> None:
+    """Wait for the hub's end after its cleanup (`_stop_hub`); kill it if its teardown hangs."""
+    if hub is None:
+        return
     try:
         hub.wait(grace)
     except subprocess.TimeoutExpired:

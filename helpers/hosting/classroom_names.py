@@ -27,6 +27,9 @@ CLASSROOM_VOLUMES = {
 }
 CLASSROOM_PROGRESS_DIR = f"{COURSE_HOME}/labs/.progress"   # DNLAB_PROGRESS_DIR in a learner's server
 CLASSROOM_STATE = RUN_ROOT / "classroom"     # not a world prefix: a world's clean never takes it
+# In a classroom's state folder: the hub's pid file, which JupyterHub removes as the last step of its
+# cleanup (after every learner's server stopped), the owner's sign that the hub's work is done.
+CLASSROOM_HUB_PID_FILE = "jupyterhub.pid"
 CLASSROOM_HUB_PORT = 8081                    # the hub's API, for the learners' servers (gateway address)
 CLASSROOM_PROXY_PORT = 8000                  # the proxy, on the engine namespace's loopback only
 CLASSROOM_PAGE_PORT = 8090                   # the instructor view's page (a hub service), loopback too

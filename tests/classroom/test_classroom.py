@@ -91,7 +91,8 @@ class Room:
                 self.get(f"/user/{name}/api/contents", self.tokens[name], timeout=KEEP_TIMEOUT)
         while not self._stop.wait(KEEP_EVERY):
             for name in list(self.active):
-                self._touches.submit(touch, name)
+                with contextlib.suppress(RuntimeError):  # the pool is shut down: the classroom is going
+                    self._touches.submit(touch, name)
 
     def container(self, name: str):
         return self.client.containers.get(CLASSROOM_CONTAINER.format(username=name))

@@ -12,6 +12,7 @@ import pytest
 from helpers.errors import LabError
 from helpers.hosting import classroom, course_image
 from tests.aio import run_async
+from tests.waits import until
 
 
 def test_listen_address():
@@ -183,3 +184,35 @@ def test_the_classroom_keeps_its_engines_image_store_after_an_import_only(tmp_pa
     assert kept == [] and imported == []
     assert classroom.ensure_image(Engine(holds=False), tmp_path, store) == "sha256:new"
     assert kept == [store] and imported == [course_image.COURSE_IMAGE]
+
+
+def _fake_hub(tmp_path: Path, pid_file: Path) -> tuple[subprocess.Popen, Path]:
+    """A process that does what JupyterHub does on SIGTERM: its cleanup ends with the removal of its pid
+    file, then its interpreter's teardown runs (here: until the test creates the file returned)."""
+    released = tmp_path / "teardown-done"
+    script = (f"trap 'rm -f {pid_file}; while [ ! -e {released} ]; do sleep 0.02; done; exit 0' TERM\n"
+              f"echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}\nwhile true; do sleep 0.05; done\n")
+    hub = subprocess.Popen(["bash", "-c", script])
+    until(pid_file.exists, timeout=10, every=0.02, reason="the fake hub to write its pid file (its trap set)")
+    return hub, released
+
+
+def test_the_owner_goes_on_once_the_hub_has_cleaned_up_and_reaps_it_after(tmp_path):
+    """`_stop_hub` returns when the hub's pid file goes (its cleanup's last step), while its interpreter's
+    teardown still runs; `_reap` then waits for its end."""
+    pid_file = tmp_path / "jupyterhub.pid"
+    hub, released = _fake_hub(tmp_path, pid_file)
+    classroom._stop_hub(hub, pid_file)
+    assert not pid_file.exists() and hub.poll() is None  # cleaned up, not ended: the owner goes on
+    released.touch()
+    classroom._reap(hub)
+    assert hub.returncode == 0
+
+
+def test_a_hub_without_a_pid_file_is_waited_for_until_it_ends(tmp_path):
+    ready = tmp_path / "trap-set"
+    script = f"trap 'sleep 0.3; exit 0' TERM; touch {ready}; while true; do sleep 0.05; done"
+    hub = subprocess.Popen(["bash", "-c", script])
+    until(ready.exists, timeout=10, every=0.02, reason="the fake hub to set its trap")
+    classroom._stop_hub(hub, tmp_path / "jupyterhub.pid")
+    assert hub.returncode == 0
