@@ -160,13 +160,28 @@ def ensure_network(client) -> str:
     return network.attrs["IPAM"]["Config"][0]["Gateway"]
 
 
-def remove_made(client) -> list[str]:
-    """Every learner container, volume and the network the classroom made (by label). What went."""
+def remove_made(client, timeout: float = 60) -> list[str]:
+    """Every learner container, volume and the network the classroom made (by label). What went.
+
+    A container the hub has just stopped may still be going: DockerSpawner makes them with auto-remove
+    and takes Docker's "removal already in progress" (409) as done, so the hub can finish its cleanup
+    before Docker has. Such a removal is waited for (its volumes are in use until it ends)."""
+    from docker.errors import APIError, NotFound  # the SDK only here and in the instructor view
+
     selector = {"label": LABEL_CLASSROOM}
     gone = []
     for container in client.containers.list(all=True, filters=selector):
-        container.remove(force=True, v=True)
+        try:
+            container.remove(force=True, v=True)
+        except NotFound:
+            pass
+        except APIError as error:
+            if error.status_code != 409:
+                raise
         gone.append(f"container {container.name}")
+    deadline = time.monotonic() + timeout
+    while client.containers.list(all=True, filters=selector) and time.monotonic() < deadline:
+        time.sleep(0.1)  # a removal under way: Docker's, one container's layers
     for volume in client.volumes.list(filters=selector):
         volume.remove(force=True)
         gone.append(f"volume {volume.name}")

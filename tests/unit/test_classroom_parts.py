@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -216,3 +217,40 @@ def test_a_hub_without_a_pid_file_is_waited_for_until_it_ends(tmp_path):
     until(ready.exists, timeout=10, every=0.02, reason="the fake hub to set its trap")
     classroom._stop_hub(hub, tmp_path / "jupyterhub.pid")
     assert hub.returncode == 0
+
+
+def test_removal_waits_for_a_container_docker_is_still_removing():
+    """A learner's container the hub stopped may still be under Docker's auto-removal when the hub's cleanup
+    ends (DockerSpawner takes "removal already in progress", 409, as done): `remove_made` takes the same
+    answer, waits until the container is gone, and only then removes the volumes it held."""
+    from docker.errors import APIError
+
+    done: list[str] = []
+    lists = {"left": 2}  # Docker's removal ends after two more looks
+
+    class Container:
+        name = "dnlab-learner-ada"
+
+        def remove(self, **kwargs):
+            raise APIError("removal of container ada is already in progress",
+                           response=SimpleNamespace(status_code=409, reason="Conflict"))
+
+    class Containers:
+        def list(self, **kwargs):
+            lists["left"] -= 1
+            return [Container()] if lists["left"] >= 0 else []
+
+    class Named:
+        def __init__(self, kind: str, name: str):
+            self.kind, self.name = kind, name
+
+        def remove(self, **kwargs):
+            assert lists["left"] < 0, f"{self.kind} removed while the container still existed"
+            done.append(f"{self.kind} {self.name}")
+
+    client = SimpleNamespace(containers=Containers(),
+                             volumes=SimpleNamespace(list=lambda **kw: [Named("volume", "dnlab-learner-ada-labs")]),
+                             networks=SimpleNamespace(list=lambda **kw: [Named("network", "dnlab-classroom")]))
+    assert classroom.remove_made(client) == ["container dnlab-learner-ada", "volume dnlab-learner-ada-labs",
+                                             "network dnlab-classroom"]
+    assert done == ["volume dnlab-learner-ada-labs", "network dnlab-classroom"]
