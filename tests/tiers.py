@@ -138,9 +138,11 @@ ENGINE28_SECOND_PART = (
 
 
 def collected_paths(root: Path) -> list[str]:
-    """Every file `scripts/test.sh` hands pytest and nbval: tests/**/test_*.py and notebooks/*.ipynb."""
-    found = [*root.glob("tests/**/test_*.py"), *root.glob("notebooks/*.ipynb")]
-    return sorted(path.relative_to(root).as_posix() for path in found)
+    """Every file `scripts/test.sh` hands pytest and nbval: tests/**/test_*.py and notebooks/**/*.ipynb
+    (the Japanese chapters, notebooks/ja, are collected where tests/worlds.py japanese_chapters_here)."""
+    found = [path.relative_to(root) for path in (*root.glob("tests/**/test_*.py"), *root.glob("notebooks/**/*.ipynb"))]
+    # Not a working copy's hidden folders (JupyterLab's .ipynb_checkpoints): a clone has none.
+    return sorted(path.as_posix() for path in found if not any(part.startswith(".") for part in path.parts))
 
 
 def other_engine_ignores(part: int | None = None, root: Path = ROOT) -> str:
