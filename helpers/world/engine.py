@@ -463,11 +463,17 @@ def stop(paths: HostPaths, grace: float = 0.0) -> None:
     netns.kill_all(processes_of(paths))
 
 
+def mounts_below(*roots: Path | str, points: list[str] | None = None) -> list[str]:
+    """The mount points (of `points`, else of this process's mount table) that are one of `roots` or lie
+    below one: whole path components, so world e28's folders are not world e28b's."""
+    prefixes = tuple(str(root).rstrip("/") + "/" for root in roots)
+    return [point for point in (mount_points() if points is None else points)
+            if (point.rstrip("/") + "/").startswith(prefixes)]
+
+
 def unmount_below(*roots: Path) -> None:
     """Unmount whatever a crashed engine left mounted under its own directories, deepest first."""
-    prefixes = tuple(str(root).rstrip("/") + "/" for root in roots)
-    mounts = [point for point in mount_points() if (point + "/").startswith(prefixes)]
-    for point in sorted(set(mounts), key=len, reverse=True):
+    for point in sorted(set(mounts_below(*roots)), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 

@@ -123,8 +123,7 @@ class EngineSite:
         for directory in (self.paths.state, self.paths.data_root):
             if directory.exists():
                 left.append(f"directory {directory}")
-        marks = (str(self.paths.state), str(self.paths.data_root))
-        left += [f"mount {point}" for point in engine.mount_points() if point.startswith(marks)]
+        left += [f"mount {point}" for point in engine.mounts_below(self.paths.state, self.paths.data_root)]
         left += [f"cgroup {c}" for c in engine.cgroup_dirs(self.cgroup_parent)]
         return left
 

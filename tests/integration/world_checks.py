@@ -1,8 +1,6 @@
 """Independent reads of what a world left on the machine (not through the manager's own view)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from helpers.world import engine, netns
 from helpers.world.naming import WorldNames
 
@@ -12,8 +10,7 @@ def leftovers(world_id: str) -> list[str]:
     names = WorldNames(world_id)
     found = [n for n in netns.list_names() if n in names.namespaces.values()]
     found += [f"process {p}" for h in ("host1", "host2") for p in engine.processes_of(names.host(h))]
-    mounts = Path("/proc/self/mountinfo").read_text()
-    found += [f"mount under {d}" for d in (names.state_dir, names.data_dir) if f" {d}/" in mounts]
+    found += [f"mount under {d}" for d in (names.state_dir, names.data_dir) if engine.mounts_below(d)]
     found += [str(d) for d in (names.state_dir, names.data_dir) if d.exists()]
     found += [c for c in engine.contexts() if c.startswith(names.prefix + "-host")]
     return found

@@ -20,6 +20,17 @@ def test_containing_mount_is_the_longest_parent_mount_point():
     assert engine.containing_mount("/var/lib/docker", points) == "/"
 
 
+def test_mounts_below_a_worlds_folders_are_whole_path_components():
+    """CI runs worlds e28 and e28b side by side: e28's check must not count e28b's mounts as its own
+    (a 2026-12-07 rehearsal failed on it when the test matched the folder as a substring)."""
+    points = ["/", "/run", "/run/dnlab/dnlab-e28b/host1/exec", "/run/dnlab/dnlab-e28b/host1/exec/netns/e3020bbd9f15",
+              "/var/lib/dnlab/dnlab-e28bx"]
+    assert engine.mounts_below("/run/dnlab/dnlab-e28", "/var/lib/dnlab/dnlab-e28", points=points) == []
+    ours = ["/run/dnlab/dnlab-e28", "/run/dnlab/dnlab-e28/host2/exec", "/var/lib/dnlab/dnlab-e28/host1/docker"]
+    assert engine.mounts_below(Path("/run/dnlab/dnlab-e28"), "/var/lib/dnlab/dnlab-e28/",
+                               points=points + ours) == ours
+
+
 def test_launch_script_sets_the_name_makes_holders_slave_binds_then_execs(monkeypatch):
     monkeypatch.setattr(engine, "mount_points", lambda: ["/", "/run", "/etc/resolv.conf"])
     binds = [(Path("/run/dnlab/w x/host1/private/run-containerd"), "/run/containerd"),
