@@ -145,10 +145,10 @@ def collected_paths(root: Path) -> list[str]:
     return sorted(path.as_posix() for path in found if not any(part.startswith(".") for part in path.parts))
 
 
-def other_engine_ignores(part: int | None = None, root: Path = ROOT) -> str:
-    """pytest's --ignore options for .ci/run's Docker 28 leg: SAME_ON_EVERY_SESSION_ENGINE's files, and
-    for `part` 1 the files of ENGINE28_SECOND_PART, for part 2 every file but those."""
-    if part not in (None, 1, 2):
+def other_engine_ignores(part: int, root: Path = ROOT) -> str:
+    """pytest's --ignore options for a part of .ci/run's Docker 28 leg: SAME_ON_EVERY_SESSION_ENGINE's
+    files, and for `part` 1 the files of ENGINE28_SECOND_PART, for part 2 every file but those."""
+    if part not in (1, 2):
         raise ValueError(f"the Docker 28 leg has parts 1 and 2, not {part!r}")
     left_out = set(SAME_ON_EVERY_SESSION_ENGINE)
     if part == 1:
