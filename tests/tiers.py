@@ -125,6 +125,19 @@ SAME_ON_EVERY_SESSION_ENGINE = {
 }
 
 
+# Files the Docker 28 leg leaves out although they do meet its engines: what they check is the UI, the
+# same JupyterLab and Chromium on this machine as in the machine's leg just before (the Debian 13 leg
+# runs them with its own Chromium). What the explorer and the chapters show on Docker 28 is checked on
+# it without a browser: tests/integration/test_explorer.py (the explorer's facts against the engine) and
+# nbval (every chapter's figures made and its claims asserted).
+UI_SAME_ON_EVERY_SESSION_ENGINE = {
+    "tests/browser/test_explorer_browser.py":
+        "the explorer widget in JupyterLab and Voila; its facts on Docker 28: tests/integration/test_explorer.py",
+    "tests/browser/test_figures_browser.py":
+        "chapter figures shown as images in JupyterLab; the figures themselves: the chapters under nbval",
+}
+
+
 # CI's Docker 28 leg runs in two parts, one in each of .ci/run's two lanes, so the lanes end about
 # together: this machine's lane runs its own leg, then part 1; the other lane runs the Debian 13 leg and
 # the classroom, then part 2 (on this machine, world e28b). Two suites at once at most, as before; every
@@ -149,10 +162,11 @@ def collected_paths(root: Path) -> list[str]:
 
 def other_engine_ignores(part: int, root: Path = ROOT) -> str:
     """pytest's --ignore options for a part of .ci/run's Docker 28 leg: SAME_ON_EVERY_SESSION_ENGINE's
-    files, and for `part` 1 the files of ENGINE28_SECOND_PART, for part 2 every file but those."""
+    and UI_SAME_ON_EVERY_SESSION_ENGINE's files, and for `part` 1 the files of ENGINE28_SECOND_PART, for
+    part 2 every file but those."""
     if part not in (1, 2):
         raise ValueError(f"the Docker 28 leg has parts 1 and 2, not {part!r}")
-    left_out = set(SAME_ON_EVERY_SESSION_ENGINE)
+    left_out = set(SAME_ON_EVERY_SESSION_ENGINE) | set(UI_SAME_ON_EVERY_SESSION_ENGINE)
     if part == 1:
         left_out |= set(ENGINE28_SECOND_PART)
     elif part == 2:

@@ -51,13 +51,16 @@ def eth0_address(world, host: str) -> str:
     return world[host].read_address("eth0")
 
 
-def ensure(world, labels: dict[str, str] | None = None, form_wait: float = GOSSIP_FORM_WAIT) -> bool:
+def ensure(world, labels: dict[str, str] | None = None, form_wait: float = GOSSIP_FORM_WAIT,
+           settle: bool = True) -> bool:
     """Make (or reuse) the swarm; True if this call initialised it. Idempotent. A swarm made here and
     not completed (host2 could not join) is left again before the error goes on: a half-made swarm
     would claim 10.0.0.0/24 for its `ingress` and break every later `swarm init` of the world.
     `form_wait`: how long every member may take to count every other among its gossip peers before
     the swarm is healed (heal_gossip); a test that has already shown the loss passes less, so it does
-    not wait out the course's bound again."""
+    not wait out the course's bound again. `settle=False` returns once host2 has joined, without that
+    wait: the caller runs `settle_gossip` itself, while it attaches its containers (the overlay
+    scenario), since heal_gossip reconnects host2's containers."""
     h1, h2 = world.host1.docker, world.host2.docker
     addr = eth0_address(world, "host1")
     made = False
@@ -75,15 +78,21 @@ def ensure(world, labels: dict[str, str] | None = None, form_wait: float = GOSSI
             info2 = {}
         if info2.get("LocalNodeState") != "active":
             _join_host2(world)
-        # A swarm that says "active" may still have a member whose gossip never started (see heal_gossip).
-        if wait_gossip(world, form_wait):
-            heal_gossip(world)
+        if settle:
+            settle_gossip(world, form_wait)
     except BaseException:
         if made:
             with suppress(Exception):
                 leave(world)
         raise
     return made
+
+
+def settle_gossip(world, form_wait: float = GOSSIP_FORM_WAIT) -> str | None:
+    """Wait until every member counts every other among its gossip peers; past `form_wait`, heal the
+    swarm (heal_gossip) and return its one line. A swarm that says "active" may still have a member whose
+    gossip never started (see heal_gossip)."""
+    return heal_gossip(world) if wait_gossip(world, form_wait) else None
 
 
 def _join_host2(world) -> None:

@@ -198,6 +198,25 @@ def test_ensure_heals_a_swarm_whose_worker_has_no_gossip(world, agentless_host2,
     assert _both_engines_count_both(world, net.id)
 
 
+def test_the_overlay_scenario_heals_a_worker_without_gossip_after_attaching(world, agentless_host2, monkeypatch,
+                                                                           capsys):
+    """The overlay scenario waits for the gossip while its containers attach (not before): the heal comes
+    after overlay-b is on overlay-net, reconnects it, and the name crosses."""
+    scenario = scenarios.get(world, "overlay")
+    monkeypatch.setattr(scenario, "gossip_form_wait", FOUND_LOST)
+    try:
+        scenario.start()
+        said = capsys.readouterr().err
+        assert said.count("host2 left the swarm and joined it again, 1 container network(s) reconnected") == 1, said
+        assert "healed" in said, said
+        b = scenario.containers("host2")["b"]
+        assert swarm.pings_by_name(b, "overlay-a")
+        [net] = scenario.networks("host1")
+        _settled(world, net.id)
+    finally:
+        scenario.stop()
+
+
 # --- an engine whose gossip agent outlived its swarm (CI, Docker 26.1) -------------------------------
 # Once in CI, host2's engine still listened on 7946 ten seconds after `swarm leave` (moby#31913 shows the
 # same after repeated leaves): host2 could not join, and the swarm host1 had just made stayed up, so its

@@ -61,6 +61,17 @@ def test_a_file_left_out_on_other_engines_never_meets_the_session_engines(relati
                     f"{relative}::{function.name}: `dnlab up` without --engine takes $DNLAB_ENGINE's"
 
 
+@pytest.mark.parametrize("relative", sorted(tiers.UI_SAME_ON_EVERY_SESSION_ENGINE))
+def test_a_ui_file_left_out_of_the_docker_28_leg_is_a_browser_test_and_says_where_its_facts_are_checked(relative):
+    assert tiers.tier_of(relative) == "browser", relative
+    named = [word for word in tiers.UI_SAME_ON_EVERY_SESSION_ENGINE[relative].split() if word.startswith("tests/")]
+    assert all((ROOT / word).is_file() for word in named), named
+    assert {"tests/browser/test_japanese_lab_browser.py"} | set(tiers.UI_SAME_ON_EVERY_SESSION_ENGINE) \
+        == {path for path in tiers.collected_paths(ROOT) if tiers.tier_of(path) == "browser"}
+    # the machine's leg and the Debian 13 leg still run it: only the Docker 28 leg's options leave it out
+    assert f"--ignore={relative}" in tiers.other_engine_ignores(part=1).split()
+
+
 def test_ci_leaves_them_out_of_the_docker_28_leg_only():
     run = (ROOT / ".ci" / "run").read_text()
     commands = []
@@ -102,7 +113,8 @@ def test_the_docker_28_legs_two_parts_run_every_file_of_the_leg_once():
     every = set(tiers.collected_paths(ROOT))
     first, second = _runs(1), _runs(2)
     assert first.isdisjoint(second), first & second
-    assert first | second == every - set(tiers.SAME_ON_EVERY_SESSION_ENGINE)
+    left_out = set(tiers.SAME_ON_EVERY_SESSION_ENGINE) | set(tiers.UI_SAME_ON_EVERY_SESSION_ENGINE)
+    assert first | second == every - left_out
     assert second == set(tiers.ENGINE28_SECOND_PART)
     assert {"notebooks/04_overlay.ipynb", "tests/integration/test_claims_ch01.py"} <= first
     with pytest.raises(ValueError, match="parts 1 and 2"):
