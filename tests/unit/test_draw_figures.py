@@ -17,6 +17,7 @@ from helpers.draw.host_figure import draw_host_map, sections
 from helpers.draw.path_figure import lane_label, rows
 from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
 from helpers.path import rebuild
+from tests.unit.saved_runs import RUNS, english_figure
 
 DATA = Path(__file__).parent / "data" / "paths"
 MAX_PX = 1000     # a notebook's output area is about 900 px wide; a little more only scales down
@@ -49,10 +50,10 @@ def overlapping_texts(drawing: Drawing) -> list[tuple[str, str]]:
             if p.x0 < q.x1 - 1 and q.x0 < p.x1 - 1 and p.y0 < q.y1 - 1 and q.y0 < p.y1 - 1]
 
 
-@pytest.mark.parametrize("run", sorted(p.name for p in DATA.iterdir()))
+@pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_every_saved_path_fits_the_notebook(run, view):
-    drawing = draw_path(rebuild(DATA / run), view=view)
+    drawing = english_figure(run, view)     # drawn once: test_path_figure_rules checks the same drawings
     width, height = drawing.size_px()
     assert width <= MAX_PX and height <= 1000, (width, height)
     assert drawing.shown is False and drawing.png() and drawing.shown is False   # rendering is not showing
