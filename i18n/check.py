@@ -17,6 +17,7 @@ Chapters not declared are reported "not yet translated" with how far they are, a
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,10 +75,11 @@ class _Shape(ast.NodeTransformer):
         return node
 
 
-def _shape(source: str):
+@functools.lru_cache(maxsize=4096)   # a pure function of the text: each check reads the same cells again
+def _shape(source: str) -> tuple[str, tuple[tuple[str, bool], ...]]:
     tree = ast.parse(source)
     shape = _Shape(tree)
-    return ast.dump(shape.visit(tree)), shape.strings
+    return ast.dump(shape.visit(tree)), tuple(shape.strings)
 
 
 def same_code(en: str, ja: str) -> list[str]:
