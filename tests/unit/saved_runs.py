@@ -1,4 +1,4 @@
-"""The saved real runs (tests/unit/data/paths), each rebuilt once per session, and their English path
+"""The saved real runs (tests/unit/data/paths), each rebuilt once per session, and their path
 figures, each drawn once: three files check the same figures (test_draw_figures: the notebook's width,
 no text over another; test_path_figure_rules: rules legible, column heads apart; test_japanese_figures
 rebuilds the same runs), and rebuilding a run (its pcaps through scapy), drawing and rendering it to PNG
@@ -26,17 +26,16 @@ def saved(run: str) -> model.Path:
 
 
 @functools.cache
-def _english(run: str, view: str) -> Drawing:
+def _figure(run: str, view: str, language_in_force: str) -> Drawing:
     return draw_path(saved(run), view=view)
 
 
-def english_figure(run: str, view: str) -> Drawing:
-    """The path figure of `run` in `view`, drawn once, in English (the language of these tests; a test
-    with another language in force draws its own)."""
-    assert language.current() == "en", "the shared figures are the English ones"
-    return _english(run, view)
+def shared_figure(run: str, view: str) -> Drawing:
+    """The path figure of `run` in `view`, drawn once per language in force (English in these tests;
+    test_japanese_figures draws its own, reading matplotlib's warnings as each renders)."""
+    return _figure(run, view, language.current())
 
 
 def forget() -> None:
     saved.cache_clear()
-    _english.cache_clear()
+    _figure.cache_clear()

@@ -17,7 +17,7 @@ from helpers.draw.host_figure import draw_host_map, sections
 from helpers.draw.path_figure import lane_label, rows
 from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
 from helpers.path import rebuild
-from tests.unit.saved_runs import RUNS, english_figure
+from tests.unit.saved_runs import RUNS, shared_figure
 
 DATA = Path(__file__).parent / "data" / "paths"
 MAX_PX = 1000     # a notebook's output area is about 900 px wide; a little more only scales down
@@ -75,7 +75,7 @@ def test_the_overlap_check_finds_texts_over_each_other(rendered):
 @pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_every_saved_path_fits_the_notebook(run, view):
-    drawing = english_figure(run, view)     # drawn once: test_path_figure_rules checks the same drawings
+    drawing = shared_figure(run, view)     # drawn once: test_path_figure_rules checks the same drawings
     width, height = drawing.size_px()
     assert width <= MAX_PX and height <= 1000, (width, height)
     assert drawing.shown is False and drawing.png() and drawing.shown is False   # rendering is not showing
