@@ -1,7 +1,7 @@
 """The saved real runs (tests/unit/data/paths), each rebuilt once per session, and their path
-figures, each drawn once: three files check the same figures (test_draw_figures: the notebook's width,
-no text over another; test_path_figure_rules: rules legible, column heads apart; test_japanese_figures
-rebuilds the same runs), and rebuilding a run (its pcaps through scapy), drawing and rendering it to PNG
+figures, each drawn once: two files check the same figures (test_draw_figures: the notebook's width,
+no text over another; test_path_figure_rules: rules legible, column heads apart), test_japanese_figures
+rebuilds the same runs, and rebuilding a run (its pcaps through scapy), drawing and rendering it to PNG
 cost far more than their checks. Read only: no test changes a rebuilt Path or a Drawing (the figures'
 tests render and measure them, as a notebook would). tests/unit/conftest.py forgets them after the last
 unit test, so a whole `make test` does not keep them through its slow tiers."""
