@@ -17,6 +17,7 @@ Chapters not declared are reported "not yet translated" with how far they are, a
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,10 +75,11 @@ class _Shape(ast.NodeTransformer):
         return node
 
 
-def _shape(source: str):
+@functools.lru_cache(maxsize=4096)   # a pure function of the text: each check reads the same cells again
+def _shape(source: str) -> tuple[str, tuple[tuple[str, bool], ...]]:
     tree = ast.parse(source)
     shape = _Shape(tree)
-    return ast.dump(shape.visit(tree)), shape.strings
+    return ast.dump(shape.visit(tree)), tuple(shape.strings)
 
 
 def same_code(en: str, ja: str) -> list[str]:
@@ -164,8 +166,8 @@ def _text_problems_terminal(en: str, ja: str) -> list[str]:
     return [] if commands(en) == commands(ja) else ["the commands differ (only # comments may be translated)"]
 
 
-def _runtime(report: Report, helpers_dir: Path, cats: dict, declared: list[str]) -> None:
-    texts, problems = sources.runtime(helpers_dir)
+def _runtime(report: Report, runtime: tuple[list[sources.Text], list[str]], cats: dict, declared: list[str]) -> None:
+    texts, problems = runtime
     report.failures += problems
     for room in sources.RUNTIME_ROOMS:
         mine = [t for t in texts if t.chapter == room]
@@ -226,8 +228,9 @@ def run(src: Path = SOURCES, catalogs: Path = CATALOGS, helpers_dir: Path = HELP
         report.lines.append(f"{ch.name}: translated, {len(texts)} texts, {len(problems)} problem(s), "
                             f"{unreviewed} not yet reviewed by a second reader")
         report.failures += problems
-    _runtime(report, helpers_dir, cats, declared)
-    known |= {t.id for t in sources.runtime(helpers_dir)[0] if t.id.startswith("common:")}   # the labs' facts
+    runtime = sources.runtime(helpers_dir)      # read once: it parses every module of the library
+    _runtime(report, runtime, cats, declared)
+    known |= {t.id for t in runtime[0] if t.id.startswith("common:")}   # the labs' facts
     orphans = [i for i in cats.get("common", {}) if i not in known]
     report.failures += [f"{i}: unknown id: no chapter uses it (renamed or removed?)" for i in orphans]
     return report

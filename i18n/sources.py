@@ -3,6 +3,7 @@
 notebooks are generated from."""
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import re
@@ -104,20 +105,35 @@ RUNTIME_ROOMS = ("lessons", "draw", "widgets", "labs", "cli", "world", "scenario
 
 
 def _translate_calls(path: Path, root: Path):
+    for line, text_id, en in _calls_in(path.read_text(encoding="utf-8")):
+        yield f"{path.relative_to(root)}:{line}", text_id, en
+
+
+# Keyed by the file's text, never by its path: an edited file is parsed afresh, an unchanged one (each
+# check reads all of helpers/) is not parsed again.
+@functools.lru_cache(maxsize=1024)
+def _calls_in(source: str) -> tuple[tuple[int, str | None, str | None], ...]:
+    """Each `translate(...)` call of a module's source: (line, id, English), id and English None when
+    either is not a literal."""
     import ast  # noqa: PLC0415
 
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    # A call named translate needs that word in the text; only a non-ASCII identifier could spell it
+    # otherwise (Python reads identifiers NFKC-normalized), so such a file is always parsed.
+    if "translate" not in source and source.isascii():
+        return ()
+    calls = []
+    for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
         if name != "translate":
             continue
-        where = f"{path.relative_to(root)}:{node.lineno}"
         args = node.args[:2]
         if len(args) < 2 or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
-            yield where, None, None
+            calls.append((node.lineno, None, None))
             continue
-        yield where, args[0].value, args[1].value
+        calls.append((node.lineno, args[0].value, args[1].value))
+    return tuple(calls)
 
 
 # A lab's data texts (helpers/labs/labNN.py's `LAB`, and its reference solution's cells): each with its

@@ -17,6 +17,7 @@ from helpers.draw.host_figure import draw_host_map, sections
 from helpers.draw.path_figure import lane_label, rows
 from helpers.observe.topology import Attachment, ContainerNode, HostMap, NetworkNode
 from helpers.path import rebuild
+from tests.unit.saved_runs import RUNS, shared_figure
 
 DATA = Path(__file__).parent / "data" / "paths"
 MAX_PX = 1000     # a notebook's output area is about 900 px wide; a little more only scales down
@@ -39,20 +40,42 @@ def test_a_drawing_is_a_png_without_pyplot():
 
 
 def overlapping_texts(drawing: Drawing) -> list[tuple[str, str]]:
-    """Pairs of texts whose rendered boxes overlap (by more than a pixel)."""
+    """Pairs of texts whose rendered boxes overlap (by more than a pixel). Measured by the renderer the
+    canvas last drew with (after `png()`, the PNG's: its texts are measured already; a fresh renderer
+    measures each again, ~50 ms a figure) when it has the figure's dpi: the same boxes to the last bit,
+    compared for every saved path figure in both languages."""
     import itertools
 
-    renderer = drawing.figure.canvas.get_renderer()
+    canvas = drawing.figure.canvas
+    renderer = getattr(canvas, "renderer", None)
+    if renderer is None or renderer.dpi != drawing.figure.dpi:
+        renderer = canvas.get_renderer()
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for ax in drawing.axes for t in ax.texts
              if t.get_text().strip()]
     return [(a[:40], b[:40]) for (a, p), (b, q) in itertools.combinations(boxes, 2)
             if p.x0 < q.x1 - 1 and q.x0 < p.x1 - 1 and p.y0 < q.y1 - 1 and q.y0 < p.y1 - 1]
 
 
-@pytest.mark.parametrize("run", sorted(p.name for p in DATA.iterdir()))
+@pytest.mark.parametrize("rendered", [False, True])
+def test_the_overlap_check_finds_texts_over_each_other(rendered):
+    """The check every figure test makes can fail: two texts drawn over each other are found, before
+    the PNG is rendered and after (when it measures with the PNG's renderer)."""
+    from helpers.draw.display import canvas
+
+    figure, ax = canvas(4, 1)
+    ax.text(0.2, -0.5, "eth0 172.17.0.2/16")
+    ax.text(0.6, -0.5, "veth1a2b3c")            # over the end of the first
+    ax.text(3.0, -0.5, "apart")
+    drawing = Drawing(figure, "test")
+    if rendered:
+        assert drawing.png()
+    assert overlapping_texts(drawing) == [("eth0 172.17.0.2/16", "veth1a2b3c")]
+
+
+@pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_every_saved_path_fits_the_notebook(run, view):
-    drawing = draw_path(rebuild(DATA / run), view=view)
+    drawing = shared_figure(run, view)     # drawn once: test_path_figure_rules checks the same drawings
     width, height = drawing.size_px()
     assert width <= MAX_PX and height <= 1000, (width, height)
     assert drawing.shown is False and drawing.png() and drawing.shown is False   # rendering is not showing

@@ -16,6 +16,7 @@ from helpers.draw import draw_path
 from helpers.draw.display import JAPANESE_FONTS, wrap
 from helpers.draw.host_figure import draw_host_map
 from helpers.path import rebuild
+from tests.unit.saved_runs import RUNS, saved
 from tests.unit.test_draw_figures import MAX_PX, overlapping_texts
 from tests.unit.test_host_map_figure import MAPS
 
@@ -54,10 +55,10 @@ def test_the_japanese_font_is_installed():
     assert not missing, f"missing {missing}. Fix: sudo apt-get install fonts-ipafont-gothic"
 
 
-@pytest.mark.parametrize("run", sorted(p.name for p in (DATA / "paths").iterdir()))
+@pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_every_path_figure_draws_its_japanese(japanese, run, view):
-    drawing = draw_path(rebuild(DATA / "paths" / run), view=view)
+    drawing = draw_path(saved(run), view=view)    # drawn here: its PNG's warnings are read as it renders
     assert [w for w in _rendered(drawing) if "missing from font" in w] == []
     texts = _texts(drawing)
     assert KANA.search(texts[0]), texts[0]                                     # the title
@@ -181,7 +182,7 @@ SUBTITLES = {   # saved run: (its English, as the run saved it; its Japanese)
 
 
 def _subtitle(run: str) -> str:
-    drawing = draw_path(rebuild(DATA / "paths" / run), view="L3")
+    drawing = draw_path(saved(run), view="L3")
     return drawing.axes[0].texts[1].get_text()   # under the title: the probe's description, in italics
 
 

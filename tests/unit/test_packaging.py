@@ -4,6 +4,7 @@ CLI face registers the same way."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -32,13 +33,18 @@ RANK = {"errors": 0, "language": 0, "world": 1, "scenarios": 2, "observe": 3, "c
 
 def _imports(path: Path) -> set[str]:
     """Absolute module names imported anywhere in one file (top level or inside functions)."""
+    return set(_imports_in(path.read_text()))
+
+
+@functools.cache   # by the file's text: three tests read every module of helpers/
+def _imports_in(source: str) -> frozenset[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
-    return names
+    return frozenset(names)
 
 
 def _modules() -> list[Path]:

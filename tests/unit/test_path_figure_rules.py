@@ -11,6 +11,7 @@ import pytest
 from helpers.draw import alt_text, draw_path
 from helpers.draw.path_figure import CHAR, DROP, ROUTING, hooks_crossed, rows
 from helpers.path import rebuild
+from tests.unit.saved_runs import RUNS, shared_figure
 from tests.unit.test_draw_figures import MAX_PX, overlapping_texts
 
 DATA = Path(__file__).parent / "data" / "paths"
@@ -28,7 +29,7 @@ def _rule_of(path, target: str) -> str:
 @pytest.mark.parametrize("run", RULED)
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_a_rule_traced_figure_is_legible(run, view):
-    drawing = draw_path(rebuild(DATA / run), view=view)
+    drawing = shared_figure(run, view)
     width, height = drawing.size_px()
     assert width <= MAX_PX and height <= 1000, (width, height)
     assert overlapping_texts(drawing) == []
@@ -93,12 +94,12 @@ def _column_heads(drawing) -> list:
     return [t for t in drawing.axes[0].texts if t.get_text().startswith(heads)]
 
 
-@pytest.mark.parametrize("run", sorted(p.name for p in DATA.iterdir()))
+@pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("view", ["L2", "L3", "NAT"])
 def test_column_heads_stand_apart(run, view):
     """The heads ran together ("what happenedinterfaces (in order)", 6 px apart, issue 20.7): two
     characters' width apart at least."""
-    drawing = draw_path(rebuild(DATA / run), view=view)
+    drawing = shared_figure(run, view)
     renderer = drawing.figure.canvas.get_renderer()
     boxes = sorted((t.get_window_extent(renderer) for t in _column_heads(drawing)), key=lambda b: b.x0)
     gap = 2 * CHAR[7.0] * drawing.figure.dpi
