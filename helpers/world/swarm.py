@@ -59,8 +59,8 @@ def ensure(world, labels: dict[str, str] | None = None, form_wait: float = GOSSI
     `form_wait`: how long every member may take to count every other among its gossip peers before
     the swarm is healed (heal_gossip); a test that has already shown the loss passes less, so it does
     not wait out the course's bound again. `settle=False` returns once host2 has joined, without that
-    wait: the caller runs `settle_gossip` itself, while it attaches its containers (the overlay
-    scenario), since heal_gossip reconnects host2's containers."""
+    wait: the caller waits for the gossip itself (wait_gossip, then heal_gossip if a member is missing)
+    while it attaches its containers (the overlay scenario); heal_gossip reconnects host2's containers."""
     h1, h2 = world.host1.docker, world.host2.docker
     addr = eth0_address(world, "host1")
     made = False
